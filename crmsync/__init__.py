@@ -1,0 +1,3 @@
+"""crmsync: a self-hosted CRM integration hub."""
+
+__version__ = "0.1.0"

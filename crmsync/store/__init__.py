@@ -1,0 +1,1 @@
+"""Persistence: engine, sessions, typed models and migrations."""
