@@ -10,9 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Mode = Literal["dev", "demo", "test", "production"]
 
-SECRET_KEY_HELP = (
+PRODUCTION_NEEDS_KEY = (
     "CRMSYNC_SECRET_KEY is required in production mode: it encrypts CRM credentials at rest. "
-    'Make one with: python3 -c "import secrets; print(secrets.token_urlsafe(32))"'  # noqa: S105
+    'Make one with: python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 )
 
 
@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _production_needs_secret(self) -> Settings:
         if self.mode == "production" and not self.secret_key:
-            raise ValueError(SECRET_KEY_HELP)
+            raise ValueError(PRODUCTION_NEEDS_KEY)
         return self
 
     @property
