@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -45,27 +46,27 @@ class BodyLimitMiddleware:
                 await _send_error(send, 413, "payload_too_large", message)
                 return
         received = 0
-        started = False
+        exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             msg = await receive()
             if msg["type"] == "http.request":
                 received += len(msg.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise BodyTooLarge
             return msg
 
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            started = started or msg["type"] == "http.response.start"
-            await send(msg)
+        async def guarded_send(msg: Message) -> None:
+            # The app may turn BodyTooLarge into an answer of its own (a 400); drop it.
+            if not exceeded:
+                await send(msg)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _send_error(send, 413, "payload_too_large", message)
+        with contextlib.suppress(BodyTooLarge):
+            await self.app(scope, limited_receive, guarded_send)
+        if exceeded:
+            await _send_error(send, 413, "payload_too_large", message)
 
 
 class RequestContextMiddleware:

@@ -23,7 +23,7 @@ SOURCE = "api"
 
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    items: list[dict[str, Any]] = Field(
+    items: list[Any] = Field(
         max_length=service.MAX_BATCH,
         description="Records to upsert. An item matches an existing record by `external_ref`, "
         "else (contacts) by normalised email; otherwise it is created.",
