@@ -2,6 +2,7 @@
 
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
+from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
 from crmsync.store.models.records import (
     RECORD_MODELS,
     Activity,
@@ -13,6 +14,7 @@ from crmsync.store.models.records import (
     RecordBase,
     Ticket,
 )
+from crmsync.store.models.sync import Conflict, SyncJob, SyncRun, WebhookEvent
 from crmsync.store.models.workspace import ApiKey, Workspace
 
 __all__ = [
@@ -21,12 +23,20 @@ __all__ = [
     "ApiKey",
     "ChangeLog",
     "Company",
+    "Conflict",
     "Contact",
     "Deal",
     "Event",
+    "FieldMapping",
+    "Integration",
     "Lead",
+    "Link",
     "Note",
     "RecordBase",
+    "SyncCursor",
+    "SyncJob",
+    "SyncRun",
     "Ticket",
+    "WebhookEvent",
     "Workspace",
 ]
