@@ -1,7 +1,7 @@
 """Create, read, change and delete canonical records; every change writes its ChangeLog.
 
 Functions take the caller's session and never commit: the caller's transaction holds the
-record, its ChangeLog rows and (later) its outbox jobs together.
+record, its ChangeLog rows and its outbox jobs (``crmsync.sync.outbox``) together.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from crmsync.records.payloads import (
 )
 from crmsync.store.base import new_id
 from crmsync.store.models import Contact, RecordBase, Workspace
+from crmsync.sync import outbox
 
 MAX_BATCH = 1000
 MAX_LIMIT = 500
@@ -140,7 +141,8 @@ def update_record(
         raise RecordInvalid(bad[0])
     if fields.get("external_ref") not in (None, record.external_ref):
         _refuse_taken_ref(session, workspace_id, record_type, fields["external_ref"])
-    _apply(session, record, fields, source, datetime.now(UTC), _region(session, workspace_id))
+    if _apply(session, record, fields, source, datetime.now(UTC), _region(session, workspace_id)):
+        outbox.enqueue(session, workspace_id, record_type, [record.id], source=source)
     session.flush()
     return record
 
@@ -157,6 +159,9 @@ def delete_record(
     changelog.write(
         session,
         list(changelog.changelog_rows(workspace_id, record_type, record.id, changes, source, now)),
+    )
+    outbox.enqueue(
+        session, workspace_id, record_type, [record.id], operation="delete", source=source
     )
 
 
@@ -195,13 +200,17 @@ def upsert_records(
     by_ref, by_email = _existing(session, workspace_id, model, parsed.values(), region)
     inserts: list[dict[str, Any]] = []
     log: list[dict[str, Any]] = []
+    touched: set[uuid.UUID] = set()  # existing records this batch really changed
     for i, fields in parsed.items():
         ref = fields.get("external_ref")
         target = by_ref.get(ref) if ref else None
         if target is None and ref is None and record_type == "contacts":
             target = by_email.get(derive_keys("contacts", fields, region).get("email_key") or "")
         if isinstance(target, RecordBase):
-            log.extend(_apply(session, target, fields, source, now, region, write=False))
+            changed = _apply(session, target, fields, source, now, region, write=False)
+            if changed:
+                log.extend(changed)
+                touched.add(target.id)
             results[i] = ItemResult(i, "updated", id=target.id)
             continue
         if isinstance(target, dict):  # created earlier in this same batch
@@ -223,6 +232,7 @@ def upsert_records(
     session.flush()
     changelog.write(session, log)
     _insert(session, workspace_id, record_type, inserts, source)
+    outbox.enqueue(session, workspace_id, record_type, list(touched), source=source)
     return [r for r in results if r is not None]
 
 
@@ -259,6 +269,7 @@ def _insert(
             )
         )
     changelog.write(session, log)
+    outbox.enqueue(session, workspace_id, record_type, [r["id"] for r in rows], source=source)
 
 
 def _existing(
