@@ -69,6 +69,14 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_loopback(host: str) -> bool:
     if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
         return True
@@ -120,7 +128,7 @@ def check_url(
         raise UnsafeURL(f"unknown provider {provider!r}")
     if not host_allowed(host, patterns):
         raise UnsafeURL(f"{host} is not a {provider} host (allowed: {', '.join(patterns)})")
-    addresses = resolve(host, parsed.port or 443)
+    addresses = [host] if _is_ip(host) else resolve(host, parsed.port or 443)
     if not addresses:
         raise UnsafeURL(f"{host} does not resolve")
     if not all(is_public_address(a) for a in addresses):

@@ -47,6 +47,12 @@ def _first(body: Any) -> Mapping[str, Any]:
     return {}
 
 
+def _code_and_message(response: httpx.Response, keys: tuple[str, ...]) -> tuple[str | None, str]:
+    first = _first(_body(response))
+    code = next((first[k] for k in keys if isinstance(first.get(k), str)), None)
+    return code, error_message(response)
+
+
 _OAUTH_AUTH_ERRORS = {
     "invalid_grant",
     "invalid_client",
@@ -74,9 +80,7 @@ def salesforce_errors(response: httpx.Response) -> ConnectorError | None:
     status = response.status_code
     if status < 300:
         return None
-    first = _first(_body(response))
-    code = first.get("errorCode") or first.get("statusCode")
-    message = error_message(response)
+    code, message = _code_and_message(response, ("errorCode", "statusCode"))
     if code == "REQUEST_LIMIT_EXCEEDED":
         daily = "TotalRequests" in message
         wait = DAILY_QUOTA_WAIT if daily else SALESFORCE_CONCURRENCY_WAIT
@@ -87,7 +91,7 @@ def salesforce_errors(response: httpx.Response) -> ConnectorError | None:
         # an external id matched several records: the record's key is ambiguous
         return InvalidRecord(message, status=status, code="MULTIPLE_CHOICES")
     if code in _SALESFORCE_CONFIG_CODES:
-        return ConfigError(message, status=status, code=str(code))
+        return ConfigError(message, status=status, code=code)
     return oauth_errors(response)
 
 
@@ -96,15 +100,13 @@ def hubspot_errors(response: httpx.Response) -> ConnectorError | None:
     status = response.status_code
     if status < 400:
         return None
-    body = _first(_body(response))
-    category = body.get("category") or body.get("errorType")
-    message = error_message(response)
+    category, message = _code_and_message(response, ("category", "errorType"))
     if status == 477:
         return Transient(message, status=status, code="MIGRATION_IN_PROGRESS")
     if status == 403 and category == "MISSING_SCOPES":
         return AuthError(message, status=status, code=category)
     if status == 429 and "retry-after" not in response.headers:
-        daily = body.get("policyName") == "DAILY"
+        daily = _first(_body(response)).get("policyName") == "DAILY"
         wait = DAILY_QUOTA_WAIT if daily else HUBSPOT_SECONDLY_WAIT
         return RateLimited(message, retry_after=wait, status=status, code="RATE_LIMIT")
     return oauth_errors(response)
