@@ -125,6 +125,9 @@ class ConnectorHttp:
             return Transient(f"request timed out ({type(exc).__name__})", code="TIMEOUT")
         except httpx.TransportError as exc:
             return Transient(f"connection failed ({type(exc).__name__})", code="CONNECTION")
+        except ConnectorError as exc:
+            # raised inside the auth flow (a token refresh that failed) or by the host guard
+            return exc
         error = classify(response, self.hooks, retry_after=retry_after_seconds(response))
         return response if error is None else error
 
