@@ -75,6 +75,8 @@ class WindowBackend(Protocol):
 class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     sliding: dict[int, deque[tuple[float, float]]] = field(default_factory=dict)
+    # running totals of the sliding logs, so a decision does not re-add the whole window
+    sliding_used: dict[int, float] = field(default_factory=dict)
     fixed: dict[int, tuple[int, float]] = field(default_factory=dict)
     blocked_until: float = 0.0
 
@@ -99,9 +101,11 @@ class MemoryWindows:
             for index, budget in enumerate(budgets):
                 if budget.kind == "sliding":
                     log = state.sliding.setdefault(index, deque())
+                    used = state.sliding_used.get(index, 0.0)
                     while log and log[0][0] <= now - budget.period:
-                        log.popleft()
-                    wait = max(wait, _sliding_wait(log, budget, cost, now))
+                        used -= log.popleft()[1]
+                    state.sliding_used[index] = used = max(0.0, used) if log else 0.0
+                    wait = max(wait, _sliding_wait(log, used, budget, cost, now))
                 else:
                     window = _window(budget, now)
                     current, used = state.fixed.get(index, (window, 0.0))
@@ -114,6 +118,7 @@ class MemoryWindows:
             for index, budget in enumerate(budgets):
                 if budget.kind == "sliding":
                     state.sliding[index].append((now, cost))
+                    state.sliding_used[index] += cost
                 else:
                     window, used = state.fixed[index]
                     state.fixed[index] = (window, used + cost)
@@ -126,9 +131,8 @@ class MemoryWindows:
 
 
 def _sliding_wait(
-    log: deque[tuple[float, float]], budget: Budget, cost: float, now: float
+    log: deque[tuple[float, float]], used: float, budget: Budget, cost: float, now: float
 ) -> float:
-    used = sum(c for _, c in log)
     excess = used + cost - budget.limit
     if excess <= 0:
         return 0.0

@@ -52,12 +52,14 @@ def is_secret_name(name: str) -> bool:
 
 def redact_url(url: httpx.URL | str) -> str:
     """The URL with secret query values and any userinfo replaced."""
-    parsed = httpx.URL(str(url))
+    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
     if parsed.userinfo:
         parsed = parsed.copy_with(username=None, password=None)
     if not parsed.query:
         return str(parsed)
     pairs = parse_qsl(parsed.query.decode(), keep_blank_values=True)
+    if not any(is_secret_name(k) for k, _ in pairs):
+        return str(parsed)
     cleaned = [(k, REDACTED if is_secret_name(k) else v) for k, v in pairs]
     return str(parsed.copy_with(query=urlencode(cleaned, safe="[]:,").encode()))
 

@@ -34,14 +34,19 @@ for i = 1, n do
   local offset = tonumber(ARGV[base + 4])
   local key = KEYS[i + 1]
   if kind == 'sliding' then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - period)
-    local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-    local used = 0
-    for j = 1, #entries, 2 do used = used + spent(entries[j]) end
+    -- a running total beside the log keeps a decision from re-adding the whole window
+    local total = key .. ':sum'
+    local expired = redis.call('ZRANGEBYSCORE', key, '-inf', now - period)
+    local used = tonumber(redis.call('GET', total) or '0')
+    for j = 1, #expired do used = used - spent(expired[j]) end
+    if #expired > 0 then redis.call('ZREMRANGEBYSCORE', key, '-inf', now - period) end
+    if redis.call('ZCARD', key) == 0 or used < 0 then used = 0 end
+    redis.call('SET', total, used, 'PX', math.ceil(period * 1000) + 1000)
     local excess = used + cost - limit
     if excess > 0 then
       local freed = 0
       local w = period
+      local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
       for j = 1, #entries, 2 do
         freed = freed + spent(entries[j])
         if freed >= excess then w = tonumber(entries[j + 1]) + period - now; break end
@@ -70,6 +75,8 @@ for i = 1, n do
   else
     redis.call('ZADD', KEYS[i + 1], now, member .. ':' .. ARGV[2])
     redis.call('PEXPIRE', KEYS[i + 1], ttl)
+    redis.call('INCRBYFLOAT', KEYS[i + 1] .. ':sum', cost)
+    redis.call('PEXPIRE', KEYS[i + 1] .. ':sum', ttl)
   end
 end
 return 0

@@ -41,11 +41,15 @@ class RequestLogger:
 
     def on_request(self, request: httpx.Request) -> None:
         request.extensions[_STARTED] = time.monotonic()
-        fields: dict[str, Any] = {"method": request.method, "url": redact_url(request.url)}
+        # one line per call (at the response) unless bodies are wanted
         if self._log_bodies:
             content_type = request.headers.get("content-type", "")
-            fields["body"] = redact_body(request.content, content_type)
-        self._log.debug("http.request", **fields)
+            self._log.debug(
+                "http.request",
+                method=request.method,
+                url=redact_url(request.url),
+                body=redact_body(request.content, content_type),
+            )
 
     def on_response(self, response: httpx.Response) -> None:
         request = response.request
