@@ -15,6 +15,7 @@ import logging
 import os
 import time
 import uuid
+from typing import Any
 
 import httpx
 import structlog
@@ -149,7 +150,7 @@ def main() -> None:
             redis_client.delete(key)
 
 
-def _redis() -> object | None:
+def _redis() -> Any:
     import redis
 
     client = redis.Redis.from_url(
