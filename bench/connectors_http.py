@@ -102,13 +102,14 @@ def bench_client(size: int) -> None:
     http = build_http(
         base_url="https://api.hubapi.com", provider="hubspot", transport=transport, limiter=limiter
     )
-    started = time.perf_counter()
-    for _ in range(size):
-        http.get("/crm/v3/objects/contacts", params={"limit": 100})
-    print(
-        f"client round trips over MockTransport (limiter, classify, logs): "
-        f"{rate(size, time.perf_counter() - started)}"
-    )
+    plain = httpx.Client(base_url="https://api.hubapi.com", transport=transport)
+    for label, client in (("plain httpx.Client", plain), ("ConnectorHttp", http)):
+        started = time.perf_counter()
+        for _ in range(size):
+            client.get("/crm/v3/objects/contacts", params={"limit": 100})
+        print(
+            f"round trips over MockTransport, {label}: {rate(size, time.perf_counter() - started)}"
+        )
 
 
 def bench_vault(size: int) -> None:
