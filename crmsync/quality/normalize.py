@@ -1,0 +1,97 @@
+"""Normalisation of single values: the canonical form of e-mail addresses and phones.
+
+These functions are the shared building blocks of mapping transforms, validation,
+cleansing and duplicate detection; they are pure and cached, so calling them once per
+row of a large import stays cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+
+# Format characters (Unicode category Cf) that turn up in pasted CRM data: zero-width
+# spaces and joiners, direction marks, the byte-order mark, soft hyphens.
+_INVISIBLE = (
+    "\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064"
+    "\u2066\u2067\u2068\u2069\u206a\u206b\u206c\u206d\u206e\u206f\ufeff"
+)
+# C0/C1 controls other than tab and newlines, which cleansing treats as whitespace.
+_CONTROLS = "".join(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)))
+_CONTROLS += "".join(chr(c) for c in range(0x7F, 0xA0))
+# Unicode spaces that look like a plain space but break equality and splitting.
+_SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+_SPACES += "\u202f\u205f\u3000"
+
+_STRIP_TABLE = str.maketrans(
+    {**dict.fromkeys(_INVISIBLE + _CONTROLS), **dict.fromkeys(_SPACES, " ")}
+)
+
+_EMAIL_RE = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
+)
+_MAX_EMAIL = 254
+_MAX_LOCAL = 64
+_MIN_PHONE_DIGITS = 3
+_MAX_PHONE_CHARS = 64
+_CACHE_SIZE = 1 << 18
+
+
+def strip_invisible(value: str) -> str:
+    """Remove invisible format and control characters and turn odd spaces into spaces."""
+    if value.isascii() and value.isprintable():
+        return value
+    return value.translate(_STRIP_TABLE)
+
+
+def is_email(value: str) -> bool:
+    """Whether an already normalised string is a syntactically valid e-mail address."""
+    if len(value) > _MAX_EMAIL or _EMAIL_RE.fullmatch(value) is None:
+        return False
+    return len(value.partition("@")[0]) <= _MAX_LOCAL
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _normalize_email(value: str) -> str | None:
+    cleaned = strip_invisible(value).strip().lower()
+    if cleaned.startswith("mailto:"):
+        cleaned = cleaned[len("mailto:") :].strip()
+    return cleaned if cleaned and is_email(cleaned) else None
+
+
+def normalize_email(value: str | None) -> str | None:
+    """Trimmed, lower-case e-mail address; None when empty or not an e-mail address."""
+    if value is None:
+        return None
+    return _normalize_email(value)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _normalize_phone(value: str, region: str) -> str | None:
+    cleaned = strip_invisible(value).strip()
+    if len(cleaned) > _MAX_PHONE_CHARS:
+        return None
+    if sum(ch.isdigit() for ch in cleaned) < _MIN_PHONE_DIGITS:
+        return None
+    try:
+        number = phonenumbers.parse(cleaned, region or None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_phone(value: str | None, region: str = "US") -> str | None:
+    """Phone number in E.164 (``+14155550123``); None when empty or not a valid number.
+
+    ``region`` is the ISO 3166 country assumed for numbers written without a country
+    code; numbers starting with ``+`` keep their own country.
+    """
+    if value is None:
+        return None
+    return _normalize_phone(value, region.upper())
