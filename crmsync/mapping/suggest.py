@@ -140,11 +140,14 @@ def suggest_mappings(
         taken.add(name)
     suggestions = []
     for source in fields:
-        name, confidence = chosen.get(source, (None, 0.0))
+        best: str | None = None
+        confidence = 0.0
+        if source in chosen:
+            best, confidence = chosen[source]
         alternatives = [
             Alternative(other, score)
             for score, other in scores[source]
-            if other != name and score > 0
+            if other != best and score > 0
         ][:MAX_ALTERNATIVES]
-        suggestions.append(Suggestion(source, name, confidence, alternatives))
+        suggestions.append(Suggestion(source, best, confidence, alternatives))
     return suggestions
