@@ -20,13 +20,21 @@ PARTICLES: Final = frozenset(
 _UPPER_SUFFIXES: Final = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "md", "phd"})
 
 
+def _upper_first(word: str) -> str:
+    """Upper-case the first letter, wherever it is (``"(john"`` -> ``"(John"``)."""
+    for index, char in enumerate(word):
+        if char.isalpha():
+            return word[:index] + char.upper() + word[index + 1 :]
+    return word
+
+
 def _capitalise_word(word: str) -> str:
     lower = word.lower()
     if lower in _UPPER_SUFFIXES:
         return lower.upper()
-    if lower.startswith("mc") and len(lower) > 2:
-        return "Mc" + lower[2:].capitalize()
-    return lower.capitalize()
+    if lower.startswith("mc") and len(lower) > len("mc"):
+        return "Mc" + _upper_first(lower[2:])
+    return _upper_first(lower)
 
 
 def _capitalise_piece(piece: str) -> str:
