@@ -1,0 +1,65 @@
+"""The default rule set of each object type."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from crmsync.mapping.schema import CONTACT_TYPES, LEAD_STATUSES, ObjectType
+from crmsync.quality.validation import FieldRule, RecordRule, RuleKind, RuleSet, Severity
+
+K = RuleKind
+WARN = Severity.WARNING
+
+_PERSON: Final = (
+    FieldRule(field="email", rule=K.EMAIL),
+    # a bad phone is kept: the e-mail may still reach the person
+    FieldRule(field="phone", rule=K.PHONE, severity=WARN),
+    FieldRule(field="first_name", rule=K.MAX_LENGTH, max=100),
+    FieldRule(field="last_name", rule=K.MAX_LENGTH, max=100),
+)
+_EMAIL_OR_PHONE: Final = RecordRule(fields=("email", "phone"))
+
+DEFAULT_RULES: Final[dict[ObjectType, RuleSet]] = {
+    ObjectType.CONTACTS: RuleSet(
+        fields=(
+            *_PERSON,
+            FieldRule(field="contact_type", rule=K.ENUM, values=CONTACT_TYPES, severity=WARN),
+            FieldRule(field="engagement_score", rule=K.RANGE, min=0, max=100, severity=WARN),
+            FieldRule(field="postal_code", rule=K.MAX_LENGTH, max=20, severity=WARN),
+            FieldRule(field="country", rule=K.MAX_LENGTH, max=100, severity=WARN),
+        ),
+        records=(_EMAIL_OR_PHONE,),
+    ),
+    ObjectType.LEADS: RuleSet(
+        fields=(
+            *_PERSON,
+            FieldRule(field="status", rule=K.ENUM, values=LEAD_STATUSES),
+            FieldRule(field="budget_min", rule=K.RANGE, min=0),
+            FieldRule(field="budget_max", rule=K.RANGE, min=0),
+        ),
+        records=(_EMAIL_OR_PHONE,),
+    ),
+    ObjectType.DEALS: RuleSet(
+        fields=(
+            FieldRule(field="name", rule=K.REQUIRED),
+            FieldRule(field="amount", rule=K.RANGE, min=0),
+            FieldRule(field="probability", rule=K.RANGE, min=0, max=100),
+            FieldRule(field="close_date", rule=K.DATE),
+            FieldRule(field="currency", rule=K.REGEX, pattern=r"[A-Z]{3}", severity=WARN),
+        ),
+    ),
+    ObjectType.COMPANIES: RuleSet(
+        fields=(
+            FieldRule(field="name", rule=K.REQUIRED),
+            FieldRule(field="domain", rule=K.REGEX, severity=WARN,
+                      pattern=r"(?i)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}"),
+            FieldRule(field="phone", rule=K.PHONE, severity=WARN),
+            FieldRule(field="employees", rule=K.RANGE, min=0, severity=WARN),
+        ),
+    ),
+}  # fmt: skip
+
+
+def default_rules(object_type: ObjectType | str, region: str = "US") -> RuleSet:
+    """The default rule set of ``object_type`` with ``region`` for phone numbers."""
+    return DEFAULT_RULES[ObjectType(object_type)].model_copy(update={"region": region})
