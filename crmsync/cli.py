@@ -20,8 +20,10 @@ from crmsync.store.models import ApiKey
 app = typer.Typer(help="crmsync: a self-hosted CRM integration hub.", no_args_is_help=True)
 workspace_app = typer.Typer(help="Workspaces (tenants).", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
+dlq_app = typer.Typer(help="The dead-letter queue of sync jobs.", no_args_is_help=True)
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(dlq_app, name="dlq")
 
 err = Console(stderr=True)
 
@@ -126,6 +128,65 @@ def apikey_revoke(
             err.print(f"[red]no active key {key_id} in workspace {workspace}[/red]")
             raise typer.Exit(1)
     err.print("revoked")
+
+
+@dlq_app.command("list")
+def dlq_list(
+    workspace: Annotated[uuid.UUID, typer.Option(help="Workspace id.")],
+    integration: Annotated[uuid.UUID | None, typer.Option(help="Only this integration.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Dead jobs with their last error, oldest first."""
+    from crmsync.sync import dlq
+
+    table = Table("job", "integration", "object", "record", "attempts", "error", "last error")
+    with session_scope(_sessions(database_url)) as session:
+        dead = dlq.list_jobs(session, workspace, integration_id=integration, limit=limit)
+        for job in dead:
+            table.add_row(
+                str(job.id),
+                str(job.integration_id)[:8],
+                job.object_type,
+                str(job.record_id),
+                str(job.attempts),
+                job.error_class or "",
+                (job.last_error or "")[:80],
+            )
+    Console().print(table)
+    err.print(f"{len(dead)} dead job(s)")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    workspace: Annotated[uuid.UUID, typer.Option(help="Workspace id.")],
+    job_id: Annotated[int | None, typer.Argument(help="A job id from `dlq list`.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Replay every dead job.")] = False,
+    integration: Annotated[
+        uuid.UUID | None, typer.Option(help="With --all: only this one.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Queue dead jobs again with fresh attempts."""
+    from crmsync.sync import dlq
+
+    if (job_id is None) == (not all_):
+        err.print("[red]give a JOB_ID or --all[/red]")
+        raise typer.Exit(2)
+    with session_scope(_sessions(database_url)) as session:
+        if all_:
+            err.print(f"replayed {dlq.replay_all(session, workspace, integration)} job(s)")
+            return
+        assert job_id is not None
+        try:
+            job = dlq.replay(session, workspace, job_id)
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        if job is None:
+            err.print(f"[red]no sync job {job_id} in workspace {workspace}[/red]")
+            raise typer.Exit(1)
+    err.print(f"job {job_id} queued again")
 
 
 @app.command()
