@@ -29,9 +29,19 @@ ENDPOINTS: list[tuple[str, str, Any, Permission]] = [
     ("GET", "/api/v1/sync-jobs", None, Permission.INTEGRATIONS_READ),
     ("POST", "/api/v1/sync-jobs/{job_id}/replay", None, Permission.SYNC_OPERATE),
     ("POST", "/api/v1/sync-jobs/replay-all", None, Permission.SYNC_OPERATE),
+    ("GET", "/api/v1/conflicts", None, Permission.INTEGRATIONS_READ),
+    (
+        "POST",
+        "/api/v1/conflicts/{conflict_id}/resolve",
+        {"resolution": "local"},
+        Permission.SYNC_OPERATE,
+    ),
 ]
 # Endpoints that need an object the matrix does not make answer 404 when allowed.
-NOT_FOUND_WHEN_ALLOWED = {"/api/v1/sync-jobs/{job_id}/replay"}
+NOT_FOUND_WHEN_ALLOWED = {
+    "/api/v1/sync-jobs/{job_id}/replay",
+    "/api/v1/conflicts/{conflict_id}/resolve",
+}
 for _t, _body in SAMPLES.items():
     ENDPOINTS += [
         ("GET", f"/api/v1/{_t}", None, Permission.RECORDS_READ),
@@ -50,7 +60,7 @@ def _record_type(path: str) -> str:
 @pytest.mark.parametrize("role", list(Role), ids=str)
 def test_role_matrix(client: TestClient, tenant: Tenant, role: Role) -> None:
     for method, template, body, permission in ENDPOINTS:
-        path = template.replace("{job_id}", "999999999")
+        path = template.replace("{job_id}", "999999999").replace("{conflict_id}", str(uuid.uuid4()))
         if "{id}" in template:
             record_type = _record_type(template)
             made = client.post(

@@ -1,0 +1,69 @@
+"""Conflicts the ``manual`` policy opened, and how a person settles them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from crmsync.records import service
+from crmsync.records.errors import RecordInvalid, RecordNotFound
+from crmsync.store.models import Conflict
+from crmsync.sync import outbox
+
+
+class Resolution(StrEnum):
+    LOCAL = "local"  # keep the app's value; it is pushed to the CRM
+    REMOTE = "remote"  # take the CRM's value
+    CUSTOM = "custom"  # a new value, pushed everywhere
+
+
+def list_conflicts(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    status: str | None = "open",
+    limit: int = 100,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> list[Conflict]:
+    stmt = select(Conflict).where(Conflict.workspace_id == workspace_id)
+    if status:
+        stmt = stmt.where(Conflict.status == status)
+    if after:
+        stmt = stmt.where(tuple_(Conflict.created_at, Conflict.id) > after)
+    return list(session.scalars(stmt.order_by(Conflict.created_at, Conflict.id).limit(limit)))
+
+
+def resolve(
+    session: Session,
+    workspace_id: uuid.UUID,
+    conflict_id: uuid.UUID,
+    resolution: Resolution,
+    value: Any = None,
+) -> Conflict:
+    conflict = session.get(Conflict, conflict_id)
+    if conflict is None or conflict.workspace_id != workspace_id:
+        raise RecordNotFound(f"no conflict with id {conflict_id}")
+    if conflict.status != "open":
+        raise RecordInvalid(f"conflict {conflict_id} is already resolved")
+    if resolution is Resolution.REMOTE:
+        # The CRM already has this value: record it as coming from there (no echo).
+        changes, source = {conflict.field: conflict.remote_value}, f"crm:{conflict.integration_id}"
+    elif resolution is Resolution.CUSTOM:
+        changes, source = {conflict.field: value}, "api"
+    else:
+        changes, source = {}, "api"
+    if changes:
+        service.update_record(
+            session, workspace_id, conflict.record_type, conflict.record_id, changes, source
+        )
+    else:  # keep local: push the record so the CRM takes the app's value
+        outbox.enqueue(session, workspace_id, conflict.record_type, [conflict.record_id])
+    conflict.status = "resolved"
+    conflict.resolution = resolution.value
+    conflict.resolved_at = datetime.now(UTC)
+    return conflict
