@@ -104,3 +104,12 @@ def make_tenant(sessions: sessionmaker[Session]) -> Callable[[], Tenant]:
 @pytest.fixture
 def tenant(make_tenant: Callable[[], Tenant]) -> Tenant:
     return make_tenant()
+
+
+@pytest.fixture(autouse=True)
+def _default_logging() -> Iterator[None]:
+    """Commands under test configure structlog globally; every test starts from defaults."""
+    yield
+    import structlog
+
+    structlog.reset_defaults()

@@ -54,6 +54,8 @@ def test_access_logs_are_json_with_the_request_id(client: TestClient, tenant: Te
     import io
     import json
 
+    import structlog
+
     from crmsync.logging import configure
 
     stream = io.StringIO()
@@ -61,7 +63,7 @@ def test_access_logs_are_json_with_the_request_id(client: TestClient, tenant: Te
     try:
         client.get("/api/v1/contacts", headers={**tenant.headers(), "X-Request-ID": "trace-7"})
     finally:
-        configure("WARNING", json=False)
+        structlog.reset_defaults()  # other tests capture logs with the default set-up
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     access = [entry for entry in lines if entry.get("event") == "request"]
     assert access and access[-1]["request_id"] == "trace-7" and access[-1]["status"] == 200
