@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from crmsync.sync.schedule import parse as parse_frequency
 
 
 class Direction(StrEnum):
@@ -42,6 +44,12 @@ class SyncConfig(BaseModel):
     conflict_policy: ConflictPolicy = ConflictPolicy.LAST_WRITE_WINS
     delete_propagation: bool = Field(False, description="push record deletions to the CRM")
     retry: RetrySettings = Field(default_factory=RetrySettings)
+
+    @field_validator("frequency")
+    @classmethod
+    def _valid_frequency(cls, value: str) -> str:
+        parse_frequency(value)  # raises with what is accepted
+        return value.strip()
 
     def pushes(self, object_type: str) -> bool:
         return self.auto_sync and self.objects.get(object_type) in (
