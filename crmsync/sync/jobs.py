@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
+from crmsync.metrics import SYNC_JOBS_SETTLED
 from crmsync.store.models import Integration, SyncJob
 
 DEFAULT_LEASE = timedelta(seconds=60)
@@ -184,6 +185,7 @@ def settle(
     job: SyncJob, status: str, *, error: str | None = None, error_class: str | None = None
 ) -> None:
     """Finish a job: ``succeeded``, ``failed`` (no retry) or ``dead`` (retries spent)."""
+    SYNC_JOBS_SETTLED.labels(status).inc()
     job.status = status
     job.lease_owner = None
     job.lease_expires_at = None

@@ -10,7 +10,7 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -22,6 +22,7 @@ from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.mapping.engine import map_outbound
 from crmsync.mapping.model import MappingSet
+from crmsync.metrics import SYNC_LATENCY
 from crmsync.records.payloads import to_dict
 from crmsync.store.models import RECORD_MODELS, Link, RecordBase, SyncJob
 from crmsync.sync import jobs
@@ -177,6 +178,7 @@ def _upsert_batch(
 ) -> None:
     payloads = [p for _j, p, _d in sending]
     results = target.connector.upsert(object_type, payloads, match_key)
+    acked = datetime.now(UTC)
     UpsertResult.check(payloads, results)
     for (job, _payload, digest), result in zip(sending, results, strict=True):
         if result.ok and result.remote_id is not None:
@@ -184,6 +186,9 @@ def _upsert_batch(
                 session, target, object_type, job.record_id, links, result.remote_id, digest, now
             )
             jobs.settle(job, "succeeded")
+            SYNC_LATENCY.labels(target.connector.provider).observe(
+                (acked - job.enqueued_at).total_seconds()
+            )
             counts.succeeded += 1
             continue
         error = result.error or InvalidRecord("the CRM gave no id for this record")

@@ -110,3 +110,13 @@ def test_dlq_cli(tmp_path: Path) -> None:
     assert rest.exit_code == 0 and "replayed 1" in rest.output
     missing = runner.invoke(app, ["dlq", "replay", "424242", "--workspace", str(ws.id)], env=env)
     assert missing.exit_code == 1
+
+
+def test_metrics_show_the_queue(client: TestClient, tenant: Tenant, db: Session) -> None:
+    _dead_jobs(db, tenant, 2)
+    text = client.get("/metrics").text
+    dead = next(
+        line for line in text.splitlines() if line.startswith('crmsync_sync_jobs{status="dead"}')
+    )
+    assert float(dead.split()[-1]) >= 2
+    assert "crmsync_sync_queue_depth " in text and "crmsync_sync_oldest_pending_seconds " in text

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import text
 
 from crmsync.api.responses import JSON
+from crmsync.sync.metrics import QueueCollector
 
 router = APIRouter(tags=["operations"])
 
@@ -28,5 +29,8 @@ def readyz(request: Request) -> JSON:
 
 
 @router.get("/metrics", summary="Prometheus metrics")
-def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics(request: Request) -> Response:
+    # Process-wide counters, then this app's queue gauges read from its database.
+    queue = CollectorRegistry(auto_describe=False)
+    queue.register(QueueCollector(request.app.state.engine))
+    return Response(generate_latest() + generate_latest(queue), media_type=CONTENT_TYPE_LATEST)

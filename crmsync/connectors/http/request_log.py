@@ -9,6 +9,7 @@ import httpx
 import structlog
 
 from crmsync.connectors.http.redaction import redact_body, redact_url
+from crmsync.metrics import CRM_API_CALLS, CRM_RATE_LIMITED
 
 __all__ = ["RequestLogger"]
 
@@ -33,6 +34,7 @@ class RequestLogger:
         self._log = (logger or structlog.get_logger("crmsync.connectors.http")).bind(
             provider=provider, integration_id=str(integration_id) if integration_id else None
         )
+        self._labels = (provider, str(integration_id) if integration_id else "")
         self._log_bodies = log_bodies
 
     def hooks(self) -> dict[str, list[Any]]:
@@ -64,5 +66,8 @@ class RequestLogger:
         if self._log_bodies:
             response.read()
             fields["body"] = redact_body(response.content, response.headers.get("content-type", ""))
+        CRM_API_CALLS.labels(*self._labels, str(response.status_code)).inc()
+        if response.status_code == 429:
+            CRM_RATE_LIMITED.labels(*self._labels).inc()
         level = "warning" if response.status_code >= 400 else "info"
         getattr(self._log, level)("http.response", **fields)
