@@ -115,7 +115,7 @@ def resolve(object_type: str) -> ObjectSpec | None:
     return None
 
 
-# (name, type, fieldType, group, options) per object; labels derive from names.
+# (name, (type, fieldType), options) per object; labels derive from names.
 _TEXT = ("string", "text")
 _NUM = ("number", "number")
 _DATETIME = ("datetime", "date")
@@ -145,55 +145,39 @@ LEAD_STATUS = (
 )
 PRIORITY = ("LOW", "MEDIUM", "HIGH")
 
-BUILTIN: dict[str, tuple[tuple[str, tuple[str, str], tuple[str, ...]], ...]] = {
+Spec = tuple[str, tuple[str, str], tuple[str, ...]]
+
+
+def _texts(names: str) -> tuple[Spec, ...]:
+    return tuple((n, _TEXT, ()) for n in names.split())
+
+
+_OWNED: tuple[Spec, ...] = (("hubspot_owner_id", _ENUM, ()), ("hs_merged_object_ids", _TEXT, ()))
+_ADDRESS = "address city state zip country"
+
+BUILTIN: dict[str, tuple[Spec, ...]] = {
     "contacts": (
-        ("email", _TEXT, ()),
-        ("firstname", _TEXT, ()),
-        ("lastname", _TEXT, ()),
-        ("phone", _TEXT, ()),
-        ("mobilephone", _TEXT, ()),
-        ("fax", _TEXT, ()),
-        ("company", _TEXT, ()),
-        ("website", _TEXT, ()),
-        ("jobtitle", _TEXT, ()),
-        ("address", _TEXT, ()),
-        ("city", _TEXT, ()),
-        ("state", _TEXT, ()),
-        ("zip", _TEXT, ()),
-        ("country", _TEXT, ()),
+        *_texts(
+            f"email firstname lastname phone mobilephone fax company website jobtitle {_ADDRESS}"
+        ),
         ("hs_additional_emails", _AREA, ()),
         ("lifecyclestage", _ENUM, LIFECYCLE),
         ("hs_lead_status", _ENUM, LEAD_STATUS),
-        ("hubspot_owner_id", _ENUM, ()),
-        ("hs_merged_object_ids", _TEXT, ()),
+        *_OWNED,
     ),
     "companies": (
-        ("name", _TEXT, ()),
-        ("domain", _TEXT, ()),
-        ("website", _TEXT, ()),
-        ("phone", _TEXT, ()),
-        ("industry", _TEXT, ()),
-        ("address", _TEXT, ()),
-        ("city", _TEXT, ()),
-        ("state", _TEXT, ()),
-        ("zip", _TEXT, ()),
-        ("country", _TEXT, ()),
+        *_texts(f"name domain website phone industry {_ADDRESS}"),
         ("numberofemployees", _NUM, ()),
         ("annualrevenue", _NUM, ()),
         ("lifecyclestage", _ENUM, LIFECYCLE),
-        ("hubspot_owner_id", _ENUM, ()),
-        ("hs_merged_object_ids", _TEXT, ()),
+        *_OWNED,
     ),
     "deals": (
-        ("dealname", _TEXT, ()),
+        *_texts("dealname pipeline dealstage dealtype"),
         ("amount", _NUM, ()),
         ("closedate", _DATETIME, ()),
-        ("pipeline", _TEXT, ()),
-        ("dealstage", _TEXT, ()),
-        ("dealtype", _TEXT, ()),
         ("description", _AREA, ()),
-        ("hubspot_owner_id", _ENUM, ()),
-        ("hs_merged_object_ids", _TEXT, ()),
+        *_OWNED,
     ),
     "notes": (
         ("hs_timestamp", _DATETIME, ()),
@@ -202,13 +186,10 @@ BUILTIN: dict[str, tuple[tuple[str, tuple[str, str], tuple[str, ...]], ...]] = {
         ("hs_attachment_ids", _TEXT, ()),
     ),
     "tickets": (
-        ("subject", _TEXT, ()),
+        *_texts("subject hs_pipeline hs_pipeline_stage"),
         ("content", _AREA, ()),
-        ("hs_pipeline", _TEXT, ()),
-        ("hs_pipeline_stage", _TEXT, ()),
         ("hs_ticket_priority", _ENUM, PRIORITY),
-        ("hubspot_owner_id", _ENUM, ()),
-        ("hs_merged_object_ids", _TEXT, ()),
+        *_OWNED,
     ),
 }
 
