@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from crmsync.sandbox.base import json_response
 from crmsync.sandbox.hubspot import errors
 from crmsync.sandbox.hubspot.crm import HubSpotCrm
-from crmsync.sandbox.hubspot.objects import PREFIXES, associate_inputs, body_of, flag, written
+from crmsync.sandbox.hubspot.objects import PREFIXES, associate_inputs, body_of, flag
 from crmsync.sandbox.hubspot.records import ObjectStore
 from crmsync.sandbox.timefmt import iso_ms
 
@@ -90,7 +90,7 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         for item, clean in planned:
             record = crm.create(store, clean)
             associate_inputs(crm, store, record, item.get("associations"))
-            results.append(store.render(record, written(record)))
+            results.append(store.render_stored(record))
         return batch_answer(crm, started, results, problems, ok=201)
 
     async def update(
@@ -110,7 +110,7 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         results = []
         for record, clean in planned:
             crm.update(store, record, clean)
-            results.append(store.render(record, written(record)))
+            results.append(store.render_stored(record))
         problems = [missing_error(store, missing)] if missing else []
         return batch_answer(crm, started, results, problems, ok=200)
 
@@ -133,22 +133,23 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         for key, item in zip(keys, inputs, strict=True):
             if item.get("idProperty", id_property) != id_property:
                 raise errors.validation("All inputs must use the same idProperty")
-            # the key is validated as a value of its property, as for a create
-            values = {**(item.get("properties") or {}), name: key}
-            planned.append((key, crm.validated(store, values, creating=False)))
-        results = []
-        for key, clean in planned:
+            clean = crm.validated(store, item.get("properties") or {}, creating=False)
             record = store.find(name, key)
-            if record is None:
+            if record is None:  # a new key is validated as a value of its property
+                clean = {**clean, **crm.validated(store, {name: key}, creating=False)}
                 problem = crm.missing_required(store, clean)
                 if problem:
                     raise errors.validation(problem)
+            planned.append((key, record, clean))
+        results = []
+        for _key, found, clean in planned:
+            record = found
+            if record is None:
                 record, new = crm.create(store, clean), True
             else:
-                del clean[name]  # an existing key keeps its stored spelling
                 crm.update(store, record, clean)
                 new = False
-            results.append({**store.render(record, written(record)), "new": new})
+            results.append({**store.render_stored(record), "new": new})
         return batch_answer(crm, started, results, [], ok=200)
 
     async def read(store: ObjectStore, inputs: list[dict[str, Any]], request: Request) -> Response:

@@ -14,7 +14,7 @@ from typing import Any
 
 from crmsync.sandbox.hubspot import errors
 from crmsync.sandbox.hubspot.associations import AssociationStore
-from crmsync.sandbox.hubspot.properties import clean_values, invalid, invalid_message
+from crmsync.sandbox.hubspot.properties import invalid, invalid_message
 from crmsync.sandbox.hubspot.records import ObjectStore, Record
 from crmsync.sandbox.hubspot.schema import OBJECTS, resolve
 
@@ -78,7 +78,7 @@ class HubSpotCrm:
         """Validated values, or an error message in HubSpot's words."""
         if not isinstance(values, dict):  # a dict check is much cheaper than Mapping's
             return {}, "properties must be an object"
-        clean, problems = clean_values(store.properties, values)
+        clean, problems = store.clean(values)
         if creating:
             problems += _missing(store, clean)
         return clean, invalid_message(problems) if problems else None

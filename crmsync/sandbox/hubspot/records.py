@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmsync.sandbox.hubspot.properties import PropertyDef, builtin_properties
+from crmsync.sandbox.hubspot.properties import PropertyDef, builtin_properties, clean_values
 from crmsync.sandbox.hubspot.schema import ObjectSpec
 from crmsync.sandbox.timefmt import iso_ms
 
@@ -65,6 +65,7 @@ class ObjectStore:
     records: dict[str, Record] = field(default_factory=dict)
     merged: dict[str, str] = field(default_factory=dict)
     order: list[int] = field(default_factory=list)
+    _plain_keys: dict[tuple[str, ...], bool] = field(default_factory=dict)
     _unique: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -79,6 +80,26 @@ class ObjectStore:
         self.properties[prop.name] = prop
         if prop.unique:
             self._unique.setdefault(prop.name, {})
+        self.properties_changed()
+
+    def properties_changed(self) -> None:
+        """Forget cached validation shortcuts after a definition changed."""
+        self._plain_keys.clear()
+
+    def clean(self, values: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        """Validated values and problems; inputs of only free-text strings (the bulk
+        of sync traffic) skip per-value checks, remembered per set of names."""
+        names = tuple(values)
+        plain = self._plain_keys.get(names)
+        if plain is None:
+            if len(self._plain_keys) > 1000:
+                self._plain_keys.clear()
+            props = self.properties
+            plain = all(n in props and props[n].plain and not props[n].archived for n in names)
+            self._plain_keys[names] = plain
+        if plain and all(type(v) is str for v in values.values()):
+            return dict(values), []
+        return clean_values(self.properties, values)
 
     def is_unique(self, name: str) -> bool:
         """Whether `name` can identify records (idProperty)."""
@@ -181,6 +202,22 @@ class ObjectStore:
     def count(self) -> int:
         """Number of live records."""
         return sum(1 for r in self.records.values() if not r.archived)
+
+    def render_stored(self, record: Record) -> dict[str, Any]:
+        """A record with every stored property (the answer to writes)."""
+        spec = self.spec
+        created, updated = iso_ms(record.created_ms), iso_ms(record.updated_ms)
+        properties = {k: v or None for k, v in record.properties.items()}
+        properties["hs_object_id"] = record.id
+        properties[spec.created_property] = created
+        properties[spec.modified_property] = updated
+        return {
+            "id": record.id,
+            "properties": properties,
+            "createdAt": created,
+            "updatedAt": updated,
+            "archived": record.archived,
+        }
 
     def render(
         self,
