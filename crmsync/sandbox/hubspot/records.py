@@ -12,6 +12,7 @@ import bisect
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from crmsync.sandbox.hubspot.properties import PropertyDef, builtin_properties, clean_values
@@ -97,7 +98,7 @@ class ObjectStore:
             props = self.properties
             plain = all(n in props and props[n].plain and not props[n].archived for n in names)
             self._plain_keys[names] = plain
-        if plain and all(type(v) is str for v in values.values()):
+        if plain and all(map(isinstance, values.values(), repeat(str))):
             return dict(values), []
         return clean_values(self.properties, values)
 
@@ -116,8 +117,12 @@ class ObjectStore:
         """The live record whose unique property `name` equals `value`."""
         if name == "hs_object_id":
             return self.get(value)
-        record_id = self._unique.get(name, {}).get(value.lower())
-        return None if record_id is None else self.get(record_id)
+        index = self._unique.get(name)
+        record_id = None if index is None else index.get(value.lower())
+        if record_id is None:
+            return None
+        record = self.records.get(self.merged.get(record_id, record_id))
+        return None if record is None or record.archived else record
 
     def lookup(self, record_id: str, id_property: str | None) -> Record | None:
         """Read by id, or by a unique property when `id_property` is given."""
@@ -207,7 +212,11 @@ class ObjectStore:
         """A record with every stored property (the answer to writes)."""
         spec = self.spec
         created, updated = iso_ms(record.created_ms), iso_ms(record.updated_ms)
-        properties = {k: v or None for k, v in record.properties.items()}
+        stored = record.properties
+        # cleared values ("") answer as null
+        properties = (
+            {k: v or None for k, v in stored.items()} if "" in stored.values() else dict(stored)
+        )
         properties["hs_object_id"] = record.id
         properties[spec.created_property] = created
         properties[spec.modified_property] = updated
@@ -260,8 +269,10 @@ class ObjectStore:
     def _write(
         self, record: Record, values: dict[str, str], now_ms: int, source: str
     ) -> dict[str, str]:
-        changed = {}
         stored = record.properties
+        if values.items() <= stored.items():  # nothing new: the common re-sync case
+            return {}
+        changed = {}
         for name, value in values.items():
             if stored.get(name, "") == value:
                 continue
