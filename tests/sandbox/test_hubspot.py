@@ -339,3 +339,34 @@ def test_user_change_fires_property_change_webhook(
         "After",
     )
     assert event["changeSource"] == "CRM_UI"
+
+
+def test_read_with_history_and_associations(
+    hub: tuple[HubSpotSandbox, httpx.Client], clock: FakeClock
+) -> None:
+    _, client = hub
+    made = _make(client, email="h@example.com", firstname="One")
+    clock.now += 60
+    client.patch(f"{CONTACTS}/{made['id']}", json={"properties": {"firstname": "Two"}})
+    deal = client.post(
+        "/crm/v3/objects/deals",
+        json={
+            "properties": {"dealname": "Big"},
+            "associations": [
+                {
+                    "to": {"id": made["id"]},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}],
+                }
+            ],
+        },
+    ).json()
+    body = client.get(
+        f"{CONTACTS}/{made['id']}",
+        params={"propertiesWithHistory": "firstname", "associations": "deals"},
+    ).json()
+    history = body["propertiesWithHistory"]["firstname"]
+    assert [h["value"] for h in history] == ["Two", "One"]
+    assert history[0]["timestamp"] > history[1]["timestamp"]
+    assert body["associations"]["deals"]["results"] == [
+        {"id": deal["id"], "type": "contact_to_deal"}
+    ]
