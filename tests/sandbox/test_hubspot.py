@@ -370,3 +370,17 @@ def test_read_with_history_and_associations(
     assert body["associations"]["deals"]["results"] == [
         {"id": deal["id"], "type": "contact_to_deal"}
     ]
+
+
+def test_search_index_lag_hides_fresh_changes(serve: Any, clock: FakeClock) -> None:
+    sandbox = HubSpotSandbox(
+        SandboxOptions(rate_profile="off"), clock=clock, search_caps=SearchCaps(lag_ms=2000)
+    )
+    server = serve(sandbox)
+    headers = {"Authorization": f"Bearer {sandbox.tokens.private_token}"}
+    with httpx.Client(base_url=server.url("hubspot"), headers=headers) as client:
+        _make(client, email="fresh@example.com")
+        assert client.post(CONTACTS + "/search", json={}).json()["total"] == 0
+        assert len(client.get(CONTACTS).json()["results"]) == 1  # reads are immediate
+        clock.now += 2
+        assert client.post(CONTACTS + "/search", json={}).json()["total"] == 1
