@@ -151,14 +151,14 @@ class HubSpotSandbox(ProviderSandbox):
     def not_found_response(self, method: str, path: str) -> Response:
         return errors.error_response(404, "OBJECT_NOT_FOUND", f"No route for {method} {path}")
 
-    def upsert_request(self, seq: int) -> SampleRequest:
+    def upsert_request(self, seq: int, variant: int = 0) -> SampleRequest:
         inputs = [
             {
                 "id": f"bench{seq * 100 + i}@example.com",
                 "idProperty": "email",
                 "properties": {
                     "firstname": f"First{i}",
-                    "lastname": f"Last{seq}",
+                    "lastname": f"Last{seq}-{variant}",
                     "phone": f"+1 555 {seq % 10000:04d}",
                     "company": "Bench Inc",
                 },
