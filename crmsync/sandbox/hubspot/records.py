@@ -121,7 +121,9 @@ class ObjectStore:
         record_id = None if index is None else index.get(value.lower())
         if record_id is None:
             return None
-        record = self.records.get(self.merged.get(record_id, record_id))
+        if self.merged:
+            record_id = self.merged.get(record_id, record_id)
+        record = self.records.get(record_id)
         return None if record is None or record.archived else record
 
     def lookup(self, record_id: str, id_property: str | None) -> Record | None:
@@ -270,9 +272,10 @@ class ObjectStore:
         self, record: Record, values: dict[str, str], now_ms: int, source: str
     ) -> dict[str, str]:
         stored = record.properties
-        if values.items() <= stored.items():  # nothing new: the common re-sync case
-            return {}
-        changed = {k: v for k, v in values.items() if stored.get(k, "") != v}
+        # set difference of the items views runs in C: the bulk of sync traffic
+        changed = dict(values.items() - stored.items())
+        if "" in changed.values():  # clearing a value that was never set is no change
+            changed = {k: v for k, v in changed.items() if v or stored.get(k)}
         if not changed:
             return changed
         if not self._unique.keys().isdisjoint(changed):
