@@ -85,6 +85,9 @@ def sandbox(
         serve_until(server, stop, lambda line: typer.echo(line))
     except KeyboardInterrupt:
         stop.set()
+    except OSError as exc:  # e.g. the port is taken
+        typer.echo(f"error: cannot serve on {host}:{port}: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def main() -> None:

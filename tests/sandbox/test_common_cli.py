@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -83,3 +84,13 @@ def _app() -> typer.Typer:
     app = typer.Typer()
     app.command("sandbox")(sandbox)
     return app
+
+
+def test_cli_reports_a_taken_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(_app(), ["--providers", "generic", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in result.output

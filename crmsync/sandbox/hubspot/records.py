@@ -169,6 +169,11 @@ class ObjectStore:
         record.updated_ms = now_ms
         self._unindex(record)
 
+    def purge(self, record: Record) -> None:
+        """Delete permanently (GDPR delete): not even archived=true shows it."""
+        self._unindex(record)
+        del self.records[record.id]
+
     def merge(self, primary: Record, other: Record, now_ms: int) -> None:
         """Fold `other` into `primary`: primary values win, blanks are filled."""
         fill = {k: v for k, v in other.properties.items() if v and not primary.properties.get(k)}
