@@ -46,7 +46,10 @@ def control_routes(sandbox: ProviderSandbox) -> list[BaseRoute]:
         return json_response({"reset": True, "counts": sandbox.counts()})
 
     async def state(request: Request) -> Response:
-        limit = int(request.query_params.get("requests", "100"))
+        text = request.query_params.get("requests", "100")
+        if not text.isdigit():
+            raise _bad_request("requests must be a whole number")
+        limit = int(text)
         return json_response(
             {
                 "provider": sandbox.name,
