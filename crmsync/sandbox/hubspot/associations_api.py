@@ -112,8 +112,8 @@ def association_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         except (KeyError, TypeError) as exc:
             raise errors.validation(f"Invalid input: missing {exc}") from exc
         if action == "read":
-            results = [{"from": {"id": i}, "to": listing(from_type, i, to_type)} for i in ids]
-            return json_response(batch_body(results))
+            found = [{"from": {"id": i}, "to": listing(from_type, i, to_type)} for i in ids]
+            return json_response(batch_body(found))
         results: list[dict[str, Any]] = []
         for from_id, to_id, item in pairs:
             if action == "archive":
