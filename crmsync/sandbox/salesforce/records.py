@@ -1,0 +1,234 @@
+"""sObject record resources: create, read, update, delete, upsert by external id,
+and the ``updated``/``deleted`` replication resources."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from crmsync.sandbox.base import json_response
+from crmsync.sandbox.salesforce import errors
+from crmsync.sandbox.salesforce.describe import basic_info
+from crmsync.sandbox.salesforce.endpoint import LimitInfo, json_object, no_content, route
+from crmsync.sandbox.salesforce.org import Org
+from crmsync.sandbox.salesforce.schema import SObjectType
+from crmsync.sandbox.salesforce.store import MultipleMatches, Record
+from crmsync.sandbox.salesforce.values import format_datetime, now_seconds, parse_datetime, to_json
+
+PREFIX = "/services/data/v{version}/sobjects/{sobject}"
+
+
+def record_url(version: str, sobject: str, record_id: str) -> str:
+    return f"/services/data/v{version}/sobjects/{sobject}/{record_id}"
+
+
+def record_json(
+    version: str, kind: SObjectType, record: Record, fields: list[str] | None = None
+) -> dict[str, Any]:
+    """A record as the REST API returns it: ``attributes`` then the fields."""
+    names = fields if fields is not None else [f.name for f in kind.fields]
+    return {
+        "attributes": {"type": kind.name, "url": record_url(version, kind.name, record["Id"])},
+        **{name: to_json(record.get(name)) for name in names},
+    }
+
+
+def save_result(record_id: str, created: bool | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {"id": record_id, "success": True, "errors": []}
+    if created is not None:
+        result["created"] = created
+    return result
+
+
+def record_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
+    """Routes of the record resources bound to `org`."""
+    store = org.store
+
+    def kind_of(request: Request) -> tuple[str, SObjectType]:
+        params = request.path_params
+        return params["version"], store.sobject(params["sobject"])
+
+    def selected(request: Request, kind: SObjectType) -> list[str] | None:
+        text = request.query_params.get("fields")
+        if not text:
+            return None
+        names = []
+        for name in (n.strip() for n in text.split(",")):
+            found = kind.field(name)
+            if found is None:
+                raise errors.invalid_field(
+                    f"No such column '{name}' on entity '{kind.name}'. If you are attempting "
+                    "to use a custom field, be sure to append the '__c' after the custom field "
+                    "name. Please reference your WSDL or the describe call for the "
+                    "appropriate names."
+                )
+            names.append(found.name)
+        return names
+
+    async def create(request: Request) -> Response:
+        version, kind = kind_of(request)
+        record = store.create(kind.name, await json_object(request), org.api_user)
+        return json_response(
+            save_result(record["Id"]),
+            status=201,
+            headers={"Location": record_url(version, kind.name, record["Id"])},
+        )
+
+    async def read(request: Request) -> Response:
+        version, kind = kind_of(request)
+        record = store.get(kind.name, request.path_params["record_id"])
+        return json_response(record_json(version, kind, record, selected(request, kind)))
+
+    async def update(request: Request) -> Response:
+        _, kind = kind_of(request)
+        store.update(
+            kind.name, request.path_params["record_id"], await json_object(request), org.api_user
+        )
+        return no_content()
+
+    async def delete(request: Request) -> Response:
+        _, kind = kind_of(request)
+        store.delete(kind.name, request.path_params["record_id"], org.api_user)
+        return no_content()
+
+    def by_external(request: Request, kind: SObjectType) -> Record:
+        params = request.path_params
+        found = kind.field(params["field"])
+        if found is None or not (found.external_id or found.name == "Id"):
+            raise errors.not_found(
+                "Provided external ID field does not exist or is not accessible: " + params["field"]
+            )
+        if found.name == "Id":
+            return store.get(kind.name, params["value"])
+        matches = store.match_external(kind.name, found.name, params["value"])
+        if len(matches) > 1:
+            raise MultipleMatches(matches)
+        if not matches:
+            raise errors.not_found()
+        return store.get(kind.name, matches[0])
+
+    async def read_external(request: Request) -> Response:
+        version, kind = kind_of(request)
+        try:
+            record = by_external(request, kind)
+        except MultipleMatches as many:
+            return _multiple(version, kind.name, many)
+        return json_response(record_json(version, kind, record, selected(request, kind)))
+
+    async def upsert(request: Request) -> Response:
+        version, kind = kind_of(request)
+        params = request.path_params
+        body = await json_object(request)
+        try:
+            record, created = store.upsert(
+                kind.name, params["field"], params["value"], body, org.api_user
+            )
+        except MultipleMatches as many:
+            return _multiple(version, kind.name, many)
+        if created:
+            return json_response(save_result(record["Id"], True), status=201)
+        if _version(version) >= org.settings.upsert_body_from_version:
+            return json_response(save_result(record["Id"], False), status=200)
+        return no_content()
+
+    async def delete_external(request: Request) -> Response:
+        version, kind = kind_of(request)
+        try:
+            record = by_external(request, kind)
+        except MultipleMatches as many:
+            return _multiple(version, kind.name, many)
+        store.delete(kind.name, record["Id"], org.api_user)
+        return no_content()
+
+    async def updated(request: Request) -> Response:
+        _, kind = kind_of(request)
+        start, end = _window(request, org.clock(), org.settings.updated_window_days)
+        with store.lock:
+            ids = [r["Id"] for r in store.rows(kind.name) if start <= r["SystemModstamp"] < end]
+        return json_response({"ids": ids, "latestDateCovered": format_datetime(end)})
+
+    async def deleted(request: Request) -> Response:
+        _, kind = kind_of(request)
+        now = org.clock()
+        start, end = _window(request, now, org.settings.updated_window_days)
+        earliest = max(
+            store.created, _minute(now - timedelta(days=org.settings.deleted_retention_days))
+        )
+        with store.lock:
+            gone = sorted(
+                (store.deleted_at[r["Id"]], r["Id"])
+                for r in store.rows(kind.name, include_deleted=True)
+                if r["IsDeleted"] and start <= store.deleted_at[r["Id"]] < end
+            )
+        return json_response(
+            {
+                "deletedRecords": [{"id": i, "deletedDate": format_datetime(d)} for d, i in gone],
+                "earliestDateAvailable": format_datetime(earliest),
+                "latestDateCovered": format_datetime(end),
+            }
+        )
+
+    return [
+        *route(PREFIX, limit_info, POST=create, GET=_basic_info(org)),
+        *route(PREFIX + "/updated", limit_info, GET=updated),
+        *route(PREFIX + "/deleted", limit_info, GET=deleted),
+        *route(PREFIX + "/{record_id}", limit_info, GET=read, PATCH=update, DELETE=delete),
+        *route(
+            PREFIX + "/{field}/{value}",
+            limit_info,
+            GET=read_external,
+            PATCH=upsert,
+            DELETE=delete_external,
+        ),
+    ]
+
+
+def _basic_info(org: Org) -> Any:
+    async def info(request: Request) -> Response:
+        kind = org.store.sobject(request.path_params["sobject"])
+        return json_response(basic_info(request.path_params["version"], kind))
+
+    return info
+
+
+def _multiple(version: str, sobject: str, many: MultipleMatches) -> Response:
+    urls = [record_url(version, sobject, i) for i in many.record_ids]
+    return json_response(urls, status=300)
+
+
+def _version(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def _minute(value: datetime) -> datetime:
+    return now_seconds(value).replace(second=0)
+
+
+def _window(request: Request, now: datetime, max_days: int) -> tuple[datetime, datetime]:
+    """The [start, end) of an updated/deleted call, truncated to whole minutes."""
+    params = request.query_params
+    if "start" not in params or "end" not in params:
+        raise errors.ApiError(400, "MISSING_ARGUMENT", "start and end must be specified")
+    try:
+        # A '+' in an unencoded offset arrives as a space.
+        start = parse_datetime(params["start"].replace(" ", "+"))
+        end = parse_datetime(params["end"].replace(" ", "+"))
+    except ValueError as exc:
+        raise errors.ApiError(400, "INVALID_REPLICATION_DATE", str(exc)) from None
+    start, end = _minute(start), _minute(min(end, now))
+    if start < _minute(now - timedelta(days=max_days)):
+        raise errors.ApiError(
+            400, "INVALID_REPLICATION_DATE", f"startDate cannot be more than {max_days} days ago"
+        )
+    if end < start:
+        raise errors.ApiError(
+            400, "INVALID_REPLICATION_DATE", "EndDate must chronologically follow the StartDate"
+        )
+    return start, end

@@ -1,0 +1,161 @@
+"""The Salesforce sandbox: one org behind Salesforce's REST API paths.
+
+Served paths: ``/services/oauth2/{authorize,token,revoke}``, ``/services/data/``
+(versions) and under ``/services/data/vXX.X/`` (any version): ``sobjects`` (describe,
+records, upsert by external id, ``updated``/``deleted``), ``composite/sobjects``,
+``query``/``queryAll`` with ``nextRecordsUrl`` pages, and ``limits``. The API
+allocation is enforced per edition profile with 403 REQUEST_LIMIT_EXCEEDED, and every
+answer reports usage in ``Sforce-Limit-Info``.
+
+Salesforce has no simple webhooks; integrations detect changes by polling
+(``SystemModstamp`` queries, ``updated``/``deleted``), so `user_change` only edits the
+record, as a different user than the API user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
+from crmsync.sandbox.ratelimit import RateDecision, RateLimiter, RateProfile
+from crmsync.sandbox.salesforce import errors
+from crmsync.sandbox.salesforce.collections import collection_routes
+from crmsync.sandbox.salesforce.limits import (
+    DAILY,
+    daily_profile,
+    edition_profiles,
+    limit_info,
+)
+from crmsync.sandbox.salesforce.meta import VERSIONS_PATH, meta_routes
+from crmsync.sandbox.salesforce.oauth import PREFIX as OAUTH_PREFIX
+from crmsync.sandbox.salesforce.oauth import oauth_routes
+from crmsync.sandbox.salesforce.org import Org, OrgSettings, utc_now
+from crmsync.sandbox.salesforce.queries import query_routes
+from crmsync.sandbox.salesforce.records import record_json, record_routes
+from crmsync.sandbox.salesforce.schema import SObjectType, standard_objects
+
+API_VERSION = "59.0"
+_UNMETERED_ALLOCATION = 110_000
+
+
+class Sandbox(ProviderSandbox):
+    """A Salesforce org emulator (Lead, Contact, Account, Opportunity, Task)."""
+
+    name = "salesforce"
+    rate_profiles: ClassVar[Mapping[str, RateProfile]] = edition_profiles()
+    default_rate_profile = "enterprise"
+    exempt_prefixes = (OAUTH_PREFIX,)
+
+    def __init__(
+        self,
+        options: SandboxOptions | None = None,
+        *,
+        settings: OrgSettings | None = None,
+        objects: Mapping[str, SObjectType] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        daily_allocation: int | None = None,
+    ) -> None:
+        super().__init__(options)
+        self.org = Org(settings or OrgSettings(), objects or standard_objects(), clock)
+        if daily_allocation is not None:
+            self.profile = daily_profile(f"daily-{daily_allocation}", daily_allocation)
+            self.limiter = RateLimiter(self.profile)
+        self._unmetered = 0
+        # Set by whoever serves the sandbox; used in the printed credential.
+        self.base_url: str | None = None
+
+    # ---- ProviderSandbox ---------------------------------------------------------------
+
+    def routes(self) -> list[BaseRoute]:
+        org, info = self.org, self.limit_info
+        return [
+            *oauth_routes(org),
+            *meta_routes(org, info, self.usage),
+            *query_routes(org, info),
+            *collection_routes(org, info),
+            *record_routes(org, info),
+        ]
+
+    def reset(self) -> None:
+        self.org.reset()
+        self._unmetered = 0
+
+    def counts(self) -> dict[str, int]:
+        return {name: self.org.store.count(name) for name in self.org.objects}
+
+    def user_change(
+        self, object_type: str, record_id: str | None, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        store, user = self.org.store, self.org.crm_user
+        try:
+            kind = store.sobject(object_type)
+            if record_id is None:
+                record = store.create(kind.name, fields, user)
+            else:
+                record = store.update(kind.name, record_id, fields, user)
+        except errors.ApiError as exc:
+            raise (KeyError if exc.status == 404 else ValueError)(exc.message) from None
+        return record_json(API_VERSION, kind, record)
+
+    def credential(self) -> str:
+        tokens = self.org.tokens
+        instance = self.base_url or "<base URL>"
+        return (
+            f"instance_url={instance} access_token={tokens.default_token} "
+            f"client_id={tokens.default_app.client_id} "
+            f"client_secret={tokens.default_app.client_secret}"
+        )
+
+    def check_auth(self, request: Request) -> Response | None:
+        if request.url.path.rstrip("/") == VERSIONS_PATH:
+            return None
+        if not self.profile.windows:
+            self._unmetered += 1
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() in ("bearer", "oauth") and self.org.tokens.is_valid(token.strip()):
+            return None
+        return self._with_info(errors.invalid_session().response())
+
+    def throttled_response(self, decision: RateDecision) -> Response:
+        return self._with_info(errors.request_limit_exceeded().response())
+
+    def not_found_response(self, method: str, path: str) -> Response:
+        return errors.not_found().response()
+
+    def error_response(self, status: int) -> Response:
+        return errors.server_error(status).response()
+
+    def state_extra(self) -> dict[str, Any]:
+        used, allocation = self.usage()
+        tokens = self.org.tokens
+        return {
+            "salesforce": {
+                "org_id": self.org.org_id,
+                "api_user_id": self.org.api_user,
+                "client_id": tokens.default_app.client_id,
+                "api_usage": {"used": used, "allocation": allocation},
+            }
+        }
+
+    # ---- API usage ---------------------------------------------------------------------
+
+    def usage(self) -> tuple[int, int]:
+        """(requests used, daily allocation) of the current 24-hour window."""
+        daily = next((u for u in self.limiter.peek() if u.window.policy == DAILY), None)
+        if daily is None:
+            return self._unmetered, _UNMETERED_ALLOCATION
+        return daily.used, daily.window.limit
+
+    def limit_info(self) -> str:
+        """The ``Sforce-Limit-Info`` header value right now."""
+        return limit_info(*self.usage())
+
+    def _with_info(self, response: Response) -> Response:
+        response.headers["Sforce-Limit-Info"] = self.limit_info()
+        return response
