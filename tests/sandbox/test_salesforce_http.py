@@ -215,18 +215,17 @@ def test_soql_polls_by_system_modstamp_with_datetime_literals(
     boundary = clock.advance(minutes=10)
     clock.advance(seconds=1)
     fresh = _create(client, "Contact", LastName="Fresh")
-    stamp = boundary.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # SOQL date-time literals are unquoted; Z and +00:00 offsets are both accepted.
+    since_z = boundary.strftime(
+        "SELECT Id, SystemModstamp FROM Contact WHERE SystemModstamp > "
+        "%Y-%m-%dT%H:%M:%SZ ORDER BY SystemModstamp ASC"
+    )
+    since_offset = boundary.strftime(
+        "SELECT Id FROM Contact WHERE LastModifiedDate >= %Y-%m-%dT%H:%M:%S+00:00"
+    )
 
-    after = _query(
-        client,
-        f"SELECT Id, SystemModstamp FROM Contact WHERE SystemModstamp > "
-        f"{stamp} ORDER BY SystemModstamp ASC",
-    )
-    with_offset = _query(
-        client,
-        "SELECT Id FROM Contact WHERE LastModifiedDate >= "
-        + boundary.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-    )
+    after = _query(client, since_z)
+    with_offset = _query(client, since_offset)
 
     assert [r["Id"] for r in after["records"]] == [fresh]
     assert after["records"][0]["SystemModstamp"] == format_datetime(boundary + timedelta(seconds=1))
