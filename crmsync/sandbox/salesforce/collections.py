@@ -19,7 +19,6 @@ from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.endpoint import LimitInfo, json_object, route
 from crmsync.sandbox.salesforce.org import Org
 from crmsync.sandbox.salesforce.records import save_result
-from crmsync.sandbox.salesforce.store import MultipleMatches
 
 PREFIX = "/services/data/v{version}/composite/sobjects"
 Item = Callable[[Any], dict[str, Any]]
@@ -101,7 +100,7 @@ def collection_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
                 )
             try:
                 saved, created = store.upsert(kind.name, key.name, value, body, user)
-            except MultipleMatches as many:
+            except errors.MultipleMatches as many:
                 raise errors.ApiError(
                     300,
                     "DUPLICATE_EXTERNAL_ID",

@@ -35,7 +35,7 @@ def route(path: str, limit_info: LimitInfo, **handlers: Handler) -> list[Route]:
                 raise errors.method_not_allowed(request.method, allowed)
             response = await handler(request)
         except errors.ApiError as exc:
-            response = exc.response()
+            response = exc.response(request.path_params.get("version", "59.0"))
         response.headers["Sforce-Limit-Info"] = limit_info()
         return response
 

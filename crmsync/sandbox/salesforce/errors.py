@@ -39,9 +39,22 @@ class ApiError(Exception):
         """The per-record error of a collections or composite result."""
         return {"statusCode": self.code, "message": self.message, "fields": self.fields}
 
-    def response(self) -> Response:
-        """The HTTP answer."""
+    def response(self, version: str = "59.0") -> Response:
+        """The HTTP answer (`version` is the API version of the request's path)."""
         return json_response(self.body(), status=self.status)
+
+
+class MultipleMatches(ApiError):
+    """An external id matched several records: HTTP 300 listing their URLs."""
+
+    def __init__(self, sobject: str, record_ids: list[str]) -> None:
+        super().__init__(300, "MULTIPLE_CHOICES", "More than one record found")
+        self.sobject = sobject
+        self.record_ids = record_ids
+
+    def response(self, version: str = "59.0") -> Response:
+        base = f"/services/data/v{version}/sobjects/{self.sobject}/"
+        return json_response([base + i for i in self.record_ids], status=300)
 
 
 def not_found(message: str = NOT_FOUND_MESSAGE) -> ApiError:

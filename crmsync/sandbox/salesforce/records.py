@@ -14,9 +14,10 @@ from crmsync.sandbox.base import json_response
 from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.describe import basic_info
 from crmsync.sandbox.salesforce.endpoint import LimitInfo, json_object, no_content, route
+from crmsync.sandbox.salesforce.errors import MultipleMatches
 from crmsync.sandbox.salesforce.org import Org
 from crmsync.sandbox.salesforce.schema import SObjectType
-from crmsync.sandbox.salesforce.store import MultipleMatches, Record
+from crmsync.sandbox.salesforce.store import Record
 from crmsync.sandbox.salesforce.values import format_datetime, now_seconds, parse_datetime, to_json
 
 PREFIX = "/services/data/v{version}/sobjects/{sobject}"
@@ -106,29 +107,23 @@ def record_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
             return store.get(kind.name, params["value"])
         matches = store.match_external(kind.name, found.name, params["value"])
         if len(matches) > 1:
-            raise MultipleMatches(matches)
+            raise MultipleMatches(kind.name, matches)
         if not matches:
             raise errors.not_found()
         return store.get(kind.name, matches[0])
 
     async def read_external(request: Request) -> Response:
         version, kind = kind_of(request)
-        try:
-            record = by_external(request, kind)
-        except MultipleMatches as many:
-            return _multiple(version, kind.name, many)
+        record = by_external(request, kind)
         return json_response(record_json(version, kind, record, selected(request, kind)))
 
     async def upsert(request: Request) -> Response:
         version, kind = kind_of(request)
         params = request.path_params
         body = await json_object(request)
-        try:
-            record, created = store.upsert(
-                kind.name, params["field"], params["value"], body, org.api_user
-            )
-        except MultipleMatches as many:
-            return _multiple(version, kind.name, many)
+        record, created = store.upsert(
+            kind.name, params["field"], params["value"], body, org.api_user
+        )
         if created:
             return json_response(save_result(record["Id"], True), status=201)
         if _version(version) >= org.settings.upsert_body_from_version:
@@ -136,11 +131,8 @@ def record_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
         return no_content()
 
     async def delete_external(request: Request) -> Response:
-        version, kind = kind_of(request)
-        try:
-            record = by_external(request, kind)
-        except MultipleMatches as many:
-            return _multiple(version, kind.name, many)
+        _, kind = kind_of(request)
+        record = by_external(request, kind)
         store.delete(kind.name, record["Id"], org.api_user)
         return no_content()
 
@@ -193,11 +185,6 @@ def _basic_info(org: Org) -> Any:
         return json_response(basic_info(request.path_params["version"], kind))
 
     return info
-
-
-def _multiple(version: str, sobject: str, many: MultipleMatches) -> Response:
-    urls = [record_url(version, sobject, i) for i in many.record_ids]
-    return json_response(urls, status=300)
 
 
 def _version(text: str) -> float:

@@ -36,6 +36,13 @@ class Field:
         return self.name.endswith("__c")
 
     @property
+    def initial(self) -> Any:
+        """The value a new record starts with (checkboxes are never null)."""
+        if self.default is None and self.type == "boolean":
+            return False
+        return self.default
+
+    @property
     def required(self) -> bool:
         """Must be given on create: not nillable, writable, and no default."""
         return (
@@ -106,6 +113,28 @@ def _system(parent: str) -> list[Field]:
     ]
 
 
+def _person() -> list[Field]:
+    return [
+        _f("FirstName", length=40),
+        _f("LastName", length=80, nillable=False),
+        _f("Title", length=128),
+        _f("Email", "email"),
+        _f("Phone", "phone"),
+        _f("MobilePhone", "phone"),
+    ]
+
+
+def _address(prefix: str) -> list[Field]:
+    parts = (
+        ("Street", "textarea", 255),
+        ("City", "string", 40),
+        ("State", "string", 80),
+        ("PostalCode", "string", 20),
+        ("Country", "string", 80),
+    )
+    return [_f(prefix + name, kind, length=size) for name, kind, size in parts]
+
+
 _SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
 
 
@@ -116,18 +145,9 @@ def _lead() -> SObjectType:
         "Leads",
         (
             *_system("Lead"),
-            _f("FirstName", length=40),
-            _f("LastName", length=80, nillable=False),
+            *_person(),
             _f("Company", nillable=False),
-            _f("Title", length=128),
-            _f("Email", "email"),
-            _f("Phone", "phone"),
-            _f("MobilePhone", "phone"),
-            _f("Street", "textarea", length=255),
-            _f("City", length=40),
-            _f("State", length=80),
-            _f("PostalCode", length=20),
-            _f("Country", length=80),
+            *_address(""),
             _f(
                 "Status",
                 "picklist",
@@ -156,18 +176,9 @@ def _contact() -> SObjectType:
         "Contacts",
         (
             *_system("Contact"),
-            _f("FirstName", length=40),
-            _f("LastName", length=80, nillable=False),
+            *_person(),
             _f("AccountId", "reference", reference_to=("Account",)),
-            _f("Title", length=128),
-            _f("Email", "email"),
-            _f("Phone", "phone"),
-            _f("MobilePhone", "phone"),
-            _f("MailingStreet", "textarea", length=255),
-            _f("MailingCity", length=40),
-            _f("MailingState", length=80),
-            _f("MailingPostalCode", length=20),
-            _f("MailingCountry", length=80),
+            *_address("Mailing"),
             _f("Birthdate", "date"),
             _f("LeadSource", "picklist", picklist=_SOURCES),
             _f("Description", "textarea"),
@@ -193,11 +204,7 @@ def _account() -> SObjectType:
                 picklist=("Banking", "Finance", "Insurance", "Technology", "Other"),
             ),
             _f("Type", "picklist", picklist=("Prospect", "Customer - Direct", "Partner")),
-            _f("BillingStreet", "textarea", length=255),
-            _f("BillingCity", length=40),
-            _f("BillingState", length=80),
-            _f("BillingPostalCode", length=20),
-            _f("BillingCountry", length=80),
+            *_address("Billing"),
             _f("NumberOfEmployees", "int"),
             _f("AnnualRevenue", "currency"),
             _f("Description", "textarea"),

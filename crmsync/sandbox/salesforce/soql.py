@@ -305,26 +305,26 @@ class _Parser:
         return token
 
     def accept_kw(self, word: str) -> bool:
-        token = self.peek()
-        if token is not None and token.kind == "kw" and token.text == word:
-            self.index += 1
-            return True
-        return False
+        return self.accept("kw", word)
 
     def expect_kw(self, word: str) -> None:
-        if not self.accept_kw(word):
+        if not self.accept("kw", word):
             self.fail()
 
     def accept_punct(self, char: str) -> bool:
+        return self.accept("punct", char)
+
+    def expect_punct(self, char: str) -> None:
+        if not self.accept("punct", char):
+            self.fail()
+
+    def accept(self, kind: str, text: str) -> bool:
+        """Consume the next token if it is `kind` with `text`."""
         token = self.peek()
-        if token is not None and token.kind == "punct" and token.text == char:
+        if token is not None and token.kind == kind and token.text == text:
             self.index += 1
             return True
         return False
-
-    def expect_punct(self, char: str) -> None:
-        if not self.accept_punct(char):
-            self.fail()
 
     def fail(self) -> None:
         raise self.error_at(self.next())

@@ -109,7 +109,7 @@ class OrgStore:
             record_id = self.ids.new(kind.key_prefix)
             self._check_unique(kind, values, record_id)
             stamp = now_seconds(self.clock())
-            record: Record = {f.name: f.default for f in kind.fields}
+            record: Record = {f.name: f.initial for f in kind.fields}
             record.update(values)
             record.update(
                 Id=record_id,
@@ -132,11 +132,7 @@ class OrgStore:
         kind = self.objects[sobject]
         values = self._writable(kind, fields, "updateable")
         with self.lock:
-            current = self.records[sobject].get(normalise(record_id))
-            if current is None:
-                raise errors.not_found()
-            if current["IsDeleted"]:
-                raise errors.entity_deleted()
+            current = self._writable_record(sobject, record_id)
             cleared = [
                 f.name
                 for f in kind.fields
@@ -157,11 +153,7 @@ class OrgStore:
         """Move a record to the recycle bin."""
         kind = self.objects[sobject]
         with self.lock:
-            current = self.records[sobject].get(normalise(record_id))
-            if current is None:
-                raise errors.not_found()
-            if current["IsDeleted"]:
-                raise errors.entity_deleted()
+            current = self._writable_record(sobject, record_id)
             self._remember(sobject, current["Id"])
             stamp = now_seconds(self.clock())
             gone = {
@@ -204,7 +196,7 @@ class OrgStore:
         with self.lock:
             matches = self.match_external(sobject, key_field.name, value)
             if len(matches) > 1:
-                raise MultipleMatches(matches)
+                raise errors.MultipleMatches(sobject, matches)
             body = {k: v for k, v in fields.items() if k.lower() != key_field.name.lower()}
             if matches:
                 return self.update(sobject, matches[0], body, actor), False
@@ -239,6 +231,14 @@ class OrgStore:
             self.lock.release()
 
     # ---- internals -------------------------------------------------------------------
+
+    def _writable_record(self, sobject: str, record_id: str) -> Record:
+        current = self.records[sobject].get(normalise(record_id))
+        if current is None:
+            raise errors.not_found()
+        if current["IsDeleted"]:
+            raise errors.entity_deleted()
+        return current
 
     def _writable(self, kind: SObjectType, fields: Mapping[str, Any], rule: str) -> Record:
         values: Record = {}
@@ -283,14 +283,6 @@ class OrgStore:
         if savepoint is not None and record_id not in savepoint.before:
             before = self.records[sobject].get(record_id)
             savepoint.before[record_id] = (sobject, before, self.deleted_at.get(record_id))
-
-
-class MultipleMatches(errors.ApiError):
-    """An upsert key matched several records (HTTP 300 with their URLs)."""
-
-    def __init__(self, record_ids: list[str]) -> None:
-        super().__init__(300, "MULTIPLE_CHOICES", "More than one record found")
-        self.record_ids = record_ids
 
 
 def _key(value: Any) -> str:

@@ -36,8 +36,10 @@ def parse_datetime(text: str) -> datetime:
     match = _DATETIME.match(text.strip())
     if match is None:
         raise ValueError(f"not a date-time: {text!r}")
-    year, month, day, hour, minute, second, _fraction, zone = match.groups()
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
     stamp = f"{year}-{month}-{day}T{hour}:{minute}:{second}"
+    if fraction:
+        stamp += "." + fraction[:6].ljust(6, "0")
     if zone in (None, "Z"):
         zone = "+00:00"
     elif ":" not in zone:
