@@ -405,7 +405,11 @@ def test_daily_allocation_runs_out_with_request_limit_exceeded(
 ) -> None:
     _, client = make(daily_allocation=5)
 
+    free = [client.get("/services/data/") for _ in range(3)]
     answers = [client.get(f"{V}/limits") for _ in range(6)]
+
+    assert [f.status_code for f in free] == [200] * 3
+    assert "Sforce-Limit-Info" not in free[0].headers
 
     assert [a.status_code for a in answers] == [200] * 5 + [403]
     assert [a.headers["Sforce-Limit-Info"] for a in answers[:5]] == [

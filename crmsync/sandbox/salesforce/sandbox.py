@@ -105,16 +105,19 @@ class Sandbox(ProviderSandbox):
 
     def credential(self) -> str:
         tokens = self.org.tokens
-        instance = self.base_url or "<base URL>"
+        # The instance URL is the served base URL, known once a server has set it.
+        instance = f"instance_url={self.base_url} " if self.base_url else ""
         return (
-            f"instance_url={instance} access_token={tokens.default_token} "
+            f"{instance}access_token={tokens.default_token} "
             f"client_id={tokens.default_app.client_id} "
             f"client_secret={tokens.default_app.client_secret}"
         )
 
+    def is_exempt(self, path: str) -> bool:
+        # The versions list needs no session and does not count against the allocation.
+        return super().is_exempt(path) or path.rstrip("/") == VERSIONS_PATH
+
     def check_auth(self, request: Request) -> Response | None:
-        if request.url.path.rstrip("/") == VERSIONS_PATH:
-            return None
         if not self.profile.windows:
             self._unmetered += 1
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
