@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 
@@ -70,9 +71,19 @@ class SObjectType:
         """The field called `name` (field names are case-insensitive)."""
         return self._by_lower.get(name.lower())
 
-    @property
+    @cached_property
     def external_ids(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.external_id)
+
+    @cached_property
+    def required(self) -> tuple[str, ...]:
+        """Names of the fields a create must give."""
+        return tuple(f.name for f in self.fields if f.required)
+
+    @cached_property
+    def initial(self) -> dict[str, Any]:
+        """Field name -> the value a new record starts with."""
+        return {f.name: f.initial for f in self.fields}
 
 
 def _f(name: str, type_: str = "string", length: int = 0, **kw: Any) -> Field:

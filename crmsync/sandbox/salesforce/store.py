@@ -90,8 +90,8 @@ class OrgStore:
 
     def match_external(self, sobject: str, field_name: str, value: Any) -> list[str]:
         """Ids of live records whose external id `field_name` equals `value`."""
-        index = self._index.get((sobject, field_name), {})
-        return sorted(index.get(_key(value), ()))
+        found = self._index.get((sobject, field_name), {}).get(_key(value))
+        return sorted(found) if found else []
 
     def count(self, sobject: str) -> int:
         return sum(1 for _ in self.rows(sobject))
@@ -102,14 +102,14 @@ class OrgStore:
         """Insert a record; checks fields, required fields and unique external ids."""
         kind = self.objects[sobject]
         values = self._writable(kind, fields, "createable")
-        missing = [f.name for f in kind.fields if f.required and values.get(f.name) is None]
+        missing = [name for name in kind.required if values.get(name) is None]
         if missing:
             raise errors.required_missing(missing)
         with self.lock:
             record_id = self.ids.new(kind.key_prefix)
             self._check_unique(kind, values, record_id)
             stamp = now_seconds(self.clock())
-            record: Record = {f.name: f.initial for f in kind.fields}
+            record: Record = dict(kind.initial)
             record.update(values)
             record.update(
                 Id=record_id,
@@ -133,11 +133,7 @@ class OrgStore:
         values = self._writable(kind, fields, "updateable")
         with self.lock:
             current = self._writable_record(sobject, record_id)
-            cleared = [
-                f.name
-                for f in kind.fields
-                if f.required and f.name in values and values[f.name] is None
-            ]
+            cleared = [n for n in kind.required if n in values and values[n] is None]
             if cleared:
                 raise errors.required_missing(cleared)
             self._check_unique(kind, values, current["Id"])
@@ -146,7 +142,8 @@ class OrgStore:
             stamp = now_seconds(self.clock())
             updated.update(LastModifiedDate=stamp, LastModifiedById=actor, SystemModstamp=stamp)
             self.records[sobject][current["Id"]] = updated
-            self._reindex(kind, current["Id"], current, updated)
+            if any(f.name in values for f in kind.external_ids):
+                self._reindex(kind, current["Id"], current, updated)
             return updated
 
     def delete(self, sobject: str, record_id: str, actor: str) -> None:
@@ -186,18 +183,21 @@ class OrgStore:
             if value in (None, ""):
                 return self.create(sobject, fields, actor), True
             return self.update(sobject, value, fields, actor), False
-        given = {k.lower(): v for k, v in fields.items()}
-        if key_field.name.lower() in given and _key(given[key_field.name.lower()]) != _key(value):
-            raise errors.invalid_field(
-                f"The value of the external id field {key_field.name} in the body does not "
-                "match the value in the URL",
-                [key_field.name],
-            )
+        key_lower = key_field.name.lower()
+        body: Record = {}
+        for name, given in fields.items():
+            if name.lower() != key_lower:
+                body[name] = given
+            elif _key(given) != _key(value):
+                raise errors.invalid_field(
+                    f"The value of the external id field {key_field.name} in the body does "
+                    "not match the value in the URL",
+                    [key_field.name],
+                )
         with self.lock:
             matches = self.match_external(sobject, key_field.name, value)
             if len(matches) > 1:
                 raise errors.MultipleMatches(sobject, matches)
-            body = {k: v for k, v in fields.items() if k.lower() != key_field.name.lower()}
             if matches:
                 return self.update(sobject, matches[0], body, actor), False
             return self.create(sobject, {**body, key_field.name: value}, actor), True
