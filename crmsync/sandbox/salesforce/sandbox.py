@@ -18,11 +18,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
+from crmsync.sandbox.base import ProviderSandbox, SampleRequest, SandboxOptions
 from crmsync.sandbox.ratelimit import RateDecision, RateLimiter, RateProfile
 from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.collections import collection_routes
@@ -145,6 +146,31 @@ class Sandbox(ProviderSandbox):
                 "api_usage": {"used": used, "allocation": allocation},
             }
         }
+
+    def upsert_request(self, seq: int) -> SampleRequest:
+        """A collections upsert of 200 Contacts by ``External_Id__c``."""
+        size = self.org.settings.collection_limit
+        records = [
+            {
+                "attributes": {"type": "Contact"},
+                "External_Id__c": f"bench-{seq * size + i}",
+                "FirstName": f"First{i}",
+                "LastName": f"Last{seq}",
+                "Email": f"bench{seq * size + i}@example.com",
+                "Phone": f"+1 555 {seq % 10000:04d}",
+            }
+            for i in range(size)
+        ]
+        return SampleRequest(
+            "PATCH",
+            f"/services/data/v{API_VERSION}/composite/sobjects/Contact/External_Id__c",
+            {
+                "Authorization": f"Bearer {self.org.tokens.default_token}",
+                "Content-Type": "application/json",
+            },
+            orjson.dumps({"allOrNone": False, "records": records}),
+            records=size,
+        )
 
     # ---- API usage ---------------------------------------------------------------------
 
