@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from defusedxml import ElementTree
 
 from crmsync.sandbox.salesforce import OrgSettings, Sandbox
 from crmsync.sandbox.salesforce.clock import ManualClock
@@ -602,6 +603,37 @@ def test_user_change_edits_as_another_user_and_shows_in_polling(
     assert record["LastModifiedById"] == sandbox.org.crm_user != record["CreatedById"]
     assert record["SystemModstamp"] == format_datetime(clock())
     assert sandbox.counts() == {"Lead": 1, "Contact": 1, "Account": 0, "Opportunity": 0, "Task": 0}
+
+
+def test_user_change_posts_an_outbound_message_to_registered_targets(
+    api: tuple[Sandbox, httpx.Client],
+    receiver: Any,
+) -> None:
+    sandbox, client = api
+    registered = client.post(
+        "/_sandbox/webhooks", json={"url": receiver.url, "events": ["Contact"]}
+    )
+    client.post("/_sandbox/change", json={"object_type": "Account", "fields": {"Name": "A"}})
+    changed = client.post(
+        "/_sandbox/change", json={"object_type": "Contact", "fields": {"LastName": "O'Hara & Co"}}
+    ).json()
+
+    ((headers, body),) = receiver.wait(1)
+
+    assert registered.status_code == 201
+    assert headers["content-type"].startswith("text/xml") and headers["soapaction"] == '""'
+    root = ElementTree.fromstring(body)
+    ns = {
+        "o": "http://soap.sforce.com/2005/09/outbound",
+        "sf": "urn:sobject.enterprise.soap.sforce.com",
+    }
+    notifications = root.find(".//o:notifications", ns)
+    assert notifications is not None
+    assert notifications.findtext("o:OrganizationId", namespaces=ns) == sandbox.org.org_id
+    (item,) = notifications.findall("o:Notification", ns)
+    assert item.findtext("o:Id", namespaces=ns, default="").startswith("04l")
+    assert item.findtext("o:sObject/sf:Id", namespaces=ns) == changed["Id"]
+    assert item.findtext("o:sObject/sf:LastName", namespaces=ns) == "O'Hara & Co"
 
 
 def test_credential_names_instance_url_and_a_working_token(

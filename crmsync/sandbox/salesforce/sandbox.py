@@ -8,8 +8,9 @@ allocation is enforced per edition profile with 403 REQUEST_LIMIT_EXCEEDED, and 
 answer reports usage in ``Sforce-Limit-Info``.
 
 Salesforce has no simple webhooks; integrations detect changes by polling
-(``SystemModstamp`` queries, ``updated``/``deleted``), so `user_change` only edits the
-record, as a different user than the API user.
+(``SystemModstamp`` queries, ``updated``/``deleted``). `user_change` edits a record as
+a different user than the API user and, for registered targets, posts an Outbound
+Message (SOAP) as a workflow rule would.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from crmsync.sandbox.base import ProviderSandbox, SampleRequest, SandboxOptions
 from crmsync.sandbox.ratelimit import RateDecision, RateLimiter, RateProfile
 from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.collections import collection_routes
+from crmsync.sandbox.salesforce.ids import IdFactory
 from crmsync.sandbox.salesforce.limits import (
     DAILY,
     daily_profile,
@@ -37,9 +39,12 @@ from crmsync.sandbox.salesforce.meta import VERSIONS_PATH, meta_routes
 from crmsync.sandbox.salesforce.oauth import PREFIX as OAUTH_PREFIX
 from crmsync.sandbox.salesforce.oauth import oauth_routes
 from crmsync.sandbox.salesforce.org import Org, OrgSettings, utc_now
+from crmsync.sandbox.salesforce.outbound import HEADERS as OUTBOUND_HEADERS
+from crmsync.sandbox.salesforce.outbound import notification_body
 from crmsync.sandbox.salesforce.queries import query_routes
 from crmsync.sandbox.salesforce.records import record_json, record_routes
 from crmsync.sandbox.salesforce.schema import SObjectType, standard_objects
+from crmsync.sandbox.webhooks import WebhookMessage
 
 API_VERSION = "59.0"
 _UNMETERED_ALLOCATION = 110_000
@@ -68,6 +73,8 @@ class Sandbox(ProviderSandbox):
             self.profile = daily_profile(f"daily-{daily_allocation}", daily_allocation)
             self.limiter = RateLimiter(self.profile)
         self._unmetered = 0
+        self._notification_ids = IdFactory()
+        self._action_id = self._notification_ids.new("04k")
         # Set by whoever serves the sandbox; used in the printed credential.
         self.base_url: str | None = None
 
@@ -102,7 +109,26 @@ class Sandbox(ProviderSandbox):
                 record = store.update(kind.name, record_id, fields, user)
         except errors.ApiError as exc:
             raise (KeyError if exc.status == 404 else ValueError)(exc.message) from None
+        self._send_outbound(kind.name, record)
         return record_json(API_VERSION, kind, record)
+
+    def _send_outbound(self, sobject: str, record: dict[str, Any]) -> None:
+        """Post an outbound message to each target subscribed to `sobject` (or ``*``)."""
+        targets = [t for t in self.webhook_targets if t.wants(sobject)]
+        if not targets:
+            return
+        body = notification_body(
+            self.org.org_id,
+            self._action_id,
+            self.base_url or "",
+            API_VERSION,
+            sobject,
+            [(self._notification_ids.new("04l"), record)],
+        )
+        for target in targets:
+            self.webhooks.enqueue(
+                WebhookMessage(target.url, body, dict(OUTBOUND_HEADERS), event=sobject)
+            )
 
     def credential(self) -> str:
         tokens = self.org.tokens
