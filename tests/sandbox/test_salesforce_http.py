@@ -394,6 +394,9 @@ def test_discovery_paths_and_salesforce_404_and_405(api: tuple[Sandbox, httpx.Cl
     )
     assert resources.json()["query"] == f"{V}/query"
     assert missing.status_code == 404 and missing.json()[0]["errorCode"] == "NOT_FOUND"
+    nowhere = client.get("/services/apexrest/nothing")
+    assert nowhere.status_code == 404 and nowhere.json()[0]["errorCode"] == "NOT_FOUND"
+    assert "Sforce-Limit-Info" in nowhere.headers
     assert wrong_method.status_code == 405
     assert wrong_method.json()[0]["errorCode"] == "METHOD_NOT_ALLOWED"
 
@@ -448,6 +451,7 @@ def test_injected_server_error_uses_the_error_array(api: tuple[Sandbox, httpx.Cl
     assert forced.status_code == 200
     assert failed.status_code == 503
     assert failed.json()[0]["errorCode"] == "SERVER_UNAVAILABLE"
+    assert failed.headers["Sforce-Limit-Info"].startswith("api-usage=")
     assert healthy.status_code == 200
 
 

@@ -156,10 +156,10 @@ class Sandbox(ProviderSandbox):
         return self._with_info(errors.request_limit_exceeded().response())
 
     def not_found_response(self, method: str, path: str) -> Response:
-        return errors.not_found().response()
+        return self._with_info(errors.not_found().response())
 
     def error_response(self, status: int) -> Response:
-        return errors.server_error(status).response()
+        return self._with_info(errors.server_error(status).response())
 
     def state_extra(self) -> dict[str, Any]:
         used, allocation = self.usage()
