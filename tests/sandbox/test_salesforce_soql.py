@@ -164,3 +164,52 @@ def test_deleted_rows_only_with_query_all(store: OrgStore) -> None:
 
     assert "O'Brien" not in _names(store, "SELECT LastName FROM Contact")
     assert _names(store, "SELECT LastName FROM Contact WHERE IsDeleted = true", True) == ["O'Brien"]
+
+
+def test_parent_fields_through_lookups(store: OrgStore) -> None:
+    acme = store.create("Account", {"Name": "Acme", "Industry": "Banking"}, USER)
+    zeta = store.create("Account", {"Name": "Zeta"}, USER)
+    store.create("Contact", {"LastName": "Child", "AccountId": zeta["Id"]}, USER)
+    store.create("Contact", {"LastName": "Other", "AccountId": acme["Id"]}, USER)
+    soql = (
+        "SELECT LastName, Account.Name, account.industry FROM Contact "
+        "WHERE Account.Name != null ORDER BY Account.Name DESC"
+    )
+
+    _, rows = run_query(store, parse(soql), "59.0", False)
+    _, orphan = run_query(
+        store,
+        parse("SELECT Account.Name FROM Contact WHERE LastName = 'smith' LIMIT 1"),
+        "59.0",
+        False,
+    )
+
+    assert [(r["LastName"], r["Account"]["Name"]) for r in rows] == [
+        ("Child", "Zeta"),
+        ("Other", "Acme"),
+    ]
+    assert rows[1]["Account"] == {
+        "attributes": {
+            "type": "Account",
+            "url": f"/services/data/v59.0/sobjects/Account/{acme['Id']}",
+        },
+        "Name": "Acme",
+        "Industry": "Banking",
+    }
+    assert orphan[0]["Account"] is None
+
+
+@pytest.mark.parametrize(
+    ("soql", "fragment"),
+    [
+        ("SELECT Owner.Name FROM Contact", "Didn't understand relationship 'Owner'"),
+        ("SELECT Account.Shoe__c FROM Contact", "No such column 'Shoe__c' on entity 'Account'"),
+        ("SELECT Account.Parent.Name FROM Contact", "Didn't understand relationship"),
+    ],
+)
+def test_unknown_relationship_paths_are_invalid_fields(
+    store: OrgStore, soql: str, fragment: str
+) -> None:
+    with pytest.raises(ApiError) as raised:
+        run_query(store, parse(soql), "59.0", False)
+    assert raised.value.code == "INVALID_FIELD" and fragment in raised.value.message

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from crmsync.sandbox.salesforce import errors
+from crmsync.sandbox.salesforce.columns import Column, render, resolve
 from crmsync.sandbox.salesforce.schema import Field, SObjectType
 from crmsync.sandbox.salesforce.soql import (
     Comparison,
@@ -26,7 +27,6 @@ from crmsync.sandbox.salesforce.soql import (
     pointer,
 )
 from crmsync.sandbox.salesforce.store import OrgStore, Record
-from crmsync.sandbox.salesforce.values import to_json
 
 Predicate = Callable[[Record], bool]
 _TEXT = {"string", "email", "phone", "url", "textarea", "picklist", "combobox", "id", "reference"}
@@ -44,30 +44,30 @@ def run_query(
 ) -> tuple[int, list[dict[str, Any]]]:
     """(totalSize, rendered records) of `query`; COUNT() gives no records."""
     kind = _sobject(store, query)
-    selected = [_field(kind, query, ref) for ref in query.fields]
-    names = [f.name for f in selected]
+
+    def column(ref: FieldRef) -> Column:
+        return resolve(kind, store, query.text, ref)
+
+    selected = [column(ref) for ref in query.fields]
+    names = [c.name for c in selected]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate is not None:
         raise errors.malformed_query(f"duplicate field selected: {duplicate}")
-    test = _compile(kind, query, query.where) if query.where else None
-    order = [(_field(kind, query, item.field), item) for item in query.order]
+    test = _compile(store, column, query, query.where) if query.where else None
+    order = [(column(item.field), item) for item in query.order]
     with store.lock:
         rows = [r for r in store.rows(kind.name, include_deleted) if test is None or test(r)]
-    for found, item in reversed(order):
-        rows.sort(key=_sort_key(found, item.nulls_last, item.descending), reverse=item.descending)
-    rows = rows[query.offset or 0 :]
-    if query.limit is not None:
-        rows = rows[: query.limit]
-    if query.count:
-        return len(rows), []
-    prefix = f"/services/data/v{version}/sobjects/{kind.name}/"
-    return len(rows), [
-        {
-            "attributes": {"type": kind.name, "url": prefix + row["Id"]},
-            **{name: to_json(row.get(name)) for name in names},
-        }
-        for row in rows
-    ]
+        for found, item in reversed(order):
+            rows.sort(
+                key=_sort_key(store, found, item.nulls_last, item.descending),
+                reverse=item.descending,
+            )
+        rows = rows[query.offset or 0 :]
+        if query.limit is not None:
+            rows = rows[: query.limit]
+        if query.count:
+            return len(rows), []
+        return len(rows), [render(store, kind, selected, row, version) for row in rows]
 
 
 def _sobject(store: OrgStore, query: Query) -> SObjectType:
@@ -88,36 +88,32 @@ def _sobject(store: OrgStore, query: Query) -> SObjectType:
         ) from None
 
 
-def _field(kind: SObjectType, query: Query, ref: FieldRef) -> Field:
-    found = kind.field(ref.name)
-    if found is None:
-        raise errors.invalid_field(
-            pointer(
-                query.text,
-                ref.pos,
-                f"No such column '{ref.name}' on entity '{kind.name}'. If you are attempting to "
-                "use a custom field, be sure to append the '__c' after the custom field name. "
-                "Please reference your WSDL or the describe call for the appropriate names.",
-            )
-        )
-    return found
+Resolver = Callable[[FieldRef], Column]
+Getter = Callable[[Record], Any]
 
 
-def _compile(kind: SObjectType, query: Query, cond: Condition) -> Predicate:
+def _compile(store: OrgStore, column: Resolver, query: Query, cond: Condition) -> Predicate:
     if isinstance(cond, Junction):
-        parts = [_compile(kind, query, p) for p in cond.parts]
+        parts = [_compile(store, column, query, p) for p in cond.parts]
         if cond.op == "AND":
             return lambda r: all(p(r) for p in parts)
         return lambda r: any(p(r) for p in parts)
     if isinstance(cond, Negation):
-        inner = _compile(kind, query, cond.part)
+        inner = _compile(store, column, query, cond.part)
         return lambda r: not inner(r)
-    return _comparison(kind, query, cond)
+    return _comparison(store, column(cond.field), query, cond)
 
 
-def _comparison(kind: SObjectType, query: Query, cond: Comparison) -> Predicate:
-    found = _field(kind, query, cond.field)
-    name = found.name
+def _getter(store: OrgStore, col: Column) -> Getter:
+    if col.via is None:
+        name = col.field.name
+        return lambda r: r.get(name)
+    return lambda r: col.value(store, r)
+
+
+def _comparison(store: OrgStore, col: Column, query: Query, cond: Comparison) -> Predicate:
+    found = col.field
+    get = _getter(store, col)
     literals = cond.value if isinstance(cond.value, tuple) else (cond.value,)
     for literal in literals:
         _check_type(found, query, literal)
@@ -129,25 +125,25 @@ def _comparison(kind: SObjectType, query: Query, cond: Comparison) -> Predicate:
                 pointer(query.text, cond.field.pos, f"invalid operator on {found.type} field"),
             )
         pattern = _like(str(cond.value.value))
-        return lambda r: r.get(name) is not None and bool(pattern.match(str(r[name])))
+        return lambda r: (v := get(r)) is not None and bool(pattern.match(str(v)))
     if cond.op in ("IN", "NOT IN"):
         wanted = {_norm(found, lit) for lit in literals}
         if cond.op == "IN":
-            return lambda r: r.get(name) is not None and _norm_value(r[name]) in wanted
-        return lambda r: r.get(name) is None or _norm_value(r[name]) not in wanted
+            return lambda r: (v := get(r)) is not None and _norm_value(v) in wanted
+        return lambda r: (v := get(r)) is None or _norm_value(v) not in wanted
     (literal,) = literals
     if literal.kind == "null":
         if cond.op not in ("=", "!="):
             return lambda r: False
         is_eq = cond.op == "="
-        return lambda r: (r.get(name) is None) == is_eq
+        return lambda r: (get(r) is None) == is_eq
     if literal.kind == "range":
-        return _range_test(name, cond.op, literal.value)
+        return _range_test(get, cond.op, literal.value)
     target = _norm(found, literal)
     compare = _OPS[cond.op]
     if cond.op == "!=":
-        return lambda r: r.get(name) is None or compare(_norm_value(r[name]), target)
-    return lambda r: r.get(name) is not None and compare(_norm_value(r[name]), target)
+        return lambda r: (v := get(r)) is None or compare(_norm_value(v), target)
+    return lambda r: (v := get(r)) is not None and compare(_norm_value(v), target)
 
 
 def _check_type(found: Field, query: Query, literal: Literal) -> None:
@@ -178,11 +174,11 @@ def _norm_value(value: Any) -> Any:
     return value.casefold() if isinstance(value, str) else value
 
 
-def _range_test(name: str, op: str, span: tuple[datetime, datetime]) -> Predicate:
+def _range_test(get: Getter, op: str, span: tuple[datetime, datetime]) -> Predicate:
     start, end = span
 
     def test(record: Record) -> bool:
-        value = record.get(name)
+        value = get(record)
         if value is None:
             return op == "!="
         if isinstance(value, date) and not isinstance(value, datetime):
@@ -224,12 +220,15 @@ def _like(pattern: str) -> re.Pattern[str]:
     return re.compile(out + r"\Z", re.IGNORECASE | re.DOTALL)
 
 
-def _sort_key(found: Field, nulls_last: bool, descending: bool) -> Callable[[Record], Any]:
+def _sort_key(
+    store: OrgStore, col: Column, nulls_last: bool, descending: bool
+) -> Callable[[Record], Any]:
     # With reverse=True the null flag flips, so compute it against the final direction.
     null_rank = 1 if nulls_last != descending else 0
+    get = _getter(store, col)
 
     def key(record: Record) -> tuple[int, Any]:
-        value = record.get(found.name)
+        value = get(record)
         if value is None:
             return (null_rank, 0)
         return (1 - null_rank, _norm_value(value))

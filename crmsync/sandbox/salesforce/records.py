@@ -154,7 +154,7 @@ def record_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
             gone = sorted(
                 (store.deleted_at[r["Id"]], r["Id"])
                 for r in store.rows(kind.name, include_deleted=True)
-                if r["IsDeleted"] and start <= store.deleted_at[r["Id"]] < end
+                if r["IsDeleted"] and max(start, earliest) <= store.deleted_at[r["Id"]] < end
             )
         return json_response(
             {
