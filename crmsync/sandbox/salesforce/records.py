@@ -1,9 +1,8 @@
-"""sObject record resources: create, read, update, delete, upsert by external id,
-and the ``updated``/``deleted`` replication resources."""
+"""sObject record resources: basic information, create, read, update, delete and
+upsert by external id."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -18,7 +17,7 @@ from crmsync.sandbox.salesforce.errors import MultipleMatches
 from crmsync.sandbox.salesforce.org import Org
 from crmsync.sandbox.salesforce.schema import SObjectType
 from crmsync.sandbox.salesforce.store import Record
-from crmsync.sandbox.salesforce.values import format_datetime, now_seconds, parse_datetime, to_json
+from crmsync.sandbox.salesforce.values import to_json
 
 PREFIX = "/services/data/v{version}/sobjects/{sobject}"
 
@@ -69,6 +68,10 @@ def record_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
                 )
             names.append(found.name)
         return names
+
+    async def info(request: Request) -> Response:
+        version, kind = kind_of(request)
+        return json_response(basic_info(version, kind))
 
     async def create(request: Request) -> Response:
         version, kind = kind_of(request)
@@ -136,38 +139,8 @@ def record_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
         store.delete(kind.name, record["Id"], org.api_user)
         return no_content()
 
-    async def updated(request: Request) -> Response:
-        _, kind = kind_of(request)
-        start, end = _window(request, org.clock(), org.settings.updated_window_days)
-        with store.lock:
-            ids = [r["Id"] for r in store.rows(kind.name) if start <= r["SystemModstamp"] < end]
-        return json_response({"ids": ids, "latestDateCovered": format_datetime(end)})
-
-    async def deleted(request: Request) -> Response:
-        _, kind = kind_of(request)
-        now = org.clock()
-        start, end = _window(request, now, org.settings.updated_window_days)
-        earliest = max(
-            store.created, _minute(now - timedelta(days=org.settings.deleted_retention_days))
-        )
-        with store.lock:
-            gone = sorted(
-                (store.deleted_at[r["Id"]], r["Id"])
-                for r in store.rows(kind.name, include_deleted=True)
-                if r["IsDeleted"] and max(start, earliest) <= store.deleted_at[r["Id"]] < end
-            )
-        return json_response(
-            {
-                "deletedRecords": [{"id": i, "deletedDate": format_datetime(d)} for d, i in gone],
-                "earliestDateAvailable": format_datetime(earliest),
-                "latestDateCovered": format_datetime(end),
-            }
-        )
-
     return [
-        *route(PREFIX, limit_info, POST=create, GET=_basic_info(org)),
-        *route(PREFIX + "/updated", limit_info, GET=updated),
-        *route(PREFIX + "/deleted", limit_info, GET=deleted),
+        *route(PREFIX, limit_info, POST=create, GET=info),
         *route(PREFIX + "/{record_id}", limit_info, GET=read, PATCH=update, DELETE=delete),
         *route(
             PREFIX + "/{field}/{value}",
@@ -179,43 +152,8 @@ def record_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
     ]
 
 
-def _basic_info(org: Org) -> Any:
-    async def info(request: Request) -> Response:
-        kind = org.store.sobject(request.path_params["sobject"])
-        return json_response(basic_info(request.path_params["version"], kind))
-
-    return info
-
-
 def _version(text: str) -> float:
     try:
         return float(text)
     except ValueError:
         return 0.0
-
-
-def _minute(value: datetime) -> datetime:
-    return now_seconds(value).replace(second=0)
-
-
-def _window(request: Request, now: datetime, max_days: int) -> tuple[datetime, datetime]:
-    """The [start, end) of an updated/deleted call, truncated to whole minutes."""
-    params = request.query_params
-    if "start" not in params or "end" not in params:
-        raise errors.ApiError(400, "MISSING_ARGUMENT", "start and end must be specified")
-    try:
-        # A '+' in an unencoded offset arrives as a space.
-        start = parse_datetime(params["start"].replace(" ", "+"))
-        end = parse_datetime(params["end"].replace(" ", "+"))
-    except ValueError as exc:
-        raise errors.ApiError(400, "INVALID_REPLICATION_DATE", str(exc)) from None
-    start, end = _minute(start), _minute(min(end, now))
-    if start < _minute(now - timedelta(days=max_days)):
-        raise errors.ApiError(
-            400, "INVALID_REPLICATION_DATE", f"startDate cannot be more than {max_days} days ago"
-        )
-    if end < start:
-        raise errors.ApiError(
-            400, "INVALID_REPLICATION_DATE", "EndDate must chronologically follow the StartDate"
-        )
-    return start, end

@@ -43,6 +43,7 @@ from crmsync.sandbox.salesforce.outbound import HEADERS as OUTBOUND_HEADERS
 from crmsync.sandbox.salesforce.outbound import notification_body
 from crmsync.sandbox.salesforce.queries import query_routes
 from crmsync.sandbox.salesforce.records import record_json, record_routes
+from crmsync.sandbox.salesforce.replication import replication_routes
 from crmsync.sandbox.salesforce.schema import SObjectType, standard_objects
 from crmsync.sandbox.webhooks import WebhookMessage
 
@@ -87,6 +88,7 @@ class Sandbox(ProviderSandbox):
             *meta_routes(org, info, self.usage),
             *query_routes(org, info),
             *collection_routes(org, info),
+            *replication_routes(org, info),
             *record_routes(org, info),
         ]
 
