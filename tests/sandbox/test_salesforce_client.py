@@ -120,6 +120,7 @@ def test_describe_lists_objects_and_custom_external_id_fields(sf: Salesforce) ->
     assert fields["LastName"]["nillable"] is False
     assert fields["SystemModstamp"]["type"] == "datetime"
     assert fields["AccountId"]["referenceTo"] == ["Account"]
+    assert sf.Contact.metadata()["objectDescribe"]["keyPrefix"] == "003"
 
 
 def test_update_then_delete_hides_the_record(sf: Salesforce) -> None:
