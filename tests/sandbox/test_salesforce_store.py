@@ -140,6 +140,49 @@ def test_update_errors(store: OrgStore, fields: dict[str, Any], code: str) -> No
     assert raised.value.code == code
 
 
+@pytest.mark.parametrize(
+    ("fields", "code", "message"),
+    [
+        ({"LastName": "x" * 81}, "STRING_TOO_LONG", "(max length=80)"),
+        (
+            {"LastName": "L", "Email": "not-an-address"},
+            "INVALID_EMAIL_ADDRESS",
+            "invalid email address: not-an-address",
+        ),
+        (
+            {"LastName": "L", "AccountId": "003000000000001AAA"},
+            "MALFORMED_ID",
+            "id value of incorrect type",
+        ),
+        ({"LastName": "L", "AccountId": "short"}, "MALFORMED_ID", "incorrect type: short"),
+        (
+            {"LastName": "L", "AccountId": "0018c0000000999AAA"},
+            "INVALID_CROSS_REFERENCE_KEY",
+            "invalid cross reference id",
+        ),
+    ],
+)
+def test_field_rules(store: OrgStore, fields: dict[str, Any], code: str, message: str) -> None:
+    with pytest.raises(ApiError) as raised:
+        store.create("Contact", fields, USER)
+    assert raised.value.code == code and message in raised.value.message
+    assert raised.value.status == 400
+
+
+def test_lookups_accept_live_parents_by_15_or_18_character_id(store: OrgStore) -> None:
+    acme = store.create("Account", {"Name": "Acme"}, USER)
+    gone = store.create("Account", {"Name": "Gone"}, USER)
+    store.delete("Account", gone["Id"], USER)
+
+    child = store.create("Contact", {"LastName": "C", "AccountId": acme["Id"][:15]}, USER)
+    task = store.create("Task", {"Subject": "Call", "WhoId": child["Id"]}, USER)
+
+    assert child["AccountId"] == acme["Id"] and task["WhoId"] == child["Id"]
+    with pytest.raises(ApiError) as raised:
+        store.create("Contact", {"LastName": "D", "AccountId": gone["Id"]}, USER)
+    assert raised.value.code == "ENTITY_IS_DELETED"
+
+
 def test_deleted_records_free_their_external_id_and_refuse_changes(store: OrgStore) -> None:
     first = store.create("Contact", {"LastName": "A", "External_Id__c": "k"}, USER)
     store.delete("Contact", first["Id"], USER)

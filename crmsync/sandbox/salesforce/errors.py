@@ -114,6 +114,29 @@ def duplicate_value(field: str, record_id: str) -> ApiError:
     )
 
 
+def string_too_long(label: str, name: str, value: str, length: int) -> ApiError:
+    return ApiError(
+        400,
+        "STRING_TOO_LONG",
+        f"{label}: data value too large: {value[:60]} (max length={length})",
+        [name],
+    )
+
+
+def invalid_email(label: str, name: str, value: str) -> ApiError:
+    return ApiError(
+        400, "INVALID_EMAIL_ADDRESS", f"{label}: invalid email address: {value}", [name]
+    )
+
+
+def malformed_id(label: str, name: str, value: str) -> ApiError:
+    return ApiError(400, "MALFORMED_ID", f"{label}: id value of incorrect type: {value}", [name])
+
+
+def invalid_reference(name: str) -> ApiError:
+    return ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [name])
+
+
 def entity_deleted() -> ApiError:
     return ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
 

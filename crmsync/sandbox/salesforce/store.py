@@ -8,6 +8,7 @@ Recycle Bin does, so ``queryAll`` and the ``deleted`` resource can see it. A
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.ids import IdFactory, normalise
-from crmsync.sandbox.salesforce.schema import SObjectType
+from crmsync.sandbox.salesforce.schema import Field, SObjectType
 from crmsync.sandbox.salesforce.values import coerce, now_seconds
 
 Record = dict[str, Any]
@@ -252,10 +253,36 @@ class OrgStore:
             if not getattr(found, rule):
                 locked.append(found.name)
                 continue
-            values[found.name] = coerce(found.type, found.name, value)
+            values[found.name] = self._checked(found, coerce(found.type, found.name, value))
         if locked:
             raise errors.not_writable(locked)
         return values
+
+    def _checked(self, found: Field, value: Any) -> Any:
+        """`value` after Salesforce's field rules: length, e-mail form, lookups."""
+        if not isinstance(value, str):
+            return value
+        if found.type == "reference":
+            return self._reference(found, value)
+        if found.length and len(value) > found.length:
+            raise errors.string_too_long(found.label, found.name, value, found.length)
+        if found.type == "email" and value and not _EMAIL.match(value):
+            raise errors.invalid_email(found.label, found.name, value)
+        return value
+
+    def _reference(self, found: Field, value: str) -> str:
+        targets = [t for t in found.reference_to if t in self.objects]
+        if not targets or not value:
+            return value
+        target = self.object_of(value)
+        if len(value) not in (15, 18) or target not in targets:
+            raise errors.malformed_id(found.label, found.name, value)
+        record = self.records[target].get(normalise(value))
+        if record is None:
+            raise errors.invalid_reference(found.name)
+        if record["IsDeleted"]:
+            raise errors.ApiError(400, "ENTITY_IS_DELETED", "entity is deleted", [found.name])
+        return str(record["Id"])
 
     def _check_unique(self, kind: SObjectType, values: Record, record_id: str) -> None:
         for f in kind.external_ids:
@@ -283,6 +310,9 @@ class OrgStore:
         if savepoint is not None and record_id not in savepoint.before:
             before = self.records[sobject].get(record_id)
             savepoint.before[record_id] = (sobject, before, self.deleted_at.get(record_id))
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _key(value: Any) -> str:
