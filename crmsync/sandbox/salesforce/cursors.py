@@ -1,9 +1,10 @@
 """Query locators: the pages of a query result behind ``nextRecordsUrl``.
 
 A query's rows are kept (as Salesforce keeps a server-side cursor) and handed out in
-batches; ``nextRecordsUrl`` is ``/services/data/vXX.X/query/<locator>-<offset>``. Only
-the most recent locators are kept; an unknown or expired one answers
-INVALID_QUERY_LOCATOR, as an expired cursor does.
+batches; ``nextRecordsUrl`` is ``/services/data/vXX.X/query/<locator>-<offset>``. As
+in Salesforce, only the most recent cursors stay open (10 per user by default): opening
+one more releases the oldest, and an unknown or released one answers
+INVALID_QUERY_LOCATOR.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def batch_size(header: str | None, default: int = DEFAULT_BATCH) -> int:
 class Cursors:
     """Open query locators, the oldest dropped beyond `keep`."""
 
-    def __init__(self, keep: int = 500) -> None:
+    def __init__(self, keep: int = 10) -> None:
         self.keep = keep
         self._ids = IdFactory()
         self._open: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()

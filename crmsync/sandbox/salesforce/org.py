@@ -25,11 +25,13 @@ class OrgSettings:
     answers 200 with ``{"id", "success", "errors", "created": false}``; before it,
     204 with no body (the documented boundary is not exact, hence a setting).
     `deleted_retention_days`: how far back the ``deleted`` resource reaches.
+    `open_cursors`: query cursors kept open; opening one more releases the oldest.
     """
 
     upsert_body_from_version: float = 46.0
     default_batch_size: int = DEFAULT_BATCH
     collection_limit: int = 200
+    open_cursors: int = 10
     updated_window_days: int = 30
     deleted_retention_days: int = 15
     session_seconds: float = 7200.0
@@ -54,7 +56,7 @@ class Org:
         # Changes made through `user_change` come from a different, human user.
         self.crm_user = people.new("005")
         self.store = OrgStore(self.objects, self.clock)
-        self.cursors = Cursors()
+        self.cursors = Cursors(self.settings.open_cursors)
         self.tokens = TokenBook(
             self.org_id,
             self.api_user,
