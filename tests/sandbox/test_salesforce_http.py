@@ -640,6 +640,26 @@ def test_user_change_posts_an_outbound_message_to_registered_targets(
     assert item.findtext("o:sObject/sf:LastName", namespaces=ns) == "O'Hara & Co"
 
 
+def test_benchmark_sample_upserts_200_contacts(api: tuple[Sandbox, httpx.Client]) -> None:
+    sandbox, client = api
+
+    def send(variant: int) -> list[dict[str, Any]]:
+        sample = sandbox.upsert_request(3, variant)
+        answer = client.request(
+            sample.method, sample.path, headers=dict(sample.headers), content=sample.body
+        )
+        assert answer.status_code == 200
+        return list(answer.json())
+
+    first, second = send(0), send(1)
+
+    assert len(first) == sandbox.upsert_request(0).records == 200
+    assert all(r["created"] for r in first) and not any(r["created"] for r in second)
+    assert (
+        _query(client, "SELECT COUNT() FROM Contact WHERE LastName = 'Last3-1'")["totalSize"] == 200
+    )
+
+
 def test_credential_names_instance_url_and_a_working_token(
     api: tuple[Sandbox, httpx.Client],
 ) -> None:

@@ -175,7 +175,7 @@ class Sandbox(ProviderSandbox):
             }
         }
 
-    def upsert_request(self, seq: int) -> SampleRequest:
+    def upsert_request(self, seq: int, variant: int = 0) -> SampleRequest:
         """A collections upsert of 200 Contacts by ``External_Id__c``."""
         size = self.org.settings.collection_limit
         records = [
@@ -183,7 +183,7 @@ class Sandbox(ProviderSandbox):
                 "attributes": {"type": "Contact"},
                 "External_Id__c": f"bench-{seq * size + i}",
                 "FirstName": f"First{i}",
-                "LastName": f"Last{seq}",
+                "LastName": f"Last{seq}-{variant}",
                 "Email": f"bench{seq * size + i}@example.com",
                 "Phone": f"+1 555 {seq % 10000:04d}",
             }
