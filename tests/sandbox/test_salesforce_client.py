@@ -16,6 +16,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
     SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
 
@@ -189,6 +190,29 @@ def test_updated_and_deleted_through_the_client(sf: Salesforce) -> None:
     assert updated["ids"] == [kept["id"]]
     assert [d["id"] for d in deleted["deletedRecords"]] == [gone["id"]]
     assert deleted["deletedRecords"][0]["deletedDate"].endswith("+0000")
+
+
+def test_spent_allocation_is_a_refused_request() -> None:
+    sandbox = Sandbox(daily_allocation=2)
+    with SandboxServer([sandbox], tls=True) as server:
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = str(server.cert_path)
+        sf = Salesforce(
+            instance_url=server.url("salesforce"),
+            session_id=sandbox.org.tokens.default_token,
+            session=session,
+        )
+        sf.query("SELECT Id FROM Lead")
+        sf.query("SELECT Id FROM Lead")
+
+        with pytest.raises(SalesforceRefusedRequest) as raised:
+            sf.query("SELECT Id FROM Lead")
+        session.close()
+
+    assert raised.value.status == 403
+    assert raised.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+    assert sf.api_usage["api-usage"].used == 2 and sf.api_usage["api-usage"].total == 2
 
 
 def test_a_wrong_token_is_an_expired_session(served: tuple[Sandbox, SandboxServer]) -> None:
