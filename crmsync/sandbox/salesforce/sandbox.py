@@ -48,7 +48,8 @@ from crmsync.sandbox.salesforce.schema import SObjectType, standard_objects
 from crmsync.sandbox.webhooks import WebhookMessage
 
 API_VERSION = "59.0"
-_UNMETERED_ALLOCATION = 110_000
+# With limits off the header still reports usage, against the default edition's allowance.
+_UNMETERED_ALLOCATION = edition_profiles()["enterprise"].windows[0].limit
 
 
 class Sandbox(ProviderSandbox):
