@@ -660,6 +660,24 @@ def test_benchmark_sample_upserts_200_contacts(api: tuple[Sandbox, httpx.Client]
     )
 
 
+def test_reset_empties_the_org_and_state_reports_usage(
+    api: tuple[Sandbox, httpx.Client],
+) -> None:
+    sandbox, client = api
+    for i in range(3):
+        _create(client, "Lead", LastName=f"L{i}", Company="C")
+
+    state = client.get("/_sandbox/state").json()
+    reset = client.post("/_sandbox/reset").json()
+
+    assert state["counts"]["Lead"] == 3 and state["provider"] == "salesforce"
+    assert state["salesforce"]["org_id"] == sandbox.org.org_id
+    assert state["salesforce"]["api_usage"]["used"] == 3
+    assert reset["counts"]["Lead"] == 0
+    assert _query(client, "SELECT COUNT() FROM Lead")["totalSize"] == 0
+    assert client.get(f"{V}/limits").status_code == 200
+
+
 def test_credential_names_instance_url_and_a_working_token(
     api: tuple[Sandbox, httpx.Client],
 ) -> None:
