@@ -71,6 +71,8 @@ def coerce(field_type: str, name: str, value: Any) -> Any:
     """Check and convert a JSON value written to a field of `field_type`."""
     if value is None:
         return None
+    if type(value) is str and field_type in _TEXT_TYPES:
+        return value  # the common case, first
     if field_type == "boolean":
         if isinstance(value, bool):
             return value
