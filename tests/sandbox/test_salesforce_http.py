@@ -579,6 +579,28 @@ def test_sessions_time_out_but_the_default_token_does_not(
     assert client.get(f"{V}/limits").status_code == 200
 
 
+def test_revoked_tokens_stop_working(api: tuple[Sandbox, httpx.Client]) -> None:
+    sandbox, client = api
+    app = sandbox.org.tokens.default_app
+    url = f"{client.base_url}/services/oauth2"
+    token = httpx.post(
+        f"{url}/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+        },
+    ).json()["access_token"]
+
+    revoked = httpx.post(f"{url}/revoke", data={"token": token})
+    again = httpx.post(f"{url}/revoke", data={"token": token})
+    after = client.get(f"{V}/limits", headers={"Authorization": f"Bearer {token}"})
+
+    assert revoked.status_code == 200
+    assert again.status_code == 400 and again.json()["error"] == "invalid_token"
+    assert after.status_code == 401
+
+
 # ---- sandbox controls ------------------------------------------------------------------
 
 
