@@ -551,20 +551,26 @@ def test_oauth_rejects_bad_client_secret_grant_and_pkce(
     assert unsupported.json()["error"] == "unsupported_grant_type"
 
 
-def test_sessions_time_out_but_the_default_token_does_not(
-    make: Callable[..., tuple[Sandbox, httpx.Client]],
-    clock: ManualClock,
-) -> None:
-    sandbox, client = make(settings=OrgSettings(session_seconds=60))
+def _client_credentials_token(sandbox: Sandbox, client: httpx.Client) -> str:
     app = sandbox.org.tokens.default_app
-    token = httpx.post(
+    answer = httpx.post(
         f"{client.base_url}/services/oauth2/token",
         data={
             "grant_type": "client_credentials",
             "client_id": app.client_id,
             "client_secret": app.client_secret,
         },
-    ).json()["access_token"]
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+def test_sessions_time_out_but_the_default_token_does_not(
+    make: Callable[..., tuple[Sandbox, httpx.Client]],
+    clock: ManualClock,
+) -> None:
+    sandbox, client = make(settings=OrgSettings(session_seconds=60))
+    token = _client_credentials_token(sandbox, client)
     bearer = {"Authorization": f"Bearer {token}"}
 
     fresh = client.get(f"{V}/limits", headers=bearer)
@@ -581,16 +587,8 @@ def test_sessions_time_out_but_the_default_token_does_not(
 
 def test_revoked_tokens_stop_working(api: tuple[Sandbox, httpx.Client]) -> None:
     sandbox, client = api
-    app = sandbox.org.tokens.default_app
     url = f"{client.base_url}/services/oauth2"
-    token = httpx.post(
-        f"{url}/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": app.client_secret,
-        },
-    ).json()["access_token"]
+    token = _client_credentials_token(sandbox, client)
 
     revoked = httpx.post(f"{url}/revoke", data={"token": token})
     again = httpx.post(f"{url}/revoke", data={"token": token})
