@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmsync.sandbox.salesforce.clock import ManualClock
 from crmsync.sandbox.salesforce.errors import ApiError
@@ -112,6 +114,21 @@ def test_parse_builds_the_condition_tree() -> None:
         ("SELECT Id FROM Contact LIMIT -1", "MALFORMED_QUERY", "unexpected token"),
         ("SELECT Id FROM Contact WHERE Email = 'x", "MALFORMED_QUERY", "unexpected token"),
         ("SELECT Id, id FROM Contact", "MALFORMED_QUERY", "duplicate field selected: Id"),
+        (
+            "SELECT Id FROM Contact WHERE Birthdate > 2026-02-30",
+            "MALFORMED_QUERY",
+            "unexpected token: '2026-02-30'",
+        ),
+        (
+            "SELECT Id FROM Contact WHERE CreatedDate = LAST_N_DAYS:99999999999",
+            "MALFORMED_QUERY",
+            "unexpected token",
+        ),
+        (
+            "SELECT Id FROM Contact WHERE CreatedDate > 9999-12-31T23:59:59-23:59",
+            "MALFORMED_QUERY",
+            "unexpected token",
+        ),
         ("SELECT Nope FROM Contact", "INVALID_FIELD", "No such column 'Nope' on entity"),
         ("SELECT Id FROM Contact WHERE Nope = 1", "INVALID_FIELD", "No such column 'Nope'"),
         ("SELECT Id FROM Contact ORDER BY Nope", "INVALID_FIELD", "No such column 'Nope'"),
@@ -213,3 +230,64 @@ def test_unknown_relationship_paths_are_invalid_fields(
     with pytest.raises(ApiError) as raised:
         run_query(store, parse(soql), "59.0", False)
     assert raised.value.code == "INVALID_FIELD" and fragment in raised.value.message
+
+
+# Pieces of SOQL, including impossible dates and out-of-range numbers.
+_WORDS = [
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "LIKE",
+    "ORDER",
+    "BY",
+    "LIMIT",
+    "OFFSET",
+    "COUNT()",
+    "Id",
+    "LastName",
+    "Contact",
+    "Account.Name",
+    "(",
+    ")",
+    ",",
+    "=",
+    "!=",
+    "<",
+    ">=",
+    "'x'",
+    "'",
+    "5",
+    "-1.5",
+    "null",
+    "true",
+    "2026-01-01",
+    "2026-01-01T00:00:00Z",
+    "TODAY",
+    "LAST_N_DAYS:2",
+    "NULLS",
+    "DESC",
+    "%",
+    "\\",
+    "2026-02-30",
+    "LAST_N_DAYS:99999999999",
+    "9999-12-31T23:59:59-23:59",
+    "99999999999999999999",
+]
+
+
+@given(st.lists(st.sampled_from(_WORDS), max_size=14), st.text(max_size=6))
+@settings(max_examples=150, deadline=None)
+def test_any_input_either_runs_or_is_a_salesforce_error(words: list[str], tail: str) -> None:
+    store = OrgStore(standard_objects(), ManualClock())
+    store.create("Contact", {"LastName": "Only"}, USER)
+    text = " ".join(words) + tail
+    try:
+        total, rows = run_query(store, parse(text), "59.0", False)
+    except ApiError as exc:
+        assert exc.status == 400 and exc.code.isupper()
+    else:
+        assert total >= len(rows)

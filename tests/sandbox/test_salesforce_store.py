@@ -93,6 +93,11 @@ def test_coerce_converts_json_values(field_type: str, value: Any, expected: Any)
         ("double", True),
         ("date", "April"),
         ("datetime", "soon"),
+        ("double", "nan"),
+        ("int", 1e400),
+        ("date", "2026-02-30"),
+        ("datetime", "2026-13-01T00:00:00Z"),
+        ("datetime", "9999-12-31T23:59:59-23:59"),
         ("string", {"a": 1}),
     ],
 )

@@ -256,6 +256,13 @@ class _Parser:
 
     def literal(self) -> Literal:
         token = self.next()
+        try:
+            return self._literal(token)
+        except (ValueError, OverflowError):
+            # Impossible dates and out-of-range numbers are malformed, not crashes.
+            raise self.error_at(token) from None
+
+    def _literal(self, token: Token) -> Literal:
         kind, text, pos = token.kind, token.text, token.pos
         if kind == "string":
             return Literal("string", _unescape(text[1:-1]), pos)

@@ -6,6 +6,7 @@ keeps second precision) and rendered as ``2024-05-01T09:30:00.000+0000``.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime
 from typing import Any
@@ -44,7 +45,10 @@ def parse_datetime(text: str) -> datetime:
         zone = "+00:00"
     elif ":" not in zone:
         zone = f"{zone[:3]}:{zone[3:]}"
-    return datetime.fromisoformat(stamp + zone).astimezone(UTC)
+    try:
+        return datetime.fromisoformat(stamp + zone).astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"date-time out of range: {text!r}") from None
 
 
 def format_datetime(value: datetime) -> str:
@@ -88,9 +92,12 @@ def coerce(field_type: str, name: str, value: Any) -> Any:
             raise _wrong(field_type, name, value) from None
     if field_type == "date":
         text = str(value)[:10]
-        if not _DATE.match(text):
-            raise _wrong(field_type, name, value)
-        return date.fromisoformat(text)
+        try:
+            if not _DATE.match(text):
+                raise ValueError(text)
+            return date.fromisoformat(text)
+        except ValueError:
+            raise _wrong(field_type, name, value) from None
     if field_type in _TEXT_TYPES:
         if isinstance(value, (dict, list)):
             raise _wrong(field_type, name, value)
@@ -107,6 +114,8 @@ def _number(field_type: str, name: str, value: Any) -> float | int:
         number = float(value)
     except (TypeError, ValueError):
         raise _wrong(field_type, name, value) from None
+    if not math.isfinite(number):
+        raise _wrong(field_type, name, value)
     if field_type == "int":
         if not number.is_integer():
             raise _wrong(field_type, name, value)
