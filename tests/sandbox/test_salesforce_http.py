@@ -179,6 +179,29 @@ def test_collection_update_delete_and_upsert(api: tuple[Sandbox, httpx.Client]) 
     ]
 
 
+def test_collection_items_that_are_not_records_fail_alone(
+    api: tuple[Sandbox, httpx.Client],
+) -> None:
+    _, client = api
+    records = [
+        "not a record",
+        {"attributes": {"type": "Contact"}, "LastName": "Fine"},
+        7,
+        {"LastName": "No type"},
+        {"attributes": {"type": "Widget"}, "Name": "x"},
+    ]
+
+    results = client.post(f"{V}/composite/sobjects", json={"records": records}).json()
+
+    assert [r["success"] for r in results] == [False, True, False, False, False]
+    assert [r["errors"][0]["statusCode"] for r in results if not r["success"]] == [
+        "JSON_PARSER_ERROR",
+        "JSON_PARSER_ERROR",
+        "INVALID_TYPE",
+        "INVALID_TYPE",
+    ]
+
+
 def test_collection_refuses_more_than_200_records(api: tuple[Sandbox, httpx.Client]) -> None:
     _, client = api
     records = [{"attributes": {"type": "Contact"}, "LastName": str(i)} for i in range(201)]

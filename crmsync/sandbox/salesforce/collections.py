@@ -112,7 +112,7 @@ def collection_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
 
         return upsert_one
 
-    def run(items: list[Any], one: Item, all_or_none: bool) -> Response:
+    def run(items: list[Any], one: Item, all_or_none: bool, item_type: type = dict) -> Response:
         if len(items) > org.settings.collection_limit:
             raise errors.ApiError(
                 400,
@@ -126,7 +126,7 @@ def collection_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
         try:
             for item in items:
                 try:
-                    if not isinstance(item, (dict, str)):
+                    if not isinstance(item, item_type):
                         raise errors.json_parser("each record must be a JSON object")
                     results.append(one(item))
                 except errors.ApiError as exc:
@@ -167,7 +167,7 @@ def collection_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
         if not ids:
             raise errors.ApiError(400, "MISSING_ARGUMENT", "ids not specified")
         all_or_none = request.query_params.get("allOrNone", "false").lower() == "true"
-        return run(ids, delete_one, all_or_none)
+        return run(ids, delete_one, all_or_none, str)
 
     async def upsert(request: Request) -> Response:
         params = request.path_params
