@@ -54,6 +54,7 @@ _PATHS = st.one_of(
     ),
     st.just("/services/data/v59.0/composite/sobjects"),
     st.just("/services/data/v59.0/query/01g8c0000000001AAA-200"),
+    st.sampled_from(["/services/data/v59.0/query", "/services/data/v59.0/queryAll"]),
 )
 _JSON: Any = st.recursive(
     st.none()
@@ -108,7 +109,18 @@ async def _send(method: str, path: str, body: bytes, params: dict[str, str]) -> 
     st.dictionaries(
         st.sampled_from(["ids", "fields", "start", "end", "q", "allOrNone"]),
         st.sampled_from(
-            ["", "Name", "x,y", SEEDED, "2026-01-01T00:00:00Z", "true", "SELECT Id FROM Account"]
+            [
+                "",
+                "Name",
+                "x,y",
+                SEEDED,
+                "2026-01-01T00:00:00Z",
+                "true",
+                "SELECT Id FROM Account",
+                "SELECT Name, Owner.Name FROM Account WHERE Name LIKE 'S%'",
+                "SELECT COUNT() FROM Contact WHERE Account.Name = null",
+                "SELECT Id FROM Account WHERE CreatedDate > 2026-02-30T00:00:00Z",
+            ]
         ),
         max_size=2,
     ),
