@@ -172,3 +172,15 @@ def test_webhook_sender_retries_until_the_receiver_accepts(serve: Any, receiver:
     server.call(sandbox.webhooks.drain())
     (delivery,) = httpx.get(server.url("toy") + "/_sandbox/state").json()["webhooks"]["deliveries"]
     assert (delivery["status"], delivery["attempts"]) == (200, 3)
+
+
+def test_webhooks_never_leave_the_machine(serve: Any) -> None:
+    sandbox = ToySandbox()
+    server = serve(sandbox)
+    refused = httpx.post(
+        server.url("toy") + "/_sandbox/webhooks", json={"url": "https://example.com/h"}
+    )
+    assert refused.status_code == 400
+    sandbox.webhooks.enqueue(WebhookMessage("http://192.0.2.1/hook", b"{}"))
+    (entry,) = sandbox.webhooks.log
+    assert (entry["status"], entry["error"], entry["attempts"]) == (None, "not a loopback URL", 0)

@@ -186,6 +186,7 @@ def test_merged_away_id_resolves_to_the_survivor(hub: tuple[HubSpotSandbox, http
 
 def test_list_pages_with_after_cursor(hub: tuple[HubSpotSandbox, httpx.Client]) -> None:
     _, client = hub
+    assert client.get(CONTACTS, params={"after": "abc"}).json()["category"] == "VALIDATION_ERROR"
     made = [_make(client, email=f"l{i}@example.com")["id"] for i in range(5)]
     seen, after = [], None
     while True:
@@ -406,3 +407,15 @@ def test_upsert_validates_new_keys_and_refuses_duplicates(
     assert by_name.status_code == 400  # firstname is not a unique property
     assert sandbox.counts()["contacts"] == 0
     assert upsert("ok@example.com").json()["results"][0]["properties"]["email"] == "ok@example.com"
+
+
+def test_gdpr_delete_is_permanent(hub: tuple[HubSpotSandbox, httpx.Client]) -> None:
+    _, client = hub
+    made = _make(client, email="forget@example.com")
+    gone = client.post(
+        CONTACTS + "/gdpr-delete", json={"objectId": "forget@example.com", "idProperty": "email"}
+    )
+    assert gone.status_code == 204
+    assert client.get(f"{CONTACTS}/{made['id']}", params={"archived": "true"}).status_code == 404
+    assert client.get(CONTACTS, params={"archived": "true"}).json()["results"] == []
+    assert _make(client, email="forget@example.com")["id"] != made["id"]
