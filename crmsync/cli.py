@@ -14,6 +14,7 @@ from sqlalchemy import select
 from crmsync.auth.keys import create_api_key, revoke_api_key
 from crmsync.auth.permissions import Role
 from crmsync.config import Settings
+from crmsync.sandbox.cli import sandbox as sandbox_command
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.models import ApiKey
 
@@ -224,6 +225,9 @@ def demo(
     settings = _settings(database_url, mode="demo", port=port, sandbox_mode=True)
     configure("WARNING", json=False)
     demo_module.run(settings, once=once, say=typer.echo)
+
+
+app.command("sandbox")(sandbox_command)
 
 
 def main() -> None:

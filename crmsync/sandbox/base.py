@@ -122,6 +122,8 @@ class ProviderSandbox(ABC):
 
     def __init__(self, options: SandboxOptions | None = None) -> None:
         self.options = options or SandboxOptions()
+        # Where it is served; set by SandboxServer once its port is bound.
+        self.base_url: str | None = None
         self.profile = select_profile(
             dict(self.rate_profiles), self.options.rate_profile, self.default_rate_profile
         )

@@ -95,6 +95,7 @@ class SandboxServer:
         for index, sandbox in enumerate(self.sandboxes):
             sock = bind_socket(self.host, self.port + index if self.port else 0)
             port = sock.getsockname()[1]
+            sandbox.base_url = f"{scheme}://{self.host}:{port}"
             self._sockets.append(sock)
             self._servers.append(uvicorn.Server(self._config(sandbox)))
             self.running.append(

@@ -77,8 +77,6 @@ class Sandbox(ProviderSandbox):
         self._unmetered = 0
         self._notification_ids = IdFactory()
         self._action_id = self._notification_ids.new("04k")
-        # Set by whoever serves the sandbox; used in the printed credential.
-        self.base_url: str | None = None
 
     # ---- ProviderSandbox ---------------------------------------------------------------
 
