@@ -173,3 +173,20 @@ def test_plan_budget_formula_and_off_profile(serve: Callable[..., Any]) -> None:
     )
     assert "x-ratelimit-limit" not in plain.headers
     assert "x-daily-ratelimit-token-limit" not in plain.headers
+
+
+def test_injected_faults_answer_in_pipedrive_shape(serve: Callable[..., Any]) -> None:
+    sandbox = Sandbox(SandboxOptions(rate_profile="off"))
+    url = serve(sandbox).url("pipedrive")
+    with httpx.Client(base_url=url, params={"api_token": sandbox.oauth.api_token}) as client:
+        client.post("/_sandbox/faults", json={"kind": "503", "count": 1})
+        failed = client.get("/v1/persons")
+        assert failed.status_code == 503
+        assert failed.json()["success"] is False
+        assert failed.json()["error_info"].startswith("Please check developers.pipedrive.com")
+        client.post("/_sandbox/faults", json={"kind": "429", "count": 1})
+        throttled = client.get("/v1/persons")
+        assert throttled.status_code == 429
+        assert throttled.json()["errorCode"] == 429
+        assert int(throttled.headers["retry-after"]) >= 1
+        assert client.get("/v1/persons").status_code == 200

@@ -108,3 +108,12 @@ def test_user_change_fires_sandbox_targets(serve: Callable[..., Any], receiver: 
     assert (body["item"], body["action"], body["secret"]) == ("CONTACT", "CREATED", "abc")
     assert body["id"] == made.json()["id"]
     assert te.get("/_sandbox/state").json()["counts"]["contacts"] == 1
+
+
+def test_injected_server_errors_use_the_error_shape(serve: Callable[..., Any]) -> None:
+    _, te = start(serve)
+    te.post("/_sandbox/faults", json={"kind": "503", "count": 1})
+    failed = te.get("/v1/contacts")
+    assert failed.status_code == 503
+    assert failed.json() == {"error": "Service Unavailable"}
+    assert te.get("/v1/contacts").status_code == 200
