@@ -138,6 +138,8 @@ def test_contact_fields_patch_custom_and_delete(serve: Callable[..., Any]) -> No
         json={"custom": [{"field_name": "loan_goal", "value": None}], "owner": {"id": 2}},
     )
     assert patched.status_code == 200
+    assert patched.json()["id"] == contact_id
+    assert patched.json()["existing"].endswith(f"/v1/contacts/{contact_id}")
     contact = te.get(f"/v1/contacts/{contact_id}").json()
     assert contact["custom"] == []  # a null value deletes the custom field
     assert contact["owner"]["username"] == "sandbox.agent"
@@ -197,6 +199,9 @@ def test_modified_since_filter_sort_and_page_links(serve: Callable[..., Any]) ->
     assert [c["id"] for c in by_name] == [ids[3]]
     assert te.get("/v1/contacts", params={"filter": "colour=red"}).status_code == 400
     assert te.get("/v1/contacts", params={"page[size]": 101}).status_code == 400
+    assert te.get("/v1/contacts", params={"page[size]": 0}).status_code == 400
+    zero = te.get("/v1/contacts", params={"page[number]": 0, "page[size]": 2}).json()
+    assert zero["links"]["next"] == 2  # page 0 is read as the first page
     short = te.get("/v1/contacts", params={"filter": "email_contains=ab"})
     assert short.status_code == 400 and "error" in short.json()
 

@@ -24,7 +24,8 @@ def record_routes(
 
     async def create(request: Request) -> Response:
         record = company.create(kind, await read_json(request), version=version)
-        return ok(render(kind, record), status=kind.create_status)
+        # v1 creates answer 201 (notes 200); the v2 spec gives 200 for every create
+        return ok(render(kind, record), status=kind.create_status if version == 1 else 200)
 
     async def get(request: Request) -> Response:
         # deleted records stay readable by id (Pipedrive purges them after 30 days)

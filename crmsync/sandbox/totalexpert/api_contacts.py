@@ -80,7 +80,8 @@ def routes(account: Account, wrap: Wrap) -> list[BaseRoute]:
 
     async def patch(request: Request) -> Response:
         contact = account.patch_contact(request.path_params["id"], await json_body(request))
-        return json_response({"id": contact["id"], "existing": True})
+        url = location(request, f"/v1/contacts/{contact['id']}")
+        return json_response({"existing": url, "id": contact["id"]})
 
     async def delete(request: Request) -> Response:
         account.delete_contact(request.path_params["id"])

@@ -46,7 +46,7 @@ def _sort_key(name: str) -> Callable[[dict[str, Any]], tuple[bool, Any]]:
     return lambda row: (row.get(name) is None, row.get(name) or 0)
 
 
-def _number(query: Mapping[str, str], name: str, default: int) -> int:
+def _number(query: Mapping[str, str], name: str, default: int, low: int) -> int:
     raw = query.get(name)
     if raw is None:
         return default
@@ -54,9 +54,10 @@ def _number(query: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise TotalExpertError(400, f"'{name}' must be a positive integer") from None
-    if value < 1:
+    if value < low:
         raise TotalExpertError(400, f"'{name}' must be a positive integer")
-    return value
+    # page[number]=0 is what some clients send for the first page
+    return max(value, 1)
 
 
 def page(
@@ -65,8 +66,8 @@ def page(
     render: Callable[[Any], Any],
     max_size: int = 100,
 ) -> dict[str, Any]:
-    number = _number(query, "page[number]", 1)
-    size = _number(query, "page[size]", DEFAULT_SIZE)
+    number = _number(query, "page[number]", 1, low=0)
+    size = _number(query, "page[size]", DEFAULT_SIZE, low=1)
     if size > max_size:
         raise TotalExpertError(400, f"'page[size]' must be at most {max_size}")
     last = max(1, math.ceil(len(rows) / size))
