@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from crmsync.sandbox.totalexpert.dedup import find_duplicate
+from crmsync.sandbox.totalexpert.dedup import DedupIndex, find_duplicate
 
 EXISTING: list[dict[str, Any]] = [
     {"id": 1, "first_name": "Ann", "last_name": "Lee", "email": "ann@example.com",
@@ -15,6 +15,7 @@ EXISTING: list[dict[str, Any]] = [
      "state": "TX", "zip_code": "78701", "phone_cell": "+1 (555) 010-0200"},
     {"id": 3, "first_name": "Cy", "last_name": "Diaz", "external_id": "legacy-9",
      "phone_home": "555 0300", "phone_office": "555-0400"},
+    {"id": 4, "first_name": "Ann", "last_name": "Lee", "email": "ann@example.com"},
 ]  # fmt: skip
 
 CASES = [
@@ -23,7 +24,7 @@ CASES = [
     ("external id from another source is another key", {"first_name": "Zed", "last_name": "Q",
      "external_ids": [{"source": "crm", "external_id": "A-1"}]}, None),
     ("top-level external_id", {"first_name": "Q", "external_id": "legacy-9"}, 3),
-    ("names + email, case-insensitive", {"first_name": "ANN", "last_name": "lee",
+    ("names + email, case-insensitive, the oldest of two", {"first_name": "ANN", "last_name": "lee",
      "email": "Ann@Example.com"}, 1),
     ("email alone is not enough", {"email": "ann@example.com"}, None),
     ("names + full address", {"first_name": "Bo", "last_name": "Chan", "address": "1 main st",
@@ -47,3 +48,14 @@ CASES = [
 def test_find_duplicate(incoming: dict[str, Any], expected: int | None) -> None:
     match = find_duplicate(incoming, EXISTING)
     assert (match["id"] if match else None) == expected
+
+
+def test_index_follows_changes_and_removals() -> None:
+    index = DedupIndex()
+    index.put(1, {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com"})
+    index.put(2, {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com"})
+    index.put(1, {"first_name": "Ann", "last_name": "Lee", "email": "new@example.com"})
+    assert index.find({"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com"}) == 2
+    assert index.find({"first_name": "Ann", "last_name": "Lee", "email": "new@example.com"}) == 1
+    index.drop(2)
+    assert index.find({"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com"}) is None

@@ -41,7 +41,7 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[BaseRou
         return KINDS[request.url.path.split("/")[2]]
 
     def render(kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
-        return v1(kind, record, company.names())
+        return v1(kind, record, company.name_of)
 
     def page(kind: Kind, records: list[dict[str, Any]], request: Request) -> Response:
         chunk = offset_page(records, request.query_params)
@@ -83,14 +83,10 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[BaseRou
 
     async def find(request: Request) -> Response:
         kind = kind_of(request)
-        term, exact = search.term_param(request.query_params)
-        fields = search.fields_param(kind, request.query_params)
-        names = company.names()
-        scored = [(search.score(r, fields, term, exact), r) for r in company.listing(kind)]
-        hits = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])
+        hits = search.ranked(kind, company.listing(kind), request.query_params)
         chunk = offset_page(hits, request.query_params)
-        items = [{"result_score": s, "item": search.item(kind, r, names)} for s, r in chunk.items]
-        return ok({"items": items}, additional_data={"pagination": chunk.pagination()})
+        data = search.results(kind, chunk.items, company.name_of)
+        return ok(data, additional_data={"pagination": chunk.pagination()})
 
     async def recents(request: Request) -> Response:
         since_raw = request.query_params.get("since_timestamp")

@@ -88,19 +88,11 @@ def routes(company: Company, wrap: Wrap) -> list[BaseRoute]:
 
     async def find(request: Request) -> Response:
         kind, query = kind_of(request), request.query_params
-        term, exact = search.term_param(query)
-        fields = search.fields_param(kind, query)
-        names = company.names()
-        hits: list[tuple[float, Record]] = []
-        for record in company.listing(kind):
-            score = search.score(record, fields, term, exact)
-            if score > 0:
-                hits.append((score, record))
-        hits.sort(key=lambda h: (-h[0], h[1]["id"]))
+        hits = search.ranked(kind, company.listing(kind), query)
         positions = [[-s, r["id"]] for s, r in hits]
         chunk, next_cursor = cursor_page(hits, positions, query)
-        items = [{"result_score": s, "item": search.item(kind, r, names)} for s, r in chunk]
-        return ok({"items": items}, additional_data={"next_cursor": next_cursor})
+        data = search.results(kind, chunk, company.name_of)
+        return ok(data, additional_data={"next_cursor": next_cursor})
 
     table: list[tuple[str, Any, list[str]]] = []
     for kind in KINDS.values():

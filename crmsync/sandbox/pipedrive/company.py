@@ -8,7 +8,7 @@ from typing import Any
 
 from crmsync.sandbox.pipedrive.envelope import PipedriveError
 from crmsync.sandbox.pipedrive.fields import FieldRegistry
-from crmsync.sandbox.pipedrive.kinds import DEAL, LEAD, NOTE, ORGANIZATION, PERSON, Kind
+from crmsync.sandbox.pipedrive.kinds import DEAL, KINDS, LEAD, NOTE, ORGANIZATION, PERSON, Kind
 from crmsync.sandbox.pipedrive.payload import parse
 from crmsync.sandbox.pipedrive.store import Change, Record, RecordStore
 
@@ -39,12 +39,10 @@ class Company:
         self.store.reset()
         self.fields.reset()
 
-    def names(self) -> dict[str, dict[Any, str]]:
-        """id -> display name of persons and organizations, for related objects."""
-        return {
-            kind.plural: {r["id"]: r.get("name", "") for r in self.store.all(kind)}
-            for kind in (PERSON, ORGANIZATION)
-        }
+    def name_of(self, plural: str, record_id: Any) -> str:
+        """Display name of a related person or organization (v1 related objects)."""
+        record = self.store.get(KINDS[plural], record_id)
+        return str(record.get("name") or "") if record else ""
 
     def find(self, kind: Kind, record_id: Any, include_deleted: bool = False) -> Record:
         record = self.store.get(kind, record_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,9 +46,12 @@ def _user(user_id: Any) -> dict[str, Any] | None:
     return {**USER, "id": user_id, "has_pic": 0, "active_flag": True, "value": user_id}
 
 
-def v1(kind: Kind, record: Record, names: dict[str, dict[Any, str]] | None = None) -> Record:
+Names = Callable[[str, Any], str]  # (entity plural, id) -> display name
+
+
+def v1(kind: Kind, record: Record, names: Names | None = None) -> Record:
     """The v1 shape: custom fields flat under their hash keys, related ids as objects."""
-    names = names or {}
+    names = names or (lambda plural, record_id: "")
     out: Record = {k: v for k, v in record.items() if k not in _HIDDEN}
     if kind is LEAD:
         out.update(
@@ -67,11 +71,11 @@ def v1(kind: Kind, record: Record, names: dict[str, dict[Any, str]] | None = Non
         out["email"] = record.get("emails") or [{"value": "", "primary": True}]
         out["phone"] = record.get("phones") or [{"value": "", "primary": True}]
         out["primary_email"] = next((e["value"] for e in out["email"] if e.get("primary")), None)
-        out["org_id"] = _related(record.get("org_id"), names.get("organizations", {}))
+        out["org_id"] = _related(record.get("org_id"), "organizations", names)
     if kind is DEAL:
         out["user_id"] = _user(record.get("owner_id", USER["id"]))
-        out["person_id"] = _related(record.get("person_id"), names.get("persons", {}))
-        out["org_id"] = _related(record.get("org_id"), names.get("organizations", {}))
+        out["person_id"] = _related(record.get("person_id"), "persons", names)
+        out["org_id"] = _related(record.get("org_id"), "organizations", names)
         out["active"] = active and record.get("status", "open") == "open"
         out["deleted"] = not active
         out["status"] = record.get("status", "open") if active else "deleted"
@@ -81,10 +85,10 @@ def v1(kind: Kind, record: Record, names: dict[str, dict[Any, str]] | None = Non
     return out
 
 
-def _related(record_id: Any, names: dict[Any, str]) -> dict[str, Any] | None:
+def _related(record_id: Any, plural: str, names: Names) -> dict[str, Any] | None:
     if record_id is None:
         return None
-    return {"name": names.get(record_id, ""), "value": record_id, "active_flag": True}
+    return {"name": names(plural, record_id), "value": record_id, "active_flag": True}
 
 
 def v2(kind: Kind, record: Record) -> Record:

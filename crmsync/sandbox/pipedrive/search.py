@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from crmsync.sandbox.pipedrive.envelope import PipedriveError
 from crmsync.sandbox.pipedrive.kinds import DEAL, LEAD, ORGANIZATION, PERSON, Kind
-from crmsync.sandbox.pipedrive.render import v2_time
+from crmsync.sandbox.pipedrive.render import Names, v2_time
 from crmsync.sandbox.pipedrive.store import Record
 
 _DIGITS = re.compile(r"\D")
@@ -34,6 +34,21 @@ def term_param(query: Mapping[str, str]) -> tuple[str, bool]:
             400, "Search term must be at least 2 characters long (1 with exact_match)"
         )
     return term, exact
+
+
+def ranked(
+    kind: Kind, records: Iterable[Record], query: Mapping[str, str]
+) -> list[tuple[float, Record]]:
+    """(result_score, record) of the records matching the query's term, best first."""
+    term, exact = term_param(query)
+    fields = fields_param(kind, query)
+    hits = [(score(r, fields, term, exact), r) for r in records]
+    return sorted((h for h in hits if h[0] > 0), key=lambda h: -h[0])
+
+
+def results(kind: Kind, hits: Iterable[tuple[float, Record]], names: Names) -> dict[str, Any]:
+    """The `data` of a search answer: `{"items": [{"result_score", "item"}]}`."""
+    return {"items": [{"result_score": s, "item": item(kind, r, names)} for s, r in hits]}
 
 
 def score(record: Record, fields: tuple[str, ...], term: str, exact: bool) -> float:
@@ -80,7 +95,7 @@ def _match(value: tuple[str, str], term: str, exact: bool) -> float:
     return 0.5 if term in text else 0.0
 
 
-def item(kind: Kind, record: Record, names: dict[str, dict[Any, str]]) -> dict[str, Any]:
+def item(kind: Kind, record: Record, names: Names) -> dict[str, Any]:
     """One search result item (the same shape in v1 and v2)."""
     out: dict[str, Any] = {
         "id": record["id"],
@@ -94,7 +109,7 @@ def item(kind: Kind, record: Record, names: dict[str, dict[Any, str]]) -> dict[s
     org_id = record.get("org_id", record.get("organization_id"))
     organization = None
     if org_id is not None:
-        organization = {"id": org_id, "name": names.get("organizations", {}).get(org_id, "")}
+        organization = {"id": org_id, "name": names("organizations", org_id)}
     if kind is PERSON:
         out["name"] = record.get("name")
         out["emails"] = [e["value"] for e in record.get("emails", [])]

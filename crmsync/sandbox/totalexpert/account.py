@@ -51,6 +51,7 @@ class Account:
     journeys: dict[int, Record] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: dict[str, int] = field(default_factory=dict)
+    _dedup: dedup.DedupIndex = field(default_factory=dedup.DedupIndex)
 
     def __post_init__(self) -> None:
         self.reset()
@@ -61,6 +62,7 @@ class Account:
             self.notes.clear()
             self.activities.clear()
             self.enrollments.clear()
+            self._dedup.clear()
             self.journeys = {int(str(j["id"])): dict(j) for j in JOURNEYS}
             self._ids = {"contact": FIRST_CONTACT_ID, "note": 9001, "activity": 70001, "enr": 1}
 
@@ -89,14 +91,15 @@ class Account:
         """Create, or update the duplicate it matches; (created?, contact)."""
         values = contacts.parse_contact(body, creating=True)
         with self.lock:
-            match = dedup.find_duplicate(values, self.contacts.values())
+            match = self._dedup.find(values)
             if match is not None:
-                return False, self.patch_contact(match["id"], body)
+                return False, self.patch_contact(match, body)
             now = self.clock()
             record: Record = {"id": self._next("contact"), "custom": {}, "external_ids": []}
             record.update(internal_created_at=now, internal_updated_at=now, archived=False)
             contacts.merge(record, values)
             self.contacts[record["id"]] = record
+            self._dedup.put(record["id"], record)
         self._fire("CONTACT", "CREATED", record)
         return True, record
 
@@ -107,6 +110,7 @@ class Account:
             was_archived = record.get("archived", False)
             contacts.merge(record, values)
             record["internal_updated_at"] = max(self.clock(), record["internal_updated_at"])
+            self._dedup.put(record["id"], record)
         archived_now = record.get("archived") and not was_archived
         self._fire("CONTACT", "ARCHIVED" if archived_now else "UPDATED", record)
         return record
@@ -115,6 +119,7 @@ class Account:
         with self.lock:
             record = self.contact(contact_id)
             del self.contacts[record["id"]]
+            self._dedup.drop(record["id"])
         self._fire("CONTACT", "DELETED", record)
 
     # ---- notes and activities -----------------------------------------------------

@@ -49,18 +49,59 @@ def rule_key(contact: Mapping[str, Any], rule: tuple[str, ...]) -> tuple[str, ..
 def find_duplicate(
     incoming: Mapping[str, Any], existing: Iterable[Mapping[str, Any]]
 ) -> Mapping[str, Any] | None:
-    """The existing contact `incoming` duplicates, or None to create a new one."""
-    candidates = list(existing)
-    wanted = external_keys(incoming)
-    if wanted:
-        for contact in candidates:
-            if wanted & external_keys(contact):
-                return contact
-    for rule in RULES:
-        key = rule_key(incoming, rule)
-        if key is None:
-            continue
-        for contact in candidates:
-            if rule_key(contact, rule) == key:
-                return contact
-    return None
+    """The existing contact (each with an `id`) that `incoming` duplicates, or None."""
+    index, by_id = DedupIndex(), {}
+    for contact in existing:
+        index.put(contact["id"], contact)
+        by_id[contact["id"]] = contact
+    found = index.find(incoming)
+    return None if found is None else by_id[found]
+
+
+def keys(contact: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """Every match key of a contact: ("ext", source, id) and (rule number, values...)."""
+    out: list[tuple[Any, ...]] = [("ext", *pair) for pair in external_keys(contact)]
+    for number, rule in enumerate(RULES):
+        key = rule_key(contact, rule)
+        if key is not None:
+            out.append((number, *key))
+    return out
+
+
+class DedupIndex:
+    """`find_duplicate` in O(rules) per lookup: match keys -> ids of the contacts having them.
+
+    Among several contacts sharing a key the oldest (lowest id) wins, as a scan in id
+    order would pick it.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[Any, ...], set[int]] = {}
+        self._keys: dict[int, list[tuple[Any, ...]]] = {}
+
+    def put(self, contact_id: int, contact: Mapping[str, Any]) -> None:
+        self.drop(contact_id)
+        self._keys[contact_id] = keys(contact)
+        for key in self._keys[contact_id]:
+            self._ids.setdefault(key, set()).add(contact_id)
+
+    def drop(self, contact_id: int) -> None:
+        for key in self._keys.pop(contact_id, []):
+            holders = self._ids[key]
+            holders.discard(contact_id)
+            if not holders:
+                del self._ids[key]
+
+    def find(self, incoming: Mapping[str, Any]) -> int | None:
+        wanted = keys(incoming)
+        external = [self._ids[k] for k in wanted if k[0] == "ext" and k in self._ids]
+        if external:
+            return min(min(ids) for ids in external)
+        for key in wanted:
+            if key in self._ids:
+                return min(self._ids[key])
+        return None
+
+    def clear(self) -> None:
+        self._ids.clear()
+        self._keys.clear()
