@@ -9,6 +9,7 @@ Each provider is a package exposing a `ProviderSandbox` subclass named ``Sandbox
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 
 from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
 
@@ -25,12 +26,12 @@ class UnknownProvider(LookupError):
     """The provider name is not registered, or its package is not installed."""
 
 
-def provider_class(name: str) -> type[ProviderSandbox]:
-    """The ``Sandbox`` class of provider `name`."""
+def provider_class(name: str, registry: Mapping[str, str] = PROVIDERS) -> type[ProviderSandbox]:
+    """The ``Sandbox`` class of provider `name` (looked up in `registry`)."""
     try:
-        module_path = PROVIDERS[name]
+        module_path = registry[name]
     except KeyError:
-        known = ", ".join(PROVIDERS)
+        known = ", ".join(registry)
         raise UnknownProvider(f"unknown sandbox provider {name!r}; known: {known}") from None
     try:
         module = importlib.import_module(module_path)

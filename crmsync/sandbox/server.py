@@ -163,6 +163,8 @@ class SandboxServer:
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
+        for sandbox in self.sandboxes:
+            sandbox.webhooks.loop = self._loop
         try:
             await asyncio.gather(
                 *(

@@ -74,9 +74,25 @@ class WebhookSender:
     log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _client: httpx.AsyncClient | None = None
+    loop: asyncio.AbstractEventLoop | None = None
 
     def enqueue(self, message: WebhookMessage) -> None:
-        """Schedule delivery on the running loop (the request handler's loop)."""
+        """Schedule delivery on the running loop, or from another thread on `loop`
+        (the server sets it), e.g. when a test changes a record directly."""
+        self.run_soon(lambda: self._start(message))
+
+    def run_soon(self, callback: Callable[[], object]) -> None:
+        """Run `callback` on the delivery loop (now, if already on it)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            if self.loop is None:
+                raise RuntimeError("no event loop to deliver webhooks on") from None
+            self.loop.call_soon_threadsafe(callback)
+            return
+        callback()
+
+    def _start(self, message: WebhookMessage) -> None:
         task = asyncio.get_running_loop().create_task(self._deliver(message))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

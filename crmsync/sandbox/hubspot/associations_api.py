@@ -13,7 +13,7 @@ from crmsync.sandbox.hubspot import errors
 from crmsync.sandbox.hubspot.associations import HUBSPOT_DEFINED, AssociationType, default_type
 from crmsync.sandbox.hubspot.crm import HubSpotCrm
 from crmsync.sandbox.hubspot.objects import body_of
-from crmsync.sandbox.hubspot.properties import iso_ms
+from crmsync.sandbox.timefmt import iso_ms
 
 V4 = "/crm/v4/objects/{from_type}/{from_id}/associations"
 

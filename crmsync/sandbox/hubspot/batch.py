@@ -19,8 +19,8 @@ from crmsync.sandbox.base import json_response
 from crmsync.sandbox.hubspot import errors
 from crmsync.sandbox.hubspot.crm import HubSpotCrm
 from crmsync.sandbox.hubspot.objects import PREFIXES, associate_inputs, body_of, flag, written
-from crmsync.sandbox.hubspot.properties import iso_ms
 from crmsync.sandbox.hubspot.records import ObjectStore
+from crmsync.sandbox.timefmt import iso_ms
 
 MAX_INPUTS = 100
 Handler = Callable[[ObjectStore, list[dict[str, Any]], Request], Coroutine[Any, Any, Response]]

@@ -8,7 +8,6 @@ its message (``PROPERTY_DOESNT_EXIST``, ``READ_ONLY_VALUE``, ``INVALID_OPTION``,
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,31 +16,12 @@ from typing import Any
 import orjson
 
 from crmsync.sandbox.hubspot.schema import BUILTIN, OBJECTS, SYSTEM, UNIQUE
+from crmsync.sandbox.timefmt import iso_ms, to_ms
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TYPES = {"string", "number", "date", "datetime", "enumeration", "bool"}
 EPOCH = "1970-01-01T00:00:00Z"
-
-
-def iso_ms(ms: int) -> str:
-    """Epoch milliseconds as HubSpot's ISO form, e.g. ``2024-05-01T10:00:00.123Z``."""
-    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
-def to_ms(value: str) -> int | None:
-    """Epoch milliseconds from a ms string or ISO-8601 text (None if neither)."""
-    text = value.strip()
-    if text.lstrip("-").isdigit():
-        return int(text)
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp() * 1000)
 
 
 @dataclass

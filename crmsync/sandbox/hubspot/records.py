@@ -14,8 +14,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmsync.sandbox.hubspot.properties import PropertyDef, builtin_properties, iso_ms
+from crmsync.sandbox.hubspot.properties import PropertyDef, builtin_properties
 from crmsync.sandbox.hubspot.schema import ObjectSpec
+from crmsync.sandbox.timefmt import iso_ms
 
 CREATED = ("createdate", "hs_createdate")
 MODIFIED = ("lastmodifieddate", "hs_lastmodifieddate")

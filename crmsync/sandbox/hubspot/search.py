@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crmsync.sandbox.hubspot.properties import PropertyDef, to_ms
+from crmsync.sandbox.hubspot.properties import PropertyDef
 from crmsync.sandbox.hubspot.records import Record
+from crmsync.sandbox.timefmt import to_ms
 
 MAX_PAGE = 200
 MAX_TOTAL = 10_000

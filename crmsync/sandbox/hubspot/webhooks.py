@@ -111,12 +111,10 @@ class EventBatcher:
             return
         if key in self._scheduled:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no loop (direct use): deliver on the next event
-            return
         self._scheduled.add(key)
-        loop.call_later(self.batch_delay, self._flush, target)
+        self.sender.run_soon(
+            lambda: asyncio.get_running_loop().call_later(self.batch_delay, self._flush, target)
+        )
 
     def _flush(self, target: WebhookTarget) -> None:
         key = target.target_id
