@@ -56,6 +56,24 @@ class SandboxOptions:
     slow_ms: int = 2000
 
 
+@dataclass(frozen=True)
+class SampleRequest:
+    """One ready-made API request (used by bench/sandbox.py to load a sandbox)."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+    records: int = 1
+
+    def to_http(self, host: str) -> bytes:
+        """The raw HTTP/1.1 request bytes (keep-alive)."""
+        lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {host}"]
+        lines += [f"{k}: {v}" for k, v in self.headers.items()]
+        lines.append(f"Content-Length: {len(self.body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
+
+
 class SandboxError(Exception):
     """Raised by handlers to answer with a prepared provider-shaped response."""
 
@@ -195,6 +213,12 @@ class ProviderSandbox(ABC):
         if kind == "429":
             return self.throttled_response(_synthetic_throttle(self.profile))
         return self.error_response(int(kind))
+
+    def upsert_request(self, seq: int) -> SampleRequest | None:
+        """The provider's typical batch upsert (its largest batch) for benchmarks;
+        `seq` picks which records, so repeating a `seq` updates the same ones.
+        None means the provider is not benchmarked."""
+        return None
 
     def state_extra(self) -> dict[str, Any]:
         """Provider-specific additions to `/_sandbox/state` (e.g. OAuth clients)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 
+@functools.lru_cache(maxsize=4096)  # a batch shares one timestamp; rendering is hot
 def iso_ms(ms: int) -> str:
     """Epoch milliseconds as ISO-8601 with milliseconds, e.g. ``2024-05-01T10:00:00.123Z``."""
     moment = dt.datetime.fromtimestamp(ms // 1000, dt.UTC)

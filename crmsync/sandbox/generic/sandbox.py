@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from crmsync.sandbox.base import (
     ProviderSandbox,
+    SampleRequest,
     SandboxOptions,
     json_response,
     new_secret,
@@ -106,6 +107,15 @@ class GenericSandbox(ProviderSandbox):
 
     def not_found_response(self, method: str, path: str) -> Response:
         return error(404, "not_found", f"no route for {method} {path}")
+
+    def upsert_request(self, seq: int) -> SampleRequest:
+        body = {"firstName": "Bench", "lastName": f"L{seq}", "email": f"b{seq}@example.com"}
+        return SampleRequest(
+            "PUT",
+            f"/api/v1/leads/by-reference/bench-{seq}",
+            {"X-API-Key": self.api_key, "Content-Type": "application/json"},
+            orjson.dumps(body),
+        )
 
     def register_webhook(self, target: WebhookTarget) -> dict[str, Any]:
         if target.secret is None:

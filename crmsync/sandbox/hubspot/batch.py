@@ -8,6 +8,7 @@ Batch create reports per-input errors (207) only when every input carries an
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -89,7 +90,7 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         for item, clean in planned:
             record = crm.create(store, clean)
             associate_inputs(crm, store, record, item.get("associations"))
-            results.append(store.render(record, written(record, clean)))
+            results.append(store.render(record, written(record)))
         return batch_answer(crm, started, results, problems, ok=201)
 
     async def update(
@@ -109,7 +110,7 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         results = []
         for record, clean in planned:
             crm.update(store, record, clean)
-            results.append(store.render(record, written(record, clean)))
+            results.append(store.render(record, written(record)))
         problems = [missing_error(store, missing)] if missing else []
         return batch_answer(crm, started, results, problems, ok=200)
 
@@ -123,27 +124,31 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
             raise errors.validation(
                 f"idProperty must be a unique-value property, got {id_property!r}"
             )
-        lowered = [k.lower() for k in keys]
-        repeated = sorted({k for k in lowered if lowered.count(k) > 1})
+        counts = Counter(k.lower() for k in keys)
+        repeated = sorted(k for k, n in counts.items() if n > 1)
         if repeated:
             raise errors.validation(f"Duplicate IDs found in batch input: {repeated}")
+        name = str(id_property)
         planned = []
         for key, item in zip(keys, inputs, strict=True):
             if item.get("idProperty", id_property) != id_property:
                 raise errors.validation("All inputs must use the same idProperty")
-            clean = crm.validated(store, item.get("properties") or {}, creating=False)
-            planned.append((key, clean))
+            # the key is validated as a value of its property, as for a create
+            values = {**(item.get("properties") or {}), name: key}
+            planned.append((key, crm.validated(store, values, creating=False)))
         results = []
         for key, clean in planned:
-            record = store.find(str(id_property), key)
+            record = store.find(name, key)
             if record is None:
-                clean = {**clean, str(id_property): key}
-                crm.validated(store, clean, creating=True)
+                problem = crm.missing_required(store, clean)
+                if problem:
+                    raise errors.validation(problem)
                 record, new = crm.create(store, clean), True
             else:
+                del clean[name]  # an existing key keeps its stored spelling
                 crm.update(store, record, clean)
                 new = False
-            results.append({**store.render(record, written(record, clean)), "new": new})
+            results.append({**store.render(record, written(record)), "new": new})
         return batch_answer(crm, started, results, [], ok=200)
 
     async def read(store: ObjectStore, inputs: list[dict[str, Any]], request: Request) -> Response:

@@ -43,9 +43,9 @@ async def body_of(request: Request) -> dict[str, Any]:
     return body
 
 
-def written(record: Record, clean: dict[str, str]) -> list[str]:
-    """Properties to echo after a write: those written plus the defaults."""
-    return [*clean, *(n for n in record.properties if n not in clean)]
+def written(record: Record) -> list[str]:
+    """Properties to echo after a write: every stored one (computed ones are added)."""
+    return list(record.properties)
 
 
 def associate_inputs(crm: HubSpotCrm, store: ObjectStore, record: Record, items: Any) -> None:
@@ -125,7 +125,7 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
             raise errors.conflict(conflict)
         record = crm.create(store, clean)
         associate_inputs(crm, store, record, body.get("associations"))
-        return json_response(store.render(record, written(record, clean)), status=201)
+        return json_response(store.render(record, written(record)), status=201)
 
     async def update(request: Request) -> Response:
         store = crm.store(request.path_params["object_type"])
@@ -139,7 +139,7 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
         if conflict is not None:
             raise errors.conflict(conflict)
         crm.update(store, record, clean)
-        return json_response(store.render(record, written(record, clean)))
+        return json_response(store.render(record, written(record)))
 
     async def archive(request: Request) -> Response:
         store = crm.store(request.path_params["object_type"])
@@ -158,7 +158,7 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
         if primary.id == other.id:
             raise errors.validation("Cannot merge a record with itself")
         crm.merge(store, primary, other)
-        return json_response(store.render(primary, written(primary, {})))
+        return json_response(store.render(primary, written(primary)))
 
     async def search(request: Request) -> Response:
         store = crm.store(request.path_params["object_type"])

@@ -42,6 +42,12 @@ class PropertyDef:
     archived: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
+    plain: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        # free text: any string value is valid as is (the validation fast path)
+        self.plain = self.type == "string" and not self.read_only and self.name != "email"
+
     def to_json(self) -> dict[str, Any]:
         """The `Property` object of the properties API."""
         stamp = iso_ms(self.created_ms) if self.created_ms else EPOCH
@@ -125,7 +131,10 @@ def clean_values(
                 invalid(name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist')
             )
             continue
-        text = _as_text(raw)
+        text = raw if type(raw) is str else _as_text(raw)
+        if prop.plain:
+            clean[name] = text
+            continue
         problem = _check(prop, text)
         if problem is not None:
             problems.append(problem)

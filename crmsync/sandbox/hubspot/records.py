@@ -20,6 +20,7 @@ from crmsync.sandbox.timefmt import iso_ms
 
 CREATED = ("createdate", "hs_createdate")
 MODIFIED = ("lastmodifieddate", "hs_lastmodifieddate")
+COMPUTED = frozenset({*CREATED, *MODIFIED, "hs_object_id"})
 
 
 @dataclass(slots=True)
@@ -32,7 +33,17 @@ class Record:
     updated_ms: int
     archived: bool = False
     archived_ms: int = 0
-    history: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
+    source: str = "API"
+    initial: dict[str, str] = field(default_factory=dict)
+    # (name, value, timestamp ms, source) of every change after creation
+    changes: list[tuple[str, str, int, str]] = field(default_factory=list)
+
+    def history(self, name: str) -> list[tuple[str, int, str]]:
+        """Values of `name` over time, newest first: (value, timestamp ms, source)."""
+        past = [(v, t, s) for n, v, t, s in self.changes if n == name]
+        if name in self.initial:
+            past.insert(0, (self.initial[name], self.created_ms, self.source))
+        return past[::-1]
 
     def value(self, name: str) -> str | None:
         """A property value including the computed ones (None when unset)."""
@@ -105,10 +116,13 @@ class ObjectStore:
 
     def create(self, record_id: str, values: dict[str, str], now_ms: int, source: str) -> Record:
         """Store a new record (the caller validated values and uniqueness)."""
-        record = Record(record_id, {}, now_ms, now_ms)
+        record = Record(record_id, dict(values), now_ms, now_ms, source=source, initial=values)
         self.records[record_id] = record
         self.order.append(int(record_id))
-        self._write(record, values, now_ms, source)
+        for name, index in self._unique.items():
+            value = values.get(name)
+            if value:
+                index[value.lower()] = record_id
         return record
 
     def update(
@@ -177,14 +191,21 @@ class ObjectStore:
         """The `SimplePublicObject` JSON for `record`."""
         spec = self.spec
         wanted = spec.default_properties if names is None else names
-        properties = {n: record.value(n) for n in wanted}
-        for name in ("hs_object_id", spec.created_property, spec.modified_property):
-            properties[name] = record.value(name)
+        stored = record.properties
+        created, updated = iso_ms(record.created_ms), iso_ms(record.updated_ms)
+        # stored values first; computed ones (ids, timestamps) are filled in below
+        properties = {n: stored.get(n) or None for n in wanted if n not in COMPUTED}
+        for name in wanted:
+            if name in COMPUTED:
+                properties[name] = record.value(name)
+        properties["hs_object_id"] = record.id
+        properties[spec.created_property] = created
+        properties[spec.modified_property] = updated
         body: dict[str, Any] = {
             "id": record.id,
             "properties": properties,
-            "createdAt": iso_ms(record.created_ms),
-            "updatedAt": iso_ms(record.updated_ms),
+            "createdAt": created,
+            "updatedAt": updated,
             "archived": record.archived,
         }
         if record.archived:
@@ -193,7 +214,7 @@ class ObjectStore:
             body["propertiesWithHistory"] = {
                 n: [
                     {"value": v, "timestamp": iso_ms(t), "sourceType": s}
-                    for v, t, s in reversed(record.history.get(n, []))
+                    for v, t, s in record.history(n)
                 ]
                 for n in with_history
             }
@@ -203,8 +224,9 @@ class ObjectStore:
         self, record: Record, values: dict[str, str], now_ms: int, source: str
     ) -> dict[str, str]:
         changed = {}
+        stored = record.properties
         for name, value in values.items():
-            if record.properties.get(name, "") == value:
+            if stored.get(name, "") == value:
                 continue
             index = self._unique.get(name)
             if index is not None:
@@ -213,8 +235,8 @@ class ObjectStore:
                     index.pop(old.lower(), None)
                 if value:
                     index[value.lower()] = record.id
-            record.properties[name] = value
-            record.history.setdefault(name, []).append((value, now_ms, source))
+            stored[name] = value
+            record.changes.append((name, value, now_ms, source))
             changed[name] = value
         return changed
 

@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
+from crmsync.sandbox.base import ProviderSandbox, SampleRequest, SandboxOptions
 from crmsync.sandbox.hubspot import errors, limits
 from crmsync.sandbox.hubspot.associations_api import association_routes
 from crmsync.sandbox.hubspot.batch import batch_routes
@@ -137,6 +138,31 @@ class HubSpotSandbox(ProviderSandbox):
 
     def not_found_response(self, method: str, path: str) -> Response:
         return errors.error_response(404, "OBJECT_NOT_FOUND", f"No route for {method} {path}")
+
+    def upsert_request(self, seq: int) -> SampleRequest:
+        inputs = [
+            {
+                "id": f"bench{seq * 100 + i}@example.com",
+                "idProperty": "email",
+                "properties": {
+                    "firstname": f"First{i}",
+                    "lastname": f"Last{seq}",
+                    "phone": f"+1 555 {seq % 10000:04d}",
+                    "company": "Bench Inc",
+                },
+            }
+            for i in range(100)
+        ]
+        return SampleRequest(
+            "POST",
+            "/crm/v3/objects/contacts/batch/upsert",
+            {
+                "Authorization": f"Bearer {self.tokens.private_token}",
+                "Content-Type": "application/json",
+            },
+            orjson.dumps({"inputs": inputs}),
+            records=100,
+        )
 
     def state_extra(self) -> dict[str, Any]:
         return {
