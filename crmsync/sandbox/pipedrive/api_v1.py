@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from crmsync.sandbox.base import read_json
 from crmsync.sandbox.pipedrive import search
@@ -36,7 +36,7 @@ _FLAT_PAGINATION = (LEAD, ACTIVITY)  # their start/limit/more sit at additional_
 _DEAL_STATUSES = ("open", "won", "lost", "deleted", "all_not_deleted")
 
 
-def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[BaseRoute]:
+def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
     def kind_of(request: Request) -> Kind:
         return KINDS[request.url.path.split("/")[2]]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from crmsync.sandbox.pipedrive import search
 from crmsync.sandbox.pipedrive.api_v1 import Wrap
@@ -67,7 +67,7 @@ def _select(company: Company, kind: Kind, query: Mapping[str, str]) -> list[Reco
     return records
 
 
-def routes(company: Company, wrap: Wrap) -> list[BaseRoute]:
+def routes(company: Company, wrap: Wrap) -> list[Route]:
     def kind_of(request: Request) -> Kind:
         return KINDS[request.url.path.split("/")[3]]
 

@@ -7,17 +7,18 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
+from crmsync.sandbox.base import ProviderSandbox, SampleRequest, SandboxOptions
 from crmsync.sandbox.pipedrive import api_v1, api_v2, oauth
 from crmsync.sandbox.pipedrive.auth import OAuthServer
 from crmsync.sandbox.pipedrive.company import Company
 from crmsync.sandbox.pipedrive.crud import Handler
 from crmsync.sandbox.pipedrive.envelope import PipedriveError, error, error_body, json_response
-from crmsync.sandbox.pipedrive.kinds import BY_SINGULAR, KINDS, Kind
+from crmsync.sandbox.pipedrive.kinds import BY_SINGULAR, KINDS, PERSON, Kind
 from crmsync.sandbox.pipedrive.ratelimit import (
     RATE_PROFILES,
     SEARCH_BUCKET,
@@ -26,6 +27,7 @@ from crmsync.sandbox.pipedrive.ratelimit import (
     plan_of,
 )
 from crmsync.sandbox.pipedrive.render import v1, v2
+from crmsync.sandbox.pipedrive.routing import RouteGroups
 from crmsync.sandbox.pipedrive.store import Change
 from crmsync.sandbox.pipedrive.webhooks import V1_VERBS, Subscription, WebhookRegistry
 from crmsync.sandbox.ratelimit import RateDecision
@@ -64,17 +66,19 @@ class PipedriveSandbox(ProviderSandbox):
         self.oauth = OAuthServer(clock)
         self.hooks = WebhookRegistry(clock, default_version=webhook_version)
         self.budget = TokenBudget(clock, seats=seats, override=daily_budget)
+        self._bench_ids: dict[int, int] = {}
 
     # ---- the provider contract ---------------------------------------------------
 
     def routes(self) -> list[BaseRoute]:
-        return [
-            *oauth.routes(self.oauth),
+        api = [
             *api_v1.routes(self.company, self.hooks, self._wrap),
             *api_v2.routes(self.company, self._wrap),
         ]
+        return [*oauth.routes(self.oauth), RouteGroups(api)]
 
     def reset(self) -> None:
+        self._bench_ids.clear()
         self.company.reset()
         self.oauth.reset()
         self.hooks.reset()
@@ -98,6 +102,21 @@ class PipedriveSandbox(ProviderSandbox):
 
     def credential(self) -> str:
         return f"api_token={self.oauth.api_token}"
+
+    def upsert_request(self, seq: int) -> SampleRequest:
+        """A v2 PATCH of person number `seq` (Pipedrive has no batch or upsert; a
+        connector searches, then writes one record per call)."""
+        person_id = self._bench_ids.get(seq)
+        if person_id is None:
+            person_id = self.company.create(PERSON, {"name": f"Bench {seq}"}, version=2)["id"]
+            self._bench_ids[seq] = person_id
+        body = {"name": f"Bench {seq}", "emails": [{"value": f"b{seq}@example.com"}]}
+        return SampleRequest(
+            "PATCH",
+            f"/api/v2/persons/{person_id}",
+            {"x-api-token": self.oauth.api_token, "Content-Type": "application/json"},
+            orjson.dumps(body),
+        )
 
     def state_extra(self) -> dict[str, Any]:
         return {

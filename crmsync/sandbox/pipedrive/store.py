@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from crmsync.sandbox.pipedrive.kinds import KINDS, Kind
 
@@ -70,25 +71,30 @@ class RecordStore:
             record.update(id=record_id, add_time=now, update_time=now, is_deleted=False)
             record.setdefault("is_archived", False)
             self.records[kind.plural][record_id] = record
-            return Change(kind, "create", copy.deepcopy(record), None, source)
+            return Change(kind, "create", _snapshot(record), None, source)
 
     def update(self, kind: Kind, record: Record, values: Record, source: str = "api") -> Change:
         with self.lock:
-            before = copy.deepcopy(record)
+            before = _snapshot(record)
             _apply(record, values)
             record["update_time"] = max(self.clock(), record["update_time"])
             changed = (k for k in set(before) | set(record) if record.get(k) != before.get(k))
             previous = {k: before.get(k) for k in changed}
             previous.pop("update_time", None)
-            return Change(kind, "change", copy.deepcopy(record), previous, source)
+            return Change(kind, "change", _snapshot(record), previous, source)
 
     def delete(self, kind: Kind, record: Record, source: str = "api") -> Change:
         """Soft delete: the record stays readable (Pipedrive purges after 30 days)."""
         with self.lock:
-            before = copy.deepcopy(record)
+            before = _snapshot(record)
             record["is_deleted"] = True
             record["update_time"] = max(self.clock(), record["update_time"])
             return Change(kind, "delete", None, before, source)
+
+
+def _snapshot(record: Record) -> Record:
+    """A deep copy of a JSON-shaped record (orjson is ~10x faster than copy.deepcopy)."""
+    return dict(orjson.loads(orjson.dumps(record)))
 
 
 def _key(kind: Kind, record_id: Any) -> Any:

@@ -14,7 +14,8 @@ from crmsync.sandbox.totalexpert import contacts, dedup
 from crmsync.sandbox.totalexpert.errors import TotalExpertError, missing_target, not_found
 
 Record = dict[str, Any]
-Notify = Callable[[str, str, int, str], None]  # item, action, id, hashValue
+# item, action, id, and a function giving hashValue (only computed when someone listens)
+Notify = Callable[[str, str, int, Callable[[], str]], None]
 
 FIRST_CONTACT_ID = 56490
 NOTE_TYPES = {1: "General", 2: "Task", 3: "Email Opened", 4: "Call", 5: "Meeting"}
@@ -93,7 +94,7 @@ class Account:
         with self.lock:
             match = self._dedup.find(values)
             if match is not None:
-                return False, self.patch_contact(match, body)
+                return False, self._update_contact(match, values)
             now = self.clock()
             record: Record = {"id": self._next("contact"), "custom": {}, "external_ids": []}
             record.update(internal_created_at=now, internal_updated_at=now, archived=False)
@@ -104,7 +105,9 @@ class Account:
         return True, record
 
     def patch_contact(self, contact_id: Any, body: Any) -> Record:
-        values = contacts.parse_contact(body, creating=False)
+        return self._update_contact(contact_id, contacts.parse_contact(body, creating=False))
+
+    def _update_contact(self, contact_id: Any, values: Mapping[str, Any]) -> Record:
         with self.lock:
             record = self.contact(contact_id)
             was_archived = record.get("archived", False)
@@ -261,8 +264,10 @@ class Account:
     # ---- notifications ------------------------------------------------------------
 
     def _fire(self, item: str, action: str, record: Record) -> None:
-        rendered = contacts.render(record) if item == "CONTACT" else record
-        self.notify(item, action, record["id"], content_hash(rendered))
+        def digest() -> str:
+            return content_hash(contacts.render(record) if item == "CONTACT" else record)
+
+        self.notify(item, action, record["id"], digest)
 
 
 def _int(value: Any) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from crmsync.sandbox.totalexpert import contacts, paging
 from crmsync.sandbox.totalexpert.account import ENGAGEMENT_TYPES, Account
@@ -59,7 +59,7 @@ def _matches(contact: dict[str, Any], wanted: dict[str, str]) -> bool:
     return True
 
 
-def routes(account: Account, wrap: Wrap) -> list[BaseRoute]:
+def routes(account: Account, wrap: Wrap) -> list[Route]:
     async def list_contacts(request: Request) -> Response:
         wanted = paging.filters(request.query_params, FILTERS)
         if "archieved" not in wanted:

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from crmsync.sandbox.totalexpert import paging
 from crmsync.sandbox.totalexpert.account import Account, Record
@@ -35,7 +35,7 @@ def render_enrollment(enrollment: Record) -> dict[str, Any]:
     }
 
 
-def routes(account: Account, wrap: Wrap) -> list[BaseRoute]:
+def routes(account: Account, wrap: Wrap) -> list[Route]:
     def render_journey(journey: Record) -> dict[str, Any]:
         active, completed = account.journey_counts(journey["id"])
         total = sum(1 for (j, _) in account.enrollments if j == journey["id"])

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from crmsync.sandbox.totalexpert import contacts, paging
 from crmsync.sandbox.totalexpert.account import NOTE_TYPES, Account, Record
@@ -71,7 +71,7 @@ def _keep(row: Record, wanted: dict[str, str], stamp_field: str, fields: Sequenc
     return True
 
 
-def routes(account: Account, wrap: Wrap) -> list[BaseRoute]:
+def routes(account: Account, wrap: Wrap) -> list[Route]:
     async def list_notes(request: Request) -> Response:
         wanted = paging.filters(request.query_params, NOTE_FILTERS)
         if "notes" in wanted:

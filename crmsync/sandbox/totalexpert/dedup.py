@@ -40,10 +40,17 @@ def external_keys(contact: Mapping[str, Any]) -> set[tuple[str, str]]:
 
 
 def rule_key(contact: Mapping[str, Any], rule: tuple[str, ...]) -> tuple[str, ...] | None:
-    values = [contact.get(name) for name in rule]
-    if any(v is None or str(v).strip() == "" for v in values):
-        return None
-    return tuple(_norm(name, v) for name, v in zip(rule, values, strict=True))
+    """The normalised values of `rule`'s fields, or None when one is missing or blank."""
+    key = []
+    for name in rule:
+        value = contact.get(name)
+        if value is None:
+            return None
+        text = _norm(name, value)
+        if not text:
+            return None
+        key.append(text)
+    return tuple(key)
 
 
 def find_duplicate(

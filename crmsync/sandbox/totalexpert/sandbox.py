@@ -12,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
+from crmsync.sandbox.base import ProviderSandbox, SampleRequest, SandboxOptions
 
-# The same HTTP Basic parsing serves both providers' token endpoints.
+# HTTP Basic parsing and grouped routing are shared with the Pipedrive sandbox.
 from crmsync.sandbox.pipedrive.oauth import basic_credentials
+from crmsync.sandbox.pipedrive.routing import RouteGroups
 from crmsync.sandbox.ratelimit import RateDecision, RateProfile, RateWindow, profiles
 from crmsync.sandbox.totalexpert import api_contacts, api_journeys, api_notes, contacts, webhooks
 from crmsync.sandbox.totalexpert.account import Account
@@ -63,6 +64,7 @@ class TotalExpertSandbox(ProviderSandbox):
         self.account = Account(clock, notify=self._notify)
         self.tokens = TokenIssuer(clock)
         self.subscriptions = webhooks.Subscriptions(https_only=https_only)
+        self._bench_token: str | None = None
 
     # ---- the provider contract ---------------------------------------------------
 
@@ -83,16 +85,21 @@ class TotalExpertSandbox(ProviderSandbox):
             return json_response({"code": "418 I'm a teapot", "status": "short and stout"}, 418)
 
         return [
-            Route("/v1/token", self._wrap(token), methods=["POST"]),
-            Route("/v1/heartbeat", heartbeat, methods=["GET"]),
-            Route("/v1/teapot", teapot, methods=["GET"]),
-            *api_contacts.routes(self.account, self._wrap),
-            *api_notes.routes(self.account, self._wrap),
-            *api_journeys.routes(self.account, self._wrap),
-            *webhooks.routes(self.subscriptions, self._wrap),
+            RouteGroups(
+                [
+                    Route("/v1/token", self._wrap(token), methods=["POST"]),
+                    Route("/v1/heartbeat", heartbeat, methods=["GET"]),
+                    Route("/v1/teapot", teapot, methods=["GET"]),
+                    *api_contacts.routes(self.account, self._wrap),
+                    *api_notes.routes(self.account, self._wrap),
+                    *api_journeys.routes(self.account, self._wrap),
+                    *webhooks.routes(self.subscriptions, self._wrap),
+                ]
+            )
         ]
 
     def reset(self) -> None:
+        self._bench_token = None
         self.account.reset()
         self.tokens.reset()
         self.subscriptions.reset()
@@ -135,6 +142,26 @@ class TotalExpertSandbox(ProviderSandbox):
     def credential(self) -> str:
         return f"client_id={self.tokens.client_id} client_secret={self.tokens.client_secret}"
 
+    def upsert_request(self, seq: int) -> SampleRequest:
+        """A contact POST keyed by an external id: creates contact `seq` the first time,
+        then answers `duplicate` and updates it (Total Expert's upsert)."""
+        if self._bench_token is None:
+            client = (self.tokens.client_id, self.tokens.client_secret)
+            self._bench_token = str(self.tokens.issue(client, "client_credentials")["access_token"])
+        body = {
+            "first_name": "Bench",
+            "last_name": f"L{seq}",
+            "email": f"b{seq}@example.com",
+            "external_ids": [{"source": "bench", "external_id": f"b{seq}"}],
+            "owner": {"id": 1},
+        }
+        return SampleRequest(
+            "POST",
+            "/v1/contacts",
+            {"Authorization": f"Bearer {self._bench_token}", "Content-Type": "application/json"},
+            orjson.dumps(body),
+        )
+
     def state_extra(self) -> dict[str, Any]:
         return {
             "client_id": self.tokens.client_id,
@@ -174,7 +201,7 @@ class TotalExpertSandbox(ProviderSandbox):
 
         return endpoint
 
-    def _notify(self, item: str, action: str, record_id: int, digest: str) -> None:
+    def _notify(self, item: str, action: str, record_id: int, digest: Callable[[], str]) -> None:
         extra = [
             {
                 "url": t.url,

@@ -8,7 +8,7 @@ means nothing really changed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from crmsync.sandbox.totalexpert import paging
 from crmsync.sandbox.totalexpert.api_contacts import Handler, Wrap
@@ -101,17 +101,24 @@ class Subscriptions:
         sub["actions"] = [a for n, a in enumerate(sub["actions"]) if a not in sub["actions"][:n]]
 
     def messages(
-        self, item: str, action: str, record_id: int, digest: str, extra: list[dict[str, Any]]
+        self,
+        item: str,
+        action: str,
+        record_id: int,
+        digest: Callable[[], str],
+        extra: list[dict[str, Any]],
     ) -> list[WebhookMessage]:
         out = []
+        hash_value = ""
         for sub in [*self.items.values(), *extra]:
             if {"action": action, "item": item} not in sub["actions"]:
                 continue
+            hash_value = hash_value or digest()
             body = {
                 "item": item,
                 "action": action,
                 "id": record_id,
-                "hashValue": digest,
+                "hashValue": hash_value,
                 "secret": sub["secret"],
             }
             out.append(
@@ -124,7 +131,7 @@ def _public(sub: dict[str, Any]) -> dict[str, Any]:
     return {"id": sub["id"], "url": sub["url"], "actions": sub["actions"]}
 
 
-def routes(subs: Subscriptions, wrap: Wrap) -> list[BaseRoute]:
+def routes(subs: Subscriptions, wrap: Wrap) -> list[Route]:
     async def actions(request: Request) -> Response:
         rows = [{"action": a, "item": i} for i, names in ACTIONS.items() for a in names]
         return json_response(paging.page(rows, request.query_params, dict))
