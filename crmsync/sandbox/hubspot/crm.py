@@ -14,7 +14,7 @@ from typing import Any
 
 from crmsync.sandbox.hubspot import errors
 from crmsync.sandbox.hubspot.associations import AssociationStore
-from crmsync.sandbox.hubspot.properties import clean_values, invalid, invalid_message
+from crmsync.sandbox.hubspot.properties import invalid, invalid_message
 from crmsync.sandbox.hubspot.records import ObjectStore, Record
 from crmsync.sandbox.hubspot.schema import OBJECTS, resolve
 
@@ -78,15 +78,10 @@ class HubSpotCrm:
         """Validated values, or an error message in HubSpot's words."""
         if not isinstance(values, dict):  # a dict check is much cheaper than Mapping's
             return {}, "properties must be an object"
-        clean, problems = clean_values(store.properties, values)
+        clean, problems = store.clean(values)
         if creating:
             problems += _missing(store, clean)
         return clean, invalid_message(problems) if problems else None
-
-    def missing_required(self, store: ObjectStore, clean: dict[str, str]) -> str | None:
-        """The VALIDATION_ERROR message when a create lacks required properties."""
-        problems = _missing(store, clean)
-        return invalid_message(problems) if problems else None
 
     def validated(
         self, store: ObjectStore, values: Mapping[str, Any], creating: bool
@@ -106,9 +101,11 @@ class HubSpotCrm:
             return None
         return f"{store.spec.singular.title()} already exists. Existing ID: {other}"
 
-    def create(self, store: ObjectStore, clean: dict[str, str], source: str = "API") -> Record:
+    def create(
+        self, store: ObjectStore, clean: dict[str, str], source: str = "API", now: int = 0
+    ) -> Record:
         """A new record with a fresh id; emits creation (and property) events."""
-        now = self.now_ms()
+        now = now or self.now_ms()
         record = store.create(str(next(self._ids)), clean, now, source)
         if self.listening:
             self._emit(store, record, "creation", source, now)
@@ -117,10 +114,15 @@ class HubSpotCrm:
         return record
 
     def update(
-        self, store: ObjectStore, record: Record, clean: dict[str, str], source: str = "API"
+        self,
+        store: ObjectStore,
+        record: Record,
+        clean: dict[str, str],
+        source: str = "API",
+        now: int = 0,
     ) -> dict[str, str]:
         """Apply values; emits one propertyChange per changed property."""
-        now = self.now_ms()
+        now = now or self.now_ms()
         changed = store.update(record, clean, now, source)
         if self.listening:
             for name, value in changed.items():

@@ -43,11 +43,6 @@ async def body_of(request: Request) -> dict[str, Any]:
     return body
 
 
-def written(record: Record) -> list[str]:
-    """Properties to echo after a write: every stored one (computed ones are added)."""
-    return list(record.properties)
-
-
 def associate_inputs(crm: HubSpotCrm, store: ObjectStore, record: Record, items: Any) -> None:
     """Create-time `associations: [{to: {id}, types: [...]}]`."""
     for item in items or []:
@@ -125,7 +120,7 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
             raise errors.conflict(conflict)
         record = crm.create(store, clean)
         associate_inputs(crm, store, record, body.get("associations"))
-        return json_response(store.render(record, written(record)), status=201)
+        return json_response(store.render_stored(record), status=201)
 
     async def update(request: Request) -> Response:
         store = crm.store(request.path_params["object_type"])
@@ -139,7 +134,7 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
         if conflict is not None:
             raise errors.conflict(conflict)
         crm.update(store, record, clean)
-        return json_response(store.render(record, written(record)))
+        return json_response(store.render_stored(record))
 
     async def archive(request: Request) -> Response:
         store = crm.store(request.path_params["object_type"])
@@ -158,7 +153,7 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
         if primary.id == other.id:
             raise errors.validation("Cannot merge a record with itself")
         crm.merge(store, primary, other)
-        return json_response(store.render(primary, written(primary)))
+        return json_response(store.render_stored(primary))
 
     async def search(request: Request) -> Response:
         store = crm.store(request.path_params["object_type"])

@@ -65,12 +65,13 @@ def property_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         return json_response(prop.to_json())
 
     async def archive(request: Request) -> Response:
-        _, prop = find(request)
+        store, prop = find(request)
         if prop.hubspot_defined:
             raise errors.validation(
                 f"Property {prop.name} is HubSpot-defined and cannot be archived"
             )
         prop.archived = True
+        store.properties_changed()
         return Response(status_code=204)
 
     async def groups(request: Request) -> Response:

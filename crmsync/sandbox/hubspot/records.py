@@ -12,9 +12,10 @@ import bisect
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
-from crmsync.sandbox.hubspot.properties import PropertyDef, builtin_properties
+from crmsync.sandbox.hubspot.properties import PropertyDef, builtin_properties, clean_values
 from crmsync.sandbox.hubspot.schema import ObjectSpec
 from crmsync.sandbox.timefmt import iso_ms
 
@@ -65,6 +66,7 @@ class ObjectStore:
     records: dict[str, Record] = field(default_factory=dict)
     merged: dict[str, str] = field(default_factory=dict)
     order: list[int] = field(default_factory=list)
+    _plain_keys: dict[tuple[str, ...], bool] = field(default_factory=dict)
     _unique: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -79,6 +81,26 @@ class ObjectStore:
         self.properties[prop.name] = prop
         if prop.unique:
             self._unique.setdefault(prop.name, {})
+        self.properties_changed()
+
+    def properties_changed(self) -> None:
+        """Forget cached validation shortcuts after a definition changed."""
+        self._plain_keys.clear()
+
+    def clean(self, values: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        """Validated values and problems; inputs of only free-text strings (the bulk
+        of sync traffic) skip per-value checks, remembered per set of names."""
+        names = tuple(values)
+        plain = self._plain_keys.get(names)
+        if plain is None:
+            if len(self._plain_keys) > 1000:
+                self._plain_keys.clear()
+            props = self.properties
+            plain = all(n in props and props[n].plain and not props[n].archived for n in names)
+            self._plain_keys[names] = plain
+        if plain and all(map(isinstance, values.values(), repeat(str))):
+            return dict(values), []
+        return clean_values(self.properties, values)
 
     def is_unique(self, name: str) -> bool:
         """Whether `name` can identify records (idProperty)."""
@@ -95,8 +117,12 @@ class ObjectStore:
         """The live record whose unique property `name` equals `value`."""
         if name == "hs_object_id":
             return self.get(value)
-        record_id = self._unique.get(name, {}).get(value.lower())
-        return None if record_id is None else self.get(record_id)
+        index = self._unique.get(name)
+        record_id = None if index is None else index.get(value.lower())
+        if record_id is None:
+            return None
+        record = self.records.get(self.merged.get(record_id, record_id))
+        return None if record is None or record.archived else record
 
     def lookup(self, record_id: str, id_property: str | None) -> Record | None:
         """Read by id, or by a unique property when `id_property` is given."""
@@ -182,6 +208,26 @@ class ObjectStore:
         """Number of live records."""
         return sum(1 for r in self.records.values() if not r.archived)
 
+    def render_stored(self, record: Record) -> dict[str, Any]:
+        """A record with every stored property (the answer to writes)."""
+        spec = self.spec
+        created, updated = iso_ms(record.created_ms), iso_ms(record.updated_ms)
+        stored = record.properties
+        # cleared values ("") answer as null
+        properties = (
+            {k: v or None for k, v in stored.items()} if "" in stored.values() else dict(stored)
+        )
+        properties["hs_object_id"] = record.id
+        properties[spec.created_property] = created
+        properties[spec.modified_property] = updated
+        return {
+            "id": record.id,
+            "properties": properties,
+            "createdAt": created,
+            "updatedAt": updated,
+            "archived": record.archived,
+        }
+
     def render(
         self,
         record: Record,
@@ -223,8 +269,10 @@ class ObjectStore:
     def _write(
         self, record: Record, values: dict[str, str], now_ms: int, source: str
     ) -> dict[str, str]:
-        changed = {}
         stored = record.properties
+        if values.items() <= stored.items():  # nothing new: the common re-sync case
+            return {}
+        changed = {}
         for name, value in values.items():
             if stored.get(name, "") == value:
                 continue
