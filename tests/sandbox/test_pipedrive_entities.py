@@ -69,6 +69,17 @@ def test_lead_search_and_archived_leads(pd: httpx.Client) -> None:
     assert {i["item"]["id"] for i in found} == {kept, shelved}
 
 
+def test_bulk_delete_by_ids(pd: httpx.Client) -> None:
+    ids = [pd.post("/v1/persons", json={"name": f"P{n}"}).json()["data"]["id"] for n in range(3)]
+    answer = pd.delete("/v1/persons", params={"ids": f"{ids[0]},{ids[2]}"})
+    assert answer.json() == {"success": True, "data": {"id": [ids[0], ids[2]]}}
+    assert [p["id"] for p in pd.get("/v1/persons").json()["data"]] == [ids[1]]
+    missing = pd.delete("/v1/persons", params={"ids": f"{ids[1]},999"})
+    assert missing.status_code == 404
+    assert pd.get(f"/v1/persons/{ids[1]}").json()["data"]["active_flag"] is True
+    assert pd.delete("/v1/persons", params={"ids": "a,b"}).status_code == 400
+
+
 @pytest.mark.parametrize(
     ("path", "key"),
     [

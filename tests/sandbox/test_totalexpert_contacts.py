@@ -142,6 +142,9 @@ def test_contact_fields_patch_custom_and_delete(serve: Callable[..., Any]) -> No
     assert patched.json()["existing"].endswith(f"/v1/contacts/{contact_id}")
     contact = te.get(f"/v1/contacts/{contact_id}").json()
     assert contact["custom"] == []  # a null value deletes the custom field
+    users = te.get("/v1/users").json()["items"]
+    assert contact["owner"] == te.get("/v1/users/2").json() == users[1]
+    assert te.get("/v1/users/9").json() == {"error": "User not found"}
     assert contact["owner"]["username"] == "sandbox.agent"
 
     assert te.delete(f"/v1/contacts/{contact_id}").json() == []

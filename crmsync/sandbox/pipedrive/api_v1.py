@@ -157,6 +157,15 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
             raise PipedriveError(404, "Webhook not found")
         return ok(None)
 
+    async def delete_many(request: Request) -> Response:
+        kind = kind_of(request)
+        raw = request.query_params.get("ids", "")
+        ids = [part.strip() for part in raw.split(",") if part.strip()]
+        if not ids or not all(i.isdigit() for i in ids):
+            raise PipedriveError(400, "Parameter 'ids' must be a comma-separated list of ids")
+        records = [company.find(kind, i) for i in ids]  # 404 before deleting any
+        return ok({"id": [company.delete(kind, r["id"])["id"] for r in records]})
+
     async def me(request: Request) -> Response:
         host = str(request.base_url).rstrip("/")
         return ok({**USER, "company_id": 7001, "company_domain": "sandbox", "company_url": host})
@@ -176,5 +185,7 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
             table.append((f"{base}/search", find, ["GET"]))
         if kind in (DEAL, LEAD):
             table.append((f"{base}/archived", list_archived, ["GET"]))
+        if kind.has_v2:  # persons, organizations, deals and activities delete in bulk
+            table.append((base, delete_many, ["DELETE"]))
         table += record_routes(company, kind, 1, render, list_records)
     return [Route(path, wrap(fn), methods=methods) for path, fn, methods in table]

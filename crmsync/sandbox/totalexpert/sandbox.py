@@ -18,7 +18,14 @@ from crmsync.sandbox.base import ProviderSandbox, SampleRequest, SandboxOptions
 from crmsync.sandbox.pipedrive.oauth import basic_credentials
 from crmsync.sandbox.pipedrive.routing import RouteGroups
 from crmsync.sandbox.ratelimit import RateDecision, RateProfile, RateWindow, profiles
-from crmsync.sandbox.totalexpert import api_contacts, api_journeys, api_notes, contacts, webhooks
+from crmsync.sandbox.totalexpert import (
+    api_contacts,
+    api_journeys,
+    api_notes,
+    api_users,
+    contacts,
+    webhooks,
+)
 from crmsync.sandbox.totalexpert.account import Account
 from crmsync.sandbox.totalexpert.api_contacts import Handler
 from crmsync.sandbox.totalexpert.api_notes import render_activity, render_note
@@ -94,6 +101,7 @@ class TotalExpertSandbox(ProviderSandbox):
                     *api_notes.routes(self.account, self._wrap),
                     *api_journeys.routes(self.account, self._wrap),
                     *webhooks.routes(self.subscriptions, self._wrap),
+                    *api_users.routes(self._wrap),
                 ]
             )
         ]
