@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from crmsync.sandbox.pipedrive.auth import Grant, OAuthServer
 from crmsync.sandbox.pipedrive.envelope import json_response
@@ -30,7 +30,7 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     return user, password
 
 
-def routes(server: OAuthServer) -> list[BaseRoute]:
+def routes(server: OAuthServer) -> list[Route]:
     async def authorize(request: Request) -> Response:
         query = request.query_params
         redirect_uri = query.get("redirect_uri")

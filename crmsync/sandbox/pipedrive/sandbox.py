@@ -72,10 +72,11 @@ class PipedriveSandbox(ProviderSandbox):
 
     def routes(self) -> list[BaseRoute]:
         api = [
+            *oauth.routes(self.oauth),
             *api_v1.routes(self.company, self.hooks, self._wrap),
             *api_v2.routes(self.company, self._wrap),
         ]
-        return [*oauth.routes(self.oauth), RouteGroups(api)]
+        return [RouteGroups(api)]
 
     def reset(self) -> None:
         self._bench_ids.clear()
