@@ -104,14 +104,18 @@ class PipedriveSandbox(ProviderSandbox):
     def credential(self) -> str:
         return f"api_token={self.oauth.api_token}"
 
-    def upsert_request(self, seq: int) -> SampleRequest:
-        """A v2 PATCH of person number `seq` (Pipedrive has no batch or upsert; a
-        connector searches, then writes one record per call)."""
+    def upsert_request(self, seq: int, variant: int = 0) -> SampleRequest:
+        """A v2 PATCH of person number `seq`, with values that differ by `variant`
+        (Pipedrive has no batch or upsert; a connector searches, then writes one record
+        per call)."""
         person_id = self._bench_ids.get(seq)
         if person_id is None:
             person_id = self.company.create(PERSON, {"name": f"Bench {seq}"}, version=2)["id"]
             self._bench_ids[seq] = person_id
-        body = {"name": f"Bench {seq}", "emails": [{"value": f"b{seq}@example.com"}]}
+        body = {
+            "name": f"Bench {seq} v{variant}",
+            "emails": [{"value": f"b{seq}.{variant}@example.com"}],
+        }
         return SampleRequest(
             "PATCH",
             f"/api/v2/persons/{person_id}",

@@ -150,16 +150,17 @@ class TotalExpertSandbox(ProviderSandbox):
     def credential(self) -> str:
         return f"client_id={self.tokens.client_id} client_secret={self.tokens.client_secret}"
 
-    def upsert_request(self, seq: int) -> SampleRequest:
+    def upsert_request(self, seq: int, variant: int = 0) -> SampleRequest:
         """A contact POST keyed by an external id: creates contact `seq` the first time,
-        then answers `duplicate` and updates it (Total Expert's upsert)."""
+        then answers `duplicate` and updates it (Total Expert's upsert); `variant`
+        changes the values."""
         if self._bench_token is None:
             client = (self.tokens.client_id, self.tokens.client_secret)
             self._bench_token = str(self.tokens.issue(client, "client_credentials")["access_token"])
         body = {
             "first_name": "Bench",
             "last_name": f"L{seq}",
-            "email": f"b{seq}@example.com",
+            "email": f"b{seq}.{variant}@example.com",
             "external_ids": [{"source": "bench", "external_id": f"b{seq}"}],
             "owner": {"id": 1},
         }
