@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -217,3 +218,20 @@ def test_archived_contacts_leave_the_default_list(serve: Callable[..., Any]) -> 
     assert [c["id"] for c in te.get("/v1/contacts").json()["items"]] == [kept]
     archived = te.get("/v1/contacts", params={"filter": "archieved=1"}).json()["items"]
     assert [(c["id"], c["archived"]) for c in archived] == [(shelved, "True")]
+
+
+def test_served_over_tls_with_https_locations(serve: Callable[..., Any]) -> None:
+    sandbox = Sandbox(SandboxOptions(rate_profile="off"))
+    server = serve(sandbox, tls=True)
+    url = server.url("totalexpert")
+    assert url.startswith("https://")
+    trust = ssl.create_default_context(cafile=str(server.cert_path))
+    with httpx.Client(base_url=url, verify=trust) as client:
+        answer = client.post(
+            "/v1/token",
+            auth=(sandbox.tokens.client_id, sandbox.tokens.client_secret),
+            json={"grant_type": "client_credentials"},
+        )
+        client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        created = client.post("/v1/contacts", json={"last_name": "Tls", **OWNER})
+    assert created.json()["created"].startswith(url + "/v1/contacts/")
