@@ -131,3 +131,36 @@ def test_sandbox_targets_get_basic_auth_from_registration(
     assert orjson.loads(body)["data"]["name"] == "Cy"
     state = pd.get("/_sandbox/state").json()
     assert state["counts"]["persons"] == 1 and state["counts"]["organizations"] == 1
+
+
+def test_merge_moves_related_records_and_reports_the_survivor(
+    serve: Callable[..., Any], receiver: Any
+) -> None:
+    _, pd = _start(serve)
+    keep = pd.post("/v1/persons", json={"name": "Ann Lee", "email": "ann@example.com"})
+    keep_id = keep.json()["data"]["id"]
+    gone_id = pd.post(
+        "/v1/persons", json={"name": "Ann L.", "email": ["ANN@example.com", "ann@work.example"],
+                             "phone": "+1 555 0100"},
+    ).json()["data"]["id"]  # fmt: skip
+    deal = pd.post("/v1/deals", json={"title": "Refi", "person_id": gone_id}).json()["data"]["id"]
+    pd.post(
+        "/v1/webhooks",
+        json={"subscription_url": receiver.url, "event_action": "delete", "event_object": "person"},
+    )
+
+    merged = pd.put(f"/v1/persons/{gone_id}/merge", json={"merge_with_id": keep_id}).json()
+    assert merged["data"]["id"] == keep_id and merged["data"]["merge_what_id"] == gone_id
+    survivor = pd.get(f"/api/v2/persons/{keep_id}").json()["data"]
+    assert survivor["name"] == "Ann Lee"
+    assert [e["value"] for e in survivor["emails"]] == ["ann@example.com", "ann@work.example"]
+    assert [p["value"] for p in survivor["phones"]] == ["+1 555 0100"]
+    assert pd.get(f"/api/v2/deals/{deal}").json()["data"]["person_id"] == keep_id
+    assert pd.get(f"/api/v2/persons/{gone_id}").json()["data"]["is_deleted"] is True
+
+    deleted = orjson.loads(receiver.wait(1)[0][1])
+    assert deleted["meta"]["action"] == "delete"
+    assert deleted["previous"]["id"] == gone_id
+    assert deleted["previous"]["merged_to_id"] == keep_id
+    itself = pd.put(f"/v1/persons/{keep_id}/merge", json={"merge_with_id": keep_id})
+    assert itself.status_code == 400 and itself.json()["success"] is False

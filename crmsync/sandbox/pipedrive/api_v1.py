@@ -25,6 +25,7 @@ from crmsync.sandbox.pipedrive.kinds import (
     LEAD,
     Kind,
 )
+from crmsync.sandbox.pipedrive.merge import MERGEABLE, merge
 from crmsync.sandbox.pipedrive.pagination import offset_page
 from crmsync.sandbox.pipedrive.render import USER, parse_rfc3339, v1
 from crmsync.sandbox.pipedrive.webhooks import WebhookRegistry
@@ -166,6 +167,14 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
         records = [company.find(kind, i) for i in ids]  # 404 before deleting any
         return ok({"id": [company.delete(kind, r["id"])["id"] for r in records]})
 
+    async def merge_records(request: Request) -> Response:
+        kind = kind_of(request)
+        loser_id = request.path_params["id"]
+        survivor = merge(company, kind, loser_id, await read_json(request))
+        return ok(
+            {**render(kind, survivor), "merge_what_id": company.find(kind, loser_id, True)["id"]}
+        )
+
     async def me(request: Request) -> Response:
         host = str(request.base_url).rstrip("/")
         return ok({**USER, "company_id": 7001, "company_domain": "sandbox", "company_url": host})
@@ -187,5 +196,7 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
             table.append((f"{base}/archived", list_archived, ["GET"]))
         if kind.has_v2:  # persons, organizations, deals and activities delete in bulk
             table.append((base, delete_many, ["DELETE"]))
+        if kind in MERGEABLE:
+            table.append((f"{base}/{{id}}/merge", merge_records, ["PUT"]))
         table += record_routes(company, kind, 1, render, list_records)
     return [Route(path, wrap(fn), methods=methods) for path, fn, methods in table]
