@@ -7,9 +7,10 @@
 The sandboxes run in this process (uvicorn on a background thread, real sockets);
 load comes from `--clients` separate processes, each on one keep-alive connection
 sending the provider's `upsert_request` (HubSpot: batch upsert of 100 contacts)
-back to back over a key space of `--keys` batches, so after warm-up most inputs
-update existing records. Providers come from `crmsync.sandbox.PROVIDERS`; those whose
-package is missing or that define no upsert request are listed as skipped.
+back to back over a key space of `--keys` batches in two variants of field values, so
+after the first pass every input updates an existing record with new values.
+Providers come from `crmsync.sandbox.PROVIDERS`; those whose package is missing or
+that define no upsert request are listed as skipped.
 `--profile` prints where the server's time goes (cProfile of the server thread).
 """
 
@@ -108,7 +109,8 @@ def measure(name: str, seconds: float, clients: int, keys: int, profile: bool) -
         sandbox = create(name, SandboxOptions(rate_profile="off"))
     except UnknownProvider as exc:
         return str(exc)
-    samples = [sandbox.upsert_request(seq) for seq in range(keys)]
+    # two variants per key: after the first pass every upsert changes its records
+    samples = [sandbox.upsert_request(seq, variant) for variant in (0, 1) for seq in range(keys)]
     if samples[0] is None:
         return "no upsert_request defined"
     per_request = samples[0].records

@@ -339,3 +339,48 @@ def test_user_change_fires_property_change_webhook(
         "After",
     )
     assert event["changeSource"] == "CRM_UI"
+
+
+def test_read_with_history_and_associations(
+    hub: tuple[HubSpotSandbox, httpx.Client], clock: FakeClock
+) -> None:
+    _, client = hub
+    made = _make(client, email="h@example.com", firstname="One")
+    clock.now += 60
+    client.patch(f"{CONTACTS}/{made['id']}", json={"properties": {"firstname": "Two"}})
+    deal = client.post(
+        "/crm/v3/objects/deals",
+        json={
+            "properties": {"dealname": "Big"},
+            "associations": [
+                {
+                    "to": {"id": made["id"]},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}],
+                }
+            ],
+        },
+    ).json()
+    body = client.get(
+        f"{CONTACTS}/{made['id']}",
+        params={"propertiesWithHistory": "firstname", "associations": "deals"},
+    ).json()
+    history = body["propertiesWithHistory"]["firstname"]
+    assert [h["value"] for h in history] == ["Two", "One"]
+    assert history[0]["timestamp"] > history[1]["timestamp"]
+    assert body["associations"]["deals"]["results"] == [
+        {"id": deal["id"], "type": "contact_to_deal"}
+    ]
+
+
+def test_search_index_lag_hides_fresh_changes(serve: Any, clock: FakeClock) -> None:
+    sandbox = HubSpotSandbox(
+        SandboxOptions(rate_profile="off"), clock=clock, search_caps=SearchCaps(lag_ms=2000)
+    )
+    server = serve(sandbox)
+    headers = {"Authorization": f"Bearer {sandbox.tokens.private_token}"}
+    with httpx.Client(base_url=server.url("hubspot"), headers=headers) as client:
+        _make(client, email="fresh@example.com")
+        assert client.post(CONTACTS + "/search", json={}).json()["total"] == 0
+        assert len(client.get(CONTACTS).json()["results"]) == 1  # reads are immediate
+        clock.now += 2
+        assert client.post(CONTACTS + "/search", json={}).json()["total"] == 1

@@ -108,8 +108,12 @@ class GenericSandbox(ProviderSandbox):
     def not_found_response(self, method: str, path: str) -> Response:
         return error(404, "not_found", f"no route for {method} {path}")
 
-    def upsert_request(self, seq: int) -> SampleRequest:
-        body = {"firstName": "Bench", "lastName": f"L{seq}", "email": f"b{seq}@example.com"}
+    def upsert_request(self, seq: int, variant: int = 0) -> SampleRequest:
+        body = {
+            "firstName": f"Bench{variant}",
+            "lastName": f"L{seq}",
+            "email": f"b{seq}@example.com",
+        }
         return SampleRequest(
             "PUT",
             f"/api/v1/leads/by-reference/bench-{seq}",

@@ -164,10 +164,12 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
             target = crm.store(to_name).spec.singular
             return set(crm.associations.targets(spec.singular, record_id, target))
 
+        records = store.live()
+        if caps.lag_ms:
+            cutoff = crm.now_ms() - caps.lag_ms
+            records = (r for r in records if r.updated_ms <= cutoff)
         try:
-            page = run(
-                store.live(), body, store.properties, spec.query_properties, caps, associated
-            )
+            page = run(records, body, store.properties, spec.query_properties, caps, associated)
         except SearchError as exc:
             raise errors.validation(str(exc)) from exc
         wanted = body.get("properties") or None

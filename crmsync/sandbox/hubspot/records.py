@@ -36,12 +36,12 @@ class Record:
     archived_ms: int = 0
     source: str = "API"
     initial: dict[str, str] = field(default_factory=dict)
-    # (name, value, timestamp ms, source) of every change after creation
-    changes: list[tuple[str, str, int, str]] = field(default_factory=list)
+    # (changed values, timestamp ms, source) of every write after creation
+    changes: list[tuple[dict[str, str], int, str]] = field(default_factory=list)
 
     def history(self, name: str) -> list[tuple[str, int, str]]:
         """Values of `name` over time, newest first: (value, timestamp ms, source)."""
-        past = [(v, t, s) for n, v, t, s in self.changes if n == name]
+        past = [(c[name], t, s) for c, t, s in self.changes if name in c]
         if name in self.initial:
             past.insert(0, (self.initial[name], self.created_ms, self.source))
         return past[::-1]
@@ -272,20 +272,19 @@ class ObjectStore:
         stored = record.properties
         if values.items() <= stored.items():  # nothing new: the common re-sync case
             return {}
-        changed = {}
-        for name, value in values.items():
-            if stored.get(name, "") == value:
-                continue
-            index = self._unique.get(name)
-            if index is not None:
-                old = record.properties.get(name)
-                if old:
-                    index.pop(old.lower(), None)
-                if value:
-                    index[value.lower()] = record.id
-            stored[name] = value
-            record.changes.append((name, value, now_ms, source))
-            changed[name] = value
+        changed = {k: v for k, v in values.items() if stored.get(k, "") != v}
+        if not changed:
+            return changed
+        if not self._unique.keys().isdisjoint(changed):
+            for name, index in self._unique.items():
+                if name in changed:
+                    old = stored.get(name)
+                    if old:
+                        index.pop(old.lower(), None)
+                    if changed[name]:
+                        index[changed[name].lower()] = record.id
+        stored.update(changed)
+        record.changes.append((changed, now_ms, source))
         return changed
 
     def _unindex(self, record: Record) -> None:
