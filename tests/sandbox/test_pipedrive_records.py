@@ -62,6 +62,13 @@ def test_v2_update_is_patch_with_custom_fields_object(pd: httpx.Client) -> None:
     # the same value appears flat under the hash key in v1
     assert pd.get(f"/v1/persons/{made['id']}").json()["data"][key] == 250000
     assert pd.put(f"/api/v2/persons/{made['id']}", json={}).status_code == 405
+    other = pd.post("/v1/personFields", json={"name": "Source", "field_type": "varchar"})
+    other_key = other.json()["data"]["key"]
+    pd.patch(f"/api/v2/persons/{made['id']}", json={"custom_fields": {other_key: "web"}})
+    only = pd.get("/api/v2/persons", params={"custom_fields": key}).json()["data"][0]
+    assert only["custom_fields"] == {key: 250000}
+    too_many = ",".join(f"{n:040x}" for n in range(16))
+    assert pd.get("/api/v2/persons", params={"custom_fields": too_many}).status_code == 400
 
 
 @pytest.mark.parametrize(

@@ -23,11 +23,23 @@ _FILTERS = ("owner_id", "org_id", "person_id", "deal_id")
 _SORTS = ("id", "update_time", "add_time")
 _STATUSES = ("open", "won", "lost", "deleted")
 MAX_IDS = 100
+MAX_CUSTOM_KEYS = 15
 
 
 def _time(query: Mapping[str, str], name: str) -> float | None:
     raw = query.get(name)
     return parse_rfc3339(raw, name) if raw else None
+
+
+def _custom_keys(query: Mapping[str, str]) -> set[str] | None:
+    """The `custom_fields` keys a list asks for (at most 15), or None for all."""
+    raw = query.get("custom_fields")
+    if raw is None:
+        return None
+    keys = {k.strip() for k in raw.split(",") if k.strip()}
+    if len(keys) > MAX_CUSTOM_KEYS:
+        raise PipedriveError(400, f"'custom_fields' takes at most {MAX_CUSTOM_KEYS} keys")
+    return keys
 
 
 def _select(company: Company, kind: Kind, query: Mapping[str, str]) -> list[Record]:
@@ -84,7 +96,14 @@ def routes(company: Company, wrap: Wrap) -> list[Route]:
         chunk, next_cursor = cursor_page(
             [records[n] for n in order], [positions[n] for n in order], query
         )
-        return ok([v2(kind, r) for r in chunk], additional_data={"next_cursor": next_cursor})
+        data = [v2(kind, r) for r in chunk]
+        wanted = _custom_keys(query)
+        if wanted is not None:
+            for item in data:
+                item["custom_fields"] = {
+                    k: v for k, v in item["custom_fields"].items() if k in wanted
+                }
+        return ok(data, additional_data={"next_cursor": next_cursor})
 
     async def find(request: Request) -> Response:
         kind, query = kind_of(request), request.query_params
