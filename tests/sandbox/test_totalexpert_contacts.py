@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from crmsync.sandbox.base import SandboxOptions
@@ -210,14 +211,21 @@ def test_modified_since_filter_sort_and_page_links(serve: Callable[..., Any]) ->
     assert short.status_code == 400 and "error" in short.json()
 
 
-def test_archived_contacts_leave_the_default_list(serve: Callable[..., Any]) -> None:
+def test_archived_contacts_leave_the_default_list(serve: Callable[..., Any], receiver: Any) -> None:
     _, te = start(serve)
+    te.post(
+        "/v1/webhook-subscriptions",
+        json={"url": receiver.url, "secret": "s", "actions": [{"action": "ARCHIVED",
+                                                                "item": "CONTACT"}]},
+    )  # fmt: skip
     kept = te.post("/v1/contacts", json={"last_name": "Kept", **OWNER}).json()["id"]
     shelved = te.post("/v1/contacts", json={"last_name": "Shelved", **OWNER}).json()["id"]
     te.patch(f"/v1/contacts/{shelved}", json={"archived": True})
     assert [c["id"] for c in te.get("/v1/contacts").json()["items"]] == [kept]
     archived = te.get("/v1/contacts", params={"filter": "archieved=1"}).json()["items"]
     assert [(c["id"], c["archived"]) for c in archived] == [(shelved, "True")]
+    notice = orjson.loads(receiver.wait(1)[0][1])
+    assert (notice["action"], notice["id"]) == ("ARCHIVED", shelved)
 
 
 def test_served_over_tls_with_https_locations(serve: Callable[..., Any]) -> None:
