@@ -384,3 +384,37 @@ def test_search_index_lag_hides_fresh_changes(serve: Any, clock: FakeClock) -> N
         assert len(client.get(CONTACTS).json()["results"]) == 1  # reads are immediate
         clock.now += 2
         assert client.post(CONTACTS + "/search", json={}).json()["total"] == 1
+
+
+def test_upsert_validates_new_keys_and_refuses_duplicates(
+    hub: tuple[HubSpotSandbox, httpx.Client],
+) -> None:
+    sandbox, client = hub
+
+    def upsert(*keys: str) -> httpx.Response:
+        inputs = [{"id": k, "idProperty": "email", "properties": {"firstname": "X"}} for k in keys]
+        return client.post(CONTACTS + "/batch/upsert", json={"inputs": inputs})
+
+    bad = upsert("ok@example.com", "not-an-email")
+    assert bad.status_code == 400 and "INVALID_EMAIL" in bad.json()["message"]
+    twice = upsert("a@example.com", "A@example.com")
+    assert twice.status_code == 400 and "Duplicate IDs" in twice.json()["message"]
+    by_name = client.post(
+        CONTACTS + "/batch/upsert",
+        json={"inputs": [{"id": "x", "idProperty": "firstname", "properties": {}}]},
+    )
+    assert by_name.status_code == 400  # firstname is not a unique property
+    assert sandbox.counts()["contacts"] == 0
+    assert upsert("ok@example.com").json()["results"][0]["properties"]["email"] == "ok@example.com"
+
+
+def test_gdpr_delete_is_permanent(hub: tuple[HubSpotSandbox, httpx.Client]) -> None:
+    _, client = hub
+    made = _make(client, email="forget@example.com")
+    gone = client.post(
+        CONTACTS + "/gdpr-delete", json={"objectId": "forget@example.com", "idProperty": "email"}
+    )
+    assert gone.status_code == 204
+    assert client.get(f"{CONTACTS}/{made['id']}", params={"archived": "true"}).status_code == 404
+    assert client.get(CONTACTS, params={"archived": "true"}).json()["results"] == []
+    assert _make(client, email="forget@example.com")["id"] != made["id"]

@@ -143,8 +143,9 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
                 raise errors.validation(invalid_message(problems))
             record = store.find(name, key)
             if record is None:  # a new key is validated as a value of its property
-                clean[name] = key
-                clean = crm.validated(store, clean, creating=True)
+                clean.update(crm.validated(store, {name: key}, creating=False))
+                if store.spec.required:
+                    crm.validated(store, clean, creating=True)
             planned.append((record, clean))
         results = []
         now = crm.now_ms()

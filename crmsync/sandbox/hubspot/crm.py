@@ -136,6 +136,14 @@ class HubSpotCrm:
         if self.listening:
             self._emit(store, record, "deletion", source, now)
 
+    def purge(self, store: ObjectStore, record: Record, source: str = "API") -> None:
+        """Permanent delete; emits privacyDeletion."""
+        now = self.now_ms()
+        store.purge(record)
+        self.associations.drop(store.spec.singular, record.id)
+        if self.listening:
+            self._emit(store, record, "privacyDeletion", source, now)
+
     def merge(
         self, store: ObjectStore, primary: Record, other: Record, source: str = "API"
     ) -> Record:

@@ -155,6 +155,16 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
         crm.merge(store, primary, other)
         return json_response(store.render_stored(primary))
 
+    async def gdpr_delete(request: Request) -> Response:
+        store = crm.store(request.path_params["object_type"])
+        body = await body_of(request)
+        object_id = str(body.get("objectId", ""))
+        record = store.lookup(object_id, body.get("idProperty")) or store.get(object_id, True)
+        if record is None:
+            raise errors.not_found(store.spec.singular, object_id)
+        crm.purge(store, record)
+        return Response(status_code=204)
+
     async def search(request: Request) -> Response:
         store = crm.store(request.path_params["object_type"])
         body = await body_of(request)
@@ -188,6 +198,7 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
             Route(prefix, create, methods=["POST"]),
             Route(prefix + "/search", search, methods=["POST"]),
             Route(prefix + "/merge", merge, methods=["POST"]),
+            Route(prefix + "/gdpr-delete", gdpr_delete, methods=["POST"]),
             Route(prefix + "/{record_id}", read, methods=["GET"]),
             Route(prefix + "/{record_id}", update, methods=["PATCH"]),
             Route(prefix + "/{record_id}", archive, methods=["DELETE"]),

@@ -25,7 +25,15 @@ from crmsync.sandbox.timefmt import iso_ms
 from crmsync.sandbox.webhooks import WebhookTarget
 
 APP_TARGET = "app"
-KINDS = ("creation", "deletion", "propertyChange", "merge", "restore", "associationChange")
+KINDS = (
+    "creation",
+    "deletion",
+    "propertyChange",
+    "merge",
+    "restore",
+    "associationChange",
+    "privacyDeletion",
+)
 EVENT_TYPES = {f"{spec.singular}.{kind}" for spec in OBJECTS.values() for kind in KINDS}
 
 
