@@ -27,7 +27,7 @@ from crmsync.sandbox.pipedrive.kinds import (
 )
 from crmsync.sandbox.pipedrive.merge import MERGEABLE, merge
 from crmsync.sandbox.pipedrive.pagination import offset_page
-from crmsync.sandbox.pipedrive.render import USER, parse_rfc3339, v1
+from crmsync.sandbox.pipedrive.render import USER, parse_rfc3339, v1, v1_time
 from crmsync.sandbox.pipedrive.webhooks import WebhookRegistry
 
 Wrap = Callable[[Handler], Handler]
@@ -116,9 +116,7 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
             data,
             additional_data={
                 "since_timestamp": since_raw,
-                "last_timestamp_on_page": datetime.fromtimestamp(last, UTC).strftime(
-                    "%Y-%m-%d %H:%M:%S"
-                ),
+                "last_timestamp_on_page": v1_time(last),
                 "pagination": block,
             },
         )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
+from crmsync.sandbox import timefmt
 from crmsync.sandbox.pipedrive.envelope import PipedriveError
 from crmsync.sandbox.pipedrive.kinds import ACTIVITY, DEAL, LEAD, NOTE, ORGANIZATION, PERSON, Kind
 from crmsync.sandbox.pipedrive.store import Record
@@ -20,24 +20,25 @@ def parse_rfc3339(raw: str, name: str) -> float:
     if "." in raw:
         # the live API rejects fractional seconds in updated_since/updated_until
         raise PipedriveError(400, f"'{name}' must be RFC 3339 without fractional seconds")
-    try:
-        stamp = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise PipedriveError(400, f"'{name}' must be an RFC 3339 date-time") from None
-    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+    seconds = timefmt.parse_iso(raw)
+    if seconds is None:
+        raise PipedriveError(400, f"'{name}' must be an RFC 3339 date-time")
+    return seconds
 
 
 def v1_time(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    """`YYYY-MM-DD HH:MM:SS` (UTC), from the shared cached formatter."""
+    return timefmt.iso_ms(int(epoch) * 1000)[:19].replace("T", " ")
 
 
 def v2_time(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 in whole seconds, `YYYY-MM-DDTHH:MM:SSZ`."""
+    return timefmt.iso_ms(int(epoch) * 1000)[:19] + "Z"
 
 
 def lead_time(epoch: float) -> str:
-    stamp = datetime.fromtimestamp(epoch, UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+    """RFC 3339 with milliseconds, as v1 leads carry it."""
+    return timefmt.iso(epoch)
 
 
 def _user(user_id: Any) -> dict[str, Any] | None:

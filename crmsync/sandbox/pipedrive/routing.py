@@ -8,21 +8,22 @@ one small bucket; only a wrong method (405) looks at the resource's other routes
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
-_VERSION = re.compile(r"api|v\d+")
+
+def _is_version(segment: str) -> bool:
+    return segment[:1] == "v" and segment[1:].isdigit()
 
 
 def resource_key(path: str) -> tuple[str, ...]:
     """('v1', 'persons') for /v1/persons/5; ('api', 'v2', 'deals') for /api/v2/deals."""
     parts = [p for p in path.split("/") if p]
     n = 0
-    while n < len(parts) and _VERSION.fullmatch(parts[n]):
+    while n < len(parts) and (parts[n] == "api" or _is_version(parts[n])):
         n += 1
     return tuple(parts[: n + 1])
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from crmsync.sandbox import timefmt
 from crmsync.sandbox.totalexpert.errors import TotalExpertError
 
 ATTRIBUTES = frozenset(
@@ -34,16 +34,16 @@ USERS = (
 
 
 def te_time(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    """`YYYY-MM-DD HH:MM:SS` (UTC), from the shared cached formatter."""
+    return timefmt.iso_ms(int(epoch) * 1000)[:19].replace("T", " ")
 
 
 def parse_time(raw: str, name: str) -> float:
     """ISO-8601 or `YYYY-MM-DD HH:MM:SS` (UTC) as epoch seconds."""
-    try:
-        stamp = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise TotalExpertError(400, f"Invalid date for filter '{name}'") from None
-    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+    seconds = timefmt.parse_iso(raw)
+    if seconds is None:
+        raise TotalExpertError(400, f"Invalid date for filter '{name}'")
+    return seconds
 
 
 def find_user(reference: Any) -> dict[str, Any] | None:
