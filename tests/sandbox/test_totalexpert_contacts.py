@@ -108,6 +108,14 @@ def test_post_of_existing_contact_answers_duplicate_and_updates(
     assert again.json()["duplicate"].endswith(f"/v1/contacts/{contact_id}")
     stored = te.get(f"/v1/contacts/{contact_id}").json()
     assert stored["city"] == "Austin"  # the POST acted as a PATCH
+    # the match keys follow a changed email; a change elsewhere keeps them
+    te.patch(f"/v1/contacts/{contact_id}", json={"email": "ann@new.example"})
+    te.patch(f"/v1/contacts/{contact_id}", json={"city": "Reno"})
+    moved = te.post("/v1/contacts", json={**body, "email": "ann@new.example"})
+    assert moved.status_code == 200 and moved.json()["id"] == contact_id
+    fresh = te.post("/v1/contacts", json=body)  # the old email matches nobody now
+    assert fresh.status_code == 201
+    te.delete(f"/v1/contacts/{fresh.json()['id']}")
 
     by_external = te.post(
         "/v1/contacts",

@@ -113,7 +113,8 @@ class Account:
             was_archived = record.get("archived", False)
             contacts.merge(record, values)
             record["internal_updated_at"] = max(self.clock(), record["internal_updated_at"])
-            self._dedup.put(record["id"], record)
+            if not dedup.KEY_FIELDS.isdisjoint(values):
+                self._dedup.put(record["id"], record)
         archived_now = record.get("archived") and not was_archived
         self._fire("CONTACT", "ARCHIVED" if archived_now else "UPDATED", record)
         return record

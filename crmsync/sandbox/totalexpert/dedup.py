@@ -67,12 +67,20 @@ def find_duplicate(
 
 def keys(contact: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """Every match key of a contact: ("ext", source, id) and (rule number, values...)."""
-    out: list[tuple[Any, ...]] = [("ext", *pair) for pair in external_keys(contact)]
+    out = _external(contact)
     for number, rule in enumerate(RULES):
         key = rule_key(contact, rule)
         if key is not None:
             out.append((number, *key))
     return out
+
+
+def _external(contact: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    return [("ext", *pair) for pair in external_keys(contact)]
+
+
+# Fields whose change can change a contact's match keys.
+KEY_FIELDS = frozenset({"external_ids", "external_id"}.union(*RULES))
 
 
 class DedupIndex:
@@ -100,13 +108,13 @@ class DedupIndex:
                 del self._ids[key]
 
     def find(self, incoming: Mapping[str, Any]) -> int | None:
-        wanted = keys(incoming)
-        external = [self._ids[k] for k in wanted if k[0] == "ext" and k in self._ids]
+        external = [self._ids[k] for k in _external(incoming) if k in self._ids]
         if external:
             return min(min(ids) for ids in external)
-        for key in wanted:
-            if key in self._ids:
-                return min(self._ids[key])
+        for number, rule in enumerate(RULES):  # rule keys only as far as needed
+            key = rule_key(incoming, rule)
+            if key is not None and (number, *key) in self._ids:
+                return min(self._ids[(number, *key)])
         return None
 
     def clear(self) -> None:
