@@ -145,7 +145,7 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
 
     async def add_webhook(request: Request) -> Response:
         sub = hooks.add(await read_json(request))
-        return ok(sub.describe(), status=201) if sub else ok(None)
+        return ok(sub.describe(), status=201)
 
     async def remove_webhook(request: Request) -> Response:
         try:
