@@ -172,3 +172,23 @@ def test_webhook_sender_retries_until_the_receiver_accepts(serve: Any, receiver:
     server.call(sandbox.webhooks.drain())
     (delivery,) = httpx.get(server.url("toy") + "/_sandbox/state").json()["webhooks"]["deliveries"]
     assert (delivery["status"], delivery["attempts"]) == (200, 3)
+
+
+def test_webhooks_never_leave_the_machine(serve: Any) -> None:
+    sandbox = ToySandbox()
+    server = serve(sandbox)
+    refused = httpx.post(
+        server.url("toy") + "/_sandbox/webhooks", json={"url": "https://example.com/h"}
+    )
+    assert refused.status_code == 400
+    sandbox.webhooks.enqueue(WebhookMessage("http://192.0.2.1/hook", b"{}"))
+    (entry,) = sandbox.webhooks.log
+    assert (entry["status"], entry["error"], entry["attempts"]) == (None, "not a loopback URL", 0)
+
+
+def test_unknown_paths_get_the_providers_404_not_a_redirect(serve: Any) -> None:
+    server = serve(ToySandbox())
+    with httpx.Client(base_url=server.url("toy")) as client:
+        answer = client.get("/items/", headers=AUTH)
+    assert answer.status_code == 404
+    assert answer.json() == {"error": "no route for GET /items/"}

@@ -186,6 +186,7 @@ def test_merged_away_id_resolves_to_the_survivor(hub: tuple[HubSpotSandbox, http
 
 def test_list_pages_with_after_cursor(hub: tuple[HubSpotSandbox, httpx.Client]) -> None:
     _, client = hub
+    assert client.get(CONTACTS, params={"after": "abc"}).json()["category"] == "VALIDATION_ERROR"
     made = [_make(client, email=f"l{i}@example.com")["id"] for i in range(5)]
     seen, after = [], None
     while True:

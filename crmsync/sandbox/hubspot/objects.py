@@ -30,6 +30,15 @@ def names(request: Request, key: str) -> list[str] | None:
     return [n for v in values for n in v.split(",") if n]
 
 
+def int_param(request: Request, key: str, default: int) -> int:
+    """An integer query parameter, or VALIDATION_ERROR."""
+    text = request.query_params.get(key) or str(default)
+    try:
+        return int(text)
+    except ValueError:
+        raise errors.validation(f"{key} must be an integer, got {text!r}") from None
+
+
 def flag(request: Request, key: str) -> bool:
     """A boolean query parameter (``true``/``false``)."""
     return request.query_params.get(key, "false").lower() == "true"
@@ -88,10 +97,10 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
 
     async def list_records(request: Request) -> Response:
         store = crm.store(request.path_params["object_type"])
-        limit = int(request.query_params.get("limit", "10"))
+        limit = int_param(request, "limit", 10)
         if not 0 < limit <= LIST_MAX:
             raise errors.validation(f"limit must be between 1 and {LIST_MAX}")
-        after = int(request.query_params.get("after") or 0)
+        after = int_param(request, "after", 0)
         page, next_after = store.page(after, limit, flag(request, "archived"))
         body: dict[str, Any] = {
             "results": [render_with_associations(crm, store, r, request) for r in page]

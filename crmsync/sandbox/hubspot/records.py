@@ -277,10 +277,7 @@ class ObjectStore:
         self, record: Record, values: dict[str, str], now_ms: int, source: str
     ) -> dict[str, str]:
         stored = record.properties
-        # set difference of the items views runs in C: the bulk of sync traffic
-        changed = dict(values.items() - stored.items())
-        if "" in changed.values():  # clearing a value that was never set is no change
-            changed = {k: v for k, v in changed.items() if v or stored.get(k)}
+        changed = {k: v for k, v in values.items() if stored.get(k, "") != v}
         if not changed:
             return changed
         if not self._unique.keys().isdisjoint(changed):

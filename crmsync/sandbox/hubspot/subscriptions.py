@@ -22,7 +22,7 @@ from crmsync.sandbox.hubspot import errors
 from crmsync.sandbox.hubspot.objects import body_of
 from crmsync.sandbox.hubspot.schema import OBJECTS
 from crmsync.sandbox.timefmt import iso_ms
-from crmsync.sandbox.webhooks import WebhookTarget
+from crmsync.sandbox.webhooks import WebhookTarget, loopback_url
 
 APP_TARGET = "app"
 KINDS = (
@@ -130,8 +130,8 @@ def subscription_routes(app: AppWebhooks, changed: Callable[[], None]) -> list[B
         check_app(request)
         body = await body_of(request)
         url = body.get("targetUrl")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise errors.validation("targetUrl must be an http(s) URL")
+        if not isinstance(url, str) or not loopback_url(url):
+            raise errors.validation("targetUrl must be an http(s) URL on this machine")
         now = app.now_ms()
         app.settings_ms = (app.settings_ms[0] or now, now)
         app.target_url = url
