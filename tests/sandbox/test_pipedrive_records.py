@@ -212,6 +212,9 @@ def test_notes_and_activities_attach_to_records(pd: httpx.Client) -> None:
     )
     notes = pd.get("/v1/notes", params={"deal_id": deal}).json()["data"]
     assert [n["content"] for n in notes] == ["called"]
+    newest_first = pd.get("/v1/notes", params={"sort": "id DESC"}).json()["data"]
+    assert [n["content"] for n in newest_first] == ["other", "called"]
+    assert pd.get("/v1/notes", params={"sort": "id SIDEWAYS"}).status_code == 400
     activity = pd.post(
         "/api/v2/activities", json={"subject": "Call back", "deal_id": deal, "done": False}
     ).json()["data"]

@@ -76,6 +76,8 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
         if kind is LEAD and query.get("updated_since"):
             since = parse_rfc3339(query["updated_since"], "updated_since")
             records = [r for r in records if r["update_time"] >= since]
+        if query.get("sort"):
+            records = _sorted(records, query["sort"])
         return page(kind, records, request)
 
     async def list_archived(request: Request) -> Response:
@@ -198,3 +200,19 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
             table.append((f"{base}/{{id}}/merge", merge_records, ["PUT"]))
         table += record_routes(company, kind, 1, render, list_records)
     return [Route(path, wrap(fn), methods=methods) for path, fn, methods in table]
+
+
+def _sorted(records: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
+    """v1 `sort=field ASC, field2 DESC`: stable sorts, last key first."""
+    for part in reversed([p.strip() for p in sort.split(",") if p.strip()]):
+        name, _, direction = part.partition(" ")
+        direction = direction.strip().upper() or "ASC"
+        if direction not in ("ASC", "DESC") or not name.replace("_", "").isalnum():
+            raise PipedriveError(400, f"Invalid sort '{part}'")
+        records = sorted(records, key=_field_key(name), reverse=direction == "DESC")
+    return records
+
+
+def _field_key(name: str) -> Callable[[dict[str, Any]], tuple[bool, Any]]:
+    """Sort key putting records without the field last."""
+    return lambda record: (record.get(name) is None, record.get(name) or 0)
