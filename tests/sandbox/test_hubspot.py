@@ -419,3 +419,26 @@ def test_gdpr_delete_is_permanent(hub: tuple[HubSpotSandbox, httpx.Client]) -> N
     assert client.get(f"{CONTACTS}/{made['id']}", params={"archived": "true"}).status_code == 404
     assert client.get(CONTACTS, params={"archived": "true"}).json()["results"] == []
     assert _make(client, email="forget@example.com")["id"] != made["id"]
+
+
+def test_association_batch_create_read_and_bad_input(
+    hub: tuple[HubSpotSandbox, httpx.Client],
+) -> None:
+    _, client = hub
+    contact = _make(client, email="b@example.com")
+    deal = client.post("/crm/v3/objects/deals", json={"properties": {"dealname": "D"}}).json()
+    base = "/crm/v4/associations/contacts/deals/batch"
+    types = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 4}]
+    made = client.post(
+        base + "/create",
+        json={
+            "inputs": [{"from": {"id": contact["id"]}, "to": {"id": deal["id"]}, "types": types}]
+        },
+    )
+    assert made.status_code == 201
+    assert made.json()["results"][0]["toObjectId"] == int(deal["id"])
+    read = client.post(base + "/read", json={"inputs": [{"id": contact["id"]}]}).json()
+    assert read["results"][0]["to"][0]["toObjectId"] == int(deal["id"])
+    bad = client.post(base + "/create", json={"inputs": [{"from": {"id": "1"}}]})
+    assert bad.status_code == 400 and bad.json()["category"] == "VALIDATION_ERROR"
+    assert client.post(base + "/explode", json={"inputs": []}).status_code == 404

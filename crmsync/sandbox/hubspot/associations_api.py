@@ -99,17 +99,23 @@ def association_routes(crm: HubSpotCrm) -> list[BaseRoute]:
 
     async def batch(request: Request) -> Response:
         p = request.path_params
+        action = p["action"]
+        if action not in ("read", "create", "archive", "associate/default"):
+            return errors.error_response(404, "OBJECT_NOT_FOUND", f"No batch action {action}")
         from_type, to_type = singulars(p["from_type"], p["to_type"])
         inputs = (await body_of(request)).get("inputs") or []
-        action = p["action"]
+        try:
+            if action == "read":
+                ids = [str(i["id"]) for i in inputs]
+            else:
+                pairs = [(str(i["from"]["id"]), str(i["to"]["id"]), i) for i in inputs]
+        except (KeyError, TypeError) as exc:
+            raise errors.validation(f"Invalid input: missing {exc}") from exc
         if action == "read":
-            results = [
-                {"from": {"id": str(i["id"])}, "to": listing(from_type, str(i["id"]), to_type)}
-                for i in inputs
-            ]
-            return json_response(batch_body(results))
-        for item in inputs:
-            from_id, to_id = str(item["from"]["id"]), str(item["to"]["id"])
+            found = [{"from": {"id": i}, "to": listing(from_type, i, to_type)} for i in ids]
+            return json_response(batch_body(found))
+        results: list[dict[str, Any]] = []
+        for from_id, to_id, item in pairs:
             if action == "archive":
                 crm.associations.remove(from_type, from_id, to_type, to_id)
                 continue
@@ -119,9 +125,18 @@ def association_routes(crm: HubSpotCrm) -> list[BaseRoute]:
                 else _types(item.get("types"))
             )
             crm.associations.add(from_type, from_id, to_type, to_id, types)
+            results.append(
+                {
+                    "fromObjectTypeId": crm.store(p["from_type"]).spec.type_id,
+                    "fromObjectId": int(from_id) if from_id.isdigit() else from_id,
+                    "toObjectTypeId": crm.store(p["to_type"]).spec.type_id,
+                    "toObjectId": int(to_id) if to_id.isdigit() else to_id,
+                    "labels": [t.label for t in types if t.label],
+                }
+            )
         if action == "archive":
             return Response(status_code=204)
-        return json_response(batch_body([]), status=201 if action == "create" else 200)
+        return json_response(batch_body(results), status=201 if action == "create" else 200)
 
     async def batch_default(request: Request) -> Response:
         request.path_params["action"] = "associate/default"
