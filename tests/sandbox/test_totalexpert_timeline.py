@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.sandbox.test_totalexpert_contacts import OWNER, start
+from tests.sandbox.test_totalexpert_contacts import OWNER, start, token
 
 
 def _contact(te: httpx.Client, last_name: str = "Lee") -> int:
@@ -121,3 +121,33 @@ def test_engagement_counts_what_the_contact_did(serve: Callable[..., Any]) -> No
     assert len(engagement["events"]) == 4
     assert engagement["last_engaged_at"] is not None
     assert te.get("/v1/contacts/1/engagement").status_code == 404
+
+
+def test_insights_show_in_the_activity_feed(serve: Callable[..., Any]) -> None:
+    sandbox, te = start(serve)
+    contact_id = _contact(te)
+    types = te.get("/v1/insight-types").json()["items"]
+    rate_alert = next(t for t in types if t["name"] == "Rate Alert")
+    made = te.post(
+        "/v1/insights",
+        json={"data": {"description": "30-year fixed fell to 5.9%"},
+              "insight_date": "2026-01-05 10:00:00", "owner": {"id": 1},
+              "contact": {"id": contact_id}, "type": {"id": rate_alert["id"]}},
+    )  # fmt: skip
+    assert made.status_code == 201
+    listed = te.get("/v1/insights").json()["items"]
+    assert [(i["id"], i["type"]["name"], i["contact"]["id"]) for i in listed] == [
+        (made.json()["id"], "Rate Alert", contact_id)
+    ]
+    feed = te.get("/v1/activity", params={"filter": f"contact_id={contact_id}"}).json()["items"]
+    assert [(a["type"], a["title"], a["details"]) for a in feed] == [
+        ("Insight", "Rate Alert", "30-year fixed fell to 5.9%")
+    ]
+    unknown_type = te.post("/v1/insights", json={"contact": {"id": contact_id}, "type": {"id": 99}})
+    assert unknown_type.status_code == 422
+    assert unknown_type.json() == {"error": "Unable to find target for relationship: 'type'"}
+    no_contact = te.post("/v1/insights", json={"contact": {"id": 1}, "type": {"id": 1}})
+    assert no_contact.json() == {"error": "Unable to find target for relationship: 'contact'"}
+    te.post("/_sandbox/reset")
+    te.headers["Authorization"] = f"Bearer {token(str(te.base_url).rstrip('/'), sandbox)}"
+    assert te.get("/v1/insights").json()["items"] == []

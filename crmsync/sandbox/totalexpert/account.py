@@ -48,6 +48,7 @@ class Account:
     contacts: dict[int, Record] = field(default_factory=dict)
     notes: dict[int, Record] = field(default_factory=dict)
     activities: dict[int, Record] = field(default_factory=dict)
+    insights: dict[int, Record] = field(default_factory=dict)
     enrollments: dict[tuple[int, int], Record] = field(default_factory=dict)
     journeys: dict[int, Record] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -62,10 +63,17 @@ class Account:
             self.contacts.clear()
             self.notes.clear()
             self.activities.clear()
+            self.insights.clear()
             self.enrollments.clear()
             self._dedup.clear()
             self.journeys = {int(str(j["id"])): dict(j) for j in JOURNEYS}
-            self._ids = {"contact": FIRST_CONTACT_ID, "note": 9001, "activity": 70001, "enr": 1}
+            self._ids = {
+                "contact": FIRST_CONTACT_ID,
+                "note": 9001,
+                "activity": 70001,
+                "enr": 1,
+                "insight": 1,
+            }
 
     def counts(self) -> dict[str, int]:
         return {
@@ -211,6 +219,27 @@ class Account:
             }
             self.activities[activity["id"]] = activity
             return activity
+
+    def add_insight(
+        self, contact_ref: Any, kind: str, data: Mapping[str, Any], date: Any
+    ) -> Record:
+        """An insight about a contact; it shows in the contact's activity."""
+        contact_id = _int(contact_ref)
+        if contact_id not in self.contacts:
+            raise missing_target("contact")
+        with self.lock:
+            activity = self.add_activity(contact_id, "Insight", kind, None, data.get("description"))
+            insight = {
+                "id": self._next("insight"),
+                "type": kind,
+                "contact_id": contact_id,
+                "data": dict(data),
+                "insight_date": date,
+                "activity_id": activity["id"],
+                "created_at": activity["created_at"],
+            }
+            self.insights[insight["id"]] = insight
+            return insight
 
     # ---- journeys -----------------------------------------------------------------
 

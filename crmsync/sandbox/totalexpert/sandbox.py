@@ -20,6 +20,7 @@ from crmsync.sandbox.pipedrive.routing import RouteGroups
 from crmsync.sandbox.ratelimit import RateDecision, RateProfile, RateWindow, profiles
 from crmsync.sandbox.totalexpert import (
     api_contacts,
+    api_insights,
     api_journeys,
     api_notes,
     api_users,
@@ -102,6 +103,7 @@ class TotalExpertSandbox(ProviderSandbox):
                     *api_journeys.routes(self.account, self._wrap),
                     *webhooks.routes(self.subscriptions, self._wrap),
                     *api_users.routes(self._wrap),
+                    *api_insights.routes(self.account, self._wrap),
                 ]
             )
         ]
