@@ -23,7 +23,7 @@ from crmsync.connectors.http.ratelimit import WindowBackend
 from crmsync.connectors.http.tokens import TokenStore
 from crmsync.integrations.vault import Secret
 
-__all__ = ["FACTORIES", "ConnectorContext", "Factory", "build", "providers"]
+__all__ = ["FACTORIES", "ConnectorContext", "Factory", "build", "providers", "stored_token"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,17 @@ class ConnectorContext:
         """A credential as a ``Secret`` (``None`` when absent or empty)."""
         value = self.credentials.get(name)
         return Secret(str(value)) if value else None
+
+
+def stored_token(values: Mapping[str, Any]) -> TokenSet:
+    """The OAuth token set kept in an integration's credentials."""
+    refresh = values.get("refresh_token")
+    expires = values.get("expires_at")
+    return TokenSet(
+        access_token=Secret(str(values["access_token"])),
+        refresh_token=Secret(str(refresh)) if refresh else None,
+        expires_at=float(expires) if expires is not None else None,
+    )
 
 
 Factory = Callable[[ConnectorContext], Connector]

@@ -6,17 +6,17 @@ through ``/oauth/v1/token``; one with only an ``access_token`` is a private-app 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import httpx
 
-from crmsync.connectors.errors import ConfigError
-from crmsync.connectors.http import BearerAuth, OAuth2Auth, TokenSet
+from crmsync.connectors.errors import AuthError, ConfigError, ConnectorError, error_message
+from crmsync.connectors.http import BearerAuth, OAuth2Auth
+from crmsync.connectors.http.provider_errors import oauth_errors
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.http.tokens import local_store
-from crmsync.connectors.registry import ConnectorContext
+from crmsync.connectors.registry import ConnectorContext, stored_token
 from crmsync.integrations.ssrf import GuardedTransport
 from crmsync.integrations.vault import Secret
 
@@ -27,8 +27,8 @@ __all__ = [
     "TOKEN_PATH",
     "authorize_url",
     "build_auth",
+    "oauth_refusals",
     "token_endpoint",
-    "token_set",
 ]
 
 API_URL = "https://api.hubapi.com"
@@ -66,6 +66,33 @@ def authorize_url(
     return f"{page}?{urlencode(query)}"
 
 
+# HubSpot's token endpoint names its refusals in "status", not RFC 6749's "error"
+_REFUSALS = frozenset(
+    {
+        "BAD_REFRESH_TOKEN",
+        "BAD_AUTH_CODE",
+        "BAD_CLIENT_ID",
+        "BAD_CLIENT_SECRET",
+        "BAD_REDIRECT_URI",
+        "BAD_GRANT_TYPE",
+    }
+)
+
+
+def oauth_refusals(response: httpx.Response) -> ConnectorError | None:
+    """A refused grant from HubSpot's token endpoint is an ``AuthError`` (re-authorize)."""
+    if response.status_code < 400:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    status = body.get("status") if isinstance(body, dict) else None
+    if status in _REFUSALS:
+        return AuthError(error_message(response), status=response.status_code, code=status)
+    return None
+
+
 def token_endpoint(
     base_url: str,
     client_id: str | None,
@@ -87,21 +114,16 @@ def token_endpoint(
         timeout=timeout,
         follow_redirects=False,
     )
-    endpoint = TokenEndpoint(f"{base_url}{TOKEN_PATH}", client_id, client_secret, http)
+    endpoint = TokenEndpoint(
+        f"{base_url}{TOKEN_PATH}",
+        client_id,
+        client_secret,
+        http,
+        hooks=(oauth_refusals, oauth_errors),
+    )
     if clock is not None:
         endpoint.clock = clock
     return endpoint
-
-
-def token_set(values: Mapping[str, Any]) -> TokenSet:
-    """The OAuth token set stored in an integration's credentials."""
-    refresh = values.get("refresh_token")
-    expires = values.get("expires_at")
-    return TokenSet(
-        access_token=Secret(str(values["access_token"])),
-        refresh_token=Secret(str(refresh)) if refresh else None,
-        expires_at=float(str(expires)) if expires is not None else None,
-    )
 
 
 def build_auth(context: ConnectorContext) -> httpx.Auth:
@@ -121,7 +143,7 @@ def build_auth(context: ConnectorContext) -> httpx.Auth:
     )
     store = context.token_store or local_store(context.integration_id)
     return OAuth2Auth(
-        token_set(context.credentials),
+        stored_token(context.credentials),
         endpoint,
         store=store,
         on_refresh=context.on_refresh,
