@@ -54,7 +54,7 @@ def _key_file(path: Path) -> str:
 
 def current_key(settings: Settings) -> str:
     """The key that encrypts, from the environment, the dev key file, or the test key."""
-    if settings.secret_key is not None:
+    if settings.secret_key is not None and settings.secret_key.get_secret_value():
         return settings.secret_key.get_secret_value()
     if settings.mode == "test":
         _warn_test_key()
