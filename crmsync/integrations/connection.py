@@ -24,7 +24,15 @@ from crmsync.integrations.vault import Secret, SecretDict, Vault
 from crmsync.records.errors import RecordInvalid
 from crmsync.store.models import Integration
 
-__all__ = ["Wiring", "client_credentials", "connector_for", "fields", "refresh", "test"]
+__all__ = [
+    "Wiring",
+    "client_credentials",
+    "connector_for",
+    "fields",
+    "refresh",
+    "share_token",
+    "test",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,15 @@ def client_credentials(settings: Settings, provider: str) -> tuple[str | None, S
     client_id: str | None = getattr(settings, f"{provider}_client_id", None)
     secret = getattr(settings, f"{provider}_client_secret", None)
     return client_id, Secret(secret.get_secret_value()) if secret is not None else None
+
+
+def share_token(
+    settings: Settings, vault: Vault, integration: Integration, token: TokenSet
+) -> None:
+    """Hand a token obtained outside the auth flow (refresh endpoint, reconnect) to the
+    shared token store, so no client keeps using the one it replaced."""
+    sealer = VaultSealer(vault, integration.workspace_id, integration.id)
+    shared_state(settings.redis_url).token_store(integration.id, sealer).save(token)
 
 
 def _token_saver(vault: Vault, integration: Integration) -> Callable[[TokenSet], None]:
@@ -168,5 +185,6 @@ def refresh(
     except ConnectorError as exc:
         return False, f"{integration.provider} answered: {exc.message}"
     _token_saver(vault, integration)(fresh)
+    share_token(settings, vault, integration, fresh)
     mark_connected(integration)
     return True, "access token renewed"

@@ -24,7 +24,7 @@ from crmsync.config import Settings
 from crmsync.connectors.errors import ConnectorError
 from crmsync.integrations import service
 from crmsync.integrations.config import SyncConfig
-from crmsync.integrations.connection import Wiring, client_credentials
+from crmsync.integrations.connection import Wiring, client_credentials, share_token
 from crmsync.integrations.providers import OAuthApp, Provider, provider
 from crmsync.integrations.schemas import IntegrationCreate
 from crmsync.integrations.vault import Vault, VaultError
@@ -159,6 +159,7 @@ def complete(
     if intent.get("i"):
         integration = service.get_integration(session, workspace_id, uuid.UUID(intent["i"]))
         service.seal_credentials(vault, integration, values)
+        share_token(settings, vault, integration, token)
         service.mark_connected(integration)
         session.flush()
         return integration

@@ -73,6 +73,8 @@ def test_authorize_callback_refresh_and_reconnect(
     assert again.json()["integration"]["status"] == "connected"
     listed = api.get("/api/v1/integrations", headers=tenant.headers()).json()["items"]
     assert [i["id"] for i in listed] == [iid]
+    assert api.post(f"/api/v1/integrations/{iid}/refresh", headers=tenant.headers()).json()["ok"]
+    assert api.post(f"/api/v1/integrations/{iid}/test", headers=tenant.headers()).json()["ok"]
 
 
 def test_a_forged_or_reused_state_is_refused(
