@@ -7,15 +7,17 @@
 The sandboxes run in this process (uvicorn on a background thread, real sockets);
 load comes from `--clients` separate processes, each on one keep-alive connection
 sending the provider's `upsert_request` (HubSpot: batch upsert of 100 contacts)
-back to back over a key space of `--keys` batches, so after warm-up most inputs
-update existing records. Providers come from `crmsync.sandbox.PROVIDERS`; those whose
-package is missing or that define no upsert request are listed as skipped.
+back to back over a key space of `--keys` batches in two variants of field values, so
+after the first pass every input updates an existing record with new values.
+Providers come from `crmsync.sandbox.PROVIDERS`; those whose package is missing or
+that define no upsert request are listed as skipped.
 `--profile` prints where the server's time goes (cProfile of the server thread).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing as mp
 import socket
 import statistics
@@ -24,8 +26,11 @@ import time
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event as EventType
 
+from starlette.types import ASGIApp, Message
+
 from crmsync.sandbox import PROVIDERS, UnknownProvider, create
-from crmsync.sandbox.base import SandboxOptions
+from crmsync.sandbox.app import build_app
+from crmsync.sandbox.base import SampleRequest, SandboxOptions
 from crmsync.sandbox.server import SandboxServer
 
 TARGET_RPS = 2000
@@ -108,7 +113,8 @@ def measure(name: str, seconds: float, clients: int, keys: int, profile: bool) -
         sandbox = create(name, SandboxOptions(rate_profile="off"))
     except UnknownProvider as exc:
         return str(exc)
-    samples = [sandbox.upsert_request(seq) for seq in range(keys)]
+    # two variants per key: after the first pass every upsert changes its records
+    samples = [sandbox.upsert_request(seq, variant) for variant in (0, 1) for seq in range(keys)]
     if samples[0] is None:
         return "no upsert_request defined"
     per_request = samples[0].records
@@ -184,6 +190,50 @@ def _print_profile(server: SandboxServer, profiler: object) -> None:
     stats.sort_stats("tottime").print_stats(25)
 
 
+async def in_process(name: str, keys: int, count: int) -> float:
+    """Best-of-3 CPU seconds per upsert calling the ASGI app without sockets."""
+    sandbox = create(name, SandboxOptions(rate_profile="off"))
+    app = build_app(sandbox)
+    samples = [sandbox.upsert_request(seq, v) for v in (0, 1) for seq in range(keys)]
+    requests = [s for s in samples if s is not None]
+    for sample in requests[:keys]:  # the first pass creates the records
+        await _call(app, sample)
+    best = float("inf")
+    for _ in range(3):
+        began = time.process_time()
+        for index in range(count):
+            await _call(app, requests[index % len(requests)])
+        best = min(best, (time.process_time() - began) / count)
+    return best
+
+
+async def _call(app: ASGIApp, sample: SampleRequest) -> None:
+    body = [{"type": "http.request", "body": sample.body, "more_body": False}]
+
+    async def receive() -> Message:
+        return body.pop() if body else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        return None
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in sample.headers.items()]
+    headers.append((b"content-length", str(len(sample.body)).encode()))
+    scope = {
+        "type": "http",
+        "method": sample.method,
+        "path": sample.path,
+        "raw_path": sample.path.encode(),
+        "query_string": b"",
+        "headers": headers,
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 1),
+        "root_path": "",
+    }
+    await app(scope, receive, send)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="load time per provider")
@@ -196,21 +246,24 @@ def main(argv: list[str] | None = None) -> int:
     seconds = 2.0 if args.quick else args.seconds
     print(f"sandbox batch-upsert benchmark: {seconds:g} s per provider, {args.clients} clients")
     print(
-        f"{'provider':<12} {'req/s':>8} {'records/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
+        f"{'provider':<12} {'req/s':>8} {'records/s':>10} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'errors':>6} {'cpu ms/req':>10} {'req/s/core':>10} {'in-process':>10}"
     )
     for name in [n.strip() for n in args.providers.split(",") if n.strip()]:
         result = measure(name, seconds, args.clients, args.keys, args.profile)
         if isinstance(result, str):
             print(f"{name:<12} skipped: {result}")
             continue
+        direct = asyncio.run(in_process(name, args.keys, 60 if args.quick else 300))
         print(
             f"{name:<12} {result.rps:>8.0f} {result.records / result.seconds:>10.0f} "
             f"{result.p50_ms:>7.2f} {result.p99_ms:>7.2f} {result.errors:>6} "
             f"{1000 * result.server_cpu / max(result.requests, 1):>10.3f} "
-            f"{result.rps_per_core:>10.0f}"
+            f"{result.rps_per_core:>10.0f} {1000 * direct:>8.3f}ms"
         )
     print(f"target: >= {TARGET_RPS} req/s for HubSpot batch upsert of 100")
     print("req/s/core: requests per CPU-second of the server thread (load-independent)")
+    print("in-process: CPU per request calling the ASGI app directly, no sockets (best of 3)")
     return 0
 
 

@@ -32,7 +32,12 @@ def build_app(sandbox: ProviderSandbox) -> ASGIApp:
         response = sandbox.not_found_response(scope["method"], scope["path"])
         await response(scope, receive, send)
 
-    router = Router(routes=[*control_routes(sandbox), *sandbox.routes()], default=not_found)
+    # no slash redirects: real CRM APIs answer an unknown path in their own error shape
+    router = Router(
+        routes=[*control_routes(sandbox), *sandbox.routes()],
+        default=not_found,
+        redirect_slashes=False,
+    )
     return SandboxMiddleware(router, sandbox)
 
 

@@ -214,9 +214,10 @@ class ProviderSandbox(ABC):
             return self.throttled_response(_synthetic_throttle(self.profile))
         return self.error_response(int(kind))
 
-    def upsert_request(self, seq: int) -> SampleRequest | None:
+    def upsert_request(self, seq: int, variant: int = 0) -> SampleRequest | None:
         """The provider's typical batch upsert (its largest batch) for benchmarks;
-        `seq` picks which records, so repeating a `seq` updates the same ones.
+        `seq` picks which records, so repeating a `seq` updates the same ones, and
+        `variant` changes their field values, so a new variant really updates them.
         None means the provider is not benchmarked."""
         return None
 

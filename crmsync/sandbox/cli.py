@@ -7,6 +7,7 @@ Prints one line per provider, ``name base_url credential``, for example
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 
@@ -19,12 +20,29 @@ from crmsync.sandbox.server import SandboxServer
 ENV = "CRMSYNC_SANDBOX_"
 
 
+def profile_choices(rate_profile: str | None, names: list[str]) -> dict[str, str | None]:
+    """Provider -> rate profile from ``NAME`` (every provider) or
+    ``hubspot=free,generic=strict`` (unnamed providers keep their default)."""
+    if rate_profile is None or "=" not in rate_profile:
+        return dict.fromkeys(names, rate_profile)
+    chosen: dict[str, str | None] = dict.fromkeys(names)
+    for pair in rate_profile.split(","):
+        provider, _, profile = pair.partition("=")
+        if provider.strip() not in chosen:
+            raise ValueError(f"rate profile for {provider.strip()!r}, which is not served")
+        chosen[provider.strip()] = profile.strip()
+    return chosen
+
+
 def build_sandboxes(providers: str, options: SandboxOptions) -> list[ProviderSandbox]:
     """Sandboxes for a comma-separated provider list (a clear error for unknown ones)."""
     names = [n.strip() for n in providers.split(",") if n.strip()]
     if not names:
         raise UnknownProvider("no providers given")
-    return [create(name, options) for name in names]
+    profiles = profile_choices(options.rate_profile, names)
+    return [
+        create(name, dataclasses.replace(options, rate_profile=profiles[name])) for name in names
+    ]
 
 
 def serve_until(server: SandboxServer, stop: threading.Event, echo: Callable[[str], None]) -> None:
@@ -59,7 +77,8 @@ def sandbox(
     ),
     rate_profile: str | None = typer.Option(
         None,
-        help="Rate-limit tier (provider default when unset; 'off' disables limits).",
+        help="Rate-limit tier for every provider, or per provider as 'hubspot=free,generic=strict'"
+        " (provider default when unset; 'off' disables limits).",
         envvar=ENV + "RATE_PROFILE",
     ),
     tls: bool = typer.Option(
@@ -85,6 +104,9 @@ def sandbox(
         serve_until(server, stop, lambda line: typer.echo(line))
     except KeyboardInterrupt:
         stop.set()
+    except OSError as exc:  # e.g. the port is taken
+        typer.echo(f"error: cannot serve on {host}:{port}: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from crmsync.sandbox.base import ProviderSandbox, SandboxError, json_response, read_json
 from crmsync.sandbox.faults import parse_kind
-from crmsync.sandbox.webhooks import WebhookTarget
+from crmsync.sandbox.webhooks import WebhookTarget, loopback_url
 
 
 def _bad_request(message: str) -> SandboxError:
@@ -46,7 +46,10 @@ def control_routes(sandbox: ProviderSandbox) -> list[BaseRoute]:
         return json_response({"reset": True, "counts": sandbox.counts()})
 
     async def state(request: Request) -> Response:
-        limit = int(request.query_params.get("requests", "100"))
+        text = request.query_params.get("requests", "100")
+        if not text.isdigit():
+            raise _bad_request("requests must be a whole number")
+        limit = int(text)
         return json_response(
             {
                 "provider": sandbox.name,
@@ -74,8 +77,8 @@ def control_routes(sandbox: ProviderSandbox) -> list[BaseRoute]:
     async def webhooks(request: Request) -> Response:
         body = _object(await read_json(request))
         url = body.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise _bad_request("url must be an http(s) URL")
+        if not isinstance(url, str) or not loopback_url(url):
+            raise _bad_request("url must be an http(s) URL on 127.0.0.1, localhost or ::1")
         basic = body.get("basic_auth")
         target = WebhookTarget(
             url=url,

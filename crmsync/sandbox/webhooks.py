@@ -15,8 +15,20 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def loopback_url(url: object) -> bool:
+    """Whether `url` is an http(s) URL on this machine: sandboxes only call loopback
+    receivers, so a misconfigured target can never reach the internet."""
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and (parts.hostname or "") in LOOPBACK_HOSTS
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,9 @@ class WebhookSender:
     def enqueue(self, message: WebhookMessage) -> None:
         """Schedule delivery on the running loop, or from another thread on `loop`
         (the server sets it), e.g. when a test changes a record directly."""
+        if not loopback_url(message.url):  # never deliver off the machine; log the refusal
+            self.log.append(_entry(message, None, "not a loopback URL", 0))
+            return
         self.run_soon(lambda: self._start(message))
 
     def run_soon(self, callback: Callable[[], object]) -> None:
@@ -138,18 +153,22 @@ class WebhookSender:
             status, error = response.status_code, ""
             if response.status_code < 400:
                 break
-        self.log.append(
-            {
-                "url": message.url,
-                "event": message.event,
-                "status": status,
-                "error": error,
-                "attempts": attempt + 1,
-                "at": time.time(),
-            }
-        )
+        self.log.append(_entry(message, status, error, attempt + 1))
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.retry.timeout_seconds, verify=False)  # noqa: S501 - loopback receivers may use self-signed certificates
         return self._client
+
+
+def _entry(
+    message: WebhookMessage, status: int | None, error: str, attempts: int
+) -> dict[str, Any]:
+    return {
+        "url": message.url,
+        "event": message.event,
+        "status": status,
+        "error": error,
+        "attempts": attempts,
+        "at": time.time(),
+    }

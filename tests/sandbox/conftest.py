@@ -82,6 +82,7 @@ class Receiver:
     """A loopback HTTP server that records every POST it gets."""
 
     url: str
+    failures: int = 0  # answer 500 to this many POSTs first
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
 
@@ -104,6 +105,12 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             rec = holder["r"]
+            if rec.failures > 0:
+                rec.failures -= 1
+                self.send_response(500)
+                self.send_header("content-length", "0")
+                self.end_headers()
+                return
             rec.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
             rec.arrived.set()
             self.send_response(200)

@@ -10,8 +10,9 @@ import pytest
 
 from crmsync.sandbox.base import SandboxOptions
 from crmsync.sandbox.faults import FaultInjector
+from crmsync.sandbox.webhooks import WebhookMessage
 
-from .conftest import ToySandbox
+from .conftest import Receiver, ToySandbox
 
 AUTH = {"Authorization": "Bearer toy-token"}
 
@@ -155,3 +156,39 @@ def test_tls_serves_https_trusted_by_the_generated_certificate(serve: Any) -> No
 def test_fault_injector_refuses_bad_rates() -> None:
     with pytest.raises(ValueError):
         FaultInjector(rate=1.5)
+
+
+def test_webhook_sender_retries_until_the_receiver_accepts(serve: Any, receiver: Receiver) -> None:
+    sandbox = ToySandbox()
+    server = serve(sandbox)
+    receiver.failures = 2
+    signed = WebhookMessage(
+        receiver.url, b'{"n": 1}', {"X-Test": "yes"}, sign=lambda body, n: {"X-Try": str(n)}
+    )
+    sandbox.webhooks.enqueue(signed)  # from this thread: runs on the server's loop
+    headers, body = receiver.wait(1)[0]
+    assert body == b'{"n": 1}'
+    assert (headers["x-test"], headers["x-try"]) == ("yes", "2")
+    server.call(sandbox.webhooks.drain())
+    (delivery,) = httpx.get(server.url("toy") + "/_sandbox/state").json()["webhooks"]["deliveries"]
+    assert (delivery["status"], delivery["attempts"]) == (200, 3)
+
+
+def test_webhooks_never_leave_the_machine(serve: Any) -> None:
+    sandbox = ToySandbox()
+    server = serve(sandbox)
+    refused = httpx.post(
+        server.url("toy") + "/_sandbox/webhooks", json={"url": "https://example.com/h"}
+    )
+    assert refused.status_code == 400
+    sandbox.webhooks.enqueue(WebhookMessage("http://192.0.2.1/hook", b"{}"))
+    (entry,) = sandbox.webhooks.log
+    assert (entry["status"], entry["error"], entry["attempts"]) == (None, "not a loopback URL", 0)
+
+
+def test_unknown_paths_get_the_providers_404_not_a_redirect(serve: Any) -> None:
+    server = serve(ToySandbox())
+    with httpx.Client(base_url=server.url("toy")) as client:
+        answer = client.get("/items/", headers=AUTH)
+    assert answer.status_code == 404
+    assert answer.json() == {"error": "no route for GET /items/"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +15,8 @@ import typer
 from typer.testing import CliRunner
 
 from crmsync.sandbox import UnknownProvider, provider_class
-from crmsync.sandbox.cli import sandbox
+from crmsync.sandbox.base import SandboxOptions
+from crmsync.sandbox.cli import build_sandboxes, sandbox
 
 
 @pytest.fixture
@@ -83,3 +85,24 @@ def _app() -> typer.Typer:
     app = typer.Typer()
     app.command("sandbox")(sandbox)
     return app
+
+
+def test_cli_reports_a_taken_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(_app(), ["--providers", "generic", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in result.output
+
+
+def test_rate_profiles_per_provider() -> None:
+    sandboxes = build_sandboxes(
+        "hubspot,generic", SandboxOptions(rate_profile="hubspot=free,generic=strict")
+    )
+    assert [s.profile.name for s in sandboxes] == ["free", "strict"]
+    only_one = build_sandboxes("hubspot,generic", SandboxOptions(rate_profile="generic=off"))
+    assert [s.profile.name for s in only_one] == ["professional", "off"]
+    with pytest.raises(ValueError, match="not served"):
+        build_sandboxes("generic", SandboxOptions(rate_profile="hubspot=free"))

@@ -186,6 +186,7 @@ def test_merged_away_id_resolves_to_the_survivor(hub: tuple[HubSpotSandbox, http
 
 def test_list_pages_with_after_cursor(hub: tuple[HubSpotSandbox, httpx.Client]) -> None:
     _, client = hub
+    assert client.get(CONTACTS, params={"after": "abc"}).json()["category"] == "VALIDATION_ERROR"
     made = [_make(client, email=f"l{i}@example.com")["id"] for i in range(5)]
     seen, after = [], None
     while True:
@@ -339,3 +340,82 @@ def test_user_change_fires_property_change_webhook(
         "After",
     )
     assert event["changeSource"] == "CRM_UI"
+
+
+def test_read_with_history_and_associations(
+    hub: tuple[HubSpotSandbox, httpx.Client], clock: FakeClock
+) -> None:
+    _, client = hub
+    made = _make(client, email="h@example.com", firstname="One")
+    clock.now += 60
+    client.patch(f"{CONTACTS}/{made['id']}", json={"properties": {"firstname": "Two"}})
+    deal = client.post(
+        "/crm/v3/objects/deals",
+        json={
+            "properties": {"dealname": "Big"},
+            "associations": [
+                {
+                    "to": {"id": made["id"]},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}],
+                }
+            ],
+        },
+    ).json()
+    body = client.get(
+        f"{CONTACTS}/{made['id']}",
+        params={"propertiesWithHistory": "firstname", "associations": "deals"},
+    ).json()
+    history = body["propertiesWithHistory"]["firstname"]
+    assert [h["value"] for h in history] == ["Two", "One"]
+    assert history[0]["timestamp"] > history[1]["timestamp"]
+    assert body["associations"]["deals"]["results"] == [
+        {"id": deal["id"], "type": "contact_to_deal"}
+    ]
+
+
+def test_search_index_lag_hides_fresh_changes(serve: Any, clock: FakeClock) -> None:
+    sandbox = HubSpotSandbox(
+        SandboxOptions(rate_profile="off"), clock=clock, search_caps=SearchCaps(lag_ms=2000)
+    )
+    server = serve(sandbox)
+    headers = {"Authorization": f"Bearer {sandbox.tokens.private_token}"}
+    with httpx.Client(base_url=server.url("hubspot"), headers=headers) as client:
+        _make(client, email="fresh@example.com")
+        assert client.post(CONTACTS + "/search", json={}).json()["total"] == 0
+        assert len(client.get(CONTACTS).json()["results"]) == 1  # reads are immediate
+        clock.now += 2
+        assert client.post(CONTACTS + "/search", json={}).json()["total"] == 1
+
+
+def test_upsert_validates_new_keys_and_refuses_duplicates(
+    hub: tuple[HubSpotSandbox, httpx.Client],
+) -> None:
+    sandbox, client = hub
+
+    def upsert(*keys: str) -> httpx.Response:
+        inputs = [{"id": k, "idProperty": "email", "properties": {"firstname": "X"}} for k in keys]
+        return client.post(CONTACTS + "/batch/upsert", json={"inputs": inputs})
+
+    bad = upsert("ok@example.com", "not-an-email")
+    assert bad.status_code == 400 and "INVALID_EMAIL" in bad.json()["message"]
+    twice = upsert("a@example.com", "A@example.com")
+    assert twice.status_code == 400 and "Duplicate IDs" in twice.json()["message"]
+    by_name = client.post(
+        CONTACTS + "/batch/upsert",
+        json={"inputs": [{"id": "x", "idProperty": "firstname", "properties": {}}]},
+    )
+    assert by_name.status_code == 400  # firstname is not a unique property
+    assert sandbox.counts()["contacts"] == 0
+    assert upsert("ok@example.com").json()["results"][0]["properties"]["email"] == "ok@example.com"
+
+
+def test_gdpr_delete_is_permanent(hub: tuple[HubSpotSandbox, httpx.Client]) -> None:
+    _, client = hub
+    made = _make(client, email="forget@example.com")
+    gone = client.post(
+        CONTACTS + "/gdpr-delete", json={"objectId": "forget@example.com", "idProperty": "email"}
+    )
+    assert gone.status_code == 204
+    assert client.get(f"{CONTACTS}/{made['id']}", params={"archived": "true"}).status_code == 404
+    assert client.get(CONTACTS, params={"archived": "true"}).json()["results"] == []
+    assert _make(client, email="forget@example.com")["id"] != made["id"]

@@ -12,11 +12,14 @@ from hubspot.crm.contacts import (
     BatchInputSimplePublicObjectBatchInputUpsert,
     PublicObjectSearchRequest,
     SimplePublicObjectBatchInputUpsert,
+    SimplePublicObjectInput,
     SimplePublicObjectInputForCreate,
 )
 from hubspot.crm.contacts.exceptions import ApiException
 from hubspot.crm.properties import PropertyCreate
 from hubspot.utils.signature import Signature
+from hubspot.webhooks import SettingsChangeRequest, SubscriptionCreateRequest, ThrottlingSettings
+from hubspot.webhooks.exceptions import ApiException as WebhooksApiException
 
 from crmsync.sandbox.base import SandboxOptions
 from crmsync.sandbox.hubspot import HubSpotSandbox
@@ -206,3 +209,44 @@ def test_webhook_delivery_validates_with_the_sdk_signature(
         request_body=body.decode(),
         signature_version="v1",
     )
+
+
+def test_app_webhook_settings_and_subscriptions_through_the_sdk(
+    portal: tuple[HubSpotSandbox, hubspot.Client], receiver: Receiver
+) -> None:
+    sandbox, client = portal
+    developer = hubspot.Client.create(
+        api_key=sandbox.tokens.developer_api_key, host=client.config["host"]
+    )
+    app_id = sandbox.tokens.app_id
+    developer.webhooks.settings_api.configure(
+        app_id,
+        SettingsChangeRequest(
+            target_url=receiver.url, throttling=ThrottlingSettings(max_concurrent_requests=5)
+        ),
+    )
+    sub = developer.webhooks.subscriptions_api.create(
+        app_id,
+        SubscriptionCreateRequest(
+            event_type="contact.propertyChange", property_name="firstname", active=True
+        ),
+    )
+    listed = developer.webhooks.subscriptions_api.get_all(app_id).results
+    assert [(s.id, s.event_type, s.property_name) for s in listed] == [
+        (sub.id, "contact.propertyChange", "firstname")
+    ]
+    made = client.crm.contacts.basic_api.create(
+        SimplePublicObjectInputForCreate(properties={"email": "sub@example.com"})
+    )
+    client.crm.contacts.basic_api.update(
+        made.id, SimplePublicObjectInput(properties={"lastname": "Nope", "firstname": "Yes"})
+    )
+    _, body = receiver.wait(1)[0]
+    (event,) = orjson.loads(body)
+    assert (event["propertyName"], event["propertyValue"]) == ("firstname", "Yes")
+    assert event["subscriptionId"] == int(sub.id) and event["appId"] == app_id
+    with pytest.raises(WebhooksApiException) as refused:
+        hubspot.Client.create(
+            api_key="wrong", host=client.config["host"]
+        ).webhooks.settings_api.get_all(app_id)
+    assert refused.value.status == 401

@@ -25,7 +25,7 @@ from crmsync.sandbox.generic.api import error, fail, record_routes
 from crmsync.sandbox.generic.store import FIELDS, SINGULAR, GenericStore, Item, validate
 from crmsync.sandbox.ratelimit import RateDecision, RateProfile, RateWindow, profiles
 from crmsync.sandbox.timefmt import iso
-from crmsync.sandbox.webhooks import WebhookMessage, WebhookTarget
+from crmsync.sandbox.webhooks import WebhookMessage, WebhookTarget, loopback_url
 
 EVENTS = tuple(f"{SINGULAR[r]}.{a}" for r in FIELDS for a in ("created", "updated", "deleted"))
 
@@ -108,8 +108,12 @@ class GenericSandbox(ProviderSandbox):
     def not_found_response(self, method: str, path: str) -> Response:
         return error(404, "not_found", f"no route for {method} {path}")
 
-    def upsert_request(self, seq: int) -> SampleRequest:
-        body = {"firstName": "Bench", "lastName": f"L{seq}", "email": f"b{seq}@example.com"}
+    def upsert_request(self, seq: int, variant: int = 0) -> SampleRequest:
+        body = {
+            "firstName": f"Bench{variant}",
+            "lastName": f"L{seq}",
+            "email": f"b{seq}@example.com",
+        }
         return SampleRequest(
             "PUT",
             f"/api/v1/leads/by-reference/bench-{seq}",
@@ -144,10 +148,8 @@ class GenericSandbox(ProviderSandbox):
     def _webhook_routes(self) -> list[BaseRoute]:
         async def create(request: Request) -> Response:
             body = await read_json(request)
-            if not isinstance(body, dict) or not str(body.get("url", "")).startswith(
-                ("http://", "https://")
-            ):
-                raise fail(400, "validation_error", "url must be an http(s) URL")
+            if not isinstance(body, dict) or not loopback_url(body.get("url")):
+                raise fail(400, "validation_error", "url must be an http(s) URL on this machine")
             events = tuple(body.get("events") or ("*",))
             unknown = [e for e in events if e != "*" and e not in EVENTS]
             if unknown:

@@ -102,6 +102,12 @@ class AssociationStore:
                 self.remove(object_type, old_id, key[2], to_id)
                 self.add(object_type, new_id, key[2], to_id, types)
 
+    def drop(self, object_type: str, object_id: str) -> None:
+        """Remove every edge of one record (it no longer exists)."""
+        for key in [k for k in self.edges if k[0] == object_type and k[1] == object_id]:
+            for to_id in list(self.edges[key]):
+                self.remove(object_type, object_id, key[2], to_id)
+
     def clear(self) -> None:
         """Forget every edge."""
         self.edges.clear()

@@ -20,7 +20,8 @@ from crmsync.sandbox.base import json_response
 from crmsync.sandbox.hubspot import errors
 from crmsync.sandbox.hubspot.crm import HubSpotCrm
 from crmsync.sandbox.hubspot.objects import PREFIXES, associate_inputs, body_of, flag
-from crmsync.sandbox.hubspot.records import ObjectStore
+from crmsync.sandbox.hubspot.properties import invalid_message
+from crmsync.sandbox.hubspot.records import ObjectStore, Record
 from crmsync.sandbox.timefmt import iso_ms
 
 MAX_INPUTS = 100
@@ -124,32 +125,39 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
             raise errors.validation(
                 f"idProperty must be a unique-value property, got {id_property!r}"
             )
-        counts = Counter(k.lower() for k in keys)
-        repeated = sorted(k for k, n in counts.items() if n > 1)
-        if repeated:
+        lowered = [k.lower() for k in keys]
+        if len(set(lowered)) != len(lowered):
+            repeated = sorted(k for k, n in Counter(lowered).items() if n > 1)
             raise errors.validation(f"Duplicate IDs found in batch input: {repeated}")
         name = str(id_property)
-        planned = []
+        # one tight loop: this endpoint carries the bulk of sync traffic
+        planned: list[tuple[Record | None, dict[str, str]]] = []
         for key, item in zip(keys, inputs, strict=True):
             if item.get("idProperty", id_property) != id_property:
                 raise errors.validation("All inputs must use the same idProperty")
-            clean = crm.validated(store, item.get("properties") or {}, creating=False)
+            values = item.get("properties") or {}
+            if not isinstance(values, dict):
+                raise errors.validation("properties must be an object")
+            clean, problems = store.clean(values)
+            if problems:
+                raise errors.validation(invalid_message(problems))
             record = store.find(name, key)
             if record is None:  # a new key is validated as a value of its property
-                clean = {**clean, **crm.validated(store, {name: key}, creating=False)}
-                problem = crm.missing_required(store, clean)
-                if problem:
-                    raise errors.validation(problem)
-            planned.append((key, record, clean))
+                clean.update(crm.validated(store, {name: key}, creating=False))
+                if store.spec.required:
+                    crm.validated(store, clean, creating=True)
+            planned.append((record, clean))
         results = []
-        for _key, found, clean in planned:
-            record = found
-            if record is None:
-                record, new = crm.create(store, clean), True
+        now = crm.now_ms()
+        for found, clean in planned:
+            if found is None:
+                record = crm.create(store, clean, now=now)
             else:
-                crm.update(store, record, clean)
-                new = False
-            results.append({**store.render_stored(record), "new": new})
+                record = found
+                crm.update(store, record, clean, now=now)
+            answer = store.render_stored(record)
+            answer["new"] = found is None
+            results.append(answer)
         return batch_answer(crm, started, results, [], ok=200)
 
     async def read(store: ObjectStore, inputs: list[dict[str, Any]], request: Request) -> Response:

@@ -83,11 +83,6 @@ class HubSpotCrm:
             problems += _missing(store, clean)
         return clean, invalid_message(problems) if problems else None
 
-    def missing_required(self, store: ObjectStore, clean: dict[str, str]) -> str | None:
-        """The VALIDATION_ERROR message when a create lacks required properties."""
-        problems = _missing(store, clean)
-        return invalid_message(problems) if problems else None
-
     def validated(
         self, store: ObjectStore, values: Mapping[str, Any], creating: bool
     ) -> dict[str, str]:
@@ -106,9 +101,11 @@ class HubSpotCrm:
             return None
         return f"{store.spec.singular.title()} already exists. Existing ID: {other}"
 
-    def create(self, store: ObjectStore, clean: dict[str, str], source: str = "API") -> Record:
+    def create(
+        self, store: ObjectStore, clean: dict[str, str], source: str = "API", now: int = 0
+    ) -> Record:
         """A new record with a fresh id; emits creation (and property) events."""
-        now = self.now_ms()
+        now = now or self.now_ms()
         record = store.create(str(next(self._ids)), clean, now, source)
         if self.listening:
             self._emit(store, record, "creation", source, now)
@@ -117,10 +114,15 @@ class HubSpotCrm:
         return record
 
     def update(
-        self, store: ObjectStore, record: Record, clean: dict[str, str], source: str = "API"
+        self,
+        store: ObjectStore,
+        record: Record,
+        clean: dict[str, str],
+        source: str = "API",
+        now: int = 0,
     ) -> dict[str, str]:
         """Apply values; emits one propertyChange per changed property."""
-        now = self.now_ms()
+        now = now or self.now_ms()
         changed = store.update(record, clean, now, source)
         if self.listening:
             for name, value in changed.items():
@@ -133,6 +135,14 @@ class HubSpotCrm:
         store.archive(record, now)
         if self.listening:
             self._emit(store, record, "deletion", source, now)
+
+    def purge(self, store: ObjectStore, record: Record, source: str = "API") -> None:
+        """Permanent delete; emits privacyDeletion."""
+        now = self.now_ms()
+        store.purge(record)
+        self.associations.drop(store.spec.singular, record.id)
+        if self.listening:
+            self._emit(store, record, "privacyDeletion", source, now)
 
     def merge(
         self, store: ObjectStore, primary: Record, other: Record, source: str = "API"

@@ -46,7 +46,7 @@ DEFAULT_PROFILE = "professional"
 
 MESSAGES = {
     DAILY: "You have reached your daily limit.",
-    TEN_SECONDLY: "You have reached your ten_secondly_rolling limit.",
+    TEN_SECONDLY: "You have reached your secondly limit.",
     SECONDLY: "You have reached your secondly limit.",
 }
 

@@ -45,6 +45,7 @@ class TokenStore:
     client_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     client_secret: str = field(default_factory=lambda: str(uuid.uuid4()))
     private_token: str = field(default_factory=lambda: f"pat-na1-{uuid.uuid4()}")
+    developer_api_key: str = field(default_factory=lambda: str(uuid.uuid4()))
     codes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     access: dict[str, Grant] = field(default_factory=dict)
     refresh: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -30,6 +30,15 @@ def names(request: Request, key: str) -> list[str] | None:
     return [n for v in values for n in v.split(",") if n]
 
 
+def int_param(request: Request, key: str, default: int) -> int:
+    """An integer query parameter, or VALIDATION_ERROR."""
+    text = request.query_params.get(key) or str(default)
+    try:
+        return int(text)
+    except ValueError:
+        raise errors.validation(f"{key} must be an integer, got {text!r}") from None
+
+
 def flag(request: Request, key: str) -> bool:
     """A boolean query parameter (``true``/``false``)."""
     return request.query_params.get(key, "false").lower() == "true"
@@ -88,10 +97,10 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
 
     async def list_records(request: Request) -> Response:
         store = crm.store(request.path_params["object_type"])
-        limit = int(request.query_params.get("limit", "10"))
+        limit = int_param(request, "limit", 10)
         if not 0 < limit <= LIST_MAX:
             raise errors.validation(f"limit must be between 1 and {LIST_MAX}")
-        after = int(request.query_params.get("after") or 0)
+        after = int_param(request, "after", 0)
         page, next_after = store.page(after, limit, flag(request, "archived"))
         body: dict[str, Any] = {
             "results": [render_with_associations(crm, store, r, request) for r in page]
@@ -155,6 +164,16 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
         crm.merge(store, primary, other)
         return json_response(store.render_stored(primary))
 
+    async def gdpr_delete(request: Request) -> Response:
+        store = crm.store(request.path_params["object_type"])
+        body = await body_of(request)
+        object_id = str(body.get("objectId", ""))
+        record = store.lookup(object_id, body.get("idProperty")) or store.get(object_id, True)
+        if record is None:
+            raise errors.not_found(store.spec.singular, object_id)
+        crm.purge(store, record)
+        return Response(status_code=204)
+
     async def search(request: Request) -> Response:
         store = crm.store(request.path_params["object_type"])
         body = await body_of(request)
@@ -164,10 +183,12 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
             target = crm.store(to_name).spec.singular
             return set(crm.associations.targets(spec.singular, record_id, target))
 
+        records = store.live()
+        if caps.lag_ms:
+            cutoff = crm.now_ms() - caps.lag_ms
+            records = (r for r in records if r.updated_ms <= cutoff)
         try:
-            page = run(
-                store.live(), body, store.properties, spec.query_properties, caps, associated
-            )
+            page = run(records, body, store.properties, spec.query_properties, caps, associated)
         except SearchError as exc:
             raise errors.validation(str(exc)) from exc
         wanted = body.get("properties") or None
@@ -186,6 +207,7 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
             Route(prefix, create, methods=["POST"]),
             Route(prefix + "/search", search, methods=["POST"]),
             Route(prefix + "/merge", merge, methods=["POST"]),
+            Route(prefix + "/gdpr-delete", gdpr_delete, methods=["POST"]),
             Route(prefix + "/{record_id}", read, methods=["GET"]),
             Route(prefix + "/{record_id}", update, methods=["PATCH"]),
             Route(prefix + "/{record_id}", archive, methods=["DELETE"]),

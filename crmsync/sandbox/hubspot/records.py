@@ -12,6 +12,7 @@ import bisect
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from crmsync.sandbox.hubspot.properties import PropertyDef, builtin_properties, clean_values
@@ -35,12 +36,12 @@ class Record:
     archived_ms: int = 0
     source: str = "API"
     initial: dict[str, str] = field(default_factory=dict)
-    # (name, value, timestamp ms, source) of every change after creation
-    changes: list[tuple[str, str, int, str]] = field(default_factory=list)
+    # (changed values, timestamp ms, source) of every write after creation
+    changes: list[tuple[dict[str, str], int, str]] = field(default_factory=list)
 
     def history(self, name: str) -> list[tuple[str, int, str]]:
         """Values of `name` over time, newest first: (value, timestamp ms, source)."""
-        past = [(v, t, s) for n, v, t, s in self.changes if n == name]
+        past = [(c[name], t, s) for c, t, s in self.changes if name in c]
         if name in self.initial:
             past.insert(0, (self.initial[name], self.created_ms, self.source))
         return past[::-1]
@@ -97,7 +98,7 @@ class ObjectStore:
             props = self.properties
             plain = all(n in props and props[n].plain and not props[n].archived for n in names)
             self._plain_keys[names] = plain
-        if plain and all(type(v) is str for v in values.values()):
+        if plain and all(map(isinstance, values.values(), repeat(str))):
             return dict(values), []
         return clean_values(self.properties, values)
 
@@ -116,8 +117,14 @@ class ObjectStore:
         """The live record whose unique property `name` equals `value`."""
         if name == "hs_object_id":
             return self.get(value)
-        record_id = self._unique.get(name, {}).get(value.lower())
-        return None if record_id is None else self.get(record_id)
+        index = self._unique.get(name)
+        record_id = None if index is None else index.get(value.lower())
+        if record_id is None:
+            return None
+        if self.merged:
+            record_id = self.merged.get(record_id, record_id)
+        record = self.records.get(record_id)
+        return None if record is None or record.archived else record
 
     def lookup(self, record_id: str, id_property: str | None) -> Record | None:
         """Read by id, or by a unique property when `id_property` is given."""
@@ -161,6 +168,11 @@ class ObjectStore:
         record.archived_ms = now_ms
         record.updated_ms = now_ms
         self._unindex(record)
+
+    def purge(self, record: Record) -> None:
+        """Delete permanently (GDPR delete): not even archived=true shows it."""
+        self._unindex(record)
+        del self.records[record.id]
 
     def merge(self, primary: Record, other: Record, now_ms: int) -> None:
         """Fold `other` into `primary`: primary values win, blanks are filled."""
@@ -207,7 +219,11 @@ class ObjectStore:
         """A record with every stored property (the answer to writes)."""
         spec = self.spec
         created, updated = iso_ms(record.created_ms), iso_ms(record.updated_ms)
-        properties = {k: v or None for k, v in record.properties.items()}
+        stored = record.properties
+        # cleared values ("") answer as null
+        properties = (
+            {k: v or None for k, v in stored.items()} if "" in stored.values() else dict(stored)
+        )
         properties["hs_object_id"] = record.id
         properties[spec.created_property] = created
         properties[spec.modified_property] = updated
@@ -260,21 +276,20 @@ class ObjectStore:
     def _write(
         self, record: Record, values: dict[str, str], now_ms: int, source: str
     ) -> dict[str, str]:
-        changed = {}
         stored = record.properties
-        for name, value in values.items():
-            if stored.get(name, "") == value:
-                continue
-            index = self._unique.get(name)
-            if index is not None:
-                old = record.properties.get(name)
-                if old:
-                    index.pop(old.lower(), None)
-                if value:
-                    index[value.lower()] = record.id
-            stored[name] = value
-            record.changes.append((name, value, now_ms, source))
-            changed[name] = value
+        changed = {k: v for k, v in values.items() if stored.get(k, "") != v}
+        if not changed:
+            return changed
+        if not self._unique.keys().isdisjoint(changed):
+            for name, index in self._unique.items():
+                if name in changed:
+                    old = stored.get(name)
+                    if old:
+                        index.pop(old.lower(), None)
+                    if changed[name]:
+                        index[changed[name].lower()] = record.id
+        stored.update(changed)
+        record.changes.append((changed, now_ms, source))
         return changed
 
     def _unindex(self, record: Record) -> None:

@@ -22,6 +22,7 @@ from crmsync.sandbox.hubspot.objects import object_routes
 from crmsync.sandbox.hubspot.properties_api import property_routes
 from crmsync.sandbox.hubspot.schema import resolve
 from crmsync.sandbox.hubspot.search import SearchCaps
+from crmsync.sandbox.hubspot.subscriptions import APP_TARGET, AppWebhooks, subscription_routes
 from crmsync.sandbox.hubspot.webhooks import EventBatcher
 from crmsync.sandbox.ratelimit import RateDecision
 from crmsync.sandbox.webhooks import WebhookTarget
@@ -61,7 +62,9 @@ class HubSpotSandbox(ProviderSandbox):
             portal_id=self.tokens.hub_id,
             app_id=self.tokens.app_id,
             batch_delay=batch_delay,
+            subscription_id=self._subscription_id,
         )
+        self.app_webhooks = AppWebhooks(self.tokens.app_id, self.crm.now_ms)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -70,6 +73,7 @@ class HubSpotSandbox(ProviderSandbox):
             *object_routes(self.crm, self.search_caps),
             *property_routes(self.crm),
             *association_routes(self.crm),
+            *subscription_routes(self.app_webhooks, self._app_target_changed),
         ]
 
     def reset(self) -> None:
@@ -77,6 +81,7 @@ class HubSpotSandbox(ProviderSandbox):
         self.crm.listening = False
         self.tokens.forget_issued()
         self.batcher.clear()
+        self.app_webhooks.clear()
 
     def counts(self) -> dict[str, int]:
         return self.crm.counts()
@@ -103,7 +108,10 @@ class HubSpotSandbox(ProviderSandbox):
 
     def credential(self) -> str:
         t = self.tokens
-        return f"token={t.private_token} client_id={t.client_id} client_secret={t.client_secret}"
+        return (
+            f"token={t.private_token} client_id={t.client_id} client_secret={t.client_secret} "
+            f"app_id={t.app_id} developer_api_key={t.developer_api_key}"
+        )
 
     def register_webhook(self, target: WebhookTarget) -> dict[str, Any]:
         described = super().register_webhook(target)
@@ -111,6 +119,10 @@ class HubSpotSandbox(ProviderSandbox):
         return described
 
     def check_auth(self, request: Request) -> Response | None:
+        if request.url.path.startswith("/webhooks/"):  # developer API key, not a token
+            if request.query_params.get("hapikey") == self.tokens.developer_api_key:
+                return None
+            return errors.unauthorized()
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
@@ -139,14 +151,14 @@ class HubSpotSandbox(ProviderSandbox):
     def not_found_response(self, method: str, path: str) -> Response:
         return errors.error_response(404, "OBJECT_NOT_FOUND", f"No route for {method} {path}")
 
-    def upsert_request(self, seq: int) -> SampleRequest:
+    def upsert_request(self, seq: int, variant: int = 0) -> SampleRequest:
         inputs = [
             {
                 "id": f"bench{seq * 100 + i}@example.com",
                 "idProperty": "email",
                 "properties": {
                     "firstname": f"First{i}",
-                    "lastname": f"Last{seq}",
+                    "lastname": f"Last{seq}-{variant}",
                     "phone": f"+1 555 {seq % 10000:04d}",
                     "company": "Bench Inc",
                 },
@@ -173,6 +185,18 @@ class HubSpotSandbox(ProviderSandbox):
                 "events_pending": self.batcher.pending(),
             }
         }
+
+    def _app_target_changed(self) -> None:
+        self.webhook_targets[:] = [t for t in self.webhook_targets if t.target_id != APP_TARGET]
+        target = self.app_webhooks.target()
+        if target is not None:
+            self.webhook_targets.append(target)
+            self.crm.listening = True
+
+    def _subscription_id(self, target: WebhookTarget, event: Event) -> int:
+        if target.target_id == APP_TARGET:
+            return self.app_webhooks.subscription_id(event.subscription_type, event.property_name)
+        return int(target.target_id or 0)
 
     def _on_event(self, event: Event) -> None:
         if self.webhook_targets:

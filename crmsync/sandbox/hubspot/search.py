@@ -43,11 +43,14 @@ class SearchError(ValueError):
 
 @dataclass(frozen=True)
 class SearchCaps:
-    """Limits on filter groups and filters."""
+    """Limits on filter groups and filters, and the index lag: records changed in the
+    last `lag_ms` milliseconds are not searchable yet (HubSpot's search index is
+    eventually consistent; 0 makes every change visible at once)."""
 
     groups: int = 5
     per_group: int = 6
     total: int = 18
+    lag_ms: int = 0
 
 
 @dataclass(frozen=True)

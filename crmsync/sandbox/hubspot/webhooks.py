@@ -18,6 +18,7 @@ import hmac
 import itertools
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,10 +58,12 @@ def signer(secret: str, url: str) -> Signer:
     return sign
 
 
-def wants(target: WebhookTarget, subscription_type: str) -> bool:
-    """Exact names, ``<object>.*`` and ``*`` match."""
-    prefix = subscription_type.split(".", 1)[0] + ".*"
-    return target.wants(subscription_type) or prefix in target.events
+def wants(target: WebhookTarget, event: Event) -> bool:
+    """Exact names, ``type:property``, ``<object>.*`` and ``*`` match."""
+    kind = event.subscription_type
+    if target.wants(kind) or kind.split(".", 1)[0] + ".*" in target.events:
+        return True
+    return event.property_name is not None and f"{kind}:{event.property_name}" in target.events
 
 
 @dataclass
@@ -73,6 +76,7 @@ class EventBatcher:
     portal_id: int
     app_id: int
     batch_delay: float = 0.05
+    subscription_id: Callable[[WebhookTarget, Event], int] = lambda t, e: int(t.target_id or 0)
     _pending: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     _scheduled: set[str] = field(default_factory=set)
     _event_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -80,13 +84,13 @@ class EventBatcher:
     def on_event(self, event: Event) -> None:
         """Queue `event` for every target subscribed to it."""
         for target in self.targets:
-            if wants(target, event.subscription_type):
+            if wants(target, event):
                 self._queue(target, self._payload(event, target))
 
     def _payload(self, event: Event, target: WebhookTarget) -> dict[str, Any]:
         body: dict[str, Any] = {
             "eventId": next(self._event_ids),
-            "subscriptionId": int(target.target_id or 0),
+            "subscriptionId": self.subscription_id(target, event),
             "portalId": self.portal_id,
             "appId": self.app_id,
             "occurredAt": event.occurred_at,
