@@ -56,15 +56,15 @@ def masked(credentials: SecretDict) -> dict[str, Any]:
     return {k: (v if k in _SHOWN_AS_IS else mask(str(v))) for k, v in sorted(credentials.items())}
 
 
-def integration_out(integration: Integration, credentials: SecretDict) -> dict[str, Any]:
-    """The JSON answer for one integration."""
+def integration_out(integration: Integration, credentials: SecretDict | None) -> dict[str, Any]:
+    """The JSON answer for one integration (``credentials`` None: they do not decrypt)."""
     return {
         "id": str(integration.id),
         "provider": integration.provider,
         "name": integration.name,
         "status": integration.status,
         "base_url": integration.base_url,
-        "credentials": masked(credentials),
+        "credentials": masked(credentials) if credentials is not None else None,
         "config": integration.config,
         "rate_limit_profile": integration.rate_limit_profile,
         "error_count": integration.error_count,

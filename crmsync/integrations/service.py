@@ -18,8 +18,8 @@ from crmsync.connectors.http.profiles import PROFILES
 from crmsync.integrations.providers import Provider, provider
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
 from crmsync.integrations.ssrf import UnsafeURL, check_url
-from crmsync.integrations.vault import SecretDict, Vault
-from crmsync.records.errors import RecordInvalid, RecordNotFound
+from crmsync.integrations.vault import SecretDict, Vault, VaultError
+from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
 from crmsync.store.base import new_id
 from crmsync.store.models import Integration
 
@@ -35,6 +35,12 @@ __all__ = [
     "seal_credentials",
     "update_integration",
 ]
+
+
+UNREADABLE = (
+    "the stored credentials do not decrypt with the configured keys: add the key they were "
+    "made with to CRMSYNC_PREVIOUS_SECRET_KEYS, or send new credentials"
+)
 
 
 def safe_base_url(spec: Provider, base_url: str | None, *, sandbox_mode: bool) -> str:
@@ -65,14 +71,20 @@ def seal_credentials(vault: Vault, integration: Integration, values: Mapping[str
 
 
 def credentials_of(vault: Vault, integration: Integration) -> SecretDict:
-    """The decrypted credentials (masked repr); empty when none are stored."""
+    """The decrypted credentials (masked repr); empty when none are stored.
+
+    ``RecordConflict`` when no configured key decrypts them (a lost or dropped key).
+    """
     if not integration.credentials:
         return SecretDict()
-    return vault.decrypt_json(
-        integration.credentials.decode(),
-        workspace_id=integration.workspace_id,
-        integration_id=integration.id,
-    )
+    try:
+        return vault.decrypt_json(
+            integration.credentials.decode(),
+            workspace_id=integration.workspace_id,
+            integration_id=integration.id,
+        )
+    except VaultError:
+        raise RecordConflict(UNREADABLE) from None
 
 
 def create_integration(

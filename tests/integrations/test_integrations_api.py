@@ -6,10 +6,15 @@ from collections.abc import Callable
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
+from crmsync.integrations.schemas import IntegrationCreate
+from crmsync.integrations.service import create_integration
+from crmsync.integrations.vault import Vault
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
 from crmsync.sandbox.server import SandboxServer
+from crmsync.store.engine import session_scope
 from tests.conftest import Tenant
 from tests.integrations.conftest import create_hubspot
 
@@ -182,3 +187,17 @@ def test_refused_credentials_make_the_integration_need_auth(
     assert fixed["status"] == "connected" and fixed["last_error"] is None
     again = api.post(f"/api/v1/integrations/{iid}/test", headers=tenant.headers()).json()
     assert again["ok"] is True
+
+
+def test_credentials_sealed_under_a_lost_key_are_reported_not_crashed(
+    client: TestClient, tenant: Tenant, sessions: sessionmaker[Session]
+) -> None:
+    lost = Vault.from_secret_key("lost-" + "l" * 40)
+    data = IntegrationCreate(provider="hubspot", name="old", credentials={"access_token": TOKEN})
+    with session_scope(sessions) as session:
+        made = create_integration(session, lost, tenant.id, data, sandbox_mode=False)
+    shown = client.get(f"/api/v1/integrations/{made.id}", headers=tenant.headers()).json()
+    assert shown["credentials"] is None and shown["name"] == "old"
+    tested = client.post(f"/api/v1/integrations/{made.id}/test", headers=tenant.headers())
+    assert tested.status_code == 409
+    assert "CRMSYNC_PREVIOUS_SECRET_KEYS" in tested.json()["error"]["message"]

@@ -21,6 +21,7 @@ from crmsync.integrations import connection, service
 from crmsync.integrations.keys import vault_for
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch, integration_out
 from crmsync.integrations.vault import Vault
+from crmsync.records.errors import RecordConflict
 from crmsync.store.models import Integration
 
 CanRead = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_READ))]
@@ -42,8 +43,12 @@ def wiring_of(request: Request) -> connection.Wiring:
 
 
 def out(vault: Vault, integration: Integration) -> dict[str, Any]:
-    """The masked answer for one integration."""
-    return integration_out(integration, service.credentials_of(vault, integration))
+    """The masked answer for one integration; unreadable credentials show as ``null``."""
+    try:
+        credentials = service.credentials_of(vault, integration)
+    except RecordConflict:
+        credentials = None
+    return integration_out(integration, credentials)
 
 
 @router.get("", summary="List integrations")
