@@ -5,8 +5,7 @@ a refused credential turns the integration ``needs_auth`` with what to do about 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import httpx
 
@@ -41,7 +40,6 @@ class Wiring:
 
     transport: httpx.BaseTransport | None = None
     verify: bool | str = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def client_credentials(settings: Settings, provider: str) -> tuple[str | None, Secret | None]:
@@ -97,7 +95,6 @@ def connector_for(
         on_refresh=_token_saver(vault, integration),
         token_store=state.token_store(integration.id, sealer),
         windows=state.windows(),
-        **wiring.extra,
     )
     return build(integration.provider, context)
 
