@@ -134,3 +134,21 @@ def test_authorize_needs_the_providers_oauth_app(client: TestClient, tenant: Ten
     assert "CRMSYNC_HUBSPOT_CLIENT_ID" in answer.json()["error"]["message"]
     viewer = client.get("/api/v1/oauth/hubspot/authorize", headers=tenant.headers("viewer"))
     assert viewer.status_code == 403
+
+
+def test_a_refused_refresh_during_a_call_asks_for_reconnection(
+    api: TestClient, tenant: Tenant, hubspot: SandboxServer, sandbox: HubSpotSandbox
+) -> None:
+    made = callback(api, consent(api, tenant, base_url=hubspot.url("hubspot"))).json()
+    iid = made["integration"]["id"]
+    expired = {"access_token": "C-expired", "refresh_token": "revoked", "expires_at": 1}
+    api.patch(
+        f"/api/v1/integrations/{iid}", json={"credentials": expired}, headers=tenant.headers()
+    )
+    tested = api.post(f"/api/v1/integrations/{iid}/test", headers=tenant.headers()).json()
+    assert tested["ok"] is False
+    assert f"authorize?integration_id={iid}" in tested["message"]
+    fields = api.get(f"/api/v1/integrations/{iid}/fields", headers=tenant.headers())
+    assert fields.status_code == 409 and fields.json()["error"]["code"] == "needs_auth"
+    shown = api.get(f"/api/v1/integrations/{iid}", headers=tenant.headers()).json()
+    assert shown["status"] == "needs_auth" and shown["error_count"] == 2
