@@ -1,0 +1,89 @@
+"""Resolve an integration into what the worker pushes and polls with: its connector,
+mapping, retry policy and region. Connectors are cached per integration and rebuilt
+when the integration row changes (new credentials, new base URL, status)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crmsync.config import Settings
+from crmsync.connectors.base import Connector
+from crmsync.integrations.config import SyncConfig
+from crmsync.integrations.connection import Wiring, connector_for
+from crmsync.integrations.keys import vault_for
+from crmsync.mapping.defaults import default_mapping
+from crmsync.mapping.model import MappingSet, ObjectMapping, StatusMap
+from crmsync.store.models import FieldMapping, Integration, Workspace
+from crmsync.sync.outbound import Target
+from crmsync.sync.policy import retry_policy
+
+# FieldMapping rows under this object type hold the integration's status maps.
+STATUS_MAPS = "_status_maps"
+
+
+def mapping_for(session: Session, integration: Integration) -> MappingSet:
+    """The provider's default mapping with the integration's own overrides applied."""
+    base = default_mapping(integration.provider).model_dump()
+    rows = session.scalars(
+        select(FieldMapping).where(FieldMapping.integration_id == integration.id)
+    )
+    for row in rows:
+        if row.object_type == STATUS_MAPS:
+            base["status_maps"] = {
+                name: StatusMap.model_validate(spec).model_dump()
+                for name, spec in row.definition.items()
+            }
+        else:
+            base["objects"][row.object_type] = ObjectMapping.model_validate(
+                row.definition
+            ).model_dump()
+    return MappingSet.model_validate(base)
+
+
+def region_of(session: Session, workspace_id: uuid.UUID) -> str:
+    workspace = session.get(Workspace, workspace_id)
+    return str((workspace.settings if workspace else {}).get("default_region", "US"))
+
+
+class TargetResolver:
+    """Builds Targets for the worker; thread-safe, with a connector cache."""
+
+    def __init__(self, settings: Settings, wiring: Wiring | None = None) -> None:
+        self.settings = settings
+        self.wiring = wiring
+        self.vault = vault_for(settings)
+        self._lock = threading.Lock()
+        self._cache: dict[uuid.UUID, tuple[datetime, Connector]] = {}
+
+    def connector(self, integration: Integration) -> Connector:
+        with self._lock:
+            cached = self._cache.get(integration.id)
+            if cached is not None and cached[0] == integration.updated_at:
+                return cached[1]
+            if cached is not None:
+                cached[1].close()
+            connector = connector_for(integration, self.vault, self.settings, self.wiring)
+            self._cache[integration.id] = (integration.updated_at, connector)
+            return connector
+
+    def __call__(self, session: Session, integration: Integration) -> Target:
+        config = SyncConfig.model_validate(integration.config or {})
+        return Target(
+            integration_id=integration.id,
+            workspace_id=integration.workspace_id,
+            connector=self.connector(integration),
+            mapping=mapping_for(session, integration),
+            retry=retry_policy(config.retry),
+            region=region_of(session, integration.workspace_id),
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            for _at, connector in self._cache.values():
+                connector.close()
+            self._cache.clear()
