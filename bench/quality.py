@@ -14,6 +14,7 @@ import argparse
 import csv
 import random
 import time
+import unicodedata
 from pathlib import Path
 
 import polars as pl
@@ -65,7 +66,9 @@ def _phone(rng: random.Random) -> str:
 
 def _email(rng: random.Random, first: str, last: str, index: int) -> str:
     roll = rng.random()
-    local = f"{first}.{last}{index}".replace(" ", "").replace("'", "")
+    # addresses are ASCII even when names are not (josé -> jose)
+    ascii_name = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore")
+    local = f"{ascii_name.decode()}{index}".replace(" ", "").replace("'", "")
     if roll < 0.02:
         return f"{local}@"
     email = f"{local}@{rng.choice(DOMAINS)}"

@@ -46,7 +46,8 @@ class BatchResult:
 
 
 def _changes(rows: pl.DataFrame, table: pl.DataFrame, field: str) -> pl.DataFrame:
-    joined = rows.join(table, on="v", how="inner")
+    changed = table.filter(pl.any_horizontal([pl.col(f"{s}_to").is_not_null() for s in STEPS]))
+    joined = rows.join(changed, on="v", how="inner")
     parts = []
     previous = pl.col("v")
     for order, step in enumerate(STEPS):
@@ -92,8 +93,8 @@ def _issues(cleaned: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
         field_rules = [rule for rule in rules.fields if rule.field == field]
         table = validate_values(column, field_rules, rules.region)
         rows = pl.DataFrame({"c": column}).with_row_index("row")
-        joined = rows.join(table, on="c", how="left", nulls_equal=True)
-        empties[field] = joined.sort("row")["empty"]
+        joined = rows.join(table, on="c", how="left", nulls_equal=True, maintain_order="left")
+        empties[field] = joined["empty"]
         for index, rule in enumerate(field_rules):
             problem = pl.col(f"p{index}")
             parts.append(
@@ -141,12 +142,12 @@ def process_frame(
             raise TypeError(f"column {name!r} is {column.dtype}, the batch path takes text")
         table = cleanse_values(column, name, options)
         rows = pl.DataFrame({"v": column}).with_row_index("row")
-        cleaned = rows.join(table.select("v", "cleaned"), on="v", how="left").sort("row")
-        cleaned_columns.append(cleaned["cleaned"].alias(name))
+        cleaned = column.replace_strict(table["v"], table["cleaned"], default=None)
+        cleaned_columns.append(cleaned.alias(name))
         found = _changes(rows, table, name).with_columns(pl.lit(position).alias("position"))
         changes.append(found.select(*CHANGES_SCHEMA, "step", "position"))
         if options.email_typos and name in options.email_fields:
-            suggestions.append(_suggestions(cleaned["cleaned"], name))
+            suggestions.append(_suggestions(cleaned, name))
     cleaned_frame = pl.DataFrame(cleaned_columns)
     all_changes = pl.concat(changes, how="diagonal_relaxed")
     all_changes = all_changes.sort("row", "position", "step").select(*CHANGES_SCHEMA)

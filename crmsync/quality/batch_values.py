@@ -58,17 +58,21 @@ def _slow_rows(values: list[Any], name: str, options: CleansingOptions) -> pl.Da
     return pl.DataFrame(rows, schema=dict.fromkeys(rows, pl.Utf8))
 
 
-def _fast_rows(values: pl.Series, name: str, options: CleansingOptions) -> pl.DataFrame:
-    """Steps of printable-ASCII values; phones this path cannot decide are left out."""
+def _fast_rows(
+    values: pl.Series, name: str, options: CleansingOptions
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Steps of printable-ASCII values, and the values (phones) this path cannot decide."""
     kind, reason = _kind(name, options)
     v = pl.col("v")
     trimmed = v.str.replace_all(" +", " ").str.strip_chars(" ") if options.trim else v
     frame = pl.DataFrame({"v": values}).with_columns(trimmed.alias("current"))
     current = frame["current"]
+    undecided = pl.Series("v", [], dtype=pl.Utf8)
     if kind == "email":
         new = fast_emails(current)["email"]
     elif kind == "phone":
         new = fast_phones(current, options.region)
+        undecided = frame.filter(new.is_null())["v"]
         frame, new = frame.filter(new.is_not_null()), new.drop_nulls()
     elif kind == "name":
         distinct = current.unique()
@@ -80,7 +84,7 @@ def _fast_rows(values: pl.Series, name: str, options: CleansingOptions) -> pl.Da
     cur = pl.col("current")
     changed = pl.col("new").is_not_null() & (pl.col("new") != cur)
     trim = cur != v
-    return frame.select(
+    steps = frame.select(
         v,
         pl.when(changed).then(pl.col("new")).otherwise(cur).alias("cleaned"),
         pl.lit(None, pl.Utf8).alias("invisible_to"),
@@ -90,15 +94,16 @@ def _fast_rows(values: pl.Series, name: str, options: CleansingOptions) -> pl.Da
         pl.when(changed).then(pl.col("new")).alias("kind_to"),
         pl.when(changed).then(pl.lit(reason)).alias("kind_reason"),
     )
+    return steps, undecided
 
 
 def cleanse_values(values: pl.Series, name: str, options: CleansingOptions) -> pl.DataFrame:
     """One row per distinct non-null string: ``v``, ``cleaned`` and each step's change."""
     distinct = values.drop_nulls().unique()
     ascii_mask = pl.DataFrame({"v": distinct}).select(printable_ascii(pl.col("v"))).to_series()
-    fast = _fast_rows(distinct.filter(ascii_mask), name, options)
-    rest = distinct.filter(~distinct.is_in(fast["v"].implode()))
-    slow = _slow_rows(rest.to_list(), name, options)
+    fast, undecided = _fast_rows(distinct.filter(ascii_mask), name, options)
+    rest = [*distinct.filter(~ascii_mask).to_list(), *undecided.to_list()]
+    slow = _slow_rows(rest, name, options)
     return pl.concat([fast, slow.select(fast.columns)])
 
 
