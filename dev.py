@@ -48,8 +48,7 @@ def ensure_venv(extras: str = "dev") -> None:
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     _run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    _run(BIN / "python", "-m", "pip", "install", "--quiet",
-         "-c", CONSTRAINTS, "-e", f".[{extras}]")
+    _run(BIN / "python", "-m", "pip", "install", "--quiet", "-c", CONSTRAINTS, "-e", f".[{extras}]")
     STAMP.write_text(wanted)
 
 
@@ -68,11 +67,19 @@ def lint() -> None:
 def test(args: list[str]) -> None:
     ensure_venv("dev,bench")
     lint()
-    _run(BIN / "crmsync", "migrate", "--check", env={**os.environ,
-         "CRMSYNC_DATABASE_URL": "sqlite:///./.venv/migration-check.db"})
+    _run(
+        BIN / "crmsync",
+        "migrate",
+        "--check",
+        env={**os.environ, "CRMSYNC_DATABASE_URL": "sqlite:///./.venv/migration-check.db"},
+    )
     if os.environ.get("CRMSYNC_PG_CHECK_URL"):
-        _run(BIN / "crmsync", "migrate", "--check", env={**os.environ,
-             "CRMSYNC_DATABASE_URL": os.environ["CRMSYNC_PG_CHECK_URL"]})
+        _run(
+            BIN / "crmsync",
+            "migrate",
+            "--check",
+            env={**os.environ, "CRMSYNC_DATABASE_URL": os.environ["CRMSYNC_PG_CHECK_URL"]},
+        )
     _run(BIN / "python", "-m", "pytest", *args)
 
 

@@ -1,1 +1,1 @@
-"""records."""
+"""Canonical record services: CRUD, batch upsert and the change log."""

@@ -1,1 +1,1 @@
-"""sync."""
+"""Sync: the outbox, workers, retries, inbound webhooks and polling, conflicts."""

@@ -1,1 +1,3 @@
-"""api/routers."""
+"""API routers, one module per resource."""
+
+API_PREFIX = "/api/v1"

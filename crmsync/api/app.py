@@ -1,0 +1,51 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+import crmsync
+from crmsync.api import errors
+from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from crmsync.api.routers import API_PREFIX, events, ops, records, sync_jobs
+from crmsync.config import Settings, get_settings
+from crmsync.store.engine import make_engine, make_sessionmaker
+
+# Multipart uploads get the upload limit; every other body the JSON limit.
+UPLOAD_PATHS = (f"{API_PREFIX}/imports",)
+
+DESCRIPTION = """
+crmsync keeps an app's contacts, companies, leads, deals, activities, notes and tickets,
+and syncs them with CRMs. Every `/api/v1` call needs `Authorization: Bearer <api key>`
+(make one with `crmsync apikey create`). Errors always have the shape
+`{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    app = FastAPI(
+        title="crmsync",
+        version=crmsync.__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    for router in [*records.routers, events.router, sync_jobs.router, ops.router]:
+        app.include_router(router)
+    errors.install(app)
+
+    def body_limit(path: str) -> int:
+        if path.startswith(UPLOAD_PATHS):
+            return settings.max_upload_bytes
+        return settings.max_body_bytes
+
+    app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,32 @@
+"""Health, readiness and Prometheus metrics: unauthenticated by design, for probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from crmsync.api.responses import JSON
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+def healthz() -> JSON:
+    return JSON({"status": "ok"})
+
+
+@router.get("/readyz", summary="Readiness: the database answers")
+def readyz(request: Request) -> JSON:
+    try:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means not ready; say which
+        return JSON({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
+    return JSON({"status": "ok", "database": "ok"})
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

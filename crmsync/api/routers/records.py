@@ -1,0 +1,141 @@
+"""``/api/v1/{contacts,companies,leads,deals,activities,notes,tickets}``: one router per type.
+
+No ``from __future__ import annotations`` here: FastAPI must see the per-type body
+schemas, which are local variables, as real annotations.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, status
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from crmsync.api.deps import CanDeleteRecords, CanReadRecords, CanWriteRecords, Db
+from crmsync.api.responses import JSON
+from crmsync.api.routers import API_PREFIX
+from crmsync.records import service
+from crmsync.records.payloads import singular, to_dict
+from crmsync.records.schemas import CREATE_SCHEMAS, PATCH_SCHEMAS, RecordIn
+
+SOURCE = "api"
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[Any] = Field(
+        max_length=service.MAX_BATCH,
+        description="Records to upsert. An item matches an existing record by `external_ref`, "
+        "else (contacts) by normalised email; otherwise it is created.",
+    )
+
+
+class ItemResultOut(BaseModel):
+    index: int
+    status: str = Field(description="created | updated | error")
+    id: uuid.UUID | None = None
+    error: str | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[ItemResultOut]
+
+
+def _out_model(record_type: str, schema: type[RecordIn]) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        "id": (uuid.UUID, ...),
+        "version": (int, ...),
+        "created_at": (datetime, ...),
+        "updated_at": (datetime, ...),
+        "deleted_at": (datetime | None, None),
+    }
+    for name, info in PATCH_SCHEMAS[record_type].model_fields.items():
+        fields[name] = (info.annotation, None)
+    name = schema.__name__.removesuffix("In")
+    return create_model(name, **fields)
+
+
+def build_router(record_type: str) -> APIRouter:
+    create_schema: Any = CREATE_SCHEMAS[record_type]
+    patch_schema: Any = PATCH_SCHEMAS[record_type]
+    out = _out_model(record_type, create_schema)
+    page = create_model(
+        f"{out.__name__}Page",
+        items=(list[out], ...),  # type: ignore[valid-type]
+        next_cursor=(str | None, None),
+    )
+    one = singular(record_type)
+    router = APIRouter(prefix=f"{API_PREFIX}/{record_type}", tags=[record_type])
+
+    @router.get("", response_model=page, summary=f"List {record_type}")
+    def list_(
+        principal: CanReadRecords,
+        db: Db,
+        limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 100,
+        cursor: str | None = None,
+        updated_since: datetime | None = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        include_deleted: bool = False,
+    ) -> JSON:
+        """Keyset-paged by last change: pass `next_cursor` back as `cursor` for the next page."""
+        rows, next_cursor = service.list_records(
+            db,
+            principal.workspace_id,
+            record_type,
+            limit=limit,
+            cursor=cursor,
+            updated_since=updated_since,
+            q=q,
+            include_deleted=include_deleted,
+        )
+        return JSON({"items": [to_dict(r) for r in rows], "next_cursor": next_cursor})
+
+    @router.post("", response_model=out, status_code=201, summary=f"Create a {one}")
+    def create(principal: CanWriteRecords, db: Db, body: create_schema) -> JSON:
+        record = service.create_record(
+            db, principal.workspace_id, record_type, body.model_dump(exclude_unset=True), SOURCE
+        )
+        db.commit()
+        return JSON(to_dict(record), status_code=status.HTTP_201_CREATED)
+
+    @router.post("/batch", response_model=BatchOut, summary=f"Upsert up to 1,000 {record_type}")
+    def batch(principal: CanWriteRecords, db: Db, body: BatchIn) -> JSON:
+        """All items commit together; each gets its own result, and invalid ones are skipped."""
+        results = service.upsert_records(
+            db, principal.workspace_id, record_type, body.items, SOURCE
+        )
+        db.commit()
+        return JSON({"results": [r.__dict__ for r in results]})
+
+    @router.get("/{record_id}", response_model=out, summary=f"Get a {one}")
+    def get(principal: CanReadRecords, db: Db, record_id: uuid.UUID) -> JSON:
+        return JSON(to_dict(service.get_record(db, principal.workspace_id, record_type, record_id)))
+
+    @router.patch("/{record_id}", response_model=out, summary=f"Change a {one}")
+    def patch(
+        principal: CanWriteRecords,
+        db: Db,
+        record_id: uuid.UUID,
+        body: Annotated[patch_schema, Body()],
+    ) -> JSON:
+        """Only the fields sent change; `null` clears a field."""
+        record = service.update_record(
+            db,
+            principal.workspace_id,
+            record_type,
+            record_id,
+            body.model_dump(exclude_unset=True),
+            SOURCE,
+        )
+        db.commit()
+        return JSON(to_dict(record))
+
+    @router.delete("/{record_id}", status_code=204, summary=f"Delete a {one} (soft)")
+    def delete(principal: CanDeleteRecords, db: Db, record_id: uuid.UUID) -> None:
+        service.delete_record(db, principal.workspace_id, record_type, record_id, SOURCE)
+        db.commit()
+
+    return router
+
+
+routers = [build_router(t) for t in CREATE_SCHEMAS]

@@ -1,0 +1,230 @@
+"""The ``crmsync`` command. Each command parses, calls one service, and prints the answer."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from crmsync.auth.keys import create_api_key, revoke_api_key
+from crmsync.auth.permissions import Role
+from crmsync.config import Settings
+from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
+from crmsync.store.models import ApiKey
+
+app = typer.Typer(help="crmsync: a self-hosted CRM integration hub.", no_args_is_help=True)
+workspace_app = typer.Typer(help="Workspaces (tenants).", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
+dlq_app = typer.Typer(help="The dead-letter queue of sync jobs.", no_args_is_help=True)
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(dlq_app, name="dlq")
+
+err = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="CRMSYNC_DATABASE_URL", help="SQLAlchemy URL."),
+]
+
+
+def _settings(database_url: str | None = None, **overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if database_url:
+        values["database_url"] = database_url
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValueError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _sessions(database_url: str | None):  # type: ignore[no-untyped-def]
+    return make_sessionmaker(make_engine(_settings(database_url).database_url))
+
+
+@app.command()
+def migrate(
+    database_url: DatabaseUrl = None,
+    check: Annotated[
+        bool, typer.Option(help="Then prove the schema matches the models (alembic check).")
+    ] = False,
+) -> None:
+    """Upgrade the database schema to the newest version."""
+    from crmsync.store import migrate as migrations
+
+    url = _settings(database_url).database_url
+    migrations.upgrade(url)
+    if check:
+        migrations.check(url)
+    err.print("[green]database is at the newest schema[/green]")
+
+
+@workspace_app.command("create")
+def workspace_create(name: str, database_url: DatabaseUrl = None) -> None:
+    """Create a workspace; prints its id on stdout."""
+    from crmsync.workspaces import create_workspace
+
+    with session_scope(_sessions(database_url)) as session:
+        workspace = create_workspace(session, name)
+    typer.echo(str(workspace.id))
+
+
+@apikey_app.command("create")
+def apikey_create(
+    workspace: Annotated[uuid.UUID, typer.Option(help="Workspace id.")],
+    role: Annotated[Role, typer.Option(help="admin, manager, agent or viewer.")] = Role.AGENT,
+    name: Annotated[str, typer.Option(help="A label to recognise the key by.")] = "",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an API key; prints only the key on stdout. It is not shown again."""
+    with session_scope(_sessions(database_url)) as session:
+        try:
+            _key, plaintext = create_api_key(session, workspace, role, name)
+        except LookupError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+    typer.echo(plaintext)
+
+
+@apikey_app.command("list")
+def apikey_list(
+    workspace: Annotated[uuid.UUID, typer.Option(help="Workspace id.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List a workspace's keys (never the keys themselves)."""
+    table = Table("id", "prefix", "role", "name", "created", "last used", "revoked")
+    with session_scope(_sessions(database_url)) as session:
+        keys = session.scalars(
+            select(ApiKey).where(ApiKey.workspace_id == workspace).order_by(ApiKey.created_at)
+        )
+        for k in keys:
+            table.add_row(
+                str(k.id),
+                k.prefix,
+                k.role,
+                k.name,
+                f"{k.created_at:%Y-%m-%d %H:%M}",
+                f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "-",
+                f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "-",
+            )
+    Console().print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    key_id: uuid.UUID,
+    workspace: Annotated[uuid.UUID, typer.Option(help="Workspace id.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke a key by its id (see `apikey list`); requests with it then get 401."""
+    with session_scope(_sessions(database_url)) as session:
+        if not revoke_api_key(session, workspace, key_id):
+            err.print(f"[red]no active key {key_id} in workspace {workspace}[/red]")
+            raise typer.Exit(1)
+    err.print("revoked")
+
+
+@dlq_app.command("list")
+def dlq_list(
+    workspace: Annotated[uuid.UUID, typer.Option(help="Workspace id.")],
+    integration: Annotated[uuid.UUID | None, typer.Option(help="Only this integration.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Dead jobs with their last error, oldest first."""
+    from crmsync.sync import dlq
+
+    table = Table("job", "integration", "object", "record", "attempts", "error", "last error")
+    with session_scope(_sessions(database_url)) as session:
+        dead = dlq.list_jobs(session, workspace, integration_id=integration, limit=limit)
+        for job in dead:
+            table.add_row(
+                str(job.id),
+                str(job.integration_id)[:8],
+                job.object_type,
+                str(job.record_id),
+                str(job.attempts),
+                job.error_class or "",
+                (job.last_error or "")[:80],
+            )
+    Console().print(table)
+    err.print(f"{len(dead)} dead job(s)")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    workspace: Annotated[uuid.UUID, typer.Option(help="Workspace id.")],
+    job_id: Annotated[int | None, typer.Argument(help="A job id from `dlq list`.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Replay every dead job.")] = False,
+    integration: Annotated[
+        uuid.UUID | None, typer.Option(help="With --all: only this one.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Queue dead jobs again with fresh attempts."""
+    from crmsync.sync import dlq
+
+    if (job_id is None) == (not all_):
+        err.print("[red]give a JOB_ID or --all[/red]")
+        raise typer.Exit(2)
+    with session_scope(_sessions(database_url)) as session:
+        if all_:
+            err.print(f"replayed {dlq.replay_all(session, workspace, integration)} job(s)")
+            return
+        assert job_id is not None
+        try:
+            job = dlq.replay(session, workspace, job_id)
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        if job is None:
+            err.print(f"[red]no sync job {job_id} in workspace {workspace}[/red]")
+            raise typer.Exit(1)
+    err.print(f"job {job_id} queued again")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(envvar="CRMSYNC_HOST")] = None,
+    port: Annotated[int | None, typer.Option(envvar="CRMSYNC_PORT")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from crmsync.api.app import create_app
+    from crmsync.logging import configure
+
+    settings = _settings(database_url, host=host, port=port)
+    configure(settings.log_level, json=settings.log_json)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False)
+
+
+@app.command()
+def demo(
+    once: Annotated[
+        bool, typer.Option(help="Run every step, check the API answers, then exit 0.")
+    ] = False,
+    database_url: Annotated[
+        str, typer.Option("--database-url", envvar="CRMSYNC_DEMO_DATABASE_URL")
+    ] = "sqlite:///./crmsync-demo.db",
+    port: Annotated[int, typer.Option(envvar="CRMSYNC_PORT")] = 8000,
+) -> None:
+    """The embedded demo: SQLite, a demo workspace and key, sample records, the server."""
+    from crmsync import demo as demo_module
+    from crmsync.logging import configure
+
+    os.environ.setdefault("CRMSYNC_SANDBOX_MODE", "1")
+    settings = _settings(database_url, mode="demo", port=port, sandbox_mode=True)
+    configure("WARNING", json=False)
+    demo_module.run(settings, once=once, say=typer.echo)
+
+
+def main() -> None:
+    app()

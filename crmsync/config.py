@@ -1,0 +1,55 @@
+"""Settings: one class, read from the environment (prefix ``CRMSYNC_``), failing fast."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Mode = Literal["dev", "demo", "test", "production"]
+
+PRODUCTION_NEEDS_KEY = (
+    "CRMSYNC_SECRET_KEY is required in production mode: it encrypts CRM credentials at rest. "
+    'Make one with: python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+)
+
+
+class Settings(BaseSettings):
+    """Everything crmsync reads from its environment; see docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="CRMSYNC_", extra="ignore")
+
+    mode: Mode = "dev"
+    database_url: str = "sqlite:///./crmsync.db"
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_mb: float = Field(1.0, gt=0, description="largest JSON request body")
+    max_upload_mb: float = Field(10.0, gt=0, description="largest uploaded file")
+    sandbox_mode: bool = False
+    log_level: str = "INFO"
+    log_json: bool = True
+    sql_echo: bool = False
+
+    @model_validator(mode="after")
+    def _production_needs_secret(self) -> Settings:
+        if self.mode == "production" and not self.secret_key:
+            raise ValueError(PRODUCTION_NEEDS_KEY)
+        return self
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,46 @@
+"""Rate profiles of each provider, from its published limits.
+
+Integrations pick one by name (``rate_profile`` in their config) and may override it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from crmsync.connectors.http.ratelimit import Budget, RateProfile
+
+__all__ = ["PROFILES", "profile"]
+
+DAY = 86_400.0
+
+PROFILES: Mapping[str, RateProfile] = {
+    p.name: p
+    for p in (
+        # private apps: per-app burst per 10 s, plus a daily account budget
+        RateProfile("hubspot-free", (Budget(100, 10), Budget(250_000, DAY, "fixed"))),
+        RateProfile("hubspot-professional", (Budget(190, 10), Budget(625_000, DAY, "fixed"))),
+        RateProfile("hubspot-enterprise", (Budget(190, 10), Budget(1_000_000, DAY, "fixed"))),
+        # public OAuth apps: per installing account, no daily budget
+        RateProfile("hubspot-oauth", (Budget(110, 10),)),
+        RateProfile("hubspot-search", (Budget(5, 1),)),
+        # a rolling 24 h allocation; counted in hour-long fixed windows to stay small
+        RateProfile("salesforce-developer", (Budget(15_000 / 24, 3600, "fixed"),)),
+        RateProfile("salesforce-enterprise", (Budget(100_000 / 24, 3600, "fixed"),)),
+        # burst per 2 s per token; a call costs its endpoint's token price (daily budget
+        # depends on plan and seats, so it is configured per integration)
+        RateProfile("pipedrive-api-token-growth", (Budget(40, 2),)),
+        RateProfile("pipedrive-oauth-growth", (Budget(160, 2),)),
+        RateProfile("pipedrive-search", (Budget(10, 2),)),
+        RateProfile("totalexpert", (Budget(1000, 60),)),
+        RateProfile("unlimited", ()),
+    )
+}
+
+
+def profile(name: str) -> RateProfile:
+    """The profile called ``name``; ``KeyError`` names the known ones."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(sorted(PROFILES))
+        raise KeyError(f"unknown rate profile {name!r}; known: {known}") from None

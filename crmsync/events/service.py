@@ -1,0 +1,82 @@
+"""Store app events, honouring idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crmsync.store.models import Event
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was used before with a different body."""
+
+
+def _fingerprint(body: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def record_event(
+    session: Session,
+    workspace_id: uuid.UUID,
+    body: dict[str, Any],
+    idempotency_key: str | None,
+) -> tuple[Event, bool]:
+    """Store an event; returns it and whether it is a replay of an earlier identical request.
+
+    ``body`` is the validated request (``type``, ``data``, optional ``occurred_at``).
+    Commits only through a savepoint, so a concurrent twin with the same key is detected.
+    """
+    fingerprint = _fingerprint(body)
+    if idempotency_key:
+        earlier = _find(session, workspace_id, idempotency_key)
+        if earlier is not None:
+            return _replay(earlier, fingerprint), True
+    event = Event(
+        workspace_id=workspace_id,
+        type=body["type"],
+        data=body.get("data") or {},
+        occurred_at=_parse_time(body.get("occurred_at")),
+        received_at=datetime.now(UTC),
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+    )
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        # Another request with the same key won the race; answer as it did.
+        assert idempotency_key is not None
+        earlier = _find(session, workspace_id, idempotency_key)
+        if earlier is None:
+            raise
+        return _replay(earlier, fingerprint), True
+    return event, False
+
+
+def _find(session: Session, workspace_id: uuid.UUID, key: str) -> Event | None:
+    return session.scalar(
+        select(Event).where(Event.workspace_id == workspace_id, Event.idempotency_key == key)
+    )
+
+
+def _replay(earlier: Event, fingerprint: str) -> Event:
+    if earlier.request_hash != fingerprint:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was used with a different request body; use a new key"
+        )
+    return earlier
+
+
+def _parse_time(value: Any) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)

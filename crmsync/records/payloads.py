@@ -1,0 +1,146 @@
+"""Turn client payloads into validated column values, and rows back into JSON-able dicts."""
+
+from __future__ import annotations
+
+import uuid
+from functools import cache
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from crmsync.quality.normalize import normalize_email, normalize_phone
+from crmsync.records.errors import RecordInvalid
+from crmsync.records.schemas import CREATE_SCHEMAS, PATCH_SCHEMAS, READ_ONLY_FIELDS
+from crmsync.store.models import RECORD_MODELS, RecordBase
+
+# Derived match keys: stored for lookups, never shown or written by clients.
+INTERNAL_FIELDS = frozenset({"email_key", "phone_key"})
+
+
+def singular(record_type: str) -> str:
+    """``contacts`` -> ``contact``, ``companies`` -> ``company``, for messages."""
+    if record_type.endswith("ies"):
+        return record_type[:-3] + "y"
+    return record_type.removesuffix("s")
+
+
+def model_for(record_type: str) -> type[RecordBase]:
+    try:
+        return RECORD_MODELS[record_type]
+    except KeyError:
+        known = ", ".join(RECORD_MODELS)
+        raise RecordInvalid(f"unknown record type {record_type!r}; known: {known}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors as ``[{field, message}]``, naming each offending field."""
+    out = []
+    for err in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        out.append({"field": field, "message": message})
+    return out
+
+
+def _summary(errors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+
+
+@cache
+def _required_and_defaults(record_type: str) -> tuple[tuple[str, ...], dict[str, Any]]:
+    schema = CREATE_SCHEMAS[record_type]
+    required = tuple(n for n, f in schema.model_fields.items() if f.is_required())
+    defaults = {
+        n: f.default
+        for n, f in schema.model_fields.items()
+        if not f.is_required() and f.default is not None
+    }
+    return required, defaults
+
+
+def parse_fields(record_type: str, payload: Any) -> dict[str, Any]:
+    """Validate the fields a payload sets; read-only fields such as ``id`` are dropped."""
+    if not isinstance(payload, dict):
+        raise RecordInvalid("a record must be a JSON object")
+    body = {k: v for k, v in payload.items() if k not in READ_ONLY_FIELDS}
+    try:
+        parsed = PATCH_SCHEMAS[record_type].model_validate(body)
+    except ValidationError as exc:
+        errors = describe_validation_error(exc)
+        raise RecordInvalid(_summary(errors), errors) from None
+    return parsed.model_dump(exclude_unset=True)
+
+
+def complete_for_create(record_type: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Check required fields and fill defaults for a record about to be created."""
+    required, defaults = _required_and_defaults(record_type)
+    missing = [{"field": n, "message": "field required"} for n in required if fields.get(n) is None]
+    if missing:
+        raise RecordInvalid(_summary(missing), missing)
+    return {**defaults, **{k: v for k, v in fields.items() if v is not None}}
+
+
+def derive_keys(record_type: str, values: dict[str, Any], region: str) -> dict[str, Any]:
+    """Match keys that follow from the values being written (contacts only)."""
+    if record_type != "contacts":
+        return {}
+    keys: dict[str, Any] = {}
+    if "email" in values:
+        keys["email_key"] = normalize_email(values["email"])
+    if "phone" in values:
+        keys["phone_key"] = normalize_phone(values["phone"], region)
+    return keys
+
+
+@cache
+def _reference_fields(record_type: str) -> dict[str, type[RecordBase]]:
+    """Foreign-key fields a client may set, with the record model each points at."""
+    model = RECORD_MODELS[record_type]
+    by_table = {m.__tablename__: m for m in RECORD_MODELS.values()}
+    refs = {}
+    for column in inspect(model).columns:
+        for fk in column.foreign_keys:
+            target = by_table.get(fk.column.table.name)
+            if target is not None:
+                refs[column.key] = target
+    return refs
+
+
+def check_references(
+    session: Session, workspace_id: uuid.UUID, record_type: str, rows: list[dict[str, Any]]
+) -> dict[int, str]:
+    """Positions of rows that point at a record missing from this workspace, with why."""
+    bad: dict[int, str] = {}
+    for field, target in _reference_fields(record_type).items():
+        wanted = {r[field] for r in rows if r.get(field) is not None}
+        if not wanted:
+            continue
+        found = set(
+            session.scalars(
+                select(target.id).where(
+                    target.workspace_id == workspace_id,
+                    target.id.in_(wanted),
+                    target.deleted_at.is_(None),
+                )
+            )
+        )
+        for i, row in enumerate(rows):
+            value = row.get(field)
+            if value is not None and value not in found and i not in bad:
+                bad[i] = f"{field}: no {singular(target.record_type)} with id {value}"
+    return bad
+
+
+@cache
+def public_columns(model: type[RecordBase]) -> tuple[str, ...]:
+    return tuple(
+        c.key
+        for c in inspect(model).column_attrs
+        if c.key not in INTERNAL_FIELDS | {"workspace_id"}
+    )
+
+
+def to_dict(record: RecordBase) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in public_columns(type(record))}

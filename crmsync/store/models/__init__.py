@@ -1,0 +1,42 @@
+"""Typed models, one module per aggregate. Importing this package registers them all."""
+
+from crmsync.store.models.changelog import ChangeLog
+from crmsync.store.models.events import Event
+from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
+from crmsync.store.models.records import (
+    RECORD_MODELS,
+    Activity,
+    Company,
+    Contact,
+    Deal,
+    Lead,
+    Note,
+    RecordBase,
+    Ticket,
+)
+from crmsync.store.models.sync import Conflict, SyncJob, SyncRun, WebhookEvent
+from crmsync.store.models.workspace import ApiKey, Workspace
+
+__all__ = [
+    "RECORD_MODELS",
+    "Activity",
+    "ApiKey",
+    "ChangeLog",
+    "Company",
+    "Conflict",
+    "Contact",
+    "Deal",
+    "Event",
+    "FieldMapping",
+    "Integration",
+    "Lead",
+    "Link",
+    "Note",
+    "RecordBase",
+    "SyncCursor",
+    "SyncJob",
+    "SyncRun",
+    "Ticket",
+    "WebhookEvent",
+    "Workspace",
+]

@@ -1,0 +1,124 @@
+"""The outbox (SyncJob), the sync log (SyncRun), inbound webhook events and conflicts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crmsync.store.base import Base, IdMixin, JSONType, utcnow
+
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class SyncJob(Base):
+    """One push of one record to one integration; the row rides the record's transaction."""
+
+    __tablename__ = "sync_jobs"
+    __table_args__ = (
+        # Coalescing: at most one pending job per (integration, object, record, operation).
+        Index(
+            "uq_sync_jobs_pending",
+            "integration_id",
+            "object_type",
+            "record_id",
+            "operation",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        # The claim query: due jobs by priority, oldest first.
+        Index("ix_sync_jobs_due", "status", "priority", "next_attempt_at", "id"),
+        Index("ix_sync_jobs_record", "integration_id", "object_type", "record_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE")
+    )
+    object_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[uuid.UUID]
+    operation: Mapped[str] = mapped_column(String(10))  # upsert | delete | merge
+    priority: Mapped[int] = mapped_column(default=1)  # 0 real-time, 1 scheduled, 2 backfill
+    # pending | running | succeeded | failed | dead
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_class: Mapped[str | None] = mapped_column(String(40))
+    # When the change was committed: the start of the sync-latency measurement.
+    enqueued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SyncRun(IdMixin, Base):
+    """One run's entry in the sync log, with its counts."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_integration", "integration_id", "started_at"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE")
+    )
+    # full | incremental | manual | webhook | import | realtime
+    kind: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(10))  # outbound | inbound
+    object_type: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    processed: Mapped[int] = mapped_column(default=0)
+    succeeded: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    duration_ms: Mapped[int | None]
+    errors: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+
+
+class WebhookEvent(IdMixin, Base):
+    """A delivery received from a CRM: stored before it is processed, dropped if replayed."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("integration_id", "event_id"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE")
+    )
+    provider: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verified: Mapped[bool] = mapped_column(default=False)
+    payload: Mapped[Any] = mapped_column(JSONType)
+    processed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class Conflict(IdMixin, Base):
+    """A field changed on both sides, kept for a person to resolve (policy ``manual``)."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (Index("ix_conflicts_open", "workspace_id", "status", "created_at"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE")
+    )
+    record_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[uuid.UUID]
+    field: Mapped[str] = mapped_column(String(100))
+    local_value: Mapped[Any | None] = mapped_column(JSONType)
+    local_at: Mapped[datetime | None]
+    remote_value: Mapped[Any | None] = mapped_column(JSONType)
+    remote_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved
+    resolution: Mapped[str | None] = mapped_column(String(20))  # local | remote | custom
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]

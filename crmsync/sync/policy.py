@@ -1,0 +1,104 @@
+"""What the worker does about a failed push: one table from error class to action.
+
+| error class    | action                                                          |
+|----------------|-----------------------------------------------------------------|
+| AuthError      | integration -> needs_auth; its jobs wait, no attempt spent       |
+| ConfigError    | integration -> error; its jobs wait, no attempt spent            |
+| InvalidRecord  | the job fails, no retry; the error is kept and shown             |
+| NotFound       | the Link is dropped and the job runs again at once (recreate)    |
+| RateLimited    | the job waits ``retry_after``; no attempt spent                  |
+| Transient      | backoff 1, 2, 4, 8, 16 s with jitter; after the last attempt: dead |
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from crmsync.connectors.errors import Action, ConnectorError, RateLimited
+from crmsync.connectors.http.retry import RetryPolicy
+from crmsync.integrations.config import RetrySettings
+from crmsync.store.models import Integration, SyncJob
+from crmsync.sync import jobs
+
+# Paused jobs are looked at again after this long; they are only claimed once the
+# integration is connected again, so this is just how often the claim query sees them.
+PAUSED_RECHECK = timedelta(minutes=1)
+_INTEGRATION_STATUS = {"AuthError": "needs_auth", "ConfigError": "error"}
+_WHAT_TO_DO = {
+    "needs_auth": "reconnect the integration (its credentials were refused)",
+    "error": "fix the integration's configuration",
+}
+
+
+def retry_policy(settings: RetrySettings) -> RetryPolicy:
+    return RetryPolicy(
+        attempts=settings.attempts,
+        base=settings.base_seconds,
+        cap=settings.cap_seconds,
+        jitter=settings.jitter,
+    )
+
+
+def on_job_error(
+    session: Session,
+    job: SyncJob,
+    error: ConnectorError,
+    policy: RetryPolicy,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> str:
+    """Settle or reschedule one job after ``error``; returns the job's new status."""
+    message = error.message
+    if error.action is Action.SKIP_RECORD:
+        jobs.settle(job, "failed", error=message, error_class=error.kind)
+        return "failed"
+    if error.action is Action.RELINK:
+        jobs.reschedule(
+            session, job, now, error=message, error_class=error.kind, count_attempt=False
+        )
+        return "pending"
+    if error.action is Action.WAIT:
+        wait = error.retry_after if isinstance(error, RateLimited) else 1.0
+        jobs.reschedule(
+            session,
+            job,
+            now + timedelta(seconds=wait),
+            error=message,
+            error_class=error.kind,
+            count_attempt=False,
+        )
+        return "pending"
+    if error.action is Action.RETRY:
+        if not policy.allows(job.attempts + 2):  # this try was attempt n+1; is there an n+2?
+            jobs.settle(job, "dead", error=message, error_class=error.kind)
+            return "dead"
+        delay = policy.delay(job.attempts, rng)
+        jobs.reschedule(
+            session, job, now + timedelta(seconds=delay), error=message, error_class=error.kind
+        )
+        return "pending"
+    # GIVE_UP: the integration needs a person; its jobs wait without spending attempts.
+    jobs.reschedule(
+        session,
+        job,
+        now + PAUSED_RECHECK,
+        error=message,
+        error_class=error.kind,
+        count_attempt=False,
+    )
+    return "pending"
+
+
+def on_integration_error(integration: Integration, error: ConnectorError, now: datetime) -> None:
+    """Record an error that concerns the whole integration (and pause it if it must)."""
+    integration.error_count += 1
+    integration.last_error_at = now
+    status = _INTEGRATION_STATUS.get(error.kind)
+    if status is not None:
+        integration.status = status
+        integration.last_error = f"{error.message} — {_WHAT_TO_DO[status]}"
+    else:
+        integration.last_error = error.message

@@ -1,0 +1,193 @@
+"""The worker: threads that claim job groups, push them, and settle every job.
+
+``crmsync worker`` runs one; ``serve`` and ``demo`` run one in-process. Any number may run
+against PostgreSQL. SIGTERM (or ``stop()``) lets each thread finish the group it holds;
+a worker killed outright loses nothing: its leases expire and the reaper hands its jobs
+to another worker, and the pushes are idempotent upserts.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from crmsync.connectors.errors import Action, ConnectorError
+from crmsync.integrations.config import SyncConfig
+from crmsync.store.models import Integration, SyncRun
+from crmsync.sync import jobs
+from crmsync.sync.jobs import Claim
+from crmsync.sync.outbound import PushCounts, Target, push
+from crmsync.sync.policy import on_integration_error, on_job_error, retry_policy
+
+log = structlog.get_logger("crmsync.worker")
+
+TargetResolver = Callable[[Session, Integration], Target]
+
+
+class Worker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        resolve: TargetResolver,
+        *,
+        concurrency: int = 2,
+        poll_interval: float = 0.5,
+        lease: timedelta = jobs.DEFAULT_LEASE,
+        reap_interval: float = 15.0,
+        worker_id: str | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.resolve = resolve
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.lease = lease
+        self.reap_interval = reap_interval
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._stop = threading.Event()
+        self._held: dict[int, list[int]] = {}  # thread ident -> job ids it holds
+        self._held_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._batch_limits: dict[tuple[uuid.UUID, str], int] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        for n in range(self.concurrency):
+            thread = threading.Thread(target=self._loop, name=f"sync-worker-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        keeper = threading.Thread(target=self._keep_leases, name="sync-leases", daemon=True)
+        keeper.start()
+        self._threads.append(keeper)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Let every thread finish the group it holds, then return."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def run_until_stopped(self) -> None:
+        self.start()
+        while not self._stop.is_set():
+            self._stop.wait(0.5)
+        self.stop()
+
+    # -- work --------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:  # keep the thread alive; the lease brings the jobs back
+                log.exception("worker iteration failed")
+                worked = False
+            if not worked:
+                self._stop.wait(self.poll_interval)
+
+    def run_once(self) -> bool:
+        """Claim and push one group of jobs; False when nothing was due."""
+        with self.sessions() as session:
+            claim = jobs.claim(
+                session, self.worker_id, batch_limit=self._batch_limit, lease=self.lease
+            )
+            if claim is None:
+                return False
+            self._hold(claim)
+            try:
+                self._process(session, claim)
+            finally:
+                self._release()
+        return True
+
+    def _process(self, session: Session, claim: Claim) -> None:
+        now = datetime.now(UTC)
+        integration = session.get(Integration, claim.integration_id)
+        assert integration is not None  # jobs cascade away with their integration
+        run = SyncRun(
+            workspace_id=integration.workspace_id,
+            integration_id=integration.id,
+            kind="realtime",
+            direction="outbound",
+            object_type=claim.object_type,
+            started_at=now,
+        )
+        session.add(run)
+        started = time.perf_counter()
+        try:
+            target = self.resolve(session, integration)
+            capabilities = target.connector.capabilities.of(claim.object_type)
+            self._batch_limits[(integration.id, claim.object_type)] = capabilities.batch_limit
+            counts = push(session, claim, target, now)
+            run.status = "succeeded" if not counts.failed else "partial"
+        except ConnectorError as error:
+            counts = self._whole_batch_failed(session, claim, integration, error, now)
+            run.status = "failed"
+        run.processed, run.succeeded = counts.processed, counts.succeeded
+        run.failed, run.skipped, run.errors = counts.failed, counts.skipped, counts.errors[:50]
+        run.finished_at = datetime.now(UTC)
+        run.duration_ms = int((time.perf_counter() - started) * 1000)
+        session.commit()
+
+    def _whole_batch_failed(
+        self,
+        session: Session,
+        claim: Claim,
+        integration: Integration,
+        error: ConnectorError,
+        now: datetime,
+    ) -> PushCounts:
+        log.warning(
+            "push failed",
+            integration=str(integration.id),
+            error_class=error.kind,
+            error=error.message,
+            jobs=len(claim.jobs),
+        )
+        if error.action is Action.GIVE_UP:
+            on_integration_error(integration, error, now)
+        policy = retry_policy(SyncConfig.model_validate(integration.config or {}).retry)
+        counts = PushCounts(processed=len(claim.jobs))
+        for job in claim.jobs:
+            if job.status == "running":
+                counts.error(job, on_job_error(session, job, error, policy, now), error)
+        return counts
+
+    def _batch_limit(self, integration_id: uuid.UUID, object_type: str) -> int:
+        return self._batch_limits.get((integration_id, object_type), 100)
+
+    # -- leases ------------------------------------------------------------------------
+
+    def _hold(self, claim: Claim) -> None:
+        with self._held_lock:
+            self._held[threading.get_ident()] = [j.id for j in claim.jobs]
+
+    def _release(self) -> None:
+        with self._held_lock:
+            self._held.pop(threading.get_ident(), None)
+
+    def _keep_leases(self) -> None:
+        """Renew the leases of groups in flight, and reap other workers' expired ones."""
+        beat = max(1.0, self.lease.total_seconds() / 3)
+        last_reap = 0.0
+        while not self._stop.wait(beat):
+            with self._held_lock:
+                held = [i for ids in self._held.values() for i in ids]
+            try:
+                with self.sessions() as session:
+                    if held:
+                        jobs.heartbeat(session, self.worker_id, held, self.lease)
+                    if time.monotonic() - last_reap > self.reap_interval:
+                        reaped = jobs.reap_expired(session)
+                        last_reap = time.monotonic()
+                        if reaped:
+                            log.info("reaped expired leases", jobs=reaped)
+            except Exception:
+                log.exception("lease upkeep failed")

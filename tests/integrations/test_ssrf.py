@@ -1,0 +1,162 @@
+"""SSRF guard: provider hosts, public addresses only, loopback only in sandbox mode."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from crmsync.integrations.ssrf import (
+    GuardedTransport,
+    UnsafeURL,
+    check_url,
+    host_allowed,
+    is_public_address,
+)
+
+PUBLIC = "104.16.1.1"
+DNS = {
+    "api.hubapi.com": [PUBLIC],
+    "acme.my.salesforce.com": [PUBLIC],
+    "login.salesforce.com": [PUBLIC],
+    "acme.pipedrive.com": [PUBLIC],
+    "api.pipedrive.com": [PUBLIC],
+    "public.totalexpert.net": [PUBLIC],
+    "crm.example.com": [PUBLIC],
+    "internal.example.com": ["10.0.0.5"],
+    "mixed.example.com": [PUBLIC, "192.168.1.10"],
+    "metadata.example.com": ["169.254.169.254"],
+    "v6local.example.com": ["fe80::1"],
+    "mapped.example.com": ["::ffff:127.0.0.1"],
+    "cgnat.example.com": ["100.64.0.1"],
+    "evil.my.salesforce.com.attacker.net": [PUBLIC],
+}
+
+
+def fake_dns(host: str, port: int) -> list[str]:
+    return DNS.get(host, [])
+
+
+ALLOWED = [
+    ("https://api.hubapi.com", "hubspot", False),
+    ("https://acme.my.salesforce.com/services/data/v59.0", "salesforce", False),
+    ("https://login.salesforce.com", "salesforce", False),
+    ("https://api.pipedrive.com/v1", "pipedrive", False),
+    ("https://acme.pipedrive.com/api/v2", "pipedrive", False),
+    ("https://public.totalexpert.net/", "totalexpert", False),
+    ("https://crm.example.com/api", "rest", False),
+    ("http://127.0.0.1:8123", "hubspot", True),
+    ("https://localhost:8443", "salesforce", True),
+    ("http://[::1]:9000", "rest", True),
+]
+
+
+@pytest.mark.parametrize(("url", "provider", "sandbox"), ALLOWED)
+def test_allowed(url: str, provider: str, sandbox: bool) -> None:
+    assert check_url(url, provider, sandbox_mode=sandbox, resolve=fake_dns).host
+
+
+REFUSED = [
+    ("http://api.hubapi.com", "hubspot", "https"),
+    ("https://api.hubapi.com.evil.com", "hubspot", "not a hubspot host"),
+    ("https://salesforce.com.attacker.net", "salesforce", "not a salesforce host"),
+    ("https://evil.my.salesforce.com.attacker.net", "salesforce", "not a salesforce host"),
+    ("https://api.pipedrive.com", "hubspot", "not a hubspot host"),
+    ("https://evilpipedrive.com", "pipedrive", "not a pipedrive host"),
+    ("http://127.0.0.1:8123", "hubspot", "sandbox mode"),
+    ("https://localhost", "rest", "sandbox mode"),
+    ("http://[::1]/", "rest", "sandbox mode"),
+    ("https://internal.example.com", "rest", "private"),
+    ("https://mixed.example.com", "rest", "private"),
+    ("https://metadata.example.com", "rest", "private"),
+    ("https://169.254.169.254/latest", "rest", "private"),
+    ("https://10.1.2.3", "rest", "private"),
+    ("https://v6local.example.com", "rest", "private"),
+    ("https://mapped.example.com", "rest", "private"),
+    ("https://cgnat.example.com", "rest", "private"),
+    ("https://nowhere.example.com", "rest", "does not resolve"),
+    ("https://user:pw@crm.example.com", "rest", "credentials"),
+    ("ftp://crm.example.com", "rest", "http"),
+    ("not a url", "rest", "absolute"),
+    ("https://crm.example.com", "unknowncrm", "unknown provider"),
+]
+
+
+@pytest.mark.parametrize(("url", "provider", "reason"), REFUSED)
+def test_refused(url: str, provider: str, reason: str) -> None:
+    with pytest.raises(UnsafeURL, match=reason):
+        check_url(url, provider, resolve=fake_dns)
+
+
+def test_sandbox_mode_still_refuses_private_networks() -> None:
+    with pytest.raises(UnsafeURL):
+        check_url("https://10.0.0.5", "rest", sandbox_mode=True, resolve=fake_dns)
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2606:4700::1111", True),
+        ("10.0.0.1", False),
+        ("172.16.0.1", False),
+        ("192.168.0.1", False),
+        ("127.0.0.1", False),
+        ("169.254.1.1", False),
+        ("0.0.0.0", False),  # noqa: S104
+        ("::1", False),
+        ("fc00::1", False),
+        ("::ffff:10.0.0.1", False),
+        ("224.0.0.1", False),
+        ("garbage", False),
+    ],
+)
+def test_public_addresses(address: str, public: bool) -> None:
+    assert is_public_address(address) is public
+
+
+def test_wildcards_need_a_subdomain() -> None:
+    assert host_allowed("a.b.salesforce.com", ["*.salesforce.com"])
+    assert not host_allowed("salesforce.com", ["*.salesforce.com"])
+    assert not host_allowed("xsalesforce.com", ["*.salesforce.com"])
+
+
+def _client(handler: httpx.MockTransport, hosts: list[str]) -> httpx.Client:
+    return httpx.Client(transport=GuardedTransport(handler, hosts), follow_redirects=True)
+
+
+def test_transport_refuses_redirect_to_another_host() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "api.hubapi.com":
+            return httpx.Response(302, headers={"Location": "https://169.254.169.254/meta"})
+        return httpx.Response(200, text="metadata")
+
+    with (
+        _client(httpx.MockTransport(handler), ["api.hubapi.com"]) as client,
+        pytest.raises(UnsafeURL, match="redirect"),
+    ):
+        client.get("https://api.hubapi.com/x")
+
+
+def test_transport_follows_same_host_redirects() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/old":
+            return httpx.Response(301, headers={"Location": "/new"})
+        return httpx.Response(200, text="ok")
+
+    with _client(httpx.MockTransport(handler), ["api.hubapi.com"]) as client:
+        assert client.get("https://api.hubapi.com/old").text == "ok"
+
+
+def test_transport_refuses_unlisted_hosts() -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200)
+
+    with (
+        _client(httpx.MockTransport(handler), ["api.hubapi.com"]) as client,
+        pytest.raises(UnsafeURL),
+    ):
+        client.get("https://10.0.0.5/admin")
+    assert calls == []

@@ -1,0 +1,44 @@
+"""The CLI contract: workspace ids and keys on stdout, migrate, and the demo end to end."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from crmsync.cli import app
+
+runner = CliRunner()
+
+
+def test_workspace_and_apikey_print_only_what_scripts_need(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {"CRMSYNC_DATABASE_URL": url}
+    assert runner.invoke(app, ["migrate", "--check"], env=env).exit_code == 0
+    made = runner.invoke(app, ["workspace", "create", "Acme Mortgage"], env=env)
+    assert made.exit_code == 0, made.output
+    workspace_id = uuid.UUID(made.stdout.strip())  # stdout is exactly the id
+    key = runner.invoke(
+        app, ["apikey", "create", "--workspace", str(workspace_id), "--role", "viewer"], env=env
+    )
+    assert key.exit_code == 0, key.output
+    assert key.stdout.strip().startswith("csk_") and len(key.stdout.strip().splitlines()) == 1
+    listed = runner.invoke(app, ["apikey", "list", "--workspace", str(workspace_id)], env=env)
+    assert "viewer" in listed.stdout and key.stdout.strip() not in listed.stdout
+
+
+def test_apikey_for_unknown_workspace_fails_clearly(tmp_path: Path) -> None:
+    env = {"CRMSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    runner.invoke(app, ["migrate"], env=env)
+    answer = runner.invoke(app, ["apikey", "create", "--workspace", str(uuid.uuid4())], env=env)
+    assert answer.exit_code == 1 and "no workspace" in answer.output
+
+
+def test_demo_once_runs_every_step_and_exits_0(tmp_path: Path) -> None:
+    env = {"CRMSYNC_DEMO_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
+    for _ in range(2):  # a second run reuses the workspace and duplicates nothing
+        answer = runner.invoke(app, ["demo", "--once"], env=env)
+        assert answer.exit_code == 0, answer.output
+    assert "API key:" in answer.stdout and "csk_" in answer.stdout
+    assert "3 contacts" in answer.stdout and "2 leads" in answer.stdout
