@@ -13,6 +13,7 @@ from crmsync.api.routers import (
     conflicts,
     events,
     integrations,
+    mappings,
     oauth,
     ops,
     records,
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         oauth.router,
         sync_jobs.router,
         conflicts.router,
+        mappings.router,
         ops.router,
     ]:
         app.include_router(router)

@@ -30,12 +30,14 @@ _STRIP_TABLE = str.maketrans(
     {**dict.fromkeys(_INVISIBLE + _CONTROLS), **dict.fromkeys(_SPACES, " ")}
 )
 
-_EMAIL_RE = re.compile(
+# Also evaluated by polars (Rust regex) in the batch path: keep it to syntax both share.
+EMAIL_PATTERN = (
     r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
 )
-_MAX_EMAIL = 254
-_MAX_LOCAL = 64
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
+MAX_EMAIL = 254
+MAX_LOCAL = 64
 _MIN_PHONE_DIGITS = 3
 _MAX_PHONE_CHARS = 64
 _CACHE_SIZE = 1 << 18
@@ -50,9 +52,9 @@ def strip_invisible(value: str) -> str:
 
 def is_email(value: str) -> bool:
     """Whether an already normalised string is a syntactically valid e-mail address."""
-    if len(value) > _MAX_EMAIL or _EMAIL_RE.fullmatch(value) is None:
+    if len(value) > MAX_EMAIL or _EMAIL_RE.fullmatch(value) is None:
         return False
-    return len(value.partition("@")[0]) <= _MAX_LOCAL
+    return len(value.partition("@")[0]) <= MAX_LOCAL
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

@@ -33,6 +33,12 @@ ENDPOINTS: list[tuple[str, str, Any, Permission]] = [
     ("GET", "/api/v1/conflicts", None, Permission.INTEGRATIONS_READ),
     (
         "POST",
+        "/api/v1/mappings/suggest",
+        {"object_type": "contacts", "fields": ["E-mail"]},
+        Permission.RECORDS_READ,
+    ),
+    (
+        "POST",
         "/api/v1/conflicts/{conflict_id}/resolve",
         {"resolution": "local"},
         Permission.SYNC_OPERATE,

@@ -1,0 +1,67 @@
+"""``POST /api/v1/mappings/suggest``: propose a field mapping for import headers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from crmsync.api.deps import CanReadRecords
+from crmsync.api.responses import JSON
+from crmsync.api.routers import API_PREFIX
+from crmsync.mapping.schema import ObjectType
+from crmsync.mapping.suggest import suggest_mappings
+
+router = APIRouter(prefix=f"{API_PREFIX}/mappings", tags=["mappings"])
+
+Header = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Sample = str | int | float | bool | None
+
+
+class SuggestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    object_type: ObjectType
+    fields: list[Header] = Field(min_length=1, max_length=500)
+    samples: dict[Header, Annotated[list[Sample], Field(max_length=100)]] | None = Field(
+        default=None, description="a few values per field; they reveal e-mail and phone columns"
+    )
+    region: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] = "US"
+
+
+class AlternativeOut(BaseModel):
+    target: str
+    confidence: float
+
+
+class SuggestionOut(BaseModel):
+    source: str
+    target: str | None
+    confidence: float
+    alternatives: list[AlternativeOut]
+
+
+class SuggestOut(BaseModel):
+    suggestions: list[SuggestionOut]
+
+
+@router.post("/suggest", response_model=SuggestOut, summary="Suggest a field mapping")
+def suggest(principal: CanReadRecords, body: SuggestIn) -> JSON:
+    """Each source field gets the canonical field it most likely means (or null), a
+    confidence between 0 and 1, and up to three alternatives."""
+    found = suggest_mappings(body.fields, body.samples, body.object_type, region=body.region)
+    return JSON(
+        {
+            "suggestions": [
+                {
+                    "source": s.source,
+                    "target": s.target,
+                    "confidence": s.confidence,
+                    "alternatives": [
+                        {"target": a.target, "confidence": a.confidence} for a in s.alternatives
+                    ],
+                }
+                for s in found
+            ]
+        }
+    )
