@@ -195,17 +195,59 @@ def dlq_replay(
 def serve(
     host: Annotated[str | None, typer.Option(envvar="CRMSYNC_HOST")] = None,
     port: Annotated[int | None, typer.Option(envvar="CRMSYNC_PORT")] = None,
+    worker: Annotated[
+        bool, typer.Option(envvar="CRMSYNC_SERVE_WORKER", help="Run a sync worker in-process.")
+    ] = True,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    """Serve the HTTP API (OpenAPI docs at /docs), with an in-process sync worker."""
     import uvicorn
 
     from crmsync.api.app import create_app
     from crmsync.logging import configure
+    from crmsync.sync.targets import targets_of
+    from crmsync.sync.worker import Worker
 
     settings = _settings(database_url, host=host, port=port)
     configure(settings.log_level, json=settings.log_json)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False)
+    api = create_app(settings)
+    background = Worker(api.state.sessionmaker, targets_of(api)) if worker else None
+    if background:
+        background.start()
+    try:
+        uvicorn.run(api, host=settings.host, port=settings.port, access_log=False)
+    finally:
+        if background:
+            background.stop()
+
+
+@app.command("worker")
+def worker_command(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, envvar="CRMSYNC_WORKER_CONCURRENCY", help="Push threads.")
+    ] = 2,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run a sync worker: push outbox jobs, poll CRMs, process webhook deliveries.
+
+    Any number may run against PostgreSQL. SIGTERM lets each thread finish its batch.
+    """
+    import signal
+
+    from crmsync.logging import configure
+    from crmsync.sync.targets import TargetResolver
+    from crmsync.sync.worker import Worker
+
+    settings = _settings(database_url)
+    configure(settings.log_level, json=settings.log_json)
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    running = Worker(sessions, TargetResolver(settings), concurrency=concurrency)
+    signal.signal(signal.SIGTERM, lambda *_: running.request_stop())
+    err.print(f"worker {running.worker_id} running with {concurrency} push thread(s)")
+    try:
+        running.run_until_stopped()
+    except KeyboardInterrupt:
+        running.stop()
 
 
 @app.command()

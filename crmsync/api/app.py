@@ -18,6 +18,7 @@ from crmsync.api.routers import (
     ops,
     records,
     sync_jobs,
+    webhooks,
 )
 from crmsync.config import Settings, get_settings
 from crmsync.store.engine import make_engine, make_sessionmaker
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.targets = None  # sync.targets.targets_of makes it on first use
 
     for router in [
         *records.routers,
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         sync_jobs.router,
         conflicts.router,
         mappings.router,
+        webhooks.router,
         ops.router,
     ]:
         app.include_router(router)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -87,3 +88,15 @@ class TargetResolver:
             for _at, connector in self._cache.values():
                 connector.close()
             self._cache.clear()
+
+
+def targets_of(app: Any) -> TargetResolver:
+    """The app's resolver, made on first use (it reads the credentials key)."""
+    state = app.state
+    with _APP_LOCK:
+        if getattr(state, "targets", None) is None:
+            state.targets = TargetResolver(state.settings, getattr(state, "wiring", None))
+        return state.targets
+
+
+_APP_LOCK = threading.Lock()

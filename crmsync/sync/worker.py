@@ -23,6 +23,7 @@ from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
 from crmsync.store.models import Integration, SyncRun
 from crmsync.sync import jobs
+from crmsync.sync.inbound_runner import drain_webhooks, due_streams, poll_stream
 from crmsync.sync.jobs import Claim
 from crmsync.sync.outbound import PushCounts, Target, push
 from crmsync.sync.policy import on_integration_error, on_job_error, retry_policy
@@ -64,15 +65,20 @@ class Worker:
             thread = threading.Thread(target=self._loop, name=f"sync-worker-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
-        keeper = threading.Thread(target=self._keep_leases, name="sync-leases", daemon=True)
-        keeper.start()
-        self._threads.append(keeper)
+        for target, name in ((self._keep_leases, "sync-leases"), (self._inbound, "sync-inbound")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Let every thread finish the group it holds, then return."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout)
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop (safe from a signal handler)."""
+        self._stop.set()
 
     def run_until_stopped(self) -> None:
         self.start()
@@ -162,6 +168,28 @@ class Worker:
 
     def _batch_limit(self, integration_id: uuid.UUID, object_type: str) -> int:
         return self._batch_limits.get((integration_id, object_type), 100)
+
+    # -- inbound -----------------------------------------------------------------------
+
+    def run_inbound_once(self, now: datetime | None = None) -> int:
+        """Drain webhook events, then run the scheduled polls that are due."""
+        with self.sessions() as session:
+            done = drain_webhooks(session, self.resolve)
+            for integration, object_type in due_streams(session, now or datetime.now(UTC)):
+                target = self.resolve(session, integration)
+                if poll_stream(session, integration, object_type, target, "incremental"):
+                    done += 1
+        return done
+
+    def _inbound(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.run_inbound_once()
+            except Exception:
+                log.exception("inbound iteration failed")
+                worked = 0
+            if not worked:
+                self._stop.wait(self.poll_interval)
 
     # -- leases ------------------------------------------------------------------------
 

@@ -1,0 +1,108 @@
+"""The worker's inbound side: polls due by schedule, and polls that webhooks asked for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crmsync.connectors.errors import Action, ConnectorError
+from crmsync.integrations.config import SyncConfig
+from crmsync.store.models import Integration, SyncRun
+from crmsync.sync.locks import poll_lock
+from crmsync.sync.outbound import Target
+from crmsync.sync.policy import on_integration_error
+from crmsync.sync.polling import PollResult, poll
+from crmsync.sync.schedule import ScheduleError, is_due
+from crmsync.sync.webhooks import claim_events, settle_events
+
+log = structlog.get_logger("crmsync.worker")
+
+INBOUND_KINDS = ("incremental", "full", "webhook", "manual")
+
+
+def poll_stream(
+    session: Session,
+    integration: Integration,
+    object_type: str,
+    target: Target,
+    kind: str,
+) -> PollResult | None:
+    """Poll one stream if no one else is; None when it was busy or the CRM refused."""
+    with poll_lock(session.get_bind().engine, integration.id, object_type) as held:
+        if not held:
+            return None
+        try:
+            return poll(
+                session,
+                integration,
+                object_type,
+                target.connector,
+                target.mapping,
+                kind=kind,
+                region=target.region,
+            )
+        except ConnectorError as error:
+            session.rollback()
+            log.warning(
+                "poll failed",
+                integration=str(integration.id),
+                object_type=object_type,
+                error_class=error.kind,
+                error=error.message,
+            )
+            if error.action is Action.GIVE_UP:
+                on_integration_error(integration, error, datetime.now(UTC))
+                session.commit()
+            return None
+
+
+def last_inbound_run(
+    session: Session, integration: Integration, object_type: str
+) -> datetime | None:
+    return session.scalar(
+        select(func.max(SyncRun.started_at)).where(
+            SyncRun.integration_id == integration.id,
+            SyncRun.direction == "inbound",
+            SyncRun.object_type == object_type,
+            SyncRun.kind.in_(INBOUND_KINDS),
+        )
+    )
+
+
+def due_streams(session: Session, now: datetime) -> list[tuple[Integration, str]]:
+    """(integration, object type) pairs whose scheduled poll is due."""
+    due = []
+    for integration in session.scalars(
+        select(Integration).where(Integration.status == "connected")
+    ):
+        try:
+            config = SyncConfig.model_validate(integration.config or {})
+        except (ValueError, ScheduleError):
+            continue  # a broken config is reported by the API; do not poll it
+        for object_type in config.objects:
+            if not config.pulls(object_type):
+                continue
+            if is_due(config.frequency, last_inbound_run(session, integration, object_type), now):
+                due.append((integration, object_type))
+    return due
+
+
+def drain_webhooks(session: Session, resolve) -> int:  # type: ignore[no-untyped-def]
+    """Poll each stream that webhook events arrived for; returns how many events."""
+    groups = claim_events(session)
+    count = 0
+    for (integration_id, object_type), ids in groups.items():
+        count += len(ids)
+        integration = session.get(Integration, integration_id)
+        if integration is None or integration.status != "connected":
+            settle_events(session, ids, "skipped: integration is not connected")
+            continue
+        result = poll_stream(
+            session, integration, object_type, resolve(session, integration), "webhook"
+        )
+        outcome = f"polled: {result.processed} change(s)" if result else "left to the next poll"
+        settle_events(session, ids, outcome)
+    return count
