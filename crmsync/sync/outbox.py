@@ -58,14 +58,18 @@ def enqueue(
     operation: str = "upsert",
     source: str = "api",
     priority: Priority = Priority.REALTIME,
+    only: uuid.UUID | None = None,
 ) -> int:
     """Add a job per pushing integration for each record; returns how many rows it wrote.
 
     A change that came from integration X (source ``crm:X``) is not pushed back to X.
+    ``only`` limits the jobs to one integration (a backfill of that integration).
     """
     if not record_ids:
         return 0
     integrations = _pushing_integrations(session, workspace_id, record_type, operation)
+    if only is not None:
+        integrations = [i for i in integrations if i == only]
     if source.startswith("crm:"):
         origin = source.removeprefix("crm:")
         integrations = [i for i in integrations if str(i) != origin]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
 from crmsync.store.models import Integration, SyncRun
-from crmsync.sync import jobs
+from crmsync.sync import jobs, manual
 from crmsync.sync.inbound_runner import drain_webhooks, due_streams, poll_stream
 from crmsync.sync.jobs import Claim
 from crmsync.sync.outbound import PushCounts, Target, push
@@ -175,9 +175,19 @@ class Worker:
         """Drain webhook events, then run the scheduled polls that are due."""
         with self.sessions() as session:
             done = drain_webhooks(session, self.resolve)
-            for integration, object_type in due_streams(session, now or datetime.now(UTC)):
+            streams = [
+                (session.get(Integration, i), o, kind)
+                for i, o, kind in manual.take_queued_polls(session)
+            ]
+            streams += [
+                (integration, o, "incremental")
+                for integration, o in due_streams(session, now or datetime.now(UTC))
+            ]
+            for integration, object_type, kind in streams:
+                if integration is None or integration.status != "connected":
+                    continue
                 target = self.resolve(session, integration)
-                if poll_stream(session, integration, object_type, target, "incremental"):
+                if poll_stream(session, integration, object_type, target, kind):
                     done += 1
         return done
 

@@ -31,6 +31,14 @@ ENDPOINTS: list[tuple[str, str, Any, Permission]] = [
     ("POST", "/api/v1/sync-jobs/{job_id}/replay", None, Permission.SYNC_OPERATE),
     ("POST", "/api/v1/sync-jobs/replay-all", None, Permission.SYNC_OPERATE),
     ("GET", "/api/v1/conflicts", None, Permission.INTEGRATIONS_READ),
+    ("POST", "/api/v1/integrations/{integration_id}/sync", None, Permission.SYNC_OPERATE),
+    (
+        "GET",
+        "/api/v1/integrations/{integration_id}/sync-status",
+        None,
+        Permission.INTEGRATIONS_READ,
+    ),
+    ("GET", "/api/v1/integrations/{integration_id}/sync-logs", None, Permission.INTEGRATIONS_READ),
     (
         "POST",
         "/api/v1/mappings/suggest",
@@ -46,6 +54,9 @@ ENDPOINTS: list[tuple[str, str, Any, Permission]] = [
 ]
 # Endpoints that need an object the matrix does not make answer 404 when allowed.
 NOT_FOUND_WHEN_ALLOWED = {
+    "/api/v1/integrations/{integration_id}/sync",
+    "/api/v1/integrations/{integration_id}/sync-status",
+    "/api/v1/integrations/{integration_id}/sync-logs",
     "/api/v1/sync-jobs/{job_id}/replay",
     "/api/v1/conflicts/{conflict_id}/resolve",
 }
@@ -68,6 +79,7 @@ def _record_type(path: str) -> str:
 def test_role_matrix(client: TestClient, tenant: Tenant, role: Role) -> None:
     for method, template, body, permission in ENDPOINTS:
         path = template.replace("{job_id}", "999999999").replace("{conflict_id}", str(uuid.uuid4()))
+        path = path.replace("{integration_id}", str(uuid.uuid4()))
         if "{id}" in template:
             record_type = _record_type(template)
             made = client.post(

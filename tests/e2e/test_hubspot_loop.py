@@ -155,6 +155,44 @@ def test_contact_round_trip(loop: Loop) -> None:
     )
 
 
+def test_manual_sync_backfills_and_reports(loop: Loop) -> None:
+    # Records that existed before the integration are pushed by a manual sync.
+    with loop.sessions() as db:
+        from crmsync.records import service
+        from crmsync.store.models import Integration
+
+        integration = db.get(Integration, uuid.UUID(loop.integration_id))
+        assert integration is not None
+        for i in range(3):
+            service.create_record(
+                db,
+                integration.workspace_id,
+                "contacts",
+                {"email": f"old{i}@example.com"},
+                "import:legacy",
+            )
+        db.commit()
+    _drain(loop.worker)  # realtime jobs were enqueued too: they all go out once
+    emails = {c["properties"]["email"] for c in _remote_contacts(loop)}
+    assert {f"old{i}@example.com" for i in range(3)} <= emails
+    started = loop.api.post(
+        f"/api/v1/integrations/{loop.integration_id}/sync", json={"mode": "full"}
+    )
+    assert started.status_code == 202
+    assert started.json() == {"outbound_jobs": 3, "inbound_polls": 1}
+    _drain(loop.worker)
+    loop.worker.run_inbound_once()
+    assert len(_remote_contacts(loop)) == 3  # unchanged records were skipped by hash
+    status = loop.api.get(f"/api/v1/integrations/{loop.integration_id}/sync-status").json()
+    assert status["status"] == "connected" and status["jobs"]["pending"] == 0
+    assert status["last_runs"]["inbound:contacts"]["kind"] == "full"
+    assert status["last_runs"]["outbound:contacts"]["skipped"] == 3
+    logs = loop.api.get(
+        f"/api/v1/integrations/{loop.integration_id}/sync-logs", params={"limit": 2}
+    ).json()["items"]
+    assert len(logs) == 2 and logs[0]["started_at"] >= logs[1]["started_at"]
+
+
 def test_forged_and_replayed_webhooks_store_nothing(loop: Loop) -> None:
     body = b'[{"eventId": 1, "subscriptionType": "contact.propertyChange", "objectId": 1}]'
     now_ms = str(int(time.time() * 1000))
