@@ -179,9 +179,11 @@ class Worker:
                 (session.get(Integration, i), o, kind)
                 for i, o, kind in manual.take_queued_polls(session)
             ]
+            asked = {(i.id, o) for i, o, _kind in streams if i is not None}
             streams += [
                 (integration, o, "incremental")
                 for integration, o in due_streams(session, now or datetime.now(UTC))
+                if (integration.id, o) not in asked  # a manual poll covers it
             ]
             for integration, object_type, kind in streams:
                 if integration is None or integration.status != "connected":
