@@ -1,0 +1,225 @@
+"""`/crm/v3/objects/{objectType}/batch/{create,read,update,upsert,archive}`.
+
+At most 100 inputs. Invalid property values fail the whole batch (400). Missing
+records in read/update answer 207 with an OBJECT_NOT_FOUND error listing their ids.
+Batch create reports per-input errors (207) only when every input carries an
+`objectWriteTraceId`; otherwise the first error fails the batch and nothing is made.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from crmsync.sandbox.base import json_response
+from crmsync.sandbox.hubspot import errors
+from crmsync.sandbox.hubspot.crm import HubSpotCrm
+from crmsync.sandbox.hubspot.objects import PREFIXES, associate_inputs, body_of, flag
+from crmsync.sandbox.hubspot.properties import invalid_message
+from crmsync.sandbox.hubspot.records import ObjectStore, Record
+from crmsync.sandbox.timefmt import iso_ms
+
+MAX_INPUTS = 100
+Handler = Callable[[ObjectStore, list[dict[str, Any]], Request], Coroutine[Any, Any, Response]]
+
+
+def batch_answer(
+    crm: HubSpotCrm, started: int, results: list[Any], problems: list[dict[str, Any]], ok: int
+) -> Response:
+    """`BatchResponse…` (status `ok`) or `…WithErrors` (207)."""
+    body: dict[str, Any] = {
+        "status": "COMPLETE",
+        "results": results,
+        "startedAt": iso_ms(started),
+        "completedAt": iso_ms(crm.now_ms()),
+    }
+    if problems:
+        body["numErrors"] = len(problems)
+        body["errors"] = problems
+        return json_response(body, status=207)
+    return json_response(body, status=ok)
+
+
+def missing_error(store: ObjectStore, ids: list[str]) -> dict[str, Any]:
+    """The one error HubSpot reports for every id it could not find."""
+    kind = store.spec.singular.upper()
+    return errors.standard_error(
+        "error",
+        "OBJECT_NOT_FOUND",
+        f"Could not get some {kind} objects, they may be deleted or not exist. "
+        "Check that ids are valid.",
+        ids=ids,
+    )
+
+
+def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
+    """The five batch endpoints."""
+
+    async def create(
+        store: ObjectStore, inputs: list[dict[str, Any]], request: Request
+    ) -> Response:
+        started = crm.now_ms()
+        traced = all(i.get("objectWriteTraceId") for i in inputs)
+        planned: list[tuple[dict[str, Any], dict[str, str]]] = []
+        problems: list[dict[str, Any]] = []
+        taken: set[str] = set()
+        for item in inputs:
+            clean, problem = crm.check(store, item.get("properties") or {}, creating=True)
+            category = "VALIDATION_ERROR"
+            if problem is None:
+                clash = crm.conflict(store, clean) or _repeat(store, clean, taken)
+                if clash is not None:
+                    problem, category = clash, "CONFLICT"
+            if problem is None:
+                planned.append((item, clean))
+                continue
+            if not traced:
+                if category == "CONFLICT":
+                    raise errors.conflict(problem)
+                raise errors.validation(problem)
+            problems.append(
+                errors.standard_error(
+                    "error", category, problem, objectWriteTraceId=[str(item["objectWriteTraceId"])]
+                )
+            )
+        results = []
+        for item, clean in planned:
+            record = crm.create(store, clean)
+            associate_inputs(crm, store, record, item.get("associations"))
+            results.append(store.render_stored(record))
+        return batch_answer(crm, started, results, problems, ok=201)
+
+    async def update(
+        store: ObjectStore, inputs: list[dict[str, Any]], request: Request
+    ) -> Response:
+        started = crm.now_ms()
+        planned = []
+        missing = []
+        for item in inputs:
+            record_id = str(item.get("id", ""))
+            record = store.lookup(record_id, item.get("idProperty"))
+            clean = crm.validated(store, item.get("properties") or {}, creating=False)
+            if record is None:
+                missing.append(record_id)
+            else:
+                planned.append((record, clean))
+        results = []
+        for record, clean in planned:
+            crm.update(store, record, clean)
+            results.append(store.render_stored(record))
+        problems = [missing_error(store, missing)] if missing else []
+        return batch_answer(crm, started, results, problems, ok=200)
+
+    async def upsert(
+        store: ObjectStore, inputs: list[dict[str, Any]], request: Request
+    ) -> Response:
+        started = crm.now_ms()
+        keys = [str(i.get("id", "")) for i in inputs]
+        id_property = inputs[0].get("idProperty") if inputs else None
+        if not id_property or not store.is_unique(str(id_property)):
+            raise errors.validation(
+                f"idProperty must be a unique-value property, got {id_property!r}"
+            )
+        lowered = [k.lower() for k in keys]
+        if len(set(lowered)) != len(lowered):
+            repeated = sorted(k for k, n in Counter(lowered).items() if n > 1)
+            raise errors.validation(f"Duplicate IDs found in batch input: {repeated}")
+        name = str(id_property)
+        # one tight loop: this endpoint carries the bulk of sync traffic
+        planned: list[tuple[Record | None, dict[str, str]]] = []
+        for key, item in zip(keys, inputs, strict=True):
+            if item.get("idProperty", id_property) != id_property:
+                raise errors.validation("All inputs must use the same idProperty")
+            values = item.get("properties") or {}
+            if not isinstance(values, dict):
+                raise errors.validation("properties must be an object")
+            clean, problems = store.clean(values)
+            if problems:
+                raise errors.validation(invalid_message(problems))
+            record = store.find(name, key)
+            if record is None:  # a new key is validated as a value of its property
+                clean.update(crm.validated(store, {name: key}, creating=False))
+                if store.spec.required:
+                    crm.validated(store, clean, creating=True)
+            planned.append((record, clean))
+        results = []
+        now = crm.now_ms()
+        for found, clean in planned:
+            if found is None:
+                record = crm.create(store, clean, now=now)
+            else:
+                record = found
+                crm.update(store, record, clean, now=now)
+            answer = store.render_stored(record)
+            answer["new"] = found is None
+            results.append(answer)
+        return batch_answer(crm, started, results, [], ok=200)
+
+    async def read(store: ObjectStore, inputs: list[dict[str, Any]], request: Request) -> Response:
+        started = crm.now_ms()
+        body = await body_of(request)
+        archived = flag(request, "archived")
+        wanted = body.get("properties") or None
+        history = body.get("propertiesWithHistory") or None
+        results, missing = [], []
+        for item in inputs:
+            record_id = str(item.get("id", ""))
+            record = store.lookup(record_id, body.get("idProperty"))
+            if archived:
+                record = store.get(record_id, archived=True)
+            if record is None:
+                missing.append(record_id)
+            else:
+                results.append(store.render(record, wanted, history))
+        problems = [missing_error(store, missing)] if missing else []
+        return batch_answer(crm, started, results, problems, ok=200)
+
+    async def archive(
+        store: ObjectStore, inputs: list[dict[str, Any]], request: Request
+    ) -> Response:
+        for item in inputs:
+            record = store.get(str(item.get("id", "")))
+            if record is not None:
+                crm.archive(store, record)
+        return Response(status_code=204)
+
+    actions: dict[str, Handler] = {
+        "create": create,
+        "update": update,
+        "upsert": upsert,
+        "read": read,
+        "archive": archive,
+    }
+
+    async def batch(request: Request) -> Response:
+        store = crm.store(request.path_params["object_type"])
+        handler = actions.get(request.path_params["action"])
+        if handler is None:
+            return errors.error_response(404, "OBJECT_NOT_FOUND", "Not found")
+        inputs = (await body_of(request)).get("inputs")
+        if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
+            raise errors.validation("inputs must be a list of objects")
+        if len(inputs) > MAX_INPUTS:
+            raise errors.validation(
+                f"Batch input limit exceeded: {len(inputs)} inputs given, at most {MAX_INPUTS}",
+                context={"maxInputs": [str(MAX_INPUTS)]},
+            )
+        return await handler(store, inputs, request)
+
+    return [Route(p + "/batch/{action}", batch, methods=["POST"]) for p in PREFIXES]
+
+
+def _repeat(store: ObjectStore, clean: dict[str, str], taken: set[str]) -> str | None:
+    """A conflict with an earlier input of the same batch (e.g. the same email twice)."""
+    for name, value in clean.items():
+        if value and store.is_unique(name):
+            key = f"{name}:{value.lower()}"
+            if key in taken:
+                return f"Duplicate {name} {value!r} in batch input"
+            taken.add(key)
+    return None

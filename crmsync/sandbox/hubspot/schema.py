@@ -1,0 +1,206 @@
+"""The HubSpot object types the sandbox serves and their built-in properties (data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """One CRM object type: its names, timestamp properties and search defaults."""
+
+    name: str
+    type_id: str
+    singular: str
+    created_property: str
+    modified_property: str
+    default_properties: tuple[str, ...]
+    query_properties: tuple[str, ...]
+    required: tuple[str, ...] = ()
+
+    @property
+    def event_prefix(self) -> str:
+        """Webhook subscription prefix, e.g. ``contact`` in ``contact.creation``."""
+        return self.singular
+
+
+OBJECTS: dict[str, ObjectSpec] = {
+    spec.name: spec
+    for spec in (
+        ObjectSpec(
+            "contacts",
+            "0-1",
+            "contact",
+            "createdate",
+            "lastmodifieddate",
+            ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
+            (
+                "firstname",
+                "lastname",
+                "email",
+                "phone",
+                "hs_additional_emails",
+                "fax",
+                "mobilephone",
+                "company",
+            ),
+        ),
+        ObjectSpec(
+            "companies",
+            "0-2",
+            "company",
+            "createdate",
+            "hs_lastmodifieddate",
+            ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
+            ("website", "phone", "name", "domain"),
+        ),
+        ObjectSpec(
+            "deals",
+            "0-3",
+            "deal",
+            "createdate",
+            "hs_lastmodifieddate",
+            (
+                "amount",
+                "closedate",
+                "createdate",
+                "dealname",
+                "dealstage",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "pipeline",
+            ),
+            ("dealname", "pipeline", "dealstage", "description", "dealtype"),
+        ),
+        ObjectSpec(
+            "notes",
+            "0-46",
+            "note",
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+            ("hs_note_body",),
+            required=("hs_timestamp",),
+        ),
+        ObjectSpec(
+            "tickets",
+            "0-5",
+            "ticket",
+            "createdate",
+            "hs_lastmodifieddate",
+            (
+                "content",
+                "createdate",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "hs_pipeline",
+                "hs_pipeline_stage",
+                "hs_ticket_priority",
+                "subject",
+            ),
+            ("subject", "content"),
+        ),
+    )
+}
+
+
+def resolve(object_type: str) -> ObjectSpec | None:
+    """The spec for a path's object type: name, type id (``0-1``) or singular."""
+    spec = OBJECTS.get(object_type.lower())
+    if spec is not None:
+        return spec
+    for candidate in OBJECTS.values():
+        if object_type in (candidate.type_id, candidate.singular):
+            return candidate
+    return None
+
+
+# (name, (type, fieldType), options) per object; labels derive from names.
+_TEXT = ("string", "text")
+_NUM = ("number", "number")
+_DATETIME = ("datetime", "date")
+_DATE = ("date", "date")
+_ENUM = ("enumeration", "select")
+_AREA = ("string", "textarea")
+
+LIFECYCLE = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
+LEAD_STATUS = (
+    "NEW",
+    "OPEN",
+    "IN_PROGRESS",
+    "OPEN_DEAL",
+    "UNQUALIFIED",
+    "ATTEMPTED_TO_CONTACT",
+    "CONNECTED",
+    "BAD_TIMING",
+)
+PRIORITY = ("LOW", "MEDIUM", "HIGH")
+
+Spec = tuple[str, tuple[str, str], tuple[str, ...]]
+
+
+def _texts(names: str) -> tuple[Spec, ...]:
+    return tuple((n, _TEXT, ()) for n in names.split())
+
+
+_OWNED: tuple[Spec, ...] = (("hubspot_owner_id", _ENUM, ()), ("hs_merged_object_ids", _TEXT, ()))
+_ADDRESS = "address city state zip country"
+
+BUILTIN: dict[str, tuple[Spec, ...]] = {
+    "contacts": (
+        *_texts(
+            f"email firstname lastname phone mobilephone fax company website jobtitle {_ADDRESS}"
+        ),
+        ("hs_additional_emails", _AREA, ()),
+        ("lifecyclestage", _ENUM, LIFECYCLE),
+        ("hs_lead_status", _ENUM, LEAD_STATUS),
+        *_OWNED,
+    ),
+    "companies": (
+        *_texts(f"name domain website phone industry {_ADDRESS}"),
+        ("numberofemployees", _NUM, ()),
+        ("annualrevenue", _NUM, ()),
+        ("lifecyclestage", _ENUM, LIFECYCLE),
+        *_OWNED,
+    ),
+    "deals": (
+        *_texts("dealname pipeline dealstage dealtype"),
+        ("amount", _NUM, ()),
+        ("closedate", _DATETIME, ()),
+        ("description", _AREA, ()),
+        *_OWNED,
+    ),
+    "notes": (
+        ("hs_timestamp", _DATETIME, ()),
+        ("hs_note_body", _AREA, ()),
+        ("hubspot_owner_id", _ENUM, ()),
+        ("hs_attachment_ids", _TEXT, ()),
+    ),
+    "tickets": (
+        *_texts("subject hs_pipeline hs_pipeline_stage"),
+        ("content", _AREA, ()),
+        ("hs_ticket_priority", _ENUM, PRIORITY),
+        *_OWNED,
+    ),
+}
+
+# Read-only, computed by the CRM on every record.
+SYSTEM = {
+    "hs_object_id": _NUM,
+    "createdate": _DATETIME,
+    "lastmodifieddate": _DATETIME,
+    "hs_createdate": _DATETIME,
+    "hs_lastmodifieddate": _DATETIME,
+}
+
+# Properties whose values are unique per object type (usable as upsert idProperty).
+UNIQUE = {"contacts": ("email",)}
