@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./crmsync.db"
     redis_url: str | None = None
     secret_key: SecretStr | None = None
+    previous_secret_keys: SecretStr | None = Field(
+        None, description="comma-separated keys being rotated out; they still decrypt"
+    )
+    secret_key_file: str = Field(
+        ".crmsync/secret.key", description="dev/demo only: where the generated key is kept"
+    )
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -34,6 +40,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     sql_echo: bool = False
+    # OAuth apps registered with each provider (client id public, secret kept secret)
+    hubspot_client_id: str | None = None
+    hubspot_client_secret: SecretStr | None = None
+    salesforce_client_id: str | None = None
+    salesforce_client_secret: SecretStr | None = None
+    pipedrive_client_id: str | None = None
+    pipedrive_client_secret: SecretStr | None = None
+    totalexpert_client_id: str | None = None
+    totalexpert_client_secret: SecretStr | None = None
 
     @model_validator(mode="after")
     def _production_needs_secret(self) -> Settings:

@@ -8,7 +8,16 @@ from sqlalchemy import Engine
 import crmsync
 from crmsync.api import errors
 from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from crmsync.api.routers import API_PREFIX, conflicts, events, ops, records, sync_jobs
+from crmsync.api.routers import (
+    API_PREFIX,
+    conflicts,
+    events,
+    integrations,
+    oauth,
+    ops,
+    records,
+    sync_jobs,
+)
 from crmsync.config import Settings, get_settings
 from crmsync.store.engine import make_engine, make_sessionmaker
 
@@ -43,6 +52,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         sync_jobs.router,
         conflicts.router,
         ops.router,
+        integrations.router,
+        oauth.router,
     ]:
         app.include_router(router)
     errors.install(app)

@@ -1,0 +1,1 @@
+"""The HubSpot connector (CRM v3 API)."""

@@ -1,0 +1,309 @@
+"""The HubSpot connector: batch writes, keyset polling on the modified date, webhooks.
+
+Writes go through the batch endpoints (100 inputs each): ``update`` for payloads that
+carry the HubSpot id, ``upsert`` by a unique property (contacts' email) when the payload
+has a value for it, and ``create`` for the rest. HubSpot refuses a whole batch when one
+input is invalid, so a refused batch is split in halves until the invalid inputs stand
+alone; the valid ones are still written and each invalid one gets its own error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from crmsync.connectors.base import (
+    Capabilities,
+    ChangePage,
+    Connector,
+    ObjectCapabilities,
+    Payload,
+    RemoteChange,
+    RemoteDeletion,
+    RemoteField,
+    UpsertResult,
+    WebhookKind,
+    batches,
+)
+from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
+from crmsync.connectors.http import RateLimiter, build_http
+from crmsync.connectors.http.client import ConnectorHttp
+from crmsync.connectors.http.profiles import profile
+from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.hubspot import webhooks
+from crmsync.connectors.hubspot.auth import build_auth
+from crmsync.connectors.hubspot.client import SEARCH_PAGE, HubSpotClient
+from crmsync.connectors.hubspot.cursor import ChangeCursor
+from crmsync.connectors.hubspot.mappers import (
+    to_batch_input,
+    to_deletion,
+    to_ms,
+    to_remote_field,
+    to_remote_record,
+)
+from crmsync.connectors.registry import ConnectorContext
+from crmsync.integrations.vault import Secret
+
+__all__ = ["CAPABILITIES", "HubSpotConnector"]
+
+BATCH_LIMIT = 100
+_MODIFIED = "hs_lastmodifieddate"
+
+CAPABILITIES = Capabilities(
+    objects={
+        "contacts": ObjectCapabilities(BATCH_LIMIT, ("email",), "lastmodifieddate"),
+        "companies": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
+        "deals": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
+        "notes": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
+        "tickets": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
+    },
+    webhook_kind=WebhookKind.HMAC_SIGNATURE,
+)
+
+_ERROR_CLASSES: Mapping[str, type[ConnectorError]] = {"OBJECT_NOT_FOUND": NotFound}
+
+Indexed = list[tuple[int, Payload]]
+
+
+class HubSpotConnector(Connector):
+    """One HubSpot account."""
+
+    provider = "hubspot"
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        client: HubSpotClient,
+        *,
+        webhook_secret: Secret | None = None,
+        webhook_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.client = client
+        self._webhook_secret = webhook_secret
+        self._webhook_url = webhook_url
+        self._clock = clock
+        self._property_names: dict[str, list[str]] = {}
+
+    @classmethod
+    def from_context(cls, context: ConnectorContext) -> HubSpotConnector:
+        """The connector of one integration (the registry's factory)."""
+        oauth = bool(context.credentials.get("refresh_token"))
+        name = context.rate_profile or ("hubspot-oauth" if oauth else "hubspot-free")
+        key = str(context.integration_id)
+
+        def limiter(profile_name: str, suffix: str = "") -> RateLimiter:
+            return RateLimiter(
+                profile(profile_name),
+                key + suffix,
+                context.windows,
+                clock=context.clock,
+                sleep=context.sleep,
+                max_wait=context.http.max_rate_wait,
+            )
+
+        http = build_http(
+            base_url=context.base_url,
+            provider="hubspot",
+            auth=build_auth(context),
+            integration_id=context.integration_id,
+            limiter=limiter(name),
+            hooks=HOOKS["hubspot"],
+            settings=context.http,
+            transport=context.transport,
+            verify=context.verify,
+            sleep=context.sleep,
+        )
+        search = ConnectorHttp(
+            http.client,
+            limiter=limiter("hubspot-search", ":search"),
+            hooks=HOOKS["hubspot"],
+            settings=context.http,
+            sleep=context.sleep,
+        )
+        # private apps sign webhooks with their own client secret, OAuth apps with the app's
+        secret = context.webhook_secret or context.secret("client_secret") or context.client_secret
+        return cls(
+            HubSpotClient(http, search),
+            webhook_secret=secret,
+            webhook_url=context.webhook_url,
+            clock=context.clock,
+        )
+
+    # --- describe ----------------------------------------------------------------------
+
+    def describe(self, object_type: str) -> list[RemoteField]:
+        self.capabilities.of(object_type)
+        fields = [to_remote_field(p) for p in self.client.properties(object_type)]
+        self._property_names[object_type] = [f.name for f in fields]
+        return fields
+
+    # --- upsert ------------------------------------------------------------------------
+
+    def upsert(
+        self, object_type: str, payloads: Sequence[Payload], match_key: str | None
+    ) -> list[UpsertResult]:
+        self.capabilities.of(object_type)
+        results: list[UpsertResult | None] = [None] * len(payloads)
+        groups: dict[str, Indexed] = {"update": [], "upsert": [], "create": []}
+        for index, payload in enumerate(payloads):
+            if payload.get("id") or payload.get("hs_object_id"):
+                groups["update"].append((index, payload))
+            elif match_key and payload.get(match_key):
+                groups["upsert"].append((index, payload))
+            else:
+                groups["create"].append((index, payload))
+        for action, items in groups.items():
+            for start in range(0, len(items), BATCH_LIMIT):
+                chunk = items[start : start + BATCH_LIMIT]
+                self._write(object_type, action, chunk, match_key, results)
+        final = [
+            r or UpsertResult.failed(InvalidRecord("HubSpot returned no result for this record"))
+            for r in results
+        ]
+        UpsertResult.check(payloads, final)
+        return final
+
+    def _write(
+        self,
+        object_type: str,
+        action: str,
+        items: Indexed,
+        match_key: str | None,
+        results: list[UpsertResult | None],
+    ) -> None:
+        inputs = [
+            {
+                **to_batch_input(p, match_key if action == "upsert" else None),
+                "objectWriteTraceId": str(i),
+            }
+            for i, p in items
+        ]
+        try:
+            body = self.client.batch(object_type, action, inputs)
+        except InvalidRecord as error:
+            if len(items) == 1:
+                results[items[0][0]] = UpsertResult.failed(error)
+                return
+            # one bad input sinks the batch: find it by halves, writing the rest
+            half = len(items) // 2
+            self._write(object_type, action, items[:half], match_key, results)
+            self._write(object_type, action, items[half:], match_key, results)
+            return
+        _read_batch(body or {}, action, items, match_key, results)
+
+    # --- delete ------------------------------------------------------------------------
+
+    def delete(self, object_type: str, remote_ids: Sequence[str]) -> None:
+        self.capabilities.of(object_type)
+        inputs = [{"id": str(i)} for i in remote_ids]
+        for chunk in batches(inputs, BATCH_LIMIT):
+            self.client.batch(object_type, "archive", chunk)
+
+    # --- changes -----------------------------------------------------------------------
+
+    def changes(self, object_type: str, cursor: str | None) -> ChangePage:
+        field = self.capabilities.of(object_type).incremental_field or _MODIFIED
+        state = ChangeCursor.decode(cursor)
+        names = self._property_names.get(object_type)
+        if names is None:
+            self.describe(object_type)
+            names = self._property_names[object_type]
+        page = self.client.search_modified(object_type, field, state.since, state.after, names)
+        found = [to_remote_record(obj, field) for obj in page.get("results") or []]
+        rows = [(r.remote_id, to_ms(r.modified_at) if r.modified_at else 0) for r in found]
+        fresh_ids = {i for i, _ in state.fresh(rows)}
+        records = [r for r in found if r.remote_id in fresh_ids]
+        after = state.advance(rows, SEARCH_PAGE)
+        has_more = len(found) == SEARCH_PAGE
+        deletions: list[RemoteDeletion] = []
+        if not has_more:
+            deletions, newest = self._deletions(object_type, state.deleted_since)
+            after = after.deleted_until(newest)
+        return ChangePage(records, deletions, after.encode(), has_more)
+
+    def _deletions(self, object_type: str, since_ms: int) -> tuple[list[RemoteDeletion], int]:
+        """Records archived after ``since_ms`` (search never shows archived records)."""
+        found: list[RemoteDeletion] = []
+        newest = since_ms
+        token: str | None = None
+        while True:
+            page = self.client.archived_page(object_type, token)
+            for obj in page.get("results") or []:
+                deletion = to_deletion(obj)
+                at = to_ms(deletion.deleted_at) if deletion.deleted_at else 0
+                if at > since_ms:
+                    found.append(deletion)
+                    newest = max(newest, at)
+            token = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not token:
+                return found, newest
+
+    # --- webhooks ----------------------------------------------------------------------
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        if self._webhook_secret is None or not self._webhook_url:
+            return False
+        return webhooks.verify_v3(
+            headers, body, secret=self._webhook_secret, uri=self._webhook_url, clock=self._clock
+        )
+
+    def parse_webhook(self, body: bytes) -> list[RemoteChange]:
+        return webhooks.parse(body)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _read_batch(
+    body: Mapping[str, Any],
+    action: str,
+    items: Indexed,
+    match_key: str | None,
+    results: list[UpsertResult | None],
+) -> None:
+    """Fill ``results`` from a batch answer (200/201, or 207 with per-input errors)."""
+    by_trace = {str(i): i for i, _ in items}
+    failed: set[int] = set()
+    for problem in body.get("errors") or []:
+        context = problem.get("context") or {}
+        cls = _ERROR_CLASSES.get(str(problem.get("category")), InvalidRecord)
+        error = cls(str(problem.get("message", "refused"))[:300], code=problem.get("category"))
+        for trace in context.get("objectWriteTraceId") or []:
+            if str(trace) in by_trace:
+                failed.add(by_trace[str(trace)])
+                results[by_trace[str(trace)]] = UpsertResult.failed(error)
+        wanted = {str(i) for i in context.get("ids") or []}
+        for own, payload in items:
+            if str(payload.get("id") or payload.get("hs_object_id") or "") in wanted:
+                failed.add(own)
+                results[own] = UpsertResult.failed(error)
+    answered = list(body.get("results") or [])
+    if action == "create":
+        waiting = [i for i, _ in items if i not in failed]
+        for position, obj in enumerate(answered):
+            trace = obj.get("objectWriteTraceId")
+            index = by_trace.get(str(trace)) if trace is not None else None
+            if index is None and position < len(waiting):
+                index = waiting[position]
+            if index is not None:
+                results[index] = UpsertResult.created(str(obj["id"]))
+        return
+    if action == "update":
+        by_id = {str(p.get("id") or p.get("hs_object_id")): i for i, p in items}
+        for obj in answered:
+            index = by_id.get(str(obj["id"]))
+            if index is not None:
+                results[index] = UpsertResult.updated(str(obj["id"]))
+        return
+    key = match_key or ""
+    by_key = {str(p.get(key, "")).lower(): i for i, p in items}
+    for obj in answered:
+        value = str((obj.get("properties") or {}).get(key) or "").lower()
+        index = by_key.get(value)
+        if index is None:
+            continue
+        made = obj.get("new")
+        outcome = UpsertResult.created if made else UpsertResult.updated
+        results[index] = outcome(str(obj["id"]))

@@ -1,0 +1,79 @@
+"""The API's shapes of an integration: what comes in, and what goes out (masked)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from crmsync.integrations.config import SyncConfig
+from crmsync.integrations.vault import SecretDict, mask
+from crmsync.store.models import Integration
+
+__all__ = ["IntegrationCreate", "IntegrationPatch", "integration_out"]
+
+CredentialValue = str | int | float
+
+
+class IntegrationCreate(BaseModel):
+    """``POST /api/v1/integrations``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field(description="hubspot, salesforce, pipedrive, totalexpert or rest")
+    name: str = Field(min_length=1, max_length=200)
+    credentials: dict[str, CredentialValue] = Field(
+        description="access_token | api_token | client_id + client_secret | api_key"
+    )
+    base_url: str | None = Field(None, description="defaults to the provider's real API URL")
+    config: SyncConfig = Field(default_factory=SyncConfig)
+    rate_limit_profile: str | None = Field(None, description="e.g. hubspot-professional")
+
+
+class IntegrationPatch(BaseModel):
+    """``PATCH /api/v1/integrations/{id}``: only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    credentials: dict[str, CredentialValue] | None = Field(
+        None, description="replaces every stored credential"
+    )
+    base_url: str | None = None
+    config: SyncConfig | None = None
+    rate_limit_profile: str | None = None
+    status: Literal["connected", "disabled"] | None = Field(
+        None, description="disable an integration, or enable it again"
+    )
+
+
+_SHOWN_AS_IS = frozenset({"expires_at", "instance_url", "api_domain", "client_id"})
+
+
+def masked(credentials: SecretDict) -> dict[str, Any]:
+    """Credentials as the API shows them: secrets masked, harmless facts as they are."""
+    return {k: (v if k in _SHOWN_AS_IS else mask(str(v))) for k, v in sorted(credentials.items())}
+
+
+def integration_out(integration: Integration, credentials: SecretDict) -> dict[str, Any]:
+    """The JSON answer for one integration."""
+    return {
+        "id": str(integration.id),
+        "provider": integration.provider,
+        "name": integration.name,
+        "status": integration.status,
+        "base_url": integration.base_url,
+        "credentials": masked(credentials),
+        "config": integration.config,
+        "rate_limit_profile": integration.rate_limit_profile,
+        "error_count": integration.error_count,
+        "last_error": integration.last_error,
+        "last_error_at": _iso(integration.last_error_at),
+        "created_at": _iso(integration.created_at),
+        "updated_at": _iso(integration.updated_at),
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

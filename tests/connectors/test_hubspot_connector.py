@@ -1,0 +1,105 @@
+"""HubSpot specifics beyond the shared contract: batching, 207 partial results, splitting
+refused batches, paging through changes, and the registry's answer for unknown providers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from crmsync.connectors.base import Outcome
+from crmsync.connectors.errors import ConfigError, InvalidRecord, NotFound
+from crmsync.connectors.registry import ConnectorContext, build
+from tests.connectors.contract.targets import HubSpotTarget, payloads
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[HubSpotTarget]:
+    target = HubSpotTarget()
+    yield target
+    target.stop()
+
+
+@pytest.fixture
+def target(served: HubSpotTarget) -> HubSpotTarget:
+    served.reset()
+    return served
+
+
+def calls(target: HubSpotTarget) -> int:
+    return int(target.control.get("/_sandbox/state").json()["requests_total"])
+
+
+def test_payloads_go_in_batches_of_100(target: HubSpotTarget) -> None:
+    connector = target.connector()
+    before = calls(target)
+    results = connector.upsert("contacts", payloads(target, range(250)), "email")
+    assert [r.outcome for r in results] == [Outcome.CREATED] * 250
+    assert len({r.remote_id for r in results}) == 250
+    assert calls(target) - before == 3
+
+
+def test_creates_report_partial_results_of_a_207(target: HubSpotTarget) -> None:
+    connector = target.connector()
+    batch = [{"firstname": "A"}, {"firstname": "B", "no_such_property": "x"}, {"lastname": "C"}]
+    before = calls(target)
+    results = connector.upsert("contacts", batch, None)
+    assert calls(target) - before == 1
+    assert [r.outcome for r in results] == [Outcome.CREATED, Outcome.ERROR, Outcome.CREATED]
+    assert isinstance(results[1].error, InvalidRecord)
+    assert "no_such_property" in results[1].error.message
+    remote = target.remote(str(results[2].remote_id))
+    assert remote is not None and remote["lastname"] == "C"
+
+
+def test_updates_by_id_report_missing_records_as_not_found(target: HubSpotTarget) -> None:
+    connector = target.connector()
+    made = connector.upsert("contacts", payloads(target, range(2)), "email")
+    batch = [
+        {"id": made[0].remote_id, "lastname": "X"},
+        {"id": "987654321", "lastname": "Y"},
+        {"id": made[1].remote_id, "lastname": "Z"},
+    ]
+    results = connector.upsert("contacts", batch, "email")
+    assert [r.outcome for r in results] == [Outcome.UPDATED, Outcome.ERROR, Outcome.UPDATED]
+    assert isinstance(results[1].error, NotFound)
+
+
+def test_a_refused_batch_is_split_only_as_far_as_needed(target: HubSpotTarget) -> None:
+    connector = target.connector()
+    batch = payloads(target, range(100))
+    batch[37] = target.invalid_payload(37)
+    before = calls(target)
+    results = connector.upsert("contacts", batch, "email")
+    assert [n for n, r in enumerate(results) if not r.ok] == [37]
+    assert target.sandbox.counts()["contacts"] == 99
+    # one refused call, then two halves per level down to the single bad input
+    assert calls(target) - before <= 1 + 2 * 7
+
+
+def test_changes_page_through_everything_once(target: HubSpotTarget) -> None:
+    connector = target.connector()
+    made = connector.upsert("contacts", payloads(target, range(450)), "email")
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = connector.changes("contacts", cursor)
+        pages += 1
+        seen += [r.remote_id for r in page.records]
+        cursor = page.next_cursor
+        if not page.has_more:
+            break
+    assert sorted(seen) == sorted(str(r.remote_id) for r in made)
+    assert pages >= 3
+    assert connector.changes("contacts", cursor).records == []
+
+
+def test_unknown_object_types_and_providers_are_config_errors(target: HubSpotTarget) -> None:
+    connector = target.connector()
+    with pytest.raises(ConfigError, match="supported"):
+        connector.upsert("widgets", [{"a": 1}], None)
+    context = ConnectorContext(uuid.uuid4(), uuid.uuid4(), target.url, {"api_key": "k"})
+    with pytest.raises(ConfigError, match="no connector for provider 'zoho'"):
+        build("zoho", context)
