@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
@@ -23,6 +22,7 @@ from crmsync.integrations.vault import Secret
 from crmsync.sandbox.salesforce import Sandbox
 from crmsync.sandbox.server import SandboxServer
 from tests.connectors.conftest import FakeClock
+from tests.connectors.test_salesforce_target import oauth_grant
 
 FAST = HttpSettings(retry=RetryPolicy(attempts=3, base=0.01, cap=0.05, jitter=0))
 EXTERNAL = {"contacts": "External_Id__c", "leads": "External_Id__c"}
@@ -80,34 +80,8 @@ class Org:
         return dict(answer.json())
 
     def oauth_grant(self) -> dict[str, Any]:
-        app = self.sandbox.org.tokens.default_app
-        redirect = "http://127.0.0.1:9/callback"
         with httpx.Client(base_url=self.url, verify=self.tls()) as client:
-            approved = client.get(
-                "/services/oauth2/authorize",
-                params={
-                    "response_type": "code",
-                    "client_id": app.client_id,
-                    "redirect_uri": redirect,
-                    "scope": "api refresh_token",
-                },
-            )
-            code = parse_qs(urlparse(approved.headers["location"]).query)["code"][0]
-            grant = client.post(
-                "/services/oauth2/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "client_id": app.client_id,
-                    "client_secret": app.client_secret,
-                    "redirect_uri": redirect,
-                },
-            ).json()
-        return {
-            "access_token": grant["access_token"],
-            "refresh_token": grant["refresh_token"],
-            "instance_url": grant["instance_url"],
-        }
+            return oauth_grant(client, self.sandbox)
 
     def force(self, kind: str, count: int) -> None:
         with httpx.Client(base_url=self.url, verify=self.tls()) as client:
