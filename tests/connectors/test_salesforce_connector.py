@@ -13,10 +13,17 @@ import httpx
 import pytest
 
 from crmsync.connectors.base import ChangePage, Outcome, RemoteDeletion, RemoteRecord
-from crmsync.connectors.errors import AuthError, InvalidRecord, RateLimited, Transient
+from crmsync.connectors.errors import (
+    AuthError,
+    ConfigError,
+    InvalidRecord,
+    RateLimited,
+    Transient,
+)
 from crmsync.connectors.http import HttpSettings, RetryPolicy, TokenSet
 from crmsync.connectors.http.ratelimit import MemoryWindows
 from crmsync.connectors.registry import ConnectorContext
+from crmsync.connectors.salesforce.auth import instance_url
 from crmsync.connectors.salesforce.connector import SalesforceConnector
 from crmsync.integrations.vault import Secret
 from crmsync.sandbox.salesforce import Sandbox
@@ -319,3 +326,65 @@ def test_spent_allocation_from_sforce_limit_info_holds_further_calls() -> None:
             connector.describe("deals")
         assert raised.value.code == "BUDGET" and raised.value.retry_after > 3000
         assert sandbox.usage()[0] == served_before  # refused locally, nothing sent
+
+
+# --- client credentials and instance URLs ------------------------------------------------
+
+
+def test_client_credentials_sign_in_and_sign_in_again_on_401(org: Org) -> None:
+    app = org.sandbox.org.tokens.default_app
+    credentials = {"client_id": app.client_id, "client_secret": app.client_secret}
+    connector = org.connector(credentials, client_id=None, client_secret=None)
+    assert connector.describe("contacts")
+    org.sandbox.org.tokens.expire_sessions()
+    assert connector.describe("leads")
+
+
+def test_client_credentials_refused_is_an_auth_error(org: Org) -> None:
+    app = org.sandbox.org.tokens.default_app
+    credentials = {"client_id": app.client_id, "client_secret": "wrong"}
+    with pytest.raises(AuthError):
+        org.connector(credentials).describe("contacts")
+
+
+def test_credentials_without_a_session_or_an_app_are_a_config_error(org: Org) -> None:
+    with pytest.raises(ConfigError):
+        org.connector({"refresh_token": "x"})
+
+
+@pytest.mark.parametrize(
+    ("base_url", "credentials", "expected"),
+    [
+        ("https://acme.my.salesforce.com", {}, "https://acme.my.salesforce.com"),
+        (
+            "https://acme.my.salesforce.com/",
+            {"instance_url": "https://x.salesforce.com"},
+            "https://acme.my.salesforce.com",
+        ),
+        (
+            "https://login.salesforce.com",
+            {"instance_url": "https://acme.my.salesforce.com/"},
+            "https://acme.my.salesforce.com",
+        ),
+        (
+            "https://test.salesforce.com",
+            {"instance_url": "https://acme--uat.sandbox.my.salesforce.com"},
+            "https://acme--uat.sandbox.my.salesforce.com",
+        ),
+        ("https://login.salesforce.com", {"instance_url": "https://evil.example.com"}, None),
+        ("https://login.salesforce.com", {"instance_url": "http://acme.my.salesforce.com"}, None),
+        ("https://login.salesforce.com", {}, None),
+    ],
+)
+def test_instance_url(base_url: str, credentials: dict[str, str], expected: str | None) -> None:
+    context = ConnectorContext(
+        integration_id=uuid.uuid4(),
+        workspace_id=uuid.uuid4(),
+        base_url=base_url,
+        credentials=credentials,
+    )
+    if expected is None:
+        with pytest.raises(ConfigError):
+            instance_url(context)
+    else:
+        assert instance_url(context) == expected

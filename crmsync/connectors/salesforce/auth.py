@@ -16,6 +16,7 @@ from crmsync.connectors.http import BearerAuth, OAuth2Auth
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.http.tokens import local_store
 from crmsync.connectors.registry import ConnectorContext, stored_token
+from crmsync.connectors.salesforce.session import ClientCredentialsAuth
 from crmsync.integrations.ssrf import GuardedTransport
 
 __all__ = [
@@ -61,8 +62,9 @@ def transport(context: ConnectorContext) -> httpx.BaseTransport:
 
 def token_endpoint(context: ConnectorContext) -> TokenEndpoint:
     """The token endpoint on the integration's base URL (login host or My Domain)."""
-    client_id = context.client_id or context.credentials.get("client_id")
-    secret = context.client_secret or context.secret("client_secret")
+    # an integration's own connected app comes first, then the deployment's
+    client_id = context.credentials.get("client_id") or context.client_id
+    secret = context.secret("client_secret") or context.client_secret
     if not client_id or secret is None:
         raise ConfigError(
             "Salesforce OAuth needs CRMSYNC_SALESFORCE_CLIENT_ID and "
@@ -80,10 +82,19 @@ def token_endpoint(context: ConnectorContext) -> TokenEndpoint:
 
 
 def build_auth(context: ConnectorContext) -> httpx.Auth:
-    """Bearer auth for a bare session, renewing OAuth when there is a refresh token."""
+    """Bearer auth for a bare session, renewing OAuth when there is a refresh token, and
+    client-credentials sign-in when the credentials are a connected app's id and secret.
+    """
     if not context.credentials.get("access_token"):
+        secret = context.secret("client_secret")
+        if context.credentials.get("client_id") and secret is not None:
+            endpoint = token_endpoint(context)
+            return ClientCredentialsAuth(
+                endpoint.url, str(context.credentials["client_id"]), secret, endpoint.http
+            )
         raise ConfigError(
-            "Salesforce credentials need an access_token (connect through the OAuth flow)"
+            "Salesforce credentials need an access_token (connect through the OAuth flow) "
+            "or a connected app's client_id and client_secret"
         )
     if not context.credentials.get("refresh_token"):
         return BearerAuth(str(context.credentials["access_token"]))
