@@ -24,7 +24,7 @@ from tests.connectors.contract.test_contract import (  # the shared tests, bound
 )
 from tests.connectors.test_salesforce_target import SalesforceTarget
 
-# Left out, each needing a change in the suite (see docs/connector-salesforce.md):
+# Left out, each needing a change in the suite:
 # - test_changes_are_incremental_and_include_deletions reads properties["lastname"];
 #   Salesforce answers in the field's canonical spelling ("LastName").
 # - test_webhooks_verify_genuine_deliveries_and_refuse_forged_ones: outbound messages

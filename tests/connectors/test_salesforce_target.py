@@ -67,6 +67,8 @@ class SalesforceTarget(Target):
     object_type = "contacts"
     # field names are case-insensitive in Salesforce; the suite spells them in lower case
     match_key = "email"
+    # Salesforce never answers 429 or Retry-After: a spent allocation is rescheduled
+    sends_retry_after = False
     sandbox: ContractSandbox
 
     def make_sandbox(self, clock: Callable[[], float]) -> ContractSandbox:
