@@ -36,6 +36,7 @@ class Target(ABC):
     provider: str
     object_type: str
     match_key: str
+    sends_retry_after: bool = True  # Salesforce never answers 429 with a wait
 
     def __init__(self) -> None:
         self.offset = 0.0  # seconds added to the sandbox's clock (server-side expiry)
@@ -189,7 +190,9 @@ class HubSpotTarget(Target):
         return self.sandbox.tokens.client_secret
 
 
-TARGETS: dict[str, type[Target]] = {"hubspot": HubSpotTarget}
+from tests.connectors.contract.salesforce import SalesforceTarget  # noqa: E402  (needs Target)
+
+TARGETS: dict[str, type[Target]] = {"hubspot": HubSpotTarget, "salesforce": SalesforceTarget}
 
 
 def payloads(target: Target, numbers: range) -> list[Payload]:

@@ -1,0 +1,1 @@
+"""The Salesforce connector (REST API, sObject Collections, SOQL polling)."""
