@@ -18,10 +18,13 @@ from crmsync.api.app import create_app
 from crmsync.auth.keys import create_api_key
 from crmsync.auth.permissions import Role
 from crmsync.config import Settings
+from crmsync.demo_crms import DemoCRMs
 from crmsync.records.service import upsert_records
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.migrate import upgrade
 from crmsync.store.models import Workspace
+from crmsync.sync.targets import TargetResolver
+from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
 
 DEMO_WORKSPACE = "Demo workspace"
@@ -148,9 +151,8 @@ class ServerThread:
     """uvicorn serving the API in a background thread, stopped on request."""
 
     def __init__(self, settings: Settings, port: int) -> None:
-        config = uvicorn.Config(
-            create_app(settings), host=settings.host, port=port, log_level="warning"
-        )
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, host=settings.host, port=port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -183,22 +185,44 @@ def smoke_check(base_url: str, api_key: str) -> dict[str, int]:
 
 def run(settings: Settings, *, once: bool, say: Callable[[str], None]) -> None:
     setup = prepare(settings.database_url)
+    crms = DemoCRMs(once=once)
     server = ServerThread(settings, 0 if once else settings.port)
     port = server.start()
     base_url = f"http://{settings.host}:{port}"
-    say(f"crmsync demo is running at {base_url}  (API docs: {base_url}/docs)")
-    say(f"database:   {settings.database_url}")
-    say(f"workspace:  {setup.workspace_id}")
-    say(f"API key:    {setup.api_key}   (admin; shown once)")
-    counts = smoke_check(base_url, setup.api_key)
-    say("records:    " + ", ".join(f"{n} {t}" for t, n in counts.items()))
-    say(f'try:        curl -H "Authorization: Bearer {setup.api_key}" {base_url}/api/v1/contacts')
-    if once:
-        server.stop()
-        return
-    say("press Ctrl-C to stop")
+    # Connectors check webhook signatures against the URL the CRM calls: this one.
+    settings = settings.model_copy(update={"base_url": base_url})
+    server.app.state.settings = settings
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    worker = Worker(sessions, TargetResolver(settings), poll_interval=0.2)
+    worker.start()
     try:
-        while server.thread.is_alive():
-            server.thread.join(timeout=0.5)
+        with httpx.Client(
+            base_url=base_url, headers={"Authorization": f"Bearer {setup.api_key}"}, timeout=30
+        ) as api:
+            linked = crms.connect(api, base_url, sessions)
+            say(f"crmsync demo is running at {base_url}  (API docs: {base_url}/docs)")
+            say(f"database:   {settings.database_url}")
+            say(f"workspace:  {setup.workspace_id}")
+            say(f"API key:    {setup.api_key}   (admin; shown once)")
+            counts = smoke_check(base_url, setup.api_key)
+            say("records:    " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+            for name, url in crms.urls.items():
+                say(f"sandbox:    {name:<11} {url}  integration {linked[name]}")
+            say(
+                f'try:        curl -H "Authorization: Bearer {setup.api_key}" '
+                f"{base_url}/api/v1/contacts"
+            )
+            for line in crms.show_loop(api, counts["contacts"]):
+                say(line)
+            if not once:
+                say("press Ctrl-C to stop")
+                while server.thread.is_alive():
+                    server.thread.join(timeout=0.5)
     except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
         server.stop()
+        crms.stop()
+        engine.dispose()

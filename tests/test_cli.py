@@ -42,3 +42,7 @@ def test_demo_once_runs_every_step_and_exits_0(tmp_path: Path) -> None:
         assert answer.exit_code == 0, answer.output
     assert "API key:" in answer.stdout and "csk_" in answer.stdout
     assert "3 contacts" in answer.stdout and "2 leads" in answer.stdout
+    # the whole loop: pushed to every sandbox, and a CRM-side edit back in crmsync
+    assert "3/3 contacts pushed to hubspot" in answer.stdout
+    assert "3/3 contacts pushed to salesforce" in answer.stdout
+    assert "came back by webhook" in answer.stdout

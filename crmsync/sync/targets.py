@@ -46,6 +46,26 @@ def mapping_for(session: Session, integration: Integration) -> MappingSet:
     return MappingSet.model_validate(base)
 
 
+def set_object_mapping(
+    session: Session, integration: Integration, object_type: str, mapping: ObjectMapping
+) -> None:
+    """Store the integration's own mapping of one object type (replacing the default)."""
+    row = session.scalar(
+        select(FieldMapping).where(
+            FieldMapping.integration_id == integration.id, FieldMapping.object_type == object_type
+        )
+    )
+    if row is None:
+        row = FieldMapping(
+            workspace_id=integration.workspace_id,
+            integration_id=integration.id,
+            object_type=object_type,
+        )
+        session.add(row)
+    row.definition = mapping.model_dump(mode="json")
+    mapping_for(session, integration)  # refuses a mapping that does not fit the rest
+
+
 def region_of(session: Session, workspace_id: uuid.UUID) -> str:
     workspace = session.get(Workspace, workspace_id)
     return str((workspace.settings if workspace else {}).get("default_region", "US"))

@@ -1,0 +1,156 @@
+"""The demo's CRMs: built-in sandboxes, connected as integrations, and the loop shown.
+
+Every sandbox whose provider has a connector is started, connected through the API
+(as a user would), subscribed to crmsync's webhook URL and given a backfill sync.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from crmsync.connectors.registry import FACTORIES
+from crmsync.mapping.defaults import default_mapping
+from crmsync.mapping.model import ObjectMapping
+from crmsync.mapping.schema import ObjectType
+from crmsync.sandbox import create
+from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
+from crmsync.sandbox.server import SandboxServer
+from crmsync.store.engine import session_scope
+from crmsync.store.models import Integration
+from crmsync.sync.targets import set_object_mapping
+
+
+def _hubspot(sandbox: Any, url: str) -> dict[str, Any]:
+    # A private app's token; its client secret signs the webhooks HubSpot sends.
+    tokens = sandbox.tokens
+    return {"access_token": tokens.private_token, "client_secret": tokens.client_secret}
+
+
+def _salesforce(sandbox: Any, url: str) -> dict[str, Any]:
+    return {"access_token": sandbox.org.tokens.default_token, "instance_url": url}
+
+
+# provider -> (credentials for its sandbox's default account, objects it syncs)
+DEMO_PROVIDERS: dict[str, tuple[Callable[[Any, str], dict[str, Any]], dict[str, str]]] = {
+    "hubspot": (_hubspot, {"contacts": "both"}),
+    "salesforce": (_salesforce, {"contacts": "both"}),
+}
+# What each sandbox calls contacts when it counts its records.
+CONTACTS = {"salesforce": "Contact"}
+
+
+def standard_fields(provider: str, object_type: str) -> ObjectMapping:
+    """The default mapping without the custom properties a real set-up would create
+    first (HubSpot ``crmsync_*``/``utm_*``, Salesforce ``*__c``): a fresh sandbox has
+    none of them."""
+    mapping = default_mapping(provider).objects[ObjectType(object_type)]
+    custom = ("crmsync_", "utm_")
+    fields = [
+        f
+        for f in mapping.fields
+        if not f.target.startswith(custom) and not f.target.endswith("__c")
+    ]
+    return mapping.model_copy(update={"fields": fields})
+
+
+def _wait(check: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+class DemoCRMs:
+    def __init__(self, *, once: bool) -> None:
+        names = [n for n in DEMO_PROVIDERS if n in FACTORIES]
+        self.sandboxes: dict[str, ProviderSandbox] = {
+            n: create(n, SandboxOptions(rate_profile="off")) for n in names
+        }
+        self.server = SandboxServer(list(self.sandboxes.values()), port=0 if once else 8600).start()
+        self.urls = {n: self.server.url(n) for n in names}
+        self.integrations: dict[str, str] = {}
+
+    def connect(
+        self, api: httpx.Client, base_url: str, sessions: sessionmaker[Session]
+    ) -> dict[str, str]:
+        for name, sandbox in self.sandboxes.items():
+            credentials, objects = DEMO_PROVIDERS[name]
+            made = api.post(
+                "/api/v1/integrations",
+                json={
+                    "provider": name,
+                    "name": f"{name} sandbox",
+                    "credentials": credentials(sandbox, self.urls[name]),
+                    "base_url": self.urls[name],
+                    "config": {"objects": objects, "frequency": "1m"},
+                },
+            )
+            made.raise_for_status()
+            integration_id = made.json()["id"]
+            self.integrations[name] = integration_id
+            with session_scope(sessions) as session:
+                integration = session.get(Integration, uuid.UUID(integration_id))
+                assert integration is not None
+                for object_type in objects:
+                    set_object_mapping(
+                        session, integration, object_type, standard_fields(name, object_type)
+                    )
+            hook = f"{base_url}/api/v1/webhooks/{name}/{integration_id}"
+            httpx.post(f"{self.urls[name]}/_sandbox/webhooks", json={"url": hook}, timeout=10)
+            api.post(f"/api/v1/integrations/{integration_id}/sync").raise_for_status()
+        return self.integrations
+
+    def show_loop(self, api: httpx.Client, contacts: int) -> Iterator[str]:
+        """Wait for the push, change a contact in the first CRM, wait for it to come back."""
+        for name, sandbox in self.sandboxes.items():
+
+            key = CONTACTS.get(name, "contacts")
+
+            def arrived(box: ProviderSandbox = sandbox, key: str = key) -> bool:
+                return box.counts().get(key, 0) >= contacts
+
+            pushed = _wait(arrived)
+            state = "pushed" if pushed else "still pushing"
+            count = sandbox.counts().get(key, 0)
+            yield f"sync:       {count}/{contacts} contacts {state} to {name}"
+        if "hubspot" not in self.sandboxes:
+            return
+        token = _hubspot(self.sandboxes["hubspot"], "")["access_token"]
+        listed = httpx.get(
+            f"{self.urls['hubspot']}/crm/v3/objects/contacts",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).json()
+        if not listed.get("results"):
+            return
+        changed = httpx.post(
+            f"{self.urls['hubspot']}/_sandbox/change",
+            json={
+                "object_type": "contacts",
+                "record_id": listed["results"][0]["id"],
+                "fields": {"jobtitle": "Changed in HubSpot"},
+            },
+            timeout=10,
+        )
+        changed.raise_for_status()
+        email = changed.json().get("properties", {}).get("email")
+
+        def came_back() -> bool:
+            found = api.get("/api/v1/contacts", params={"q": email or "", "limit": 5}).json()
+            return any(c.get("job_title") == "Changed in HubSpot" for c in found["items"])
+
+        back = _wait(came_back)
+        result = "came back by webhook" if back else "has not come back yet"
+        yield f"sync:       a contact edited in HubSpot ({email}) {result}"
+
+    def stop(self) -> None:
+        self.server.stop()
