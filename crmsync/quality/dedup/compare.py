@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Hamming, JaroWinkler
+from rapidfuzz.distance import OSA, Hamming, JaroWinkler
 
 Columns = Mapping[str, np.ndarray]
 
@@ -62,16 +62,36 @@ def _exact(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return out
 
 
-def _dob(left: np.ndarray, right: np.ndarray, swapped_right: np.ndarray) -> np.ndarray:
-    """1 for the same date; 0.9 for one mistyped digit or swapped day and month."""
-    out = np.full(len(left), np.nan)
-    present = _present(left, right)
+def _dob(left: Columns, right: Columns) -> np.ndarray:
+    """1 same date; 0.9 one mistyped digit or day and month swapped; 0.5 near; else 0.
+
+    Near is two mistyped digits or dates under ~two months apart (a guessed day).
+    """
+    out = np.full(len(left["dob"]), np.nan)
+    present = _present(left["dob"], right["dob"])
     if not present.any():
         return out
-    a, b = left[present], right[present]
-    typo = _pairwise(a, b, Hamming.distance, 1.0) <= 1
-    swapped = a == swapped_right[present]
-    out[present] = np.where(a == b, 1.0, np.where(typo | swapped, 0.9, 0.0))
+    a, b = left["dob"][present], right["dob"][present]
+    typos = _pairwise(a, b, Hamming.distance, 1.0)
+    swapped = a == right["dob_swapped"][present]
+    days = np.abs(
+        left["dob_days"][present].astype(np.float64) - right["dob_days"][present].astype(np.float64)
+    )
+    near = (typos <= 2) | (days <= 62)
+    out[present] = np.where(
+        a == b, 1.0, np.where((typos <= 1) | swapped, 0.9, np.where(near, 0.5, 0.0))
+    )
+    return out
+
+
+def _postcode(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """1 same; 0.8 one digit mistyped or two neighbours swapped; else 0."""
+    out = np.full(len(left), np.nan)
+    present = _present(left, right)
+    if present.any():
+        a, b = left[present], right[present]
+        edits = _pairwise(a, b, OSA.distance, 1.0)
+        out[present] = np.where(a == b, 1.0, np.where(edits <= 1, 0.8, 0.0))
     return out
 
 
@@ -100,12 +120,12 @@ def compare(left: Columns, right: Columns) -> Similarities:
         last_cross=_fuzzy(left["last"], right["first"], jw),
         email=_fuzzy(left["email"], right["email"], fuzz.ratio, 100.0),
         phone=_fuzzy(left["phone"], right["phone"], fuzz.ratio, 100.0),
-        dob=_dob(left["dob"], right["dob"], right["dob_swapped"]),
+        dob=_dob(left, right),
         city=_fuzzy(left["city"], right["city"], jw),
         company=_fuzzy(left["company"], right["company"], fuzz.token_sort_ratio, 100.0),
         email_domain=_exact(left["work_domain"], right["work_domain"]),
-        postcode=_exact(left["postcode"], right["postcode"]),
-        address=_fuzzy(left["address"], right["address"], fuzz.token_sort_ratio, 100.0),
+        postcode=_postcode(left["postcode"], right["postcode"]),
+        address=_fuzzy(left["address"], right["address"], fuzz.ratio, 100.0),
     )
 
 

@@ -37,6 +37,7 @@ TEXT_COLUMNS = (
     "phone",
     "dob",
     "dob_swapped",
+    "dob_days",
     "city",
     "postcode",
     "address",
@@ -145,7 +146,8 @@ def prepare(
         pl.col("dob").str.replace_all(r"\D", "").alias("dob"),
         pl.col("city").str.to_lowercase().str.replace_all(r"[^\p{L}\d ]", "").alias("city"),
         pl.col("postcode").str.to_lowercase().str.replace_all(r"\s", "").alias("postcode"),
-        pl.col("address").str.to_lowercase().str.replace_all(r"[^\p{L}\d ]", "").alias("address"),
+        # spaces dropped: "16 wilshire street" and "16 wilshirestreet" are one address
+        pl.col("address").str.to_lowercase().str.replace_all(r"[^\p{L}\d]", "").alias("address"),
         pl.col("company")
         .str.to_lowercase()
         .str.replace_all(r"[^\p{L}\d ]", "")
@@ -187,6 +189,17 @@ def prepare(
         )
         .otherwise(pl.lit(""))
         .alias("dob_swapped"),
+        # approximate day number: enough to tell dates a few weeks apart
+        pl.when(pl.col("dob") != "")
+        .then(
+            pl.col("dob").str.slice(0, 4).cast(pl.Int64, strict=False) * 372
+            + pl.col("dob").str.slice(4, 2).cast(pl.Int64, strict=False) * 31
+            + pl.col("dob").str.slice(6, 2).cast(pl.Int64, strict=False)
+        )
+        .otherwise(None)
+        .cast(pl.Float64)
+        .fill_null(float("nan"))
+        .alias("dob_days"),
         pl.col("first").str.slice(0, 1).alias("first_initial"),
         pl.when(pl.col("first").str.len_chars() == 1)
         .then(pl.col("first"))
