@@ -7,11 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from crmsync.quality.dedup.compare import Similarities
-from crmsync.quality.dedup.scoring import AGREES_FROM, Evidence, weigh
+from crmsync.quality.dedup.scoring import AGREES_FROM, PRIOR_BITS, Evidence, weigh
 from crmsync.quality.dedup.settings import DedupSettings
 
 # First names this far apart belong to different people (after nicknames and swaps).
 FIRST_NAME_CONFLICT = 0.7
+
+# Log2 odds at or below which a compared pair is known to be two people.
+CONFLICT_BITS = -10.0
 
 RULE_NAMES = ("exact_email", "exact_phone", "fuzzy_name", "other_fields")
 
@@ -76,11 +79,8 @@ def decide(sims: Similarities, settings: DedupSettings) -> Decisions:
     )
     other_fields = (corroborations >= settings.min_other_fields) & likely & settings.other_fields
     matched = exact_email | exact_phone | fuzzy_name | other_fields
-    # different given names and a different birth date, or clearly different surnames
-    # with nothing exact in common
-    dob_conflict = _differs(sims.dob, 0.9)
-    last_conflict = _differs(names.last, FIRST_NAME_CONFLICT)
-    conflict = ~matched & ((first_conflict & dob_conflict) | (last_conflict & first_conflict))
+    # the fields speak clearly against one person (odds below 1 in 1000)
+    conflict = ~matched & (evidence.total + PRIOR_BITS <= CONFLICT_BITS)
     return Decisions(
         similarities=sims,
         evidence=evidence,

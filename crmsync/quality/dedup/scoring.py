@@ -15,7 +15,7 @@ import numpy as np
 from crmsync.quality.dedup.compare import Similarities
 
 # Prior odds (in bits) that two records sharing a blocking key are the same person.
-PRIOR_BITS = -6.0
+PRIOR_BITS = -5.0
 # Used when first and last names match only after swapping them.
 SWAP_PENALTY = 1.0
 
@@ -26,7 +26,7 @@ LEVELS: dict[str, tuple[tuple[float, float], ...]] = {
     "last": ((0.99, 6.0), (0.92, 4.0), (0.85, 2.0), (0.0, -5.0)),
     "email": ((1.0, 14.0), (0.85, 5.0), (0.7, 1.0), (0.0, -1.5)),
     "phone": ((1.0, 14.0), (0.9, 3.0), (0.0, -1.5)),
-    "dob": ((1.0, 8.0), (0.9, 3.0), (0.5, -1.0), (0.0, -6.0)),
+    "dob": ((1.0, 8.0), (0.9, 3.0), (0.5, -1.0), (0.0, -4.0)),
     "city": ((0.95, 2.0), (0.85, 1.5), (0.0, -1.0)),
     "company": ((0.9, 3.0), (0.0, -0.5)),
     "email_domain": ((1.0, 3.0), (0.0, 0.0)),
