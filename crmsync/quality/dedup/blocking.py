@@ -93,5 +93,6 @@ def candidate_pairs(frame: pl.DataFrame, window: int) -> tuple[np.ndarray, np.nd
     if not chunks:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    packed = np.unique(np.concatenate(chunks))
+    packed = np.sort(np.concatenate(chunks))
+    packed = packed[np.concatenate(([True], packed[1:] != packed[:-1]))]
     return packed >> 32, packed & 0xFFFFFFFF

@@ -34,6 +34,23 @@ class _Forest:
         self.members[large].extend(self.members.pop(small))
 
 
+def components(left: np.ndarray, right: np.ndarray) -> dict[int, int]:
+    """Connected component (smallest row in it) of every row that has a link."""
+    nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+    a, b = inverse[: len(left)], inverse[len(left) :]
+    label = np.arange(len(nodes))
+    while True:  # min-label propagation with pointer jumping: a few rounds for small groups
+        low = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    return dict(zip(nodes.tolist(), nodes[label].tolist(), strict=True))
+
+
 def cluster_links(
     left: np.ndarray,
     right: np.ndarray,
@@ -42,7 +59,61 @@ def cluster_links(
     conflict_right: np.ndarray,
     max_size: int,
 ) -> tuple[list[list[int]], np.ndarray]:
-    """Clusters (lists of rows, 2+ members) and which links (by position) were kept."""
+    """Clusters (lists of rows, 2+ members) and which links (by position) were kept.
+
+    Components without an inner conflict and within the size limit are clusters as
+    they are; only the others are rebuilt link by link, strongest first.
+    """
+    if len(left) == 0:
+        return [], np.zeros(0, dtype=bool)
+    component = components(left, right)
+    members: dict[int, list[int]] = defaultdict(list)
+    for row, root in component.items():
+        members[root].append(row)
+    troubled = {root for root, rows in members.items() if len(rows) > max_size}
+    for a, b in zip(conflict_left.tolist(), conflict_right.tolist(), strict=True):
+        root = component.get(a)
+        if root is not None and root == component.get(b):
+            troubled.add(root)
+    roots = np.array([component[a] for a in left.tolist()])
+    careful = np.isin(roots, np.array(sorted(troubled), dtype=roots.dtype))
+    groups = [sorted(rows) for root, rows in members.items() if root not in troubled]
+    kept = _spanning(left, right, roots, ~careful)
+    if careful.any():
+        picked = np.flatnonzero(careful)
+        sub_groups, sub_kept = _guarded(
+            left[picked], right[picked], score[picked], conflict_left, conflict_right, max_size
+        )
+        groups += sub_groups
+        kept[picked[sub_kept]] = True
+    groups.sort(key=lambda g: g[0])
+    return groups, kept
+
+
+def _spanning(
+    left: np.ndarray, right: np.ndarray, roots: np.ndarray, usable: np.ndarray
+) -> np.ndarray:
+    """A spanning set of links per component: each link that joins new rows."""
+    forest = _Forest()
+    kept = np.zeros(len(left), dtype=bool)
+    for k in np.flatnonzero(usable).tolist():
+        ra, rb = forest.find(int(left[k])), forest.find(int(right[k]))
+        if ra != rb:
+            small, large = sorted((ra, rb), key=lambda r: len(forest.members[r]))
+            forest.union(small, large)
+            kept[k] = True
+    return kept
+
+
+def _guarded(
+    left: np.ndarray,
+    right: np.ndarray,
+    score: np.ndarray,
+    conflict_left: np.ndarray,
+    conflict_right: np.ndarray,
+    max_size: int,
+) -> tuple[list[list[int]], np.ndarray]:
+    """Clusters built link by link, strongest first, refusing conflicts and oversize."""
     forbidden: dict[int, set[int]] = defaultdict(set)
     for a, b in zip(conflict_left.tolist(), conflict_right.tolist(), strict=True):
         forbidden[a].add(b)

@@ -12,7 +12,9 @@ import polars as pl
 from crmsync.quality.dedup.blocking import candidate_pairs
 from crmsync.quality.dedup.clusters import cluster_links
 from crmsync.quality.dedup.compare import compare, gather
+from crmsync.quality.dedup.encoded import encode
 from crmsync.quality.dedup.explain import PairExplanation, explain_pair
+from crmsync.quality.dedup.prefilter import worth_scoring
 from crmsync.quality.dedup.prepared import columns, prepare
 from crmsync.quality.dedup.rules import decide
 from crmsync.quality.dedup.settings import DedupSettings
@@ -108,6 +110,8 @@ def find_duplicates(
     settings = settings or DedupSettings()
     frame = prepare(records, settings.region)
     left, right = candidate_pairs(frame, settings.window)
+    keep = worth_scoring(encode(frame), left, right, settings)
+    left, right = left[keep], right[keep]
     cols = columns(frame)
     matched, score, conflict = _score_pairs(cols, left, right, settings)
     groups, kept = cluster_links(

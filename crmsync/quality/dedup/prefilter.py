@@ -1,0 +1,78 @@
+"""A cheap first look at candidate pairs, so full scoring only sees plausible ones.
+
+Blocking on names puts every John Smith of a city next to each other; most such pairs
+share nothing but the name. A pair goes on to full scoring when it shares an exact email,
+phone, birth date or address, or when the names are alike and something else agrees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler
+
+from crmsync.quality.dedup.encoded import Encoded, same, similarity
+from crmsync.quality.dedup.settings import DedupSettings
+
+# dates this many (approximate) days apart still hint at one person
+_NEAR_DAYS = 62
+_DAYS_A_YEAR = 372  # the encoding's year: 12 months of 31 days
+
+
+def _mean_present(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    counts = (~np.isnan(a)).astype(np.int64) + (~np.isnan(b)).astype(np.int64)
+    total = np.nan_to_num(a) + np.nan_to_num(b)
+    return np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
+
+
+def name_similarity(enc: Encoded, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Name similarity as scoring sees it (nicknames, swaps), from distinct name pairs."""
+    jw = JaroWinkler.normalized_similarity
+    first = similarity(enc, ("first", "first"), left, right, jw)
+    first = np.where(same(enc, "first_canon", left, right), 1.0, first)
+    last = similarity(enc, ("last", "last"), left, right, jw)
+    straight = _mean_present(first, last)
+    crossed = (
+        similarity(enc, ("first", "last"), left, right, jw)
+        + similarity(enc, ("last", "first"), left, right, jw)
+    ) / 2
+    return np.fmax(straight, crossed)
+
+
+def _dob_near(enc: Encoded, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    a, b = enc.dob_days[left], enc.dob_days[right]
+    with np.errstate(invalid="ignore"):
+        close = np.abs(a - b) <= _NEAR_DAYS
+        same_day = (np.mod(a, _DAYS_A_YEAR) == np.mod(b, _DAYS_A_YEAR)) & (
+            np.abs(a - b) <= 10 * _DAYS_A_YEAR
+        )
+    return close | same_day
+
+
+def worth_scoring(
+    enc: Encoded, left: np.ndarray, right: np.ndarray, settings: DedupSettings
+) -> np.ndarray:
+    """Which candidate pairs could possibly be duplicates."""
+    strong = (
+        same(enc, "email", left, right)
+        | same(enc, "phone", left, right)
+        | same(enc, "dob", left, right)
+        | same(enc, "address", left, right)
+    )
+    rest = np.flatnonzero(~strong)
+    l, r = left[rest], right[rest]
+    alike = np.nan_to_num(name_similarity(enc, l, r), nan=0.0) >= settings.name_threshold
+    hint = (
+        same(enc, "city", l, r)
+        | same(enc, "company", l, r)
+        | same(enc, "work_domain", l, r)
+        | same(enc, "postcode", l, r)
+        | _dob_near(enc, l, r)
+    )
+    # a mistyped email is the last hint worth its cost
+    ask = np.flatnonzero(alike & ~hint)
+    email = similarity(enc, ("email", "email"), l[ask], r[ask], fuzz.ratio) / 100.0
+    hint[ask] = np.nan_to_num(email, nan=0.0) >= 0.85
+    keep = strong.copy()
+    keep[rest] = alike & hint
+    return keep
