@@ -72,9 +72,9 @@ def cluster_links(
         members[root].append(row)
     troubled = {root for root, rows in members.items() if len(rows) > max_size}
     for a, b in zip(conflict_left.tolist(), conflict_right.tolist(), strict=True):
-        root = component.get(a)
-        if root is not None and root == component.get(b):
-            troubled.add(root)
+        joint = component.get(a)
+        if joint is not None and joint == component.get(b):
+            troubled.add(joint)
     roots = np.array([component[a] for a in left.tolist()])
     careful = np.isin(roots, np.array(sorted(troubled), dtype=roots.dtype))
     groups = [sorted(rows) for root, rows in members.items() if root not in troubled]

@@ -60,18 +60,18 @@ def worth_scoring(
         | same(enc, "address", left, right)
     )
     rest = np.flatnonzero(~strong)
-    l, r = left[rest], right[rest]
-    alike = np.nan_to_num(name_similarity(enc, l, r), nan=0.0) >= settings.name_threshold
+    lo, hi = left[rest], right[rest]
+    alike = np.nan_to_num(name_similarity(enc, lo, hi), nan=0.0) >= settings.name_threshold
     hint = (
-        same(enc, "city", l, r)
-        | same(enc, "company", l, r)
-        | same(enc, "work_domain", l, r)
-        | same(enc, "postcode", l, r)
-        | _dob_near(enc, l, r)
+        same(enc, "city", lo, hi)
+        | same(enc, "company", lo, hi)
+        | same(enc, "work_domain", lo, hi)
+        | same(enc, "postcode", lo, hi)
+        | _dob_near(enc, lo, hi)
     )
     # a mistyped email is the last hint worth its cost
     ask = np.flatnonzero(alike & ~hint)
-    email = similarity(enc, ("email", "email"), l[ask], r[ask], fuzz.ratio) / 100.0
+    email = similarity(enc, ("email", "email"), lo[ask], hi[ask], fuzz.ratio) / 100.0
     hint[ask] = np.nan_to_num(email, nan=0.0) >= 0.85
     keep = strong.copy()
     keep[rest] = alike & hint

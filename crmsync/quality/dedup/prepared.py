@@ -141,6 +141,9 @@ def _phonetic(value: str) -> str:
     return jellyfish.soundex(value) if value else ""
 
 
+Records = Iterable[Mapping[str, Any]] | pl.DataFrame
+
+
 def _as_text(value: Any) -> str | None:
     return None if value is None else str(value)
 
