@@ -75,6 +75,31 @@ def keyed(frame: pl.DataFrame, block: BlockingPass) -> pl.DataFrame:
     )
 
 
+def key_strings(frame: pl.DataFrame, block: BlockingPass) -> pl.DataFrame:
+    """Row number, key text and sort string of the rows that have the key (unsorted)."""
+    present = pl.all_horizontal([pl.col(p) != "" for p in block.parts])
+    return (
+        frame.with_row_index("row")
+        .filter(present)
+        .select(
+            pl.col("row").cast(pl.Int64),
+            _key(block).alias("key"),
+            pl.concat_str([pl.col(c) for c in block.sort_by], separator="|").alias("sort"),
+        )
+    )
+
+
+def key_of_one(values: dict[str, object], block: BlockingPass) -> tuple[str, str] | None:
+    """Key text and sort string of one prepared record, exactly as `key_strings` has them."""
+    parts = [str(values[p]) for p in block.parts]
+    if not all(parts):
+        return None
+    parts = [v[:1] if p in block.initials else v for p, v in zip(block.parts, parts, strict=True)]
+    if block.symmetric:
+        parts.sort()
+    return "|".join(parts), "|".join(str(values[c]) for c in block.sort_by)
+
+
 def candidate_pairs(frame: pl.DataFrame, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct candidate pairs (left row < right row) over every blocking pass."""
     chunks: list[np.ndarray] = []

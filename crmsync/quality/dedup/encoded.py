@@ -39,17 +39,26 @@ class Encoded:
     dob_days: np.ndarray
 
 
-def encode(frame: pl.DataFrame) -> Encoded:
+def encode(frame: pl.DataFrame, names: tuple[str, ...] = CODED) -> Encoded:
+    """Codes of the `names` columns of a prepared frame."""
     codes: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
-    for name in CODED:
+    for name in names:
         column = frame[name]
         distinct = column.filter(column != "").unique()
         numbers = pl.Series(range(distinct.len()), dtype=pl.Int32)
         coded = column.replace_strict(distinct, numbers, default=-1, return_dtype=pl.Int32)
         codes[name] = coded.to_numpy()
-        values[name] = distinct.to_numpy().astype(object)
+        # code -1 (missing) indexes the trailing "", so values[codes] is the column itself
+        values[name] = np.append(distinct.to_numpy().astype(object), "")
     return Encoded(codes, values, frame["dob_days"].to_numpy().astype(np.float64))
+
+
+def decode(enc: Encoded, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """The text columns of `rows` (and their dob_days), as object arrays."""
+    out = {name: enc.values[name][codes[rows]] for name, codes in enc.codes.items()}
+    out["dob_days"] = enc.dob_days[rows]
+    return out
 
 
 def same(enc: Encoded, column: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:

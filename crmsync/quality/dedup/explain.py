@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmsync.quality.dedup.rules import Decisions, agrees
+from crmsync.quality.dedup.rules import Decisions
+from crmsync.quality.dedup.scoring import AGREES_FROM
 
 # explained field -> the prepared column shown for it
 SHOWN: dict[str, str] = {
@@ -112,7 +113,7 @@ def explain_pair(
                 right=str(right[rcol][k]),
                 similarity=None if math.isnan(sim) else round(sim, 4),
                 weight=float(evidence.weights[field][k]),
-                agrees=bool(agrees(field, np.array([sim]))[0]),
+                agrees=sim >= AGREES_FROM[field] - 1e-9,
             )
         )
     return PairExplanation(

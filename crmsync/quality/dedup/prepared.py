@@ -82,6 +82,11 @@ FREE_MAIL = frozenset(
     }
 )
 
+# what people put between the digits of a phone number
+PHONE_FORMATTING = r"[\s().\-/]"
+# a North-American number, with or without its country code
+NANP_PHONE = r"^(\+?1)?[2-9]\d{2}[2-9]\d{6}$"
+
 _COMPANY_SUFFIX = r"\b(inc|llc|ltd|limited|corp|corporation|co|company|gmbh|plc|lp|llp|sa)\b"
 
 
@@ -126,9 +131,9 @@ def _phones(raw: pl.Series, region: str) -> pl.Series:
     other value goes through `normalize_phone`. The direct path keeps a well-formed
     number the library would call unassigned, which only ever matches the same digits.
     """
-    digits = raw.str.replace_all(r"[\s().\-/]", "")
+    digits = raw.str.replace_all(PHONE_FORMATTING, "")
     nanp = region.upper() in ("US", "CA")
-    ten = digits.str.contains(r"^(\+?1)?[2-9]\d{2}[2-9]\d{6}$") if nanp else digits == "\0"
+    ten = digits.str.contains(NANP_PHONE) if nanp else digits == "\0"
     direct = ("+1" + digits.str.slice(-10)).alias("phone")
     others = raw.filter(~ten & (raw != ""))
     slow = _map_unique(others, lambda v: normalize_phone(v, region)) if others.len() else others

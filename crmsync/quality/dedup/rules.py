@@ -51,7 +51,7 @@ class Decisions:
 
 def agrees(field: str, sim: np.ndarray) -> np.ndarray:
     """Whether `field` agrees, pair by pair (a missing field never agrees)."""
-    return np.nan_to_num(sim, nan=-1.0) >= AGREES_FROM[field] - 1e-9
+    return sim >= AGREES_FROM[field] - 1e-9  # NaN compares False
 
 
 def _differs(sim: np.ndarray, below: float) -> np.ndarray:
@@ -72,7 +72,7 @@ def decide(sims: Similarities, settings: DedupSettings) -> Decisions:
     exact_phone = (sims.phone == 1.0) & ~shared_guard & settings.exact_phone
     likely = evidence.probability >= settings.match_threshold
     fuzzy_name = (
-        (np.nan_to_num(names.similarity, nan=0.0) >= settings.name_threshold)
+        (names.similarity >= settings.name_threshold)
         & (corroborations >= settings.min_corroboration)
         & likely
         & settings.fuzzy_name

@@ -77,7 +77,7 @@ def names(sims: Similarities) -> Names:
     total = np.nansum(parts, axis=0)
     straight = np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
     crossed = (sims.first_cross + sims.last_cross) / 2  # NaN unless all four names exist
-    swapped = np.nan_to_num(crossed, nan=-1.0) > np.nan_to_num(straight, nan=-1.0) + 0.05
+    swapped = crossed > straight + 0.05  # NaN (a missing name) compares False
     return Names(
         similarity=np.where(swapped, crossed, straight),
         first=np.where(swapped, sims.first_cross, sims.first),
