@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
@@ -10,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from crmsync.quality.dedup.blocking import candidate_pairs
-from crmsync.quality.dedup.clusters import cluster_links
+from crmsync.quality.dedup.clusters import cluster_links, components
 from crmsync.quality.dedup.compare import compare, gather
 from crmsync.quality.dedup.encoded import encode
 from crmsync.quality.dedup.explain import PairExplanation, explain_pair
@@ -102,6 +104,33 @@ def _score_pairs(
     return matched, score, conflict
 
 
+def _unscored_inner_pairs(
+    left: np.ndarray, right: np.ndarray, matched: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs inside a linked group of 3+ that blocking never compared.
+
+    The chaining guard can only refuse a chain through a pair it knows conflicts, and
+    the two ends of a chain often share no blocking key; so they are compared here.
+    """
+    component = components(left[matched], right[matched])
+    members: dict[int, list[int]] = defaultdict(list)
+    for row, root in component.items():
+        members[root].append(row)
+    scored = set(zip(left.tolist(), right.tolist(), strict=True))
+    pairs = [
+        (a, b)
+        for rows in members.values()
+        if len(rows) > 2
+        for a, b in itertools.combinations(sorted(rows), 2)
+        if (a, b) not in scored
+    ]
+    if not pairs:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    out = np.array(pairs, dtype=np.int64)
+    return out[:, 0], out[:, 1]
+
+
 def find_duplicates(
     records: Iterable[Mapping[str, Any]] | pl.DataFrame,
     settings: DedupSettings | None = None,
@@ -114,12 +143,14 @@ def find_duplicates(
     left, right = left[keep], right[keep]
     cols = columns(frame)
     matched, score, conflict = _score_pairs(cols, left, right, settings)
+    inner_left, inner_right = _unscored_inner_pairs(left, right, matched)
+    _, _, inner_conflict = _score_pairs(cols, inner_left, inner_right, settings)
     groups, kept = cluster_links(
         left[matched],
         right[matched],
         score[matched],
-        left[conflict],
-        right[conflict],
+        np.concatenate([left[conflict], inner_left[inner_conflict]]),
+        np.concatenate([right[conflict], inner_right[inner_conflict]]),
         settings.max_cluster_size,
     )
     root_of = {row: group[0] for group in groups for row in group}

@@ -70,8 +70,9 @@ class _Postings:
 class DuplicateIndex:
     """An in-memory index of one workspace's contacts that answers check()."""
 
-    def __init__(self, settings: DedupSettings | None = None) -> None:
+    def __init__(self, settings: DedupSettings | None = None, compact_at: int = COMPACT_AT) -> None:
         self.settings = settings or DedupSettings()
+        self.compact_at = compact_at
         self._base = prepare([], self.settings.region)
         self._encoded: Encoded = encode(self._base, _STRINGS)
         self._postings = [_Postings.of(self._base, block) for block in PASSES]
@@ -105,7 +106,7 @@ class DuplicateIndex:
         prepared = prepare(records, self.settings.region)
         for record_id in prepared["id"].to_list():
             self.remove(record_id)
-        if len(self._extra) + prepared.height > COMPACT_AT:
+        if len(self._extra) + prepared.height > self.compact_at:
             self._rebuild(pl.concat([self._live_frame(), prepared]))
             return
         for values in prepared.iter_rows(named=True):

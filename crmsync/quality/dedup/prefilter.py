@@ -2,7 +2,8 @@
 
 Blocking on names puts every John Smith of a city next to each other; most such pairs
 share nothing but the name. A pair goes on to full scoring when it shares an exact email,
-phone, birth date or address, or when the names are alike and something else agrees.
+phone, birth date or address, when the names are alike and something else agrees, or
+when two other fields agree.
 """
 
 from __future__ import annotations
@@ -62,17 +63,19 @@ def worth_scoring(
     rest = np.flatnonzero(~strong)
     lo, hi = left[rest], right[rest]
     alike = np.nan_to_num(name_similarity(enc, lo, hi), nan=0.0) >= settings.name_threshold
-    hint = (
-        same(enc, "city", lo, hi)
-        | same(enc, "company", lo, hi)
-        | same(enc, "work_domain", lo, hi)
-        | same(enc, "postcode", lo, hi)
-        | _dob_near(enc, lo, hi)
+    hints = (
+        same(enc, "city", lo, hi).astype(np.int8)
+        + same(enc, "company", lo, hi)
+        + same(enc, "work_domain", lo, hi)
+        + same(enc, "postcode", lo, hi)
+        + _dob_near(enc, lo, hi)
     )
+    hint = hints > 0
     # a mistyped email is the last hint worth its cost
     ask = np.flatnonzero(alike & ~hint)
     email = similarity(enc, ("email", "email"), lo[ask], hi[ask], fuzz.ratio) / 100.0
     hint[ask] = np.nan_to_num(email, nan=0.0) >= 0.85
     keep = strong.copy()
-    keep[rest] = alike & hint
+    # names changed or missing: several other fields agreeing still deserve a look
+    keep[rest] = (alike & hint) | (hints >= 2)
     return keep

@@ -14,7 +14,7 @@ from crmsync.quality.dedup.settings import DedupSettings
 FIRST_NAME_CONFLICT = 0.7
 
 # Log2 odds at or below which a compared pair is known to be two people.
-CONFLICT_BITS = -10.0
+CONFLICT_BITS = -14.0
 
 RULE_NAMES = ("exact_email", "exact_phone", "fuzzy_name", "other_fields")
 
@@ -79,7 +79,7 @@ def decide(sims: Similarities, settings: DedupSettings) -> Decisions:
     )
     other_fields = (corroborations >= settings.min_other_fields) & likely & settings.other_fields
     matched = exact_email | exact_phone | fuzzy_name | other_fields
-    # the fields speak clearly against one person (odds below 1 in 1000)
+    # the fields speak clearly against one person (odds below 1 in 16,000)
     conflict = ~matched & (evidence.total + PRIOR_BITS <= CONFLICT_BITS)
     return Decisions(
         similarities=sims,
