@@ -37,6 +37,7 @@ class Encoded:
     codes: dict[str, np.ndarray]
     values: dict[str, np.ndarray]
     dob_days: np.ndarray
+    namesakes: np.ndarray
 
 
 def encode(frame: pl.DataFrame, names: tuple[str, ...] = CODED) -> Encoded:
@@ -51,13 +52,19 @@ def encode(frame: pl.DataFrame, names: tuple[str, ...] = CODED) -> Encoded:
         codes[name] = coded.to_numpy()
         # code -1 (missing) indexes the trailing "", so values[codes] is the column itself
         values[name] = np.append(distinct.to_numpy().astype(object), "")
-    return Encoded(codes, values, frame["dob_days"].to_numpy().astype(np.float64))
+    return Encoded(
+        codes,
+        values,
+        frame["dob_days"].to_numpy().astype(np.float64),
+        frame["namesakes"].to_numpy().astype(np.float64),
+    )
 
 
 def decode(enc: Encoded, rows: np.ndarray) -> dict[str, np.ndarray]:
     """The text columns of `rows` (and their dob_days), as object arrays."""
     out = {name: enc.values[name][codes[rows]] for name, codes in enc.codes.items()}
     out["dob_days"] = enc.dob_days[rows]
+    out["namesakes"] = enc.namesakes[rows]
     return out
 
 

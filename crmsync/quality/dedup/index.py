@@ -14,13 +14,13 @@ from crmsync.quality.dedup.blocking import PASSES, BlockingPass, key_of_one, key
 from crmsync.quality.dedup.compare import compare
 from crmsync.quality.dedup.encoded import Encoded, decode, encode
 from crmsync.quality.dedup.explain import PairExplanation, explain_pair
-from crmsync.quality.dedup.prepared import TEXT_COLUMNS, prepare
+from crmsync.quality.dedup.prepared import TEXT_COLUMNS, count_namesakes, name_key, prepare
 from crmsync.quality.dedup.rules import decide
 from crmsync.quality.dedup.settings import DedupSettings
 from crmsync.quality.dedup.single import prepare_one
 
 # every prepared column but the numeric dob_days
-_STRINGS = ("id", *(c for c in TEXT_COLUMNS if c != "dob_days"))
+_STRINGS = ("id", *(c for c in TEXT_COLUMNS if c not in ("dob_days", "namesakes")))
 
 # Added records wait in a small side table; past this many they are folded into the base.
 COMPACT_AT = 20_000
@@ -76,7 +76,8 @@ class DuplicateIndex:
         self._base = prepare([], self.settings.region)
         self._encoded: Encoded = encode(self._base, _STRINGS)
         self._postings = [_Postings.of(self._base, block) for block in PASSES]
-        self._extra: list[dict[str, str]] = []
+        self._extra: list[dict[str, Any]] = []
+        self._namesakes: dict[str, int] = {}
         self._extra_keys: list[dict[int, list[int]]] = [{} for _ in PASSES]
         self._alive: list[bool] = []
         self._row_of: dict[str, int] = {}
@@ -116,6 +117,7 @@ class DuplicateIndex:
                 if keyed is not None:
                     extra.setdefault(hash(keyed[0]), []).append(row)
             self._extra.append(values)
+            self._count(values, +1)
             self._alive.append(True)
             self._row_of[values["id"]] = row
 
@@ -125,11 +127,22 @@ class DuplicateIndex:
         if row is None:
             return False
         self._alive[row] = False
+        height = self._base.height
+        values = self._extra[row - height] if row >= height else self._base.row(row, named=True)
+        self._count(values, -1)
         return True
+
+    def _count(self, values: Mapping[str, Any], change: int) -> None:
+        name = name_key(values["first_canon"], values["last"])
+        if name is not None:
+            self._namesakes[name] = self._namesakes.get(name, 0) + change
 
     def check(self, candidate: Mapping[str, Any]) -> DuplicateCheck:
         """Whether `candidate` duplicates an indexed contact (itself excluded, by id)."""
         values = prepare_one(candidate, self.settings.region)
+        name = name_key(values["first_canon"], values["last"])
+        if name is not None:
+            values["namesakes"] = float(self._namesakes.get(name, 0) + 1)
         rows = self._candidates(values)
         own = self._row_of.get(values["id"])
         rows = [r for r in rows if self._alive[r] and r != own]
@@ -184,7 +197,12 @@ class DuplicateIndex:
 
     def _rebuild(self, frame: pl.DataFrame) -> None:
         """Make `frame` the base table, with fresh postings and no side table."""
-        frame = frame.unique(subset="id", keep="last", maintain_order=True)
+        frame = count_namesakes(frame.unique(subset="id", keep="last", maintain_order=True))
+        named = frame.filter((pl.col("first_canon") != "") & (pl.col("last") != ""))
+        counts = named.group_by("first_canon", "last").len()
+        self._namesakes = {
+            f"{first}|{last}": n for first, last, n in counts.iter_rows()
+        }
         self._base = frame.select("id", *TEXT_COLUMNS)
         self._encoded = encode(self._base, _STRINGS)
         self._postings = [_Postings.of(self._base, block) for block in PASSES]

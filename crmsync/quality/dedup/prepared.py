@@ -44,6 +44,7 @@ TEXT_COLUMNS = (
     "dob",
     "dob_swapped",
     "dob_days",
+    "namesakes",
     "city",
     "postcode",
     "address",
@@ -248,7 +249,27 @@ def prepare(
         .otherwise(pl.lit(""))
         .alias("first_short"),
     )
-    return frame.select("id", *TEXT_COLUMNS)
+    return count_namesakes(frame).select("id", *TEXT_COLUMNS)
+
+
+def count_namesakes(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with `namesakes`: how many of its records carry the same exact name.
+
+    A common name is weaker evidence; records without both names count 1.
+    """
+    named = (pl.col("first_canon") != "") & (pl.col("last") != "")
+    return frame.with_columns(
+        pl.when(named)
+        .then(pl.len().over(["first_canon", "last"]))
+        .otherwise(1)
+        .cast(pl.Float64)
+        .alias("namesakes")
+    )
+
+
+def name_key(first_canon: str, last: str) -> str | None:
+    """What `namesakes` counts by; None when either part is missing."""
+    return f"{first_canon}|{last}" if first_canon and last else None
 
 
 def columns(frame: pl.DataFrame) -> dict[str, np.ndarray]:

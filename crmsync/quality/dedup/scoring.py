@@ -16,6 +16,8 @@ from crmsync.quality.dedup.compare import Similarities
 
 # Prior odds (in bits) that two records sharing a blocking key are the same person.
 PRIOR_BITS = -5.0
+# A name may recur this often (a person's own duplicates) before it counts for less.
+NAMESAKES_FREE = 4.0
 # Used when first and last names match only after swapping them.
 SWAP_PENALTY = 1.0
 
@@ -96,6 +98,13 @@ class Evidence:
     probability: np.ndarray
 
 
+def namesake_weight(name: Names, namesakes: np.ndarray) -> np.ndarray:
+    """Less credit for agreeing names that many records share (every John Smith)."""
+    alike = (name.first >= 0.92) & (name.last >= 0.92)
+    excess = np.log2(np.maximum(namesakes / NAMESAKES_FREE, 1.0))
+    return np.where(alike, -excess, 0.0)
+
+
 def weigh(sims: Similarities) -> Evidence:
     """Weights in bits of every field of every pair, and the resulting probability."""
     name = names(sims)
@@ -105,6 +114,7 @@ def weigh(sims: Similarities) -> Evidence:
     }
     for field in OTHER_FIELDS:
         weights[field] = level_weight(field, getattr(sims, field))
+    weights["namesakes"] = namesake_weight(name, sims.namesakes)
     total = np.sum(np.vstack(list(weights.values())), axis=0)
     probability = 1.0 / (1.0 + np.exp2(-(total + PRIOR_BITS)))
     return Evidence(names=name, weights=weights, total=total, probability=probability)

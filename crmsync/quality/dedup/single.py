@@ -76,4 +76,5 @@ def prepare_one(record: Mapping[str, Any], region: str = "US") -> dict[str, Any]
         "first_code": jellyfish.soundex(canon) if canon else "",
         "first_initial": first[:1],
         "first_short": first if len(first) == 1 else "",
+        "namesakes": 1.0,  # the record alone; an index counts its namesakes
     }
