@@ -200,9 +200,7 @@ class DuplicateIndex:
         frame = count_namesakes(frame.unique(subset="id", keep="last", maintain_order=True))
         named = frame.filter((pl.col("first_canon") != "") & (pl.col("last") != ""))
         counts = named.group_by("first_canon", "last").len()
-        self._namesakes = {
-            f"{first}|{last}": n for first, last, n in counts.iter_rows()
-        }
+        self._namesakes = {f"{first}|{last}": n for first, last, n in counts.iter_rows()}
         self._base = frame.select("id", *TEXT_COLUMNS)
         self._encoded = encode(self._base, _STRINGS)
         self._postings = [_Postings.of(self._base, block) for block in PASSES]
