@@ -62,17 +62,7 @@ def _key(block: BlockingPass) -> pl.Expr:
 
 def keyed(frame: pl.DataFrame, block: BlockingPass) -> pl.DataFrame:
     """Row number, key hash and sort string of the rows that have the key, in window order."""
-    present = pl.all_horizontal([pl.col(p) != "" for p in block.parts])
-    return (
-        frame.with_row_index("row")
-        .filter(present)
-        .select(
-            pl.col("row").cast(pl.Int64),
-            _key(block).hash().alias("key"),
-            pl.concat_str([pl.col(c) for c in block.sort_by], separator="|").alias("sort"),
-        )
-        .sort(["key", "sort"])
-    )
+    return key_strings(frame, block).with_columns(pl.col("key").hash()).sort(["key", "sort"])
 
 
 def key_strings(frame: pl.DataFrame, block: BlockingPass) -> pl.DataFrame:

@@ -81,8 +81,9 @@ def cluster_links(
     kept = _spanning(left, right, roots, ~careful)
     if careful.any():
         picked = np.flatnonzero(careful)
+        forbidden = _conflicts(conflict_left, conflict_right)
         sub_groups, sub_kept = _guarded(
-            left[picked], right[picked], score[picked], conflict_left, conflict_right, max_size
+            (left[picked], right[picked]), score[picked], forbidden, max_size
         )
         groups += sub_groups
         kept[picked[sub_kept]] = True
@@ -105,19 +106,22 @@ def _spanning(
     return kept
 
 
+def _conflicts(left: np.ndarray, right: np.ndarray) -> dict[int, set[int]]:
+    forbidden: dict[int, set[int]] = defaultdict(set)
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        forbidden[a].add(b)
+        forbidden[b].add(a)
+    return forbidden
+
+
 def _guarded(
-    left: np.ndarray,
-    right: np.ndarray,
+    links: tuple[np.ndarray, np.ndarray],
     score: np.ndarray,
-    conflict_left: np.ndarray,
-    conflict_right: np.ndarray,
+    forbidden: dict[int, set[int]],
     max_size: int,
 ) -> tuple[list[list[int]], np.ndarray]:
     """Clusters built link by link, strongest first, refusing conflicts and oversize."""
-    forbidden: dict[int, set[int]] = defaultdict(set)
-    for a, b in zip(conflict_left.tolist(), conflict_right.tolist(), strict=True):
-        forbidden[a].add(b)
-        forbidden[b].add(a)
+    left, right = links
     forest = _Forest()
     kept = np.zeros(len(left), dtype=bool)
     order = np.argsort(-score, kind="stable")
