@@ -8,6 +8,7 @@ spread back to every record pair that has it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,15 @@ class Encoded:
     values: dict[str, np.ndarray]
     dob_days: np.ndarray
     namesakes: np.ndarray
+
+    @cached_property
+    def initials(self) -> dict[str, np.ndarray]:
+        """Per column, the code point of each distinct value's first character (-1: none)."""
+        return {
+            name: np.array([ord(v[0]) if v else -1 for v in values], dtype=np.int64)
+            for name, values in self.values.items()
+            if name in ("first", "last")
+        }
 
 
 def encode(frame: pl.DataFrame, names: tuple[str, ...] = CODED) -> Encoded:
@@ -86,6 +96,10 @@ def similarity(
     b = enc.codes[columns[1]][right].astype(np.int64)
     out = np.full(len(a), np.nan)
     present = (a >= 0) & (b >= 0)
+    if columns[0] == columns[1]:  # one dictionary: equal codes are equal values
+        equal = present & (a == b)
+        out[equal] = 1.0
+        present &= ~equal
     if not present.any():
         return out
     packed = (a[present] << 32) | b[present]

@@ -33,11 +33,26 @@ def name_similarity(enc: Encoded, left: np.ndarray, right: np.ndarray) -> np.nda
     first = np.where(same(enc, "first_canon", left, right), 1.0, first)
     last = similarity(enc, ("last", "last"), left, right, jw)
     straight = _mean_present(first, last)
-    crossed = (
-        similarity(enc, ("first", "last"), left, right, jw)
-        + similarity(enc, ("last", "first"), left, right, jw)
+    # swapped names are only worth comparing where the initials cross over
+    first_a = _initials(enc, "first", left)
+    last_a = _initials(enc, "last", left)
+    first_b = _initials(enc, "first", right)
+    last_b = _initials(enc, "last", right)
+    cross = np.flatnonzero(
+        (first_a == last_b) & (last_a == first_b) & (first_a >= 0) & (last_a >= 0)
+    )
+    crossed = np.full(len(left), np.nan)
+    lo, hi = left[cross], right[cross]
+    crossed[cross] = (
+        similarity(enc, ("first", "last"), lo, hi, jw)
+        + similarity(enc, ("last", "first"), lo, hi, jw)
     ) / 2
     return np.fmax(straight, crossed)
+
+
+def _initials(enc: Encoded, column: str, rows: np.ndarray) -> np.ndarray:
+    """Code point of the first letter of `column` per row (-1 when missing)."""
+    return enc.initials[column][enc.codes[column][rows]]
 
 
 def _dob_near(enc: Encoded, left: np.ndarray, right: np.ndarray) -> np.ndarray:
