@@ -12,15 +12,12 @@ import polars as pl
 
 from crmsync.quality.dedup.blocking import PASSES, BlockingPass, key_of_one, key_strings
 from crmsync.quality.dedup.compare import compare
-from crmsync.quality.dedup.encoded import Encoded, decode, encode
+from crmsync.quality.dedup.encoded import ALL_TEXT, Encoded, decode, encode
 from crmsync.quality.dedup.explain import PairExplanation, explain_pair
 from crmsync.quality.dedup.prepared import TEXT_COLUMNS, count_namesakes, name_key, prepare
 from crmsync.quality.dedup.rules import decide
 from crmsync.quality.dedup.settings import DedupSettings
 from crmsync.quality.dedup.single import prepare_one
-
-# every prepared column but the numeric dob_days
-_STRINGS = ("id", *(c for c in TEXT_COLUMNS if c not in ("dob_days", "namesakes")))
 
 # Added records wait in a small side table; past this many they are folded into the base.
 COMPACT_AT = 20_000
@@ -74,7 +71,7 @@ class DuplicateIndex:
         self.settings = settings or DedupSettings()
         self.compact_at = compact_at
         self._base = prepare([], self.settings.region)
-        self._encoded: Encoded = encode(self._base, _STRINGS)
+        self._encoded: Encoded = encode(self._base, ALL_TEXT)
         self._postings = [_Postings.of(self._base, block) for block in PASSES]
         self._extra: list[dict[str, Any]] = []
         self._namesakes: dict[str, int] = {}
@@ -202,7 +199,7 @@ class DuplicateIndex:
         counts = named.group_by("first_canon", "last").len()
         self._namesakes = {f"{first}|{last}": n for first, last, n in counts.iter_rows()}
         self._base = frame.select("id", *TEXT_COLUMNS)
-        self._encoded = encode(self._base, _STRINGS)
+        self._encoded = encode(self._base, ALL_TEXT)
         self._postings = [_Postings.of(self._base, block) for block in PASSES]
         self._extra = []
         self._extra_keys = [{} for _ in PASSES]
