@@ -12,6 +12,9 @@ from rapidfuzz.distance import OSA, Hamming, JaroWinkler
 
 Columns = Mapping[str, np.ndarray]
 
+# the most an email with another number in it can be alike
+EMAIL_OTHER_NUMBER = 0.8
+
 # below this many pairs, starting worker threads costs more than it saves
 _PARALLEL_FROM = 20_000
 
@@ -112,6 +115,18 @@ def _first(left: Columns, right: Columns) -> np.ndarray:
     return np.where(initial & ~nickname, np.fmax(sim, 0.88), sim)
 
 
+def _email(left: Columns, right: Columns) -> np.ndarray:
+    """Email similarity; other digits in the two addresses (jsmith12, jsmith45) cap it.
+
+    Namesakes pick the same name with their own number, so similar addresses with
+    different numbers point to two people more often than to a typo.
+    """
+    sim = _fuzzy(left["email"], right["email"], fuzz.ratio, 100.0)
+    a, b = left["email_digits"], right["email_digits"]
+    other_number = (a != b) & (a != "") & (b != "")
+    return np.where(other_number, np.fmin(sim, EMAIL_OTHER_NUMBER), sim)
+
+
 def compare(left: Columns, right: Columns) -> Similarities:
     """Similarities of pair k = (left[...][k], right[...][k]), all arrays aligned."""
     jw = JaroWinkler.normalized_similarity
@@ -120,7 +135,7 @@ def compare(left: Columns, right: Columns) -> Similarities:
         last=_fuzzy(left["last"], right["last"], jw),
         first_cross=_fuzzy(left["first"], right["last"], jw),
         last_cross=_fuzzy(left["last"], right["first"], jw),
-        email=_fuzzy(left["email"], right["email"], fuzz.ratio, 100.0),
+        email=_email(left, right),
         phone=_fuzzy(left["phone"], right["phone"], fuzz.ratio, 100.0),
         dob=_dob(left, right),
         city=_fuzzy(left["city"], right["city"], jw),

@@ -38,6 +38,7 @@ TEXT_COLUMNS = (
     "last",
     "first_canon",
     "email",
+    "email_digits",
     "company",
     "work_domain",
     "phone",
@@ -210,8 +211,10 @@ def prepare(
         .alias("dob"),
     )
     domain = frame["email"].str.split_exact("@", 1).struct.field("field_1").fill_null("")
+    local = frame["email"].str.split_exact("@", 1).struct.field("field_0").fill_null("")
     frame = frame.with_columns(
         domain.alias("email_domain"),
+        local.str.replace_all(r"\D", "").alias("email_digits"),
         _map_unique(frame["first"], canonical_first_name).alias("first_canon"),
         _map_unique(frame["last"], _phonetic).alias("last_code"),
         _map_unique(frame["first"], lambda v: _phonetic(canonical_first_name(v))).alias(

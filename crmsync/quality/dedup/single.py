@@ -61,6 +61,7 @@ def prepare_one(record: Mapping[str, Any], region: str = "US") -> dict[str, Any]
         "last": last,
         "first_canon": canon,
         "email": email,
+        "email_digits": _keep(email.partition("@")[0], str.isdecimal),
         "company": company,
         "work_domain": "" if domain in FREE_MAIL else domain,
         "phone": _phone(_text(record.get("phone")), region),
