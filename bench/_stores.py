@@ -129,10 +129,11 @@ def _copy(store: Store, rows: Iterator[dict[str, object]]) -> None:
     statement = sql.SQL("COPY contacts ({}) FROM STDIN").format(
         sql.SQL(", ").join(map(sql.Identifier, columns))
     )
-    with store.engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        assert isinstance(raw, psycopg.Connection)
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+    raw = store.engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(
                     [
@@ -140,7 +141,9 @@ def _copy(store: Store, rows: Iterator[dict[str, object]]) -> None:
                         for name in columns
                     ]
                 )
-        conn.commit()
+        driver.commit()
+    finally:
+        raw.close()
 
 
 def cursor_after(store: Store, rows_in: int) -> str:
