@@ -1,7 +1,7 @@
 """Records API benchmark: batch upserts over HTTP, and list latency with many contacts stored.
 
     python bench/records.py                    # full size: 100,000 upserts, 1,000,000 stored
-    python bench/records.py --quick            # CI size: 2,000 upserts, 20,000 stored (< 60 s)
+    python bench/records.py --quick            # CI size: 2,000 upserts, 10,000 stored (< 60 s)
     python bench/records.py --backend sqlite   # or postgresql, or both (the default)
 
 The API runs under uvicorn in its own process on an ephemeral loopback port; this process
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stored", type=int, help="contacts stored for lists (default 1,000,000)")
     parser.add_argument("--requests", type=int, help="list requests per measure (default 200)")
     args = parser.parse_args(argv)
-    base = Sizes(2_000, 20_000, 100) if args.quick else Sizes(100_000, 1_000_000, 200)
+    base = Sizes(2_000, 10_000, 50) if args.quick else Sizes(100_000, 1_000_000, 200)
     sizes = Sizes(
         args.upserts or base.upserts, args.stored or base.stored, args.requests or base.requests
     )
