@@ -1,0 +1,61 @@
+"""The crmsync API served by uvicorn in its own process, so the client does not share its GIL."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import sys
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import TracebackType
+
+STOP = "stop"
+
+
+def _serve(database_url: str, log_path: str, conn: Connection) -> None:
+    """Child process: serve on an ephemeral port, report it, run until told to stop."""
+    # Production logging (JSON access line per request, INFO), written to a file, not the screen.
+    sys.stderr = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
+    from crmsync.config import Settings
+    from crmsync.demo import ServerThread
+    from crmsync.logging import configure
+
+    settings = Settings(database_url=database_url)
+    configure(settings.log_level, json=True)
+    server = ServerThread(settings, 0)
+    conn.send(server.start())
+    with contextlib.suppress(EOFError):  # the parent went away: stop as well
+        conn.recv()
+    server.stop()
+
+
+class ApiProcess:
+    """``with ApiProcess(url, log) as api: api.base_url`` -- a running server, stopped after."""
+
+    def __init__(self, database_url: str, log_path: Path) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(
+            target=_serve, args=(database_url, str(log_path), child), daemon=True
+        )
+        self.log_path = log_path
+        self.base_url = ""
+
+    def __enter__(self) -> ApiProcess:
+        self._process.start()
+        if not self._conn.poll(60):
+            self._process.kill()
+            raise RuntimeError(f"the API server did not start; see {self.log_path}")
+        self.base_url = f"http://127.0.0.1:{self._conn.recv()}"
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        self._conn.send(STOP)
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.kill()
