@@ -111,7 +111,6 @@ class DemoCRMs:
     def show_loop(self, api: httpx.Client, contacts: int) -> Iterator[str]:
         """Wait for the push, change a contact in the first CRM, wait for it to come back."""
         for name, sandbox in self.sandboxes.items():
-
             key = CONTACTS.get(name, "contacts")
 
             def arrived(box: ProviderSandbox = sandbox, key: str = key) -> bool:

@@ -8,9 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from crmsync.records.bulk import insert_rows
 from crmsync.store.models import ChangeLog
 
 SKIP_FIELDS = frozenset({"updated_at", "created_at", "version", "email_key", "phone_key", "id"})
@@ -59,4 +59,4 @@ def changelog_rows(
 
 def write(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(ChangeLog), rows)
+        insert_rows(session, ChangeLog.__table__, rows)  # type: ignore[arg-type]

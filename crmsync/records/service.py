@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, tuple_
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from crmsync.quality.normalize import normalize_email
 from crmsync.records import changelog
+from crmsync.records.bulk import insert_rows
 from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
 from crmsync.records.pagination import Cursor
 from crmsync.records.payloads import (
@@ -205,7 +207,7 @@ def upsert_records(
         ref = fields.get("external_ref")
         target = by_ref.get(ref) if ref else None
         if target is None and ref is None and record_type == "contacts":
-            target = by_email.get(derive_keys("contacts", fields, region).get("email_key") or "")
+            target = by_email.get(normalize_email(fields.get("email")) or "")
         if isinstance(target, RecordBase):
             changed = _apply(session, target, fields, source, now, region, write=False)
             if changed:
@@ -256,7 +258,7 @@ def _insert(
     """Insert new records in one statement, with a ChangeLog row per field they set."""
     if not rows:
         return
-    session.execute(insert(model_for(record_type)), rows)
+    insert_rows(session, model_for(record_type).__table__, rows)  # type: ignore[arg-type]
     log: list[dict[str, Any]] = []
     for row in rows:
         set_fields = {
@@ -289,10 +291,7 @@ def _existing(
     by_email: dict[str, Any] = {}
     if model is Contact:
         emails = {
-            k
-            for f in items
-            if not f.get("external_ref")
-            and (k := derive_keys("contacts", f, region).get("email_key"))
+            k for f in items if not f.get("external_ref") and (k := normalize_email(f.get("email")))
         }
         if emails:
             stmt = (

@@ -12,8 +12,8 @@ import polars as pl
 from crmsync.quality.dedup.nicknames import canonical_first_name
 from crmsync.quality.normalize import (
     _EMAIL_RE,
-    _MAX_EMAIL,
-    _MAX_LOCAL,
+    MAX_EMAIL,
+    MAX_LOCAL,
     normalize_email,
     normalize_phone,
 )
@@ -114,8 +114,8 @@ def _emails(raw: pl.Series) -> pl.Series:
     local = cleaned.str.split_exact("@", 1).struct.field("field_0").str.len_chars()
     valid = (
         cleaned.str.contains(r"^" + _EMAIL_RE.pattern + r"$")
-        & (cleaned.str.len_chars() <= _MAX_EMAIL)
-        & (local <= _MAX_LOCAL)
+        & (cleaned.str.len_chars() <= MAX_EMAIL)
+        & (local <= MAX_LOCAL)
     )
     fast = pl.select(pl.when(pl.lit(valid)).then(pl.lit(cleaned)).otherwise(pl.lit(""))).to_series()
     others = ~plain & (raw != "")
