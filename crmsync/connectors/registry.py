@@ -76,6 +76,8 @@ Factory = Callable[[ConnectorContext], Connector]
 # when an integration of it exists
 FACTORIES: dict[str, str] = {
     "hubspot": "crmsync.connectors.hubspot.connector:HubSpotConnector.from_context",
+    "pipedrive": "crmsync.connectors.pipedrive.connector:PipedriveConnector.from_context",
+    "totalexpert": "crmsync.connectors.totalexpert.connector:TotalExpertConnector.from_context",
 }
 
 
