@@ -25,9 +25,12 @@ def _data(body: Any) -> Any:
 class PipedriveClient:
     """Thin calls: each returns the ``data`` (and paging) of Pipedrive's envelope."""
 
-    def __init__(self, http: ConnectorHttp, search_http: ConnectorHttp | None = None):
+    def __init__(
+        self, http: ConnectorHttp, search_http: ConnectorHttp | None = None, page_size: int = PAGE
+    ):
         self.http = http
         self.search_http = search_http or http
+        self.page_size = page_size
 
     def _base(self, entity: Entity) -> str:
         return f"/api/v2/{entity.plural}" if entity.v2 else f"/v1/{entity.plural}"
@@ -37,12 +40,12 @@ class PipedriveClient:
         found: list[Mapping[str, Any]] = []
         start = 0
         while True:
-            body = self.http.get(path, params={"start": start, "limit": PAGE}).json()
+            body = self.http.get(path, params={"start": start, "limit": self.page_size}).json()
             found += list(_data(body) or [])
             paging = ((body.get("additional_data") or {}).get("pagination")) or {}
             if not paging.get("more_items_in_collection"):
                 return found
-            start = int(paging.get("next_start", start + PAGE))
+            start = int(paging.get("next_start", start + self.page_size))
 
     def search(self, entity: Entity, field: str, term: str) -> list[Mapping[str, Any]]:
         """Records whose ``field`` equals ``term`` (case-insensitive exact match)."""
@@ -81,7 +84,7 @@ class PipedriveClient:
             "updated_since": since,
             "sort_by": "update_time",
             "sort_direction": "asc",
-            "limit": str(PAGE),
+            "limit": str(self.page_size),
         }
         if cursor:
             params["cursor"] = cursor
@@ -94,11 +97,16 @@ class PipedriveClient:
     ) -> tuple[list[Mapping[str, Any]], int | None]:
         """One v1 page of ``{item, id, data}`` changed at or after ``since``, deleted
         records included."""
-        params = {"since_timestamp": since, "items": singular, "start": start, "limit": PAGE}
+        params = {
+            "since_timestamp": since,
+            "items": singular,
+            "start": start,
+            "limit": self.page_size,
+        }
         body = self.http.get("/v1/recents", params=params).json()
         additional = body.get("additional_data") or {}
         paging = additional.get("pagination") or additional
-        following = start + PAGE if paging.get("more_items_in_collection") else None
+        following = start + self.page_size if paging.get("more_items_in_collection") else None
         return list(_data(body) or []), following
 
     def close(self) -> None:

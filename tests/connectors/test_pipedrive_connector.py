@@ -1,0 +1,153 @@
+"""Pipedrive connector behaviour beyond the contract, against the sandbox over a socket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from crmsync.connectors.base import Outcome
+from crmsync.connectors.http.profiles import profile
+from crmsync.connectors.http.ratelimit import MemoryWindows, RateLimiter
+from crmsync.connectors.pipedrive.client import PipedriveClient
+from crmsync.connectors.pipedrive.connector import PipedriveConnector
+from crmsync.connectors.pipedrive.limits import header_watch
+from tests.connectors.conftest import FakeClock
+from tests.connectors.contract.targets import PipedriveTarget
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[PipedriveTarget]:
+    target = PipedriveTarget()
+    yield target
+    target.stop()
+
+
+@pytest.fixture
+def target(served: PipedriveTarget) -> PipedriveTarget:
+    served.reset()
+    return served
+
+
+@pytest.fixture
+def connector(target: PipedriveTarget) -> PipedriveConnector:
+    built = target.connector()
+    assert isinstance(built, PipedriveConnector)
+    return built
+
+
+def persons(target: PipedriveTarget) -> list[dict[str, Any]]:
+    answer = target._api("GET", "/api/v2/persons")
+    return list(answer["data"] or [])
+
+
+def test_same_email_twice_in_one_batch_makes_one_person(
+    target: PipedriveTarget, connector: PipedriveConnector
+) -> None:
+    batch = [
+        {"name": "Ann Lee", "email": "ann@example.com"},
+        {"name": "Ann B. Lee", "email": "ANN@example.com "},
+        {"name": "Bo", "email": "bo@example.com"},
+    ]
+    results = connector.upsert("persons", batch, "email")
+    assert [r.outcome for r in results] == [Outcome.CREATED, Outcome.UPDATED, Outcome.CREATED]
+    assert results[0].remote_id == results[1].remote_id
+    assert target.sandbox.counts()["persons"] == 2
+    names = {p["id"]: p["name"] for p in persons(target)}
+    assert names[int(str(results[0].remote_id))] == "Ann B. Lee"
+
+
+def test_existing_person_is_found_by_exact_email_not_by_substring(
+    target: PipedriveTarget, connector: PipedriveConnector
+) -> None:
+    existing = target.change(None, {"name": "Old", "email": "Carol@Example.com"})
+    target.change(None, {"name": "Near", "email": "xcarol@example.com"})
+    result = connector.upsert("persons", [{"name": "New", "email": "carol@example.com"}], "email")
+    assert result[0].outcome is Outcome.UPDATED
+    assert result[0].remote_id == str(existing["id"])
+    assert target.sandbox.counts()["persons"] == 2
+
+
+def test_custom_fields_by_label_with_enum_options_as_labels(
+    target: PipedriveTarget, connector: PipedriveConnector
+) -> None:
+    created = target._api(
+        "POST",
+        "/v1/personFields",
+        {"name": "Tier", "field_type": "enum", "options": [{"label": "Gold"}, {"label": "Silver"}]},
+    )["data"]
+    fields = {f.name: f for f in connector.describe("persons")}
+    tier = fields[created["key"]]
+    assert (tier.label, tier.custom, tier.type, tier.options) == (
+        "Tier",
+        True,
+        "enumeration",
+        ("Gold", "Silver"),
+    )
+    made = connector.upsert("persons", [{"name": "Dee", "email": "d@x.io", "Tier": "silver"}], None)
+    person = target._api("GET", f"/api/v2/persons/{made[0].remote_id}")["data"]
+    silver = next(o["id"] for o in created["options"] if o["label"] == "Silver")
+    assert person["custom_fields"][created["key"]] == silver
+    page = connector.changes("persons", None)
+    record = next(r for r in page.records if r.remote_id == made[0].remote_id)
+    assert record.properties["Tier"] == "Silver" and record.properties[created["key"]] == "Silver"
+
+
+def test_unknown_custom_key_fails_that_payload_only(connector: PipedriveConnector) -> None:
+    results = connector.upsert(
+        "persons", [{"name": "Ok"}, {"name": "Bad", "f" * 40: "x"}, {"name": "Ok 2"}], None
+    )
+    assert [r.ok for r in results] == [True, False, True]
+
+
+def test_notes_and_leads_go_through_v1_and_are_polled_from_recents(
+    target: PipedriveTarget, connector: PipedriveConnector
+) -> None:
+    person = connector.upsert("persons", [{"name": "Eve"}], None)[0].remote_id
+    assert person is not None
+    note = connector.upsert("notes", [{"content": "called", "person_id": int(person)}], None)[0]
+    lead = connector.upsert("leads", [{"title": "Eve lead", "person_id": int(person)}], "title")[0]
+    assert note.outcome is Outcome.CREATED and lead.outcome is Outcome.CREATED
+    again = connector.upsert("leads", [{"title": "eve LEAD", "person_id": int(person)}], "title")
+    assert again[0].outcome is Outcome.UPDATED and again[0].remote_id == lead.remote_id
+    page = connector.changes("notes", None)
+    assert [r.properties["content"] for r in page.records] == ["called"]
+    connector.delete("notes", [str(note.remote_id)])
+    later = connector.changes("notes", page.next_cursor)
+    assert [d.remote_id for d in later.deletions] == [note.remote_id]
+
+
+def test_changes_page_through_a_second_shared_by_more_than_a_page(
+    target: PipedriveTarget, connector: PipedriveConnector
+) -> None:
+    made = connector.upsert("persons", [{"name": f"P{n}"} for n in range(7)], None)
+    # pages of three: the seven persons share one or two seconds
+    small = PipedriveConnector(
+        PipedriveClient(connector.client.http, connector.client.search_http, page_size=3)
+    )
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = small.changes("persons", cursor)
+        pages += 1
+        seen += [r.remote_id for r in page.records]
+        cursor = page.next_cursor
+        if not page.has_more:
+            break
+    assert pages >= 3
+    assert sorted(seen) == sorted(str(r.remote_id) for r in made)
+
+
+def test_spent_window_in_the_headers_holds_the_next_call() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(
+        profile("pipedrive-search"), "k", MemoryWindows(), clock=clock, sleep=clock.sleep
+    )
+    watch = header_watch(limiter)
+    watch(httpx.Response(200, headers={"x-ratelimit-remaining": "3", "x-ratelimit-reset": "2"}))
+    assert limiter.acquire() == 0
+    watch(httpx.Response(200, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "2"}))
+    assert limiter.acquire() >= 2
