@@ -20,14 +20,19 @@ def _filter(values: Mapping[str, str]) -> str:
 class TotalExpertClient:
     """Thin calls returning Total Expert's JSON."""
 
-    def __init__(self, http: ConnectorHttp):
+    def __init__(self, http: ConnectorHttp, page_size: int = PAGE):
         self.http = http
+        self.page_size = page_size
 
     def contacts(
-        self, filters: Mapping[str, str], sort: str, page: int, size: int = PAGE
+        self, filters: Mapping[str, str], sort: str, page: int, size: int | None = None
     ) -> tuple[list[Mapping[str, Any]], int | None]:
         """One page of contacts and the next page number, if any."""
-        params = {"page[number]": str(page), "page[size]": str(size), "sort": sort}
+        params = {
+            "page[number]": str(page),
+            "page[size]": str(size or self.page_size),
+            "sort": sort,
+        }
         if filters:
             params["filter"] = _filter(filters)
         body = self.http.get("/v1/contacts", params=params).json()

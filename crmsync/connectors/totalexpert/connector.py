@@ -37,7 +37,7 @@ from crmsync.connectors.pipedrive.cursor import ChangeCursor, Lane, Row, digest
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.connectors.totalexpert import webhooks
 from crmsync.connectors.totalexpert.auth import build_auth
-from crmsync.connectors.totalexpert.client import PAGE, TotalExpertClient
+from crmsync.connectors.totalexpert.client import TotalExpertClient
 from crmsync.connectors.totalexpert.mappers import (
     te_time,
     to_contact_body,
@@ -190,7 +190,7 @@ class TotalExpertConnector(Connector):
         found = [to_remote_record(c) for c in raw]
         rows = [_row(r) for r in found]
         fresh = {r[0] for r in lane.fresh(rows)}
-        full = len(raw) == PAGE and following is not None
+        full = len(raw) == self.client.page_size and following is not None
         moved = lane.advance(rows, str(following) if full else None)
         if full and moved.page is None:
             # a full page that reached a newer second: query again from that second
