@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
@@ -11,9 +12,12 @@ import pytest
 from crmsync.connectors.base import Outcome
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.ratelimit import MemoryWindows, RateLimiter
+from crmsync.connectors.pipedrive import auth
 from crmsync.connectors.pipedrive.client import PipedriveClient
 from crmsync.connectors.pipedrive.connector import PipedriveConnector
 from crmsync.connectors.pipedrive.limits import header_watch
+from crmsync.integrations.providers import provider
+from crmsync.integrations.vault import Secret
 from tests.connectors.conftest import FakeClock
 from tests.connectors.contract.targets import PipedriveTarget
 
@@ -151,3 +155,20 @@ def test_spent_window_in_the_headers_holds_the_next_call() -> None:
     assert limiter.acquire() == 0
     watch(httpx.Response(200, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "2"}))
     assert limiter.acquire() >= 2
+
+
+def test_oauth_app_of_the_provider_list_completes_the_code_flow(target: PipedriveTarget) -> None:
+    app = provider("pipedrive").oauth
+    assert app is not None and not app.pkce
+    real = app.authorize_url(auth.API_URL, "cid", "https://x/cb", "st", None)
+    assert real.startswith("https://oauth.pipedrive.com/oauth/authorize?")
+    oauth = target.sandbox.oauth
+    page = app.authorize_url(target.url, oauth.client_id, "http://127.0.0.1:9/cb", "st", None)
+    approved = target.control.get(page.removeprefix(target.url))
+    code = parse_qs(urlparse(approved.headers["location"]).query)["code"][0]
+    endpoint = app.token_endpoint(target.url, oauth.client_id, Secret(oauth.client_secret))
+    token = endpoint.exchange_code(code, "http://127.0.0.1:9/cb")
+    assert token.refresh_token is not None and token.extras["api_domain"]
+    fresh = endpoint(token)
+    assert fresh.access_token != token.access_token
+    endpoint.http.close()
