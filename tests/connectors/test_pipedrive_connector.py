@@ -10,12 +10,13 @@ import httpx
 import pytest
 
 from crmsync.connectors.base import Outcome
+from crmsync.connectors.errors import RateLimited
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.ratelimit import MemoryWindows, RateLimiter
 from crmsync.connectors.pipedrive import auth
 from crmsync.connectors.pipedrive.client import PipedriveClient
 from crmsync.connectors.pipedrive.connector import PipedriveConnector
-from crmsync.connectors.pipedrive.limits import header_watch
+from crmsync.connectors.pipedrive.limits import header_watch, until_midnight
 from crmsync.integrations.providers import provider
 from crmsync.integrations.vault import Secret
 from tests.connectors.conftest import FakeClock
@@ -145,16 +146,38 @@ def test_changes_page_through_a_second_shared_by_more_than_a_page(
     assert sorted(seen) == sorted(str(r.remote_id) for r in made)
 
 
-def test_spent_window_in_the_headers_holds_the_next_call() -> None:
+def answer(path: str, **headers: str) -> httpx.Response:
+    return httpx.Response(200, headers=headers, request=httpx.Request("GET", f"https://x{path}"))
+
+
+def limiter(name: str, clock: FakeClock) -> RateLimiter:
+    return RateLimiter(profile(name), name, MemoryWindows(), clock=clock, sleep=clock.sleep)
+
+
+def test_spent_windows_in_the_headers_hold_the_right_limiter() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(
-        profile("pipedrive-search"), "k", MemoryWindows(), clock=clock, sleep=clock.sleep
+    general = limiter("pipedrive-api-token-growth", clock)
+    search = limiter("pipedrive-search", clock)
+    watch = header_watch(general, search, clock)
+    watch(answer("/api/v2/persons", **{"x-ratelimit-remaining": "3", "x-ratelimit-reset": "2"}))
+    assert (general.acquire(), search.acquire()) == (0, 0)
+    watch(
+        answer("/api/v2/persons/search", **{"x-ratelimit-remaining": "0", "x-ratelimit-reset": "2"})
     )
-    watch = header_watch(limiter)
-    watch(httpx.Response(200, headers={"x-ratelimit-remaining": "3", "x-ratelimit-reset": "2"}))
-    assert limiter.acquire() == 0
-    watch(httpx.Response(200, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "2"}))
-    assert limiter.acquire() >= 2
+    assert general.acquire() == 0
+    assert search.acquire() >= 2
+
+
+def test_spent_daily_budget_holds_until_midnight_utc() -> None:
+    clock = FakeClock(1_700_000_000.0)  # 2023-11-14 22:13:20 UTC
+    general = limiter("pipedrive-api-token-growth", clock)
+    watch = header_watch(general, None, clock)
+    watch(answer("/v1/persons", **{"x-daily-ratelimit-token-remaining": "0"}))
+    assert until_midnight(clock()) == 6400
+    # far longer than a call may wait: the worker reschedules the job
+    with pytest.raises(RateLimited) as raised:
+        general.acquire()
+    assert raised.value.retry_after >= 6400
 
 
 def test_oauth_app_of_the_provider_list_completes_the_code_flow(target: PipedriveTarget) -> None:
