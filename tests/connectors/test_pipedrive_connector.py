@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -17,6 +18,7 @@ from crmsync.connectors.pipedrive import auth
 from crmsync.connectors.pipedrive.client import PipedriveClient
 from crmsync.connectors.pipedrive.connector import PipedriveConnector
 from crmsync.connectors.pipedrive.limits import header_watch, until_midnight
+from crmsync.connectors.registry import ConnectorContext, build
 from crmsync.integrations.providers import provider
 from crmsync.integrations.vault import Secret
 from tests.connectors.conftest import FakeClock
@@ -195,3 +197,28 @@ def test_oauth_app_of_the_provider_list_completes_the_code_flow(target: Pipedriv
     fresh = endpoint(token)
     assert fresh.access_token != token.access_token
     endpoint.http.close()
+
+
+@pytest.mark.parametrize(
+    ("credentials", "host"),
+    [
+        ({"access_token": "t", "api_domain": "https://acme.pipedrive.com"}, "acme.pipedrive.com"),
+        ({"access_token": "t", "api_domain": "https://evil.example.com"}, "api.pipedrive.com"),
+        ({"access_token": "t", "api_domain": "http://acme.pipedrive.com"}, "api.pipedrive.com"),
+        ({"api_token": "t", "api_domain": "https://acme.pipedrive.com"}, "api.pipedrive.com"),
+        ({"access_token": "t"}, "api.pipedrive.com"),
+    ],
+)
+def test_oauth_calls_go_to_the_company_domain_of_the_grant(
+    credentials: dict[str, Any], host: str
+) -> None:
+    context = ConnectorContext(
+        integration_id=uuid.uuid4(),
+        workspace_id=uuid.uuid4(),
+        base_url=auth.API_URL,
+        credentials=credentials,
+    )
+    connector = build("pipedrive", context)
+    assert isinstance(connector, PipedriveConnector)
+    assert connector.client.http.client.base_url.host == host
+    connector.close()

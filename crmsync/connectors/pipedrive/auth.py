@@ -33,6 +33,23 @@ AUTHORIZE_URL = f"{OAUTH_URL}/oauth/authorize"
 TOKEN_PATH = "/oauth/token"  # noqa: S105  (a path, not a secret)
 
 
+def api_base(context: ConnectorContext) -> str:
+    """Where API calls go: the company domain an OAuth grant names, else ``base_url``.
+
+    Only a Pipedrive host is taken from the grant; anything else keeps the integration's
+    own (already vetted) base URL.
+    """
+    domain = str(context.credentials.get("api_domain") or "")
+    if not domain or context.credentials.get("api_token"):
+        return context.base_url
+    url = httpx.URL(domain)
+    if url.scheme == "https" and (
+        url.host == "pipedrive.com" or url.host.endswith(".pipedrive.com")
+    ):
+        return f"https://{url.host}"
+    return context.base_url
+
+
 def _oauth_base(base_url: str) -> str:
     # the real OAuth server is its own host; an emulator serves it beside the API
     return OAUTH_URL if base_url.rstrip("/") == API_URL else base_url.rstrip("/")

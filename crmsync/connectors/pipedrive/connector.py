@@ -30,7 +30,7 @@ from crmsync.connectors.base import (
 from crmsync.connectors.errors import InvalidRecord, NotFound
 from crmsync.connectors.http.provider_errors import HOOKS
 from crmsync.connectors.pipedrive import webhooks
-from crmsync.connectors.pipedrive.auth import build_auth
+from crmsync.connectors.pipedrive.auth import api_base, build_auth
 from crmsync.connectors.pipedrive.client import PipedriveClient
 from crmsync.connectors.pipedrive.cursor import ChangeCursor, Lane, Row, digest
 from crmsync.connectors.pipedrive.limits import build_client
@@ -109,7 +109,9 @@ class PipedriveConnector(Connector):
     @classmethod
     def from_context(cls, context: ConnectorContext) -> PipedriveConnector:
         """The connector of one integration (the registry's factory)."""
-        http, search = build_client(context, build_auth(context), HOOKS["pipedrive"])
+        http, search = build_client(
+            context, build_auth(context), HOOKS["pipedrive"], api_base(context)
+        )
         # the integration's webhook secret is the subscription's password
         password = context.webhook_secret or context.secret("webhook_password")
         return cls(

@@ -63,7 +63,10 @@ def header_watch(
 
 
 def build_client(
-    context: ConnectorContext, auth: httpx.Auth, hooks: Sequence[ClassifierHook]
+    context: ConnectorContext,
+    auth: httpx.Auth,
+    hooks: Sequence[ClassifierHook],
+    base_url: str | None = None,
 ) -> tuple[ConnectorHttp, ConnectorHttp]:
     """The general client and the search client, sharing one connection pool."""
     oauth = not context.credentials.get("api_token")
@@ -82,7 +85,7 @@ def build_client(
 
     general = limiter(context.rate_profile or default)
     http = build_http(
-        base_url=context.base_url,
+        base_url=base_url or context.base_url,
         provider="pipedrive",
         auth=auth,
         integration_id=context.integration_id,
