@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from crmsync.connectors.base import Outcome
+from crmsync.connectors.base import ChangeKind, Outcome
 from crmsync.connectors.errors import RateLimited
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.ratelimit import MemoryWindows, RateLimiter
@@ -21,8 +21,12 @@ from crmsync.connectors.pipedrive.limits import header_watch, until_midnight
 from crmsync.connectors.registry import ConnectorContext, build
 from crmsync.integrations.providers import provider
 from crmsync.integrations.vault import Secret
+from crmsync.sandbox.base import SandboxOptions
+from crmsync.sandbox.pipedrive.sandbox import PipedriveSandbox
+from crmsync.sandbox.server import SandboxServer
 from tests.connectors.conftest import FakeClock
 from tests.connectors.contract.targets import PipedriveTarget
+from tests.sandbox.conftest import Receiver, receiver  # noqa: F401  (fixture)
 
 
 @pytest.fixture(scope="module")
@@ -221,4 +225,36 @@ def test_oauth_calls_go_to_the_company_domain_of_the_grant(
     connector = build("pipedrive", context)
     assert isinstance(connector, PipedriveConnector)
     assert connector.client.http.client.base_url.host == host
+    connector.close()
+
+
+def test_v1_deliveries_of_the_sandbox_verify_and_parse(
+    receiver: Receiver,  # noqa: F811  (the imported fixture)
+) -> None:
+    sandbox = PipedriveSandbox(SandboxOptions(rate_profile="off"), webhook_version="1.0")
+    with SandboxServer([sandbox]) as server:
+        control = httpx.Client(base_url=server.url("pipedrive"), timeout=10)
+        hook = {"url": receiver.url, "basic_auth": ["crmsync", "pw"]}
+        control.post("/_sandbox/webhooks", json=hook).raise_for_status()
+        body = {"object_type": "deals", "record_id": None, "fields": {"title": "Big"}}
+        made = control.post("/_sandbox/change", json=body).json()
+        headers, delivery = receiver.wait(1)[0]
+        control.close()
+    context = ConnectorContext(
+        integration_id=uuid.uuid4(),
+        workspace_id=uuid.uuid4(),
+        base_url=server.url("pipedrive"),
+        credentials={"api_token": sandbox.oauth.api_token},
+        webhook_secret=Secret("pw"),
+    )
+    connector = build("pipedrive", context)
+    assert connector.verify_webhook(headers, delivery)
+    [change] = connector.parse_webhook(delivery)
+    assert (change.object_type, change.remote_id, change.kind) == (
+        "deals",
+        str(made["id"]),
+        ChangeKind.CREATED,
+    )
+    assert change.event_id and change.occurred_at is not None
+    assert change.properties["title"] == "Big"
     connector.close()
