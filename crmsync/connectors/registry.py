@@ -77,6 +77,8 @@ Factory = Callable[[ConnectorContext], Connector]
 FACTORIES: dict[str, str] = {
     "hubspot": "crmsync.connectors.hubspot.connector:HubSpotConnector.from_context",
     "salesforce": "crmsync.connectors.salesforce.connector:SalesforceConnector.from_context",
+    "pipedrive": "crmsync.connectors.pipedrive.connector:PipedriveConnector.from_context",
+    "totalexpert": "crmsync.connectors.totalexpert.connector:TotalExpertConnector.from_context",
 }
 
 

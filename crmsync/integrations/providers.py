@@ -9,6 +9,8 @@ from typing import Any
 
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.hubspot import auth as hubspot_auth
+from crmsync.connectors.pipedrive import auth as pipedrive_auth
+from crmsync.connectors.totalexpert import auth as totalexpert_auth
 from crmsync.records.errors import RecordInvalid
 
 __all__ = ["PROVIDERS", "OAuthApp", "Provider", "provider"]
@@ -82,14 +84,16 @@ PROVIDERS: Mapping[str, Provider] = {
         Provider(
             "pipedrive",
             "Pipedrive",
-            "https://api.pipedrive.com",
+            pipedrive_auth.API_URL,
             (frozenset({"api_token"}), frozenset({"access_token"})),
             optional=_OAUTH_TOKENS | {"api_domain", "webhook_user", "webhook_password"},
+            # Pipedrive's authorization-code flow takes no PKCE
+            oauth=OAuthApp(pipedrive_auth.authorize_url, pipedrive_auth.token_endpoint, pkce=False),
         ),
         Provider(
             "totalexpert",
             "Total Expert",
-            "https://public.totalexpert.net",
+            totalexpert_auth.API_URL,
             (frozenset({"client_id", "client_secret"}), frozenset({"access_token"})),
             optional=_OAUTH_TOKENS | {"webhook_secret"},
         ),

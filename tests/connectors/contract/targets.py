@@ -22,9 +22,11 @@ from crmsync.connectors.http import HttpSettings, RetryPolicy, TokenSet
 from crmsync.connectors.http.ratelimit import MemoryWindows
 from crmsync.connectors.registry import ConnectorContext, build
 from crmsync.integrations.vault import Secret
-from crmsync.sandbox.base import ProviderSandbox
+from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
+from crmsync.sandbox.pipedrive.sandbox import PipedriveSandbox
 from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.totalexpert.sandbox import TotalExpertSandbox
 
 # short in-call retries keep the 5xx tests quick; the fake sleep records them anyway
 FAST = HttpSettings(retry=RetryPolicy(attempts=3, base=0.01, cap=0.05, jitter=0))
@@ -37,6 +39,9 @@ class Target(ABC):
     object_type: str
     match_key: str
     sends_retry_after: bool = True  # Salesforce never answers 429 with a wait
+    # Pipedrive (Basic credentials) and Total Expert (a secret in the body) sign nothing:
+    # an altered body still carries valid credentials, so only forged credentials fail.
+    signs_body: bool = True
 
     def __init__(self) -> None:
         self.offset = 0.0  # seconds added to the sandbox's clock (server-side expiry)
@@ -190,9 +195,197 @@ class HubSpotTarget(Target):
         return self.sandbox.tokens.client_secret
 
 
+class PipedriveTarget(Target):
+    """Persons; the contract's ``firstname``/``lastname`` are custom person fields."""
+
+    provider = "pipedrive"
+    object_type = "persons"
+    match_key = "email"
+    signs_body = False
+    sandbox: PipedriveSandbox
+    password = "hook-password-1"
+    custom = ("firstname", "lastname")
+
+    def make_sandbox(self, clock: Callable[[], float]) -> PipedriveSandbox:
+        return PipedriveSandbox(SandboxOptions(rate_profile="off"), clock=clock)
+
+    def reset(self) -> None:
+        super().reset()
+        self.keys = {
+            name: self._api("POST", "/v1/personFields", {"name": name, "field_type": "varchar"})[
+                "data"
+            ]["key"]
+            for name in self.custom
+        }
+
+    def _api(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        headers = {"x-api-token": self.sandbox.oauth.api_token}
+        answer = self.control.request(method, path, json=body, headers=headers)
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def credentials(self, kind: str) -> dict[str, Any]:
+        if kind == "valid":
+            return {"api_token": self.sandbox.oauth.api_token}
+        if kind == "invalid":
+            return {"api_token": uuid.uuid4().hex}
+        oauth = self.sandbox.oauth
+        redirect = "http://127.0.0.1:9/callback"
+        approved = self.control.get(
+            "/oauth/authorize",
+            params={"client_id": oauth.client_id, "redirect_uri": redirect, "state": "s"},
+        )
+        code = parse_qs(urlparse(approved.headers["location"]).query)["code"][0]
+        grant = self.control.post(
+            "/oauth/token",
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect},
+            auth=(oauth.client_id, oauth.client_secret),
+        ).json()
+        return {
+            "access_token": grant["access_token"],
+            "refresh_token": grant["refresh_token"],
+            "expires_at": time.time() + grant["expires_in"],
+        }
+
+    def context(self, credentials: Mapping[str, Any], **overrides: Any) -> ConnectorContext:
+        oauth = self.sandbox.oauth
+        overrides.setdefault("client_id", oauth.client_id)
+        overrides.setdefault("client_secret", Secret(oauth.client_secret))
+        overrides.setdefault("webhook_secret", Secret(self.password))
+        return super().context(credentials, **overrides)
+
+    def payload(self, n: int) -> dict[str, Any]:
+        return {
+            "email": f"person{n}@example.com",
+            "name": f"First{n} Doe",
+            "firstname": f"First{n}",
+            "lastname": "Doe",
+        }
+
+    def invalid_payload(self, n: int) -> dict[str, Any]:
+        return {"email": f"person{n}@example.com", "name": ""}  # a person needs a name
+
+    def remote(self, remote_id: str) -> Mapping[str, Any] | None:
+        headers = {"x-api-token": self.sandbox.oauth.api_token}
+        answer = self.control.get(f"/api/v2/persons/{remote_id}", headers=headers)
+        if answer.status_code == 404:
+            return None
+        answer.raise_for_status()
+        person = answer.json()["data"]
+        if person.get("is_deleted"):
+            return None
+        custom = person.get("custom_fields") or {}
+        emails = person.get("emails") or [{}]
+        found = {name: custom.get(key) for name, key in self.keys.items()}
+        return {"email": emails[0].get("value"), **found}
+
+    def change(self, record_id: str | None, fields: Mapping[str, Any]) -> dict[str, Any]:
+        named = {self.keys.get(k, k): v for k, v in fields.items()}
+        if record_id is None:
+            named.setdefault("name", f"{fields.get('firstname', '')} {fields.get('lastname', '')}")
+        return super().change(record_id, named)
+
+    def subscribe(self, url: str) -> None:
+        body = {"url": url, "basic_auth": ["crmsync", self.password]}
+        self.control.post("/_sandbox/webhooks", json=body).raise_for_status()
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.password
+
+
+class TotalExpertTarget(Target):
+    """Contacts; the contract's ``firstname``/``lastname`` travel as custom fields."""
+
+    provider = "totalexpert"
+    object_type = "contacts"
+    match_key = "email"
+    signs_body = False
+    sandbox: TotalExpertSandbox
+    secret = "te-hook-secret-1"
+
+    def make_sandbox(self, clock: Callable[[], float]) -> TotalExpertSandbox:
+        return TotalExpertSandbox(SandboxOptions(rate_profile="off"), clock=clock)
+
+    def credentials(self, kind: str) -> dict[str, Any]:
+        tokens = self.sandbox.tokens
+        if kind == "invalid":
+            return {"client_id": tokens.client_id, "client_secret": uuid.uuid4().hex}
+        pair = {"client_id": tokens.client_id, "client_secret": tokens.client_secret}
+        if kind == "valid":
+            return pair
+        grant = self.control.post(
+            "/v1/token",
+            json={"grant_type": "client_credentials"},
+            auth=(tokens.client_id, tokens.client_secret),
+        ).json()
+        expires_at = time.time() + grant["expires_in"]
+        return {**pair, "access_token": grant["access_token"], "expires_at": expires_at}
+
+    def context(self, credentials: Mapping[str, Any], **overrides: Any) -> ConnectorContext:
+        overrides.setdefault("webhook_secret", Secret(self.secret))
+        return super().context(credentials, **overrides)
+
+    def payload(self, n: int) -> dict[str, Any]:
+        return {
+            "email": f"person{n}@example.com",
+            "first_name": f"First{n}",
+            "last_name": "Doe",
+            "owner.id": 1,
+            "firstname": f"First{n}",
+            "lastname": "Doe",
+        }
+
+    def invalid_payload(self, n: int) -> dict[str, Any]:
+        return {"email": f"person{n}@example.com", "first_name": "X", "owner.id": 999}
+
+    def _token(self) -> str:
+        tokens = self.sandbox.tokens
+        grant = self.control.post(
+            "/v1/token",
+            json={"grant_type": "client_credentials"},
+            auth=(tokens.client_id, tokens.client_secret),
+        )
+        return str(grant.json()["access_token"])
+
+    def remote(self, remote_id: str) -> Mapping[str, Any] | None:
+        headers = {"Authorization": f"Bearer {self._token()}"}
+        answer = self.control.get(f"/v1/contacts/{remote_id}", headers=headers)
+        if answer.status_code == 404:
+            return None
+        answer.raise_for_status()
+        contact = answer.json()
+        if contact.get("archived") == "True":
+            return None
+        custom = {c["field_name"]: c["value"] for c in contact.get("custom") or []}
+        return {"email": contact.get("email"), **custom}
+
+    def change(self, record_id: str | None, fields: Mapping[str, Any]) -> dict[str, Any]:
+        standard = {k: v for k, v in fields.items() if k in ("email", "first_name", "last_name")}
+        custom = [
+            {"field_name": k, "value": v}
+            for k, v in fields.items()
+            if k in ("firstname", "lastname")
+        ]
+        return super().change(record_id, {**standard, "custom": custom})
+
+    def subscribe(self, url: str) -> None:
+        body = {"url": url, "secret": self.secret}
+        self.control.post("/_sandbox/webhooks", json=body).raise_for_status()
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.secret
+
+
 from tests.connectors.contract.salesforce import SalesforceTarget  # noqa: E402  (needs Target)
 
-TARGETS: dict[str, type[Target]] = {"hubspot": HubSpotTarget, "salesforce": SalesforceTarget}
+TARGETS: dict[str, type[Target]] = {
+    "hubspot": HubSpotTarget,
+    "salesforce": SalesforceTarget,
+    "pipedrive": PipedriveTarget,
+    "totalexpert": TotalExpertTarget,
+}
 
 
 def payloads(target: Target, numbers: range) -> list[Payload]:

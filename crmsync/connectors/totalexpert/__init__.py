@@ -1,0 +1,1 @@
+"""The Total Expert connector (public API v1)."""

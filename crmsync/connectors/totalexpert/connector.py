@@ -1,0 +1,235 @@
+"""The Total Expert connector: contacts, timeline notes, journeys, secret-checked webhooks.
+
+Total Expert de-duplicates contacts itself: a POST that matches an existing contact
+answers ``duplicate`` and updates that contact, which the connector reports as updated.
+With a match key (``email`` or ``external_id``) the contact is looked up first, so a
+payload whose names changed still updates the contact it belongs to. Deleting archives
+the contact: deleted contacts are visible only through webhooks, archived ones can be
+polled, so deletions made through crmsync show up in ``changes`` too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from crmsync.connectors.base import (
+    Capabilities,
+    ChangePage,
+    Connector,
+    Journey,
+    ObjectCapabilities,
+    Payload,
+    RemoteChange,
+    RemoteDeletion,
+    RemoteField,
+    RemoteRecord,
+    TimelineEntry,
+    UpsertResult,
+    WebhookKind,
+)
+from crmsync.connectors.errors import ConfigError, InvalidRecord, NotFound
+from crmsync.connectors.http import RateLimiter, build_http
+from crmsync.connectors.http.profiles import profile
+from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.pipedrive.cursor import ChangeCursor, Lane, Row, digest
+from crmsync.connectors.registry import ConnectorContext
+from crmsync.connectors.totalexpert import webhooks
+from crmsync.connectors.totalexpert.auth import build_auth
+from crmsync.connectors.totalexpert.client import TotalExpertClient
+from crmsync.connectors.totalexpert.mappers import (
+    te_time,
+    to_contact_body,
+    to_journey,
+    to_note_body,
+    to_remote_fields,
+    to_remote_record,
+)
+from crmsync.integrations.vault import Secret
+
+__all__ = ["CAPABILITIES", "TotalExpertConnector"]
+
+MATCH_KEYS = ("email", "external_id")
+# archived contacts older than the first poll concern records crmsync never saw
+DELETIONS_MARGIN = 60
+_SORT = "internal_updated_at"
+
+CAPABILITIES = Capabilities(
+    objects={"contacts": ObjectCapabilities(1, MATCH_KEYS, _SORT)},
+    webhook_kind=WebhookKind.BODY_SECRET,
+    timeline=True,
+    journeys=True,
+)
+
+
+def _row(record: RemoteRecord) -> Row:
+    at = int(record.modified_at.timestamp()) if record.modified_at else 0
+    return record.remote_id, at, digest(record.properties)
+
+
+class TotalExpertConnector(Connector):
+    """One Total Expert account."""
+
+    provider = "totalexpert"
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        client: TotalExpertClient,
+        *,
+        webhook_secret: Secret | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.client = client
+        self._webhook_secret = webhook_secret
+        self._clock = clock
+
+    @classmethod
+    def from_context(cls, context: ConnectorContext) -> TotalExpertConnector:
+        """The connector of one integration (the registry's factory)."""
+        limiter = RateLimiter(
+            profile(context.rate_profile or "totalexpert"),
+            str(context.integration_id),
+            context.windows,
+            clock=context.clock,
+            sleep=context.sleep,
+            max_wait=context.http.max_rate_wait,
+        )
+        http = build_http(
+            base_url=context.base_url,
+            provider="totalexpert",
+            auth=build_auth(context),
+            integration_id=context.integration_id,
+            limiter=limiter,
+            hooks=HOOKS["totalexpert"],
+            settings=context.http,
+            transport=context.transport,
+            verify=context.verify,
+            sleep=context.sleep,
+        )
+        secret = context.webhook_secret or context.secret("webhook_secret")
+        return cls(TotalExpertClient(http), webhook_secret=secret, clock=context.clock)
+
+    # --- describe ----------------------------------------------------------------------
+
+    def describe(self, object_type: str) -> list[RemoteField]:
+        """Standard contact fields, plus the custom fields of the latest contacts (the
+        custom-field schema is not part of the public API)."""
+        self.capabilities.of(object_type)
+        recent, _ = self.client.contacts({}, f"-{_SORT}", 1)
+        names = [
+            str(c["field_name"])
+            for contact in recent
+            for c in contact.get("custom") or []
+            if isinstance(c, Mapping) and c.get("field_name")
+        ]
+        return to_remote_fields(names)
+
+    # --- upsert ------------------------------------------------------------------------
+
+    def upsert(
+        self, object_type: str, payloads: Sequence[Payload], match_key: str | None
+    ) -> list[UpsertResult]:
+        self.capabilities.of(object_type)
+        if match_key and match_key not in MATCH_KEYS:
+            raise ConfigError(f"Total Expert contacts match on {' or '.join(MATCH_KEYS)}")
+        results: list[UpsertResult] = []
+        for payload in payloads:
+            try:
+                results.append(self._write(payload, match_key))
+            except (InvalidRecord, NotFound) as error:
+                results.append(UpsertResult.failed(error))
+        UpsertResult.check(payloads, results)
+        return results
+
+    def _write(self, payload: Payload, match_key: str | None) -> UpsertResult:
+        body = to_contact_body(payload)
+        remote_id = str(payload["id"]) if payload.get("id") else None
+        value = str(payload.get(match_key) or "") if match_key else ""
+        if remote_id is None and match_key and value:
+            found, _ = self.client.contacts({match_key: value}, "id", 1, size=1)
+            remote_id = str(found[0]["id"]) if found else None
+        if remote_id is not None:
+            self.client.patch_contact(remote_id, body)
+            return UpsertResult.updated(remote_id)
+        created, new_id = self.client.create_contact(body)
+        return UpsertResult.created(new_id) if created else UpsertResult.updated(new_id)
+
+    # --- delete ------------------------------------------------------------------------
+
+    def delete(self, object_type: str, remote_ids: Sequence[str]) -> None:
+        self.capabilities.of(object_type)
+        for remote_id in remote_ids:
+            try:
+                self.client.patch_contact(str(remote_id), {"archived": True})
+            except NotFound:
+                continue
+
+    # --- changes -----------------------------------------------------------------------
+
+    def changes(self, object_type: str, cursor: str | None) -> ChangePage:
+        self.capabilities.of(object_type)
+        state = ChangeCursor.decode(cursor, deletions_start=int(self._clock()) - DELETIONS_MARGIN)
+        found, lane = self._scan(state.records, archived=False)
+        deletions: list[RemoteDeletion] = []
+        dead = state.deletions
+        if lane.page is None:
+            gone, dead = self._scan(state.deletions, archived=True)
+            deletions = [RemoteDeletion(r.remote_id, r.modified_at) for r in gone]
+        return ChangePage(
+            found, deletions, ChangeCursor(lane, dead).encode(), lane.page is not None
+        )
+
+    def _scan(self, lane: Lane, *, archived: bool) -> tuple[list[RemoteRecord], Lane]:
+        """One page of contacts updated at or after the lane's second."""
+        since = te_time(datetime.fromtimestamp(lane.since, tz=UTC))
+        filters = {"internal_updated_at_start": since, "archieved": "1" if archived else "0"}
+        page = int(lane.page) if lane.page else 1
+        raw, following = self.client.contacts(filters, _SORT, page)
+        found = [to_remote_record(c) for c in raw]
+        rows = [_row(r) for r in found]
+        fresh = {r[0] for r in lane.fresh(rows)}
+        full = len(raw) == self.client.page_size and following is not None
+        moved = lane.advance(rows, str(following) if full else None)
+        if full and moved.page is None:
+            # a full page that reached a newer second: query again from that second
+            moved = Lane(moved.since, moved.seen, "1")
+        return [r for r in found if r.remote_id in fresh], moved
+
+    # --- timeline and journeys ---------------------------------------------------------
+
+    def push_timeline(self, entries: Sequence[TimelineEntry]) -> list[UpsertResult]:
+        """Each entry as a contact note (Total Expert's timeline is notes and activity)."""
+        results: list[UpsertResult] = []
+        for entry in entries:
+            if entry.object_type != "contacts":
+                error = InvalidRecord(f"timeline entries hang on contacts, not {entry.object_type}")
+                results.append(UpsertResult.failed(error))
+                continue
+            try:
+                results.append(UpsertResult.created(self.client.create_note(to_note_body(entry))))
+            except (InvalidRecord, NotFound) as error:
+                results.append(UpsertResult.failed(error))
+        return results
+
+    def journeys(self) -> list[Journey]:
+        """The account's journeys."""
+        return [to_journey(j) for j in self.client.journeys()]
+
+    def trigger_journey(self, journey_id: str, remote_contact_id: str) -> None:
+        """Enrol a contact in a journey; an inactive journey is ``InvalidRecord``."""
+        self.client.enroll(journey_id, remote_contact_id)
+
+    # --- webhooks ----------------------------------------------------------------------
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        if self._webhook_secret is None:
+            return False
+        return webhooks.verify_secret(body, self._webhook_secret)
+
+    def parse_webhook(self, body: bytes) -> list[RemoteChange]:
+        return webhooks.parse(body)
+
+    def close(self) -> None:
+        self.client.close()
