@@ -36,25 +36,30 @@ def _salesforce(sandbox: Any, url: str) -> dict[str, Any]:
     return {"access_token": sandbox.org.tokens.default_token, "instance_url": url}
 
 
+def _pipedrive(sandbox: Any, url: str) -> dict[str, Any]:
+    return {"api_token": sandbox.oauth.api_token}
+
+
 # provider -> (credentials for its sandbox's default account, objects it syncs)
 DEMO_PROVIDERS: dict[str, tuple[Callable[[Any, str], dict[str, Any]], dict[str, str]]] = {
     "hubspot": (_hubspot, {"contacts": "both"}),
     "salesforce": (_salesforce, {"contacts": "both"}),
+    "pipedrive": (_pipedrive, {"contacts": "both"}),
 }
 # What each sandbox calls contacts when it counts its records.
-CONTACTS = {"salesforce": "Contact"}
+CONTACTS = {"salesforce": "Contact", "pipedrive": "persons"}
 
 
 def standard_fields(provider: str, object_type: str) -> ObjectMapping:
     """The default mapping without the custom properties a real set-up would create
     first (HubSpot ``crmsync_*``/``utm_*``, Salesforce ``*__c``): a fresh sandbox has
-    none of them."""
+    none of them. Owners are left out too: owner ids belong to one CRM's user list."""
     mapping = default_mapping(provider).objects[ObjectType(object_type)]
     custom = ("crmsync_", "utm_")
     fields = [
         f
         for f in mapping.fields
-        if not f.target.startswith(custom) and not f.target.endswith("__c")
+        if not f.target.startswith(custom) and not f.target.endswith("__c") and f.source != "owner"
     ]
     return mapping.model_copy(update={"fields": fields})
 

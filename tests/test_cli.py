@@ -45,4 +45,5 @@ def test_demo_once_runs_every_step_and_exits_0(tmp_path: Path) -> None:
     # the whole loop: pushed to every sandbox, and a CRM-side edit back in crmsync
     assert "3/3 contacts pushed to hubspot" in answer.stdout
     assert "3/3 contacts pushed to salesforce" in answer.stdout
+    assert "3/3 contacts pushed to pipedrive" in answer.stdout
     assert "came back by webhook" in answer.stdout

@@ -224,7 +224,7 @@ V2_META = {
     [
         (
             {"meta": {**V2_META, "action": "create", "entity": "person"}, "data": {"id": 4}},
-            ("persons", "4", ChangeKind.CREATED, None),
+            ("contacts", "4", ChangeKind.CREATED, None),
         ),
         (
             {"meta": {**V2_META, "action": "change", "entity": "deal"}, "data": {"id": 4}},
@@ -236,7 +236,7 @@ V2_META = {
                 "data": None,
                 "previous": {"id": 4},
             },
-            ("persons", "4", ChangeKind.DELETED, None),
+            ("contacts", "4", ChangeKind.DELETED, None),
         ),
         (
             {
@@ -244,7 +244,7 @@ V2_META = {
                 "data": None,
                 "previous": {"id": 4, "merged_to_id": 2},
             },
-            ("persons", "4", ChangeKind.MERGED, "2"),
+            ("contacts", "4", ChangeKind.MERGED, "2"),
         ),
         (
             {
@@ -259,7 +259,7 @@ V2_META = {
                 },
                 "current": {"id": 4},
             },
-            ("organizations", "4", ChangeKind.CREATED, None),
+            ("companies", "4", ChangeKind.CREATED, None),
         ),
         (
             {
@@ -269,7 +269,7 @@ V2_META = {
                 "current": None,
                 "previous": {"id": 4, "merged_to_id": 9},
             },
-            ("persons", "4", ChangeKind.MERGED, "9"),
+            ("contacts", "4", ChangeKind.MERGED, "9"),
         ),
     ],
 )

@@ -42,7 +42,7 @@ class Entity:
     search_field: str | None = None  # the property that identifies a record in search
 
 
-ENTITIES: Mapping[str, Entity] = {
+_ENTITIES: Mapping[str, Entity] = {
     e.plural: e
     for e in (
         Entity("persons", "person", "/v1/personFields", True, "email"),
@@ -53,6 +53,13 @@ ENTITIES: Mapping[str, Entity] = {
         Entity("leads", "lead", "/v1/dealFields", False, "title"),
         Entity("notes", "note", None, False),
     )
+}
+# Object types by crmsync's canonical names (what the sync engine asks for), and by
+# Pipedrive's own plural (kept for callers that speak Pipedrive).
+ENTITIES: Mapping[str, Entity] = {
+    **_ENTITIES,
+    "contacts": _ENTITIES["persons"],
+    "companies": _ENTITIES["organizations"],
 }
 
 _FIELD_TYPES: Mapping[str, str] = {

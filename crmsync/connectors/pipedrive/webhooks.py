@@ -32,9 +32,10 @@ ACTIONS: Mapping[str, ChangeKind] = {
     "deleted": ChangeKind.DELETED,
     "merged": ChangeKind.MERGED,
 }
+# Webhook object names -> crmsync object types (what the worker then polls).
 OBJECTS: Mapping[str, str] = {
-    "person": "persons",
-    "organization": "organizations",
+    "person": "contacts",
+    "organization": "companies",
     "deal": "deals",
     "lead": "leads",
     "activity": "activities",
