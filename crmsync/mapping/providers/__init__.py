@@ -1,0 +1,1 @@
+"""Default mapping files of each provider (YAML, read by crmsync.mapping.defaults)."""

@@ -1,0 +1,180 @@
+"""Value transforms of a field mapping, each with an outbound and an inbound meaning.
+
+Normalising transforms (trim, case, names, phones) apply the same way in both
+directions; the others are pairs: ``join`` writes a list as one string outbound and
+splits it inbound, ``date_format`` formats outbound and parses inbound, ``value_map``
+and ``status_map`` look values up forwards and backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
+
+from crmsync.mapping.errors import UnmappedValueError
+from crmsync.quality.cleansing_names import capitalise_name
+from crmsync.quality.normalize import normalize_phone, strip_invisible
+
+if TYPE_CHECKING:
+    from crmsync.mapping.model import StatusMap
+
+
+class TransformKind(StrEnum):
+    TRIM = "trim"
+    LOWERCASE = "lowercase"
+    UPPERCASE = "uppercase"
+    NAME_CASE = "name_case"
+    PHONE_E164 = "phone_e164"
+    DATE_FORMAT = "date_format"
+    SPLIT = "split"
+    JOIN = "join"
+    VALUE_MAP = "value_map"
+    STATUS_MAP = "status_map"
+
+
+_NEEDS_ARG = {
+    TransformKind.DATE_FORMAT: str,
+    TransformKind.SPLIT: str,
+    TransformKind.JOIN: str,
+    TransformKind.VALUE_MAP: dict,
+    TransformKind.STATUS_MAP: str,
+}
+
+
+class Transform(BaseModel):
+    """One step; written in YAML as ``trim`` or ``{join: ";"}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: TransformKind
+    arg: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_compact(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"kind": data}
+        if isinstance(data, Mapping) and len(data) == 1 and "kind" not in data:
+            ((kind, arg),) = data.items()
+            return {"kind": kind, "arg": arg}
+        return data
+
+    @model_validator(mode="after")
+    def _check_arg(self) -> Transform:
+        expected = _NEEDS_ARG.get(self.kind)
+        if expected is None and self.kind is TransformKind.PHONE_E164:
+            if self.arg is not None and not isinstance(self.arg, str):
+                raise ValueError("phone_e164 takes a region code such as 'US'")
+        elif expected is None and self.arg is not None:
+            raise ValueError(f"{self.kind} takes no argument")
+        elif expected is not None and not isinstance(self.arg, expected):
+            raise ValueError(f"{self.kind} needs a {expected.__name__} argument")
+        return self
+
+    @model_serializer
+    def _to_compact(self) -> Any:
+        return self.kind.value if self.arg is None else {self.kind.value: self.arg}
+
+
+def _on_text(value: Any, func: Any) -> Any:
+    if isinstance(value, str):
+        return func(value)
+    if isinstance(value, list):
+        return [func(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def _lookup(table: Mapping[str, Any], key: str, default: Any, name: str, direction: str) -> Any:
+    if key in table:
+        return table[key]
+    if default is not None:
+        return default
+    raise UnmappedValueError(key, name, direction)
+
+
+def _map_value(
+    transform: Transform, value: Any, outbound: bool, status_maps: Mapping[str, StatusMap]
+) -> Any:
+    from crmsync.mapping.model import StatusMap, remote_key
+
+    if transform.kind is TransformKind.STATUS_MAP:
+        name = str(transform.arg)
+        table = status_maps[name]
+    else:
+        name = "value_map"
+        table = StatusMap(outbound=transform.arg)
+    if value is None:
+        return None
+    if outbound:
+        return _lookup(table.outbound, str(value), table.default_outbound, name, "outbound")
+    return _lookup(table.inbound, remote_key(value), table.default_inbound, name, "inbound")
+
+
+def apply_transform(
+    transform: Transform,
+    value: Any,
+    *,
+    outbound: bool,
+    region: str = "US",
+    status_maps: Mapping[str, StatusMap] | None = None,
+) -> Any:
+    """``value`` after one transform; ValueError (or UnmappedValueError) says why not."""
+    kind = transform.kind
+    if kind is TransformKind.TRIM:
+        return _on_text(value, lambda s: strip_invisible(s).strip())
+    if kind is TransformKind.LOWERCASE:
+        return _on_text(value, str.lower)
+    if kind is TransformKind.UPPERCASE:
+        return _on_text(value, str.upper)
+    if kind is TransformKind.NAME_CASE:
+        return _on_text(value, capitalise_name)
+    if kind is TransformKind.PHONE_E164:
+        return _phone(value, transform.arg or region)
+    if kind is TransformKind.DATE_FORMAT:
+        return _date_format(value, str(transform.arg), outbound)
+    if kind in (TransformKind.SPLIT, TransformKind.JOIN):
+        joins = (kind is TransformKind.JOIN) == outbound
+        return _join(value, str(transform.arg)) if joins else _split(value, str(transform.arg))
+    return _map_value(transform, value, outbound, status_maps or {})
+
+
+def _phone(value: Any, region: str) -> Any:
+    if not isinstance(value, str) or not value.strip():
+        return value
+    phone = normalize_phone(value, region)
+    if phone is None:
+        raise ValueError("not a valid phone number")
+    return phone
+
+
+def _date_format(value: Any, fmt: str, outbound: bool) -> Any:
+    if value is None or value == "":
+        return value
+    if outbound:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        if not isinstance(value, date):
+            raise ValueError(f"expected a date, got {type(value).__name__}")
+        return value.strftime(fmt)
+    if not isinstance(value, str):
+        raise ValueError(f"expected a date string in format {fmt!r}")
+    try:
+        return datetime.strptime(value.strip(), fmt)
+    except ValueError:
+        raise ValueError(f"{value!r} does not match date format {fmt!r}") from None
+
+
+def _join(value: Any, separator: str) -> Any:
+    if isinstance(value, list | tuple):
+        return separator.join(str(v) for v in value)
+    return value
+
+
+def _split(value: Any, separator: str) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(separator) if part.strip()]
+    return value

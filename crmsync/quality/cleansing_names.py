@@ -1,0 +1,70 @@
+"""Capitalisation of personal names that knows particles and prefixes.
+
+``JOHN MCDONALD`` -> ``John McDonald``, ``o'neil`` -> ``O'Neil``,
+``van der berg`` -> ``van der Berg``, ``DE LA CRUZ`` -> ``de la Cruz``. A name that
+already mixes upper and lower case is taken as deliberate and left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Final
+
+# Lower-case nobiliary and family-name particles (Dutch, German, French, Spanish,
+# Portuguese, Italian, Arabic).
+PARTICLES: Final = frozenset(
+    {"van", "von", "der", "den", "de", "del", "della", "la", "le", "du", "da", "das", "dos",
+     "di", "y", "ter", "ten", "zu", "bin", "ibn", "al"}
+)  # fmt: skip
+_UPPER_SUFFIXES: Final = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "md", "phd"})
+
+
+def _capitalise_word(word: str) -> str:
+    lower = word.lower()
+    if lower in _UPPER_SUFFIXES:
+        return lower.upper()
+    if lower.startswith("mc") and len(lower) > 2:
+        return "Mc" + lower[2:].capitalize()
+    return lower.capitalize()
+
+
+def _capitalise_piece(piece: str) -> str:
+    """One run of letters with apostrophes/hyphens inside (``o'neil``, ``mary-jane``)."""
+    parts = re.split(r"(['\u2019-])", piece)
+    out: list[str] = []
+    for index, part in enumerate(parts):
+        if index % 2 == 1:  # a separator
+            out.append(part)
+            continue
+        previous = parts[index - 2] if index >= 2 else ""
+        after_apostrophe = index >= 1 and parts[index - 1] in "'\u2019"
+        if after_apostrophe and len(previous) != 1:
+            # "jo's" stays lower after the apostrophe; "o'neil" and "d'angelo" do not
+            out.append(part.lower())
+        else:
+            out.append(_capitalise_word(part))
+    return "".join(out)
+
+
+@lru_cache(maxsize=1 << 16)
+def capitalise_name(value: str) -> str:
+    """Capitalised name; values that already mix cases are returned unchanged."""
+    letters = [ch for ch in value if ch.isalpha()]
+    if not letters:
+        return value
+    has_upper = any(ch.isupper() for ch in letters)
+    has_lower = any(ch.islower() for ch in letters)
+    if has_upper and has_lower:
+        return value
+    words = value.split(" ")
+    last = max((i for i, w in enumerate(words) if w), default=-1)
+    several = sum(1 for w in words if w) > 1
+    out: list[str] = []
+    for index, word in enumerate(words):
+        # a particle is lower case, except as the family name itself ("Van", "De")
+        if several and index != last and word.lower() in PARTICLES:
+            out.append(word.lower())
+        else:
+            out.append(_capitalise_piece(word))
+    return " ".join(out)
