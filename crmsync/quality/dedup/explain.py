@@ -1,0 +1,125 @@
+"""Explanations of a duplicate decision, field by field, for people reviewing it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from crmsync.quality.dedup.rules import Decisions, agrees
+
+# explained field -> the prepared column shown for it
+SHOWN: dict[str, str] = {
+    "first": "first",
+    "last": "last",
+    "email": "email",
+    "phone": "phone",
+    "dob": "dob",
+    "city": "city",
+    "company": "company",
+    "email_domain": "work_domain",
+    "postcode": "postcode",
+    "address": "address",
+}
+
+LABELS: dict[str, str] = {
+    "first": "first name",
+    "last": "last name",
+    "email": "email",
+    "phone": "phone",
+    "dob": "date of birth",
+    "city": "city",
+    "company": "company",
+    "email_domain": "email domain",
+    "postcode": "postcode",
+    "address": "address",
+}
+
+
+@dataclass(frozen=True)
+class FieldEvidence:
+    """One field of a compared pair: both values, how alike, and what it weighed."""
+
+    field: str
+    left: str
+    right: str
+    similarity: float | None
+    weight: float
+    agrees: bool
+
+
+@dataclass(frozen=True)
+class PairExplanation:
+    """Why two records are (or are not) taken for one person."""
+
+    left_id: str
+    right_id: str
+    score: float
+    rule: str | None
+    swapped_names: bool
+    fields: tuple[FieldEvidence, ...]
+
+    @property
+    def matched_fields(self) -> tuple[str, ...]:
+        return tuple(f.field for f in self.fields if f.agrees)
+
+    def text(self) -> str:
+        parts = [_describe(f) for f in self.fields if f.similarity is not None]
+        verdict = f"duplicate by {self.rule}" if self.rule else "not a duplicate"
+        swapped = "; first and last names swapped" if self.swapped_names else ""
+        return f"{verdict} (score {self.score:.3f}){swapped}: " + "; ".join(parts)
+
+
+def _describe(f: FieldEvidence) -> str:
+    label = LABELS[f.field]
+    assert f.similarity is not None
+    if f.similarity >= 1.0:
+        how = f"same ({f.left})"
+    elif f.agrees:
+        how = f"similar {f.similarity:.2f} ({f.left} ~ {f.right})"
+    else:
+        how = f"differs ({f.left} / {f.right})"
+    return f"{label} {how} [{f.weight:+.1f}]"
+
+
+def explain_pair(
+    decisions: Decisions,
+    k: int,
+    left: Mapping[str, np.ndarray],
+    right: Mapping[str, np.ndarray],
+) -> PairExplanation:
+    """Explanation of pair `k`, whose prepared values are row `k` of `left` and `right`."""
+    evidence = decisions.evidence
+    swapped = bool(evidence.names.swapped[k])
+    sims = {
+        "first": evidence.names.first[k],
+        "last": evidence.names.last[k],
+        **{f: getattr(decisions.similarities, f)[k] for f in SHOWN if f not in ("first", "last")},
+    }
+    fields = []
+    for field, column in SHOWN.items():
+        sim = float(sims[field])
+        lcol = column
+        rcol = column
+        if swapped and field in ("first", "last"):
+            rcol = "last" if field == "first" else "first"
+        fields.append(
+            FieldEvidence(
+                field=field,
+                left=str(left[lcol][k]),
+                right=str(right[rcol][k]),
+                similarity=None if math.isnan(sim) else round(sim, 4),
+                weight=float(evidence.weights[field][k]),
+                agrees=bool(agrees(field, np.array([sim]))[0]),
+            )
+        )
+    return PairExplanation(
+        left_id=str(left["id"][k]),
+        right_id=str(right["id"][k]),
+        score=round(float(decisions.score[k]), 4),
+        rule=decisions.rule(k),
+        swapped_names=swapped,
+        fields=tuple(fields),
+    )
