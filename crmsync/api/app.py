@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 import crmsync
 from crmsync.api import errors
 from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from crmsync.api.routers import API_PREFIX, events, ops, records
+from crmsync.api.routers import API_PREFIX, events, imports, ops, records
 from crmsync.config import Settings, get_settings
 from crmsync.store.engine import make_engine, make_sessionmaker
 
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
 
-    for router in [*records.routers, events.router, ops.router]:
+    for router in [*records.routers, events.router, ops.router, imports.router]:
         app.include_router(router)
     errors.install(app)
 

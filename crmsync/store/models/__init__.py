@@ -2,6 +2,7 @@
 
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
+from crmsync.store.models.imports import ImportJob, ImportRow  # noqa: F401  (registers them)
 from crmsync.store.models.records import (
     RECORD_MODELS,
     Activity,

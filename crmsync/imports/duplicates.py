@@ -1,0 +1,99 @@
+"""DuplicateGuard: the dedup index of one import, over the workspace and the file so far.
+
+Built once per run from the workspace's records (so a resumed run also sees the rows
+its earlier batches imported), then fed each accepted row. A row accepted in the
+current batch has no record id yet: it is held under a provisional key and confirmed
+with its id once the batch is written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crmsync.quality.dedup import DedupSettings, DuplicateIndex
+from crmsync.records.payloads import model_for
+
+# Record types with the person fields duplicate detection compares.
+DEDUP_TYPES: Final = frozenset({"contacts", "leads"})
+# dedup input field -> canonical field
+_FIELDS: Final = {
+    "email": "email",
+    "phone": "phone",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "company": "company",
+    "city": "city",
+    "postcode": "postal_code",
+    "address": "address_line1",
+    "dob": "date_of_birth",
+}
+_LOAD_CHUNK: Final = 10_000
+
+
+def dedup_input(key: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": key}
+    for name, canonical in _FIELDS.items():
+        value = fields.get(canonical)
+        if value is not None:
+            out[name] = str(value)
+    return out
+
+
+def _existing(
+    session: Session, workspace_id: uuid.UUID, record_type: str
+) -> Iterator[dict[str, Any]]:
+    model = model_for(record_type)
+    columns = [c for c in _FIELDS.values() if hasattr(model, c)]
+    stmt = (
+        select(model.id, *(getattr(model, c) for c in columns))
+        .where(model.workspace_id == workspace_id, model.deleted_at.is_(None))
+        .execution_options(yield_per=_LOAD_CHUNK)
+    )
+    for row in session.execute(stmt):
+        yield dedup_input(str(row[0]), dict(zip(columns, row[1:], strict=True)))
+
+
+class DuplicateGuard:
+    def __init__(self, index: DuplicateIndex) -> None:
+        self.index = index
+        self._confirmed: dict[str, uuid.UUID] = {}
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        workspace_id: uuid.UUID,
+        record_type: str,
+        settings: DedupSettings | None = None,
+    ) -> DuplicateGuard:
+        return cls(DuplicateIndex.build(_existing(session, workspace_id, record_type), settings))
+
+    def check(self, key: str, fields: Mapping[str, Any]) -> str | None:
+        """The key (record id or provisional key) of the indexed row this one duplicates."""
+        result = self.index.check(dedup_input(key, fields))
+        return result.duplicate_of if result.is_duplicate else None
+
+    def hold(self, key: str, fields: Mapping[str, Any]) -> None:
+        """Index an accepted row under a provisional key until its record exists."""
+        self.index.add(dedup_input(key, fields))
+
+    def confirm(self, key: str, record_id: uuid.UUID) -> None:
+        self._confirmed[key] = record_id
+
+    def drop(self, key: str) -> None:
+        """Forget a held row whose record was not written."""
+        self.index.remove(key)
+
+    def record_id(self, key: str) -> uuid.UUID | None:
+        """The record a duplicate points at, or None while it is only held."""
+        if key in self._confirmed:
+            return self._confirmed[key]
+        try:
+            return uuid.UUID(key)
+        except ValueError:
+            return None
