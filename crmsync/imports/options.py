@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from crmsync.records.service import MAX_BATCH
+
+ImportObject = Literal["contacts", "leads", "deals", "companies"]
 
 
 class OnDuplicate(StrEnum):
@@ -18,7 +21,7 @@ class OnDuplicate(StrEnum):
 class ImportOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    object_type: str = Field("contacts", description="contacts, leads, deals or companies")
+    object_type: ImportObject = Field("contacts", description="the record type rows become")
     on_duplicate: OnDuplicate = OnDuplicate.SKIP
     cleanse: bool = Field(True, description="trim spaces, drop invisible characters, fix names")
     validate_rows: bool = Field(
