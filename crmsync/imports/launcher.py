@@ -39,7 +39,10 @@ class ThreadLauncher:
 
     def _run(self, job_id: uuid.UUID) -> None:
         try:
-            run_import(self.sessions, job_id, self._stopping.is_set, limits=self.limits)
+            # takeover=False: a job another process runs (fresh heartbeat) is left to it
+            run_import(
+                self.sessions, job_id, self._stopping.is_set, limits=self.limits, takeover=False
+            )
         except Exception:
             log.exception("import run crashed", job=str(job_id))
 

@@ -15,7 +15,8 @@ from itertools import islice
 from typing import Final
 
 import structlog
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.imports.batch import BatchCounts, BatchWriter
@@ -127,14 +128,27 @@ def run_import(
             if should_stop():
                 return "running"
             with session_factory() as session:
-                if (
-                    session.scalar(select(ImportJob.status).where(ImportJob.id == job_id))
-                    != "running"
-                ):
+                job = session.get(ImportJob, job_id)
+                if job is None:
+                    return "missing"
+                if job.status == "cancelling":
                     return _finish(session, job_id, "cancelled")
-                counts = _write(session_factory, session, writer, batch, options.dry_run)
-                job = _checkpoint(session, job_id, batch, counts)
+                if job.status != "running":  # finished by another run
+                    return job.status
+                if job.next_row != batch[0].number:
+                    log.info("import taken over by another run", job=str(job_id))
+                    return job.status
+                try:
+                    counts = _write(session_factory, session, writer, batch, options.dry_run)
+                    moved = _checkpoint(session, job_id, batch, counts)
+                except IntegrityError:
+                    moved = False  # a racing run committed these rows' records first
+                if not moved:
+                    session.rollback()
+                    log.info("import taken over by another run", job=str(job_id))
+                    return "running"
                 session.commit()
+                session.refresh(job)
             if on_batch is not None:
                 on_batch(job)
     except ImportProblem as exc:
@@ -161,17 +175,27 @@ def _write(
 
 def _checkpoint(
     session: Session, job_id: uuid.UUID, batch: list[SourceRow], counts: BatchCounts
-) -> ImportJob:
+) -> bool:
+    """Move the checkpoint past ``batch``, unless another run of the job already did.
+
+    The compare-and-set runs after the batch's records in the same transaction, so of
+    two runs that raced over one batch exactly one commits it.
+    """
+    moved = session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.next_row == batch[0].number)
+        .values(
+            next_row=batch[-1].number + 1,
+            processed=ImportJob.processed + len(batch),
+            created=ImportJob.created + counts.created,
+            updated=ImportJob.updated + counts.updated,
+            failed=ImportJob.failed + counts.failed,
+            duplicates=ImportJob.duplicates + counts.duplicates,
+            heartbeat_at=datetime.now(UTC),
+        )
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        return False
     if counts.outcomes:
         session.execute(insert(ImportRow), counts.outcomes)
-    job = session.get(ImportJob, job_id, with_for_update=True)
-    if job is None:  # pragma: no cover - a job is deleted only when not active
-        raise ImportProblem("the job was deleted while it ran")
-    job.next_row = batch[-1].number + 1
-    job.processed += len(batch)
-    job.created += counts.created
-    job.updated += counts.updated
-    job.failed += counts.failed
-    job.duplicates += counts.duplicates
-    job.heartbeat_at = datetime.now(UTC)
-    return job
+    return True

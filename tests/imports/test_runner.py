@@ -195,3 +195,20 @@ def test_a_file_over_the_row_cap_fails_the_job_before_any_row(
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Contact).where(
             Contact.workspace_id == tenant.id)) == 0  # fmt: skip
+
+
+def test_two_runs_of_one_job_never_import_a_row_twice(
+    sessions: sessionmaker[Session], tenant: Tenant, make_job: MakeJob, limits: ImportSettings
+) -> None:
+    job_id = make_job(tenant.id, people_csv(30), PEOPLE_COLUMNS, batch_size=10)
+    second: list[str] = []
+
+    def race(job: ImportJob) -> None:
+        if not second:  # after the first run's first batch, a second run takes the job
+            second.append(run_import(sessions, job_id, limits=limits))
+
+    first = run_import(sessions, job_id, limits=limits, on_batch=race)
+    assert (first, second) == ("completed", ["completed"])
+    job = job_of(sessions, job_id)
+    assert (job.status, job.processed, job.created, job.updated) == ("completed", 30, 30, 0)
+    assert len(contacts(sessions, tenant.id)) == 30
