@@ -63,6 +63,7 @@ class BatchWriter:
         pending: dict[str, dict[str, Any]] = {}
         updates: list[tuple[SourceRow, str, dict[str, Any]]] = []
         skipped: list[tuple[SourceRow, str]] = []
+        valid: list[tuple[SourceRow, dict[str, Any]]] = []
         for row in rows:
             if row.problem:
                 self._fail(counts, row, [row.problem])
@@ -71,19 +72,22 @@ class BatchWriter:
             if mapped.errors:
                 self._fail(counts, row, mapped.errors)
                 continue
-            duplicate_of = self._check(row, mapped.fields)
+            valid.append((row, mapped.fields))
+        duplicates = self._duplicates(valid)
+        for row, fields in valid:
+            duplicate_of = duplicates.get(_pending_key(row))
             if duplicate_of is None:
-                accepted.append((row, mapped.fields))
-                pending[_pending_key(row)] = mapped.fields
+                accepted.append((row, fields))
+                pending[_pending_key(row)] = fields
                 continue
             counts.duplicates += 1
             if self.options.on_duplicate is OnDuplicate.SKIP:
                 skipped.append((row, duplicate_of))
             elif duplicate_of in pending:  # an earlier row of this batch: merge into it
-                merge = {k: v for k, v in mapped.fields.items() if k != EXTERNAL_REF}
+                merge = {k: v for k, v in fields.items() if k != EXTERNAL_REF}
                 pending[duplicate_of].update(merge)
             else:
-                updates.append((row, duplicate_of, mapped.fields))
+                updates.append((row, duplicate_of, fields))
 
         results = service.upsert_records(
             session, self.workspace_id, self.object_type, [f for _, f in accepted], self.source
@@ -107,13 +111,10 @@ class BatchWriter:
             self._outcome(counts, row, "duplicate", [], self._record_of(duplicate_of))
         return counts
 
-    def _check(self, row: SourceRow, fields: dict[str, Any]) -> str | None:
+    def _duplicates(self, valid: list[tuple[SourceRow, dict[str, Any]]]) -> dict[str, str]:
         if self.guard is None or self.options.on_duplicate is OnDuplicate.CREATE:
-            return None
-        duplicate_of = self.guard.check(_pending_key(row), fields)
-        if duplicate_of is None:
-            self.guard.hold(_pending_key(row), fields)
-        return duplicate_of
+            return {}
+        return self.guard.check_batch([(_pending_key(row), fields) for row, fields in valid])
 
     def _record_of(self, key: str) -> uuid.UUID | None:
         return self.guard.record_id(key) if self.guard is not None else None

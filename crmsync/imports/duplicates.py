@@ -2,20 +2,21 @@
 
 Built once per run from the workspace's records (so a resumed run also sees the rows
 its earlier batches imported), then fed each accepted row. A row accepted in the
-current batch has no record id yet: it is held under a provisional key and confirmed
-with its id once the batch is written.
+current batch has no record id yet: it is indexed under a provisional key and confirmed
+with its id once the batch is written. Rows are checked one by one against the index,
+and as a whole batch against each other.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmsync.quality.dedup import DedupSettings, DuplicateIndex
+from crmsync.quality.dedup import DedupSettings, DuplicateIndex, find_duplicates
 from crmsync.records.payloads import model_for
 
 # Record types with the person fields duplicate detection compares.
@@ -73,14 +74,28 @@ class DuplicateGuard:
     ) -> DuplicateGuard:
         return cls(DuplicateIndex.build(_existing(session, workspace_id, record_type), settings))
 
-    def check(self, key: str, fields: Mapping[str, Any]) -> str | None:
-        """The key (record id or provisional key) of the indexed row this one duplicates."""
-        result = self.index.check(dedup_input(key, fields))
-        return result.duplicate_of if result.is_duplicate else None
+    def check_batch(self, rows: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, str]:
+        """Key of each duplicate row -> key of what it duplicates; the others get indexed.
 
-    def hold(self, key: str, fields: Mapping[str, Any]) -> None:
-        """Index an accepted row under a provisional key until its record exists."""
-        self.index.add(dedup_input(key, fields))
+        A row duplicates an indexed record (or an earlier batch's row), else the first
+        row of its cluster within this batch. Rows that duplicate nothing are indexed
+        under their provisional keys, all at once, until their records exist.
+        """
+        found: dict[str, str] = {}
+        fresh: list[dict[str, Any]] = []
+        for key, fields in rows:
+            result = self.index.check(dedup_input(key, fields))
+            if result.is_duplicate and result.duplicate_of is not None:
+                found[key] = result.duplicate_of
+            else:
+                fresh.append(dedup_input(key, fields))
+        if len(fresh) > 1:
+            order = {record["id"]: i for i, record in enumerate(fresh)}
+            for ids in find_duplicates(fresh, self.index.settings).id_groups():
+                first, *rest = sorted(ids, key=order.__getitem__)
+                found.update(dict.fromkeys(rest, first))
+        self.index.add_many(r for r in fresh if r["id"] not in found)
+        return found
 
     def confirm(self, key: str, record_id: uuid.UUID) -> None:
         self._confirmed[key] = record_id
