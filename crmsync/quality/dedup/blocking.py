@@ -62,17 +62,32 @@ def _key(block: BlockingPass) -> pl.Expr:
 
 def keyed(frame: pl.DataFrame, block: BlockingPass) -> pl.DataFrame:
     """Row number, key hash and sort string of the rows that have the key, in window order."""
+    return key_strings(frame, block).with_columns(pl.col("key").hash()).sort(["key", "sort"])
+
+
+def key_strings(frame: pl.DataFrame, block: BlockingPass) -> pl.DataFrame:
+    """Row number, key text and sort string of the rows that have the key (unsorted)."""
     present = pl.all_horizontal([pl.col(p) != "" for p in block.parts])
     return (
         frame.with_row_index("row")
         .filter(present)
         .select(
             pl.col("row").cast(pl.Int64),
-            _key(block).hash().alias("key"),
+            _key(block).alias("key"),
             pl.concat_str([pl.col(c) for c in block.sort_by], separator="|").alias("sort"),
         )
-        .sort(["key", "sort"])
     )
+
+
+def key_of_one(values: dict[str, object], block: BlockingPass) -> tuple[str, str] | None:
+    """Key text and sort string of one prepared record, exactly as `key_strings` has them."""
+    parts = [str(values[p]) for p in block.parts]
+    if not all(parts):
+        return None
+    parts = [v[:1] if p in block.initials else v for p, v in zip(block.parts, parts, strict=True)]
+    if block.symmetric:
+        parts.sort()
+    return "|".join(parts), "|".join(str(values[c]) for c in block.sort_by)
 
 
 def candidate_pairs(frame: pl.DataFrame, window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,5 +108,6 @@ def candidate_pairs(frame: pl.DataFrame, window: int) -> tuple[np.ndarray, np.nd
     if not chunks:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    packed = np.unique(np.concatenate(chunks))
+    packed = np.sort(np.concatenate(chunks))
+    packed = packed[np.concatenate(([True], packed[1:] != packed[:-1]))]
     return packed >> 32, packed & 0xFFFFFFFF

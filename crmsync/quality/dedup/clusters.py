@@ -34,6 +34,23 @@ class _Forest:
         self.members[large].extend(self.members.pop(small))
 
 
+def components(left: np.ndarray, right: np.ndarray) -> dict[int, int]:
+    """Connected component (smallest row in it) of every row that has a link."""
+    nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+    a, b = inverse[: len(left)], inverse[len(left) :]
+    label = np.arange(len(nodes))
+    while True:  # min-label propagation with pointer jumping: a few rounds for small groups
+        low = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    return dict(zip(nodes.tolist(), nodes[label].tolist(), strict=True))
+
+
 def cluster_links(
     left: np.ndarray,
     right: np.ndarray,
@@ -42,11 +59,69 @@ def cluster_links(
     conflict_right: np.ndarray,
     max_size: int,
 ) -> tuple[list[list[int]], np.ndarray]:
-    """Clusters (lists of rows, 2+ members) and which links (by position) were kept."""
-    forbidden: dict[int, set[int]] = defaultdict(set)
+    """Clusters (lists of rows, 2+ members) and which links (by position) were kept.
+
+    Components without an inner conflict and within the size limit are clusters as
+    they are; only the others are rebuilt link by link, strongest first.
+    """
+    if len(left) == 0:
+        return [], np.zeros(0, dtype=bool)
+    component = components(left, right)
+    members: dict[int, list[int]] = defaultdict(list)
+    for row, root in component.items():
+        members[root].append(row)
+    troubled = {root for root, rows in members.items() if len(rows) > max_size}
     for a, b in zip(conflict_left.tolist(), conflict_right.tolist(), strict=True):
+        joint = component.get(a)
+        if joint is not None and joint == component.get(b):
+            troubled.add(joint)
+    roots = np.array([component[a] for a in left.tolist()])
+    careful = np.isin(roots, np.array(sorted(troubled), dtype=roots.dtype))
+    groups = [sorted(rows) for root, rows in members.items() if root not in troubled]
+    kept = _spanning(left, right, roots, ~careful)
+    if careful.any():
+        picked = np.flatnonzero(careful)
+        forbidden = _conflicts(conflict_left, conflict_right)
+        sub_groups, sub_kept = _guarded(
+            (left[picked], right[picked]), score[picked], forbidden, max_size
+        )
+        groups += sub_groups
+        kept[picked[sub_kept]] = True
+    groups.sort(key=lambda g: g[0])
+    return groups, kept
+
+
+def _spanning(
+    left: np.ndarray, right: np.ndarray, roots: np.ndarray, usable: np.ndarray
+) -> np.ndarray:
+    """A spanning set of links per component: each link that joins new rows."""
+    forest = _Forest()
+    kept = np.zeros(len(left), dtype=bool)
+    for k in np.flatnonzero(usable).tolist():
+        ra, rb = forest.find(int(left[k])), forest.find(int(right[k]))
+        if ra != rb:
+            small, large = sorted((ra, rb), key=lambda r: len(forest.members[r]))
+            forest.union(small, large)
+            kept[k] = True
+    return kept
+
+
+def _conflicts(left: np.ndarray, right: np.ndarray) -> dict[int, set[int]]:
+    forbidden: dict[int, set[int]] = defaultdict(set)
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
         forbidden[a].add(b)
         forbidden[b].add(a)
+    return forbidden
+
+
+def _guarded(
+    links: tuple[np.ndarray, np.ndarray],
+    score: np.ndarray,
+    forbidden: dict[int, set[int]],
+    max_size: int,
+) -> tuple[list[list[int]], np.ndarray]:
+    """Clusters built link by link, strongest first, refusing conflicts and oversize."""
+    left, right = links
     forest = _Forest()
     kept = np.zeros(len(left), dtype=bool)
     order = np.argsort(-score, kind="stable")

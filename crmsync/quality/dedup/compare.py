@@ -32,6 +32,8 @@ class Similarities:
     email_domain: np.ndarray
     postcode: np.ndarray
     address: np.ndarray
+    # records sharing the rarer of the two exact names (1 when names are missing)
+    namesakes: np.ndarray
 
     def __len__(self) -> int:
         return len(self.first)
@@ -126,6 +128,9 @@ def compare(left: Columns, right: Columns) -> Similarities:
         email_domain=_exact(left["work_domain"], right["work_domain"]),
         postcode=_postcode(left["postcode"], right["postcode"]),
         address=_fuzzy(left["address"], right["address"], fuzz.ratio, 100.0),
+        namesakes=np.minimum(
+            left["namesakes"].astype(np.float64), right["namesakes"].astype(np.float64)
+        ),
     )
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmsync.quality.dedup.rules import Decisions, agrees
+from crmsync.quality.dedup.rules import Decisions
+from crmsync.quality.dedup.scoring import AGREES_FROM
 
 # explained field -> the prepared column shown for it
 SHOWN: dict[str, str] = {
@@ -60,6 +61,8 @@ class PairExplanation:
     rule: str | None
     swapped_names: bool
     fields: tuple[FieldEvidence, ...]
+    # weight taken off because many records share the name
+    namesake_weight: float = 0.0
 
     @property
     def matched_fields(self) -> tuple[str, ...]:
@@ -69,6 +72,8 @@ class PairExplanation:
         parts = [_describe(f) for f in self.fields if f.similarity is not None]
         verdict = f"duplicate by {self.rule}" if self.rule else "not a duplicate"
         swapped = "; first and last names swapped" if self.swapped_names else ""
+        if self.namesake_weight:
+            swapped += f"; a common name [{self.namesake_weight:+.1f}]"
         return f"{verdict} (score {self.score:.3f}){swapped}: " + "; ".join(parts)
 
 
@@ -112,7 +117,7 @@ def explain_pair(
                 right=str(right[rcol][k]),
                 similarity=None if math.isnan(sim) else round(sim, 4),
                 weight=float(evidence.weights[field][k]),
-                agrees=bool(agrees(field, np.array([sim]))[0]),
+                agrees=sim >= AGREES_FROM[field] - 1e-9,
             )
         )
     return PairExplanation(
@@ -122,4 +127,5 @@ def explain_pair(
         rule=decisions.rule(k),
         swapped_names=swapped,
         fields=tuple(fields),
+        namesake_weight=round(float(evidence.weights["namesakes"][k]), 2),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
@@ -10,10 +12,12 @@ import numpy as np
 import polars as pl
 
 from crmsync.quality.dedup.blocking import candidate_pairs
-from crmsync.quality.dedup.clusters import cluster_links
-from crmsync.quality.dedup.compare import compare, gather
+from crmsync.quality.dedup.clusters import cluster_links, components
+from crmsync.quality.dedup.compare import compare
+from crmsync.quality.dedup.encoded import ALL_TEXT, Encoded, decode, encode
 from crmsync.quality.dedup.explain import PairExplanation, explain_pair
-from crmsync.quality.dedup.prepared import columns, prepare
+from crmsync.quality.dedup.prefilter import worth_scoring
+from crmsync.quality.dedup.prepared import prepare
 from crmsync.quality.dedup.rules import decide
 from crmsync.quality.dedup.settings import DedupSettings
 
@@ -41,12 +45,12 @@ class DuplicateClusters(Sequence[Cluster]):
 
     def __init__(
         self,
-        cols: dict[str, np.ndarray],
+        enc: Encoded,
         groups: list[list[int]],
         links: dict[int, list[tuple[int, int]]],
         settings: DedupSettings,
     ) -> None:
-        self._cols = cols
+        self._enc = enc
         self._groups = groups
         self._links = links
         self._settings = settings
@@ -68,24 +72,24 @@ class DuplicateClusters(Sequence[Cluster]):
 
     def id_groups(self) -> list[list[str]]:
         """Just the ids of every cluster, without explanations."""
-        ids = self._cols["id"]
+        ids = self._enc.values["id"][self._enc.codes["id"]]
         return [[str(ids[r]) for r in group] for group in self._groups]
 
     def _cluster(self, i: int) -> Cluster:
         pairs = self._links[self._groups[i][0]]
-        left = gather(self._cols, np.array([a for a, _ in pairs]))
-        right = gather(self._cols, np.array([b for _, b in pairs]))
+        left = decode(self._enc, np.array([a for a, _ in pairs]))
+        right = decode(self._enc, np.array([b for _, b in pairs]))
         decisions = decide(compare(left, right), self._settings)
         links = tuple(explain_pair(decisions, k, left, right) for k in range(len(pairs)))
         return Cluster(
-            ids=tuple(str(self._cols["id"][r]) for r in self._groups[i]),
+            ids=tuple(str(v) for v in decode(self._enc, np.array(self._groups[i]))["id"]),
             score=min(link.score for link in links),
             links=links,
         )
 
 
 def _score_pairs(
-    cols: dict[str, np.ndarray], left: np.ndarray, right: np.ndarray, settings: DedupSettings
+    enc: Encoded, left: np.ndarray, right: np.ndarray, settings: DedupSettings
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per pair: matched?, score, and conflict?, compared chunk by chunk."""
     matched = np.zeros(len(left), dtype=bool)
@@ -93,11 +97,38 @@ def _score_pairs(
     score = np.zeros(len(left))
     for start in range(0, len(left), CHUNK):
         part = slice(start, start + CHUNK)
-        decisions = decide(compare(gather(cols, left[part]), gather(cols, right[part])), settings)
+        decisions = decide(compare(decode(enc, left[part]), decode(enc, right[part])), settings)
         matched[part] = decisions.is_match
         conflict[part] = decisions.conflict
         score[part] = decisions.score
     return matched, score, conflict
+
+
+def _unscored_inner_pairs(
+    left: np.ndarray, right: np.ndarray, matched: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs inside a linked group of 3+ that blocking never compared.
+
+    The chaining guard can only refuse a chain through a pair it knows conflicts, and
+    the two ends of a chain often share no blocking key; so they are compared here.
+    """
+    component = components(left[matched], right[matched])
+    members: dict[int, list[int]] = defaultdict(list)
+    for row, root in component.items():
+        members[root].append(row)
+    scored = set(zip(left.tolist(), right.tolist(), strict=True))
+    pairs = [
+        (a, b)
+        for rows in members.values()
+        if len(rows) > 2
+        for a, b in itertools.combinations(sorted(rows), 2)
+        if (a, b) not in scored
+    ]
+    if not pairs:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    out = np.array(pairs, dtype=np.int64)
+    return out[:, 0], out[:, 1]
 
 
 def find_duplicates(
@@ -108,18 +139,22 @@ def find_duplicates(
     settings = settings or DedupSettings()
     frame = prepare(records, settings.region)
     left, right = candidate_pairs(frame, settings.window)
-    cols = columns(frame)
-    matched, score, conflict = _score_pairs(cols, left, right, settings)
+    enc = encode(frame, ALL_TEXT)
+    keep = worth_scoring(enc, left, right, settings)
+    left, right = left[keep], right[keep]
+    matched, score, conflict = _score_pairs(enc, left, right, settings)
+    inner_left, inner_right = _unscored_inner_pairs(left, right, matched)
+    _, _, inner_conflict = _score_pairs(enc, inner_left, inner_right, settings)
     groups, kept = cluster_links(
         left[matched],
         right[matched],
         score[matched],
-        left[conflict],
-        right[conflict],
+        np.concatenate([left[conflict], inner_left[inner_conflict]]),
+        np.concatenate([right[conflict], inner_right[inner_conflict]]),
         settings.max_cluster_size,
     )
     root_of = {row: group[0] for group in groups for row in group}
     links: dict[int, list[tuple[int, int]]] = {}
     for a, b in zip(left[matched][kept].tolist(), right[matched][kept].tolist(), strict=True):
         links.setdefault(root_of[a], []).append((a, b))
-    return DuplicateClusters(cols, groups, links, settings)
+    return DuplicateClusters(enc, groups, links, settings)

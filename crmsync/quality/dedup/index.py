@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmsync.quality.dedup.blocking import PASSES, BlockingPass, keyed
+from crmsync.quality.dedup.blocking import PASSES, BlockingPass, key_of_one, key_strings
 from crmsync.quality.dedup.compare import compare
+from crmsync.quality.dedup.encoded import ALL_TEXT, Encoded, decode, encode
 from crmsync.quality.dedup.explain import PairExplanation, explain_pair
-from crmsync.quality.dedup.prepared import TEXT_COLUMNS, columns, prepare
+from crmsync.quality.dedup.prepared import TEXT_COLUMNS, count_namesakes, name_key, prepare
 from crmsync.quality.dedup.rules import decide
 from crmsync.quality.dedup.settings import DedupSettings
+from crmsync.quality.dedup.single import prepare_one
 
 # Added records wait in a small side table; past this many they are folded into the base.
 COMPACT_AT = 20_000
@@ -35,20 +37,22 @@ class DuplicateCheck:
 
 @dataclass(frozen=True)
 class _Postings:
-    """Rows of the base table sorted by (key hash, sort string) for one blocking pass."""
+    """Rows of the base table sorted by (key, sort string) for one blocking pass.
+
+    Keys are Python hashes of the key text: compact, and the same for a candidate
+    prepared in plain Python (the index lives in one process).
+    """
 
     keys: np.ndarray
     rows: np.ndarray
-    sorts: np.ndarray
+    sorts: pl.Series  # compact; only a few values are read per lookup
 
     @classmethod
     def of(cls, frame: pl.DataFrame, block: BlockingPass) -> _Postings:
-        table = keyed(frame, block)
-        return cls(
-            table["key"].to_numpy(),
-            table["row"].to_numpy(),
-            table["sort"].to_numpy().astype(object),
-        )
+        table = key_strings(frame, block)
+        hashes = pl.Series("hash", [hash(k) for k in table["key"].to_list()], dtype=pl.Int64)
+        table = table.with_columns(hashes).sort(["hash", "sort"])
+        return cls(table["hash"].to_numpy(), table["row"].to_numpy(), table["sort"])
 
     def near(self, key: int, sort: str, window: int) -> np.ndarray:
         """Rows with `key`, at most `window` either side of where `sort` falls."""
@@ -63,11 +67,14 @@ class _Postings:
 class DuplicateIndex:
     """An in-memory index of one workspace's contacts that answers check()."""
 
-    def __init__(self, settings: DedupSettings | None = None) -> None:
+    def __init__(self, settings: DedupSettings | None = None, compact_at: int = COMPACT_AT) -> None:
         self.settings = settings or DedupSettings()
+        self.compact_at = compact_at
         self._base = prepare([], self.settings.region)
+        self._encoded: Encoded = encode(self._base, ALL_TEXT)
         self._postings = [_Postings.of(self._base, block) for block in PASSES]
-        self._extra: list[dict[str, str]] = []
+        self._extra: list[dict[str, Any]] = []
+        self._namesakes: dict[str, int] = {}
         self._extra_keys: list[dict[int, list[int]]] = [{} for _ in PASSES]
         self._alive: list[bool] = []
         self._row_of: dict[str, int] = {}
@@ -97,18 +104,19 @@ class DuplicateIndex:
         prepared = prepare(records, self.settings.region)
         for record_id in prepared["id"].to_list():
             self.remove(record_id)
-        if len(self._extra) + prepared.height > COMPACT_AT:
+        if len(self._extra) + prepared.height > self.compact_at:
             self._rebuild(pl.concat([self._live_frame(), prepared]))
             return
-        first = len(self._alive)
-        for block, extra in zip(PASSES, self._extra_keys, strict=True):
-            table = keyed(prepared, block)
-            for row, key in zip(table["row"].to_list(), table["key"].to_list(), strict=True):
-                extra.setdefault(key, []).append(first + row)
-        for row, values in enumerate(prepared.iter_rows(named=True)):
+        for values in prepared.iter_rows(named=True):
+            row = len(self._alive)
+            for block, extra in zip(PASSES, self._extra_keys, strict=True):
+                keyed = key_of_one(values, block)
+                if keyed is not None:
+                    extra.setdefault(hash(keyed[0]), []).append(row)
             self._extra.append(values)
+            self._count(values, +1)
             self._alive.append(True)
-            self._row_of[values["id"]] = first + row
+            self._row_of[values["id"]] = row
 
     def remove(self, record_id: str) -> bool:
         """Forget the record with this id; whether it was indexed."""
@@ -116,18 +124,29 @@ class DuplicateIndex:
         if row is None:
             return False
         self._alive[row] = False
+        height = self._base.height
+        values = self._extra[row - height] if row >= height else self._base.row(row, named=True)
+        self._count(values, -1)
         return True
+
+    def _count(self, values: Mapping[str, Any], change: int) -> None:
+        name = name_key(values["first_canon"], values["last"])
+        if name is not None:
+            self._namesakes[name] = self._namesakes.get(name, 0) + change
 
     def check(self, candidate: Mapping[str, Any]) -> DuplicateCheck:
         """Whether `candidate` duplicates an indexed contact (itself excluded, by id)."""
-        prepared = prepare([candidate], self.settings.region)
-        rows = self._candidates(prepared)
-        own = self._row_of.get(str(prepared["id"][0]))
+        values = prepare_one(candidate, self.settings.region)
+        name = name_key(values["first_canon"], values["last"])
+        if name is not None:
+            values["namesakes"] = float(self._namesakes.get(name, 0) + 1)
+        rows = self._candidates(values)
+        own = self._row_of.get(values["id"])
         rows = [r for r in rows if self._alive[r] and r != own]
         if not rows:
             return DuplicateCheck(False, None, 0.0, (), "no indexed contact shares a blocking key")
         right = self._gather(rows)
-        left = {k: np.repeat(v, len(rows)) for k, v in columns(prepared).items()}
+        left = {k: np.full(len(rows), v, dtype=object) for k, v in values.items()}
         decisions = decide(compare(left, right), self.settings)
         score = np.where(decisions.is_match, decisions.score + 1.0, decisions.score)
         best = int(np.argmax(score))
@@ -142,26 +161,28 @@ class DuplicateIndex:
             evidence=evidence,
         )
 
-    def _candidates(self, prepared: pl.DataFrame) -> list[int]:
+    def _candidates(self, values: dict[str, Any]) -> list[int]:
         found: set[int] = set()
         window = self.settings.window
         for block, postings, extra in zip(PASSES, self._postings, self._extra_keys, strict=True):
-            table = keyed(prepared, block)
-            if table.height == 0:
+            keyed = key_of_one(values, block)
+            if keyed is None:
                 continue
-            key, sort = int(table["key"][0]), str(table["sort"][0])
-            found.update(postings.near(key, sort, window).tolist())
+            key = hash(keyed[0])
+            found.update(postings.near(key, keyed[1], window).tolist())
             found.update(extra.get(key, [])[-2 * window :])
         return sorted(found)
 
     def _gather(self, rows: list[int]) -> dict[str, np.ndarray]:
-        base_height = self._base.height
-        base_rows = [r for r in rows if r < base_height]
-        parts = [self._base[base_rows]] if base_rows else []
-        extra = [self._extra[r - base_height] for r in rows if r >= base_height]
-        if extra:
-            parts.append(pl.DataFrame(extra, schema=self._base.schema))
-        return columns(pl.concat(parts))
+        height = self._base.height
+        base = decode(self._encoded, np.array([r for r in rows if r < height], dtype=np.int64))
+        extra = [self._extra[r - height] for r in rows if r >= height]
+        if not extra:
+            return base
+        return {
+            name: np.concatenate([base[name], np.array([e[name] for e in extra], dtype=object)])
+            for name in base
+        }
 
     def _live_frame(self) -> pl.DataFrame:
         frame = pl.concat(
@@ -173,8 +194,12 @@ class DuplicateIndex:
 
     def _rebuild(self, frame: pl.DataFrame) -> None:
         """Make `frame` the base table, with fresh postings and no side table."""
-        frame = frame.unique(subset="id", keep="last", maintain_order=True)
+        frame = count_namesakes(frame.unique(subset="id", keep="last", maintain_order=True))
+        named = frame.filter((pl.col("first_canon") != "") & (pl.col("last") != ""))
+        counts = named.group_by("first_canon", "last").len()
+        self._namesakes = {f"{first}|{last}": n for first, last, n in counts.iter_rows()}
         self._base = frame.select("id", *TEXT_COLUMNS)
+        self._encoded = encode(self._base, ALL_TEXT)
         self._postings = [_Postings.of(self._base, block) for block in PASSES]
         self._extra = []
         self._extra_keys = [{} for _ in PASSES]

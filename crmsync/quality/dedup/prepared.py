@@ -10,7 +10,13 @@ import numpy as np
 import polars as pl
 
 from crmsync.quality.dedup.nicknames import canonical_first_name
-from crmsync.quality.normalize import normalize_email, normalize_phone
+from crmsync.quality.normalize import (
+    _EMAIL_RE,
+    _MAX_EMAIL,
+    _MAX_LOCAL,
+    normalize_email,
+    normalize_phone,
+)
 
 # Input fields read from a contact; anything else is ignored.
 INPUT_FIELDS = (
@@ -38,6 +44,7 @@ TEXT_COLUMNS = (
     "dob",
     "dob_swapped",
     "dob_days",
+    "namesakes",
     "city",
     "postcode",
     "address",
@@ -76,6 +83,11 @@ FREE_MAIL = frozenset(
     }
 )
 
+# what people put between the digits of a phone number
+PHONE_FORMATTING = r"[\s().\-/]"
+# a North-American number, with or without its country code
+NANP_PHONE = r"^(\+?1)?[2-9]\d{2}[2-9]\d{6}$"
+
 _COMPANY_SUFFIX = r"\b(inc|llc|ltd|limited|corp|corporation|co|company|gmbh|plc|lp|llp|sa)\b"
 
 
@@ -90,6 +102,28 @@ def _map_unique(series: pl.Series, fn: Callable[[str], str | None]) -> pl.Series
     return series.replace_strict(uniques, pl.Series(mapped, dtype=pl.Utf8), return_dtype=pl.Utf8)
 
 
+def _emails(raw: pl.Series) -> pl.Series:
+    """Emails as `normalize_email` gives them.
+
+    Plain ASCII values are lower-cased and checked with the same pattern in one
+    vectorised pass; only values with other characters go through the function.
+    """
+    cleaned = raw.str.strip_chars().str.to_lowercase().str.strip_prefix("mailto:").str.strip_chars()
+    plain = raw.str.contains(r"^[\x20-\x7e]*$")
+    local = cleaned.str.split_exact("@", 1).struct.field("field_0").str.len_chars()
+    valid = (
+        cleaned.str.contains(r"^" + _EMAIL_RE.pattern + r"$")
+        & (cleaned.str.len_chars() <= _MAX_EMAIL)
+        & (local <= _MAX_LOCAL)
+    )
+    fast = pl.select(pl.when(pl.lit(valid)).then(pl.lit(cleaned)).otherwise(pl.lit(""))).to_series()
+    others = ~plain & (raw != "")
+    if not others.any():
+        return fast.alias("email")
+    slow = _map_unique(raw.filter(others), normalize_email)
+    return fast.scatter(others.arg_true(), slow).alias("email")
+
+
 def _phones(raw: pl.Series, region: str) -> pl.Series:
     """Phones in E.164.
 
@@ -98,9 +132,9 @@ def _phones(raw: pl.Series, region: str) -> pl.Series:
     other value goes through `normalize_phone`. The direct path keeps a well-formed
     number the library would call unassigned, which only ever matches the same digits.
     """
-    digits = raw.str.replace_all(r"[\s().\-/]", "")
+    digits = raw.str.replace_all(PHONE_FORMATTING, "")
     nanp = region.upper() in ("US", "CA")
-    ten = digits.str.contains(r"^(\+?1)?[2-9]\d{2}[2-9]\d{6}$") if nanp else digits == "\0"
+    ten = digits.str.contains(NANP_PHONE) if nanp else digits == "\0"
     direct = ("+1" + digits.str.slice(-10)).alias("phone")
     others = raw.filter(~ten & (raw != ""))
     slow = _map_unique(others, lambda v: normalize_phone(v, region)) if others.len() else others
@@ -113,7 +147,14 @@ def _phonetic(value: str) -> str:
     return jellyfish.soundex(value) if value else ""
 
 
-def to_frame(records: Iterable[Mapping[str, Any]] | pl.DataFrame) -> pl.DataFrame:
+Records = Iterable[Mapping[str, Any]] | pl.DataFrame
+
+
+def _as_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def to_frame(records: Records) -> pl.DataFrame:
     """Raw contacts (dicts or a frame) as a frame with every input field, as text."""
     if isinstance(records, pl.DataFrame):
         frame = records
@@ -121,11 +162,13 @@ def to_frame(records: Iterable[Mapping[str, Any]] | pl.DataFrame) -> pl.DataFram
         rows: Sequence[Mapping[str, Any]] = (
             records if isinstance(records, Sequence) else list(records)
         )
-        frame = pl.DataFrame(
-            {f: [r.get(f) for r in rows] for f in INPUT_FIELDS},
-            schema=dict.fromkeys(INPUT_FIELDS, pl.Utf8),
-            strict=False,
-        )
+        schema = dict.fromkeys(INPUT_FIELDS, pl.Utf8)
+        try:
+            frame = pl.from_dicts(rows, schema=schema, strict=False)
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            # values that are not text (dates, numbers): convert them one by one
+            text = {f: [_as_text(r.get(f)) for r in rows] for f in INPUT_FIELDS}
+            frame = pl.DataFrame(text, schema=schema)
     missing = [f for f in INPUT_FIELDS if f not in frame.columns]
     frame = frame.with_columns([pl.lit(None, dtype=pl.Utf8).alias(f) for f in missing])
     return frame.select([_text(pl.col(f)).alias(f) for f in INPUT_FIELDS])
@@ -156,7 +199,7 @@ def prepare(
         .str.strip_chars()
         .alias("company"),
     )
-    email = _map_unique(frame["email"], normalize_email)
+    email = _emails(frame["email"])
     phone = _phones(frame["phone"], region)
     frame = frame.with_columns(
         email.alias("email"),
@@ -206,7 +249,27 @@ def prepare(
         .otherwise(pl.lit(""))
         .alias("first_short"),
     )
-    return frame.select("id", *TEXT_COLUMNS)
+    return count_namesakes(frame).select("id", *TEXT_COLUMNS)
+
+
+def count_namesakes(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with `namesakes`: how many of its records carry the same exact name.
+
+    A common name is weaker evidence; records without both names count 1.
+    """
+    named = (pl.col("first_canon") != "") & (pl.col("last") != "")
+    return frame.with_columns(
+        pl.when(named)
+        .then(pl.len().over(["first_canon", "last"]))
+        .otherwise(1)
+        .cast(pl.Float64)
+        .alias("namesakes")
+    )
+
+
+def name_key(first_canon: str, last: str) -> str | None:
+    """What `namesakes` counts by; None when either part is missing."""
+    return f"{first_canon}|{last}" if first_canon and last else None
 
 
 def columns(frame: pl.DataFrame) -> dict[str, np.ndarray]:

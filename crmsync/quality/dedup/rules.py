@@ -14,7 +14,7 @@ from crmsync.quality.dedup.settings import DedupSettings
 FIRST_NAME_CONFLICT = 0.7
 
 # Log2 odds at or below which a compared pair is known to be two people.
-CONFLICT_BITS = -10.0
+CONFLICT_BITS = -14.0
 
 RULE_NAMES = ("exact_email", "exact_phone", "fuzzy_name", "other_fields")
 
@@ -51,7 +51,7 @@ class Decisions:
 
 def agrees(field: str, sim: np.ndarray) -> np.ndarray:
     """Whether `field` agrees, pair by pair (a missing field never agrees)."""
-    return np.nan_to_num(sim, nan=-1.0) >= AGREES_FROM[field] - 1e-9
+    return sim >= AGREES_FROM[field] - 1e-9  # NaN compares False
 
 
 def _differs(sim: np.ndarray, below: float) -> np.ndarray:
@@ -72,14 +72,14 @@ def decide(sims: Similarities, settings: DedupSettings) -> Decisions:
     exact_phone = (sims.phone == 1.0) & ~shared_guard & settings.exact_phone
     likely = evidence.probability >= settings.match_threshold
     fuzzy_name = (
-        (np.nan_to_num(names.similarity, nan=0.0) >= settings.name_threshold)
+        (names.similarity >= settings.name_threshold)
         & (corroborations >= settings.min_corroboration)
         & likely
         & settings.fuzzy_name
     )
     other_fields = (corroborations >= settings.min_other_fields) & likely & settings.other_fields
     matched = exact_email | exact_phone | fuzzy_name | other_fields
-    # the fields speak clearly against one person (odds below 1 in 1000)
+    # the fields speak clearly against one person (odds below 1 in 16,000)
     conflict = ~matched & (evidence.total + PRIOR_BITS <= CONFLICT_BITS)
     return Decisions(
         similarities=sims,

@@ -16,6 +16,8 @@ from crmsync.quality.dedup.compare import Similarities
 
 # Prior odds (in bits) that two records sharing a blocking key are the same person.
 PRIOR_BITS = -5.0
+# A name may recur this often (a person's own duplicates) before it counts for less.
+NAMESAKES_FREE = 4.0
 # Used when first and last names match only after swapping them.
 SWAP_PENALTY = 1.0
 
@@ -24,7 +26,7 @@ SWAP_PENALTY = 1.0
 LEVELS: dict[str, tuple[tuple[float, float], ...]] = {
     "first": ((0.99, 4.0), (0.92, 2.5), (0.85, 1.0), (0.0, -3.0)),
     "last": ((0.99, 6.0), (0.92, 4.0), (0.85, 2.0), (0.0, -5.0)),
-    "email": ((1.0, 14.0), (0.85, 5.0), (0.7, 1.0), (0.0, -1.5)),
+    "email": ((1.0, 14.0), (0.93, 5.0), (0.85, 2.0), (0.7, 0.0), (0.0, -1.5)),
     "phone": ((1.0, 14.0), (0.9, 3.0), (0.0, -1.5)),
     "dob": ((1.0, 8.0), (0.9, 3.0), (0.5, -1.0), (0.0, -4.0)),
     "city": ((0.95, 2.0), (0.85, 1.5), (0.0, -1.0)),
@@ -77,7 +79,7 @@ def names(sims: Similarities) -> Names:
     total = np.nansum(parts, axis=0)
     straight = np.where(counts > 0, total / np.maximum(counts, 1), np.nan)
     crossed = (sims.first_cross + sims.last_cross) / 2  # NaN unless all four names exist
-    swapped = np.nan_to_num(crossed, nan=-1.0) > np.nan_to_num(straight, nan=-1.0) + 0.05
+    swapped = crossed > straight + 0.05  # NaN (a missing name) compares False
     return Names(
         similarity=np.where(swapped, crossed, straight),
         first=np.where(swapped, sims.first_cross, sims.first),
@@ -96,6 +98,13 @@ class Evidence:
     probability: np.ndarray
 
 
+def namesake_weight(name: Names, namesakes: np.ndarray) -> np.ndarray:
+    """Less credit for agreeing names that many records share (every John Smith)."""
+    alike = (name.first >= 0.92) & (name.last >= 0.92)
+    excess = np.log2(np.maximum(namesakes / NAMESAKES_FREE, 1.0))
+    return np.where(alike, -excess, 0.0)
+
+
 def weigh(sims: Similarities) -> Evidence:
     """Weights in bits of every field of every pair, and the resulting probability."""
     name = names(sims)
@@ -105,6 +114,7 @@ def weigh(sims: Similarities) -> Evidence:
     }
     for field in OTHER_FIELDS:
         weights[field] = level_weight(field, getattr(sims, field))
+    weights["namesakes"] = namesake_weight(name, sims.namesakes)
     total = np.sum(np.vstack(list(weights.values())), axis=0)
     probability = 1.0 / (1.0 + np.exp2(-(total + PRIOR_BITS)))
     return Evidence(names=name, weights=weights, total=total, probability=probability)

@@ -50,5 +50,5 @@ class DedupSettings(BaseModel):
     # to conflict, and never grows past this size.
     max_cluster_size: int = Field(default=50, ge=2)
     # Candidates compared per blocking key and record (sorted-neighbourhood window).
-    window: int = Field(default=25, ge=2, le=1000)
+    window: int = Field(default=10, ge=2, le=1000)
     region: str = Field(default="US", min_length=2, max_length=2)
