@@ -14,6 +14,7 @@ from sqlalchemy import select
 from crmsync.auth.keys import create_api_key, revoke_api_key
 from crmsync.auth.permissions import Role
 from crmsync.config import Settings
+from crmsync.imports.cli import import_file
 from crmsync.integrations.cli import keys_app
 from crmsync.sandbox.cli import sandbox as sandbox_command
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
@@ -271,6 +272,7 @@ def demo(
 
 
 app.command("sandbox")(sandbox_command)
+app.command("import")(import_file)
 app.add_typer(keys_app, name="keys")
 
 

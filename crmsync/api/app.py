@@ -12,6 +12,7 @@ from crmsync.api.routers import (
     API_PREFIX,
     conflicts,
     events,
+    imports,
     integration_sync,
     integrations,
     mappings,
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in [
         *records.routers,
         events.router,
+        imports.router,
         integrations.router,
         integration_sync.router,
         oauth.router,

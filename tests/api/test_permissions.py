@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from crmsync.auth.permissions import PERMISSIONS, Permission, Role
 from tests.conftest import Tenant
+from tests.imports.test_api import IMPORT_ROUTES
 from tests.integrations.test_integration_permissions import ROUTES as INTEGRATION_ROUTES
 
 SAMPLES: dict[str, dict[str, Any]] = {
@@ -110,6 +111,8 @@ def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
     covered = {(m, re.sub(r"\{id\}", "{record_id}", p)) for m, p, _b, _perm in ENDPOINTS}
     # Integration routes have their own role matrix, next to the integration tests.
     covered |= {(m, p) for m, p, _ in INTEGRATION_ROUTES}
+    # Import routes have theirs next to the import tests.
+    covered |= {(m, p) for m, p, _perm in IMPORT_ROUTES}
     # CRMs authenticate webhook deliveries with their own schemes (tests/e2e).
     covered.add(("POST", "/api/v1/webhooks/{provider}/{integration_id}"))
     assert routes == covered

@@ -2,6 +2,7 @@
 
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
+from crmsync.store.models.imports import ImportJob, ImportRow
 from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
 from crmsync.store.models.records import (
     RECORD_MODELS,
@@ -28,6 +29,8 @@ __all__ = [
     "Deal",
     "Event",
     "FieldMapping",
+    "ImportJob",
+    "ImportRow",
     "Integration",
     "Lead",
     "Link",

@@ -1,0 +1,267 @@
+"""Lead-file import benchmark: a generated lead file through every stage, against a floor.
+
+    python bench/imports.py              # 1,000,000 rows (dedup and end to end on a slice)
+    python bench/imports.py --quick      # a small size for CI, well under a minute
+    python bench/imports.py --rows 200000 --dedup-rows 20000 --http-rows 10000
+
+The file has 10 columns, ~5% bad e-mails or phones, ~10% duplicates (half exact, half
+fuzzy: a nickname or a typo with the same phone). 1% of its people already exist in the
+workspace. Stages are timed as separate passes over the same rows (read, map + cleanse +
+validate, dedup, write); "end to end" is ``run_import`` itself. The floor is a polars
+read of the file plus one bulk insert of the same rows. Everything runs on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crmsync.imports import jobs  # noqa: E402
+from crmsync.imports.duplicates import DuplicateGuard  # noqa: E402
+from crmsync.imports.options import ImportOptions  # noqa: E402
+from crmsync.imports.readers import open_table  # noqa: E402
+from crmsync.imports.rowmap import RowMapper  # noqa: E402
+from crmsync.imports.runner import run_import  # noqa: E402
+from crmsync.imports.settings import ImportSettings  # noqa: E402
+from crmsync.records.service import upsert_records  # noqa: E402
+from crmsync.store.base import new_id  # noqa: E402
+from crmsync.store.engine import make_engine, make_sessionmaker, session_scope  # noqa: E402
+from crmsync.store.migrate import upgrade  # noqa: E402
+from crmsync.store.models import Contact  # noqa: E402
+from crmsync.workspaces import create_workspace  # noqa: E402
+
+HEADER = ["Ref", "First Name", "Last Name", "Email", "Phone", "Company", "City", "State",
+          "Zip", "Lead Source"]  # fmt: skip
+COLUMNS = {
+    "Ref": "external_ref",
+    "First Name": "first_name",
+    "Last Name": "last_name",
+    "Email": "email",
+    "Phone": "phone",
+    "Company": "company",
+    "City": "city",
+    "State": "state",
+    "Zip": "postal_code",
+    "Lead Source": "source",
+}
+FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda",
+         "William", "Elizabeth", "David", "Barbara", "Richard", "Susan", "Joseph", "Jessica",
+         "Thomas", "Sarah", "Charles", "Karen", "Daniel", "Nancy", "Matthew", "Lisa"]  # fmt: skip
+NICK = {"James": "Jim", "Robert": "Bob", "William": "Bill", "Elizabeth": "Liz",
+        "Michael": "Mike", "Richard": "Rick", "Joseph": "Joe", "Thomas": "Tom",
+        "Jennifer": "Jen", "Daniel": "Dan", "Matthew": "Matt", "Patricia": "Pat"}  # fmt: skip
+CITIES = ["Austin", "Denver", "Boston", "Seattle", "Miami", "Chicago", "Phoenix", "Atlanta"]
+AREA = ["212", "312", "415", "512", "617", "702", "305", "404"]
+
+
+def _last(rng: random.Random) -> str:
+    return "".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(3)).title()
+
+
+def person(rng: random.Random, i: int) -> list[str]:
+    first, last = rng.choice(FIRST), _last(rng)
+    email = f"{first}.{last}{i}@{rng.choice(['gmail.com', 'acme.com', 'mail.example'])}".lower()
+    phone = f"({rng.choice(AREA)}) {rng.randint(201, 989)}-{rng.randint(1000, 9999)}"
+    return [f"r{i}", first, last, email, phone, f"{last} Realty", rng.choice(CITIES), "TX",
+            f"{rng.randint(10000, 99999)}", "web"]  # fmt: skip
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> list[list[str]]:
+    """Write the lead file; returns the 1% of people to seed as existing records."""
+    rng = random.Random(seed)
+    people: list[list[str]] = []
+    existing: list[list[str]] = []
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(",".join(HEADER) + "\n")
+        for i in range(rows):
+            roll = rng.random()
+            if people and roll < 0.05:  # exact duplicate, new ref
+                row = [f"r{i}", *rng.choice(people)[1:]]
+            elif people and roll < 0.10:  # fuzzy: nickname or typo, same phone
+                base = rng.choice(people)
+                first = NICK.get(base[1], base[1][:-1] + base[1][-1] * 2)
+                row = [f"r{i}", first, base[2], f"{first}.{base[2]}@other.example".lower(),
+                       *base[4:]]  # fmt: skip
+            else:
+                row = person(rng, i)
+                if len(people) < 50_000:
+                    people.append(row)
+                if rng.random() < 0.01:
+                    existing.append(row)
+            if rng.random() < 0.05:  # bad e-mail or phone
+                if rng.random() < 0.5:
+                    row[3] = row[3].replace("@", " at ")
+                else:
+                    row[4] = "12-34"
+            out.write(",".join(row) + "\n")
+    return existing
+
+
+def seed(sessions: sessionmaker[Session], existing: list[list[str]]) -> uuid.UUID:
+    with session_scope(sessions) as session:
+        workspace = create_workspace(session, f"bench-{uuid.uuid4().hex[:6]}").id
+        payloads = [{COLUMNS[h]: v for h, v in zip(HEADER[1:], row[1:], strict=True)}
+                    for row in existing]  # fmt: skip
+        for start in range(0, len(payloads), 1000):
+            upsert_records(session, workspace, "contacts", payloads[start : start + 1000], "api")
+    return workspace
+
+
+def floor(path: Path, sessions: sessionmaker[Session], workspace: uuid.UUID) -> float:
+    start = time.perf_counter()
+    frame = pl.read_csv(path, infer_schema=False)
+    renamed = frame.rename({h: COLUMNS[h] for h in HEADER}).rename({"external_ref": "ext"})
+    rows = [
+        {**r, "id": new_id(), "workspace_id": workspace, "external_ref": r.pop("ext")}
+        for r in renamed.to_dicts()
+    ]
+    with session_scope(sessions) as session:
+        session.execute(insert(Contact), rows)
+    return time.perf_counter() - start
+
+
+def timed(label: str, seconds: float, rows: int, note: str = "") -> None:
+    rate = rows / seconds if seconds else float("inf")
+    print(f"  {label:<28} {seconds:9.2f} s  {rate:11,.0f} rows/s  {note}")
+
+
+def stages(path: Path, sessions: sessionmaker[Session], limits: ImportSettings,
+           workspace: uuid.UUID, dedup_rows: int) -> dict[str, float]:  # fmt: skip
+    reader = open_table(path, path.name, limits)
+    start = time.perf_counter()
+    rows = list(reader.rows())
+    read = time.perf_counter() - start
+    timed("read (csv reader)", read, len(rows))
+    mapper = RowMapper("contacts", COLUMNS)
+    start = time.perf_counter()
+    mapped = [mapper.map(r.values) for r in rows]
+    mapping = time.perf_counter() - start
+    timed("map + cleanse + validate", mapping, len(rows))
+    good = [m.fields for m in mapped if not m.errors]
+    with sessions() as session:
+        guard = DuplicateGuard.load(session, workspace, "contacts")
+    sample = good[:dedup_rows]
+    start = time.perf_counter()
+    for first in range(0, len(sample), 1000):
+        part = sample[first : first + 1000]
+        guard.check_batch([(f"row:{first + i}", fields) for i, fields in enumerate(part)])
+    dedup = (time.perf_counter() - start) / max(len(sample), 1) * len(good)
+    timed("dedup (check_batch)", dedup, len(good), f"extrapolated from {len(sample):,} rows")
+    with session_scope(sessions) as session:
+        target = create_workspace(session, "bench-write").id
+    start = time.perf_counter()
+    for first in range(0, len(good), 1000):
+        with session_scope(sessions) as session:
+            upsert_records(session, target, "contacts", good[first : first + 1000], "import:x")
+    write = time.perf_counter() - start
+    timed("write (upsert + ChangeLog)", write, len(good))
+    return {"read": read, "map": mapping, "dedup": dedup, "write": write}
+
+
+def end_to_end(path: Path, sessions: sessionmaker[Session], limits: ImportSettings,
+               workspace: uuid.UUID) -> tuple[float, Any]:  # fmt: skip
+    start = time.perf_counter()
+    with session_scope(sessions) as session, path.open("rb") as data:
+        job = jobs.create_job(session, workspace, limits, filename=path.name, data=data,
+                              options=ImportOptions(batch_size=1000), columns=COLUMNS)  # fmt: skip
+        jobs.start_job(job)
+    status = run_import(sessions, job.id, limits=limits)
+    seconds = time.perf_counter() - start
+    with sessions() as session:
+        done = jobs.get_job(session, workspace, job.id)
+        return seconds, (status, done.total_rows, done.created, done.updated, done.failed,
+                         done.duplicates)  # fmt: skip
+
+
+def http_path(folder: Path, db_url: str, limits: ImportSettings, rows: int) -> float:
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from fastapi.testclient import TestClient
+
+    from crmsync.api.app import create_app
+    from crmsync.auth.keys import create_api_key
+    from crmsync.auth.permissions import Role
+    from crmsync.config import Settings
+
+    path = folder / "http.csv"
+    generate(path, rows, seed=11)
+    app = create_app(Settings(database_url=db_url, max_upload_mb=100))
+    app.state.import_settings = limits
+    with session_scope(app.state.sessionmaker) as session:
+        workspace = create_workspace(session, "bench-http").id
+        key = create_api_key(session, workspace, Role.ADMIN)[1]
+    headers = {"Authorization": f"Bearer {key}"}
+    start = time.perf_counter()
+    with TestClient(app) as client:
+        files = {"file": ("http.csv", io.BytesIO(path.read_bytes()))}
+        data = {"mapping": json.dumps(COLUMNS), "start": "true", "batch_size": "1000"}
+        job = client.post("/api/v1/imports", files=files, data=data, headers=headers).json()
+        app.state.import_launcher.join(uuid.UUID(job["id"]))
+        progress = client.get(f"/api/v1/imports/{job['id']}/progress", headers=headers).json()
+    seconds = time.perf_counter() - start
+    timed("HTTP upload + job", seconds, rows, f"status {progress['status']}, "
+          f"{progress['created']:,} created, {progress['failed']:,} failed")  # fmt: skip
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--dedup-rows", type=int, default=20_000,
+                        help="rows dedup is timed on, and the end-to-end run's size")  # fmt: skip
+    parser.add_argument("--http-rows", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="small sizes for CI")
+    args = parser.parse_args()
+    if args.quick:
+        args.rows, args.dedup_rows, args.http_rows = 2_000, 100, 100
+    folder = Path(tempfile.mkdtemp(prefix="crmsync-bench-imports-"))
+    db_url = f"sqlite:///{folder / 'bench.db'}"
+    upgrade(db_url)
+    sessions = make_sessionmaker(make_engine(db_url))
+    limits = ImportSettings(data_dir=folder / "data", max_upload_mb=2048, max_rows=10_000_000)
+    path = folder / "leads.csv"
+    start = time.perf_counter()
+    existing = generate(path, args.rows)
+    size = path.stat().st_size / 1e6
+    took = time.perf_counter() - start
+    print(f"lead file: {args.rows:,} rows, {size:.1f} MB, generated in {took:.1f} s")
+    print(f"{len(existing):,} of its people seeded as existing contacts")
+    workspace = seed(sessions, existing)
+    with session_scope(sessions) as session:
+        floor_ws = create_workspace(session, "bench-floor").id
+    floor_s = floor(path, sessions, floor_ws)
+    print("stages (SQLite, separate passes):")
+    timed("floor: polars + bulk insert", floor_s, args.rows)
+    parts = stages(path, sessions, limits, workspace, args.dedup_rows)
+    total = sum(parts.values())
+    timed("sum of stages", total, args.rows, f"ratio to floor {total / floor_s:.1f}")
+    without = total - parts["dedup"]
+    timed("sum without dedup", without, args.rows, f"ratio to floor {without / floor_s:.1f}")
+    slice_path = folder / "slice.csv"
+    with path.open(encoding="utf-8") as src, slice_path.open("w", encoding="utf-8") as out:
+        for _ in range(args.dedup_rows + 1):
+            out.write(src.readline())
+    e2e_ws = seed(sessions, existing)
+    seconds, result = end_to_end(slice_path, sessions, limits, e2e_ws)
+    timed("end to end (run_import)", seconds, args.dedup_rows,
+          "status, total, created, updated, failed, duplicates = " + str(result))  # fmt: skip
+    http_path(folder, db_url, limits, args.http_rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""One batch of an import: map, check, dedup, write records and the rows that failed.
+
+Everything here runs in the caller's transaction, together with the job's checkpoint,
+so a batch is either fully imported and counted or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crmsync.imports.duplicates import DuplicateGuard
+from crmsync.imports.options import ImportOptions, OnDuplicate
+from crmsync.imports.rowmap import EXTERNAL_REF, RowMapper
+from crmsync.imports.settings import ImportSettings
+from crmsync.imports.table import SourceRow, truncate_cells
+from crmsync.records import service
+from crmsync.records.errors import RecordError
+from crmsync.store.base import new_id
+from crmsync.store.models.imports import ImportJob
+
+
+@dataclass
+class BatchCounts:
+    created: int = 0
+    updated: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _pending_key(row: SourceRow) -> str:
+    return f"row:{row.number}"
+
+
+class BatchWriter:
+    """Turns batches of source rows into records for one job."""
+
+    def __init__(
+        self,
+        job: ImportJob,
+        mapper: RowMapper,
+        guard: DuplicateGuard | None,
+        limits: ImportSettings,
+    ) -> None:
+        self.job_id = job.id
+        self.workspace_id = job.workspace_id
+        self.object_type = job.object_type
+        self.options = ImportOptions.model_validate(job.options)
+        self.source = f"import:{job.id}"
+        self.mapper = mapper
+        self.guard = guard
+        self.limits = limits
+
+    def write(self, session: Session, rows: Sequence[SourceRow]) -> BatchCounts:
+        """Write the records of ``rows``; the outcomes of the rest are returned, not written."""
+        counts = BatchCounts()
+        accepted: list[tuple[SourceRow, dict[str, Any]]] = []
+        pending: dict[str, dict[str, Any]] = {}
+        updates: list[tuple[SourceRow, str, dict[str, Any]]] = []
+        skipped: list[tuple[SourceRow, str]] = []
+        valid: list[tuple[SourceRow, dict[str, Any]]] = []
+        for row in rows:
+            if row.problem:
+                self._fail(counts, row, [row.problem])
+                continue
+            mapped = self.mapper.map(row.values)
+            if mapped.errors:
+                self._fail(counts, row, mapped.errors)
+                continue
+            valid.append((row, mapped.fields))
+        duplicates = self._duplicates(valid)
+        for row, fields in valid:
+            duplicate_of = duplicates.get(_pending_key(row))
+            if duplicate_of is None:
+                accepted.append((row, fields))
+                pending[_pending_key(row)] = fields
+                continue
+            counts.duplicates += 1
+            if self.options.on_duplicate is OnDuplicate.SKIP:
+                skipped.append((row, duplicate_of))
+            elif duplicate_of in pending:  # an earlier row of this batch: merge into it
+                merge = {k: v for k, v in fields.items() if k != EXTERNAL_REF}
+                pending[duplicate_of].update(merge)
+            else:
+                updates.append((row, duplicate_of, fields))
+
+        results = service.upsert_records(
+            session, self.workspace_id, self.object_type, [f for _, f in accepted], self.source
+        )
+        for (row, _fields), result in zip(accepted, results, strict=True):
+            key = _pending_key(row)
+            if result.status == "error":
+                self._fail(counts, row, [result.error or "refused"])
+                if self.guard is not None:
+                    self.guard.drop(key)
+                continue
+            if result.status == "created":
+                counts.created += 1
+            else:
+                counts.updated += 1
+            if self.guard is not None and result.id is not None:
+                self.guard.confirm(key, result.id)
+        for row, duplicate_of, fields in updates:
+            self._update(session, counts, row, duplicate_of, fields)
+        for row, duplicate_of in skipped:
+            self._outcome(counts, row, "duplicate", [], self._record_of(duplicate_of))
+        return counts
+
+    def _duplicates(self, valid: list[tuple[SourceRow, dict[str, Any]]]) -> dict[str, str]:
+        if self.guard is None or self.options.on_duplicate is OnDuplicate.CREATE:
+            return {}
+        return self.guard.check_batch([(_pending_key(row), fields) for row, fields in valid])
+
+    def _record_of(self, key: str) -> uuid.UUID | None:
+        return self.guard.record_id(key) if self.guard is not None else None
+
+    def _update(
+        self,
+        session: Session,
+        counts: BatchCounts,
+        row: SourceRow,
+        duplicate_of: str,
+        fields: dict[str, Any],
+    ) -> None:
+        record_id = self._record_of(duplicate_of)
+        if record_id is None:
+            self._fail(counts, row, ["duplicates a row that was not imported"])
+            return
+        # the matched record keeps its own external_ref
+        patch = {k: v for k, v in fields.items() if k != EXTERNAL_REF}
+        try:
+            # update_record refuses before it changes anything, so no savepoint is needed
+            service.update_record(
+                session, self.workspace_id, self.object_type, record_id, patch, self.source
+            )
+        except RecordError as exc:
+            self._fail(counts, row, [exc.message])
+            return
+        counts.updated += 1
+
+    def _fail(self, counts: BatchCounts, row: SourceRow, errors: list[str]) -> None:
+        counts.failed += 1
+        self._outcome(counts, row, "failed", errors, None)
+
+    def _outcome(
+        self,
+        counts: BatchCounts,
+        row: SourceRow,
+        outcome: str,
+        errors: list[str],
+        duplicate_of: uuid.UUID | None,
+    ) -> None:
+        counts.outcomes.append(
+            {
+                "id": new_id(),
+                "job_id": self.job_id,
+                "row_number": row.number,
+                "line": row.line,
+                "outcome": outcome,
+                "values": truncate_cells(row.values, self.limits),
+                "errors": errors,
+                "duplicate_of": duplicate_of,
+            }
+        )

@@ -1,0 +1,137 @@
+"""``crmsync import FILE``: run an import job in this process with a progress bar."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from crmsync.config import Settings
+from crmsync.imports import jobs
+from crmsync.imports.errors import ImportProblem
+from crmsync.imports.options import ImportOptions, OnDuplicate
+from crmsync.imports.runner import run_import
+from crmsync.imports.settings import ImportSettings
+from crmsync.mapping.errors import MappingFileError
+from crmsync.mapping.schema import ObjectType
+from crmsync.mapping.yaml_io import mapping_from_yaml
+from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
+from crmsync.store.models.imports import ImportJob
+
+err = Console(stderr=True)
+
+
+def read_mapping(path: Path, object_type: str) -> dict[str, str | None]:
+    """Header -> field from a YAML file: a plain ``header: field`` table, or a mapping
+    document of the mapping engine (its remote side being the file's headers)."""
+    text = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if isinstance(data, dict) and "objects" in data:
+        mapping = mapping_from_yaml(text)
+        objects = mapping.objects.get(ObjectType(object_type))
+        if objects is None:
+            raise MappingFileError(f"the mapping has no {object_type} section")
+        return {fm.target: fm.source for fm in objects.fields}
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in data.items()
+    ):
+        raise MappingFileError("a mapping file is a YAML table of 'file header: field'", line=1)
+    return data
+
+
+def _summary(job: ImportJob, seconds: float) -> Table:
+    table = Table(title=f"import {job.id}")
+    for name in ("status", "imported", "updated", "duplicates", "failed", "time"):
+        table.add_column(name, justify="right")
+    table.add_row(
+        job.status,
+        str(job.created),
+        str(job.updated),
+        str(job.duplicates),
+        str(job.failed),
+        f"{seconds:.1f} s",
+    )
+    return table
+
+
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The lead file.")],
+    workspace: Annotated[uuid.UUID, typer.Option(help="Workspace id.")],
+    object_type: Annotated[
+        ObjectType, typer.Option("--object", help="Record type the rows become.")
+    ] = ObjectType.CONTACTS,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="YAML 'header: field'; default: suggested."),
+    ] = None,
+    on_duplicate: Annotated[
+        OnDuplicate, typer.Option(help="What a duplicate row does.")
+    ] = OnDuplicate.SKIP,
+    dry_run: Annotated[bool, typer.Option(help="Check every row, write no record.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=1000)] = 500,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", envvar="CRMSYNC_DATABASE_URL", help="SQLAlchemy URL."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(envvar="CRMSYNC_DATA_DIR", help="Where uploads and reports are kept."),
+    ] = None,
+) -> None:
+    """Import a CSV, TSV, XLSX, JSON or JSON Lines file; exit 1 when any row failed."""
+    settings = Settings(**({"database_url": database_url} if database_url else {}))  # type: ignore[arg-type]
+    limits = ImportSettings(**({"data_dir": data_dir} if data_dir else {}))  # type: ignore[arg-type]
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    options = ImportOptions(
+        object_type=object_type.value,
+        on_duplicate=on_duplicate,
+        dry_run=dry_run,
+        batch_size=batch_size,
+    )
+    started = time.perf_counter()
+    try:
+        columns = read_mapping(mapping, object_type.value) if mapping else None
+        with session_scope(sessions) as session, file.open("rb") as data:
+            job = jobs.create_job(
+                session,
+                workspace,
+                limits,
+                filename=file.name,
+                data=data,
+                options=options,
+                columns=columns,
+            )
+            jobs.start_job(job)
+    except (ImportProblem, MappingFileError) as exc:
+        err.print(f"[red]cannot import {file.name}:[/red] {exc}")
+        raise typer.Exit(2) from None
+    err.print("mapping: " + ", ".join(f"{h} -> {t}" for h, t in job.mapping.items()))
+    columns_ = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns_, TimeRemainingColumn(), console=err) as bar:
+        task = bar.add_task(file.name, total=None)
+
+        def on_batch(current: ImportJob) -> None:
+            bar.update(task, total=current.total_rows, completed=current.next_row)
+
+        status = run_import(sessions, job.id, limits=limits, on_batch=on_batch)
+    with sessions() as session:
+        final = session.get(ImportJob, job.id)
+        assert final is not None
+        err.print(_summary(final, time.perf_counter() - started))
+        if status == "failed":
+            err.print(f"[red]the import failed:[/red] {final.error}")
+            raise typer.Exit(1)
+        if final.failed:
+            report = limits.uploads_dir / str(final.id) / "errors.csv"
+            with report.open("w", encoding="utf-8", newline="") as out:
+                out.writelines(jobs.errors_csv(session, final))
+            typer.echo(str(report))
+            err.print(f"[yellow]{final.failed} rows failed; their report: {report}[/yellow]")
+            raise typer.Exit(1)

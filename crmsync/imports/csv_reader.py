@@ -1,0 +1,101 @@
+"""CSV and TSV: encoding detection, delimiter sniffing, quoted newlines, ragged rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from crmsync.imports.encoding import SAMPLE_BYTES, detect_encoding
+from crmsync.imports.errors import UnreadableFile
+from crmsync.imports.settings import ImportSettings
+from crmsync.imports.table import (
+    EXTRA,
+    SourceRow,
+    TableInfo,
+    check_cells,
+    check_row_count,
+    clean_headers,
+)
+
+DELIMITERS: Final = (",", ";", "\t", "|")
+_SNIFF_LINES: Final = 50
+# Cells are checked against max_cell_chars after parsing, so that an over-long cell
+# fails its own row with a clear reason instead of stopping the csv module mid-file.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def _score(sample: str, delimiter: str) -> tuple[int, int]:
+    """(rows whose width equals the header's, header width) when split by ``delimiter``."""
+    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))[:_SNIFF_LINES]
+    rows = [r for r in rows if r]
+    if len(rows) > 1:
+        rows = rows[:-1]  # the last line of a sample may be cut short
+    if not rows or len(rows[0]) < 2:
+        return (0, 0)
+    width = len(rows[0])
+    return (sum(1 for r in rows if len(r) == width), width)
+
+
+def sniff_delimiter(sample: str, filename: str) -> str:
+    """The delimiter that splits the sample into the most rows of a constant width."""
+    if filename.lower().endswith((".tsv", ".tab")):
+        return "\t"
+    best = max(DELIMITERS, key=lambda d: _score(sample, d))
+    return best if _score(sample, best) != (0, 0) else ","
+
+
+class CsvReader:
+    """Streams rows of a delimited text file; a row of another width is a row problem."""
+
+    def __init__(self, path: Path, filename: str, limits: ImportSettings) -> None:
+        self.path = path
+        self.limits = limits
+        with path.open("rb") as f:
+            sample = f.read(SAMPLE_BYTES)
+        if not sample.strip():
+            raise UnreadableFile("the file is empty")
+        encoding = detect_encoding(sample)
+        text = sample.decode(encoding, errors="ignore")
+        delimiter = sniff_delimiter(text, filename)
+        self.info = TableInfo("csv", [], encoding=encoding, delimiter=delimiter)
+        with self._open() as f:
+            first = next((r for r in csv.reader(f, delimiter=delimiter) if any(r)), None)
+        if first is None:
+            raise UnreadableFile("the file has no header row")
+        self.info.headers, self.info.warnings = clean_headers(first, limits)
+        if self.info.format == "csv" and delimiter == "\t":
+            self.info.format = "tsv"
+
+    def _open(self) -> io.TextIOWrapper:
+        # errors="replace": a stray byte later in the file costs one character, not the job
+        return io.TextIOWrapper(
+            self.path.open("rb"), encoding=self.info.encoding, errors="replace", newline=""
+        )
+
+    def rows(self) -> Iterator[SourceRow]:
+        headers = self.info.headers
+        width = len(headers)
+        number = 0
+        with self._open() as f:
+            reader = csv.reader(f, delimiter=self.info.delimiter or ",")
+            header_seen = False
+            for raw in reader:
+                if not any(cell.strip() for cell in raw):
+                    continue  # blank lines, and lines of empty cells
+                if not header_seen:
+                    header_seen = True
+                    continue
+                check_row_count(number, self.limits)
+                values: dict[str, Any] = dict(zip(headers, raw, strict=False))
+                problem = None
+                if len(raw) != width:
+                    problem = f"expected {width} fields, found {len(raw)}"
+                    if len(raw) > width:
+                        values[EXTRA] = raw[width:]
+                problem = problem or check_cells(values, self.limits)
+                yield SourceRow(number, reader.line_num, values, problem)
+                number += 1

@@ -1,0 +1,114 @@
+"""DuplicateGuard: the dedup index of one import, over the workspace and the file so far.
+
+Built once per run from the workspace's records (so a resumed run also sees the rows
+its earlier batches imported), then fed each accepted row. A row accepted in the
+current batch has no record id yet: it is indexed under a provisional key and confirmed
+with its id once the batch is written. Rows are checked one by one against the index,
+and as a whole batch against each other.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crmsync.quality.dedup import DedupSettings, DuplicateIndex, find_duplicates
+from crmsync.records.payloads import model_for
+
+# Record types with the person fields duplicate detection compares.
+DEDUP_TYPES: Final = frozenset({"contacts", "leads"})
+# dedup input field -> canonical field
+_FIELDS: Final = {
+    "email": "email",
+    "phone": "phone",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "company": "company",
+    "city": "city",
+    "postcode": "postal_code",
+    "address": "address_line1",
+    "dob": "date_of_birth",
+}
+_LOAD_CHUNK: Final = 10_000
+
+
+def dedup_input(key: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": key}
+    for name, canonical in _FIELDS.items():
+        value = fields.get(canonical)
+        if value is not None:
+            out[name] = str(value)
+    return out
+
+
+def _existing(
+    session: Session, workspace_id: uuid.UUID, record_type: str
+) -> Iterator[dict[str, Any]]:
+    model = model_for(record_type)
+    columns = [c for c in _FIELDS.values() if hasattr(model, c)]
+    stmt = (
+        select(model.id, *(getattr(model, c) for c in columns))
+        .where(model.workspace_id == workspace_id, model.deleted_at.is_(None))
+        .execution_options(yield_per=_LOAD_CHUNK)
+    )
+    for row in session.execute(stmt):
+        yield dedup_input(str(row[0]), dict(zip(columns, row[1:], strict=True)))
+
+
+class DuplicateGuard:
+    def __init__(self, index: DuplicateIndex) -> None:
+        self.index = index
+        self._confirmed: dict[str, uuid.UUID] = {}
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        workspace_id: uuid.UUID,
+        record_type: str,
+        settings: DedupSettings | None = None,
+    ) -> DuplicateGuard:
+        return cls(DuplicateIndex.build(_existing(session, workspace_id, record_type), settings))
+
+    def check_batch(self, rows: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, str]:
+        """Key of each duplicate row -> key of what it duplicates; the others get indexed.
+
+        A row duplicates an indexed record (or an earlier batch's row), else the first
+        row of its cluster within this batch. Rows that duplicate nothing are indexed
+        under their provisional keys, all at once, until their records exist.
+        """
+        found: dict[str, str] = {}
+        fresh: list[dict[str, Any]] = []
+        for key, fields in rows:
+            result = self.index.check(dedup_input(key, fields))
+            if result.is_duplicate and result.duplicate_of is not None:
+                found[key] = result.duplicate_of
+            else:
+                fresh.append(dedup_input(key, fields))
+        if len(fresh) > 1:
+            order = {record["id"]: i for i, record in enumerate(fresh)}
+            for ids in find_duplicates(fresh, self.index.settings).id_groups():
+                first, *rest = sorted(ids, key=order.__getitem__)
+                found.update(dict.fromkeys(rest, first))
+        self.index.add_many(r for r in fresh if r["id"] not in found)
+        return found
+
+    def confirm(self, key: str, record_id: uuid.UUID) -> None:
+        self._confirmed[key] = record_id
+
+    def drop(self, key: str) -> None:
+        """Forget a held row whose record was not written."""
+        self.index.remove(key)
+
+    def record_id(self, key: str) -> uuid.UUID | None:
+        """The record a duplicate points at, or None while it is only held."""
+        if key in self._confirmed:
+            return self._confirmed[key]
+        try:
+            return uuid.UUID(key)
+        except ValueError:
+            return None

@@ -1,0 +1,35 @@
+"""The options of an import job, as stored on it and accepted by API and CLI."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from crmsync.records.service import MAX_BATCH
+
+ImportObject = Literal["contacts", "leads", "deals", "companies"]
+
+
+class OnDuplicate(StrEnum):
+    SKIP = "skip"  # a row that duplicates a record (or an earlier row) is not imported
+    UPDATE = "update"  # it updates the record it duplicates
+    CREATE = "create"  # no duplicate check; exact e-mail / external_ref matches still update
+
+
+class ImportOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    object_type: ImportObject = Field("contacts", description="the record type rows become")
+    on_duplicate: OnDuplicate = OnDuplicate.SKIP
+    cleanse: bool = Field(True, description="trim spaces, drop invisible characters, fix names")
+    validate_rows: bool = Field(
+        True,
+        alias="validate",
+        description="a value that does not fit its field fails the row (else it is dropped)",
+    )
+    batch_size: int = Field(500, ge=1, le=MAX_BATCH)
+    dry_run: bool = Field(False, description="check everything, write no record")
+    sheet: str | None = Field(None, description="XLSX sheet name; the first sheet if absent")
+    region: str = Field("US", min_length=2, max_length=2, description="default phone country")

@@ -1,0 +1,28 @@
+"""Settings of lead-file imports, read from ``CRMSYNC_*`` like the rest of crmsync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ImportSettings(BaseSettings):
+    """Where uploads are kept and how large a file may be; see docs/imports.md."""
+
+    model_config = SettingsConfigDict(env_prefix="CRMSYNC_", extra="ignore")
+
+    data_dir: Path = Field(Path("./crmsync-data"), description="uploaded files live under it")
+    max_upload_mb: float = Field(10.0, gt=0, description="largest file, after decompression")
+    max_rows: int = Field(2_000_000, ge=1, description="rows per file")
+    max_columns: int = Field(2_000, ge=1, description="columns per file")
+    max_cell_chars: int = Field(100_000, ge=1, description="characters per cell")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "imports"

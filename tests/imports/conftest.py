@@ -1,0 +1,76 @@
+"""Fixtures of import tests: a data directory, and jobs made from CSV text."""
+
+from __future__ import annotations
+
+import io
+import random
+import string
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from crmsync.imports import jobs
+from crmsync.imports.options import ImportOptions
+from crmsync.imports.settings import ImportSettings
+from crmsync.store.engine import session_scope
+
+MakeJob = Callable[..., uuid.UUID]
+
+
+@pytest.fixture
+def limits(tmp_path: Path) -> ImportSettings:
+    return ImportSettings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def make_job(sessions: sessionmaker[Session], limits: ImportSettings) -> MakeJob:
+    """A queued job over ``text`` in ``workspace``; options and mapping as given."""
+
+    def make(
+        workspace: uuid.UUID,
+        text: str,
+        columns: dict[str, str | None] | None = None,
+        filename: str = "leads.csv",
+        **options: Any,
+    ) -> uuid.UUID:
+        with session_scope(sessions) as session:
+            job = jobs.create_job(
+                session,
+                workspace,
+                limits,
+                filename=filename,
+                data=io.BytesIO(text.encode()),
+                options=ImportOptions.model_validate(options),
+                columns=columns,
+            )
+            jobs.start_job(job)
+        return job.id
+
+    return make
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(string.ascii_lowercase) for _ in range(7)).capitalize()
+
+
+def people_csv(count: int, start: int = 0) -> str:
+    """``count`` people with random names and addresses: no two are alike."""
+    lines = ["ref,first,last,email,phone"]
+    for i in range(start, start + count):
+        rng = random.Random(i)
+        first, last = _word(rng), _word(rng)
+        lines.append(f"r{i},{first},{last},{first}.{last}@{_word(rng)}.example,")
+    return "\n".join(lines) + "\n"
+
+
+PEOPLE_COLUMNS = {
+    "ref": "external_ref",
+    "first": "first_name",
+    "last": "last_name",
+    "email": "email",
+    "phone": "phone",
+}
