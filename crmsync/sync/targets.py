@@ -66,6 +66,30 @@ def set_object_mapping(
     mapping_for(session, integration)  # refuses a mapping that does not fit the rest
 
 
+def save_mapping(session: Session, integration: Integration, mapping: MappingSet) -> MappingSet:
+    """Store every object mapping (and the status maps) of ``mapping`` for the integration;
+    returns the mapping now in effect."""
+    for object_type, object_mapping in mapping.objects.items():
+        set_object_mapping(session, integration, object_type.value, object_mapping)
+    if mapping.status_maps:
+        row = session.scalar(
+            select(FieldMapping).where(
+                FieldMapping.integration_id == integration.id,
+                FieldMapping.object_type == STATUS_MAPS,
+            )
+        )
+        if row is None:
+            row = FieldMapping(
+                workspace_id=integration.workspace_id,
+                integration_id=integration.id,
+                object_type=STATUS_MAPS,
+            )
+            session.add(row)
+        row.definition = {k: v.model_dump(mode="json") for k, v in mapping.status_maps.items()}
+    session.flush()
+    return mapping_for(session, integration)
+
+
 def region_of(session: Session, workspace_id: uuid.UUID) -> str:
     workspace = session.get(Workspace, workspace_id)
     return str((workspace.settings if workspace else {}).get("default_region", "US"))

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crmsync.auth.permissions import PERMISSIONS, Permission, Role
+from crmsync.mapping.defaults import default_mapping
 from tests.conftest import Tenant
 from tests.imports.test_api import IMPORT_ROUTES
 from tests.integrations.test_integration_permissions import ROUTES as INTEGRATION_ROUTES
@@ -40,6 +41,19 @@ ENDPOINTS: list[tuple[str, str, Any, Permission]] = [
         Permission.INTEGRATIONS_READ,
     ),
     ("GET", "/api/v1/integrations/{integration_id}/sync-logs", None, Permission.INTEGRATIONS_READ),
+    ("GET", "/api/v1/integrations/{integration_id}/mappings", None, Permission.INTEGRATIONS_READ),
+    (
+        "PUT",
+        "/api/v1/integrations/{integration_id}/mappings",
+        default_mapping("hubspot").model_dump(mode="json"),
+        Permission.INTEGRATIONS_MANAGE,
+    ),
+    (
+        "POST",
+        "/api/v1/integrations/{integration_id}/suggest-mappings",
+        {"object_type": "contacts", "fields": ["E-mail"]},
+        Permission.INTEGRATIONS_READ,
+    ),
     (
         "POST",
         "/api/v1/mappings/suggest",
@@ -55,6 +69,8 @@ ENDPOINTS: list[tuple[str, str, Any, Permission]] = [
 ]
 # Endpoints that need an object the matrix does not make answer 404 when allowed.
 NOT_FOUND_WHEN_ALLOWED = {
+    "/api/v1/integrations/{integration_id}/mappings",
+    "/api/v1/integrations/{integration_id}/suggest-mappings",
     "/api/v1/integrations/{integration_id}/sync",
     "/api/v1/integrations/{integration_id}/sync-status",
     "/api/v1/integrations/{integration_id}/sync-logs",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -11,7 +11,7 @@ from crmsync.api.deps import CanReadRecords
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.mapping.schema import ObjectType
-from crmsync.mapping.suggest import suggest_mappings
+from crmsync.mapping.suggest import Suggestion, suggest_mappings
 
 router = APIRouter(prefix=f"{API_PREFIX}/mappings", tags=["mappings"])
 
@@ -50,18 +50,20 @@ def suggest(principal: CanReadRecords, body: SuggestIn) -> JSON:
     """Each source field gets the canonical field it most likely means (or null), a
     confidence between 0 and 1, and up to three alternatives."""
     found = suggest_mappings(body.fields, body.samples, body.object_type, region=body.region)
-    return JSON(
-        {
-            "suggestions": [
-                {
-                    "source": s.source,
-                    "target": s.target,
-                    "confidence": s.confidence,
-                    "alternatives": [
-                        {"target": a.target, "confidence": a.confidence} for a in s.alternatives
-                    ],
-                }
-                for s in found
-            ]
-        }
-    )
+    return JSON(suggestions_out(found))
+
+
+def suggestions_out(found: list[Suggestion]) -> dict[str, Any]:
+    return {
+        "suggestions": [
+            {
+                "source": s.source,
+                "target": s.target,
+                "confidence": s.confidence,
+                "alternatives": [
+                    {"target": a.target, "confidence": a.confidence} for a in s.alternatives
+                ],
+            }
+            for s in found
+        ]
+    }

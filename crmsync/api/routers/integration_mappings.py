@@ -1,0 +1,119 @@
+"""``/api/v1/integrations/{id}/mappings`` (read, replace, YAML in and out) and
+``/suggest-mappings`` (propose a mapping onto the CRM's own fields)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from crmsync.api.deps import CanReadIntegrations, Db
+from crmsync.api.errors import ApiError
+from crmsync.api.responses import JSON
+from crmsync.api.routers import API_PREFIX
+from crmsync.api.routers.integrations import CanManage
+from crmsync.api.routers.mappings import SuggestIn, suggestions_out
+from crmsync.connectors.errors import ConnectorError
+from crmsync.integrations.service import get_integration
+from crmsync.mapping.errors import MappingError, MappingFileError
+from crmsync.mapping.model import MappingSet
+from crmsync.mapping.suggest import TargetField, suggest_mappings
+from crmsync.mapping.yaml_io import mapping_from_yaml, mapping_to_yaml
+from crmsync.sync.targets import mapping_for, save_mapping, targets_of
+
+router = APIRouter(prefix=f"{API_PREFIX}/integrations", tags=["integrations"])
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+
+
+@router.get("/{integration_id}/mappings", summary="The integration's field mappings")
+def get_mappings(
+    principal: CanReadIntegrations,
+    db: Db,
+    integration_id: uuid.UUID,
+    format: Annotated[Literal["json", "yaml"], Query()] = "json",
+) -> Response:
+    """The provider's default mapping with this integration's changes applied; `format=yaml`
+    exports it as a YAML document that `PUT` accepts back."""
+    mapping = mapping_for(db, get_integration(db, principal.workspace_id, integration_id))
+    if format == "yaml":
+        return Response(mapping_to_yaml(mapping), media_type="application/yaml")
+    return JSON(mapping.model_dump(mode="json"))
+
+
+@router.put("/{integration_id}/mappings", summary="Replace the integration's field mappings")
+async def put_mappings(
+    principal: CanManage, db: Db, request: Request, integration_id: uuid.UUID
+) -> JSON:
+    """Send a mapping as JSON, or as YAML with `Content-Type: application/yaml`. Every object
+    type and status map given replaces the current one; the rest stay as they are. A
+    mapping that does not fit (unknown field, missing status map) is a 422 saying where."""
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    try:
+        if content_type in YAML_TYPES:
+            mapping = mapping_from_yaml(raw.decode("utf-8", errors="replace"))
+        else:
+            mapping = MappingSet.model_validate_json(raw)
+    except MappingFileError as exc:
+        details = {"line": exc.line, "column": exc.column, "field": exc.field}
+        raise ApiError(422, "validation_error", str(exc), details) from None
+    except ValidationError as exc:
+        raise ApiError(
+            422, "validation_error", _first(exc), exc.errors(include_url=False)
+        ) from None
+    stored = await run_in_threadpool(_store, db, principal.workspace_id, integration_id, mapping)
+    return JSON(stored.model_dump(mode="json"))
+
+
+def _store(
+    db: Session, workspace_id: uuid.UUID, integration_id: uuid.UUID, mapping: MappingSet
+) -> MappingSet:
+    integration = get_integration(db, workspace_id, integration_id)
+    if mapping.provider != integration.provider:
+        message = (
+            f"this mapping is for {mapping.provider!r}, the integration is {integration.provider!r}"
+        )
+        raise ApiError(422, "validation_error", message)
+    try:
+        stored = save_mapping(db, integration, mapping)
+    except (MappingError, ValueError) as exc:
+        db.rollback()
+        raise ApiError(422, "validation_error", str(exc)) from None
+    db.commit()
+    return stored
+
+
+@router.post(
+    "/{integration_id}/suggest-mappings", summary="Suggest a mapping onto the CRM's fields"
+)
+def suggest_for_integration(
+    principal: CanReadIntegrations,
+    db: Db,
+    request: Request,
+    integration_id: uuid.UUID,
+    body: SuggestIn,
+) -> JSON:
+    """Like `/api/v1/mappings/suggest`, with this CRM's own fields (custom ones included)
+    of `object_type` as the targets."""
+    integration = get_integration(db, principal.workspace_id, integration_id)
+    try:
+        remote = targets_of(request.app).connector(integration).describe(body.object_type.value)
+    except ConnectorError as exc:
+        raise ApiError(
+            502, "crm_error", f"could not read the CRM's fields: {exc.message}"
+        ) from None
+    targets = [TargetField(f.name, f.label) for f in remote if not f.read_only]
+    found = suggest_mappings(body.fields, body.samples, targets, region=body.region)
+    return JSON(suggestions_out(found))
+
+
+def _first(exc: ValidationError) -> str:
+    err: Any = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    return f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg"))
