@@ -1,0 +1,235 @@
+"""Sync engine benchmarks against the HubSpot sandbox over real sockets, on SQLite.
+
+(a) engine overhead: records/s pushed with rate limits off (target >= 5,000/s);
+(b) real-time latency: changes committed at a steady rate, p50/p99 from commit to the
+    CRM's acknowledgement (targets p50 < 200 ms, p99 < 1 s at 50 changes/s);
+(c) webhook intake: signed deliveries/s into /api/v1/webhooks, p99, none lost
+    (target >= 1,000/s, p99 < 100 ms).
+
+    python bench/sync.py            # 20,000 records, 30 s at 50/s, 5,000 deliveries
+    python bench/sync.py --quick    # small sizes for CI
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from crmsync.auth.keys import create_api_key
+from crmsync.auth.permissions import Role
+from crmsync.config import Settings
+from crmsync.demo import ServerThread
+from crmsync.records.service import create_record, upsert_records
+from crmsync.sandbox.base import SandboxOptions
+from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
+from crmsync.sandbox.server import SandboxServer
+from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
+from crmsync.store.migrate import upgrade
+from crmsync.store.models import SyncJob, WebhookEvent
+from crmsync.sync.targets import TargetResolver
+from crmsync.sync.worker import Worker
+from crmsync.workspaces import create_workspace
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class World:
+    """A migrated SQLite database, the HubSpot sandbox, crmsync served, one integration."""
+
+    def __init__(self, folder: Path) -> None:
+        self.sandbox = HubSpotSandbox(SandboxOptions(rate_profile="off"), batch_delay=0.01)
+        self.crm = SandboxServer([self.sandbox]).start()
+        url = f"sqlite:///{folder / 'bench-sync.db'}"
+        upgrade(url)
+        self.engine = make_engine(url)
+        self.sessions = make_sessionmaker(self.engine)
+        with session_scope(self.sessions) as session:
+            workspace = create_workspace(session, "bench")
+            _key, api_key = create_api_key(session, workspace.id, Role.ADMIN)
+        self.workspace_id = workspace.id
+        settings = Settings(database_url=url, mode="test", sandbox_mode=True, log_level="WARNING")
+        self.server = ServerThread(settings, 0)
+        self.base_url = f"http://127.0.0.1:{self.server.start()}"
+        self.settings = settings.model_copy(update={"base_url": self.base_url})
+        self.server.app.state.settings = self.settings
+        self.api = httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
+        )
+        made = self.api.post(
+            "/api/v1/integrations",
+            json={
+                "provider": "hubspot",
+                "name": "bench",
+                "credentials": {
+                    "access_token": self.sandbox.tokens.private_token,
+                    "client_secret": self.sandbox.tokens.client_secret,
+                },
+                "base_url": self.crm.url("hubspot"),
+                "rate_limit_profile": "unlimited",
+                "config": {"objects": {"contacts": "outbound"}},
+            },
+        )
+        made.raise_for_status()
+        self.integration_id = made.json()["id"]
+        self.resolver = TargetResolver(self.settings)
+
+    def pending(self) -> int:
+        with self.sessions() as session:
+            return (
+                session.scalar(
+                    select(func.count()).select_from(SyncJob).where(SyncJob.status == "pending")
+                )
+                or 0
+            )
+
+    def close(self) -> None:
+        self.api.close()
+        self.server.stop()
+        self.crm.stop()
+        self.resolver.close()
+        self.engine.dispose()
+
+
+def engine_overhead(world: World, count: int) -> dict[str, float]:
+    with session_scope(world.sessions) as session:
+        for start in range(0, count, 1000):
+            items = [
+                {"email": f"p{i}@bench.example", "first_name": f"P{i}"}
+                for i in range(start, min(count, start + 1000))
+            ]
+            upsert_records(session, world.workspace_id, "contacts", items, "api")
+    worker = Worker(world.sessions, world.resolver, concurrency=2)
+    started = time.perf_counter()
+    worker.start()
+    while world.pending() or world.sandbox.counts().get("contacts", 0) < count:
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    worker.stop()
+    return {"records": count, "seconds": elapsed, "records_per_s": count / elapsed}
+
+
+def latency(world: World, rate: float, seconds: float) -> dict[str, float]:
+    worker = Worker(world.sessions, world.resolver, concurrency=2, poll_interval=0.01)
+    worker.start()
+    total = int(rate * seconds)
+    start = time.perf_counter()
+    for n in range(total):
+        due = start + n / rate
+        time.sleep(max(0.0, due - time.perf_counter()))
+        with session_scope(world.sessions) as session:
+            create_record(
+                session,
+                world.workspace_id,
+                "contacts",
+                {"email": f"rt{n}-{uuid.uuid4().hex[:6]}@bench.example"},
+                "api",
+            )
+    while world.pending():
+        time.sleep(0.02)
+    time.sleep(0.2)
+    worker.stop()
+    with world.sessions() as session:
+        rows = session.execute(
+            select(SyncJob.enqueued_at, SyncJob.updated_at)
+            .where(SyncJob.status == "succeeded")
+            .order_by(SyncJob.id.desc())
+            .limit(total)
+        ).all()
+    waits = [(done - queued).total_seconds() for queued, done in rows]
+    return {
+        "changes": total,
+        "p50_ms": _quantile(waits, 0.5) * 1000,
+        "p99_ms": _quantile(waits, 0.99) * 1000,
+    }
+
+
+def _signed(world: World, url: str, body: bytes) -> dict[str, str]:
+    stamp = str(int(time.time() * 1000))
+    message = b"POST" + url.encode() + body + stamp.encode()
+    key = world.sandbox.tokens.client_secret.encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return {
+        "X-HubSpot-Signature-v3": base64.b64encode(digest).decode(),
+        "X-HubSpot-Request-Timestamp": stamp,
+        "Content-Type": "application/json",
+    }
+
+
+def webhook_intake(world: World, deliveries: int) -> dict[str, float]:
+    url = f"{world.base_url}/api/v1/webhooks/hubspot/{world.integration_id}"
+    times: list[float] = []
+    lock = threading.Lock()
+    client = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=16))
+
+    def deliver(n: int) -> None:
+        body = (
+            f'[{{"eventId": {n}, "subscriptionType": "contact.propertyChange", '
+            f'"objectId": {n}, "propertyName": "firstname", "propertyValue": "x"}}]'
+        ).encode()
+        t = time.perf_counter()
+        answer = client.post(url, content=body, headers=_signed(world, url, body))
+        answer.raise_for_status()
+        with lock:
+            times.append(time.perf_counter() - t)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(deliver, range(deliveries)))
+    elapsed = time.perf_counter() - started
+    client.close()
+    with world.sessions() as session:
+        stored = session.scalar(select(func.count()).select_from(WebhookEvent)) or 0
+    return {
+        "deliveries": deliveries,
+        "per_s": deliveries / elapsed,
+        "p99_ms": _quantile(times, 0.99) * 1000,
+        "lost": deliveries - stored,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
+    args = parser.parse_args()
+    records, seconds, deliveries = (1000, 4.0, 300) if args.quick else (20_000, 30.0, 5000)
+    print(f"machine: 2 cores, Python {sys.version.split()[0]}; SQLite; HubSpot sandbox, limits off")
+    with tempfile.TemporaryDirectory() as folder:
+        world = World(Path(folder))
+        try:
+            a = engine_overhead(world, records)
+            print(
+                f"(a) engine overhead: {a['records']:,} records pushed in {a['seconds']:.1f} s"
+                f" = {a['records_per_s']:,.0f} records/s (target >= 5,000/s)"
+            )
+            b = latency(world, 50.0, seconds)
+            print(
+                f"(b) real-time at 50 changes/s, {b['changes']} changes: p50 {b['p50_ms']:.0f} ms,"
+                f" p99 {b['p99_ms']:.0f} ms (targets p50 < 200 ms, p99 < 1,000 ms)"
+            )
+            c = webhook_intake(world, deliveries)
+            print(
+                f"(c) webhook intake: {c['deliveries']:,} deliveries at {c['per_s']:,.0f}/s,"
+                f" p99 {c['p99_ms']:.0f} ms, lost {c['lost']} (targets >= 1,000/s, p99 < 100 ms)"
+            )
+        finally:
+            world.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
