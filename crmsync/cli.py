@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -227,6 +228,15 @@ def worker_command(
     concurrency: Annotated[
         int, typer.Option(min=1, max=64, envvar="CRMSYNC_WORKER_CONCURRENCY", help="Push threads.")
     ] = 2,
+    lease_seconds: Annotated[
+        int,
+        typer.Option(
+            min=2,
+            max=3600,
+            envvar="CRMSYNC_WORKER_LEASE_SECONDS",
+            help="How long a claimed group is held before another worker may take it.",
+        ),
+    ] = 60,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run a sync worker: push outbox jobs, poll CRMs, process webhook deliveries.
@@ -242,7 +252,13 @@ def worker_command(
     settings = _settings(database_url)
     configure(settings.log_level, json=settings.log_json)
     sessions = make_sessionmaker(make_engine(settings.database_url))
-    running = Worker(sessions, TargetResolver(settings), concurrency=concurrency)
+    running = Worker(
+        sessions,
+        TargetResolver(settings),
+        concurrency=concurrency,
+        lease=timedelta(seconds=lease_seconds),
+        reap_interval=max(1.0, lease_seconds / 4),
+    )
     signal.signal(signal.SIGTERM, lambda *_: running.request_stop())
     err.print(f"worker {running.worker_id} running with {concurrency} push thread(s)")
     try:
