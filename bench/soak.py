@@ -54,7 +54,7 @@ def _worker(url: str) -> subprocess.Popen[bytes]:
         "CRMSYNC_MODE": "test",
         "CRMSYNC_SANDBOX_MODE": "1",
         "CRMSYNC_LOG_LEVEL": "ERROR",
-        "CRMSYNC_WORKER_LEASE_SECONDS": "4",
+        "CRMSYNC_WORKER_LEASE_SECONDS": "10",
     }
     command = [
         sys.executable,

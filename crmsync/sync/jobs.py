@@ -196,16 +196,21 @@ def settle(
 
 
 def reap_expired(session: Session, now: datetime | None = None) -> int:
-    """Hand back jobs whose worker stopped renewing its lease (it died). Commits."""
+    """Hand back jobs whose worker stopped renewing its lease (it died). Commits.
+
+    Rows another reaper is handling are skipped (PostgreSQL), and each job is flushed
+    before the next is looked at, so two expired jobs of one record never both return
+    to ``pending``.
+    """
     now = now or datetime.now(UTC)
-    expired = list(
-        session.scalars(
-            select(SyncJob).where(SyncJob.status == "running", SyncJob.lease_expires_at < now)
-        )
-    )
+    query = select(SyncJob).where(SyncJob.status == "running", SyncJob.lease_expires_at < now)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    expired = list(session.scalars(query.order_by(SyncJob.id)))
     for job in expired:
         # A crash mid-push counts as an attempt, so a record that kills workers ends dead.
         reschedule(session, job, now, error="worker lease expired", error_class="LeaseExpired")
+        session.flush()
     session.commit()
     return len(expired)
 

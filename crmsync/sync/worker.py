@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
@@ -140,7 +141,13 @@ class Worker:
         run.failed, run.skipped, run.errors = counts.failed, counts.skipped, counts.errors[:50]
         run.finished_at = datetime.now(UTC)
         run.duration_ms = int((time.perf_counter() - started) * 1000)
-        session.commit()
+        try:
+            session.commit()
+        except StaleDataError:
+            # Our lease ran out mid-push and a reaper handed the jobs back: they will be
+            # pushed again (upserts, so no duplicate); this group's bookkeeping is void.
+            session.rollback()
+            log.warning("jobs were reaped while in flight", jobs=len(claim.jobs))
 
     def _whole_batch_failed(
         self,
