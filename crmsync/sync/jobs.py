@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, exists, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from crmsync.metrics import SYNC_JOBS_SETTLED
@@ -172,13 +173,21 @@ def reschedule(
     if _has_pending_twin(session, job):
         session.delete(job)
         return
-    job.status = "pending"
-    job.next_attempt_at = at
-    job.lease_owner = None
-    job.lease_expires_at = None
-    job.attempts += 1 if count_attempt else 0
-    job.last_error = error
-    job.error_class = error_class
+    try:
+        with session.begin_nested():
+            job.status = "pending"
+            job.next_attempt_at = at
+            job.lease_owner = None
+            job.lease_expires_at = None
+            job.attempts += 1 if count_attempt else 0
+            job.last_error = error
+            job.error_class = error_class
+            session.flush()
+    except IntegrityError:
+        # A change enqueued a pending job for this record meanwhile; that one carries
+        # the work (it pushes the record's current state).
+        session.delete(job)
+        session.flush()
 
 
 def settle(
