@@ -215,7 +215,10 @@ def reap_expired(session: Session, now: datetime | None = None) -> int:
     query = select(SyncJob).where(SyncJob.status == "running", SyncJob.lease_expires_at < now)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    expired = list(session.scalars(query.order_by(SyncJob.id)))
+    # The outbox's lock order (integration, record), so reaping never deadlocks a writer.
+    expired = list(
+        session.scalars(query.order_by(SyncJob.integration_id, SyncJob.record_id, SyncJob.id))
+    )
     for job in expired:
         # A crash mid-push counts as an attempt, so a record that kills workers ends dead.
         reschedule(session, job, now, error="worker lease expired", error_class="LeaseExpired")

@@ -85,7 +85,9 @@ def push(session: Session, claim: Claim, target: Target, now: datetime) -> PushC
     records = {r.id: r for r in session.scalars(select(model).where(model.id.in_(ids)))}
     links = _links(session, target, object_type, ids)
     deletes = [j for j in claim.jobs if j.operation == "delete"]
-    upserts = [j for j in claim.jobs if j.operation != "delete"]
+    upserts = sorted(  # the outbox's lock order, for any job this round reschedules
+        (j for j in claim.jobs if j.operation != "delete"), key=lambda j: j.record_id
+    )
     if deletes:
         _push_deletes(session, target, object_type, deletes, links, counts)
     if upserts:

@@ -90,8 +90,10 @@ def enqueue(
             "enqueued_at": now,
             "updated_at": now,
         }
-        for integration_id in integrations
-        for record_id in record_ids
+        # One lock order for everyone touching pending jobs (workers rescheduling sort the
+        # same way), so concurrent writers wait for each other instead of deadlocking.
+        for integration_id in sorted(integrations)
+        for record_id in sorted(set(record_ids))
     ]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert

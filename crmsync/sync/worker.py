@@ -168,7 +168,7 @@ class Worker:
             on_integration_error(integration, error, now)
         policy = retry_policy(SyncConfig.model_validate(integration.config or {}).retry)
         counts = PushCounts(processed=len(claim.jobs))
-        for job in claim.jobs:
+        for job in sorted(claim.jobs, key=lambda j: j.record_id):  # the outbox's lock order
             if job.status == "running":
                 counts.error(job, on_job_error(session, job, error, policy, now), error)
         return counts
