@@ -76,6 +76,7 @@ Factory = Callable[[ConnectorContext], Connector]
 # when an integration of it exists
 FACTORIES: dict[str, str] = {
     "hubspot": "crmsync.connectors.hubspot.connector:HubSpotConnector.from_context",
+    "generic": "crmsync.connectors.rest.connector:RestConnector.from_context",
 }
 
 
