@@ -105,7 +105,8 @@ class RestConnector(Connector):
     def describe(self, object_type: str) -> list[RemoteField]:
         spec = self._spec(object_type)
         changes = self.definition.changes
-        params = {changes.pagination.limit_param: "20"} if changes else {}
+        # one page of records proves the credentials and shows undeclared fields
+        params = page_params(changes.pagination, None)[0] if changes else {}
         body = self._call(spec, "list", params=params).json()
         found = dig(body, changes.records if changes else "")
         sample = [r for r in found or () if isinstance(r, Mapping)]
