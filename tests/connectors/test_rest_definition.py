@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from crmsync.connectors.errors import ConfigError
-from crmsync.connectors.rest.definition import builtin, load
+from crmsync.connectors.rest.definition import builtin, from_config, load
 
 ENDPOINTS = {
     "list": "GET /v1/{object}",
@@ -107,3 +107,13 @@ def test_text_that_is_not_a_definition_is_refused() -> None:
 def test_an_unknown_builtin_lists_the_known_ones() -> None:
     with pytest.raises(ConfigError, match="known: generic"):
         builtin("nope")
+
+
+def test_an_integrations_config_picks_an_inline_or_built_in_definition() -> None:
+    assert from_config(None) == builtin("generic")
+    assert from_config({"definition_name": "generic"}) == builtin("generic")
+    assert from_config({"definition": minimal()}).name == "tiny"
+    with pytest.raises(ConfigError, match=r"config\.definition: expected a mapping"):
+        from_config({"definition": "name: tiny"})
+    with pytest.raises(ConfigError, match="objects"):
+        from_config({"definition": minimal(objects={})})

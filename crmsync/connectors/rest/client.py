@@ -48,7 +48,7 @@ def rate_profile(definition: Definition, named: str | None) -> RateProfile:
         except KeyError as error:
             raise ConfigError(str(error.args[0])) from None
     budgets = tuple(Budget(r.limit, r.period) for r in definition.rate_limit)
-    return RateProfile(f"rest-{definition.name}", budgets)
+    return RateProfile(f"rest-{definition.name}", budgets, definition.rate_utilisation)
 
 
 def error_hook(definition: Definition) -> Callable[[httpx.Response], ConnectorError | None]:

@@ -37,7 +37,7 @@ from crmsync.connectors.registry import ConnectorContext, Factory
 from crmsync.connectors.rest import webhooks
 from crmsync.connectors.rest.client import connect
 from crmsync.connectors.rest.cursor import PollCursor
-from crmsync.connectors.rest.definition import Definition, ObjectSpec, builtin, load
+from crmsync.connectors.rest.definition import Definition, ObjectSpec, from_config, load
 from crmsync.connectors.rest.paging import next_page, page_params
 from crmsync.connectors.rest.wire import (
     dig,
@@ -92,7 +92,8 @@ class RestConnector(Connector):
         cls, context: ConnectorContext, definition: Definition | None = None
     ) -> RestConnector:
         """The connector of one integration (the registry's factory for ``generic``)."""
-        chosen = definition or builtin("generic")
+        # an integration's config picks its definition once the context carries it
+        chosen = definition or from_config(getattr(context, "config", None))
         secret = context.webhook_secret or context.secret("webhook_secret")
         return cls(chosen, connect(chosen, context), webhook_secret=secret)
 

@@ -30,6 +30,7 @@ __all__ = [
     "Pagination",
     "WebhookSpec",
     "builtin",
+    "from_config",
     "load",
 ]
 
@@ -207,6 +208,9 @@ class Definition(_Strict):
     base_url: str | None = None
     auth: AuthSpec
     rate_limit: tuple[RateLimitSpec, ...] = ()
+    # share of each limit spent: headroom for the network delay between our count of a
+    # call and the CRM's, which otherwise meet at a window's edge as a 429
+    rate_utilisation: float = Field(1.0, gt=0, le=1)
     record: RecordSpec = Field(default_factory=RecordSpec)
     changes: ChangesSpec | None = None
     deletions: DeletionSpec = Field(default_factory=DeletionSpec)
@@ -284,3 +288,15 @@ def builtin(name: str) -> Definition:
         known = ", ".join(sorted(p.stem for p in DEFINITIONS.glob("*.yaml")))
         raise ConfigError(f"no built-in REST definition {name!r} (known: {known})")
     return load(path)
+
+
+def from_config(config: Mapping[str, Any] | None) -> Definition:
+    """An integration's definition: ``config.definition`` (a mapping shaped like the YAML),
+    else the built-in ``config.definition_name``, else the generic REST CRM's."""
+    config = config or {}
+    inline = config.get("definition")
+    if inline is not None:
+        if not isinstance(inline, Mapping):
+            raise ConfigError("config.definition: expected a mapping shaped like the YAML file")
+        return load(inline)
+    return builtin(str(config.get("definition_name") or "generic"))
