@@ -118,6 +118,12 @@ class CountingTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+def pace(rate: float, ceiling: float) -> str:
+    if rate != rate:  # NaN: the run was too short to have a pace of its own
+        return "n/a (run shorter than three windows)"
+    return f"{rate:,.1f} = {rate / ceiling:.1%}"
+
+
 def run(name: str, plan: Plan, size: int) -> None:
     sandbox: ProviderSandbox = create(name, SandboxOptions(rate_profile=plan.sandbox_profile))
     with SandboxServer([sandbox]) as server:
@@ -153,7 +159,7 @@ def run(name: str, plan: Plan, size: int) -> None:
     )
     print(
         f"  records/s overall {written / elapsed:,.1f} = {written / elapsed / plan.ceiling:.1%}"
-        f" of ceiling; after the first window {steady:,.1f} = {steady / plan.ceiling:.1%}"
+        f" of ceiling; after the first window {pace(steady, plan.ceiling)}"
     )
     print(
         f"  API calls {counter.calls:,} = {counter.calls / size:.4f} per record "
