@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from crmsync.sandbox.generic.sandbox import GenericSandbox
 from crmsync.sandbox.server import SandboxServer
 from tests.conftest import Tenant, create_test_app
+from tests.integrations.conftest import create_hubspot
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +30,17 @@ def api(database_url: str, engine: Engine) -> Iterator[TestClient]:
 
 
 def create(api: TestClient, tenant: Tenant, url: str, key: str) -> str:
-    body = {
-        "provider": "generic",
-        "name": "REST CRM",
-        "credentials": {"api_key": key},
-        "base_url": url,
-        "config": {"objects": {"leads": "both"}},
-    }
-    answer = api.post("/api/v1/integrations", json=body, headers=tenant.headers())
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
+    # the HubSpot helper with the generic provider's fields in place of HubSpot's
+    made = create_hubspot(
+        api,
+        tenant,
+        url,
+        key,
+        provider="generic",
+        credentials={"api_key": key},
+        config={"objects": {"leads": "both"}},
+    )
+    return str(made["id"])
 
 
 def test_test_and_fields_go_through_the_definition(
