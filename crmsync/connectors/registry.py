@@ -79,6 +79,7 @@ FACTORIES: dict[str, str] = {
     "salesforce": "crmsync.connectors.salesforce.connector:SalesforceConnector.from_context",
     "pipedrive": "crmsync.connectors.pipedrive.connector:PipedriveConnector.from_context",
     "totalexpert": "crmsync.connectors.totalexpert.connector:TotalExpertConnector.from_context",
+    "generic": "crmsync.connectors.rest.connector:RestConnector.from_context",
 }
 
 

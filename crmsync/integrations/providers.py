@@ -104,6 +104,14 @@ PROVIDERS: Mapping[str, Provider] = {
             (frozenset({"api_key"}),),
             optional=frozenset({"webhook_secret"}),
         ),
+        # the REST CRM described by connectors/rest/definitions/generic.yaml
+        Provider(
+            "generic",
+            "Generic REST CRM",
+            None,
+            (frozenset({"api_key"}),),
+            optional=frozenset({"webhook_secret"}),
+        ),
     )
 }
 

@@ -16,13 +16,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
+import pytest
 
 from crmsync.connectors.base import Connector, Payload
 from crmsync.connectors.http import HttpSettings, RetryPolicy, TokenSet
 from crmsync.connectors.http.ratelimit import MemoryWindows
 from crmsync.connectors.registry import ConnectorContext, build
+from crmsync.connectors.rest.definition import builtin
+from crmsync.connectors.rest.wire import to_properties, to_wire
 from crmsync.integrations.vault import Secret
 from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
+from crmsync.sandbox.generic.sandbox import GenericSandbox
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
 from crmsync.sandbox.pipedrive.sandbox import PipedriveSandbox
 from crmsync.sandbox.server import SandboxServer
@@ -378,6 +382,68 @@ class TotalExpertTarget(Target):
         return self.secret
 
 
+class GenericTarget(Target):
+    """The declarative connector with the generic REST CRM's definition."""
+
+    provider = "generic"
+    object_type = "contacts"
+    match_key = "externalReference"
+    sandbox: GenericSandbox
+    secret = "whsec_generic_contract"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spec = builtin("generic").object(self.object_type)
+
+    def make_sandbox(self, clock: Callable[[], float]) -> GenericSandbox:
+        return GenericSandbox(clock=clock)
+
+    def credentials(self, kind: str) -> dict[str, Any]:
+        if kind == "valid":
+            return {"api_key": self.sandbox.api_key}
+        if kind == "invalid":
+            return {"api_key": "gk_" + uuid.uuid4().hex}
+        pytest.skip("the generic REST CRM authenticates by API key; it has no OAuth tokens")
+
+    def context(self, credentials: Mapping[str, Any], **overrides: Any) -> ConnectorContext:
+        overrides.setdefault("webhook_secret", Secret(self.secret))
+        return super().context(credentials, **overrides)
+
+    def payload(self, n: int) -> dict[str, Any]:
+        return {
+            "externalReference": f"person-{n}",
+            "email": f"person{n}@example.com",
+            "firstname": f"First{n}",
+            "lastname": "Doe",
+        }
+
+    def invalid_payload(self, n: int) -> dict[str, Any]:
+        return {"externalReference": f"person-{n}", "email": "not an email address"}
+
+    def remote(self, remote_id: str) -> Mapping[str, Any] | None:
+        answer = self.control.get(
+            f"/api/v1/contacts/{remote_id}", headers={"X-API-Key": self.sandbox.api_key}
+        )
+        if answer.status_code == 404:
+            return None
+        answer.raise_for_status()
+        return to_properties(answer.json(), self.spec, builtin("generic"))
+
+    def change(self, record_id: str | None, fields: Mapping[str, Any]) -> dict[str, Any]:
+        # the suite speaks in the connector's property names; the CRM user in wire names
+        return super().change(record_id, to_wire(fields, self.spec))
+
+    def subscribe(self, url: str) -> None:
+        # a shared-secret header says who sent a delivery, not that its body is intact,
+        # so the suite's forged-body case cannot hold; tests/connectors/test_rest_webhooks.py
+        # covers genuine, wrong-secret and mismatched-event deliveries instead
+        pytest.skip("header-secret webhooks carry no body signature to check a forged body")
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.secret
+
+
 from tests.connectors.contract.salesforce import SalesforceTarget  # noqa: E402  (needs Target)
 
 TARGETS: dict[str, type[Target]] = {
@@ -385,6 +451,7 @@ TARGETS: dict[str, type[Target]] = {
     "salesforce": SalesforceTarget,
     "pipedrive": PipedriveTarget,
     "totalexpert": TotalExpertTarget,
+    "generic": GenericTarget,
 }
 
 

@@ -1,0 +1,1 @@
+"""The declarative REST connector: a YAML definition instead of code per CRM."""
