@@ -92,7 +92,7 @@ def _claim(
         return None
     integration_id, object_type = head
     group_query = (
-        select(SyncJob.id)
+        select(SyncJob.id, SyncJob.record_id)
         .where(
             _due(now), SyncJob.integration_id == integration_id, SyncJob.object_type == object_type
         )
@@ -101,21 +101,32 @@ def _claim(
     )
     if skip_locked:
         group_query = group_query.with_for_update(skip_locked=True, of=SyncJob)
-    ids = list(session.scalars(group_query))
-    taken = list(
-        session.scalars(
-            update(SyncJob)
-            .where(SyncJob.id.in_(ids), SyncJob.status == "pending")
-            .values(
-                status="running",
-                lease_owner=worker_id,
-                lease_expires_at=now + lease,
-                updated_at=now,
+    ids: list[int] = []
+    seen: set[uuid.UUID] = set()
+    for job_id, record_id in session.execute(group_query):
+        if record_id not in seen:  # one job per record at a time (its other op waits)
+            seen.add(record_id)
+            ids.append(job_id)
+    try:
+        taken = list(
+            session.scalars(
+                update(SyncJob)
+                .where(SyncJob.id.in_(ids), SyncJob.status == "pending")
+                .values(
+                    status="running",
+                    lease_owner=worker_id,
+                    lease_expires_at=now + lease,
+                    updated_at=now,
+                )
+                .returning(SyncJob.id)
             )
-            .returning(SyncJob.id)
         )
-    )
-    session.commit()
+        session.commit()
+    except IntegrityError:
+        # Another worker started one of these records a moment ago (the running-job
+        # index refuses a second): leave the group for the next round.
+        session.rollback()
+        return None
     if not taken:
         return None
     jobs = list(session.scalars(select(SyncJob).where(SyncJob.id.in_(taken)).order_by(SyncJob.id)))

@@ -6,7 +6,9 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.store.models import Integration, SyncJob, Workspace
@@ -167,3 +169,32 @@ def test_concurrent_claims_never_take_a_job_twice(queue_sessions: sessionmaker[S
         t.join()
     assert not errors
     assert len(taken) == 240 and len(set(taken)) == 240
+
+
+def test_one_record_never_runs_twice_even_across_claims(
+    queue_sessions: sessionmaker[Session],
+) -> None:
+    ws, (a,) = _setup(queue_sessions, "connected")
+    record = uuid.uuid4()
+    with queue_sessions() as db:
+        first = _job(db, ws, a, record=record)
+        second = SyncJob(
+            workspace_id=ws,
+            integration_id=a,
+            object_type="contacts",
+            record_id=record,
+            operation="delete",
+            status="pending",
+            next_attempt_at=NOW,
+            enqueued_at=NOW,
+        )
+        db.add(second)
+        db.commit()
+        claim = jobs.claim(db, "w1", batch_limit=lambda _i, _o: 10, now=NOW)
+        assert claim is not None and [j.id for j in claim.jobs] == [first.id]
+        assert jobs.claim(db, "w2", batch_limit=lambda _i, _o: 10, now=NOW) is None
+        # the database itself refuses a second running job of the record
+        refused = SyncJob.__table__.update().where(SyncJob.id == second.id)
+        with pytest.raises(IntegrityError):
+            db.execute(refused.values(status="running"))
+            db.commit()

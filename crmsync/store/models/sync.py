@@ -30,6 +30,17 @@ class SyncJob(Base):
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
+        # Per-record ordering: one running job per record and integration, enforced by the
+        # database, so two workers claiming at the same instant cannot both push it.
+        Index(
+            "uq_sync_jobs_running",
+            "integration_id",
+            "object_type",
+            "record_id",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
         # The claim query: due jobs by priority, oldest first.
         Index("ix_sync_jobs_due", "status", "priority", "next_attempt_at", "id"),
         Index("ix_sync_jobs_record", "integration_id", "object_type", "record_id", "status"),
