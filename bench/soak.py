@@ -130,7 +130,7 @@ def run(changes: int, workers: int, kills: int, seed: int) -> int:
                     "base_url": server.url(name),
                     "credentials": credentials(sandbox, server.url(name)),
                     "rate_limit_profile": "unlimited",  # the sandboxes run with limits off
-                "config": {"objects": {"contacts": "outbound"}, "retry": RETRY},
+                    "config": {"objects": {"contacts": "outbound"}, "retry": RETRY},
                 },
             )
             made.raise_for_status()
