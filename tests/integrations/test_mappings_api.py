@@ -106,6 +106,12 @@ def test_suggestions_target_the_crms_own_fields(
     targets = {s["source"]: s["target"] for s in answer.json()["suggestions"]}
     assert targets["E-mail"] == "email" and targets["Given name"] == "firstname"
     assert targets["Mobile"] in {"mobilephone", "phone"}
+    same = api.post(
+        "/api/v1/mappings/suggest",
+        headers=tenant.headers(),
+        json={"object_type": "contacts", "fields": ["Given name"], "target": integration},
+    )
+    assert same.json()["suggestions"][0]["target"] == "firstname"  # not crmsync's first_name
 
 
 def test_other_workspaces_see_nothing(

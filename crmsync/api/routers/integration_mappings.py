@@ -101,7 +101,17 @@ def suggest_for_integration(
 ) -> JSON:
     """Like `/api/v1/mappings/suggest`, with this CRM's own fields (custom ones included)
     of `object_type` as the targets."""
-    integration = get_integration(db, principal.workspace_id, integration_id)
+    return remote_suggestions(db, request, principal.workspace_id, integration_id, body)
+
+
+def remote_suggestions(
+    db: Session,
+    request: Request,
+    workspace_id: uuid.UUID,
+    integration_id: uuid.UUID,
+    body: SuggestIn,
+) -> JSON:
+    integration = get_integration(db, workspace_id, integration_id)
     try:
         remote = targets_of(request.app).connector(integration).describe(body.object_type.value)
     except ConnectorError as exc:

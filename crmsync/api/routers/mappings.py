@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from crmsync.api.deps import CanReadRecords
+from crmsync.api.deps import CanReadRecords, Db
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.mapping.schema import ObjectType
@@ -27,6 +28,10 @@ class SuggestIn(BaseModel):
         default=None, description="a few values per field; they reveal e-mail and phone columns"
     )
     region: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] = "US"
+    target: uuid.UUID | None = Field(
+        default=None,
+        description="an integration id: map onto that CRM's fields instead of crmsync's own",
+    )
 
 
 class AlternativeOut(BaseModel):
@@ -46,9 +51,15 @@ class SuggestOut(BaseModel):
 
 
 @router.post("/suggest", response_model=SuggestOut, summary="Suggest a field mapping")
-def suggest(principal: CanReadRecords, body: SuggestIn) -> JSON:
+def suggest(principal: CanReadRecords, db: Db, request: Request, body: SuggestIn) -> JSON:
     """Each source field gets the canonical field it most likely means (or null), a
-    confidence between 0 and 1, and up to three alternatives."""
+    confidence between 0 and 1, and up to three alternatives. With `target` set to an
+    integration id, the targets are that CRM's own fields (custom ones included)."""
+    if body.target is not None:
+        # imported here: that module builds on this one
+        from crmsync.api.routers.integration_mappings import remote_suggestions
+
+        return remote_suggestions(db, request, principal.workspace_id, body.target, body)
     found = suggest_mappings(body.fields, body.samples, body.object_type, region=body.region)
     return JSON(suggestions_out(found))
 
