@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
@@ -90,7 +91,7 @@ def due_streams(session: Session, now: datetime) -> list[tuple[Integration, str]
     return due
 
 
-def drain_webhooks(session: Session, resolve) -> int:  # type: ignore[no-untyped-def]
+def drain_webhooks(session: Session, resolve: Callable[[Session, Integration], Target]) -> int:
     """Poll each stream that webhook events arrived for; returns how many events."""
     groups = claim_events(session)
     count = 0
