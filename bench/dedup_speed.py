@@ -1,12 +1,12 @@
 """Speed benchmark of duplicate detection on synthetic contacts (bench/gen_contacts.py).
 
-Measures find_duplicates over N contacts, building a DuplicateIndex over them, and single
-check() calls against it (p50/p99), and reports pairwise precision/recall against the
-generator's truth.
+Measures find_duplicates over N contacts, building a DuplicateIndex over them, single
+check() calls against it (p50/p99) and check_many over a batch (rows/s), and reports
+pairwise precision/recall against the generator's truth.
 
-    python bench/dedup_speed.py            # 1,000,000 contacts
-    python bench/dedup_speed.py --quick    # 50,000 contacts
-    python bench/dedup_speed.py 200000 --checks 2000
+    python bench/dedup_speed.py            # 1,000,000 contacts, 100,000 in check_many
+    python bench/dedup_speed.py --quick    # 50,000 contacts, 10,000 in check_many
+    python bench/dedup_speed.py 200000 --checks 2000 --bulk 50000
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
+import os
 import random
 import sys
 import time
@@ -51,10 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("size", type=int, nargs="?", default=FULL)
     parser.add_argument("--quick", action="store_true", help=f"{QUICK:,} contacts")
     parser.add_argument("--checks", type=int, default=1000, help="check() calls to time")
+    parser.add_argument("--bulk", type=int, default=100_000, help="candidates in check_many")
     args = parser.parse_args(argv)
     size = QUICK if args.quick else args.size
+    bulk = min(args.bulk, 10_000) if args.quick else args.bulk
     settings = DedupSettings()
 
+    print("load average (1/5/15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     start = time.perf_counter()
     records = list(contacts(size))
     print(f"generated {size:,} contacts in {time.perf_counter() - start:.1f} s")
@@ -84,26 +88,40 @@ def main(argv: list[str] | None = None) -> int:
     print(f"DuplicateIndex.build: {time.perf_counter() - start:.1f} s")
 
     rng = random.Random(11)
-    newcomers = list(contacts(args.checks, seed=99))
+    newcomers = list(contacts(max(args.checks, bulk), seed=99))
     candidates = []
-    for n in range(args.checks):
+    for n in range(max(args.checks, bulk)):
         if n % 2:  # a new noisy record of an indexed person
             candidates.append({**noisy_copy(rng, rng.choice(records)), "id": f"new{n}"})
         else:  # someone else
             candidates.append({**newcomers[n], "id": f"new{n}"})
     timings = []
     found = 0
-    for candidate in candidates:
+    singles = []
+    for candidate in candidates[: args.checks]:
         start = time.perf_counter()
         result = index.check(candidate)
         timings.append((time.perf_counter() - start) * 1000)
         found += result.is_duplicate
+        singles.append(result)
     print(
         f"check(): p50 {percentile(timings, 0.5):.2f} ms, p99 {percentile(timings, 0.99):.2f} ms,"
         f" max {max(timings):.2f} ms over {len(timings):,} calls against {len(index):,} contacts"
         f" ({found} flagged, {len(timings) // 2} were noisy copies)"
     )
-    return 0
+
+    start, cpu = time.perf_counter(), time.process_time()
+    answers = index.check_many(candidates[:bulk])
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    same = answers[: len(singles)] == singles[:bulk]
+    print(
+        f"check_many: {bulk:,} candidates in {seconds:.1f} s wall ({cpu:.1f} s CPU),"
+        f" {bulk / seconds:,.0f} rows/s wall, {bulk / max(cpu, 1e-9):,.0f} rows/CPU-s;"
+        f" {sum(a.is_duplicate for a in answers):,} flagged;"
+        f" same answers as check(): {'yes' if same else 'NO'}"
+    )
+    print("load average (1/5/15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
+    return 0 if same else 1
 
 
 if __name__ == "__main__":

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from crmsync.quality.dedup.rules import Decisions
+from crmsync.quality.dedup.rules import RULE_NAMES, Decisions
 from crmsync.quality.dedup.scoring import AGREES_FROM
 
 # explained field -> the prepared column shown for it
@@ -96,36 +96,61 @@ def explain_pair(
     right: Mapping[str, np.ndarray],
 ) -> PairExplanation:
     """Explanation of pair `k`, whose prepared values are row `k` of `left` and `right`."""
+    return explain_pairs(decisions, [k], left, right)[0]
+
+
+def explain_pairs(
+    decisions: Decisions,
+    ks: Sequence[int],
+    left: Mapping[str, np.ndarray],
+    right: Mapping[str, np.ndarray],
+) -> list[PairExplanation]:
+    """Explanations of the pairs `ks`: the values of all of them are read at once, since
+    reading numpy arrays element by element costs more than building the explanations."""
+    at = np.asarray(ks, dtype=np.int64)
     evidence = decisions.evidence
-    swapped = bool(evidence.names.swapped[k])
+    swapped = evidence.names.swapped[at].tolist()
     sims = {
-        "first": evidence.names.first[k],
-        "last": evidence.names.last[k],
-        **{f: getattr(decisions.similarities, f)[k] for f in SHOWN if f not in ("first", "last")},
+        "first": evidence.names.first[at].tolist(),
+        "last": evidence.names.last[at].tolist(),
+        **{
+            f: getattr(decisions.similarities, f)[at].tolist()
+            for f in SHOWN
+            if f not in ("first", "last")
+        },
     }
-    fields = []
-    for field, column in SHOWN.items():
-        sim = float(sims[field])
-        lcol = column
-        rcol = column
-        if swapped and field in ("first", "last"):
-            rcol = "last" if field == "first" else "first"
-        fields.append(
-            FieldEvidence(
-                field=field,
-                left=str(left[lcol][k]),
-                right=str(right[rcol][k]),
-                similarity=None if math.isnan(sim) else round(sim, 4),
-                weight=float(evidence.weights[field][k]),
-                agrees=sim >= AGREES_FROM[field] - 1e-9,
+    weights = {f: evidence.weights[f][at].tolist() for f in (*SHOWN, "namesakes")}
+    lefts = {c: left[c][at].tolist() for c in {*SHOWN.values(), "id"}}
+    rights = {c: right[c][at].tolist() for c in {*SHOWN.values(), "id"}}
+    rules = {name: getattr(decisions, name)[at].tolist() for name in RULE_NAMES}
+    scores = decisions.score[at].tolist()
+    out = []
+    for n in range(len(at)):
+        fields = []
+        for field, column in SHOWN.items():
+            sim = float(sims[field][n])
+            rcol = column
+            if swapped[n] and field in ("first", "last"):
+                rcol = "last" if field == "first" else "first"
+            fields.append(
+                FieldEvidence(
+                    field=field,
+                    left=str(lefts[column][n]),
+                    right=str(rights[rcol][n]),
+                    similarity=None if math.isnan(sim) else round(sim, 4),
+                    weight=float(weights[field][n]),
+                    agrees=sim >= AGREES_FROM[field] - 1e-9,
+                )
+            )
+        out.append(
+            PairExplanation(
+                left_id=str(lefts["id"][n]),
+                right_id=str(rights["id"][n]),
+                score=round(float(scores[n]), 4),
+                rule=next((name for name in RULE_NAMES if rules[name][n]), None),
+                swapped_names=bool(swapped[n]),
+                fields=tuple(fields),
+                namesake_weight=round(float(weights["namesakes"][n]), 2),
             )
         )
-    return PairExplanation(
-        left_id=str(left["id"][k]),
-        right_id=str(right["id"][k]),
-        score=round(float(decisions.score[k]), 4),
-        rule=decisions.rule(k),
-        swapped_names=swapped,
-        fields=tuple(fields),
-        namesake_weight=round(float(evidence.weights["namesakes"][k]), 2),
-    )
+    return out

@@ -15,7 +15,7 @@ from crmsync.quality.dedup.blocking import candidate_pairs
 from crmsync.quality.dedup.clusters import cluster_links, components
 from crmsync.quality.dedup.compare import compare
 from crmsync.quality.dedup.encoded import ALL_TEXT, Encoded, decode, encode
-from crmsync.quality.dedup.explain import PairExplanation, explain_pair
+from crmsync.quality.dedup.explain import PairExplanation, explain_pairs
 from crmsync.quality.dedup.prefilter import worth_scoring
 from crmsync.quality.dedup.prepared import prepare
 from crmsync.quality.dedup.rules import decide
@@ -80,7 +80,7 @@ class DuplicateClusters(Sequence[Cluster]):
         left = decode(self._enc, np.array([a for a, _ in pairs]))
         right = decode(self._enc, np.array([b for _, b in pairs]))
         decisions = decide(compare(left, right), self._settings)
-        links = tuple(explain_pair(decisions, k, left, right) for k in range(len(pairs)))
+        links = tuple(explain_pairs(decisions, range(len(pairs)), left, right))
         return Cluster(
             ids=tuple(str(v) for v in decode(self._enc, np.array(self._groups[i]))["id"]),
             score=min(link.score for link in links),

@@ -1,8 +1,7 @@
-"""DuplicateIndex: contacts indexed once, kept current record by record, for check()."""
+"""DuplicateIndex: contacts indexed once, kept current batch by batch, for check()."""
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,17 +9,29 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmsync.quality.dedup.blocking import PASSES, BlockingPass, key_of_one, key_strings
+from crmsync.quality.dedup.blocking import PASSES, key_of_one, key_strings
 from crmsync.quality.dedup.compare import compare
 from crmsync.quality.dedup.encoded import ALL_TEXT, Encoded, decode, encode
-from crmsync.quality.dedup.explain import PairExplanation, explain_pair
-from crmsync.quality.dedup.prepared import TEXT_COLUMNS, count_namesakes, name_key, prepare
-from crmsync.quality.dedup.rules import decide
+from crmsync.quality.dedup.explain import PairExplanation, explain_pairs
+from crmsync.quality.dedup.postings import Postings, key_hashes
+from crmsync.quality.dedup.prepared import (
+    TEXT_COLUMNS,
+    columns,
+    count_namesakes,
+    name_key,
+    prepare,
+)
+from crmsync.quality.dedup.rules import Decisions, decide
 from crmsync.quality.dedup.settings import DedupSettings
 from crmsync.quality.dedup.single import prepare_one
 
-# Added records wait in a small side table; past this many they are folded into the base.
+# Added records wait in a side table; past this many (or a quarter of the base, when
+# larger) they are folded into the base, so a long run of additions costs linear time.
 COMPACT_AT = 20_000
+# check_many scores this many candidates at once: bounds the memory of the pair arrays
+CHECK_CHUNK = 5_000
+
+NO_CANDIDATE = "no indexed contact shares a blocking key"
 
 
 @dataclass(frozen=True)
@@ -35,33 +46,27 @@ class DuplicateCheck:
     evidence: PairExplanation | None = None
 
 
-@dataclass(frozen=True)
-class _Postings:
-    """Rows of the base table sorted by (key, sort string) for one blocking pass.
+def _verdicts(decisions: Decisions, ks: list[int], left: Any, right: Any) -> list[DuplicateCheck]:
+    """The answers given by pairs `ks`, each a candidate's best."""
+    matched = decisions.is_match[ks].tolist()
+    return [
+        DuplicateCheck(
+            is_duplicate=is_match,
+            duplicate_of=evidence.right_id if is_match else None,
+            score=evidence.score,
+            matched_fields=evidence.matched_fields,
+            explanation=evidence.text(),
+            evidence=evidence,
+        )
+        for is_match, evidence in zip(
+            matched, explain_pairs(decisions, ks, left, right), strict=True
+        )
+    ]
 
-    Keys are Python hashes of the key text: compact, and the same for a candidate
-    prepared in plain Python (the index lives in one process).
-    """
 
-    keys: np.ndarray
-    rows: np.ndarray
-    sorts: pl.Series  # compact; only a few values are read per lookup
-
-    @classmethod
-    def of(cls, frame: pl.DataFrame, block: BlockingPass) -> _Postings:
-        table = key_strings(frame, block)
-        hashes = pl.Series("hash", [hash(k) for k in table["key"].to_list()], dtype=pl.Int64)
-        table = table.with_columns(hashes).sort(["hash", "sort"])
-        return cls(table["hash"].to_numpy(), table["row"].to_numpy(), table["sort"])
-
-    def near(self, key: int, sort: str, window: int) -> np.ndarray:
-        """Rows with `key`, at most `window` either side of where `sort` falls."""
-        lo = int(np.searchsorted(self.keys, key, side="left"))
-        hi = int(np.searchsorted(self.keys, key, side="right"))
-        if hi - lo > 2 * window:
-            at = bisect.bisect_left(self.sorts, sort, lo, hi)
-            lo, hi = max(lo, at - window), min(hi, at + window)
-        return self.rows[lo:hi]
+def _ranking(decisions: Decisions) -> np.ndarray:
+    """What picks the answer among a candidate's pairs: any match beats every non-match."""
+    return np.where(decisions.is_match, decisions.score + 1.0, decisions.score)
 
 
 class DuplicateIndex:
@@ -70,14 +75,7 @@ class DuplicateIndex:
     def __init__(self, settings: DedupSettings | None = None, compact_at: int = COMPACT_AT) -> None:
         self.settings = settings or DedupSettings()
         self.compact_at = compact_at
-        self._base = prepare([], self.settings.region)
-        self._encoded: Encoded = encode(self._base, ALL_TEXT)
-        self._postings = [_Postings.of(self._base, block) for block in PASSES]
-        self._extra: list[dict[str, Any]] = []
-        self._namesakes: dict[str, int] = {}
-        self._extra_keys: list[dict[int, list[int]]] = [{} for _ in PASSES]
-        self._alive: list[bool] = []
-        self._row_of: dict[str, int] = {}
+        self._rebuild(prepare([], self.settings.region))
 
     @classmethod
     def build(
@@ -100,30 +98,34 @@ class DuplicateIndex:
         """Index `record`, replacing the indexed version with the same id."""
         self.add_many([record])
 
-    def add_many(self, records: Iterable[Mapping[str, Any]]) -> None:
+    def add_many(self, records: Iterable[Mapping[str, Any]] | pl.DataFrame) -> None:
+        """Index a batch (the last of several with one id wins), replacing indexed versions."""
         prepared = prepare(records, self.settings.region)
+        prepared = prepared.unique(subset="id", keep="last", maintain_order=True)
         for record_id in prepared["id"].to_list():
             self.remove(record_id)
-        if len(self._extra) + prepared.height > self.compact_at:
+        if len(self._extra) + prepared.height > max(self.compact_at, self._base.height // 4):
             self._rebuild(pl.concat([self._live_frame(), prepared]))
             return
-        for values in prepared.iter_rows(named=True):
-            row = len(self._alive)
-            for block, extra in zip(PASSES, self._extra_keys, strict=True):
-                keyed = key_of_one(values, block)
-                if keyed is not None:
-                    extra.setdefault(hash(keyed[0]), []).append(row)
-            self._extra.append(values)
+        first_row = len(self._alive)
+        for block, extra in zip(PASSES, self._extra_keys, strict=True):
+            table = key_strings(prepared, block)
+            rows = (table["row"] + first_row).to_list()
+            for key, row in zip(key_hashes(table["key"]).tolist(), rows, strict=True):
+                extra.setdefault(key, []).append(row)
+        added = prepared.to_dicts()
+        self._extra.extend(added)
+        for values in added:
             self._count(values, +1)
-            self._alive.append(True)
-            self._row_of[values["id"]] = row
+        self._alive.extend(b"\x01" * len(added))
+        self._row_of.update((v["id"], first_row + n) for n, v in enumerate(added))
 
     def remove(self, record_id: str) -> bool:
         """Forget the record with this id; whether it was indexed."""
         row = self._row_of.pop(record_id, None)
         if row is None:
             return False
-        self._alive[row] = False
+        self._alive[row] = 0
         height = self._base.height
         values = self._extra[row - height] if row >= height else self._base.row(row, named=True)
         self._count(values, -1)
@@ -144,22 +146,42 @@ class DuplicateIndex:
         own = self._row_of.get(values["id"])
         rows = [r for r in rows if self._alive[r] and r != own]
         if not rows:
-            return DuplicateCheck(False, None, 0.0, (), "no indexed contact shares a blocking key")
-        right = self._gather(rows)
+            return DuplicateCheck(False, None, 0.0, (), NO_CANDIDATE)
+        right = self._gather(np.array(rows, dtype=np.int64))
         left = {k: np.full(len(rows), v, dtype=object) for k, v in values.items()}
         decisions = decide(compare(left, right), self.settings)
-        score = np.where(decisions.is_match, decisions.score + 1.0, decisions.score)
-        best = int(np.argmax(score))
-        evidence = explain_pair(decisions, best, left, right)
-        matched = bool(decisions.is_match[best])
-        return DuplicateCheck(
-            is_duplicate=matched,
-            duplicate_of=evidence.right_id if matched else None,
-            score=evidence.score,
-            matched_fields=evidence.matched_fields,
-            explanation=evidence.text(),
-            evidence=evidence,
-        )
+        return _verdicts(decisions, [int(np.argmax(_ranking(decisions)))], left, right)[0]
+
+    def check_many(
+        self, candidates: Iterable[Mapping[str, Any]] | pl.DataFrame
+    ) -> list[DuplicateCheck]:
+        """`check` of every candidate against the index as it is (not against each other),
+        prepared, looked up and scored in bulk; the answers are those of `check`."""
+        frame = prepare(candidates, self.settings.region)
+        out: list[DuplicateCheck] = []
+        for start in range(0, frame.height, CHECK_CHUNK):
+            out += self._check_chunk(frame.slice(start, CHECK_CHUNK))
+        return out
+
+    def _check_chunk(self, frame: pl.DataFrame) -> list[DuplicateCheck]:
+        names = [name_key(f, la) for f, la in zip(frame["first_canon"], frame["last"], strict=True)]
+        namesakes = [1.0 if n is None else float(self._namesakes.get(n, 0) + 1) for n in names]
+        frame = frame.with_columns(pl.Series("namesakes", namesakes, dtype=pl.Float64))
+        owner, rows = self._candidates_many(frame)
+        answers = [DuplicateCheck(False, None, 0.0, (), NO_CANDIDATE)] * frame.height
+        if not len(rows):
+            return answers
+        left = {k: v[owner] for k, v in columns(frame).items()}
+        right = self._gather(rows)
+        decisions = decide(compare(left, right), self.settings)
+        # per candidate, the first of its best pairs (pairs are in row order, as in check)
+        order = np.lexsort((np.arange(len(rows)), -_ranking(decisions), owner))
+        firsts = order[np.concatenate(([True], owner[order][1:] != owner[order][:-1]))]
+        for k, answer in zip(
+            firsts.tolist(), _verdicts(decisions, firsts.tolist(), left, right), strict=True
+        ):
+            answers[int(owner[k])] = answer
+        return answers
 
     def _candidates(self, values: dict[str, Any]) -> list[int]:
         found: set[int] = set()
@@ -173,16 +195,44 @@ class DuplicateIndex:
             found.update(extra.get(key, [])[-2 * window :])
         return sorted(found)
 
-    def _gather(self, rows: list[int]) -> dict[str, np.ndarray]:
+    def _candidates_many(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct live (candidate position, row) pairs, ordered; a record is not its own."""
+        window = self.settings.window
+        found: list[np.ndarray] = []
+        for block, postings, extra in zip(PASSES, self._postings, self._extra_keys, strict=True):
+            table = key_strings(frame, block)
+            hashes = key_hashes(table["key"])
+            position = table["row"].to_numpy()
+            owner, rows = postings.near_many(hashes, table["sort"], window)
+            found.append((position[owner] << 32) | rows)
+            if extra:
+                more = [
+                    (p << 32) | row
+                    for p, key in zip(position.tolist(), hashes.tolist(), strict=True)
+                    for row in extra.get(key, [])[-2 * window :]
+                ]
+                found.append(np.array(more, dtype=np.int64))
+        pairs = np.unique(np.concatenate(found))
+        owner, rows = pairs >> 32, pairs & 0xFFFFFFFF
+        own = np.array([self._row_of.get(i, -1) for i in frame["id"].to_list()], dtype=np.int64)
+        alive = np.frombuffer(bytes(self._alive), dtype=np.bool_)
+        keep = alive[rows] & (rows != own[owner])
+        return owner[keep], rows[keep]
+
+    def _gather(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         height = self._base.height
-        base = decode(self._encoded, np.array([r for r in rows if r < height], dtype=np.int64))
-        extra = [self._extra[r - height] for r in rows if r >= height]
-        if not extra:
+        in_base = rows < height
+        base = decode(self._encoded, rows[in_base])
+        if in_base.all():
             return base
-        return {
-            name: np.concatenate([base[name], np.array([e[name] for e in extra], dtype=object)])
-            for name in base
-        }
+        extra = [self._extra[r - height] for r in rows[~in_base].tolist()]
+        out = {}
+        for name, values in base.items():
+            column = np.empty(len(rows), dtype=object if values.dtype == object else values.dtype)
+            column[in_base] = values
+            column[~in_base] = [e[name] for e in extra]
+            out[name] = column
+        return out
 
     def _live_frame(self) -> pl.DataFrame:
         frame = pl.concat(
@@ -190,18 +240,21 @@ class DuplicateIndex:
             if self._extra
             else [self._base]
         )
-        return frame.filter(pl.Series(self._alive, dtype=pl.Boolean))
+        return frame.filter(pl.Series(np.frombuffer(bytes(self._alive), dtype=np.bool_)))
 
     def _rebuild(self, frame: pl.DataFrame) -> None:
         """Make `frame` the base table, with fresh postings and no side table."""
         frame = count_namesakes(frame.unique(subset="id", keep="last", maintain_order=True))
         named = frame.filter((pl.col("first_canon") != "") & (pl.col("last") != ""))
         counts = named.group_by("first_canon", "last").len()
-        self._namesakes = {f"{first}|{last}": n for first, last, n in counts.iter_rows()}
+        self._namesakes: dict[str, int] = {
+            f"{first}|{last}": n for first, last, n in counts.iter_rows()
+        }
         self._base = frame.select("id", *TEXT_COLUMNS)
-        self._encoded = encode(self._base, ALL_TEXT)
-        self._postings = [_Postings.of(self._base, block) for block in PASSES]
-        self._extra = []
-        self._extra_keys = [{} for _ in PASSES]
-        self._alive = [True] * frame.height
+        self._encoded: Encoded = encode(self._base, ALL_TEXT)
+        self._postings = [Postings.of(self._base, block) for block in PASSES]
+        self._extra: list[dict[str, Any]] = []
+        self._extra_keys: list[dict[int, list[int]]] = [{} for _ in PASSES]
+        # one byte per row (1 live, 0 removed): appends cheaply, views as a numpy mask
+        self._alive = bytearray(b"\x01") * frame.height
         self._row_of = dict(zip(frame["id"].to_list(), range(frame.height), strict=True))
