@@ -10,11 +10,9 @@ are exactly those the Core path stores, through the same type processors.
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -74,27 +72,23 @@ def _prepare(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Prepa
 
 
 def _converted(values: list[Any], process: Processor) -> list[Any]:
-    """One column's values through its bind processor, each distinct value converted once.
+    """One column's values through its bind processor, each value converted once.
 
-    Batches repeat values heavily (one workspace, one timestamp and ~18 rows per record
-    in the ChangeLog), so the conversion is memoised for types whose equality implies the
-    same stored form; floats, ints and bools are not (``1 == True``, ``0.0 == -0.0``).
+    Batches repeat values heavily (one workspace, and one id and timestamp shared by the
+    ~18 ChangeLog rows of each record), so results are memoised: by identity (the same
+    object, alive in ``values`` for the whole call), and strings by value. Equality is not
+    used for other types: ``1 == True == 1.0`` and equal instants in two zones are stored
+    differently.
     """
     if process is None:
         return values
     memo: dict[Any, Any] = {}
+    get = memo.get
     out: list[Any] = []
     append = out.append
     for value in values:
-        kind = type(value)
-        if kind is str or kind is uuid.UUID or value is None:
-            key: Any = value
-        elif kind is datetime:  # equal instants in other zones may be stored differently
-            key = (value, value.tzinfo)
-        else:
-            append(process(value))
-            continue
-        stored = memo.get(key, _MISSING)
+        key = value if value.__class__ is str else id(value)
+        stored = get(key, _MISSING)
         if stored is _MISSING:
             stored = memo[key] = process(value)
         append(stored)
