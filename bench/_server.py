@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -29,6 +30,15 @@ def _serve(database_url: str, log_path: str, conn: Connection) -> None:
     server.stop()
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class ApiProcess:
     """``with ApiProcess(url, log) as api: api.base_url`` -- a running server, stopped after."""
 
@@ -48,6 +58,11 @@ class ApiProcess:
             raise RuntimeError(f"the API server did not start; see {self.log_path}")
         self.base_url = f"http://127.0.0.1:{self._conn.recv()}"
         return self
+
+    def cpu_seconds(self) -> float | None:
+        """CPU the server process has used so far: the cost of serving, whatever the load."""
+        pid = self._process.pid
+        return None if pid is None else process_cpu_seconds(pid)
 
     def __exit__(
         self,

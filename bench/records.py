@@ -67,9 +67,41 @@ def _batches(items: list[dict[str, Any]], size: int) -> list[bytes]:
     return [orjson.dumps({"items": items[i : i + size]}) for i in range(0, len(items), size)]
 
 
+@dataclass(frozen=True)
+class Rate:
+    records: int
+    wall: float  # seconds
+    server_cpu: float | None  # CPU seconds of the API process
+    client_cpu: float  # CPU seconds of this process (requests, JSON, ANALYZE calls)
+
+    @property
+    def per_second(self) -> float:
+        return self.records / self.wall
+
+    def describe(self) -> str:
+        text = f"{self.per_second:,.0f}/s ({self.wall:.1f} s wall"
+        if self.server_cpu:
+            text += (
+                f"; server {self.server_cpu:.1f} CPU-s = "
+                f"{self.records / self.server_cpu:,.0f}/server-CPU-s"
+            )
+        return text + f"; client {self.client_cpu:.1f} CPU-s; load {_load()})"
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
 def upsert_rate(
-    client: httpx.Client, bodies: list[bytes], expect: str, refresh: Callable[[], None]
-) -> tuple[int, float]:
+    client: httpx.Client,
+    bodies: list[bytes],
+    expect: str,
+    refresh: Callable[[], None],
+    server_cpu: Callable[[], float | None] = lambda: None,
+) -> Rate:
     """Send every batch in turn; the records per second, checking each item's result.
 
     ``refresh`` runs after the first batch and every ``REFRESH_EVERY`` batches, inside the
@@ -77,6 +109,7 @@ def upsert_rate(
     """
     headers = {"content-type": "application/json"}
     done = 0
+    cpu_before, server_before = time.process_time(), server_cpu()
     start = time.perf_counter()
     for n, body in enumerate(bodies):
         if n % REFRESH_EVERY == 1:
@@ -89,7 +122,14 @@ def upsert_rate(
         if wrong:
             raise BenchFailed(f"{len(wrong)} items not {expect}; first: {wrong[0]}")
         done += len(results)
-    return done, done / (time.perf_counter() - start)
+    wall = time.perf_counter() - start
+    server_after = server_cpu()
+    return Rate(
+        done,
+        wall,
+        None if server_before is None or server_after is None else server_after - server_before,
+        time.process_time() - cpu_before,
+    )
 
 
 def list_latency(client: httpx.Client, params: dict[str, Any], requests: int) -> list[float]:
@@ -147,13 +187,15 @@ def bench_backend(store: _stores.Store, sizes: Sizes, log_path: Path) -> Iterato
             ("upsert (new)", first_pass, "created"),
             ("upsert (all updates)", second_pass, "updated"),
         ):
-            count, rate = upsert_rate(client, bodies, expect, lambda: _stores.analyze(store))
+            rate = upsert_rate(
+                client, bodies, expect, lambda: _stores.analyze(store), api.cpu_seconds
+            )
             _stores.analyze(store)
-            met = rate >= UPSERT_TARGET if upsert_target else None
+            met = rate.per_second >= UPSERT_TARGET if upsert_target else None
             yield Figure(
                 b,
-                f"{label}, {count:,} in batches of {sizes.batch:,}",
-                f"{rate:,.0f}/s",
+                f"{label}, {rate.records:,} in batches of {sizes.batch:,}",
+                rate.describe(),
                 upsert_target,
                 met,
             )

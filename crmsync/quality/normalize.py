@@ -72,11 +72,31 @@ def normalize_email(value: str | None) -> str | None:
     return _normalize_email(value)
 
 
+# Digits with the usual separators, optionally after one leading "+": for these,
+# phonenumbers' answer depends only on the digits (and on the region when there is no
+# "+"), so differently written forms of one number share one parse.
+_PLAIN_PHONE = re.compile(r"\+?[0-9][0-9 ().\-]*")
+_SEPARATORS = str.maketrans("", "", " ().-")
+# E.164 strings this module has answered with: parsing one gives itself back.
+_KNOWN_E164: dict[str, None] = {}
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def _normalize_phone(value: str, region: str) -> str | None:
     cleaned = strip_invisible(value).strip()
     if len(cleaned) > _MAX_PHONE_CHARS:
         return None
+    if _PLAIN_PHONE.fullmatch(cleaned):
+        digits = cleaned.translate(_SEPARATORS)
+        if digits[0] == "+":  # the number carries its country: the region plays no part
+            return digits if digits in _KNOWN_E164 else _parse_phone(digits, "")
+        return _parse_phone(digits, region)
+    return _parse_phone(cleaned, region)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _parse_phone(cleaned: str, region: str) -> str | None:
+    """phonenumbers' E.164 form of a valid number; the slow path every answer comes from."""
     if sum(ch.isdigit() for ch in cleaned) < _MIN_PHONE_DIGITS:
         return None
     try:
@@ -85,7 +105,11 @@ def _normalize_phone(value: str, region: str) -> str | None:
         return None
     if not phonenumbers.is_valid_number(number):
         return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(_KNOWN_E164) >= _CACHE_SIZE:
+        _KNOWN_E164.clear()
+    _KNOWN_E164[e164] = None
+    return e164
 
 
 def normalize_phone(value: str | None, region: str = "US") -> str | None:

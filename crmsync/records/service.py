@@ -259,18 +259,10 @@ def _insert(
     if not rows:
         return
     insert_rows(session, model_for(record_type).__table__, rows)  # type: ignore[arg-type]
-    log: list[dict[str, Any]] = []
+    log: list[tuple[Any, ...]] = []
     for row in rows:
-        set_fields = {
-            k: v for k, v in row.items() if k != "workspace_id" and v not in (None, {}, [])
-        }
-        changes = changelog.diff({}, set_fields)
-        log.extend(
-            changelog.changelog_rows(
-                workspace_id, record_type, row["id"], changes, source, row["created_at"]
-            )
-        )
-    changelog.write(session, log)
+        log.extend(changelog.created_rows(workspace_id, record_type, row, source))
+    changelog.write_tuples(session, log)
     outbox.enqueue(session, workspace_id, record_type, [r["id"] for r in rows], source=source)
 
 

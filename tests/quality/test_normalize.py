@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -96,3 +97,75 @@ def test_normalizers_never_crash_and_are_idempotent(value: str) -> None:
     phone = normalize_phone(value)
     assert phone is None or (phone.startswith("+") and normalize_phone(phone) == phone)
     assert strip_invisible(strip_invisible(value)) == strip_invisible(value)
+
+
+def _reference_phone(value: str, region: str) -> str | None:
+    """normalize_phone as it was before its shortcuts: phonenumbers on every input."""
+    cleaned = strip_invisible(value).strip()
+    if len(cleaned) > 64 or sum(ch.isdigit() for ch in cleaned) < 3:
+        return None
+    try:
+        number = phonenumbers.parse(cleaned, region.upper() or None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+REGIONS = ["US", "CA", "GB", "DE", "FR", "IT", "AR", "BR", "MX", "IN", "JP", "AU", "NL", "gb", ""]
+_FORMATS = [
+    phonenumbers.PhoneNumberFormat.E164,
+    phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+    phonenumbers.PhoneNumberFormat.NATIONAL,
+]
+# Real numbers of many countries and kinds, written the ways people write them.
+EXAMPLES = [
+    phonenumbers.format_number(number, style)
+    for region in REGIONS
+    if region
+    for kind in (
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+    )
+    if (number := phonenumbers.example_number_for_type(region.upper(), kind)) is not None
+    for style in _FORMATS
+]
+
+
+@st.composite
+def phone_like(draw: st.DrawFn) -> str:
+    """An example number with its separators rewritten and maybe a digit changed."""
+    text = draw(st.sampled_from(EXAMPLES))
+    chars = [
+        draw(st.sampled_from([" ", "-", ".", "(", ")", "", "  "])) if ch in " -()" else ch
+        for ch in text
+    ]
+    if draw(st.booleans()):
+        spots = [i for i, ch in enumerate(chars) if ch.isdigit()]
+        chars[draw(st.sampled_from(spots))] = str(draw(st.integers(0, 9)))
+    prefix = draw(st.sampled_from(["", "", "1", "0", "00", "011", "+", "(", " "]))
+    return prefix + "".join(chars)
+
+
+@settings(deadline=None, max_examples=400)
+@given(
+    st.one_of(
+        phone_like(),
+        st.from_regex(r"\A\+?[0-9][0-9 ().\-]{0,18}\Z"),
+        st.text(alphabet="0123456789+-() .x#/\u200b\u00a0", max_size=24),
+    ),
+    st.sampled_from(REGIONS),
+)
+def test_normalize_phone_answers_what_phonenumbers_answers(value: str, region: str) -> None:
+    """The shortcuts (shared parse of separator variants, known E.164) change no answer."""
+    assert normalize_phone(value, region) == _reference_phone(value, region)
+
+
+@pytest.mark.parametrize("written", EXAMPLES)
+def test_known_e164_answers_are_phonenumbers_answers(written: str) -> None:
+    for region in ("US", "DE", ""):
+        e164 = normalize_phone(written, region)
+        if e164 is not None:  # the E.164 shortcut answers for it from now on
+            assert normalize_phone(e164, region) == _reference_phone(e164, region) == e164
