@@ -37,6 +37,7 @@ from crmsync.connectors.salesforce import soql, webhooks
 from crmsync.connectors.salesforce.auth import build_auth, instance_url, transport
 from crmsync.connectors.salesforce.client import SalesforceClient
 from crmsync.connectors.salesforce.cursor import ChangeCursor, digest
+from crmsync.connectors.salesforce.instance import host_acceptable
 from crmsync.connectors.salesforce.mappers import (
     SOBJECTS,
     parse_datetime,
@@ -117,7 +118,12 @@ class SalesforceConnector(Connector):
         external_ids: Mapping[str, str] | None = None,
         lag: float = DEFAULT_LAG,
     ) -> SalesforceConnector:
-        """The connector of one integration (the registry's factory)."""
+        """The connector of one integration (the registry's factory).
+
+        ``external_ids`` defaults to the integration's ``config.external_ids``.
+        """
+        if external_ids is None:
+            external_ids = context.config.get("external_ids") or {}
         limiter = RateLimiter(
             profile(context.rate_profile or "salesforce-enterprise"),
             str(context.integration_id),
@@ -135,6 +141,7 @@ class SalesforceConnector(Connector):
             hooks=HOOKS["salesforce"],
             settings=context.http,
             transport=transport(context),
+            host_check=lambda host: host_acceptable(host, context.base_url),
             sleep=context.sleep,
         )
         return cls(SalesforceClient(http), external_ids=external_ids, lag=lag)
