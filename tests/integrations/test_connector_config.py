@@ -95,7 +95,7 @@ BAD = [
     ),
     (
         "generic",
-        {"definition": {**people_definition(), "objects": {"people": {"endpoints": {"list": "GO"}}}}},
+        {"definition": {**people_definition(), "objects": {"people": {"endpoints": {"list": "X"}}}}},
         "config.definition: objects.people.endpoints.list",
     ),
     ("generic", {"definition_name": "nope"}, "config.definition_name: no built-in REST definition"),
