@@ -95,8 +95,8 @@ BAD = [
     ),
     (
         "generic",
-        {"definition": {**people_definition(), "objects": {"people": {"endpoints": {"list": "X"}}}}},
-        "config.definition: objects.people.endpoints.list",
+        {"definition": {**people_definition(), "objects": {"p": {"endpoints": {"list": "X"}}}}},
+        "config.definition: objects.p.endpoints.list",
     ),
     ("generic", {"definition_name": "nope"}, "config.definition_name: no built-in REST definition"),
     (
