@@ -206,7 +206,9 @@ def run(name: str, plan: Plan, size: int) -> None:
         stored = sandbox.counts()[plan.stored_as or plan.object_type]
     written = sum(r.ok for r in results)
     window_end = started + plan.window
+    # records written by the calls of the first window (a write takes calls_per_write)
     early = sum(at < window_end for at in counter.sent_ok) * plan.batch_limit
+    early //= plan.calls_per_write
     after = elapsed - plan.window
     # over fewer than three windows the pace after the first is one more burst
     steady = (written - early) / after if elapsed >= 3 * plan.window else float("nan")
