@@ -47,8 +47,10 @@ class SyncConfig(BaseModel):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     # connector settings, read by the provider's connector (checked per provider by
     # integrations.connector_config); absent unless given
-    definition: dict[str, Any] | None = Field(
-        None, description="generic REST CRMs: the whole definition, shaped like its YAML"
+    definition: dict[str, Any] | str | None = Field(
+        None,
+        description="generic REST CRMs: the whole definition, as JSON shaped like its YAML "
+        "or as the YAML text",
     )
     definition_name: str | None = Field(
         None, description="generic REST CRMs: a built-in definition (default 'generic')"

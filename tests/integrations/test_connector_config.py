@@ -75,6 +75,22 @@ def test_an_inline_definition_drives_the_connector(
     assert "email" in {f["name"] for f in listed.json()["fields"]}
 
 
+def test_an_inline_yaml_definition_is_taken_as_text(
+    api: TestClient, tenant: Tenant, served: tuple[GenericSandbox, str]
+) -> None:
+    sandbox, url = served
+    text = yaml.safe_dump(people_definition())
+    config = {"objects": {"people": "both"}, "definition": text}
+    made = _create(api, tenant, _generic(url, sandbox.api_key, config))
+    assert made.status_code == 201, made.text
+    iid = made.json()["id"]
+    tested = api.post(f"/api/v1/integrations/{iid}/test", headers=tenant.headers()).json()
+    assert tested["ok"] is True and "fields on people" in tested["message"], tested
+    broken = _generic(url, sandbox.api_key, {"definition": "name: [unclosed"})
+    answer = _create(api, tenant, broken)
+    assert answer.status_code == 422 and "config.definition: not valid YAML" in answer.text
+
+
 def test_rest_is_an_alias_of_generic(
     api: TestClient, tenant: Tenant, served: tuple[GenericSandbox, str]
 ) -> None:
