@@ -21,15 +21,26 @@ from crmsync.connectors.errors import ConfigError
 from crmsync.connectors.http import HttpSettings, TokenSet
 from crmsync.connectors.http.ratelimit import WindowBackend
 from crmsync.connectors.http.tokens import TokenStore
+from crmsync.connectors.names import canonical
 from crmsync.integrations.vault import Secret
 
-__all__ = ["FACTORIES", "ConnectorContext", "Factory", "build", "providers", "stored_token"]
+__all__ = [
+    "FACTORIES",
+    "TOKEN_EXTRAS",
+    "ConnectorContext",
+    "Factory",
+    "build",
+    "providers",
+    "stored_token",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectorContext:
     """Everything a connector needs about one integration, secrets already decrypted.
 
+    ``config`` is the integration's configuration (``Integration.config``), from which
+    connectors read their own settings (a REST definition, Salesforce external ids).
     ``transport``, ``verify``, ``sleep`` and ``clock`` are injected by tests and the
     sandboxes; ``on_refresh`` persists renewed OAuth tokens; ``token_store`` and
     ``windows`` are the deployment's shared state (``connectors.http.sharing``).
@@ -39,6 +50,7 @@ class ConnectorContext:
     workspace_id: uuid.UUID
     base_url: str
     credentials: Mapping[str, Any]
+    config: Mapping[str, Any] = field(default_factory=dict)
     client_id: str | None = None
     client_secret: Secret | None = None
     rate_profile: str | None = None
@@ -59,6 +71,10 @@ class ConnectorContext:
         return Secret(str(value)) if value else None
 
 
+# token-response fields kept with the credentials (TokenSet.extras): where the API is
+TOKEN_EXTRAS = ("instance_url", "api_domain")
+
+
 def stored_token(values: Mapping[str, Any]) -> TokenSet:
     """The OAuth token set kept in an integration's credentials."""
     refresh = values.get("refresh_token")
@@ -67,6 +83,7 @@ def stored_token(values: Mapping[str, Any]) -> TokenSet:
         access_token=Secret(str(values["access_token"])),
         refresh_token=Secret(str(refresh)) if refresh else None,
         expires_at=float(expires) if expires is not None else None,
+        extras={k: str(values[k]) for k in TOKEN_EXTRAS if values.get(k)},
     )
 
 
@@ -90,7 +107,7 @@ def providers() -> list[str]:
 
 def factory(provider: str) -> Factory:
     """The factory of ``provider``; ``ConfigError`` when there is no connector for it."""
-    target = FACTORIES.get(provider)
+    target = FACTORIES.get(canonical(provider))
     if target is None:
         known = ", ".join(providers())
         raise ConfigError(f"no connector for provider {provider!r} (available: {known})")

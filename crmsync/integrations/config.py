@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -44,6 +45,20 @@ class SyncConfig(BaseModel):
     conflict_policy: ConflictPolicy = ConflictPolicy.LAST_WRITE_WINS
     delete_propagation: bool = Field(False, description="push record deletions to the CRM")
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    # connector settings, read by the provider's connector (checked per provider by
+    # integrations.connector_config); absent unless given
+    definition: dict[str, Any] | str | None = Field(
+        None,
+        description="generic REST CRMs: the whole definition, as JSON shaped like its YAML "
+        "or as the YAML text",
+    )
+    definition_name: str | None = Field(
+        None, description="generic REST CRMs: a built-in definition (default 'generic')"
+    )
+    external_ids: dict[str, str] | None = Field(
+        None,
+        description="Salesforce: object type -> external-id field used as its upsert key",
+    )
 
     @field_validator("frequency")
     @classmethod

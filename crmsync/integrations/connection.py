@@ -15,7 +15,7 @@ from crmsync.connectors.errors import AuthError, ConnectorError
 from crmsync.connectors.http import TokenSet
 from crmsync.connectors.http.sharing import shared_state
 from crmsync.connectors.http.tokens import VaultSealer
-from crmsync.connectors.registry import ConnectorContext, build, stored_token
+from crmsync.connectors.registry import TOKEN_EXTRAS, ConnectorContext, build, stored_token
 from crmsync.integrations.providers import provider
 from crmsync.integrations.service import credentials_of, mark_connected, mark_needs_auth
 from crmsync.integrations.service import seal_credentials as seal
@@ -59,12 +59,17 @@ def share_token(
 
 
 def _token_saver(vault: Vault, integration: Integration) -> Callable[[TokenSet], None]:
+    # where the API is (Salesforce instance_url, Pipedrive api_domain) travels with the
+    # token: a refresh that names a new one must outlive this connector
+    kept = [k for k in TOKEN_EXTRAS if k in provider(integration.provider).allowed]
+
     def save(token: TokenSet) -> None:
         values = dict(credentials_of(vault, integration))
         values["access_token"] = token.access_token.reveal()
         if token.refresh_token is not None:
             values["refresh_token"] = token.refresh_token.reveal()
         values["expires_at"] = token.expires_at
+        values.update({k: token.extras[k] for k in kept if token.extras.get(k)})
         seal(vault, integration, values)
 
     return save
@@ -83,6 +88,7 @@ def connector_for(
         workspace_id=integration.workspace_id,
         base_url=str(integration.base_url),
         credentials=credentials_of(vault, integration),
+        config=integration.config or {},
         client_id=client_id,
         client_secret=client_secret,
         rate_profile=integration.rate_limit_profile,

@@ -9,6 +9,7 @@ from typing import Any
 
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.hubspot import auth as hubspot_auth
+from crmsync.connectors.names import canonical
 from crmsync.connectors.pipedrive import auth as pipedrive_auth
 from crmsync.connectors.totalexpert import auth as totalexpert_auth
 from crmsync.records.errors import RecordInvalid
@@ -97,17 +98,11 @@ PROVIDERS: Mapping[str, Provider] = {
             (frozenset({"client_id", "client_secret"}), frozenset({"access_token"})),
             optional=_OAUTH_TOKENS | {"webhook_secret"},
         ),
-        Provider(
-            "rest",
-            "REST CRM",
-            None,
-            (frozenset({"api_key"}),),
-            optional=frozenset({"webhook_secret"}),
-        ),
-        # the REST CRM described by connectors/rest/definitions/generic.yaml
+        # a REST CRM described by a definition (connectors/rest): the built-in one for
+        # the generic REST CRM sandbox, or the integration's own in config.definition
         Provider(
             "generic",
-            "Generic REST CRM",
+            "REST CRM",
             None,
             (frozenset({"api_key"}),),
             optional=frozenset({"webhook_secret"}),
@@ -117,8 +112,9 @@ PROVIDERS: Mapping[str, Provider] = {
 
 
 def provider(name: str) -> Provider:
-    """The provider called ``name``; ``RecordInvalid`` lists the known ones."""
-    found = PROVIDERS.get(name)
+    """The provider called ``name`` (or an alias of it); ``RecordInvalid`` lists the known
+    ones."""
+    found = PROVIDERS.get(canonical(name))
     if found is None:
         raise RecordInvalid(f"unknown provider {name!r}", {"known": sorted(PROVIDERS)})
     return found

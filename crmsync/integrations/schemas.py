@@ -21,7 +21,10 @@ class IntegrationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    provider: str = Field(description="hubspot, salesforce, pipedrive, totalexpert or rest")
+    provider: str = Field(
+        description="hubspot, salesforce, pipedrive, totalexpert or generic (a REST CRM; "
+        "'rest' is accepted as an alias)"
+    )
     name: str = Field(min_length=1, max_length=200)
     credentials: dict[str, CredentialValue] = Field(
         description="access_token | api_token | client_id + client_secret | api_key"

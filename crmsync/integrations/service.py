@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmsync.connectors.http.profiles import PROFILES
+from crmsync.integrations import connector_config
 from crmsync.integrations.providers import Provider, provider
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
 from crmsync.integrations.ssrf import UnsafeURL, check_url
@@ -98,6 +99,7 @@ def create_integration(
     """A new integration; its credentials are checked for the provider and sealed."""
     spec = provider(data.provider)
     spec.check_credentials(data.credentials)
+    connector_config.check(spec.name, data.config)
     _check_profile(data.rate_limit_profile)
     integration = Integration(
         id=new_id(),
@@ -106,7 +108,7 @@ def create_integration(
         name=data.name.strip(),
         status="connected",
         base_url=safe_base_url(spec, data.base_url, sandbox_mode=sandbox_mode),
-        config=data.config.model_dump(mode="json"),
+        config=data.config.model_dump(mode="json", exclude_none=True),
         rate_limit_profile=data.rate_limit_profile,
         error_count=0,
     )
@@ -152,7 +154,8 @@ def update_integration(
     if "base_url" in sent:
         integration.base_url = safe_base_url(spec, patch.base_url, sandbox_mode=sandbox_mode)
     if "config" in sent and patch.config is not None:
-        integration.config = patch.config.model_dump(mode="json")
+        connector_config.check(spec.name, patch.config)
+        integration.config = patch.config.model_dump(mode="json", exclude_none=True)
     if "rate_limit_profile" in sent:
         _check_profile(patch.rate_limit_profile)
         integration.rate_limit_profile = patch.rate_limit_profile

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 import httpx
 
 from crmsync.connectors.errors import ConfigError
+from crmsync.connectors.names import canonical
 
 __all__ = [
     "PROVIDER_HOSTS",
@@ -24,6 +25,7 @@ __all__ = [
     "UnsafeURL",
     "check_url",
     "host_allowed",
+    "is_loopback_host",
     "is_public_address",
     "system_resolver",
 ]
@@ -34,7 +36,8 @@ PROVIDER_HOSTS: Mapping[str, tuple[str, ...]] = {
     "salesforce": ("*.my.salesforce.com", "*.salesforce.com"),
     "pipedrive": ("api.pipedrive.com", "*.pipedrive.com"),
     "totalexpert": ("public.totalexpert.net",),
-    "rest": ("*",),
+    # generic REST CRMs live on the user's own host: any public one
+    "generic": ("*",),
 }
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
@@ -77,7 +80,8 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
     if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
         return True
     try:
@@ -117,13 +121,13 @@ def check_url(
     if parsed.userinfo:
         raise UnsafeURL("URL must not carry credentials; use the integration's credentials")
     host = parsed.host.lower().rstrip(".")
-    if _is_loopback(host):
+    if is_loopback_host(host):
         if not sandbox_mode:
             raise UnsafeURL("loopback addresses are allowed only in sandbox mode")
         return parsed
     if parsed.scheme != "https":
         raise UnsafeURL("URL must use https")
-    patterns = PROVIDER_HOSTS.get(provider)
+    patterns = PROVIDER_HOSTS.get(canonical(provider))
     if patterns is None:
         raise UnsafeURL(f"unknown provider {provider!r}")
     if not host_allowed(host, patterns):
@@ -137,15 +141,25 @@ def check_url(
 
 
 class GuardedTransport(httpx.BaseTransport):
-    """Sends only to ``hosts`` and refuses any redirect that leaves the request's host."""
+    """Sends only to ``hosts`` and refuses any redirect that leaves the request's host.
 
-    def __init__(self, inner: httpx.BaseTransport, hosts: Iterable[str]):
+    ``also`` admits further hosts by rule, for providers that move an integration to
+    another host of theirs (a Salesforce token response naming a new instance URL).
+    """
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        hosts: Iterable[str],
+        also: Callable[[str], bool] | None = None,
+    ):
         self._inner = inner
         self._hosts = frozenset(h.lower().rstrip(".") for h in hosts)
+        self._also = also
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host.lower().rstrip(".")
-        if host not in self._hosts:
+        if host not in self._hosts and not (self._also is not None and self._also(host)):
             raise UnsafeURL(f"requests to {host} are not allowed for this integration")
         response = self._inner.handle_request(request)
         location = response.headers.get("location")

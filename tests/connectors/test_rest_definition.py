@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 from crmsync.connectors.errors import ConfigError
 from crmsync.connectors.rest.definition import builtin, from_config, load
@@ -113,7 +114,8 @@ def test_an_integrations_config_picks_an_inline_or_built_in_definition() -> None
     assert from_config(None) == builtin("generic")
     assert from_config({"definition_name": "generic"}) == builtin("generic")
     assert from_config({"definition": minimal()}).name == "tiny"
+    assert from_config({"definition": yaml.safe_dump(minimal())}).name == "tiny"
     with pytest.raises(ConfigError, match=r"config\.definition: expected a mapping"):
-        from_config({"definition": "name: tiny"})
+        from_config({"definition": ["name", "tiny"]})
     with pytest.raises(ConfigError, match="objects"):
         from_config({"definition": minimal(objects={})})

@@ -356,9 +356,21 @@ def test_credentials_without_a_session_or_an_app_are_a_config_error(org: Org) ->
     ("base_url", "credentials", "expected"),
     [
         ("https://acme.my.salesforce.com", {}, "https://acme.my.salesforce.com"),
+        # the latest token's instance wins over the base URL (an org that moved)
         (
             "https://acme.my.salesforce.com/",
             {"instance_url": "https://x.salesforce.com"},
+            "https://x.salesforce.com",
+        ),
+        (
+            "https://acme.my.salesforce.com/",
+            {"instance_url": "https://evil.example.com"},
+            "https://acme.my.salesforce.com",
+        ),
+        ("http://127.0.0.1:8443", {"instance_url": "http://localhost:9"}, "http://localhost:9"),
+        (
+            "https://acme.my.salesforce.com",
+            {"instance_url": "http://127.0.0.1:9"},
             "https://acme.my.salesforce.com",
         ),
         (

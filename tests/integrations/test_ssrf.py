@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
+from crmsync.connectors.http.ratelimit import MemoryWindows
+from crmsync.connectors.registry import ConnectorContext, build
 from crmsync.integrations.ssrf import (
     GuardedTransport,
     UnsafeURL,
@@ -43,10 +47,10 @@ ALLOWED = [
     ("https://api.pipedrive.com/v1", "pipedrive", False),
     ("https://acme.pipedrive.com/api/v2", "pipedrive", False),
     ("https://public.totalexpert.net/", "totalexpert", False),
-    ("https://crm.example.com/api", "rest", False),
+    ("https://crm.example.com/api", "generic", False),
     ("http://127.0.0.1:8123", "hubspot", True),
     ("https://localhost:8443", "salesforce", True),
-    ("http://[::1]:9000", "rest", True),
+    ("http://[::1]:9000", "generic", True),
 ]
 
 
@@ -63,20 +67,20 @@ REFUSED = [
     ("https://api.pipedrive.com", "hubspot", "not a hubspot host"),
     ("https://evilpipedrive.com", "pipedrive", "not a pipedrive host"),
     ("http://127.0.0.1:8123", "hubspot", "sandbox mode"),
-    ("https://localhost", "rest", "sandbox mode"),
-    ("http://[::1]/", "rest", "sandbox mode"),
-    ("https://internal.example.com", "rest", "private"),
-    ("https://mixed.example.com", "rest", "private"),
-    ("https://metadata.example.com", "rest", "private"),
-    ("https://169.254.169.254/latest", "rest", "private"),
-    ("https://10.1.2.3", "rest", "private"),
-    ("https://v6local.example.com", "rest", "private"),
-    ("https://mapped.example.com", "rest", "private"),
-    ("https://cgnat.example.com", "rest", "private"),
-    ("https://nowhere.example.com", "rest", "does not resolve"),
-    ("https://user:pw@crm.example.com", "rest", "credentials"),
-    ("ftp://crm.example.com", "rest", "http"),
-    ("not a url", "rest", "absolute"),
+    ("https://localhost", "generic", "sandbox mode"),
+    ("http://[::1]/", "generic", "sandbox mode"),
+    ("https://internal.example.com", "generic", "private"),
+    ("https://mixed.example.com", "generic", "private"),
+    ("https://metadata.example.com", "generic", "private"),
+    ("https://169.254.169.254/latest", "generic", "private"),
+    ("https://10.1.2.3", "generic", "private"),
+    ("https://v6local.example.com", "generic", "private"),
+    ("https://mapped.example.com", "generic", "private"),
+    ("https://cgnat.example.com", "generic", "private"),
+    ("https://nowhere.example.com", "generic", "does not resolve"),
+    ("https://user:pw@crm.example.com", "generic", "credentials"),
+    ("ftp://crm.example.com", "generic", "http"),
+    ("not a url", "generic", "absolute"),
     ("https://crm.example.com", "unknowncrm", "unknown provider"),
 ]
 
@@ -89,7 +93,32 @@ def test_refused(url: str, provider: str, reason: str) -> None:
 
 def test_sandbox_mode_still_refuses_private_networks() -> None:
     with pytest.raises(UnsafeURL):
-        check_url("https://10.0.0.5", "rest", sandbox_mode=True, resolve=fake_dns)
+        check_url("https://10.0.0.5", "generic", sandbox_mode=True, resolve=fake_dns)
+
+
+@pytest.mark.parametrize(("url", "provider", "sandbox"), ALLOWED)
+def test_the_rest_alias_is_guarded_like_generic(url: str, provider: str, sandbox: bool) -> None:
+    if provider == "generic":
+        assert check_url(url, "rest", sandbox_mode=sandbox, resolve=fake_dns).host
+
+
+@pytest.mark.parametrize(("url", "provider", "reason"), REFUSED)
+def test_the_rest_alias_refuses_like_generic(url: str, provider: str, reason: str) -> None:
+    if provider == "generic":
+        with pytest.raises(UnsafeURL, match=reason):
+            check_url(url, "rest", resolve=fake_dns)
+
+
+def test_every_resolved_address_is_checked() -> None:
+    seen: list[tuple[str, int]] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        seen.append((host, port))
+        return [PUBLIC, "2606:4700::1111", "fd00::5"]
+
+    with pytest.raises(UnsafeURL, match="private"):
+        check_url("https://crm.example.com:8443/api", "generic", resolve=resolve)
+    assert seen == [("crm.example.com", 8443)]
 
 
 @pytest.mark.parametrize(
@@ -160,3 +189,38 @@ def test_transport_refuses_unlisted_hosts() -> None:
     ):
         client.get("https://10.0.0.5/admin")
     assert calls == []
+
+
+def test_transport_admits_hosts_by_rule() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200)
+
+    guard = GuardedTransport(
+        httpx.MockTransport(handler), ["login.salesforce.com"], also=lambda h: h.endswith(".sf.x")
+    )
+    with httpx.Client(transport=guard) as client:
+        assert client.get("https://eu1.sf.x/data").status_code == 200
+        with pytest.raises(UnsafeURL):
+            client.get("https://eu1.sf.y/data")
+
+
+def test_a_generic_connector_refuses_a_redirect_off_its_host() -> None:
+    sent: list[str] = []
+
+    def crm(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url.host))
+        return httpx.Response(302, headers={"Location": "http://169.254.169.254/latest/meta-data"})
+
+    context = ConnectorContext(
+        integration_id=uuid.uuid4(),
+        workspace_id=uuid.uuid4(),
+        base_url="https://crm.example.com",
+        credentials={"api_key": "k"},
+        rate_profile="unlimited",
+        transport=httpx.MockTransport(crm),
+        windows=MemoryWindows(),
+    )
+    connector = build("generic", context)
+    with pytest.raises(UnsafeURL, match="redirect"):
+        connector.describe("contacts")
+    assert sent == ["crm.example.com"]

@@ -194,11 +194,13 @@ def build_http(
     settings: HttpSettings | None = None,
     transport: httpx.BaseTransport | None = None,
     extra_hosts: Iterable[str] = (),
+    host_check: Callable[[str], bool] | None = None,
     headers: dict[str, str] | None = None,
     verify: bool | str = True,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ConnectorHttp:
-    """The client of one integration, pinned to its base URL's host (plus ``extra_hosts``).
+    """The client of one integration, pinned to its base URL's host (plus ``extra_hosts``
+    and any host ``host_check`` admits).
 
     ``base_url`` must already have passed ``integrations.ssrf.check_url``; ``transport`` is
     injected by tests (``httpx.MockTransport``) and by the sandboxes (ASGI).
@@ -214,7 +216,7 @@ def build_http(
         auth=auth,
         headers=headers,
         timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-        transport=GuardedTransport(inner, [host, *extra_hosts]),
+        transport=GuardedTransport(inner, [host, *extra_hosts], also=host_check),
         event_hooks=logger.hooks(),
         follow_redirects=False,
     )

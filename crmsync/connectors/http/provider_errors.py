@@ -131,5 +131,5 @@ HOOKS: Mapping[str, tuple[ClassifierHook, ...]] = {
     "hubspot": (hubspot_errors,),
     "pipedrive": (pipedrive_errors,),
     "totalexpert": (oauth_errors,),
-    "rest": (oauth_errors,),
+    "generic": (oauth_errors,),
 }

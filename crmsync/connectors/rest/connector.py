@@ -92,8 +92,8 @@ class RestConnector(Connector):
         cls, context: ConnectorContext, definition: Definition | None = None
     ) -> RestConnector:
         """The connector of one integration (the registry's factory for ``generic``)."""
-        # an integration's config picks its definition once the context carries it
-        chosen = definition or from_config(getattr(context, "config", None))
+        # the integration's config may carry its own definition or name a built-in one
+        chosen = definition or from_config(context.config)
         secret = context.webhook_secret or context.secret("webhook_secret")
         return cls(chosen, connect(chosen, context), webhook_secret=secret)
 

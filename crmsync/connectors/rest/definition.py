@@ -291,12 +291,13 @@ def builtin(name: str) -> Definition:
 
 
 def from_config(config: Mapping[str, Any] | None) -> Definition:
-    """An integration's definition: ``config.definition`` (a mapping shaped like the YAML),
-    else the built-in ``config.definition_name``, else the generic REST CRM's."""
+    """An integration's definition: ``config.definition`` (a mapping shaped like the YAML,
+    or the YAML text itself), else the built-in ``config.definition_name``, else the
+    generic REST CRM's."""
     config = config or {}
     inline = config.get("definition")
     if inline is not None:
-        if not isinstance(inline, Mapping):
+        if not isinstance(inline, Mapping | str):
             raise ConfigError("config.definition: expected a mapping shaped like the YAML file")
         return load(inline)
     return builtin(str(config.get("definition_name") or "generic"))

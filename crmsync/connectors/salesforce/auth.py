@@ -16,6 +16,7 @@ from crmsync.connectors.http import BearerAuth, OAuth2Auth
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.http.tokens import local_store
 from crmsync.connectors.registry import ConnectorContext, stored_token
+from crmsync.connectors.salesforce.instance import LOGIN_HOSTS, InstanceAuth, instance_url
 from crmsync.connectors.salesforce.session import ClientCredentialsAuth
 from crmsync.integrations.ssrf import GuardedTransport
 
@@ -29,25 +30,6 @@ __all__ = [
 ]
 
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105  (a path, not a secret)
-LOGIN_HOSTS = frozenset({"login.salesforce.com", "test.salesforce.com"})
-# the only hosts an instance URL from a token response may name
-_INSTANCE_SUFFIXES = (".salesforce.com", ".force.com")
-
-
-def instance_url(context: ConnectorContext) -> str:
-    """Where the REST API of this org lives.
-
-    An integration configured with the login host calls the ``instance_url`` its token
-    response named (kept in the credentials); any other base URL is the instance itself.
-    """
-    base = context.base_url.rstrip("/")
-    if httpx.URL(base).host not in LOGIN_HOSTS:
-        return base
-    named = str(context.credentials.get("instance_url") or "").rstrip("/")
-    parsed = httpx.URL(named) if named else None
-    if parsed is None or parsed.scheme != "https" or not parsed.host.endswith(_INSTANCE_SUFFIXES):
-        raise ConfigError("Salesforce credentials need the instance_url of the org (https)")
-    return named
 
 
 def transport(context: ConnectorContext) -> httpx.BaseTransport:
@@ -99,10 +81,12 @@ def build_auth(context: ConnectorContext) -> httpx.Auth:
     if not context.credentials.get("refresh_token"):
         return BearerAuth(str(context.credentials["access_token"]))
     store = context.token_store or local_store(context.integration_id)
-    return OAuth2Auth(
+    oauth = OAuth2Auth(
         stored_token(context.credentials),
         token_endpoint(context),
         store=store,
         on_refresh=context.on_refresh,
         clock=context.clock,
     )
+    # a refresh may name another instance: follow it (connectors.salesforce.instance)
+    return InstanceAuth(oauth, instance_url(context), context.base_url)

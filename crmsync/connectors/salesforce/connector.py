@@ -1,4 +1,5 @@
-"""The Salesforce connector: sObject Collections writes, SOQL polling, session refresh.
+"""The Salesforce connector: sObject Collections writes, SOQL polling, session refresh,
+and timeline entries as Tasks.
 
 Writes go through ``composite/sobjects`` (200 records per call, ``allOrNone`` false, one
 SaveResult per record). A payload with an ``Id`` is an update; one with a value for an
@@ -24,6 +25,7 @@ from crmsync.connectors.base import (
     RemoteDeletion,
     RemoteField,
     RemoteRecord,
+    TimelineEntry,
     UpsertResult,
     WebhookKind,
     batches,
@@ -37,6 +39,7 @@ from crmsync.connectors.salesforce import soql, webhooks
 from crmsync.connectors.salesforce.auth import build_auth, instance_url, transport
 from crmsync.connectors.salesforce.client import SalesforceClient
 from crmsync.connectors.salesforce.cursor import ChangeCursor, digest
+from crmsync.connectors.salesforce.instance import host_acceptable
 from crmsync.connectors.salesforce.mappers import (
     SOBJECTS,
     parse_datetime,
@@ -46,6 +49,7 @@ from crmsync.connectors.salesforce.mappers import (
     to_remote_record,
     with_type,
 )
+from crmsync.connectors.salesforce.timeline import to_task
 
 __all__ = ["BATCH_LIMIT", "DEFAULT_EXTERNAL_ID", "SalesforceConnector", "capabilities"]
 
@@ -78,7 +82,7 @@ def capabilities(external_ids: Mapping[str, str]) -> Capabilities:
         if object_type in _EMAIL_OBJECTS:
             keys.append("Email")
         objects[object_type] = ObjectCapabilities(BATCH_LIMIT, tuple(keys), MODIFIED)
-    return Capabilities(objects=objects, webhook_kind=WebhookKind.NONE)
+    return Capabilities(objects=objects, webhook_kind=WebhookKind.NONE, timeline=True)
 
 
 def _value(payload: Payload, key: str) -> Any:
@@ -117,7 +121,12 @@ class SalesforceConnector(Connector):
         external_ids: Mapping[str, str] | None = None,
         lag: float = DEFAULT_LAG,
     ) -> SalesforceConnector:
-        """The connector of one integration (the registry's factory)."""
+        """The connector of one integration (the registry's factory).
+
+        ``external_ids`` defaults to the integration's ``config.external_ids``.
+        """
+        if external_ids is None:
+            external_ids = context.config.get("external_ids") or {}
         limiter = RateLimiter(
             profile(context.rate_profile or "salesforce-enterprise"),
             str(context.integration_id),
@@ -135,6 +144,7 @@ class SalesforceConnector(Connector):
             hooks=HOOKS["salesforce"],
             settings=context.http,
             transport=transport(context),
+            host_check=lambda host: host_acceptable(host, context.base_url),
             sleep=context.sleep,
         )
         return cls(SalesforceClient(http), external_ids=external_ids, lag=lag)
@@ -182,10 +192,7 @@ class SalesforceConnector(Connector):
         else:
             self._search_then_write(sobject, key, by_key, results)
         self._create(sobject, fresh, results)
-        final = [
-            r or UpsertResult.failed(InvalidRecord("Salesforce returned no result for this record"))
-            for r in results
-        ]
+        final = _settled(results)
         UpsertResult.check(payloads, final)
         return final
 
@@ -310,6 +317,21 @@ class SalesforceConnector(Connector):
                 raise
             return None  # the locator timed out: run the query again from the watermark
 
+    # --- timeline ----------------------------------------------------------------------
+
+    def push_timeline(self, entries: Sequence[TimelineEntry]) -> list[UpsertResult]:
+        """Each entry as a completed Task on its record (connectors.salesforce.timeline)."""
+        results: list[UpsertResult | None] = [None] * len(entries)
+        tasks: Indexed = []
+        for index, entry in enumerate(entries):
+            try:
+                tasks.append((index, to_task(entry)))
+            except InvalidRecord as error:
+                results[index] = UpsertResult.failed(error)
+        for chunk in _chunks(tasks):
+            _fill(results, chunk, self.client.create([t for _, t in chunk]), created=True)
+        return _settled(results)
+
     # --- webhooks ----------------------------------------------------------------------
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
@@ -340,6 +362,12 @@ def _rounds(items: Indexed, key: str) -> list[Indexed]:
             rounds.append([])
         rounds[position].append((index, payload))
     return rounds
+
+
+def _settled(results: list[UpsertResult | None]) -> list[UpsertResult]:
+    """Every slot filled: one Salesforce left without an answer is a failure."""
+    missing = "Salesforce returned no result for this record"
+    return [r or UpsertResult.failed(InvalidRecord(missing)) for r in results]
 
 
 def _fill(

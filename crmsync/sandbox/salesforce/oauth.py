@@ -45,7 +45,7 @@ def oauth_routes(org: Org) -> list[Route]:
         return app
 
     def answer(request: Request, app: ConnectedApp, scope: str, refresh: bool) -> Response:
-        base = instance_url(request)
+        base = org.instance_url or instance_url(request)
         access, refresh_token = tokens.new_session(app.client_id, refresh)
         issued_at = str(int(org.clock().timestamp() * 1000))
         identity = f"{base}/id/{org.org_id}/{org.api_user}"

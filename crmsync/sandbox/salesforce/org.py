@@ -48,6 +48,9 @@ class Org:
     settings: OrgSettings = field(default_factory=OrgSettings)
     objects: Mapping[str, SObjectType] = field(default_factory=standard_objects)
     clock: Callable[[], datetime] = utc_now
+    # the instance URL token answers name; None: the URL the client reached (set it to
+    # act out an org migrated to another instance)
+    instance_url: str | None = None
 
     def __post_init__(self) -> None:
         people = IdFactory()

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from crmsync.connectors.base import Connector
+from crmsync.connectors.salesforce import soql
 from crmsync.connectors.salesforce.connector import SalesforceConnector
 from crmsync.integrations.vault import Secret
 from crmsync.sandbox.salesforce import Sandbox
@@ -109,6 +110,19 @@ class SalesforceTarget(Target):
             return None
         answer.raise_for_status()
         return {k.lower(): v for k, v in answer.json().items()}
+
+    missing_id = "003000000000000AAA"
+
+    def timeline(self, remote_id: str) -> list[str]:
+        token = self.sandbox.org.tokens.default_token
+        answer = self.control.get(
+            "/services/data/v59.0/query",
+            # the id is a quoted literal: nothing is injected
+            params={"q": f"SELECT Subject FROM Task WHERE WhoId = {soql.quote(remote_id)}"},  # noqa: S608
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        answer.raise_for_status()
+        return [str(r["Subject"]) for r in answer.json()["records"]]
 
     @property
     def webhook_secret(self) -> str:

@@ -77,6 +77,13 @@ class Target(ABC):
     @abstractmethod
     def webhook_secret(self) -> str: ...
 
+    # a well-formed id of the object type that names no record
+    missing_id = "999999999"
+
+    def timeline(self, remote_id: str) -> list[str]:
+        """Subjects of the timeline entries on a record (connectors with a timeline)."""
+        raise NotImplementedError(f"{self.provider} target cannot read a timeline")
+
     def context(self, credentials: Mapping[str, Any], **overrides: Any) -> ConnectorContext:
         values: dict[str, Any] = {
             "integration_id": uuid.uuid4(),
@@ -363,6 +370,14 @@ class TotalExpertTarget(Target):
             return None
         custom = {c["field_name"]: c["value"] for c in contact.get("custom") or []}
         return {"email": contact.get("email"), **custom}
+
+    def timeline(self, remote_id: str) -> list[str]:
+        headers = {"Authorization": f"Bearer {self._token()}"}
+        answer = self.control.get(
+            "/v1/contact-notes", params={"filter": f"contact_id={remote_id}"}, headers=headers
+        )
+        answer.raise_for_status()
+        return [str(n["title"]) for n in answer.json()["items"]]
 
     def change(self, record_id: str | None, fields: Mapping[str, Any]) -> dict[str, Any]:
         standard = {k: v for k, v in fields.items() if k in ("email", "first_name", "last_name")}

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
-from crmsync.connectors.base import ChangeKind, ChangePage, Connector, Outcome, WebhookKind
-from crmsync.connectors.errors import AuthError, InvalidRecord, RateLimited, Transient
+from crmsync.connectors.base import (
+    ChangeKind,
+    ChangePage,
+    Connector,
+    Outcome,
+    TimelineConnector,
+    TimelineEntry,
+    WebhookKind,
+)
+from crmsync.connectors.errors import AuthError, InvalidRecord, NotFound, RateLimited, Transient
 from crmsync.connectors.http import HttpSettings, RetryPolicy, TokenSet
 from tests.connectors.conftest import FakeClock
 from tests.connectors.contract.targets import Target, payloads
@@ -119,6 +128,28 @@ def test_webhooks_verify_genuine_deliveries_and_refuse_forged_ones(
         assert not connector.verify_webhook({}, body.replace(target.webhook_secret.encode(), b""))
     wrong = target.connector(webhook_url=receiver.url, webhook_secret=None, client_secret=None)
     assert not wrong.verify_webhook(headers, body + b" ")
+
+
+def test_timeline_entries_land_on_their_record(target: Target) -> None:
+    connector = target.connector()
+    if not connector.capabilities.timeline:
+        pytest.skip(f"{target.provider} has no activities/notes timeline in crmsync")
+    assert isinstance(connector, TimelineConnector)
+    made = connector.upsert(target.object_type, [target.payload(1)], target.match_key)[0]
+    record = str(made.remote_id)
+    now = datetime.now(UTC)
+    results = connector.push_timeline(
+        [
+            TimelineEntry(target.object_type, record, "note", now, "Call back", "Asked for rates"),
+            TimelineEntry(target.object_type, record, "email_sent", now, body="Rate sheet"),
+            TimelineEntry("tickets", record, "note", now, "Nowhere to hang"),
+            TimelineEntry(target.object_type, target.missing_id, "note", now, "Nobody"),
+        ]
+    )
+    assert [r.outcome for r in results] == [Outcome.CREATED] * 2 + [Outcome.ERROR] * 2
+    assert all(r.remote_id for r in results[:2])
+    assert all(isinstance(r.error, InvalidRecord | NotFound) for r in results[2:]), results
+    assert sorted(s.lower() for s in target.timeline(record)) == ["call back", "email sent"]
 
 
 def test_expired_token_is_refreshed_before_the_call(target: Target) -> None:
