@@ -6,6 +6,7 @@ from functools import cache
 from importlib import resources
 from typing import Final
 
+from crmsync.connectors.names import canonical
 from crmsync.mapping.errors import MappingError
 from crmsync.mapping.model import MappingSet
 from crmsync.mapping.yaml_io import mapping_from_yaml
@@ -20,7 +21,8 @@ def _load(provider: str) -> MappingSet:
 
 
 def default_mapping(provider: str) -> MappingSet:
-    """A fresh copy of ``provider``'s default mapping, safe to edit."""
+    """A fresh copy of ``provider``'s default mapping, safe to edit (aliases resolved)."""
+    provider = canonical(provider)
     if provider not in PROVIDERS:
         raise MappingError(f"no default mapping for provider {provider!r}; known: {PROVIDERS}")
     return _load(provider).model_copy(deep=True)
