@@ -203,9 +203,7 @@ def _move_references(
         log += changelog.changelog_rows(
             workspace_id, model.record_type, record.id, change, SOURCE, now
         )
-    outbox.enqueue(
-        session, workspace_id, model.record_type, [r.id for r in moving], source=SOURCE
-    )
+    outbox.enqueue(session, workspace_id, model.record_type, [r.id for r in moving], source=SOURCE)
     return len(moving)
 
 

@@ -168,7 +168,9 @@ def _decode(cursor: str) -> str:
     try:
         return str(uuid.UUID(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()))
     except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise RecordInvalid("cursor is not one this API returned; pass next_cursor unchanged") from None
+        raise RecordInvalid(
+            "cursor is not one this API returned; pass next_cursor unchanged"
+        ) from None
 
 
 def link_out(link: PairExplanation) -> dict[str, Any]:

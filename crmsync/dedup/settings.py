@@ -45,7 +45,8 @@ def save(session: Session, workspace_id: uuid.UUID, body: Any) -> DedupSettings:
         chosen = DedupSettings.model_validate(body if body is not None else {})
     except ValidationError as exc:
         errors = describe_validation_error(exc)
-        raise RecordInvalid("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise RecordInvalid(summary, errors) from None
     workspace = _workspace(session, workspace_id)
     # A new dict, so the JSON column sees the change.
     workspace.settings = {

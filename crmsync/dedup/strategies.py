@@ -35,12 +35,8 @@ class Strategy(StrEnum):
 
 # Identity, bookkeeping and derived keys are never taken from a merged-away record;
 # external_ref is unique per workspace and handled apart.
-NOT_MERGED = frozenset(
-    {"id", "external_ref", "created_at", "updated_at", "deleted_at", "version"}
-)
-MERGED_FIELDS: tuple[str, ...] = tuple(
-    c for c in public_columns(Contact) if c not in NOT_MERGED
-)
+NOT_MERGED = frozenset({"id", "external_ref", "created_at", "updated_at", "deleted_at", "version"})
+MERGED_FIELDS: tuple[str, ...] = tuple(c for c in public_columns(Contact) if c not in NOT_MERGED)
 # A field copied from another record brings its derived match key along.
 DERIVED = {"email": "email_key", "phone": "phone_key"}
 
@@ -81,7 +77,9 @@ def preference(
         return ordered[::-1]
     if strategy is Strategy.MERGE:
         return sorted(
-            ordered, key=lambda r: (times.get((r.id, field), r.created_at), r.created_at), reverse=True
+            ordered,
+            key=lambda r: (times.get((r.id, field), r.created_at), r.created_at),
+            reverse=True,
         )
     return ordered
 

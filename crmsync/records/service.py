@@ -220,6 +220,8 @@ def upsert_records(
         if target is None and ref is None and record_type == "contacts":
             target = by_email.get(normalize_email(fields.get("email")) or "")
         if isinstance(target, RecordBase):
+            if ref and target.external_ref != ref:  # a merged-away ref: the survivor keeps its own
+                fields = {k: v for k, v in fields.items() if k != "external_ref"}
             changed = _apply(session, target, fields, source, now, region, write=False)
             if changed:
                 log.extend(changed)
@@ -328,7 +330,9 @@ def _survivors(
     found = merged.survivors_of(session, workspace_id, model.record_type, dead)
     if not found:
         return {}
-    survivors = {s.id: s for s in session.scalars(select(model).where(model.id.in_(found.values())))}
+    survivors = {
+        s.id: s for s in session.scalars(select(model).where(model.id.in_(found.values())))
+    }
     return {dead[m]: survivors[s] for m, s in found.items() if s in survivors}
 
 

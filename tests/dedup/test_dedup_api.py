@@ -84,7 +84,9 @@ def test_check_duplicate_stored_and_with_changes(client: TestClient, tenant: Ten
     assert found["score"] > 0.9 and "email" in found["matched_fields"]
     assert found["explanation"].startswith("duplicate by exact_email")
     # as it would be with another email: the same name alone is not a duplicate
-    changed = client.post(url, json={"email": "someone.else@other.example"}, headers=tenant.headers())
+    changed = client.post(
+        url, json={"email": "someone.else@other.example"}, headers=tenant.headers()
+    )
     assert changed.status_code == 200
     assert changed.json()["is_duplicate"] is False and changed.json()["duplicate_of"] is None
     bad = client.post(url, json={"email": 5, "nope": 1}, headers=tenant.headers())
@@ -107,7 +109,9 @@ def test_settings_change_alters_a_check(client: TestClient, tenant: Tenant) -> N
     listed = client.get("/api/v1/contacts/duplicates", headers=tenant.headers()).json()
     assert listed["clusters"] == []
 
-    assert client.put("/api/v1/settings/dedup", json={}, headers=tenant.headers()).status_code == 200
+    assert (
+        client.put("/api/v1/settings/dedup", json={}, headers=tenant.headers()).status_code == 200
+    )
     assert client.post(url, headers=tenant.headers()).json()["duplicate_of"] == a
 
 
@@ -145,7 +149,9 @@ def test_merge_endpoint_and_resolution(client: TestClient, tenant: Tenant) -> No
     # the merged-away id answers with the survivor, and a PATCH through it changes it
     read = client.get(f"/api/v1/contacts/{b}", headers=tenant.headers())
     assert read.status_code == 200 and read.json()["id"] == a
-    patched = client.patch(f"/api/v1/contacts/{b}", json={"city": "Porto"}, headers=tenant.headers())
+    patched = client.patch(
+        f"/api/v1/contacts/{b}", json={"city": "Porto"}, headers=tenant.headers()
+    )
     assert patched.status_code == 200 and patched.json()["id"] == a
     assert client.get(f"/api/v1/contacts/{a}", headers=tenant.headers()).json()["city"] == "Porto"
     assert client.delete(f"/api/v1/contacts/{b}", headers=tenant.headers()).status_code == 404
@@ -154,7 +160,9 @@ def test_merge_endpoint_and_resolution(client: TestClient, tenant: Tenant) -> No
     assert listed["clusters"] == []
 
     again = client.post(
-        "/api/v1/contacts/merge", json={"survivor_id": a, "merged_ids": [b]}, headers=tenant.headers()
+        "/api/v1/contacts/merge",
+        json={"survivor_id": a, "merged_ids": [b]},
+        headers=tenant.headers(),
     )
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
 
@@ -193,7 +201,9 @@ def test_other_workspace_is_404(
     assert client.get("/api/v1/contacts/duplicates", headers=h).json()["clusters"] == []
     for survivor, merged in ((theirs, a), (a, theirs), (a, b)):
         answer = client.post(
-            "/api/v1/contacts/merge", json={"survivor_id": survivor, "merged_ids": [merged]}, headers=h
+            "/api/v1/contacts/merge",
+            json={"survivor_id": survivor, "merged_ids": [merged]},
+            headers=h,
         )
         assert answer.status_code == 404, answer.text
 

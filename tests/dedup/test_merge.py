@@ -154,9 +154,8 @@ def test_references_move_to_the_survivor(
         moved = service.get_record(db, tenant.id, record_type, record_id)
         assert moved.contact_id == survivor.id, record_type  # type: ignore[attr-defined]
         row = db.scalar(
-            select(ChangeLog).where(
-                ChangeLog.record_id == record_id, ChangeLog.field == "contact_id"
-            )
+            select(ChangeLog)
+            .where(ChangeLog.record_id == record_id, ChangeLog.field == "contact_id")
             .order_by(ChangeLog.at.desc())
             .limit(1)
         )
@@ -168,7 +167,9 @@ def test_references_move_to_the_survivor(
 def test_merged_away_ids_resolve_through_a_chain(db: Session, tenant: Tenant) -> None:
     now = datetime.now(UTC)
     a, b, c = (
-        _contact(db, tenant, now - timedelta(hours=h), email=f"p{h}@example.com", external_ref=f"r{h}")
+        _contact(
+            db, tenant, now - timedelta(hours=h), email=f"p{h}@example.com", external_ref=f"r{h}"
+        )
         for h in (3, 2, 1)
     )
     db.commit()
@@ -207,9 +208,9 @@ def test_external_ref_moves_to_a_survivor_without_one(db: Session, tenant: Tenan
 
 
 def test_refusals(db: Session, tenant: Tenant, make_tenant: Any) -> None:
+    other = make_tenant()  # first: SQLite lets one session write at a time
     now = datetime.now(UTC)
     a, b = (_contact(db, tenant, now, email=f"x{i}@example.com") for i in range(2))
-    other = make_tenant()
     foreign = _contact(db, other, now, email="f@example.com")
     db.commit()
     with pytest.raises(RecordInvalid, match="itself"):

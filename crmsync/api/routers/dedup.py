@@ -52,9 +52,7 @@ def duplicates(
 ) -> JSON:
     """Clusters ordered by their smallest contact id; pass `next_cursor` back as `cursor`."""
     page, next_cursor = service.clusters(db, principal.workspace_id, cursor, limit)
-    return JSON(
-        {"clusters": [service.cluster_out(c) for c in page], "next_cursor": next_cursor}
-    )
+    return JSON({"clusters": [service.cluster_out(c) for c in page], "next_cursor": next_cursor})
 
 
 @router.post(

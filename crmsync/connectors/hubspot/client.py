@@ -74,7 +74,9 @@ class HubSpotClient:
         """``POST …/merge``: ``merged_id`` folds into ``primary_id``; the merged record."""
         body = {"primaryObjectId": str(primary_id), "objectIdToMerge": str(merged_id)}
         # a repeated merge is refused (the merged id now resolves to the primary)
-        response = self.http.post(f"/crm/v3/objects/{object_type}/merge", json=body, idempotent=False)
+        response = self.http.post(
+            f"/crm/v3/objects/{object_type}/merge", json=body, idempotent=False
+        )
         return dict(response.json())
 
     def close(self) -> None:

@@ -19,7 +19,9 @@ from crmsync.store.base import Base, IdMixin, utcnow
 class MergedRecord(IdMixin, Base):
     __tablename__ = "merged_records"
     __table_args__ = (
-        UniqueConstraint("workspace_id", "record_type", "merged_id", name="uq_merged_records_merged"),
+        UniqueConstraint(
+            "workspace_id", "record_type", "merged_id", name="uq_merged_records_merged"
+        ),
         Index("ix_merged_records_survivor", "workspace_id", "record_type", "survivor_id"),
     )
 
