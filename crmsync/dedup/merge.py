@@ -72,7 +72,9 @@ def merge(
     values = merged_values(strategy, records, field_times(session, workspace_id, records))
     log: list[dict[str, Any]] = []
     changes = _apply(survivor, values)
-    changes.update(_take_external_ref(session, survivor, others, strategy))
+    donor = _take_external_ref(session, survivor, others, strategy)
+    if donor is not None:
+        changes["external_ref"] = (None, survivor.external_ref)
     survivor.updated_at = now
     survivor.version += 1
     log += changelog.changelog_rows(workspace_id, "contacts", survivor.id, changes, SOURCE, now)
@@ -80,7 +82,12 @@ def merge(
         other.deleted_at = now
         other.updated_at = now
         other.version += 1
-        marks = {"deleted_at": (None, now), "merged_into": (None, survivor.id)}
+        marks: dict[str, tuple[Any, Any]] = {
+            "deleted_at": (None, now),
+            "merged_into": (None, survivor.id),
+        }
+        if other is donor:
+            marks["external_ref"] = (survivor.external_ref, None)
         log += changelog.changelog_rows(workspace_id, "contacts", other.id, marks, SOURCE, now)
     result = MergeResult(survivor, merged_ids, sorted(changes))
     for model, column in REFERENCES:
@@ -162,21 +169,21 @@ def _apply(survivor: Contact, values: dict[str, tuple[Any, Contact | None]]) -> 
 
 def _take_external_ref(
     session: Session, survivor: Contact, others: list[Contact], strategy: Strategy
-) -> dict[str, Any]:
+) -> Contact | None:
     """A survivor without an external_ref takes the preferred merged-away one's (it is
-    unique per workspace, so it leaves the merged-away record)."""
+    unique per workspace, so it leaves the merged-away record); returns that record."""
     if survivor.external_ref is not None:
-        return {}
+        return None
     ordered = newest_first(others)
     if strategy is Strategy.PREFER_EXISTING:
         ordered.reverse()
     donor = next((o for o in ordered if o.external_ref), None)
     if donor is None:
-        return {}
+        return None
     ref, donor.external_ref = donor.external_ref, None
     session.flush()  # free the ref before the survivor takes it
     survivor.external_ref = ref
-    return {"external_ref": (None, ref)}
+    return donor
 
 
 def _move_references(

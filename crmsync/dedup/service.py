@@ -13,6 +13,7 @@ import base64
 import binascii
 import bisect
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -40,6 +41,10 @@ from crmsync.records.service import get_record
 from crmsync.store.models import Contact
 
 MAX_LIMIT = 500
+# A snapshot older than this is rebuilt even when its fingerprint still matches: a
+# change committed late with an earlier updated_at than one already seen goes unnoticed
+# by the fingerprint, and this bounds how long.
+MAX_AGE_SECONDS = 300.0
 # Workspaces whose index and clusters stay in memory at once.
 CACHED_WORKSPACES = 8
 _COLUMNS = (
@@ -64,6 +69,7 @@ class _Snapshot:
     fingerprint: Fingerprint
     settings: DedupSettings
     records: list[dict[str, Any]]
+    built_at: float = field(default_factory=time.monotonic)
     index: DuplicateIndex | None = None
     clusters: DuplicateClusters | None = None
     # cluster positions ordered by their smallest id, and those ids: the keyset of paging
@@ -99,7 +105,8 @@ def _snapshot(session: Session, workspace_id: uuid.UUID) -> _Snapshot:
     fingerprint = _fingerprint(session, workspace_id, chosen)
     with _LOCK:
         snap = _CACHE.get(workspace_id)
-        if snap is not None and snap.fingerprint == fingerprint:
+        fresh = snap is not None and time.monotonic() - snap.built_at < MAX_AGE_SECONDS
+        if snap is not None and fresh and snap.fingerprint == fingerprint:
             _CACHE.move_to_end(workspace_id)
             return snap
     snap = _Snapshot(fingerprint, chosen, list(_live_contacts(session, workspace_id)))

@@ -205,6 +205,13 @@ def test_external_ref_moves_to_a_survivor_without_one(db: Session, tenant: Tenan
     assert "external_ref" in result.changed_fields
     assert db.get(Contact, survivor.id).external_ref == "app-7"  # type: ignore[union-attr]
     assert db.get(Contact, duplicate.id).external_ref is None  # type: ignore[union-attr]
+    moved = db.scalars(
+        select(ChangeLog).where(ChangeLog.source == "merge", ChangeLog.field == "external_ref")
+    ).all()
+    assert {(r.record_id, r.old_value, r.new_value) for r in moved} >= {
+        (survivor.id, None, "app-7"),
+        (duplicate.id, "app-7", None),
+    }
 
 
 def test_refusals(db: Session, tenant: Tenant, make_tenant: Any) -> None:
