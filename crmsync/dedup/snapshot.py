@@ -87,14 +87,16 @@ class Snapshot:
 
     def apply(self, changed: Iterable[tuple[str, dict[str, Any] | None]]) -> None:
         """Contacts changed since: their new input, or None when no longer live."""
+        live: list[dict[str, Any]] = []
         for key, record in changed:
             if record is None:
                 if self.records.pop(key, None) is not None and self._index is not None:
                     self._index.remove(key)
-                continue
-            self.records[key] = record
-            if self._index is not None:
-                self._index.add(record)
+            else:
+                self.records[key] = record
+                live.append(record)
+        if self._index is not None and live:
+            self._index.add_many(live)  # one batch: preparing records one by one is slow
         self._clusters = None
 
 
@@ -160,3 +162,9 @@ def of(session: Session, workspace_id: uuid.UUID) -> Snapshot:
         while len(_CACHE) > CACHED_WORKSPACES:
             _CACHE.popitem(last=False)
     return snap
+
+
+def forget(workspace_id: uuid.UUID) -> None:
+    """Drop the workspace's snapshot: the next use rebuilds it."""
+    with _LOCK:
+        _CACHE.pop(workspace_id, None)
