@@ -37,7 +37,18 @@ def check(
     values = to_dict(contact)
     if changes:
         values.update(parse_fields("contacts", dict(changes)))
-    candidate = dedup_input(str(contact.id), values)
+    return _check(session, workspace_id, dedup_input(str(contact.id), values))
+
+
+def check_candidate(
+    session: Session, workspace_id: uuid.UUID, fields: Mapping[str, Any]
+) -> DuplicateCheck:
+    """Whether a contact not stored (yet), given by its fields, duplicates a stored one."""
+    values = parse_fields("contacts", dict(fields))
+    return _check(session, workspace_id, dedup_input(f"candidate:{uuid.uuid4()}", values))
+
+
+def _check(session: Session, workspace_id: uuid.UUID, candidate: dict[str, Any]) -> DuplicateCheck:
     snap = snapshot.of(session, workspace_id)
     with snap.lock:
         return snap.index().check(candidate)

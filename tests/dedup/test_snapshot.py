@@ -71,3 +71,14 @@ def test_a_change_outside_the_margin_forces_a_rebuild(db: Session, tenant: Tenan
     _add(db, tenant, 3)  # and something newer, so the fingerprint moves
     again = snapshot.of(db, tenant.id)
     assert again is not first and str(late.id) in again.records
+
+
+def test_a_candidate_not_stored_is_checked_against_the_workspace(
+    db: Session, tenant: Tenant
+) -> None:
+    stored = _add(db, tenant, 2)
+    same = {"first_name": "carla", "last_name": "ZHANG", "email": "Carla@Zhang.example"}
+    found = service.check_candidate(db, tenant.id, same)
+    assert (found.is_duplicate, found.duplicate_of) == (True, str(stored))
+    other = service.check_candidate(db, tenant.id, {"first_name": "Carla", "email": "c@o.example"})
+    assert other.is_duplicate is False
