@@ -32,9 +32,10 @@ from crmsync.store.models import Contact
 
 # Workspaces kept in memory at once.
 CACHED_WORKSPACES = 8
-# Rebuilt at this age even when the fingerprint matches: a change committed late with an
-# updated_at older than one already seen (and beyond the margin) is caught by then.
-MAX_AGE_SECONDS = 300.0
+# Rebuilt at this age even when the fingerprint matches: an edit committed late with an
+# updated_at older than one already seen (beyond the margin) is caught by then. Inserts
+# and deletes missed that way are caught at once by the live count.
+MAX_AGE_SECONDS = 3600.0
 # Catching up re-reads contacts changed this long before the newest change already seen,
 # for transactions that committed after it with an earlier updated_at.
 CATCH_UP_MARGIN = timedelta(seconds=5)
