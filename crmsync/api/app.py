@@ -11,6 +11,7 @@ from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from crmsync.api.routers import (
     API_PREFIX,
     conflicts,
+    dedup,
     events,
     imports,
     integration_mappings,
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.targets = None  # sync.targets.targets_of makes it on first use
 
     for router in [
+        dedup.router,  # before the record routers: /contacts/duplicates is not an id
         *records.routers,
         events.router,
         imports.router,

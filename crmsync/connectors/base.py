@@ -28,6 +28,7 @@ __all__ = [
     "Connector",
     "Journey",
     "JourneyConnector",
+    "MergeConnector",
     "ObjectCapabilities",
     "Outcome",
     "Payload",
@@ -283,6 +284,23 @@ class JourneyConnector(Protocol):
     def journeys(self) -> list[Journey]: ...
 
     def trigger_journey(self, journey_id: str, remote_contact_id: str) -> None: ...
+
+
+@runtime_checkable
+class MergeConnector(Protocol):
+    """Connectors whose CRM merges two records natively (HubSpot, Pipedrive).
+
+    ``merge_records`` folds ``merged_remote_id`` into ``survivor_remote_id`` and returns
+    the survivor's remote id afterwards (a CRM may give the merged record a new one).
+    Ask ``can_merge`` first: ``merge_records`` raises ``ConfigError`` for an object type
+    the CRM cannot merge.
+    """
+
+    def can_merge(self, object_type: str) -> bool: ...
+
+    def merge_records(
+        self, object_type: str, survivor_remote_id: str, merged_remote_id: str
+    ) -> str: ...
 
 
 def batches(payloads: Sequence[Payload], limit: int) -> Iterator[Sequence[Payload]]:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from crmsync.dedup import merged
 from crmsync.quality.normalize import normalize_email
 from crmsync.records import changelog
 from crmsync.records.bulk import insert_rows
@@ -97,10 +98,19 @@ def list_records(
 
 
 def get_record(
-    session: Session, workspace_id: uuid.UUID, record_type: str, record_id: uuid.UUID
+    session: Session,
+    workspace_id: uuid.UUID,
+    record_type: str,
+    record_id: uuid.UUID,
+    *,
+    follow_merges: bool = True,
 ) -> RecordBase:
+    """The live record; a merged-away id gives its survivor (``follow_merges``)."""
     model = model_for(record_type)
     record = session.get(model, record_id)
+    if follow_merges and record is not None and record.deleted_at is not None:
+        survivor = merged.survivor_of(session, workspace_id, record_type, record_id)
+        record = session.get(model, survivor) if survivor is not None else record
     # Another workspace's record answers exactly like a missing one.
     if record is None or record.workspace_id != workspace_id or record.deleted_at is not None:
         raise RecordNotFound(f"no {singular(record_type)} with id {record_id}")
@@ -152,7 +162,8 @@ def update_record(
 def delete_record(
     session: Session, workspace_id: uuid.UUID, record_type: str, record_id: uuid.UUID, source: str
 ) -> None:
-    record = get_record(session, workspace_id, record_type, record_id)
+    # A merged-away id does not delete its survivor: it answers as the deleted record it is.
+    record = get_record(session, workspace_id, record_type, record_id, follow_merges=False)
     now = datetime.now(UTC)
     changes = {"deleted_at": (None, now)}
     record.deleted_at = now
@@ -209,6 +220,8 @@ def upsert_records(
         if target is None and ref is None and record_type == "contacts":
             target = by_email.get(normalize_email(fields.get("email")) or "")
         if isinstance(target, RecordBase):
+            if ref and target.external_ref != ref:  # a merged-away ref: the survivor keeps its own
+                fields = {k: v for k, v in fields.items() if k != "external_ref"}
             changed = _apply(session, target, fields, source, now, region, write=False)
             if changed:
                 log.extend(changed)
@@ -280,6 +293,7 @@ def _existing(
     if refs:
         stmt = select(model).where(model.workspace_id == workspace_id, model.external_ref.in_(refs))
         by_ref = {str(r.external_ref): r for r in session.scalars(stmt)}
+        by_ref.update(_survivors(session, workspace_id, model, by_ref))
     by_email: dict[str, Any] = {}
     if model is Contact:
         emails = {
@@ -298,6 +312,20 @@ def _existing(
             # Oldest last, so it wins: the earliest contact with an email is the match.
             by_email = {str(c.email_key): c for c in session.scalars(stmt)}
     return by_ref, by_email
+
+
+def _survivors(
+    session: Session, workspace_id: uuid.UUID, model: type[RecordBase], by_ref: dict[str, Any]
+) -> dict[str, Any]:
+    """An external_ref of a merged-away record upserts its survivor, not the dead record."""
+    dead = {r.id: ref for ref, r in by_ref.items() if r.deleted_at is not None}
+    found = merged.survivors_of(session, workspace_id, model.record_type, dead)
+    if not found:
+        return {}
+    survivors = {
+        s.id: s for s in session.scalars(select(model).where(model.id.in_(found.values())))
+    }
+    return {dead[m]: survivors[s] for m, s in found.items() if s in survivors}
 
 
 def _apply(

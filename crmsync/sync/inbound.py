@@ -249,6 +249,10 @@ def _apply_deletion(
         session.delete(link)
     if record is None:
         return Applied("unchanged")
+    if link is not None and link.record_id != record.id:
+        # The link's record was merged away here: the CRM dropping its copy (often our own
+        # merge effect) must not delete the survivor.
+        return Applied("unchanged", record.id)
     if config.delete_propagation:
         service.delete_record(session, integration.workspace_id, object_type, record.id, source)
         return Applied("deleted", record.id)

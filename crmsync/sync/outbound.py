@@ -85,11 +85,17 @@ def push(session: Session, claim: Claim, target: Target, now: datetime) -> PushC
     records = {r.id: r for r in session.scalars(select(model).where(model.id.in_(ids)))}
     links = _links(session, target, object_type, ids)
     deletes = [j for j in claim.jobs if j.operation == "delete"]
+    merges = [j for j in claim.jobs if j.operation == "merge"]
     upserts = sorted(  # the outbox's lock order, for any job this round reschedules
-        (j for j in claim.jobs if j.operation != "delete"), key=lambda j: j.record_id
+        (j for j in claim.jobs if j.operation not in ("delete", "merge")),
+        key=lambda j: j.record_id,
     )
     if deletes:
         _push_deletes(session, target, object_type, deletes, links, counts)
+    if merges:  # before upserts: a survivor pushed after its remote merge ends as ours
+        from crmsync.sync.merge_effect import push_merges  # it imports this module
+
+        push_merges(session, target, object_type, merges, links, counts, now)
     if upserts:
         _push_upserts(session, target, object_type, upserts, records, links, counts, now)
     return counts

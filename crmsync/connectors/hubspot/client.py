@@ -70,6 +70,15 @@ class HubSpotClient:
             params["after"] = after
         return dict(self.http.get(f"/crm/v3/objects/{object_type}", params=params).json())
 
+    def merge(self, object_type: str, primary_id: str, merged_id: str) -> Mapping[str, Any]:
+        """``POST …/merge``: ``merged_id`` folds into ``primary_id``; the merged record."""
+        body = {"primaryObjectId": str(primary_id), "objectIdToMerge": str(merged_id)}
+        # a repeated merge is refused (the merged id now resolves to the primary)
+        response = self.http.post(
+            f"/crm/v3/objects/{object_type}/merge", json=body, idempotent=False
+        )
+        return dict(response.json())
+
     def close(self) -> None:
         """Close the shared connection pool."""
         self.http.close()

@@ -26,7 +26,7 @@ from crmsync.connectors.base import (
     WebhookKind,
     batches,
 )
-from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
+from crmsync.connectors.errors import ConfigError, ConnectorError, InvalidRecord, NotFound
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.client import ConnectorHttp
 from crmsync.connectors.http.profiles import profile
@@ -48,6 +48,8 @@ from crmsync.integrations.vault import Secret
 __all__ = ["CAPABILITIES", "HubSpotConnector"]
 
 BATCH_LIMIT = 100
+# object types HubSpot's merge endpoint takes
+MERGEABLE = frozenset({"contacts", "companies", "deals", "tickets"})
 _MODIFIED = "hs_lastmodifieddate"
 
 CAPABILITIES = Capabilities(
@@ -200,6 +202,20 @@ class HubSpotConnector(Connector):
         inputs = [{"id": str(i)} for i in remote_ids]
         for chunk in batches(inputs, BATCH_LIMIT):
             self.client.batch(object_type, "archive", chunk)
+
+    # --- merge -------------------------------------------------------------------------
+
+    def can_merge(self, object_type: str) -> bool:
+        return object_type in MERGEABLE
+
+    def merge_records(
+        self, object_type: str, survivor_remote_id: str, merged_remote_id: str
+    ) -> str:
+        """Merge natively (``MergeConnector``); HubSpot may answer with a new id."""
+        if object_type not in MERGEABLE:
+            raise ConfigError(f"HubSpot cannot merge {object_type}")
+        merged = self.client.merge(object_type, survivor_remote_id, merged_remote_id)
+        return str(merged.get("id") or survivor_remote_id)
 
     # --- changes -----------------------------------------------------------------------
 

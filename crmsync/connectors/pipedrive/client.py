@@ -76,6 +76,12 @@ class PipedriveClient:
         """Delete one record."""
         self.http.delete(f"{self._base(entity)}/{remote_id}")
 
+    def merge(self, entity: Entity, remote_id: str, into_id: str) -> Mapping[str, Any]:
+        """``PUT /v1/{entity}/{id}/merge``: ``remote_id`` folds into ``into_id``."""
+        path = f"/v1/{entity.plural}/{remote_id}/merge"
+        response = self.http.put(path, json={"merge_with_id": int(into_id)}, idempotent=False)
+        return dict(_data(response.json()) or {})
+
     def updated_since(
         self, entity: Entity, since: str, cursor: str | None
     ) -> tuple[list[Mapping[str, Any]], str | None]:

@@ -27,7 +27,7 @@ from crmsync.connectors.base import (
     UpsertResult,
     WebhookKind,
 )
-from crmsync.connectors.errors import InvalidRecord, NotFound
+from crmsync.connectors.errors import ConfigError, InvalidRecord, NotFound
 from crmsync.connectors.http.provider_errors import HOOKS
 from crmsync.connectors.pipedrive import webhooks
 from crmsync.connectors.pipedrive.auth import api_base, build_auth
@@ -53,6 +53,8 @@ __all__ = ["CAPABILITIES", "PipedriveConnector"]
 # deletions older than the first poll concern records crmsync never saw; this margin
 # covers clock skew between crmsync and Pipedrive
 DELETIONS_MARGIN = 60
+# entities Pipedrive's merge endpoint takes
+MERGEABLE = frozenset({"persons", "organizations", "deals"})
 # the user name crmsync registers its subscriptions with, unless credentials say otherwise
 WEBHOOK_USER = "crmsync"
 
@@ -206,6 +208,21 @@ class PipedriveConnector(Connector):
                 self.client.delete_one(entity, remote_id)
             except NotFound:
                 continue
+
+    # --- merge -------------------------------------------------------------------------
+
+    def can_merge(self, object_type: str) -> bool:
+        return object_type in ENTITIES and ENTITIES[object_type].plural in MERGEABLE
+
+    def merge_records(
+        self, object_type: str, survivor_remote_id: str, merged_remote_id: str
+    ) -> str:
+        """Merge natively (``MergeConnector``): persons, organizations and deals."""
+        entity = self._entity(object_type)
+        if entity.plural not in MERGEABLE:
+            raise ConfigError(f"Pipedrive cannot merge {object_type}")
+        merged = self.client.merge(entity, merged_remote_id, survivor_remote_id)
+        return str(merged.get("id") or survivor_remote_id)
 
     # --- changes -----------------------------------------------------------------------
 

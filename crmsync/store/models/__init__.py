@@ -4,6 +4,7 @@ from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
 from crmsync.store.models.imports import ImportJob, ImportRow
 from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
+from crmsync.store.models.merges import MergedRecord
 from crmsync.store.models.records import (
     RECORD_MODELS,
     Activity,
@@ -34,6 +35,7 @@ __all__ = [
     "Integration",
     "Lead",
     "Link",
+    "MergedRecord",
     "Note",
     "RecordBase",
     "SyncCursor",
