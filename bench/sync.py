@@ -16,6 +16,8 @@ import argparse
 import base64
 import hashlib
 import hmac
+import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -37,7 +39,7 @@ from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
 from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.migrate import upgrade
-from crmsync.store.models import SyncJob, WebhookEvent
+from crmsync.store.models import Integration, SyncJob, WebhookEvent
 from crmsync.sync.targets import TargetResolver
 from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
@@ -105,22 +107,87 @@ class World:
         self.engine.dispose()
 
 
-def engine_overhead(world: World, count: int) -> dict[str, float]:
+class SandboxProcess:
+    """The HubSpot sandbox served by a process of its own, so its CPU is measured apart
+    from the engine's and the two do not share one interpreter lock."""
+
+    def __init__(self) -> None:
+        command = [sys.executable, "-m", "crmsync.sandbox.cli", "--providers", "hubspot"]
+        command += ["--port", "0", "--rate-profile", "off"]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        _name, self.url, *credentials = self.process.stdout.readline().split()
+        self.credentials = dict(item.split("=", 1) for item in credentials)
+        self.client = httpx.Client(base_url=self.url, timeout=30)
+
+    def contacts(self) -> int:
+        state = self.client.get("/_sandbox/state", params={"requests": 0}).json()
+        return int(state["counts"]["contacts"])
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the sandbox process so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        self.client.close()
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def _set_status(world: World, integration_id: str, status: str) -> None:
     with session_scope(world.sessions) as session:
-        for start in range(0, count, 1000):
-            items = [
-                {"email": f"p{i}@bench.example", "first_name": f"P{i}"}
-                for i in range(start, min(count, start + 1000))
-            ]
-            upsert_records(session, world.workspace_id, "contacts", items, "api")
-    worker = Worker(world.sessions, world.resolver, concurrency=2)
-    started = time.perf_counter()
-    worker.start()
-    while world.pending() or world.sandbox.counts().get("contacts", 0) < count:
-        time.sleep(0.05)
-    elapsed = time.perf_counter() - started
-    worker.stop()
-    return {"records": count, "seconds": elapsed, "records_per_s": count / elapsed}
+        integration = session.get(Integration, uuid.UUID(integration_id))
+        assert integration is not None
+        integration.status = status
+
+
+def engine_overhead(world: World, count: int, concurrency: int = 2) -> dict[str, float]:
+    """Records pushed per second to a sandbox in another process, on one integration of
+    its own (the world's integration is paused meanwhile, so nothing else is queued)."""
+    crm = SandboxProcess()
+    try:
+        made = world.api.post(
+            "/api/v1/integrations",
+            json={
+                "provider": "hubspot",
+                "name": "bench-a",
+                "credentials": {"access_token": crm.credentials["token"]},
+                "base_url": crm.url,
+                "rate_limit_profile": "unlimited",
+                "config": {"objects": {"contacts": "outbound"}},
+            },
+        )
+        made.raise_for_status()
+        _set_status(world, world.integration_id, "disabled")
+        with session_scope(world.sessions) as session:
+            for start in range(0, count, 1000):
+                items = [
+                    {"email": f"p{i}@bench.example", "first_name": f"P{i}"}
+                    for i in range(start, min(count, start + 1000))
+                ]
+                upsert_records(session, world.workspace_id, "contacts", items, "api")
+        worker = Worker(world.sessions, world.resolver, concurrency=concurrency)
+        cpu, crm_cpu = time.process_time(), crm.cpu_seconds()
+        started = time.perf_counter()
+        worker.start()
+        while world.pending() or crm.contacts() < count:
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        cpu, crm_cpu = time.process_time() - cpu, crm.cpu_seconds() - crm_cpu
+        worker.stop()
+        _set_status(world, made.json()["id"], "disabled")
+        _set_status(world, world.integration_id, "connected")
+    finally:
+        crm.close()
+    return {
+        "records": count,
+        "seconds": elapsed,
+        "records_per_s": count / elapsed,
+        "engine_cpu_us": cpu / count * 1e6,
+        "sandbox_cpu_us": crm_cpu / count * 1e6,
+        "concurrency": concurrency,
+    }
 
 
 def latency(world: World, rate: float, seconds: float) -> dict[str, float]:
@@ -205,16 +272,20 @@ def webhook_intake(world: World, deliveries: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
+    parser.add_argument("--concurrency", type=int, default=2, help="push threads for (a)")
     args = parser.parse_args()
     records, seconds, deliveries = (1000, 4.0, 300) if args.quick else (20_000, 30.0, 5000)
     print(f"machine: 2 cores, Python {sys.version.split()[0]}; SQLite; HubSpot sandbox, limits off")
     with tempfile.TemporaryDirectory() as folder:
         world = World(Path(folder))
         try:
-            a = engine_overhead(world, records)
+            a = engine_overhead(world, records, args.concurrency)
             print(
                 f"(a) engine overhead: {a['records']:,} records pushed in {a['seconds']:.1f} s"
-                f" = {a['records_per_s']:,.0f} records/s (target >= 5,000/s)"
+                f" = {a['records_per_s']:,.0f} records/s (target >= 5,000/s);"
+                f" {a['concurrency']} push threads; CPU per record: engine"
+                f" {a['engine_cpu_us']:.0f} us, sandbox process {a['sandbox_cpu_us']:.0f} us"
+                f" (load average {os.getloadavg()[0]:.1f})"
             )
             b = latency(world, 50.0, seconds)
             print(

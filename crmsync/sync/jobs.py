@@ -1,10 +1,13 @@
-"""Claiming, leasing and settling outbox jobs.
+"""Claiming, leasing and handing back outbox jobs.
 
 A worker claims a group of due jobs of one integration and object type (so the group can
 go out in one batch call), holding a lease it renews by heartbeat. Claims are safe with
 many workers: PostgreSQL skips rows another claim has locked, and the claim's UPDATE only
 takes rows still ``pending``, so a job is never running twice. Two jobs of one record
 never run at once: a record with a running job is not claimed again until it settles.
+
+The statements are built once: building SQLAlchemy expressions per claim cost more than
+running them.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, delete, exists, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, and_, bindparam, delete, exists, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from crmsync.metrics import SYNC_JOBS_SETTLED
@@ -26,6 +30,18 @@ DEFAULT_LEASE = timedelta(seconds=60)
 # SQLite runs one process: its worker threads take turns to claim, instead of racing to
 # upgrade read snapshots to write locks (which SQLite refuses rather than waits for).
 _SQLITE_CLAIMS = threading.Lock()
+_JOBS = cast(Table, SyncJob.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    """What the worker needs of a job it holds (a row, not a tracked ORM object)."""
+
+    id: int
+    record_id: uuid.UUID
+    operation: str
+    attempts: int
+    enqueued_at: datetime
 
 
 @dataclass(frozen=True)
@@ -34,23 +50,49 @@ class Claim:
 
     integration_id: uuid.UUID
     object_type: str
-    jobs: list[SyncJob]
+    jobs: list[ClaimedJob]
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    running = aliased(SyncJob)
-    busy_record = exists().where(
-        running.status == "running",
-        running.integration_id == SyncJob.integration_id,
-        running.object_type == SyncJob.object_type,
-        running.record_id == SyncJob.record_id,
+_running = aliased(SyncJob)
+_DUE = and_(
+    SyncJob.status == "pending",
+    SyncJob.next_attempt_at <= bindparam("now"),
+    ~exists().where(  # the record is busy: its other job waits
+        _running.status == "running",
+        _running.integration_id == SyncJob.integration_id,
+        _running.object_type == SyncJob.object_type,
+        _running.record_id == SyncJob.record_id,
+    ),
+    SyncJob.integration_id.in_(select(Integration.id).where(Integration.status == "connected")),
+)
+_URGENT = (SyncJob.priority, SyncJob.next_attempt_at, SyncJob.id)
+_HEAD = select(SyncJob.integration_id, SyncJob.object_type).where(_DUE).order_by(*_URGENT).limit(1)
+_GROUP = (
+    select(SyncJob.id, SyncJob.record_id)
+    .where(
+        _DUE,
+        SyncJob.integration_id == bindparam("integration_id"),
+        SyncJob.object_type == bindparam("object_type"),
     )
-    return and_(
-        SyncJob.status == "pending",
-        SyncJob.next_attempt_at <= now,
-        ~busy_record,
-        SyncJob.integration_id.in_(select(Integration.id).where(Integration.status == "connected")),
+    .order_by(*_URGENT)
+    .limit(bindparam("limit"))
+)
+_LOCKED = {"skip_locked": True, "of": SyncJob}
+_HEAD_LOCKED = _HEAD.with_for_update(**_LOCKED)  # type: ignore[arg-type]
+_GROUP_LOCKED = _GROUP.with_for_update(**_LOCKED)  # type: ignore[arg-type]
+_TAKE = (
+    update(_JOBS)
+    .where(_JOBS.c.id.in_(bindparam("ids", expanding=True)), _JOBS.c.status == "pending")
+    .values(
+        status="running",
+        lease_owner=bindparam("owner"),
+        lease_expires_at=bindparam("expires"),
+        updated_at=bindparam("now"),
     )
+    .returning(
+        _JOBS.c.id, _JOBS.c.record_id, _JOBS.c.operation, _JOBS.c.attempts, _JOBS.c.enqueued_at
+    )
+)
 
 
 def claim(
@@ -78,164 +120,172 @@ def _claim(
     skip_locked: bool,
 ) -> Claim | None:
     now = now or datetime.now(UTC)
-    head_query = (
-        select(SyncJob.integration_id, SyncJob.object_type)
-        .where(_due(now))
-        .order_by(SyncJob.priority, SyncJob.next_attempt_at, SyncJob.id)
-        .limit(1)
-    )
-    if skip_locked:
-        head_query = head_query.with_for_update(skip_locked=True, of=SyncJob)
-    head = session.execute(head_query).first()
+    head = session.execute(_HEAD_LOCKED if skip_locked else _HEAD, {"now": now}).first()
     if head is None:
         session.rollback()
         return None
     integration_id, object_type = head
-    group_query = (
-        select(SyncJob.id, SyncJob.record_id)
-        .where(
-            _due(now), SyncJob.integration_id == integration_id, SyncJob.object_type == object_type
-        )
-        .order_by(SyncJob.priority, SyncJob.next_attempt_at, SyncJob.id)
-        .limit(max(1, batch_limit(integration_id, object_type)))
+    group = session.execute(
+        _GROUP_LOCKED if skip_locked else _GROUP,
+        {
+            "now": now,
+            "integration_id": integration_id,
+            "object_type": object_type,
+            "limit": max(1, batch_limit(integration_id, object_type)),
+        },
     )
-    if skip_locked:
-        group_query = group_query.with_for_update(skip_locked=True, of=SyncJob)
     ids: list[int] = []
     seen: set[uuid.UUID] = set()
-    for job_id, record_id in session.execute(group_query):
+    for job_id, record_id in group:
         if record_id not in seen:  # one job per record at a time (its other op waits)
             seen.add(record_id)
             ids.append(job_id)
     try:
-        taken = list(
-            session.scalars(
-                update(SyncJob)
-                .where(SyncJob.id.in_(ids), SyncJob.status == "pending")
-                .values(
-                    status="running",
-                    lease_owner=worker_id,
-                    lease_expires_at=now + lease,
-                    updated_at=now,
-                )
-                .returning(SyncJob.id)
-            )
-        )
+        taken = session.execute(
+            _TAKE, {"ids": ids, "owner": worker_id, "expires": now + lease, "now": now}
+        ).all()
         session.commit()
-    except IntegrityError:
+    except (IntegrityError, OperationalError) as error:
+        if isinstance(error, OperationalError) and not _deadlock(error):
+            raise
         # Another worker started one of these records a moment ago (the running-job
-        # index refuses a second): leave the group for the next round.
+        # index refuses a second, or two claims each wait for the other's record):
+        # leave the group for the next round.
         session.rollback()
         return None
     if not taken:
         return None
-    jobs = list(session.scalars(select(SyncJob).where(SyncJob.id.in_(taken)).order_by(SyncJob.id)))
+    jobs = sorted((ClaimedJob(*row) for row in taken), key=lambda job: job.id)
     return Claim(integration_id, object_type, jobs)
+
+
+def _deadlock(error: OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == "40P01"
 
 
 def heartbeat(
     session: Session, worker_id: str, job_ids: Sequence[int], lease: timedelta = DEFAULT_LEASE
 ) -> int:
-    """Extend the lease of this worker's running jobs; returns how many it still holds."""
+    """Extend the lease of this worker's running jobs; returns how many leases it renewed.
+
+    Rows locked by another transaction are skipped, not waited for: they are being
+    settled (or reaped) right now, and a heartbeat that waited for a settle while holding
+    rows the settle writes next would deadlock with it.
+    """
     now = datetime.now(UTC)
-    result = session.execute(
-        update(SyncJob)
+    mine = (
+        select(SyncJob.id)
         .where(
             SyncJob.id.in_(job_ids), SyncJob.lease_owner == worker_id, SyncJob.status == "running"
         )
+        .with_for_update(skip_locked=True)
+    )
+    result = session.execute(
+        update(_JOBS)
+        .where(_JOBS.c.id.in_(mine.scalar_subquery()))
         .values(lease_expires_at=now + lease)
     )
     session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _has_pending_twin(session: Session, job: SyncJob) -> bool:
-    twin = aliased(SyncJob)
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    twin.status == "pending",
-                    twin.integration_id == job.integration_id,
-                    twin.object_type == job.object_type,
-                    twin.record_id == job.record_id,
-                    twin.operation == job.operation,
-                    twin.id != job.id,
-                )
-            )
-        )
+_twin = aliased(SyncJob)
+_HAS_PENDING_TWIN = select(
+    exists().where(
+        _twin.status == "pending",
+        _twin.integration_id == SyncJob.integration_id,
+        _twin.object_type == SyncJob.object_type,
+        _twin.record_id == SyncJob.record_id,
+        _twin.operation == SyncJob.operation,
+        _twin.id != SyncJob.id,
     )
+).where(SyncJob.id == bindparam("job_id"))
+_HELD = and_(
+    _JOBS.c.id == bindparam("job_id"),
+    _JOBS.c.status == "running",
+    _JOBS.c.lease_owner == bindparam("owner"),
+)
+_REQUEUE = (
+    update(_JOBS)
+    .where(_HELD)
+    .values(
+        status="pending",
+        next_attempt_at=bindparam("at"),
+        lease_owner=None,
+        lease_expires_at=None,
+        attempts=_JOBS.c.attempts + bindparam("spent"),
+        last_error=bindparam("error"),
+        error_class=bindparam("error_class"),
+    )
+)
+_DROP = delete(_JOBS).where(_HELD)
 
 
-def reschedule(
+def requeue(
     session: Session,
-    job: SyncJob,
+    job_id: int,
+    owner: str,
     at: datetime,
     *,
     error: str | None = None,
     error_class: str | None = None,
     count_attempt: bool = True,
 ) -> None:
-    """Put a running job back in the queue for ``at``.
+    """Put a running job held by ``owner`` back in the queue for ``at``, and commit.
 
-    If the record changed meanwhile, its newer pending job already carries the work
-    (the worker pushes current state), so this one is dropped instead.
+    If the record changed meanwhile, its newer pending job already carries the work (the
+    worker pushes current state), so this one is dropped instead. Each job goes back in
+    its own transaction, holding nothing else: entering the pending index can wait for an
+    enqueue of the same record, and an enqueue (which may take records in any order)
+    must never be waiting for something this transaction holds at the same time.
     """
-    if _has_pending_twin(session, job):
-        session.delete(job)
+    held = {"job_id": job_id, "owner": owner}
+    if session.scalar(_HAS_PENDING_TWIN, {"job_id": job_id}):
+        session.execute(_DROP, held)
+        session.commit()
         return
+    values = {"at": at, "spent": int(count_attempt), "error": error, "error_class": error_class}
     try:
         with session.begin_nested():
-            job.status = "pending"
-            job.next_attempt_at = at
-            job.lease_owner = None
-            job.lease_expires_at = None
-            job.attempts += 1 if count_attempt else 0
-            job.last_error = error
-            job.error_class = error_class
-            session.flush()
+            session.execute(_REQUEUE, {**held, **values})
     except IntegrityError:
         # A change enqueued a pending job for this record meanwhile; that one carries
         # the work (it pushes the record's current state).
-        session.delete(job)
-        session.flush()
+        session.execute(_DROP, held)
+    session.commit()
 
 
-def settle(
-    job: SyncJob, status: str, *, error: str | None = None, error_class: str | None = None
-) -> None:
-    """Finish a job: ``succeeded``, ``failed`` (no retry) or ``dead`` (retries spent)."""
-    SYNC_JOBS_SETTLED.labels(status).inc()
-    job.status = status
-    job.lease_owner = None
-    job.lease_expires_at = None
-    job.last_error = error
-    job.error_class = error_class
-    if status != "succeeded":
-        job.attempts += 1
+def count_settled(status: str, n: int = 1) -> None:
+    if n:
+        SYNC_JOBS_SETTLED.labels(status).inc(n)
 
 
 def reap_expired(session: Session, now: datetime | None = None) -> int:
     """Hand back jobs whose worker stopped renewing its lease (it died). Commits.
 
-    Rows another reaper is handling are skipped (PostgreSQL), and each job is flushed
-    before the next is looked at, so two expired jobs of one record never both return
-    to ``pending``.
+    Each expired job is taken under a row lock that other reapers skip (PostgreSQL), and
+    goes back in its own transaction (see ``requeue``).
     """
     now = now or datetime.now(UTC)
-    query = select(SyncJob).where(SyncJob.status == "running", SyncJob.lease_expires_at < now)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    # The outbox's lock order (integration, record), so reaping never deadlocks a writer.
-    expired = list(
-        session.scalars(query.order_by(SyncJob.integration_id, SyncJob.record_id, SyncJob.id))
-    )
-    for job in expired:
+    expired = and_(SyncJob.status == "running", SyncJob.lease_expires_at < now)
+    candidates = list(session.scalars(select(SyncJob.id).where(expired).order_by(SyncJob.id)))
+    session.commit()  # (not rollback: that would expire the caller's objects)
+    lock = session.get_bind().dialect.name == "postgresql"
+    reaped = 0
+    for job_id in candidates:
+        query = select(SyncJob.lease_owner).where(SyncJob.id == job_id, expired)
+        if lock:
+            query = query.with_for_update(skip_locked=True)
+        owner = session.scalar(query)
+        if owner is None:  # settled, or another reaper has it
+            session.commit()
+            continue
         # A crash mid-push counts as an attempt, so a record that kills workers ends dead.
-        reschedule(session, job, now, error="worker lease expired", error_class="LeaseExpired")
-        session.flush()
-    session.commit()
-    return len(expired)
+        requeue(
+            session, job_id, owner, now, error="worker lease expired", error_class="LeaseExpired"
+        )
+        reaped += 1
+    return reaped
 
 
 def purge_succeeded(session: Session, older_than: datetime) -> int:

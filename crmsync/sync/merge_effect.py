@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,39 +27,46 @@ from crmsync.connectors.base import MergeConnector
 from crmsync.connectors.errors import ConnectorError
 from crmsync.dedup import merged
 from crmsync.integrations.config import SyncConfig
-from crmsync.store.models import Integration, Link, SyncJob
-from crmsync.sync import jobs, outbox
+from crmsync.store.models import Integration, Link
+from crmsync.sync import outbox
+from crmsync.sync.jobs import ClaimedJob
 from crmsync.sync.outbound import PushCounts, Target
 from crmsync.sync.policy import on_job_error
+from crmsync.sync.settle import Settlement
 
 
 def push_merges(
     session: Session,
     target: Target,
     object_type: str,
-    merges: list[SyncJob],
-    links: dict[uuid.UUID, Link],
+    merges: list[ClaimedJob],
+    links: dict[uuid.UUID, Any],
+    settlement: Settlement,
     counts: PushCounts,
     now: datetime,
 ) -> None:
-    """Settle every merge job of a claim (each is one CRM call at most)."""
+    """Note the outcome of every merge job of a claim (each is one CRM call at most).
+
+    Link changes go through the session, which the settlement commits with the group.
+    """
     integration = session.get(Integration, target.integration_id)
     config = SyncConfig.model_validate(integration.config if integration else {})
     for job in merges:
-        link = links.pop(job.record_id, None)
+        linked = links.pop(job.record_id, None)
+        link = session.get(Link, linked.id) if linked is not None else None
         survivor_id = merged.survivor_of(session, target.workspace_id, object_type, job.record_id)
         if link is None or survivor_id is None:
             counts.skipped += 1  # nothing remote to resolve
-            jobs.settle(job, "succeeded")
+            settlement.succeed(job)
             continue
         try:
             _resolve(session, target, object_type, link, survivor_id, config)
         except ConnectorError as error:
-            links[job.record_id] = link
-            counts.error(job, on_job_error(session, job, error, target.retry, now), error)
+            links[job.record_id] = linked
+            counts.error(job, on_job_error(settlement, job, error, target.retry, now), error)
             continue
         counts.succeeded += 1
-        jobs.settle(job, "succeeded")
+        settlement.succeed(job)
 
 
 def _resolve(

@@ -1,7 +1,8 @@
-"""Push a claimed group of jobs to its CRM in one batch call, and settle each job.
+"""Push a claimed group of jobs to its CRM in one batch call, and note each job's outcome.
 
 The record's *current* state is pushed, not the state when the job was enqueued; a
-payload whose hash equals the last one pushed through the Link is skipped.
+payload whose hash equals the last one pushed through the Link is skipped. Outcomes go
+to a ``Settlement``, which the worker writes when the group is done.
 """
 
 from __future__ import annotations
@@ -11,23 +12,24 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import Connector, UpsertResult
 from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
 from crmsync.connectors.http.retry import RetryPolicy
-from crmsync.mapping.engine import map_outbound
+from crmsync.mapping.engine import CompiledMapping, compile_outbound
 from crmsync.mapping.model import MappingSet
 from crmsync.metrics import SYNC_LATENCY
-from crmsync.records.payloads import to_dict
-from crmsync.store.models import RECORD_MODELS, Link, RecordBase, SyncJob
-from crmsync.sync import jobs
-from crmsync.sync.jobs import Claim
+from crmsync.records.payloads import INTERNAL_FIELDS
+from crmsync.store.models import RECORD_MODELS, Link
+from crmsync.sync.jobs import Claim, ClaimedJob
 from crmsync.sync.policy import on_job_error
+from crmsync.sync.settle import Settlement
 
 
 @dataclass
@@ -50,7 +52,7 @@ class PushCounts:
     skipped: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
-    def error(self, job: SyncJob, status: str, error: ConnectorError) -> None:
+    def error(self, job: ClaimedJob, status: str, error: ConnectorError) -> None:
         if status in ("failed", "dead"):
             self.failed += 1
             self.errors.append(
@@ -58,55 +60,90 @@ class PushCounts:
             )
 
 
+class _Linked(NamedTuple):
+    id: uuid.UUID
+    remote_id: str
+    last_pushed_hash: str | None
+
+
 def payload_hash(payload: Mapping[str, Any]) -> str:
     body = {k: v for k, v in payload.items() if k != "id"}
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
 
 
+@cache
+def _public_columns(object_type: str) -> tuple[str, ...]:
+    """The columns ``records.payloads.to_dict`` shows."""
+    model = RECORD_MODELS[object_type]
+    return tuple(
+        attr.key
+        for attr in inspect(model).column_attrs
+        if attr.key not in INTERNAL_FIELDS | {"workspace_id"}
+    )
+
+
+def _records(
+    session: Session, object_type: str, ids: list[uuid.UUID], reads: frozenset[str]
+) -> dict[Any, dict[str, Any]]:
+    """The records as ``to_dict`` shows them, narrowed to the columns the mapping reads
+    (and ``id``, ``deleted_at``): it maps the same, without decoding columns it skips."""
+    model = RECORD_MODELS[object_type]
+    keys = ("id", "deleted_at", *(k for k in _public_columns(object_type) if k in reads))
+    columns = [getattr(model, key) for key in dict.fromkeys(keys)]
+    rows = session.execute(select(*columns).where(model.id.in_(ids))).mappings()
+    return {row["id"]: dict(row) for row in rows}
+
+
 def _links(
     session: Session, target: Target, object_type: str, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Link]:
-    rows = session.scalars(
-        select(Link).where(
+) -> dict[uuid.UUID, _Linked]:
+    rows = session.execute(
+        select(Link.record_id, Link.id, Link.remote_id, Link.last_pushed_hash).where(
             Link.integration_id == target.integration_id,
             Link.object_type == object_type,
             Link.record_id.in_(ids),
         )
     )
-    return {link.record_id: link for link in rows}
+    return {
+        record_id: _Linked(link_id, remote, digest) for record_id, link_id, remote, digest in rows
+    }
 
 
-def push(session: Session, claim: Claim, target: Target, now: datetime) -> PushCounts:
-    """Push every job of ``claim``; settles each one. Whole-call errors propagate."""
+def push(
+    session: Session, claim: Claim, target: Target, settlement: Settlement, now: datetime
+) -> PushCounts:
+    """Push every job of ``claim``, noting each outcome. Whole-call errors propagate."""
     counts = PushCounts(processed=len(claim.jobs))
     object_type = claim.object_type
     ids = [job.record_id for job in claim.jobs]
-    model = RECORD_MODELS[object_type]
-    records = {r.id: r for r in session.scalars(select(model).where(model.id.in_(ids)))}
     links = _links(session, target, object_type, ids)
     deletes = [j for j in claim.jobs if j.operation == "delete"]
     merges = [j for j in claim.jobs if j.operation == "merge"]
-    upserts = sorted(  # the outbox's lock order, for any job this round reschedules
+    upserts = sorted(  # the outbox's order, for the jobs this round puts back
         (j for j in claim.jobs if j.operation not in ("delete", "merge")),
         key=lambda j: j.record_id,
     )
     if deletes:
-        _push_deletes(session, target, object_type, deletes, links, counts)
+        _push_deletes(target, object_type, deletes, links, settlement, counts)
     if merges:  # before upserts: a survivor pushed after its remote merge ends as ours
         from crmsync.sync.merge_effect import push_merges  # it imports this module
 
-        push_merges(session, target, object_type, merges, links, counts, now)
+        push_merges(session, target, object_type, merges, links, settlement, counts, now)
     if upserts:
-        _push_upserts(session, target, object_type, upserts, records, links, counts, now)
+        mapping = compile_outbound(target.mapping, object_type)
+        records = _records(session, object_type, [j.record_id for j in upserts], mapping.reads())
+        _push_upserts(
+            target, object_type, mapping, upserts, records, links, settlement, counts, now
+        )
     return counts
 
 
 def _push_deletes(
-    session: Session,
     target: Target,
     object_type: str,
-    deletes: list[SyncJob],
-    links: dict[uuid.UUID, Link],
+    deletes: list[ClaimedJob],
+    links: dict[uuid.UUID, _Linked],
+    settlement: Settlement,
     counts: PushCounts,
 ) -> None:
     remote_ids = [links[j.record_id].remote_id for j in deletes if j.record_id in links]
@@ -117,38 +154,36 @@ def _push_deletes(
         if link is None:
             counts.skipped += 1
         else:
-            session.delete(link)
+            settlement.unlink(link.id)
             counts.succeeded += 1
-        jobs.settle(job, "succeeded")
+        settlement.succeed(job)
 
 
 def _push_upserts(
-    session: Session,
     target: Target,
     object_type: str,
-    upserts: list[SyncJob],
-    records: dict[uuid.UUID, RecordBase],
-    links: dict[uuid.UUID, Link],
+    mapping: CompiledMapping,
+    upserts: list[ClaimedJob],
+    records: dict[Any, dict[str, Any]],
+    links: dict[uuid.UUID, _Linked],
+    settlement: Settlement,
     counts: PushCounts,
     now: datetime,
 ) -> None:
     capabilities = target.connector.capabilities.of(object_type)
     match_key = capabilities.upsert_keys[0] if capabilities.upsert_keys else None
-    sending: list[tuple[SyncJob, dict[str, Any], str]] = []
+    sending: list[tuple[ClaimedJob, dict[str, Any], str]] = []
     for job in upserts:
         record = records.get(job.record_id)
-        if record is None or record.deleted_at is not None:
+        if record is None or record["deleted_at"] is not None:
             counts.skipped += 1  # deleted since: nothing to push
-            jobs.settle(job, "succeeded")
+            settlement.succeed(job)
             continue
-        mapped = map_outbound(target.mapping, object_type, to_dict(record), target.region)
+        mapped = mapping.apply(record, target.region)
         if not mapped.ok:
             problems = "; ".join(f"{e.field}: {e.message}" for e in mapped.errors)
-            counts.error(
-                job,
-                on_job_error(session, job, InvalidRecord(problems), target.retry, now),
-                InvalidRecord(problems),
-            )
+            invalid = InvalidRecord(problems)
+            counts.error(job, on_job_error(settlement, job, invalid, target.retry, now), invalid)
             continue
         payload = mapped.values
         digest = payload_hash(payload)
@@ -156,31 +191,30 @@ def _push_upserts(
         if link is not None:
             if link.last_pushed_hash == digest:
                 counts.skipped += 1
-                jobs.settle(job, "succeeded")
+                settlement.succeed(job)
                 continue
             payload = {**payload, "id": link.remote_id}
         sending.append((job, payload, digest))
     limit = capabilities.batch_limit
     for start in range(0, len(sending), limit):
-        _upsert_batch(
-            session,
-            target,
-            object_type,
-            sending[start : start + limit],
-            match_key,
-            links,
-            counts,
-            now,
-        )
+        chunk = sending[start : start + limit]
+        try:
+            _upsert_batch(target, object_type, chunk, match_key, links, settlement, counts, now)
+        except ConnectorError:
+            # The calls after this one were never made: their jobs go back as they were,
+            # without an attempt spent; the caller applies the error to this call's jobs.
+            for job, _payload, _digest in sending[start + limit :]:
+                settlement.requeue(job, now, error=None, error_class=None, count_attempt=False)
+            raise
 
 
 def _upsert_batch(
-    session: Session,
     target: Target,
     object_type: str,
-    sending: list[tuple[SyncJob, dict[str, Any], str]],
+    sending: list[tuple[ClaimedJob, dict[str, Any], str]],
     match_key: str | None,
-    links: dict[uuid.UUID, Link],
+    links: dict[uuid.UUID, _Linked],
+    settlement: Settlement,
     counts: PushCounts,
     now: datetime,
 ) -> None:
@@ -188,44 +222,15 @@ def _upsert_batch(
     results = target.connector.upsert(object_type, payloads, match_key)
     acked = datetime.now(UTC)
     UpsertResult.check(payloads, results)
+    latency = SYNC_LATENCY.labels(target.connector.provider)
     for (job, _payload, digest), result in zip(sending, results, strict=True):
         if result.ok and result.remote_id is not None:
-            _record_link(
-                session, target, object_type, job.record_id, links, result.remote_id, digest, now
-            )
-            jobs.settle(job, "succeeded")
-            SYNC_LATENCY.labels(target.connector.provider).observe(
-                (acked - job.enqueued_at).total_seconds()
-            )
+            settlement.link(job.record_id, result.remote_id, digest, now)
+            settlement.succeed(job)
+            latency.observe((acked - job.enqueued_at).total_seconds())
             counts.succeeded += 1
             continue
         error = result.error or InvalidRecord("the CRM gave no id for this record")
         if isinstance(error, NotFound) and job.record_id in links:
-            session.delete(links.pop(job.record_id))  # stale Link: recreate next time
-        counts.error(job, on_job_error(session, job, error, target.retry, now), error)
-
-
-def _record_link(
-    session: Session,
-    target: Target,
-    object_type: str,
-    record_id: uuid.UUID,
-    links: dict[uuid.UUID, Link],
-    remote_id: str,
-    digest: str,
-    now: datetime,
-) -> None:
-    link = links.get(record_id)
-    if link is None:
-        link = Link(
-            workspace_id=target.workspace_id,
-            integration_id=target.integration_id,
-            object_type=object_type,
-            record_id=record_id,
-            remote_id=remote_id,
-        )
-        session.add(link)
-        links[record_id] = link
-    link.remote_id = remote_id
-    link.last_pushed_hash = digest
-    link.last_synced_at = now
+            settlement.unlink(links.pop(job.record_id).id)  # stale Link: recreate next time
+        counts.error(job, on_job_error(settlement, job, error, target.retry, now), error)

@@ -15,13 +15,12 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
 from crmsync.connectors.errors import Action, ConnectorError, RateLimited
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.integrations.config import RetrySettings
-from crmsync.store.models import Integration, SyncJob
-from crmsync.sync import jobs
+from crmsync.store.models import Integration
+from crmsync.sync.jobs import ClaimedJob
+from crmsync.sync.settle import Settlement
 
 # Paused jobs are looked at again after this long; they are only claimed once the
 # integration is connected again, so this is just how often the claim query sees them.
@@ -43,52 +42,36 @@ def retry_policy(settings: RetrySettings) -> RetryPolicy:
 
 
 def on_job_error(
-    session: Session,
-    job: SyncJob,
+    settlement: Settlement,
+    job: ClaimedJob,
     error: ConnectorError,
     policy: RetryPolicy,
     now: datetime,
     rng: random.Random | None = None,
 ) -> str:
-    """Settle or reschedule one job after ``error``; returns the job's new status."""
-    message = error.message
+    """Note what becomes of one job after ``error``; returns the job's new status."""
+    message, kind = error.message, error.kind
     if error.action is Action.SKIP_RECORD:
-        jobs.settle(job, "failed", error=message, error_class=error.kind)
+        settlement.finish(job, "failed", error=message, error_class=kind)
         return "failed"
     if error.action is Action.RELINK:
-        jobs.reschedule(
-            session, job, now, error=message, error_class=error.kind, count_attempt=False
-        )
+        settlement.requeue(job, now, error=message, error_class=kind, count_attempt=False)
         return "pending"
     if error.action is Action.WAIT:
         wait = error.retry_after if isinstance(error, RateLimited) else 1.0
-        jobs.reschedule(
-            session,
-            job,
-            now + timedelta(seconds=wait),
-            error=message,
-            error_class=error.kind,
-            count_attempt=False,
-        )
+        at = now + timedelta(seconds=wait)
+        settlement.requeue(job, at, error=message, error_class=kind, count_attempt=False)
         return "pending"
     if error.action is Action.RETRY:
         if not policy.allows(job.attempts + 2):  # this try was attempt n+1; is there an n+2?
-            jobs.settle(job, "dead", error=message, error_class=error.kind)
+            settlement.finish(job, "dead", error=message, error_class=kind)
             return "dead"
-        delay = policy.delay(job.attempts, rng)
-        jobs.reschedule(
-            session, job, now + timedelta(seconds=delay), error=message, error_class=error.kind
-        )
+        at = now + timedelta(seconds=policy.delay(job.attempts, rng))
+        settlement.requeue(job, at, error=message, error_class=kind)
         return "pending"
     # GIVE_UP: the integration needs a person; its jobs wait without spending attempts.
-    jobs.reschedule(
-        session,
-        job,
-        now + PAUSED_RECHECK,
-        error=message,
-        error_class=error.kind,
-        count_attempt=False,
-    )
+    at = now + PAUSED_RECHECK
+    settlement.requeue(job, at, error=message, error_class=kind, count_attempt=False)
     return "pending"
 
 

@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,20 +30,27 @@ STATUS_MAPS = "_status_maps"
 
 def mapping_for(session: Session, integration: Integration) -> MappingSet:
     """The provider's default mapping with the integration's own overrides applied."""
-    base = default_mapping(integration.provider).model_dump()
+    return _merged(integration.provider, _overrides(session, integration))
+
+
+def _overrides(session: Session, integration: Integration) -> list[tuple[str, dict[str, Any]]]:
+    # Whole rows, so a row edited in this session but not flushed yet counts as edited.
     rows = session.scalars(
         select(FieldMapping).where(FieldMapping.integration_id == integration.id)
     )
-    for row in rows:
-        if row.object_type == STATUS_MAPS:
+    return sorted(((row.object_type, row.definition) for row in rows), key=lambda r: r[0])
+
+
+def _merged(provider: str, overrides: list[tuple[str, dict[str, Any]]]) -> MappingSet:
+    base = default_mapping(provider).model_dump()
+    for object_type, definition in overrides:
+        if object_type == STATUS_MAPS:
             base["status_maps"] = {
                 name: StatusMap.model_validate(spec).model_dump()
-                for name, spec in row.definition.items()
+                for name, spec in definition.items()
             }
         else:
-            base["objects"][row.object_type] = ObjectMapping.model_validate(
-                row.definition
-            ).model_dump()
+            base["objects"][object_type] = ObjectMapping.model_validate(definition).model_dump()
     return MappingSet.model_validate(base)
 
 
@@ -96,7 +104,13 @@ def region_of(session: Session, workspace_id: uuid.UUID) -> str:
 
 
 class TargetResolver:
-    """Builds Targets for the worker; thread-safe, with a connector cache."""
+    """Builds Targets for the worker; thread-safe, with a connector and a mapping cache.
+
+    Building a MappingSet (default plus overrides, validated) costs more than pushing a
+    few records, so the resolver keeps the last one per integration and builds it again
+    only when the integration's mapping rows read differently. Targets share it: nothing
+    on the push or poll path edits a mapping.
+    """
 
     def __init__(self, settings: Settings, wiring: Wiring | None = None) -> None:
         self.settings = settings
@@ -104,6 +118,19 @@ class TargetResolver:
         self.vault = vault_for(settings)
         self._lock = threading.Lock()
         self._cache: dict[uuid.UUID, tuple[datetime, Connector]] = {}
+        self._mappings: dict[uuid.UUID, tuple[bytes, MappingSet]] = {}
+
+    def mapping(self, session: Session, integration: Integration) -> MappingSet:
+        overrides = _overrides(session, integration)
+        key = orjson.dumps([integration.provider, overrides], option=orjson.OPT_SORT_KEYS)
+        with self._lock:
+            cached = self._mappings.get(integration.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        mapping = _merged(integration.provider, overrides)
+        with self._lock:
+            self._mappings[integration.id] = (key, mapping)
+        return mapping
 
     def connector(self, integration: Integration) -> Connector:
         with self._lock:
@@ -122,7 +149,7 @@ class TargetResolver:
             integration_id=integration.id,
             workspace_id=integration.workspace_id,
             connector=self.connector(integration),
-            mapping=mapping_for(session, integration),
+            mapping=self.mapping(session, integration),
             retry=retry_policy(config.retry),
             region=region_of(session, integration.workspace_id),
         )
@@ -132,6 +159,7 @@ class TargetResolver:
             for _at, connector in self._cache.values():
                 connector.close()
             self._cache.clear()
+            self._mappings.clear()
 
 
 def targets_of(app: Any) -> TargetResolver:

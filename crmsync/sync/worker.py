@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
@@ -28,6 +27,7 @@ from crmsync.sync.inbound_runner import drain_webhooks, due_streams, poll_stream
 from crmsync.sync.jobs import Claim
 from crmsync.sync.outbound import PushCounts, Target, push
 from crmsync.sync.policy import on_integration_error, on_job_error, retry_policy
+from crmsync.sync.settle import Settlement
 
 log = structlog.get_logger("crmsync.worker")
 
@@ -45,6 +45,7 @@ class Worker:
         lease: timedelta = jobs.DEFAULT_LEASE,
         reap_interval: float = 15.0,
         worker_id: str | None = None,
+        batches_per_claim: int = 5,
     ) -> None:
         self.sessions = sessions
         self.resolve = resolve
@@ -58,6 +59,10 @@ class Worker:
         self._held_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._batch_limits: dict[tuple[uuid.UUID, str], int] = {}
+        # A claim takes up to this many of the CRM's batch calls: the claim, the reads,
+        # the target and the settle cost the same for 100 jobs as for 500, so a backlog
+        # goes out in bigger groups (a trickle of real-time changes still goes at once).
+        self.batches_per_claim = batches_per_claim
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -127,33 +132,30 @@ class Worker:
             started_at=now,
         )
         session.add(run)
+        settlement = Settlement(
+            self.worker_id, integration.id, integration.workspace_id, claim.object_type
+        )
         started = time.perf_counter()
         try:
             target = self.resolve(session, integration)
             capabilities = target.connector.capabilities.of(claim.object_type)
             self._batch_limits[(integration.id, claim.object_type)] = capabilities.batch_limit
-            counts = push(session, claim, target, now)
+            counts = push(session, claim, target, settlement, now)
             run.status = "succeeded" if not counts.failed else "partial"
         except ConnectorError as error:
-            counts = self._whole_batch_failed(session, claim, integration, error, now)
+            counts = self._whole_batch_failed(claim, integration, settlement, error, now)
             run.status = "failed"
         run.processed, run.succeeded = counts.processed, counts.succeeded
         run.failed, run.skipped, run.errors = counts.failed, counts.skipped, counts.errors[:50]
         run.finished_at = datetime.now(UTC)
         run.duration_ms = int((time.perf_counter() - started) * 1000)
-        try:
-            session.commit()
-        except StaleDataError:
-            # Our lease ran out mid-push and a reaper handed the jobs back: they will be
-            # pushed again (upserts, so no duplicate); this group's bookkeeping is void.
-            session.rollback()
-            log.warning("jobs were reaped while in flight", jobs=len(claim.jobs))
+        settlement.write(session)
 
     def _whole_batch_failed(
         self,
-        session: Session,
         claim: Claim,
         integration: Integration,
+        settlement: Settlement,
         error: ConnectorError,
         now: datetime,
     ) -> PushCounts:
@@ -168,13 +170,14 @@ class Worker:
             on_integration_error(integration, error, now)
         policy = retry_policy(SyncConfig.model_validate(integration.config or {}).retry)
         counts = PushCounts(processed=len(claim.jobs))
-        for job in sorted(claim.jobs, key=lambda j: j.record_id):  # the outbox's lock order
-            if job.status == "running":
-                counts.error(job, on_job_error(session, job, error, policy, now), error)
+        for job in claim.jobs:
+            if settlement.open(job):
+                counts.error(job, on_job_error(settlement, job, error, policy, now), error)
         return counts
 
     def _batch_limit(self, integration_id: uuid.UUID, object_type: str) -> int:
-        return self._batch_limits.get((integration_id, object_type), 100)
+        per_call = self._batch_limits.get((integration_id, object_type), 100)
+        return per_call * self.batches_per_claim
 
     # -- inbound -----------------------------------------------------------------------
 

@@ -18,8 +18,9 @@ from crmsync.mapping.defaults import default_mapping
 from crmsync.records import service
 from crmsync.store.models import Contact, Integration, Link, SyncJob
 from crmsync.sync.inbound import apply_remote
-from crmsync.sync.jobs import Claim
+from crmsync.sync.jobs import Claim, ClaimedJob
 from crmsync.sync.outbound import Target, push
+from crmsync.sync.settle import Settlement
 from tests.conftest import Tenant
 from tests.connectors.contract.targets import GenericTarget, HubSpotTarget
 from tests.connectors.contract.targets import Target as Sandbox
@@ -79,11 +80,18 @@ def _run_merge_jobs(db: Session, integration: Integration, target: Target) -> li
             )
         )
     )
-    for job in jobs:
-        job.status = "running"  # as the claim leaves them
-    counts = push(db, Claim(integration.id, "contacts", jobs), target, datetime.now(UTC))
+    for job in jobs:  # as the claim leaves them
+        job.status, job.lease_owner = "running", "w"
     db.commit()
+    held = [ClaimedJob(j.id, j.record_id, j.operation, j.attempts, j.enqueued_at) for j in jobs]
+    settlement = Settlement("w", integration.id, target.workspace_id, "contacts")
+    counts = push(
+        db, Claim(integration.id, "contacts", held), target, settlement, datetime.now(UTC)
+    )
+    settlement.write(db)
     assert counts.succeeded == len(jobs) == 1 and not counts.failed
+    for job in jobs:
+        db.refresh(job)
     return jobs
 
 

@@ -74,7 +74,8 @@ def test_claims_a_group_by_priority_up_to_the_batch_limit(
         first = jobs.claim(db, "w1", batch_limit=lambda _i, _o: 4, now=NOW)
         assert first is not None and (first.integration_id, first.object_type) == (b, "deals")
         assert [j.id for j in first.jobs] == realtime[:4]
-        assert all(j.status == "running" and j.lease_owner == "w1" for j in first.jobs)
+        held = db.scalars(select(SyncJob).where(SyncJob.id.in_([j.id for j in first.jobs])))
+        assert all(j.status == "running" and j.lease_owner == "w1" for j in held)
         second = jobs.claim(db, "w1", batch_limit=lambda _i, _o: 4, now=NOW)
         assert second is not None and [j.id for j in second.jobs] == realtime[4:]
         third = jobs.claim(db, "w1", batch_limit=lambda _i, _o: 4, now=NOW)
@@ -97,7 +98,7 @@ def test_paused_integrations_and_busy_records_are_not_claimed(
         assert jobs.claim(db, "w", batch_limit=lambda _i, _o: 10, now=NOW) is None
         running = db.scalar(select(SyncJob).where(SyncJob.status == "running"))
         assert running is not None
-        jobs.settle(running, "succeeded")
+        running.status = "succeeded"
         db.commit()
         claimed = jobs.claim(db, "w", batch_limit=lambda _i, _o: 10, now=NOW)
         assert claimed is not None and [j.id for j in claimed.jobs] == [twin.id]
@@ -110,7 +111,7 @@ def test_reaper_hands_back_expired_leases_and_counts_the_attempt(
     with queue_sessions() as db:
         lone = _job(db, ws, a)
         record = uuid.uuid4()
-        superseded = _job(db, ws, a, record=record)
+        superseded = _job(db, ws, a, record=record).id
         db.commit()
         claim = jobs.claim(db, "dead-worker", batch_limit=lambda _i, _o: 10, now=NOW)
         assert claim is not None and len(claim.jobs) == 2
@@ -122,7 +123,7 @@ def test_reaper_hands_back_expired_leases_and_counts_the_attempt(
         back = db.get(SyncJob, lone.id)
         assert back is not None and back.status == "pending" and back.attempts == 1
         assert back.error_class == "LeaseExpired" and back.lease_owner is None
-        assert db.get(SyncJob, superseded.id) is None
+        assert db.get(SyncJob, superseded) is None
         assert db.get(SyncJob, newer.id) is not None
 
 
