@@ -61,6 +61,10 @@ def encode(frame: pl.DataFrame, names: tuple[str, ...] = CODED) -> Encoded:
     values: dict[str, np.ndarray] = {}
     for name in names:
         column = frame[name]
+        if name == "id":  # only ever read back, never compared: each row its own code
+            codes[name] = np.arange(frame.height, dtype=np.int32)
+            values[name] = np.append(column.to_numpy().astype(object), "")
+            continue
         distinct = column.filter(column != "").unique()
         numbers = pl.Series(range(distinct.len()), dtype=pl.Int32)
         coded = column.replace_strict(distinct, numbers, default=-1, return_dtype=pl.Int32)

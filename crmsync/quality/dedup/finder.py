@@ -16,13 +16,10 @@ from crmsync.quality.dedup.clusters import cluster_links, components
 from crmsync.quality.dedup.compare import compare
 from crmsync.quality.dedup.encoded import ALL_TEXT, Encoded, decode, encode
 from crmsync.quality.dedup.explain import PairExplanation, explain_pairs
-from crmsync.quality.dedup.prefilter import worth_scoring
+from crmsync.quality.dedup.judging import judge
 from crmsync.quality.dedup.prepared import prepare
 from crmsync.quality.dedup.rules import decide
 from crmsync.quality.dedup.settings import DedupSettings
-
-# pairs compared at once: bounds memory on large lists
-CHUNK = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -88,22 +85,6 @@ class DuplicateClusters(Sequence[Cluster]):
         )
 
 
-def _score_pairs(
-    enc: Encoded, left: np.ndarray, right: np.ndarray, settings: DedupSettings
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per pair: matched?, score, and conflict?, compared chunk by chunk."""
-    matched = np.zeros(len(left), dtype=bool)
-    conflict = np.zeros(len(left), dtype=bool)
-    score = np.zeros(len(left))
-    for start in range(0, len(left), CHUNK):
-        part = slice(start, start + CHUNK)
-        decisions = decide(compare(decode(enc, left[part]), decode(enc, right[part])), settings)
-        matched[part] = decisions.is_match
-        conflict[part] = decisions.conflict
-        score[part] = decisions.score
-    return matched, score, conflict
-
-
 def _unscored_inner_pairs(
     left: np.ndarray, right: np.ndarray, matched: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -116,19 +97,19 @@ def _unscored_inner_pairs(
     members: dict[int, list[int]] = defaultdict(list)
     for row, root in component.items():
         members[root].append(row)
-    scored = set(zip(left.tolist(), right.tolist(), strict=True))
     pairs = [
         (a, b)
         for rows in members.values()
         if len(rows) > 2
         for a, b in itertools.combinations(sorted(rows), 2)
-        if (a, b) not in scored
     ]
     if not pairs:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
     out = np.array(pairs, dtype=np.int64)
-    return out[:, 0], out[:, 1]
+    # candidate pairs hold the smaller row first, as combinations of sorted rows do
+    unscored = ~np.isin((out[:, 0] << 32) | out[:, 1], (left << 32) | right)
+    return out[unscored, 0], out[unscored, 1]
 
 
 def find_duplicates(
@@ -140,11 +121,14 @@ def find_duplicates(
     frame = prepare(records, settings.region)
     left, right = candidate_pairs(frame, settings.window)
     enc = encode(frame, ALL_TEXT)
-    keep = worth_scoring(enc, left, right, settings)
-    left, right = left[keep], right[keep]
-    matched, score, conflict = _score_pairs(enc, left, right, settings)
+    judged = judge(enc, left, right, settings)
+    left, right, matched, score = judged.left, judged.right, judged.matched, judged.score
+    conflict = judged.conflict
     inner_left, inner_right = _unscored_inner_pairs(left, right, matched)
-    _, _, inner_conflict = _score_pairs(enc, inner_left, inner_right, settings)
+    inner_conflict = np.zeros(len(inner_left), dtype=bool)
+    if len(inner_left):
+        inner = compare(decode(enc, inner_left), decode(enc, inner_right))
+        inner_conflict = decide(inner, settings).conflict
     groups, kept = cluster_links(
         left[matched],
         right[matched],

@@ -9,7 +9,7 @@ when two other fields agree.
 from __future__ import annotations
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
 from crmsync.quality.dedup.encoded import Encoded, same, similarity
@@ -18,6 +18,8 @@ from crmsync.quality.dedup.settings import DedupSettings
 # dates this many (approximate) days apart still hint at one person
 _NEAR_DAYS = 62
 _DAYS_A_YEAR = 372  # the encoding's year: 12 months of 31 days
+# emails this alike hint at a typo
+_EMAIL_ALIKE = 0.85
 
 
 def _mean_present(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -68,16 +70,19 @@ def _dob_near(enc: Encoded, left: np.ndarray, right: np.ndarray) -> np.ndarray:
 def worth_scoring(
     enc: Encoded, left: np.ndarray, right: np.ndarray, settings: DedupSettings
 ) -> np.ndarray:
-    """Which candidate pairs could possibly be duplicates."""
-    strong = (
+    """Which candidate pairs could possibly be duplicates.
+
+    Integer comparisons come first; the string similarities (names, compared once per
+    distinct pair of names, then a mistyped email) only for pairs whose fate depends on them.
+    """
+    keep = (
         same(enc, "email", left, right)
         | same(enc, "phone", left, right)
         | same(enc, "dob", left, right)
         | same(enc, "address", left, right)
     )
-    rest = np.flatnonzero(~strong)
+    rest = np.flatnonzero(~keep)
     lo, hi = left[rest], right[rest]
-    alike = np.nan_to_num(name_similarity(enc, lo, hi), nan=0.0) >= settings.name_threshold
     hints = (
         same(enc, "city", lo, hi).astype(np.int8)
         + same(enc, "company", lo, hi)
@@ -85,12 +90,36 @@ def worth_scoring(
         + same(enc, "postcode", lo, hi)
         + _dob_near(enc, lo, hi)
     )
-    hint = hints > 0
-    # a mistyped email is the last hint worth its cost
-    ask = np.flatnonzero(alike & ~hint)
-    email = similarity(enc, ("email", "email"), lo[ask], hi[ask], fuzz.ratio) / 100.0
-    hint[ask] = np.nan_to_num(email, nan=0.0) >= 0.85
-    keep = strong.copy()
     # names changed or missing: several other fields agreeing still deserve a look
-    keep[rest] = (alike & hint) | (hints >= 2)
+    keep[rest[hints >= 2]] = True
+    # one agreeing field: the names must be alike too
+    one = np.flatnonzero(hints == 1)
+    keep[rest[one]] = _alike(enc, lo[one], hi[one], settings)
+    # nothing else agrees: alike names and a mistyped email, the last hint worth its cost
+    none = np.flatnonzero(
+        (hints == 0) & (enc.codes["email"][lo] >= 0) & (enc.codes["email"][hi] >= 0)
+    )
+    alike = none[_alike(enc, lo[none], hi[none], settings)]
+    keep[rest[alike]] = _email_alike(enc, lo[alike], hi[alike])
     return keep
+
+
+def _alike(
+    enc: Encoded, left: np.ndarray, right: np.ndarray, settings: DedupSettings
+) -> np.ndarray:
+    return np.nan_to_num(name_similarity(enc, left, right), nan=0.0) >= settings.name_threshold
+
+
+def _email_alike(enc: Encoded, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Emails (both present) at least 0.85 alike; nearly every pair of them is distinct,
+    so they are compared directly."""
+    values = enc.values["email"]
+    scores = process.cpdist(
+        values[enc.codes["email"][left]],
+        values[enc.codes["email"][right]],
+        scorer=fuzz.ratio,
+        score_cutoff=_EMAIL_ALIKE * 100 - 0.01,
+        workers=-1,
+        dtype=np.float32,
+    )
+    return np.asarray(scores, dtype=np.float64) / 100.0 >= _EMAIL_ALIKE

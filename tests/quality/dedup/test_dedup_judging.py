@@ -1,0 +1,36 @@
+"""Judging candidate pairs in worker processes gives what one process gives."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from crmsync.quality.dedup.blocking import candidate_pairs
+from crmsync.quality.dedup.encoded import ALL_TEXT, encode
+from crmsync.quality.dedup.judging import judge
+from crmsync.quality.dedup.prepared import prepare
+from crmsync.quality.dedup.settings import DedupSettings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+from gen_contacts import contacts
+
+
+def test_parts_and_workers_do_not_change_the_verdicts() -> None:
+    settings = DedupSettings()
+    frame = prepare(list(contacts(3000)))
+    left, right = candidate_pairs(frame, settings.window)
+    enc = encode(frame, ALL_TEXT)
+    alone = judge(enc, left, right, settings, workers=1)
+    forked = judge(enc, left, right, settings, workers=2, part=len(left) // 5, parallel_from=0)
+    assert alone.matched.sum() > 100 and len(alone.left) < len(left)
+    for field in ("left", "right", "matched", "score", "conflict"):
+        assert np.array_equal(getattr(alone, field), getattr(forked, field)), field
+
+
+def test_no_pairs() -> None:
+    frame = prepare([{"id": "1", "first_name": "Ann"}])
+    empty = np.empty(0, dtype=np.int64)
+    judged = judge(encode(frame, ALL_TEXT), empty, empty, DedupSettings())
+    assert len(judged.left) == len(judged.matched) == 0
