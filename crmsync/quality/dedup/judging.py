@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -59,6 +60,10 @@ def _judge_part(bounds: tuple[int, int]) -> Verdicts:
 
 
 def _workers() -> int:
+    # Forking a process that runs other Python threads (an API server's thread pool, the
+    # sync worker) can copy a lock another thread holds; judge in-process there instead.
+    if threading.active_count() > 1:
+        return 1
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -34,3 +34,18 @@ def test_no_pairs() -> None:
     empty = np.empty(0, dtype=np.int64)
     judged = judge(encode(frame, ALL_TEXT), empty, empty, DedupSettings())
     assert len(judged.left) == len(judged.matched) == 0
+
+
+def test_a_process_running_other_threads_judges_in_process() -> None:
+    import threading
+
+    from crmsync.quality.dedup import judging
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert judging._workers() == 1
+    finally:
+        stop.set()
+        other.join()
