@@ -64,7 +64,7 @@ def _plan(
         else:
             clean = _checked(store, values)
         if record is None:  # a new key is validated as a value of its property
-            clean = {**clean, **crm.validated(store, {name: key}, creating=False)}
+            clean = {**clean, **_checked(store, {name: key})}
             if store.spec.required:
                 crm.validated(store, clean, creating=True)
         planned.append((record, clean))
