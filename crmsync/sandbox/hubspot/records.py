@@ -324,6 +324,8 @@ class ObjectStore:
         self, record: Record, values: dict[str, str], now_ms: int, source: str
     ) -> dict[str, str]:
         stored = record.properties
+        if values.items() <= stored.items():  # a re-sent record: nothing to compare
+            return {}
         shown = record.answer["properties"]
         unique = self._unique
         changed: dict[str, str] = {}
