@@ -9,42 +9,18 @@ checking or converting, and property definitions changing between calls.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from crmsync.sandbox.base import SandboxOptions
 from crmsync.sandbox.hubspot import HubSpotSandbox
 from crmsync.sandbox.hubspot.crm import Event
 
+from .conftest import FakeClock
+
 UPSERT = "/crm/v3/objects/contacts/batch/upsert"
 CONTACTS = "/crm/v3/objects/contacts"
-
-
-class StepClock:
-    """A clock tests move by hand, so timestamps tell writes apart."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> StepClock:
-    return StepClock()
-
-
-@pytest.fixture
-def hub(serve: Any, clock: StepClock) -> Iterator[tuple[HubSpotSandbox, httpx.Client]]:
-    sandbox = HubSpotSandbox(SandboxOptions(rate_profile="off"), clock=clock)
-    server = serve(sandbox)
-    headers = {"Authorization": f"Bearer {sandbox.tokens.private_token}"}
-    with httpx.Client(base_url=server.url("hubspot"), headers=headers) as client:
-        yield sandbox, client
 
 
 @pytest.fixture
@@ -72,7 +48,7 @@ def _ok(answer: httpx.Response) -> list[dict[str, Any]]:
 
 
 def test_creates_then_updates_only_what_changed(
-    hub: tuple[HubSpotSandbox, httpx.Client], clock: StepClock, events: list[Event]
+    hub: tuple[HubSpotSandbox, httpx.Client], clock: FakeClock, events: list[Event]
 ) -> None:
     _, client = hub
     made = _ok(
