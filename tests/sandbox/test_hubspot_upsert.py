@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
+from crmsync.sandbox.base import SandboxOptions
 from crmsync.sandbox.hubspot import HubSpotSandbox
 from crmsync.sandbox.hubspot.crm import Event
 
-from .conftest import FakeClock
+from .conftest import FakeClock, Receiver
 
 UPSERT = "/crm/v3/objects/contacts/batch/upsert"
 CONTACTS = "/crm/v3/objects/contacts"
@@ -222,3 +224,34 @@ def test_batch_level_refusals(hub: tuple[HubSpotSandbox, httpx.Client]) -> None:
     assert unauthorised.status_code == 401
     logged = client.get("/_sandbox/state", params={"requests": 10}).json()["requests"]
     assert [(r["path"], r["status"]) for r in logged][-1] == (UPSERT, 401)
+
+
+def test_hot_route_keeps_limits_faults_and_webhooks(serve: Any, receiver: Receiver) -> None:
+    sandbox = HubSpotSandbox(SandboxOptions(rate_profile="free"), batch_delay=0.01)
+    server = serve(sandbox)
+    headers = {"Authorization": f"Bearer {sandbox.tokens.private_token}"}
+    with httpx.Client(base_url=server.url("hubspot"), headers=headers) as client:
+        client.post(
+            "/_sandbox/webhooks",
+            json={"url": receiver.url, "events": ["contact.propertyChange"]},
+        )
+        made = _upsert(client, {"w@example.com": {"firstname": "Wendy"}})
+        assert made.headers["x-hubspot-ratelimit-max"] == "100"
+        assert made.headers["x-hubspot-ratelimit-remaining"] == "99"
+        receiver.wait(1)  # the creation's events, delivered on their own
+        forced = client.post("/_sandbox/faults", json={"kind": "503", "count": 1, "path": UPSERT})
+        assert forced.status_code == 200, forced.text
+        failed = _upsert(client, {"w@example.com": {"firstname": "Wilma"}})
+        assert failed.status_code == 503 and failed.json()["category"] == "SERVICE_UNAVAILABLE"
+        changed = _ok(_upsert(client, {"w@example.com": {"firstname": "Wilma"}}))[0]
+        events = [e for _, body in receiver.wait(2) for e in orjson.loads(body)]
+        assert [(e["objectId"], e["propertyName"], e["propertyValue"]) for e in events][-1] == (
+            int(changed["id"]),
+            "firstname",
+            "Wilma",
+        )
+        logged = client.get("/_sandbox/state", params={"requests": 3}).json()["requests"]
+        assert [(r["path"], r["status"], r["fault"]) for r in logged[-2:]] == [
+            (UPSERT, 503, "503"),
+            (UPSERT, 200, None),
+        ]
