@@ -41,6 +41,18 @@ def build_app(sandbox: ProviderSandbox) -> ASGIApp:
     return SandboxMiddleware(router, sandbox)
 
 
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (what Starlette's `Request.body` reads, without it)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            raise ConnectionDropped("client disconnected")
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
 class ConnectionDropped(ConnectionResetError):
     """Raised when a ``drop`` fault cannot reach a real socket (ASGI transports)."""
 
@@ -135,7 +147,11 @@ class SandboxMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, tracking_send)
+            hot = self.sandbox.hot_route(scope["method"], scope["path"])
+            if hot is None:
+                await self.app(scope, receive, tracking_send)
+            else:
+                await hot(await read_body(receive))(scope, receive, tracking_send)
         except SandboxError as exc:
             await exc.response(scope, receive, send)
         except Exception:

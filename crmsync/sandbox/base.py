@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -93,13 +93,21 @@ def json_response(
 
 async def read_json(request: Request) -> Any:
     """The request body as JSON, or None when it is empty or not JSON."""
-    body = await request.body()
+    return json_or_none(await request.body())
+
+
+def json_or_none(body: bytes) -> Any:
+    """`body` parsed as JSON, or None when it is empty or not JSON."""
     if not body:
         return None
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
+
+
+# A route the middleware serves without the router: raw body in, answer out.
+HotHandler = Callable[[bytes], Response]
 
 
 def new_secret(prefix: str = "", nbytes: int = 24) -> str:
@@ -215,6 +223,12 @@ class ProviderSandbox(ABC):
         if kind == "429":
             return self.throttled_response(_synthetic_throttle(self.profile))
         return self.error_response(int(kind))
+
+    def hot_route(self, method: str, path: str) -> HotHandler | None:
+        """A handler for requests that carry bulk traffic (e.g. batch upserts), served
+        without the router and its Request object; None for every other request.
+        Called after faults, auth and rate limits; it may raise `SandboxError`."""
+        return None
 
     def upsert_request(self, seq: int, variant: int = 0) -> SampleRequest | None:
         """The provider's typical batch upsert (its largest batch) for benchmarks;

@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from crmsync.sandbox.base import ProviderSandbox, SandboxOptions, json_response
+from crmsync.sandbox.hubspot import HubSpotSandbox
 from crmsync.sandbox.ratelimit import RateProfile, RateWindow, profiles
 from crmsync.sandbox.server import SandboxServer
 
@@ -142,3 +144,29 @@ def serve() -> Iterator[Any]:
     yield start
     for server in started:
         server.stop()
+
+
+class FakeClock:
+    """A clock tests move by hand (epoch seconds), so timestamps tell writes apart."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The clock `hub` runs on."""
+    return FakeClock()
+
+
+@pytest.fixture
+def hub(serve: Any, clock: FakeClock) -> Iterator[tuple[HubSpotSandbox, httpx.Client]]:
+    """A served HubSpot sandbox (limits off) and a client holding its private-app token."""
+    sandbox = HubSpotSandbox(SandboxOptions(rate_profile="off"), clock=clock, batch_delay=0.01)
+    server = serve(sandbox)
+    headers = {"Authorization": f"Bearer {sandbox.tokens.private_token}"}
+    with httpx.Client(base_url=server.url("hubspot"), headers=headers) as client:
+        yield sandbox, client

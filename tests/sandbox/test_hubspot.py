@@ -3,7 +3,6 @@ associations, search caps, rate limits and user-change webhooks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -15,31 +14,9 @@ from crmsync.sandbox.base import SandboxOptions
 from crmsync.sandbox.hubspot import HubSpotSandbox
 from crmsync.sandbox.hubspot.search import SearchCaps
 
-from .conftest import Receiver
+from .conftest import FakeClock, Receiver
 
 CONTACTS = "/crm/v3/objects/contacts"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def hub(serve: Any, clock: FakeClock) -> Iterator[tuple[HubSpotSandbox, httpx.Client]]:
-    sandbox = HubSpotSandbox(SandboxOptions(rate_profile="off"), clock=clock, batch_delay=0.01)
-    server = serve(sandbox)
-    headers = {"Authorization": f"Bearer {sandbox.tokens.private_token}"}
-    with httpx.Client(base_url=server.url("hubspot"), headers=headers) as client:
-        yield sandbox, client
 
 
 def _make(client: httpx.Client, **props: str) -> dict[str, Any]:

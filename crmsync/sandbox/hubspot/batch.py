@@ -8,23 +8,32 @@ Batch create reports per-input errors (207) only when every input carries an
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Coroutine
+from functools import partial
+from itertools import repeat
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmsync.sandbox.base import json_response
+from crmsync.sandbox.base import HotHandler, json_or_none, json_response
 from crmsync.sandbox.hubspot import errors
 from crmsync.sandbox.hubspot.crm import HubSpotCrm
-from crmsync.sandbox.hubspot.objects import PREFIXES, associate_inputs, body_of, flag
-from crmsync.sandbox.hubspot.properties import invalid_message
-from crmsync.sandbox.hubspot.records import ObjectStore, Record
+from crmsync.sandbox.hubspot.objects import (
+    INVALID_JSON,
+    PREFIXES,
+    associate_inputs,
+    body_of,
+    flag,
+)
+from crmsync.sandbox.hubspot.records import ObjectStore
+from crmsync.sandbox.hubspot.upsert import upsert_batch
 from crmsync.sandbox.timefmt import iso_ms
 
 MAX_INPUTS = 100
+UPSERT_SUFFIX = "/batch/upsert"
+PREFIX_HEADS = tuple(p.removesuffix("{object_type}") for p in PREFIXES)
 Handler = Callable[[ObjectStore, list[dict[str, Any]], Request], Coroutine[Any, Any, Response]]
 
 
@@ -119,46 +128,7 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         store: ObjectStore, inputs: list[dict[str, Any]], request: Request
     ) -> Response:
         started = crm.now_ms()
-        keys = [str(i.get("id", "")) for i in inputs]
-        id_property = inputs[0].get("idProperty") if inputs else None
-        if not id_property or not store.is_unique(str(id_property)):
-            raise errors.validation(
-                f"idProperty must be a unique-value property, got {id_property!r}"
-            )
-        lowered = [k.lower() for k in keys]
-        if len(set(lowered)) != len(lowered):
-            repeated = sorted(k for k, n in Counter(lowered).items() if n > 1)
-            raise errors.validation(f"Duplicate IDs found in batch input: {repeated}")
-        name = str(id_property)
-        # one tight loop: this endpoint carries the bulk of sync traffic
-        planned: list[tuple[Record | None, dict[str, str]]] = []
-        for key, item in zip(keys, inputs, strict=True):
-            if item.get("idProperty", id_property) != id_property:
-                raise errors.validation("All inputs must use the same idProperty")
-            values = item.get("properties") or {}
-            if not isinstance(values, dict):
-                raise errors.validation("properties must be an object")
-            clean, problems = store.clean(values)
-            if problems:
-                raise errors.validation(invalid_message(problems))
-            record = store.find(name, key)
-            if record is None:  # a new key is validated as a value of its property
-                clean.update(crm.validated(store, {name: key}, creating=False))
-                if store.spec.required:
-                    crm.validated(store, clean, creating=True)
-            planned.append((record, clean))
-        results = []
-        now = crm.now_ms()
-        for found, clean in planned:
-            if found is None:
-                record = crm.create(store, clean, now=now)
-            else:
-                record = found
-                crm.update(store, record, clean, now=now)
-            answer = store.render_stored(record)
-            answer["new"] = found is None
-            results.append(answer)
-        return batch_answer(crm, started, results, [], ok=200)
+        return batch_answer(crm, started, upsert_batch(crm, store, inputs), [], ok=200)
 
     async def read(store: ObjectStore, inputs: list[dict[str, Any]], request: Request) -> Response:
         started = crm.now_ms()
@@ -201,17 +171,45 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         handler = actions.get(request.path_params["action"])
         if handler is None:
             return errors.error_response(404, "OBJECT_NOT_FOUND", "Not found")
-        inputs = (await body_of(request)).get("inputs")
-        if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
-            raise errors.validation("inputs must be a list of objects")
-        if len(inputs) > MAX_INPUTS:
-            raise errors.validation(
-                f"Batch input limit exceeded: {len(inputs)} inputs given, at most {MAX_INPUTS}",
-                context={"maxInputs": [str(MAX_INPUTS)]},
-            )
-        return await handler(store, inputs, request)
+        return await handler(store, batch_inputs(await body_of(request)), request)
 
     return [Route(p + "/batch/{action}", batch, methods=["POST"]) for p in PREFIXES]
+
+
+def batch_inputs(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `inputs` of a batch body, or VALIDATION_ERROR."""
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or not all(map(isinstance, inputs, repeat(dict))):
+        raise errors.validation("inputs must be a list of objects")
+    if len(inputs) > MAX_INPUTS:
+        raise errors.validation(
+            f"Batch input limit exceeded: {len(inputs)} inputs given, at most {MAX_INPUTS}",
+            context={"maxInputs": [str(MAX_INPUTS)]},
+        )
+    return inputs
+
+
+def upsert_route(crm: HubSpotCrm, path: str) -> HotHandler | None:
+    """The batch upsert as a hot route (no router, no Request object): the bulk of
+    sync traffic. None when `path` is not a batch upsert path."""
+    if not path.endswith(UPSERT_SUFFIX):
+        return None
+    for head in PREFIX_HEADS:
+        if path.startswith(head):
+            object_type = path[len(head) : -len(UPSERT_SUFFIX)]
+            if object_type and "/" not in object_type:
+                return partial(_upsert, crm, object_type)
+    return None
+
+
+def _upsert(crm: HubSpotCrm, object_type: str, body: bytes) -> Response:
+    store = crm.store(object_type)
+    started = crm.now_ms()
+    parsed = json_or_none(body)
+    if not isinstance(parsed, dict):
+        raise errors.validation(INVALID_JSON)
+    results = upsert_batch(crm, store, batch_inputs(parsed))
+    return batch_answer(crm, started, results, [], ok=200)
 
 
 def _repeat(store: ObjectStore, clean: dict[str, str], taken: set[str]) -> str | None:

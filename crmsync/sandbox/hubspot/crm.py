@@ -108,9 +108,7 @@ class HubSpotCrm:
         now = now or self.now_ms()
         record = store.create(str(next(self._ids)), clean, now, source)
         if self.listening:
-            self._emit(store, record, "creation", source, now)
-            for name, value in clean.items():
-                self._emit(store, record, "propertyChange", source, now, name, value)
+            self._emit_write(store, record, clean, True, source, now)
         return record
 
     def update(
@@ -125,9 +123,23 @@ class HubSpotCrm:
         now = now or self.now_ms()
         changed = store.update(record, clean, now, source)
         if self.listening:
-            for name, value in changed.items():
-                self._emit(store, record, "propertyChange", source, now, name, value)
+            self._emit_write(store, record, changed, False, source, now)
         return changed
+
+    def upsert(
+        self,
+        store: ObjectStore,
+        planned: list[tuple[Record | None, dict[str, str]]],
+        source: str = "API",
+    ) -> list[dict[str, Any]]:
+        """Apply a checked batch upsert (None creates); emits the events of each
+        write in input order. Answers the records as `ObjectStore.upsert` does."""
+        now = self.now_ms()
+        written: list[tuple[Record, dict[str, str], bool]] | None = [] if self.listening else None
+        results = store.upsert(planned, now, source, self._ids.__next__, written)
+        for record, values, created in written or ():
+            self._emit_write(store, record, values, created, source, now)
+        return results
 
     def archive(self, store: ObjectStore, record: Record, source: str = "API") -> None:
         """Soft-delete; emits deletion."""
@@ -164,6 +176,21 @@ class HubSpotCrm:
     def counts(self) -> dict[str, int]:
         """Live records per object type."""
         return {name: store.count() for name, store in self.stores.items()}
+
+    def _emit_write(
+        self,
+        store: ObjectStore,
+        record: Record,
+        values: Mapping[str, str],
+        created: bool,
+        source: str,
+        now: int,
+    ) -> None:
+        """creation (for a new record), then one propertyChange per written value."""
+        if created:
+            self._emit(store, record, "creation", source, now)
+        for name, value in values.items():
+            self._emit(store, record, "propertyChange", source, now, name, value)
 
     def _emit(
         self,

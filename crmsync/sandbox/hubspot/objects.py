@@ -19,6 +19,7 @@ from crmsync.sandbox.hubspot.records import ObjectStore, Record
 from crmsync.sandbox.hubspot.search import SearchCaps, SearchError, run
 
 LIST_MAX = 100
+INVALID_JSON = "Invalid input JSON: expected an object"
 PREFIXES = ("/crm/v3/objects/{object_type}", "/crm/objects/2026-03/{object_type}")
 
 
@@ -48,7 +49,7 @@ async def body_of(request: Request) -> dict[str, Any]:
     """The JSON object body, or VALIDATION_ERROR."""
     body = await read_json(request)
     if not isinstance(body, dict):
-        raise errors.validation("Invalid input JSON: expected an object")
+        raise errors.validation(INVALID_JSON)
     return body
 
 

@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from crmsync.sandbox.base import ProviderSandbox, SampleRequest, SandboxOptions
+from crmsync.sandbox.base import HotHandler, ProviderSandbox, SampleRequest, SandboxOptions
 from crmsync.sandbox.hubspot import errors, limits
 from crmsync.sandbox.hubspot.associations_api import association_routes
-from crmsync.sandbox.hubspot.batch import batch_routes
+from crmsync.sandbox.hubspot.batch import batch_routes, upsert_route
 from crmsync.sandbox.hubspot.crm import Event, HubSpotCrm
 from crmsync.sandbox.hubspot.oauth import TokenStore, oauth_routes
 from crmsync.sandbox.hubspot.objects import object_routes
@@ -119,7 +119,7 @@ class HubSpotSandbox(ProviderSandbox):
         return described
 
     def check_auth(self, request: Request) -> Response | None:
-        if request.url.path.startswith("/webhooks/"):  # developer API key, not a token
+        if request.scope["path"].startswith("/webhooks/"):  # developer API key, not a token
             if request.query_params.get("hapikey") == self.tokens.developer_api_key:
                 return None
             return errors.unauthorized()
@@ -150,6 +150,9 @@ class HubSpotSandbox(ProviderSandbox):
 
     def not_found_response(self, method: str, path: str) -> Response:
         return errors.error_response(404, "OBJECT_NOT_FOUND", f"No route for {method} {path}")
+
+    def hot_route(self, method: str, path: str) -> HotHandler | None:
+        return upsert_route(self.crm, path) if method == "POST" else None
 
     def upsert_request(self, seq: int, variant: int = 0) -> SampleRequest:
         inputs = [

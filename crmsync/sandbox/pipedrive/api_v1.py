@@ -39,7 +39,7 @@ _DEAL_STATUSES = ("open", "won", "lost", "deleted", "all_not_deleted")
 
 def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
     def kind_of(request: Request) -> Kind:
-        return KINDS[request.url.path.split("/")[2]]
+        return KINDS[request.scope["path"].split("/")[2]]
 
     def render(kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
         return v1(kind, record, company.name_of)
@@ -124,12 +124,12 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
         )
 
     async def list_fields(request: Request) -> Response:
-        kind = BY_FIELDS_PATH[request.url.path.split("/")[2]]
+        kind = BY_FIELDS_PATH[request.scope["path"].split("/")[2]]
         chunk = offset_page(company.fields.listing(kind), request.query_params)
         return ok(chunk.items, additional_data={"pagination": chunk.pagination()})
 
     async def create_field(request: Request) -> Response:
-        kind = BY_FIELDS_PATH[request.url.path.split("/")[2]]
+        kind = BY_FIELDS_PATH[request.scope["path"].split("/")[2]]
         body = await read_json(request)
         if not isinstance(body, dict) or not str(body.get("name") or "").strip():
             raise PipedriveError(400, "Field name must be given.")

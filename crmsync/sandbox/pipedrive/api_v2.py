@@ -81,7 +81,7 @@ def _select(company: Company, kind: Kind, query: Mapping[str, str]) -> list[Reco
 
 def routes(company: Company, wrap: Wrap) -> list[Route]:
     def kind_of(request: Request) -> Kind:
-        return KINDS[request.url.path.split("/")[3]]
+        return KINDS[request.scope["path"].split("/")[3]]
 
     async def list_records(request: Request) -> Response:
         kind, query = kind_of(request), request.query_params

@@ -178,7 +178,7 @@ class PipedriveSandbox(ProviderSandbox):
             plan = plan_of(self.profile.name)
             daily: dict[str, str] = {}
             if plan is not None:
-                tokens = cost(request.method, request.url.path)
+                tokens = cost(request.method, request.scope["path"])
                 allowed, limit, remaining = self.budget.spend(plan, tokens)
                 daily = {
                     "x-daily-ratelimit-token-limit": str(limit),

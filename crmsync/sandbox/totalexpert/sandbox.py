@@ -183,7 +183,7 @@ class TotalExpertSandbox(ProviderSandbox):
     # ---- how Total Expert answers ------------------------------------------------
 
     def check_auth(self, request: Request) -> Response | None:
-        if request.url.path in _PUBLIC:
+        if request.scope["path"] in _PUBLIC:
             return None
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header[:7].lower() == "bearer " else None
