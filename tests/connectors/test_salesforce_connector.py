@@ -293,13 +293,26 @@ def test_rejected_session_raises_auth_error(org: Org) -> None:
     assert raised.value.code == "INVALID_SESSION_ID"
 
 
-def test_request_limit_exceeded_is_rate_limited(org: Org) -> None:
+def test_the_concurrent_request_limit_is_waited_out(org: Org) -> None:
+    # the sandbox's injected throttle is Salesforce's concurrent-request 403; a spent
+    # daily allocation ("TotalRequests") is classified in tests/connectors/test_errors.py
     clock = FakeClock(time.time())
     connector = org.connector(sleep=clock.sleep, clock=clock)
     org.force("429", 1)
+    assert connector.describe("contacts")
+    assert clock.sleeps and clock.sleeps[0] >= 30
+
+
+def test_the_concurrent_request_limit_beyond_the_tolerated_count_is_rate_limited(
+    org: Org,
+) -> None:
+    clock = FakeClock(time.time())
+    connector = org.connector(sleep=clock.sleep, clock=clock, http=HttpSettings(max_rate_limited=1))
+    org.force("429", 2)
     with pytest.raises(RateLimited) as raised:
         connector.describe("contacts")
-    assert raised.value.code == "REQUEST_LIMIT_EXCEEDED" and raised.value.retry_after >= 30
+    assert raised.value.code == "REQUEST_LIMIT_EXCEEDED"
+    assert "ConcurrentPerOrgLongTxn" in raised.value.message
 
 
 def test_5xx_is_transient_after_the_retries(org: Org) -> None:

@@ -157,6 +157,11 @@ def request_limit_exceeded() -> ApiError:
     return ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
 
 
+def concurrent_limit_exceeded() -> ApiError:
+    """Too many long-running requests at once: Salesforce's passing throttle."""
+    return ApiError(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
+
+
 def server_error(status: int) -> ApiError:
     if status == 503:
         return ApiError(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable.")

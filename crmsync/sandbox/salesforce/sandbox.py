@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from crmsync.sandbox.base import ProviderSandbox, SampleRequest, SandboxOptions
+from crmsync.sandbox.faults import FaultKind
 from crmsync.sandbox.ratelimit import RateDecision, RateLimiter, RateProfile
 from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.collections import collection_routes
@@ -155,6 +156,14 @@ class Sandbox(ProviderSandbox):
 
     def throttled_response(self, decision: RateDecision) -> Response:
         return self._with_info(errors.request_limit_exceeded().response())
+
+    def fault_response(self, kind: FaultKind) -> Response:
+        # Salesforce has no 429: an injected throttle is the concurrent-request limit,
+        # which passes in seconds. (A spent daily allocation is a real quota, enforced by
+        # the edition profile, and answers "TotalRequests" instead.)
+        if kind == "429":
+            return self._with_info(errors.concurrent_limit_exceeded().response())
+        return super().fault_response(kind)
 
     def not_found_response(self, method: str, path: str) -> Response:
         return self._with_info(errors.not_found().response())

@@ -68,8 +68,9 @@ class SalesforceTarget(Target):
     object_type = "contacts"
     # field names are case-insensitive in Salesforce; the suite spells them in lower case
     match_key = "email"
-    # Salesforce never answers 429 or Retry-After: a spent allocation is rescheduled
-    sends_retry_after = False
+    # Salesforce has no 429: its passing throttle is a 403 REQUEST_LIMIT_EXCEEDED for
+    # concurrent requests (the sandbox's injected "429"), waited out like a Retry-After;
+    # a spent daily allocation is rescheduled instead (test_salesforce_connector.py)
     sandbox: ContractSandbox
 
     def make_sandbox(self, clock: Callable[[], float]) -> ContractSandbox:
