@@ -150,6 +150,14 @@ class Worker:
         run.finished_at = datetime.now(UTC)
         run.duration_ms = int((time.perf_counter() - started) * 1000)
         settlement.write(session)
+        log.debug(
+            "pushed",
+            worker=self.worker_id,
+            integration=str(integration.id),
+            object_type=claim.object_type,
+            processed=counts.processed,
+            succeeded=counts.succeeded,
+        )
 
     def _whole_batch_failed(
         self,
