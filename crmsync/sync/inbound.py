@@ -5,8 +5,9 @@ through the integration's mapping, and merged under its conflict policy:
 
 - ``crm_wins``: the CRM's values replace the app's;
 - ``app_wins``: the CRM only fills fields the app has left empty;
-- ``last_write_wins``: field by field, the later change wins: the CRM record's modified
-  time against the time of the field's last ChangeLog entry;
+- ``last_write_wins``: field by field; a field the app has not changed since the last
+  sync takes the CRM's value, and one changed on both sides goes to the later change:
+  the CRM record's modified time against the time of the field's last ChangeLog entry;
 - ``manual``: a field the app changed since the last sync and the CRM now disagrees on
   becomes an open Conflict; the other fields are taken from the CRM.
 
@@ -170,12 +171,26 @@ def _merge(
     if policy is ConflictPolicy.APP_WINS:
         return {k: v for k, v in differing.items() if getattr(record, k, None) in (None, "", {})}, 0
     times = _field_times(session, record)
+    last_sync = link.last_synced_at if link else None
+
+    def changed_here(field: str) -> bool:
+        local_at = times.get(field)
+        return local_at is not None and (last_sync is None or local_at > last_sync)
+
     if policy is ConflictPolicy.LAST_WRITE_WINS:
+        # Only a field changed on both sides since the last sync is a race for the later
+        # write. A field the app has not touched since then takes the CRM's value: the
+        # CRM's clock and precision (Salesforce stamps whole seconds) must not make a
+        # fresh CRM edit look older than the app's last change, already synced.
         remote_at = remote.modified_at or now
-        return {k: v for k, v in differing.items() if k not in times or times[k] < remote_at}, 0
+        seen_at = link.remote_modified_at if link else None
+        if seen_at is not None and remote_at < seen_at:
+            return {}, 0  # an older copy than the one last seen (a late or replayed read)
+        return {
+            k: v for k, v in differing.items() if not changed_here(k) or times[k] < remote_at
+        }, 0
     # MANUAL: a field the app changed since the last sync is a conflict, and stays one
     # (whatever the CRM sends meanwhile) until a person resolves it.
-    last_sync = link.last_synced_at if link else None
     still_open = set(
         session.scalars(
             select(Conflict.field).where(
@@ -188,11 +203,9 @@ def _merge(
     take: dict[str, Any] = {}
     conflicts = 0
     for field, value in differing.items():
-        local_at = times.get(field)
-        changed_here = local_at is not None and (last_sync is None or local_at > last_sync)
-        if field in still_open or changed_here:
+        if field in still_open or changed_here(field):
             conflicts += _open_conflict(
-                session, integration, record, field, value, local_at, remote.modified_at
+                session, integration, record, field, value, times.get(field), remote.modified_at
             )
         else:
             take[field] = value
@@ -286,6 +299,8 @@ def _touch_link(
         )
         session.add(link)
     link.remote_id = remote.remote_id
-    link.remote_modified_at = remote.modified_at
+    seen = link.remote_modified_at
+    if seen is None or (remote.modified_at is not None and remote.modified_at > seen):
+        link.remote_modified_at = remote.modified_at  # never back to an older copy's time
     link.last_synced_at = now
     session.flush()

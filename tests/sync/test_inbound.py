@@ -83,6 +83,7 @@ def _linked(db: Session, tenant: Tenant, policy: str) -> tuple[Integration, Cont
             record_id=contact.id,
             remote_id="r1",
             last_synced_at=synced,
+            remote_modified_at=synced,  # the CRM's stamp on the copy last seen
         )
     )
     db.commit()
@@ -141,6 +142,37 @@ def test_last_write_wins_is_per_field(tenant: Tenant, db: Session) -> None:
     db.commit()
     db.refresh(contact)
     assert (contact.first_name, contact.city) == ("Leo", "Rome")
+
+
+def test_last_write_wins_takes_a_crm_edit_stamped_coarser_than_the_apps_clock(
+    tenant: Tenant, db: Session
+) -> None:
+    # Salesforce stamps whole seconds: an edit made just after crmsync's push can carry a
+    # time before the app's own (already synced) change. It is still the newer write.
+    integration, contact, synced = _linked(db, tenant, "last_write_wins")
+    stamp = synced - timedelta(milliseconds=900)  # before the app's create, same second
+    link = db.scalar(select(Link).where(Link.integration_id == integration.id))
+    assert link is not None
+    link.remote_modified_at = stamp
+    db.commit()
+    remote = _remote("r1", stamp, email="l@x.com", firstname="Leo", city="Oslo")
+    applied = apply_remote(db, integration, "contacts", remote, HUBSPOT, datetime.now(UTC))
+    db.commit()
+    db.refresh(contact)
+    assert (applied.outcome, contact.first_name) == ("updated", "Leo")
+
+
+def test_last_write_wins_ignores_a_copy_older_than_the_one_last_seen(
+    tenant: Tenant, db: Session
+) -> None:
+    integration, contact, synced = _linked(db, tenant, "last_write_wins")
+    stale = _remote("r1", synced - timedelta(seconds=1), email="l@x.com", firstname="Leo")
+    applied = apply_remote(db, integration, "contacts", stale, HUBSPOT, datetime.now(UTC))
+    db.commit()
+    db.refresh(contact)
+    assert (applied.outcome, contact.first_name) == ("unchanged", "Lee")
+    link = db.scalar(select(Link).where(Link.integration_id == integration.id))
+    assert link is not None and link.remote_modified_at == synced  # not moved back
 
 
 def test_manual_opens_one_conflict_per_field_changed_on_both_sides(

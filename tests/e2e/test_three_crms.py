@@ -1,0 +1,237 @@
+"""The loop with three CRMs at once, over sockets: a contact created through the API
+reaches the HubSpot, Salesforce and Pipedrive sandboxes; edited in Salesforce it comes
+back by polling, edited in Pipedrive by webhook (HTTP Basic credentials), and each change
+goes on to the other two CRMs but never back to the one it came from."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from crmsync.auth.keys import create_api_key
+from crmsync.auth.permissions import Role
+from crmsync.config import Settings
+from crmsync.demo import ServerThread
+from crmsync.demo_crms import DEMO_PROVIDERS, standard_fields
+from crmsync.sandbox import create
+from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
+from crmsync.sandbox.server import SandboxServer
+from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
+from crmsync.store.models import ChangeLog, Integration, Link, SyncJob
+from crmsync.sync.targets import TargetResolver, set_object_mapping
+from crmsync.sync.worker import Worker
+from crmsync.workspaces import create_workspace
+
+PROVIDERS = ("hubspot", "salesforce", "pipedrive")
+HOOK_USER, HOOK_PASSWORD = "crmsync", "hook-password-for-tests"
+
+
+def _wait(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@dataclass
+class World:
+    api: httpx.Client
+    sandboxes: dict[str, ProviderSandbox]
+    urls: dict[str, str]
+    integrations: dict[str, uuid.UUID]
+    sessions: Any
+
+    def contact(self, contact_id: str) -> dict[str, Any]:
+        return dict(self.api.get(f"/api/v1/contacts/{contact_id}").json())
+
+    def remote_id(self, provider: str, contact_id: str) -> str | None:
+        with self.sessions() as session:
+            return session.scalar(
+                select(Link.remote_id).where(
+                    Link.integration_id == self.integrations[provider],
+                    Link.record_id == uuid.UUID(contact_id),
+                )
+            )
+
+    def jobs(self, provider: str, contact_id: str) -> list[SyncJob]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(SyncJob).where(
+                        SyncJob.integration_id == self.integrations[provider],
+                        SyncJob.record_id == uuid.UUID(contact_id),
+                    )
+                )
+            )
+
+    def first_names(self, contact_id: str) -> dict[str, str | None]:
+        """What each CRM holds as the contact's first name now."""
+        out: dict[str, str | None] = {}
+        for provider in PROVIDERS:
+            remote = self.remote_id(provider, contact_id)
+            sandbox, url = self.sandboxes[provider], self.urls[provider]
+            out[provider] = _first_name(sandbox, url, remote) if remote else None
+        return out
+
+
+def _first_name(sandbox: Any, url: str, remote_id: str) -> str | None:
+    """Read the contact back through the CRM's own API, as a user of it would."""
+    if sandbox.name == "hubspot":
+        answer = httpx.get(
+            f"{url}/crm/v3/objects/contacts/{remote_id}",
+            params={"properties": "firstname"},
+            headers={"Authorization": f"Bearer {sandbox.tokens.private_token}"},
+        )
+        return answer.json()["properties"].get("firstname")
+    if sandbox.name == "salesforce":
+        answer = httpx.get(
+            f"{url}/services/data/v59.0/sobjects/Contact/{remote_id}",
+            headers={"Authorization": f"Bearer {sandbox.org.tokens.default_token}"},
+        )
+        return answer.json().get("FirstName")
+    answer = httpx.get(
+        f"{url}/api/v2/persons/{remote_id}", params={"api_token": sandbox.oauth.api_token}
+    )
+    return answer.json()["data"].get("first_name")
+
+
+@pytest.fixture
+def world(fresh_database_url: str) -> Iterator[World]:
+    sandboxes = {p: create(p, SandboxOptions(rate_profile="off")) for p in PROVIDERS}
+    crm_server = SandboxServer(list(sandboxes.values())).start()
+    engine = make_engine(fresh_database_url)
+    sessions = make_sessionmaker(engine)
+    with session_scope(sessions) as session:
+        workspace = create_workspace(session, "three CRMs")
+        _key, api_key = create_api_key(session, workspace.id, Role.ADMIN)
+    settings = Settings(database_url=fresh_database_url, mode="test", sandbox_mode=True)
+    app_server = ServerThread(settings, 0)
+    base_url = f"http://127.0.0.1:{app_server.start()}"
+    settings = settings.model_copy(update={"base_url": base_url})
+    app_server.app.state.settings = settings
+    api = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"})
+    integrations: dict[str, uuid.UUID] = {}
+    for name, sandbox in sandboxes.items():
+        url = crm_server.url(name)
+        credentials = DEMO_PROVIDERS[name][0](sandbox, url)
+        if name == "pipedrive":
+            credentials |= {"webhook_user": HOOK_USER, "webhook_password": HOOK_PASSWORD}
+        made = api.post(
+            "/api/v1/integrations",
+            json={
+                "provider": name,
+                "name": name,
+                "credentials": credentials,
+                "base_url": url,
+                "config": {
+                    "objects": {"contacts": "both"},
+                    "frequency": "1h",
+                    "conflict_policy": "last_write_wins",
+                },
+            },
+        )
+        assert made.status_code == 201, made.text
+        integrations[name] = uuid.UUID(made.json()["id"])
+        with session_scope(sessions) as session:
+            integration = session.get(Integration, integrations[name])
+            assert integration is not None
+            set_object_mapping(session, integration, "contacts", standard_fields(name, "contacts"))
+        hook: dict[str, Any] = {"url": f"{base_url}/api/v1/webhooks/{name}/{integrations[name]}"}
+        if name == "pipedrive":
+            hook["basic_auth"] = [HOOK_USER, HOOK_PASSWORD]
+        httpx.post(f"{url}/_sandbox/webhooks", json=hook).raise_for_status()
+    worker = Worker(sessions, TargetResolver(settings), poll_interval=0.05)
+    worker.start()
+    urls = {name: crm_server.url(name) for name in sandboxes}
+    yield World(api, sandboxes, urls, integrations, sessions)
+    worker.stop()
+    api.close()
+    app_server.stop()
+    crm_server.stop()
+    engine.dispose()
+
+
+def _create(world: World) -> str:
+    made = world.api.post(
+        "/api/v1/contacts",
+        json={
+            "email": f"tri-{uuid.uuid4().hex[:8]}@example.com",
+            "first_name": "Ana",
+            "last_name": "Lima",
+        },
+    )
+    assert made.status_code == 201, made.text
+    contact_id = str(made.json()["id"])
+    _wait(lambda: set(world.first_names(contact_id).values()) == {"Ana"})
+    return contact_id
+
+
+def _sources(world: World, contact_id: str) -> list[str]:
+    with world.sessions() as session:
+        return list(
+            session.scalars(
+                select(ChangeLog.source).where(
+                    ChangeLog.record_id == uuid.UUID(contact_id), ChangeLog.field == "first_name"
+                )
+            )
+        )
+
+
+def _no_echo(world: World, provider: str, contact_id: str) -> None:
+    """No push job for ``provider`` was enqueued by the change that came from it."""
+    source = f"crm:{world.integrations[provider]}"
+    with world.sessions() as session:
+        came_back = session.scalar(
+            select(ChangeLog.at).where(
+                ChangeLog.record_id == uuid.UUID(contact_id), ChangeLog.source == source
+            )
+        )
+    assert came_back is not None
+    late = [j for j in world.jobs(provider, contact_id) if j.enqueued_at >= came_back]
+    assert late == []
+
+
+def test_a_contact_reaches_all_three_crms(world: World) -> None:
+    contact_id = _create(world)
+    for provider in PROVIDERS:
+        assert world.remote_id(provider, contact_id), provider
+
+
+def test_a_salesforce_edit_comes_back_by_polling_and_goes_on_to_the_others(
+    world: World,
+) -> None:
+    contact_id = _create(world)
+    remote = world.remote_id("salesforce", contact_id)
+    assert remote is not None
+    world.sandboxes["salesforce"].user_change("Contact", remote, {"FirstName": "Ana Sofia"})
+    integration = world.integrations["salesforce"]
+    world.api.post(f"/api/v1/integrations/{integration}/sync").raise_for_status()
+
+    _wait(lambda: world.contact(contact_id)["first_name"] == "Ana Sofia")
+    assert f"crm:{integration}" in _sources(world, contact_id)
+    _wait(lambda: set(world.first_names(contact_id).values()) == {"Ana Sofia"})
+    _no_echo(world, "salesforce", contact_id)
+
+
+def test_a_pipedrive_edit_comes_back_by_webhook_and_goes_on_to_the_others(
+    world: World,
+) -> None:
+    contact_id = _create(world)
+    remote = world.remote_id("pipedrive", contact_id)
+    assert remote is not None
+    world.sandboxes["pipedrive"].user_change("persons", remote, {"first_name": "Anita"})
+
+    _wait(lambda: world.contact(contact_id)["first_name"] == "Anita")
+    assert f"crm:{world.integrations['pipedrive']}" in _sources(world, contact_id)
+    _wait(lambda: set(world.first_names(contact_id).values()) == {"Anita"})
+    _no_echo(world, "pipedrive", contact_id)
