@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -38,6 +41,12 @@ and syncs them with CRMs. Every `/api/v1` call needs `Authorization: Bearer <api
 """
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    webhooks.close_receiver(app)  # write the deliveries still queued
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
@@ -47,11 +56,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         description=DESCRIPTION,
         docs_url="/docs",
         openapi_url="/openapi.json",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.targets = None  # sync.targets.targets_of makes it on first use
+    app.state.webhooks = None  # routers.webhooks.receiver_of makes it on first use
 
     for router in [
         dedup.router,  # before the record routers: /contacts/duplicates is not an id

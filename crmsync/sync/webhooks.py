@@ -1,6 +1,7 @@
 """Receive CRM webhooks: verify, drop replays, store, and hand them to the worker.
 
-A delivery is answered as soon as its events are stored. The worker treats stored events
+A delivery is answered as soon as its events are stored (``crmsync.sync.intake`` commits
+the deliveries that arrive together in one transaction). The worker treats stored events
 as a signal to poll the changed object types at once (``drain_events``): many CRMs send
 only ids, and the poll reads each changed record whole, with its cursor, exactly as a
 scheduled poll would, so a webhook and a poll never disagree.
@@ -9,29 +10,29 @@ scheduled poll would, so a webhook and a poll never disagree.
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.connectors.base import Connector
 from crmsync.store.models import Integration, WebhookEvent
+from crmsync.sync.intake import EventWriter, Received, store_rows
 
 
 class WebhookRejected(Exception):
     """The delivery failed verification; nothing was stored."""
 
 
-@dataclass(frozen=True)
-class Received:
-    stored: int
-    replayed: int
+class UnknownIntegration(Exception):
+    """No integration of that provider has that id."""
 
 
 def _event_id(change_id: str | None, body: bytes, index: int) -> str:
@@ -39,19 +40,18 @@ def _event_id(change_id: str | None, body: bytes, index: int) -> str:
     return change_id or "sha256:" + hashlib.sha256(body + b"#" + str(index).encode()).hexdigest()
 
 
-def receive(
-    session: Session,
+def event_rows(
     integration: Integration,
     connector: Connector,
     headers: Mapping[str, str],
     body: bytes,
-) -> Received:
-    """Verify and store one delivery (the caller commits)."""
+) -> list[dict[str, Any]]:
+    """Verify one delivery and turn its changes into WebhookEvent rows (nothing stored)."""
     if not connector.verify_webhook(headers, body):
         raise WebhookRejected("signature, credentials or timestamp did not verify")
     changes = connector.parse_webhook(body)
     now = datetime.now(UTC)
-    rows = [
+    return [
         {
             "id": uuid.uuid4(),
             "workspace_id": integration.workspace_id,
@@ -70,16 +70,67 @@ def receive(
         }
         for i, change in enumerate(changes)
     ]
-    if not rows:
-        return Received(0, 0)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(WebhookEvent)
-        .on_conflict_do_nothing(index_elements=["integration_id", "event_id"])
-        .returning(WebhookEvent.id)
-    )
-    stored = len(list(session.scalars(stmt, rows)))
+
+
+def receive(
+    session: Session,
+    integration: Integration,
+    connector: Connector,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> Received:
+    """Verify and store one delivery in the caller's transaction (the caller commits)."""
+    rows = event_rows(integration, connector, headers, body)
+    stored = len(store_rows(session, rows))
     return Received(stored, len(rows) - stored)
+
+
+class WebhookReceiver:
+    """The API's intake: integrations looked up at most once per ``ttl`` seconds each
+    (a changed or removed integration is seen within that time), deliveries verified in
+    the caller's thread and stored by one group-committing ``EventWriter``."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        connector_of: Callable[[Integration], Connector],
+        *,
+        ttl: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._connector_of = connector_of
+        self._ttl = ttl
+        self._clock = clock
+        self._known: dict[uuid.UUID, tuple[float, Integration | None]] = {}
+        self._lock = threading.Lock()
+        self.writer = EventWriter(sessions)
+
+    def _integration(self, integration_id: uuid.UUID) -> Integration | None:
+        now = self._clock()
+        with self._lock:
+            cached = self._known.get(integration_id)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        with self._sessions() as session:
+            integration = session.get(Integration, integration_id)
+        with self._lock:
+            self._known[integration_id] = (now, integration)
+        return integration
+
+    def accept(
+        self, provider: str, integration_id: uuid.UUID, headers: Mapping[str, str], body: bytes
+    ) -> Future[Received]:
+        """Verify a delivery and queue its events; the future is answered once stored.
+        Raises UnknownIntegration, WebhookRejected, or the connector's parse error."""
+        integration = self._integration(integration_id)
+        if integration is None or integration.provider != provider:
+            raise UnknownIntegration(f"no {provider} integration {integration_id}")
+        rows = event_rows(integration, self._connector_of(integration), headers, body)
+        return self.writer.submit(rows)
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 def claim_events(

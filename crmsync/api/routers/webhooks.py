@@ -2,57 +2,64 @@
 
 Authenticated by the provider's own scheme (HubSpot v3 signature within 5 minutes,
 Pipedrive Basic credentials, Total Expert shared secret, generic ``X-CRM-Secret``), not
-by an API key: a CRM has none. A delivery that fails verification stores nothing.
+by an API key: a CRM has none. A delivery that fails verification stores nothing; one
+that passes is answered once its events are committed (with the other deliveries that
+arrived meanwhile, in one transaction).
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from crmsync.api.deps import Db
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.connectors.errors import ConnectorError
-from crmsync.store.models import Integration
 from crmsync.sync.targets import targets_of
-from crmsync.sync.webhooks import Received, WebhookRejected, receive
+from crmsync.sync.webhooks import UnknownIntegration, WebhookReceiver, WebhookRejected
 
 router = APIRouter(prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"])
 
+_LOCK = threading.Lock()
+
+
+def receiver_of(app: Any) -> WebhookReceiver:
+    """The app's receiver, made on first use and closed (its queue written) at shutdown."""
+    state = app.state
+    with _LOCK:
+        if getattr(state, "webhooks", None) is None:
+            state.webhooks = WebhookReceiver(state.sessionmaker, targets_of(app).connector)
+        receiver: WebhookReceiver = state.webhooks
+        return receiver
+
+
+def close_receiver(app: Any) -> None:
+    with _LOCK:
+        receiver = getattr(app.state, "webhooks", None)
+        app.state.webhooks = None
+    if receiver is not None:
+        receiver.close()
+
 
 @router.post("/{provider}/{integration_id}", summary="Receive a CRM's webhook delivery")
-async def receive_webhook(
-    request: Request, provider: str, integration_id: uuid.UUID, db: Db
-) -> JSON:
+async def receive_webhook(request: Request, provider: str, integration_id: uuid.UUID) -> JSON:
     body = await request.body()
-    received = await run_in_threadpool(
-        _store, request, db, provider, integration_id, dict(request.headers), body
-    )
-    return JSON({"stored": received.stored, "replayed": received.replayed})
-
-
-def _store(
-    request: Request,
-    db: Session,
-    provider: str,
-    integration_id: uuid.UUID,
-    headers: dict[str, str],
-    body: bytes,
-) -> Received:
-    integration = db.get(Integration, integration_id)
-    if integration is None or integration.provider != provider:
-        raise ApiError(404, "not_found", f"no {provider} integration {integration_id}")
+    receiver = receiver_of(request.app)
     try:
-        connector = targets_of(request.app).connector(integration)
-        received = receive(db, integration, connector, headers, body)
+        stored = await run_in_threadpool(
+            receiver.accept, provider, integration_id, dict(request.headers), body
+        )
+    except UnknownIntegration as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
     except WebhookRejected as exc:
         raise ApiError(401, "unauthorized", str(exc)) from None
     except ConnectorError as exc:
         raise ApiError(400, "bad_request", f"delivery not understood: {exc.message}") from None
-    db.commit()
-    return received
+    received = await asyncio.wrap_future(stored)
+    return JSON({"stored": received.stored, "replayed": received.replayed})
