@@ -9,25 +9,38 @@ import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 STOP = "stop"
 
 
-def _serve(database_url: str, log_path: str, conn: Connection) -> None:
-    """Child process: serve on an ephemeral port, report it, run until told to stop."""
+def _serve(
+    database_url: str, log_path: str, conn: Connection, options: dict[str, Any], worker: bool
+) -> None:
+    """Child process: serve on an ephemeral port, report it, run until told to stop.
+
+    With ``worker`` a sync worker runs in the same process, as ``crmsync serve`` runs it.
+    """
     # Production logging (JSON access line per request, INFO), written to a file, not the screen.
     sys.stderr = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
     from crmsync.config import Settings
     from crmsync.demo import ServerThread
     from crmsync.logging import configure
+    from crmsync.sync.targets import targets_of
+    from crmsync.sync.worker import Worker
 
-    settings = Settings(database_url=database_url)
+    settings = Settings(database_url=database_url, **options)
     configure(settings.log_level, json=True)
     server = ServerThread(settings, 0)
+    background = Worker(server.app.state.sessionmaker, targets_of(server.app)) if worker else None
+    if background:
+        background.start()
     conn.send(server.start())
     with contextlib.suppress(EOFError):  # the parent went away: stop as well
         conn.recv()
     server.stop()
+    if background:
+        background.stop()
 
 
 def process_cpu_seconds(pid: int) -> float | None:
@@ -40,13 +53,25 @@ def process_cpu_seconds(pid: int) -> float | None:
 
 
 class ApiProcess:
-    """``with ApiProcess(url, log) as api: api.base_url`` -- a running server, stopped after."""
+    """``with ApiProcess(url, log) as api: api.base_url`` -- a running server, stopped after.
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    Keyword ``settings`` (``mode="test"``, ...) go to the server's Settings.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        log_path: Path,
+        *,
+        worker: bool = False,
+        **settings: Any,
+    ) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._process = ctx.Process(
-            target=_serve, args=(database_url, str(log_path), child), daemon=True
+            target=_serve,
+            args=(database_url, str(log_path), child, settings, worker),
+            daemon=True,
         )
         self.log_path = log_path
         self.base_url = ""
