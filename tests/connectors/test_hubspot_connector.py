@@ -1,16 +1,19 @@
 """HubSpot specifics beyond the shared contract: batching, 207 partial results, splitting
-refused batches, paging through changes, and the registry's answer for unknown providers."""
+refused batches, paging through changes (records stamped behind the watermark included),
+and the registry's answer for unknown providers."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from crmsync.connectors.base import Outcome
+from crmsync.connectors.base import Connector, Outcome
 from crmsync.connectors.errors import ConfigError, InvalidRecord, NotFound
 from crmsync.connectors.registry import ConnectorContext, build
+from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
+from tests.connectors.conftest import FakeClock
 from tests.connectors.contract.targets import HubSpotTarget, payloads
 
 
@@ -103,3 +106,50 @@ def test_unknown_object_types_and_providers_are_config_errors(target: HubSpotTar
     context = ConnectorContext(uuid.uuid4(), uuid.uuid4(), target.url, {"api_key": "k"})
     with pytest.raises(ConfigError, match="no connector for provider 'zoho'"):
         build("zoho", context)
+
+
+class StillClockHubSpot(HubSpotTarget):
+    """The sandbox's clock stands still until a test moves it."""
+
+    def __init__(self) -> None:
+        self.clock = FakeClock()
+        super().__init__()
+
+    def make_sandbox(self, clock: Callable[[], float]) -> HubSpotSandbox:
+        return HubSpotSandbox(clock=self.clock, batch_delay=0.01)
+
+
+@pytest.fixture
+def still() -> Iterator[StillClockHubSpot]:
+    target = StillClockHubSpot()
+    yield target
+    target.stop()
+
+
+def read_all(connector: Connector, cursor: str | None) -> tuple[list[str], str | None]:
+    """Every page ready now: the ids read and the cursor after them."""
+    ids: list[str] = []
+    while True:
+        page = connector.changes("contacts", cursor)
+        ids += [r.remote_id for r in page.records]
+        cursor = page.next_cursor
+        if not page.has_more:
+            return ids, cursor
+
+
+def test_a_record_stamped_behind_the_watermark_is_read_once(still: StillClockHubSpot) -> None:
+    # HubSpot's servers do not share one clock, and its search index lags: a record can
+    # become searchable after records stamped later than it were read.
+    connector = still.connector()
+    made = connector.upsert("contacts", payloads(still, range(2)), "email")
+    first, cursor = read_all(connector, None)
+    assert sorted(first) == sorted(str(r.remote_id) for r in made)
+    still.clock.now -= 3  # inside the lag window, behind the watermark
+    late = str(made[1].remote_id)
+    still.change(late, {"lastname": "Late"})
+    read, cursor = read_all(connector, cursor)
+    assert read == [late]
+    assert read_all(connector, cursor)[0] == []  # re-read inside the window, not delivered
+    still.clock.now += 60  # a later change moves the window on; the late one stays done
+    still.change(str(made[0].remote_id), {"lastname": "Later"})
+    assert read_all(connector, cursor)[0] == [str(made[0].remote_id)]

@@ -1,4 +1,5 @@
-"""The HubSpot connector: batch writes, keyset polling on the modified date, webhooks.
+"""The HubSpot connector: batch writes, polling on the modified date (a keyset with a lag
+window re-read, see `cursor`), webhooks.
 
 Writes go through the batch endpoints (100 inputs each): ``update`` for payloads that
 carry the HubSpot id, ``upsert`` by a unique property (contacts' email) when the payload
@@ -34,7 +35,7 @@ from crmsync.connectors.http.provider_errors import HOOKS
 from crmsync.connectors.hubspot import webhooks
 from crmsync.connectors.hubspot.auth import build_auth
 from crmsync.connectors.hubspot.client import SEARCH_PAGE, HubSpotClient
-from crmsync.connectors.hubspot.cursor import ChangeCursor
+from crmsync.connectors.hubspot.cursor import DEFAULT_LAG_MS, ChangeCursor
 from crmsync.connectors.hubspot.mappers import (
     to_batch_input,
     to_deletion,
@@ -81,8 +82,10 @@ class HubSpotConnector(Connector):
         webhook_secret: Secret | None = None,
         webhook_url: str | None = None,
         clock: Callable[[], float] = time.time,
+        lag_ms: int = DEFAULT_LAG_MS,
     ):
         self.client = client
+        self._lag_ms = lag_ms
         self._webhook_secret = webhook_secret
         self._webhook_url = webhook_url
         self._clock = clock
@@ -226,13 +229,14 @@ class HubSpotConnector(Connector):
         if names is None:
             self.describe(object_type)
             names = self._property_names[object_type]
-        page = self.client.search_modified(object_type, field, state.since, state.after, names)
+        since = state.query_since(self._lag_ms)
+        page = self.client.search_modified(object_type, field, since, state.after, names)
         found = [to_remote_record(obj, field) for obj in page.get("results") or []]
         rows = [(r.remote_id, to_ms(r.modified_at) if r.modified_at else 0) for r in found]
         fresh_ids = {i for i, _ in state.fresh(rows)}
         records = [r for r in found if r.remote_id in fresh_ids]
-        after = state.advance(rows, SEARCH_PAGE)
-        has_more = len(found) == SEARCH_PAGE
+        after = state.advance(rows, SEARCH_PAGE, self._lag_ms)
+        has_more = after.floor is not None
         deletions: list[RemoteDeletion] = []
         if not has_more:
             deletions, newest = self._deletions(object_type, state.deleted_since)

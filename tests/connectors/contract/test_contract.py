@@ -103,6 +103,25 @@ def test_changes_are_incremental_and_include_deletions(target: Target) -> None:
     assert quiet.records == [] and quiet.deletions == []
 
 
+def test_a_change_after_quiet_polls_is_read(target: Target) -> None:
+    """A webhook asks for a poll moments after the last one found nothing: whatever the
+    quiet polls left in the cursor must not hide the change."""
+    connector = target.connector()
+    made = connector.upsert(target.object_type, payloads(target, range(3)), target.match_key)
+    ids = [str(r.remote_id) for r in made]
+    cursor = poll(connector, target.object_type, None).next_cursor
+    for quiet_polls in (1, 2):  # after an odd and an even number of them
+        for _ in range(quiet_polls):
+            quiet = poll(connector, target.object_type, cursor)
+            assert quiet.records == [] and quiet.deletions == []
+            cursor = quiet.next_cursor
+        target.offset += 1.0  # the sandbox's clock: a later time than the cursor's
+        target.change(ids[0], {"lastname": f"Changed{quiet_polls}"})
+        changed = poll(connector, target.object_type, cursor)
+        assert [r.remote_id for r in changed.records] == [ids[0]]
+        cursor = changed.next_cursor
+
+
 def test_webhooks_verify_genuine_deliveries_and_refuse_forged_ones(
     target: Target, receiver: Receiver
 ) -> None:
