@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,16 +25,7 @@ from crmsync.store.models import WebhookEvent
 from crmsync.sync.targets import TargetResolver
 from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
-
-
-def _wait(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+from tests.e2e.waiting import wait_for
 
 
 @dataclass
@@ -132,8 +123,8 @@ def test_contact_round_trip(loop: Loop) -> None:
         json={"object_type": "contacts", "record_id": remote_id, "fields": {"firstname": "Anabel"}},
     ).raise_for_status()
     with loop.sessions() as db:
-        _wait(lambda: db.scalar(select(func.count()).select_from(WebhookEvent)))
-    _wait(lambda: loop.worker.run_inbound_once())
+        wait_for(lambda: db.scalar(select(func.count()).select_from(WebhookEvent)))
+    wait_for(lambda: loop.worker.run_inbound_once())
     contact = loop.api.get(f"/api/v1/contacts/{made['id']}").json()
     assert contact["first_name"] == "Anabel"
 

@@ -12,9 +12,9 @@ from tests.e2e.test_hubspot_loop import (  # noqa: F401  (loop is a fixture)
     Loop,
     _drain,
     _remote_contacts,
-    _wait,
     loop,
 )
+from tests.e2e.waiting import wait_for
 
 
 def test_merge_reaches_hubspot_as_one_contact(loop: Loop) -> None:  # noqa: F811
@@ -58,7 +58,7 @@ def test_merge_reaches_hubspot_as_one_contact(loop: Loop) -> None:  # noqa: F811
 
     # HubSpot reports its merge (a webhook, then a poll): nothing is deleted or created.
     with loop.sessions() as db:
-        _wait(lambda: db.scalar(select(func.count()).select_from(WebhookEvent)))
+        wait_for(lambda: db.scalar(select(func.count()).select_from(WebhookEvent)))
     loop.worker.run_inbound_once()
     _drain(loop.worker)
     listed = loop.api.get("/api/v1/contacts").json()["items"]

@@ -5,9 +5,8 @@ goes on to the other two CRMs but never back to the one it came from."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,19 +27,10 @@ from crmsync.store.models import ChangeLog, Integration, Link, SyncJob
 from crmsync.sync.targets import TargetResolver, set_object_mapping
 from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
+from tests.e2e.waiting import wait_for
 
 PROVIDERS = ("hubspot", "salesforce", "pipedrive")
 HOOK_USER, HOOK_PASSWORD = "crmsync", "hook-password-for-tests"
-
-
-def _wait(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @dataclass
@@ -172,7 +162,7 @@ def _create(world: World) -> str:
     )
     assert made.status_code == 201, made.text
     contact_id = str(made.json()["id"])
-    _wait(lambda: set(world.first_names(contact_id).values()) == {"Ana"})
+    wait_for(lambda: set(world.first_names(contact_id).values()) == {"Ana"}, 15.0)
     return contact_id
 
 
@@ -217,9 +207,9 @@ def test_a_salesforce_edit_comes_back_by_polling_and_goes_on_to_the_others(
     integration = world.integrations["salesforce"]
     world.api.post(f"/api/v1/integrations/{integration}/sync").raise_for_status()
 
-    _wait(lambda: world.contact(contact_id)["first_name"] == "Ana Sofia")
+    wait_for(lambda: world.contact(contact_id)["first_name"] == "Ana Sofia", 15.0)
     assert f"crm:{integration}" in _sources(world, contact_id)
-    _wait(lambda: set(world.first_names(contact_id).values()) == {"Ana Sofia"})
+    wait_for(lambda: set(world.first_names(contact_id).values()) == {"Ana Sofia"}, 15.0)
     _no_echo(world, "salesforce", contact_id)
 
 
@@ -231,7 +221,7 @@ def test_a_pipedrive_edit_comes_back_by_webhook_and_goes_on_to_the_others(
     assert remote is not None
     world.sandboxes["pipedrive"].user_change("persons", remote, {"first_name": "Anita"})
 
-    _wait(lambda: world.contact(contact_id)["first_name"] == "Anita")
+    wait_for(lambda: world.contact(contact_id)["first_name"] == "Anita", 15.0)
     assert f"crm:{world.integrations['pipedrive']}" in _sources(world, contact_id)
-    _wait(lambda: set(world.first_names(contact_id).values()) == {"Anita"})
+    wait_for(lambda: set(world.first_names(contact_id).values()) == {"Anita"}, 15.0)
     _no_echo(world, "pipedrive", contact_id)
