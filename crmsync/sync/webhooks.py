@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.connectors.base import Connector
 from crmsync.store.models import Integration, WebhookEvent
-from crmsync.sync.intake import EventWriter, Received, store_rows
+from crmsync.sync.intake import EventWriter, Received
 
 
 class WebhookRejected(Exception):
@@ -70,19 +70,6 @@ def event_rows(
         }
         for i, change in enumerate(changes)
     ]
-
-
-def receive(
-    session: Session,
-    integration: Integration,
-    connector: Connector,
-    headers: Mapping[str, str],
-    body: bytes,
-) -> Received:
-    """Verify and store one delivery in the caller's transaction (the caller commits)."""
-    rows = event_rows(integration, connector, headers, body)
-    stored = len(store_rows(session, rows))
-    return Received(stored, len(rows) - stored)
 
 
 class WebhookReceiver:
