@@ -70,7 +70,7 @@ def merge(
     now = datetime.now(UTC)
     records = [survivor, *others]
     values = merged_values(strategy, records, field_times(session, workspace_id, records))
-    log: list[dict[str, Any]] = []
+    log: list[changelog.Row] = []
     changes = _apply(survivor, values)
     donor = _take_external_ref(session, survivor, others, strategy)
     if donor is not None:
@@ -194,7 +194,7 @@ def _move_references(
     survivor_id: uuid.UUID,
     merged_ids: list[uuid.UUID],
     now: datetime,
-    log: list[dict[str, Any]],
+    log: list[changelog.Row],
 ) -> int:
     pointer = getattr(model, column)
     moving = list(

@@ -3,8 +3,8 @@
 Built once per run from the workspace's records (so a resumed run also sees the rows
 its earlier batches imported), then fed each accepted row. A row accepted in the
 current batch has no record id yet: it is indexed under a provisional key and confirmed
-with its id once the batch is written. Rows are checked one by one against the index,
-and as a whole batch against each other.
+with its id once the batch is written. A batch is checked against the index in one
+``check_many``, and against itself with ``find_duplicates``.
 """
 
 from __future__ import annotations
@@ -83,12 +83,14 @@ class DuplicateGuard:
         """
         found: dict[str, str] = {}
         fresh: list[dict[str, Any]] = []
-        for key, fields in rows:
-            result = self.index.check(dedup_input(key, fields))
+        inputs = [dedup_input(key, fields) for key, fields in rows]
+        # The batch's rows are indexed only below, so each is checked against the index
+        # alone, exactly as one check() per row would; check_many scores them together.
+        for record, result in zip(inputs, self.index.check_many(inputs), strict=True):
             if result.is_duplicate and result.duplicate_of is not None:
-                found[key] = result.duplicate_of
+                found[record["id"]] = result.duplicate_of
             else:
-                fresh.append(dedup_input(key, fields))
+                fresh.append(record)
         if len(fresh) > 1:
             order = {record["id"]: i for i, record in enumerate(fresh)}
             for ids in find_duplicates(fresh, self.index.settings).id_groups():

@@ -16,11 +16,14 @@ of secondary regions such as Canada or Jersey, invalid numbers) is left to
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any, Final
 
 import polars as pl
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+
+from crmsync.quality.normalize import normalize_phone
 
 _SHAPE: Final = r"^ *\+?[0-9 ().\-]* *$"
 _MAX_CHARS: Final = 64
@@ -147,3 +150,24 @@ def fast_phones(values: pl.Series, region: str) -> pl.Series:
         if decided.height:
             result = result.scatter(decided["i"], decided.to_series(1))
     return result
+
+
+# Below this many values, parsing one by one costs less than building the frames.
+_BATCH_FROM: Final = 64
+
+
+def normalize_phones(values: Iterable[str], region: str) -> dict[str, str | None]:
+    """``normalize_phone(value, region)`` of each distinct value, decided in bulk where it can.
+
+    Printable-ASCII values go through ``fast_phones`` together; the rest, and the values
+    it leaves undecided, are parsed one by one, so every answer is the single-value one.
+    """
+    distinct = set(values)
+    answers: dict[str, str | None] = {}
+    if len(distinct) >= _BATCH_FROM:
+        plain = [v for v in distinct if v.isascii() and v.isprintable()]
+        decided = fast_phones(pl.Series("v", plain, dtype=pl.Utf8), region)
+        answers = {v: e164 for v, e164 in zip(plain, decided.to_list(), strict=True) if e164}
+    for value in distinct - answers.keys():
+        answers[value] = normalize_phone(value, region)
+    return answers

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,17 @@ class _Prepared:
     named: bool  # the driver takes a dict per row (pyformat), not a sequence (qmark)
 
 
-_PREPARED: dict[tuple[str, tuple[str, ...], str, str], _Prepared] = {}
+@dataclass(frozen=True)
+class Write:
+    """One driver executemany with its parameters already converted: ready to run."""
+
+    sql: str
+    params: list[Any]
+
+
+_PREPARED: dict[tuple[str, str, tuple[str, ...], str, str], _Prepared] = {}
+# The parameter an UPDATE's row is found by (its last value in the caller's rows).
+_MATCH_ID = "match_id"
 
 
 def _default_maker(table: Table, name: str) -> Callable[[], Any]:
@@ -47,20 +57,31 @@ def _default_maker(table: Table, name: str) -> Callable[[], Any]:
     return lambda: arg(None)  # SQLAlchemy wraps zero-argument callables to take a context
 
 
-def _prepare(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Prepared:
-    key = (table.fullname, columns, dialect.name, dialect.driver)
+def _prepare(kind: str, table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Prepared:
+    key = (kind, table.fullname, columns, dialect.name, dialect.driver)
     prepared = _PREPARED.get(key)
     if prepared is None:
-        compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+        if kind == "insert":
+            compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+            given = {name: i for i, name in enumerate(columns)}
+            column_of = {name: name for name in columns} | {c.key: c.key for c in table.c}
+        else:
+            stmt = (
+                update(table)
+                .where(table.c.id == bindparam(_MATCH_ID))
+                .values({c: bindparam(f"new_{c}") for c in columns})
+            )
+            compiled = stmt.compile(dialect=dialect)
+            given = {f"new_{c}": i for i, c in enumerate(columns)} | {_MATCH_ID: len(columns)}
+            column_of = {f"new_{c}": c for c in columns} | {_MATCH_ID: "id"}
         names = tuple(compiled.positiontup or compiled.binds)
-        given = {name: i for i, name in enumerate(columns)}
         prepared = _Prepared(
             sql=compiled.string,
             params=tuple(
                 (
                     given.get(name, -1),
                     None if name in given else _default_maker(table, name),
-                    table.c[name].type.dialect_impl(dialect).bind_processor(dialect),
+                    table.c[column_of[name]].type.dialect_impl(dialect).bind_processor(dialect),
                 )
                 for name in names
             ),
@@ -95,18 +116,10 @@ def _converted(values: list[Any], process: Processor) -> list[Any]:
     return out
 
 
-def insert_tuples(
-    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """Insert rows given as tuples of Python values in ``columns`` order, in one executemany.
-
-    Values are converted by the columns' types exactly as a Core insert would (UUIDs,
-    aware datetimes, JSON), and columns left out get their Python-side defaults.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    prepared = _prepare(table, tuple(columns), connection.dialect)
+def _write(
+    kind: str, session: Session, table: Table, columns: Sequence[str], rows: Sequence[Any]
+) -> Write:
+    prepared = _prepare(kind, table, tuple(columns), session.get_bind().dialect)
     stored_columns = [
         _converted([row[at] for row in rows] if make is None else [make() for _ in rows], process)
         for at, make, process in prepared.params
@@ -114,13 +127,54 @@ def insert_tuples(
     params: list[Any] = list(zip(*stored_columns, strict=True))
     if prepared.named:
         params = [dict(zip(prepared.names, values, strict=True)) for values in params]
-    connection.exec_driver_sql(prepared.sql, params)
+    return Write(prepared.sql, params)
+
+
+def insert_write(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> Write:
+    """An INSERT of rows given as tuples of Python values in ``columns`` order.
+
+    Values are converted by the columns' types exactly as a Core insert would (UUIDs,
+    aware datetimes, JSON), and columns left out get their Python-side defaults.
+    """
+    return _write("insert", session, table, columns, rows)
+
+
+def update_write(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> Write:
+    """An ``UPDATE … WHERE id = ?`` setting ``columns``; each row ends with the id after them."""
+    return _write("update", session, table, columns, rows)
+
+
+def run(session: Session, writes: Sequence[Write]) -> None:
+    """Run converted writes back to back (on SQLite the write lock is held from the first)."""
+    connection = session.connection()
+    for write in writes:
+        if write.params:
+            connection.exec_driver_sql(write.sql, write.params)
+
+
+def insert_tuples(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert rows given as tuples in ``columns`` order, in one executemany."""
+    if rows:
+        run(session, [insert_write(session, table, columns, rows)])
+
+
+def insert_writes(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[Write]:
+    """INSERTs of rows given as dicts; rows setting different columns go in separate ones."""
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_shape[tuple(sorted(row))].append(row)
+    return [
+        insert_write(session, table, columns, [[row[c] for c in columns] for row in group])
+        for columns, group in by_shape.items()
+    ]
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows given as dicts; rows setting different columns go in separate statements."""
-    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_shape[tuple(sorted(row))].append(row)
-    for columns, group in by_shape.items():
-        insert_tuples(session, table, columns, [[row[c] for c in columns] for row in group])
+    run(session, insert_writes(session, table, rows))

@@ -1,13 +1,12 @@
 """Write ChangeLog rows: one per changed field, in the caller's transaction.
 
 Rows are built as tuples in ``COLUMNS`` order and written by one driver executemany
-(``crmsync.records.bulk.insert_tuples``): a batch of 1,000 new contacts writes ~18,000.
+(``crmsync.records.bulk``): a batch of 1,000 new contacts writes ~18,000.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from crmsync.records.bulk import insert_tuples
+from crmsync.records.bulk import Write, insert_tuples, insert_write
 from crmsync.store.models import ChangeLog
 
 SKIP_FIELDS = frozenset({"updated_at", "created_at", "version", "email_key", "phone_key", "id"})
@@ -56,6 +55,9 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, 
     }
 
 
+Row = tuple[Any, ...]  # a ChangeLog row's values in ``COLUMNS`` order
+
+
 def changelog_rows(
     workspace_id: uuid.UUID,
     record_type: str,
@@ -63,18 +65,12 @@ def changelog_rows(
     changes: dict[str, tuple[Any, Any]],
     source: str,
     at: datetime,
-) -> Iterable[dict[str, Any]]:
-    for field, (old, new) in changes.items():
-        yield {
-            "workspace_id": workspace_id,
-            "record_type": record_type,
-            "record_id": record_id,
-            "field": field,
-            "old_value": json_value(old),
-            "new_value": json_value(new),
-            "source": source,
-            "at": at,
-        }
+) -> list[Row]:
+    """One row per changed field (``diff``'s output), old and new values as stored."""
+    return [
+        (workspace_id, record_type, record_id, field, json_value(old), json_value(new), source, at)
+        for field, (old, new) in changes.items()
+    ]
 
 
 def created_rows(
@@ -82,8 +78,8 @@ def created_rows(
     record_type: str,
     row: dict[str, Any],
     source: str,
-) -> list[tuple[Any, ...]]:
-    """ChangeLog tuples of a record being created: one per field it sets, old value null.
+) -> list[Row]:
+    """ChangeLog rows of a record being created: one per field it sets, old value null.
 
     The same rows ``diff({}, set_fields)`` gives, without building the diff: a field is
     logged when its value is not empty (None, {} or []).
@@ -96,12 +92,11 @@ def created_rows(
     ]
 
 
-def write(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write ChangeLog rows given as dicts with every key of ``COLUMNS``."""
-    if rows:
-        insert_tuples(session, _TABLE, COLUMNS, [tuple(r[c] for c in COLUMNS) for r in rows])
-
-
-def write_tuples(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    """Write ChangeLog rows given as tuples in ``COLUMNS`` order (the fast path)."""
+def write(session: Session, rows: list[Row]) -> None:
+    """Write ChangeLog rows in one executemany."""
     insert_tuples(session, _TABLE, COLUMNS, rows)
+
+
+def write_of(session: Session, rows: list[Row]) -> Write:
+    """The converted executemany that writes ``rows``, to run with other writes (``bulk.run``)."""
+    return insert_write(session, _TABLE, COLUMNS, rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from crmsync.quality.batch_phone import normalize_phones
 from crmsync.quality.normalize import normalize_email, normalize_phone
 from crmsync.records.errors import RecordInvalid
 from crmsync.records.schemas import CREATE_SCHEMAS, PATCH_SCHEMAS, READ_ONLY_FIELDS
@@ -82,16 +84,37 @@ def complete_for_create(record_type: str, fields: dict[str, Any]) -> dict[str, A
     return {**defaults, **{k: v for k, v in fields.items() if v is not None}}
 
 
-def derive_keys(record_type: str, values: dict[str, Any], region: str) -> dict[str, Any]:
-    """Match keys that follow from the values being written (contacts only)."""
+def derive_keys(
+    record_type: str,
+    values: dict[str, Any],
+    region: str,
+    phones: Mapping[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """Match keys that follow from the values being written (contacts only).
+
+    ``phones`` holds phone keys worked out beforehand for a whole batch (``phone_keys``).
+    """
     if record_type != "contacts":
         return {}
     keys: dict[str, Any] = {}
     if "email" in values:
         keys["email_key"] = normalize_email(values["email"])
     if "phone" in values:
-        keys["phone_key"] = normalize_phone(values["phone"], region)
+        phone = values["phone"]
+        if phones is not None and phone in phones:
+            keys["phone_key"] = phones[phone]
+        else:
+            keys["phone_key"] = normalize_phone(phone, region)
     return keys
+
+
+def phone_keys(
+    record_type: str, rows: Iterable[dict[str, Any]], region: str
+) -> dict[str, str | None]:
+    """The phone key of every phone in a batch, parsed together (``derive_keys(phones=)``)."""
+    if record_type != "contacts":
+        return {}
+    return normalize_phones((r["phone"] for r in rows if r.get("phone")), region)
 
 
 @cache

@@ -7,7 +7,6 @@ record, its ChangeLog rows and its outbox jobs (``crmsync.sync.outbox``) togethe
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,9 +14,7 @@ from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from crmsync.dedup import merged
-from crmsync.quality.normalize import normalize_email
 from crmsync.records import changelog
-from crmsync.records.bulk import insert_rows
 from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
 from crmsync.records.pagination import Cursor
 from crmsync.records.payloads import (
@@ -28,11 +25,18 @@ from crmsync.records.payloads import (
     parse_fields,
     singular,
 )
-from crmsync.store.base import new_id
-from crmsync.store.models import Contact, RecordBase, Workspace
+from crmsync.records.upsert import (
+    MAX_BATCH,
+    ItemResult,
+    insert,
+    new_row,
+    region_of,
+    upsert_records,
+)
+from crmsync.store.models import RecordBase
 from crmsync.sync import outbox
 
-MAX_BATCH = 1000
+__all__ = ["MAX_BATCH", "ItemResult", "upsert_records"]
 MAX_LIMIT = 500
 SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
     "contacts": ("first_name", "last_name", "email"),
@@ -43,20 +47,6 @@ SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
     "notes": ("body",),
     "tickets": ("subject",),
 }
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    index: int
-    status: str  # created | updated | error
-    id: uuid.UUID | None = None
-    error: str | None = None
-
-
-def _region(session: Session, workspace_id: uuid.UUID) -> str:
-    workspace = session.get(Workspace, workspace_id)
-    settings = workspace.settings if workspace is not None else {}
-    return str(settings.get("default_region", "US"))
 
 
 def list_records(
@@ -127,12 +117,12 @@ def create_record(
     if fields.get("external_ref"):
         _refuse_taken_ref(session, workspace_id, record_type, fields["external_ref"])
     row = complete_for_create(record_type, fields)
-    region = _region(session, workspace_id)
-    _insert(
+    region = region_of(session, workspace_id)
+    insert(
         session,
         workspace_id,
         record_type,
-        [_new_row(workspace_id, record_type, row, region)],
+        [new_row(workspace_id, record_type, row, region)],
         source,
     )
     return get_record(session, workspace_id, record_type, row["id"])
@@ -153,7 +143,7 @@ def update_record(
         raise RecordInvalid(bad[0])
     if fields.get("external_ref") not in (None, record.external_ref):
         _refuse_taken_ref(session, workspace_id, record_type, fields["external_ref"])
-    if _apply(session, record, fields, source, datetime.now(UTC), _region(session, workspace_id)):
+    if _apply(session, record, fields, source, datetime.now(UTC), region_of(session, workspace_id)):
         outbox.enqueue(session, workspace_id, record_type, [record.id], source=source)
     session.flush()
     return record
@@ -171,161 +161,11 @@ def delete_record(
     record.version += 1
     changelog.write(
         session,
-        list(changelog.changelog_rows(workspace_id, record_type, record.id, changes, source, now)),
+        changelog.changelog_rows(workspace_id, record_type, record.id, changes, source, now),
     )
     outbox.enqueue(
         session, workspace_id, record_type, [record.id], operation="delete", source=source
     )
-
-
-def upsert_records(
-    session: Session,
-    workspace_id: uuid.UUID,
-    record_type: str,
-    payloads: list[Any],
-    source: str,
-) -> list[ItemResult]:
-    """Create or update many records at once, with one result per payload, in order.
-
-    A payload matches an existing record by ``external_ref`` when it has one, otherwise
-    (contacts) by normalised email; a matched record is patched with the fields given.
-    Items later in the list see the effect of earlier ones, as if applied one by one.
-    """
-    model = model_for(record_type)
-    if len(payloads) > MAX_BATCH:
-        raise RecordInvalid(f"at most {MAX_BATCH} items per batch; got {len(payloads)}")
-    now = datetime.now(UTC)
-    region = _region(session, workspace_id)
-    results: list[ItemResult | None] = [None] * len(payloads)
-    parsed: dict[int, dict[str, Any]] = {}
-    for i, payload in enumerate(payloads):
-        try:
-            parsed[i] = parse_fields(record_type, payload)
-        except RecordInvalid as exc:
-            results[i] = ItemResult(i, "error", error=exc.message)
-    order = list(parsed)
-    for pos, reason in check_references(
-        session, workspace_id, record_type, [parsed[i] for i in order]
-    ).items():
-        results[order[pos]] = ItemResult(order[pos], "error", error=reason)
-        del parsed[order[pos]]
-
-    by_ref, by_email = _existing(session, workspace_id, model, parsed.values(), region)
-    inserts: list[dict[str, Any]] = []
-    log: list[dict[str, Any]] = []
-    touched: set[uuid.UUID] = set()  # existing records this batch really changed
-    for i, fields in parsed.items():
-        ref = fields.get("external_ref")
-        target = by_ref.get(ref) if ref else None
-        if target is None and ref is None and record_type == "contacts":
-            target = by_email.get(normalize_email(fields.get("email")) or "")
-        if isinstance(target, RecordBase):
-            if ref and target.external_ref != ref:  # a merged-away ref: the survivor keeps its own
-                fields = {k: v for k, v in fields.items() if k != "external_ref"}
-            changed = _apply(session, target, fields, source, now, region, write=False)
-            if changed:
-                log.extend(changed)
-                touched.add(target.id)
-            results[i] = ItemResult(i, "updated", id=target.id)
-            continue
-        if isinstance(target, dict):  # created earlier in this same batch
-            target.update(fields)
-            target.update(derive_keys(record_type, fields, region))
-            results[i] = ItemResult(i, "updated", id=target["id"])
-            continue
-        try:
-            row = complete_for_create(record_type, fields)
-        except RecordInvalid as exc:
-            results[i] = ItemResult(i, "error", error=exc.message)
-            continue
-        inserts.append(_new_row(workspace_id, record_type, row, region))
-        if ref:
-            by_ref[ref] = row
-        if row.get("email_key"):
-            by_email.setdefault(row["email_key"], row)
-        results[i] = ItemResult(i, "created", id=row["id"])
-    session.flush()
-    changelog.write(session, log)
-    _insert(session, workspace_id, record_type, inserts, source)
-    outbox.enqueue(session, workspace_id, record_type, list(touched), source=source)
-    return [r for r in results if r is not None]
-
-
-def _new_row(
-    workspace_id: uuid.UUID, record_type: str, row: dict[str, Any], region: str
-) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    row.update(derive_keys(record_type, row, region))
-    row.update(id=new_id(), workspace_id=workspace_id, created_at=now, updated_at=now, version=1)
-    row.setdefault("custom_fields", {})
-    return row
-
-
-def _insert(
-    session: Session,
-    workspace_id: uuid.UUID,
-    record_type: str,
-    rows: list[dict[str, Any]],
-    source: str,
-) -> None:
-    """Insert new records in one statement, with a ChangeLog row per field they set."""
-    if not rows:
-        return
-    insert_rows(session, model_for(record_type).__table__, rows)  # type: ignore[arg-type]
-    log: list[tuple[Any, ...]] = []
-    for row in rows:
-        log.extend(changelog.created_rows(workspace_id, record_type, row, source))
-    changelog.write_tuples(session, log)
-    outbox.enqueue(session, workspace_id, record_type, [r["id"] for r in rows], source=source)
-
-
-def _existing(
-    session: Session,
-    workspace_id: uuid.UUID,
-    model: type[RecordBase],
-    items: Any,
-    region: str,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Existing records the batch may match, by external_ref and (contacts) by email key."""
-    items = list(items)
-    refs = {f["external_ref"] for f in items if f.get("external_ref")}
-    by_ref: dict[str, Any] = {}
-    if refs:
-        stmt = select(model).where(model.workspace_id == workspace_id, model.external_ref.in_(refs))
-        by_ref = {str(r.external_ref): r for r in session.scalars(stmt)}
-        by_ref.update(_survivors(session, workspace_id, model, by_ref))
-    by_email: dict[str, Any] = {}
-    if model is Contact:
-        emails = {
-            k for f in items if not f.get("external_ref") and (k := normalize_email(f.get("email")))
-        }
-        if emails:
-            stmt = (
-                select(Contact)
-                .where(
-                    Contact.workspace_id == workspace_id,
-                    Contact.email_key.in_(emails),
-                    Contact.deleted_at.is_(None),
-                )
-                .order_by(Contact.created_at.desc(), Contact.id.desc())
-            )
-            # Oldest last, so it wins: the earliest contact with an email is the match.
-            by_email = {str(c.email_key): c for c in session.scalars(stmt)}
-    return by_ref, by_email
-
-
-def _survivors(
-    session: Session, workspace_id: uuid.UUID, model: type[RecordBase], by_ref: dict[str, Any]
-) -> dict[str, Any]:
-    """An external_ref of a merged-away record upserts its survivor, not the dead record."""
-    dead = {r.id: ref for ref, r in by_ref.items() if r.deleted_at is not None}
-    found = merged.survivors_of(session, workspace_id, model.record_type, dead)
-    if not found:
-        return {}
-    survivors = {
-        s.id: s for s in session.scalars(select(model).where(model.id.in_(found.values())))
-    }
-    return {dead[m]: survivors[s] for m, s in found.items() if s in survivors}
 
 
 def _apply(
@@ -337,7 +177,7 @@ def _apply(
     region: str,
     *,
     write: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[changelog.Row]:
     """Patch a loaded record; returns its ChangeLog rows (written unless ``write`` is False)."""
     if record.deleted_at is not None:  # an upsert by external_ref brings a record back
         fields = {**fields, "deleted_at": None}
@@ -351,10 +191,8 @@ def _apply(
         setattr(record, key, value)
     record.updated_at = now
     record.version += 1
-    rows = list(
-        changelog.changelog_rows(
-            record.workspace_id, record.record_type, record.id, changes, source, now
-        )
+    rows = changelog.changelog_rows(
+        record.workspace_id, record.record_type, record.id, changes, source, now
     )
     if write:
         changelog.write(session, rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -57,8 +59,20 @@ class Base(DeclarativeBase):
     }
 
 
+_VERSION_7 = 0x7 << 76
+_VARIANT = 0x2 << 62
+_KEEP = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
+
+
 def new_id() -> uuid.UUID:
-    return uuid.uuid4()
+    """A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
+
+    Ids made close in time sort close together, so each batch of new rows lands on a few
+    index pages instead of one random page per row (what uuid4 costs on every insert).
+    """
+    ms = time.time_ns() // 1_000_000
+    value = (ms << 80) | int.from_bytes(os.urandom(10))
+    return uuid.UUID(int=(value & _KEEP) | _VERSION_7 | _VARIANT)
 
 
 class IdMixin:

@@ -49,6 +49,29 @@ def _pushing_integrations(
     return wanted
 
 
+def pushing_integrations(
+    session: Session,
+    workspace_id: uuid.UUID,
+    record_type: str,
+    *,
+    operation: str = "upsert",
+    source: str = "api",
+    only: uuid.UUID | None = None,
+) -> list[uuid.UUID]:
+    """The integrations a change of ``record_type`` from ``source`` goes out to.
+
+    A change that came from integration X (source ``crm:X``) is not pushed back to X.
+    ``only`` limits them to one integration (a backfill of that integration).
+    """
+    integrations = _pushing_integrations(session, workspace_id, record_type, operation)
+    if only is not None:
+        integrations = [i for i in integrations if i == only]
+    if source.startswith("crm:"):
+        origin = source.removeprefix("crm:")
+        integrations = [i for i in integrations if str(i) != origin]
+    return integrations
+
+
 def enqueue(
     session: Session,
     workspace_id: uuid.UUID,
@@ -59,20 +82,19 @@ def enqueue(
     source: str = "api",
     priority: Priority = Priority.REALTIME,
     only: uuid.UUID | None = None,
+    integrations: Sequence[uuid.UUID] | None = None,
 ) -> int:
     """Add a job per pushing integration for each record; returns how many rows it wrote.
 
-    A change that came from integration X (source ``crm:X``) is not pushed back to X.
-    ``only`` limits the jobs to one integration (a backfill of that integration).
+    ``integrations`` are those ``pushing_integrations`` gave for the same change, when the
+    caller looked them up beforehand (so that its writes follow each other closely).
     """
     if not record_ids:
         return 0
-    integrations = _pushing_integrations(session, workspace_id, record_type, operation)
-    if only is not None:
-        integrations = [i for i in integrations if i == only]
-    if source.startswith("crm:"):
-        origin = source.removeprefix("crm:")
-        integrations = [i for i in integrations if str(i) != origin]
+    if integrations is None:
+        integrations = pushing_integrations(
+            session, workspace_id, record_type, operation=operation, source=source, only=only
+        )
     if not integrations:
         return 0
     now = datetime.now(UTC)

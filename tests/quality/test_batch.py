@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 
 from crmsync.quality.batch import BatchResult, process_frame, process_records
 from crmsync.quality.batch_email import fast_emails
-from crmsync.quality.batch_phone import fast_phones
+from crmsync.quality.batch_phone import fast_phones, normalize_phones
 from crmsync.quality.cleansing import CleansingOptions
 from crmsync.quality.normalize import normalize_email, normalize_phone
 from crmsync.quality.validation import FieldRule, RecordRule, RuleSet
@@ -135,3 +135,19 @@ def test_fast_phones_agree_with_normalize_phone() -> None:
         decided = [(v, e) for v, e in zip(values, fast, strict=True) if e is not None]
         assert len(decided) > (100 if region == "US" else 0)
         assert all(normalize_phone(v, region) == e for v, e in decided)
+
+
+@pytest.mark.parametrize("region", ["US", "GB"])
+def test_normalize_phones_answers_what_normalize_phone_answers(region: str) -> None:
+    rng = random.Random(11)
+    values = [*AWKWARD, "\u00a0(415) 555-2671", "415\u200b555\u200b2671", "+1 (206) 5x5"]
+    for _ in range(500):
+        line = "".join(rng.choice("0123456789") for _ in range(rng.choice([4, 4, 5])))
+        number = rng.choice(["206", "415", "020", "44"]) + str(rng.randint(200, 999)) + line
+        values.append(
+            rng.choice(["{}", "+{}", " ({}) ", "1-{}", "+1{}", "{} ext 12"]).format(number)
+        )
+    answers = normalize_phones(values, region)
+    assert answers.keys() == set(values)
+    assert answers == {v: normalize_phone(v, region) for v in values}
+    assert sum(e is not None for e in answers.values()) > 50  # both paths gave numbers

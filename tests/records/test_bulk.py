@@ -57,7 +57,7 @@ def _log_rows(workspace_id: uuid.UUID, source: str) -> list[tuple[Any, ...]]:
 
 def test_changelog_tuples_store_what_core_insert_stores(db: Session, tenant: Tenant) -> None:
     fast, core = _log_rows(tenant.id, "fast"), _log_rows(tenant.id, "core")
-    changelog.write_tuples(db, fast)
+    changelog.write(db, fast)
     db.connection().execute(
         insert(CHANGE_LOG), [dict(zip(changelog.COLUMNS, row, strict=True)) for row in core]
     )
