@@ -145,9 +145,10 @@ def person(rng: random.Random, n: int) -> Person:
     return Person(payload, f"+1{area}{exchange}{line:04d}")
 
 
-def payloads(count: int, seed: int = 7) -> list[dict[str, Any]]:
+def payloads(count: int, seed: int = 7, first: int = 0) -> list[dict[str, Any]]:
+    """Contacts numbered from ``first``: sets with different ``first`` never share an email."""
     rng = random.Random(seed)
-    return [person(rng, n).payload for n in range(count)]
+    return [person(rng, n).payload for n in range(first, first + count)]
 
 
 def changed(payload: dict[str, Any], rng: random.Random) -> dict[str, Any]:

@@ -3,14 +3,19 @@
     python bench/records.py                    # full size: 100,000 upserts, 1,000,000 stored
     python bench/records.py --quick            # CI size: 2,000 upserts, 10,000 stored (< 60 s)
     python bench/records.py --backend sqlite   # or postgresql, or both (the default)
+    python bench/records.py --processes 1      # only the one-process upsert measure
 
 The API runs under uvicorn in its own process on an ephemeral loopback port; this process
-is the client. Exits non-zero only when something fails, never for a missed target.
+is the client, one request at a time per API process. Upserts are measured with one API
+process, then with ``--processes`` (default 2) side by side, one client thread each, as
+``crmsync serve --workers 2`` runs them behind one port. Exits non-zero only when
+something fails, never for a missed target.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import random
@@ -18,9 +23,10 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +54,7 @@ class Sizes:
     stored: int
     requests: int
     batch: int = 1000
+    processes: int = 2  # API processes of the concurrent upsert measure (1: none)
 
 
 @dataclass(frozen=True)
@@ -96,36 +103,54 @@ def _load() -> str:
 
 
 def upsert_rate(
-    client: httpx.Client,
+    clients: list[httpx.Client],
     bodies: list[bytes],
     expect: str,
     refresh: Callable[[], None],
     server_cpu: Callable[[], float | None] = lambda: None,
 ) -> Rate:
-    """Send every batch in turn; the records per second, checking each item's result.
+    """Send every batch, one at a time per client (API process); the records per second.
 
-    ``refresh`` runs after the first batch and every ``REFRESH_EVERY`` batches, inside the
-    timing, standing in for the statistics upkeep a database does while a table grows.
+    Each item's result is checked. ``refresh`` runs after the first batch and every
+    ``REFRESH_EVERY`` batches, inside the timing, standing in for the statistics upkeep a
+    database does while a table grows.
     """
     headers = {"content-type": "application/json"}
-    done = 0
+    done: list[int] = []
+    failures: list[BaseException] = []
+    taken = itertools.count()
+    lock = threading.Lock()
+
+    def send(client: httpx.Client) -> None:
+        try:
+            while (n := next(taken)) < len(bodies) and not failures:
+                if n % REFRESH_EVERY == 1:
+                    with lock:
+                        refresh()
+                answer = client.post(f"{CONTACTS}/batch", content=bodies[n], headers=headers)
+                if answer.status_code != 200:
+                    raise BenchFailed(f"batch answered {answer.status_code}: {answer.text[:300]}")
+                results = answer.json()["results"]
+                wrong = [r for r in results if r["status"] != expect]
+                if wrong:
+                    raise BenchFailed(f"{len(wrong)} items not {expect}; first: {wrong[0]}")
+                done.append(len(results))
+        except BaseException as exc:  # handed to the caller below
+            failures.append(exc)
+
     cpu_before, server_before = time.process_time(), server_cpu()
     start = time.perf_counter()
-    for n, body in enumerate(bodies):
-        if n % REFRESH_EVERY == 1:
-            refresh()
-        answer = client.post(f"{CONTACTS}/batch", content=body, headers=headers)
-        if answer.status_code != 200:
-            raise BenchFailed(f"batch answered {answer.status_code}: {answer.text[:300]}")
-        results = answer.json()["results"]
-        wrong = [r for r in results if r["status"] != expect]
-        if wrong:
-            raise BenchFailed(f"{len(wrong)} items not {expect}; first: {wrong[0]}")
-        done += len(results)
+    threads = [threading.Thread(target=send, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     wall = time.perf_counter() - start
+    if failures:
+        raise failures[0]
     server_after = server_cpu()
     return Rate(
-        done,
+        sum(done),
         wall,
         None if server_before is None or server_after is None else server_after - server_before,
         time.process_time() - cpu_before,
@@ -167,39 +192,68 @@ def _latency_figures(backend: str, name: str, samples: list[float]) -> list[Figu
     ]
 
 
-def bench_backend(store: _stores.Store, sizes: Sizes, log_path: Path) -> Iterator[Figure]:
-    b = store.backend
-    people = _contacts.payloads(sizes.upserts)
+def _upsert_figures(
+    store: _stores.Store, sizes: Sizes, apis: list[ApiProcess], first: int
+) -> Iterator[Figure]:
+    """New then all-updated contacts, ``sizes.upserts`` numbered from ``first``."""
+    people = _contacts.payloads(sizes.upserts, first=first)
     rng = random.Random(3)
     first_pass = _batches(people, sizes.batch)
     second_pass = _batches([_contacts.changed(p, rng) for p in people], sizes.batch)
     del people
-    upsert_target = f">= {UPSERT_TARGET:,.0f}/s" if b == "sqlite" else ""
-    with (
-        ApiProcess(store.url, log_path) as api,
+    target = f">= {UPSERT_TARGET:,.0f}/s" if store.backend == "sqlite" else ""
+    how = "1 API process" if len(apis) == 1 else f"{len(apis)} API processes, as many clients"
+    clients = [
         httpx.Client(
             base_url=api.base_url,
             headers={"authorization": f"Bearer {store.api_key}"},
             timeout=120,
-        ) as client,
-    ):
+        )
+        for api in apis
+    ]
+
+    def server_cpu() -> float | None:
+        used = [api.cpu_seconds() for api in apis]
+        return None if None in used else sum(u for u in used if u is not None)
+
+    try:
         for label, bodies, expect in (
             ("upsert (new)", first_pass, "created"),
             ("upsert (all updates)", second_pass, "updated"),
         ):
-            rate = upsert_rate(
-                client, bodies, expect, lambda: _stores.analyze(store), api.cpu_seconds
-            )
+            rate = upsert_rate(clients, bodies, expect, lambda: _stores.analyze(store), server_cpu)
             _stores.analyze(store)
-            met = rate.per_second >= UPSERT_TARGET if upsert_target else None
             yield Figure(
-                b,
-                f"{label}, {rate.records:,} in batches of {sizes.batch:,}",
+                store.backend,
+                f"{label}, {rate.records:,} in batches of {sizes.batch:,}, {how}",
                 rate.describe(),
-                upsert_target,
-                met,
+                target,
+                rate.per_second >= UPSERT_TARGET if target else None,
             )
+    finally:
+        for client in clients:
+            client.close()
 
+
+def bench_backend(store: _stores.Store, sizes: Sizes, log_path: Path) -> Iterator[Figure]:
+    b = store.backend
+    with ExitStack() as stack:
+        api = stack.enter_context(ApiProcess(store.url, log_path))
+        yield from _upsert_figures(store, sizes, [api], first=0)
+        # What `crmsync serve --workers N` runs: N processes taking batches side by side.
+        more = [
+            stack.enter_context(ApiProcess(store.url, log_path.with_suffix(f".{n}.log")))
+            for n in range(1, sizes.processes)
+        ]
+        if more:
+            yield from _upsert_figures(store, sizes, [api, *more], first=sizes.upserts)
+        client = stack.enter_context(
+            httpx.Client(
+                base_url=api.base_url,
+                headers={"authorization": f"Bearer {store.api_key}"},
+                timeout=120,
+            )
+        )
         have = _stores.count_contacts(store)
         start = time.perf_counter()
         _stores.bulk_load(store, max(sizes.stored - have, 0), first=have)
@@ -247,10 +301,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upserts", type=int, help="contacts to upsert (default 100,000)")
     parser.add_argument("--stored", type=int, help="contacts stored for lists (default 1,000,000)")
     parser.add_argument("--requests", type=int, help="list requests per measure (default 200)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="API processes for the concurrent upsert measure (default 2, one per core; 1: skip)",
+    )
     args = parser.parse_args(argv)
     base = Sizes(2_000, 10_000, 50) if args.quick else Sizes(100_000, 1_000_000, 200)
     sizes = Sizes(
-        args.upserts or base.upserts, args.stored or base.stored, args.requests or base.requests
+        args.upserts or base.upserts,
+        args.stored or base.stored,
+        args.requests or base.requests,
+        processes=max(args.processes, 1),
     )
     console.print(f"machine: {_machine()}")
     console.print(

@@ -200,6 +200,15 @@ def serve(
     worker: Annotated[
         bool, typer.Option(envvar="CRMSYNC_SERVE_WORKER", help="Run a sync worker in-process.")
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            envvar="CRMSYNC_API_PROCESSES",
+            help="API processes sharing the port (one per core suits batch upserts).",
+        ),
+    ] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs), with an in-process sync worker."""
@@ -217,7 +226,21 @@ def serve(
     if background:
         background.start()
     try:
-        uvicorn.run(api, host=settings.host, port=settings.port, access_log=False)
+        if workers == 1:
+            uvicorn.run(api, host=settings.host, port=settings.port, access_log=False)
+        else:
+            # Each API process builds its app from the environment; this process keeps
+            # the one sync worker and supervises them.
+            if database_url:
+                os.environ["CRMSYNC_DATABASE_URL"] = database_url
+            uvicorn.run(
+                "crmsync.api.app:app_from_environment",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=workers,
+                access_log=False,
+            )
     finally:
         if background:
             background.stop()

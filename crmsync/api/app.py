@@ -90,3 +90,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one ``crmsync serve --workers N`` process: settings from ``CRMSYNC_*``."""
+    from crmsync.logging import configure
+
+    settings = get_settings()
+    configure(settings.log_level, json=settings.log_json)
+    return create_app(settings)
