@@ -64,6 +64,7 @@ class BatchWriter:
         updates: list[tuple[SourceRow, str, dict[str, Any]]] = []
         skipped: list[tuple[SourceRow, str]] = []
         valid: list[tuple[SourceRow, dict[str, Any]]] = []
+        self.mapper.prepare([row.values for row in rows if not row.problem])
         for row in rows:
             if row.problem:
                 self._fail(counts, row, [row.problem])

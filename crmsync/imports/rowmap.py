@@ -10,7 +10,7 @@ copied as text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -21,6 +21,7 @@ from crmsync.imports.report import FORMULA_START
 from crmsync.mapping.engine import map_inbound
 from crmsync.mapping.model import FieldMapping, MappingSet, ObjectMapping
 from crmsync.mapping.schema import FieldType, ObjectType, field_type
+from crmsync.quality.batch_phone import normalize_phones
 from crmsync.quality.cleansing_names import capitalise_name
 from crmsync.quality.normalize import strip_invisible
 
@@ -86,8 +87,24 @@ class RowMapper:
         self.region = region
         self.cleanse = cleanse
         self.validate = validate
-        if not self.mapping.objects[ObjectType(object_type)].fields and not self.ref_header:
+        self._fields = self.mapping.objects[ObjectType(object_type)].fields
+        if not self._fields and not self.ref_header:
             raise InvalidOptions("the mapping maps no column to a field")
+
+    def prepare(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Parse the phones of a batch of rows together, before ``map`` takes them one by one.
+
+        ``normalize_phones`` decides the common shapes for the whole batch at once and
+        remembers the answers, which are the ones ``map`` would get from parsing each.
+        """
+        headers = [f.target for f in self._fields if f.type is FieldType.PHONE]
+        values = [
+            _cleanse(v) if self.cleanse else v
+            for row in rows
+            for header in headers
+            if isinstance(v := row.get(header), str) and v
+        ]
+        normalize_phones((v for v in values if isinstance(v, str) and v), self.region)
 
     def map(self, values: Mapping[str, Any]) -> MappedRow:
         if self.cleanse:

@@ -23,7 +23,7 @@ from typing import Any, Final
 import polars as pl
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
-from crmsync.quality.normalize import normalize_phone
+from crmsync.quality.normalize import normalize_phone, remember_phone
 
 _SHAPE: Final = r"^ *\+?[0-9 ().\-]* *$"
 _MAX_CHARS: Final = 64
@@ -161,6 +161,7 @@ def normalize_phones(values: Iterable[str], region: str) -> dict[str, str | None
 
     Printable-ASCII values go through ``fast_phones`` together; the rest, and the values
     it leaves undecided, are parsed one by one, so every answer is the single-value one.
+    The answers are remembered, so ``normalize_phone`` gives them again without parsing.
     """
     distinct = set(values)
     answers: dict[str, str | None] = {}
@@ -168,6 +169,8 @@ def normalize_phones(values: Iterable[str], region: str) -> dict[str, str | None
         plain = [v for v in distinct if v.isascii() and v.isprintable()]
         decided = fast_phones(pl.Series("v", plain, dtype=pl.Utf8), region)
         answers = {v: e164 for v, e164 in zip(plain, decided.to_list(), strict=True) if e164}
+        for value, e164 in answers.items():  # later single calls for these answer at once
+            remember_phone(value, region, e164)
     for value in distinct - answers.keys():
         answers[value] = normalize_phone(value, region)
     return answers

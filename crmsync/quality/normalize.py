@@ -77,11 +77,23 @@ def normalize_email(value: str | None) -> str | None:
 # "+"), so differently written forms of one number share one parse.
 _PLAIN_PHONE = re.compile(r"\+?[0-9][0-9 ().\-]*")
 _SEPARATORS = str.maketrans("", "", " ().-")
+_UNKNOWN = object()
 # E.164 strings this module has answered with: parsing one gives itself back.
 _KNOWN_E164: dict[str, None] = {}
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
+# (value, region) -> answer: what normalize_phone has answered, or normalize_phones
+# (crmsync.quality.batch_phone) decided for it in bulk. Emptied when full.
+_PHONE_ANSWERS: dict[tuple[str, str], str | None] = {}
+
+
+def remember_phone(value: str, region: str, answer: str | None) -> None:
+    """Record ``normalize_phone(value, region)``'s answer, worked out by a batch path."""
+    if len(_PHONE_ANSWERS) >= _CACHE_SIZE:
+        _PHONE_ANSWERS.clear()
+    _PHONE_ANSWERS[(value, region.upper())] = answer
+
+
 def _normalize_phone(value: str, region: str) -> str | None:
     cleaned = strip_invisible(value).strip()
     if len(cleaned) > _MAX_PHONE_CHARS:
@@ -120,4 +132,9 @@ def normalize_phone(value: str | None, region: str = "US") -> str | None:
     """
     if value is None:
         return None
-    return _normalize_phone(value, region.upper())
+    key = (value, region.upper())
+    answer = _PHONE_ANSWERS.get(key, _UNKNOWN)
+    if answer is _UNKNOWN:
+        answer = _normalize_phone(value, key[1])
+        remember_phone(value, key[1], answer)
+    return answer  # type: ignore[return-value]
