@@ -107,11 +107,15 @@ def _converted(values: list[Any], process: Processor) -> list[Any]:
     get = memo.get
     out: list[Any] = []
     append = out.append
+    last: Any = _MISSING
+    stored: Any = None
     for value in values:
-        key = value if value.__class__ is str else id(value)
-        stored = get(key, _MISSING)
-        if stored is _MISSING:
-            stored = memo[key] = process(value)
+        if value is not last:  # runs of one object (a record's id, its time) skip the memo
+            key = value if value.__class__ is str else id(value)
+            stored = get(key, _MISSING)
+            if stored is _MISSING:
+                stored = memo[key] = process(value)
+            last = value
         append(stored)
     return out
 

@@ -85,11 +85,18 @@ def created_rows(
     logged when its value is not empty (None, {} or []).
     """
     record_id, at = row["id"], row["created_at"]
-    return [
-        (workspace_id, record_type, record_id, field, None, json_value(value), source, at)
-        for field, value in row.items()
-        if field not in _NOT_LOGGED_ON_CREATE and value is not None and value != {} and value != []
-    ]
+    out: list[Row] = []
+    append = out.append
+    for field, value in row.items():
+        if value is None or field in _NOT_LOGGED_ON_CREATE:
+            continue
+        kind = value.__class__
+        if kind is not str:  # strings, most values, are stored as they are
+            if (kind is dict or kind is list) and not value:
+                continue
+            value = json_value(value)
+        append((workspace_id, record_type, record_id, field, None, value, source, at))
+    return out
 
 
 def write(session: Session, rows: list[Row]) -> None:

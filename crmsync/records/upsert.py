@@ -74,9 +74,10 @@ def new_row(
     row: dict[str, Any],
     region: str,
     phones: Mapping[str, str | None] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """A complete table row for a record about to be created from its fields."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     row.update(derive_keys(record_type, row, region, phones))
     row.update(id=new_id(), workspace_id=workspace_id, created_at=now, updated_at=now, version=1)
     row.setdefault("custom_fields", {})
@@ -160,7 +161,7 @@ def upsert_records(
         except RecordInvalid as exc:
             results[i] = ItemResult(i, "error", error=exc.message)
             continue
-        inserts.append(new_row(workspace_id, record_type, row, region, phones))
+        inserts.append(new_row(workspace_id, record_type, row, region, phones, now))
         if ref:
             by_ref[ref] = row
         if row.get("email_key"):
@@ -258,7 +259,7 @@ def _existing(
         if model is Contact:
             stmt = stmt.order_by(Contact.created_at.desc(), Contact.id.desc())
         found = []
-        for values in session.execute(stmt).mappings():
+        for values in session.connection().execute(stmt).mappings():
             found.append(matches.setdefault(values["id"], _Match(dict(values))))
         return found
 
