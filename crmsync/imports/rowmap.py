@@ -98,13 +98,9 @@ class RowMapper:
         remembers the answers, which are the ones ``map`` would get from parsing each.
         """
         headers = [f.target for f in self._fields if f.type is FieldType.PHONE]
-        values = [
-            _cleanse(v) if self.cleanse else v
-            for row in rows
-            for header in headers
-            if isinstance(v := row.get(header), str) and v
-        ]
-        normalize_phones((v for v in values if isinstance(v, str) and v), self.region)
+        cells = (row.get(header) for row in rows for header in headers)
+        texts = [_cleanse(v) if self.cleanse else v for v in cells if isinstance(v, str)]
+        normalize_phones((t for t in texts if t), self.region)
 
     def map(self, values: Mapping[str, Any]) -> MappedRow:
         if self.cleanse:

@@ -94,12 +94,23 @@ def insert(
     """Insert new records, with a ChangeLog row per field they set and their sync jobs."""
     if not rows:
         return
+    bulk.run(session, _insert_writes(session, workspace_id, record_type, rows, source))
+    outbox.enqueue(session, workspace_id, record_type, [r["id"] for r in rows], source=source)
+
+
+def _insert_writes(
+    session: Session,
+    workspace_id: uuid.UUID,
+    record_type: str,
+    rows: list[dict[str, Any]],
+    source: str,
+) -> list[bulk.Write]:
+    """The INSERTs of new records and of their ChangeLog rows, converted, not yet run."""
     log = [
         r for row in rows for r in changelog.created_rows(workspace_id, record_type, row, source)
     ]
     table: Table = model_for(record_type).__table__  # type: ignore[assignment]
-    bulk.run(session, [*bulk.insert_writes(session, table, rows), changelog.write_of(session, log)])
-    outbox.enqueue(session, workspace_id, record_type, [r["id"] for r in rows], source=source)
+    return [*bulk.insert_writes(session, table, rows), changelog.write_of(session, log)]
 
 
 def upsert_records(
@@ -168,8 +179,6 @@ def upsert_records(
             by_email.setdefault(row["email_key"], row)
         results[i] = ItemResult(i, "created", id=row["id"])
     touched = [m for m in matches.values() if m.changed]
-    for row in inserts:
-        log.extend(changelog.created_rows(workspace_id, record_type, row, source))
     # Reads first, then every write converted, then the writes back to back: on SQLite a
     # batch holds the database's write lock only while its statements run.
     pushing = outbox.pushing_integrations(session, workspace_id, record_type, source=source)
@@ -178,8 +187,8 @@ def upsert_records(
         session,
         [
             *_update_writes(session, table, touched),
-            *bulk.insert_writes(session, table, inserts),
             changelog.write_of(session, log),
+            *_insert_writes(session, workspace_id, record_type, inserts, source),
         ],
     )
     for match in touched:
