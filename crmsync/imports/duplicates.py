@@ -4,7 +4,7 @@ Built once per run from the workspace's records (so a resumed run also sees the 
 its earlier batches imported), then fed each accepted row. A row accepted in the
 current batch has no record id yet: it is indexed under a provisional key and confirmed
 with its id once the batch is written. A batch is checked against the index in one
-``check_many``, and against itself with ``find_duplicates``.
+``duplicate_ids``, and against itself with ``find_duplicates``.
 """
 
 from __future__ import annotations
@@ -85,10 +85,10 @@ class DuplicateGuard:
         fresh: list[dict[str, Any]] = []
         inputs = [dedup_input(key, fields) for key, fields in rows]
         # The batch's rows are indexed only below, so each is checked against the index
-        # alone, exactly as one check() per row would; check_many scores them together.
-        for record, result in zip(inputs, self.index.check_many(inputs), strict=True):
-            if result.is_duplicate and result.duplicate_of is not None:
-                found[record["id"]] = result.duplicate_of
+        # alone, exactly as one check() per row would; duplicate_ids scores them together.
+        for record, duplicate_of in zip(inputs, self.index.duplicate_ids(inputs), strict=True):
+            if duplicate_of is not None:
+                found[record["id"]] = duplicate_of
             else:
                 fresh.append(record)
         if len(fresh) > 1:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from crmsync.imports.errors import InvalidOptions
 from crmsync.imports.report import FORMULA_START
-from crmsync.mapping.engine import map_inbound
+from crmsync.mapping.engine import compile_inbound
 from crmsync.mapping.model import FieldMapping, MappingSet, ObjectMapping
 from crmsync.mapping.schema import FieldType, ObjectType, field_type
 from crmsync.quality.batch_phone import normalize_phones
@@ -88,6 +88,7 @@ class RowMapper:
         self.cleanse = cleanse
         self.validate = validate
         self._fields = self.mapping.objects[ObjectType(object_type)].fields
+        self._compiled = compile_inbound(self.mapping, object_type)
         if not self._fields and not self.ref_header:
             raise InvalidOptions("the mapping maps no column to a field")
 
@@ -107,7 +108,7 @@ class RowMapper:
             values = {k: _cleanse(v) for k, v in values.items()}
         # an empty cell means "no value", not "set to empty"
         present = {k: v for k, v in values.items() if v not in ("", None)}
-        result = map_inbound(self.mapping, self.object_type, present, self.region)
+        result = self._compiled.apply(present, self.region)
         out = MappedRow(result.values)
         if self.validate:
             out.errors = [f"{e.field}: {e.message}" for e in result.errors]

@@ -125,6 +125,11 @@ def compile_outbound(mapping: MappingSet, object_type: ObjectType | str) -> Comp
     return CompiledMapping(mapping, object_type, Direction.OUTBOUND)
 
 
+def compile_inbound(mapping: MappingSet, object_type: ObjectType | str) -> CompiledMapping:
+    """``map_inbound`` prepared for many records of ``object_type``."""
+    return CompiledMapping(mapping, object_type, Direction.INBOUND)
+
+
 def _apply(
     mapping: MappingSet,
     object_type: ObjectType | str,

@@ -32,6 +32,8 @@ COMPACT_AT = 20_000
 CHECK_CHUNK = 5_000
 
 NO_CANDIDATE = "no indexed contact shares a blocking key"
+# the prepared columns that are numbers, not text
+NUMERIC = ("dob_days", "namesakes")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,40 @@ def _verdicts(decisions: Decisions, ks: list[int], left: Any, right: Any) -> lis
             matched, explain_pairs(decisions, ks, left, right), strict=True
         )
     ]
+
+
+class _SideTable:
+    """Records indexed since the last rebuild, column by column in arrays that grow.
+
+    Pairs read their values by fancy indexing, as they do from the base's codes, instead
+    of one dictionary look-up per pair and column.
+    """
+
+    def __init__(self, schema: Mapping[str, np.dtype[Any]]) -> None:
+        self.height = 0
+        self._columns = {name: np.empty(0, dtype=dtype) for name, dtype in schema.items()}
+
+    def extend(self, frame: pl.DataFrame) -> None:
+        end = self.height + frame.height
+        for name, column in self._columns.items():
+            if end > len(column):
+                grown = np.empty(max(end, 2 * len(column), 1024), dtype=column.dtype)
+                grown[: self.height] = column[: self.height]
+                self._columns[name] = column = grown
+            column[self.height : end] = frame[name].to_numpy()
+        self.height = end
+
+    def take(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: column[rows] for name, column in self._columns.items()}
+
+    def value(self, row: int, name: str) -> Any:
+        return self._columns[name][row]
+
+    def frame(self, schema: pl.Schema) -> pl.DataFrame:
+        return pl.DataFrame(
+            {name: self._columns[name][: self.height].tolist() for name in schema},
+            schema=schema,
+        )
 
 
 def _ranking(decisions: Decisions) -> np.ndarray:
@@ -104,7 +140,7 @@ class DuplicateIndex:
         prepared = prepared.unique(subset="id", keep="last", maintain_order=True)
         for record_id in prepared["id"].to_list():
             self.remove(record_id)
-        if len(self._extra) + prepared.height > max(self.compact_at, self._base.height // 4):
+        if self._extra.height + prepared.height > max(self.compact_at, self._base.height // 4):
             self._rebuild(pl.concat([self._live_frame(), prepared]))
             return
         first_row = len(self._alive)
@@ -113,12 +149,13 @@ class DuplicateIndex:
             rows = (table["row"] + first_row).to_list()
             for key, row in zip(key_hashes(table["key"]).tolist(), rows, strict=True):
                 extra.setdefault(key, []).append(row)
-        added = prepared.to_dicts()
-        self._extra.extend(added)
-        for values in added:
-            self._count(values, +1)
-        self._alive.extend(b"\x01" * len(added))
-        self._row_of.update((v["id"], first_row + n) for n, v in enumerate(added))
+        self._extra.extend(prepared)
+        names = prepared["first_canon"].to_list(), prepared["last"].to_list()
+        for first, last in zip(*names, strict=True):
+            self._count(first, last, +1)
+        self._alive.extend(b"\x01" * prepared.height)
+        added = range(first_row, len(self._alive))
+        self._row_of.update(zip(prepared["id"].to_list(), added, strict=True))
 
     def remove(self, record_id: str) -> bool:
         """Forget the record with this id; whether it was indexed."""
@@ -127,12 +164,15 @@ class DuplicateIndex:
             return False
         self._alive[row] = 0
         height = self._base.height
-        values = self._extra[row - height] if row >= height else self._base.row(row, named=True)
-        self._count(values, -1)
+        if row >= height:
+            first, last = (self._extra.value(row - height, c) for c in ("first_canon", "last"))
+        else:
+            first, last = self._base["first_canon"][row], self._base["last"][row]
+        self._count(first, last, -1)
         return True
 
-    def _count(self, values: Mapping[str, Any], change: int) -> None:
-        name = name_key(values["first_canon"], values["last"])
+    def _count(self, first_canon: str, last: str, change: int) -> None:
+        name = name_key(first_canon, last)
         if name is not None:
             self._namesakes[name] = self._namesakes.get(name, 0) + change
 
@@ -160,28 +200,56 @@ class DuplicateIndex:
         frame = prepare(candidates, self.settings.region)
         out: list[DuplicateCheck] = []
         for start in range(0, frame.height, CHECK_CHUNK):
-            out += self._check_chunk(frame.slice(start, CHECK_CHUNK))
+            chunk = frame.slice(start, CHECK_CHUNK)
+            answers = [DuplicateCheck(False, None, 0.0, (), NO_CANDIDATE)] * chunk.height
+            if (best := self._best_pairs(chunk)) is not None:
+                positions, ks, decisions, left, right = best
+                for at, answer in zip(
+                    positions, _verdicts(decisions, ks, left, right), strict=True
+                ):
+                    answers[at] = answer
+            out += answers
         return out
 
-    def _check_chunk(self, frame: pl.DataFrame) -> list[DuplicateCheck]:
+    def duplicate_ids(
+        self, candidates: Iterable[Mapping[str, Any]] | pl.DataFrame
+    ) -> list[str | None]:
+        """Per candidate, the id ``check`` would give as ``duplicate_of`` (None when it is
+        no duplicate), without building the explanations: what an import needs."""
+        frame = prepare(candidates, self.settings.region)
+        out: list[str | None] = []
+        for start in range(0, frame.height, CHECK_CHUNK):
+            chunk = frame.slice(start, CHECK_CHUNK)
+            answers: list[str | None] = [None] * chunk.height
+            if (best := self._best_pairs(chunk)) is not None:
+                positions, ks, decisions, _left, right = best
+                matched = decisions.is_match[ks].tolist()
+                ids = right["id"][ks].tolist()
+                for at, is_match, record_id in zip(positions, matched, ids, strict=True):
+                    answers[at] = str(record_id) if is_match else None
+            out += answers
+        return out
+
+    def _best_pairs(
+        self, frame: pl.DataFrame
+    ) -> (
+        tuple[list[int], list[int], Decisions, dict[str, np.ndarray], dict[str, np.ndarray]] | None
+    ):
+        """Scores every candidate pair of `frame`'s rows; per candidate that has any, its
+        position in `frame` and its best pair. None when no row has a candidate."""
         names = [name_key(f, la) for f, la in zip(frame["first_canon"], frame["last"], strict=True)]
         namesakes = [1.0 if n is None else float(self._namesakes.get(n, 0) + 1) for n in names]
         frame = frame.with_columns(pl.Series("namesakes", namesakes, dtype=pl.Float64))
         owner, rows = self._candidates_many(frame)
-        answers = [DuplicateCheck(False, None, 0.0, (), NO_CANDIDATE)] * frame.height
         if not len(rows):
-            return answers
+            return None
         left = {k: v[owner] for k, v in columns(frame).items()}
         right = self._gather(rows)
         decisions = decide(compare(left, right), self.settings)
         # per candidate, the first of its best pairs (pairs are in row order, as in check)
         order = np.lexsort((np.arange(len(rows)), -_ranking(decisions), owner))
         firsts = order[np.concatenate(([True], owner[order][1:] != owner[order][:-1]))]
-        for k, answer in zip(
-            firsts.tolist(), _verdicts(decisions, firsts.tolist(), left, right), strict=True
-        ):
-            answers[int(owner[k])] = answer
-        return answers
+        return owner[firsts].tolist(), firsts.tolist(), decisions, left, right
 
     def _candidates(self, values: dict[str, Any]) -> list[int]:
         found: set[int] = set()
@@ -225,19 +293,19 @@ class DuplicateIndex:
         base = decode(self._encoded, rows[in_base])
         if in_base.all():
             return base
-        extra = [self._extra[r - height] for r in rows[~in_base].tolist()]
+        extra = self._extra.take(rows[~in_base] - height)
         out = {}
         for name, values in base.items():
-            column = np.empty(len(rows), dtype=object if values.dtype == object else values.dtype)
+            column = np.empty(len(rows), dtype=values.dtype)
             column[in_base] = values
-            column[~in_base] = [e[name] for e in extra]
+            column[~in_base] = extra[name]
             out[name] = column
         return out
 
     def _live_frame(self) -> pl.DataFrame:
         frame = pl.concat(
-            [self._base, pl.DataFrame(self._extra, schema=self._base.schema)]
-            if self._extra
+            [self._base, self._extra.frame(self._base.schema)]
+            if self._extra.height
             else [self._base]
         )
         return frame.filter(pl.Series(np.frombuffer(bytes(self._alive), dtype=np.bool_)))
@@ -253,7 +321,12 @@ class DuplicateIndex:
         self._base = frame.select("id", *TEXT_COLUMNS)
         self._encoded: Encoded = encode(self._base, ALL_TEXT)
         self._postings = [Postings.of(self._base, block) for block in PASSES]
-        self._extra: list[dict[str, Any]] = []
+        self._extra = _SideTable(
+            {
+                name: np.dtype(np.float64 if name in NUMERIC else object)
+                for name in self._base.columns
+            }
+        )
         self._extra_keys: list[dict[int, list[int]]] = [{} for _ in PASSES]
         # one byte per row (1 live, 0 removed): appends cheaply, views as a numpy mask
         self._alive = bytearray(b"\x01") * frame.height

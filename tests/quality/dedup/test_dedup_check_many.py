@@ -1,4 +1,4 @@
-"""check_many answers exactly what check() answers, one candidate at a time."""
+"""check_many (and duplicate_ids) answer exactly what check() answers, one at a time."""
 
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ def _assert_same_answers(index: DuplicateIndex, candidates: list[dict[str, Any]]
     assert len(bulk) == len(candidates)
     for candidate, answer in zip(candidates, bulk, strict=True):
         assert answer == index.check(candidate), candidate["id"]
+    expected = [a.duplicate_of if a.is_duplicate else None for a in bulk]
+    assert index.duplicate_ids(candidates) == expected
 
 
 # window 2 makes most name blocks wider than the window: the binary search runs
