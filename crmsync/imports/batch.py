@@ -90,9 +90,13 @@ class BatchWriter:
             else:
                 updates.append((row, duplicate_of, fields))
 
-        results = service.upsert_records(
-            session, self.workspace_id, self.object_type, [f for _, f in accepted], self.source
-        )
+        payloads = [f for _, f in accepted]
+        results: list[service.ItemResult] = []
+        for start in range(0, len(payloads), service.MAX_BATCH):
+            chunk = payloads[start : start + service.MAX_BATCH]
+            results += service.upsert_records(
+                session, self.workspace_id, self.object_type, chunk, self.source
+            )
         for (row, _fields), result in zip(accepted, results, strict=True):
             key = _pending_key(row)
             if result.status == "error":

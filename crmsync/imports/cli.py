@@ -16,7 +16,7 @@ from rich.table import Table
 from crmsync.config import Settings
 from crmsync.imports import jobs
 from crmsync.imports.errors import ImportProblem
-from crmsync.imports.options import ImportOptions, OnDuplicate
+from crmsync.imports.options import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, ImportOptions, OnDuplicate
 from crmsync.imports.runner import run_import
 from crmsync.imports.settings import ImportSettings
 from crmsync.mapping.errors import MappingFileError
@@ -75,7 +75,7 @@ def import_file(
         OnDuplicate, typer.Option(help="What a duplicate row does.")
     ] = OnDuplicate.SKIP,
     dry_run: Annotated[bool, typer.Option(help="Check every row, write no record.")] = False,
-    batch_size: Annotated[int, typer.Option(min=1, max=1000)] = 500,
+    batch_size: Annotated[int, typer.Option(min=1, max=MAX_BATCH_SIZE)] = DEFAULT_BATCH_SIZE,
     database_url: Annotated[
         str | None,
         typer.Option("--database-url", envvar="CRMSYNC_DATABASE_URL", help="SQLAlchemy URL."),

@@ -13,10 +13,12 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
+import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmsync.quality.dedup import DedupSettings, DuplicateIndex, find_duplicates
+from crmsync.quality.dedup.prepared import Prepared, prepare
 from crmsync.records.payloads import model_for
 
 # Record types with the person fields duplicate detection compares.
@@ -82,21 +84,24 @@ class DuplicateGuard:
         under their provisional keys, all at once, until their records exist.
         """
         found: dict[str, str] = {}
-        fresh: list[dict[str, Any]] = []
         inputs = [dedup_input(key, fields) for key, fields in rows]
+        # prepared once: the checks, the clustering and the indexing take row subsets
+        prepared = prepare(inputs, self.index.settings.region)
         # The batch's rows are indexed only below, so each is checked against the index
         # alone, exactly as one check() per row would; duplicate_ids scores them together.
-        for record, duplicate_of in zip(inputs, self.index.duplicate_ids(inputs), strict=True):
+        keys = [record["id"] for record in inputs]
+        of_index = self.index.duplicate_ids(Prepared(prepared))
+        for key, duplicate_of in zip(keys, of_index, strict=True):
             if duplicate_of is not None:
-                found[record["id"]] = duplicate_of
-            else:
-                fresh.append(record)
-        if len(fresh) > 1:
-            order = {record["id"]: i for i, record in enumerate(fresh)}
-            for ids in find_duplicates(fresh, self.index.settings).id_groups():
+                found[key] = duplicate_of
+        fresh = prepared.filter(pl.Series([d is None for d in of_index], dtype=pl.Boolean))
+        if fresh.height > 1:
+            order = {key: i for i, key in enumerate(fresh["id"].to_list())}
+            for ids in find_duplicates(Prepared(fresh), self.index.settings).id_groups():
                 first, *rest = sorted(ids, key=order.__getitem__)
                 found.update(dict.fromkeys(rest, first))
-        self.index.add_many(r for r in fresh if r["id"] not in found)
+        unique = [key not in found for key in fresh["id"].to_list()]
+        self.index.add_many(Prepared(fresh.filter(pl.Series(unique, dtype=pl.Boolean))))
         return found
 
     def confirm(self, key: str, record_id: uuid.UUID) -> None:

@@ -146,7 +146,7 @@ def test_an_explicit_mapping_and_options_are_kept(
         ({"mapping": '{"Email Address": "shoe_size"}'}, 422, "unknown canonical field"),
         ({"mapping": "[1]"}, 422, "mapping: a JSON object"),
         ({"on_duplicate": "merge"}, 422, "on_duplicate"),
-        ({"batch_size": "5000"}, 422, "batch_size"),
+        ({"batch_size": "20000"}, 422, "batch_size"),
         ({"object_type": "tickets"}, 422, "object_type: Input should be"),
     ],
 )

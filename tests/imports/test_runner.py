@@ -155,6 +155,30 @@ def test_a_stopped_run_resumes_after_its_last_batch(
     assert refs == sorted(f"r{i}" for i in range(45))
 
 
+def test_a_batch_larger_than_the_records_batch_limit_is_written_in_parts(
+    sessions: sessionmaker[Session],
+    tenant: Tenant,
+    make_job: MakeJob,
+    limits: ImportSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crmsync.records import service, upsert
+
+    monkeypatch.setattr(upsert, "MAX_BATCH", 4)  # the limit upsert_records enforces
+    monkeypatch.setattr(service, "MAX_BATCH", 4)
+    # no dedup: row 5, without a ref, repeats row 1's e-mail in another part of the batch, and the
+    # records service matches it to the record the first part created
+    lines = people_csv(10).splitlines()
+    lines[6] = ",".join(["", *lines[6].split(",")[1:3], lines[2].split(",")[3], ""])
+    job_id = make_job(
+        tenant.id, "\n".join(lines) + "\n", PEOPLE_COLUMNS, batch_size=10, on_duplicate="create"
+    )
+    assert run_import(sessions, job_id, limits=limits) == "completed"
+    job = job_of(sessions, job_id)
+    assert (job.processed, job.created, job.updated, job.failed) == (10, 9, 1, 0)
+    assert len(contacts(sessions, tenant.id)) == 9
+
+
 def test_a_live_run_is_not_taken_over_without_asking(
     sessions: sessionmaker[Session], tenant: Tenant, make_job: MakeJob, limits: ImportSettings
 ) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import overload
 
 import numpy as np
-import polars as pl
 
 from crmsync.quality.dedup.blocking import candidate_pairs
 from crmsync.quality.dedup.clusters import cluster_links, components
@@ -17,7 +16,7 @@ from crmsync.quality.dedup.compare import compare
 from crmsync.quality.dedup.encoded import ALL_TEXT, Encoded, decode, encode
 from crmsync.quality.dedup.explain import PairExplanation, explain_pairs
 from crmsync.quality.dedup.judging import judge
-from crmsync.quality.dedup.prepared import prepare
+from crmsync.quality.dedup.prepared import Records, prepare
 from crmsync.quality.dedup.rules import decide
 from crmsync.quality.dedup.settings import DedupSettings
 
@@ -113,7 +112,7 @@ def _unscored_inner_pairs(
 
 
 def find_duplicates(
-    records: Iterable[Mapping[str, Any]] | pl.DataFrame,
+    records: Records,
     settings: DedupSettings | None = None,
 ) -> DuplicateClusters:
     """Clusters of duplicates among `records` (dicts or a frame with an `id` column)."""

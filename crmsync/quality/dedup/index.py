@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from crmsync.quality.dedup.explain import PairExplanation, explain_pairs
 from crmsync.quality.dedup.postings import Postings, key_hashes
 from crmsync.quality.dedup.prepared import (
     TEXT_COLUMNS,
+    Records,
     columns,
     count_namesakes,
     name_key,
@@ -116,7 +117,7 @@ class DuplicateIndex:
     @classmethod
     def build(
         cls,
-        records: Iterable[Mapping[str, Any]] | pl.DataFrame,
+        records: Records,
         settings: DedupSettings | None = None,
     ) -> DuplicateIndex:
         """An index over `records` (each with a unique `id`)."""
@@ -134,7 +135,7 @@ class DuplicateIndex:
         """Index `record`, replacing the indexed version with the same id."""
         self.add_many([record])
 
-    def add_many(self, records: Iterable[Mapping[str, Any]] | pl.DataFrame) -> None:
+    def add_many(self, records: Records) -> None:
         """Index a batch (the last of several with one id wins), replacing indexed versions."""
         prepared = prepare(records, self.settings.region)
         prepared = prepared.unique(subset="id", keep="last", maintain_order=True)
@@ -192,9 +193,7 @@ class DuplicateIndex:
         decisions = decide(compare(left, right), self.settings)
         return _verdicts(decisions, [int(np.argmax(_ranking(decisions)))], left, right)[0]
 
-    def check_many(
-        self, candidates: Iterable[Mapping[str, Any]] | pl.DataFrame
-    ) -> list[DuplicateCheck]:
+    def check_many(self, candidates: Records) -> list[DuplicateCheck]:
         """`check` of every candidate against the index as it is (not against each other),
         prepared, looked up and scored in bulk; the answers are those of `check`."""
         frame = prepare(candidates, self.settings.region)
@@ -211,9 +210,7 @@ class DuplicateIndex:
             out += answers
         return out
 
-    def duplicate_ids(
-        self, candidates: Iterable[Mapping[str, Any]] | pl.DataFrame
-    ) -> list[str | None]:
+    def duplicate_ids(self, candidates: Records) -> list[str | None]:
         """Per candidate, the id ``check`` would give as ``duplicate_of`` (None when it is
         no duplicate), without building the explanations: what an import needs."""
         frame = prepare(candidates, self.settings.region)

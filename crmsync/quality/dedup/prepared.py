@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jellyfish
@@ -148,14 +149,23 @@ def _phonetic(value: str) -> str:
     return jellyfish.soundex(value) if value else ""
 
 
-Records = Iterable[Mapping[str, Any]] | pl.DataFrame
+@dataclass(frozen=True)
+class Prepared:
+    """Records already through ``prepare`` (or a row subset of such), which the dedup
+    functions take as they are instead of preparing them again. Every prepared column
+    depends on its own row alone except ``namesakes``, which is counted again."""
+
+    frame: pl.DataFrame
+
+
+Records = Iterable[Mapping[str, Any]] | pl.DataFrame | Prepared
 
 
 def _as_text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def to_frame(records: Records) -> pl.DataFrame:
+def to_frame(records: Iterable[Mapping[str, Any]] | pl.DataFrame) -> pl.DataFrame:
     """Raw contacts (dicts or a frame) as a frame with every input field, as text."""
     if isinstance(records, pl.DataFrame):
         frame = records
@@ -175,10 +185,10 @@ def to_frame(records: Records) -> pl.DataFrame:
     return frame.select([_text(pl.col(f)).alias(f) for f in INPUT_FIELDS])
 
 
-def prepare(
-    records: Iterable[Mapping[str, Any]] | pl.DataFrame, region: str = "US"
-) -> pl.DataFrame:
+def prepare(records: Records, region: str = "US") -> pl.DataFrame:
     """Normalised columns of `records`, one row per record, in input order."""
+    if isinstance(records, Prepared):
+        return count_namesakes(records.frame)
     raw = to_frame(records)
     letters = r"[^\p{L}]"
     frame = raw.select(
