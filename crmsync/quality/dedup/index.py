@@ -14,6 +14,7 @@ from crmsync.quality.dedup.compare import compare
 from crmsync.quality.dedup.encoded import ALL_TEXT, Encoded, decode, encode
 from crmsync.quality.dedup.explain import PairExplanation, explain_pairs
 from crmsync.quality.dedup.postings import Postings, key_hashes
+from crmsync.quality.dedup.prefilter import worth_scoring
 from crmsync.quality.dedup.prepared import (
     TEXT_COLUMNS,
     Records,
@@ -77,6 +78,8 @@ class _SideTable:
     def __init__(self, schema: Mapping[str, np.dtype[Any]]) -> None:
         self.height = 0
         self._columns = {name: np.empty(0, dtype=dtype) for name, dtype in schema.items()}
+        self._frames: list[pl.DataFrame] = []
+        self._frame: pl.DataFrame | None = None
 
     def extend(self, frame: pl.DataFrame) -> None:
         end = self.height + frame.height
@@ -87,6 +90,14 @@ class _SideTable:
                 self._columns[name] = column = grown
             column[self.height : end] = frame[name].to_numpy()
         self.height = end
+        self._frames.append(frame.select(list(self._columns)))
+        self._frame = None
+
+    def rows(self, at: np.ndarray) -> pl.DataFrame:
+        """Rows `at` (positions in the side table) as a prepared frame."""
+        if self._frame is None:
+            self._frame = pl.concat(self._frames, rechunk=False)
+        return self._frame[at]
 
     def take(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         return {name: column[rows] for name, column in self._columns.items()}
@@ -94,11 +105,8 @@ class _SideTable:
     def value(self, row: int, name: str) -> Any:
         return self._columns[name][row]
 
-    def frame(self, schema: pl.Schema) -> pl.DataFrame:
-        return pl.DataFrame(
-            {name: self._columns[name][: self.height].tolist() for name in schema},
-            schema=schema,
-        )
+    def frame(self) -> pl.DataFrame:
+        return self.rows(np.arange(self.height))
 
 
 def _ranking(decisions: Decisions) -> np.ndarray:
@@ -211,21 +219,53 @@ class DuplicateIndex:
         return out
 
     def duplicate_ids(self, candidates: Records) -> list[str | None]:
-        """Per candidate, the id ``check`` would give as ``duplicate_of`` (None when it is
-        no duplicate), without building the explanations: what an import needs."""
+        """Per candidate, the id of the indexed contact it duplicates (None: none), without
+        explanations: what an import needs.
+
+        Pairs are first put through ``find_duplicates``' prefilter on integer codes, so
+        only plausible ones are scored in full; the answers are ``check``'s wherever the
+        prefilter keeps the pair that ``check`` matches, as it does for every pair that
+        shares an e-mail, a phone, a birth date or an address.
+        """
         frame = prepare(candidates, self.settings.region)
         out: list[str | None] = []
         for start in range(0, frame.height, CHECK_CHUNK):
-            chunk = frame.slice(start, CHECK_CHUNK)
+            chunk = self._with_namesakes(frame.slice(start, CHECK_CHUNK))
             answers: list[str | None] = [None] * chunk.height
-            if (best := self._best_pairs(chunk)) is not None:
-                positions, ks, decisions, _left, right = best
-                matched = decisions.is_match[ks].tolist()
-                ids = right["id"][ks].tolist()
-                for at, is_match, record_id in zip(positions, matched, ids, strict=True):
-                    answers[at] = str(record_id) if is_match else None
+            owner, rows = self._candidates_many(chunk)
+            if len(rows):
+                # one coding of the candidates and the distinct indexed rows they meet
+                distinct, inverse = np.unique(rows, return_inverse=True)
+                enc = encode(pl.concat([chunk, self._rows(distinct)]), ALL_TEXT)
+                left, right = owner, chunk.height + inverse.reshape(-1)
+                keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
+                left, right = left[keep], right[keep]
+                decisions = decide(compare(decode(enc, left), decode(enc, right)), self.settings)
+                matched = np.flatnonzero(decisions.is_match)
+                # per candidate, its best match, the first in row order among equals
+                order = matched[np.lexsort((matched, -decisions.score[matched], left[matched]))]
+                owners = left[order]
+                firsts = order[np.concatenate(([True], owners[1:] != owners[:-1]))]
+                ids = enc.values["id"][enc.codes["id"][right[firsts]]]
+                for at, record_id in zip(left[firsts].tolist(), ids.tolist(), strict=True):
+                    answers[at] = str(record_id)
             out += answers
         return out
+
+    def _with_namesakes(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Candidates with `namesakes` counted in the index (themselves included)."""
+        names = [name_key(f, la) for f, la in zip(frame["first_canon"], frame["last"], strict=True)]
+        namesakes = [1.0 if n is None else float(self._namesakes.get(n, 0) + 1) for n in names]
+        return frame.with_columns(pl.Series("namesakes", namesakes, dtype=pl.Float64))
+
+    def _rows(self, rows: np.ndarray) -> pl.DataFrame:
+        """Indexed rows (ascending) as a prepared frame, in that order."""
+        height = self._base.height
+        split = int(np.searchsorted(rows, height))
+        parts = [self._base[rows[:split]]]
+        if split < len(rows):
+            parts.append(self._extra.rows(rows[split:] - height))
+        return pl.concat(parts)
 
     def _best_pairs(
         self, frame: pl.DataFrame
@@ -234,9 +274,7 @@ class DuplicateIndex:
     ):
         """Scores every candidate pair of `frame`'s rows; per candidate that has any, its
         position in `frame` and its best pair. None when no row has a candidate."""
-        names = [name_key(f, la) for f, la in zip(frame["first_canon"], frame["last"], strict=True)]
-        namesakes = [1.0 if n is None else float(self._namesakes.get(n, 0) + 1) for n in names]
-        frame = frame.with_columns(pl.Series("namesakes", namesakes, dtype=pl.Float64))
+        frame = self._with_namesakes(frame)
         owner, rows = self._candidates_many(frame)
         if not len(rows):
             return None
@@ -300,11 +338,7 @@ class DuplicateIndex:
         return out
 
     def _live_frame(self) -> pl.DataFrame:
-        frame = pl.concat(
-            [self._base, self._extra.frame(self._base.schema)]
-            if self._extra.height
-            else [self._base]
-        )
+        frame = pl.concat([self._base, self._extra.frame()] if self._extra.height else [self._base])
         return frame.filter(pl.Series(np.frombuffer(bytes(self._alive), dtype=np.bool_)))
 
     def _rebuild(self, frame: pl.DataFrame) -> None:
