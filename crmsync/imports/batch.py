@@ -1,4 +1,4 @@
-"""One batch of an import: map, check, dedup, write records and the rows that failed.
+"""One batch of an import, mapped: dedup, write records and the rows that failed.
 
 Everything here runs in the caller's transaction, together with the job's checkpoint,
 so a batch is either fully imported and counted or not at all.
@@ -7,15 +7,16 @@ so a batch is either fully imported and counted or not at all.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from crmsync.imports.duplicates import DuplicateGuard
+from crmsync.imports.mapped import MappedBatch
+from crmsync.imports.mapped import row_key as _pending_key
 from crmsync.imports.options import ImportOptions, OnDuplicate
-from crmsync.imports.rowmap import EXTERNAL_REF, RowMapper
+from crmsync.imports.rowmap import EXTERNAL_REF
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, truncate_cells
 from crmsync.records import service
@@ -33,49 +34,31 @@ class BatchCounts:
     outcomes: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _pending_key(row: SourceRow) -> str:
-    return f"row:{row.number}"
-
-
 class BatchWriter:
     """Turns batches of source rows into records for one job."""
 
     def __init__(
-        self,
-        job: ImportJob,
-        mapper: RowMapper,
-        guard: DuplicateGuard | None,
-        limits: ImportSettings,
+        self, job: ImportJob, guard: DuplicateGuard | None, limits: ImportSettings
     ) -> None:
         self.job_id = job.id
         self.workspace_id = job.workspace_id
         self.object_type = job.object_type
         self.options = ImportOptions.model_validate(job.options)
         self.source = f"import:{job.id}"
-        self.mapper = mapper
         self.guard = guard
         self.limits = limits
 
-    def write(self, session: Session, rows: Sequence[SourceRow]) -> BatchCounts:
-        """Write the records of ``rows``; the outcomes of the rest are returned, not written."""
+    def write(self, session: Session, batch: MappedBatch) -> BatchCounts:
+        """Write the records of a mapped batch; the outcomes of the rest are returned."""
         counts = BatchCounts()
         accepted: list[tuple[SourceRow, dict[str, Any]]] = []
         pending: dict[str, dict[str, Any]] = {}
         updates: list[tuple[SourceRow, str, dict[str, Any]]] = []
         skipped: list[tuple[SourceRow, str]] = []
-        valid: list[tuple[SourceRow, dict[str, Any]]] = []
-        self.mapper.prepare([row.values for row in rows if not row.problem])
-        for row in rows:
-            if row.problem:
-                self._fail(counts, row, [row.problem])
-                continue
-            mapped = self.mapper.map(row.values)
-            if mapped.errors:
-                self._fail(counts, row, mapped.errors)
-                continue
-            valid.append((row, mapped.fields))
-        duplicates = self._duplicates(valid)
-        for row, fields in valid:
+        for row, errors in batch.failed:
+            self._fail(counts, row, errors)
+        duplicates = self._duplicates(batch)
+        for row, fields in batch.valid:
             duplicate_of = duplicates.get(_pending_key(row))
             if duplicate_of is None:
                 accepted.append((row, fields))
@@ -116,10 +99,11 @@ class BatchWriter:
             self._outcome(counts, row, "duplicate", [], self._record_of(duplicate_of))
         return counts
 
-    def _duplicates(self, valid: list[tuple[SourceRow, dict[str, Any]]]) -> dict[str, str]:
+    def _duplicates(self, batch: MappedBatch) -> dict[str, str]:
         if self.guard is None or self.options.on_duplicate is OnDuplicate.CREATE:
             return {}
-        return self.guard.check_batch([(_pending_key(row), fields) for row, fields in valid])
+        rows = [(_pending_key(row), fields) for row, fields in batch.valid]
+        return self.guard.check_batch(rows, batch.dedup)
 
     def _record_of(self, key: str) -> uuid.UUID | None:
         return self.guard.record_id(key) if self.guard is not None else None

@@ -76,20 +76,28 @@ class DuplicateGuard:
     ) -> DuplicateGuard:
         return cls(DuplicateIndex.build(_existing(session, workspace_id, record_type), settings))
 
-    def check_batch(self, rows: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, str]:
+    def check_batch(
+        self,
+        rows: Sequence[tuple[str, Mapping[str, Any]]],
+        prepared: pl.DataFrame | None = None,
+    ) -> dict[str, str]:
         """Key of each duplicate row -> key of what it duplicates; the others get indexed.
+
+        ``prepared`` is the rows' ``dedup_input`` through ``prepare`` when the caller
+        made it already (in the mapping process), in the same order.
 
         A row duplicates an indexed record (or an earlier batch's row), else the first
         row of its cluster within this batch. Rows that duplicate nothing are indexed
         under their provisional keys, all at once, until their records exist.
         """
         found: dict[str, str] = {}
-        inputs = [dedup_input(key, fields) for key, fields in rows]
-        # prepared once: the checks, the clustering and the indexing take row subsets
-        prepared = prepare(inputs, self.index.settings.region)
+        if prepared is None:
+            inputs = [dedup_input(key, fields) for key, fields in rows]
+            prepared = prepare(inputs, self.index.settings.region)
+        # prepared once: the checks, the clustering and the indexing take row subsets.
         # The batch's rows are indexed only below, so each is checked against the index
         # alone, exactly as one check() per row would; duplicate_ids scores them together.
-        keys = [record["id"] for record in inputs]
+        keys = [key for key, _fields in rows]
         of_index = self.index.duplicate_ids(Prepared(prepared))
         for key, duplicate_of in zip(keys, of_index, strict=True):
             if duplicate_of is not None:

@@ -9,9 +9,8 @@ next run skips that many source rows and carries on, so no row is imported twice
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from typing import Final
 
 import structlog
@@ -22,9 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from crmsync.imports.batch import BatchCounts, BatchWriter
 from crmsync.imports.duplicates import DEDUP_TYPES, DuplicateGuard
 from crmsync.imports.errors import ImportProblem
-from crmsync.imports.jobs import open_job_table
+from crmsync.imports.jobs import job_path
+from crmsync.imports.mapped import BatchSource, MappedBatch, MappedBatches
 from crmsync.imports.options import ImportOptions, OnDuplicate
-from crmsync.imports.rowmap import RowMapper
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow
 from crmsync.quality.dedup import DedupSettings
@@ -38,11 +37,6 @@ RUNNABLE: Final = ("queued", "running")
 STALE_AFTER: Final = timedelta(minutes=2)
 
 OnBatch = Callable[[ImportJob], None]
-
-
-def _batches(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
-    while batch := list(islice(rows, size)):
-        yield batch
 
 
 def _claim(session: Session, job_id: uuid.UUID, takeover: bool) -> ImportJob | None:
@@ -101,68 +95,108 @@ def run_import(
             current = session.get(ImportJob, job_id)
             return current.status if current else "missing"
         options = ImportOptions.model_validate(job.options)
+        dedups = job.object_type in DEDUP_TYPES and options.on_duplicate is not OnDuplicate.CREATE
         try:
-            reader = open_job_table(limits, job)
-            if job.total_rows is None:
-                job.total_rows = sum(1 for _ in reader.rows())
-                session.commit()
-            mapper = RowMapper(
-                job.object_type,
-                job.mapping,
-                region=options.region,
-                cleanse=options.cleanse,
-                validate=options.validate_rows,
-            )
-            guard = None
-            if job.object_type in DEDUP_TYPES and options.on_duplicate is not OnDuplicate.CREATE:
-                settings = _dedup_settings(session, job, options.region)
-                guard = DuplicateGuard.load(session, job.workspace_id, job.object_type, settings)
+            settings = _dedup_settings(session, job, options.region) if dedups else None
+            source = _source(limits, job, options, settings.region if settings else None)
+            source.reader()  # the file opens and its header reads
+            source.mapper()  # the mapping is one that can be applied
         except ImportProblem as exc:
             return _finish(session, job_id, "failed", exc.message)
-        writer = BatchWriter(job, mapper, guard, limits)
-        start = job.next_row
-    log.info("import running", job=str(job_id), from_row=start, total=job.total_rows)
-    try:
-        rows = islice(reader.rows(), start, None)
-        for batch in _batches(rows, options.batch_size):
-            if should_stop():
-                return "running"
-            with session_factory() as session:
-                job = session.get(ImportJob, job_id)
-                if job is None:
-                    return "missing"
-                if job.status == "cancelling":
-                    return _finish(session, job_id, "cancelled")
-                if job.status != "running":  # finished by another run
-                    return job.status
-                if job.next_row != batch[0].number:
-                    log.info("import taken over by another run", job=str(job_id))
-                    return job.status
-                try:
-                    counts = _write(session_factory, session, writer, batch, options.dry_run)
-                    moved = _checkpoint(session, job_id, batch, counts)
-                except IntegrityError:
-                    moved = False  # a racing run committed these rows' records first
-                if not moved:
-                    session.rollback()
-                    log.info("import taken over by another run", job=str(job_id))
+        start, total, workspace_id = job.next_row, job.total_rows, job.workspace_id
+        writer = BatchWriter(job, None, limits)
+    # A large file is mapped in a second process. It starts at once, so it maps the first
+    # batches while this one loads the dedup index and counts the rows.
+    big = source.path.stat().st_size >= limits.mapping_process_from_mb * 1024 * 1024
+    with MappedBatches(source, start, in_second_process=big) as batches:
+        try:
+            if settings is not None:
+                with session_factory() as session:
+                    writer.guard = DuplicateGuard.load(
+                        session, workspace_id, source.object_type, settings
+                    )
+            if total is None:
+                total = sum(1 for _ in source.reader().rows())
+                with session_factory() as session:
+                    session.execute(
+                        update(ImportJob).where(ImportJob.id == job_id).values(total_rows=total)
+                    )
+                    session.commit()
+            log.info("import running", job=str(job_id), from_row=start, total=total)
+            for batch in batches:
+                if should_stop():
                     return "running"
-                session.commit()
-                session.refresh(job)
-            if on_batch is not None:
-                on_batch(job)
-    except ImportProblem as exc:
-        with session_factory() as session:
-            return _finish(session, job_id, "failed", exc.message)
+                status = _commit_batch(session_factory, job_id, writer, batch, options.dry_run)
+                if status is not None:
+                    return status
+                if on_batch is not None:
+                    with session_factory() as session:
+                        done = session.get(ImportJob, job_id)
+                    if done is not None:
+                        on_batch(done)
+        except ImportProblem as exc:
+            with session_factory() as session:
+                return _finish(session, job_id, "failed", exc.message)
     with session_factory() as session:
         return _finish(session, job_id, "completed")
+
+
+def _source(
+    limits: ImportSettings, job: ImportJob, options: ImportOptions, dedup_region: str | None
+) -> BatchSource:
+    return BatchSource(
+        path=job_path(limits, job),
+        filename=job.filename,
+        file_format=job.file_format,
+        sheet=options.sheet,
+        limits=limits.model_dump(),
+        object_type=job.object_type,
+        columns=dict(job.mapping),
+        region=options.region,
+        cleanse=options.cleanse,
+        validate=options.validate_rows,
+        batch_size=options.batch_size,
+        dedup_region=dedup_region,
+    )
+
+
+def _commit_batch(
+    session_factory: sessionmaker[Session],
+    job_id: uuid.UUID,
+    writer: BatchWriter,
+    batch: MappedBatch,
+    dry_run: bool,
+) -> str | None:
+    """Write and commit one batch with the job's checkpoint; the status to stop at, if any."""
+    with session_factory() as session:
+        job = session.get(ImportJob, job_id)
+        if job is None:
+            return "missing"
+        if job.status == "cancelling":
+            return _finish(session, job_id, "cancelled")
+        if job.status != "running":  # finished by another run
+            return job.status
+        if job.next_row != batch.rows[0].number:
+            log.info("import taken over by another run", job=str(job_id))
+            return job.status
+        try:
+            counts = _write(session_factory, session, writer, batch, dry_run)
+            moved = _checkpoint(session, job_id, batch.rows, counts)
+        except IntegrityError:
+            moved = False  # a racing run committed these rows' records first
+        if not moved:
+            session.rollback()
+            log.info("import taken over by another run", job=str(job_id))
+            return "running"
+        session.commit()
+    return None
 
 
 def _write(
     session_factory: sessionmaker[Session],
     session: Session,
     writer: BatchWriter,
-    batch: list[SourceRow],
+    batch: MappedBatch,
     dry_run: bool,
 ) -> BatchCounts:
     if not dry_run:

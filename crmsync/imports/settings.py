@@ -18,6 +18,9 @@ class ImportSettings(BaseSettings):
     max_rows: int = Field(2_000_000, ge=1, description="rows per file")
     max_columns: int = Field(2_000, ge=1, description="columns per file")
     max_cell_chars: int = Field(100_000, ge=1, description="characters per cell")
+    mapping_process_from_mb: float = Field(
+        2.0, ge=0, description="files this large are read and mapped in a second process"
+    )
 
     @property
     def max_upload_bytes(self) -> int:

@@ -5,6 +5,7 @@ Usage: python -m tests.imports.killable_worker DATABASE_URL JOB_ID DATA_DIR
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 import uuid
 from pathlib import Path
@@ -19,6 +20,8 @@ def main() -> None:
     url, job_id, data_dir = sys.argv[1:4]
 
     def report(job: ImportJob) -> None:
+        for child in multiprocessing.active_children():  # the mapping process, if any
+            print(f"child {child.pid}", flush=True)
         print(f"batch {job.next_row}", flush=True)
 
     sessions = make_sessionmaker(make_engine(url))

@@ -245,7 +245,7 @@ class DuplicateIndex:
                 # per candidate, its best match, the first in row order among equals
                 order = matched[np.lexsort((matched, -decisions.score[matched], left[matched]))]
                 owners = left[order]
-                firsts = order[np.concatenate(([True], owners[1:] != owners[:-1]))]
+                firsts = order[np.concatenate(([True], owners[1:] != owners[:-1]))[: len(order)]]
                 ids = enc.values["id"][enc.codes["id"][right[firsts]]]
                 for at, record_id in zip(left[firsts].tolist(), ids.tolist(), strict=True):
                     answers[at] = str(record_id)

@@ -75,6 +75,17 @@ def test_check_many_edge_cases() -> None:
     _assert_same_answers(index, [{**r, "id": f"n{r['id']}"} for r in TRICKY] + TRICKY)
 
 
+def test_duplicate_ids_when_candidates_meet_only_strangers() -> None:
+    index = DuplicateIndex.build(list(contacts(500)))
+    # namesakes of indexed people with nothing else alike: compared, never matched
+    strangers = [
+        {"id": f"s{n}", "first_name": r["first_name"], "last_name": r["last_name"]}
+        for n, r in enumerate(list(contacts(500))[:50])
+    ]
+    assert index.duplicate_ids(strangers) == [None] * 50
+    _assert_same_answers(index, strangers)
+
+
 def test_add_many_indexes_a_batch_like_single_adds() -> None:
     records = list(contacts(1500))
     one_by_one = DuplicateIndex.build(records[:1000])

@@ -1,0 +1,217 @@
+"""A job's rows read, mapped and prepared for dedup ahead of the writer.
+
+None of this needs the database, so for a large file it runs in a second process a few
+batches ahead, while the importing process dedups and writes: an import keeps two cores
+busy. A small file is mapped in the importing process, since starting a second one
+costs about a second. Either way the writer gets the same ``MappedBatch`` objects.
+
+The second process is started with ``spawn`` (it is safe in a process running other
+threads, such as the API's), reads at most ``AHEAD`` batches ahead of the writer, and
+stops as soon as the writer closes its batches or the importing process dies.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+import structlog
+
+from crmsync.imports.duplicates import dedup_input
+from crmsync.imports.errors import ImportProblem
+from crmsync.imports.readers import open_table
+from crmsync.imports.rowmap import RowMapper
+from crmsync.imports.settings import ImportSettings
+from crmsync.imports.table import SourceRow, TableReader
+from crmsync.quality.dedup.prepared import prepare
+
+log = structlog.get_logger("crmsync.imports")
+
+# Batches the mapping process may have ready before the writer takes them.
+AHEAD: Final = 2
+# How often a blocked side looks up whether the other is still there, in seconds.
+_POLL: Final = 0.5
+
+
+def row_key(row: SourceRow) -> str:
+    """The provisional key a row has in dedup until its record exists."""
+    return f"row:{row.number}"
+
+
+@dataclass
+class MappedBatch:
+    """One batch of source rows: the ones that failed, and the others' record fields."""
+
+    rows: list[SourceRow]
+    failed: list[tuple[SourceRow, list[str]]] = field(default_factory=list)
+    valid: list[tuple[SourceRow, dict[str, Any]]] = field(default_factory=list)
+    # ``valid`` through dedup's ``prepare``, keyed by ``row_key``; None without dedup
+    dedup: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class BatchSource:
+    """Everything that reads and maps a job's rows, in a form another process can take."""
+
+    path: Path
+    filename: str
+    file_format: str | None
+    sheet: str | None
+    limits: dict[str, Any]
+    object_type: str
+    columns: dict[str, str | None]
+    region: str
+    cleanse: bool
+    validate: bool
+    batch_size: int
+    # the region dedup prepares phones for; None when the job does not dedup
+    dedup_region: str | None
+
+    def settings(self) -> ImportSettings:
+        return ImportSettings(**self.limits)
+
+    def mapper(self) -> RowMapper:
+        return RowMapper(
+            self.object_type,
+            self.columns,
+            region=self.region,
+            cleanse=self.cleanse,
+            validate=self.validate,
+        )
+
+    def map(self, mapper: RowMapper, rows: list[SourceRow]) -> MappedBatch:
+        batch = MappedBatch(rows)
+        mapper.prepare([row.values for row in rows if not row.problem])
+        for row in rows:
+            if row.problem:
+                batch.failed.append((row, [row.problem]))
+                continue
+            mapped = mapper.map(row.values)
+            if mapped.errors:
+                batch.failed.append((row, mapped.errors))
+            else:
+                batch.valid.append((row, mapped.fields))
+        if self.dedup_region is not None:
+            inputs = [dedup_input(row_key(row), fields) for row, fields in batch.valid]
+            batch.dedup = prepare(inputs, self.dedup_region)
+        return batch
+
+    def reader(self) -> TableReader:
+        return open_table(
+            self.path,
+            self.filename,
+            self.settings(),
+            sheet=self.sheet,
+            file_format=self.file_format,
+        )
+
+    def batches(self, start: int) -> Iterator[MappedBatch]:
+        """The mapped batches of the rows from number ``start`` on."""
+        mapper = self.mapper()
+        rows = islice(self.reader().rows(), start, None)
+        while batch := list(islice(rows, self.batch_size)):
+            yield self.map(mapper, batch)
+
+
+class MappedBatches:
+    """The mapped batches of a job from row ``start``, made here or in a second process.
+
+    The second process starts at once, so it maps while the caller does other work
+    (counting the file's rows). ``close`` stops it; iterating raises the
+    ``ImportProblem`` the file gave (a row past the limit, an unreadable part).
+    """
+
+    def __init__(self, source: BatchSource, start: int, in_second_process: bool) -> None:
+        self.source = source
+        self.start = start
+        self._process: BaseProcess | None = None
+        if in_second_process:
+            context = multiprocessing.get_context("spawn")
+            self._queue: Any = context.Queue(maxsize=AHEAD)
+            self._process = context.Process(
+                target=_produce,
+                args=(source, start, self._queue, os.getpid()),
+                name="crmsync-import-mapping",
+                daemon=True,
+            )
+            self._process.start()
+
+    def __iter__(self) -> Iterator[MappedBatch]:
+        if self._process is None:
+            yield from self.source.batches(self.start)
+            return
+        while True:
+            kind, value = self._next()
+            if kind == "batch":
+                yield value
+            elif kind == "done":
+                return
+            elif kind == "problem":
+                raise value
+            else:
+                raise RuntimeError(f"the import's mapping process failed:\n{value}")
+
+    def _next(self) -> tuple[str, Any]:
+        assert self._process is not None
+        while True:
+            try:
+                item: tuple[str, Any] = self._queue.get(timeout=_POLL)
+                return item
+            except queue.Empty:
+                if self._process.is_alive():
+                    continue
+                try:  # it may have put its last item just before it ended
+                    item = self._queue.get(timeout=_POLL)
+                    return item
+                except queue.Empty:
+                    code = self._process.exitcode
+                    return "crash", f"it ended with exit code {code} before the last batch"
+
+    def close(self) -> None:
+        if self._process is None:
+            return
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(5)
+        self._queue.close()
+        self._queue.cancel_join_thread()
+        self._process = None
+
+    def __enter__(self) -> MappedBatches:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _put(out: Any, item: tuple[str, Any], parent: int) -> bool:
+    """Hand ``item`` to the writer; False when the importing process is gone."""
+    while os.getppid() == parent:
+        try:
+            out.put(item, timeout=_POLL)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _produce(source: BatchSource, start: int, out: Any, parent: int) -> None:
+    """The second process: map every batch from ``start`` into ``out``, then say done."""
+    try:
+        for batch in source.batches(start):
+            if not _put(out, ("batch", batch), parent):
+                return
+        _put(out, ("done", None), parent)
+    except ImportProblem as exc:
+        _put(out, ("problem", exc), parent)
+    except BaseException:
+        _put(out, ("crash", traceback.format_exc()), parent)
