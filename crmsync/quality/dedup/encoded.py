@@ -44,10 +44,14 @@ class Encoded:
     values: dict[str, np.ndarray]
     dob_days: np.ndarray
     namesakes: np.ndarray
+    # the initials of a coding that keeps them up to date itself (CodedRows)
+    given_initials: dict[str, np.ndarray] | None = None
 
     @cached_property
     def initials(self) -> dict[str, np.ndarray]:
         """Per column, the code point of each distinct value's first character (-1: none)."""
+        if self.given_initials is not None:
+            return self.given_initials
         return {
             name: np.array([ord(v[0]) if v else -1 for v in values], dtype=np.int64)
             for name, values in self.values.items()

@@ -10,8 +10,9 @@ import numpy as np
 import polars as pl
 
 from crmsync.quality.dedup.blocking import PASSES, key_of_one, key_strings
+from crmsync.quality.dedup.coded_rows import CodedRows
 from crmsync.quality.dedup.compare import compare
-from crmsync.quality.dedup.encoded import ALL_TEXT, Encoded, decode, encode
+from crmsync.quality.dedup.encoded import ALL_TEXT, decode, encode
 from crmsync.quality.dedup.explain import PairExplanation, explain_pairs
 from crmsync.quality.dedup.postings import Postings, key_hashes
 from crmsync.quality.dedup.prefilter import worth_scoring
@@ -34,8 +35,6 @@ COMPACT_AT = 20_000
 CHECK_CHUNK = 5_000
 
 NO_CANDIDATE = "no indexed contact shares a blocking key"
-# the prepared columns that are numbers, not text
-NUMERIC = ("dob_days", "namesakes")
 
 
 @dataclass(frozen=True)
@@ -66,47 +65,6 @@ def _verdicts(decisions: Decisions, ks: list[int], left: Any, right: Any) -> lis
             matched, explain_pairs(decisions, ks, left, right), strict=True
         )
     ]
-
-
-class _SideTable:
-    """Records indexed since the last rebuild, column by column in arrays that grow.
-
-    Pairs read their values by fancy indexing, as they do from the base's codes, instead
-    of one dictionary look-up per pair and column.
-    """
-
-    def __init__(self, schema: Mapping[str, np.dtype[Any]]) -> None:
-        self.height = 0
-        self._columns = {name: np.empty(0, dtype=dtype) for name, dtype in schema.items()}
-        self._frames: list[pl.DataFrame] = []
-        self._frame: pl.DataFrame | None = None
-
-    def extend(self, frame: pl.DataFrame) -> None:
-        end = self.height + frame.height
-        for name, column in self._columns.items():
-            if end > len(column):
-                grown = np.empty(max(end, 2 * len(column), 1024), dtype=column.dtype)
-                grown[: self.height] = column[: self.height]
-                self._columns[name] = column = grown
-            column[self.height : end] = frame[name].to_numpy()
-        self.height = end
-        self._frames.append(frame.select(list(self._columns)))
-        self._frame = None
-
-    def rows(self, at: np.ndarray) -> pl.DataFrame:
-        """Rows `at` (positions in the side table) as a prepared frame."""
-        if self._frame is None:
-            self._frame = pl.concat(self._frames, rechunk=False)
-        return self._frame[at]
-
-    def take(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        return {name: column[rows] for name, column in self._columns.items()}
-
-    def value(self, row: int, name: str) -> Any:
-        return self._columns[name][row]
-
-    def frame(self) -> pl.DataFrame:
-        return self.rows(np.arange(self.height))
 
 
 def _ranking(decisions: Decisions) -> np.ndarray:
@@ -149,7 +107,7 @@ class DuplicateIndex:
         prepared = prepared.unique(subset="id", keep="last", maintain_order=True)
         for record_id in prepared["id"].to_list():
             self.remove(record_id)
-        if self._extra.height + prepared.height > max(self.compact_at, self._base.height // 4):
+        if self._side_rows + prepared.height > max(self.compact_at, self._base.height // 4):
             self._rebuild(pl.concat([self._live_frame(), prepared]))
             return
         first_row = len(self._alive)
@@ -158,7 +116,9 @@ class DuplicateIndex:
             rows = (table["row"] + first_row).to_list()
             for key, row in zip(key_hashes(table["key"]).tolist(), rows, strict=True):
                 extra.setdefault(key, []).append(row)
-        self._extra.extend(prepared)
+        self._coded.append(prepared)
+        self._side.append(prepared)
+        self._side_rows += prepared.height
         names = prepared["first_canon"].to_list(), prepared["last"].to_list()
         for first, last in zip(*names, strict=True):
             self._count(first, last, +1)
@@ -172,12 +132,7 @@ class DuplicateIndex:
         if row is None:
             return False
         self._alive[row] = 0
-        height = self._base.height
-        if row >= height:
-            first, last = (self._extra.value(row - height, c) for c in ("first_canon", "last"))
-        else:
-            first, last = self._base["first_canon"][row], self._base["last"][row]
-        self._count(first, last, -1)
+        self._count(self._coded.value(row, "first_canon"), self._coded.value(row, "last"), -1)
         return True
 
     def _count(self, first_canon: str, last: str, change: int) -> None:
@@ -234,10 +189,9 @@ class DuplicateIndex:
             answers: list[str | None] = [None] * chunk.height
             owner, rows = self._candidates_many(chunk)
             if len(rows):
-                # one coding of the candidates and the distinct indexed rows they meet
-                distinct, inverse = np.unique(rows, return_inverse=True)
-                enc = encode(pl.concat([chunk, self._rows(distinct)]), ALL_TEXT)
-                left, right = owner, chunk.height + inverse.reshape(-1)
+                # the pairs' indexed rows, then the candidates, in the index's own coding
+                enc = self._coded.encoded(rows, chunk)
+                left, right = len(rows) + owner, np.arange(len(rows))
                 keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
                 left, right = left[keep], right[keep]
                 decisions = decide(compare(decode(enc, left), decode(enc, right)), self.settings)
@@ -247,7 +201,8 @@ class DuplicateIndex:
                 owners = left[order]
                 firsts = order[np.concatenate(([True], owners[1:] != owners[:-1]))[: len(order)]]
                 ids = enc.values["id"][enc.codes["id"][right[firsts]]]
-                for at, record_id in zip(left[firsts].tolist(), ids.tolist(), strict=True):
+                positions = (left[firsts] - len(rows)).tolist()
+                for at, record_id in zip(positions, ids.tolist(), strict=True):
                     answers[at] = str(record_id)
             out += answers
         return out
@@ -257,15 +212,6 @@ class DuplicateIndex:
         names = [name_key(f, la) for f, la in zip(frame["first_canon"], frame["last"], strict=True)]
         namesakes = [1.0 if n is None else float(self._namesakes.get(n, 0) + 1) for n in names]
         return frame.with_columns(pl.Series("namesakes", namesakes, dtype=pl.Float64))
-
-    def _rows(self, rows: np.ndarray) -> pl.DataFrame:
-        """Indexed rows (ascending) as a prepared frame, in that order."""
-        height = self._base.height
-        split = int(np.searchsorted(rows, height))
-        parts = [self._base[rows[:split]]]
-        if split < len(rows):
-            parts.append(self._extra.rows(rows[split:] - height))
-        return pl.concat(parts)
 
     def _best_pairs(
         self, frame: pl.DataFrame
@@ -323,22 +269,10 @@ class DuplicateIndex:
         return owner[keep], rows[keep]
 
     def _gather(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        height = self._base.height
-        in_base = rows < height
-        base = decode(self._encoded, rows[in_base])
-        if in_base.all():
-            return base
-        extra = self._extra.take(rows[~in_base] - height)
-        out = {}
-        for name, values in base.items():
-            column = np.empty(len(rows), dtype=values.dtype)
-            column[in_base] = values
-            column[~in_base] = extra[name]
-            out[name] = column
-        return out
+        return self._coded.decode(rows)
 
     def _live_frame(self) -> pl.DataFrame:
-        frame = pl.concat([self._base, self._extra.frame()] if self._extra.height else [self._base])
+        frame = pl.concat([self._base, *self._side])
         return frame.filter(pl.Series(np.frombuffer(bytes(self._alive), dtype=np.bool_)))
 
     def _rebuild(self, frame: pl.DataFrame) -> None:
@@ -350,14 +284,11 @@ class DuplicateIndex:
             f"{first}|{last}": n for first, last, n in counts.iter_rows()
         }
         self._base = frame.select("id", *TEXT_COLUMNS)
-        self._encoded: Encoded = encode(self._base, ALL_TEXT)
+        self._coded = CodedRows(encode(self._base, ALL_TEXT))
         self._postings = [Postings.of(self._base, block) for block in PASSES]
-        self._extra = _SideTable(
-            {
-                name: np.dtype(np.float64 if name in NUMERIC else object)
-                for name in self._base.columns
-            }
-        )
+        # the frames indexed since, for the next rebuild
+        self._side: list[pl.DataFrame] = []
+        self._side_rows = 0
         self._extra_keys: list[dict[int, list[int]]] = [{} for _ in PASSES]
         # one byte per row (1 live, 0 removed): appends cheaply, views as a numpy mask
         self._alive = bytearray(b"\x01") * frame.height

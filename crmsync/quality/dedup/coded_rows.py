@@ -1,0 +1,154 @@
+"""The rows of a DuplicateIndex as integer codes that grow with it, for batch checks.
+
+A batch check scores each candidate against ~50 indexed rows. Coding those rows again
+for every batch (as ``encode`` does for a list) cost more than scoring them once the
+index held 100,000 rows, so the index keeps every row's codes, and one dictionary of
+values per column that only ever grows: a batch's ``Encoded`` is then the codes of its
+pairs' rows, gathered, plus its candidates', looked up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from crmsync.quality.dedup.encoded import Encoded
+
+_MIN_CAPACITY = 1024
+
+
+def _grown(array: np.ndarray, size: int, keep: int, last: Any = None) -> np.ndarray:
+    """A larger copy of ``array`` with its first ``keep`` items; ``last`` in its last slot."""
+    out = np.empty(max(size, 2 * len(array), _MIN_CAPACITY), dtype=array.dtype)
+    out[:keep] = array[:keep]
+    if last is not None:
+        out[-1] = last
+    return out
+
+
+class ValueCodes:
+    """The integer code of every value of one column seen so far; "" is missing (-1).
+
+    ``values[code]`` is the value, and ``values[-1]`` is "", as in ``Encoded``: the last
+    slot of the array is kept for it while the array grows.
+    """
+
+    def __init__(self, values: np.ndarray, initials: bool = False) -> None:
+        distinct = values[:-1].tolist()  # an Encoded column's values end with its ""
+        self.count = len(distinct)
+        self._code: dict[str, int] = dict(zip(distinct, range(self.count), strict=True))
+        self.values = _grown(np.empty(0, dtype=object), self.count + 1, 0, "")
+        self.values[: self.count] = distinct
+        self.initials: np.ndarray | None = None
+        if initials:  # code point of each value's first character, -1 for missing
+            self.initials = _grown(np.empty(0, dtype=np.int64), self.count + 1, 0, -1)
+            self.initials[: self.count] = [ord(v[0]) for v in distinct]
+
+    def codes(self, column: list[str]) -> np.ndarray:
+        """The codes of ``column``'s values, new values given new codes."""
+        code = self._code
+        out = []
+        for value in column:
+            if not value:
+                out.append(-1)
+                continue
+            found = code.get(value)
+            if found is None:
+                found = self._add(value)
+            out.append(found)
+        return np.array(out, dtype=np.int32)
+
+    def _add(self, value: str) -> int:
+        at = self.count
+        if at + 1 >= len(self.values):
+            self.values = _grown(self.values, at + 2, at, "")
+            if self.initials is not None:
+                self.initials = _grown(self.initials, len(self.values), at, -1)
+        self.values[at] = value
+        if self.initials is not None:
+            self.initials[at] = ord(value[0])
+        self._code[value] = at
+        self.count = at + 1
+        return at
+
+
+class CodedRows:
+    """Every indexed row (by row number) as codes, ids and numbers; rows are only added."""
+
+    def __init__(self, base: Encoded) -> None:
+        self.height = len(base.codes["id"])
+        names = [name for name in base.codes if name != "id"]
+        self._values = {
+            n: ValueCodes(base.values[n], initials=n in ("first", "last")) for n in names
+        }
+        self._codes = {n: base.codes[n].astype(np.int32) for n in names}
+        self._ids = base.values["id"][:-1].astype(object)
+        self._numbers = {"dob_days": base.dob_days.copy(), "namesakes": base.namesakes.copy()}
+
+    def append(self, frame: pl.DataFrame) -> None:
+        """Rows of a prepared frame, as the next row numbers."""
+        end = self.height + frame.height
+        columns = {n: coder.codes(frame[n].to_list()) for n, coder in self._values.items()}
+        columns["id"] = frame["id"].to_numpy().astype(object)
+        for name in self._numbers:
+            columns[name] = frame[name].to_numpy().astype(np.float64)
+        for name, values in columns.items():
+            store = self._store(name)
+            if end > len(store):
+                store = _grown(store, end, self.height)
+                self._put(name, store)
+            store[self.height : end] = values
+        self.height = end
+
+    def _store(self, name: str) -> np.ndarray:
+        if name == "id":
+            return self._ids
+        return self._numbers[name] if name in self._numbers else self._codes[name]
+
+    def _put(self, name: str, store: np.ndarray) -> None:
+        if name == "id":
+            self._ids = store
+        elif name in self._numbers:
+            self._numbers[name] = store
+        else:
+            self._codes[name] = store
+
+    def value(self, row: int, name: str) -> Any:
+        return self._values[name].values[self._codes[name][row]]
+
+    def decode(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The prepared columns of ``rows`` as object (and float) arrays, like ``decode``."""
+        out = {n: coder.values[self._codes[n][rows]] for n, coder in self._values.items()}
+        out["id"] = self._ids[rows]
+        out.update((name, numbers[rows]) for name, numbers in self._numbers.items())
+        return out
+
+    def encoded(self, rows: np.ndarray, candidates: pl.DataFrame) -> Encoded:
+        """``rows`` (positions 0..len-1) followed by the candidates' rows, coded together.
+
+        A value only the candidates have gets its code here for good: a later batch's
+        rows may well have it too.
+        """
+        codes: dict[str, np.ndarray] = {}
+        values: dict[str, np.ndarray] = {}
+        for name, coder in self._values.items():
+            looked_up = coder.codes(candidates[name].to_list())
+            codes[name] = np.concatenate([self._codes[name][rows], looked_up])
+            values[name] = coder.values
+        ids = np.concatenate([self._ids[rows], candidates["id"].to_numpy().astype(object)])
+        codes["id"] = np.arange(len(ids), dtype=np.int32)
+        values["id"] = np.append(ids, "")
+        numbers = {
+            name: np.concatenate([self._numbers[name][rows], candidates[name].to_numpy()])
+            for name in self._numbers
+        }
+        initials = {
+            name: coder.initials
+            for name, coder in self._values.items()
+            if coder.initials is not None
+        }
+        return Encoded(
+            codes, values, numbers["dob_days"], numbers["namesakes"], given_initials=initials
+        )
