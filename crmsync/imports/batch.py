@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from sqlalchemy.orm import Session
 
 from crmsync.imports.duplicates import DuplicateGuard
@@ -23,6 +24,8 @@ from crmsync.records import service
 from crmsync.records.errors import RecordError
 from crmsync.store.base import new_id
 from crmsync.store.models.imports import ImportJob
+
+log = structlog.get_logger("crmsync.imports")
 
 
 @dataclass
@@ -47,6 +50,8 @@ class BatchWriter:
         self.source = f"import:{job.id}"
         self.guard = guard
         self.limits = limits
+        # row key -> the record its row became, for the rows later rows may duplicate
+        self._record_ids: dict[str, uuid.UUID] = {}
 
     def write(self, session: Session, batch: MappedBatch) -> BatchCounts:
         """Write the records of a mapped batch; the outcomes of the rest are returned."""
@@ -57,7 +62,7 @@ class BatchWriter:
         skipped: list[tuple[SourceRow, str]] = []
         for row, errors in batch.failed:
             self._fail(counts, row, errors)
-        duplicates = self._duplicates(batch)
+        duplicates = batch.duplicates if batch.duplicates is not None else self._duplicates(batch)
         for row, fields in batch.valid:
             duplicate_of = duplicates.get(_pending_key(row))
             if duplicate_of is None:
@@ -86,13 +91,15 @@ class BatchWriter:
                 self._fail(counts, row, [result.error or "refused"])
                 if self.guard is not None:
                     self.guard.drop(key)
+                elif batch.duplicates is not None:  # the mapping side's index keeps it
+                    log.warning("import row refused after its dedup check", row=row.number)
                 continue
             if result.status == "created":
                 counts.created += 1
             else:
                 counts.updated += 1
-            if self.guard is not None and result.id is not None:
-                self.guard.confirm(key, result.id)
+            if result.id is not None and self.options.on_duplicate is not OnDuplicate.CREATE:
+                self._record_ids[key] = result.id
         for row, duplicate_of, fields in updates:
             self._update(session, counts, row, duplicate_of, fields)
         for row, duplicate_of in skipped:
@@ -106,7 +113,14 @@ class BatchWriter:
         return self.guard.check_batch(rows, batch.dedup)
 
     def _record_of(self, key: str) -> uuid.UUID | None:
-        return self.guard.record_id(key) if self.guard is not None else None
+        """The record a duplicate points at: a row's record, an existing record's id, or
+        None for a row that was not imported."""
+        if key in self._record_ids:
+            return self._record_ids[key]
+        try:
+            return uuid.UUID(key)
+        except ValueError:
+            return None
 
     def _update(
         self,

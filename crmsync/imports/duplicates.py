@@ -64,7 +64,6 @@ def _existing(
 class DuplicateGuard:
     def __init__(self, index: DuplicateIndex) -> None:
         self.index = index
-        self._confirmed: dict[str, uuid.UUID] = {}
 
     @classmethod
     def load(
@@ -112,18 +111,6 @@ class DuplicateGuard:
         self.index.add_many(Prepared(fresh.filter(pl.Series(unique, dtype=pl.Boolean))))
         return found
 
-    def confirm(self, key: str, record_id: uuid.UUID) -> None:
-        self._confirmed[key] = record_id
-
     def drop(self, key: str) -> None:
         """Forget a held row whose record was not written."""
         self.index.remove(key)
-
-    def record_id(self, key: str) -> uuid.UUID | None:
-        """The record a duplicate points at, or None while it is only held."""
-        if key in self._confirmed:
-            return self._confirmed[key]
-        try:
-            return uuid.UUID(key)
-        except ValueError:
-            return None

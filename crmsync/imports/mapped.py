@@ -1,9 +1,15 @@
-"""A job's rows read, mapped and prepared for dedup ahead of the writer.
+"""A job's rows read, mapped, checked and (often) dedup-checked ahead of the writer.
 
-None of this needs the database, so for a large file it runs in a second process a few
-batches ahead, while the importing process dedups and writes: an import keeps two cores
-busy. A small file is mapped in the importing process, since starting a second one
-costs about a second. Either way the writer gets the same ``MappedBatch`` objects.
+For a large file this runs in a second process a few batches ahead, while the importing
+process writes: an import keeps two cores busy. A small file is mapped in the importing
+process, since starting a second one costs about a second. Either way the writer gets
+the same ``MappedBatch`` objects.
+
+Rows the records service would refuse (``parse_fields``) fail here, before dedup, so a
+row that will not be written never stands in the dedup index. That leaves the writer
+nothing to tell dedup, so the second process also holds the dedup index and checks each
+batch, unless the rows set a reference (a company or contact id), whose check needs the
+database and may still refuse a row after dedup saw it.
 
 The second process is started with ``spawn`` (it is safe in a process running other
 threads, such as the API's), reads at most ``AHEAD`` batches ahead of the writer, and
@@ -16,6 +22,7 @@ import multiprocessing
 import os
 import queue
 import traceback
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -26,13 +33,17 @@ from typing import Any, Final
 import polars as pl
 import structlog
 
-from crmsync.imports.duplicates import dedup_input
+from crmsync.imports.duplicates import DuplicateGuard, dedup_input
 from crmsync.imports.errors import ImportProblem
 from crmsync.imports.readers import open_table
 from crmsync.imports.rowmap import RowMapper
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, TableReader
+from crmsync.quality.dedup import DedupSettings
 from crmsync.quality.dedup.prepared import prepare
+from crmsync.records.errors import RecordInvalid
+from crmsync.records.payloads import parse_fields
+from crmsync.store.engine import make_engine, make_sessionmaker
 
 log = structlog.get_logger("crmsync.imports")
 
@@ -56,6 +67,31 @@ class MappedBatch:
     valid: list[tuple[SourceRow, dict[str, Any]]] = field(default_factory=list)
     # ``valid`` through dedup's ``prepare``, keyed by ``row_key``; None without dedup
     dedup: pl.DataFrame | None = None
+    # row key -> key of what it duplicates, when the mapping side checked the batch
+    duplicates: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class DedupIndexSource:
+    """Where the mapping side loads a job's dedup index from: its database and workspace."""
+
+    database_url: str
+    workspace_id: str
+    record_type: str
+    settings: dict[str, Any]
+
+    def load(self) -> DuplicateGuard:
+        engine = make_engine(self.database_url)
+        try:
+            with make_sessionmaker(engine)() as session:
+                return DuplicateGuard.load(
+                    session,
+                    uuid.UUID(self.workspace_id),
+                    self.record_type,
+                    DedupSettings.model_validate(self.settings),
+                )
+        finally:
+            engine.dispose()
 
 
 @dataclass(frozen=True)
@@ -75,6 +111,8 @@ class BatchSource:
     batch_size: int
     # the region dedup prepares phones for; None when the job does not dedup
     dedup_region: str | None
+    # set when this side checks duplicates too: where and how to load the dedup index
+    dedup_index: DedupIndexSource | None = None
 
     def settings(self) -> ImportSettings:
         return ImportSettings(**self.limits)
@@ -98,8 +136,13 @@ class BatchSource:
             mapped = mapper.map(row.values)
             if mapped.errors:
                 batch.failed.append((row, mapped.errors))
-            else:
-                batch.valid.append((row, mapped.fields))
+                continue
+            try:  # what the records service checks first: refused here, not after dedup
+                parse_fields(self.object_type, mapped.fields)
+            except RecordInvalid as exc:
+                batch.failed.append((row, [exc.message]))
+                continue
+            batch.valid.append((row, mapped.fields))
         if self.dedup_region is not None:
             inputs = [dedup_input(row_key(row), fields) for row, fields in batch.valid]
             batch.dedup = prepare(inputs, self.dedup_region)
@@ -117,9 +160,15 @@ class BatchSource:
     def batches(self, start: int) -> Iterator[MappedBatch]:
         """The mapped batches of the rows from number ``start`` on."""
         mapper = self.mapper()
+        guard = self.dedup_index.load() if self.dedup_index is not None else None
         rows = islice(self.reader().rows(), start, None)
         while batch := list(islice(rows, self.batch_size)):
-            yield self.map(mapper, batch)
+            mapped = self.map(mapper, batch)
+            if guard is not None:
+                keyed = [(row_key(row), fields) for row, fields in mapped.valid]
+                mapped.duplicates = guard.check_batch(keyed, mapped.dedup)
+                mapped.dedup = None  # used up: the writer needs only the answers
+            yield mapped
 
 
 class MappedBatches:

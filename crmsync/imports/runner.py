@@ -8,13 +8,14 @@ next run skips that many source rows and carries on, so no row is imported twice
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import structlog
-from sqlalchemy import insert, update
+from sqlalchemy import Engine, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,11 +23,12 @@ from crmsync.imports.batch import BatchCounts, BatchWriter
 from crmsync.imports.duplicates import DEDUP_TYPES, DuplicateGuard
 from crmsync.imports.errors import ImportProblem
 from crmsync.imports.jobs import job_path
-from crmsync.imports.mapped import BatchSource, MappedBatch, MappedBatches
+from crmsync.imports.mapped import BatchSource, DedupIndexSource, MappedBatch, MappedBatches
 from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow
 from crmsync.quality.dedup import DedupSettings
+from crmsync.records.payloads import reference_fields
 from crmsync.store.models import Workspace
 from crmsync.store.models.imports import ImportJob, ImportRow
 
@@ -105,12 +107,15 @@ def run_import(
             return _finish(session, job_id, "failed", exc.message)
         start, total, workspace_id = job.next_row, job.total_rows, job.workspace_id
         writer = BatchWriter(job, None, limits)
-    # A large file is mapped in a second process. It starts at once, so it maps the first
-    # batches while this one loads the dedup index and counts the rows.
+    # A large file is mapped in a second process, which also checks duplicates when it
+    # can. It starts at once, so it works on the first batches while this one counts rows.
     big = source.path.stat().st_size >= limits.mapping_process_from_mb * 1024 * 1024
+    if big and settings is not None:
+        dedup_index = _dedup_index(session_factory, workspace_id, source, settings)
+        source = dataclasses.replace(source, dedup_index=dedup_index)
     with MappedBatches(source, start, in_second_process=big) as batches:
         try:
-            if settings is not None:
+            if settings is not None and source.dedup_index is None:
                 with session_factory() as session:
                     writer.guard = DuplicateGuard.load(
                         session, workspace_id, source.object_type, settings
@@ -139,6 +144,31 @@ def run_import(
                 return _finish(session, job_id, "failed", exc.message)
     with session_factory() as session:
         return _finish(session, job_id, "completed")
+
+
+def _dedup_index(
+    session_factory: sessionmaker[Session],
+    workspace_id: uuid.UUID,
+    source: BatchSource,
+    settings: DedupSettings,
+) -> DedupIndexSource | None:
+    """Where a second process loads the job's dedup index, or None when it may not hold it:
+    the rows set a reference the records service checks in the database (a row it refuses
+    must leave the index), or the database lives only in this process."""
+    references = reference_fields(source.object_type)
+    if any(target in references for target in source.columns.values()):
+        return None
+    engine = session_factory.kw.get("bind")
+    if not isinstance(engine, Engine) or engine.url.database in (None, "", ":memory:"):
+        return None
+    if str(engine.url.database).startswith("file:"):
+        return None
+    return DedupIndexSource(
+        database_url=engine.url.render_as_string(hide_password=False),
+        workspace_id=str(workspace_id),
+        record_type=source.object_type,
+        settings=settings.model_dump(),
+    )
 
 
 def _source(

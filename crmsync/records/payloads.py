@@ -118,7 +118,7 @@ def phone_keys(
 
 
 @cache
-def _reference_fields(record_type: str) -> dict[str, type[RecordBase]]:
+def reference_fields(record_type: str) -> dict[str, type[RecordBase]]:
     """Foreign-key fields a client may set, with the record model each points at."""
     model = RECORD_MODELS[record_type]
     by_table = {m.__tablename__: m for m in RECORD_MODELS.values()}
@@ -136,7 +136,7 @@ def check_references(
 ) -> dict[int, str]:
     """Positions of rows that point at a record missing from this workspace, with why."""
     bad: dict[int, str] = {}
-    for field, target in _reference_fields(record_type).items():
+    for field, target in reference_fields(record_type).items():
         wanted = {r[field] for r in rows if r.get(field) is not None}
         if not wanted:
             continue

@@ -1,4 +1,5 @@
-"""Large files are read and mapped in a second process: same outcome, nothing left running."""
+"""Large files are read, mapped and dedup-checked in a second process: same outcome,
+nothing left running."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.imports import jobs
+from crmsync.imports.duplicates import DuplicateGuard
 from crmsync.imports.errors import FileTooLarge
-from crmsync.imports.mapped import BatchSource, MappedBatches
-from crmsync.imports.runner import run_import
+from crmsync.imports.mapped import BatchSource, DedupIndexSource, MappedBatches, row_key
+from crmsync.imports.runner import _dedup_index, run_import
 from crmsync.imports.settings import ImportSettings
+from crmsync.quality.dedup import DedupSettings
+from crmsync.records.service import upsert_records
+from crmsync.store.engine import make_engine, session_scope
 from crmsync.store.models import Contact
 from crmsync.store.models.imports import ImportJob
 from tests.conftest import Tenant
@@ -141,3 +146,64 @@ def test_the_mapping_process_gives_the_batches_of_this_one(
         assert (mine.rows, mine.failed, mine.valid) == (theirs.rows, theirs.failed, theirs.valid)
         assert mine.dedup is not None and theirs.dedup is not None
         assert mine.dedup.equals(theirs.dedup)
+
+
+def test_the_mapping_process_checks_duplicates_as_this_one_would(
+    tmp_path: Any, limits: ImportSettings, database_url: str, sessions: sessionmaker[Session],
+    tenant: Tenant,
+) -> None:  # fmt: skip
+    path = tmp_path / "people.csv"
+    text = _awkward_people(60)
+    path.write_text(text)
+    first, last, email = text.splitlines()[9].split(",")[1:4]
+    with session_scope(sessions) as session:  # an existing contact that row 8 duplicates
+        upsert_records(session, tenant.id, "contacts", [
+            {"first_name": first, "last_name": last, "email": email}], "api")  # fmt: skip
+    settings = DedupSettings()
+    index = DedupIndexSource(database_url, str(tenant.id), "contacts", settings.model_dump())
+    with MappedBatches(_source(limits, path, dedup_index=index), 0, True) as there:
+        away = list(there)
+    with sessions() as session:
+        guard = DuplicateGuard.load(session, tenant.id, "contacts", settings)
+    for batch in MappedBatches(_source(limits, path), 0, False):
+        keyed = [(row_key(row), fields) for row, fields in batch.valid]
+        assert away.pop(0).duplicates == guard.check_batch(keyed, batch.dedup)
+    assert away == []
+    first_batch = next(iter(MappedBatches(_source(limits, path, dedup_index=index), 0, False)))
+    assert first_batch.duplicates is not None and first_batch.dedup is None
+    assert not first_batch.duplicates["row:8"].startswith("row:")  # the existing contact
+
+
+def test_a_row_the_records_service_refuses_fails_before_dedup(
+    sessions: sessionmaker[Session], tenant: Tenant, make_job: MakeJob, limits: ImportSettings
+) -> None:
+    long_name = "A" * 300
+    text = (
+        "ref,first,last,email,phone\n"
+        f"r1,{long_name},Lima,ana@example.com,\n"
+        f"r2,{long_name},Lima,ana@example.com,\n"  # the same row again
+        "r3,Bo,Chen,bo@example.com,\n"
+    )
+    job_id = make_job(tenant.id, text, PEOPLE_COLUMNS)
+    assert run_import(sessions, job_id, limits=limits) == "completed"
+    counts, _lines, emails = _outcome(sessions, tenant.id, job_id)
+    # both copies fail with the reason; neither stands in for the other as a duplicate
+    assert counts == ("completed", 3, 1, 0, 2, 0)
+    assert emails == ["bo@example.com"]
+    with sessions() as session:
+        report = "".join(jobs.errors_csv(session, jobs.get_job(session, tenant.id, job_id)))
+    assert report.count("first_name: String should have at most 100 characters") == 2
+
+
+def test_dedup_stays_in_the_importing_process_when_rows_set_references(
+    sessions: sessionmaker[Session], tmp_path: Any, limits: ImportSettings, tenant: Tenant
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(people_csv(3))
+    settings = DedupSettings()
+    plain = _source(limits, path)
+    assert _dedup_index(sessions, tenant.id, plain, settings) is not None
+    with_company = _source(limits, path, columns={**PEOPLE_COLUMNS, "company": "company_id"})
+    assert _dedup_index(sessions, tenant.id, with_company, settings) is None
+    in_memory = sessionmaker(make_engine("sqlite://"))
+    assert _dedup_index(in_memory, tenant.id, plain, settings) is None
