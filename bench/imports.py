@@ -19,6 +19,7 @@ import argparse
 import io
 import json
 import random
+import sqlite3
 import sys
 import tempfile
 import time
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ from crmsync.records.service import upsert_records  # noqa: E402
 from crmsync.store.base import new_id  # noqa: E402
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from crmsync.store.migrate import upgrade  # noqa: E402
-from crmsync.store.models import Contact  # noqa: E402
+from crmsync.store.models import ChangeLog, Contact  # noqa: E402
 from crmsync.workspaces import create_workspace  # noqa: E402
 
 HEADER = ["Ref", "First Name", "Last Name", "Email", "Phone", "Company", "City", "State",
@@ -198,8 +199,37 @@ def end_to_end(path: Path, sessions: sessionmaker[Session], limits: ImportSettin
     seconds = time.perf_counter() - start
     with sessions() as session:
         done = jobs.get_job(session, workspace, job.id)
+        logged = session.scalar(select(func.count()).where(ChangeLog.source == f"import:{job.id}"))
         return seconds, (status, done.total_rows, done.created, done.updated, done.failed,
-                         done.duplicates)  # fmt: skip
+                         done.duplicates, logged)  # fmt: skip
+
+
+def changelog_floor(folder: Path, count: int) -> float:
+    """Seconds raw sqlite3 takes to write ``count`` ChangeLog-shaped rows (the real table
+    and index, tuples built beforehand in batches): what the import's audit trail alone
+    costs, below any crmsync code."""
+    url = f"sqlite:///{folder / 'changelog-floor.db'}"
+    engine = make_engine(url)
+    ChangeLog.__table__.create(engine)  # type: ignore[attr-defined]
+    engine.dispose()
+    columns = "workspace_id, record_type, record_id, field, old_value, new_value, source, at"
+    sql = f"insert into change_log ({columns}) values (?, ?, ?, ?, ?, ?, ?, ?)"
+    workspace, fields = uuid.uuid4().hex, list(COLUMNS.values())
+    db = sqlite3.connect(folder / "changelog-floor.db")
+    db.execute("pragma journal_mode=wal")
+    db.execute("pragma synchronous=normal")
+    start = time.perf_counter()
+    written = 0
+    while written < count:
+        size = min(100_000, count - written)
+        rows = [(workspace, "contacts", uuid.uuid4().hex, fields[n % len(fields)], None,
+                 f'"value {n}"', "import:x", "2026-12-03 12:00:00.000000")
+                for n in range(written, written + size)]  # fmt: skip
+        db.executemany(sql, rows)
+        db.commit()
+        written += size
+    db.close()
+    return time.perf_counter() - start
 
 
 def http_path(folder: Path, db_url: str, limits: ImportSettings, rows: int) -> float:
@@ -277,10 +307,14 @@ def main() -> None:
     e2e_ws = seed(sessions, existing)
     seconds, result = end_to_end(e2e_path, sessions, limits, e2e_ws)
     timed("end to end (run_import)", seconds, e2e_rows,
-          "status, total, created, updated, failed, duplicates = " + str(result))  # fmt: skip
+          "status, total, created, updated, failed, duplicates, ChangeLog rows = "
+          + str(result))  # fmt: skip
     floor_rate = args.rows / floor_s
     print(f"  end to end / floor (per row): {seconds / e2e_rows * floor_rate:.1f}"
           " (targets: 1,000,000 rows <= 60 s, ratio <= 4)")  # fmt: skip
+    logged = result[-1]
+    timed("ChangeLog alone, raw sqlite3", changelog_floor(folder, logged), logged,
+          f"the {logged:,} rows end to end logged, as plain tuples")  # fmt: skip
     http_path(folder, db_url, limits, args.http_rows)
 
 
