@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from crmsync.imports import jobs  # noqa: E402
 from crmsync.imports.duplicates import DuplicateGuard  # noqa: E402
-from crmsync.imports.mapped import BatchSource, row_key  # noqa: E402
+from crmsync.imports.mapped import BatchSource  # noqa: E402
 from crmsync.imports.options import DEFAULT_BATCH_SIZE, ImportOptions  # noqa: E402
 from crmsync.imports.readers import open_table  # noqa: E402
 from crmsync.imports.runner import run_import  # noqa: E402
@@ -170,7 +170,7 @@ def stages(path: Path, sessions: sessionmaker[Session], limits: ImportSettings,
     for batch in batches:
         if checked >= dedup_rows:
             break
-        guard.check_batch([(row_key(row), f) for row, f in batch.valid], batch.dedup)
+        guard.check_batch(batch.keyed(), batch.dedup)
         checked += len(batch.valid)
     dedup = (time.perf_counter() - start) / max(checked, 1) * len(good)
     note = "" if checked >= len(good) else f"extrapolated from {checked:,} rows"

@@ -109,8 +109,7 @@ class BatchWriter:
     def _duplicates(self, batch: MappedBatch) -> dict[str, str]:
         if self.guard is None or self.options.on_duplicate is OnDuplicate.CREATE:
             return {}
-        rows = [(_pending_key(row), fields) for row, fields in batch.valid]
-        return self.guard.check_batch(rows, batch.dedup)
+        return self.guard.check_batch(batch.keyed(), batch.dedup)
 
     def _record_of(self, key: str) -> uuid.UUID | None:
         """The record a duplicate points at: a row's record, an existing record's id, or

@@ -70,6 +70,10 @@ class MappedBatch:
     # row key -> key of what it duplicates, when the mapping side checked the batch
     duplicates: dict[str, str] | None = None
 
+    def keyed(self) -> list[tuple[str, dict[str, Any]]]:
+        """The valid rows' fields under their dedup keys, as ``check_batch`` takes them."""
+        return [(row_key(row), fields) for row, fields in self.valid]
+
 
 @dataclass(frozen=True)
 class DedupIndexSource:
@@ -165,8 +169,7 @@ class BatchSource:
         while batch := list(islice(rows, self.batch_size)):
             mapped = self.map(mapper, batch)
             if guard is not None:
-                keyed = [(row_key(row), fields) for row, fields in mapped.valid]
-                mapped.duplicates = guard.check_batch(keyed, mapped.dedup)
+                mapped.duplicates = guard.check_batch(mapped.keyed(), mapped.dedup)
                 mapped.dedup = None  # used up: the writer needs only the answers
             yield mapped
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crmsync.imports import jobs
 from crmsync.imports.duplicates import DuplicateGuard
 from crmsync.imports.errors import FileTooLarge
-from crmsync.imports.mapped import BatchSource, DedupIndexSource, MappedBatches, row_key
+from crmsync.imports.mapped import BatchSource, DedupIndexSource, MappedBatches
 from crmsync.imports.runner import _dedup_index, run_import
 from crmsync.imports.settings import ImportSettings
 from crmsync.quality.dedup import DedupSettings
@@ -166,8 +166,7 @@ def test_the_mapping_process_checks_duplicates_as_this_one_would(
     with sessions() as session:
         guard = DuplicateGuard.load(session, tenant.id, "contacts", settings)
     for batch in MappedBatches(_source(limits, path), 0, False):
-        keyed = [(row_key(row), fields) for row, fields in batch.valid]
-        assert away.pop(0).duplicates == guard.check_batch(keyed, batch.dedup)
+        assert away.pop(0).duplicates == guard.check_batch(batch.keyed(), batch.dedup)
     assert away == []
     first_batch = next(iter(MappedBatches(_source(limits, path, dedup_index=index), 0, False)))
     assert first_batch.duplicates is not None and first_batch.dedup is None

@@ -17,6 +17,8 @@ import polars as pl
 from crmsync.quality.dedup.encoded import Encoded
 
 _MIN_CAPACITY = 1024
+# the prepared columns that are numbers, kept as they are
+_NUMBERS = ("dob_days", "namesakes")
 
 
 def _grown(array: np.ndarray, size: int, keep: int, last: Any = None) -> np.ndarray:
@@ -83,46 +85,32 @@ class CodedRows:
         self._values = {
             n: ValueCodes(base.values[n], initials=n in ("first", "last")) for n in names
         }
-        self._codes = {n: base.codes[n].astype(np.int32) for n in names}
-        self._ids = base.values["id"][:-1].astype(object)
-        self._numbers = {"dob_days": base.dob_days.copy(), "namesakes": base.namesakes.copy()}
+        # per row: a code for each coded column, the id, and the two number columns
+        self._rows: dict[str, np.ndarray] = {n: base.codes[n].astype(np.int32) for n in names}
+        self._rows["id"] = base.values["id"][:-1].astype(object)
+        self._rows["dob_days"] = base.dob_days.copy()
+        self._rows["namesakes"] = base.namesakes.copy()
 
     def append(self, frame: pl.DataFrame) -> None:
         """Rows of a prepared frame, as the next row numbers."""
         end = self.height + frame.height
-        columns = {n: coder.codes(frame[n].to_list()) for n, coder in self._values.items()}
-        columns["id"] = frame["id"].to_numpy().astype(object)
-        for name in self._numbers:
-            columns[name] = frame[name].to_numpy().astype(np.float64)
-        for name, values in columns.items():
-            store = self._store(name)
-            if end > len(store):
-                store = _grown(store, end, self.height)
-                self._put(name, store)
-            store[self.height : end] = values
+        added = {n: coder.codes(frame[n].to_list()) for n, coder in self._values.items()}
+        added["id"] = frame["id"].to_numpy().astype(object)
+        for name in _NUMBERS:
+            added[name] = frame[name].to_numpy().astype(np.float64)
+        for name, values in added.items():
+            if end > len(self._rows[name]):
+                self._rows[name] = _grown(self._rows[name], end, self.height)
+            self._rows[name][self.height : end] = values
         self.height = end
 
-    def _store(self, name: str) -> np.ndarray:
-        if name == "id":
-            return self._ids
-        return self._numbers[name] if name in self._numbers else self._codes[name]
-
-    def _put(self, name: str, store: np.ndarray) -> None:
-        if name == "id":
-            self._ids = store
-        elif name in self._numbers:
-            self._numbers[name] = store
-        else:
-            self._codes[name] = store
-
     def value(self, row: int, name: str) -> Any:
-        return self._values[name].values[self._codes[name][row]]
+        return self._values[name].values[self._rows[name][row]]
 
     def decode(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """The prepared columns of ``rows`` as object (and float) arrays, like ``decode``."""
-        out = {n: coder.values[self._codes[n][rows]] for n, coder in self._values.items()}
-        out["id"] = self._ids[rows]
-        out.update((name, numbers[rows]) for name, numbers in self._numbers.items())
+        out = {n: coder.values[self._rows[n][rows]] for n, coder in self._values.items()}
+        out.update((name, self._rows[name][rows]) for name in ("id", *_NUMBERS))
         return out
 
     def encoded(self, rows: np.ndarray, candidates: pl.DataFrame) -> Encoded:
@@ -135,14 +123,14 @@ class CodedRows:
         values: dict[str, np.ndarray] = {}
         for name, coder in self._values.items():
             looked_up = coder.codes(candidates[name].to_list())
-            codes[name] = np.concatenate([self._codes[name][rows], looked_up])
+            codes[name] = np.concatenate([self._rows[name][rows], looked_up])
             values[name] = coder.values
-        ids = np.concatenate([self._ids[rows], candidates["id"].to_numpy().astype(object)])
+        ids = np.concatenate([self._rows["id"][rows], candidates["id"].to_numpy().astype(object)])
         codes["id"] = np.arange(len(ids), dtype=np.int32)
         values["id"] = np.append(ids, "")
         numbers = {
-            name: np.concatenate([self._numbers[name][rows], candidates[name].to_numpy()])
-            for name in self._numbers
+            name: np.concatenate([self._rows[name][rows], candidates[name].to_numpy()])
+            for name in _NUMBERS
         }
         initials = {
             name: coder.initials

@@ -107,7 +107,8 @@ class DuplicateIndex:
         prepared = prepared.unique(subset="id", keep="last", maintain_order=True)
         for record_id in prepared["id"].to_list():
             self.remove(record_id)
-        if self._side_rows + prepared.height > max(self.compact_at, self._base.height // 4):
+        side_rows = self._coded.height - self._base.height
+        if side_rows + prepared.height > max(self.compact_at, self._base.height // 4):
             self._rebuild(pl.concat([self._live_frame(), prepared]))
             return
         first_row = len(self._alive)
@@ -118,7 +119,6 @@ class DuplicateIndex:
                 extra.setdefault(key, []).append(row)
         self._coded.append(prepared)
         self._side.append(prepared)
-        self._side_rows += prepared.height
         names = prepared["first_canon"].to_list(), prepared["last"].to_list()
         for first, last in zip(*names, strict=True):
             self._count(first, last, +1)
@@ -151,7 +151,7 @@ class DuplicateIndex:
         rows = [r for r in rows if self._alive[r] and r != own]
         if not rows:
             return DuplicateCheck(False, None, 0.0, (), NO_CANDIDATE)
-        right = self._gather(np.array(rows, dtype=np.int64))
+        right = self._coded.decode(np.array(rows, dtype=np.int64))
         left = {k: np.full(len(rows), v, dtype=object) for k, v in values.items()}
         decisions = decide(compare(left, right), self.settings)
         return _verdicts(decisions, [int(np.argmax(_ranking(decisions)))], left, right)[0]
@@ -225,7 +225,7 @@ class DuplicateIndex:
         if not len(rows):
             return None
         left = {k: v[owner] for k, v in columns(frame).items()}
-        right = self._gather(rows)
+        right = self._coded.decode(rows)
         decisions = decide(compare(left, right), self.settings)
         # per candidate, the first of its best pairs (pairs are in row order, as in check)
         order = np.lexsort((np.arange(len(rows)), -_ranking(decisions), owner))
@@ -268,9 +268,6 @@ class DuplicateIndex:
         keep = alive[rows] & (rows != own[owner])
         return owner[keep], rows[keep]
 
-    def _gather(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        return self._coded.decode(rows)
-
     def _live_frame(self) -> pl.DataFrame:
         frame = pl.concat([self._base, *self._side])
         return frame.filter(pl.Series(np.frombuffer(bytes(self._alive), dtype=np.bool_)))
@@ -288,7 +285,6 @@ class DuplicateIndex:
         self._postings = [Postings.of(self._base, block) for block in PASSES]
         # the frames indexed since, for the next rebuild
         self._side: list[pl.DataFrame] = []
-        self._side_rows = 0
         self._extra_keys: list[dict[int, list[int]]] = [{} for _ in PASSES]
         # one byte per row (1 live, 0 removed): appends cheaply, views as a numpy mask
         self._alive = bytearray(b"\x01") * frame.height
