@@ -1,5 +1,6 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 
+from crmsync.store.models.bus import BusSource, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
 from crmsync.store.models.imports import ImportJob, ImportRow
@@ -23,6 +24,7 @@ __all__ = [
     "RECORD_MODELS",
     "Activity",
     "ApiKey",
+    "BusSource",
     "ChangeLog",
     "Company",
     "Conflict",
@@ -37,6 +39,7 @@ __all__ = [
     "Link",
     "MergedRecord",
     "Note",
+    "OutboundEvent",
     "RecordBase",
     "SyncCursor",
     "SyncJob",
