@@ -19,7 +19,7 @@ class IdempotencyConflict(Exception):
     """The idempotency key was used before with a different body."""
 
 
-def _fingerprint(body: dict[str, Any]) -> str:
+def fingerprint(body: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -28,17 +28,20 @@ def record_event(
     workspace_id: uuid.UUID,
     body: dict[str, Any],
     idempotency_key: str | None,
+    request_hash: str | None = None,
 ) -> tuple[Event, bool]:
     """Store an event; returns it and whether it is a replay of an earlier identical request.
 
     ``body`` is the validated request (``type``, ``data``, optional ``occurred_at``).
     Commits only through a savepoint, so a concurrent twin with the same key is detected.
+    ``request_hash``: the fingerprint when the caller made it (bus messages hash their own
+    wire body).
     """
-    fingerprint = _fingerprint(body)
+    digest = request_hash or fingerprint(body)
     if idempotency_key:
         earlier = _find(session, workspace_id, idempotency_key)
         if earlier is not None:
-            return _replay(earlier, fingerprint), True
+            return _replay(earlier, digest), True
     event = Event(
         workspace_id=workspace_id,
         type=body["type"],
@@ -46,7 +49,7 @@ def record_event(
         occurred_at=_parse_time(body.get("occurred_at")),
         received_at=datetime.now(UTC),
         idempotency_key=idempotency_key,
-        request_hash=fingerprint,
+        request_hash=digest,
     )
     try:
         with session.begin_nested():
@@ -57,7 +60,7 @@ def record_event(
         earlier = _find(session, workspace_id, idempotency_key)
         if earlier is None:
             raise
-        return _replay(earlier, fingerprint), True
+        return _replay(earlier, digest), True
     return event, False
 
 
@@ -67,8 +70,8 @@ def _find(session: Session, workspace_id: uuid.UUID, key: str) -> Event | None:
     )
 
 
-def _replay(earlier: Event, fingerprint: str) -> Event:
-    if earlier.request_hash != fingerprint:
+def _replay(earlier: Event, digest: str) -> Event:
+    if earlier.request_hash != digest:
         raise IdempotencyConflict(
             "this Idempotency-Key was used with a different request body; use a new key"
         )

@@ -118,9 +118,7 @@ def sync_failures(
     )
 
 
-def _row(
-    workspace_id: uuid.UUID, type_: str, key: str, payload: dict[str, Any]
-) -> dict[str, Any]:
+def _row(workspace_id: uuid.UUID, type_: str, key: str, payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "workspace_id": workspace_id,
         "type": type_,
