@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from crmsync.auth.keys import create_api_key, revoke_api_key
 from crmsync.auth.permissions import Role
+from crmsync.bus.cli import consume
 from crmsync.config import Settings
 from crmsync.imports.cli import import_file
 from crmsync.integrations.cli import keys_app
@@ -312,6 +313,7 @@ def demo(
 
 app.command("sandbox")(sandbox_command)
 app.command("import")(import_file)
+app.command("consume")(consume)
 app.add_typer(keys_app, name="keys")
 
 

@@ -1,0 +1,65 @@
+"""RabbitMQ: a durable queue, manual acks after commit, requeue of what was not stored.
+
+A consumer that dies holds its unacknowledged messages only as long as its connection:
+RabbitMQ then requeues them for the next consumer. Prefetch is the batch size.
+"""
+
+from __future__ import annotations
+
+from faststream import AckPolicy
+from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
+from faststream.rabbit.annotations import RabbitMessage
+from sqlalchemy.orm import Session, sessionmaker
+
+from crmsync.bus.adapters import QUIET
+from crmsync.bus.pipeline import Batcher, Item, Pipeline
+from crmsync.bus.spec import SourceSpec
+
+
+class RabbitQueueSource:
+    def __init__(self, spec: SourceSpec, sessions: sessionmaker[Session]) -> None:
+        self.spec = spec
+        self.pipeline = Pipeline(spec, sessions, self._dead_letter)
+        self.batcher = Batcher(self.pipeline, spec.batch_size, spec.max_wait_ms / 1000)
+        self.queue = RabbitQueue(spec.stream, durable=True)
+        self.dead_queue = RabbitQueue(spec.dead_letters, durable=True)
+        self.broker = RabbitBroker(
+            spec.url,
+            logger=QUIET,
+            default_channel=Channel(prefetch_count=spec.batch_size),
+        )
+        self.broker.subscriber(self.queue, ack_policy=AckPolicy.MANUAL)(self._handle)
+
+    async def connect(self) -> None:
+        await self.broker.connect()
+        await self.broker.declare_queue(self.queue)
+        await self.broker.declare_queue(self.dead_queue)
+
+    async def start(self) -> None:
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        await self.batcher.close()
+        await self.broker.stop()
+
+    async def _handle(self, msg: RabbitMessage) -> None:
+        async def nack() -> None:
+            await msg.nack(requeue=True)
+
+        await self.batcher.put(Item(msg.body, msg.message_id or "", ack=msg.ack, nack=nack))
+
+    async def _dead_letter(self, dead: list[tuple[Item, str]]) -> None:
+        for item, reason in dead:
+            await self.broker.publish(
+                item.payload or b"",
+                queue=self.dead_queue,
+                headers={"x-crmsync-reason": reason, "x-crmsync-message-id": item.ref},
+                persist=True,
+            )
+
+    async def lag(self) -> int | None:
+        queue = await self.broker.declare_queue(self.queue)
+        result = queue.declaration_result
+        if result is None or result.message_count is None:
+            return None
+        return int(result.message_count)
