@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from crmsync.bus.runtime import BrokerUnreachable, SourceRunner
 from crmsync.bus.spec import BadSource, SourceSpec
+
+if TYPE_CHECKING:
+    from crmsync.bus.runtime import SourceRunner
 
 err = Console(stderr=True)
 
@@ -72,6 +74,7 @@ def consume(
     """Consume app events and record upserts from a bus: ack after commit, duplicates
     dropped by message id, unreadable messages to STREAM.dead."""
     from crmsync.bus import sources
+    from crmsync.bus.runtime import BrokerUnreachable, SourceRunner
     from crmsync.config import Settings
     from crmsync.logging import configure
     from crmsync.store.engine import make_engine, make_sessionmaker, session_scope

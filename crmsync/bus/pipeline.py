@@ -92,7 +92,12 @@ class Pipeline:
         self._workspaces = Workspaces()
         self._label = spec.label
 
-    async def run(self, items: list[Item], ack_all: Callback | None = None) -> bool:
+    async def run(
+        self,
+        items: list[Item],
+        ack_all: Callback | None = None,
+        nack_all: Callback | None = None,
+    ) -> bool:
         """Store, dead-letter and acknowledge ``items``; False when the store failed and
         they were handed back instead."""
         if not items:
@@ -110,6 +115,8 @@ class Pipeline:
                     messages=len(items),
                     error=f"{type(exc).__name__}: {exc}".splitlines()[0],
                 )
+                if nack_all is not None:
+                    await nack_all()
                 for item in reversed(items):
                     await item.nack()
                 await asyncio.sleep(self.retry_after)

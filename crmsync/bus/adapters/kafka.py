@@ -2,12 +2,13 @@
 
 Not run against a real broker here (none can be installed on crmsync's machines): the
 tests use faststream's in-memory ``TestKafkaBroker``. A failed batch seeks each
-partition back to its earliest message (nacks, latest first); a dead consumer's
+partition back to its batch's first message; a dead consumer's
 partitions go to the others on rebalance, from the last committed offset.
 """
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from faststream import AckPolicy
@@ -16,7 +17,7 @@ from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.bus.adapters import QUIET
-from crmsync.bus.pipeline import Batcher, Item, Pipeline
+from crmsync.bus.pipeline import Item, Pipeline
 from crmsync.bus.spec import SourceSpec
 
 
@@ -28,12 +29,12 @@ class KafkaTopic:
     def __init__(self, spec: SourceSpec, sessions: sessionmaker[Session]) -> None:
         self.spec = spec
         self.pipeline = Pipeline(spec, sessions, self._dead_letter)
-        self.batcher = Batcher(self.pipeline, spec.batch_size, spec.max_wait_ms / 1000)
         self.broker = KafkaBroker(bootstrap_servers(spec.url), logger=QUIET)
         self.broker.subscriber(
             spec.stream,
             group_id=spec.group,
             auto_offset_reset="earliest",
+            batch=True,  # one handler call per poll, its records in order
             max_records=spec.batch_size,
             ack_policy=AckPolicy.MANUAL,
         )(self._handle)
@@ -45,13 +46,13 @@ class KafkaTopic:
         await self.broker.start()
 
     async def stop(self) -> None:
-        await self.batcher.close()
         await self.broker.stop()
 
     async def _handle(self, msg: KafkaMessage) -> None:
-        raw = msg.raw_message
-        ref = f"{getattr(raw, 'partition', 0)}:{getattr(raw, 'offset', 0)}"
-        await self.batcher.put(Item(msg.body, ref, ack=msg.ack, nack=msg.nack))
+        records: Any = msg.raw_message
+        items = [Item(r.value, f"{r.topic}/{r.partition}/{r.offset}") for r in records]
+        # The commit (ack) covers the poll; a failed batch seeks back to its start.
+        await self.pipeline.run(items, ack_all=msg.ack, nack_all=msg.nack)
 
     async def _dead_letter(self, dead: list[tuple[Item, str]]) -> None:
         for item, reason in dead:

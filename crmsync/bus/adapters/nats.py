@@ -8,18 +8,27 @@ The JetStream stream holding the subject is ``?stream=NAME`` on the URL, or
 from __future__ import annotations
 
 import re
+from typing import Annotated
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import nats
-from faststream import AckPolicy
+from faststream import AckPolicy, Context
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
-from faststream.nats.annotations import NatsMessage
+from faststream.nats.message import NatsBatchMessage
+from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.bus.adapters import QUIET
-from crmsync.bus.pipeline import Batcher, Item, Pipeline
+from crmsync.bus.pipeline import Item, Pipeline
 from crmsync.bus.spec import SourceSpec
+
+
+def _item(msg: Msg) -> Item:
+    async def nack() -> None:
+        await msg.nak()
+
+    return Item(msg.data, str(msg.metadata.sequence.stream), ack=msg.ack, nack=nack)
 
 
 def stream_name(spec: SourceSpec) -> str:
@@ -38,14 +47,21 @@ class NatsJetStream:
         self.spec = spec
         self.stream = stream_name(spec)
         self.pipeline = Pipeline(spec, sessions, self._dead_letter)
-        self.batcher = Batcher(self.pipeline, spec.batch_size, spec.max_wait_ms / 1000)
         self.broker = NatsBroker(server_url(spec.url), logger=QUIET, connect_timeout=3)
         self.broker.subscriber(
             spec.stream,
             stream=JStream(self.stream, declare=False),
             durable=spec.group,
-            pull_sub=PullSub(batch_size=spec.batch_size, timeout=0.1),
-            config=ConsumerConfig(ack_wait=spec.claim_idle_ms / 1000),
+            # One handler call per fetch, its messages in order (per-message handlers
+            # may finish out of order).
+            pull_sub=PullSub(
+                batch_size=spec.batch_size, timeout=spec.max_wait_ms / 1000, batch=True
+            ),
+            # At most a batch unacknowledged: after a crash, nothing newer is delivered
+            # until the dead consumer's batch comes back (ack wait), so a key keeps its order.
+            config=ConsumerConfig(
+                ack_wait=spec.claim_idle_ms / 1000, max_ack_pending=spec.batch_size
+            ),
             ack_policy=AckPolicy.MANUAL,
         )(self._handle)
         self._nc: nats.NATS | None = None
@@ -66,17 +82,12 @@ class NatsJetStream:
         await self.broker.start()
 
     async def stop(self) -> None:
-        await self.batcher.close()
         await self.broker.stop()
         if self._nc is not None:
             await self._nc.close()
 
-    async def _handle(self, msg: NatsMessage) -> None:
-        async def nack() -> None:
-            await msg.nack()
-
-        ref = str(msg.raw_message.metadata.sequence.stream)
-        await self.batcher.put(Item(msg.body, ref, ack=msg.ack, nack=nack))
+    async def _handle(self, msg: Annotated[NatsBatchMessage, Context("message")]) -> None:
+        await self.pipeline.run([_item(m) for m in msg.raw_message])
 
     async def _dead_letter(self, dead: list[tuple[Item, str]]) -> None:
         assert self._nc is not None

@@ -6,6 +6,8 @@ RabbitMQ then requeues them for the next consumer. Prefetch is the batch size.
 
 from __future__ import annotations
 
+import asyncio
+
 from faststream import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
@@ -29,6 +31,9 @@ class RabbitQueueSource:
             default_channel=Channel(prefetch_count=spec.batch_size),
         )
         self.broker.subscriber(self.queue, ack_policy=AckPolicy.MANUAL)(self._handle)
+        self._arrived: dict[int, Item] = {}
+        self._next_tag = 1
+        self._in_order = asyncio.Lock()
 
     async def connect(self) -> None:
         await self.broker.connect()
@@ -43,10 +48,19 @@ class RabbitQueueSource:
         await self.broker.stop()
 
     async def _handle(self, msg: RabbitMessage) -> None:
+        """aio-pika runs each delivery's handler as its own task, so handlers can finish
+        out of order; the channel's delivery tags (1, 2, 3, ...) put them back in order."""
+
         async def nack() -> None:
             await msg.nack(requeue=True)
 
-        await self.batcher.put(Item(msg.body, msg.message_id or "", ack=msg.ack, nack=nack))
+        tag = int(msg.raw_message.delivery_tag or 0)
+        self._arrived[tag] = Item(msg.body, msg.message_id or "", ack=msg.ack, nack=nack)
+        async with self._in_order:
+            while self._next_tag in self._arrived:
+                item = self._arrived.pop(self._next_tag)
+                self._next_tag += 1
+                await self.batcher.put(item)
 
     async def _dead_letter(self, dead: list[tuple[Item, str]]) -> None:
         for item, reason in dead:

@@ -64,7 +64,7 @@ class RedisStreams:
 
     async def start(self) -> None:
         await self._own_pending()
-        await self.reclaim()
+        await self._take_over()
         await self.broker.start()
         self._claimer = asyncio.create_task(self._claim_forever())
 
@@ -125,6 +125,22 @@ class RedisStreams:
                     return claimed
             if start in (b"0-0", "0-0"):
                 return claimed
+
+    async def _take_over(self) -> None:
+        """Claim what other consumers left before reading anything new, so a dead
+        consumer's entries (older) are stored before newer ones of the same key. Entries
+        a live consumer holds are acknowledged meanwhile; a dead one's become claimable
+        after ``claim_idle_ms``: wait at most that long (and a second) for them."""
+        deadline = asyncio.get_running_loop().time() + self.spec.claim_idle_ms / 1000 + 1
+        while True:
+            await self.reclaim()
+            held: Any = await self.client.xpending_range(
+                self.spec.stream, self.spec.group, min="-", max="+", count=100
+            )
+            others = [h for h in held if h["consumer"].decode() != self.spec.consumer]
+            if not others or asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(min(0.2, self.spec.claim_idle_ms / 2000))
 
     async def _claim_forever(self) -> None:
         while True:
