@@ -24,6 +24,7 @@ from crmsync.api.routers import (
     oauth,
     ops,
     records,
+    sources,
     sync_jobs,
     webhooks,
 )
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         integration_mappings.router,
         oauth.router,
         sync_jobs.router,
+        sources.router,
         conflicts.router,
         mappings.router,
         webhooks.router,

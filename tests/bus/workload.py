@@ -69,7 +69,9 @@ def make(
         elif shape == 1:
             bad.append(orjson.dumps({"id": f"p-{j}", "workspace_id": str(workspace_id)}))
         elif shape == 2:
-            bad.append(orjson.dumps({"id": f"p-{j}", "workspace_id": str(uuid.uuid4()), "type": "a.b"}))
+            bad.append(
+                orjson.dumps({"id": f"p-{j}", "workspace_id": str(uuid.uuid4()), "type": "a.b"})
+            )
         else:
             bad.append(orjson.dumps([j]))
     for message in bad:
@@ -181,7 +183,11 @@ def run_killing(
     """Consume until ``expected`` events are stored, SIGKILLing the consumer each time
     another share of them is in; the seconds it took."""
     started = time.monotonic()
-    say = (lambda *a: print(f"{time.monotonic() - started:6.2f}", *a, flush=True)) if os.environ.get("H27_TRACE") else (lambda *a: None)
+    say = (
+        (lambda *a: print(f"{time.monotonic() - started:6.2f}", *a, flush=True))
+        if os.environ.get("H27_TRACE")
+        else (lambda *a: None)
+    )
     run.start("c0")
     for k in range(1, kills + 1):
         _wait(lambda k=k: stored(engine, workspace_id) >= expected * k // (kills + 1), timeout, run)
