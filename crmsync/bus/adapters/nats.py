@@ -31,6 +31,10 @@ def _item(msg: Msg) -> Item:
     return Item(msg.data, str(msg.metadata.sequence.stream), ack=msg.ack, nack=nack)
 
 
+async def _quiet(exc: Exception) -> None:
+    QUIET.debug("nats: %s", exc)
+
+
 def stream_name(spec: SourceSpec) -> str:
     named = parse_qs(urlsplit(spec.url).query).get("stream")
     if named:
@@ -67,8 +71,14 @@ class NatsJetStream:
         self._nc: nats.NATS | None = None
 
     async def connect(self) -> None:
+        # Fail fast when the server is down (nats-py's default retries the first
+        # connection for ever); the consumer's own connection reconnects as usual.
         self._nc = await nats.connect(
-            server_url(self.spec.url), connect_timeout=3, max_reconnect_attempts=0
+            server_url(self.spec.url),
+            connect_timeout=3,
+            max_reconnect_attempts=1,
+            reconnect_time_wait=0.1,
+            error_cb=_quiet,
         )
         js = self._nc.jetstream()
         try:
