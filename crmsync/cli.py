@@ -216,6 +216,7 @@ def serve(
     import uvicorn
 
     from crmsync.api.app import create_app
+    from crmsync.bus.runner import BusRunner
     from crmsync.logging import configure
     from crmsync.sync.targets import targets_of
     from crmsync.sync.worker import Worker
@@ -224,8 +225,10 @@ def serve(
     configure(settings.log_level, json=settings.log_json)
     api = create_app(settings)
     background = Worker(api.state.sessionmaker, targets_of(api)) if worker else None
-    if background:
+    bus = BusRunner(api.state.sessionmaker, settings.bus_publish_url) if worker else None
+    if background and bus:
         background.start()
+        bus.start()
     try:
         if workers == 1:
             uvicorn.run(api, host=settings.host, port=settings.port, access_log=False)
@@ -243,7 +246,8 @@ def serve(
                 access_log=False,
             )
     finally:
-        if background:
+        if background and bus:
+            bus.stop()
             background.stop()
 
 
@@ -269,6 +273,7 @@ def worker_command(
     """
     import signal
 
+    from crmsync.bus.runner import BusRunner
     from crmsync.logging import configure
     from crmsync.sync.targets import TargetResolver
     from crmsync.sync.worker import Worker
@@ -285,10 +290,14 @@ def worker_command(
     )
     signal.signal(signal.SIGTERM, lambda *_: running.request_stop())
     err.print(f"worker {running.worker_id} running with {concurrency} push thread(s)")
+    bus = BusRunner(sessions, settings.bus_publish_url)  # configured sources, publishing
+    bus.start()
     try:
         running.run_until_stopped()
     except KeyboardInterrupt:
         running.stop()
+    finally:
+        bus.stop()
 
 
 @app.command()

@@ -13,6 +13,7 @@ SOURCE = {
     "name": "leads",
     "url": "redis://app:s3cret@127.0.0.1:6379/0",
     "stream": "lead-events",
+    "enabled": False,  # (the worker's bus must not run it in other tests)
 }
 
 
