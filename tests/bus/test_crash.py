@@ -49,6 +49,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
         engine.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("kind", "backend"), RUNS)
 def test_consumer_killed_twice_stores_each_event_once_in_order(
     kind: str, backend: str, store: tuple[str, Engine]
