@@ -103,3 +103,29 @@ def parse(raw: bytes | str | dict[str, Any]) -> Envelope:
         upsert=message.upsert,
         body=request,
     )
+
+
+def json_schema() -> dict[str, Any]:
+    """docs/schemas/bus-message.schema.json: the model's schema, with the one-kind rule."""
+    schema = BusMessage.model_json_schema()
+    rule = {
+        "oneOf": [
+            {"required": ["type"], "not": {"required": ["upsert"]}},
+            {"required": ["upsert"], "not": {"anyOf": [{"required": ["type"]}]}},
+        ]
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://crmsync.dev/schemas/bus-message.schema.json",
+        "description": "A message crmsync consumes from a bus: an app event (the body of "
+        "POST /api/v1/events plus id and workspace_id) or a record upsert. The id is the "
+        "idempotency key, shared with the Idempotency-Key header.",
+        **schema,
+        **rule,
+    }
+
+
+if __name__ == "__main__":  # regenerate: python -m crmsync.bus.envelope > docs/schemas/...
+    import json
+
+    print(json.dumps(json_schema(), indent=2))

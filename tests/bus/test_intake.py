@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import orjson
+from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -135,7 +137,7 @@ def test_outcome_does_not_depend_on_batching_or_redelivery(
         bounds = sorted({0, len(messages), *(c for c in cuts if c < len(messages))})
         known = Workspaces()
         dead = 0
-        for lo, hi in zip(bounds, bounds[1:], strict=False):
+        for lo, hi in itertools.pairwise(bounds):
             dead += len(take_in(db, messages[lo:hi], workspaces=known).dead)
             db.commit()
         first_seen = list(dict.fromkeys(f"m-{n}" for n, poison in plan if not poison))
@@ -143,3 +145,22 @@ def test_outcome_does_not_depend_on_batching_or_redelivery(
         assert dead == sum(1 for _, poison in plan if poison)
         count = db.scalar(select(func.count()).select_from(Event).where(Event.workspace_id == ws))
         assert count == len(first_seen)
+
+
+def test_an_event_posted_over_http_is_a_duplicate_on_the_bus(
+    client: TestClient, db: Session, tenant: Tenant
+) -> None:
+    body = {
+        "type": "loan.milestone_updated",
+        "data": {"m": 1},
+        "occurred_at": "2026-12-05T10:00:00Z",
+    }
+    headers = {**tenant.headers(), "Idempotency-Key": "loan-1-m1"}
+    assert client.post("/api/v1/events", json=body, headers=headers).status_code == 202
+    same = orjson.dumps({"id": "loan-1-m1", "workspace_id": str(tenant.id), **body})
+    other = orjson.dumps(
+        {"id": "loan-1-m1", "workspace_id": str(tenant.id), **body, "data": {"m": 2}}
+    )
+    result = take_in(db, [same, other])
+    assert (result.stored, result.duplicates) == (0, 1)
+    assert "different body" in result.dead[0].reason

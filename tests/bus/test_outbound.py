@@ -61,7 +61,7 @@ def test_hooks_write_crm_changes_and_stage_moves(sessions: sessionmaker[Session]
 
 def test_published_in_order_once_and_readable_by_crmsync(sessions: sessionmaker[Session]) -> None:
     url = brokers.require("redis")
-    ws, deal_id, _ = _changes(sessions)
+    ws, _deal_id, _ = _changes(sessions)
     stream = destination(ws)
 
     async def publish_all() -> None:
