@@ -19,18 +19,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crmsync.bus.envelope import UPSERTED, Envelope, Poison, parse
 from crmsync.events.service import IdempotencyConflict, fingerprint, record_event
+from crmsync.records.bulk import insert_tuples
 from crmsync.records.upsert import upsert_records
 from crmsync.store.base import new_id
 from crmsync.store.models import Event, Workspace
 
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
 _TICK = timedelta(microseconds=1)
+_COLUMNS = (
+    "id",
+    "workspace_id",
+    "type",
+    "data",
+    "occurred_at",
+    "received_at",
+    "idempotency_key",
+    "request_hash",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +183,9 @@ def _store(session: Session, items: list[_Item], out: Intake, source: str) -> No
         rows.append(_event_row(item, times[item.index]))
     flush_upserts()
     if rows:
-        session.execute(insert(_EVENTS), rows)
+        # One converted executemany (records.bulk): the ORM's per-row work was half the
+        # cost of a batch.
+        insert_tuples(session, _EVENTS, _COLUMNS, [[r[c] for c in _COLUMNS] for r in rows])
     out.stored += len(rows)
 
 
