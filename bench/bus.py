@@ -150,15 +150,15 @@ def lead_latency(folder: Path, seconds: float, rate: float = 50.0) -> dict[str, 
 
         asyncio.run(run())
 
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
     worker = Worker(world.sessions, world.resolver, concurrency=2, poll_interval=0.01)
     consumer = threading.Thread(target=consume, daemon=True)
     consumer.start()
     loop_ready.wait(10)
     worker.start()
     try:
-        import redis
-
-        client = redis.Redis.from_url(REDIS_URL)
         total = int(rate * seconds)
         start = time.perf_counter()
         for n in range(total):
@@ -179,21 +179,40 @@ def lead_latency(folder: Path, seconds: float, rate: float = 50.0) -> dict[str, 
         while _acknowledged(world.sessions, world.workspace_id) < total:
             assert time.monotonic() < deadline, "leads did not all reach the sandbox"
             time.sleep(0.05)
-        client.delete(stream, f"{stream}.dead")
-        client.close()
     finally:
         worker.stop()
         if "stop" in stop_holder:
             stop_holder["stop"].set()
         consumer.join(30)
+        client.delete(stream, f"{stream}.dead")
+        client.close()
     with world.sessions() as session:
         rows = session.execute(
             select(Contact.external_ref, SyncJob.updated_at)
             .join(SyncJob, SyncJob.record_id == Contact.id)
             .where(Contact.workspace_id == world.workspace_id, SyncJob.status == "succeeded")
         ).all()
-    world.close()
     waits = [done.timestamp() - sent[ref] for ref, done in rows if ref in sent]
+    if os.environ.get("BENCH_TRACE"):
+        with world.sessions() as session:
+            trace = session.execute(
+                select(
+                    Contact.external_ref, SyncJob.enqueued_at, SyncJob.updated_at, SyncJob.attempts
+                ).join(SyncJob, SyncJob.record_id == Contact.id)
+            ).all()
+        t0 = min(sent.values())
+        print(
+            sorted(
+                (
+                    round(sent[r] - t0, 2),
+                    round(q.timestamp() - sent[r], 2),
+                    round(d.timestamp() - q.timestamp(), 2),
+                    a,
+                )
+                for r, q, d, a in trace
+            )
+        )
+    world.close()
     return {
         "leads": len(waits),
         "p50_ms": _quantile(waits, 0.5) * 1000,

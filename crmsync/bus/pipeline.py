@@ -4,13 +4,15 @@ A batch is stored by ``intake.take_in`` in one transaction (in a thread: the sto
 synchronous); only after the commit are its dead letters published and then the whole
 batch acknowledged. Batches of one source run one at a time (``lock``), in the order
 they were read, so a key's messages are stored in the order they arrived. A failed
-commit acknowledges nothing: the messages are handed back (``nack``, latest first so a
-Kafka seek lands on the earliest) and redelivered.
+commit acknowledges nothing and is tried again in place (backing off to
+``retry_after``); a consumer stopped meanwhile hands the batch back (``nack``), and the
+broker redelivers it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -79,7 +81,7 @@ class Pipeline:
         sessions: sessionmaker[Session],
         dead_letter: DeadLetter,
         *,
-        retry_after: float = 1.0,
+        retry_after: float = 2.0,
     ) -> None:
         self.spec = spec
         self.sessions = sessions
@@ -88,6 +90,7 @@ class Pipeline:
         self.lock = asyncio.Lock()
         self.open = asyncio.Event()  # cleared while the source is paused
         self.open.set()
+        self.stopping = asyncio.Event()
         self.counts = Counts()
         self._workspaces = Workspaces()
         self._label = spec.label
@@ -106,20 +109,12 @@ class Pipeline:
         async with self.lock:
             started = time.perf_counter()
             readable = [i for i in items if i.poison is None]
-            try:
-                result = await anyio.to_thread.run_sync(self._store, readable)
-            except Exception as exc:
-                log.warning(
-                    "bus batch not stored; handing it back",
-                    source=self._label,
-                    messages=len(items),
-                    error=f"{type(exc).__name__}: {exc}".splitlines()[0],
-                )
+            result = await self._store_retrying(readable)
+            if result is None:  # stopping while the store fails: hand the batch back
                 if nack_all is not None:
                     await nack_all()
                 for item in reversed(items):
                     await item.nack()
-                await asyncio.sleep(self.retry_after)
                 return False
             reasons = {id(i): i.poison for i in items if i.poison is not None}
             reasons.update({id(readable[d.index]): d.reason for d in result.dead})
@@ -137,6 +132,27 @@ class Pipeline:
             metrics.BUS_MESSAGES.labels(self._label, "dead").inc(len(dead))
             metrics.BUS_BATCH_SECONDS.labels(self._label).observe(time.perf_counter() - started)
             return True
+
+    async def _store_retrying(self, items: list[Item]) -> Intake | None:
+        """Store the batch, retrying in place while the store fails (a locked SQLite, a
+        PostgreSQL restart): the batch keeps its place, so nothing overtakes it. None
+        when the source is being stopped meanwhile."""
+        wait = 0.02
+        while True:
+            try:
+                return await anyio.to_thread.run_sync(self._store, items)
+            except Exception as exc:
+                log.warning(
+                    "bus batch not stored; trying again",
+                    source=self._label,
+                    messages=len(items),
+                    error=f"{type(exc).__name__}: {exc}".splitlines()[0],
+                )
+            if self.stopping.is_set():
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), wait)
+            wait = min(wait * 2, self.retry_after)
 
     def _store(self, items: list[Item]) -> Intake:
         with self.sessions() as session:

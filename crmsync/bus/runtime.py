@@ -63,6 +63,9 @@ class SourceRunner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.report_every)
         finally:
+            # A batch held by a pause or a failing store must not keep the stop waiting.
+            self.adapter.pipeline.stopping.set()
+            self.adapter.pipeline.open.set()
             await self.adapter.stop()
             await self._report("idle")
 
