@@ -16,6 +16,7 @@ CHANGED_FROM_CRM = "record.changed_from_crm"
 DEAL_STAGE_CHANGED = "deal.stage_changed"
 SYNC_FAILED = "sync.failed"
 
+CREATED = "*"  # crmsync.records.changelog.CREATED (not imported: records imports this)
 _TABLE: Table = OutboundEvent.__table__  # type: ignore[assignment]
 # ChangeLog row positions (crmsync.records.changelog.COLUMNS)
 _WS, _TYPE, _RECORD, _FIELD, _OLD, _NEW, _SOURCE, _AT = range(8)
@@ -42,7 +43,9 @@ def from_changelog(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
     from_crm: dict[uuid.UUID, dict[str, Any]] = {}
     out: list[dict[str, Any]] = []
     for row in rows:
-        source = row[_SOURCE]
+        source, field = row[_SOURCE], row[_FIELD]
+        # A created record's one row (field "*") holds all its initial values.
+        created = field == CREATED and isinstance(row[_NEW], dict)
         if source.startswith("crm:"):
             event = from_crm.get(row[_RECORD])
             if event is None:
@@ -51,24 +54,35 @@ def from_changelog(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
                     "record_type": row[_TYPE],
                     "record_id": str(row[_RECORD]),
                     "integration_id": source[4:],
+                    "created": created,
                     "changes": {},
                 }
-            event["changes"][row[_FIELD]] = row[_NEW]
-        if row[_TYPE] == "deals" and row[_FIELD] == "stage" and row[_OLD] != row[_NEW]:
-            out.append(
-                _row(
-                    row[_WS],
-                    DEAL_STAGE_CHANGED,
-                    str(row[_RECORD]),
-                    {
-                        "deal_id": str(row[_RECORD]),
-                        "from": row[_OLD],
-                        "to": row[_NEW],
-                        "source": source,
-                        "at": _iso(row[_AT]),
-                    },
-                )
+            if created:
+                event["changes"].update(row[_NEW])
+            else:
+                event["changes"][field] = row[_NEW]
+        if row[_TYPE] != "deals":
+            continue
+        if created and row[_NEW].get("stage") is not None:
+            moved = (None, row[_NEW]["stage"])
+        elif field == "stage" and row[_OLD] != row[_NEW]:
+            moved = (row[_OLD], row[_NEW])
+        else:
+            continue
+        out.append(
+            _row(
+                row[_WS],
+                DEAL_STAGE_CHANGED,
+                str(row[_RECORD]),
+                {
+                    "deal_id": str(row[_RECORD]),
+                    "from": moved[0],
+                    "to": moved[1],
+                    "source": source,
+                    "at": _iso(row[_AT]),
+                },
             )
+        )
     for record_id, event in from_crm.items():
         workspace_id = event.pop("workspace_id")
         out.append(_row(workspace_id, CHANGED_FROM_CRM, str(record_id), event))
