@@ -65,9 +65,10 @@ def intake(backend: str, url: str, count: int) -> dict[str, float]:
         ]
         asyncio.run(brokers.produce("redis", stream, messages))
 
-        async def consume() -> float:
+        async def consume() -> tuple[float, float]:
             runner = SourceRunner(SourceSpec(REDIS_URL, stream, batch_size=1000), sessions)
             stop = asyncio.Event()
+            cpu = time.process_time()
             started = time.perf_counter()
             task = asyncio.create_task(runner.run(stop))
             while runner.adapter.pipeline.counts.stored < count:
@@ -75,15 +76,21 @@ def intake(backend: str, url: str, count: int) -> dict[str, float]:
                 if task.done():
                     task.result()
             elapsed = time.perf_counter() - started
+            used = time.process_time() - cpu
             stop.set()
             await task
-            return elapsed
+            return elapsed, used
 
         try:
-            seconds = asyncio.run(consume())
+            seconds, cpu_seconds = asyncio.run(consume())
         finally:
             asyncio.run(brokers.cleanup("redis", stream))
-    return {"events": count, "seconds": seconds, "per_s": count / seconds}
+    return {
+        "events": count,
+        "seconds": seconds,
+        "per_s": count / seconds,
+        "cpu_us": cpu_seconds / count * 1e6,
+    }
 
 
 def soak(kind: str, url: str, events: int) -> dict[str, float]:
@@ -249,7 +256,8 @@ def main() -> int:
                 a = intake("sqlite", url, count)
             print(
                 f"(a) Redis Streams -> SQLite: {a['events']:,} events in {a['seconds']:.2f} s"
-                f" = {a['per_s']:,.0f} events/s (target >= 5,000/s)"
+                f" = {a['per_s']:,.0f} events/s (target >= 5,000/s); consumer CPU"
+                f" {a['cpu_us']:.0f} us/event (load average {os.getloadavg()[0]:.1f})"
             )
             try:
                 with _stores.postgres_url() as url:
@@ -259,7 +267,8 @@ def main() -> int:
                 print(
                     f"(a) Redis Streams -> PostgreSQL: {a['events']:,} events"
                     f" in {a['seconds']:.2f} s"
-                    f" = {a['per_s']:,.0f} events/s (target >= 5,000/s)"
+                    f" = {a['per_s']:,.0f} events/s (target >= 5,000/s); consumer CPU"
+                    f" {a['cpu_us']:.0f} us/event (load average {os.getloadavg()[0]:.1f})"
                 )
             except _stores.Unavailable as exc:
                 print(f"(a) PostgreSQL skipped: {exc}")
