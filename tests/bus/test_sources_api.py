@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
-from crmsync.auth.permissions import Role
+from crmsync.auth.permissions import PERMISSIONS, Permission, Role
 from tests.conftest import Tenant
+
+# (method, path, permission): the sources routes, for the permission matrix.
+ROUTES: list[tuple[str, str, Permission]] = [
+    ("GET", "/api/v1/sources", Permission.INTEGRATIONS_READ),
+    ("POST", "/api/v1/sources", Permission.WORKSPACE_ADMIN),
+    ("GET", "/api/v1/sources/{source_id}", Permission.INTEGRATIONS_READ),
+    ("POST", "/api/v1/sources/{source_id}/pause", Permission.WORKSPACE_ADMIN),
+    ("POST", "/api/v1/sources/{source_id}/resume", Permission.WORKSPACE_ADMIN),
+]
 
 SOURCE = {
     "name": "leads",
@@ -64,3 +74,17 @@ def test_unknown_broker_scheme_is_refused(client: TestClient, tenant: Tenant) ->
     assert answer.status_code == 422
     assert "unknown broker URL scheme" in answer.json()["error"]["message"]
     assert client.get("/api/v1/sources").status_code == 401
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_role_matrix(client: TestClient, tenant: Tenant, role: Role) -> None:
+    source = client.post("/api/v1/sources", json=SOURCE, headers=tenant.headers()).json()
+    for method, template, permission in ROUTES:
+        path = template.replace("{source_id}", source["id"])
+        body = SOURCE if method == "POST" and template == "/api/v1/sources" else None
+        answer = client.request(method, path, json=body, headers=tenant.headers(role))
+        if permission in PERMISSIONS[role]:
+            assert answer.status_code in (200, 201), (role, path, answer.text)
+        else:
+            assert answer.status_code == 403, (role, path)
+            assert answer.json()["error"]["details"] == {"required": permission.value}
