@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import orjson
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.bus import sources
 from crmsync.bus.runner import BusRunner
 from crmsync.store.models import BusSource
-from crmsync.workspaces import create_workspace
 from tests.bus import brokers
+from tests.conftest import Tenant
 
 
 def test_runs_configured_sources_and_reports_a_dead_broker(
-    sessions: sessionmaker[Session],
+    sessions: sessionmaker[Session], client: TestClient, make_tenant: Callable[[], Tenant]
 ) -> None:
+    """The API goes on answering, and shows the dead broker's source in error."""
     url = brokers.require("redis")
     stream = brokers.fresh_stream("redis")
+    tenant = make_tenant()
+    ws = tenant.id
     with sessions() as db:
-        ws = create_workspace(db, "runner").id
         good = sources.save_source(db, ws, "good", url, stream).id
         bad = sources.save_source(db, ws, "bad", "amqp://guest:guest@127.0.0.1:1/", "q").id
         db.commit()
@@ -44,6 +48,9 @@ def test_runs_configured_sources_and_reports_a_dead_broker(
         while row(good).stored < 5 or row(bad).status != "error":
             assert time.monotonic() < deadline, (row(good).stored, row(bad).status)
             time.sleep(0.1)
+        listed = client.get("/api/v1/sources", headers=tenant.headers()).json()["items"]
+        shown = {s["name"]: s for s in listed}
+        assert shown["bad"]["status"] == "error" and shown["good"]["stored"] == 5
     finally:
         runner.stop()
         asyncio.run(brokers.cleanup("redis", stream))
