@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from crmsync.bus.envelope import UPSERTED, Envelope, Poison, parse
 from crmsync.events.service import IdempotencyConflict, fingerprint, record_event
 from crmsync.records.bulk import insert_tuples
-from crmsync.records.upsert import upsert_records
+from crmsync.records.errors import RecordError
+from crmsync.records.upsert import MAX_BATCH, upsert_records
 from crmsync.store.base import new_id
 from crmsync.store.models import Event, Workspace
 
@@ -200,16 +201,26 @@ def _same_kind(a: _Item, b: _Item) -> bool:
 def _upsert(
     session: Session, items: list[_Item], source: str
 ) -> list[tuple[_Item, str | None, uuid.UUID | None]]:
-    """One batch upsert for consecutive upserts of one workspace and type (later items
-    see earlier ones, so their order holds)."""
+    """Batch upserts for consecutive upserts of one workspace and type (later items see
+    earlier ones, so their order holds), at most ``MAX_BATCH`` at a time."""
     first = items[0].envelope.upsert
     assert first is not None
-    payloads = [i.envelope.upsert.record for i in items if i.envelope.upsert is not None]
-    results = upsert_records(session, items[0].workspace_id, first.record_type, payloads, source)
-    return [
-        (item, r.error if r.status == "error" else None, r.id)
-        for item, r in zip(items, results, strict=True)
-    ]
+    out: list[tuple[_Item, str | None, uuid.UUID | None]] = []
+    for start in range(0, len(items), MAX_BATCH):
+        chunk = items[start : start + MAX_BATCH]
+        payloads = [i.envelope.upsert.record for i in chunk if i.envelope.upsert is not None]
+        try:
+            results = upsert_records(
+                session, items[0].workspace_id, first.record_type, payloads, source
+            )
+        except RecordError as exc:  # refused as a whole: each message is dead, not retried
+            out += [(item, exc.message, None) for item in chunk]
+            continue
+        out += [
+            (item, r.error if r.status == "error" else None, r.id)
+            for item, r in zip(chunk, results, strict=True)
+        ]
+    return out
 
 
 def _event_row(item: _Item, at: datetime, record_id: uuid.UUID | None = None) -> dict[str, Any]:

@@ -164,3 +164,23 @@ def test_an_event_posted_over_http_is_a_duplicate_on_the_bus(
     result = take_in(db, [same, other])
     assert (result.stored, result.duplicates) == (0, 1)
     assert "different body" in result.dead[0].reason
+
+
+def test_more_upserts_in_a_batch_than_one_batch_upsert_takes(db: Session, tenant: Tenant) -> None:
+    from crmsync.records.upsert import MAX_BATCH
+
+    messages = [
+        orjson.dumps(
+            {
+                "id": f"big-{n}",
+                "workspace_id": str(tenant.id),
+                "upsert": {"record_type": "leads", "record": {"external_ref": f"L{n % 7}"}},
+            }
+        )
+        for n in range(MAX_BATCH + 5)
+    ]
+    result = take_in(db, messages)
+    db.commit()
+    assert (result.stored, result.dead) == (MAX_BATCH + 5, [])
+    leads = db.scalars(select(Lead.external_ref).where(Lead.workspace_id == tenant.id)).all()
+    assert sorted(leads) == [f"L{n}" for n in range(7)]
