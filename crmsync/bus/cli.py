@@ -89,7 +89,7 @@ def consume(
         if workspace is not None:
             with session_scope(sessions) as session:
                 row = sources.save_source(
-                    session, workspace, name or stream, source, stream, group, enabled=False
+                    session, workspace, name or stream, source, stream, group, enabled=None
                 )
                 spec = sources.spec_of(row, **options)
         else:

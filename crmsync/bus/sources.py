@@ -35,9 +35,13 @@ def save_source(
     stream: str,
     group: str = "crmsync",
     *,
-    enabled: bool = True,
+    enabled: bool | None = True,
 ) -> BusSource:
-    """Create the workspace's source of this name, or point it at ``url``/``stream``."""
+    """Create the workspace's source of this name, or point it at ``url``/``stream``.
+
+    ``enabled=None``: a new source is not run by the worker, an existing one keeps its
+    setting (``crmsync consume --workspace`` registers itself so).
+    """
     kind_of(url)  # refuse what no consumer could run
     source = session.scalar(
         select(BusSource).where(BusSource.workspace_id == workspace_id, BusSource.name == name)
@@ -46,7 +50,11 @@ def save_source(
         source = BusSource(workspace_id=workspace_id, name=name, stored=0, duplicates=0)
         source.dead_lettered = 0
         session.add(source)
-    source.url, source.stream, source.group, source.enabled = url, stream, group, enabled
+    source.url, source.stream, source.group = url, stream, group
+    if enabled is not None:
+        source.enabled = enabled
+    elif source.enabled is None:  # new
+        source.enabled = False
     session.flush()
     return source
 

@@ -31,9 +31,10 @@ class RabbitQueueSource:
             default_channel=Channel(prefetch_count=spec.batch_size),
         )
         self.broker.subscriber(self.queue, ack_policy=AckPolicy.MANUAL)(self._handle)
-        self._arrived: dict[int, Item] = {}
+        self._arrived: dict[int, tuple[float, Item]] = {}
         self._next_tag = 1
         self._in_order = asyncio.Lock()
+        self._gaps: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         await self.broker.connect()
@@ -42,8 +43,11 @@ class RabbitQueueSource:
 
     async def start(self) -> None:
         await self.broker.start()
+        self._gaps = asyncio.create_task(self._skip_gaps())
 
     async def stop(self) -> None:
+        if self._gaps is not None:
+            self._gaps.cancel()
         await self.batcher.close()
         await self.broker.stop()
 
@@ -55,12 +59,32 @@ class RabbitQueueSource:
             await msg.nack(requeue=True)
 
         tag = int(msg.raw_message.delivery_tag or 0)
-        self._arrived[tag] = Item(msg.body, msg.message_id or "", ack=msg.ack, nack=nack)
+        loop = asyncio.get_running_loop()
+        self._arrived[tag] = (
+            loop.time(),
+            Item(msg.body, msg.message_id or "", ack=msg.ack, nack=nack),
+        )
+        await self._release()
+
+    async def _release(self) -> None:
         async with self._in_order:
             while self._next_tag in self._arrived:
-                item = self._arrived.pop(self._next_tag)
+                _, item = self._arrived.pop(self._next_tag)
                 self._next_tag += 1
                 await self.batcher.put(item)
+
+    async def _skip_gaps(self) -> None:
+        """A tag that never comes (the channel was reopened after a lost connection and
+        numbers from 1 again; its old messages are requeued by RabbitMQ) must not hold
+        the others: after a second, go on from the oldest tag waiting."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(0.5)
+            if self._arrived and self._next_tag not in self._arrived:
+                oldest = min(at for at, _ in self._arrived.values())
+                if loop.time() - oldest > 1.0:
+                    self._next_tag = min(self._arrived)
+                    await self._release()
 
     async def _dead_letter(self, dead: list[tuple[Item, str]]) -> None:
         for item, reason in dead:
