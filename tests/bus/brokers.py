@@ -167,3 +167,70 @@ async def cleanup(kind: str, stream: str) -> None:
         nc = await nats.connect(NATS_URL)
         await nc.jetstream().delete_stream(stream_name(SourceSpec(NATS_URL, stream)))
         await nc.close()
+
+
+async def published(kind: str, destination: str) -> list[bytes]:
+    """What the outbox publisher put on ``destination``, in order (left in place)."""
+    if kind == "redis":
+        import redis.asyncio as aredis
+
+        client = aredis.from_url(REDIS_URL)
+        entries: Any = await client.xrange(destination)
+        await client.aclose()
+        return [f[b"data"] for _, f in entries]
+    if kind == "rabbit":
+        import aio_pika
+
+        out: list[bytes] = []
+        connection = await aio_pika.connect(RABBIT_URL)
+        async with connection:
+            channel = await connection.channel()
+            queue = await channel.declare_queue(destination, durable=True)
+            got: list[Any] = []
+            while (message := await queue.get(no_ack=False, fail=False)) is not None:
+                got.append(message)
+                out.append(message.body)
+            for message in got:
+                await message.nack(requeue=True)
+        return out
+    import nats
+
+    from crmsync.bus.publisher import NATS_STREAM
+
+    nc = await nats.connect(NATS_URL)
+    reader = await nc.jetstream().pull_subscribe(destination, stream=NATS_STREAM)
+    bodies: list[bytes] = []
+    while True:
+        try:
+            batch = await reader.fetch(100, timeout=0.3)
+        except (nats.errors.TimeoutError, TimeoutError):
+            break
+        bodies += [m.data for m in batch]
+    await reader.unsubscribe()
+    await nc.close()
+    return bodies
+
+
+async def forget(kind: str, destination: str) -> None:
+    """Remove what a test published to ``destination``."""
+    if kind == "redis":
+        import redis.asyncio as aredis
+
+        client = aredis.from_url(REDIS_URL)
+        await client.delete(destination)
+        await client.aclose()
+    elif kind == "rabbit":
+        import aio_pika
+
+        connection = await aio_pika.connect(RABBIT_URL)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(destination)
+    else:
+        import nats
+
+        from crmsync.bus.publisher import NATS_STREAM
+
+        nc = await nats.connect(NATS_URL)
+        await nc.jetstream().purge_stream(NATS_STREAM, subject=destination)
+        await nc.close()
