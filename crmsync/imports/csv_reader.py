@@ -14,11 +14,14 @@ from crmsync.imports.errors import UnreadableFile
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import (
     EXTRA,
+    HEADER_SEARCH_ROWS,
     SourceRow,
     TableInfo,
     check_cells,
     check_row_count,
     clean_headers,
+    find_header,
+    header_warning,
 )
 
 DELIMITERS: Final = (",", ";", "\t", "|")
@@ -51,7 +54,9 @@ def sniff_delimiter(sample: str, filename: str) -> str:
 class CsvReader:
     """Streams rows of a delimited text file; a row of another width is a row problem."""
 
-    def __init__(self, path: Path, filename: str, limits: ImportSettings) -> None:
+    def __init__(
+        self, path: Path, filename: str, limits: ImportSettings, header_row: int | None = None
+    ) -> None:
         self.path = path
         self.limits = limits
         with path.open("rb") as f:
@@ -62,11 +67,21 @@ class CsvReader:
         text = sample.decode(encoding, errors="ignore")
         delimiter = sniff_delimiter(text, filename)
         self.info = TableInfo("csv", [], encoding=encoding, delimiter=delimiter)
+        top: list[tuple[int, list[str]]] = []
         with self._open() as f:
-            first = next((r for r in csv.reader(f, delimiter=delimiter) if any(r)), None)
-        if first is None:
+            reader = csv.reader(f, delimiter=delimiter)
+            for raw in reader:
+                if any(cell.strip() for cell in raw):
+                    top.append((reader.line_num, raw))
+                    if len(top) >= HEADER_SEARCH_ROWS:
+                        break
+        if not top:
             raise UnreadableFile("the file has no header row")
-        self.info.headers, self.info.warnings = clean_headers(first, limits)
+        index = find_header(top, header_row)
+        # rows up to this line (title rows, the header) are not data
+        self.header_line = top[index][0]
+        self.info.headers, self.info.warnings = clean_headers(top[index][1], limits)
+        self.info.warnings[:0] = header_warning(top, index)
         if self.info.format == "csv" and delimiter == "\t":
             self.info.format = "tsv"
 
@@ -82,13 +97,11 @@ class CsvReader:
         number = 0
         with self._open() as f:
             reader = csv.reader(f, delimiter=self.info.delimiter or ",")
-            header_seen = False
             for raw in reader:
+                if reader.line_num <= self.header_line:
+                    continue
                 if not any(cell.strip() for cell in raw):
                     continue  # blank lines, and lines of empty cells
-                if not header_seen:
-                    header_seen = True
-                    continue
                 check_row_count(number, self.limits)
                 values: dict[str, Any] = dict(zip(headers, raw, strict=False))
                 problem = None
