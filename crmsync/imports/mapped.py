@@ -6,10 +6,10 @@ process, since starting a second one costs about a second. Either way the writer
 the same ``MappedBatch`` objects.
 
 Rows the records service would refuse (``parse_fields``, which ``RowMapper`` runs) fail
-here, before dedup, so a row that will not be written never stands in the dedup index. That leaves the writer
-nothing to tell dedup, so the second process also holds the dedup index and checks each
-batch, unless the rows set a reference (a company or contact id), whose check needs the
-database and may still refuse a row after dedup saw it.
+here, before dedup, so a row that will not be written never stands in the dedup index.
+That leaves the writer nothing to tell dedup, so the second process also holds the dedup
+index and checks each batch, unless the rows set a reference (a company or contact id),
+whose check needs the database and may still refuse a row after dedup saw it.
 
 The second process is started with ``spawn`` (it is safe in a process running other
 threads, such as the API's), reads at most ``AHEAD`` batches ahead of the writer, and

@@ -73,7 +73,7 @@ def with_unmapped(
     columns: Mapping[str, str | None], headers: Sequence[str]
 ) -> dict[str, str | None]:
     """``columns`` with every header mapped to nothing kept as its own custom field."""
-    out = {h: t for h, t in columns.items() if t}
+    out: dict[str, str | None] = {h: t for h, t in columns.items() if t}
     taken = set(out.values())
     for header in headers:
         if out.get(header):
