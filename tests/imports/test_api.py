@@ -79,7 +79,20 @@ def test_preview_suggests_a_mapping_and_warns_about_bad_rows(
     assert body["rows"][0]["First Name"] == "Ana"
     email = next(s for s in body["suggested_mapping"] if s["source"] == "Email Address")
     assert email["confidence"] >= 0.9 and email["alternatives"]
-    assert body["warnings"] == [{"line": 3, "message": "Email Address: not an e-mail address"}]
+    assert body["warnings"] == [
+        {"line": 3, "message": "Email Address: not an e-mail address", "severity": "error"}
+    ]
+    columns = {c["header"]: c for c in body["columns"]}
+    assert columns["Email Address"]["status"] == "error"
+    assert columns["Email Address"]["problems"] == [
+        {"rule": "email", "severity": "error", "message": "not an e-mail address", "count": 1,
+         "examples": ["bo@"]}
+    ]  # fmt: skip
+    assert columns["Mobile"]["samples"][0] == {"before": "+1 212 555 0134", "after": "+12125550134"}
+    assert columns["First Name"]["status"] == "ok"
+    assert body["sample"] == {
+        "rows": 3, "would_fail": 1, "would_import": 2, "duplicates": 0, "with_warnings": 0
+    }  # fmt: skip
 
 
 def test_a_job_runs_to_the_end_and_reports_its_failed_rows(
@@ -242,6 +255,11 @@ IMPORT_ROUTES: list[tuple[str, str, Permission]] = [
     ("GET", f"{BASE}/{{job_id}}/progress", Permission.RECORDS_READ),
     ("GET", f"{BASE}/{{job_id}}/errors", Permission.RECORDS_READ),
     ("POST", f"{BASE}/{{job_id}}/retry-failed", Permission.IMPORTS_RUN),
+    ("GET", f"{BASE}/{{job_id}}/rows", Permission.RECORDS_READ),
+    ("GET", f"{BASE}/{{job_id}}/outcomes.csv", Permission.RECORDS_READ),
+    ("POST", f"{BASE}/{{job_id}}/undo", Permission.IMPORTS_RUN),
+    ("GET", f"{BASE}/settings", Permission.RECORDS_READ),
+    ("PUT", f"{BASE}/settings", Permission.WORKSPACE_ADMIN),
 ]
 
 
