@@ -181,9 +181,11 @@ def preview_file(
         )
         mapped, row_problems, warnings = _map_sample(mapper, sample, reports)
         duplicates = _dedup_sample(_guard(session, workspace_id, options, settings), mapped)
-    failing = sum(1 for row in sample.rows if row.problem) + sum(
-        1 for _row, out in mapped if out.errors
+    failing_lines = sorted(
+        [row.line for row in sample.rows if row.problem]
+        + [row.line for row, out in mapped if out.errors]
     )
+    failing = len(failing_lines)
     return {
         "format": info.format,
         "encoding": info.encoding,
@@ -209,6 +211,7 @@ def preview_file(
             "duplicates": len(duplicates),
             "with_warnings": sum(1 for _r, out in mapped if out.warnings and not out.errors),
         },
+        "failing_lines": failing_lines[:MAX_WARNINGS],
         "duplicates": duplicates[:MAX_WARNINGS],
         "warnings": warnings[:MAX_WARNINGS],
         "warning_count": len(warnings),
