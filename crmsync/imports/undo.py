@@ -94,6 +94,8 @@ def undo_import(session: Session, job: ImportJob) -> UndoResult:
     """Undo what ``job`` wrote, except what changed since; raises JobStateError if it may not."""
     if job.status in ACTIVE:
         raise JobStateError(f"a {job.status} job cannot be undone; cancel it first")
+    if job.status == "pending":
+        raise JobStateError("the import has not run: there is nothing to undo")
     if job.undone_at is not None:
         raise JobStateError("the import was undone already")
     if job.options.get("dry_run"):

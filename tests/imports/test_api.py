@@ -282,3 +282,35 @@ def test_role_matrix(api: TestClient, tenant: Tenant, role: Role) -> None:
         else:
             assert answer.status_code == 403, (role, method, path, answer.text)
             assert answer.json()["error"]["details"] == {"required": permission.value}
+
+
+def test_workspace_severity_applies_to_previews_and_imports(
+    api: TestClient, imports_app: FastAPI, tenant: Tenant
+) -> None:
+    text = "Email,Phone\nana@example.com,12\n"
+    files = {"file": ("leads.csv", text.encode())}
+    form = {"mapping": '{"Email": "email", "Phone": "phone"}'}
+    preview = api.post(f"{BASE}/preview", files=files, data=form, headers=tenant.headers()).json()
+    assert preview["sample"]["would_fail"] == 0  # a bad phone beside an e-mail: a warning
+    refused = api.put(f"{BASE}/settings", json={"severity": {"phone": "fatal"}},
+                      headers=tenant.headers())  # fmt: skip
+    assert refused.status_code == 422
+    saved = api.put(f"{BASE}/settings", json={"severity": {"phone": "error"}},
+                    headers=tenant.headers())  # fmt: skip
+    assert saved.json()["severity"] == {"phone": "error"}
+    assert saved.json()["defaults"]["contacts"]["phone:phone"] == "warning"
+    preview = api.post(f"{BASE}/preview", files=files, data=form, headers=tenant.headers()).json()
+    assert preview["sample"]["would_fail"] == 1
+    # an import's own table is laid over the workspace's
+    job = upload(api, tenant, text, start="true", severity='{"phone": "warning"}', **form).json()
+    wait(imports_app, job["id"])
+    rows = api.get(f"{BASE}/{job['id']}/rows", headers=tenant.headers()).json()["items"]
+    assert [(r["outcome"], r["reasons"]) for r in rows] == [
+        ("created", ["Phone: not a valid phone number"])
+    ]
+    undone = api.post(f"{BASE}/{job['id']}/undo", headers=tenant.headers())
+    assert undone.json() == {
+        "deleted": 1, "restored_records": 0, "restored_fields": 0, "not_undone": []
+    }  # fmt: skip
+    other = api.post(f"{BASE}/{job['id']}/undo", headers=tenant.headers())
+    assert other.status_code == 409
