@@ -93,8 +93,9 @@ def test_a_suggestion_whose_values_do_not_fit_is_left_unmapped(tmp_path: Path) -
     path.write_text("Email,Loan Type\na@example.com,FHA\nb@example.com,VA\nc@example.com,FHA\n")
     reader = open_table(path, path.name, LIMITS)
     sample = take_sample(reader)
-    without = {s.source: s.target for s in suggest_mappings(reader.info.headers, sample.columns,
-                                                           "contacts", for_import=True)}  # fmt: skip
+    headers, values = reader.info.headers, sample.columns
+    found = suggest_mappings(headers, values, "contacts", for_import=True)
+    without = {s.source: s.target for s in found}
     assert without["Loan Type"] == "contact_type"  # the header alone says so
     checked = {s.source: s for s in suggestions(reader, sample, "contacts", "US")}
     assert checked["Loan Type"].target is None
