@@ -245,7 +245,10 @@ def retry_failed(session: Session, limits: ImportSettings, job: ImportJob) -> Im
                 limits,
                 filename=f"{Path(job.filename).stem}-failed.csv",
                 data=data,
-                options=ImportOptions.model_validate(job.options),
+                # the new file is a plain CSV whose first line is the header
+                options=ImportOptions.model_validate(job.options).model_copy(
+                    update={"header_row": None, "sheet": None}
+                ),
                 columns=job.mapping,
                 retry_of=job.id,
             )
