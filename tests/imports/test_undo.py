@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.imports import jobs, outcomes
@@ -17,7 +17,7 @@ from crmsync.imports.undo import undo_import
 from crmsync.records import service
 from crmsync.records.payloads import to_dict
 from crmsync.store.engine import session_scope
-from crmsync.store.models import Contact
+from crmsync.store.models import Contact, Integration, SyncJob
 from tests.conftest import Tenant
 from tests.imports.conftest import MakeJob
 
@@ -154,3 +154,32 @@ def test_rows_list_every_outcome_with_its_record(
         "email: not an e-mail address",
         "one of email, phone is required",
     ]
+
+
+@pytest.mark.parametrize("propagates", [True, False])
+def test_sync_jobs_follow_an_undo(
+    sessions: sessionmaker[Session],
+    tenant: Tenant,
+    make_job: MakeJob,
+    limits: ImportSettings,
+    propagates: bool,
+) -> None:
+    ids = _seed(sessions, tenant.id)
+    with session_scope(sessions) as session:
+        config = {"objects": {"contacts": "both"}, "delete_propagation": propagates}
+        session.add(Integration(workspace_id=tenant.id, provider="hubspot", name="hs",
+                                config=config))  # fmt: skip
+    job_id = _import(sessions, make_job, limits, tenant.id)
+    with session_scope(sessions) as session:
+        session.execute(delete(SyncJob).where(SyncJob.workspace_id == tenant.id))
+    with session_scope(sessions) as session:
+        result = undo_import(session, jobs.get_job(session, tenant.id, job_id))
+    assert result.deleted == 2
+    with sessions() as session:
+        stmt = select(SyncJob.record_id, SyncJob.operation).where(SyncJob.workspace_id == tenant.id)
+        queued = {(row[0], row[1]) for row in session.execute(stmt)}
+    # the restored records are pushed again; deletes only where the integration propagates
+    restored = {(ids["a"], "upsert"), (ids["b"], "upsert")}
+    deletes = {job for job in queued if job[1] == "delete"}
+    assert queued - deletes == restored
+    assert len(deletes) == (2 if propagates else 0)
