@@ -91,6 +91,9 @@ def import_file(
     keep_unmapped: Annotated[
         bool, typer.Option(help="Keep columns mapped to nothing as custom fields.")
     ] = False,
+    keep_invalid: Annotated[
+        bool, typer.Option(help="Keep a value with a warning in custom_fields.<field>.")
+    ] = False,
     severity: Annotated[
         list[str] | None,
         typer.Option(help="RULE=error|warning, e.g. phone=error (repeatable)."),
@@ -121,6 +124,7 @@ def import_file(
                 "region": region.upper(),
                 "header_row": header_row,
                 "keep_unmapped": keep_unmapped,
+                "keep_invalid": keep_invalid,
                 "value_maps": value_maps,
                 "severity": _severity(severity or []),
             }

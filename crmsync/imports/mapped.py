@@ -123,6 +123,7 @@ class BatchSource:
     value_maps: dict[str, ValueMap] = field(default_factory=dict)
     # rule -> severity: the workspace's overrides with the import's laid over them
     severity: dict[str, Severity] = field(default_factory=dict)
+    keep_invalid: bool = False
 
     def settings(self) -> ImportSettings:
         return ImportSettings(**self.limits)
@@ -136,6 +137,7 @@ class BatchSource:
             validate=self.validate,
             value_maps=self.value_maps,
             severity=self.severity,
+            keep_invalid=self.keep_invalid,
         )
 
     def map(self, mapper: RowMapper, rows: list[SourceRow]) -> MappedBatch:

@@ -48,6 +48,9 @@ class ImportOptions(BaseModel):
     value_maps: dict[str, ValueMap] = Field(
         default_factory=dict, description="per column: source value -> canonical value"
     )
+    keep_invalid: bool = Field(
+        False, description="a value with a warning is kept in custom_fields.<field>, not dropped"
+    )
     severity: dict[str, Severity] = Field(
         default_factory=dict,
         description="rule -> error or warning: 'phone', 'phone:phone', 'one_of_required'",

@@ -178,6 +178,7 @@ def preview_file(
             validate=options.validate_rows,
             value_maps=maps,
             severity=severity,
+            keep_invalid=options.keep_invalid,
         )
         mapped, row_problems, warnings = _map_sample(mapper, sample, reports)
         duplicates = _dedup_sample(_guard(session, workspace_id, options, settings), mapped)

@@ -135,6 +135,7 @@ class RowMapper:
         value_maps: Mapping[str, ValueMap] | None = None,
         severity: Mapping[str, Severity] | None = None,
         rules: RuleSet | None = None,
+        keep_invalid: bool = False,
     ) -> None:
         self.object_type = object_type
         self.columns = {h: t for h, t in columns.items() if t}
@@ -166,6 +167,7 @@ class RowMapper:
             validate=validate,
             severity=severity or {},
             rules=rules,
+            keep_invalid=keep_invalid,
         )
 
     def prepare(self, rows: Sequence[Mapping[str, Any]]) -> None:

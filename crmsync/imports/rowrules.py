@@ -8,7 +8,8 @@ refuse (``parse_fields``), field by field; then the record rules (e-mail or phon
 what is left, and "no data" for a row with nothing but an id.
 
 With ``validate`` off every value problem is a warning and only the records service's
-refusals and "no data" fail a row.
+refusals and "no data" fail a row. With ``keep_invalid`` a value with a warning is kept,
+as it was, in ``custom_fields.<field>`` instead of being left out.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from crmsync.records.errors import RecordInvalid
 from crmsync.records.payloads import parse_fields
 
 EXTERNAL_REF: Final = "external_ref"
+CUSTOM: Final = "custom_fields."
 # The engine coerces these types with exactly the rule's check: the rule is not run again.
 _COERCED_RULES: Final = {FieldType.EMAIL: RuleKind.EMAIL, FieldType.PHONE: RuleKind.PHONE}
 # parse_fields is asked again after dropping the fields it refused, at most this often
@@ -89,8 +91,10 @@ class RowRules:
         validate: bool,
         severity: Mapping[str, Severity],
         rules: RuleSet | None = None,
+        keep_invalid: bool = False,
     ) -> None:
         self.object_type = object_type
+        self.keep_invalid = keep_invalid
         self.header_of = dict(header_of)
         self.validate = validate
         self.overrides = dict(severity)
@@ -141,6 +145,8 @@ class RowRules:
             if problem.field:
                 _drop(fields, problem.field)
         self._parse(fields, problems)
+        if self.keep_invalid:
+            self._keep(fields, problems)
         if self.validate:
             for record_rule in self.ruleset.records:
                 issue = record_issue(record_rule, fields)
@@ -155,6 +161,14 @@ class RowRules:
                 else "no data: no mapped column has a value"
             )
             problems.append(Problem(None, "", "no_data", message, None))
+
+    @staticmethod
+    def _keep(fields: dict[str, Any], problems: list[Problem]) -> None:
+        """Each value with a warning, as it was, in ``custom_fields.<field>``."""
+        for problem in problems:
+            if problem.severity is Severity.WARNING and problem.field and problem.value is not None:
+                name = problem.field.removeprefix(CUSTOM)
+                fields.setdefault("custom_fields", {})[name] = str(problem.value)
 
     def _parse(self, fields: dict[str, Any], problems: list[Problem]) -> None:
         """What the records service refuses, field by field (the rest is parsed again)."""

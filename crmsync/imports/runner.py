@@ -199,6 +199,7 @@ def _source(
         dedup_region=dedup_region,
         header_row=options.header_row,
         value_maps=dict(options.value_maps),
+        keep_invalid=options.keep_invalid,
     )
 
 

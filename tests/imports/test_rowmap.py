@@ -118,3 +118,13 @@ def test_unusable_mappings_are_refused(
 ) -> None:
     with pytest.raises(InvalidOptions, match=message):
         RowMapper(object_type, columns)
+
+
+def test_a_value_with_a_warning_can_be_kept_in_a_custom_field() -> None:
+    mapper = RowMapper("contacts", COLUMNS, keep_invalid=True)
+    out = mapper.map({"Mail": "a@example.com", "Tel": "12", "Score": "250"})
+    assert out.fields == {
+        "email": "a@example.com",
+        "custom_fields": {"phone": "12", "engagement_score": "250"},
+    }
+    assert out.warnings == ["Tel: not a valid phone number", "Score: more than 100"]

@@ -141,6 +141,9 @@ HeaderRowForm = Annotated[
 KeepUnmappedForm = Annotated[
     bool | None, Form(description="keep columns mapped to nothing as custom fields")
 ]
+KeepInvalidForm = Annotated[
+    bool | None, Form(description="keep a value with a warning in custom_fields.<field>")
+]
 
 
 @router.post("/preview", summary="Preview a file: the import's pipeline on a sample, per column")
@@ -158,6 +161,7 @@ def preview(
     region: Annotated[str | None, Form()] = None,
     header_row: HeaderRowForm = None,
     keep_unmapped: KeepUnmappedForm = None,
+    keep_invalid: KeepInvalidForm = None,
     value_maps: ValueMapsForm = None,
     severity: SeverityForm = None,
 ) -> JSON:
@@ -175,6 +179,7 @@ def preview(
         region=region,
         header_row=header_row,
         keep_unmapped=keep_unmapped,
+        keep_invalid=keep_invalid,
         value_maps=_json_object("value_maps", value_maps),
         severity=_json_object("severity", severity),
     )
@@ -213,6 +218,7 @@ def create(
     region: Annotated[str | None, Form()] = None,
     header_row: HeaderRowForm = None,
     keep_unmapped: KeepUnmappedForm = None,
+    keep_invalid: KeepInvalidForm = None,
     value_maps: ValueMapsForm = None,
     severity: SeverityForm = None,
     start: Annotated[bool, Form(description="queue it at once")] = False,
@@ -229,6 +235,7 @@ def create(
         region=region,
         header_row=header_row,
         keep_unmapped=keep_unmapped,
+        keep_invalid=keep_invalid,
         value_maps=_json_object("value_maps", value_maps),
         severity=_json_object("severity", severity),
     )
