@@ -26,6 +26,7 @@ from crmsync.quality.validation import (
     RuleSet,
     Severity,
     field_issue,
+    is_empty,
     record_issue,
 )
 from crmsync.quality.validation_defaults import default_rules
@@ -104,6 +105,14 @@ class RowRules:
         self.field_rules: tuple[FieldRule, ...] = tuple(
             r for r in self.ruleset.fields if not self._coerced(r)
         )
+        # each rule with what the row loop needs, worked out once
+        self._field_checks = [
+            (r.field, r, "." in r.field, r.max if r.rule is RuleKind.MAX_LENGTH else None)
+            for r in self.field_rules
+        ]
+        self._record_checks = [
+            (r, tuple(f for f in r.fields if "." not in f)) for r in self.ruleset.records
+        ]
 
     def _coerced(self, rule: FieldRule) -> bool:
         kind = field_type(self.object_type, rule.field)
@@ -124,21 +133,38 @@ class RowRules:
         severity = severity_of(self.overrides, target, rule, default)
         return Problem(header, target, rule, message, value, self._severity(severity))
 
+    def _field_issues(self, fields: dict[str, Any], problems: list[Problem]) -> None:
+        for name, rule, dotted, longest in self._field_checks:
+            value = get_path(fields, name) if dotted else fields.get(name, MISSING)
+            if value is MISSING:
+                if rule.rule is not RuleKind.REQUIRED:
+                    continue
+            elif longest is not None and type(value) is str and len(value) <= longest:
+                continue  # a max_length rule passed: the usual case, decided here
+            issue = field_issue(rule, None if value is MISSING else value, self.region)
+            if issue is not None:
+                column = self.header_of.get(name)
+                problems.append(
+                    Problem(column, name, issue.rule, issue.message, value, issue.severity)
+                )
+
+    def _record_issues(self, fields: dict[str, Any], problems: list[Problem]) -> None:
+        for rule, plain in self._record_checks:
+            for name in plain:  # the usual case first: one of the fields has a value
+                value = fields.get(name)
+                if value is not None and not is_empty(value):
+                    break
+            else:
+                issue = record_issue(rule, fields)
+                if issue is not None:
+                    problems.append(
+                        Problem(None, "", issue.rule, issue.message, None, issue.severity)
+                    )
+
     def check(self, fields: dict[str, Any], problems: list[Problem]) -> None:
         """Add the row's problems to ``problems``; values with a warning leave ``fields``."""
         if self.validate:
-            for rule in self.field_rules:
-                value = get_path(fields, rule.field)
-                if value is MISSING and rule.rule is not RuleKind.REQUIRED:
-                    continue
-                issue = field_issue(rule, None if value is MISSING else value, self.region)
-                if issue is not None:
-                    column = self.header_of.get(rule.field)
-                    problems.append(
-                        Problem(
-                            column, rule.field, issue.rule, issue.message, value, issue.severity
-                        )
-                    )
+            self._field_issues(fields, problems)
         # a bad value leaves the record: a warning's row imports without it, and an
         # error's row fails anyway (the records service would only report it again)
         for problem in problems:
@@ -148,13 +174,8 @@ class RowRules:
         if self.keep_invalid:
             self._keep(fields, problems)
         if self.validate:
-            for record_rule in self.ruleset.records:
-                issue = record_issue(record_rule, fields)
-                if issue is not None:
-                    problems.append(
-                        Problem(None, "", issue.rule, issue.message, None, issue.severity)
-                    )
-        if not (fields.keys() - {EXTERNAL_REF}):
+            self._record_issues(fields, problems)
+        if not fields or (len(fields) == 1 and EXTERNAL_REF in fields):
             message = (
                 "no data: the row has nothing but an id"
                 if EXTERNAL_REF in fields
