@@ -28,7 +28,7 @@ from crmsync.imports.statusmaps import resolve_value_maps
 from crmsync.imports.suggested import suggested_columns
 from crmsync.imports.table import EXTRA, TableReader
 from crmsync.store.base import new_id
-from crmsync.store.models.imports import ImportJob, ImportRow
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
 
 COPY_CHUNK: Final = 1024 * 1024
 ERROR_COLUMNS: Final = ("import_line", "import_errors")
@@ -168,6 +168,7 @@ def delete_job(session: Session, limits: ImportSettings, job: ImportJob) -> None
     if job.status in ACTIVE:
         raise JobStateError(f"a {job.status} job cannot be deleted; cancel it first")
     session.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
+    session.execute(delete(ImportBatch).where(ImportBatch.job_id == job.id))
     session.delete(job)
     shutil.rmtree(job_path(limits, job).parent, ignore_errors=True)
 
