@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy.orm import Session
 
 from crmsync.imports.errors import InvalidOptions, UnreadableFile
 from crmsync.imports.mapping_file import read_mapping_text
@@ -14,10 +16,13 @@ from crmsync.imports.names import split_full_name
 from crmsync.imports.readers import open_table
 from crmsync.imports.rowmap import RowMapper, with_unmapped
 from crmsync.imports.settings import ImportSettings
+from crmsync.imports.statusmaps import resolve_value_maps
 from crmsync.imports.suggested import suggestions, take_sample
 from crmsync.imports.valuemaps import ValueMap, suggest_values, value_key
 from crmsync.mapping.errors import MappingFileError
 from crmsync.mapping.suggest import suggest_mappings
+from crmsync.store.models import Integration
+from tests.conftest import Tenant
 
 LIMITS = ImportSettings(data_dir=Path("/nonexistent"))
 
@@ -186,3 +191,21 @@ status_maps:
     }
     with pytest.raises(MappingFileError, match="unknown=default needs a default"):
         read_mapping_text("Status: {field: status, unknown: default}\n", "leads")
+
+
+def test_an_integrations_status_map_is_reused(
+    db: Session, make_tenant: Callable[[], Tenant]
+) -> None:
+    tenant, other = make_tenant(), make_tenant()
+    integration = Integration(workspace_id=tenant.id, provider="hubspot", name="hs", config={})
+    db.add(integration)
+    db.flush()
+    wanted = {"Status": ValueMap(status_map=f"{integration.id}/lead_status", values={"X": "NEW"})}
+    (resolved,) = resolve_value_maps(db, tenant.id, wanted).values()
+    assert resolved.status_map is None
+    assert resolved.values["ATTEMPTED_TO_CONTACT"] == "CONTACTED"
+    assert resolved.values["X"] == "NEW"
+    with pytest.raises(InvalidOptions, match="nor an integration of this workspace"):
+        resolve_value_maps(db, other.id, wanted)  # another workspace's integration
+    with pytest.raises(InvalidOptions, match="has no status map 'nope'"):
+        resolve_value_maps(db, tenant.id, {"S": ValueMap(status_map="salesforce/nope")})
