@@ -160,7 +160,8 @@ def import_file(
             outcome = limits.uploads_dir / str(final.id) / "outcomes.csv"
             with outcome.open("w", encoding="utf-8", newline="") as out:
                 out.writelines(outcome_csv(session, limits, final))
-            err.print(f"every row's outcome (created, updated, duplicate, failed): {outcome}")
+            err.print("every row's outcome (created, updated, duplicate, failed):")
+            typer.echo(str(outcome))
         if status == "failed":
             err.print(f"[red]the import failed:[/red] {final.error}")
             raise typer.Exit(1)

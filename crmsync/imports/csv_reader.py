@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -32,15 +33,20 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 def _score(sample: str, delimiter: str) -> tuple[int, int]:
-    """(rows whose width equals the header's, header width) when split by ``delimiter``."""
+    """(rows of the most common width, that width) when split by ``delimiter``.
+
+    Rows of one cell do not count: a report's title lines above the header have no
+    delimiter in them, and neither has any line under a wrong one.
+    """
     rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))[:_SNIFF_LINES]
     rows = [r for r in rows if r]
     if len(rows) > 1:
         rows = rows[:-1]  # the last line of a sample may be cut short
-    if not rows or len(rows[0]) < 2:
+    widths = Counter(len(r) for r in rows if len(r) >= 2)
+    if not widths:
         return (0, 0)
-    width = len(rows[0])
-    return (sum(1 for r in rows if len(r) == width), width)
+    width, count = max(widths.items(), key=lambda item: (item[1], item[0]))
+    return (count, width)
 
 
 def sniff_delimiter(sample: str, filename: str) -> str:
