@@ -215,6 +215,11 @@ def test_permissions_and_workspaces(api: TestClient, tenant: Tenant, make_tenant
     other = make_tenant()
     assert api.get(f"{BASE}/{job['id']}", headers=other.headers()).status_code == 404
     assert api.delete(f"{BASE}/{job['id']}", headers=other.headers()).status_code == 404
+    for method, tail in (("GET", "/rows"), ("GET", "/outcomes.csv"), ("POST", "/undo")):
+        answer = api.request(method, f"{BASE}/{job['id']}{tail}", headers=other.headers())
+        assert answer.status_code == 404, (method, tail)
+    # a job that has not run has nothing to undo
+    assert api.post(f"{BASE}/{job['id']}/undo", headers=tenant.headers()).status_code == 409
 
 
 def test_cancel_and_delete_a_pending_job(api: TestClient, tenant: Tenant) -> None:
