@@ -197,9 +197,12 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, bool]:
 class ServerThread:
     """uvicorn serving the API in a background thread on a socket bound beforehand."""
 
-    def __init__(self, settings: Settings, sock: socket.socket) -> None:
+    def __init__(self, settings: Settings, port: int | socket.socket) -> None:
         self.app = create_app(settings)
-        self.socket = sock
+        if isinstance(port, int):  # exactly this port (0: any free one)
+            port = socket.create_server((settings.host, port))
+        self.socket = port
+        sock = port
         config = uvicorn.Config(self.app, log_level="warning", log_config=None)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(

@@ -80,9 +80,8 @@ class DemoCRMs:
     """The demo's sandboxes on one server: on ``port`` and up when those are free, else
     on free ports (``moved``); ``--once`` always takes free ones."""
 
-    port = SANDBOX_PORT
-
-    def __init__(self, *, once: bool) -> None:
+    def __init__(self, *, once: bool, port: int = SANDBOX_PORT) -> None:
+        self.port = port
         names = [n for n in DEMO_PROVIDERS if n in FACTORIES]
         self.sandboxes: dict[str, ProviderSandbox] = {
             n: create(n, SandboxOptions(rate_profile="off")) for n in names

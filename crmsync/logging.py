@@ -47,6 +47,7 @@ def configure(level: str = "INFO", *, json: bool = True, stream: TextIO | None =
         )
     )
     handler.set_name(HANDLER_NAME)
+    handler.setLevel(numeric)  # whatever level a library gives its own loggers
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)
@@ -64,3 +65,12 @@ def adopt_uvicorn_loggers() -> None:
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+
+
+def reset() -> None:
+    """Back to the libraries' defaults (tests: each starts from them)."""
+    structlog.reset_defaults()
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(handler)
+    root.setLevel(logging.WARNING)
