@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Set-up and task runner that needs nothing but Python 3.11.
 
-    python3 dev.py demo     # make .venv, install, run the embedded demo
-    python3 dev.py test     # make .venv, install, run lint, types and the test suite
+    python3 dev.py demo     # make .venv, install crmsync alone, run the embedded demo
+    python3 dev.py test     # make .venv, add the dev and bench tools, run lint (ruff,
+                            # mypy, deptry), the migration checks and the test suite
 
 The virtualenv is (re)installed whenever pyproject.toml or the constraints file
-changes, so both commands work on a fresh clone and stay fast afterwards.
+changes, so both commands work on a fresh clone and stay fast afterwards. Each set-up
+step prints one line; pip's own output shows only when it fails.
 """
 
 from __future__ import annotations
