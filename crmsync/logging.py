@@ -55,6 +55,7 @@ def configure(level: str = "INFO", *, json: bool = True, stream: TextIO | None =
     # Loggers without a level of their own (httpx logs every request at INFO) stay quiet
     # below WARNING; uvicorn sets its loggers' levels itself.
     root.setLevel(max(numeric, logging.WARNING))
+    logging.getLogger("uvicorn").setLevel(numeric)  # "Started server process" is INFO
     adopt_uvicorn_loggers()
 
 
@@ -65,6 +66,8 @@ def adopt_uvicorn_loggers() -> None:
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+        if name != "uvicorn":  # their level is the "uvicorn" logger's, set by configure
+            logger.setLevel(logging.NOTSET)
 
 
 def reset() -> None:
