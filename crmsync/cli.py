@@ -1,105 +1,30 @@
 """The ``crmsync`` command. Each command parses, calls one service, and prints the answer.
 
 Imports are made where a command runs, so ``crmsync --help`` answers at once; ``import``,
-``sandbox`` and ``keys`` live in their packages and load when called. Every command that
-touches the database resolves it the same way (``crmsync.locations``), says which one it
-uses on stderr, and refuses an unmigrated one in one line.
+``sandbox`` and ``keys`` live in their packages and load when called (``cli_group``).
+Every command that touches the database resolves it the same way (``ready_database``),
+says which one it uses on stderr, and refuses an unmigrated one in one line.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import os
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from typer.core import TyperCommand, TyperGroup
 
 from crmsync import locations
 from crmsync.auth.permissions import Role
+from crmsync.cli_group import CommandGroup, fail, ready_database, summary
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from crmsync.config import Settings
 
-# name -> (where the command is, its one-line summary for the listing)
-LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "import": ("crmsync.imports.cli:import_file", "Import a CSV, TSV, XLSX or JSON lead file."),
-    "sandbox": ("crmsync.sandbox.cli:sandbox", "Serve the CRM sandboxes on loopback."),
-    "keys": ("crmsync.integrations.cli:keys_app", "Credential encryption keys."),
-}
-
-
-def _summary() -> str:
-    return (
-        "crmsync: a self-hosted CRM integration hub.\n\n"
-        "Every command uses one database: --database-url, else CRMSYNC_DATABASE_URL, else "
-        f"{locations.DEFAULT_DATABASE_URL}. Here: {locations.shown(locations.database_url())}"
-    )
-
-
-class CommandGroup(TyperGroup):
-    """A typer group whose heavier commands load when they run, not for the listing."""
-
-    _listing = False
-
-    def list_commands(self, ctx: Any) -> list[str]:
-        return [*super().list_commands(ctx), *(n for n in LAZY_COMMANDS if n not in self.commands)]
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
-            target, summary = LAZY_COMMANDS[cmd_name]
-            if self._listing:  # the listing shows one line: no need to import the command
-                return TyperCommand(cmd_name, short_help=summary)
-            self.commands[cmd_name] = _load(cmd_name, target)
-        return super().get_command(ctx, cmd_name)
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        self.help = _summary()  # the database as the environment says now
-        self._listing = True
-        try:
-            super().format_help(ctx, formatter)
-        finally:
-            self._listing = False
-
-
-def _load(name: str, target: str) -> Any:
-    module, _, attribute = target.partition(":")
-    found = getattr(importlib.import_module(module), attribute)
-    if isinstance(found, typer.Typer):
-        command: Any = typer.main.get_group(found)
-    else:
-        single = typer.Typer(add_completion=False)
-        single.command(name)(found)
-        command = typer.main.get_command(single)
-    command.name = name
-    _guard_database(command)
-    return command
-
-
-def _guard_database(command: Any) -> None:
-    """Commands with a ``--database-url`` resolve, announce and check it before running."""
-    if hasattr(command, "commands"):  # a group
-        for sub in command.commands.values():
-            _guard_database(sub)
-        return
-    callback = command.callback
-    if callback is None or not any(p.name == "database_url" for p in command.params):
-        return
-
-    def guarded(*args: object, **kwargs: object) -> object:
-        explicit = kwargs.get("database_url")
-        kwargs["database_url"] = ready_database(explicit if isinstance(explicit, str) else None)
-        return callback(*args, **kwargs)
-
-    command.callback = functools.update_wrapper(guarded, callback)
-
-
-app = typer.Typer(cls=CommandGroup, help=_summary(), no_args_is_help=True)
+app = typer.Typer(cls=CommandGroup, help=summary(), no_args_is_help=True)
 workspace_app = typer.Typer(help="Workspaces (tenants).", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 dlq_app = typer.Typer(help="The dead-letter queue of sync jobs.", no_args_is_help=True)
@@ -117,30 +42,6 @@ DatabaseUrl = Annotated[
 ]
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(message, err=True, fg="red")
-    return typer.Exit(code)
-
-
-def ready_database(explicit: str | None) -> str:
-    """The database this command uses, announced on stderr; a one-line error and exit 2
-    when it is missing, unreachable or not migrated (nothing is created)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from crmsync.store.migrate import not_current
-
-    url = locations.database_url(explicit)
-    typer.echo(f"database: {locations.shown(url)}", err=True)
-    try:
-        problem = not_current(url)
-    except SQLAlchemyError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise _fail(f"cannot use the database {locations.shown(url)}: {first}", 2) from None
-    if problem:
-        raise _fail(f"{problem}: run `crmsync migrate` first (or set --database-url)", 2)
-    return url
-
-
 def _settings(database_url: str | None = None, **overrides: object) -> Settings:
     from crmsync.config import Settings
 
@@ -149,7 +50,7 @@ def _settings(database_url: str | None = None, **overrides: object) -> Settings:
     try:
         return Settings(**values)  # type: ignore[arg-type]
     except ValueError as exc:
-        raise _fail(f"configuration error: {exc}", 2) from None
+        raise fail(f"configuration error: {exc}", 2) from None
 
 
 def _sessions(database_url: str | None) -> sessionmaker[Session]:
@@ -206,7 +107,7 @@ def apikey_create(
         try:
             _key, plaintext = create_api_key(session, workspace, role, name)
         except LookupError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     typer.echo(plaintext)
 
 
@@ -253,7 +154,7 @@ def apikey_revoke(
 
     with session_scope(_sessions(database_url)) as session:
         if not revoke_api_key(session, workspace, key_id):
-            raise _fail(f"no active key {key_id} in workspace {workspace}")
+            raise fail(f"no active key {key_id} in workspace {workspace}")
     typer.echo("revoked", err=True)
 
 
@@ -303,7 +204,7 @@ def dlq_replay(
     from crmsync.sync import dlq
 
     if (job_id is None) == (not all_):
-        raise _fail("give a JOB_ID or --all", 2)
+        raise fail("give a JOB_ID or --all", 2)
     with session_scope(_sessions(database_url)) as session:
         if all_:
             replayed = dlq.replay_all(session, workspace, integration)
@@ -313,9 +214,9 @@ def dlq_replay(
         try:
             job = dlq.replay(session, workspace, job_id)
         except ValueError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         if job is None:
-            raise _fail(f"no sync job {job_id} in workspace {workspace}")
+            raise fail(f"no sync job {job_id} in workspace {workspace}")
     typer.echo(f"job {job_id} queued again", err=True)
 
 
