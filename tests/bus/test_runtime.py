@@ -20,6 +20,7 @@ from crmsync.bus import sources
 from crmsync.bus.runtime import BrokerUnreachable, SourceRunner
 from crmsync.bus.spec import SourceSpec
 from crmsync.cli import app
+from crmsync.store.migrate import upgrade
 from crmsync.store.models import BusSource
 from crmsync.workspaces import create_workspace
 from tests.bus import brokers, workload
@@ -99,14 +100,13 @@ def test_unreachable_broker_is_one_clear_line(sessions: sessionmaker[Session]) -
 
 @pytest.mark.parametrize("url", ["nats://127.0.0.1:1", "amqp://guest:guest@127.0.0.1:1/"])
 def test_consume_command_exits_with_the_line(url: str, tmp_path: Path) -> None:
-    answer = CliRunner().invoke(
-        app,
-        ["consume", "--source", url, "--stream", "leads"],
-        env={"CRMSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"},
-    )
+    database = f"sqlite:///{tmp_path / 'x.db'}"
+    upgrade(database)
+    env = {"CRMSYNC_DATABASE_URL": database}
+    answer = CliRunner().invoke(app, ["consume", "--source", url, "--stream", "leads"], env=env)
     assert answer.exit_code == 1
     kind = url.split(":")[0].replace("amqp", "rabbit")
     assert f"cannot reach the {kind} broker at " in answer.output
     assert "guest:guest" not in answer.output
-    bad = CliRunner().invoke(app, ["consume", "--source", "mqtt://x", "--stream", "s"])
+    bad = CliRunner().invoke(app, ["consume", "--source", "mqtt://x", "--stream", "s"], env=env)
     assert bad.exit_code == 2 and "unknown broker URL scheme" in bad.output
