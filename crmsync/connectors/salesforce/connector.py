@@ -218,9 +218,16 @@ class SalesforceConnector(Connector):
     def _upsert_by_external_id(
         self, sobject: str, key: str, items: Indexed, results: list[UpsertResult | None]
     ) -> None:
-        for chunk in _chunks(items):
-            records = [with_type(sobject, p, drop=["Id"]) for _, p in chunk]
-            _fill(results, chunk, self.client.upsert(sobject, key, records), created=None)
+        """Upsert on an external id field.
+
+        Salesforce fails every record of a call whose external id occurs twice in it
+        (DUPLICATE_VALUE), so a value repeated in the batch goes to a later round, which
+        then updates the record the earlier round wrote.
+        """
+        for round_items in _rounds(items, key):
+            for chunk in _chunks(round_items):
+                records = [with_type(sobject, p, drop=["Id"]) for _, p in chunk]
+                _fill(results, chunk, self.client.upsert(sobject, key, records), created=None)
 
     def _search_then_write(
         self, sobject: str, key: str, items: Indexed, results: list[UpsertResult | None]

@@ -7,6 +7,7 @@ did not fail then report ALL_OR_NONE_OPERATION_ROLLED_BACK.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -78,7 +79,7 @@ def collection_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
             raise
         return save_result(store.get(sobject, str(record_id), include_deleted=True)["Id"])
 
-    def upserter(sobject: str, field_name: str) -> Item:
+    def upserter(sobject: str, field_name: str, records: list[Any]) -> Item:
         kind = store.sobject(sobject)
         key = kind.field(field_name)
         if key is None or not key.external_id:
@@ -89,14 +90,31 @@ def collection_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
                 f"for {kind.name}",
             )
 
+        def key_of(record: Any) -> Any:
+            if not isinstance(record, dict):
+                return None
+            return next((v for k, v in record.items() if k.lower() == key.name.lower()), None)
+
+        # Salesforce refuses every record whose external id occurs twice in one call
+        # (neither is inserted nor updated), rather than creating then updating.
+        seen = Counter(_fold(key_of(r)) for r in records if key_of(r) is not None)
+        repeated = {value for value, count in seen.items() if count > 1}
+
         def upsert_one(record: Any) -> dict[str, Any]:
             if record_type(record) != kind.name:
                 raise errors.ApiError(400, "INVALID_TYPE", "All records must be of one type")
             body = fields_of(record)
-            value = next((v for k, v in body.items() if k.lower() == key.name.lower()), None)
+            value = key_of(body)
             if value is None:
                 raise errors.ApiError(
                     400, "MISSING_ARGUMENT", f"{key.name} not specified", [key.name]
+                )
+            if _fold(value) in repeated:
+                raise errors.ApiError(
+                    400,
+                    "DUPLICATE_VALUE",
+                    f"Duplicate external id specified: {value}",
+                    [key.name],
                 )
             try:
                 saved, created = store.upsert(kind.name, key.name, value, body, user)
@@ -172,9 +190,15 @@ def collection_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
     async def upsert(request: Request) -> Response:
         params = request.path_params
         records, all_or_none = await body_records(request)
-        return run(records, upserter(params["sobject"], params["field"]), all_or_none)
+        one = upserter(params["sobject"], params["field"], records)
+        return run(records, one, all_or_none)
 
     return [
         *route(PREFIX, limit_info, POST=create, PATCH=update, DELETE=delete),
         *route(PREFIX + "/{sobject}/{field}", limit_info, PATCH=upsert),
     ]
+
+
+def _fold(value: Any) -> str:
+    # External ids compare case-insensitively (the store matches them so too).
+    return str(value).casefold()

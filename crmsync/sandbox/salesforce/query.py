@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.columns import Column, render, resolve
+from crmsync.sandbox.salesforce.ids import to18
 from crmsync.sandbox.salesforce.schema import Field, SObjectType
 from crmsync.sandbox.salesforce.soql import (
     Comparison,
@@ -31,6 +33,7 @@ from crmsync.sandbox.salesforce.store import OrgStore, Record
 Predicate = Callable[[Record], bool]
 _TEXT = {"string", "email", "phone", "url", "textarea", "picklist", "combobox", "id", "reference"}
 _NUMBER = {"double", "currency", "percent", "int"}
+_IDS = {"id", "reference"}
 # Which literal kinds each field type accepts (besides null).
 _ACCEPTS = {"boolean": {"boolean"}, "datetime": {"datetime", "range"}, "date": {"date", "range"}}
 _WRONG_TYPE = (
@@ -55,6 +58,8 @@ def run_query(
         raise errors.malformed_query(f"duplicate field selected: {duplicate}")
     test = _compile(store, column, query, query.where) if query.where else None
     order = [(column(item.field), item) for item in query.order]
+    for found, item in order:
+        _check_usable(found.field, query, item.field, "sorted")
     with store.lock:
         rows = [r for r in store.rows(kind.name, include_deleted) if test is None or test(r)]
         for found, item in reversed(order):
@@ -113,10 +118,16 @@ def _getter(store: OrgStore, col: Column) -> Getter:
 
 def _comparison(store: OrgStore, col: Column, query: Query, cond: Comparison) -> Predicate:
     found = col.field
+    _check_usable(found, query, cond.field, "filtered")
     get = _getter(store, col)
     literals = cond.value if isinstance(cond.value, tuple) else (cond.value,)
     for literal in literals:
         _check_type(found, query, literal)
+    if found.type in _IDS:
+        # SOQL takes 15-character ids as well as 18-character ones.
+        literals = tuple(_id18(literal) for literal in literals)
+        many = cond.op in ("IN", "NOT IN")
+        cond = Comparison(cond.field, cond.op, literals if many else literals[0])
     if cond.op == "LIKE":
         if found.type not in _TEXT or not isinstance(cond.value, Literal):
             raise errors.ApiError(
@@ -144,6 +155,24 @@ def _comparison(store: OrgStore, col: Column, query: Query, cond: Comparison) ->
     if cond.op == "!=":
         return lambda r: (v := get(r)) is None or compare(_norm_value(v), target)
     return lambda r: (v := get(r)) is not None and compare(_norm_value(v), target)
+
+
+def _check_usable(found: Field, query: Query, ref: FieldRef, use: str) -> None:
+    if not found.filterable:
+        raise errors.invalid_field(
+            pointer(
+                query.text,
+                ref.pos,
+                f"field '{found.name}' can not be {use} in a query call",
+            )
+        )
+
+
+def _id18(literal: Literal) -> Literal:
+    value = literal.value
+    if literal.kind == "string" and isinstance(value, str) and len(value) == 15:
+        return replace(literal, value=to18(value))
+    return literal
 
 
 def _check_type(found: Field, query: Query, literal: Literal) -> None:

@@ -147,6 +147,10 @@ class Sandbox(ProviderSandbox):
         return super().is_exempt(path) or path.rstrip("/") == VERSIONS_PATH
 
     def check_auth(self, request: Request) -> Response | None:
+        if not request.url.path.startswith(("/services/data/", "/services/oauth2/")):
+            # Not a served API (Bulk API 1.0 under /services/async, SOAP, Apex REST...):
+            # let the router answer NOT_FOUND rather than a misleading session error.
+            return None
         if not self.profile.windows:
             self._unmetered += 1
         scheme, _, token = request.headers.get("authorization", "").partition(" ")

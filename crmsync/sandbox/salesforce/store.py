@@ -123,6 +123,7 @@ class OrgStore:
             )
             if record.get("OwnerId") in (None, "owner"):
                 record["OwnerId"] = actor
+            _derive(kind, record)
             self._remember(sobject, record_id)
             self.records[sobject][record_id] = record
             self._reindex(kind, record_id, None, record)
@@ -140,6 +141,7 @@ class OrgStore:
             self._check_unique(kind, values, current["Id"])
             self._remember(sobject, current["Id"])
             updated = {**current, **values}
+            _derive(kind, updated)
             stamp = now_seconds(self.clock())
             updated.update(LastModifiedDate=stamp, LastModifiedById=actor, SystemModstamp=stamp)
             self.records[sobject][current["Id"]] = updated
@@ -322,3 +324,10 @@ def _key(value: Any) -> str:
 
 def _live(record: Record | None) -> Record | None:
     return None if record is None or record["IsDeleted"] else record
+
+
+def _derive(kind: SObjectType, record: Record) -> None:
+    # Salesforce computes the compound Name of people from its parts on every write.
+    if kind.compound_name:
+        parts = (record.get("FirstName"), record.get("LastName"))
+        record["Name"] = " ".join(str(p) for p in parts if p) or None
