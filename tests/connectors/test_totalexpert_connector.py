@@ -108,6 +108,30 @@ def test_timeline_entries_become_contact_notes(
     assert sorted(n["title"] for n in notes) == ["Call back", "email sent"]
 
 
+def test_notes_are_owned_by_the_owner_of_their_contact(
+    target: TotalExpertTarget, connector: TotalExpertConnector
+) -> None:
+    # Total Expert refuses a note from an admin token without `owner`, and the owner
+    # must own the contact: the connector sends the contact's owner.
+    made = str(connector.upsert("contacts", [contact(6, **{"owner.id": 2})], "email")[0].remote_id)
+    entries = [
+        TimelineEntry("contacts", made, "note", NOW, "First"),
+        TimelineEntry("contacts", made, "note", NOW, "Second"),
+    ]
+    results = connector.push_timeline(entries)
+    assert [r.outcome for r in results] == [Outcome.CREATED, Outcome.CREATED]
+    notes = api(target, f"/v1/contact-notes?filter=contact_id={made}")["items"]
+    assert [n["owner"]["id"] for n in notes] == [2, 2]
+
+
+def test_contacts_created_without_a_source_get_crmsync_as_source(
+    target: TotalExpertTarget, connector: TotalExpertConnector
+) -> None:
+    plain, sourced = connector.upsert("contacts", [contact(7), contact(8, source="web")], None)
+    assert api(target, f"/v1/contacts/{plain.remote_id}")["source"] == "crmsync"
+    assert api(target, f"/v1/contacts/{sourced.remote_id}")["source"] == "web"
+
+
 def test_journeys_are_listed_and_triggered(
     target: TotalExpertTarget, connector: TotalExpertConnector
 ) -> None:

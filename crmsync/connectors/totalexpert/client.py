@@ -39,6 +39,10 @@ class TotalExpertClient:
         following = (body.get("links") or {}).get("next")
         return list(body.get("items") or []), int(following) if following else None
 
+    def contact(self, remote_id: str) -> Mapping[str, Any]:
+        """One contact."""
+        return dict(self.http.get(f"/v1/contacts/{remote_id}").json())
+
     def create_contact(self, body: Mapping[str, Any]) -> tuple[bool, str]:
         """POST a contact: (created, id); ``created`` is false for a ``duplicate`` answer,
         in which case Total Expert updated the existing contact with the body."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from crmsync.connectors.base import (
     Capabilities,
@@ -51,6 +52,8 @@ from crmsync.integrations.vault import Secret
 __all__ = ["CAPABILITIES", "TotalExpertConnector"]
 
 MATCH_KEYS = ("email", "external_id")
+# the `source` of contacts crmsync creates without one (Total Expert requires it)
+DEFAULT_SOURCE = "crmsync"
 # archived contacts older than the first poll concern records crmsync never saw
 DELETIONS_MARGIN = 60
 _SORT = "internal_updated_at"
@@ -153,6 +156,9 @@ class TotalExpertConnector(Connector):
         if remote_id is not None:
             self.client.patch_contact(remote_id, body)
             return UpsertResult.updated(remote_id)
+        if not body.get("source"):
+            # Total Expert refuses a contact created without a source.
+            body["source"] = DEFAULT_SOURCE
         created, new_id = self.client.create_contact(body)
         return UpsertResult.created(new_id) if created else UpsertResult.updated(new_id)
 
@@ -202,16 +208,37 @@ class TotalExpertConnector(Connector):
     def push_timeline(self, entries: Sequence[TimelineEntry]) -> list[UpsertResult]:
         """Each entry as a contact note (Total Expert's timeline is notes and activity)."""
         results: list[UpsertResult] = []
+        owners: dict[str, Mapping[str, Any]] = {}
         for entry in entries:
             if entry.object_type != "contacts":
                 error = InvalidRecord(f"timeline entries hang on contacts, not {entry.object_type}")
                 results.append(UpsertResult.failed(error))
                 continue
             try:
-                results.append(UpsertResult.created(self.client.create_note(to_note_body(entry))))
+                owner = self._note_owner(entry, owners)
+                note = self.client.create_note(to_note_body(entry, owner))
+                results.append(UpsertResult.created(note))
             except (InvalidRecord, NotFound) as error:
                 results.append(UpsertResult.failed(error))
         return results
+
+    def _note_owner(
+        self, entry: TimelineEntry, known: dict[str, Mapping[str, Any]]
+    ) -> Mapping[str, Any]:
+        """Who owns the note: the entry's own `owner`, else the contact's owner.
+
+        Our client-credentials token acts as an admin, for whom Total Expert requires the
+        note's owner, and that user must own the contact.
+        """
+        given = entry.data.get("owner")
+        if isinstance(given, Mapping) and given:
+            return given
+        if entry.remote_id not in known:
+            owner = self.client.contact(entry.remote_id).get("owner") or {}
+            if not isinstance(owner, Mapping) or owner.get("id") is None:
+                raise InvalidRecord(f"contact {entry.remote_id} has no owner to own its notes")
+            known[entry.remote_id] = {"id": owner["id"]}
+        return known[entry.remote_id]
 
     def journeys(self) -> list[Journey]:
         """The account's journeys."""

@@ -18,7 +18,48 @@ Record = dict[str, Any]
 Notify = Callable[[str, str, int, Callable[[], str]], None]
 
 FIRST_CONTACT_ID = 56490
-NOTE_TYPES = {1: "General", 2: "Task", 3: "Email Opened", 4: "Call", 5: "Meeting"}
+# Contact note type ids (TE-PM "Contact Notes", Type IDs table).
+NOTE_TYPES = dict(
+    enumerate(
+        (
+            "General Note",
+            "Task",
+            "Email Opened",
+            "Email Sent",
+            "Prequalification",
+            "Message Received",
+            "Contacted",
+            "Welcome Email Sent",
+            "SMS Sent",
+            "SMS Received",
+            "Email Delivered",
+            "Email Unsubscribed",
+            "Email Delivery Failure",
+            "Email Link Clicked",
+            "Print Material Sent",
+            "Open House Registration",
+            "Event Registration",
+            "Contact Assigned",
+            "Contact Passed",
+            "Contact Shared",
+            "Drip Campaign Ended",
+            "Spam Complaint",
+            "Drip Campaign Added",
+            "Contact Accepted",
+            "Appointment Scheduled",
+            "Transaction Scheduled",
+            "Drip Campaign Deleted",
+            "Listing Alert Sent",
+            "Drip Campaign Email Sent",
+            "Connection Invite Sent",
+            "Auto Campaign Email Sent",
+            "Movement Registration",
+            "Auto Campaign Print Order Sent",
+            "Task Complete Email Sent",
+        ),
+        start=1,
+    )
+)
 ENGAGEMENT_TYPES = (
     "Email Sent", "Email Opened", "Email Clicked", "Page View", "SMS Sent", "SMS Replied",
     "Survey Response",
@@ -143,20 +184,21 @@ class Account:
         return found
 
     def post_note(self, body: Any) -> Record:
+        """Create a note (TE-PM "Create Contact Note (as Admin)"): title, note and type_id
+        are required, and so are the `contact` and its `owner` (client-credentials tokens
+        act as an admin); the contact must exist and be owned by that user."""
         if not isinstance(body, Mapping):
             raise TotalExpertError(400, "Malformed JSON: expected an object")
-        target = body.get("contact")
-        contact_id = target.get("id") if isinstance(target, Mapping) else None
-        if _int(contact_id) not in self.contacts:
-            raise missing_target("contact")
-        if not body.get("note") and not body.get("title"):
-            raise TotalExpertError(422, "A note needs a title or a note")
-        type_id = body.get("type_id", 1)
-        if type_id not in NOTE_TYPES and not (isinstance(type_id, int) and 1 <= type_id <= 34):
+        missing = [n for n in ("title", "note", "type_id") if body.get(n) in (None, "")]
+        if missing:
+            raise TotalExpertError(422, f"Missing required attribute(s): {', '.join(missing)}")
+        type_id = body["type_id"]
+        if isinstance(type_id, bool) or not isinstance(type_id, int) or type_id not in NOTE_TYPES:
             raise TotalExpertError(422, f"Invalid type_id {type_id!r}")
-        owner = contacts.find_user(body.get("owner") or {"id": 1})
+        owner = contacts.find_user(body.get("owner"))
         if owner is None:
             raise missing_target("owner")
+        contact_id = self._note_contact(body.get("contact"), owner["id"])
         with self.lock:
             now = self.clock()
             note = {
@@ -165,7 +207,7 @@ class Account:
                 "note": body.get("note"),
                 "type_id": type_id,
                 "is_private": bool(body.get("is_private", False)),
-                "contact_id": _int(contact_id),
+                "contact_id": contact_id,
                 "owner_id": owner["id"],
                 "created_on": now,
                 "updated_on": now,
@@ -180,6 +222,23 @@ class Account:
                 if journey["trigger_type"] == "note_outcome" and journey["active"]:
                     self.enroll(journey["id"], note["contact_id"])
         return note
+
+    def _note_contact(self, target: Any, owner_id: int) -> int:
+        """The contact a note addresses by id or by its attributes, which must match a
+        contact of `owner_id` exactly (case aside); TE never creates one from a note."""
+        if not isinstance(target, Mapping) or not target:
+            raise missing_target("contact")
+        wanted = {k: str(v).strip().lower() for k, v in target.items() if k != "id"}
+        with self.lock:
+            if "id" in target:
+                found = [self.contacts[i] for i in (_int(target["id"]),) if i in self.contacts]
+            else:
+                found = list(self.contacts.values())
+            for contact in found:
+                same = all(str(contact.get(k) or "").lower() == v for k, v in wanted.items())
+                if same and contact.get("owner_id") == owner_id and not contact.get("archived"):
+                    return int(contact["id"])
+        raise missing_target("contact")
 
     def patch_note(self, note_id: Any, body: Any) -> None:
         if not isinstance(body, Mapping):

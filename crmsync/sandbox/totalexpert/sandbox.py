@@ -132,6 +132,7 @@ class TotalExpertSandbox(ProviderSandbox):
         if object_type in ("contact", "contacts"):
             if record_id is None:
                 fields.setdefault("owner", {"id": 1})
+                fields.setdefault("source", "Total Expert UI")  # the UI always sets one
                 return contacts.render(account.post_contact(fields)[1])
             return contacts.render(account.patch_contact(record_id, fields))
         if object_type in ("contact-notes", "note", "notes"):
@@ -163,6 +164,7 @@ class TotalExpertSandbox(ProviderSandbox):
             "first_name": "Bench",
             "last_name": f"L{seq}",
             "email": f"b{seq}.{variant}@example.com",
+            "source": "bench",
             "external_ids": [{"source": "bench", "external_id": f"b{seq}"}],
             "owner": {"id": 1},
         }
