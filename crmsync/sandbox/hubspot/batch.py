@@ -112,7 +112,8 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         for item in inputs:
             record_id = str(item.get("id", ""))
             record = store.lookup(record_id, item.get("idProperty"))
-            clean = crm.validated(store, item.get("properties") or {}, creating=False)
+            properties = item.get("properties") or {}
+            clean = crm.validated(store, properties, creating=False, current=record)
             if record is None:
                 missing.append(record_id)
             else:

@@ -173,7 +173,10 @@ BUILTIN: dict[str, tuple[Spec, ...]] = {
         *_OWNED,
     ),
     "deals": (
-        *_texts("dealname pipeline dealstage dealtype"),
+        *_texts("dealname dealtype"),
+        # options come from the pipelines (pipelines.py checks them)
+        ("pipeline", _ENUM, ()),
+        ("dealstage", ("enumeration", "radio"), ()),
         ("amount", _NUM, ()),
         ("closedate", _DATETIME, ()),
         ("description", _AREA, ()),
@@ -186,7 +189,9 @@ BUILTIN: dict[str, tuple[Spec, ...]] = {
         ("hs_attachment_ids", _TEXT, ()),
     ),
     "tickets": (
-        *_texts("subject hs_pipeline hs_pipeline_stage"),
+        *_texts("subject"),
+        ("hs_pipeline", _ENUM, ()),
+        ("hs_pipeline_stage", _ENUM, ()),
         ("content", _AREA, ()),
         ("hs_ticket_priority", _ENUM, PRIORITY),
         *_OWNED,
