@@ -83,6 +83,10 @@ def test_custom_fields_are_written_and_described(
     fields = {f.name: f for f in connector.describe("contacts")}
     assert fields["loan_goal"].custom and not fields["email"].custom
     assert fields["owner.id"].required
+    # every contact definition is described, carried by a contact or not; loan fields not
+    assert fields["first_time_buyer"].custom and "rate_lock_days" not in fields
+    refused = connector.upsert("contacts", [contact(9, undefined_field="x")], "email")[0]
+    assert isinstance(refused.error, InvalidRecord)
 
 
 def test_timeline_entries_become_contact_notes(

@@ -145,12 +145,12 @@ def test_contact_fields_patch_custom_and_delete(serve: Callable[..., Any]) -> No
     contact_id = te.post(
         "/v1/contacts",
         json=person("Bo", custom=[{"field_name": "loan_goal", "value": "refi"}],
-                    contact_groups=[{"group_name": "VIP"}]),
+                    contact_groups=[{"group_name": "Past Client"}]),
     ).json()["id"]  # fmt: skip
     contact = te.get(f"/v1/contacts/{contact_id}").json()
     assert contact["custom"] == [{"field_name": "loan_goal", "value": "refi"}]
     assert contact["owner"]["username"] == "sandbox.owner"
-    assert contact["contact_groups"] == [{"group_name": "VIP"}]
+    assert contact["contact_groups"] == [{"group_name": "Past Client"}]
 
     patched = te.patch(
         f"/v1/contacts/{contact_id}",

@@ -30,7 +30,7 @@ from crmsync.connectors.base import (
     UpsertResult,
     WebhookKind,
 )
-from crmsync.connectors.errors import ConfigError, InvalidRecord, NotFound
+from crmsync.connectors.errors import AuthError, ConfigError, InvalidRecord, NotFound
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
@@ -117,9 +117,14 @@ class TotalExpertConnector(Connector):
     # --- describe ----------------------------------------------------------------------
 
     def describe(self, object_type: str) -> list[RemoteField]:
-        """Standard contact fields, plus the custom fields of the latest contacts (the
-        custom-field schema is not part of the public API)."""
+        """Standard contact fields plus the contact custom-field definitions (Total
+        Expert refuses values of undefined custom fields). Reading definitions needs the
+        describeSchema scope; without it, the custom fields the latest contacts carry."""
         self.capabilities.of(object_type)
+        try:
+            return to_remote_fields(self.client.contact_custom_fields())
+        except (AuthError, NotFound):
+            pass
         recent, _ = self.client.contacts({}, f"-{_SORT}", 1)
         names = [
             str(c["field_name"])

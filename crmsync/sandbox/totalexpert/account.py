@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from crmsync.sandbox.totalexpert import contacts, dedup
+from crmsync.sandbox.totalexpert import contacts, custom_fields, dedup
 from crmsync.sandbox.totalexpert.errors import TotalExpertError, missing_target, not_found
 
 Record = dict[str, Any]
@@ -60,6 +60,8 @@ NOTE_TYPES = dict(
         start=1,
     )
 )
+# contact groups a new account has (groups are addressed by group_name or id)
+DEFAULT_GROUPS = ("Past Client", "Prospect", "Realtor Partner")
 ENGAGEMENT_TYPES = (
     "Email Sent", "Email Opened", "Email Clicked", "Page View", "SMS Sent", "SMS Replied",
     "Survey Response",
@@ -92,6 +94,8 @@ class Account:
     insights: dict[int, Record] = field(default_factory=dict)
     enrollments: dict[tuple[int, int], Record] = field(default_factory=dict)
     journeys: dict[int, Record] = field(default_factory=dict)
+    groups: dict[int, Record] = field(default_factory=dict)
+    custom_fields: dict[str, Record] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: dict[str, int] = field(default_factory=dict)
     _dedup: dedup.DedupIndex = field(default_factory=dedup.DedupIndex)
@@ -108,7 +112,16 @@ class Account:
             self.enrollments.clear()
             self._dedup.clear()
             self.journeys = {int(str(j["id"])): dict(j) for j in JOURNEYS}
+            stamp = contacts.te_time(self.clock())
+            self.custom_fields = {
+                d[0]: custom_fields.definition(*d, stamp) for d in custom_fields.DEFAULTS
+            }
+            self.groups = {
+                n: {"id": n, "group_name": name, "user_editable": True, "owner_id": 1}
+                for n, name in enumerate(DEFAULT_GROUPS, start=1)
+            }
             self._ids = {
+                "group": len(DEFAULT_GROUPS) + 1,
                 "contact": FIRST_CONTACT_ID,
                 "note": 9001,
                 "activity": 70001,
@@ -124,6 +137,11 @@ class Account:
             "enrollments": sum(1 for e in self.enrollments.values() if e["status"] == "active"),
         }
 
+    def next_id(self, name: str) -> int:
+        """A fresh id of a kind of record (under the lock)."""
+        with self.lock:
+            return self._next(name)
+
     def _next(self, name: str) -> int:
         value = self._ids[name]
         self._ids[name] += 1
@@ -137,9 +155,45 @@ class Account:
             raise not_found("Contact")
         return found
 
+    def define_custom_field(
+        self, name: str, label: str, data_type: str, entity: str = "contact"
+    ) -> Record:
+        """Define a custom field, as an admin does in the Total Expert UI (the public API
+        only reads definitions)."""
+        if data_type not in custom_fields.DATA_TYPES or not name:
+            raise TotalExpertError(400, f"Invalid custom field definition {name!r}")
+        stamp = contacts.te_time(self.clock())
+        with self.lock:
+            made = custom_fields.definition(name, label or name, data_type, entity, stamp)
+            self.custom_fields[name] = made
+            return made
+
+    def check_custom(self, entity: str, values: Any) -> None:
+        """422/400 unless every custom value has a definition on `entity` and fits it."""
+        if isinstance(values, list):
+            values = {c.get("field_name"): c.get("value") for c in values if isinstance(c, Mapping)}
+        custom_fields.check_custom(self.custom_fields, entity, values)
+
+    def group_named(self, reference: str) -> str:
+        """The name of the group a relationship names by id or name (422 if none)."""
+        for group in self.groups.values():
+            if reference in (str(group["id"]), group["group_name"]):
+                return str(group["group_name"])
+        raise missing_target("contact_groups")
+
+    def _groups_of(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Relationships resolved against the account: groups by name or id, custom
+        values against the contact custom-field definitions."""
+        if values.get("custom"):
+            self.check_custom("contact", values["custom"])
+        for name in ("contact_groups", "remove_contact_groups"):
+            if name in values:
+                values[name] = [self.group_named(g) for g in values[name]]
+        return values
+
     def post_contact(self, body: Any) -> tuple[bool, Record]:
         """Create, or update the duplicate it matches; (created?, contact)."""
-        values = contacts.parse_contact(body, creating=True)
+        values = self._groups_of(contacts.parse_contact(body, creating=True))
         with self.lock:
             match = self._dedup.find(values)
             if match is not None:
@@ -154,7 +208,8 @@ class Account:
         return True, record
 
     def patch_contact(self, contact_id: Any, body: Any) -> Record:
-        return self._update_contact(contact_id, contacts.parse_contact(body, creating=False))
+        values = self._groups_of(contacts.parse_contact(body, creating=False))
+        return self._update_contact(contact_id, values)
 
     def _update_contact(self, contact_id: Any, values: Mapping[str, Any]) -> Record:
         with self.lock:
