@@ -185,3 +185,125 @@ def test_datetime_literal_range_moves_with_the_clock(sf: Salesforce) -> None:
 def test_unknown_record_is_not_found(sf: Salesforce) -> None:
     with pytest.raises(SalesforceResourceNotFound):
         sf.Contact.get("003000000000000AAA")
+
+
+# SF-9
+def test_child_subqueries_nest_related_records(sf: Salesforce) -> None:
+    acme = sf.Account.create({"Name": "Acme"})["id"]
+    sf.Account.create({"Name": "Empty"})
+    for name in ("Zed", "Ada"):
+        sf.Contact.create({"LastName": name, "AccountId": acme})
+    rows = sf.query(
+        "SELECT Name, (SELECT LastName FROM Contacts ORDER BY LastName) FROM Account ORDER BY Name"
+    )["records"]
+    assert rows[0]["Contacts"]["totalSize"] == 2
+    assert [c["LastName"] for c in rows[0]["Contacts"]["records"]] == ["Ada", "Zed"]
+    assert rows[1]["Contacts"] is None
+    parents = sf.query("SELECT LastName, Account.Name FROM Contact WHERE Account.Name = 'Acme'")
+    assert {r["Account"]["Name"] for r in parents["records"]} == {"Acme"}
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.query("SELECT Name, (SELECT Id FROM Nothings) FROM Account")
+    assert caught.value.content[0]["errorCode"] == "INVALID_TYPE"
+
+
+# SF-10
+def test_collection_retrieve_answers_in_id_order(sf: Salesforce) -> None:
+    first = sf.Contact.create({"LastName": "One"})["id"]
+    second = sf.Contact.create({"LastName": "Two"})["id"]
+    missing = "003000000000000AAA"
+    got = sf.restful(
+        "composite/sobjects/Contact",
+        params={"ids": f"{second},{missing},{first}", "fields": "LastName"},
+    )
+    assert [r and r["LastName"] for r in got] == ["Two", None, "One"]
+    posted = sf.restful(
+        "composite/sobjects/Contact", method="POST", json={"ids": [first], "fields": ["LastName"]}
+    )
+    assert posted[0]["LastName"] == "One"
+
+
+# SF-11
+def test_composite_chains_references_and_rolls_back_all_or_none(sf: Salesforce) -> None:
+    base = "/services/data/v59.0/sobjects"
+    chained = [
+        {"method": "POST", "url": f"{base}/Account", "referenceId": "acct", "body": {"Name": "A"}},
+        {
+            "method": "POST",
+            "url": f"{base}/Contact",
+            "referenceId": "person",
+            "body": {"LastName": "L", "AccountId": "@{acct.id}"},
+        },
+        {"method": "GET", "url": f"{base}/Contact/@{{person.id}}", "referenceId": "read"},
+    ]
+    answer = sf.restful("composite", method="POST", json={"compositeRequest": chained})
+    codes = [r["httpStatusCode"] for r in answer["compositeResponse"]]
+    assert codes == [201, 201, 200]
+    assert (
+        answer["compositeResponse"][2]["body"]["AccountId"]
+        == answer["compositeResponse"][0]["body"]["id"]
+    )
+    failing = [chained[0], {**chained[1], "body": {"AccountId": "@{acct.id}"}}]  # no LastName
+    rolled = sf.restful(
+        "composite", method="POST", json={"allOrNone": True, "compositeRequest": failing}
+    )["compositeResponse"]
+    assert rolled[0]["body"][0]["errorCode"] == "PROCESSING_HALTED"
+    assert rolled[1]["body"][0]["errorCode"] == "REQUIRED_FIELD_MISSING"
+    assert sf.query("SELECT Id FROM Account")["totalSize"] == 1
+
+
+# SF-12
+def test_composite_tree_saves_all_or_nothing(sf: Salesforce) -> None:
+    tree = {
+        "records": [
+            {
+                "attributes": {"type": "Account", "referenceId": "a1"},
+                "Name": "Tree",
+                "Contacts": {
+                    "records": [
+                        {"attributes": {"type": "Contact", "referenceId": "c1"}, "LastName": "Leaf"}
+                    ]
+                },
+            }
+        ]
+    }
+    made = sf.restful("composite/tree/Account", method="POST", json=tree)
+    assert made["hasErrors"] is False and [r["referenceId"] for r in made["results"]] == [
+        "a1",
+        "c1",
+    ]
+    child = sf.query("SELECT Account.Name FROM Contact")["records"][0]
+    assert child["Account"]["Name"] == "Tree"
+    broken = {
+        "records": [
+            {
+                **tree["records"][0],
+                "Contacts": {"records": [{"attributes": {"type": "Contact", "referenceId": "c2"}}]},
+            }
+        ]
+    }
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.restful("composite/tree/Account", method="POST", json=broken)
+    assert caught.value.content["hasErrors"] is True
+    assert caught.value.content["results"][0]["referenceId"] == "c2"
+    assert sf.query("SELECT Id FROM Account")["totalSize"] == 1
+
+
+# SF-13
+def test_tooling_custom_field_adds_a_usable_field(sf: Salesforce) -> None:
+    body = {
+        "FullName": "Contact.Loan_Goal__c",
+        "Metadata": {"label": "Loan Goal", "type": "Text", "length": 80},
+    }
+    made = sf.toolingexecute("sobjects/CustomField", method="POST", json=body)
+    assert made["success"] is True and made["id"].startswith("00N")
+    fields = {f["name"] for f in sf.Contact.describe()["fields"]}
+    assert "Loan_Goal__c" in fields
+    created = sf.Contact.create({"LastName": "G", "Loan_Goal__c": "refinance"})["id"]
+    assert sf.Contact.get(created)["Loan_Goal__c"] == "refinance"
+    with pytest.raises(SalesforceMalformedRequest) as again:
+        sf.toolingexecute("sobjects/CustomField", method="POST", json=body)
+    assert again.value.content[0]["errorCode"] == "DUPLICATE_DEVELOPER_NAME"
+    no_length = {**body, "FullName": "Contact.Other__c", "Metadata": {"label": "O", "type": "Text"}}
+    with pytest.raises(SalesforceMalformedRequest) as incomplete:
+        sf.toolingexecute("sobjects/CustomField", method="POST", json=no_length)
+    assert incomplete.value.content[0]["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"

@@ -1,5 +1,5 @@
-"""sObject Collections (``/composite/sobjects``): create, update, upsert and delete up
-to 200 records in one call, with per-record results in input order.
+"""sObject Collections (``/composite/sobjects``): create, update, upsert, delete and
+retrieve up to 200 records in one call, with per-record results in input order.
 
 With ``allOrNone`` a failure rolls every write of the call back; the records that
 did not fail then report ALL_OR_NONE_OPERATION_ROLLED_BACK.
@@ -19,7 +19,7 @@ from crmsync.sandbox.base import json_response
 from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.endpoint import LimitInfo, json_object, route
 from crmsync.sandbox.salesforce.org import Org
-from crmsync.sandbox.salesforce.records import save_result
+from crmsync.sandbox.salesforce.records import record_json, save_result
 
 PREFIX = "/services/data/v{version}/composite/sobjects"
 Item = Callable[[Any], dict[str, Any]]
@@ -193,8 +193,43 @@ def collection_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
         one = upserter(params["sobject"], params["field"], records)
         return run(records, one, all_or_none)
 
+    def retrieved(request: Request, ids: Any, fields: Any) -> Response:
+        # GET|POST …/composite/sobjects/{SObject}: records in id order, null when absent
+        kind = store.sobject(request.path_params["sobject"])
+        if not ids or not fields:
+            raise errors.ApiError(400, "MISSING_ARGUMENT", "ids and fields are required")
+        if len(ids) > org.settings.collection_limit:
+            raise errors.ApiError(400, "EXCEEDED_ID_LIMIT", "too many ids")
+        names = []
+        for name in fields:
+            found = kind.field(str(name))
+            if found is None:
+                raise errors.invalid_field(f"No such column '{name}' on entity '{kind.name}'.")
+            names.append(found.name)
+        version = request.path_params["version"]
+        out: list[dict[str, Any] | None] = []
+        for record_id in ids:
+            try:
+                record = store.get(kind.name, str(record_id))
+            except errors.ApiError:
+                out.append(None)
+                continue
+            out.append(record_json(version, kind, record, names))
+        return json_response(out)
+
+    async def retrieve(request: Request) -> Response:
+        query = request.query_params
+        ids = [i for i in query.get("ids", "").split(",") if i]
+        fields = [f for f in query.get("fields", "").split(",") if f]
+        return retrieved(request, ids, fields)
+
+    async def retrieve_posted(request: Request) -> Response:
+        body = await json_object(request)
+        return retrieved(request, body.get("ids"), body.get("fields"))
+
     return [
         *route(PREFIX, limit_info, POST=create, PATCH=update, DELETE=delete),
+        *route(PREFIX + "/{sobject}", limit_info, GET=retrieve, POST=retrieve_posted),
         *route(PREFIX + "/{sobject}/{field}", limit_info, PATCH=upsert),
     ]
 

@@ -1,5 +1,8 @@
 """Running a parsed SOQL query against the store.
 
+Child sub-queries (``SELECT Name, (SELECT LastName FROM Contacts) FROM Account``) run
+per parent row and render as a nested query result, or null when no child matches.
+
 `run_query` checks the statement against the schema (INVALID_TYPE, INVALID_FIELD with
 Salesforce's pointer text), filters with SOQL semantics (string comparisons ignore
 case; null only matches ``= null``/``!= null``), sorts (ascending puts nulls first),
@@ -47,6 +50,27 @@ def run_query(
 ) -> tuple[int, list[dict[str, Any]]]:
     """(totalSize, rendered records) of `query`; COUNT() gives no records."""
     kind = _sobject(store, query)
+    children = [_child(store, kind, child) for child in query.children]
+    with store.lock:
+        rows = list(store.rows(kind.name, include_deleted))
+        total, selected, rendered = _run(store, kind, query, version, rows)
+        if query.count:
+            return total, []
+        for child_kind, lookup, child_query in children:
+            key = child_kind.label_plural
+            for row, out in zip(selected, rendered, strict=True):
+                mine = [r for r in store.rows(child_kind.name) if r.get(lookup) == row["Id"]]
+                size, _, records = _run(store, child_kind, child_query, version, mine)
+                out[key] = (
+                    {"totalSize": size, "done": True, "records": records} if records else None
+                )
+        return total, rendered
+
+
+def _run(
+    store: OrgStore, kind: SObjectType, query: Query, version: str, rows: list[Record]
+) -> tuple[int, list[Record], list[dict[str, Any]]]:
+    """Filter, sort, page and render `rows` of `kind` as `query` says."""
 
     def column(ref: FieldRef) -> Column:
         return resolve(kind, store, query.text, ref)
@@ -60,19 +84,47 @@ def run_query(
     order = [(column(item.field), item) for item in query.order]
     for found, item in order:
         _check_usable(found.field, query, item.field, "sorted")
-    with store.lock:
-        rows = [r for r in store.rows(kind.name, include_deleted) if test is None or test(r)]
-        for found, item in reversed(order):
-            rows.sort(
-                key=_sort_key(store, found, item.nulls_last, item.descending),
-                reverse=item.descending,
-            )
-        rows = rows[query.offset or 0 :]
-        if query.limit is not None:
-            rows = rows[: query.limit]
-        if query.count:
-            return len(rows), []
-        return len(rows), [render(store, kind, selected, row, version) for row in rows]
+    rows = [r for r in rows if test is None or test(r)]
+    for found, item in reversed(order):
+        rows.sort(
+            key=_sort_key(store, found, item.nulls_last, item.descending),
+            reverse=item.descending,
+        )
+    rows = rows[query.offset or 0 :]
+    if query.limit is not None:
+        rows = rows[: query.limit]
+    if query.count:
+        return len(rows), rows, []
+    return len(rows), rows, [render(store, kind, selected, row, version) for row in rows]
+
+
+def _child(store: OrgStore, parent: SObjectType, child: Query) -> tuple[SObjectType, str, Query]:
+    """The child object, its lookup to `parent` and the sub-query, for ``(SELECT … FROM
+    Contacts)`` on Account: the relationship name is the child's plural label."""
+    name = child.sobject.name.lower()
+    for kind in store.objects.values():
+        lookup = next(
+            (
+                f.name
+                for f in kind.fields
+                if f.type == "reference" and f.reference_to == (parent.name,)
+            ),
+            None,
+        )
+        if lookup is not None and kind.label_plural.lower() == name:
+            return kind, lookup, replace(child, sobject=FieldRef(kind.name, child.sobject.pos))
+    raise errors.ApiError(
+        400,
+        "INVALID_TYPE",
+        pointer(
+            child.text,
+            child.sobject.pos,
+            f"Didn't understand relationship '{child.sobject.name}' in FROM part of query "
+            "call. If you are attempting to use a custom relationship, be sure to append the "
+            "'__r' after the custom relationship name. Please reference your WSDL or the "
+            "describe call for the appropriate names.",
+        ),
+    )
 
 
 def _sobject(store: OrgStore, query: Query) -> SObjectType:

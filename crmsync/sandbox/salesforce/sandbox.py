@@ -29,6 +29,7 @@ from crmsync.sandbox.faults import FaultKind
 from crmsync.sandbox.ratelimit import RateDecision, RateLimiter, RateProfile
 from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.collections import collection_routes
+from crmsync.sandbox.salesforce.composite import composite_routes
 from crmsync.sandbox.salesforce.ids import IdFactory
 from crmsync.sandbox.salesforce.limits import (
     DAILY,
@@ -46,6 +47,7 @@ from crmsync.sandbox.salesforce.queries import query_routes
 from crmsync.sandbox.salesforce.records import record_json, record_routes
 from crmsync.sandbox.salesforce.replication import replication_routes
 from crmsync.sandbox.salesforce.schema import SObjectType, standard_objects
+from crmsync.sandbox.salesforce.tooling import tooling_routes
 from crmsync.sandbox.webhooks import WebhookMessage
 
 API_VERSION = "59.0"
@@ -86,6 +88,15 @@ class Sandbox(ProviderSandbox):
         return [
             *oauth_routes(org),
             *meta_routes(org, info, self.usage),
+            *self._data_routes(),
+            *composite_routes(org, info, self._data_routes),
+            *tooling_routes(org, info),
+        ]
+
+    def _data_routes(self) -> list[BaseRoute]:
+        """The REST data resources (what composite subrequests may call)."""
+        org, info = self.org, self.limit_info
+        return [
             *query_routes(org, info),
             *collection_routes(org, info),
             *replication_routes(org, info),
