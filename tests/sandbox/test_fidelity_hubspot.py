@@ -1,5 +1,5 @@
-"""HubSpot sandbox fidelity: one test per documented behaviour of docs/sandboxes.md
-("HubSpot fidelity", rows HS-n), driven with the official `hubspot-api-client`."""
+"""HubSpot sandbox fidelity: one test per documented behaviour of
+docs/sandboxes-fidelity.md (rows HS-n), driven with the official `hubspot-api-client`."""
 
 from __future__ import annotations
 

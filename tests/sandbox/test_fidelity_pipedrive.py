@@ -1,5 +1,5 @@
 """Pipedrive sandbox fidelity: one test per documented behaviour of
-docs/sandboxes-pipedrive-totalexpert.md ("Pipedrive fidelity", rows PD-n). Pipedrive has
+docs/sandboxes-fidelity.md (rows PD-n). Pipedrive has
 no official Python client, so these speak HTTP as its OpenAPI describes."""
 
 from __future__ import annotations

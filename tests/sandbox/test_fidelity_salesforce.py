@@ -1,5 +1,5 @@
 """Salesforce sandbox fidelity: one test per documented behaviour of
-docs/sandboxes-salesforce.md ("Fidelity"), driven with simple-salesforce.
+docs/sandboxes-fidelity.md, driven with simple-salesforce.
 
 Each test names the behaviour's row (SF-n) in that list.
 """

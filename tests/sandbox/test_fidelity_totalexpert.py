@@ -1,5 +1,5 @@
 """Total Expert sandbox fidelity: one test per documented behaviour of
-docs/sandboxes-pipedrive-totalexpert.md ("Total Expert fidelity", rows TE-n). Total
+docs/sandboxes-fidelity.md (rows TE-n). Total
 Expert has no official client; these speak HTTP as its public Postman collection does."""
 
 from __future__ import annotations
