@@ -51,6 +51,7 @@ __all__ = ["CAPABILITIES", "HubSpotConnector"]
 BATCH_LIMIT = 100
 # object types HubSpot's merge endpoint takes
 MERGEABLE = frozenset({"contacts", "companies", "deals", "tickets"})
+OWNER_PROPERTY = "hubspot_owner_id"
 _MODIFIED = "hs_lastmodifieddate"
 
 CAPABILITIES = Capabilities(
@@ -90,6 +91,7 @@ class HubSpotConnector(Connector):
         self._webhook_url = webhook_url
         self._clock = clock
         self._property_names: dict[str, list[str]] = {}
+        self._owner_ids: dict[str, str | None] = {}  # owner email -> owner id
 
     @classmethod
     def from_context(cls, context: ConnectorContext) -> HubSpotConnector:
@@ -152,7 +154,7 @@ class HubSpotConnector(Connector):
         self.capabilities.of(object_type)
         results: list[UpsertResult | None] = [None] * len(payloads)
         groups: dict[str, Indexed] = {"update": [], "upsert": [], "create": []}
-        for index, payload in enumerate(payloads):
+        for index, payload in enumerate(self._owners_resolved(payloads)):
             if payload.get("id") or payload.get("hs_object_id"):
                 groups["update"].append((index, payload))
             elif match_key and payload.get(match_key):
@@ -169,6 +171,21 @@ class HubSpotConnector(Connector):
         ]
         UpsertResult.check(payloads, final)
         return final
+
+    def _owners_resolved(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Payloads whose owner is given as an email get that owner's id: HubSpot takes
+        only owner ids in ``hubspot_owner_id`` and refuses anything else."""
+        resolved: list[Payload] = []
+        for payload in payloads:
+            owner = payload.get(OWNER_PROPERTY)
+            if isinstance(owner, str) and "@" in owner:
+                key = owner.strip().lower()
+                if key not in self._owner_ids:
+                    self._owner_ids[key] = self.client.owner_id_by_email(key)
+                found = self._owner_ids[key]
+                payload = {**payload, OWNER_PROPERTY: found} if found else payload
+            resolved.append(payload)
+        return resolved
 
     def _write(
         self,
