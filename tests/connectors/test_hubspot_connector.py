@@ -105,6 +105,23 @@ def test_owners_given_by_email_are_sent_as_owner_ids(target: HubSpotTarget) -> N
     assert owners == ["102", "101"]
 
 
+def test_one_record_twice_in_a_batch_is_written_in_two_calls(target: HubSpotTarget) -> None:
+    # HubSpot refuses a batch naming one record twice; the connector sends the repeat in
+    # a later call, so the last payload wins and nothing is split by trial and error.
+    connector = target.connector()
+    made = connector.upsert("contacts", payloads(target, range(1)), "email")[0]
+    before = calls(target)
+    batch = [
+        {"id": made.remote_id, "lastname": "First"},
+        {"id": made.remote_id, "lastname": "Last"},
+    ]
+    results = connector.upsert("contacts", batch, None)
+    assert [r.outcome for r in results] == [Outcome.UPDATED, Outcome.UPDATED]
+    assert calls(target) - before == 2
+    remote = target.remote(str(made.remote_id))
+    assert remote is not None and remote["lastname"] == "Last"
+
+
 def test_changes_page_through_everything_once(target: HubSpotTarget) -> None:
     connector = target.connector()
     made = connector.upsert("contacts", payloads(target, range(450)), "email")

@@ -19,7 +19,12 @@ from hubspot.crm.associations.v4 import (
 )
 from hubspot.crm.associations.v4.exceptions import ApiException as AssociationsError
 from hubspot.crm.associations.v4.schema import PublicAssociationDefinitionCreateRequest
-from hubspot.crm.contacts import SimplePublicObjectInput, SimplePublicObjectInputForCreate
+from hubspot.crm.contacts import (
+    BatchInputSimplePublicObjectBatchInput,
+    SimplePublicObjectBatchInput,
+    SimplePublicObjectInput,
+    SimplePublicObjectInputForCreate,
+)
 from hubspot.crm.contacts.exceptions import ApiException as ContactsError
 from hubspot.crm.deals import SimplePublicObjectInputForCreate as DealCreate
 from hubspot.crm.deals.exceptions import ApiException as DealsError
@@ -293,3 +298,38 @@ def test_unserved_endpoints_answer_hubspot_not_found(portal: Portal) -> None:
     answer = httpx.get(url + "/marketing/v3/emails", headers=headers)
     assert answer.status_code == 404
     assert answer.json()["status"] == "error" and "category" in answer.json()
+
+
+# HS-12
+def test_single_checkboxes_take_true_or_false(portal: Portal) -> None:
+    _, client, _ = portal
+    client.crm.properties.core_api.create(
+        "contacts",
+        PropertyCreate(
+            name="vip",
+            label="VIP",
+            type="bool",
+            field_type="booleancheckbox",
+            group_name="contactinformation",
+            options=[
+                OptionInput(label="Yes", value="true", display_order=0, hidden=False),
+                OptionInput(label="No", value="false", display_order=1, hidden=False),
+            ],
+        ),
+    )
+    with pytest.raises(ContactsError) as refused:
+        _contact(client, email="h@x.io", vip="maybe")
+    assert _problem(refused.value) == ("VALIDATION_ERROR", "INVALID_OPTION")
+    assert _contact(client, email="i@x.io", vip="true")
+
+
+# HS-13
+def test_a_batch_update_may_not_name_one_record_twice(portal: Portal) -> None:
+    _, client, _ = portal
+    made = _contact(client, email="j@x.io")
+    inputs = [
+        SimplePublicObjectBatchInput(id=made, properties={"firstname": name}) for name in ("A", "B")
+    ]
+    with pytest.raises(ContactsError) as refused:
+        client.crm.contacts.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=inputs))
+    assert "Duplicate IDs" in orjson.loads(refused.value.body)["message"]

@@ -162,9 +162,11 @@ class HubSpotConnector(Connector):
             else:
                 groups["create"].append((index, payload))
         for action, items in groups.items():
-            for start in range(0, len(items), BATCH_LIMIT):
-                chunk = items[start : start + BATCH_LIMIT]
-                self._write(object_type, action, chunk, match_key, results)
+            key = {"update": _record_id, "upsert": lambda p: str(p.get(match_key, ""))}.get(action)
+            for round_items in _rounds(items, key) if key else [items]:
+                for start in range(0, len(round_items), BATCH_LIMIT):
+                    chunk = round_items[start : start + BATCH_LIMIT]
+                    self._write(object_type, action, chunk, match_key, results)
         final = [
             r or UpsertResult.failed(InvalidRecord("HubSpot returned no result for this record"))
             for r in results
@@ -344,3 +346,23 @@ def _read_batch(
         made = obj.get("new")
         outcome = UpsertResult.created if made else UpsertResult.updated
         results[index] = outcome(str(obj["id"]))
+
+
+def _record_id(payload: Payload) -> str:
+    return str(payload.get("id") or payload.get("hs_object_id") or "")
+
+
+def _rounds(items: Indexed, key: Callable[[Payload], str]) -> list[Indexed]:
+    """`items` split so that no round writes one record twice: HubSpot refuses a batch
+    with a repeated id ("Duplicate IDs found in batch input"); later rounds see the
+    earlier writes, so the last payload of a record wins, as in input order."""
+    rounds: list[Indexed] = []
+    seen: dict[str, int] = {}
+    for index, payload in items:
+        value = key(payload).strip().lower()
+        position = seen.get(value, 0)
+        seen[value] = position + 1
+        if position == len(rounds):
+            rounds.append([])
+        rounds[position].append((index, payload))
+    return rounds

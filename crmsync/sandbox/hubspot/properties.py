@@ -169,6 +169,9 @@ def _check(prop: PropertyDef, text: str) -> dict[str, Any] | None:
         and not set(text.split(";")) <= set(prop.options)
     ):
         return invalid(name, "INVALID_OPTION", f"{text} was not one of the allowed options")
+    if prop.type == "bool" and text.lower() not in ("true", "false"):
+        # a single checkbox holds "true" or "false", whatever its option labels say
+        return invalid(name, "INVALID_OPTION", f"{text} was not one of the allowed options")
     if prop.type == "number" and not _is_number(text):
         return invalid(name, "INVALID_DECIMAL", f"{text} is not a valid number")
     if prop.type in ("datetime", "date"):
