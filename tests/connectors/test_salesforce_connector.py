@@ -179,6 +179,22 @@ def test_an_external_id_repeated_in_one_batch_is_written_in_order(org: Org) -> N
     assert remote is not None and remote["LastName"] == "Later"
 
 
+def test_owners_given_by_email_are_sent_as_user_ids(org: Org) -> None:
+    # Salesforce takes only a User id in OwnerId; the connector finds the user by email,
+    # and an owner who is no user fails that record only.
+    batch = [
+        person(1, OwnerId="Owner@Sandbox.example"),
+        person(2, OwnerId="nobody@example.com"),
+        person(3, OwnerId=org.sandbox.org.crm_user),
+    ]
+    results = org.connector().upsert("contacts", batch, "Email")
+    assert [r.ok for r in results] == [True, False, True]
+    assert isinstance(results[1].error, InvalidRecord)
+    for n in (0, 2):
+        remote = org.remote("Contact", str(results[n].remote_id))
+        assert remote is not None and remote["OwnerId"] == org.sandbox.org.crm_user
+
+
 def test_upsert_by_email_updates_and_never_duplicates(org: Org) -> None:
     connector = org.connector()
     first = connector.upsert("contacts", [person(1)], "Email")[0]

@@ -307,3 +307,22 @@ def test_tooling_custom_field_adds_a_usable_field(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as incomplete:
         sf.toolingexecute("sobjects/CustomField", method="POST", json=no_length)
     assert incomplete.value.content[0]["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+
+
+# SF-14
+def test_owner_ids_must_name_a_user(sf: Salesforce, served: tuple[Sandbox, SandboxServer]) -> None:
+    sandbox, _ = served
+    users = sf.query("SELECT Id, Email FROM User WHERE IsActive = true ORDER BY Email")["records"]
+    assert [u["Email"] for u in users] == ["integration@sandbox.example", "owner@sandbox.example"]
+    owner = users[1]["Id"]
+    made = sf.Contact.create({"LastName": "Owned", "OwnerId": owner})["id"]
+    row = sf.query(f"SELECT Owner.Name FROM Contact WHERE Id = '{made}'")["records"][0]  # noqa: S608
+    assert row["Owner"]["Name"] == "Sandbox Owner"
+    for bad, code in (
+        ("someone@example.com", "MALFORMED_ID"),
+        (owner[:5] + "0" * 13, "INVALID_CROSS_REFERENCE_KEY"),
+    ):
+        with pytest.raises(SalesforceMalformedRequest) as caught:
+            sf.Contact.create({"LastName": "X", "OwnerId": bad})
+        assert caught.value.content[0]["errorCode"] == code
+    assert sandbox.counts().get("User") is None  # users are org fixtures, not records

@@ -112,6 +112,7 @@ class SalesforceConnector(Connector):
         self.capabilities = capabilities(external_ids or {})
         self._lag = lag
         self._describes: dict[str, Mapping[str, Any]] = {}
+        self._user_ids: dict[str, str | None] = {}  # user email -> user id
 
     @classmethod
     def from_context(
@@ -175,6 +176,7 @@ class SalesforceConnector(Connector):
     ) -> list[UpsertResult]:
         sobject = self._sobject(object_type)
         key = match_key or self.capabilities.of(object_type).upsert_keys[0]
+        payloads = self._owners_resolved(payloads)
         results: list[UpsertResult | None] = [None] * len(payloads)
         by_id: Indexed = []
         by_key: Indexed = []
@@ -195,6 +197,22 @@ class SalesforceConnector(Connector):
         final = _settled(results)
         UpsertResult.check(payloads, final)
         return final
+
+    def _owners_resolved(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Payloads whose ``OwnerId`` is an email get that user's id: Salesforce takes
+        only a user id there (MALFORMED_ID otherwise)."""
+        resolved: list[Payload] = []
+        for payload in payloads:
+            owner = payload.get("OwnerId")
+            if isinstance(owner, str) and "@" in owner:
+                email = owner.strip().lower()
+                if email not in self._user_ids:
+                    rows = list(self._query_all(soql.active_user_by_email(email)))
+                    self._user_ids[email] = str(rows[0]["Id"]) if rows else None
+                found = self._user_ids[email]
+                payload = {**payload, "OwnerId": found} if found else payload
+            resolved.append(payload)
+        return resolved
 
     def _is_external_id(self, sobject: str, key: str) -> bool:
         lowered = key.lower()

@@ -108,7 +108,8 @@ class Sandbox(ProviderSandbox):
         self._unmetered = 0
 
     def counts(self) -> dict[str, int]:
-        return {name: self.org.store.count(name) for name in self.org.objects}
+        # the org's users are fixtures of the org, not records an integration wrote
+        return {name: self.org.store.count(name) for name in self.org.objects if name != "User"}
 
     def user_change(
         self, object_type: str, record_id: str | None, fields: Mapping[str, Any]

@@ -309,9 +309,33 @@ def _task() -> SObjectType:
     )
 
 
+def _user() -> SObjectType:
+    # Users are read-only here: the org's users exist from the start (the API user and
+    # a human one), as licences are not something an integration creates.
+    locked = {"createable": False, "updateable": False}
+    return SObjectType(
+        "User",
+        "005",
+        "Users",
+        (
+            _f("Id", "id", nillable=False, **locked),
+            _f("IsDeleted", "boolean", nillable=False, **locked),
+            _f("Username", "string", 80, nillable=False, **locked),
+            _f("Email", "email", nillable=False, **locked),
+            _f("FirstName", "string", 40, **locked),
+            _f("LastName", "string", 80, nillable=False, **locked),
+            _f("Name", "string", 121, **locked),
+            _f("IsActive", "boolean", nillable=False, **locked),
+            _f("CreatedDate", "datetime", nillable=False, **locked),
+            _f("LastModifiedDate", "datetime", nillable=False, **locked),
+            _f("SystemModstamp", "datetime", nillable=False, **locked),
+        ),
+    )
+
+
 def standard_objects() -> dict[str, SObjectType]:
-    """Lead, Contact, Account, Opportunity and Task, keyed by name."""
-    objects = (_lead(), _contact(), _account(), _opportunity(), _task())
+    """Lead, Contact, Account, Opportunity, Task and User, keyed by name."""
+    objects = (_lead(), _contact(), _account(), _opportunity(), _task(), _user())
     return {o.name: o for o in objects}
 
 

@@ -63,6 +63,26 @@ class OrgStore:
             self._savepoints: list[Savepoint] = []
             self.created = now_seconds(self.clock())
 
+    def add_user(self, user_id: str, username: str, first: str, last: str) -> None:
+        """Seed one active User (users are not created through the API here)."""
+        if "User" not in self.objects:
+            return
+        stamp = now_seconds(self.clock())
+        with self.lock:
+            self.records["User"][user_id] = {
+                "Id": user_id,
+                "IsDeleted": False,
+                "Username": username,
+                "Email": username,
+                "FirstName": first,
+                "LastName": last,
+                "Name": f"{first} {last}",
+                "IsActive": True,
+                "CreatedDate": stamp,
+                "LastModifiedDate": stamp,
+                "SystemModstamp": stamp,
+            }
+
     def add_field(self, sobject: str, added: Field) -> None:
         """Add a custom field to an object (the Tooling API's CustomField create)."""
         with self.lock:
