@@ -333,3 +333,14 @@ def test_a_batch_update_may_not_name_one_record_twice(portal: Portal) -> None:
     with pytest.raises(ContactsError) as refused:
         client.crm.contacts.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=inputs))
     assert "Duplicate IDs" in orjson.loads(refused.value.body)["message"]
+
+
+# HS-14
+def test_deals_carry_a_currency_code_of_the_account(portal: Portal) -> None:
+    _, client, _ = portal
+    deals = client.crm.deals.basic_api
+    made = deals.create(DealCreate(properties={"dealname": "D", "deal_currency_code": "EUR"}))
+    assert made.properties["deal_currency_code"] == "EUR"
+    with pytest.raises(DealsError) as refused:
+        deals.create(DealCreate(properties={"dealname": "D", "deal_currency_code": "XXX"}))
+    assert _problem(refused.value) == ("VALIDATION_ERROR", "INVALID_OPTION")

@@ -179,6 +179,8 @@ BUILTIN: dict[str, tuple[Spec, ...]] = {
         ("dealstage", ("enumeration", "radio"), ()),
         ("amount", _NUM, ()),
         ("closedate", _DATETIME, ()),
+        # the account's currencies (HubSpot multi-currency); any other code is refused
+        ("deal_currency_code", _ENUM, ("USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY")),
         ("description", _AREA, ()),
         *_OWNED,
     ),
