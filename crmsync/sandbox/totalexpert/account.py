@@ -12,54 +12,13 @@ import orjson
 
 from crmsync.sandbox.totalexpert import contacts, custom_fields, dedup
 from crmsync.sandbox.totalexpert.errors import TotalExpertError, missing_target, not_found
+from crmsync.sandbox.totalexpert.note_types import NOTE_TYPES
 
 Record = dict[str, Any]
 # item, action, id, and a function giving hashValue (only computed when someone listens)
 Notify = Callable[[str, str, int, Callable[[], str]], None]
 
 FIRST_CONTACT_ID = 56490
-# Contact note type ids (TE-PM "Contact Notes", Type IDs table).
-NOTE_TYPES = dict(
-    enumerate(
-        (
-            "General Note",
-            "Task",
-            "Email Opened",
-            "Email Sent",
-            "Prequalification",
-            "Message Received",
-            "Contacted",
-            "Welcome Email Sent",
-            "SMS Sent",
-            "SMS Received",
-            "Email Delivered",
-            "Email Unsubscribed",
-            "Email Delivery Failure",
-            "Email Link Clicked",
-            "Print Material Sent",
-            "Open House Registration",
-            "Event Registration",
-            "Contact Assigned",
-            "Contact Passed",
-            "Contact Shared",
-            "Drip Campaign Ended",
-            "Spam Complaint",
-            "Drip Campaign Added",
-            "Contact Accepted",
-            "Appointment Scheduled",
-            "Transaction Scheduled",
-            "Drip Campaign Deleted",
-            "Listing Alert Sent",
-            "Drip Campaign Email Sent",
-            "Connection Invite Sent",
-            "Auto Campaign Email Sent",
-            "Movement Registration",
-            "Auto Campaign Print Order Sent",
-            "Task Complete Email Sent",
-        ),
-        start=1,
-    )
-)
 # contact groups a new account has (groups are addressed by group_name or id)
 DEFAULT_GROUPS = ("Past Client", "Prospect", "Realtor Partner")
 ENGAGEMENT_TYPES = (
