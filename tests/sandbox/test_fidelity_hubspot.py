@@ -108,6 +108,9 @@ def test_ticket_stages_must_belong_to_the_ticket_pipeline(portal: Portal) -> Non
     with pytest.raises(TicketsError) as refused:
         tickets.create(TicketCreate(properties={"subject": "S", "hs_pipeline_stage": "closedwon"}))
     assert _problem(refused.value) == ("VALIDATION_ERROR", "INVALID_OPTION")
+    with pytest.raises(TicketsError) as stageless:
+        tickets.create(TicketCreate(properties={"subject": "S"}))
+    assert _problem(stageless.value) == ("VALIDATION_ERROR", "REQUIRED_FIELD")
 
 
 # HS-4

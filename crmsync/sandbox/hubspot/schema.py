@@ -99,6 +99,8 @@ OBJECTS: dict[str, ObjectSpec] = {
                 "subject",
             ),
             ("subject", "content"),
+            # a ticket always has a status (HubSpot tickets guide)
+            required=("hs_pipeline_stage",),
         ),
     )
 }
