@@ -70,6 +70,7 @@ def test_v2_refuses_numbers_sent_as_strings(pd: httpx.Client) -> None:
     assert _person(pd, owner_id="1").status_code == 400
     assert _person(pd, visible_to="3").status_code == 400
     assert _person(pd, custom_fields={key: "4.5"}).status_code == 400
+    assert _person(pd, emails=["ann@example.com"]).status_code == 400  # objects only
     assert pd.post("/api/v2/deals", json={"title": "D", "value": "100"}).status_code == 400
     assert _person(pd, owner_id=1, custom_fields={key: 4.5}).status_code == 200
     # v1 reads a numeric id string as the number

@@ -164,6 +164,9 @@ def _contact_lists(values: dict[str, Any], version: int) -> None:
         values.pop(v2_name if version == 1 else v1_name, None)
         if raw is None:
             continue
+        if version == 2 and not (isinstance(raw, list) and all(isinstance(i, dict) for i in raw)):
+            # v2 takes only arrays of {value, primary, label} objects
+            raise PipedriveError(400, f"Invalid {v2_name}: must be an array of objects")
         items = raw if isinstance(raw, list) else [raw]
         parsed = []
         for n, item in enumerate(items):
