@@ -65,14 +65,19 @@ class TotalExpertClient:
             page = int(following) if following else None
         return found
 
-    def enroll(self, journey_id: str, contact_id: str) -> None:
-        """Enrol a contact in a journey (already enrolled is fine)."""
+    def enroll(self, journey_id: str, contact_id: str) -> str:
+        """Enrol a contact in a journey (already enrolled is fine); the enrolment's id."""
         contact = int(contact_id) if contact_id.isdigit() else contact_id
-        self.http.post(
+        answer = self.http.post(
             f"/v1/journeys/{journey_id}/enrollments",
             json={"contact": {"id": contact}},
             idempotent=True,  # a repeat answers `duplicate`
-        )
+        ).json()
+        return str(answer.get("id") or f"{journey_id}:{contact_id}")
+
+    def unenroll(self, journey_id: str, contact_id: str) -> None:
+        """End a contact's enrolment (``NotFound`` when it is not enrolled)."""
+        self.http.delete(f"/v1/journeys/{journey_id}/enrollments/{contact_id}")
 
     def close(self) -> None:
         """Close the connection pool."""

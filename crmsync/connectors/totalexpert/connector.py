@@ -33,6 +33,7 @@ from crmsync.connectors.errors import ConfigError, InvalidRecord, NotFound
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.pipedrive.cursor import ChangeCursor, Lane, Row, digest
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.connectors.totalexpert import webhooks
@@ -220,6 +221,21 @@ class TotalExpertConnector(Connector):
     def trigger_journey(self, journey_id: str, remote_contact_id: str) -> None:
         """Enrol a contact in a journey; an inactive journey is ``InvalidRecord``."""
         self.client.enroll(journey_id, remote_contact_id)
+
+    def enroll(self, journey_id: str, contact: EnrollTarget) -> str:
+        """Enrol a contact (``EnrollmentConnector``); it must exist in Total Expert."""
+        if not contact.remote_id:
+            raise InvalidRecord("the contact is not in Total Expert yet")
+        return self.client.enroll(journey_id, contact.remote_id)
+
+    def unenroll(self, journey_id: str, contact: EnrollTarget) -> None:
+        """End a contact's enrolment; one that is not enrolled is left as it is."""
+        if not contact.remote_id:
+            return
+        try:
+            self.client.unenroll(journey_id, contact.remote_id)
+        except NotFound:
+            return
 
     # --- webhooks ----------------------------------------------------------------------
 

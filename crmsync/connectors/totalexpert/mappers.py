@@ -157,7 +157,40 @@ def to_journey(raw: Mapping[str, Any]) -> Journey:
         active=str(raw.get("active", "True")).lower() in ("true", "1"),
         category=raw.get("category"),
         trigger=raw.get("trigger_type"),
+        description=raw.get("description"),
+        steps=tuple(_steps(raw.get("steps"))),
+        enrollment_count=_int_or_none(raw.get("enrollment_count")),
+        completion_rate=_float_or_none(raw.get("completion_rate")),
     )
+
+
+def _steps(raw: Any) -> list[Mapping[str, Any]]:
+    # the account's journeys give a step count, richer ones a list of steps
+    if isinstance(raw, list):
+        return [
+            {
+                "name": str(s.get("name") or ""),
+                "template": s.get("template"),
+                "delay_minutes": s.get("delay_minutes"),
+            }
+            for s in raw
+            if isinstance(s, Mapping)
+        ]
+    return [{"name": f"Step {n + 1}"} for n in range(raw)] if isinstance(raw, int) else []
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def to_changes(event: Mapping[str, Any]) -> list[RemoteChange]:
