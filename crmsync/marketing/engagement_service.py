@@ -1,0 +1,299 @@
+"""Engagement scores in the store: one contact after a new interaction (incremental),
+every contact of a workspace at once (bulk), and the explanation of one score.
+
+The score lands in ``Contact.engagement_score`` (what record answers carry and the
+mapping can push to a CRM field) and its parts in ``EngagementState``. A score that
+rises to the model's ``high_threshold`` emits ``engagement.high``; one that falls back
+below ``cooled_threshold`` emits ``engagement.cooled`` (both through the event router,
+so other features can follow up). Callers commit.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from crmsync.events.service import record_event
+from crmsync.marketing import settings
+from crmsync.marketing.engagement import (
+    DAY,
+    Contribution,
+    State,
+    contributions,
+    decay,
+    points,
+    score,
+    score_of_sums,
+)
+from crmsync.marketing.settings import EngagementModel
+from crmsync.store.models import Activity, Contact, EngagementState
+from crmsync.sync import outbox
+from crmsync.sync.outbox import Priority
+
+__all__ = ["Explanation", "apply_activity", "explain", "recompute"]
+
+_JULIAN_EPOCH = 2440587.5
+_CONTACT_UPDATE = (
+    update(Contact)
+    .where(Contact.id == bindparam("cid"))
+    .values(engagement_score=bindparam("score"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def apply_activity(
+    session: Session,
+    workspace_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    activity_type: str,
+    occurred_at: datetime,
+    *,
+    channel: str | None = None,
+    direction: str | None = None,
+    model: EngagementModel | None = None,
+    now: datetime | None = None,
+) -> float:
+    """Add one interaction to the contact's score; returns the new score."""
+    model = model or settings.load(session, workspace_id).engagement
+    now = now or datetime.now(UTC)
+    row = session.get(EngagementState, contact_id)
+    state = State(now) if row is None else State.from_json(row.as_of, row.sums).at(model, now)
+    state = state.add(
+        model, activity_type, occurred_at, points(model, activity_type, channel, direction)
+    )
+    new_score = score(model, state)
+    if row is None:
+        row = EngagementState(contact_id=contact_id, workspace_id=workspace_id, high=False)
+        session.add(row)
+    before = float(row.score or 0.0)
+    row.as_of, row.sums, row.score = state.as_of, state.to_json(), new_score
+    session.execute(_CONTACT_UPDATE, [{"cid": contact_id, "score": new_score}])
+    _crossed(session, workspace_id, row, before, new_score, model)
+    if round(before) != round(new_score):
+        outbox.enqueue(session, workspace_id, "contacts", [contact_id], source="engagement")
+    return new_score
+
+
+def _crossed(
+    session: Session,
+    workspace_id: uuid.UUID,
+    row: EngagementState,
+    before: float,
+    after: float,
+    model: EngagementModel,
+) -> None:
+    kind = None
+    if not row.high and after >= model.high_threshold:
+        row.high, kind = True, "engagement.high"
+    elif row.high and after < model.cooled_threshold:
+        row.high, kind = False, "engagement.cooled"
+    if kind is not None:
+        data = {"contact_id": str(row.contact_id), "score": after, "previous_score": before}
+        record_event(session, workspace_id, {"type": kind, "data": data}, None)
+
+
+# --- bulk ---------------------------------------------------------------------------
+
+
+def _lookup(column: Any, table: dict[str, float], default: float) -> ColumnElement[Any]:
+    if not table:
+        return literal(default)
+    return case(table, value=column, else_=default)
+
+
+def _age_days(dialect: str, now: datetime) -> ColumnElement[Any]:
+    if dialect == "sqlite":
+        now_julian = now.timestamp() / DAY + _JULIAN_EPOCH
+        return bindparam("now_j", now_julian) - func.julianday(Activity.occurred_at)
+    epoch = func.extract("epoch", Activity.occurred_at)
+    return (bindparam("now_s", now.timestamp()) - epoch) / DAY
+
+
+def _ensure_exp(session: Session) -> None:
+    """SQLite builds without the math functions get ``exp`` from Python."""
+    raw = session.connection().connection.driver_connection
+    try:
+        raw.execute("SELECT exp(0)")  # type: ignore[union-attr]
+    except Exception:
+        raw.create_function("exp", 1, math.exp, deterministic=True)  # type: ignore[union-attr]
+
+
+def recompute(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    now: datetime | None = None,
+    model: EngagementModel | None = None,
+) -> int:
+    """Score every contact of the workspace from all its activities; returns how many
+    contacts' scores changed. One aggregate query, one insert, one update."""
+    model = model or settings.load(session, workspace_id).engagement
+    now = now or datetime.now(UTC)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        _ensure_exp(session)
+    age = _age_days(dialect, now)
+    worth = (
+        _lookup(Activity.type, model.weights, model.default_weight)
+        * _lookup(Activity.data["channel"].as_string(), model.channels, 1.0)
+        * _lookup(Activity.direction, model.directions, 1.0)
+        * func.exp(case((age < 0, 0.0), else_=age) * (-math.log(2) / model.half_life_days))
+    )
+    rows = session.execute(
+        select(Activity.contact_id, Activity.type, func.sum(worth), func.count())
+        .where(
+            Activity.workspace_id == workspace_id,
+            Activity.contact_id.is_not(None),
+            Activity.deleted_at.is_(None),
+        )
+        .group_by(Activity.contact_id, Activity.type)
+    )
+    fresh: dict[uuid.UUID, State] = {}
+    for contact_id, kind, total, count in rows:
+        state = fresh.get(contact_id)
+        if state is None:
+            state = fresh[contact_id] = State(now)
+        state.sums[kind] = float(total)
+        state.counts[kind] = int(count)
+    return _store(session, workspace_id, model, now, fresh)
+
+
+def _store(
+    session: Session,
+    workspace_id: uuid.UUID,
+    model: EngagementModel,
+    now: datetime,
+    fresh: dict[uuid.UUID, State],
+) -> int:
+    earlier = {
+        cid: (float(s or 0.0), bool(high))
+        for cid, s, high in session.execute(
+            select(EngagementState.contact_id, EngagementState.score, EngagementState.high).where(
+                EngagementState.workspace_id == workspace_id
+            )
+        )
+    }
+    session.execute(delete(EngagementState).where(EngagementState.workspace_id == workspace_id))
+    states: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    crossings: list[tuple[uuid.UUID, str, float, float]] = []
+    for contact_id in fresh.keys() | earlier.keys():
+        state = fresh.get(contact_id) or State(now)
+        new = score_of_sums(model, state.sums)
+        before, high = earlier.get(contact_id, (0.0, False))
+        if not high and new >= model.high_threshold:
+            high = True
+            crossings.append((contact_id, "engagement.high", before, new))
+        elif high and new < model.cooled_threshold:
+            high = False
+            crossings.append((contact_id, "engagement.cooled", before, new))
+        if contact_id in fresh:
+            states.append(
+                {
+                    "contact_id": contact_id,
+                    "workspace_id": workspace_id,
+                    "as_of": now,
+                    "sums": state.to_json(),
+                    "score": new,
+                    "high": high,
+                }
+            )
+        if contact_id not in earlier or before != new:
+            changed.append({"cid": contact_id, "score": new, "moved": round(before) != round(new)})
+    if states:
+        session.execute(insert(EngagementState), states)
+    if changed:
+        session.execute(_CONTACT_UPDATE, [{"cid": c["cid"], "score": c["score"]} for c in changed])
+        moved = [c["cid"] for c in changed if c["moved"]]
+        outbox.enqueue(
+            session,
+            workspace_id,
+            "contacts",
+            moved,
+            source="engagement",
+            priority=Priority.BACKFILL,
+        )
+    for contact_id, kind, before, new in crossings:
+        data = {"contact_id": str(contact_id), "score": new, "previous_score": before}
+        record_event(session, workspace_id, {"type": kind, "data": data}, None)
+    return len(changed)
+
+
+# --- explanation --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Explanation:
+    contact_id: uuid.UUID
+    score: float
+    as_of: datetime
+    high: bool
+    model: EngagementModel
+    contributions: list[Contribution]
+    recent: list[dict[str, Any]]
+
+
+def explain(
+    session: Session, workspace_id: uuid.UUID, contact_id: uuid.UUID, *, now: datetime | None = None
+) -> Explanation:
+    """The contact's score now, each type's share, and its most telling recent interactions."""
+    model = settings.load(session, workspace_id).engagement
+    now = now or datetime.now(UTC)
+    row = session.get(EngagementState, contact_id)
+    state = State(now) if row is None else State.from_json(row.as_of, row.sums).at(model, now)
+    recent = [
+        {
+            "activity_id": a.id,
+            "type": a.type,
+            "occurred_at": a.occurred_at,
+            "points": round(
+                points(model, a.type, (a.data or {}).get("channel"), a.direction)
+                * decay(model, (now - a.occurred_at).total_seconds()),
+                3,
+            ),
+        }
+        for a in _latest(session, workspace_id, contact_id)
+    ]
+    recent.sort(key=lambda r: -float(r["points"]))  # type: ignore[arg-type]
+    return Explanation(
+        contact_id,
+        score(model, state),
+        state.as_of,
+        bool(row.high) if row else False,
+        model,
+        contributions(model, state),
+        recent[:5],
+    )
+
+
+def _latest(session: Session, workspace_id: uuid.UUID, contact_id: uuid.UUID) -> Iterable[Activity]:
+    return session.scalars(
+        select(Activity)
+        .where(
+            and_(
+                Activity.workspace_id == workspace_id,
+                Activity.contact_id == contact_id,
+                Activity.deleted_at.is_(None),
+            )
+        )
+        .order_by(Activity.occurred_at.desc())
+        .limit(20)
+    )
