@@ -23,7 +23,7 @@ from crmsync.records.service import get_record
 from crmsync.store.models import Enrollment, Journey
 from crmsync.sync import outbox
 
-__all__ = ["OBJECT_TYPE", "active_enrollment", "enroll", "for_contact", "unenroll"]
+__all__ = ["OBJECT_TYPE", "active_enrollment", "complete", "enroll", "for_contact", "unenroll"]
 
 OBJECT_TYPE = "enrollments"
 
@@ -112,6 +112,26 @@ def unenroll(
     enrollment.ended_by = by[:120]
     session.flush()
     _queue(session, enrollment, journey)
+    return enrollment
+
+
+def complete(
+    session: Session,
+    workspace_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    journey: Journey,
+    *,
+    now: datetime | None = None,
+) -> Enrollment | None:
+    """Mark the contact's active enrolment completed (the CRM ran the journey through);
+    nothing to push: the CRM ended it itself."""
+    enrollment = active_enrollment(session, journey.id, contact_id)
+    if enrollment is None or enrollment.workspace_id != workspace_id:
+        return None
+    enrollment.status = "completed"
+    enrollment.ended_at = now or datetime.now(UTC)
+    enrollment.ended_by = "crm"
+    session.flush()
     return enrollment
 
 

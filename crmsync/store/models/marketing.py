@@ -72,9 +72,7 @@ class Enrollment(IdMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     # manual | rule:<rule name>
     trigger: Mapped[str] = mapped_column(String(120), default="manual")
-    event_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("events.id", ondelete="SET NULL")
-    )
+    event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     ended_by: Mapped[str | None] = mapped_column(String(120))
@@ -110,9 +108,7 @@ class RuleFiring(IdMixin, Base):
         ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
     )
     rule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trigger_rules.id", ondelete="CASCADE"))
-    event_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("events.id", ondelete="SET NULL")
-    )
+    event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
     # the event's identity across redeliveries: its idempotency key, the app's event id,
     # else the stored event's id
     event_key: Mapped[str] = mapped_column(String(220))
