@@ -15,10 +15,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     and_,
     bindparam,
     case,
@@ -51,11 +52,12 @@ from crmsync.sync.outbox import Priority
 __all__ = ["Explanation", "apply_activity", "explain", "recompute"]
 
 _JULIAN_EPOCH = 2440587.5
+_CONTACTS = cast(Table, Contact.__table__)
+# Core, not ORM: an executemany of it is one statement for any number of contacts
 _CONTACT_UPDATE = (
-    update(Contact)
-    .where(Contact.id == bindparam("cid"))
+    update(_CONTACTS)
+    .where(_CONTACTS.c.id == bindparam("cid"))
     .values(engagement_score=bindparam("score"))
-    .execution_options(synchronize_session=False)
 )
 
 

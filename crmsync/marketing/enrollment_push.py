@@ -57,7 +57,7 @@ def push(
         .join(Journey, Journey.id == Enrollment.journey_id)
         .join(Contact, Contact.id == Enrollment.contact_id)
         .where(Enrollment.id.in_(ids))
-    ).tuples()
+    )
     found = {e.id: (e, j, c) for e, j, c in rows}
     links = {
         link.record_id: link

@@ -146,4 +146,4 @@ def for_contact(
         .where(Enrollment.workspace_id == workspace_id, Enrollment.contact_id == contact_id)
         .order_by(Enrollment.enrolled_at.desc(), Enrollment.id)
     )
-    return [(e, j) for e, j in rows.tuples()]
+    return [(e, j) for e, j in rows]

@@ -135,9 +135,11 @@ def _from_yaml_item(item: Any) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise ValueError("each rule is a mapping (name, on, when, enroll|unenroll)")
     item = dict(item)
+    if True in item:  # YAML 1.1 reads a bare `on:` key as the boolean true
+        item["on"] = item.pop(True)
     unknown = set(item) - {"name", "on", "when", "enroll", "unenroll", "active"}
     if unknown:
-        raise ValueError(f"unknown key {sorted(unknown)[0]!r}")
+        raise ValueError(f"unknown key {sorted(map(str, unknown))[0]!r}")
     actions = [k for k in ("enroll", "unenroll") if k in item]
     if len(actions) != 1:
         raise ValueError("give exactly one of enroll or unenroll")
@@ -164,6 +166,8 @@ def parse_yaml(text: str) -> list[RuleSpec]:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = error.problem or error.context or "not valid YAML"
+        if error.context and error.context_mark is not None and error.problem:
+            problem += f" ({error.context} from line {error.context_mark.line + 1})"
         raise RuleInvalid(
             f"line {line}: {problem}", [{"line": line, "rule": None, "message": problem}]
         ) from None
