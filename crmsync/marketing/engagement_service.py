@@ -82,11 +82,12 @@ def apply_activity(
         model, activity_type, occurred_at, points(model, activity_type, channel, direction)
     )
     new_score = score(model, state)
+    before = float(row.score or 0.0) if row is not None else 0.0
     if row is None:
         row = EngagementState(contact_id=contact_id, workspace_id=workspace_id, high=False)
         session.add(row)
-    before = float(row.score or 0.0)
     row.as_of, row.sums, row.score = state.as_of, state.to_json(), new_score
+    session.flush()  # a get() of this contact later in the transaction finds it
     session.execute(_CONTACT_UPDATE, [{"cid": contact_id, "score": new_score}])
     _crossed(session, workspace_id, row, before, new_score, model)
     if round(before) != round(new_score):
