@@ -18,15 +18,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    ColumnElement,
     Table,
     and_,
     bindparam,
-    case,
-    delete,
-    func,
-    insert,
-    literal,
     select,
     update,
 )
@@ -35,15 +29,14 @@ from sqlalchemy.orm import Session
 from crmsync.events.service import record_event
 from crmsync.marketing import settings
 from crmsync.marketing.engagement import (
-    DAY,
     Contribution,
     State,
     contributions,
     decay,
     points,
     score,
-    score_of_sums,
 )
+from crmsync.marketing.engagement_bulk import score_all
 from crmsync.marketing.settings import EngagementModel
 from crmsync.store.models import Activity, Contact, EngagementState
 from crmsync.sync import outbox
@@ -116,18 +109,34 @@ def _crossed(
 # --- bulk ---------------------------------------------------------------------------
 
 
-def _lookup(column: Any, table: dict[str, float], default: float) -> ColumnElement[Any]:
-    if not table:
-        return literal(default)
-    return case(table, value=column, else_=default)
-
-
-def _age_days(dialect: str, now: datetime) -> ColumnElement[Any]:
-    if dialect == "sqlite":
-        now_julian = now.timestamp() / DAY + _JULIAN_EPOCH
-        return bindparam("now_j", now_julian) - func.julianday(Activity.occurred_at)
-    epoch = func.extract("epoch", Activity.occurred_at)
-    return (bindparam("now_s", now.timestamp()) - epoch) / DAY
+def recompute(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    now: datetime | None = None,
+    model: EngagementModel | None = None,
+) -> int:
+    """Score every contact of the workspace from all its activities (in the database,
+    ``engagement_bulk``); returns how many contacts' scores changed."""
+    model = model or settings.load(session, workspace_id).engagement
+    now = now or datetime.now(UTC)
+    session.flush()
+    if session.get_bind().dialect.name == "sqlite":
+        _ensure_exp(session)
+    pushing = outbox.pushing_integrations(session, workspace_id, "contacts", source="engagement")
+    changed, crossings, moved = score_all(
+        session, workspace_id, model, now, want_moved=bool(pushing)
+    )
+    session.expire_all()  # states and contacts changed behind the ORM's back
+    if moved:
+        outbox.enqueue(
+            session, workspace_id, "contacts", moved, source="engagement",
+            priority=Priority.BACKFILL, integrations=pushing,
+        )  # fmt: skip
+    for contact_id, kind, before, after in crossings:
+        data = {"contact_id": str(contact_id), "score": after, "previous_score": before}
+        record_event(session, workspace_id, {"type": kind, "data": data}, None)
+    return changed
 
 
 def _ensure_exp(session: Session) -> None:
@@ -137,107 +146,6 @@ def _ensure_exp(session: Session) -> None:
         raw.execute("SELECT exp(0)")  # type: ignore[union-attr]
     except Exception:
         raw.create_function("exp", 1, math.exp, deterministic=True)  # type: ignore[union-attr]
-
-
-def recompute(
-    session: Session,
-    workspace_id: uuid.UUID,
-    *,
-    now: datetime | None = None,
-    model: EngagementModel | None = None,
-) -> int:
-    """Score every contact of the workspace from all its activities; returns how many
-    contacts' scores changed. One aggregate query, one insert, one update."""
-    model = model or settings.load(session, workspace_id).engagement
-    now = now or datetime.now(UTC)
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        _ensure_exp(session)
-    age = _age_days(dialect, now)
-    worth = (
-        _lookup(Activity.type, model.weights, model.default_weight)
-        * _lookup(Activity.data["channel"].as_string(), model.channels, 1.0)
-        * _lookup(Activity.direction, model.directions, 1.0)
-        * func.exp(case((age < 0, 0.0), else_=age) * (-math.log(2) / model.half_life_days))
-    )
-    rows = session.execute(
-        select(Activity.contact_id, Activity.type, func.sum(worth), func.count())
-        .where(
-            Activity.workspace_id == workspace_id,
-            Activity.contact_id.is_not(None),
-            Activity.deleted_at.is_(None),
-        )
-        .group_by(Activity.contact_id, Activity.type)
-    )
-    fresh: dict[uuid.UUID, State] = {}
-    for contact_id, kind, total, count in rows:
-        state = fresh.get(contact_id)
-        if state is None:
-            state = fresh[contact_id] = State(now)
-        state.sums[kind] = float(total)
-        state.counts[kind] = int(count)
-    return _store(session, workspace_id, model, now, fresh)
-
-
-def _store(
-    session: Session,
-    workspace_id: uuid.UUID,
-    model: EngagementModel,
-    now: datetime,
-    fresh: dict[uuid.UUID, State],
-) -> int:
-    earlier = {
-        cid: (float(s or 0.0), bool(high))
-        for cid, s, high in session.execute(
-            select(EngagementState.contact_id, EngagementState.score, EngagementState.high).where(
-                EngagementState.workspace_id == workspace_id
-            )
-        )
-    }
-    session.execute(delete(EngagementState).where(EngagementState.workspace_id == workspace_id))
-    states: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
-    crossings: list[tuple[uuid.UUID, str, float, float]] = []
-    for contact_id in fresh.keys() | earlier.keys():
-        state = fresh.get(contact_id) or State(now)
-        new = score_of_sums(model, state.sums)
-        before, high = earlier.get(contact_id, (0.0, False))
-        if not high and new >= model.high_threshold:
-            high = True
-            crossings.append((contact_id, "engagement.high", before, new))
-        elif high and new < model.cooled_threshold:
-            high = False
-            crossings.append((contact_id, "engagement.cooled", before, new))
-        if contact_id in fresh:
-            states.append(
-                {
-                    "contact_id": contact_id,
-                    "workspace_id": workspace_id,
-                    "as_of": now,
-                    "sums": state.to_json(),
-                    "score": new,
-                    "high": high,
-                }
-            )
-        if contact_id not in earlier or before != new:
-            changed.append({"cid": contact_id, "score": new, "moved": round(before) != round(new)})
-    if states:
-        session.execute(insert(EngagementState), states)
-    if changed:
-        session.execute(_CONTACT_UPDATE, [{"cid": c["cid"], "score": c["score"]} for c in changed])
-        moved = [c["cid"] for c in changed if c["moved"]]
-        outbox.enqueue(
-            session,
-            workspace_id,
-            "contacts",
-            moved,
-            source="engagement",
-            priority=Priority.BACKFILL,
-        )
-    for contact_id, kind, before, new in crossings:
-        data = {"contact_id": str(contact_id), "score": new, "previous_score": before}
-        record_event(session, workspace_id, {"type": kind, "data": data}, None)
-    return len(changed)
 
 
 # --- explanation --------------------------------------------------------------------
