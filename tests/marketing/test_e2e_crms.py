@@ -278,3 +278,39 @@ def test_activities_reach_the_total_expert_timeline_in_batches_of_50(world: Worl
             )
         ).all()
     assert sum(runs) == total and max(runs) <= 50 and len(runs) >= 3
+
+
+def test_a_timeline_entry_goes_dead_after_three_attempts(world: World) -> None:
+    """Total Expert's timeline policy allows 3 attempts, whatever the integration's
+    own retry setting (5 here); then the job is a dead letter."""
+    contact_id, _email = _contact(world)
+    te_id = world.integrations["totalexpert"]
+    with session_scope(world.sessions) as session:
+        integration = session.get(Integration, te_id)
+        assert integration is not None
+        fast = {"attempts": 5, "base_seconds": 0.01, "cap_seconds": 0.02, "jitter": 0}
+        integration.config = {**integration.config, "retry": fast}
+    world.te.faults.force("503", 1000, "/v1/contact-notes")
+    event = {"type": "call.logged", "data": {"contact_id": contact_id}}
+    assert world.api[Role.AGENT].post("/api/v1/events", json=event).status_code == 202
+    with session_scope(world.sessions) as session:
+        session.execute(
+            update(SyncJob)
+            .where(SyncJob.integration_id == te_id, SyncJob.object_type == "timeline")
+            .values(next_attempt_at=datetime.now(UTC))
+        )
+
+    def dead() -> SyncJob | None:
+        with world.sessions() as session:
+            return session.scalar(
+                select(SyncJob).where(
+                    SyncJob.integration_id == te_id,
+                    SyncJob.object_type == "timeline",
+                    SyncJob.status == "dead",
+                )
+            )
+
+    job = wait_for(dead, 30.0)
+    assert job.attempts == 3 and job.error_class == "Transient"
+    dead_letters = world.api[Role.MANAGER].get("/api/v1/sync-jobs", params={"status": "dead"})
+    assert [j["object_type"] for j in dead_letters.json()["items"]] == ["timeline"]
