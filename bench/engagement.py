@@ -40,13 +40,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crmsync.marketing import engagement_service  # noqa: E402
-from crmsync.marketing.engagement import State, points, score  # noqa: E402
-from crmsync.marketing.settings import EngagementModel  # noqa: E402
-from crmsync.store.engine import make_engine, make_sessionmaker  # noqa: E402
-from crmsync.store.migrate import upgrade  # noqa: E402
-from crmsync.store.models import Activity, Contact, EngagementState  # noqa: E402
-from crmsync.workspaces import create_workspace  # noqa: E402
+from crmsync.marketing import engagement_service
+from crmsync.marketing.engagement import State, points, score
+from crmsync.marketing.settings import EngagementModel
+from crmsync.store.engine import make_engine, make_sessionmaker
+from crmsync.store.migrate import upgrade
+from crmsync.store.models import Activity, Contact, EngagementState
+from crmsync.workspaces import create_workspace
 
 BULK_TARGET_S = 15.0
 P99_TARGET_MS = 5.0
@@ -84,7 +84,6 @@ def _database(backend: str, workdir: str) -> str:
 def _populate(
     sessions: sessionmaker[Session], sizes: Sizes, rng: random.Random
 ) -> tuple[uuid.UUID, list[uuid.UUID]]:
-    kinds, weights = zip(*TYPES, strict=True)
     with sessions() as session:
         workspace = create_workspace(session, f"bench-{uuid.uuid4().hex[:6]}")
         session.commit()
@@ -98,27 +97,82 @@ def _populate(
                 ],
             )
         session.commit()
-        span = 180 * 86_400
-        chunk = 50_000
-        for start in range(0, sizes.activities, chunk):
-            count = min(chunk, sizes.activities - start)
-            picked = rng.choices(kinds, weights, k=count)
-            rows = []
-            for n in range(count):
-                channel = rng.choice(CHANNELS)
-                rows.append(
-                    {
-                        "workspace_id": workspace.id,
-                        "type": picked[n],
-                        "direction": rng.choice(DIRECTIONS),
-                        "occurred_at": NOW - timedelta(seconds=rng.randrange(span)),
-                        "data": {"channel": channel} if channel else {},
-                        "contact_id": ids[rng.randrange(len(ids))],
-                    }
-                )
-            session.execute(insert(Activity), rows)
-            session.commit()
+        if session.get_bind().dialect.name == "sqlite":
+            _activities_sqlite(session, workspace.id, ids, sizes, rng)
+        else:
+            _activities_orm(session, workspace.id, ids, sizes, rng)
         return workspace.id, ids
+
+
+def _activities(ids: list[uuid.UUID], count: int, rng: random.Random) -> list[tuple]:  # type: ignore[type-arg]
+    """(type, direction, occurred_at, channel, contact) for ``count`` activities."""
+    kinds, weights = zip(*TYPES, strict=True)
+    picked = rng.choices(kinds, weights, k=count)
+    span = 180 * 86_400
+    return [
+        (
+            picked[n],
+            rng.choice(DIRECTIONS),
+            NOW - timedelta(seconds=rng.randrange(span)),
+            rng.choice(CHANNELS),
+            ids[rng.randrange(len(ids))],
+        )
+        for n in range(count)
+    ]
+
+
+def _activities_orm(
+    session: Session,
+    workspace_id: uuid.UUID,
+    ids: list[uuid.UUID],
+    sizes: Sizes,
+    rng: random.Random,
+) -> None:
+    for start in range(0, sizes.activities, 50_000):
+        rows = _activities(ids, min(50_000, sizes.activities - start), rng)
+        session.execute(
+            insert(Activity),
+            [
+                {
+                    "workspace_id": workspace_id, "type": kind, "direction": direction,
+                    "occurred_at": at, "data": {"channel": channel} if channel else {},
+                    "contact_id": contact,
+                }
+                for kind, direction, at, channel, contact in rows
+            ],
+        )  # fmt: skip
+        session.commit()
+
+
+def _activities_sqlite(
+    session: Session,
+    workspace_id: uuid.UUID,
+    ids: list[uuid.UUID],
+    sizes: Sizes,
+    rng: random.Random,
+) -> None:
+    """The same rows written with the driver (stored as crmsync's types store them:
+    hex UUIDs, naive UTC text times, JSON text): generation is not what is measured."""
+    raw = session.connection().connection.driver_connection
+    stamp = NOW.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    sql = (
+        "INSERT INTO activities (id, workspace_id, created_at, updated_at, version, custom_fields,"
+        " type, direction, occurred_at, data, contact_id) VALUES (?,?,?,?,1,'{}',?,?,?,?,?)"
+    )
+    for start in range(0, sizes.activities, 100_000):
+        rows = _activities(ids, min(100_000, sizes.activities - start), rng)
+        raw.executemany(  # type: ignore[union-attr]
+            sql,
+            [
+                (
+                    uuid.uuid4().hex, workspace_id.hex, stamp, stamp, kind, direction,
+                    at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    f'{{"channel": "{channel}"}}' if channel else "{}", contact.hex,
+                )
+                for kind, direction, at, channel, contact in rows
+            ],
+        )  # fmt: skip
+    session.commit()
 
 
 def _bulk(
@@ -230,8 +284,9 @@ def main() -> int:
         sessions = make_sessionmaker(engine)
         began = time.perf_counter()
         workspace_id, ids = _populate(sessions, sizes, rng)
+        took = time.perf_counter() - began
         print(
-            f"generated {sizes.activities:,} activities over {sizes.contacts:,} contacts in {time.perf_counter() - began:.1f} s"
+            f"generated {sizes.activities:,} activities, {sizes.contacts:,} contacts: {took:.1f} s"
         )
         bulk_s, changed = _bulk(sessions, workspace_id, model)
         naive_s = _naive(sessions, workspace_id, ids, model, sizes.naive_sample)
@@ -239,12 +294,12 @@ def main() -> int:
         without, with_commit = _incremental(sessions, workspace_id, ids, model, sizes.updates, rng)
         engine.dispose()
     naive_all = naive_s / sizes.naive_sample * sizes.contacts
+    machine = f"Python {platform.python_version()}, {os.cpu_count()} cores"
+    print(f"backend {args.backend}, {machine}, load {os.getloadavg()[0]:.1f}")
     print(
-        f"backend {args.backend}, Python {platform.python_version()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
-    )
-    print(
-        f"bulk recompute: {bulk_s:.2f} s for {sizes.activities:,} activities / {sizes.contacts:,} contacts "
-        f"({sizes.activities / bulk_s:,.0f} activities/s; {changed:,} scores written; target <= {BULK_TARGET_S:.0f} s at full size)"
+        f"bulk recompute: {bulk_s:.2f} s for {sizes.activities:,} activities / "
+        f"{sizes.contacts:,} contacts ({sizes.activities / bulk_s:,.0f} activities/s; "
+        f"{changed:,} scores written; target <= {BULK_TARGET_S:.0f} s at full size)"
     )
     print(
         f"naive per-contact recompute: {naive_s:.2f} s for {sizes.naive_sample:,} contacts -> "
@@ -253,7 +308,8 @@ def main() -> int:
     )
     print(
         f"incremental update ({sizes.updates:,} calls): p50 {statistics.median(without):.2f} ms, "
-        f"p99 {_pct(without, 0.99):.2f} ms; with commit p50 {statistics.median(with_commit):.2f} ms, "
+        f"p99 {_pct(without, 0.99):.2f} ms; "
+        f"with commit p50 {statistics.median(with_commit):.2f} ms, "
         f"p99 {_pct(with_commit, 0.99):.2f} ms (target p99 <= {P99_TARGET_MS:.0f} ms)"
     )
     return 0 if gap < 0.05 else 1
