@@ -71,8 +71,12 @@ def _dispatch(session: Session, event: Event) -> None:
     unprocessed (``processed_at`` empty) instead of refusing the app's request."""
     try:
         with session.begin_nested():
-            router.dispatch(session, event)
             event.processed_at = datetime.now(UTC)
+            # A write first: SQLite then holds its write lock before the subscribers read,
+            # instead of upgrading a read snapshot that a concurrent commit made stale
+            # (refused at once with "database is locked", whatever the busy timeout).
+            session.flush()
+            router.dispatch(session, event)
     except Exception:
         log.exception("event subscriber failed", event_id=str(event.id), type=event.type)
 
