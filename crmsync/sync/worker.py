@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
 from crmsync.marketing.pushers import PUSHERS
+from crmsync.marketing.schedule import JourneyRefresher
 from crmsync.store.models import Integration, SyncRun
 from crmsync.sync import jobs, manual
 from crmsync.sync.inbound_runner import drain_webhooks, due_streams, poll_stream
@@ -64,6 +65,7 @@ class Worker:
         # the target and the settle cost the same for 100 jobs as for 500, so a backlog
         # goes out in bigger groups (a trickle of real-time changes still goes at once).
         self.batches_per_claim = batches_per_claim
+        self._journeys = JourneyRefresher()  # the journey catalogue's scheduled refresh
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -216,6 +218,8 @@ class Worker:
                 target = self.resolve(session, integration)
                 if poll_stream(session, integration, object_type, target, kind):
                     done += 1
+            # not counted: the loop's pace is set by deliveries and polls
+            self._journeys.run(session, lambda i: self.resolve(session, i).connector)
         return done
 
     def _inbound(self) -> None:

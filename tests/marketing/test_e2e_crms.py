@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,14 @@ from crmsync.auth.permissions import Role
 from crmsync.config import Settings
 from crmsync.demo import ServerThread
 from crmsync.demo_crms import standard_fields
+from crmsync.marketing.schedule import JourneyRefresher
 from crmsync.sandbox.base import SandboxOptions
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.totalexpert.sandbox import TotalExpertSandbox
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.migrate import upgrade
-from crmsync.store.models import Integration, Link, SyncJob, SyncRun
+from crmsync.store.models import Integration, Journey, Link, SyncJob, SyncRun
 from crmsync.sync.targets import TargetResolver, set_object_mapping
 from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
@@ -61,6 +62,7 @@ class World:
     hubspot: HubSpotSandbox
     integrations: dict[str, uuid.UUID]
     sessions: sessionmaker[Session]
+    resolver: TargetResolver
 
     def remote_contact(self, provider: str, contact_id: str) -> str | None:
         with self.sessions() as session:
@@ -130,9 +132,10 @@ def world(database_url_e2e: str) -> Iterator[World]:
             if name == "hubspot":  # the portal has none of the default's custom properties
                 mapping = standard_fields(name, "contacts")
                 set_object_mapping(session, integration, "contacts", mapping)
-    worker = Worker(sessions, TargetResolver(settings), poll_interval=0.05)
+    resolver = TargetResolver(settings)
+    worker = Worker(sessions, resolver, poll_interval=0.05)
     worker.start()
-    yield World(api, te, hubspot, integrations, sessions)
+    yield World(api, te, hubspot, integrations, sessions, resolver)
     worker.stop()
     for client in api.values():
         client.close()
@@ -314,3 +317,23 @@ def test_a_timeline_entry_goes_dead_after_three_attempts(world: World) -> None:
     assert job.attempts == 3 and job.error_class == "Transient"
     dead_letters = world.api[Role.MANAGER].get("/api/v1/sync-jobs", params={"status": "dead"})
     assert [j["object_type"] for j in dead_letters.json()["items"]] == ["timeline"]
+
+
+def test_the_catalogue_refreshes_on_schedule(world: World) -> None:
+    """The worker's refresher reads a CRM's journeys again once its cache (4 hours)
+    has passed, not before."""
+    assert "Pre-Approval Follow-up" in _journeys(world)  # the first import
+    world.te.account.journeys[102]["name"] = "Pre-Approval Follow-up v2"
+    refresher = JourneyRefresher()
+    with world.sessions() as session:
+        refresher.run(session, world.resolver.connector, now=datetime.now(UTC))
+    assert "Pre-Approval Follow-up v2" not in _names(world)  # within the cache
+    later = datetime.now(UTC) + timedelta(hours=4, minutes=1)
+    with world.sessions() as session:
+        assert JourneyRefresher().run(session, world.resolver.connector, now=later) == 2
+    assert "Pre-Approval Follow-up v2" in _names(world)
+
+
+def _names(world: World) -> set[str]:
+    with world.sessions() as session:
+        return set(session.scalars(select(Journey.name)))
