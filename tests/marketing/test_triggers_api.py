@@ -219,3 +219,53 @@ def test_a_rules_file_with_an_error_is_refused_naming_the_line(
     # nothing changed: the four rules stand
     listed = client.get("/api/v1/trigger-rules", headers=tenant.headers()).json()["items"]
     assert len(listed) == 4
+
+
+def test_completion_and_performance(
+    client: TestClient, tenant: Tenant, setup: tuple[dict[str, uuid.UUID], str]
+) -> None:
+    journeys, contact = setup
+    pre = journeys["Pre-Approval Follow-up"]
+    data = {"contact_id": contact, "milestone": "underwriting_approved"}
+    _event(client, tenant, "loan.milestone_updated", data)
+    _event(client, tenant, "journey.completed", {"contact_id": contact, "journey_id": str(pre)})
+    manager = tenant.headers(Role.MANAGER)
+    perf = client.get(
+        "/api/v1/journeys/performance", params={"journey_id": str(pre)}, headers=manager
+    ).json()["items"]
+    (row,) = perf
+    assert (row["enrollments"], row["completed"], row["active"]) == (1, 1, 0)
+    assert row["completion_rate"] == 1.0 and row["avg_seconds_to_complete"] >= 0
+    assert row["by_trigger"] == {"rule:uw-approved": 1}
+    later = client.get(
+        "/api/v1/journeys/performance",
+        params={"journey_id": str(pre), "start": "2100-01-01T00:00:00Z"},
+        headers=manager,
+    ).json()["items"]
+    assert later[0]["enrollments"] == 0  # nothing enrolled in that range
+
+
+def test_rules_as_json(client: TestClient, tenant: Tenant, setup: Any) -> None:
+    h = tenant.headers(Role.MANAGER)
+    body = {
+        "name": "rate-alert",
+        "event_type": "rate_alert.triggered",
+        "conditions": {"contact": {"custom_fields.program": "fha"}},
+        "journeys": {"categories": ["Pipeline"]},
+    }
+    made = client.post("/api/v1/trigger-rules", json=body, headers=h)
+    assert made.status_code == 201, made.text
+    assert client.post("/api/v1/trigger-rules", json=body, headers=h).status_code == 409
+    rule = made.json()["id"]
+    changed = client.put(
+        f"/api/v1/trigger-rules/{rule}", json={**body, "action": "unenroll"}, headers=h
+    )
+    assert changed.json()["action"] == "unenroll"
+    bad = client.post(
+        "/api/v1/trigger-rules", json={**body, "name": "x", "event_type": "Nope"}, headers=h
+    )
+    assert bad.status_code == 422 and "event type" in bad.json()["error"]["message"]
+    exported = client.get("/api/v1/trigger-rules.yaml", headers=h).text
+    assert "name: rate-alert" in exported and "unenroll:" in exported
+    assert client.delete(f"/api/v1/trigger-rules/{rule}", headers=h).status_code == 204
+    assert client.get(f"/api/v1/trigger-rules/{rule}", headers=h).status_code == 404
