@@ -33,6 +33,15 @@ _NAMED: dict[str, str] = {
     "push.sent": ActivityType.PUSH_NOTIFICATION,
     "push.opened": ActivityType.PUSH_NOTIFICATION,
 }
+# the contact's own steps: applied, reached a milestone, set a rate alert off…
+_CONTACT_DID = frozenset(
+    {
+        "loan.milestone_updated",
+        "loan.application_submitted",
+        "rate_alert.triggered",
+        "journey.step_completed",
+    }
+)
 _INBOUND_VERBS = {"received", "opened", "clicked", "replied", "answered", "held", "logged"}
 _KNOWN = {t.value for t in ActivityType}
 
@@ -53,8 +62,8 @@ def _direction(event_type: str, data: Mapping[str, Any]) -> str:
     if given in ("inbound", "outbound"):
         return str(given)
     verb = event_type.rsplit(".", 1)[-1]
-    if event_type in _NAMED or verb in _INBOUND_VERBS:
-        return "inbound"  # the contact did it (applied, reached a milestone, opened…)
+    if event_type in _CONTACT_DID or verb in _INBOUND_VERBS:
+        return "inbound"  # the contact did it
     return "outbound"
 
 
