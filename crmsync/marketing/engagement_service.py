@@ -42,7 +42,7 @@ from crmsync.store.models import Activity, Contact, EngagementState
 from crmsync.sync import outbox
 from crmsync.sync.outbox import Priority
 
-__all__ = ["Explanation", "apply_activity", "explain", "recompute"]
+__all__ = ["Explanation", "apply_activity", "ensure_state", "explain", "recompute"]
 
 _JULIAN_EPOCH = 2440587.5
 _CONTACTS = cast(Table, Contact.__table__)
@@ -86,6 +86,25 @@ def apply_activity(
     if round(before) != round(new_score):
         outbox.enqueue(session, workspace_id, "contacts", [contact_id], source="engagement")
     return new_score
+
+
+def ensure_state(
+    session: Session, workspace_id: uuid.UUID, contact_id: uuid.UUID, now: datetime
+) -> EngagementState:
+    """The contact's state, made empty (score 0) when it has none."""
+    row = session.get(EngagementState, contact_id)
+    if row is None:
+        row = EngagementState(
+            contact_id=contact_id,
+            workspace_id=workspace_id,
+            as_of=now,
+            sums=State(now).to_json(),
+            score=0.0,
+            high=False,
+        )
+        session.add(row)
+        session.flush()
+    return row
 
 
 def _crossed(

@@ -337,3 +337,26 @@ def test_the_catalogue_refreshes_on_schedule(world: World) -> None:
 def _names(world: World) -> set[str]:
     with world.sessions() as session:
         return set(session.scalars(select(Journey.name)))
+
+
+def test_engagement_the_crm_reports_counts_once_per_hour(world: World) -> None:
+    """E-mail opens in Total Expert's activity feed join the score (read at most once
+    an hour per contact), and are not pushed back to its timeline."""
+    contact_id, _email = _contact(world)
+    te_remote = world.remote_contact("totalexpert", contact_id)
+    for kind in ("Email Opened", "Email Clicked", "Page Viewed"):
+        world.te.user_change("activity", None, {"contact_id": te_remote, "type": kind})
+    path = f"/api/v1/contacts/{contact_id}/engagement"
+    first = world.api[Role.AGENT].get(path).json()
+    assert [(c["type"], c["interactions"]) for c in first["contributions"]] == [("email", 2)]
+    assert first["score"] == pytest.approx(6.0, abs=0.05)  # two e-mails, 3 points each
+    world.te.user_change("activity", None, {"contact_id": te_remote, "type": "Email Opened"})
+    again = world.api[Role.AGENT].get(path).json()
+    assert again["score"] == first["score"]  # within the hour: not read again
+    reads = [e for e in world.te.request_log.entries() if e["path"] == "/v1/activity"]
+    assert len(reads) == 1
+    with world.sessions() as session:
+        timeline = session.scalar(
+            select(func.count()).select_from(SyncJob).where(SyncJob.object_type == "timeline")
+        )
+    assert timeline == 0

@@ -8,22 +8,30 @@ import uuid
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from crmsync.api.deps import CanManageMarketing, CanReadRecords, Db
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
-from crmsync.marketing import engagement_service, settings
+from crmsync.marketing import crm_engagement, engagement_service, settings
 from crmsync.records.service import get_record
+from crmsync.sync.targets import targets_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["marketing"])
 
 
 @router.get("/contacts/{contact_id}/engagement", summary="A contact's score and its reasons")
-def get_engagement(principal: CanReadRecords, db: Db, contact_id: uuid.UUID) -> JSON:
+def get_engagement(
+    principal: CanReadRecords, db: Db, request: Request, contact_id: uuid.UUID
+) -> JSON:
+    """The CRMs' own engagement figures are read first when older than the model's
+    `crm_cache_minutes` (one hour)."""
     get_record(db, principal.workspace_id, "contacts", contact_id)
+    resolver = targets_of(request.app)
+    crm_engagement.pull(db, principal.workspace_id, contact_id, resolver.connector)
+    db.commit()
     found = engagement_service.explain(db, principal.workspace_id, contact_id)
     model = found.model
     return JSON(

@@ -79,6 +79,22 @@ class TotalExpertClient:
         """End a contact's enrolment (``NotFound`` when it is not enrolled)."""
         self.http.delete(f"/v1/journeys/{journey_id}/enrollments/{contact_id}")
 
+    def activity(self, contact_id: str) -> list[Mapping[str, Any]]:
+        """A contact's activity feed (``/v1/activity``), every page."""
+        found: list[Mapping[str, Any]] = []
+        page: int | None = 1
+        while page is not None:
+            params = {
+                "page[number]": str(page),
+                "page[size]": str(PAGE),
+                "filter": _filter({"contact_id": contact_id}),
+            }
+            body = self.http.get("/v1/activity", params=params).json()
+            found += list(body.get("items") or [])
+            following = (body.get("links") or {}).get("next")
+            page = int(following) if following else None
+        return found
+
     def close(self) -> None:
         """Close the connection pool."""
         self.http.close()

@@ -29,6 +29,7 @@ from crmsync.connectors.base import (
     UpsertResult,
     WebhookKind,
 )
+from crmsync.connectors.engagement import RemoteInteraction
 from crmsync.connectors.errors import ConfigError, InvalidRecord, NotFound
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.profiles import profile
@@ -42,6 +43,7 @@ from crmsync.connectors.totalexpert.client import TotalExpertClient
 from crmsync.connectors.totalexpert.mappers import (
     te_time,
     to_contact_body,
+    to_interaction,
     to_journey,
     to_note_body,
     to_remote_fields,
@@ -236,6 +238,12 @@ class TotalExpertConnector(Connector):
             self.client.unenroll(journey_id, contact.remote_id)
         except NotFound:
             return
+
+    def interactions(self, remote_contact_id: str) -> list[RemoteInteraction]:
+        """The contact's engagement from Total Expert's activity feed (``EngagementConnector``):
+        e-mails opened and clicked, texts replied to."""
+        found = (to_interaction(a) for a in self.client.activity(remote_contact_id))
+        return [i for i in found if i is not None]
 
     # --- webhooks ----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from crmsync.connectors.base import (
     RemoteRecord,
     TimelineEntry,
 )
+from crmsync.connectors.engagement import RemoteInteraction
 
 __all__ = [
     "ATTRIBUTES",
@@ -206,3 +207,34 @@ def to_changes(event: Mapping[str, Any]) -> list[RemoteChange]:
     remote_id = str(event["id"])
     event_id = f"{event.get('item')}:{remote_id}:{event.get('action')}:{event.get('hashValue')}"
     return [RemoteChange(object_type, remote_id, kind, event_id)]
+
+
+# Total Expert activity types that are the contact engaging, as canonical activity types
+ENGAGEMENT_TYPES: Mapping[str, str] = {
+    "email opened": "email",
+    "email clicked": "email",
+    "sms replied": "sms",
+    "text replied": "sms",
+    "call answered": "call",
+}
+
+
+def to_interaction(raw: Mapping[str, Any]) -> RemoteInteraction | None:
+    """An activity-feed item as engagement, or None for what is not (notes added,
+    journey enrolments, insights)."""
+    kind = ENGAGEMENT_TYPES.get(str(raw.get("type") or "").strip().lower())
+    stamp = raw.get("created_at")
+    if kind is None or not stamp:
+        return None
+    return RemoteInteraction(
+        remote_id=str(raw["id"]),
+        type=kind,
+        occurred_at=_parse_te_time(str(stamp)),
+        subject=str(raw.get("title") or "")[:255],
+    )
+
+
+def _parse_te_time(text: str) -> datetime:
+    # "2024-01-02 03:04:05" in UTC (the format te_time writes)
+    stamp = datetime.fromisoformat(text.replace(" ", "T"))
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)

@@ -137,6 +137,8 @@ class EngagementState(Base):
     sums: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     score: Mapped[float] = mapped_column(Float, default=0.0)
     high: Mapped[bool] = mapped_column(default=False)  # above the threshold last time
+    # when the CRMs' own engagement (e-mail opens, replies) was last read for this contact
+    crm_checked_at: Mapped[datetime | None]
 
 
 class MarketingSettings(Base):

@@ -128,6 +128,7 @@ def upgrade() -> None:
         ),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("high", sa.Boolean(), nullable=False),
+        sa.Column("crm_checked_at", crmsync.store.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["contact_id"],
             ["contacts.id"],
