@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmsync.marketing import engagement_service, settings, timeline
@@ -136,12 +136,3 @@ def from_event(session: Session, event: Event, contact: Contact | None) -> Activ
     )
     timeline.enqueue(session, created, config)
     return created
-
-
-def count_for(session: Session, workspace_id: uuid.UUID) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).select_from(Activity).where(Activity.workspace_id == workspace_id)
-        )
-        or 0
-    )
