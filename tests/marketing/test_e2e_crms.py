@@ -180,6 +180,8 @@ def test_milestone_enrols_once_in_each_crm_and_funded_unenrols(world: World) -> 
         .json()["items"]
     )
     assert {j["remote_id"] for j in only_te} == {"101", "102", "103"}
+    inactive = world.api[Role.AGENT].get("/api/v1/journeys", params={"active": "false"}).json()
+    assert {j["remote_id"] for j in inactive["items"]} == {"103", "4003"}
     put = world.api[Role.MANAGER].put("/api/v1/trigger-rules.yaml", content=RULES)
     assert put.status_code == 200, put.text
     contact_id, email = _contact(world)

@@ -164,6 +164,8 @@ def test_crossing_the_threshold_emits_high_then_cooled(
         select(Event.type).where(Event.workspace_id == tenant.id, Event.type.like("engagement.%"))
     ).all()
     assert emitted == ["engagement.high"]
+    db.expire_all()
+    assert _active(db, contact) == {}  # no rule on engagement.high yet
     model["engagement"] |= {"weights": {"meeting": 1.0}}  # meetings count for little now
     client.put("/api/v1/marketing/settings", json=model, headers=manager)
     assert client.post("/api/v1/engagement/recompute", headers=manager).json()["changed"] >= 1
@@ -269,3 +271,24 @@ def test_rules_as_json(client: TestClient, tenant: Tenant, setup: Any) -> None:
     assert "name: rate-alert" in exported and "unenroll:" in exported
     assert client.delete(f"/api/v1/trigger-rules/{rule}", headers=h).status_code == 204
     assert client.get(f"/api/v1/trigger-rules/{rule}", headers=h).status_code == 404
+
+
+def test_rules_can_follow_engagement_high(
+    client: TestClient, tenant: Tenant, db: Session, setup: tuple[dict[str, uuid.UUID], str]
+) -> None:
+    journeys, contact = setup
+    manager = tenant.headers(Role.MANAGER)
+    hot = {
+        "name": "hot-lead",
+        "event_type": "engagement.high",
+        "journeys": {"names": ["Closing Countdown"]},
+    }
+    assert client.post("/api/v1/trigger-rules", json=hot, headers=manager).status_code == 201
+    model = {"engagement": {"high_threshold": 20, "cooled_threshold": 10}}
+    assert client.put("/api/v1/marketing/settings", json=model, headers=manager).status_code == 200
+    _event(client, tenant, "meeting.held", {"contact_id": contact})
+    db.expire_all()
+    assert _active(db, contact) == {}  # 15 points: not yet
+    _event(client, tenant, "meeting.held", {"contact_id": contact})
+    db.expire_all()
+    assert _active(db, contact) == {journeys["Closing Countdown"]: 1}
