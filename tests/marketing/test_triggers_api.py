@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
-from crmsync.store.models import Activity, Enrollment, Event, RuleFiring
+from crmsync.store.models import Activity, Enrollment, Event, Integration, RuleFiring, SyncJob
 from tests.conftest import Tenant
 from tests.marketing.helpers import add_journeys
 
@@ -292,3 +292,31 @@ def test_rules_can_follow_engagement_high(
     _event(client, tenant, "meeting.held", {"contact_id": contact})
     db.expire_all()
     assert _active(db, contact) == {journeys["Closing Countdown"]: 1}
+
+
+def test_the_timeline_policy_chooses_types_per_crm(
+    client: TestClient, tenant: Tenant, db: Session, sessions: sessionmaker[Session]
+) -> None:
+    """Calls go to Salesforce at once; Total Expert takes every type, at its next slot;
+    a provider without a policy (HubSpot) gets none."""
+    for provider in ("salesforce", "totalexpert", "hubspot"):
+        add_journeys(sessions, tenant.id, [], provider=provider, status="connected")
+    policy = {
+        "timeline": {"salesforce": {"types": ["call"]}, "totalexpert": {"interval_minutes": 15}}
+    }
+    manager = tenant.headers(Role.MANAGER)
+    assert client.put("/api/v1/marketing/settings", json=policy, headers=manager).status_code == 200
+    contact = client.post("/api/v1/contacts", json={"last_name": "T"}, headers=tenant.headers())
+    for kind in ("call.logged", "message.sent"):
+        _event(client, tenant, kind, {"contact_id": contact.json()["id"]})
+    rows = db.execute(
+        select(Integration.provider, Activity.type, SyncJob.next_attempt_at)
+        .join(SyncJob, SyncJob.integration_id == Integration.id)
+        .join(Activity, Activity.id == SyncJob.record_id)
+        .where(SyncJob.workspace_id == tenant.id, SyncJob.object_type == "timeline")
+    ).all()
+    assert sorted((p, t) for p, t, _at in rows) == [
+        ("salesforce", "call"), ("totalexpert", "call"), ("totalexpert", "message"),
+    ]  # fmt: skip
+    slots = {p: at for p, _t, at in rows}
+    assert slots["totalexpert"].minute % 15 == 0 and slots["totalexpert"] > slots["salesforce"]
