@@ -2,7 +2,7 @@
 
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
-from crmsync.store.models.imports import ImportJob, ImportRow
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
 from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
 from crmsync.store.models.marketing import (
     EngagementState,
@@ -40,6 +40,7 @@ __all__ = [
     "Enrollment",
     "Event",
     "FieldMapping",
+    "ImportBatch",
     "ImportJob",
     "ImportRow",
     "Integration",
