@@ -1,7 +1,7 @@
 """marketing
 
 Revision ID: 0014
-Revises: 0006
+Revises: 0013
 Create Date: 2026-12-05 14:17:16.207729
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import crmsync.store.base
 
 revision: str = "0014"
-down_revision: str | None = "0006"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
