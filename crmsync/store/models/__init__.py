@@ -4,6 +4,14 @@ from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
 from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
 from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
+from crmsync.store.models.marketing import (
+    EngagementState,
+    Enrollment,
+    Journey,
+    MarketingSettings,
+    RuleFiring,
+    TriggerRule,
+)
 from crmsync.store.models.merges import MergedRecord
 from crmsync.store.models.records import (
     RECORD_MODELS,
@@ -28,21 +36,27 @@ __all__ = [
     "Conflict",
     "Contact",
     "Deal",
+    "EngagementState",
+    "Enrollment",
     "Event",
     "FieldMapping",
     "ImportBatch",
     "ImportJob",
     "ImportRow",
     "Integration",
+    "Journey",
     "Lead",
     "Link",
+    "MarketingSettings",
     "MergedRecord",
     "Note",
     "RecordBase",
+    "RuleFiring",
     "SyncCursor",
     "SyncJob",
     "SyncRun",
     "Ticket",
+    "TriggerRule",
     "WebhookEvent",
     "Workspace",
 ]
