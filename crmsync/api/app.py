@@ -15,17 +15,20 @@ from crmsync.api.routers import (
     API_PREFIX,
     conflicts,
     dedup,
+    engagement,
     events,
     imports,
     integration_mappings,
     integration_sync,
     integrations,
+    journeys,
     mappings,
     oauth,
     ops,
     records,
     sources,
     sync_jobs,
+    trigger_rules,
     webhooks,
 )
 from crmsync.config import Settings, get_settings
@@ -81,6 +84,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         mappings.router,
         webhooks.router,
         ops.router,
+        journeys.router,
+        engagement.router,
+        trigger_rules.router,
     ]:
         app.include_router(router)
     errors.install(app)

@@ -24,7 +24,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crmsync.bus.envelope import UPSERTED, Envelope, Poison, parse
-from crmsync.events.service import IdempotencyConflict, fingerprint, record_event
+from crmsync.events.service import (
+    IdempotencyConflict,
+    dispatch_stored,
+    fingerprint,
+    record_event,
+)
 from crmsync.records.bulk import insert_tuples
 from crmsync.records.errors import RecordError
 from crmsync.records.upsert import MAX_BATCH, upsert_records
@@ -187,6 +192,8 @@ def _store(session: Session, items: list[_Item], out: Intake, source: str) -> No
         # One converted executemany (records.bulk): the ORM's per-row work was half the
         # cost of a batch.
         insert_tuples(session, _EVENTS, _COLUMNS, [[r[c] for c in _COLUMNS] for r in rows])
+        # Then the event router's subscribers (marketing triggers, ...), as over HTTP.
+        dispatch_stored(session, [r["id"] for r in sorted(rows, key=lambda r: r["received_at"])])
     out.stored += len(rows)
 
 

@@ -1,4 +1,4 @@
-"""Store app events, honouring idempotency keys."""
+"""Store app events, honouring idempotency keys, and hand new ones to the event router."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crmsync.events.router import router
 from crmsync.store.models import Event
+
+log = structlog.get_logger("crmsync.events")
 
 
 class IdempotencyConflict(Exception):
@@ -61,7 +65,37 @@ def record_event(
         if earlier is None:
             raise
         return _replay(earlier, digest), True
+    _dispatch(session, event)
     return event, False
+
+
+def dispatch_stored(session: Session, event_ids: list[uuid.UUID]) -> None:
+    """Hand events stored without ``record_event`` (the bus writes a batch at once) to
+    the router, in the order given, as ``record_event`` does for one."""
+    if not event_ids or not any(router.subscribers(t) for t in _types(session, event_ids)):
+        return
+    found = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))}
+    for event_id in event_ids:
+        _dispatch(session, found[event_id])
+
+
+def _types(session: Session, event_ids: list[uuid.UUID]) -> set[str]:
+    return set(session.scalars(select(Event.type).where(Event.id.in_(event_ids)).distinct()))
+
+
+def _dispatch(session: Session, event: Event) -> None:
+    """Run the subscribers in a savepoint: one that fails leaves the event stored and
+    unprocessed (``processed_at`` empty) instead of refusing the app's request."""
+    try:
+        with session.begin_nested():
+            event.processed_at = datetime.now(UTC)
+            # A write first: SQLite then holds its write lock before the subscribers read,
+            # instead of upgrading a read snapshot that a concurrent commit made stale
+            # (refused at once with "database is locked", whatever the busy timeout).
+            session.flush()
+            router.dispatch(session, event)
+    except Exception:
+        log.exception("event subscriber failed", event_id=str(event.id), type=event.type)
 
 
 def _find(session: Session, workspace_id: uuid.UUID, key: str) -> Event | None:

@@ -5,6 +5,14 @@ from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
 from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
 from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
+from crmsync.store.models.marketing import (
+    EngagementState,
+    Enrollment,
+    Journey,
+    MarketingSettings,
+    RuleFiring,
+    TriggerRule,
+)
 from crmsync.store.models.merges import MergedRecord
 from crmsync.store.models.records import (
     RECORD_MODELS,
@@ -30,22 +38,28 @@ __all__ = [
     "Conflict",
     "Contact",
     "Deal",
+    "EngagementState",
+    "Enrollment",
     "Event",
     "FieldMapping",
     "ImportBatch",
     "ImportJob",
     "ImportRow",
     "Integration",
+    "Journey",
     "Lead",
     "Link",
+    "MarketingSettings",
     "MergedRecord",
     "Note",
     "OutboundEvent",
     "RecordBase",
+    "RuleFiring",
     "SyncCursor",
     "SyncJob",
     "SyncRun",
     "Ticket",
+    "TriggerRule",
     "WebhookEvent",
     "Workspace",
 ]
