@@ -184,3 +184,35 @@ def test_more_upserts_in_a_batch_than_one_batch_upsert_takes(db: Session, tenant
     assert (result.stored, result.dead) == (MAX_BATCH + 5, [])
     leads = db.scalars(select(Lead.external_ref).where(Lead.workspace_id == tenant.id)).all()
     assert sorted(leads) == [f"L{n}" for n in range(7)]
+
+
+def test_bus_events_reach_the_event_router_like_http_ones(db: Session, tenant: Tenant) -> None:
+    """Subscribers see the new events in order; one that fails leaves its event stored
+    and unprocessed, the others processed."""
+    from crmsync.events.router import router
+
+    seen: list[str] = []
+
+    def subscriber(session: Session, event: Event) -> None:
+        if event.data.get("boom"):
+            raise RuntimeError("subscriber failed")
+        seen.append(str(event.idempotency_key))
+
+    router.subscribe("bus_test.*", subscriber)
+    try:
+        batch = [
+            _event(tenant.id, 1, type="bus_test.a"),
+            _event(tenant.id, 2, type="bus_test.b", data={"boom": True}),
+            _event(tenant.id, 3, type="bus_test.a"),
+            _event(tenant.id, 1, type="bus_test.a"),  # a repeat: not dispatched again
+        ]
+        result = take_in(db, batch)
+        db.commit()
+    finally:
+        router.unsubscribe(subscriber)
+    assert (result.stored, result.duplicates) == (3, 1)
+    # (the batch's savepoint rolled back when m-2 failed, so the last pass is what counts)
+    assert seen[-2:] == ["m-1", "m-3"] and "m-2" not in seen
+    processed = {e.idempotency_key: e.processed_at for e in _stored(db, tenant.id)}
+    assert processed["m-2"] is None
+    assert processed["m-1"] is not None and processed["m-3"] is not None
