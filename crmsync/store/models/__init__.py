@@ -1,5 +1,6 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 
+from crmsync.store.models.attribution import Campaign, Touchpoint
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
 from crmsync.store.models.imports import ImportJob, ImportRow
@@ -23,6 +24,7 @@ __all__ = [
     "RECORD_MODELS",
     "Activity",
     "ApiKey",
+    "Campaign",
     "ChangeLog",
     "Company",
     "Conflict",
@@ -42,6 +44,7 @@ __all__ = [
     "SyncJob",
     "SyncRun",
     "Ticket",
+    "Touchpoint",
     "WebhookEvent",
     "Workspace",
 ]
