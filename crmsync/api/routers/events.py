@@ -14,6 +14,8 @@ from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.events.service import IdempotencyConflict, record_event
+from crmsync.marketing.attribution import touchpoints
+from crmsync.store.models import Event
 
 router = APIRouter(prefix=API_PREFIX, tags=["events"])
 
@@ -36,6 +38,9 @@ class EventOut(BaseModel):
     data: dict[str, Any]
     occurred_at: datetime
     received_at: datetime
+    warnings: list[str] = Field(
+        default_factory=list, description="what crmsync could not do with the event"
+    )
 
 
 @router.post("/events", status_code=202, response_model=EventOut, summary="Record an app event")
@@ -53,6 +58,7 @@ def post_event(
         )
     except IdempotencyConflict as exc:
         raise ApiError(409, "idempotency_conflict", str(exc)) from None
+    warnings = [] if _replayed else _act_on(db, event)
     db.commit()
     return JSON(
         {
@@ -61,6 +67,18 @@ def post_event(
             "data": event.data,
             "occurred_at": event.occurred_at,
             "received_at": event.received_at,
+            "warnings": warnings,
         },
         status_code=202,
     )
+
+
+def _act_on(db: Db, event: Event) -> list[str]:
+    """What crmsync does with a new event besides storing it; problems become warnings."""
+    try:
+        with db.begin_nested():
+            touchpoints.from_event(db, event)
+            db.flush()
+    except touchpoints.TouchpointInvalid as exc:
+        return [f"no touchpoint recorded: {exc}"]
+    return []
