@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmsync.marketing.attribution import markov
@@ -102,6 +102,7 @@ paths_strategy = st.lists(
 )
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(paths_strategy, st.lists(st.lists(st.integers(0, 2), min_size=1, max_size=4), max_size=5))
 def test_every_model_credits_exactly_the_conversions_and_their_value(
     paths: list[tuple[list[int], float]], not_converted: list[list[int]]
@@ -115,6 +116,7 @@ def test_every_model_credits_exactly_the_conversions_and_their_value(
         assert all(r.conversions >= -1e-12 for r in found.rows)
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(st.integers(0, 3), min_size=1, max_size=5), min_size=1, max_size=20))
 def test_markov_credits_do_not_depend_on_path_order(paths: list[list[int]]) -> None:
     made = [markov.Path(tuple(p), i % 2 == 0) for i, p in enumerate(paths)]

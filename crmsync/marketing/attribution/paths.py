@@ -98,13 +98,14 @@ def _touches(
     group_by: GroupBy,
     people: set[uuid.UUID] | None,
 ) -> tuple[dict[uuid.UUID, Touches], list[str]]:
-    lead_contacts = dict(
-        session.execute(
+    lead_contacts: dict[uuid.UUID, uuid.UUID | None] = {
+        lead_id: contact_id
+        for lead_id, contact_id in session.execute(
             select(Lead.id, Lead.contact_id).where(
                 Lead.workspace_id == workspace_id, Lead.contact_id.is_not(None)
             )
-        ).tuples()
-    )
+        )
+    }
     if group_by is GroupBy.CAMPAIGN:
         column = [Campaign.name, Touchpoint.utm_campaign]
     elif group_by is GroupBy.PLATFORM:
