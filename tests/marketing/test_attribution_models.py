@@ -70,7 +70,10 @@ def _dataset(paths: list[tuple[list[int], float]], not_converted: list[list[int]
     for i, (path, value) in enumerate(paths):
         at = T0 + timedelta(days=30 + i)
         conversion = Conversion(Kind.DEAL_WON, _uuid(i), _uuid(1000 + i), at, value)
-        times = [at - timedelta(days=len(path) - j) for j in range(len(path))]
+        # paths hold naive UTC times (paths.Touches)
+        times = [
+            (at - timedelta(days=len(path) - j)).replace(tzinfo=None) for j in range(len(path))
+        ]
         converted.append(ConversionPath(conversion, times, path, [_uuid(2000 + j) for j in path]))
     return Dataset(labels, converted, not_converted)
 

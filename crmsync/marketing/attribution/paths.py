@@ -11,14 +11,16 @@ from __future__ import annotations
 import uuid
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from crmsync.marketing.attribution.conversions import Conversion, Kind, conversions
+from crmsync.marketing.attribution.conversions import Conversion, Kind, conversions, person_key
 from crmsync.store.models import Campaign, Lead, Touchpoint
 
 NONE_LABEL = "(none)"
@@ -32,7 +34,12 @@ class GroupBy(StrEnum):
 
 @dataclass
 class Touches:
-    """One person's touches, oldest first: times, and an index into ``Dataset.labels``."""
+    """One person's touches, oldest first: times, an index into ``Dataset.labels`` and
+    (when asked for) the touchpoints' ids.
+
+    Times are naive UTC: a million touches are compared and subtracted, and aware
+    datetimes cost a conversion each on the way out of the database.
+    """
 
     times: list[datetime] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
@@ -42,7 +49,7 @@ class Touches:
 @dataclass(frozen=True)
 class ConversionPath:
     conversion: Conversion
-    times: list[datetime]
+    times: list[datetime]  # naive UTC, as ``Touches``
     labels: list[int]
     touch_ids: list[uuid.UUID]
 
@@ -68,22 +75,26 @@ def load(
     found = conversions(session, workspace_id, kind, start, end, record_ids)
     lookback = timedelta(days=lookback_days)
     people = None if record_ids is None else {c.person for c in found if c.person}
-    touches, labels = _touches(session, workspace_id, start - lookback, end, group_by, people)
+    with_ids = record_ids is not None  # a report needs no touch ids: they cost a UUID each
+    touches, labels = _touches(
+        session, workspace_id, start - lookback, end, group_by, people, with_ids
+    )
     converted: list[ConversionPath] = []
-    converters: set[uuid.UUID] = set()
+    converters: set[Hashable] = set()
     for conversion in found:
+        converted_at = conversion.at.astimezone(UTC).replace(tzinfo=None)
         mine = touches.get(conversion.person) if conversion.person else None
         if mine is None:
             converted.append(ConversionPath(conversion, [], [], []))
             continue
-        converters.add(conversion.person)  # type: ignore[arg-type]
-        lo = bisect_left(mine.times, conversion.at - lookback)
-        hi = bisect_right(mine.times, conversion.at)
-        converted.append(
-            ConversionPath(conversion, mine.times[lo:hi], mine.labels[lo:hi], mine.ids[lo:hi])
-        )
+        converters.add(conversion.person)
+        lo = bisect_left(mine.times, converted_at - lookback)
+        hi = bisect_right(mine.times, converted_at)
+        ids = mine.ids[lo:hi] if with_ids else []
+        converted.append(ConversionPath(conversion, mine.times[lo:hi], mine.labels[lo:hi], ids))
+    first = start.astimezone(UTC).replace(tzinfo=None)
     not_converted = [
-        t.labels[bisect_left(t.times, start) :]
+        t.labels[bisect_left(t.times, first) :]
         for person, t in touches.items()
         if person not in converters
     ]
@@ -96,25 +107,35 @@ def _touches(
     start: datetime,
     end: datetime,
     group_by: GroupBy,
-    people: set[uuid.UUID] | None,
-) -> tuple[dict[uuid.UUID, Touches], list[str]]:
-    lead_contacts: dict[uuid.UUID, uuid.UUID | None] = {
+    people: set[Hashable] | None,
+    with_ids: bool,
+) -> tuple[dict[Hashable, Touches], list[str]]:
+    lead_contacts: dict[Hashable, Hashable] = {
         lead_id: contact_id
         for lead_id, contact_id in session.execute(
-            select(Lead.id, Lead.contact_id).where(
+            select(person_key(Lead.id), person_key(Lead.contact_id)).where(
                 Lead.workspace_id == workspace_id, Lead.contact_id.is_not(None)
             )
         )
     }
     if group_by is GroupBy.CAMPAIGN:
-        column = [Campaign.name, Touchpoint.utm_campaign]
+        label_of: Any = func.coalesce(Campaign.name, Touchpoint.utm_campaign)
     elif group_by is GroupBy.PLATFORM:
-        column = [Touchpoint.platform]
+        label_of = Touchpoint.platform
     else:
-        column = [Touchpoint.channel]
+        label_of = Touchpoint.channel
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    touch_id = Touchpoint.id if with_ids else literal(None)
     stmt = (
-        select(Touchpoint.id, Touchpoint.contact_id, Touchpoint.lead_id, Touchpoint.occurred_at)
-        .add_columns(*column)
+        select(
+            touch_id,
+            person_key(Touchpoint.contact_id),
+            person_key(Touchpoint.lead_id),
+            # SQLite's stored text parses far faster with fromisoformat than through the
+            # column type; both give naive UTC (see ``Touches``).
+            type_coerce(Touchpoint.occurred_at, String()) if sqlite else Touchpoint.occurred_at,
+            label_of,
+        )
         .where(
             Touchpoint.workspace_id == workspace_id,
             Touchpoint.occurred_at >= start,
@@ -126,13 +147,14 @@ def _touches(
         stmt = stmt.outerjoin(Campaign, Campaign.id == Touchpoint.campaign_id)
     index: dict[str, int] = {}
     labels: list[str] = []
-    out: dict[uuid.UUID, Touches] = defaultdict(Touches)
-    for row in session.execute(stmt):
-        touch_id, contact_id, lead_id, at, *names = row
+    out: dict[Hashable, Touches] = defaultdict(Touches)
+    parse = datetime.fromisoformat
+    for touch_id, contact_id, lead_id, at, name in session.execute(stmt):
         person = contact_id or lead_contacts.get(lead_id) or lead_id
         if person is None or (people is not None and person not in people):
             continue
-        label = next((n for n in names if n), NONE_LABEL)
+        at = parse(at) if sqlite else at.astimezone(UTC).replace(tzinfo=None)
+        label = name or NONE_LABEL
         code = index.get(label)
         if code is None:
             code = index[label] = len(labels)
@@ -140,5 +162,6 @@ def _touches(
         mine = out[person]
         mine.times.append(at)
         mine.labels.append(code)
-        mine.ids.append(touch_id)
+        if with_ids:
+            mine.ids.append(touch_id)
     return dict(out), labels

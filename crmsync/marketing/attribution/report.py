@@ -12,6 +12,7 @@ on its path.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 
 import numpy as np
 
@@ -54,7 +55,8 @@ def conversion_weights(
     if model is Model.MARKOV:
         assert effects is not None, "the Markov model needs the dataset's removal effects"
         return markov.path_weights(path.labels, effects)
-    return weights(model, path.times, path.conversion.at, half_life_days=half_life_days)
+    converted_at = path.conversion.at.astimezone(UTC).replace(tzinfo=None)  # as path.times
+    return weights(model, path.times, converted_at, half_life_days=half_life_days)
 
 
 def attribute(dataset: Dataset, model: Model, *, half_life_days: float = 7.0) -> Report:

@@ -132,7 +132,7 @@ def record_attributions(
         credits = [
             Credit(
                 touch_id,
-                at,
+                at.replace(tzinfo=UTC),
                 channel_labels[c],
                 by[GroupBy.PLATFORM].labels[p],
                 by[GroupBy.CAMPAIGN].labels[m],
