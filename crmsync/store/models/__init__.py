@@ -1,5 +1,6 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 
+from crmsync.store.models.attribution import Campaign, Touchpoint
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
 from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
@@ -31,6 +32,7 @@ __all__ = [
     "RECORD_MODELS",
     "Activity",
     "ApiKey",
+    "Campaign",
     "ChangeLog",
     "Company",
     "Conflict",
@@ -56,6 +58,7 @@ __all__ = [
     "SyncJob",
     "SyncRun",
     "Ticket",
+    "Touchpoint",
     "TriggerRule",
     "WebhookEvent",
     "Workspace",
