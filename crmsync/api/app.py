@@ -13,6 +13,7 @@ from crmsync.api import docs, errors
 from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from crmsync.api.routers import (
     API_PREFIX,
+    attribution,
     conflicts,
     dedup,
     engagement,
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dedup.router,  # before the record routers: /contacts/duplicates is not an id
         *records.routers,
         events.router,
+        attribution.router,
         imports.router,
         integrations.router,
         integration_sync.router,

@@ -27,7 +27,13 @@ __all__ = ["SUBSCRIBERS", "EventRouter", "Subscriber", "router"]
 Subscriber = Callable[[Session, Event], None]
 
 # (pattern, "module:function"), called in this order
-SUBSCRIBERS: tuple[tuple[str, str], ...] = (("*", "crmsync.marketing.on_event:handle"),)
+SUBSCRIBERS: tuple[tuple[str, str], ...] = (
+    ("*", "crmsync.marketing.on_event:handle"),
+    *(
+        (touch, "crmsync.marketing.attribution.touchpoints:on_event")
+        for touch in ("post.engaged", "ad.clicked", "page.visited", "message.sent")
+    ),
+)
 
 
 class EventRouter:

@@ -1,5 +1,6 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 
+from crmsync.store.models.attribution import Campaign, Touchpoint
 from crmsync.store.models.bus import BusSource, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
@@ -33,6 +34,7 @@ __all__ = [
     "Activity",
     "ApiKey",
     "BusSource",
+    "Campaign",
     "ChangeLog",
     "Company",
     "Conflict",
@@ -59,6 +61,7 @@ __all__ = [
     "SyncJob",
     "SyncRun",
     "Ticket",
+    "Touchpoint",
     "TriggerRule",
     "WebhookEvent",
     "Workspace",
