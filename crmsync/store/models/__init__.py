@@ -16,7 +16,7 @@ from crmsync.store.models.records import (
     RecordBase,
     Ticket,
 )
-from crmsync.store.models.sync import Conflict, SyncJob, SyncRun, WebhookEvent
+from crmsync.store.models.sync import Conflict, FieldState, SyncJob, SyncRun, WebhookEvent
 from crmsync.store.models.workspace import ApiKey, Workspace
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Deal",
     "Event",
     "FieldMapping",
+    "FieldState",
     "ImportJob",
     "ImportRow",
     "Integration",
