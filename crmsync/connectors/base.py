@@ -115,6 +115,9 @@ class RemoteRecord:
     properties: Mapping[str, Any]
     modified_at: datetime | None = None
     archived: bool = False
+    # when each property got its current value, where the CRM says so (HubSpot's
+    # propertiesWithHistory); properties not in it date from ``modified_at``
+    field_times: Mapping[str, datetime] | None = None
 
 
 class Outcome(StrEnum):

@@ -152,6 +152,7 @@ class TargetResolver:
             mapping=self.mapping(session, integration),
             retry=retry_policy(config.retry),
             region=region_of(session, integration.workspace_id),
+            delete_propagation=config.delete_propagation,
         )
 
     def close(self) -> None:
