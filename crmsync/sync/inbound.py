@@ -181,9 +181,10 @@ def _merge(
     """Decide each mapped property (``reconcile.decide``) and apply the decisions."""
     policy = config.conflict_policy
     seen_copy = link.remote_modified_at if link else None
-    if policy is ConflictPolicy.LAST_WRITE_WINS and seen_copy and remote.modified_at:
-        if remote.modified_at < seen_copy:
-            return _Merged()  # an older copy than the one last seen (a late or replayed read)
+    changed_at = remote.modified_at
+    lww = policy is ConflictPolicy.LAST_WRITE_WINS
+    if lww and seen_copy is not None and changed_at is not None and changed_at < seen_copy:
+        return _Merged()  # an older copy than the one last seen (a late or replayed read)
     outbound = compile_outbound(mapping, object_type)
     types = fieldstate.wire_types(compile_inbound(mapping, object_type))
     local = outbound.apply({k: getattr(record, k, None) for k in outbound.reads()}, region).values
