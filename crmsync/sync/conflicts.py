@@ -50,6 +50,11 @@ def resolve(
         raise RecordNotFound(f"no conflict with id {conflict_id}")
     if conflict.status != "open":
         raise RecordInvalid(f"conflict {conflict_id} is already resolved")
+    try:
+        service.get_record(session, workspace_id, conflict.record_type, conflict.record_id)
+    except RecordNotFound:
+        # Deleted since: there is nothing left to set, but the conflict is settled.
+        return _close(conflict, resolution)
     if resolution is Resolution.REMOTE:
         # The CRM already has this value: record it as coming from there (no echo).
         changes, source = {conflict.field: conflict.remote_value}, f"crm:{conflict.integration_id}"
@@ -62,7 +67,20 @@ def resolve(
             session, workspace_id, conflict.record_type, conflict.record_id, changes, source
         )
     else:  # keep local: push the record so the CRM takes the app's value
-        outbox.enqueue(session, workspace_id, conflict.record_type, [conflict.record_id])
+        outbox.enqueue(
+            session,
+            workspace_id,
+            conflict.record_type,
+            [conflict.record_id],
+            only=conflict.integration_id,
+        )
+    return _close(conflict, resolution)
+
+
+def _close(conflict: Conflict, resolution: Resolution) -> Conflict:
+    # The CRM's value the conflict held is what that CRM is known to hold (inbound
+    # stored it when it opened the conflict), so once closed the next read of the
+    # same value is no change, and the app's value, if it differs, is pushed.
     conflict.status = "resolved"
     conflict.resolution = resolution.value
     conflict.resolved_at = datetime.now(UTC)
