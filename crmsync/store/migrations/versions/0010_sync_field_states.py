@@ -36,9 +36,7 @@ def upgrade() -> None:
         sa.Column("object_type", sa.String(length=20), nullable=False),
         sa.Column("record_id", sa.Uuid(), nullable=False),
         sa.Column("property", sa.String(length=200), nullable=False),
-        sa.Column(
-            "value", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True
-        ),
+        sa.Column("value", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
         sa.Column("value_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("known_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
