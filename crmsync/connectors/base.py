@@ -306,6 +306,17 @@ class MergeConnector(Protocol):
     ) -> str: ...
 
 
+@runtime_checkable
+class ReadConnector(Protocol):
+    """Connectors that read given records by remote id (HubSpot batch read, Pipedrive
+    ``ids``). The worker reads a group's records just before pushing it, so that a CRM
+    edit it has not polled yet is merged first instead of overwritten."""
+
+    def read(self, object_type: str, remote_ids: Sequence[str]) -> list[RemoteRecord]:
+        """The records that exist (a missing or deleted id is left out)."""
+        ...
+
+
 def batches(payloads: Sequence[Payload], limit: int) -> Iterator[Sequence[Payload]]:
     """Slices of at most ``limit`` payloads, in order."""
     if limit < 1:

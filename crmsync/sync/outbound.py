@@ -1,5 +1,11 @@
 """Push a claimed group of jobs to its CRM in one batch call, and note each job's outcome.
 
+Just before a group goes out, its linked records are read from the CRM (where the
+connector can, ``ReadConnector``, and the integration pulls the type): a property the
+CRM changed since crmsync last knew it is not sent — a poll of the stream is asked for
+instead, and the merge of that edit decides what goes where (so a push never
+overwrites a CRM edit crmsync has not read yet).
+
 The record's *current* state is pushed, not the state when the job was enqueued, and
 only the properties whose value differs from what the CRM is known to hold
 (``fieldstate``): a push of one changed field never overwrites the CRM's other fields
@@ -22,7 +28,7 @@ import orjson
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from crmsync.connectors.base import Connector, UpsertResult
+from crmsync.connectors.base import Connector, ReadConnector, UpsertResult
 from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.mapping.engine import CompiledMapping, compile_outbound
@@ -48,6 +54,8 @@ class Target:
     region: str = "US"
     # a record deleted in the CRM is deleted here too (SyncConfig.delete_propagation)
     delete_propagation: bool = False
+    # object types read from this CRM: pushes of them read the records first
+    pulled: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -240,6 +248,10 @@ def _push_upserts(
                 continue
             payload = {**payload, "id": link.remote_id}
         sending.append((job, payload, digest))
+    if object_type in target.pulled and isinstance(target.connector, ReadConnector):
+        sending = _unread_edits_held_back(
+            target, object_type, sending, known, types, settlement, counts
+        )
     limit = capabilities.batch_limit
     for start in range(0, len(sending), limit):
         chunk = sending[start : start + limit]
@@ -251,6 +263,54 @@ def _push_upserts(
             for job, _payload, _digest in sending[start + limit :]:
                 settlement.requeue(job, now, error=None, error_class=None, count_attempt=False)
             raise
+
+
+Sending = list[tuple[ClaimedJob, dict[str, Any], str]]
+
+
+def _unread_edits_held_back(
+    target: Target,
+    object_type: str,
+    sending: Sending,
+    known: dict[uuid.UUID, fieldstate.KnownProps],
+    types: dict[str, Any],
+    settlement: Settlement,
+    counts: PushCounts,
+) -> Sending:
+    """``sending`` less the properties the CRM changed since crmsync last knew them
+    (read now); asks for a poll of the stream when there were any."""
+    linked = {p["id"]: job for job, p, _d in sending if "id" in p and job.record_id in known}
+    if not linked:
+        return sending
+    assert isinstance(target.connector, ReadConnector)
+    current = {r.remote_id: r for r in target.connector.read(object_type, list(linked))}
+    out: Sending = []
+    unread = False
+    for job, payload, digest in sending:
+        remote = current.get(str(payload.get("id")))
+        mine = known.get(job.record_id)
+        if remote is None or mine is None:
+            out.append((job, payload, digest))
+            continue
+        kept = {
+            prop: value
+            for prop, value in payload.items()
+            if prop == "id"
+            or prop not in mine
+            or prop not in remote.properties
+            or fieldstate.same(
+                remote.properties[prop], mine[prop].value, types.get(prop), target.region
+            )
+        }
+        unread = unread or len(kept) < len(payload)
+        if len(kept) > 1:
+            out.append((job, kept, digest))
+        else:  # all of it waits for the merge of the CRM's edit
+            counts.skipped += 1
+            settlement.succeed(job)
+    if unread:
+        settlement.poll = True
+    return out
 
 
 def _to_send(

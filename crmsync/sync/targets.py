@@ -153,6 +153,7 @@ class TargetResolver:
             retry=retry_policy(config.retry),
             region=region_of(session, integration.workspace_id),
             delete_propagation=config.delete_propagation,
+            pulled=frozenset(o for o in config.objects if config.pulls(o)),
         )
 
     def close(self) -> None:

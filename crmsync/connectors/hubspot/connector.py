@@ -254,6 +254,23 @@ class HubSpotConnector(Connector):
             after = after.deleted_until(newest)
         return ChangePage(records, deletions, after.encode(), has_more)
 
+    def read(self, object_type: str, remote_ids: Sequence[str]) -> list[RemoteRecord]:
+        """``ReadConnector``: the records by id, with per-property times."""
+        self.capabilities.of(object_type)
+        if object_type not in self._writable:
+            self.describe(object_type)
+        field = self.capabilities.of(object_type).incremental_field or _MODIFIED
+        names = [*self._writable.get(object_type, []), field]
+        out: list[RemoteRecord] = []
+        ids = list(remote_ids)
+        for start in range(0, len(ids), HISTORY_BATCH):
+            chunk = ids[start : start + HISTORY_BATCH]
+            out += [
+                to_remote_record(obj, field)
+                for obj in self.client.read_with_history(object_type, chunk, names)
+            ]
+        return out
+
     def _with_history(
         self, object_type: str, records: list[RemoteRecord], field: str
     ) -> list[RemoteRecord]:
