@@ -5,8 +5,8 @@ share of crmsync's calls and a worker is SIGKILLed. Then quiescence: faults off,
 sync of both CRMs (twice), conflicts resolved under ``manual``; then the checker
 (``_convergence_check``) compares every side with the writes.
 
-    python bench/convergence.py                 # 300 contacts, 60 s of edits, every policy, both databases
-    python bench/convergence.py --quick         # 40 contacts, 8 s, for CI
+    python bench/convergence.py           # 300 contacts, 60 s of edits; all policies, both DBs
+    python bench/convergence.py --quick   # 40 contacts, 8 s, for CI
     python bench/convergence.py --db sqlite --policy manual
 
 SQLite runs one crmsync process (API and worker, SIGKILLed and restarted); PostgreSQL
@@ -115,7 +115,11 @@ def serve(url: str, port: int, worker: bool) -> None:
 
 def _spawn_api(url: str, port: int, worker: bool) -> subprocess.Popen[bytes]:
     command = [sys.executable, __file__, "--serve", url, str(port)]
-    proc = subprocess.Popen([*command, *(["--with-worker"] if worker else [])])
+    proc = subprocess.Popen(
+        [*command, *(["--with-worker"] if worker else [])],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # a SIGKILL mid-request leaves tracebacks, not news
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -136,8 +140,8 @@ def _spawn_worker(url: str) -> subprocess.Popen[bytes]:
         "CRMSYNC_LOG_LEVEL": "ERROR",
         "CRMSYNC_WORKER_LEASE_SECONDS": "5",
     }
-    command = [sys.executable, "-m", "crmsync.cli", "worker", "--concurrency", "2"]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    command = [sys.executable, "-c", "from crmsync.cli import app; app()", "worker"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @contextmanager
@@ -303,7 +307,8 @@ class Soak:
             if not kills and time.monotonic() - started > kill_at:
                 self.kill()
                 kills += 1
-            live = [e for e in (hot if self.rng.random() < 0.7 else emails) if e not in self.deleted]
+            pool = hot if self.rng.random() < 0.7 else emails
+            live = [e for e in pool if e not in self.deleted]
             if not live:
                 break
             email = self.rng.choice(live)
