@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +85,6 @@ def _free_port() -> int:
 
 def serve(url: str, port: int, worker: bool) -> None:
     """Child process: the API (and with ``worker`` a sync worker) until killed."""
-    from datetime import timedelta
-
     from crmsync.config import Settings
     from crmsync.demo import ServerThread
     from crmsync.logging import configure
@@ -343,10 +342,15 @@ class Soak:
                 .select_from(SyncJob)
                 .where(SyncJob.status.in_(("pending", "running")))
             )
+            # a run left "running" by a SIGKILLed worker is not work in progress
+            recent = datetime.now(UTC) - timedelta(seconds=30)
             runs = session.scalar(
                 select(func.count())
                 .select_from(SyncRun)
-                .where(SyncRun.status.in_(("queued", "running")))
+                .where(
+                    (SyncRun.status == "queued")
+                    | ((SyncRun.status == "running") & (SyncRun.started_at > recent))
+                )
             )
             events = session.scalar(
                 select(func.count())

@@ -37,10 +37,11 @@ from crmsync.mapping.engine import compile_inbound, compile_outbound, map_inboun
 from crmsync.mapping.model import MappingSet
 from crmsync.quality.normalize import normalize_email
 from crmsync.records import service
-from crmsync.records.changelog import json_value, last_written
+from crmsync.records.changelog import CREATED, json_value, last_written
 from crmsync.records.errors import RecordError
-from crmsync.store.models import Conflict, Contact, Integration, Link, RecordBase
+from crmsync.store.models import ChangeLog, Contact, Integration, Link, RecordBase
 from crmsync.sync import fieldstate, outbox
+from crmsync.sync.conflicts import conflicts_of_read
 from crmsync.sync.reconcile import Action, Sides, decide
 
 
@@ -198,12 +199,19 @@ def _merge(
     take: dict[str, datetime] = {}
     conflicts: dict[str, Any] = {}
     push = False
+    history: list[tuple[str, Any, datetime]] | None = None  # read when first needed
     for prop, names in fields_of.items():
         if prop not in remote.properties:
             continue
         incoming = remote.properties[prop]
         crm_at = times.get(prop) or remote.modified_at or read_at
         local_times = [written[n] for n in names if n in written]
+        kind = types.get(prop)
+        echo_at = None
+        if not fieldstate.same(incoming, local.get(prop), kind, region):
+            if history is None:
+                history = _past_values(session, record)
+            echo_at = _held_before(history, names, incoming, kind, region)
         sides = Sides(
             incoming=incoming,
             local=local.get(prop),
@@ -212,8 +220,9 @@ def _merge(
             local_at=max(local_times) if local_times else None,
             read_at=read_at,
             last_sync=link.last_synced_at if link else None,
-            kind=types.get(prop),
+            kind=kind,
             pushed=prop in pushed,
+            echo_at=echo_at,
         )
         action = decide(policy, sides, region)
         if action is Action.STALE:
@@ -227,7 +236,7 @@ def _merge(
             conflicts[prop] = incoming
     merged = _Merged()
     if policy is ConflictPolicy.MANUAL:
-        merged.conflicts = _settle_conflicts(
+        merged.conflicts = conflicts_of_read(
             session,
             integration,
             record,
@@ -248,6 +257,38 @@ def _merge(
             session, integration.workspace_id, object_type, [record.id], only=integration.id
         )
     return merged
+
+
+def _past_values(session: Session, record: RecordBase) -> list[tuple[str, Any, datetime]]:
+    """(field, value, at) of every value the record's fields were written with."""
+    out: list[tuple[str, Any, datetime]] = []
+    rows = session.execute(
+        select(ChangeLog.field, ChangeLog.new_value, ChangeLog.at).where(
+            ChangeLog.record_id == record.id
+        )
+    )
+    for name, value, at in rows:
+        if name == CREATED and isinstance(value, dict):
+            out += [(k, v, at) for k, v in value.items()]
+        else:
+            out.append((name, value, at))
+    return out
+
+
+def _held_before(
+    history: list[tuple[str, Any, datetime]],
+    names: tuple[str, ...],
+    value: Any,
+    kind: Any,
+    region: str,
+) -> datetime | None:
+    """When one of ``names`` last held ``value`` (compared as the wire compares them)."""
+    times = [
+        at
+        for name, old, at in history
+        if name in names and fieldstate.same(old, value, kind, region)
+    ]
+    return max(times) if times else None
 
 
 def _take(
@@ -287,67 +328,6 @@ def _take(
             )
             changed = True
     return changed
-
-
-def _settle_conflicts(
-    session: Session,
-    integration: Integration,
-    record: RecordBase,
-    remote: RemoteRecord,
-    decided: tuple[dict[str, tuple[str, ...]], dict[str, Any], dict[str, Any], dict[str, datetime]],
-    mapping: MappingSet,
-    region: str,
-) -> int:
-    """Open a Conflict per field changed on both sides (or refresh the open one with the
-    CRM's newest value); close open ones the two sides now agree on. Returns how many
-    were opened. A field with an open conflict is never taken from the CRM meanwhile."""
-    open_rows = {
-        c.field: c
-        for c in session.scalars(
-            select(Conflict).where(
-                Conflict.integration_id == integration.id,
-                Conflict.record_id == record.id,
-                Conflict.status == "open",
-            )
-        )
-    }
-    fields_of, conflicts, seen, take = decided
-    opened = 0
-    for prop in list(seen):
-        for name in fields_of[prop]:
-            row = open_rows.get(name)
-            if prop in conflicts:
-                value = map_inbound(mapping, record.record_type, {prop: conflicts[prop]}, region)
-                remote_value = json_value(value.values.get(name))
-                if row is not None:
-                    row.remote_value, row.remote_at = remote_value, remote.modified_at
-                    continue
-                opened += 1
-                open_rows[name] = Conflict(
-                    workspace_id=integration.workspace_id,
-                    integration_id=integration.id,
-                    record_type=record.record_type,
-                    record_id=record.id,
-                    field=name,
-                    local_value=json_value(getattr(record, name, None)),
-                    local_at=None,
-                    remote_value=remote_value,
-                    remote_at=remote.modified_at,
-                )
-                session.add(open_rows[name])
-            elif row is not None and _agrees(seen[prop], record, name, mapping, prop, region):
-                # the two sides hold the same value again: nothing is left to decide
-                row.status, row.resolution = "resolved", "agreed"
-            elif row is not None:
-                take.pop(prop, None)  # still open: the person decides, not a later CRM edit
-    return opened
-
-
-def _agrees(
-    incoming: Any, record: RecordBase, name: str, mapping: MappingSet, prop: str, region: str
-) -> bool:
-    value = map_inbound(mapping, record.record_type, {prop: incoming}, region).values.get(name)
-    return fieldstate.same(value, getattr(record, name, None))
 
 
 def _apply_deletion(

@@ -6,6 +6,10 @@ the CRM's value, the app's value and what the CRM was last known to hold (``Know
 - Both sides hold the same value (normalised): nothing to do (``SAME``).
 - The CRM still holds the known value: the CRM did not change it, so an app value that
   differs goes out (``PUSH``); crmsync's own pushed value seen again is never a change.
+- The CRM holds a value the app's field held before its current one (``echo_at``): a
+  push of crmsync's that landed unacknowledged (the answer was lost, the worker was
+  killed) or late, not a CRM write; the current value goes out (``PUSH``). (A CRM user
+  who types back exactly an earlier app value is taken for such an echo.)
 - Otherwise the CRM changed it. If the app did not change it since (its value is the
   known one), the CRM's value comes in (``TAKE``). If both changed, the policy decides:
   ``last_write_wins`` by the two writes' times (the CRM's per-property time where it
@@ -51,6 +55,8 @@ class Sides:
     last_sync: datetime | None = None  # the Link's; used only when nothing is known
     kind: FieldType | None = None
     pushed: bool = True  # the mapping sends this property to the CRM
+    # when the app's field last held the CRM's value before (ChangeLog), if ever
+    echo_at: datetime | None = None
 
 
 def decide(policy: ConflictPolicy, sides: Sides, region: str = "US") -> Action:
@@ -64,6 +70,8 @@ def decide(policy: ConflictPolicy, sides: Sides, region: str = "US") -> Action:
         return Action.SAME
     crm_changed = known is None or not same(sides.incoming, known.value, sides.kind, region)
     if not crm_changed:
+        return Action.PUSH
+    if sides.echo_at is not None and sides.local_at is not None and sides.echo_at < sides.local_at:
         return Action.PUSH
     if known is not None:
         app_changed = not same(sides.local, known.value, sides.kind, region)
