@@ -66,6 +66,10 @@ def _sides(incoming: Any, local: Any, known: Any, crm_at: int, local_at: int, **
         (CRM, _sides("Bo", "Cy", "Ana", 1, 9), Action.TAKE),
         (APP, _sides("Bo", "Cy", "Ana", 9, 1), Action.PUSH),
         (APP, _sides("Bo", None, "Ana", 9, 1), Action.TAKE),
+        # an earlier value of the app's own, landed late (its push unacknowledged): no
+        # CRM write, even though the CRM's clock dates it after the app's newest write
+        (LWW, _sides("Old", "New", "Base", 9, 5, echo_at=T0 + 2 * S), Action.PUSH),
+        (LWW, _sides("Old", "New", "Base", 9, 5), Action.TAKE),
         # a read begun before crmsync learnt the known value decides nothing
         (LWW, _sides("Old", "New", "New", 9, 1, read=-1), Action.STALE),
         # nothing known: the app counts as changed only after the last sync
