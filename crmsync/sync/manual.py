@@ -59,34 +59,6 @@ def request_sync(session: Session, integration: Integration, *, full: bool) -> d
     return {"outbound_jobs": pushed, "inbound_polls": len(pulls)}
 
 
-def request_poll(session: Session, integration_id: uuid.UUID, object_type: str) -> None:
-    """Queue an incremental poll of one stream unless one is queued already (no commit).
-
-    A push that found a CRM edit crmsync has not read yet asks for it this way."""
-    queued = session.scalar(
-        select(SyncRun.id).where(
-            SyncRun.integration_id == integration_id,
-            SyncRun.object_type == object_type,
-            SyncRun.status == QUEUED,
-        )
-    )
-    if queued is not None:
-        return
-    workspace_id = session.scalar(
-        select(Integration.workspace_id).where(Integration.id == integration_id)
-    )
-    session.add(
-        SyncRun(
-            workspace_id=workspace_id,
-            integration_id=integration_id,
-            kind="manual",
-            direction="inbound",
-            object_type=object_type,
-            status=QUEUED,
-        )
-    )
-
-
 def queued_polls(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, str, str]]:
     """Queued manual polls as (request id, integration, object type, kind), oldest first.
 

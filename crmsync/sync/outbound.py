@@ -1,10 +1,10 @@
 """Push a claimed group of jobs to its CRM in one batch call, and note each job's outcome.
 
 Just before a group goes out, its linked records are read from the CRM (where the
-connector can, ``ReadConnector``, and the integration pulls the type): a property the
-CRM changed since crmsync last knew it is not sent — a poll of the stream is asked for
-instead, and the merge of that edit decides what goes where (so a push never
-overwrites a CRM edit crmsync has not read yet).
+connector can, ``ReadConnector``, and the integration pulls the type): a record the
+CRM changed since crmsync last knew it is merged at once (``inbound.apply_remote``)
+instead of pushed, so a push never overwrites a CRM edit crmsync has not read yet, and
+the edit is dated by the record's modified time before this push moves it.
 
 The record's *current* state is pushed, not the state when the job was enqueued, and
 only the properties whose value differs from what the CRM is known to hold
@@ -28,15 +28,16 @@ import orjson
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from crmsync.connectors.base import Connector, ReadConnector, UpsertResult
+from crmsync.connectors.base import Connector, ReadConnector, RemoteRecord, UpsertResult
 from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.mapping.engine import CompiledMapping, compile_outbound
 from crmsync.mapping.model import MappingSet
 from crmsync.metrics import SYNC_LATENCY
 from crmsync.records.payloads import INTERNAL_FIELDS
-from crmsync.store.models import RECORD_MODELS, Conflict, Link
+from crmsync.store.models import RECORD_MODELS, Conflict, Integration, Link
 from crmsync.sync import fieldstate
+from crmsync.sync.inbound import apply_remote
 from crmsync.sync.jobs import Claim, ClaimedJob
 from crmsync.sync.policy import on_job_error
 from crmsync.sync.settle import Settlement
@@ -149,6 +150,7 @@ def push(
         held = _held_properties(session, target, mapping, [j.record_id for j in upserts])
         known = fieldstate.load(session, target.integration_id, object_type, list(links))
         _push_upserts(
+            session,
             target,
             object_type,
             mapping,
@@ -207,6 +209,7 @@ def _held_properties(
 
 
 def _push_upserts(
+    session: Session,
     target: Target,
     object_type: str,
     mapping: CompiledMapping,
@@ -249,8 +252,8 @@ def _push_upserts(
             payload = {**payload, "id": link.remote_id}
         sending.append((job, payload, digest))
     if object_type in target.pulled and isinstance(target.connector, ReadConnector):
-        sending = _unread_edits_held_back(
-            target, object_type, sending, known, types, settlement, counts
+        sending = _merge_unread_edits(
+            session, target, object_type, sending, known, types, settlement, counts
         )
     limit = capabilities.batch_limit
     for start in range(0, len(sending), limit):
@@ -268,7 +271,8 @@ def _push_upserts(
 Sending = list[tuple[ClaimedJob, dict[str, Any], str]]
 
 
-def _unread_edits_held_back(
+def _merge_unread_edits(
+    session: Session,
     target: Target,
     object_type: str,
     sending: Sending,
@@ -277,40 +281,49 @@ def _unread_edits_held_back(
     settlement: Settlement,
     counts: PushCounts,
 ) -> Sending:
-    """``sending`` less the properties the CRM changed since crmsync last knew them
-    (read now); asks for a poll of the stream when there were any."""
+    """``sending`` less the records the CRM changed since crmsync last knew them (read
+    now). Those are merged at once, as a poll would merge them, dated by the record's
+    modified time *before* this push moves it; the merge queues a push again where the
+    app's values win, and this job ends."""
     linked = {p["id"]: job for job, p, _d in sending if "id" in p and job.record_id in known}
     if not linked:
         return sending
     assert isinstance(target.connector, ReadConnector)
+    read_at = datetime.now(UTC)
     current = {r.remote_id: r for r in target.connector.read(object_type, list(linked))}
+    integration = session.get(Integration, target.integration_id)
+    assert integration is not None
     out: Sending = []
-    unread = False
     for job, payload, digest in sending:
         remote = current.get(str(payload.get("id")))
         mine = known.get(job.record_id)
-        if remote is None or mine is None:
+        if remote is None or mine is None or not _unread(remote, mine, types, target.region):
             out.append((job, payload, digest))
             continue
-        kept = {
-            prop: value
-            for prop, value in payload.items()
-            if prop == "id"
-            or prop not in mine
-            or prop not in remote.properties
-            or fieldstate.same(
-                remote.properties[prop], mine[prop].value, types.get(prop), target.region
-            )
-        }
-        unread = unread or len(kept) < len(payload)
-        if len(kept) > 1:
-            out.append((job, kept, digest))
-        else:  # all of it waits for the merge of the CRM's edit
-            counts.skipped += 1
-            settlement.succeed(job)
-    if unread:
-        settlement.poll = True
+        apply_remote(
+            session,
+            integration,
+            object_type,
+            remote,
+            target.mapping,
+            read_at,
+            target.region,
+            read_at,
+        )
+        counts.skipped += 1
+        settlement.succeed(job)
     return out
+
+
+def _unread(
+    remote: RemoteRecord, mine: fieldstate.KnownProps, types: dict[str, Any], region: str
+) -> bool:
+    """Whether the CRM holds a value crmsync does not know of in some property."""
+    return any(
+        prop in remote.properties
+        and not fieldstate.same(remote.properties[prop], seen.value, types.get(prop), region)
+        for prop, seen in mine.items()
+    )
 
 
 def _to_send(

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.store.base import new_id
 from crmsync.store.models import Link, SyncJob
-from crmsync.sync import fieldstate, jobs, manual
+from crmsync.sync import fieldstate, jobs
 from crmsync.sync.jobs import ClaimedJob
 
 log = structlog.get_logger("crmsync.worker")
@@ -93,7 +93,6 @@ class Settlement:
     _links: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     _unlinked: list[uuid.UUID] = field(default_factory=list)
     _known: list[dict[str, Any]] = field(default_factory=list)
-    poll: bool = False  # a poll of the stream is wanted (the CRM has edits not read yet)
 
     # -- jobs --------------------------------------------------------------------------
 
@@ -161,8 +160,6 @@ class Settlement:
         if self._links:
             session.execute(_link_upsert(session), list(self._links.values()))
         fieldstate.store(session, self._known)
-        if self.poll:
-            manual.request_poll(session, self.integration_id, self.object_type)
         stored = 0
         if self._succeeded:
             result = session.execute(_SUCCEED, {"ids": self._succeeded, **held})

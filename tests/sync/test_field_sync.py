@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crmsync.connectors.base import RemoteRecord
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.mapping.defaults import default_mapping
 from crmsync.records import service
@@ -162,3 +163,45 @@ def test_webhook_events_of_a_busy_stream_go_back_unclaimed(world) -> None:  # ty
     with sessions() as db:
         event = db.scalars(select(WebhookEvent)).one()
         assert event.processed_at is not None and (event.outcome or "").startswith("polled")
+
+
+class ReadingCRM(ScriptedCRM):
+    """A CRM that reads records by id (``ReadConnector``), as HubSpot and Pipedrive do."""
+
+    def read(self, object_type: str, remote_ids: Sequence[str]) -> list[RemoteRecord]:
+        return [
+            RemoteRecord(
+                i, {k: v for k, v in self.records[i].items() if k != "id"}, datetime.now(UTC)
+            )
+            for i in remote_ids
+            if i in self.records
+        ]
+
+
+def test_an_unread_crm_edit_is_merged_before_the_push(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, _crm, _worker, (ws, _i) = world
+    crm = ReadingCRM()
+
+    def resolve(_session: Session, integration: Integration) -> Target:
+        return Target(
+            integration.id,
+            integration.workspace_id,
+            crm,
+            default_mapping("hubspot"),
+            RetryPolicy(attempts=3, base=1, cap=4, jitter=0),
+            pulled=frozenset({"contacts"}),
+        )
+
+    worker = Worker(sessions, resolve, concurrency=1)
+    rid = _contact(sessions, ws, email="m@x.com", first_name="Ana", last_name="Lima")
+    _drain(worker)
+    remote = next(iter(crm.records))
+    crm.records[remote]["firstname"] = "Ann"  # a CRM user, after the app's edit below
+    _update(sessions, ws, rid, last_name="Lopes")
+    crm.records[remote]["firstname"] = "Anne"
+    _drain(worker)
+    assert crm.records[remote]["firstname"] == "Anne"  # not overwritten
+    assert crm.records[remote]["lastname"] == "Lopes"  # the app's edit still went out
+    with sessions() as db:
+        contact = service.get_record(db, ws, "contacts", rid)
+        assert (contact.first_name, contact.last_name) == ("Anne", "Lopes")
