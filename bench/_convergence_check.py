@@ -52,6 +52,7 @@ class Report:
     conflicts: int = 0
     dead_letters: int = 0
     examples: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase of the run
 
     def failures(self) -> int:
         return (
@@ -76,11 +77,18 @@ def norm(name: str, value: Any) -> str | None:
 
 
 def possibly_latest(writes: list[Write]) -> list[Write]:
-    """Writes no other certain write began after (beyond its clock's granularity)."""
+    """Writes no other certain write began after (beyond either clock's granularity)."""
     out = []
     for w in writes:
-        slack = GRANULARITY[w.side]
-        if not any(o.certain and o.began > w.ended + slack for o in writes if o is not w):
+        later = (
+            o
+            for o in writes
+            if o is not w
+            and o.certain
+            # either clock may be the coarse one (Pipedrive stamps whole seconds)
+            and o.began > w.ended + max(GRANULARITY[w.side], GRANULARITY[o.side])
+        )
+        if next(later, None) is None:
             out.append(w)
     return out
 
@@ -97,9 +105,9 @@ def check(
     """``sides``: side -> email -> live copies (canonical field -> value)."""
     report = Report(contacts=len(everyone), writes=len(writes), deletes=len(deleted))
     for side, by_email in sides.items():
-        for email, copies in by_email.items():
-            if len(copies) > 1:
-                report.duplicates += len(copies) - 1
+        for email, found in by_email.items():
+            if len(found) > 1:
+                report.duplicates += len(found) - 1
                 report.note(f"duplicate {email} in {side}")
             if email in deleted:
                 report.resurrected += 1
@@ -124,10 +132,12 @@ def check(
                 continue
             final = next(iter(values.values()))
             history = by_key.get((email, name), [])
-            allowed = {norm(name, w.value) for w in possibly_latest(history)}
-            allowed |= {norm(name, w.value) for w in history if not w.certain}
-            if not history:
+            certain = [w for w in history if w.certain]
+            allowed = {norm(name, w.value) for w in possibly_latest(certain)}
+            if not certain:
                 allowed = {norm(name, initial[email].get(name))}
+            # a request whose answer was lost may or may not have been written
+            allowed |= {norm(name, w.value) for w in history if not w.certain}
             if final not in allowed:
                 report.lost += 1
                 report.note(f"lost update {email}.{name}: final {final!r}, latest {allowed}")

@@ -6,7 +6,7 @@ sync of both CRMs (twice), conflicts resolved under ``manual``; then the checker
 (``_convergence_check``) compares every side with the writes.
 
     python bench/convergence.py           # 300 contacts, 60 s of edits; all policies, both DBs
-    python bench/convergence.py --quick   # 40 contacts, 8 s, for CI
+    python bench/convergence.py --quick   # CI: SQLite, last_write_wins, 30 contacts, 6 s
     python bench/convergence.py --db sqlite --policy manual
 
 SQLite runs one crmsync process (API and worker, SIGKILLed and restarted); PostgreSQL
@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ from crmsync.auth.permissions import Role
 from crmsync.demo_crms import DEMO_PROVIDERS, standard_fields
 from crmsync.sandbox import create
 from crmsync.sandbox.base import SandboxOptions
+from crmsync.sandbox.pipedrive.envelope import PipedriveError
 from crmsync.sandbox.pipedrive.kinds import PERSON
 from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
@@ -194,6 +196,7 @@ class Soak:
         self.initial: dict[str, dict[str, str]] = {}
         self.writes: list[checker.Write] = []
         self.deleted: set[str] = set()
+        self.unsure: set[str] = set()  # deletes whose answer was lost
         self.seq = 0
 
     def _stop_all(self) -> None:
@@ -272,17 +275,16 @@ class Soak:
                     self.remote[side][email],
                     {PROPS[side][name]: _format(value, side) if name == "phone" else value},
                 )
-        except (KeyError, ValueError):
-            return  # deleted there already
+        except (KeyError, ValueError, httpx.ConnectError):
+            return  # deleted there already, or the API is down (restarting): not written
         except httpx.HTTPError:
             certain = False  # the API went away mid-request (a SIGKILL): it may have landed
         self.writes.append(checker.Write(email, name, value, side, began, time.time(), certain))
 
     def delete(self, side: str, email: str) -> None:
-        self.deleted.add(email)
         try:
             if side == "app":
-                self.api.delete(f"/api/v1/contacts/{self.ids[email]}")
+                self.api.delete(f"/api/v1/contacts/{self.ids[email]}").raise_for_status()
             elif side == "hubspot":
                 crm = self.sandboxes["hubspot"].crm  # type: ignore[attr-defined]
                 store = crm.stores["contacts"]
@@ -292,8 +294,12 @@ class Soak:
             else:
                 company = self.sandboxes["pipedrive"].company  # type: ignore[attr-defined]
                 company.delete(PERSON, self.remote[side][email], source="app")
-        except (KeyError, ValueError, httpx.HTTPError):
-            pass
+        except (KeyError, ValueError, PipedriveError, httpx.ConnectError):
+            return  # not deleted (already gone there, or the API is restarting)
+        except httpx.HTTPError:
+            self.unsure.add(email)  # the answer was lost: the end state tells
+            return
+        self.deleted.add(email)
 
     def edit_phase(self, kill_at: float) -> int:
         for sandbox in self.sandboxes.values():
@@ -304,7 +310,9 @@ class Soak:
         kills = 0
         while time.monotonic() - started < self.s.seconds:
             if not kills and time.monotonic() - started > kill_at:
-                self.kill()
+                # restarted in the background: the other writers carry on meanwhile
+                restart = threading.Thread(target=self.kill)
+                restart.start()
                 kills += 1
             pool = hot if self.rng.random() < 0.7 else emails
             live = [e for e in pool if e not in self.deleted]
@@ -319,6 +327,8 @@ class Soak:
             else:
                 self.edit(side, email, self.rng.choice(checker.FIELDS))
             time.sleep(self.rng.expovariate(self.s.edits_per_second))
+        if kills:
+            restart.join()
         for sandbox in self.sandboxes.values():
             sandbox.faults.configure(rate=0.0)
         return kills
@@ -429,6 +439,9 @@ class Soak:
         by_integration = {uuid.UUID(i): n for n, i in self.integrations.items()}
         emails = {uuid.UUID(i): e for e, i in self.ids.items()}
         with self.sessions() as session:
+            gone = set(
+                session.scalars(select(Contact.email).where(Contact.deleted_at.is_not(None)))
+            )
             app: dict[str, list[dict[str, Any]]] = {}
             for c in session.scalars(select(Contact).where(Contact.deleted_at.is_(None))):
                 app.setdefault(str(c.email), []).append(
@@ -452,7 +465,7 @@ class Soak:
             )
         report = checker.check(
             {"app": app, **sides},
-            self.deleted,
+            self.deleted | (self.unsure & gone),
             set(self.ids),
             self.writes,
             conflicts,
@@ -483,24 +496,36 @@ def _wait(check: Any, timeout: float) -> None:
 
 def run(scenario: Scenario) -> checker.Report:
     with ExitStack() as stack, database(scenario.backend) as url:
+        marks = [("start", time.monotonic())]
         soak = Soak(scenario, url, stack)
         soak.connect()
+        marks.append(("set-up", time.monotonic()))
         soak.seed_contacts()
+        marks.append(("seed", time.monotonic()))
         soak.edit_phase(kill_at=scenario.seconds / 2)
+        marks.append(("edits", time.monotonic()))
         soak.settle()
+        marks.append(("settle", time.monotonic()))
         soak.full_sync()
         soak.full_sync()
         if scenario.policy == "manual":
             soak.resolve_conflicts()
             soak.full_sync()
-        return soak.report()
+        marks.append(("full syncs", time.monotonic()))
+        report = soak.report()
+        report.phases = {name: round(at - marks[i][1], 1) for i, (name, at) in enumerate(marks[1:])}
+        return report
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="40 contacts, 8 s of edits")
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--policy", choices=(*POLICIES, "all"), default="all")
+    parser.add_argument(
+        "--quick", action="store_true", help="30 contacts, 6 s of edits (SQLite, lww unless set)"
+    )
+    parser.add_argument("--contacts", type=int, help="contacts per run")
+    parser.add_argument("--seconds", type=float, help="seconds of edits per run")
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"))
+    parser.add_argument("--policy", choices=(*POLICIES, "all"))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--with-worker", action="store_true", help=argparse.SUPPRESS)
@@ -508,9 +533,12 @@ def main() -> int:
     if args.serve:
         serve(args.serve[0], int(args.serve[1]), args.with_worker)
         return 0
-    contacts, seconds = (40, 8.0) if args.quick else (300, 60.0)
-    backends = ("sqlite", "postgres") if args.db == "both" else (args.db,)
-    policies = POLICIES if args.policy == "all" else (args.policy,)
+    contacts, seconds = (30, 6.0) if args.quick else (300, 60.0)
+    contacts, seconds = args.contacts or contacts, args.seconds or seconds
+    db = args.db or ("sqlite" if args.quick else "both")
+    policy = args.policy or ("last_write_wins" if args.quick else "all")
+    backends = ("sqlite", "postgres") if db == "both" else (db,)
+    policies = POLICIES if policy == "all" else (policy,)
     failures = 0
     for backend in backends:
         for policy in policies:
@@ -528,6 +556,7 @@ def main() -> int:
                 f"(open {r.open_conflicts}, spurious {r.spurious_conflicts}) "
                 f"dead letters {r.dead_letters} | {time.monotonic() - started:.0f} s"
             )
+            print(f"    phases (s): {r.phases}")
             for example in r.examples:
                 print(f"    {example}")
             failures += r.failures()
