@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from crmsync.connectors.base import Connector, ReadConnector, RemoteRecord, UpsertResult
 from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
 from crmsync.connectors.http.retry import RetryPolicy
-from crmsync.mapping.engine import CompiledMapping, compile_outbound
+from crmsync.mapping.engine import CompiledMapping, compile_inbound, compile_outbound
 from crmsync.mapping.model import MappingSet
 from crmsync.metrics import SYNC_LATENCY
 from crmsync.records.payloads import INTERNAL_FIELDS
@@ -293,11 +293,15 @@ def _merge_unread_edits(
     current = {r.remote_id: r for r in target.connector.read(object_type, list(linked))}
     integration = session.get(Integration, target.integration_id)
     assert integration is not None
+    # only properties a read brings in can be merged (and so become known again)
+    readable = set(fieldstate.wire_types(compile_inbound(target.mapping, object_type)))
     out: Sending = []
     for job, payload, digest in sending:
         remote = current.get(str(payload.get("id")))
         mine = known.get(job.record_id)
-        if remote is None or mine is None or not _unread(remote, mine, types, target.region):
+        if mine is not None:
+            mine = {p: k for p, k in mine.items() if p in readable}
+        if remote is None or not mine or not _unread(remote, mine, types, target.region):
             out.append((job, payload, digest))
             continue
         apply_remote(
