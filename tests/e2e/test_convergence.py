@@ -16,8 +16,10 @@ import convergence
 
 @pytest.mark.parametrize("policy", ["last_write_wins", "manual"])
 def test_every_side_converges(policy: str) -> None:
-    scenario = convergence.Scenario("sqlite", policy, contacts=12, seconds=4.0, seed=3)
+    scenario = convergence.Scenario(
+        "sqlite", policy, contacts=12, seconds=4.0, delete_share=0.15, seed=3
+    )
     report = convergence.run(scenario)
-    assert report.writes > 20 and report.deletes > 0
+    assert report.writes > 10 and report.deletes > 0
     assert (report.divergent, report.duplicates, report.resurrected) == (0, 0, 0), report
     assert (report.lost, report.open_conflicts, report.spurious_conflicts) == (0, 0, 0), report
