@@ -154,20 +154,13 @@ def test_collection_update_delete_and_upsert(api: tuple[Sandbox, httpx.Client]) 
         },
     ).json()
     deletes = client.delete(f"{V}/composite/sobjects", params={"ids": ",".join(ids[:2])}).json()
-    upserts = client.patch(
-        f"{V}/composite/sobjects/Lead/External_Id__c",
-        json={
-            "records": [
-                {
-                    "attributes": {"type": "Lead"},
-                    "External_Id__c": "x-1",
-                    "LastName": "A",
-                    "Company": "C",
-                },
-                {"attributes": {"type": "Lead"}, "External_Id__c": "x-1", "LastName": "B"},
-            ]
-        },
-    ).json()
+    upserts = [
+        client.patch(
+            f"{V}/composite/sobjects/Lead/External_Id__c",
+            json={"records": [{"attributes": {"type": "Lead"}, "External_Id__c": "x-1", **body}]},
+        ).json()[0]
+        for body in ({"LastName": "A", "Company": "C"}, {"LastName": "B"})
+    ]
 
     assert all(r["success"] for r in updates) and [r["id"] for r in deletes] == ids[:2]
     assert [r["created"] for r in upserts] == [True, False]

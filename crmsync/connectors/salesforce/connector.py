@@ -112,6 +112,7 @@ class SalesforceConnector(Connector):
         self.capabilities = capabilities(external_ids or {})
         self._lag = lag
         self._describes: dict[str, Mapping[str, Any]] = {}
+        self._user_ids: dict[str, str | None] = {}  # user email -> user id
 
     @classmethod
     def from_context(
@@ -175,6 +176,7 @@ class SalesforceConnector(Connector):
     ) -> list[UpsertResult]:
         sobject = self._sobject(object_type)
         key = match_key or self.capabilities.of(object_type).upsert_keys[0]
+        payloads = self._owners_resolved(payloads)
         results: list[UpsertResult | None] = [None] * len(payloads)
         by_id: Indexed = []
         by_key: Indexed = []
@@ -195,6 +197,22 @@ class SalesforceConnector(Connector):
         final = _settled(results)
         UpsertResult.check(payloads, final)
         return final
+
+    def _owners_resolved(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Payloads whose ``OwnerId`` is an email get that user's id: Salesforce takes
+        only a user id there (MALFORMED_ID otherwise)."""
+        resolved: list[Payload] = []
+        for payload in payloads:
+            owner = payload.get("OwnerId")
+            if isinstance(owner, str) and "@" in owner:
+                email = owner.strip().lower()
+                if email not in self._user_ids:
+                    rows = list(self._query_all(soql.active_user_by_email(email)))
+                    self._user_ids[email] = str(rows[0]["Id"]) if rows else None
+                found = self._user_ids[email]
+                payload = {**payload, "OwnerId": found} if found else payload
+            resolved.append(payload)
+        return resolved
 
     def _is_external_id(self, sobject: str, key: str) -> bool:
         lowered = key.lower()
@@ -218,9 +236,16 @@ class SalesforceConnector(Connector):
     def _upsert_by_external_id(
         self, sobject: str, key: str, items: Indexed, results: list[UpsertResult | None]
     ) -> None:
-        for chunk in _chunks(items):
-            records = [with_type(sobject, p, drop=["Id"]) for _, p in chunk]
-            _fill(results, chunk, self.client.upsert(sobject, key, records), created=None)
+        """Upsert on an external id field.
+
+        Salesforce fails every record of a call whose external id occurs twice in it
+        (DUPLICATE_VALUE), so a value repeated in the batch goes to a later round, which
+        then updates the record the earlier round wrote.
+        """
+        for round_items in _rounds(items, key):
+            for chunk in _chunks(round_items):
+                records = [with_type(sobject, p, drop=["Id"]) for _, p in chunk]
+                _fill(results, chunk, self.client.upsert(sobject, key, records), created=None)
 
     def _search_then_write(
         self, sobject: str, key: str, items: Indexed, results: list[UpsertResult | None]

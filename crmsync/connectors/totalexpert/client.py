@@ -39,6 +39,10 @@ class TotalExpertClient:
         following = (body.get("links") or {}).get("next")
         return list(body.get("items") or []), int(following) if following else None
 
+    def contact(self, remote_id: str) -> Mapping[str, Any]:
+        """One contact."""
+        return dict(self.http.get(f"/v1/contacts/{remote_id}").json())
+
     def create_contact(self, body: Mapping[str, Any]) -> tuple[bool, str]:
         """POST a contact: (created, id); ``created`` is false for a ``duplicate`` answer,
         in which case Total Expert updated the existing contact with the body."""
@@ -52,6 +56,22 @@ class TotalExpertClient:
     def create_note(self, body: Mapping[str, Any]) -> str:
         """A contact note; its id."""
         return str(self.http.post("/v1/contact-notes", json=dict(body)).json()["id"])
+
+    def contact_custom_fields(self) -> list[str]:
+        """System names of the account's contact custom-field definitions."""
+        names: list[str] = []
+        page: int | None = 1
+        while page is not None:
+            params = {
+                "page[number]": str(page),
+                "page[size]": str(PAGE),
+                "filter": "related_entity_type=contact",
+            }
+            body = self.http.get("/v1/schema/custom-fields", params=params).json()
+            names += [str(d["system_name"]) for d in body.get("items") or []]
+            following = (body.get("links") or {}).get("next")
+            page = int(following) if following else None
+        return names
 
     def journeys(self) -> list[Mapping[str, Any]]:
         """Every journey of the account."""

@@ -134,8 +134,9 @@ def to_remote_record(contact: Mapping[str, Any]) -> RemoteRecord:
     )
 
 
-def to_note_body(entry: TimelineEntry) -> dict[str, Any]:
-    """A contact note for a timeline entry (activities are notes with their kind as type)."""
+def to_note_body(entry: TimelineEntry, owner: Mapping[str, Any]) -> dict[str, Any]:
+    """A contact note for a timeline entry (activities are notes with their kind as type);
+    `owner` addresses the owning user (``{"id": …}``), required of admin tokens."""
     type_id = entry.data.get("type_id", NOTE_TYPE)
     title = entry.subject or ("Note" if entry.kind == "note" else entry.kind.replace("_", " "))
     body: dict[str, Any] = {
@@ -143,6 +144,7 @@ def to_note_body(entry: TimelineEntry) -> dict[str, Any]:
         "note": entry.body or title,
         "type_id": type_id,
         "contact": {"id": int(entry.remote_id) if entry.remote_id.isdigit() else entry.remote_id},
+        "owner": dict(owner),
     }
     if entry.data.get("outcome"):
         body["outcome"] = entry.data["outcome"]

@@ -19,6 +19,8 @@ from crmsync.sandbox.hubspot.batch import batch_routes, upsert_route
 from crmsync.sandbox.hubspot.crm import Event, HubSpotCrm
 from crmsync.sandbox.hubspot.oauth import TokenStore, oauth_routes
 from crmsync.sandbox.hubspot.objects import object_routes
+from crmsync.sandbox.hubspot.owners import owner_routes
+from crmsync.sandbox.hubspot.pipelines import pipeline_routes
 from crmsync.sandbox.hubspot.properties_api import property_routes
 from crmsync.sandbox.hubspot.schema import resolve
 from crmsync.sandbox.hubspot.search import SearchCaps
@@ -73,8 +75,13 @@ class HubSpotSandbox(ProviderSandbox):
             *object_routes(self.crm, self.search_caps),
             *property_routes(self.crm),
             *association_routes(self.crm),
+            *pipeline_routes(self.crm.pipelines, self.crm.now_ms, self._object_name),
+            *owner_routes(),
             *subscription_routes(self.app_webhooks, self._app_target_changed),
         ]
+
+    def _object_name(self, object_type: str) -> str:
+        return self.crm.store(object_type).spec.name
 
     def reset(self) -> None:
         self.crm.reset()
@@ -93,15 +100,15 @@ class HubSpotSandbox(ProviderSandbox):
         if spec is None:
             raise KeyError(f"unknown object type {object_type}")
         store = self.crm.stores[spec.name]
-        clean, problem = self.crm.check(store, fields, creating=record_id is None)
+        found = None if record_id is None else store.get(record_id)
+        if record_id is not None and found is None:
+            raise KeyError(f"no {spec.singular} {record_id}")
+        clean, problem = self.crm.check(store, fields, creating=found is None, current=found)
         if problem:
             raise ValueError(problem)
-        if record_id is None:
+        if found is None:
             record = self.crm.create(store, clean, source="CRM_UI")
         else:
-            found = store.get(record_id)
-            if found is None:
-                raise KeyError(f"no {spec.singular} {record_id}")
             record = found
             self.crm.update(store, record, clean, source="CRM_UI")
         return store.render(record, [*clean, *spec.default_properties])
