@@ -18,6 +18,7 @@ from crmsync.connectors.base import (
     Capabilities,
     ChangePage,
     Connector,
+    Journey,
     ObjectCapabilities,
     Payload,
     RemoteChange,
@@ -44,6 +45,8 @@ from crmsync.connectors.hubspot.mappers import (
     to_remote_field,
     to_remote_record,
 )
+from crmsync.connectors.hubspot.workflows import HubSpotWorkflows
+from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.integrations.vault import Secret
 
@@ -66,6 +69,7 @@ CAPABILITIES = Capabilities(
         "tickets": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
     },
     webhook_kind=WebhookKind.HMAC_SIGNATURE,
+    journeys=True,
 )
 
 _ERROR_CLASSES: Mapping[str, type[ConnectorError]] = {"OBJECT_NOT_FOUND": NotFound}
@@ -334,6 +338,18 @@ class HubSpotConnector(Connector):
 
     def parse_webhook(self, body: bytes) -> list[RemoteChange]:
         return webhooks.parse(body)
+
+    # --- workflows (EnrollmentConnector) -----------------------------------------------
+
+    def journeys(self) -> list[Journey]:
+        """The portal's contact workflows, steps included."""
+        return HubSpotWorkflows(self.client.http).journeys()
+
+    def enroll(self, journey_id: str, contact: EnrollTarget) -> str:
+        return HubSpotWorkflows(self.client.http).enroll(journey_id, contact)
+
+    def unenroll(self, journey_id: str, contact: EnrollTarget) -> None:
+        HubSpotWorkflows(self.client.http).unenroll(journey_id, contact)
 
     def close(self) -> None:
         self.client.close()

@@ -19,6 +19,7 @@ from crmsync.connectors.base import (
     Capabilities,
     ChangePage,
     Connector,
+    Journey,
     ObjectCapabilities,
     Payload,
     RemoteChange,
@@ -34,9 +35,11 @@ from crmsync.connectors.errors import InvalidRecord, NotFound
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.connectors.salesforce import soql, webhooks
 from crmsync.connectors.salesforce.auth import build_auth, instance_url, transport
+from crmsync.connectors.salesforce.campaigns import SalesforceCampaigns
 from crmsync.connectors.salesforce.client import SalesforceClient
 from crmsync.connectors.salesforce.cursor import ChangeCursor, digest
 from crmsync.connectors.salesforce.instance import host_acceptable
@@ -82,7 +85,9 @@ def capabilities(external_ids: Mapping[str, str]) -> Capabilities:
         if object_type in _EMAIL_OBJECTS:
             keys.append("Email")
         objects[object_type] = ObjectCapabilities(BATCH_LIMIT, tuple(keys), MODIFIED)
-    return Capabilities(objects=objects, webhook_kind=WebhookKind.NONE, timeline=True)
+    return Capabilities(
+        objects=objects, webhook_kind=WebhookKind.NONE, timeline=True, journeys=True
+    )
 
 
 def _value(payload: Payload, key: str) -> Any:
@@ -365,6 +370,19 @@ class SalesforceConnector(Connector):
 
     def parse_webhook(self, body: bytes) -> list[RemoteChange]:
         return webhooks.parse(body)
+
+    # --- campaigns (EnrollmentConnector) -----------------------------------------------
+
+    def journeys(self) -> list[Journey]:
+        """The org's campaigns."""
+        return SalesforceCampaigns(self.client).journeys()
+
+    def enroll(self, journey_id: str, contact: EnrollTarget) -> str:
+        """Make the contact a member of the campaign; the CampaignMember's id."""
+        return SalesforceCampaigns(self.client).enroll(journey_id, contact)
+
+    def unenroll(self, journey_id: str, contact: EnrollTarget) -> None:
+        SalesforceCampaigns(self.client).unenroll(journey_id, contact)
 
     def close(self) -> None:
         self.client.close()

@@ -85,14 +85,35 @@ class TotalExpertClient:
             page = int(following) if following else None
         return found
 
-    def enroll(self, journey_id: str, contact_id: str) -> None:
-        """Enrol a contact in a journey (already enrolled is fine)."""
+    def enroll(self, journey_id: str, contact_id: str) -> str:
+        """Enrol a contact in a journey (already enrolled is fine); the enrolment's id."""
         contact = int(contact_id) if contact_id.isdigit() else contact_id
-        self.http.post(
+        answer = self.http.post(
             f"/v1/journeys/{journey_id}/enrollments",
             json={"contact": {"id": contact}},
             idempotent=True,  # a repeat answers `duplicate`
-        )
+        ).json()
+        return str(answer.get("id") or f"{journey_id}:{contact_id}")
+
+    def unenroll(self, journey_id: str, contact_id: str) -> None:
+        """End a contact's enrolment (``NotFound`` when it is not enrolled)."""
+        self.http.delete(f"/v1/journeys/{journey_id}/enrollments/{contact_id}")
+
+    def activity(self, contact_id: str) -> list[Mapping[str, Any]]:
+        """A contact's activity feed (``/v1/activity``), every page."""
+        found: list[Mapping[str, Any]] = []
+        page: int | None = 1
+        while page is not None:
+            params = {
+                "page[number]": str(page),
+                "page[size]": str(PAGE),
+                "filter": _filter({"contact_id": contact_id}),
+            }
+            body = self.http.get("/v1/activity", params=params).json()
+            found += list(body.get("items") or [])
+            following = (body.get("links") or {}).get("next")
+            page = int(following) if following else None
+        return found
 
     def close(self) -> None:
         """Close the connection pool."""

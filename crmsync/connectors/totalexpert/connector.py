@@ -30,10 +30,12 @@ from crmsync.connectors.base import (
     UpsertResult,
     WebhookKind,
 )
+from crmsync.connectors.engagement import RemoteInteraction
 from crmsync.connectors.errors import AuthError, ConfigError, InvalidRecord, NotFound
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.pipedrive.cursor import ChangeCursor, Lane, Row, digest
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.connectors.totalexpert import webhooks
@@ -42,6 +44,7 @@ from crmsync.connectors.totalexpert.client import TotalExpertClient
 from crmsync.connectors.totalexpert.mappers import (
     te_time,
     to_contact_body,
+    to_interaction,
     to_journey,
     to_note_body,
     to_remote_fields,
@@ -252,6 +255,27 @@ class TotalExpertConnector(Connector):
     def trigger_journey(self, journey_id: str, remote_contact_id: str) -> None:
         """Enrol a contact in a journey; an inactive journey is ``InvalidRecord``."""
         self.client.enroll(journey_id, remote_contact_id)
+
+    def enroll(self, journey_id: str, contact: EnrollTarget) -> str:
+        """Enrol a contact (``EnrollmentConnector``); it must exist in Total Expert."""
+        if not contact.remote_id:
+            raise InvalidRecord("the contact is not in Total Expert yet")
+        return self.client.enroll(journey_id, contact.remote_id)
+
+    def unenroll(self, journey_id: str, contact: EnrollTarget) -> None:
+        """End a contact's enrolment; one that is not enrolled is left as it is."""
+        if not contact.remote_id:
+            return
+        try:
+            self.client.unenroll(journey_id, contact.remote_id)
+        except NotFound:
+            return
+
+    def interactions(self, remote_contact_id: str) -> list[RemoteInteraction]:
+        """The contact's engagement from Total Expert's activity feed (``EngagementConnector``):
+        e-mails opened and clicked, texts replied to."""
+        found = (to_interaction(a) for a in self.client.activity(remote_contact_id))
+        return [i for i in found if i is not None]
 
     # --- webhooks ----------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from crmsync.sandbox.hubspot.schema import resolve
 from crmsync.sandbox.hubspot.search import SearchCaps
 from crmsync.sandbox.hubspot.subscriptions import APP_TARGET, AppWebhooks, subscription_routes
 from crmsync.sandbox.hubspot.webhooks import EventBatcher
+from crmsync.sandbox.hubspot.workflows import Workflows, workflow_routes
 from crmsync.sandbox.ratelimit import RateDecision
 from crmsync.sandbox.webhooks import WebhookTarget
 
@@ -67,6 +68,7 @@ class HubSpotSandbox(ProviderSandbox):
             subscription_id=self._subscription_id,
         )
         self.app_webhooks = AppWebhooks(self.tokens.app_id, self.crm.now_ms)
+        self.workflows = Workflows(clock)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -78,6 +80,7 @@ class HubSpotSandbox(ProviderSandbox):
             *pipeline_routes(self.crm.pipelines, self.crm.now_ms, self._object_name),
             *owner_routes(),
             *subscription_routes(self.app_webhooks, self._app_target_changed),
+            *workflow_routes(self.workflows),
         ]
 
     def _object_name(self, object_type: str) -> str:
@@ -89,6 +92,7 @@ class HubSpotSandbox(ProviderSandbox):
         self.tokens.forget_issued()
         self.batcher.clear()
         self.app_webhooks.clear()
+        self.workflows.reset()
 
     def counts(self) -> dict[str, int]:
         return self.crm.counts()

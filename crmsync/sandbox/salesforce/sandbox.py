@@ -28,6 +28,7 @@ from crmsync.sandbox.base import ProviderSandbox, SampleRequest, SandboxOptions
 from crmsync.sandbox.faults import FaultKind
 from crmsync.sandbox.ratelimit import RateDecision, RateLimiter, RateProfile
 from crmsync.sandbox.salesforce import errors
+from crmsync.sandbox.salesforce.campaigns import campaign_objects
 from crmsync.sandbox.salesforce.collections import collection_routes
 from crmsync.sandbox.salesforce.composite import composite_routes
 from crmsync.sandbox.salesforce.ids import IdFactory
@@ -73,7 +74,8 @@ class Sandbox(ProviderSandbox):
         daily_allocation: int | None = None,
     ) -> None:
         super().__init__(options)
-        self.org = Org(settings or OrgSettings(), objects or standard_objects(), clock)
+        objects = objects or {**standard_objects(), **campaign_objects()}
+        self.org = Org(settings or OrgSettings(), objects, clock)
         if daily_allocation is not None:
             self.profile = daily_profile(f"daily-{daily_allocation}", daily_allocation)
             self.limiter = RateLimiter(self.profile)

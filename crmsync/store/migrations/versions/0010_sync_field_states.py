@@ -1,7 +1,7 @@
 """sync_field_states: per (integration, record, property) the value the CRM is known to hold
 
 Revision ID: 0010
-Revises: 0013
+Revises: 0017
 Create Date: 2026-12-05 14:30:00
 
 Field-level pushes send only properties whose local value differs from what the CRM is
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from crmsync.store.base import UTCDateTime
 
 revision: str = "0010"
-down_revision: str | None = "0013"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
