@@ -161,3 +161,13 @@ def settle_events(session: Session, event_ids: list[uuid.UUID], outcome: str) ->
         update(WebhookEvent).where(WebhookEvent.id.in_(event_ids)).values(outcome=outcome[:500])
     )
     session.commit()
+
+
+def release_events(session: Session, event_ids: list[uuid.UUID]) -> None:
+    """Hand claimed events back unprocessed (the stream was busy); commits."""
+    session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id.in_(event_ids))
+        .values(processed_at=None, outcome=None)
+    )
+    session.commit()
