@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crmsync.records.errors import RecordConflict, RecordError, RecordInvalid, RecordNotFound
@@ -30,8 +31,14 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
-    return JSONResponse(error_body(code, message, details), status_code=status)
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
 _RECORD_STATUS = {RecordNotFound: 404, RecordInvalid: 422, RecordConflict: 409}
@@ -82,9 +89,16 @@ def install(app: FastAPI) -> None:
         message = str(exc.detail)
         if exc.status_code in (404, 405) and message in ("Not Found", "Method Not Allowed"):
             message = f"no route {request.method} {request.url.path}; see /docs"
-        return error_response(exc.status_code, code, message)
+        # 405 keeps its Allow header; 401 its WWW-Authenticate
+        return error_response(exc.status_code, code, message, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path)
-        return error_response(500, "internal_error", "internal error; see the server log")
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A race the services' own checks cannot close (two writers of one external_ref, a
+        # row removed meanwhile): the database's constraint decided, and the caller may retry.
+        log.warning("constraint refused a write", path=request.url.path, error=str(exc.orig))
+        return error_response(
+            409, "conflict", "the change conflicts with a concurrent one; read and retry"
+        )
+
+    # Anything else is a 500 from RequestContextMiddleware: one path, with the request id.

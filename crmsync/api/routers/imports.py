@@ -18,6 +18,7 @@ from crmsync.api.deps import Db, require
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.imports import jobs
@@ -29,7 +30,7 @@ from crmsync.imports.settings import ImportSettings
 from crmsync.imports.templates import template_csv
 from crmsync.store.models.imports import ImportJob
 
-router = APIRouter(prefix=f"{API_PREFIX}/imports", tags=["imports"])
+router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/imports", tags=["imports"])
 
 CanRunImports = Annotated[Principal, Depends(require(Permission.IMPORTS_RUN))]
 CanRead = Annotated[Principal, Depends(require(Permission.RECORDS_READ))]

@@ -18,6 +18,7 @@ from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routers.integrations import CanManage
 from crmsync.api.routers.mappings import SuggestIn, suggestions_out
+from crmsync.api.routing import GuardedRoute
 from crmsync.connectors.errors import ConnectorError
 from crmsync.integrations.service import get_integration
 from crmsync.mapping.errors import MappingError, MappingFileError
@@ -26,7 +27,9 @@ from crmsync.mapping.suggest import TargetField, suggest_mappings
 from crmsync.mapping.yaml_io import mapping_from_yaml, mapping_to_yaml
 from crmsync.sync.targets import mapping_for, save_mapping, targets_of
 
-router = APIRouter(prefix=f"{API_PREFIX}/integrations", tags=["integrations"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix=f"{API_PREFIX}/integrations", tags=["integrations"]
+)
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 

@@ -13,6 +13,7 @@ from crmsync.api.deps import Db, require
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.config import Settings
@@ -27,7 +28,9 @@ from crmsync.store.models import Integration
 CanRead = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_READ))]
 CanManage = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_MANAGE))]
 
-router = APIRouter(prefix=f"{API_PREFIX}/integrations", tags=["integrations"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix=f"{API_PREFIX}/integrations", tags=["integrations"]
+)
 
 
 def settings_of(request: Request) -> Settings:

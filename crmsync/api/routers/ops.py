@@ -8,9 +8,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from sqlalchemy import text
 
 from crmsync.api.responses import JSON
+from crmsync.api.routing import GuardedRoute
 from crmsync.sync.metrics import QueueCollector
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=GuardedRoute, tags=["operations"])
 
 
 @router.get("/healthz", summary="Liveness: the process answers")

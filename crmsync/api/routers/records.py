@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from crmsync.api.deps import CanDeleteRecords, CanReadRecords, CanWriteRecords, Db
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.records import service
 from crmsync.records.payloads import singular, to_dict
-from crmsync.records.schemas import CREATE_SCHEMAS, PATCH_SCHEMAS, RecordIn
+from crmsync.records.schemas import CREATE_SCHEMAS, PATCH_SCHEMAS, RecordIn, UtcDatetime
 
 SOURCE = "api"
 
@@ -65,7 +66,9 @@ def build_router(record_type: str) -> APIRouter:
         next_cursor=(str | None, None),
     )
     one = singular(record_type)
-    router = APIRouter(prefix=f"{API_PREFIX}/{record_type}", tags=[record_type])
+    router = APIRouter(
+        route_class=GuardedRoute, prefix=f"{API_PREFIX}/{record_type}", tags=[record_type]
+    )
 
     @router.get("", response_model=page, summary=f"List {record_type}")
     def list_(
@@ -73,7 +76,7 @@ def build_router(record_type: str) -> APIRouter:
         db: Db,
         limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 100,
         cursor: str | None = None,
-        updated_since: datetime | None = None,
+        updated_since: UtcDatetime | None = None,
         q: Annotated[str | None, Query(max_length=200)] = None,
         include_deleted: bool = False,
     ) -> JSON:

@@ -20,11 +20,12 @@ from starlette.concurrency import run_in_threadpool
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.connectors.errors import ConnectorError
 from crmsync.sync.targets import targets_of
 from crmsync.sync.webhooks import UnknownIntegration, WebhookReceiver, WebhookRejected
 
-router = APIRouter(prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"])
+router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"])
 
 _LOCK = threading.Lock()
 

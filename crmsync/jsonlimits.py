@@ -1,0 +1,128 @@
+"""Limits on JSON that crmsync accepts from outside: numbers, nesting, strings.
+
+Every JSON value that enters (an API body, a webhook delivery, a JSON import, a record's
+free-form ``custom_fields``) must be one that every store and every reader can hold and
+give back unchanged: PostgreSQL refuses NUL characters and unpaired surrogates in text
+and JSONB, orjson writes only 64-bit integers, and NaN/Infinity have no JSON form at all
+(they would come back as ``null``). Refusing such values at the edge, by name, keeps
+them out of the database, where one bad row would break every read of a page holding it.
+
+``loads`` parses with these limits; ``check`` applies them to a value parsed elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Final
+
+INT_MIN: Final = -(2**63)
+INT_MAX: Final = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 32  # nested objects/arrays
+    max_string: int = 100_000  # characters in one string value
+    max_key: int = 255  # characters in one object key
+
+
+DEFAULT: Final = Limits()
+
+
+class JsonRefused(ValueError):
+    """A JSON value outside the limits; ``path`` says where (``a.b[2]``)."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.message = message
+        self.path = path
+
+
+def _refuse_constant(name: str) -> Any:
+    raise JsonRefused(f"{name} is not a JSON number")
+
+
+def _parse_int(text: str) -> int:
+    # Python refuses to parse over 4,300 digits, but far fewer already overflow 64 bits.
+    if len(text.lstrip("-")) > 19:
+        raise JsonRefused("integer outside the 64-bit range")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise JsonRefused("number too large")
+    return value
+
+
+def loads(data: bytes | str, limits: Limits = DEFAULT) -> Any:
+    """Parse JSON text within ``limits``; ``JsonRefused`` when it is not valid or too much."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise JsonRefused("not UTF-8 text") from None
+    try:
+        value = json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+        )
+    except RecursionError:
+        raise JsonRefused(f"nested deeper than {limits.max_depth} levels") from None
+    except json.JSONDecodeError as exc:
+        raise JsonRefused(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    check(value, limits)
+    return value
+
+
+def _check_text(text: str, limit: int, what: str, path: str) -> None:
+    if len(text) > limit:
+        raise JsonRefused(f"{what} longer than {limit} characters", path)
+    if "\x00" in text:
+        raise JsonRefused(f"{what} holds a NUL character", path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise JsonRefused(f"{what} holds an unpaired surrogate", path) from None
+
+
+def check(value: Any, limits: Limits = DEFAULT, path: str = "", *, plain: bool = True) -> None:
+    """Refuse a value that is not plain JSON within ``limits`` (iteratively: no recursion).
+
+    With ``plain=False`` values of other types (dates, decimals, ids from a connector or a
+    reader) pass as they are, for a typed validator to judge; the limits still apply.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if item is None or isinstance(item, bool):
+            continue
+        if isinstance(item, int):  # bool was taken above
+            if not INT_MIN <= item <= INT_MAX:
+                raise JsonRefused("integer outside the 64-bit range", where)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise JsonRefused("NaN and Infinity are not JSON numbers", where)
+        elif isinstance(item, str):
+            _check_text(item, limits.max_string, "string", where)
+        elif isinstance(item, dict | list):
+            if depth >= limits.max_depth:
+                raise JsonRefused(f"nested deeper than {limits.max_depth} levels", where)
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                if isinstance(item, dict):
+                    if isinstance(key, str):
+                        _check_text(key, limits.max_key, "key", where)
+                    elif plain:
+                        raise JsonRefused("object keys must be strings", where)
+                    at = f"{where}.{key}" if where else str(key)
+                else:
+                    at = f"{where}[{key}]"
+                stack.append((child, at, depth + 1))
+        elif plain:
+            raise JsonRefused(f"{type(item).__name__} is not a JSON value", where)
+
