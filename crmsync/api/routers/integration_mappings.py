@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from crmsync import jsonlimits
 from crmsync.api.deps import CanReadIntegrations, Db
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
@@ -25,6 +26,7 @@ from crmsync.mapping.errors import MappingError, MappingFileError
 from crmsync.mapping.model import MappingSet
 from crmsync.mapping.suggest import TargetField, suggest_mappings
 from crmsync.mapping.yaml_io import mapping_from_yaml, mapping_to_yaml
+from crmsync.records.payloads import describe_validation_error
 from crmsync.sync.targets import mapping_for, save_mapping, targets_of
 
 router = APIRouter(
@@ -62,13 +64,20 @@ async def put_mappings(
         if content_type in YAML_TYPES:
             mapping = mapping_from_yaml(raw.decode("utf-8", errors="replace"))
         else:
-            mapping = MappingSet.model_validate_json(raw)
+            mapping = MappingSet.model_validate(jsonlimits.loads(raw))
     except MappingFileError as exc:
         details = {"line": exc.line, "column": exc.column, "field": exc.field}
         raise ApiError(422, "validation_error", str(exc), details) from None
-    except ValidationError as exc:
+    except jsonlimits.JsonRefused as exc:
+        field = exc.path or "body"
         raise ApiError(
-            422, "validation_error", _first(exc), exc.errors(include_url=False)
+            422, "validation_error", str(exc), [{"field": field, "message": exc.message}]
+        ) from None
+    except ValidationError as exc:
+        # only field and message: an error's input or context may be bytes, NaN or an
+        # exception, which no JSON answer can carry
+        raise ApiError(
+            422, "validation_error", _first(exc), describe_validation_error(exc)
         ) from None
     stored = await run_in_threadpool(_store, db, principal.workspace_id, integration_id, mapping)
     return JSON(stored.model_dump(mode="json"))
