@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from fastapi.responses import Response
@@ -20,3 +22,13 @@ class JSON(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` for a download named ``filename``, whatever its characters.
+
+    Header values are Latin-1, so a name such as ``лиды.csv`` goes in ``filename*``
+    (RFC 6266, UTF-8 percent-encoded) with an ASCII stand-in in ``filename``.
+    """
+    fallback = re.sub(r'[^\x20-\x7e]|["\\]', "_", filename) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

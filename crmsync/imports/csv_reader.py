@@ -30,7 +30,12 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 def _score(sample: str, delimiter: str) -> tuple[int, int]:
     """(rows whose width equals the header's, header width) when split by ``delimiter``."""
-    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))[:_SNIFF_LINES]
+    # newline="": a CR alone ends a line too (old Mac files), as when the file is read
+    try:
+        rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
+    except csv.Error:
+        return (0, 0)
+    rows = rows[:_SNIFF_LINES]
     rows = [r for r in rows if r]
     if len(rows) > 1:
         rows = rows[:-1]  # the last line of a sample may be cut short
@@ -48,6 +53,13 @@ def sniff_delimiter(sample: str, filename: str) -> str:
     return best if _score(sample, best) != (0, 0) else ","
 
 
+def _guarded(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise UnreadableFile(f"the file stops being readable CSV: {exc}") from None
+
+
 class CsvReader:
     """Streams rows of a delimited text file; a row of another width is a row problem."""
 
@@ -63,7 +75,10 @@ class CsvReader:
         delimiter = sniff_delimiter(text, filename)
         self.info = TableInfo("csv", [], encoding=encoding, delimiter=delimiter)
         with self._open() as f:
-            first = next((r for r in csv.reader(f, delimiter=delimiter) if any(r)), None)
+            try:
+                first = next((r for r in csv.reader(f, delimiter=delimiter) if any(r)), None)
+            except csv.Error as exc:
+                raise UnreadableFile(f"the header row is not readable CSV: {exc}") from None
         if first is None:
             raise UnreadableFile("the file has no header row")
         self.info.headers, self.info.warnings = clean_headers(first, limits)
@@ -83,7 +98,7 @@ class CsvReader:
         with self._open() as f:
             reader = csv.reader(f, delimiter=self.info.delimiter or ",")
             header_seen = False
-            for raw in reader:
+            for raw in _guarded(reader):
                 if not any(cell.strip() for cell in raw):
                     continue  # blank lines, and lines of empty cells
                 if not header_seen:

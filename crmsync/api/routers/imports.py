@@ -8,15 +8,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import State
 
+from crmsync import jsonlimits
 from crmsync.api.deps import Db, require
 from crmsync.api.errors import ApiError
-from crmsync.api.responses import JSON
+from crmsync.api.responses import JSON, attachment
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
@@ -74,9 +74,9 @@ def _mapping(text: str | None) -> dict[str, str | None] | None:
     if not text:
         return None
     try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        raise ApiError(422, "validation_error", "mapping: not valid JSON") from None
+        value = jsonlimits.loads(text)
+    except jsonlimits.JsonRefused as exc:
+        raise ApiError(422, "validation_error", f"mapping: {exc}") from None
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in value.items()
     ):
@@ -192,7 +192,7 @@ def template(principal: CanRead, name: str) -> StreamingResponse:
         raise ApiError(404, "not_found", "templates are CSV: /imports/templates/contacts.csv")
     with translated():
         body = template_csv(name.removesuffix(".csv"))
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    headers = {"Content-Disposition": attachment(name)}
     return StreamingResponse(body, media_type=CSV_TYPE, headers=headers)
 
 
@@ -245,7 +245,7 @@ def errors(request: Request, principal: CanRead, db: Db, job_id: uuid.UUID) -> S
             yield from jobs.errors_csv(session, job)
 
     name = f"{job.filename.rsplit('.', 1)[0]}-errors.csv"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    headers = {"Content-Disposition": attachment(name)}
     return StreamingResponse(body(), media_type=CSV_TYPE, headers=headers)
 
 
