@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from crmsync.connectors.errors import ConfigError, ConnectorError
 from crmsync.records.errors import RecordConflict, RecordError, RecordInvalid, RecordNotFound
 
 log = structlog.get_logger("crmsync.api")
@@ -123,6 +125,22 @@ def install(app: FastAPI) -> None:
         log.warning("constraint refused a write", path=request.url.path, error=str(exc.orig))
         return error_response(
             409, "conflict", "the change conflicts with a concurrent one; read and retry"
+        )
+
+    @app.exception_handler(ConnectorError)
+    async def _connector(request: Request, exc: ConnectorError) -> JSONResponse:
+        # A CRM's answer that no router expected: the CRM failed, not crmsync (502).
+        log.warning("CRM error reached the API", path=request.url.path, error=exc.message)
+        if isinstance(exc, ConfigError):  # an integration set up wrongly (an unsafe URL...)
+            return error_response(422, "integration_config", exc.message)
+        details = {"class": type(exc).__name__}
+        return error_response(502, "crm_error", f"the CRM failed: {exc.message}", details)
+
+    @app.exception_handler(httpx.HTTPError)
+    async def _unreachable(request: Request, exc: httpx.HTTPError) -> JSONResponse:
+        log.warning("CRM unreachable", path=request.url.path, error=repr(exc)[:200])
+        return error_response(
+            502, "crm_unreachable", f"could not reach the CRM ({type(exc).__name__})"
         )
 
     # Anything else is a 500 from RequestContextMiddleware: one path, with the request id.
