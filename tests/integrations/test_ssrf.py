@@ -252,7 +252,7 @@ def test_a_salesforce_instance_url_credential_passes_the_address_check(
         )
 
     if refused:
-        with pytest.raises(RecordInvalid, match="credentials.instance_url"):
+        with pytest.raises(RecordInvalid, match=r"credentials\.instance_url"):
             check()
     else:
         check()
