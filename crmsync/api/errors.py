@@ -71,7 +71,7 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return details
 
 
-def _flat_routes(routes: list[Any]) -> Iterator[Any]:
+def flat_routes(routes: list[Any]) -> Iterator[Any]:
     # FastAPI >= 0.120 keeps included routers whole and exposes their routes as contexts
     for route in routes:
         contexts = getattr(route, "effective_route_contexts", None)
@@ -84,7 +84,7 @@ def _flat_routes(routes: list[Any]) -> Iterator[Any]:
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route takes at this path (Starlette names only the first route's)."""
     methods: set[str] = set()
-    for route in _flat_routes(request.app.router.routes):
+    for route in flat_routes(request.app.router.routes):
         match, _ = route.matches(request.scope)
         if match != Match.NONE:
             methods.update(getattr(route, "methods", None) or ())

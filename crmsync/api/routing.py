@@ -26,7 +26,7 @@ from crmsync.api.errors import ApiError
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-def _needs_principal(dependant: Dependant) -> bool:
+def needs_principal(dependant: Dependant) -> bool:
     stack = [dependant]
     while stack:
         node = stack.pop()
@@ -66,9 +66,14 @@ async def parse_json_body(request: Request) -> None:
 
 
 class GuardedRoute(APIRoute):
+    @property
+    def authenticated(self) -> bool:
+        """Whether the route needs an API key (it depends on ``get_principal``)."""
+        return needs_principal(self.dependant)
+
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
-        authenticated = _needs_principal(self.dependant)
+        authenticated = self.authenticated
         has_body = self.body_field is not None
 
         async def guarded(request: Request) -> Response:

@@ -6,7 +6,8 @@ schemas, which are local variables, as real annotations.
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Body, Query, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -42,6 +43,12 @@ class BatchOut(BaseModel):
     results: list[ItemResultOut]
 
 
+def _is_decimal(annotation: Any) -> bool:
+    return Decimal in get_args(annotation) or any(
+        Decimal in get_args(arg) for arg in get_args(annotation)
+    )
+
+
 def _out_model(record_type: str, schema: type[RecordIn]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         "id": (uuid.UUID, ...),
@@ -51,7 +58,9 @@ def _out_model(record_type: str, schema: type[RecordIn]) -> type[BaseModel]:
         "deleted_at": (datetime | None, None),
     }
     for name, info in PATCH_SCHEMAS[record_type].model_fields.items():
-        fields[name] = (info.annotation, None)
+        # amounts are Decimal inside and JSON numbers on the wire (responses.JSON)
+        wire = float | None if _is_decimal(info.annotation) else info.annotation
+        fields[name] = (wire, None)
     name = schema.__name__.removesuffix("In")
     return create_model(name, **fields)
 
