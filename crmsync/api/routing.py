@@ -49,8 +49,10 @@ def _is_json(content_type: str | None) -> bool:
 
 async def parse_json_body(request: Request) -> None:
     """Parse a JSON body within the limits, where FastAPI will find it (``Request.json``)."""
+    if not _is_json(request.headers.get("content-type")):
+        return  # uploads stream on to FastAPI's form parser, unread here
     body = await request.body()
-    if not body or not _is_json(request.headers.get("content-type")):
+    if not body:
         return
     try:
         request._json = jsonlimits.loads(body)
