@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from crmsync.auth.permissions import Role
 from tests.conftest import Tenant, create_test_app
@@ -176,7 +177,19 @@ def failing_app(database_url: str, engine: Engine) -> FastAPI:
     def boom() -> None:
         raise RuntimeError("kaboom")
 
+    @app.get("/race")
+    def race() -> None:  # what a lost race for a unique external_ref raises
+        raise IntegrityError("INSERT ...", {}, Exception("UNIQUE constraint failed"))
+
     return app
+
+
+def test_a_constraint_a_race_trips_is_a_409_not_a_500(failing_app: FastAPI) -> None:
+    with TestClient(failing_app, raise_server_exceptions=False) as client:
+        answer = client.get("/race")
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == "conflict"
+    assert "UNIQUE" not in answer.text
 
 
 def test_a_500_carries_its_request_id_into_the_answer_and_the_log(

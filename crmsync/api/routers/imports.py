@@ -186,7 +186,12 @@ def list_(principal: CanRead, db: Db, limit: Annotated[int, Query(ge=1, le=200)]
     return JSON({"items": [job_out(j) for j in jobs.list_jobs(db, principal.workspace_id, limit)]})
 
 
-@router.get("/templates/{name}", summary="A CSV template for an object type (contacts.csv)")
+@router.get(
+    "/templates/{name}",
+    summary="A CSV template for an object type (contacts.csv)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {CSV_TYPE: {}}, "description": "The CSV template"}},
+)
 def template(principal: CanRead, name: str) -> StreamingResponse:
     if not name.endswith(".csv"):
         raise ApiError(404, "not_found", "templates are CSV: /imports/templates/contacts.csv")
@@ -210,7 +215,9 @@ def delete(request: Request, principal: CanRunImports, db: Db, job_id: uuid.UUID
     db.commit()
 
 
-@router.post("/{job_id}/start", summary="Queue a job (or resume a cancelled or failed one)")
+@router.post(
+    "/{job_id}/start", status_code=202, summary="Queue a job (or resume a cancelled or failed one)"
+)
 def start_(request: Request, principal: CanRunImports, db: Db, job_id: uuid.UUID) -> JSON:
     with translated():
         job = jobs.start_job(jobs.get_job(db, principal.workspace_id, job_id))
@@ -219,7 +226,7 @@ def start_(request: Request, principal: CanRunImports, db: Db, job_id: uuid.UUID
     return JSON(job_out(job), status_code=202)
 
 
-@router.post("/{job_id}/cancel", summary="Cancel a job after its current batch")
+@router.post("/{job_id}/cancel", status_code=202, summary="Cancel a job after its current batch")
 def cancel(principal: CanRunImports, db: Db, job_id: uuid.UUID) -> JSON:
     with translated():
         job = jobs.cancel_job(jobs.get_job(db, principal.workspace_id, job_id))
@@ -233,7 +240,12 @@ def progress(principal: CanRead, db: Db, job_id: uuid.UUID) -> JSON:
         return JSON(jobs.progress(jobs.get_job(db, principal.workspace_id, job_id)))
 
 
-@router.get("/{job_id}/errors", summary="The failed rows as CSV, with their reasons")
+@router.get(
+    "/{job_id}/errors",
+    summary="The failed rows as CSV, with their reasons",
+    response_class=StreamingResponse,
+    responses={200: {"content": {CSV_TYPE: {}}, "description": "The failed rows"}},
+)
 def errors(request: Request, principal: CanRead, db: Db, job_id: uuid.UUID) -> StreamingResponse:
     with translated():
         job = jobs.get_job(db, principal.workspace_id, job_id)

@@ -36,7 +36,16 @@ router = APIRouter(
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
-@router.get("/{integration_id}/mappings", summary="The integration's field mappings")
+@router.get(
+    "/{integration_id}/mappings",
+    summary="The integration's field mappings",
+    responses={
+        200: {
+            "content": {"application/json": {}, "application/yaml": {}},
+            "description": "The mapping, as JSON or (format=yaml) as YAML",
+        }
+    },
+)
 def get_mappings(
     principal: CanReadIntegrations,
     db: Db,
