@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
+from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 from urllib.parse import quote
 
@@ -17,11 +21,26 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return _default(value)
+
+
 class JSON(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=_default, option=orjson.OPT_NON_STR_KEYS)
+        try:
+            return orjson.dumps(content, default=_default, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            # An integer beyond 64 bits stored before the input limits existed: the slow
+            # writer still answers, so the record can be read and repaired.
+            return json.dumps(content, default=_plain, allow_nan=False).encode()
 
 
 def attachment(filename: str) -> str:

@@ -207,3 +207,19 @@ def test_a_500_carries_its_request_id_into_the_answer_and_the_log(
     err = capsys.readouterr().err
     logged = [json.loads(line) for line in err.splitlines() if "kaboom" in line]
     assert logged and all(e["request_id"] == "probe-1234" for e in logged), err
+
+
+def test_a_value_stored_before_the_limits_still_renders() -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from crmsync.api.responses import JSON
+
+    at = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
+    ident = uuid.uuid4()
+    body = JSON({"custom_fields": {"n": 2**70}, "updated_at": at, "id": ident}).body
+    assert json.loads(body) == {
+        "custom_fields": {"n": 2**70},
+        "updated_at": at.isoformat(),
+        "id": str(ident),
+    }
