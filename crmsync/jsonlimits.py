@@ -5,8 +5,8 @@ free-form ``custom_fields``) must be one that every store and every reader can h
 give back unchanged: PostgreSQL refuses NUL characters and unpaired surrogates in text
 and JSONB, orjson writes only 64-bit integers, and NaN/Infinity have no JSON form at all
 (they would come back as ``null``). PostgreSQL's JSONB also writes a number such as
-1e300 out digit by digit, so it comes back as an integer: every number, integer or not,
-must lie within the signed 64-bit range. Refusing such values at the edge, by name, keeps
+1e300 out digit by digit, so it comes back as an integer: integers must lie within the signed 64-bit range, and
+other numbers within ±1e18. Refusing such values at the edge, by name, keeps
 them out of the database, where one bad row would break every read of a page holding it.
 
 ``loads`` parses with these limits; ``check`` applies them to a value parsed elsewhere.
@@ -21,6 +21,7 @@ from typing import Any, Final
 
 INT_MIN: Final = -(2**63)
 INT_MAX: Final = 2**63 - 1
+FLOAT_MAX: Final = 1e18  # numbers that are not integers: well inside the 64-bit range
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,11 @@ def check(value: Any, limits: Limits = DEFAULT, path: str = "", *, plain: bool =
         elif isinstance(item, float):
             if not math.isfinite(item):
                 raise JsonRefused("NaN and Infinity are not JSON numbers", where)
-            if not INT_MIN <= item < INT_MAX:
+            if abs(item) > FLOAT_MAX:
                 # PostgreSQL's JSONB writes 1e300 out in full, so it would read back as an
-                # integer too large for any JSON writer: large numbers are refused alike.
-                raise JsonRefused("number outside the 64-bit range", where)
+                # integer too large for any JSON writer. Near 2**63 the shortest decimal
+                # of a double can round past it (-9.223372036854776e18), hence the margin.
+                raise JsonRefused(f"number beyond ±{FLOAT_MAX:.0e}", where)
         elif isinstance(item, str):
             _check_text(item, limits.max_string, "string", where)
         elif isinstance(item, dict | list):

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmsync.jsonlimits import INT_MAX, INT_MIN
+from crmsync.jsonlimits import FLOAT_MAX, INT_MAX, INT_MIN
 from crmsync.store.models import ChangeLog
 from crmsync.sync.outbound import _records, payload_hash
 from tests.conftest import Tenant
@@ -31,7 +31,7 @@ _SCALARS = (
     st.none()
     | st.booleans()
     | st.integers(INT_MIN, INT_MAX)
-    | st.floats(min_value=float(INT_MIN), max_value=2.0**62, allow_nan=False, allow_infinity=False)
+    | st.floats(min_value=-FLOAT_MAX, max_value=FLOAT_MAX, allow_nan=False, allow_infinity=False)
     | _TEXT
 )
 JSON_VALUES = st.recursive(
@@ -105,7 +105,8 @@ def test_an_accepted_value_reads_back_on_every_path(
 
 
 @pytest.mark.parametrize(
-    "value", [2**63, -(2**63) - 1, 2.0**63, -1e300, "a\x00", {"k\x00": 1}, "\ud800"]
+    "value",
+    [2**63, -(2**63) - 1, 2.0**63, -9.223372036854776e18, 1.5e18, -1e300, "a\x00", {"k\x00": 1}],
 )
 def test_a_value_outside_the_limits_is_refused(
     client: TestClient, tenant: Tenant, value: Any
