@@ -97,7 +97,8 @@ def test_the_largest_64_bit_values_round_trip(client: TestClient, tenant: Tenant
     custom = {
         "max": 2**63 - 1,
         "min": -(2**63),
-        "f": 1.5e17, "edge": -1e18,
+        "f": 1.5e17,
+        "edge": -1e18,
         "tiny": 5e-324,
         "deep": [[[[{"a": None}]]]],
     }
