@@ -5,9 +5,10 @@ free-form ``custom_fields``) must be one that every store and every reader can h
 give back unchanged: PostgreSQL refuses NUL characters and unpaired surrogates in text
 and JSONB, orjson writes only 64-bit integers, and NaN/Infinity have no JSON form at all
 (they would come back as ``null``). PostgreSQL's JSONB also writes a number such as
-1e300 out digit by digit, so it comes back as an integer: integers must lie within the signed 64-bit range, and
-other numbers within ±1e18. Refusing such values at the edge, by name, keeps
-them out of the database, where one bad row would break every read of a page holding it.
+1e300 out digit by digit, so it comes back as an integer: integers must lie within the
+signed 64-bit range, and other numbers within ±1e18. Refusing such values at the edge, by
+name, keeps them out of the database, where one bad row would break every read of a page
+holding it.
 
 ``loads`` parses with these limits; ``check`` applies them to a value parsed elsewhere.
 """
