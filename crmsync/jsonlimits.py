@@ -44,14 +44,6 @@ class JsonRefused(ValueError):
         self.path = path
 
 
-def _parse_int(text: str) -> int:
-    # A long digit string costs time to convert, and is out of range anyway; a shorter
-    # one is converted and judged by ``check``, which knows where it stands.
-    if len(text) > 40:
-        raise JsonRefused("integer outside the 64-bit range")
-    return int(text)
-
-
 def loads(data: bytes | str, limits: Limits = DEFAULT) -> Any:
     """Parse JSON text within ``limits``; ``JsonRefused`` when it is not valid or too much."""
     try:
@@ -59,12 +51,14 @@ def loads(data: bytes | str, limits: Limits = DEFAULT) -> Any:
     except UnicodeDecodeError:
         raise JsonRefused("not UTF-8 text") from None
     try:
-        # NaN, Infinity and 1e999 parse to floats that ``check`` then refuses by place.
-        value = json.loads(text, parse_int=_parse_int)
+        # NaN, Infinity, 1e999 and 2**64 parse to values ``check`` then refuses by place.
+        value = json.loads(text)
     except RecursionError:
         raise JsonRefused(f"nested deeper than {limits.max_depth} levels") from None
     except json.JSONDecodeError as exc:
         raise JsonRefused(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise JsonRefused("integer outside the 64-bit range") from None
     check(value, limits)
     return value
 
@@ -80,12 +74,73 @@ def _check_text(text: str, limit: int, what: str, path: str) -> None:
         raise JsonRefused(f"{what} holds an unpaired surrogate", path) from None
 
 
+def _text_ok(text: str, limit: int) -> bool:
+    if len(text) > limit or "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _within(value: Any, limits: Limits, plain: bool) -> bool:
+    """Whether ``value`` is within the limits: the fast pass, which keeps no paths.
+
+    A 1,000-item batch is walked on every request, so scalars are judged inline and only
+    containers go on the stack; ``check`` walks again, naming the place, only on failure.
+    """
+    max_string, max_key, max_depth = limits.max_string, limits.max_key, limits.max_depth
+    stack: list[tuple[Any, int]] = [([value], -1)]
+    while stack:
+        container, depth = stack.pop()
+        if depth >= max_depth:
+            return False
+        if type(container) is dict:
+            for key in container:
+                if type(key) is str:
+                    if not _text_ok(key, max_key):
+                        return False
+                elif plain:
+                    return False
+            children = container.values()
+        else:
+            children = container
+        for item in children:
+            kind = type(item)
+            if kind is str:
+                if not _text_ok(item, max_string):
+                    return False
+            elif kind is int:
+                if not INT_MIN <= item <= INT_MAX:
+                    return False
+            elif kind is float:
+                if not -FLOAT_MAX <= item <= FLOAT_MAX:  # NaN fails every comparison
+                    return False
+            elif kind is dict or kind is list:
+                stack.append((item, depth + 1))
+            elif item is None or kind is bool:
+                continue
+            elif plain or isinstance(item, int | float | str | dict | list):
+                return False  # a subclass (an enum, a str subclass): judged slowly
+    return True
+
+
 def check(value: Any, limits: Limits = DEFAULT, path: str = "", *, plain: bool = True) -> None:
     """Refuse a value that is not plain JSON within ``limits`` (iteratively: no recursion).
 
     With ``plain=False`` values of other types (dates, decimals, ids from a connector or a
     reader) pass as they are, for a typed validator to judge; the limits still apply.
     """
+    if _within(value, limits, plain):
+        return
+    _locate(value, limits, path, plain)
+
+
+def _locate(value: Any, limits: Limits, path: str, plain: bool) -> None:
+    """The slow pass: raise ``JsonRefused`` naming where the value breaks a limit."""
     stack: list[tuple[Any, str, int]] = [(value, path, 0)]
     while stack:
         item, where, depth = stack.pop()
