@@ -2,7 +2,7 @@
 
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
-from crmsync.store.models.imports import ImportJob, ImportRow
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
 from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
 from crmsync.store.models.merges import MergedRecord
 from crmsync.store.models.records import (
@@ -30,6 +30,7 @@ __all__ = [
     "Deal",
     "Event",
     "FieldMapping",
+    "ImportBatch",
     "ImportJob",
     "ImportRow",
     "Integration",
