@@ -46,7 +46,7 @@ def test_a_deeply_nested_json_array_is_unreadable(api: TestClient, tenant: Tenan
 def test_a_non_latin_1_filename_downloads_its_error_report(
     api: TestClient, imports_app: FastAPI, tenant: Tenant, data_dir: Path
 ) -> None:
-    created = upload(api, tenant, "Email\nnot-an-email\n", filename="лиды.csv")
+    created = upload(api, tenant, "First Name,Email\nAna,not-an-email\n", filename="лиды.csv")
     assert created.status_code == 201, created.text
     job = created.json()["id"]
     assert api.post(f"{BASE}/{job}/start", headers=tenant.headers()).status_code == 202

@@ -375,7 +375,12 @@ def rows(
     return JSON({"items": items, "next_after": next_after})
 
 
-@router.get("/{job_id}/outcomes.csv", summary="The file's rows, each with its outcome")
+@router.get(
+    "/{job_id}/outcomes.csv",
+    summary="The file's rows, each with its outcome",
+    response_class=StreamingResponse,
+    responses={200: {"content": {CSV_TYPE: {}}, "description": "Every row with its outcome"}},
+)
 def outcome_report(
     request: Request, principal: CanRead, db: Db, job_id: uuid.UUID
 ) -> StreamingResponse:
@@ -392,7 +397,7 @@ def outcome_report(
             yield from outcomes.outcome_csv(session, limits, job)
 
     name = f"{job.filename.rsplit('.', 1)[0]}-outcomes.csv"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    headers = {"Content-Disposition": attachment(name)}
     return StreamingResponse(body(), media_type=CSV_TYPE, headers=headers)
 
 
