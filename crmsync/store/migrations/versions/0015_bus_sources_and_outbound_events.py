@@ -1,7 +1,7 @@
 """bus sources (event-bus intake) and outbound_events (the outbound-event outbox)
 
 Revision ID: 0015
-Revises: 0017
+Revises: 0010
 Create Date: 2026-12-05 14:17:05.572778
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import crmsync.store.base
 
 revision: str = "0015"
-down_revision: str | None = "0017"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
