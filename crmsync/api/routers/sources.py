@@ -13,13 +13,14 @@ from crmsync.api.deps import CanReadIntegrations, Db, require
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.bus import sources
 from crmsync.bus.spec import BadSource
 from crmsync.store.models import BusSource
 
-router = APIRouter(prefix=f"{API_PREFIX}/sources", tags=["sources"])
+router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/sources", tags=["sources"])
 
 IsAdmin = Annotated[Principal, Depends(require(Permission.WORKSPACE_ADMIN))]
 
