@@ -1,7 +1,7 @@
 """The ``crmsync`` command group: commands that load when they run, and the database
 every command resolves.
 
-``crmsync --help`` lists ``import``, ``sandbox`` and ``keys`` from a one-line summary
+``crmsync --help`` lists ``import``, ``sandbox``, ``keys`` and ``consume`` from a one-line summary
 without importing their packages. A command with a ``--database-url`` option (those
 loaded here as much as those in ``crmsync.cli``) goes through ``ready_database`` first:
 it resolves the URL (``crmsync.locations``), prints it on stderr, and stops with one
@@ -26,6 +26,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("crmsync.imports.cli:import_file", "Import a CSV, TSV, XLSX or JSON lead file."),
     "sandbox": ("crmsync.sandbox.cli:sandbox", "Serve the CRM sandboxes on loopback."),
     "keys": ("crmsync.integrations.cli:keys_app", "Credential encryption keys."),
+    "consume": (
+        "crmsync.bus.cli:consume",
+        "Consume an event bus (Redis Streams, RabbitMQ, NATS, Kafka).",
+    ),
 }
 
 

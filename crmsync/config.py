@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         None, description="uploads and reports; default: beside a SQLite file (crmsync.locations)"
     )
     redis_url: str | None = None
+    bus_publish_url: str | None = Field(
+        None, description="publish outbound events to this bus (see docs/bus.md)"
+    )
     secret_key: SecretStr | None = None
     previous_secret_keys: SecretStr | None = Field(
         None, description="comma-separated keys being rotated out; they still decrypt"

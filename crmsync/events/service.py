@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ class IdempotencyConflict(Exception):
     """The idempotency key was used before with a different body."""
 
 
-def _fingerprint(body: dict[str, Any]) -> str:
+def fingerprint(body: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -32,17 +32,20 @@ def record_event(
     workspace_id: uuid.UUID,
     body: dict[str, Any],
     idempotency_key: str | None,
+    request_hash: str | None = None,
 ) -> tuple[Event, bool]:
     """Store an event; returns it and whether it is a replay of an earlier identical request.
 
     ``body`` is the validated request (``type``, ``data``, optional ``occurred_at``).
     Commits only through a savepoint, so a concurrent twin with the same key is detected.
+    ``request_hash``: the fingerprint when the caller made it (bus messages hash their own
+    wire body).
     """
-    fingerprint = _fingerprint(body)
+    digest = request_hash or fingerprint(body)
     if idempotency_key:
         earlier = _find(session, workspace_id, idempotency_key)
         if earlier is not None:
-            return _replay(earlier, fingerprint), True
+            return _replay(earlier, digest), True
     event = Event(
         workspace_id=workspace_id,
         type=body["type"],
@@ -50,7 +53,7 @@ def record_event(
         occurred_at=_parse_time(body.get("occurred_at")),
         received_at=datetime.now(UTC),
         idempotency_key=idempotency_key,
-        request_hash=fingerprint,
+        request_hash=digest,
     )
     try:
         with session.begin_nested():
@@ -61,9 +64,37 @@ def record_event(
         earlier = _find(session, workspace_id, idempotency_key)
         if earlier is None:
             raise
-        return _replay(earlier, fingerprint), True
+        return _replay(earlier, digest), True
     _dispatch(session, event)
     return event, False
+
+
+def dispatch_stored(session: Session, event_ids: list[uuid.UUID]) -> None:
+    """Hand events stored without ``record_event`` (the bus writes a batch at once) to
+    the router, in the order given, with what ``record_event`` guarantees for one: a
+    failing subscriber leaves its event stored and unprocessed.
+
+    The batch is dispatched in one savepoint and marked processed with one UPDATE; only
+    when a subscriber fails is it done again one event at a time.
+    """
+    if not event_ids:
+        return
+    stamp = update(Event).where(Event.id.in_(event_ids)).values(processed_at=datetime.now(UTC))
+    types = set(session.scalars(select(Event.type).where(Event.id.in_(event_ids)).distinct()))
+    if not any(router.subscribers(t) for t in types):
+        session.execute(stamp)
+        return
+    found = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))}
+    events = [found[i] for i in event_ids]
+    try:
+        with session.begin_nested():
+            for event in events:
+                router.dispatch(session, event)
+            session.execute(stamp, execution_options={"synchronize_session": False})
+    except Exception:
+        log.warning("an event subscriber failed in a batch; dispatching one by one")
+        for event in events:
+            _dispatch(session, event)
 
 
 def _dispatch(session: Session, event: Event) -> None:
@@ -87,8 +118,8 @@ def _find(session: Session, workspace_id: uuid.UUID, key: str) -> Event | None:
     )
 
 
-def _replay(earlier: Event, fingerprint: str) -> Event:
-    if earlier.request_hash != fingerprint:
+def _replay(earlier: Event, digest: str) -> Event:
+    if earlier.request_hash != digest:
         raise IdempotencyConflict(
             "this Idempotency-Key was used with a different request body; use a new key"
         )

@@ -20,6 +20,7 @@ from typing import Any, Final
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from crmsync import outbound
 from crmsync.records.bulk import Write, insert_tuples, insert_write
 from crmsync.store.models import ChangeLog
 
@@ -137,9 +138,11 @@ def last_written(
 
 def write(session: Session, rows: list[Row]) -> None:
     """Write ChangeLog rows in one executemany."""
+    outbound.from_changelog(session, rows)
     insert_tuples(session, _TABLE, COLUMNS, rows)
 
 
 def write_of(session: Session, rows: list[Row]) -> Write:
     """The converted executemany that writes ``rows``, to run with other writes (``bulk.run``)."""
+    outbound.from_changelog(session, rows)
     return insert_write(session, _TABLE, COLUMNS, rows)

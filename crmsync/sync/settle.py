@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from crmsync import outbound
 from crmsync.store.base import new_id
 from crmsync.store.models import Link, SyncJob
 from crmsync.sync import fieldstate, jobs
@@ -166,6 +167,9 @@ class Settlement:
             stored = int(result.rowcount)  # type: ignore[attr-defined]
         if self._finished:
             session.execute(_FINISH, [{**row, **held} for row in self._finished])
+        outbound.sync_failures(
+            session, self.workspace_id, self.integration_id, self.object_type, self._finished
+        )
         session.commit()
         if stored < len(self._succeeded):
             # Our lease ran out mid-push and a reaper handed those jobs back: they will

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from crmsync.auth.permissions import PERMISSIONS, Permission, Role
 from crmsync.mapping.defaults import default_mapping
+from tests.bus.test_sources_api import ROUTES as SOURCE_ROUTES
 from tests.conftest import Tenant
 from tests.dedup.test_dedup_api import ROUTES as DEDUP_ROUTES
 from tests.imports.test_api import IMPORT_ROUTES
@@ -134,6 +135,8 @@ def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
     covered |= {(m, p) for m, p, _perm in IMPORT_ROUTES}
     # Duplicates and merge routes have theirs next to the dedup tests.
     covered |= {(m, p) for m, p, _perm in DEDUP_ROUTES}
+    # Event-bus sources have theirs next to the bus tests.
+    covered |= {(m, p) for m, p, _perm in SOURCE_ROUTES}
     # Marketing routes have theirs next to the marketing tests.
     covered |= {(m, p) for m, p, *_rest in MARKETING_ROUTES}
     # Attribution routes have theirs next to the attribution tests.

@@ -1,6 +1,7 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 
 from crmsync.store.models.attribution import Campaign, Touchpoint
+from crmsync.store.models.bus import BusSource, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
 from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
@@ -32,6 +33,7 @@ __all__ = [
     "RECORD_MODELS",
     "Activity",
     "ApiKey",
+    "BusSource",
     "Campaign",
     "ChangeLog",
     "Company",
@@ -53,6 +55,7 @@ __all__ = [
     "MarketingSettings",
     "MergedRecord",
     "Note",
+    "OutboundEvent",
     "RecordBase",
     "RuleFiring",
     "SyncCursor",
