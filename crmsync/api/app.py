@@ -26,6 +26,7 @@ from crmsync.api.routers import (
     records,
     sources,
     sync_jobs,
+    webhook_endpoints,
     webhooks,
 )
 from crmsync.config import Settings, get_settings
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         conflicts.router,
         mappings.router,
         webhooks.router,
+        webhook_endpoints.router,
         ops.router,
     ]:
         app.include_router(router)

@@ -1,5 +1,6 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 
+from crmsync.store.models.app_webhooks import WebhookDelivery, WebhookEndpoint
 from crmsync.store.models.bus import BusSource, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
@@ -45,6 +46,8 @@ __all__ = [
     "SyncJob",
     "SyncRun",
     "Ticket",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WebhookEvent",
     "Workspace",
 ]
