@@ -138,20 +138,41 @@ def settle(
     now: datetime,
     schedule: Schedule = DEFAULT,
 ) -> list[uuid.UUID]:
-    """Record each outcome; returns the endpoints disabled because a delivery died."""
-    disabled: list[uuid.UUID] = []
+    """Record each outcome; returns the endpoints disabled because a delivery died.
+
+    Successes, the common case, are settled by one UPDATE per status code; a delivery no
+    longer pending (its endpoint deleted, or settled meanwhile) is left as it is.
+    """
+    by_code: dict[int, list[int]] = {}
+    failed: list[Outcome] = []
     for outcome in outcomes:
+        if outcome.ok:
+            assert outcome.status_code is not None
+            by_code.setdefault(outcome.status_code, []).append(outcome.delivery_id)
+        else:
+            failed.append(outcome)
+    for code, ids in by_code.items():
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == "pending")
+            .values(
+                status="succeeded",
+                attempts=WebhookDelivery.attempts + 1,
+                lease_until=None,
+                last_status_code=code,
+                last_error=None,
+                delivered_at=now,
+            )
+        )
+    disabled: list[uuid.UUID] = []
+    for outcome in failed:
         delivery = session.get(WebhookDelivery, outcome.delivery_id)
         if delivery is None or delivery.status != "pending":
-            continue  # deleted with its endpoint, or settled by a replay meanwhile
+            continue
         delivery.attempts += 1
         delivery.lease_until = None
         delivery.last_status_code = outcome.status_code
         delivery.last_error = outcome.error
-        if outcome.ok:
-            delivery.status = "succeeded"
-            delivery.delivered_at = now
-            continue
         wait = schedule.wait_after(delivery.attempts)
         if wait is not None:
             delivery.next_attempt_at = now + wait

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -24,14 +24,16 @@ BATCH: Final = 5_000
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
+    # Core, not ORM, statements: a backlog fans out thousands of rows at a time.
+    table: Table = WebhookDelivery.__table__  # type: ignore[assignment]
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt: Any = pg_insert(WebhookDelivery).on_conflict_do_nothing()
+        stmt: Any = pg_insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        stmt = sqlite_insert(WebhookDelivery).on_conflict_do_nothing()
+        stmt = sqlite_insert(table).on_conflict_do_nothing()
     else:  # pragma: no cover - crmsync runs on SQLite and PostgreSQL
-        stmt = insert(WebhookDelivery)
-    session.execute(stmt, rows)
+        stmt = insert(table)
+    session.connection().execute(stmt, rows)
 
 
 def fan_out(session: Session, now: datetime | None = None, batch: int = BATCH) -> int:

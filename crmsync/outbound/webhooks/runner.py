@@ -34,7 +34,7 @@ class Deliverer:
         sandbox_mode: bool = False,
         schedule: Schedule = DEFAULT,
         threads: int = 16,
-        batch: int = 200,
+        batch: int = 500,
         poll_interval: float = 0.2,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
