@@ -217,6 +217,7 @@ def serve(
 
     from crmsync.api.app import create_app
     from crmsync.logging import configure
+    from crmsync.outbound.webhooks.runner import deliverer_for
     from crmsync.sync.targets import targets_of
     from crmsync.sync.worker import Worker
 
@@ -224,8 +225,10 @@ def serve(
     configure(settings.log_level, json=settings.log_json)
     api = create_app(settings)
     background = Worker(api.state.sessionmaker, targets_of(api)) if worker else None
-    if background:
+    hooks = deliverer_for(api.state.sessionmaker, settings) if worker else None
+    if background and hooks:
         background.start()
+        hooks.start()
     try:
         if workers == 1:
             uvicorn.run(api, host=settings.host, port=settings.port, access_log=False)
@@ -243,8 +246,9 @@ def serve(
                 access_log=False,
             )
     finally:
-        if background:
+        if background and hooks:
             background.stop()
+            hooks.stop()
 
 
 @app.command("worker")
@@ -270,6 +274,7 @@ def worker_command(
     import signal
 
     from crmsync.logging import configure
+    from crmsync.outbound.webhooks.runner import deliverer_for
     from crmsync.sync.targets import TargetResolver
     from crmsync.sync.worker import Worker
 
@@ -283,12 +288,16 @@ def worker_command(
         lease=timedelta(seconds=lease_seconds),
         reap_interval=max(1.0, lease_seconds / 4),
     )
+    hooks = deliverer_for(sessions, settings)  # outbound webhooks to the host app
     signal.signal(signal.SIGTERM, lambda *_: running.request_stop())
     err.print(f"worker {running.worker_id} running with {concurrency} push thread(s)")
+    hooks.start()
     try:
         running.run_until_stopped()
     except KeyboardInterrupt:
         running.stop()
+    finally:
+        hooks.stop()
 
 
 @app.command()

@@ -199,7 +199,12 @@ def settle(
 def replay(
     session: Session, delivery: WebhookDelivery, now: datetime | None = None
 ) -> WebhookDelivery:
-    """A new delivery of the same event to the same endpoint, due now."""
+    """Send the delivery's event again now: a pending delivery is simply due at once (its
+    place in the record's order kept); a settled one gets a new delivery."""
+    now = now or datetime.now(UTC)
+    if delivery.status == "pending":
+        delivery.next_attempt_at = now
+        return delivery
     again = WebhookDelivery(
         workspace_id=delivery.workspace_id,
         endpoint_id=delivery.endpoint_id,
@@ -208,7 +213,7 @@ def replay(
         key=delivery.key,
         status="pending",
         attempts=0,
-        next_attempt_at=now or datetime.now(UTC),
+        next_attempt_at=now,
         replay_of=delivery.id,
     )
     session.add(again)

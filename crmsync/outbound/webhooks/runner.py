@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from crmsync.config import Settings
+from crmsync.integrations.keys import vault_for
 from crmsync.integrations.vault import Vault
 from crmsync.outbound.webhooks import delivery
 from crmsync.outbound.webhooks.fanout import fan_out
@@ -93,3 +95,8 @@ class Deliverer:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True)
         self._client.close()
+
+
+def deliverer_for(sessions: sessionmaker[Session], settings: Settings) -> Deliverer:
+    """The deliverer a worker runs, with the settings' vault and sandbox mode."""
+    return Deliverer(sessions, vault_for(settings), sandbox_mode=settings.sandbox_mode)
