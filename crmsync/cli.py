@@ -215,6 +215,7 @@ def serve(
     """Serve the HTTP API (OpenAPI docs at /docs), with an in-process sync worker."""
     import uvicorn
 
+    from crmsync.alerts.runner import AlertMonitor
     from crmsync.api.app import create_app
     from crmsync.logging import configure
     from crmsync.outbound.webhooks.runner import deliverer_for
@@ -226,9 +227,11 @@ def serve(
     api = create_app(settings)
     background = Worker(api.state.sessionmaker, targets_of(api)) if worker else None
     hooks = deliverer_for(api.state.sessionmaker, settings) if worker else None
-    if background and hooks:
+    monitor = AlertMonitor(api.state.sessionmaker, settings) if worker else None
+    if background and hooks and monitor:
         background.start()
         hooks.start()
+        monitor.start()
     try:
         if workers == 1:
             uvicorn.run(api, host=settings.host, port=settings.port, access_log=False)
@@ -246,9 +249,10 @@ def serve(
                 access_log=False,
             )
     finally:
-        if background and hooks:
+        if background and hooks and monitor:
             background.stop()
             hooks.stop()
+            monitor.stop()
 
 
 @app.command("worker")
@@ -273,6 +277,7 @@ def worker_command(
     """
     import signal
 
+    from crmsync.alerts.runner import AlertMonitor
     from crmsync.logging import configure
     from crmsync.outbound.webhooks.runner import deliverer_for
     from crmsync.sync.targets import TargetResolver
@@ -289,15 +294,18 @@ def worker_command(
         reap_interval=max(1.0, lease_seconds / 4),
     )
     hooks = deliverer_for(sessions, settings)  # outbound webhooks to the host app
+    monitor = AlertMonitor(sessions, settings)
     signal.signal(signal.SIGTERM, lambda *_: running.request_stop())
     err.print(f"worker {running.worker_id} running with {concurrency} push thread(s)")
     hooks.start()
+    monitor.start()
     try:
         running.run_until_stopped()
     except KeyboardInterrupt:
         running.stop()
     finally:
         hooks.stop()
+        monitor.stop()
 
 
 @app.command()

@@ -13,6 +13,7 @@ from crmsync.api import errors
 from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from crmsync.api.routers import (
     API_PREFIX,
+    alerts,
     conflicts,
     dedup,
     events,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         mappings.router,
         webhooks.router,
         webhook_endpoints.router,
+        alerts.router,
         ops.router,
     ]:
         app.include_router(router)

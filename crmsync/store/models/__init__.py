@@ -1,5 +1,6 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 
+from crmsync.store.models.alerts import Alert
 from crmsync.store.models.app_webhooks import WebhookDelivery, WebhookEndpoint
 from crmsync.store.models.bus import BusSource, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
@@ -24,6 +25,7 @@ from crmsync.store.models.workspace import ApiKey, Workspace
 __all__ = [
     "RECORD_MODELS",
     "Activity",
+    "Alert",
     "ApiKey",
     "BusSource",
     "ChangeLog",
