@@ -100,3 +100,43 @@ def acknowledge(
         alert.acknowledged_at = now
         alert.acknowledged_by = by
     return alert
+
+
+def raise_alert(
+    session: Session,
+    workspace_id: uuid.UUID,
+    kind: str,
+    subject: str,
+    severity: str,
+    message: str,
+    now: datetime,
+) -> Alert:
+    """Open an alert, or bump the live one of the same kind and subject (a rule's alert)."""
+    alert = session.scalar(
+        select(Alert).where(
+            Alert.workspace_id == workspace_id,
+            Alert.kind == kind[:60],
+            Alert.subject == subject[:100],
+            Alert.status != "resolved",
+        )
+    )
+    if alert is not None:
+        alert.count += 1
+        alert.last_seen_at = now
+        alert.message = message
+        return alert
+    alert = Alert(
+        id=uuid.uuid4(),
+        workspace_id=workspace_id,
+        kind=kind[:60],
+        subject=subject[:100],
+        severity=severity,
+        message=message,
+        details={},
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    session.add(alert)
+    session.flush()
+    emit(session, workspace_id, RAISED, _key(alert), _event(alert))
+    return alert

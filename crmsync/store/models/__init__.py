@@ -2,6 +2,12 @@
 
 from crmsync.store.models.alerts import Alert
 from crmsync.store.models.app_webhooks import WebhookDelivery, WebhookEndpoint
+from crmsync.store.models.automation import (
+    AutomationCursor,
+    AutomationRule,
+    AutomationRuleVersion,
+    AutomationRun,
+)
 from crmsync.store.models.bus import BusSource, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
@@ -27,6 +33,10 @@ __all__ = [
     "Activity",
     "Alert",
     "ApiKey",
+    "AutomationCursor",
+    "AutomationRule",
+    "AutomationRuleVersion",
+    "AutomationRun",
     "BusSource",
     "ChangeLog",
     "Company",
