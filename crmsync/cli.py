@@ -217,6 +217,7 @@ def serve(
 
     from crmsync.alerts.runner import AlertMonitor
     from crmsync.api.app import create_app
+    from crmsync.automation.runner import RulesRunner
     from crmsync.logging import configure
     from crmsync.outbound.webhooks.runner import deliverer_for
     from crmsync.sync.targets import targets_of
@@ -228,10 +229,12 @@ def serve(
     background = Worker(api.state.sessionmaker, targets_of(api)) if worker else None
     hooks = deliverer_for(api.state.sessionmaker, settings) if worker else None
     monitor = AlertMonitor(api.state.sessionmaker, settings) if worker else None
-    if background and hooks and monitor:
+    automation = RulesRunner(api.state.sessionmaker) if worker else None
+    if background and hooks and monitor and automation:
         background.start()
         hooks.start()
         monitor.start()
+        automation.start()
     try:
         if workers == 1:
             uvicorn.run(api, host=settings.host, port=settings.port, access_log=False)
@@ -249,10 +252,11 @@ def serve(
                 access_log=False,
             )
     finally:
-        if background and hooks and monitor:
+        if background and hooks and monitor and automation:
             background.stop()
             hooks.stop()
             monitor.stop()
+            automation.stop()
 
 
 @app.command("worker")
@@ -278,6 +282,7 @@ def worker_command(
     import signal
 
     from crmsync.alerts.runner import AlertMonitor
+    from crmsync.automation.runner import RulesRunner
     from crmsync.logging import configure
     from crmsync.outbound.webhooks.runner import deliverer_for
     from crmsync.sync.targets import TargetResolver
@@ -295,10 +300,12 @@ def worker_command(
     )
     hooks = deliverer_for(sessions, settings)  # outbound webhooks to the host app
     monitor = AlertMonitor(sessions, settings)
+    automation = RulesRunner(sessions)
     signal.signal(signal.SIGTERM, lambda *_: running.request_stop())
     err.print(f"worker {running.worker_id} running with {concurrency} push thread(s)")
     hooks.start()
     monitor.start()
+    automation.start()
     try:
         running.run_until_stopped()
     except KeyboardInterrupt:
@@ -306,6 +313,7 @@ def worker_command(
     finally:
         hooks.stop()
         monitor.stop()
+        automation.stop()
 
 
 @app.command()

@@ -25,6 +25,7 @@ from crmsync.api.routers import (
     oauth,
     ops,
     records,
+    rules,
     sources,
     sync_jobs,
     webhook_endpoints,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         webhooks.router,
         webhook_endpoints.router,
         alerts.router,
+        rules.router,
         ops.router,
     ]:
         app.include_router(router)
