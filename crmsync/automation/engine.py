@@ -24,6 +24,7 @@ from crmsync.automation.conditions import holds, lookup
 from crmsync.automation.spec import RuleSpec, Trigger
 from crmsync.outbound.emit import emit
 from crmsync.records import service as records
+from crmsync.records.changelog import json_value
 from crmsync.records.errors import RecordError
 from crmsync.records.payloads import to_dict
 from crmsync.store.models import AutomationRule, AutomationRun
@@ -111,11 +112,8 @@ def context(session: Session, cause: Cause) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+    """The JSON form a context value takes (as the ChangeLog stores it)."""
+    return json_value(value)
 
 
 def _text(value: Any) -> str:

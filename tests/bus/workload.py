@@ -124,7 +124,7 @@ class Consumer:
 
     def start(self, name: str) -> None:
         command = [sys.executable, "-c", "from crmsync.cli import main; main()", "consume"]
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [*command, *self.args, "--consumer", name],
             env=self.env,
             cwd=ROOT,
