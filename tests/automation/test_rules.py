@@ -156,7 +156,7 @@ def test_realtor_template_converted_lead_becomes_a_deal_once(
             )
         ).all()
     assert [(d.name, str(d.contact_id), d.stage) for d in deals] == [
-        ("Ana Lima (P-9)", contact["id"], "appointmentscheduled")
+        ("Ana Lima (P-9)", contact["id"], "APPOINTMENT_SCHEDULED")
     ]
     assert [(m.subject, str(m.lead_id)) for m in meetings] == [("Viewing of P-9", lead["id"])]
     assert len(converted) == 1 and converted[0].payload["lead_id"] == lead["id"]
@@ -177,11 +177,11 @@ def test_health_template_acts_on_crm_stage_changes(
     ).json()
     with session_scope(sessions) as session:  # as an inbound sync applies a HubSpot change
         service.update_record(
-            session, tenant.id, "deals", uuid.UUID(deal["id"]), {"stage": "negotiation"}, "crm:x"
+            session, tenant.id, "deals", uuid.UUID(deal["id"]), {"stage": "NEGOTIATION"}, "crm:x"
         )
     with session_scope(sessions) as session:
         service.update_record(
-            session, tenant.id, "deals", uuid.UUID(deal["id"]), {"stage": "closedwon"}, "crm:x"
+            session, tenant.id, "deals", uuid.UUID(deal["id"]), {"stage": "CLOSED_WON"}, "crm:x"
         )
     _run_rules(sessions)
     with sessions() as session:
