@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +38,7 @@ class Deliverer:
         threads: int = 16,
         batch: int = 500,
         poll_interval: float = 0.2,
+        lease: timedelta = delivery.LEASE,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.sessions = sessions
@@ -46,6 +47,7 @@ class Deliverer:
         self.schedule = schedule
         self.batch = batch
         self.poll_interval = poll_interval
+        self.lease = lease
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="webhook-send")
         # No redirects: an endpoint answers itself, and a redirect could leave the guard.
         self._client = httpx.Client(
@@ -60,7 +62,7 @@ class Deliverer:
         with session_scope(self.sessions) as session:
             fan_out(session, now)
         with session_scope(self.sessions) as session:
-            outgoing = delivery.claim(session, self.vault, self.batch, now)
+            outgoing = delivery.claim(session, self.vault, self.batch, now, self.lease)
         if not outgoing:
             return 0
         outcomes = list(
