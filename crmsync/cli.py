@@ -243,7 +243,7 @@ def serve(
     import uvicorn
 
     from crmsync.api.app import create_app
-    from crmsync.bus.runner import BusRunner
+    from crmsync.background import Background
     from crmsync.logging import configure
     from crmsync.sync.targets import targets_of
     from crmsync.sync.worker import Worker
@@ -252,13 +252,13 @@ def serve(
     configure(settings.log_level, json=settings.log_json)
     api = create_app(settings)
     background = None
-    bus = None
+    beside = None
     if worker:
         keep = _keep_succeeded(settings)
         background = Worker(api.state.sessionmaker, targets_of(api), keep_succeeded=keep)
         background.start()
-        bus = BusRunner(api.state.sessionmaker, settings.bus_publish_url)
-        bus.start()
+        beside = Background(api.state.sessionmaker, settings)
+        beside.start()
     try:
         if workers == 1:
             # log_config=None: uvicorn's own lines go through crmsync's log format
@@ -279,8 +279,8 @@ def serve(
                 log_config=None,
             )
     finally:
-        if bus:
-            bus.stop()
+        if beside:
+            beside.stop()
         if background:
             background.stop()
 
@@ -308,7 +308,7 @@ def worker_command(
     """
     import signal
 
-    from crmsync.bus.runner import BusRunner
+    from crmsync.background import Background
     from crmsync.logging import configure
     from crmsync.store.engine import make_engine, make_sessionmaker
     from crmsync.sync.targets import TargetResolver
@@ -327,14 +327,14 @@ def worker_command(
     )
     signal.signal(signal.SIGTERM, lambda *_: running.request_stop())
     typer.echo(f"worker {running.worker_id} running with {concurrency} push thread(s)", err=True)
-    bus = BusRunner(sessions, settings.bus_publish_url)  # configured sources, publishing
-    bus.start()
+    beside = Background(sessions, settings)
+    beside.start()
     try:
         running.run_until_stopped()
     except KeyboardInterrupt:
         running.stop()
     finally:
-        bus.stop()
+        beside.stop()
 
 
 @app.command()

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     pipedrive_client_secret: SecretStr | None = None
     totalexpert_client_id: str | None = None
     totalexpert_client_secret: SecretStr | None = None
+    # Alerts by e-mail (docs/alerts.md); no host, no e-mail.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "crmsync@localhost"
+    smtp_to: str = Field("", description="comma-separated addresses alerts are sent to")
+    alert_email_minutes: float = Field(15.0, gt=0, description="at most one digest per this")
 
     @model_validator(mode="after")
     def _production_needs_secret(self) -> Settings:

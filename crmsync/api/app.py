@@ -13,6 +13,7 @@ from crmsync.api import docs, errors, openapi
 from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from crmsync.api.routers import (
     API_PREFIX,
+    alerts,
     attribution,
     conflicts,
     dedup,
@@ -27,9 +28,11 @@ from crmsync.api.routers import (
     oauth,
     ops,
     records,
+    rules,
     sources,
     sync_jobs,
     trigger_rules,
+    webhook_endpoints,
     webhooks,
 )
 from crmsync.config import Settings, get_settings
@@ -85,6 +88,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         conflicts.router,
         mappings.router,
         webhooks.router,
+        webhook_endpoints.router,
+        alerts.router,
+        rules.router,
         ops.router,
         journeys.router,
         engagement.router,

@@ -1,6 +1,14 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 
+from crmsync.store.models.alerts import Alert
+from crmsync.store.models.app_webhooks import WebhookDelivery, WebhookEndpoint
 from crmsync.store.models.attribution import Campaign, Touchpoint
+from crmsync.store.models.automation import (
+    AutomationCursor,
+    AutomationRule,
+    AutomationRuleVersion,
+    AutomationRun,
+)
 from crmsync.store.models.bus import BusSource, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
@@ -32,7 +40,12 @@ from crmsync.store.models.workspace import ApiKey, Workspace
 __all__ = [
     "RECORD_MODELS",
     "Activity",
+    "Alert",
     "ApiKey",
+    "AutomationCursor",
+    "AutomationRule",
+    "AutomationRuleVersion",
+    "AutomationRun",
     "BusSource",
     "Campaign",
     "ChangeLog",
@@ -64,6 +77,8 @@ __all__ = [
     "Ticket",
     "Touchpoint",
     "TriggerRule",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WebhookEvent",
     "Workspace",
 ]

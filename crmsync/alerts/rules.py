@@ -1,0 +1,177 @@
+"""What is wrong now: each rule reads the store and returns findings.
+
+Conditions that can clear (credentials fixed, failures back to normal) are **stateful**:
+their alert resolves when a check no longer finds them. An import with failed rows is an
+event: its alert stays until someone acknowledges it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crmsync.store.models import ImportJob, Integration, SyncJob, SyncRun, WebhookEndpoint
+
+NEEDS_AUTH: Final = "integration.needs_auth"
+FAILURE_RATE: Final = "sync.failure_rate"
+DEAD_LETTERS: Final = "sync.dead_letters"
+ENDPOINT_DISABLED: Final = "webhook_endpoint.disabled"
+IMPORT_FAILED_ROWS: Final = "import.failed_rows"
+STATEFUL: Final = frozenset({NEEDS_AUTH, FAILURE_RATE, DEAD_LETTERS, ENDPOINT_DISABLED})
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    failure_window: timedelta = timedelta(minutes=15)
+    failure_rate: float = 0.5  # share of a window's synced records that failed
+    failure_min_records: int = 10  # below this a window says nothing
+    dead_letters: int = 10  # dead jobs of one integration
+    import_window: timedelta = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Finding:
+    workspace_id: uuid.UUID
+    kind: str
+    subject: str
+    severity: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def detect(session: Session, now: datetime, limits: Thresholds = Thresholds()) -> list[Finding]:
+    return [
+        *_needs_auth(session),
+        *_failure_rate(session, now, limits),
+        *_dead_letters(session, limits),
+        *_disabled_endpoints(session),
+        *_imports(session, now, limits),
+    ]
+
+
+def _needs_auth(session: Session) -> list[Finding]:
+    rows = session.execute(
+        select(
+            Integration.workspace_id, Integration.id, Integration.name, Integration.last_error
+        ).where(Integration.status == "needs_auth")
+    )
+    return [
+        Finding(
+            ws,
+            NEEDS_AUTH,
+            str(iid),
+            "critical",
+            f"{name}: the CRM refused crmsync's credentials; reconnect it "
+            "(its sync jobs wait meanwhile)",
+            {"integration_id": str(iid), "last_error": error},
+        )
+        for ws, iid, name, error in rows
+    ]
+
+
+def _failure_rate(session: Session, now: datetime, limits: Thresholds) -> list[Finding]:
+    rows = session.execute(
+        select(
+            SyncRun.workspace_id,
+            SyncRun.integration_id,
+            func.sum(SyncRun.processed),
+            func.sum(SyncRun.failed),
+        )
+        .where(SyncRun.started_at >= now - limits.failure_window)
+        .group_by(SyncRun.workspace_id, SyncRun.integration_id)
+    )
+    out = []
+    for ws, iid, processed, failed in rows:
+        processed, failed = int(processed or 0), int(failed or 0)
+        if processed >= limits.failure_min_records and failed / processed >= limits.failure_rate:
+            minutes = int(limits.failure_window.total_seconds() // 60)
+            out.append(
+                Finding(
+                    ws,
+                    FAILURE_RATE,
+                    str(iid),
+                    "warning",
+                    f"{failed} of {processed} records failed to sync in the last {minutes} "
+                    "minutes; see the integration's sync logs and dead letters",
+                    {"integration_id": str(iid), "processed": processed, "failed": failed},
+                )
+            )
+    return out
+
+
+def _dead_letters(session: Session, limits: Thresholds) -> list[Finding]:
+    rows = session.execute(
+        select(SyncJob.workspace_id, SyncJob.integration_id, func.count())
+        .where(SyncJob.status == "dead")
+        .group_by(SyncJob.workspace_id, SyncJob.integration_id)
+        .having(func.count() >= limits.dead_letters)
+    )
+    return [
+        Finding(
+            ws,
+            DEAD_LETTERS,
+            str(iid),
+            "warning",
+            f"{count} sync jobs are dead letters; fix their cause, then replay them "
+            "(crmsync dlq replay, or POST /api/v1/sync-jobs/replay)",
+            {"integration_id": str(iid), "dead": int(count)},
+        )
+        for ws, iid, count in rows
+    ]
+
+
+def _disabled_endpoints(session: Session) -> list[Finding]:
+    rows = session.execute(
+        select(
+            WebhookEndpoint.workspace_id,
+            WebhookEndpoint.id,
+            WebhookEndpoint.url,
+            WebhookEndpoint.disabled_reason,
+        ).where(
+            WebhookEndpoint.enabled.is_(False),
+            WebhookEndpoint.disabled_reason != "disabled by a user",
+        )
+    )
+    return [
+        Finding(
+            ws,
+            ENDPOINT_DISABLED,
+            str(eid),
+            "warning",
+            f"webhook endpoint {url} was disabled: {reason}; fix it, then enable it again",
+            {"endpoint_id": str(eid), "url": url},
+        )
+        for ws, eid, url, reason in rows
+    ]
+
+
+def _imports(session: Session, now: datetime, limits: Thresholds) -> list[Finding]:
+    rows = session.execute(
+        select(
+            ImportJob.workspace_id,
+            ImportJob.id,
+            ImportJob.filename,
+            ImportJob.failed,
+            ImportJob.processed,
+        ).where(
+            ImportJob.finished_at >= now - limits.import_window,
+            ImportJob.failed > 0,
+        )
+    )
+    return [
+        Finding(
+            ws,
+            IMPORT_FAILED_ROWS,
+            str(job_id),
+            "warning",
+            f"import of {filename}: {failed} of {processed} rows failed; download the error "
+            "report, fix the rows and retry them",
+            {"import_id": str(job_id), "failed": failed, "processed": processed},
+        )
+        for ws, job_id, filename, failed, processed in rows
+    ]
