@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
+from crmsync.dedup import reviews
 from crmsync.imports.duplicates import DuplicateGuard
 from crmsync.imports.mapped import MappedBatch
 from crmsync.imports.mapped import row_key as _pending_key
@@ -20,6 +21,7 @@ from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.rowmap import EXTERNAL_REF
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, truncate_cells
+from crmsync.quality.dedup.rules import DUPLICATE, POSSIBLE
 from crmsync.records import service
 from crmsync.records.errors import RecordError
 from crmsync.store.base import new_id
@@ -34,6 +36,8 @@ class BatchCounts:
     updated: int = 0
     failed: int = 0
     duplicates: int = 0
+    # imported rows that may duplicate a record (queued for review)
+    possible: int = 0
     outcomes: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -62,12 +66,17 @@ class BatchWriter:
         skipped: list[tuple[SourceRow, str]] = []
         for row, errors in batch.failed:
             self._fail(counts, row, errors)
-        duplicates = batch.duplicates if batch.duplicates is not None else self._duplicates(batch)
+        found = batch.duplicates if batch.duplicates is not None else self._duplicates(batch)
+        possible: list[tuple[str, str]] = []
         for row, fields in batch.valid:
-            duplicate_of = duplicates.get(_pending_key(row))
-            if duplicate_of is None:
+            status, duplicate_of = found.get(_pending_key(row), (None, None))
+            if status != DUPLICATE or duplicate_of is None:
+                # only a duplicate is skipped or updated: a possible one is imported too,
+                # and the pair waits for a person in the review queue
                 accepted.append((row, fields))
                 pending[_pending_key(row)] = fields
+                if status == POSSIBLE and duplicate_of is not None:
+                    possible.append((_pending_key(row), duplicate_of))
                 continue
             counts.duplicates += 1
             if self.options.on_duplicate is OnDuplicate.SKIP:
@@ -102,11 +111,23 @@ class BatchWriter:
                 self._record_ids[key] = result.id
         for row, duplicate_of, fields in updates:
             self._update(session, counts, row, duplicate_of, fields)
+        self._queue(session, counts, possible)
         for row, duplicate_of in skipped:
             self._outcome(counts, row, "duplicate", [], self._record_of(duplicate_of))
         return counts
 
-    def _duplicates(self, batch: MappedBatch) -> dict[str, str]:
+    def _queue(self, session: Session, counts: BatchCounts, pairs: list[tuple[str, str]]) -> None:
+        """Possible duplicates imported: their pairs go to the review queue."""
+        known = []
+        for key, matched in pairs:
+            record_id, other = self._record_ids.get(key), self._record_of(matched)
+            if record_id is not None and other is not None:
+                known.append((record_id, other, 0.0))
+        counts.possible += len(known)
+        if known and self.object_type == reviews.RECORD_TYPE:
+            reviews.queue(session, self.workspace_id, known, self.source)
+
+    def _duplicates(self, batch: MappedBatch) -> dict[str, tuple[str, str]]:
         if self.guard is None or self.options.on_duplicate is OnDuplicate.CREATE:
             return {}
         return self.guard.check_batch(batch.keyed(), batch.dedup)

@@ -67,8 +67,9 @@ class MappedBatch:
     valid: list[tuple[SourceRow, dict[str, Any]]] = field(default_factory=list)
     # ``valid`` through dedup's ``prepare``, keyed by ``row_key``; None without dedup
     dedup: pl.DataFrame | None = None
-    # row key -> key of what it duplicates, when the mapping side checked the batch
-    duplicates: dict[str, str] | None = None
+    # row key -> (duplicate | possible, key of what it matched), when the mapping side
+    # checked the batch
+    duplicates: dict[str, tuple[str, str]] | None = None
 
     def keyed(self) -> list[tuple[str, dict[str, Any]]]:
         """The valid rows' fields under their dedup keys, as ``check_batch`` takes them."""

@@ -16,6 +16,7 @@ from crmsync.store.models.records import (
     RecordBase,
     Ticket,
 )
+from crmsync.store.models.reviews import DuplicateReview
 from crmsync.store.models.sync import Conflict, SyncJob, SyncRun, WebhookEvent
 from crmsync.store.models.workspace import ApiKey, Workspace
 
@@ -28,6 +29,7 @@ __all__ = [
     "Conflict",
     "Contact",
     "Deal",
+    "DuplicateReview",
     "Event",
     "FieldMapping",
     "ImportJob",
