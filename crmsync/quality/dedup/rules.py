@@ -27,6 +27,9 @@ IDENTIFYING_EMAIL = 0.93
 # ...unless the evidence is overwhelming without one and without the home a household
 # shares (a rare name at one company in one city): log2 odds from which it is.
 UNIDENTIFIED_BITS = 9.0
+# ...or, where no e-mail or phone contradicts, from this score with the city
+# or postcode agreeing
+UNOPPOSED_PROBABILITY = 0.96
 
 RULE_NAMES = ("exact_email", "exact_phone", "fuzzy_name", "other_fields")
 
@@ -116,10 +119,13 @@ def decide(sims: Similarities, settings: DedupSettings) -> Decisions:
     contradicted = email_differs | phone_differs
     # where the person lives, not only where they work (colleagues share the employer)
     placed = agrees("city", sims.city) | agrees("postcode", sims.postcode)
+    # nothing identifies, nothing contradicts (registry-style records without e-mail or
+    # phone): the place and a stronger score than usual
+    unopposed = ~contradicted & placed & (evidence.probability >= UNOPPOSED_PROBABILITY)
     fuzzy_name = (
         (names.similarity >= settings.name_threshold)
         & (corroborations >= settings.min_corroboration)
-        & (identified | overwhelming | (~contradicted & placed))
+        & (identified | overwhelming | unopposed)
         & likely
         & ~email_conflict
         & settings.fuzzy_name
