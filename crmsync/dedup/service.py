@@ -110,6 +110,8 @@ def link_out(link: PairExplanation) -> dict[str, Any]:
         "score": round(link.score, 4),
         "rule": link.rule,
         "matched_fields": list(link.matched_fields),
+        # the evidence against: fields that differ where both records have them
+        "against": list(link.against),
         "text": link.text(),
         "fields": [
             {

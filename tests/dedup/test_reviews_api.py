@@ -50,6 +50,7 @@ def test_possible_pairs_are_listed_and_a_rejection_is_remembered(
     # the evidence against is shown: the phones differ
     phone = next(f for f in check.json()["evidence"]["fields"] if f["field"] == "phone")
     assert phone["weight"] < 0 and not phone["agrees"]
+    assert "phone" in check.json()["evidence"]["against"]
     assert client.get(URL, headers=tenant.headers()).json()["clusters"] == []
     assert _listed(client, tenant, "possible") == [[a, b]]
 
