@@ -149,7 +149,7 @@ def test_the_outcome_per_row_is_the_same_for_every_batch_size_and_process_count(
         assert outcome == first, knobs
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(
     rows=FILES,
     existing=EXISTING,

@@ -49,8 +49,8 @@ class StreamMatcher:
         empty = prepare([], self.settings.region).select("id", *TEXT_COLUMNS)
         self._rows_frame_empty = empty
         self._rows = CodedRows(encode(empty, ALL_TEXT))
-        # per blocking pass: key hash -> the latest file rows with that key
-        self._history: list[dict[int, list[int]]] = [{} for _ in PASSES]
+        # per blocking pass: key hash -> the latest file rows with that key (one: the row)
+        self._history: list[dict[int, int | list[int]]] = [{} for _ in PASSES]
         # per file row: the id it stands for (its own, or what it duplicates)
         self._becomes: list[str] = []
 
@@ -102,7 +102,15 @@ class StreamMatcher:
         for at, row_keys in enumerate(keys):
             row = first + at
             for p, key in row_keys:
-                seen = self._history[p].setdefault(key, [])
+                history = self._history[p]
+                seen = history.get(key)
+                if seen is None:  # most keys have one row: kept as a number, not a list
+                    history[key] = row
+                    continue
+                if isinstance(seen, int):
+                    per_row[at].add(seen)
+                    history[key] = [seen, row]
+                    continue
                 per_row[at].update(seen[-self.memory :])
                 seen.append(row)
                 if len(seen) > 2 * self.memory:
