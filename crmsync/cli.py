@@ -1,27 +1,30 @@
-"""The ``crmsync`` command. Each command parses, calls one service, and prints the answer."""
+"""The ``crmsync`` command. Each command parses, calls one service, and prints the answer.
+
+Imports are made where a command runs, so ``crmsync --help`` answers at once; ``import``,
+``sandbox`` and ``keys`` live in their packages and load when called (``cli_group``).
+Every command that touches the database resolves it the same way (``ready_database``),
+says which one it uses on stderr, and refuses an unmigrated one in one line.
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy import select
 
-from crmsync.auth.keys import create_api_key, revoke_api_key
+from crmsync import locations
 from crmsync.auth.permissions import Role
-from crmsync.config import Settings
-from crmsync.imports.cli import import_file
-from crmsync.integrations.cli import keys_app
-from crmsync.sandbox.cli import sandbox as sandbox_command
-from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
-from crmsync.store.models import ApiKey
+from crmsync.cli_group import CommandGroup, fail, ready_database, summary
 
-app = typer.Typer(help="crmsync: a self-hosted CRM integration hub.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from crmsync.config import Settings
+
+app = typer.Typer(cls=CommandGroup, help=summary(), no_args_is_help=True)
 workspace_app = typer.Typer(help="Workspaces (tenants).", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 dlq_app = typer.Typer(help="The dead-letter queue of sync jobs.", no_args_is_help=True)
@@ -29,27 +32,35 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(dlq_app, name="dlq")
 
-err = Console(stderr=True)
-
 DatabaseUrl = Annotated[
     str | None,
-    typer.Option("--database-url", envvar="CRMSYNC_DATABASE_URL", help="SQLAlchemy URL."),
+    typer.Option(
+        "--database-url",
+        envvar=locations.DATABASE_ENV,
+        help=f"SQLAlchemy URL; default {locations.DEFAULT_DATABASE_URL}.",
+    ),
 ]
 
 
 def _settings(database_url: str | None = None, **overrides: object) -> Settings:
+    from crmsync.config import Settings
+
     values = {k: v for k, v in overrides.items() if v is not None}
-    if database_url:
-        values["database_url"] = database_url
+    values["database_url"] = locations.database_url(database_url)
     try:
         return Settings(**values)  # type: ignore[arg-type]
     except ValueError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise fail(f"configuration error: {exc}", 2) from None
 
 
-def _sessions(database_url: str | None):  # type: ignore[no-untyped-def]
-    return make_sessionmaker(make_engine(_settings(database_url).database_url))
+def _sessions(database_url: str | None) -> sessionmaker[Session]:
+    from crmsync.store.engine import make_engine, make_sessionmaker
+
+    return make_sessionmaker(make_engine(ready_database(database_url)))
+
+
+def _keep_succeeded(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.succeeded_job_retention_hours)
 
 
 @app.command()
@@ -59,19 +70,21 @@ def migrate(
         bool, typer.Option(help="Then prove the schema matches the models (alembic check).")
     ] = False,
 ) -> None:
-    """Upgrade the database schema to the newest version."""
+    """Upgrade the database schema to the newest version (creating a SQLite file)."""
     from crmsync.store import migrate as migrations
 
     url = _settings(database_url).database_url
+    typer.echo(f"database: {locations.shown(url)}", err=True)
     migrations.upgrade(url)
     if check:
         migrations.check(url)
-    err.print("[green]database is at the newest schema[/green]")
+    typer.secho("database is at the newest schema", err=True, fg="green")
 
 
 @workspace_app.command("create")
 def workspace_create(name: str, database_url: DatabaseUrl = None) -> None:
     """Create a workspace; prints its id on stdout."""
+    from crmsync.store.engine import session_scope
     from crmsync.workspaces import create_workspace
 
     with session_scope(_sessions(database_url)) as session:
@@ -87,12 +100,14 @@ def apikey_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an API key; prints only the key on stdout. It is not shown again."""
+    from crmsync.auth.keys import create_api_key
+    from crmsync.store.engine import session_scope
+
     with session_scope(_sessions(database_url)) as session:
         try:
             _key, plaintext = create_api_key(session, workspace, role, name)
         except LookupError as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from None
+            raise fail(str(exc)) from None
     typer.echo(plaintext)
 
 
@@ -102,6 +117,13 @@ def apikey_list(
     database_url: DatabaseUrl = None,
 ) -> None:
     """List a workspace's keys (never the keys themselves)."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from crmsync.store.engine import session_scope
+    from crmsync.store.models import ApiKey
+
     table = Table("id", "prefix", "role", "name", "created", "last used", "revoked")
     with session_scope(_sessions(database_url)) as session:
         keys = session.scalars(
@@ -127,11 +149,13 @@ def apikey_revoke(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Revoke a key by its id (see `apikey list`); requests with it then get 401."""
+    from crmsync.auth.keys import revoke_api_key
+    from crmsync.store.engine import session_scope
+
     with session_scope(_sessions(database_url)) as session:
         if not revoke_api_key(session, workspace, key_id):
-            err.print(f"[red]no active key {key_id} in workspace {workspace}[/red]")
-            raise typer.Exit(1)
-    err.print("revoked")
+            raise fail(f"no active key {key_id} in workspace {workspace}")
+    typer.echo("revoked", err=True)
 
 
 @dlq_app.command("list")
@@ -142,6 +166,10 @@ def dlq_list(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Dead jobs with their last error, oldest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from crmsync.store.engine import session_scope
     from crmsync.sync import dlq
 
     table = Table("job", "integration", "object", "record", "attempts", "error", "last error")
@@ -158,7 +186,7 @@ def dlq_list(
                 (job.last_error or "")[:80],
             )
     Console().print(table)
-    err.print(f"{len(dead)} dead job(s)")
+    typer.echo(f"{len(dead)} dead job(s)", err=True)
 
 
 @dlq_app.command("replay")
@@ -172,25 +200,24 @@ def dlq_replay(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Queue dead jobs again with fresh attempts."""
+    from crmsync.store.engine import session_scope
     from crmsync.sync import dlq
 
     if (job_id is None) == (not all_):
-        err.print("[red]give a JOB_ID or --all[/red]")
-        raise typer.Exit(2)
+        raise fail("give a JOB_ID or --all", 2)
     with session_scope(_sessions(database_url)) as session:
         if all_:
-            err.print(f"replayed {dlq.replay_all(session, workspace, integration)} job(s)")
+            replayed = dlq.replay_all(session, workspace, integration)
+            typer.echo(f"replayed {replayed} job(s)", err=True)
             return
         assert job_id is not None
         try:
             job = dlq.replay(session, workspace, job_id)
         except ValueError as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from None
+            raise fail(str(exc)) from None
         if job is None:
-            err.print(f"[red]no sync job {job_id} in workspace {workspace}[/red]")
-            raise typer.Exit(1)
-    err.print(f"job {job_id} queued again")
+            raise fail(f"no sync job {job_id} in workspace {workspace}")
+    typer.echo(f"job {job_id} queued again", err=True)
 
 
 @app.command()
@@ -212,6 +239,7 @@ def serve(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs), with an in-process sync worker."""
+    database_url = ready_database(database_url)
     import uvicorn
 
     from crmsync.api.app import create_app
@@ -222,17 +250,21 @@ def serve(
     settings = _settings(database_url, host=host, port=port)
     configure(settings.log_level, json=settings.log_json)
     api = create_app(settings)
-    background = Worker(api.state.sessionmaker, targets_of(api)) if worker else None
-    if background:
+    background = None
+    if worker:
+        keep = _keep_succeeded(settings)
+        background = Worker(api.state.sessionmaker, targets_of(api), keep_succeeded=keep)
         background.start()
     try:
         if workers == 1:
-            uvicorn.run(api, host=settings.host, port=settings.port, access_log=False)
+            # log_config=None: uvicorn's own lines go through crmsync's log format
+            uvicorn.run(
+                api, host=settings.host, port=settings.port, access_log=False, log_config=None
+            )
         else:
             # Each API process builds its app from the environment; this process keeps
             # the one sync worker and supervises them.
-            if database_url:
-                os.environ["CRMSYNC_DATABASE_URL"] = database_url
+            os.environ[locations.DATABASE_ENV] = database_url
             uvicorn.run(
                 "crmsync.api.app:app_from_environment",
                 factory=True,
@@ -240,6 +272,7 @@ def serve(
                 port=settings.port,
                 workers=workers,
                 access_log=False,
+                log_config=None,
             )
     finally:
         if background:
@@ -265,14 +298,16 @@ def worker_command(
     """Run a sync worker: push outbox jobs, poll CRMs, process webhook deliveries.
 
     Any number may run against PostgreSQL. SIGTERM lets each thread finish its batch.
+    Succeeded jobs older than CRMSYNC_SUCCEEDED_JOB_RETENTION_HOURS are deleted.
     """
     import signal
 
     from crmsync.logging import configure
+    from crmsync.store.engine import make_engine, make_sessionmaker
     from crmsync.sync.targets import TargetResolver
     from crmsync.sync.worker import Worker
 
-    settings = _settings(database_url)
+    settings = _settings(ready_database(database_url))
     configure(settings.log_level, json=settings.log_json)
     sessions = make_sessionmaker(make_engine(settings.database_url))
     running = Worker(
@@ -281,9 +316,10 @@ def worker_command(
         concurrency=concurrency,
         lease=timedelta(seconds=lease_seconds),
         reap_interval=max(1.0, lease_seconds / 4),
+        keep_succeeded=_keep_succeeded(settings),
     )
     signal.signal(signal.SIGTERM, lambda *_: running.request_stop())
-    err.print(f"worker {running.worker_id} running with {concurrency} push thread(s)")
+    typer.echo(f"worker {running.worker_id} running with {concurrency} push thread(s)", err=True)
     try:
         running.run_until_stopped()
     except KeyboardInterrupt:
@@ -295,12 +331,16 @@ def demo(
     once: Annotated[
         bool, typer.Option(help="Run every step, check the API answers, then exit 0.")
     ] = False,
-    database_url: Annotated[
-        str, typer.Option("--database-url", envvar="CRMSYNC_DEMO_DATABASE_URL")
-    ] = "sqlite:///./crmsync-demo.db",
-    port: Annotated[int, typer.Option(envvar="CRMSYNC_PORT")] = 8000,
+    database_url: DatabaseUrl = None,
+    port: Annotated[
+        int, typer.Option(envvar="CRMSYNC_PORT", help="Taken: another free port is used.")
+    ] = 8000,
 ) -> None:
-    """The embedded demo: SQLite, a demo workspace and key, sample records, the server."""
+    """The embedded demo: a demo workspace and key, sample records, sandboxes, the server.
+
+    It migrates the database first, and a second run reuses its workspace and replaces
+    its sandbox integrations.
+    """
     from crmsync import demo as demo_module
     from crmsync.logging import configure
 
@@ -310,10 +350,9 @@ def demo(
     demo_module.run(settings, once=once, say=typer.echo)
 
 
-app.command("sandbox")(sandbox_command)
-app.command("import")(import_file)
-app.add_typer(keys_app, name="keys")
-
-
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

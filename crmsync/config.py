@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crmsync.locations import DEFAULT_DATABASE_URL, data_dir_for
 
 Mode = Literal["dev", "demo", "test", "production"]
 
@@ -22,7 +25,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CRMSYNC_", extra="ignore")
 
     mode: Mode = "dev"
-    database_url: str = "sqlite:///./crmsync.db"
+    database_url: str = DEFAULT_DATABASE_URL
+    data_dir: Path | None = Field(
+        None, description="uploads and reports; default: beside a SQLite file (crmsync.locations)"
+    )
     redis_url: str | None = None
     secret_key: SecretStr | None = None
     previous_secret_keys: SecretStr | None = Field(
@@ -40,6 +46,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     sql_echo: bool = False
+    succeeded_job_retention_hours: float = Field(
+        24.0, ge=0, description="workers delete succeeded sync jobs older than this"
+    )
     # OAuth apps registered with each provider (client id public, secret kept secret)
     hubspot_client_id: str | None = None
     hubspot_client_secret: SecretStr | None = None
@@ -55,6 +64,11 @@ class Settings(BaseSettings):
         if self.mode == "production" and not self.secret_key:
             raise ValueError(PRODUCTION_NEEDS_KEY)
         return self
+
+    @property
+    def files_dir(self) -> Path:
+        """Where uploads and error reports are written (see ``crmsync.locations``)."""
+        return data_dir_for(self.database_url, self.data_dir)
 
     @property
     def max_body_bytes(self) -> int:

@@ -1,24 +1,36 @@
-"""The embedded demo: SQLite, a demo workspace and key, sample records, the server."""
+"""The embedded demo: SQLite, a demo workspace and key, sample records, the server.
+
+Runs do not pile up: the workspace and its admin key are found again, and the sandbox
+integrations of earlier runs whose sandboxes are gone are deleted (demo_crms). The API
+and the sandboxes take their documented ports when free, and free ones when not.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.api.app import create_app
-from crmsync.auth.keys import create_api_key
+from crmsync.auth.keys import authenticate, create_api_key
 from crmsync.auth.permissions import Role
 from crmsync.config import Settings
 from crmsync.demo_crms import DemoCRMs
+from crmsync.locations import shown
+from crmsync.logging import adopt_uvicorn_loggers
 from crmsync.records.service import upsert_records
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.migrate import upgrade
@@ -28,6 +40,7 @@ from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
 
 DEMO_WORKSPACE = "Demo workspace"
+KEY_FILE = "demo-key"  # in the data directory
 
 SAMPLE: dict[str, list[dict[str, Any]]] = {
     "companies": [
@@ -124,22 +137,28 @@ SAMPLE: dict[str, list[dict[str, Any]]] = {
 class DemoSetup:
     workspace_id: uuid.UUID
     api_key: str
+    key_file: Path
     loaded: dict[str, int]
 
 
-def prepare(database_url: str) -> DemoSetup:
-    """Migrate, find or create the demo workspace, make a fresh admin key, load samples."""
-    upgrade(database_url)
-    engine = make_engine(database_url)
+def prepare(settings: Settings) -> DemoSetup:
+    """Migrate, find or create the demo workspace and its admin key, load the samples.
+
+    The key is kept in the data directory (beside a SQLite database), so every run of the
+    demo on one database shows the same key instead of adding one.
+    """
+    upgrade(settings.database_url)
+    key_file = settings.files_dir / KEY_FILE
+    engine = make_engine(settings.database_url)
     with session_scope(make_sessionmaker(engine)) as session:
         workspace = _demo_workspace(session)
-        _key, plaintext = create_api_key(session, workspace.id, Role.ADMIN, name="demo")
+        plaintext = _demo_key(session, workspace.id, key_file)
         loaded = {
             record_type: len(upsert_records(session, workspace.id, record_type, items, "api"))
             for record_type, items in SAMPLE.items()
         }
     engine.dispose()
-    return DemoSetup(workspace.id, plaintext, loaded)
+    return DemoSetup(workspace.id, plaintext, key_file, loaded)
 
 
 def _demo_workspace(session: Session) -> Workspace:
@@ -147,27 +166,62 @@ def _demo_workspace(session: Session) -> Workspace:
     return existing or create_workspace(session, DEMO_WORKSPACE)
 
 
-class ServerThread:
-    """uvicorn serving the API in a background thread, stopped on request."""
+def _demo_key(session: Session, workspace_id: uuid.UUID, key_file: Path) -> str:
+    """The kept demo key when it still opens the workspace as admin, else a new one."""
+    if key_file.exists():
+        kept = key_file.read_text(encoding="utf-8").strip()
+        principal = authenticate(session, kept)
+        if principal and principal.workspace_id == workspace_id and principal.role is Role.ADMIN:
+            return kept
+    _key, plaintext = create_api_key(session, workspace_id, Role.ADMIN, name="demo")
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(plaintext + "\n")
+    return plaintext
 
-    def __init__(self, settings: Settings, port: int) -> None:
+
+def listening_socket(host: str, port: int) -> tuple[socket.socket, bool]:
+    """A socket bound to ``port`` when it is free, else to a free port; and whether the
+    asked port was the one bound."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        return sock, True
+    except OSError:
+        sock.bind((host, 0))
+        return sock, port == 0
+
+
+class ServerThread:
+    """uvicorn serving the API in a background thread on a socket bound beforehand."""
+
+    def __init__(self, settings: Settings, port: int | socket.socket) -> None:
         self.app = create_app(settings)
-        config = uvicorn.Config(self.app, host=settings.host, port=port, log_level="warning")
+        if isinstance(port, int):  # exactly this port (0: any free one)
+            port = socket.create_server((settings.host, port))
+        self.socket = port
+        sock = port
+        config = uvicorn.Config(self.app, log_level="warning", log_config=None)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
 
     def start(self, timeout: float = 15.0) -> int:
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the API server did not start; is the port free?")
+                raise RuntimeError("the API server did not start")
             time.sleep(0.02)
-        return int(self.server.servers[0].sockets[0].getsockname()[1])
+        return int(self.socket.getsockname()[1])
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.socket.close()
 
 
 def smoke_check(base_url: str, api_key: str) -> dict[str, int]:
@@ -184,41 +238,42 @@ def smoke_check(base_url: str, api_key: str) -> dict[str, int]:
 
 
 def run(settings: Settings, *, once: bool, say: Callable[[str], None]) -> None:
-    setup = prepare(settings.database_url)
+    setup = prepare(settings)
     crms = DemoCRMs(once=once)
-    server = ServerThread(settings, 0 if once else settings.port)
+    # --once (scripts, CI) takes any free port; the interactive demo the documented one
+    # when it is free.
+    sock, asked = listening_socket(settings.host, 0 if once else settings.port)
+    server = ServerThread(settings, sock)
     port = server.start()
+    adopt_uvicorn_loggers()  # the servers configured uvicorn's loggers their own way
     base_url = f"http://{settings.host}:{port}"
     # Connectors check webhook signatures against the URL the CRM calls: this one.
     settings = settings.model_copy(update={"base_url": base_url})
     server.app.state.settings = settings
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
-    worker = Worker(sessions, TargetResolver(settings), poll_interval=0.2)
+    worker = Worker(
+        sessions,
+        TargetResolver(settings),
+        poll_interval=0.2,
+        keep_succeeded=timedelta(hours=settings.succeeded_job_retention_hours),
+    )
     worker.start()
+    main = threading.current_thread() is threading.main_thread()
+    # `kill` stops the demo as Ctrl-C does: its integrations are disabled on the way out
+    previous = signal.signal(signal.SIGTERM, _interrupted) if main else None
     try:
         with httpx.Client(
             base_url=base_url, headers={"Authorization": f"Bearer {setup.api_key}"}, timeout=30
         ) as api:
-            linked = crms.connect(api, base_url, sessions)
-            say(f"crmsync demo is running at {base_url}  (API docs: {base_url}/docs)")
-            say(f"database:   {settings.database_url}")
-            say(f"workspace:  {setup.workspace_id}")
-            say(f"API key:    {setup.api_key}   (admin; shown once)")
-            counts = smoke_check(base_url, setup.api_key)
-            say("records:    " + ", ".join(f"{n} {t}" for t, n in counts.items()))
-            for name, url in crms.urls.items():
-                say(f"sandbox:    {name:<11} {url}  integration {linked[name]}")
-            say(
-                f'try:        curl -H "Authorization: Bearer {setup.api_key}" '
-                f"{base_url}/api/v1/contacts"
-            )
-            for line in crms.show_loop(api, counts["contacts"]):
-                say(line)
-            if not once:
-                say("press Ctrl-C to stop")
-                while server.thread.is_alive():
-                    server.thread.join(timeout=0.5)
+            try:
+                _show(api, crms, setup, settings, sessions, say, asked=asked)
+                if not once:
+                    say("press Ctrl-C to stop")
+                    while server.thread.is_alive():
+                        server.thread.join(timeout=0.5)
+            finally:
+                crms.retire(api)  # a later `crmsync serve` must not poll dead sandboxes
     except KeyboardInterrupt:
         pass
     finally:
@@ -226,3 +281,38 @@ def run(settings: Settings, *, once: bool, say: Callable[[str], None]) -> None:
         server.stop()
         crms.stop()
         engine.dispose()
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _show(
+    api: httpx.Client,
+    crms: DemoCRMs,
+    setup: DemoSetup,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    say: Callable[[str], None],
+    *,
+    asked: bool,
+) -> None:
+    base_url = settings.base_url
+    linked = crms.connect(api, base_url, sessions)
+    say(f"crmsync demo is running at {base_url}  (API docs: {base_url}/docs)")
+    if not asked:
+        say(f"note:       port {settings.port} is taken; the API uses another free port")
+    say(f"database:   {shown(settings.database_url)}")
+    say(f"workspace:  {setup.workspace_id}")
+    say(f"API key:    {setup.api_key}   (admin; kept in {setup.key_file})")
+    counts = smoke_check(base_url, setup.api_key)
+    say("records:    " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    for name, url in crms.urls.items():
+        say(f"sandbox:    {name:<11} {url}  integration {linked[name]}")
+    if crms.moved:
+        say(f"note:       sandbox ports {crms.port}+ are taken; the sandboxes use free ones")
+    say(f'try:        curl -H "Authorization: Bearer {setup.api_key}" {base_url}/api/v1/contacts')
+    for line in crms.show_loop(api, counts["contacts"]):
+        say(line)

@@ -6,6 +6,7 @@ Every sandbox whose provider has a connector is started, connected through the A
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -46,6 +47,8 @@ DEMO_PROVIDERS: dict[str, tuple[Callable[[Any, str], dict[str, Any]], dict[str, 
     "salesforce": (_salesforce, {"contacts": "both"}),
     "pipedrive": (_pipedrive, {"contacts": "both"}),
 }
+# The interactive demo's sandboxes: hubspot on 8600, salesforce 8601, pipedrive 8602.
+SANDBOX_PORT = 8600
 # What each sandbox calls contacts when it counts its records.
 CONTACTS = {"salesforce": "Contact", "pipedrive": "persons"}
 
@@ -74,18 +77,34 @@ def _wait(check: Callable[[], bool], timeout: float = 30.0) -> bool:
 
 
 class DemoCRMs:
-    def __init__(self, *, once: bool) -> None:
+    """The demo's sandboxes on one server: on ``port`` and up when those are free, else
+    on free ports (``moved``); ``--once`` always takes free ones."""
+
+    def __init__(self, *, once: bool, port: int = SANDBOX_PORT) -> None:
+        self.port = port
         names = [n for n in DEMO_PROVIDERS if n in FACTORIES]
         self.sandboxes: dict[str, ProviderSandbox] = {
             n: create(n, SandboxOptions(rate_profile="off")) for n in names
         }
-        self.server = SandboxServer(list(self.sandboxes.values()), port=0 if once else 8600).start()
+        self.moved = False
+        self.server = self._serve(0 if once else self.port)
         self.urls = {n: self.server.url(n) for n in names}
         self.integrations: dict[str, str] = {}
+
+    def _serve(self, port: int) -> SandboxServer:
+        server = SandboxServer(list(self.sandboxes.values()), port=port)
+        try:
+            return server.start()
+        except OSError:  # a port of the range is taken: another demo, or anything else
+            server.stop()
+        self.moved = True
+        return SandboxServer(list(self.sandboxes.values()), port=0).start()
 
     def connect(
         self, api: httpx.Client, base_url: str, sessions: sessionmaker[Session]
     ) -> dict[str, str]:
+        """Connect every sandbox as an integration (after clearing dead ones away)."""
+        self.clear_dead(api)
         for name, sandbox in self.sandboxes.items():
             credentials, objects = DEMO_PROVIDERS[name]
             made = api.post(
@@ -156,5 +175,35 @@ class DemoCRMs:
         result = "came back by webhook" if back else "has not come back yet"
         yield f"sync:       a contact edited in HubSpot ({email}) {result}"
 
+    def clear_dead(self, api: httpx.Client) -> list[str]:
+        """Delete the sandbox integrations of earlier demo runs whose sandbox no longer
+        answers, with their links, jobs and dead letters; those of a demo running beside
+        this one stay. Returns the ids deleted."""
+        names = {f"{name} sandbox" for name in DEMO_PROVIDERS}
+        listed = api.get("/api/v1/integrations")
+        listed.raise_for_status()
+        deleted = []
+        for integration in listed.json()["items"]:
+            if integration["name"] in names and not _answers(integration["base_url"]):
+                api.delete(f"/api/v1/integrations/{integration['id']}").raise_for_status()
+                deleted.append(integration["id"])
+        return deleted
+
+    def retire(self, api: httpx.Client) -> None:
+        """Disable this run's integrations: their sandboxes stop with the demo."""
+        for integration_id in self.integrations.values():
+            with contextlib.suppress(httpx.HTTPError):
+                api.patch(f"/api/v1/integrations/{integration_id}", json={"status": "disabled"})
+
     def stop(self) -> None:
         self.server.stop()
+
+
+def _answers(base_url: str | None) -> bool:
+    """Whether a sandbox serves ``base_url`` now."""
+    if not base_url:
+        return False
+    try:
+        return httpx.get(f"{base_url}/_sandbox/state", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

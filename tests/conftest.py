@@ -108,8 +108,8 @@ def tenant(make_tenant: Callable[[], Tenant]) -> Tenant:
 
 @pytest.fixture(autouse=True)
 def _default_logging() -> Iterator[None]:
-    """Commands under test configure structlog globally; every test starts from defaults."""
+    """Commands under test configure logging globally; every test starts from defaults."""
     yield
-    import structlog
+    from crmsync.logging import reset
 
-    structlog.reset_defaults()
+    reset()

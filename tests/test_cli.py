@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from crmsync.cli import app
+from crmsync.store.engine import make_engine, make_sessionmaker
+from crmsync.store.models import ApiKey, Integration
 
 runner = CliRunner()
 
@@ -36,10 +39,26 @@ def test_apikey_for_unknown_workspace_fails_clearly(tmp_path: Path) -> None:
 
 
 def test_demo_once_runs_every_step_and_exits_0(tmp_path: Path) -> None:
-    env = {"CRMSYNC_DEMO_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    env = {"CRMSYNC_DATABASE_URL": url}
+    keys = []
     for _ in range(2):  # a second run reuses the workspace and duplicates nothing
         answer = runner.invoke(app, ["demo", "--once"], env=env)
         assert answer.exit_code == 0, answer.output
+        keys.append(next(w for w in answer.stdout.split() if w.startswith("csk_")))
+    assert keys[0] == keys[1]  # one admin key, kept beside the database
+    assert (tmp_path / "demo.db-data" / "demo-key").read_text().strip() == keys[0]
+    with make_sessionmaker(make_engine(url))() as session:
+        integrations = session.scalars(select(Integration)).all()
+        assert session.scalar(select(func.count()).select_from(ApiKey)) == 1
+    # the first run's integrations (their sandboxes gone) were removed; this run's are
+    # disabled now that its sandboxes stopped
+    assert sorted(i.name for i in integrations) == [
+        "hubspot sandbox",
+        "pipedrive sandbox",
+        "salesforce sandbox",
+    ]
+    assert {i.status for i in integrations} == {"disabled"}
     assert "API key:" in answer.stdout and "csk_" in answer.stdout
     assert "3 contacts" in answer.stdout and "2 leads" in answer.stdout
     # the whole loop: pushed to every sandbox, and a CRM-side edit back in crmsync

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 import crmsync
-from crmsync.api import errors
+from crmsync.api import docs, errors
 from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from crmsync.api.routers import (
     API_PREFIX,
@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="crmsync",
         version=crmsync.__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc come from api.docs, with assets in the package
+        redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=_lifespan,
     )
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ]:
         app.include_router(router)
     errors.install(app)
+    docs.install(app)
 
     def body_limit(path: str) -> int:
         if path.startswith(UPLOAD_PATHS):

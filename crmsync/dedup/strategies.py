@@ -20,11 +20,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crmsync.records.changelog import last_written
 from crmsync.records.payloads import public_columns
-from crmsync.store.models import ChangeLog, Contact
+from crmsync.store.models import Contact
 
 
 class Strategy(StrEnum):
@@ -53,16 +53,7 @@ def field_times(
     session: Session, workspace_id: uuid.UUID, records: Sequence[Contact]
 ) -> dict[tuple[uuid.UUID, str], datetime]:
     """(record id, field) -> when the field was last written, from the ChangeLog."""
-    rows = session.execute(
-        select(ChangeLog.record_id, ChangeLog.field, func.max(ChangeLog.at))
-        .where(
-            ChangeLog.workspace_id == workspace_id,
-            ChangeLog.record_type == "contacts",
-            ChangeLog.record_id.in_([r.id for r in records]),
-        )
-        .group_by(ChangeLog.record_id, ChangeLog.field)
-    )
-    return {(record_id, name): at for record_id, name, at in rows}
+    return last_written(session, [r.id for r in records if r.workspace_id == workspace_id])
 
 
 def preference(

@@ -94,7 +94,7 @@ def import_file(
 ) -> None:
     """Import a CSV, TSV, XLSX, JSON or JSON Lines file; exit 1 when any row failed."""
     settings = Settings(**({"database_url": database_url} if database_url else {}))  # type: ignore[arg-type]
-    limits = ImportSettings(**({"data_dir": data_dir} if data_dir else {}))  # type: ignore[arg-type]
+    limits = ImportSettings(data_dir=data_dir or settings.files_dir)
     sessions = make_sessionmaker(make_engine(settings.database_url))
     options = ImportOptions(
         object_type=object_type.value,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from crmsync.integrations.config import SyncConfig
+from crmsync.integrations.objects import warnings
 from crmsync.integrations.vault import SecretDict, mask
 from crmsync.store.models import Integration
 
@@ -30,7 +31,10 @@ class IntegrationCreate(BaseModel):
         description="access_token | api_token | client_id + client_secret | api_key"
     )
     base_url: str | None = Field(None, description="defaults to the provider's real API URL")
-    config: SyncConfig = Field(default_factory=SyncConfig)
+    config: SyncConfig = Field(
+        default_factory=SyncConfig,
+        description="without objects: the provider's contacts, companies and deals, both ways",
+    )
     rate_limit_profile: str | None = Field(None, description="e.g. hubspot-professional")
 
 
@@ -75,6 +79,7 @@ def integration_out(integration: Integration, credentials: SecretDict | None) ->
         "last_error_at": _iso(integration.last_error_at),
         "created_at": _iso(integration.created_at),
         "updated_at": _iso(integration.updated_at),
+        "warnings": warnings(integration.config),
     }
 
 

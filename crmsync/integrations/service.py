@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmsync.connectors.http.profiles import PROFILES
-from crmsync.integrations import connector_config
+from crmsync.integrations import connector_config, objects
+from crmsync.integrations.config import SyncConfig
 from crmsync.integrations.providers import Provider, provider
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
 from crmsync.integrations.ssrf import UnsafeURL, check_url
@@ -101,6 +102,9 @@ def create_integration(
     spec.check_credentials(data.credentials)
     connector_config.check(spec.name, data.config)
     _check_profile(data.rate_limit_profile)
+    config = data.config
+    if "objects" not in config.model_fields_set:  # absent: the core objects, both ways
+        config = config.model_copy(update={"objects": objects.default_objects(spec.name, config)})
     integration = Integration(
         id=new_id(),
         workspace_id=workspace_id,
@@ -108,7 +112,7 @@ def create_integration(
         name=data.name.strip(),
         status="connected",
         base_url=safe_base_url(spec, data.base_url, sandbox_mode=sandbox_mode),
-        config=data.config.model_dump(mode="json", exclude_none=True),
+        config=config.model_dump(mode="json", exclude_none=True),
         rate_limit_profile=data.rate_limit_profile,
         error_count=0,
     )
@@ -155,7 +159,11 @@ def update_integration(
         integration.base_url = safe_base_url(spec, patch.base_url, sandbox_mode=sandbox_mode)
     if "config" in sent and patch.config is not None:
         connector_config.check(spec.name, patch.config)
-        integration.config = patch.config.model_dump(mode="json", exclude_none=True)
+        config = patch.config
+        if "objects" not in config.model_fields_set:  # absent: the objects synced so far
+            kept = SyncConfig.model_validate({"objects": (integration.config or {}).get("objects")})
+            config = config.model_copy(update={"objects": kept.objects})
+        integration.config = config.model_dump(mode="json", exclude_none=True)
     if "rate_limit_profile" in sent:
         _check_profile(patch.rate_limit_profile)
         integration.rate_limit_profile = patch.rate_limit_profile

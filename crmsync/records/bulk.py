@@ -1,6 +1,7 @@
 """Bulk inserts that skip SQLAlchemy's per-row work: one driver ``executemany`` per shape.
 
-A batch of 1,000 new contacts writes ~18,000 ChangeLog rows. Through ``connection.execute
+A batch of 1,000 new contacts writes 1,000 rows and their 1,000 ChangeLog rows; an update
+batch one ChangeLog row per changed field. Through ``connection.execute
 (insert(table), rows)`` SQLAlchemy inspects, groups and bind-processes every parameter of
 every row, which took about half of the batch's time. Here the statement is compiled once
 per (table, columns, dialect), each column's own bind processor is looked up once, and the
@@ -96,7 +97,7 @@ def _converted(values: list[Any], process: Processor) -> list[Any]:
     """One column's values through its bind processor, each value converted once.
 
     Batches repeat values heavily (one workspace, and one id and timestamp shared by the
-    ~18 ChangeLog rows of each record), so results are memoised: by identity (the same
+    ChangeLog rows of each record), so results are memoised: by identity (the same
     object, alive in ``values`` for the whole call), and strings by value. Equality is not
     used for other types: ``1 == True == 1.0`` and equal instants in two zones are stored
     differently.

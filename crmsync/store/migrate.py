@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,3 +31,29 @@ def check(url: str) -> None:
 
 def revision(url: str, message: str) -> None:
     command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
+def not_current(url: str) -> str | None:
+    """Why the database at ``url`` cannot be used as it is (``None``: it is at head).
+
+    Never creates anything: a SQLite file that does not exist is reported, not made.
+    """
+    from sqlalchemy import create_engine
+
+    from crmsync.locations import sqlite_file
+
+    database = sqlite_file(url)
+    if database is not None and not database.exists():
+        return f"there is no database at {database.resolve()}"
+    head = ScriptDirectory.from_config(alembic_config(url)).get_heads()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+    finally:
+        engine.dispose()
+    if not current:
+        return "the database has no crmsync schema"
+    if set(current) != set(head):
+        return f"the database is at revision {', '.join(current)}, this crmsync needs {head[0]}"
+    return None

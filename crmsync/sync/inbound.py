@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import RemoteRecord
@@ -31,9 +31,9 @@ from crmsync.mapping.engine import map_inbound
 from crmsync.mapping.model import MappingSet
 from crmsync.quality.normalize import normalize_email
 from crmsync.records import service
-from crmsync.records.changelog import json_value
+from crmsync.records.changelog import json_value, last_written
 from crmsync.records.errors import RecordError
-from crmsync.store.models import ChangeLog, Conflict, Contact, Integration, Link, RecordBase
+from crmsync.store.models import Conflict, Contact, Integration, Link, RecordBase
 
 
 @dataclass(frozen=True)
@@ -140,12 +140,7 @@ def _match(
 
 
 def _field_times(session: Session, record: RecordBase) -> dict[str, datetime]:
-    rows = session.execute(
-        select(ChangeLog.field, func.max(ChangeLog.at))
-        .where(ChangeLog.record_type == record.record_type, ChangeLog.record_id == record.id)
-        .group_by(ChangeLog.field)
-    )
-    return {field: at for field, at in rows}
+    return {field: at for (_, field), at in last_written(session, [record.id]).items()}
 
 
 def _merge(

@@ -3,7 +3,9 @@
 ``crmsync worker`` runs one; ``serve`` and ``demo`` run one in-process. Any number may run
 against PostgreSQL. SIGTERM (or ``stop()``) lets each thread finish the group it holds;
 a worker killed outright loses nothing: its leases expire and the reaper hands its jobs
-to another worker, and the pushes are idempotent upserts.
+to another worker, and the pushes are idempotent upserts. Given ``keep_succeeded``, the
+lease thread also deletes succeeded jobs older than that now and then (the sync log keeps
+their counts), so the outbox does not grow forever.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Worker:
         reap_interval: float = 15.0,
         worker_id: str | None = None,
         batches_per_claim: int = 5,
+        keep_succeeded: timedelta | None = None,
+        purge_interval: float = 600.0,
     ) -> None:
         self.sessions = sessions
         self.resolve = resolve
@@ -63,6 +67,8 @@ class Worker:
         # the target and the settle cost the same for 100 jobs as for 500, so a backlog
         # goes out in bigger groups (a trickle of real-time changes still goes at once).
         self.batches_per_claim = batches_per_claim
+        self.keep_succeeded = keep_succeeded  # None: succeeded jobs are kept
+        self.purge_interval = purge_interval
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -221,6 +227,16 @@ class Worker:
             if not worked:
                 self._stop.wait(self.poll_interval)
 
+    def purge_once(self, session: Session, now: datetime | None = None) -> int:
+        """Delete the succeeded jobs older than ``keep_succeeded`` (none when it is None)."""
+        if self.keep_succeeded is None:
+            return 0
+        purged = jobs.purge_succeeded(session, (now or datetime.now(UTC)) - self.keep_succeeded)
+        session.commit()
+        if purged:
+            log.info("purged succeeded jobs", jobs=purged)
+        return purged
+
     # -- leases ------------------------------------------------------------------------
 
     def _hold(self, claim: Claim) -> None:
@@ -235,6 +251,7 @@ class Worker:
         """Renew the leases of groups in flight, and reap other workers' expired ones."""
         beat = max(1.0, self.lease.total_seconds() / 3)
         last_reap = 0.0
+        last_purge = -self.purge_interval  # the first beat purges
         while not self._stop.wait(beat):
             with self._held_lock:
                 held = [i for ids in self._held.values() for i in ids]
@@ -247,5 +264,8 @@ class Worker:
                         last_reap = time.monotonic()
                         if reaped:
                             log.info("reaped expired leases", jobs=reaped)
+                    if time.monotonic() - last_purge > self.purge_interval:
+                        self.purge_once(session)
+                        last_purge = time.monotonic()
             except Exception:
                 log.exception("lease upkeep failed")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.imports.runner import run_import
 from crmsync.imports.settings import ImportSettings
+from crmsync.records.changelog import CREATED
 from crmsync.store.models import ChangeLog, Contact
 from crmsync.store.models.imports import ImportJob
 from tests.conftest import Tenant
@@ -89,7 +90,7 @@ def test_killed_worker_resumes_with_every_row_imported_once(
         assert sorted(refs) == sorted(f"r{i}" for i in range(ROWS))
         creations = session.scalar(
             select(func.count()).where(
-                ChangeLog.workspace_id == tenant.id, ChangeLog.field == "external_ref"
+                ChangeLog.workspace_id == tenant.id, ChangeLog.field == CREATED
             )
         )
         assert creations == ROWS

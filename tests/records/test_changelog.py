@@ -1,4 +1,4 @@
-"""Every change writes one ChangeLog row per changed field, with its source."""
+"""A change writes one ChangeLog row per changed field; a creation one row holding all."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crmsync.records.changelog import last_written
 from crmsync.store.models import ChangeLog
 from tests.conftest import Tenant
 
@@ -25,13 +26,7 @@ def test_changelog_of_create_patch_delete(client: TestClient, tenant: Tenant, db
         "/api/v1/deals", json={"name": "House", "amount": "1200.50", "stage": "new"}, headers=h
     ).json()
     created = _log(db, made["id"])
-    assert sorted(created) == sorted(
-        [
-            ("name", None, "House", "api"),
-            ("amount", None, "1200.50", "api"),
-            ("stage", None, "new", "api"),
-        ]
-    )
+    assert created == [("*", None, {"name": "House", "amount": "1200.50", "stage": "new"}, "api")]
     client.patch(f"/api/v1/deals/{made['id']}", json={"stage": "won", "name": "House"}, headers=h)
     after_patch = _log(db, made["id"])[len(created) :]
     assert after_patch == [("stage", "new", "won", "api")]
@@ -55,6 +50,25 @@ def test_batch_changelog_counts_only_real_changes(
     ).json()["results"]
     assert [r["status"] for r in again] == ["updated", "updated"]
     assert _log(db, results[0]["id"])[-1] == ("city", "Oslo", "Bergen", "api")
-    assert len(_log(db, results[1]["id"])) == 3  # external_ref, email, city; nothing new
+    assert _log(db, results[1]["id"]) == [  # the creation's one row; nothing new
+        ("*", None, {"external_ref": "c1", "email": "c1@x.com", "city": "Oslo"}, "api")
+    ]
     version = client.get(f"/api/v1/contacts/{results[1]['id']}", headers=h).json()["version"]
     assert version == 1
+
+
+def test_a_creation_counts_as_a_change_of_every_field_it_holds(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    h = tenant.headers()
+    made = client.post(
+        "/api/v1/contacts", json={"email": "a@x.com", "city": "Oslo"}, headers=h
+    ).json()
+    record_id = uuid.UUID(made["id"])
+    created = last_written(db, [record_id])
+    assert set(created) == {(record_id, "email"), (record_id, "city")}
+    client.patch(f"/api/v1/contacts/{made['id']}", json={"city": "Bergen"}, headers=h)
+    db.expire_all()
+    after = last_written(db, [record_id])
+    assert after[(record_id, "email")] == created[(record_id, "email")]
+    assert after[(record_id, "city")] > created[(record_id, "city")]

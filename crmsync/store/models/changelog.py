@@ -1,4 +1,5 @@
-"""ChangeLog: one row per changed field; the audit trail and the input of conflict resolution."""
+"""ChangeLog: one row per changed field (one `*` row per creation); the audit trail and the
+input of conflict resolution."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class ChangeLog(Base):
         Index("ix_change_log_record_field", "record_id", "field", "at"),
     )
 
-    # An integer key keeps inserts cheap: a batch of 1,000 records writes ~10,000 rows.
+    # An integer key keeps inserts cheap: ChangeLog is the most-written table.
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     workspace_id: Mapped[uuid.UUID]
     record_type: Mapped[str] = mapped_column(String(20))

@@ -1,0 +1,58 @@
+"""What an integration syncs when ``config.objects`` is not given, and the warning when
+it syncs nothing.
+
+A CRM connected without ``objects`` syncs the provider's core objects both ways
+(contacts, companies and deals, as far as its connector and default mapping have them).
+An explicit ``{}`` (or every object at ``none``) stays "nothing", and the API's answer
+says so in ``warnings``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from crmsync.connectors.names import canonical
+from crmsync.integrations.config import Direction, SyncConfig
+from crmsync.mapping.defaults import default_mapping
+
+__all__ = ["CORE_OBJECTS", "NOTHING_SYNCS", "default_objects", "warnings"]
+
+CORE_OBJECTS = ("contacts", "companies", "deals")
+
+NOTHING_SYNCS = (
+    "config.objects names no object to sync: nothing will sync with this CRM. "
+    'Set e.g. {"contacts": "both"}, or leave objects out for the provider\'s core objects.'
+)
+
+
+def _connector_objects(provider: str, config: SyncConfig) -> set[str]:
+    # imported here: a provider's connector loads only when an integration of it is made
+    if provider == "generic":
+        from crmsync.connectors.rest.definition import from_config
+
+        settings = config.model_dump(include={"definition", "definition_name"}, exclude_none=True)
+        return set(from_config(settings).objects)
+    if provider == "salesforce":
+        from crmsync.connectors.salesforce.mappers import SOBJECTS
+
+        return set(SOBJECTS)
+    module = importlib.import_module(f"crmsync.connectors.{provider}.connector")
+    return set(module.CAPABILITIES.objects)
+
+
+def default_objects(provider: str, config: SyncConfig) -> dict[str, Direction]:
+    """The core objects ``provider`` can sync, both ways."""
+    name = canonical(provider)
+    mapped = {str(o) for o in default_mapping(name).objects}
+    supported = _connector_objects(name, config) & mapped
+    return {o: Direction.BOTH for o in CORE_OBJECTS if o in supported}
+
+
+def warnings(config: Mapping[str, Any] | None) -> list[str]:
+    """What the API's answer warns about in a stored configuration."""
+    objects = (config or {}).get("objects") or {}
+    if all(direction == Direction.NONE for direction in objects.values()):
+        return [NOTHING_SYNCS]
+    return []
