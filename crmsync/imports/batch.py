@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from crmsync.dedup import reviews
-from crmsync.imports.duplicates import DuplicateGuard
+from crmsync.imports.duplicates import DuplicateGuard, Matched
 from crmsync.imports.mapped import MappedBatch
 from crmsync.imports.mapped import row_key as _pending_key
 from crmsync.imports.options import ImportOptions, OnDuplicate
@@ -67,16 +67,16 @@ class BatchWriter:
         for row, errors in batch.failed:
             self._fail(counts, row, errors)
         found = batch.duplicates if batch.duplicates is not None else self._duplicates(batch)
-        possible: list[tuple[str, str]] = []
+        possible: list[tuple[str, str, float]] = []
         for row, fields in batch.valid:
-            status, duplicate_of = found.get(_pending_key(row), (None, None))
+            status, duplicate_of, score = found.get(_pending_key(row), (None, None, 0.0))
             if status != DUPLICATE or duplicate_of is None:
                 # only a duplicate is skipped or updated: a possible one is imported too,
                 # and the pair waits for a person in the review queue
                 accepted.append((row, fields))
                 pending[_pending_key(row)] = fields
                 if status == POSSIBLE and duplicate_of is not None:
-                    possible.append((_pending_key(row), duplicate_of))
+                    possible.append((_pending_key(row), duplicate_of, score))
                 continue
             counts.duplicates += 1
             if self.options.on_duplicate is OnDuplicate.SKIP:
@@ -116,18 +116,20 @@ class BatchWriter:
             self._outcome(counts, row, "duplicate", [], self._record_of(duplicate_of))
         return counts
 
-    def _queue(self, session: Session, counts: BatchCounts, pairs: list[tuple[str, str]]) -> None:
+    def _queue(
+        self, session: Session, counts: BatchCounts, pairs: list[tuple[str, str, float]]
+    ) -> None:
         """Possible duplicates imported: their pairs go to the review queue."""
         known = []
-        for key, matched in pairs:
+        for key, matched, score in pairs:
             record_id, other = self._record_ids.get(key), self._record_of(matched)
             if record_id is not None and other is not None:
-                known.append((record_id, other, 0.0))
+                known.append((record_id, other, score))
         counts.possible += len(known)
         if known and self.object_type == reviews.RECORD_TYPE:
             reviews.queue(session, self.workspace_id, known, self.source)
 
-    def _duplicates(self, batch: MappedBatch) -> dict[str, tuple[str, str]]:
+    def _duplicates(self, batch: MappedBatch) -> dict[str, Matched]:
         if self.guard is None or self.options.on_duplicate is OnDuplicate.CREATE:
             return {}
         return self.guard.check_batch(batch.keyed(), batch.dedup)

@@ -37,6 +37,9 @@ _FIELDS: Final = {
 }
 _LOAD_CHUNK: Final = 10_000
 
+# what a row matched: duplicate | possible, the record id or row key, the score
+Matched = tuple[str, str, float]
+
 
 def dedup_input(key: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": key}
@@ -88,8 +91,9 @@ class DuplicateGuard:
         self,
         rows: Sequence[tuple[str, Mapping[str, Any]]],
         prepared: pl.DataFrame | None = None,
-    ) -> dict[str, tuple[str, str]]:
-        """Key of each row that matched -> (``duplicate`` or ``possible``, key of what).
+    ) -> dict[str, Matched]:
+        """Key of each row that matched -> (``duplicate`` or ``possible``, key of what,
+        score).
 
         ``prepared`` is the rows' ``dedup_input`` through ``prepare`` when the caller
         made it already (in the mapping process), in the same order. What a row matched
@@ -99,11 +103,11 @@ class DuplicateGuard:
         if prepared is None:
             inputs = [dedup_input(key, fields) for key, fields in rows]
             prepared = prepare(inputs, self.index.settings.region)
-        found: dict[str, tuple[str, str]] = {}
+        found: dict[str, Matched] = {}
         keys = [key for key, _fields in rows]
         for key, match in zip(keys, self.matcher.match(Prepared(prepared)), strict=True):
             if match is not None:
-                found[key] = (match.status, match.of)
+                found[key] = (match.status, match.of, round(match.score, 4))
         return found
 
     def drop(self, key: str) -> None:

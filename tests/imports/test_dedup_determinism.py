@@ -172,9 +172,9 @@ def test_the_guard_answers_the_same_however_the_file_is_cut(
              "email": email, "phone": phone}
         )  # fmt: skip
 
-    def run(cuts: list[int]) -> dict[str, tuple[str, str]]:
+    def run(cuts: list[int]) -> dict[str, tuple[str, str, float]]:
         guard = DuplicateGuard(DuplicateIndex.build(records))
-        found: dict[str, tuple[str, str]] = {}
+        found: dict[str, tuple[str, str, float]] = {}
         at, n = 0, 0
         while at < len(keyed):
             size = cuts[n % len(cuts)]
@@ -214,3 +214,4 @@ def test_possible_duplicates_are_imported_and_queued_for_review(
         ).all()
         assert {refs[review.left_id], refs[review.right_id]} == {"r0", "r2"}
         assert review.status == "possible" and review.source == f"import:{job_id}"
+        assert 0.5 <= review.score < 1.0

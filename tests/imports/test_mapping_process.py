@@ -170,7 +170,7 @@ def test_the_mapping_process_checks_duplicates_as_this_one_would(
     assert away == []
     first_batch = next(iter(MappedBatches(_source(limits, path, dedup_index=index), 0, False)))
     assert first_batch.duplicates is not None and first_batch.dedup is None
-    status, matched = first_batch.duplicates["row:8"]
+    status, matched, _score = first_batch.duplicates["row:8"]
     assert status == "duplicate" and not matched.startswith("row:")  # the existing contact
 
 
