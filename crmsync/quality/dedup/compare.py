@@ -151,7 +151,7 @@ def _email(left: Columns, right: Columns) -> np.ndarray:
     numbered = np.flatnonzero((a != b) & _present(left["email"], right["email"]))
     if len(numbered):
         bare = [
-            _stem(x) == _stem(y)
+            (stem := _stem(x)) is not None and stem == _stem(y)
             for x, y in zip(
                 left["email"][numbered].tolist(), right["email"][numbered].tolist(), strict=True
             )
@@ -159,10 +159,6 @@ def _email(left: Columns, right: Columns) -> np.ndarray:
         namesake = numbered[np.array(bare, dtype=bool)]
         sim[namesake] = np.fmin(sim[namesake], EMAIL_NAMESAKE)
     return sim
-
-
-def _domain(emails: np.ndarray) -> np.ndarray:
-    return np.array([e.partition("@")[2] for e in emails.tolist()], dtype=object)
 
 
 def _stem(email: str) -> str | None:
@@ -190,9 +186,9 @@ def compare(left: Columns, right: Columns) -> Similarities:
     jw = JaroWinkler.normalized_similarity
     first, last = _first(left, right), _fuzzy(left["last"], right["last"], jw)
     email = _email(left, right)
-    # alike addresses at one domain of people whose names differ (frank johnson / frank
+    # alike addresses at one employer of people whose names differ (frank johnson / frank
     # johnston): each address may follow its own name, so they prove nothing
-    same_domain = (left["email"] != "") & (_domain(left["email"]) == _domain(right["email"]))
+    same_domain = (left["work_domain"] != "") & (left["work_domain"] == right["work_domain"])
     names_differ = (first < 1.0) | (last < 1.0)  # NaN (a missing name) compares False
     email = np.where(
         same_domain & names_differ & (email < 1.0), np.fmin(email, EMAIL_OTHER_NUMBER), email
