@@ -13,18 +13,22 @@ from crmsync.api import docs, errors
 from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from crmsync.api.routers import (
     API_PREFIX,
+    attribution,
     conflicts,
     dedup,
+    engagement,
     events,
     imports,
     integration_mappings,
     integration_sync,
     integrations,
+    journeys,
     mappings,
     oauth,
     ops,
     records,
     sync_jobs,
+    trigger_rules,
     webhooks,
 )
 from crmsync.config import Settings, get_settings
@@ -69,6 +73,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dedup.router,  # before the record routers: /contacts/duplicates is not an id
         *records.routers,
         events.router,
+        attribution.router,
         imports.router,
         integrations.router,
         integration_sync.router,
@@ -79,6 +84,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         mappings.router,
         webhooks.router,
         ops.router,
+        journeys.router,
+        engagement.router,
+        trigger_rules.router,
     ]:
         app.include_router(router)
     errors.install(app)

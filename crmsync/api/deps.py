@@ -58,3 +58,4 @@ CanDeleteRecords = Annotated[Principal, Depends(require(Permission.RECORDS_DELET
 CanWriteEvents = Annotated[Principal, Depends(require(Permission.EVENTS_WRITE))]
 CanReadIntegrations = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_READ))]
 CanOperateSync = Annotated[Principal, Depends(require(Permission.SYNC_OPERATE))]
+CanManageMarketing = Annotated[Principal, Depends(require(Permission.MARKETING_MANAGE))]

@@ -67,7 +67,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RecordError)
     async def _record_error(_request: Request, exc: RecordError) -> JSONResponse:
-        status = _RECORD_STATUS.get(type(exc), 400)
+        # by the nearest known class, so a subclass (marketing's) answers as its base
+        status = next((_RECORD_STATUS[c] for c in type(exc).__mro__ if c in _RECORD_STATUS), 400)
         return error_response(status, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)

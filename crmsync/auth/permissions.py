@@ -21,6 +21,7 @@ class Permission(StrEnum):
     INTEGRATIONS_MANAGE = "integrations:manage"
     IMPORTS_RUN = "imports:run"
     SYNC_OPERATE = "sync:operate"
+    MARKETING_MANAGE = "marketing:manage"
     WORKSPACE_ADMIN = "workspace:admin"
 
 
@@ -31,6 +32,7 @@ _MANAGER = _AGENT | {
     Permission.IMPORTS_RUN,
     Permission.INTEGRATIONS_MANAGE,
     Permission.SYNC_OPERATE,
+    Permission.MARKETING_MANAGE,
 }
 _ADMIN = set(Permission)
 

@@ -275,6 +275,11 @@ class Journey:
     active: bool = True
     category: str | None = None
     trigger: str | None = None
+    description: str | None = None
+    # ({"name", "template", "delay_minutes"}, ...) when the CRM describes its steps
+    steps: tuple[Mapping[str, Any], ...] = ()
+    enrollment_count: int | None = None
+    completion_rate: float | None = None
 
 
 @runtime_checkable

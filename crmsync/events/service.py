@@ -1,4 +1,4 @@
-"""Store app events, honouring idempotency keys."""
+"""Store app events, honouring idempotency keys, and hand new ones to the event router."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crmsync.events.router import router
 from crmsync.store.models import Event
+
+log = structlog.get_logger("crmsync.events")
 
 
 class IdempotencyConflict(Exception):
@@ -58,7 +62,23 @@ def record_event(
         if earlier is None:
             raise
         return _replay(earlier, fingerprint), True
+    _dispatch(session, event)
     return event, False
+
+
+def _dispatch(session: Session, event: Event) -> None:
+    """Run the subscribers in a savepoint: one that fails leaves the event stored and
+    unprocessed (``processed_at`` empty) instead of refusing the app's request."""
+    try:
+        with session.begin_nested():
+            event.processed_at = datetime.now(UTC)
+            # A write first: SQLite then holds its write lock before the subscribers read,
+            # instead of upgrading a read snapshot that a concurrent commit made stale
+            # (refused at once with "database is locked", whatever the busy timeout).
+            session.flush()
+            router.dispatch(session, event)
+    except Exception:
+        log.exception("event subscriber failed", event_id=str(event.id), type=event.type)
 
 
 def _find(session: Session, workspace_id: uuid.UUID, key: str) -> Event | None:

@@ -38,7 +38,10 @@ class BatchCounts:
     duplicates: int = 0
     # imported rows that may duplicate a record (queued for review)
     possible: int = 0
+    # rows that failed or were skipped as duplicates: one ImportRow each
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    # rows that became records: [number, line, created|updated, record id, warnings]
+    written: list[list[Any]] = field(default_factory=list)
 
 
 class BatchWriter:
@@ -56,6 +59,7 @@ class BatchWriter:
         self.limits = limits
         # row key -> the record its row became, for the rows later rows may duplicate
         self._record_ids: dict[str, uuid.UUID] = {}
+        self._warnings: dict[int, list[str]] = {}
 
     def write(self, session: Session, batch: MappedBatch) -> BatchCounts:
         """Write the records of a mapped batch; the outcomes of the rest are returned."""
@@ -64,6 +68,8 @@ class BatchWriter:
         pending: dict[str, dict[str, Any]] = {}
         updates: list[tuple[SourceRow, str, dict[str, Any]]] = []
         skipped: list[tuple[SourceRow, str]] = []
+        merged: list[tuple[SourceRow, str]] = []
+        self._warnings = batch.warnings
         for row, errors in batch.failed:
             self._fail(counts, row, errors)
         found = batch.duplicates if batch.duplicates is not None else self._duplicates(batch)
@@ -84,6 +90,7 @@ class BatchWriter:
             elif duplicate_of in pending:  # an earlier row of this batch: merge into it
                 merge = {k: v for k, v in fields.items() if k != EXTERNAL_REF}
                 pending[duplicate_of].update(merge)
+                merged.append((row, duplicate_of))
             else:
                 updates.append((row, duplicate_of, fields))
 
@@ -107,13 +114,22 @@ class BatchWriter:
                 counts.created += 1
             else:
                 counts.updated += 1
+            self._written(counts, row, result.status, result.id)
             if result.id is not None and self.options.on_duplicate is not OnDuplicate.CREATE:
                 self._record_ids[key] = result.id
+        for row, duplicate_of in merged:  # its values went into the earlier row's record
+            if duplicate_of in self._record_ids:
+                self._written(counts, row, "updated", self._record_ids[duplicate_of])
+            else:  # that row was refused: this one fails instead of counting as a duplicate
+                counts.duplicates -= 1
+                self._fail(counts, row, ["duplicates a row that was not imported"])
         for row, duplicate_of, fields in updates:
             self._update(session, counts, row, duplicate_of, fields)
         self._queue(session, counts, possible)
         for row, duplicate_of in skipped:
-            self._outcome(counts, row, "duplicate", [], self._record_of(duplicate_of))
+            warnings = self._warnings.get(row.number, [])
+            self._outcome(counts, row, "duplicate", warnings, self._record_of(duplicate_of))
+        counts.written.sort(key=lambda item: int(item[0]))
         return counts
 
     def _queue(
@@ -128,6 +144,13 @@ class BatchWriter:
         counts.possible += len(known)
         if known and self.object_type == reviews.RECORD_TYPE:
             reviews.queue(session, self.workspace_id, known, self.source)
+
+    def _written(
+        self, counts: BatchCounts, row: SourceRow, status: str, record_id: uuid.UUID | None
+    ) -> None:
+        # a dry run's records are rolled back: it names none
+        ref = None if record_id is None or self.options.dry_run else str(record_id)
+        counts.written.append([row.number, row.line, status, ref, self._warnings.get(row.number)])
 
     def _duplicates(self, batch: MappedBatch) -> dict[str, Matched]:
         if self.guard is None or self.options.on_duplicate is OnDuplicate.CREATE:
@@ -167,6 +190,7 @@ class BatchWriter:
             self._fail(counts, row, [exc.message])
             return
         counts.updated += 1
+        self._written(counts, row, "updated", record_id)
 
     def _fail(self, counts: BatchCounts, row: SourceRow, errors: list[str]) -> None:
         counts.failed += 1

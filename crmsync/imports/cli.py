@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -16,34 +16,33 @@ from rich.table import Table
 from crmsync.config import Settings
 from crmsync.imports import jobs
 from crmsync.imports.errors import ImportProblem
+from crmsync.imports.mapping_file import Columns, ValueMaps, read_mapping_text
 from crmsync.imports.options import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, ImportOptions, OnDuplicate
+from crmsync.imports.outcomes import outcome_csv
 from crmsync.imports.runner import run_import
 from crmsync.imports.settings import ImportSettings
 from crmsync.mapping.errors import MappingFileError
 from crmsync.mapping.schema import ObjectType
-from crmsync.mapping.yaml_io import mapping_from_yaml
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.models.imports import ImportJob
 
 err = Console(stderr=True)
 
 
-def read_mapping(path: Path, object_type: str) -> dict[str, str | None]:
-    """Header -> field from a YAML file: a plain ``header: field`` table, or a mapping
-    document of the mapping engine (its remote side being the file's headers)."""
-    text = path.read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    if isinstance(data, dict) and "objects" in data:
-        mapping = mapping_from_yaml(text)
-        objects = mapping.objects.get(ObjectType(object_type))
-        if objects is None:
-            raise MappingFileError(f"the mapping has no {object_type} section")
-        return {fm.target: fm.source for fm in objects.fields}
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in data.items()
-    ):
-        raise MappingFileError("a mapping file is a YAML table of 'file header: field'", line=1)
-    return data
+def read_mapping(path: Path, object_type: str) -> tuple[Columns, ValueMaps]:
+    """Header -> field and header -> value map from a YAML file (``mapping_file``)."""
+    return read_mapping_text(path.read_text(encoding="utf-8"), object_type)
+
+
+def _severity(entries: list[str]) -> dict[str, str]:
+    """``phone=error`` entries as a severity table."""
+    table: dict[str, str] = {}
+    for entry in entries:
+        rule, _, level = entry.partition("=")
+        if not rule or level not in ("error", "warning"):
+            raise typer.BadParameter(f"{entry!r}: write RULE=error or RULE=warning")
+        table[rule.strip()] = level
+    return table
 
 
 def _summary(job: ImportJob, seconds: float) -> Table:
@@ -72,7 +71,12 @@ def import_file(
     ] = ObjectType.CONTACTS,
     mapping: Annotated[
         Path | None,
-        typer.Option(exists=True, dir_okay=False, help="YAML 'header: field'; default: suggested."),
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="YAML 'header: field' (or 'header: {field, values, status_map, unknown}'), "
+            "or a mapping document; default: suggested.",
+        ),
     ] = None,
     on_duplicate: Annotated[
         OnDuplicate,
@@ -83,6 +87,24 @@ def import_file(
     ] = OnDuplicate.SKIP,
     dry_run: Annotated[bool, typer.Option(help="Check every row, write no record.")] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=MAX_BATCH_SIZE)] = DEFAULT_BATCH_SIZE,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet; default: the first.")] = None,
+    region: Annotated[
+        str, typer.Option(help="Country of phone numbers written without a country code.")
+    ] = "US",
+    header_row: Annotated[
+        int | None,
+        typer.Option(min=1, help="Line of the header row; default: detected below title rows."),
+    ] = None,
+    keep_unmapped: Annotated[
+        bool, typer.Option(help="Keep columns mapped to nothing as custom fields.")
+    ] = False,
+    keep_invalid: Annotated[
+        bool, typer.Option(help="Keep a value with a warning in custom_fields.<field>.")
+    ] = False,
+    severity: Annotated[
+        list[str] | None,
+        typer.Option(help="RULE=error|warning, e.g. phone=error (repeatable)."),
+    ] = None,
     database_url: Annotated[
         str | None,
         typer.Option("--database-url", envvar="CRMSYNC_DATABASE_URL", help="SQLAlchemy URL."),
@@ -96,15 +118,24 @@ def import_file(
     settings = Settings(**({"database_url": database_url} if database_url else {}))  # type: ignore[arg-type]
     limits = ImportSettings(data_dir=data_dir or settings.files_dir)
     sessions = make_sessionmaker(make_engine(settings.database_url))
-    options = ImportOptions(
-        object_type=object_type.value,
-        on_duplicate=on_duplicate,
-        dry_run=dry_run,
-        batch_size=batch_size,
-    )
     started = time.perf_counter()
     try:
-        columns = read_mapping(mapping, object_type.value) if mapping else None
+        columns, value_maps = read_mapping(mapping, object_type.value) if mapping else (None, {})
+        options = ImportOptions.model_validate(
+            {
+                "object_type": object_type.value,
+                "on_duplicate": on_duplicate,
+                "dry_run": dry_run,
+                "batch_size": batch_size,
+                "sheet": sheet,
+                "region": region.upper(),
+                "header_row": header_row,
+                "keep_unmapped": keep_unmapped,
+                "keep_invalid": keep_invalid,
+                "value_maps": value_maps,
+                "severity": _severity(severity or []),
+            }
+        )
         with session_scope(sessions) as session, file.open("rb") as data:
             job = jobs.create_job(
                 session,
@@ -116,7 +147,7 @@ def import_file(
                 columns=columns,
             )
             jobs.start_job(job)
-    except (ImportProblem, MappingFileError) as exc:
+    except (ImportProblem, MappingFileError, ValidationError) as exc:
         err.print(f"[red]cannot import {file.name}:[/red] {exc}")
         raise typer.Exit(2) from None
     err.print("mapping: " + ", ".join(f"{h} -> {t}" for h, t in job.mapping.items()))
@@ -132,6 +163,12 @@ def import_file(
         final = session.get(ImportJob, job.id)
         assert final is not None
         err.print(_summary(final, time.perf_counter() - started))
+        if status != "failed":
+            outcome = limits.uploads_dir / str(final.id) / "outcomes.csv"
+            with outcome.open("w", encoding="utf-8", newline="") as out:
+                out.writelines(outcome_csv(session, limits, final))
+            err.print("every row's outcome (created, updated, duplicate, failed):")
+            typer.echo(str(outcome))
         if status == "failed":
             err.print(f"[red]the import failed:[/red] {final.error}")
             raise typer.Exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -14,11 +15,14 @@ from crmsync.imports.errors import UnreadableFile
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import (
     EXTRA,
+    HEADER_SEARCH_ROWS,
     SourceRow,
     TableInfo,
     check_cells,
     check_row_count,
     clean_headers,
+    find_header,
+    header_warning,
 )
 
 DELIMITERS: Final = (",", ";", "\t", "|")
@@ -29,15 +33,20 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 def _score(sample: str, delimiter: str) -> tuple[int, int]:
-    """(rows whose width equals the header's, header width) when split by ``delimiter``."""
+    """(rows of the most common width, that width) when split by ``delimiter``.
+
+    Rows of one cell do not count: a report's title lines above the header have no
+    delimiter in them, and neither has any line under a wrong one.
+    """
     rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))[:_SNIFF_LINES]
     rows = [r for r in rows if r]
     if len(rows) > 1:
         rows = rows[:-1]  # the last line of a sample may be cut short
-    if not rows or len(rows[0]) < 2:
+    widths = Counter(len(r) for r in rows if len(r) >= 2)
+    if not widths:
         return (0, 0)
-    width = len(rows[0])
-    return (sum(1 for r in rows if len(r) == width), width)
+    width, count = max(widths.items(), key=lambda item: (item[1], item[0]))
+    return (count, width)
 
 
 def sniff_delimiter(sample: str, filename: str) -> str:
@@ -51,7 +60,9 @@ def sniff_delimiter(sample: str, filename: str) -> str:
 class CsvReader:
     """Streams rows of a delimited text file; a row of another width is a row problem."""
 
-    def __init__(self, path: Path, filename: str, limits: ImportSettings) -> None:
+    def __init__(
+        self, path: Path, filename: str, limits: ImportSettings, header_row: int | None = None
+    ) -> None:
         self.path = path
         self.limits = limits
         with path.open("rb") as f:
@@ -62,11 +73,21 @@ class CsvReader:
         text = sample.decode(encoding, errors="ignore")
         delimiter = sniff_delimiter(text, filename)
         self.info = TableInfo("csv", [], encoding=encoding, delimiter=delimiter)
+        top: list[tuple[int, list[str]]] = []
         with self._open() as f:
-            first = next((r for r in csv.reader(f, delimiter=delimiter) if any(r)), None)
-        if first is None:
+            reader = csv.reader(f, delimiter=delimiter)
+            for raw in reader:
+                if any(cell.strip() for cell in raw):
+                    top.append((reader.line_num, raw))
+                    if len(top) >= HEADER_SEARCH_ROWS:
+                        break
+        if not top:
             raise UnreadableFile("the file has no header row")
-        self.info.headers, self.info.warnings = clean_headers(first, limits)
+        index = find_header(top, header_row)
+        # rows up to this line (title rows, the header) are not data
+        self.header_line = top[index][0]
+        self.info.headers, self.info.warnings = clean_headers(top[index][1], limits)
+        self.info.warnings[:0] = header_warning(top, index)
         if self.info.format == "csv" and delimiter == "\t":
             self.info.format = "tsv"
 
@@ -82,13 +103,11 @@ class CsvReader:
         number = 0
         with self._open() as f:
             reader = csv.reader(f, delimiter=self.info.delimiter or ",")
-            header_seen = False
             for raw in reader:
+                if reader.line_num <= self.header_line:
+                    continue
                 if not any(cell.strip() for cell in raw):
                     continue  # blank lines, and lines of empty cells
-                if not header_seen:
-                    header_seen = True
-                    continue
                 check_row_count(number, self.limits)
                 values: dict[str, Any] = dict(zip(headers, raw, strict=False))
                 problem = None

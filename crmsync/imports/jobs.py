@@ -22,12 +22,13 @@ from crmsync.imports.errors import FileTooLarge, JobNotFound, JobStateError
 from crmsync.imports.options import ImportOptions
 from crmsync.imports.readers import open_table
 from crmsync.imports.report import csv_lines
-from crmsync.imports.rowmap import RowMapper
+from crmsync.imports.rowmap import RowMapper, with_unmapped
 from crmsync.imports.settings import ImportSettings
+from crmsync.imports.statusmaps import resolve_value_maps
 from crmsync.imports.suggested import suggested_columns
 from crmsync.imports.table import EXTRA, TableReader
 from crmsync.store.base import new_id
-from crmsync.store.models.imports import ImportJob, ImportRow
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
 
 COPY_CHUNK: Final = 1024 * 1024
 ERROR_COLUMNS: Final = ("import_line", "import_errors")
@@ -65,6 +66,7 @@ def open_job_table(limits: ImportSettings, job: ImportJob) -> TableReader:
         limits,
         sheet=job.options.get("sheet"),
         file_format=job.file_format,
+        header_row=job.options.get("header_row"),
     )
 
 
@@ -79,15 +81,26 @@ def create_job(
     columns: Mapping[str, str | None] | None = None,
     retry_of: uuid.UUID | None = None,
 ) -> ImportJob:
-    """A pending job for an uploaded file; without ``columns`` the suggested mapping is used."""
+    """A pending job for an uploaded file; without ``columns`` the suggested mapping is used.
+
+    Value maps that reuse a status map are stored resolved, and with ``keep_unmapped``
+    the columns mapped to nothing are stored as their custom fields.
+    """
     job_id = new_id()
     path = store_upload(limits, job_id, filename, data)
     try:
-        reader = open_table(path, filename, limits, sheet=options.sheet)
+        maps = resolve_value_maps(session, workspace_id, options.value_maps)
+        options = options.model_copy(update={"value_maps": maps})
+        reader = open_table(
+            path, filename, limits, sheet=options.sheet, header_row=options.header_row
+        )
         if columns is None:
             columns = suggested_columns(reader, options.object_type, options.region)
         columns = {h: t for h, t in columns.items() if t}
-        RowMapper(options.object_type, columns, region=options.region)  # refuses a bad mapping
+        if options.keep_unmapped:
+            columns = with_unmapped(columns, reader.info.headers)
+        # refuses a bad mapping or value map
+        RowMapper(options.object_type, columns, region=options.region, value_maps=maps)
     except Exception:
         shutil.rmtree(path.parent, ignore_errors=True)
         raise
@@ -155,6 +168,7 @@ def delete_job(session: Session, limits: ImportSettings, job: ImportJob) -> None
     if job.status in ACTIVE:
         raise JobStateError(f"a {job.status} job cannot be deleted; cancel it first")
     session.execute(delete(ImportRow).where(ImportRow.job_id == job.id))
+    session.execute(delete(ImportBatch).where(ImportBatch.job_id == job.id))
     session.delete(job)
     shutil.rmtree(job_path(limits, job).parent, ignore_errors=True)
 
@@ -233,7 +247,10 @@ def retry_failed(session: Session, limits: ImportSettings, job: ImportJob) -> Im
                 limits,
                 filename=f"{Path(job.filename).stem}-failed.csv",
                 data=data,
-                options=ImportOptions.model_validate(job.options),
+                # the new file is a plain CSV whose first line is the header
+                options=ImportOptions.model_validate(job.options).model_copy(
+                    update={"header_row": None, "sheet": None}
+                ),
                 columns=job.mapping,
                 retry_of=job.id,
             )

@@ -5,11 +5,11 @@ process writes: an import keeps two cores busy. A small file is mapped in the im
 process, since starting a second one costs about a second. Either way the writer gets
 the same ``MappedBatch`` objects.
 
-Rows the records service would refuse (``parse_fields``) fail here, before dedup, so a
-row that will not be written never stands in the dedup index. That leaves the writer
-nothing to tell dedup, so the second process also holds the dedup index and checks each
-batch, unless the rows set a reference (a company or contact id), whose check needs the
-database and may still refuse a row after dedup saw it.
+Rows the records service would refuse (``parse_fields``, which ``RowMapper`` runs) fail
+here, before dedup, so a row that will not be written never stands in the dedup index.
+That leaves the writer nothing to tell dedup, so the second process also holds the dedup
+index and checks each batch, unless the rows set a reference (a company or contact id),
+whose check needs the database and may still refuse a row after dedup saw it.
 
 The second process is started with ``spawn`` (it is safe in a process running other
 threads, such as the API's), reads at most ``AHEAD`` batches ahead of the writer, and
@@ -39,10 +39,10 @@ from crmsync.imports.readers import open_table
 from crmsync.imports.rowmap import RowMapper
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, TableReader
+from crmsync.imports.valuemaps import ValueMap
 from crmsync.quality.dedup import DedupSettings
 from crmsync.quality.dedup.prepared import prepare
-from crmsync.records.errors import RecordInvalid
-from crmsync.records.payloads import parse_fields
+from crmsync.quality.validation import Severity
 from crmsync.store.engine import make_engine, make_sessionmaker
 
 log = structlog.get_logger("crmsync.imports")
@@ -70,6 +70,8 @@ class MappedBatch:
     # row key -> (duplicate | possible, key of what it matched, score), when the mapping
     # side checked the batch
     duplicates: dict[str, Matched] | None = None
+    # row number -> the warnings of a row that imports (its bad values were left out)
+    warnings: dict[int, list[str]] = field(default_factory=dict)
 
     def keyed(self) -> list[tuple[str, dict[str, Any]]]:
         """The valid rows' fields under their dedup keys, as ``check_batch`` takes them."""
@@ -118,6 +120,11 @@ class BatchSource:
     dedup_region: str | None
     # set when this side checks duplicates too: where and how to load the dedup index
     dedup_index: DedupIndexSource | None = None
+    header_row: int | None = None
+    value_maps: dict[str, ValueMap] = field(default_factory=dict)
+    # rule -> severity: the workspace's overrides with the import's laid over them
+    severity: dict[str, Severity] = field(default_factory=dict)
+    keep_invalid: bool = False
 
     def settings(self) -> ImportSettings:
         return ImportSettings(**self.limits)
@@ -129,6 +136,9 @@ class BatchSource:
             region=self.region,
             cleanse=self.cleanse,
             validate=self.validate,
+            value_maps=self.value_maps,
+            severity=self.severity,
+            keep_invalid=self.keep_invalid,
         )
 
     def map(self, mapper: RowMapper, rows: list[SourceRow]) -> MappedBatch:
@@ -138,15 +148,13 @@ class BatchSource:
             if row.problem:
                 batch.failed.append((row, [row.problem]))
                 continue
+            # the records service's own checks run in map: refused here, not after dedup
             mapped = mapper.map(row.values)
             if mapped.errors:
-                batch.failed.append((row, mapped.errors))
+                batch.failed.append((row, mapped.errors + mapped.warnings))
                 continue
-            try:  # what the records service checks first: refused here, not after dedup
-                parse_fields(self.object_type, mapped.fields)
-            except RecordInvalid as exc:
-                batch.failed.append((row, [exc.message]))
-                continue
+            if mapped.problems:
+                batch.warnings[row.number] = mapped.warnings
             batch.valid.append((row, mapped.fields))
         if self.dedup_region is not None:
             inputs = [dedup_input(row_key(row), fields) for row, fields in batch.valid]
@@ -160,6 +168,7 @@ class BatchSource:
             self.settings(),
             sheet=self.sheet,
             file_format=self.file_format,
+            header_row=self.header_row,
         )
 
     def batches(self, start: int) -> Iterator[MappedBatch]:

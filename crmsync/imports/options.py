@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crmsync.imports.valuemaps import ValueMap
+from crmsync.quality.validation import Severity
+
 ImportObject = Literal["contacts", "leads", "deals", "companies"]
 
 # Rows per committed batch. A batch carries fixed costs (a dedup pass, a transaction),
@@ -30,9 +33,25 @@ class ImportOptions(BaseModel):
     validate_rows: bool = Field(
         True,
         alias="validate",
-        description="a value that does not fit its field fails the row (else it is dropped)",
+        description="rules keep their severity; off: every value problem is a warning",
     )
     batch_size: int = Field(DEFAULT_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE)
     dry_run: bool = Field(False, description="check everything, write no record")
     sheet: str | None = Field(None, description="XLSX sheet name; the first sheet if absent")
     region: str = Field("US", min_length=2, max_length=2, description="default phone country")
+    header_row: int | None = Field(
+        None, ge=1, description="line of the header row; detected below title rows if absent"
+    )
+    keep_unmapped: bool = Field(
+        False, description="columns mapped to nothing are kept as custom_fields.<header>"
+    )
+    value_maps: dict[str, ValueMap] = Field(
+        default_factory=dict, description="per column: source value -> canonical value"
+    )
+    keep_invalid: bool = Field(
+        False, description="a value with a warning is kept in custom_fields.<field>, not dropped"
+    )
+    severity: dict[str, Severity] = Field(
+        default_factory=dict,
+        description="rule -> error or warning: 'phone', 'phone:phone', 'one_of_required'",
+    )

@@ -44,13 +44,14 @@ def open_table(
     *,
     sheet: str | None = None,
     file_format: str | None = None,
+    header_row: int | None = None,
 ) -> TableReader:
     """A reader positioned after the header; raises UnreadableFile or FileTooLarge."""
     kind = file_format or detect_format(path, filename)
     if kind == "xlsx":
-        return XlsxReader(path, limits, sheet)
+        return XlsxReader(path, limits, sheet, header_row)
     if kind in ("json", "jsonl"):
         return JsonReader(path, f"x.{kind}", limits)
     if kind in ("csv", "tsv"):
-        return CsvReader(path, f"x.{kind}", limits)
+        return CsvReader(path, f"x.{kind}", limits, header_row)
     raise UnreadableFile(f"unknown file format {kind!r}; one of {', '.join(FORMATS)}")

@@ -1,11 +1,15 @@
-"""Source rows -> canonical record payloads, through the mapping engine.
+"""Source rows -> canonical record payloads, through the mapping engine and the rules.
 
 An import's column mapping (file header -> canonical field) is turned into a
 ``MappingSet`` whose remote side is the file, and each row is mapped inbound with the
 engine's own coercion: e-mails normalised, phones to E.164, numbers and dates parsed.
-A field that cannot be coerced is a row error when ``validate`` is on, and is left out
-of the record when it is off. ``external_ref`` is not a mapped canonical field, so it is
-copied as text.
+Before that, each column's value map translates its values (``valuemaps``); after it,
+the validation rules and the records service's own checks run (``rowrules``). Every
+problem of a row is found in one pass and has a severity: an error fails the row, a
+warning leaves the bad value out and the row imports.
+
+Two targets are not canonical fields: ``external_ref`` is copied as text, and
+``full_name`` is split into ``first_name`` and ``last_name``.
 """
 
 from __future__ import annotations
@@ -17,30 +21,78 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from crmsync.imports.errors import InvalidOptions
+from crmsync.imports.names import split_full_name
 from crmsync.imports.report import FORMULA_START
+from crmsync.imports.rowrules import Problem, RowRules
+from crmsync.imports.valuemaps import MISS, CompiledValueMap, UnknownValue, ValueMap
+from crmsync.imports.valuemaps import compile_value_map as _compile_value_map
 from crmsync.mapping.engine import compile_inbound
 from crmsync.mapping.model import FieldMapping, MappingSet, ObjectMapping
-from crmsync.mapping.schema import FieldType, ObjectType, field_type
+from crmsync.mapping.schema import CANONICAL_SCHEMA, FieldType, ObjectType, field_type
+from crmsync.mapping.synonyms import normalise_header
 from crmsync.quality.batch_phone import normalize_phones
 from crmsync.quality.cleansing_names import capitalise_name
 from crmsync.quality.normalize import strip_invisible
+from crmsync.quality.validation import RuleSet, Severity
 
 EXTERNAL_REF: Final = "external_ref"
+FULL_NAME: Final = "full_name"
+CUSTOM: Final = "custom_fields."
 NAME_FIELDS: Final = frozenset({"first_name", "last_name"})
 OBJECT_TYPES: Final = tuple(t.value for t in ObjectType)
 NEUTRALISED: Final = tuple("'" + c for c in FORMULA_START)
+# targets an import accepts besides the canonical schema's fields
+PSEUDO_TARGETS: Final = frozenset({EXTERNAL_REF, FULL_NAME})
 
 
 @dataclass(slots=True)
 class MappedRow:
     fields: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [p.text for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [p.text for p in self.problems if p.severity is Severity.WARNING]
+
+
+def has_full_name(object_type: str) -> bool:
+    fields = CANONICAL_SCHEMA.get(ObjectType(object_type), {})
+    return fields.keys() >= NAME_FIELDS
+
+
+def custom_field_name(header: str) -> str:
+    """``Loan Amount`` -> ``custom_fields.loan_amount``."""
+    return CUSTOM + (normalise_header(header).replace(" ", "_") or "column")
+
+
+def with_unmapped(
+    columns: Mapping[str, str | None], headers: Sequence[str]
+) -> dict[str, str | None]:
+    """``columns`` with every header mapped to nothing kept as its own custom field."""
+    out: dict[str, str | None] = {h: t for h, t in columns.items() if t}
+    taken = set(out.values())
+    for header in headers:
+        if out.get(header):
+            continue
+        name, n = custom_field_name(header), 2
+        base = name
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        out[header] = name
+        taken.add(name)
+    return out
 
 
 def mapping_set(object_type: str, columns: Mapping[str, str | None]) -> MappingSet:
     """The MappingSet of an import's columns; InvalidOptions names the wrong entry."""
     if object_type not in OBJECT_TYPES:
         raise InvalidOptions(f"object type must be one of {', '.join(OBJECT_TYPES)}")
+    if FULL_NAME in columns.values() and not has_full_name(object_type):
+        raise InvalidOptions(f"mapping: {object_type} have no first and last name for full_name")
     fields = [
         FieldMapping(
             source=target,
@@ -48,7 +100,7 @@ def mapping_set(object_type: str, columns: Mapping[str, str | None]) -> MappingS
             type=field_type(object_type, target) or FieldType.STRING,
         )
         for header, target in columns.items()
-        if target and target != EXTERNAL_REF
+        if target and target not in PSEUDO_TARGETS
     ]
     try:
         return MappingSet(
@@ -80,17 +132,43 @@ class RowMapper:
         region: str = "US",
         cleanse: bool = True,
         validate: bool = True,
+        value_maps: Mapping[str, ValueMap] | None = None,
+        severity: Mapping[str, Severity] | None = None,
+        rules: RuleSet | None = None,
+        keep_invalid: bool = False,
     ) -> None:
         self.object_type = object_type
-        self.mapping = mapping_set(object_type, columns)
-        self.ref_header = next((h for h, t in columns.items() if t == EXTERNAL_REF), None)
+        self.columns = {h: t for h, t in columns.items() if t}
+        self.mapping = mapping_set(object_type, self.columns)
+        self.ref_header = next((h for h, t in self.columns.items() if t == EXTERNAL_REF), None)
+        self.name_header = next((h for h, t in self.columns.items() if t == FULL_NAME), None)
         self.region = region
         self.cleanse = cleanse
         self.validate = validate
         self._fields = self.mapping.objects[ObjectType(object_type)].fields
         self._compiled = compile_inbound(self.mapping, object_type)
-        if not self._fields and not self.ref_header:
+        if not self._fields and not self.ref_header and not self.name_header:
             raise InvalidOptions("the mapping maps no column to a field")
+        maps = value_maps or {}
+        unknown = sorted(set(maps) - set(self.columns))
+        if unknown:
+            raise InvalidOptions(f"value_maps: {unknown[0]!r} is not a mapped column")
+        self._value_maps: dict[str, CompiledValueMap] = {}
+        for header, target in self.columns.items():
+            if target in PSEUDO_TARGETS:
+                continue
+            compiled = _compile_value_map(object_type, str(target), maps.get(header))
+            if compiled is not None:
+                self._value_maps[header] = compiled
+        self.rules = RowRules(
+            object_type,
+            {t: h for h, t in self.columns.items() if t},
+            region=region,
+            validate=validate,
+            severity=severity or {},
+            rules=rules,
+            keep_invalid=keep_invalid,
+        )
 
     def prepare(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Parse the phones of a batch of rows together, before ``map`` takes them one by one.
@@ -103,21 +181,61 @@ class RowMapper:
         texts = [_cleanse(v) if self.cleanse else v for v in cells if isinstance(v, str)]
         normalize_phones((t for t in texts if t), self.region)
 
+    def _translate(
+        self, present: dict[str, Any], problems: list[Problem], kept: dict[str, Any]
+    ) -> None:
+        """Apply the value maps to ``present`` in place; unknown values per their policy."""
+        for header, compiled in self._value_maps.items():
+            value = present.get(header)
+            if value is None:
+                continue
+            found = compiled.lookup(value)
+            if found is not MISS:
+                present[header] = found
+                continue
+            policy = compiled.policy
+            if policy is None:  # an enum field without a map: the rules judge the value
+                continue
+            target = str(self.columns[header])
+            if policy.unknown is UnknownValue.DEFAULT:
+                present[header] = policy.default
+            elif policy.unknown is UnknownValue.KEEP:
+                del present[header]
+                kept[target.removeprefix(CUSTOM)] = value
+            else:
+                del present[header]
+                problems.append(
+                    Problem(header, target, "value_map", "value not in the value map", value)
+                )
+
     def map(self, values: Mapping[str, Any]) -> MappedRow:
         if self.cleanse:
             values = {k: _cleanse(v) for k, v in values.items()}
         # an empty cell means "no value", not "set to empty"
         present = {k: v for k, v in values.items() if v not in ("", None)}
+        problems: list[Problem] = []
+        kept: dict[str, Any] = {}
+        if self._value_maps:
+            self._translate(present, problems, kept)
         result = self._compiled.apply(present, self.region)
-        out = MappedRow(result.values)
-        if self.validate:
-            out.errors = [f"{e.field}: {e.message}" for e in result.errors]
+        out = MappedRow(result.values, problems)
+        for error in result.errors:
+            out.problems.append(
+                self.rules.coercion_problem(error.field, error.message, error.value)
+            )
         if self.ref_header and present.get(self.ref_header) is not None:
             out.fields[EXTERNAL_REF] = str(present[self.ref_header])
+        if self.name_header and present.get(self.name_header) is not None:
+            first, last = split_full_name(str(present[self.name_header]))
+            for name, part in (("first_name", first), ("last_name", last)):
+                if part and name not in out.fields:
+                    out.fields[name] = part
+        if kept:
+            custom = out.fields.setdefault("custom_fields", {})
+            custom.update(kept)
         if self.cleanse:
             for name in NAME_FIELDS & out.fields.keys():
                 if isinstance(out.fields[name], str):
                     out.fields[name] = capitalise_name(out.fields[name])
-        if not out.fields and not out.errors:
-            out.errors.append("no mapped column has a value")
+        self.rules.check(out.fields, out.problems)
         return out

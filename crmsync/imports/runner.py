@@ -28,9 +28,12 @@ from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow
 from crmsync.quality.dedup import DedupSettings
+from crmsync.quality.validation import Severity
+from crmsync.quality.validation_severity import workspace_overrides
 from crmsync.records.payloads import reference_fields
+from crmsync.store.base import new_id
 from crmsync.store.models import Workspace
-from crmsync.store.models.imports import ImportJob, ImportRow
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
 
 log = structlog.get_logger("crmsync.imports")
 
@@ -62,6 +65,12 @@ def _dedup_settings(session: Session, job: ImportJob, region: str) -> DedupSetti
     configured = dict((workspace.settings if workspace else {}).get("dedup", {}))
     configured.setdefault("region", region)
     return DedupSettings.model_validate(configured)
+
+
+def _severity(session: Session, job: ImportJob, options: ImportOptions) -> dict[str, Severity]:
+    """The workspace's severity overrides with the import's own laid over them."""
+    workspace = session.get(Workspace, job.workspace_id)
+    return {**workspace_overrides(workspace.settings if workspace else {}), **options.severity}
 
 
 def _finish(session: Session, job_id: uuid.UUID, status: str, error: str | None = None) -> str:
@@ -101,6 +110,7 @@ def run_import(
         try:
             settings = _dedup_settings(session, job, options.region) if dedups else None
             source = _source(limits, job, options, settings.region if settings else None)
+            source = dataclasses.replace(source, severity=_severity(session, job, options))
             source.reader()  # the file opens and its header reads
             source.mapper()  # the mapping is one that can be applied
         except ImportProblem as exc:
@@ -187,6 +197,9 @@ def _source(
         validate=options.validate_rows,
         batch_size=options.batch_size,
         dedup_region=dedup_region,
+        header_row=options.header_row,
+        value_maps=dict(options.value_maps),
+        keep_invalid=options.keep_invalid,
     )
 
 
@@ -263,4 +276,17 @@ def _checkpoint(
         return False
     if counts.outcomes:
         session.execute(insert(ImportRow), counts.outcomes)
+    if counts.written:
+        session.execute(
+            insert(ImportBatch),
+            [
+                {
+                    "id": new_id(),
+                    "job_id": job_id,
+                    "first_row": batch[0].number,
+                    "last_row": batch[-1].number,
+                    "rows": counts.written,
+                }
+            ],
+        )
     return True

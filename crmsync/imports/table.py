@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from crmsync.imports.errors import FileTooLarge
+from crmsync.imports.errors import FileTooLarge, UnreadableFile
 from crmsync.imports.settings import ImportSettings
 
 # Key of the cells past the last header in a ragged row, kept for the error report.
@@ -87,3 +87,47 @@ def truncate_cells(values: dict[str, Any], limits: ImportSettings) -> dict[str, 
     """Values fit to keep in an error report (over-long cells cut to the limit)."""
     cap = limits.max_cell_chars
     return {k: v[:cap] if isinstance(v, str) and len(v) > cap else v for k, v in values.items()}
+
+
+# Rows looked at to find the header row below a report's title rows.
+HEADER_SEARCH_ROWS = 30
+
+
+def _is_label(value: Any) -> bool:
+    text = str(value).strip()
+    if not text:
+        return False
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return True
+    return False
+
+
+def find_header(rows: Sequence[tuple[int, Sequence[Any]]], header_row: int | None) -> int:
+    """Index in ``rows`` (line, cells) of the header row, the first non-blank ones of a file.
+
+    ``header_row`` is its line when the caller knows it. Else it is the first row whose
+    filled cells are text (not numbers) and at least half as many as the widest row
+    has: a report's title lines ("Leads report", "Generated on ...") fill one cell.
+    """
+    if header_row is not None:
+        for index, (line, _cells) in enumerate(rows):
+            if line == header_row:
+                return index
+        raise UnreadableFile(f"line {header_row} is blank or past the first rows of the file")
+    widths = [sum(1 for c in cells if str(c).strip()) for _line, cells in rows]
+    widest = max(widths, default=0)
+    needed = widest if widest <= 2 else (widest + 1) // 2
+    for index, (_line, cells) in enumerate(rows):
+        filled = [str(c).strip() for c in cells if str(c).strip()]
+        if len(filled) >= needed and all(map(_is_label, filled)):
+            return index
+    return 0
+
+
+def header_warning(rows: Sequence[tuple[int, Sequence[Any]]], index: int) -> list[str]:
+    if index == 0:
+        return []
+    line = rows[index][0]
+    return [f"the header is on line {line}; the {index} rows above it are skipped"]

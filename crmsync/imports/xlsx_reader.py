@@ -10,6 +10,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
+from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
@@ -18,11 +19,14 @@ from defusedxml import DefusedXmlException
 from crmsync.imports.errors import FileTooLarge, UnreadableFile
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import (
+    HEADER_SEARCH_ROWS,
     SourceRow,
     TableInfo,
     check_cells,
     check_row_count,
     clean_headers,
+    find_header,
+    header_warning,
 )
 
 # A legitimate sheet compresses well, but not a thousand times over.
@@ -67,7 +71,13 @@ def _cell(value: Any) -> Any:
 
 
 class XlsxReader:
-    def __init__(self, path: Path, limits: ImportSettings, sheet: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        limits: ImportSettings,
+        sheet: str | None = None,
+        header_row: int | None = None,
+    ) -> None:
         from openpyxl.xml import DEFUSEDXML
 
         if not DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
@@ -77,10 +87,13 @@ class XlsxReader:
         self.limits = limits
         self.sheet = sheet
         self.info = TableInfo("xlsx", [], sheet=sheet)
-        first = next(self._raw_rows(), None)
-        if first is None:
+        top = list(islice(self._raw_rows(), HEADER_SEARCH_ROWS))
+        if not top:
             raise UnreadableFile("the sheet is empty")
-        self.info.headers, self.info.warnings = clean_headers(first[1], limits)
+        index = find_header(top, header_row)
+        self.header_line = top[index][0]
+        self.info.headers, self.info.warnings = clean_headers(top[index][1], limits)
+        self.info.warnings[:0] = header_warning(top, index)
 
     def _raw_rows(self) -> Iterator[tuple[int, list[Any]]]:
         from openpyxl import load_workbook
@@ -112,8 +125,8 @@ class XlsxReader:
     def rows(self) -> Iterator[SourceRow]:
         headers = self.info.headers
         width = len(headers)
-        raw_rows = self._raw_rows()
-        next(raw_rows, None)  # the header row
+        # title rows and the header row are not data
+        raw_rows = ((line, cells) for line, cells in self._raw_rows() if line > self.header_line)
         for number, (line, cells) in enumerate(raw_rows):
             check_row_count(number, self.limits)
             values = dict(zip(headers, cells, strict=False))

@@ -17,7 +17,14 @@ from rapidfuzz import fuzz
 
 from crmsync.mapping.detect import detect_type
 from crmsync.mapping.schema import CANONICAL_SCHEMA, FieldType, ObjectType
-from crmsync.mapping.synonyms import NOISE_WORDS, concept_of, normalise_header, phrases_for
+from crmsync.mapping.synonyms import (
+    IMPORT_SYNONYMS,
+    NOISE_WORDS,
+    concept_of,
+    import_phrases_for,
+    normalise_header,
+    phrases_for,
+)
 
 # Below this a suggestion is only listed as an alternative.
 THRESHOLD: Final = 0.6
@@ -60,13 +67,19 @@ class _Target:
     phrases: tuple[str, ...]
 
 
-def _targets(target: ObjectType | str | Sequence[TargetField]) -> list[_Target]:
+def _targets(
+    target: ObjectType | str | Sequence[TargetField], for_import: bool = False
+) -> list[_Target]:
     if isinstance(target, str):
         object_type = ObjectType(target)
-        return [
-            _Target(name, kind, phrases_for(object_type, name))
-            for name, kind in CANONICAL_SCHEMA[object_type].items()
+        fields = CANONICAL_SCHEMA[object_type]
+        found = [
+            _Target(name, kind, phrases_for(object_type, name)) for name, kind in fields.items()
         ]
+        if for_import:
+            extra = [t for t in IMPORT_SYNONYMS if t != "full_name" or _has_names(object_type)]
+            found += [_Target(t, None, import_phrases_for(object_type, t)) for t in extra]
+        return found
     out: list[_Target] = []
     for remote in target:
         # Salesforce custom fields end in __c, HubSpot's own properties start with hs_
@@ -79,6 +92,10 @@ def _targets(target: ObjectType | str | Sequence[TargetField]) -> list[_Target]:
                 phrases.extend(phrases_for(ObjectType.CONTACTS, concept))
         out.append(_Target(remote.name, remote.type, tuple(dict.fromkeys(phrases))))
     return out
+
+
+def _has_names(object_type: ObjectType) -> bool:
+    return {"first_name", "last_name"} <= CANONICAL_SCHEMA[object_type].keys()
 
 
 def _name_score(header: str, phrases: tuple[str, ...]) -> float:
@@ -115,9 +132,16 @@ def suggest_mappings(
     samples: Mapping[str, Sequence[Any]] | None,
     target: ObjectType | str | Sequence[TargetField],
     region: str = "US",
+    *,
+    for_import: bool = False,
 ) -> list[Suggestion]:
-    """One suggestion per source field, in the order given."""
-    targets = _targets(target)
+    """One suggestion per source field, in the order given.
+
+    ``for_import`` adds the targets only an import file has: ``external_ref`` (the
+    file's own id: ``Lead ID``, ``Record ID``) and ``full_name`` (split into first and
+    last name).
+    """
+    targets = _targets(target, for_import)
     scores: dict[str, list[tuple[float, str]]] = {}
     for source in fields:
         header = normalise_header(source)

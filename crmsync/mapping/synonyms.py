@@ -102,6 +102,66 @@ SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
                   "size", "no of employees", "num employees"),
 }  # fmt: skip
 
+# Other languages: Spanish, French, German, Portuguese (accents are ignored on matching).
+MULTILINGUAL: Final[dict[str, tuple[str, ...]]] = {
+    "email": ("correo electronico", "email de contacto", "adresse e mail", "adresse email",
+              "e mail adresse", "emailadresse", "endereco de email", "endereco de e mail",
+              "correio electronico"),
+    "phone": ("telefono movil", "movil", "celular", "telephone portable", "portable",
+              "numero de telephone", "telefon", "telefonnummer", "handynummer", "mobiltelefon",
+              "telefone", "telemovel", "numero de telefono"),
+    "first_name": ("nombres", "primer nombre", "prenom", "vorname", "nome", "primeiro nome",
+                   "rufname"),
+    "last_name": ("apellido", "apellidos", "nom", "nom de famille", "nachname", "familienname",
+                  "sobrenome", "apelido", "ultimo nome"),
+    "company": ("empresa", "compania", "societe", "entreprise", "firma", "unternehmen",
+                "organizacion", "companhia", "raison sociale", "firmenname"),
+    "job_title": ("cargo", "puesto", "titulo", "poste", "fonction", "titre", "berufsbezeichnung",
+                  "stelle", "funcao", "profissao"),
+    "address_line1": ("direccion", "domicilio", "calle", "adresse", "rue", "strasse", "anschrift",
+                      "endereco", "morada", "rua"),
+    "city": ("localidad", "poblacion", "commune", "ort", "wohnort", "cidade", "municipio"),
+    "state": ("provincia", "estado provincia", "departement", "bundesland", "distrito"),
+    "postal_code": ("codigo postal", "cp", "code postal", "postleitzahl", "cep"),
+    "country": ("pays", "staat", "pais de residencia"),
+    "source": ("origen", "fuente", "origine", "quelle", "herkunft", "origem", "fonte",
+               "origen del lead", "source du prospect"),
+    "owner": ("propietario", "responsable", "proprietaire", "verantwortlich", "besitzer",
+              "responsavel", "asesor", "conseiller", "berater", "corredor asignado"),
+    "notes": ("notas", "comentarios", "observaciones", "remarques", "commentaires",
+              "notizen", "bemerkungen", "kommentar", "observacoes", "comentario"),
+    "status": ("estatus", "situacion", "statut", "etat", "situacao", "estado del lead",
+               "estado lead"),
+    "budget_max": ("presupuesto", "presupuesto maximo", "budget maximum", "orcamento"),
+    "amount": ("importe", "monto", "montant", "betrag", "valor", "valeur", "montante"),
+    "stage": ("etapa", "fase", "etape", "phase de vente", "estagio"),
+    "close_date": ("fecha de cierre", "date de cloture", "abschlussdatum", "data de fecho",
+                   "data de fechamento"),
+    "industry": ("sector", "industria", "secteur", "branche", "setor"),
+}  # fmt: skip
+
+# Targets an import file may map to besides the canonical fields (see imports.rowmap).
+IMPORT_SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
+    "external_ref": ("id", "external id", "external ref", "external reference", "record id",
+                     "ref", "reference", "unique id", "source id", "crm id", "salesforce id",
+                     "hubspot id", "pipedrive id", "import id", "row id", "referencia",
+                     "identificador", "id externo", "reference externe", "identifiant",
+                     "kennung", "referenz", "identificacao"),
+    "full_name": ("name", "full name", "fullname", "contact name", "lead name", "person name",
+                  "customer name", "client name", "nombre completo", "nombre y apellidos",
+                  "nom complet", "nom et prenom", "vollstandiger name", "vollstaendiger name",
+                  "nome completo", "display name"),
+}  # fmt: skip
+# Ids named after the object ("Lead ID") are that object's external_ref.
+IMPORT_OBJECT_SYNONYMS: Final[dict[ObjectType, dict[str, tuple[str, ...]]]] = {
+    ObjectType.CONTACTS: {"external_ref": ("contact id", "person id", "customer id", "client id",
+                                           "id cliente", "id contacto", "kunden id")},
+    ObjectType.LEADS: {"external_ref": ("lead id", "prospect id", "id lead", "id prospecto")},
+    ObjectType.DEALS: {"external_ref": ("deal id", "opportunity id", "opportunity id 18")},
+    ObjectType.COMPANIES: {"external_ref": ("company id", "account id", "organization id",
+                                            "organisation id", "org id")},
+}  # fmt: skip
+
 # Where one spelling means different fields per object type, the object's table wins.
 OBJECT_SYNONYMS: Final[dict[ObjectType, dict[str, tuple[str, ...]]]] = {
     ObjectType.LEADS: {"status": ("lead status", "stage", "lead stage", "status")},
@@ -131,7 +191,7 @@ def normalise_header(header: str) -> str:
 def phrases_for(object_type: ObjectType, field: str) -> tuple[str, ...]:
     """Normalised phrases that name ``field`` of ``object_type``, its own name first."""
     extra = OBJECT_SYNONYMS.get(object_type, {}).get(field, ())
-    phrases = (field, *extra, *SYNONYMS.get(field, ()))
+    phrases = (field, *extra, *SYNONYMS.get(field, ()), *MULTILINGUAL.get(field, ()))
     return tuple(dict.fromkeys(normalise_header(p) for p in phrases))
 
 
@@ -144,3 +204,11 @@ def concept_of(name: str) -> str | None:
             if normalise_header(candidate).replace(" ", "") == compact:
                 return field
     return None
+
+
+@lru_cache(maxsize=64)
+def import_phrases_for(object_type: ObjectType, target: str) -> tuple[str, ...]:
+    """Normalised phrases of an import-only target (``external_ref``, ``full_name``)."""
+    extra = IMPORT_OBJECT_SYNONYMS.get(object_type, {}).get(target, ())
+    phrases = (target, *extra, *IMPORT_SYNONYMS.get(target, ()))
+    return tuple(dict.fromkeys(normalise_header(p) for p in phrases))

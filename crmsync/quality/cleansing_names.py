@@ -21,10 +21,17 @@ _UPPER_SUFFIXES: Final = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "md"
 
 
 def _upper_first(word: str) -> str:
-    """Upper-case the first letter, wherever it is (``"(john"`` -> ``"(John"``)."""
+    """Upper-case the first letter, wherever it is (``"(john"`` -> ``"(John"``).
+
+    A letter with no one-letter capital (``ß`` -> ``SS``) is left as it is: ``SS`` would
+    read as an upper-case name and be changed again on the next pass.
+    """
     for index, char in enumerate(word):
         if char.isalpha():
-            return word[:index] + char.upper() + word[index + 1 :]
+            upper = char.upper()
+            if len(upper) != 1:
+                return word
+            return word[:index] + upper + word[index + 1 :]
     return word
 
 

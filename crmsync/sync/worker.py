@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
+from crmsync.marketing.pushers import PUSHERS
+from crmsync.marketing.schedule import JourneyRefresher
 from crmsync.store.models import Integration, SyncRun
 from crmsync.sync import jobs, manual
 from crmsync.sync.inbound_runner import drain_webhooks, due_streams, poll_stream
@@ -69,6 +71,7 @@ class Worker:
         self.batches_per_claim = batches_per_claim
         self.keep_succeeded = keep_succeeded  # None: succeeded jobs are kept
         self.purge_interval = purge_interval
+        self._journeys = JourneyRefresher()  # the journey catalogue's scheduled refresh
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -144,9 +147,13 @@ class Worker:
         started = time.perf_counter()
         try:
             target = self.resolve(session, integration)
-            capabilities = target.connector.capabilities.of(claim.object_type)
-            self._batch_limits[(integration.id, claim.object_type)] = capabilities.batch_limit
-            counts = push(session, claim, target, settlement, now)
+            extra = PUSHERS.get(claim.object_type)  # enrolments, timeline entries
+            if extra is not None:
+                counts = extra.push(session, claim, target, settlement, now)
+            else:
+                capabilities = target.connector.capabilities.of(claim.object_type)
+                self._batch_limits[(integration.id, claim.object_type)] = capabilities.batch_limit
+                counts = push(session, claim, target, settlement, now)
             run.status = "succeeded" if not counts.failed else "partial"
         except ConnectorError as error:
             counts = self._whole_batch_failed(claim, integration, settlement, error, now)
@@ -190,6 +197,8 @@ class Worker:
         return counts
 
     def _batch_limit(self, integration_id: uuid.UUID, object_type: str) -> int:
+        if object_type in PUSHERS:
+            return PUSHERS[object_type].claim_limit
         per_call = self._batch_limits.get((integration_id, object_type), 100)
         return per_call * self.batches_per_claim
 
@@ -215,6 +224,8 @@ class Worker:
                 target = self.resolve(session, integration)
                 if poll_stream(session, integration, object_type, target, kind):
                     done += 1
+            # not counted: the loop's pace is set by deliveries and polls
+            self._journeys.run(session, lambda i: self.resolve(session, i).connector)
         return done
 
     def _inbound(self) -> None:

@@ -81,6 +81,47 @@ def test_a_refused_batch_is_split_only_as_far_as_needed(target: HubSpotTarget) -
     assert calls(target) - before <= 1 + 2 * 7
 
 
+def test_owners_given_by_email_are_sent_as_owner_ids(target: HubSpotTarget) -> None:
+    # HubSpot refuses anything but an owner id in hubspot_owner_id; the connector looks
+    # an email up in the owners API, and an unknown owner fails that record only.
+    connector = target.connector()
+    batch = [
+        {"email": "a@x.io", "hubspot_owner_id": "Agent@Sandbox.example"},
+        {"email": "b@x.io", "hubspot_owner_id": "101"},
+        {"email": "c@x.io", "hubspot_owner_id": "nobody@x.io"},
+    ]
+    results = connector.upsert("contacts", batch, "email")
+    assert [r.ok for r in results] == [True, True, False]
+    assert isinstance(results[2].error, InvalidRecord)
+    headers = {"Authorization": f"Bearer {target.sandbox.tokens.private_token}"}
+    owners = [
+        target.control.get(
+            f"/crm/v3/objects/contacts/{r.remote_id}",
+            params={"properties": "hubspot_owner_id"},
+            headers=headers,
+        ).json()["properties"]["hubspot_owner_id"]
+        for r in results[:2]
+    ]
+    assert owners == ["102", "101"]
+
+
+def test_one_record_twice_in_a_batch_is_written_in_two_calls(target: HubSpotTarget) -> None:
+    # HubSpot refuses a batch naming one record twice; the connector sends the repeat in
+    # a later call, so the last payload wins and nothing is split by trial and error.
+    connector = target.connector()
+    made = connector.upsert("contacts", payloads(target, range(1)), "email")[0]
+    before = calls(target)
+    batch = [
+        {"id": made.remote_id, "lastname": "First"},
+        {"id": made.remote_id, "lastname": "Last"},
+    ]
+    results = connector.upsert("contacts", batch, None)
+    assert [r.outcome for r in results] == [Outcome.UPDATED, Outcome.UPDATED]
+    assert calls(target) - before == 2
+    remote = target.remote(str(made.remote_id))
+    assert remote is not None and remote["lastname"] == "Last"
+
+
 def test_changes_page_through_everything_once(target: HubSpotTarget) -> None:
     connector = target.connector()
     made = connector.upsert("contacts", payloads(target, range(450)), "email")

@@ -106,6 +106,31 @@ def test_custom_fields_by_label_with_enum_options_as_labels(
     assert record.properties["Tier"] == "Silver" and record.properties[created["key"]] == "Silver"
 
 
+def test_typed_custom_fields_are_sent_in_the_shapes_v2_requires(
+    target: PipedriveTarget, connector: PipedriveConnector
+) -> None:
+    # v2 refuses a bare number for a monetary field, a label string for a set and a
+    # numeric string for a double; the connector converts by the field's type.
+    made_fields = {
+        name: target._api("POST", "/v1/dealFields", {"name": name, **extra})["data"]
+        for name, extra in (
+            ("Fee", {"field_type": "monetary"}),
+            ("Tags", {"field_type": "set", "options": [{"label": "A"}, {"label": "B"}]}),
+            ("Score", {"field_type": "double"}),
+        )
+    }
+    payload = {"title": "Loan", "currency": "EUR", "Fee": 1200, "Tags": "a,B", "Score": "4.5"}
+    result = connector.upsert("deals", [payload], None)[0]
+    assert result.ok, result.error
+    deal = target._api("GET", f"/api/v2/deals/{result.remote_id}")["data"]["custom_fields"]
+    ids = [o["id"] for o in made_fields["Tags"]["options"]]
+    assert deal[made_fields["Fee"]["key"]] == {"value": 1200, "currency": "EUR"}
+    assert deal[made_fields["Tags"]["key"]] == ids
+    assert deal[made_fields["Score"]["key"]] == 4.5
+    record = next(r for r in connector.changes("deals", None).records)
+    assert (record.properties["Fee"], record.properties["Tags"]) == (1200, ["A", "B"])
+
+
 def test_unknown_custom_key_fails_that_payload_only(connector: PipedriveConnector) -> None:
     results = connector.upsert(
         "persons", [{"name": "Ok"}, {"name": "Bad", "f" * 40: "x"}, {"name": "Ok 2"}], None

@@ -163,6 +163,38 @@ def test_batch_upsert_by_external_id_with_invalid_records(org: Org) -> None:
     assert org.sandbox.counts()["Contact"] == 248
 
 
+def test_an_external_id_repeated_in_one_batch_is_written_in_order(org: Org) -> None:
+    # Salesforce refuses both records when one collections call repeats an external id
+    # (DUPLICATE_VALUE); the connector sends the repeat in a later call instead.
+    batch = [
+        person(1, External_Id__c="ext-1"),
+        person(2, External_Id__c="ext-2"),
+        person(1, External_Id__c="EXT-1", LastName="Later"),
+    ]
+    results = org.connector().upsert("contacts", batch, None)
+    assert [r.outcome for r in results] == [Outcome.CREATED, Outcome.CREATED, Outcome.UPDATED]
+    assert results[0].remote_id == results[2].remote_id
+    assert org.sandbox.counts()["Contact"] == 2
+    remote = org.remote("Contact", str(results[0].remote_id))
+    assert remote is not None and remote["LastName"] == "Later"
+
+
+def test_owners_given_by_email_are_sent_as_user_ids(org: Org) -> None:
+    # Salesforce takes only a User id in OwnerId; the connector finds the user by email,
+    # and an owner who is no user fails that record only.
+    batch = [
+        person(1, OwnerId="Owner@Sandbox.example"),
+        person(2, OwnerId="nobody@example.com"),
+        person(3, OwnerId=org.sandbox.org.crm_user),
+    ]
+    results = org.connector().upsert("contacts", batch, "Email")
+    assert [r.ok for r in results] == [True, False, True]
+    assert isinstance(results[1].error, InvalidRecord)
+    for n in (0, 2):
+        remote = org.remote("Contact", str(results[n].remote_id))
+        assert remote is not None and remote["OwnerId"] == org.sandbox.org.crm_user
+
+
 def test_upsert_by_email_updates_and_never_duplicates(org: Org) -> None:
     connector = org.connector()
     first = connector.upsert("contacts", [person(1)], "Email")[0]

@@ -83,6 +83,10 @@ def test_custom_fields_are_written_and_described(
     fields = {f.name: f for f in connector.describe("contacts")}
     assert fields["loan_goal"].custom and not fields["email"].custom
     assert fields["owner.id"].required
+    # every contact definition is described, carried by a contact or not; loan fields not
+    assert fields["first_time_buyer"].custom and "rate_lock_days" not in fields
+    refused = connector.upsert("contacts", [contact(9, undefined_field="x")], "email")[0]
+    assert isinstance(refused.error, InvalidRecord)
 
 
 def test_timeline_entries_become_contact_notes(
@@ -106,6 +110,30 @@ def test_timeline_entries_become_contact_notes(
     ]
     notes = api(target, f"/v1/contact-notes?filter=contact_id={made}")["items"]
     assert sorted(n["title"] for n in notes) == ["Call back", "email sent"]
+
+
+def test_notes_are_owned_by_the_owner_of_their_contact(
+    target: TotalExpertTarget, connector: TotalExpertConnector
+) -> None:
+    # Total Expert refuses a note from an admin token without `owner`, and the owner
+    # must own the contact: the connector sends the contact's owner.
+    made = str(connector.upsert("contacts", [contact(6, **{"owner.id": 2})], "email")[0].remote_id)
+    entries = [
+        TimelineEntry("contacts", made, "note", NOW, "First"),
+        TimelineEntry("contacts", made, "note", NOW, "Second"),
+    ]
+    results = connector.push_timeline(entries)
+    assert [r.outcome for r in results] == [Outcome.CREATED, Outcome.CREATED]
+    notes = api(target, f"/v1/contact-notes?filter=contact_id={made}")["items"]
+    assert [n["owner"]["id"] for n in notes] == [2, 2]
+
+
+def test_contacts_created_without_a_source_get_crmsync_as_source(
+    target: TotalExpertTarget, connector: TotalExpertConnector
+) -> None:
+    plain, sourced = connector.upsert("contacts", [contact(7), contact(8, source="web")], None)
+    assert api(target, f"/v1/contacts/{plain.remote_id}")["source"] == "crmsync"
+    assert api(target, f"/v1/contacts/{sourced.remote_id}")["source"] == "web"
 
 
 def test_journeys_are_listed_and_triggered(

@@ -82,7 +82,13 @@ def test_contact_flattens_owner_and_custom_fields() -> None:
     [
         (
             TimelineEntry("contacts", "7", "note", NOW, "Called", "Wants rates"),
-            {"title": "Called", "note": "Wants rates", "type_id": 1, "contact": {"id": 7}},
+            {
+                "title": "Called",
+                "note": "Wants rates",
+                "type_id": 1,
+                "contact": {"id": 7},
+                "owner": {"id": 2},
+            },
         ),
         (
             TimelineEntry("contacts", "7", "email_sent", NOW, data={"type_id": 4, "outcome": "x"}),
@@ -91,13 +97,14 @@ def test_contact_flattens_owner_and_custom_fields() -> None:
                 "note": "email sent",
                 "type_id": 4,
                 "contact": {"id": 7},
+                "owner": {"id": 2},
                 "outcome": "x",
             },
         ),
     ],
 )
 def test_to_note_body(entry: TimelineEntry, body: dict[str, Any]) -> None:
-    assert to_note_body(entry) == body
+    assert to_note_body(entry, {"id": 2}) == body
 
 
 def test_to_journey() -> None:

@@ -153,6 +153,13 @@ def test_two_worker_processes_share_the_queue_and_the_rate_window(
 
         logs = [tmp_path / f"worker{n}.log" for n in range(WORKERS)]
         procs = [_worker(database_url, redis_url, log) for log in logs]
+        # Both processes must be claiming before the trickle starts: on a busy machine one
+        # may take seconds to import, and the other would drain the queue alone.
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not all(
+            "running with" in log.read_text() for log in logs
+        ):
+            time.sleep(0.2)
         emails = [f"scale{n}@example.com" for n in range(CONTACTS)]
         # A trickle of small batches: while one worker waits on the window with its
         # claim, the other finds new jobs to claim and spends the same window.

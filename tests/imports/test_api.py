@@ -79,7 +79,20 @@ def test_preview_suggests_a_mapping_and_warns_about_bad_rows(
     assert body["rows"][0]["First Name"] == "Ana"
     email = next(s for s in body["suggested_mapping"] if s["source"] == "Email Address")
     assert email["confidence"] >= 0.9 and email["alternatives"]
-    assert body["warnings"] == [{"line": 3, "message": "Email Address: not an e-mail address"}]
+    assert body["warnings"] == [
+        {"line": 3, "message": "Email Address: not an e-mail address", "severity": "error"}
+    ]
+    columns = {c["header"]: c for c in body["columns"]}
+    assert columns["Email Address"]["status"] == "error"
+    assert columns["Email Address"]["problems"] == [
+        {"rule": "email", "severity": "error", "message": "not an e-mail address", "count": 1,
+         "examples": ["bo@"]}
+    ]  # fmt: skip
+    assert columns["Mobile"]["samples"][0] == {"before": "+1 212 555 0134", "after": "+12125550134"}
+    assert columns["First Name"]["status"] == "ok"
+    assert body["sample"] == {
+        "rows": 3, "would_fail": 1, "would_import": 2, "duplicates": 0, "with_warnings": 0
+    }  # fmt: skip
 
 
 def test_a_job_runs_to_the_end_and_reports_its_failed_rows(
@@ -203,6 +216,11 @@ def test_permissions_and_workspaces(api: TestClient, tenant: Tenant, make_tenant
     other = make_tenant()
     assert api.get(f"{BASE}/{job['id']}", headers=other.headers()).status_code == 404
     assert api.delete(f"{BASE}/{job['id']}", headers=other.headers()).status_code == 404
+    for method, tail in (("GET", "/rows"), ("GET", "/outcomes.csv"), ("POST", "/undo")):
+        answer = api.request(method, f"{BASE}/{job['id']}{tail}", headers=other.headers())
+        assert answer.status_code == 404, (method, tail)
+    # a job that has not run has nothing to undo
+    assert api.post(f"{BASE}/{job['id']}/undo", headers=tenant.headers()).status_code == 409
 
 
 def test_cancel_and_delete_a_pending_job(api: TestClient, tenant: Tenant) -> None:
@@ -243,6 +261,11 @@ IMPORT_ROUTES: list[tuple[str, str, Permission]] = [
     ("GET", f"{BASE}/{{job_id}}/progress", Permission.RECORDS_READ),
     ("GET", f"{BASE}/{{job_id}}/errors", Permission.RECORDS_READ),
     ("POST", f"{BASE}/{{job_id}}/retry-failed", Permission.IMPORTS_RUN),
+    ("GET", f"{BASE}/{{job_id}}/rows", Permission.RECORDS_READ),
+    ("GET", f"{BASE}/{{job_id}}/outcomes.csv", Permission.RECORDS_READ),
+    ("POST", f"{BASE}/{{job_id}}/undo", Permission.IMPORTS_RUN),
+    ("GET", f"{BASE}/settings", Permission.RECORDS_READ),
+    ("PUT", f"{BASE}/settings", Permission.WORKSPACE_ADMIN),
 ]
 
 
@@ -265,3 +288,35 @@ def test_role_matrix(api: TestClient, tenant: Tenant, role: Role) -> None:
         else:
             assert answer.status_code == 403, (role, method, path, answer.text)
             assert answer.json()["error"]["details"] == {"required": permission.value}
+
+
+def test_workspace_severity_applies_to_previews_and_imports(
+    api: TestClient, imports_app: FastAPI, tenant: Tenant
+) -> None:
+    text = "Email,Phone\nana@example.com,12\n"
+    files = {"file": ("leads.csv", text.encode())}
+    form = {"mapping": '{"Email": "email", "Phone": "phone"}'}
+    preview = api.post(f"{BASE}/preview", files=files, data=form, headers=tenant.headers()).json()
+    assert preview["sample"]["would_fail"] == 0  # a bad phone beside an e-mail: a warning
+    refused = api.put(f"{BASE}/settings", json={"severity": {"phone": "fatal"}},
+                      headers=tenant.headers())  # fmt: skip
+    assert refused.status_code == 422
+    saved = api.put(f"{BASE}/settings", json={"severity": {"phone": "error"}},
+                    headers=tenant.headers())  # fmt: skip
+    assert saved.json()["severity"] == {"phone": "error"}
+    assert saved.json()["defaults"]["contacts"]["phone:phone"] == "warning"
+    preview = api.post(f"{BASE}/preview", files=files, data=form, headers=tenant.headers()).json()
+    assert preview["sample"]["would_fail"] == 1
+    # an import's own table is laid over the workspace's
+    job = upload(api, tenant, text, start="true", severity='{"phone": "warning"}', **form).json()
+    wait(imports_app, job["id"])
+    rows = api.get(f"{BASE}/{job['id']}/rows", headers=tenant.headers()).json()["items"]
+    assert [(r["outcome"], r["reasons"]) for r in rows] == [
+        ("created", ["Phone: not a valid phone number"])
+    ]
+    undone = api.post(f"{BASE}/{job['id']}/undo", headers=tenant.headers())
+    assert undone.json() == {
+        "deleted": 1, "restored_records": 0, "restored_fields": 0, "not_undone": []
+    }  # fmt: skip
+    other = api.post(f"{BASE}/{job['id']}/undo", headers=tenant.headers())
+    assert other.status_code == 409

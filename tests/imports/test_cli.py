@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from pathlib import Path
 
@@ -85,3 +87,40 @@ def test_an_unreadable_file_exits_two(database: str, workspace: uuid.UUID, tmp_p
     result = run(database, tmp_path, str(source), "--workspace", str(workspace))
     assert result.exit_code == 2
     assert "binary data" in result.output
+
+
+def test_options_value_maps_and_the_outcome_report(
+    database: str, workspace: uuid.UUID, tmp_path: Path
+) -> None:
+    source = tmp_path / "clientes.csv"
+    source.write_text(
+        "Clientes de diciembre\n\n"
+        "Id;Nombre completo;Correo;Teléfono;Tipo\n"
+        "c1;Ana Lima;ana@correo.example;612 345 678;Cliente\n"
+        "c2;Bo Chen;bo@correo.example;12;Socio\n"
+        "c3;;;;Cliente\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "Id: external_ref\nNombre completo: full_name\nCorreo: email\nTeléfono: phone\n"
+        "Tipo: {field: contact_type, values: {Cliente: customer}, unknown: keep}\n",
+        encoding="utf-8",
+    )
+    result = run(database, tmp_path, str(source), "--workspace", str(workspace),
+                 "--mapping", str(mapping), "--region", "es", "--header-row", "3",
+                 "--severity", "phone=warning")  # fmt: skip
+    assert result.exit_code == 1, result.output  # the row without e-mail or phone fails
+    outcome = Path(next(p for p in result.output.splitlines() if p.endswith("outcomes.csv")))
+    report = list(csv.reader(io.StringIO(outcome.read_text(encoding="utf-8-sig"))))
+    assert report[0][-4:] == ["import_line", "import_outcome", "import_record_id", "import_reasons"]
+    assert [row[-4:-2] for row in report[1:]] == [["4", "created"], ["5", "created"],
+                                                  ["6", "failed"]]  # fmt: skip
+    assert report[2][-1] == "Teléfono: not a valid phone number"  # a warning: Bo imported
+    assert report[3][-1] == "one of email, phone is required"
+    with make_sessionmaker(make_engine(database))() as session:
+        stmt = select(Contact).where(Contact.workspace_id == workspace).order_by(Contact.email)
+        ana, bo = session.scalars(stmt)
+    assert (ana.first_name, ana.last_name, ana.phone, ana.contact_type) == (
+        "Ana", "Lima", "+34612345678", "customer")  # fmt: skip
+    assert (bo.phone, bo.contact_type, bo.custom_fields) == (None, None, {"contact_type": "Socio"})

@@ -192,7 +192,7 @@ def test_a_row_the_records_service_refuses_fails_before_dedup(
     assert emails == ["bo@example.com"]
     with sessions() as session:
         report = "".join(jobs.errors_csv(session, jobs.get_job(session, tenant.id, job_id)))
-    assert report.count("first_name: String should have at most 100 characters") == 2
+    assert report.count("first: longer than 100 characters") == 2
 
 
 def test_dedup_stays_in_the_importing_process_when_rows_set_references(

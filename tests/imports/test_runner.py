@@ -13,6 +13,7 @@ from crmsync.imports import jobs
 from crmsync.imports.errors import JobStateError
 from crmsync.imports.runner import run_import
 from crmsync.imports.settings import ImportSettings
+from crmsync.store.engine import session_scope
 from crmsync.store.models import ChangeLog, Contact
 from crmsync.store.models.imports import ImportJob, ImportRow
 from tests.conftest import Tenant
@@ -192,7 +193,9 @@ def test_errors_report_and_retry_of_failed_rows(
     sessions: sessionmaker[Session], tenant: Tenant, make_job: MakeJob, limits: ImportSettings
 ) -> None:
     text = "name,email,tel\nAna,ana@example.com,=1+1\nBo,bo@,+1 212 555 0134\n"
-    job_id = make_job(tenant.id, text, {"name": "first_name", "email": "email", "tel": "phone"})
+    columns = {"name": "first_name", "email": "email", "tel": "phone"}
+    # a bad phone fails its row here (by default it is a warning when there is an e-mail)
+    job_id = make_job(tenant.id, text, columns, severity={"phone": "error"})
     run_import(sessions, job_id, limits=limits)
     with sessions() as session:
         job = jobs.get_job(session, tenant.id, job_id)
@@ -236,3 +239,20 @@ def test_two_runs_of_one_job_never_import_a_row_twice(
     job = job_of(sessions, job_id)
     assert (job.status, job.processed, job.created, job.updated) == ("completed", 30, 30, 0)
     assert len(contacts(sessions, tenant.id)) == 30
+
+
+def test_a_report_with_title_rows_imports_and_its_failed_rows_retry(
+    sessions: sessionmaker[Session], tenant: Tenant, make_job: MakeJob, limits: ImportSettings
+) -> None:
+    text = "Leads report\n\nName,Email\nAna Lima,ana@example.com\nBo Chen,bo@\n"
+    job_id = make_job(tenant.id, text, {"Name": "full_name", "Email": "email"}, header_row=3)
+    assert run_import(sessions, job_id, limits=limits) == "completed"
+    assert counts(job_of(sessions, job_id))["created"] == 1
+    with session_scope(sessions) as session:
+        retry = jobs.retry_failed(session, limits, jobs.get_job(session, tenant.id, job_id))
+        assert (retry.headers, retry.options["header_row"]) == (["Name", "Email"], None)
+        jobs.start_job(retry)
+    assert run_import(sessions, retry.id, limits=limits) == "completed"
+    assert counts(job_of(sessions, retry.id))["failed"] == 1
+    (person,) = contacts(sessions, tenant.id)
+    assert (person.first_name, person.last_name) == ("Ana", "Lima")

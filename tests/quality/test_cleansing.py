@@ -131,3 +131,9 @@ def test_cleansing_is_idempotent(record: dict[str, Any], region: str) -> None:
     twice = cleanse_record(once.cleaned, options)
     assert twice.cleaned == once.cleaned
     assert twice.changes == []
+
+
+@pytest.mark.parametrize("name", ["ß", "ßmith", "ŉame"])
+def test_a_letter_with_no_one_letter_capital_is_kept_and_stays_kept(name: str) -> None:
+    once = capitalise_name(name)
+    assert capitalise_name(once) == once

@@ -57,16 +57,18 @@ def test_v2_update_is_patch_with_custom_fields_object(pd: httpx.Client) -> None:
     made = answer.json()["data"]
     assert made["custom_fields"] == {}
     assert made["add_time"].endswith("Z")
-    patched = pd.patch(f"/api/v2/persons/{made['id']}", json={"custom_fields": {key: 250000}})
-    assert patched.json()["data"]["custom_fields"] == {key: 250000}
-    # the same value appears flat under the hash key in v1
-    assert pd.get(f"/v1/persons/{made['id']}").json()["data"][key] == 250000
+    money = {"value": 250000, "currency": "EUR"}
+    patched = pd.patch(f"/api/v2/persons/{made['id']}", json={"custom_fields": {key: money}})
+    assert patched.json()["data"]["custom_fields"] == {key: money}
+    # v1 shows the amount flat under the hash key, its currency beside it
+    flat = pd.get(f"/v1/persons/{made['id']}").json()["data"]
+    assert (flat[key], flat[f"{key}_currency"]) == (250000, "EUR")
     assert pd.put(f"/api/v2/persons/{made['id']}", json={}).status_code == 405
     other = pd.post("/v1/personFields", json={"name": "Source", "field_type": "varchar"})
     other_key = other.json()["data"]["key"]
     pd.patch(f"/api/v2/persons/{made['id']}", json={"custom_fields": {other_key: "web"}})
     only = pd.get("/api/v2/persons", params={"custom_fields": key}).json()["data"][0]
-    assert only["custom_fields"] == {key: 250000}
+    assert only["custom_fields"] == {key: money}
     too_many = ",".join(f"{n:040x}" for n in range(16))
     assert pd.get("/api/v2/persons", params={"custom_fields": too_many}).status_code == 400
 

@@ -219,7 +219,7 @@ def test_parent_fields_through_lookups(store: OrgStore) -> None:
 @pytest.mark.parametrize(
     ("soql", "fragment"),
     [
-        ("SELECT Owner.Name FROM Contact", "Didn't understand relationship 'Owner'"),
+        ("SELECT Creator.Name FROM Contact", "Didn't understand relationship 'Creator'"),
         ("SELECT Account.Shoe__c FROM Contact", "No such column 'Shoe__c' on entity 'Account'"),
         ("SELECT Account.Parent.Name FROM Contact", "Didn't understand relationship"),
     ],

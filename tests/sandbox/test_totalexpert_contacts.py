@@ -43,7 +43,18 @@ def start(serve: Callable[..., Any], **kwargs: Any) -> tuple[Sandbox, httpx.Clie
     return sandbox, httpx.Client(base_url=url, headers=headers)
 
 
-OWNER = {"owner": {"username": "sandbox.owner"}}
+OWNER = {"owner": {"username": "sandbox.owner"}, "source": "app"}
+
+
+def person(last_name: str, **extra: Any) -> dict[str, Any]:
+    """A contact body with what a create needs: source, names and an email."""
+    return {
+        "first_name": "F",
+        "last_name": last_name,
+        "email": f"{last_name}@x.io",
+        **OWNER,
+        **extra,
+    }
 
 
 def test_token_shape_expiry_and_renewal(serve: Callable[..., Any]) -> None:
@@ -119,13 +130,11 @@ def test_post_of_existing_contact_answers_duplicate_and_updates(
 
     by_external = te.post(
         "/v1/contacts",
-        json={"first_name": "X", "external_ids": [{"source": "app", "external_id": "ext-1"}],
-              **OWNER},
+        json=person("X", external_ids=[{"source": "app", "external_id": "ext-1"}]),
     ).json()  # fmt: skip
     same = te.post(
         "/v1/contacts",
-        json={"last_name": "Y", "external_ids": [{"source": "app", "external_id": "ext-1"}],
-              **OWNER},
+        json=person("Y", external_ids=[{"source": "app", "external_id": "ext-1"}]),
     )  # fmt: skip
     assert same.status_code == 200 and same.json()["id"] == by_external["id"]
     assert len(te.get("/v1/contacts").json()["items"]) == 2
@@ -135,13 +144,13 @@ def test_contact_fields_patch_custom_and_delete(serve: Callable[..., Any]) -> No
     _, te = start(serve)
     contact_id = te.post(
         "/v1/contacts",
-        json={"first_name": "Bo", "custom": [{"field_name": "loan_goal", "value": "refi"}],
-              "contact_groups": [{"group_name": "VIP"}], **OWNER},
+        json=person("Bo", custom=[{"field_name": "loan_goal", "value": "refi"}],
+                    contact_groups=[{"group_name": "Past Client"}]),
     ).json()["id"]  # fmt: skip
     contact = te.get(f"/v1/contacts/{contact_id}").json()
     assert contact["custom"] == [{"field_name": "loan_goal", "value": "refi"}]
     assert contact["owner"]["username"] == "sandbox.owner"
-    assert contact["contact_groups"] == [{"group_name": "VIP"}]
+    assert contact["contact_groups"] == [{"group_name": "Past Client"}]
 
     patched = te.patch(
         f"/v1/contacts/{contact_id}",
@@ -174,8 +183,11 @@ def test_contact_fields_patch_custom_and_delete(serve: Callable[..., Any]) -> No
          "Unable to find target for relationship: 'owner'"),
         (b'{"first_name": "A", "colour": "red", "owner": {"id": 1}}',
          {"content-type": "application/json"}, 400, "Invalid attribute(s): colour"),
-        (b'{"email": "a@b.c", "owner": {"id": 1}}', {"content-type": "application/json"}, 422,
-         "A contact needs a first_name or a last_name"),
+        (b'{"email": "a@b.c", "first_name": "A", "last_name": "B", "owner": {"id": 1}}',
+         {"content-type": "application/json"}, 422, "Missing required attribute(s): source"),
+        (b'{"first_name": "A", "last_name": "B", "source": "app", "city": "Reno",'
+         b' "owner": {"id": 1}}', {"content-type": "application/json"}, 422,
+         "Missing required attribute(s): email"),
     ],
 )  # fmt: skip
 def test_bad_contact_input_gets_total_expert_errors(
@@ -192,7 +204,7 @@ def test_modified_since_filter_sort_and_page_links(serve: Callable[..., Any]) ->
     _, te = start(serve, clock=clock)
     ids = []
     for n in range(5):
-        ids.append(te.post("/v1/contacts", json={"last_name": f"C{n}", **OWNER}).json()["id"])
+        ids.append(te.post("/v1/contacts", json=person(f"C{n}")).json()["id"])
         clock.now += 60
     te.patch(f"/v1/contacts/{ids[0]}", json={"city": "Reno"})  # now the newest change
 
@@ -226,8 +238,8 @@ def test_archived_contacts_leave_the_default_list(serve: Callable[..., Any], rec
         json={"url": receiver.url, "secret": "s", "actions": [{"action": "ARCHIVED",
                                                                 "item": "CONTACT"}]},
     )  # fmt: skip
-    kept = te.post("/v1/contacts", json={"last_name": "Kept", **OWNER}).json()["id"]
-    shelved = te.post("/v1/contacts", json={"last_name": "Shelved", **OWNER}).json()["id"]
+    kept = te.post("/v1/contacts", json=person("Kept")).json()["id"]
+    shelved = te.post("/v1/contacts", json=person("Shelved")).json()["id"]
     te.patch(f"/v1/contacts/{shelved}", json={"archived": True})
     assert [c["id"] for c in te.get("/v1/contacts").json()["items"]] == [kept]
     archived = te.get("/v1/contacts", params={"filter": "archieved=1"}).json()["items"]
@@ -249,5 +261,5 @@ def test_served_over_tls_with_https_locations(serve: Callable[..., Any]) -> None
             json={"grant_type": "client_credentials"},
         )
         client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
-        created = client.post("/v1/contacts", json={"last_name": "Tls", **OWNER})
+        created = client.post("/v1/contacts", json=person("Tls"))
     assert created.json()["created"].startswith(url + "/v1/contacts/")

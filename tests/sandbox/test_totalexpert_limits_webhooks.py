@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from crmsync.sandbox.base import SandboxOptions
-from tests.sandbox.test_totalexpert_contacts import OWNER, start
+from tests.sandbox.test_totalexpert_contacts import person, start
 
 
 def test_the_1001st_request_in_a_minute_is_429(serve: Callable[..., Any]) -> None:
@@ -50,7 +50,7 @@ def test_webhook_subscription_and_notifications(serve: Callable[..., Any], recei
     sub_id = made.json()["id"]
     assert "secret" not in te.get(f"/v1/webhook-subscriptions/{sub_id}").json()
 
-    contact_id = te.post("/v1/contacts", json={"last_name": "Hook", **OWNER}).json()["id"]
+    contact_id = te.post("/v1/contacts", json=person("Hook")).json()["id"]
     te.patch(f"/v1/contacts/{contact_id}", json={"city": "Reno"})
     te.patch(f"/v1/contacts/{contact_id}", json={"city": "Reno"})  # no real change
     te.delete(f"/v1/contacts/{contact_id}")  # DELETED not subscribed
@@ -102,7 +102,7 @@ def test_user_change_fires_sandbox_targets(serve: Callable[..., Any], receiver: 
     te.post("/_sandbox/webhooks", json={"url": receiver.url, "secret": "abc",
                                         "events": ["CONTACT.CREATED"]})  # fmt: skip
     made = te.post("/_sandbox/change", json={"object_type": "contacts",
-                                             "fields": {"first_name": "Uma"}})  # fmt: skip
+                                             "fields": person("Uma")})  # fmt: skip
     assert made.status_code == 200 and made.json()["owner"]["id"] == 1
     body = orjson.loads(receiver.wait(1)[0][1])
     assert (body["item"], body["action"], body["secret"]) == ("CONTACT", "CREATED", "abc")

@@ -7,11 +7,17 @@ from typing import Any
 
 import httpx
 
-from tests.sandbox.test_totalexpert_contacts import OWNER, start, token
+from tests.sandbox.test_totalexpert_contacts import person, start, token
 
 
 def _contact(te: httpx.Client, last_name: str = "Lee") -> int:
-    return int(te.post("/v1/contacts", json={"last_name": last_name, **OWNER}).json()["id"])
+    return int(te.post("/v1/contacts", json=person(last_name)).json()["id"])
+
+
+def _note(contact_id: int, title: str, **extra: Any) -> dict[str, Any]:
+    """A note body with what a create needs: title, note, type, contact and owner."""
+    body = {"title": title, "note": title, "type_id": 1, "owner": {"username": "sandbox.owner"}}
+    return {**body, "contact": {"id": contact_id}, **extra}
 
 
 def test_notes_crud_and_their_activity(serve: Callable[..., Any]) -> None:
@@ -19,14 +25,13 @@ def test_notes_crud_and_their_activity(serve: Callable[..., Any]) -> None:
     contact_id = _contact(te)
     made = te.post(
         "/v1/contact-notes",
-        json={"title": "Call", "note": "<p>Wants a refi</p>", "type_id": 1,
-              "contact": {"id": contact_id}},
+        json=_note(contact_id, "Call", note="<p>Wants a refi</p>"),
     )  # fmt: skip
     assert made.status_code == 201
     note_id = made.json()["id"]
     note = te.get(f"/v1/contact-notes/{note_id}").json()
     assert note["contact"] == {"id": contact_id}
-    assert note["type"] == {"id": 1, "name": "General"}
+    assert note["type"] == {"id": 1, "name": "General Note"}
     assert te.patch(f"/v1/contact-notes/{note_id}", json={"title": "Call back"}).json() == []
     listed = te.get("/v1/contact-notes", params={"filter": "title_contains=back"}).json()
     assert [n["id"] for n in listed["items"]] == [note_id]
@@ -44,7 +49,7 @@ def test_notes_crud_and_their_activity(serve: Callable[..., Any]) -> None:
 
 def test_note_for_a_missing_contact_is_422(serve: Callable[..., Any]) -> None:
     _, te = start(serve)
-    answer = te.post("/v1/contact-notes", json={"title": "x", "contact": {"id": 1}})
+    answer = te.post("/v1/contact-notes", json=_note(1, "x"))
     assert answer.status_code == 422
     assert answer.json() == {"error": "Unable to find target for relationship: 'contact'"}
 
@@ -91,7 +96,7 @@ def test_note_outcome_starts_the_note_triggered_journey(serve: Callable[..., Any
     contact_id = _contact(te)
     te.post(
         "/v1/contact-notes",
-        json={"title": "Pre-approved", "contact": {"id": contact_id}, "outcome": {"outcome_id": 4}},
+        json=_note(contact_id, "Pre-approved", outcome={"outcome_id": 4}),
     )
     triggered = [j for j in te.get("/v1/journeys").json()["items"] if j["enrollment_count"] == 1]
     assert [j["trigger_type"] for j in triggered] == ["note_outcome"]
@@ -111,7 +116,7 @@ def test_engagement_counts_what_the_contact_did(serve: Callable[..., Any]) -> No
         "/_sandbox/change",
         json={"object_type": "activity", "fields": {"contact_id": other, "type": "Email Opened"}},
     )
-    te.post("/v1/contact-notes", json={"title": "not engagement", "contact": {"id": contact_id}})
+    te.post("/v1/contact-notes", json=_note(contact_id, "not engagement"))
 
     engagement = te.get(f"/v1/contacts/{contact_id}/engagement").json()
     assert engagement["contact_id"] == contact_id

@@ -1,4 +1,5 @@
-"""``/api/v1/imports``: preview a lead file, run import jobs, follow them, fetch their errors."""
+"""``/api/v1/imports``: preview a lead file, run import jobs, follow them, read every row's
+outcome, undo them; and the workspace's import rules (``/settings``)."""
 
 from __future__ import annotations
 
@@ -20,19 +21,21 @@ from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
-from crmsync.imports import jobs
+from crmsync.imports import jobs, outcomes, workspace_rules
 from crmsync.imports.errors import ImportProblem
 from crmsync.imports.launcher import ThreadLauncher
 from crmsync.imports.options import ImportOptions
 from crmsync.imports.preview import preview_file
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.templates import template_csv
+from crmsync.imports.undo import undo_import
 from crmsync.store.models.imports import ImportJob
 
 router = APIRouter(prefix=f"{API_PREFIX}/imports", tags=["imports"])
 
 CanRunImports = Annotated[Principal, Depends(require(Permission.IMPORTS_RUN))]
 CanRead = Annotated[Principal, Depends(require(Permission.RECORDS_READ))]
+CanAdministrate = Annotated[Principal, Depends(require(Permission.WORKSPACE_ADMIN))]
 CSV_TYPE = "text/csv; charset=utf-8"
 
 
@@ -72,6 +75,19 @@ def _options(**values: Any) -> ImportOptions:
         raise ApiError(422, "validation_error", f"{field}: {first['msg']}") from None
 
 
+def _json_object(name: str, text: str | None) -> dict[str, Any] | None:
+    """A form field holding a JSON object (``value_maps``, ``severity``), parsed."""
+    if not text:
+        return None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise ApiError(422, "validation_error", f"{name}: not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ApiError(422, "validation_error", f"{name}: a JSON object")
+    return value
+
+
 def _mapping(text: str | None) -> dict[str, str | None] | None:
     if not text:
         return None
@@ -102,6 +118,7 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "undone_at": job.undone_at.isoformat() if job.undone_at else None,
         "progress": jobs.progress(job),
     }
 
@@ -111,26 +128,76 @@ ObjectForm = Annotated[str | None, Form(description="contacts, leads, deals or c
 MappingForm = Annotated[
     str | None, Form(description='JSON {"file header": "field" or null}; default: suggested')
 ]
+ValueMapsForm = Annotated[
+    str | None,
+    Form(
+        description='JSON {"file header": {"values": {"source": "canonical"}, '
+        '"status_map": "salesforce/lead_status", "unknown": "error|keep|default", "default": ..}}'
+    ),
+]
+SeverityForm = Annotated[
+    str | None, Form(description='JSON {"phone": "error", "contact_type:enum": "warning"}')
+]
+HeaderRowForm = Annotated[
+    int | None, Form(description="line of the header row; detected below title rows if absent")
+]
+KeepUnmappedForm = Annotated[
+    bool | None, Form(description="keep columns mapped to nothing as custom fields")
+]
+KeepInvalidForm = Annotated[
+    bool | None, Form(description="keep a value with a warning in custom_fields.<field>")
+]
 
 
-@router.post("/preview", summary="Preview a file: headers, rows, types, mapping, warnings")
+@router.post("/preview", summary="Preview a file: the import's pipeline on a sample, per column")
 def preview(
     request: Request,
     principal: CanRunImports,
+    db: Db,
     file: Upload,
     object_type: ObjectForm = None,
     mapping: MappingForm = None,
+    on_duplicate: Annotated[str | None, Form(description="skip, update or create")] = None,
+    cleanse: Annotated[bool | None, Form()] = None,
+    validate_rows: Annotated[bool | None, Form(alias="validate")] = None,
     sheet: Annotated[str | None, Form()] = None,
     region: Annotated[str | None, Form()] = None,
+    header_row: HeaderRowForm = None,
+    keep_unmapped: KeepUnmappedForm = None,
+    keep_invalid: KeepInvalidForm = None,
+    value_maps: ValueMapsForm = None,
+    severity: SeverityForm = None,
 ) -> JSON:
+    """Takes the options an import takes, and answers what importing with them would do on
+    a sample of up to 200 rows: per column the target, values before and after, problems
+    with counts and examples, values that fit no canonical value (with suggestions); the
+    duplicates; and value maps to send back with the import (`suggested_value_maps`)."""
     limits = limits_of(request.app.state)
-    options = _options(object_type=object_type, sheet=sheet, region=region)
+    options = _options(
+        object_type=object_type,
+        on_duplicate=on_duplicate,
+        cleanse=cleanse,
+        validate=validate_rows,
+        sheet=sheet,
+        region=region,
+        header_row=header_row,
+        keep_unmapped=keep_unmapped,
+        keep_invalid=keep_invalid,
+        value_maps=_json_object("value_maps", value_maps),
+        severity=_json_object("severity", severity),
+    )
     scratch = uuid.uuid4()
     with translated():
         path = jobs.store_upload(limits, scratch, file.filename or "upload", file.file)
         try:
             answer = preview_file(
-                path, file.filename or "upload", limits, options, _mapping(mapping)
+                path,
+                file.filename or "upload",
+                limits,
+                options,
+                _mapping(mapping),
+                session=db,
+                workspace_id=principal.workspace_id,
             )
         finally:
             shutil.rmtree(path.parent, ignore_errors=True)
@@ -152,6 +219,11 @@ def create(
     dry_run: Annotated[bool | None, Form()] = None,
     sheet: Annotated[str | None, Form()] = None,
     region: Annotated[str | None, Form()] = None,
+    header_row: HeaderRowForm = None,
+    keep_unmapped: KeepUnmappedForm = None,
+    keep_invalid: KeepInvalidForm = None,
+    value_maps: ValueMapsForm = None,
+    severity: SeverityForm = None,
     start: Annotated[bool, Form(description="queue it at once")] = False,
 ) -> JSON:
     """The job waits (`pending`) until `/start`, unless `start` is true."""
@@ -164,6 +236,11 @@ def create(
         dry_run=dry_run,
         sheet=sheet,
         region=region,
+        header_row=header_row,
+        keep_unmapped=keep_unmapped,
+        keep_invalid=keep_invalid,
+        value_maps=_json_object("value_maps", value_maps),
+        severity=_json_object("severity", severity),
     )
     with translated():
         job = jobs.create_job(
@@ -196,6 +273,22 @@ def template(principal: CanRead, name: str) -> StreamingResponse:
         body = template_csv(name.removesuffix(".csv"))
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return StreamingResponse(body, media_type=CSV_TYPE, headers=headers)
+
+
+@router.get("/settings", summary="The workspace's import rules: severity per validation rule")
+def get_settings(principal: CanRead, db: Db) -> JSON:
+    with translated():
+        return JSON(workspace_rules.load(db, principal.workspace_id))
+
+
+@router.put("/settings", summary="Set the severity of validation rules for the workspace")
+def put_settings(principal: CanAdministrate, db: Db, body: dict[str, Any]) -> JSON:
+    """Body `{"severity": {"phone": "error", "contact_type:enum": "warning"}}` replaces the
+    workspace's table; each import's own `severity` is laid over it."""
+    with translated():
+        answer = workspace_rules.save(db, principal.workspace_id, body.get("severity") or {})
+    db.commit()
+    return JSON(answer)
 
 
 @router.get("/{job_id}", summary="Get an import job")
@@ -249,6 +342,56 @@ def errors(request: Request, principal: CanRead, db: Db, job_id: uuid.UUID) -> S
     name = f"{job.filename.rsplit('.', 1)[0]}-errors.csv"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return StreamingResponse(body(), media_type=CSV_TYPE, headers=headers)
+
+
+@router.get("/{job_id}/rows", summary="Every row's outcome, by outcome")
+def rows(
+    principal: CanRead,
+    db: Db,
+    job_id: uuid.UUID,
+    outcome: Annotated[outcomes.Outcome | None, Query()] = None,
+    after: Annotated[int, Query(ge=-1, description="row number of the previous page's last")] = -1,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JSON:
+    """Rows in file order: `row` (from 0), `line`, `outcome`, `record_id` (the record created
+    or updated, or the one a duplicate matched) and `reasons` (errors, or warnings of a row
+    that imported). `next_after` pages on."""
+    with translated():
+        job = jobs.get_job(db, principal.workspace_id, job_id)
+    items, next_after = outcomes.page(db, job, outcome, after, limit)
+    return JSON({"items": items, "next_after": next_after})
+
+
+@router.get("/{job_id}/outcomes.csv", summary="The file's rows, each with its outcome")
+def outcome_report(
+    request: Request, principal: CanRead, db: Db, job_id: uuid.UUID
+) -> StreamingResponse:
+    """The original rows plus `import_line`, `import_outcome`, `import_record_id` and
+    `import_reasons`."""
+    limits = limits_of(request.app.state)
+    with translated():
+        job = jobs.get_job(db, principal.workspace_id, job_id)
+        jobs.open_job_table(limits, job)  # an unreadable file answers before streaming
+    sessions = request.app.state.sessionmaker
+
+    def body() -> Iterator[str]:
+        with sessions() as session:
+            yield from outcomes.outcome_csv(session, limits, job)
+
+    name = f"{job.filename.rsplit('.', 1)[0]}-outcomes.csv"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return StreamingResponse(body(), media_type=CSV_TYPE, headers=headers)
+
+
+@router.post("/{job_id}/undo", summary="Undo an import: delete what it created, restore fields")
+def undo(principal: CanRunImports, db: Db, job_id: uuid.UUID) -> JSON:
+    """Deletes the records the import created and restores the fields it changed, unless
+    they changed since; `not_undone` lists those, with the reason. Sync jobs follow."""
+    with translated():
+        job = jobs.get_job(db, principal.workspace_id, job_id)
+        result = undo_import(db, job)
+    db.commit()
+    return JSON(result.as_dict())
 
 
 @router.post("/{job_id}/retry-failed", status_code=201, summary="A new job over the failed rows")

@@ -70,6 +70,12 @@ class HubSpotClient:
             params["after"] = after
         return dict(self.http.get(f"/crm/v3/objects/{object_type}", params=params).json())
 
+    def owner_id_by_email(self, email: str) -> str | None:
+        """The id of the active owner with ``email``, if any."""
+        body = self.http.get("/crm/v3/owners", params={"email": email, "limit": "1"}).json()
+        results = body.get("results") or []
+        return str(results[0]["id"]) if results else None
+
     def merge(self, object_type: str, primary_id: str, merged_id: str) -> Mapping[str, Any]:
         """``POST …/merge``: ``merged_id`` folds into ``primary_id``; the merged record."""
         body = {"primaryObjectId": str(primary_id), "objectIdToMerge": str(merged_id)}

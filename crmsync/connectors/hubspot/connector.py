@@ -18,6 +18,7 @@ from crmsync.connectors.base import (
     Capabilities,
     ChangePage,
     Connector,
+    Journey,
     ObjectCapabilities,
     Payload,
     RemoteChange,
@@ -43,6 +44,8 @@ from crmsync.connectors.hubspot.mappers import (
     to_remote_field,
     to_remote_record,
 )
+from crmsync.connectors.hubspot.workflows import HubSpotWorkflows
+from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.integrations.vault import Secret
 
@@ -51,6 +54,7 @@ __all__ = ["CAPABILITIES", "HubSpotConnector"]
 BATCH_LIMIT = 100
 # object types HubSpot's merge endpoint takes
 MERGEABLE = frozenset({"contacts", "companies", "deals", "tickets"})
+OWNER_PROPERTY = "hubspot_owner_id"
 _MODIFIED = "hs_lastmodifieddate"
 
 CAPABILITIES = Capabilities(
@@ -62,6 +66,7 @@ CAPABILITIES = Capabilities(
         "tickets": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
     },
     webhook_kind=WebhookKind.HMAC_SIGNATURE,
+    journeys=True,
 )
 
 _ERROR_CLASSES: Mapping[str, type[ConnectorError]] = {"OBJECT_NOT_FOUND": NotFound}
@@ -90,6 +95,7 @@ class HubSpotConnector(Connector):
         self._webhook_url = webhook_url
         self._clock = clock
         self._property_names: dict[str, list[str]] = {}
+        self._owner_ids: dict[str, str | None] = {}  # owner email -> owner id
 
     @classmethod
     def from_context(cls, context: ConnectorContext) -> HubSpotConnector:
@@ -152,7 +158,7 @@ class HubSpotConnector(Connector):
         self.capabilities.of(object_type)
         results: list[UpsertResult | None] = [None] * len(payloads)
         groups: dict[str, Indexed] = {"update": [], "upsert": [], "create": []}
-        for index, payload in enumerate(payloads):
+        for index, payload in enumerate(self._owners_resolved(payloads)):
             if payload.get("id") or payload.get("hs_object_id"):
                 groups["update"].append((index, payload))
             elif match_key and payload.get(match_key):
@@ -160,15 +166,32 @@ class HubSpotConnector(Connector):
             else:
                 groups["create"].append((index, payload))
         for action, items in groups.items():
-            for start in range(0, len(items), BATCH_LIMIT):
-                chunk = items[start : start + BATCH_LIMIT]
-                self._write(object_type, action, chunk, match_key, results)
+            key = {"update": _record_id, "upsert": lambda p: str(p.get(match_key, ""))}.get(action)
+            for round_items in _rounds(items, key) if key else [items]:
+                for start in range(0, len(round_items), BATCH_LIMIT):
+                    chunk = round_items[start : start + BATCH_LIMIT]
+                    self._write(object_type, action, chunk, match_key, results)
         final = [
             r or UpsertResult.failed(InvalidRecord("HubSpot returned no result for this record"))
             for r in results
         ]
         UpsertResult.check(payloads, final)
         return final
+
+    def _owners_resolved(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Payloads whose owner is given as an email get that owner's id: HubSpot takes
+        only owner ids in ``hubspot_owner_id`` and refuses anything else."""
+        resolved: list[Payload] = []
+        for payload in payloads:
+            owner = payload.get(OWNER_PROPERTY)
+            if isinstance(owner, str) and "@" in owner:
+                key = owner.strip().lower()
+                if key not in self._owner_ids:
+                    self._owner_ids[key] = self.client.owner_id_by_email(key)
+                found = self._owner_ids[key]
+                payload = {**payload, OWNER_PROPERTY: found} if found else payload
+            resolved.append(payload)
+        return resolved
 
     def _write(
         self,
@@ -272,6 +295,18 @@ class HubSpotConnector(Connector):
     def parse_webhook(self, body: bytes) -> list[RemoteChange]:
         return webhooks.parse(body)
 
+    # --- workflows (EnrollmentConnector) -----------------------------------------------
+
+    def journeys(self) -> list[Journey]:
+        """The portal's contact workflows, steps included."""
+        return HubSpotWorkflows(self.client.http).journeys()
+
+    def enroll(self, journey_id: str, contact: EnrollTarget) -> str:
+        return HubSpotWorkflows(self.client.http).enroll(journey_id, contact)
+
+    def unenroll(self, journey_id: str, contact: EnrollTarget) -> None:
+        HubSpotWorkflows(self.client.http).unenroll(journey_id, contact)
+
     def close(self) -> None:
         self.client.close()
 
@@ -327,3 +362,23 @@ def _read_batch(
         made = obj.get("new")
         outcome = UpsertResult.created if made else UpsertResult.updated
         results[index] = outcome(str(obj["id"]))
+
+
+def _record_id(payload: Payload) -> str:
+    return str(payload.get("id") or payload.get("hs_object_id") or "")
+
+
+def _rounds(items: Indexed, key: Callable[[Payload], str]) -> list[Indexed]:
+    """`items` split so that no round writes one record twice: HubSpot refuses a batch
+    with a repeated id ("Duplicate IDs found in batch input"); later rounds see the
+    earlier writes, so the last payload of a record wins, as in input order."""
+    rounds: list[Indexed] = []
+    seen: dict[str, int] = {}
+    for index, payload in items:
+        value = key(payload).strip().lower()
+        position = seen.get(value, 0)
+        seen[value] = position + 1
+        if position == len(rounds):
+            rounds.append([])
+        rounds[position].append((index, payload))
+    return rounds

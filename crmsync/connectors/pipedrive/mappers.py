@@ -111,8 +111,13 @@ class FieldMap:
             return name
         return self.keys.get(name.lower())
 
+    types: Mapping[str, str] = field(default_factory=dict)  # key -> field_type
+
     def show(self, key: str, value: Any) -> Any:
-        """An option id (or comma-separated ids of a ``set``) as its label(s)."""
+        """An option id (or the ids of a ``set``) as its label(s); a v2 monetary
+        ``{value, currency}`` as its amount."""
+        if isinstance(value, Mapping) and "value" in value:
+            return value.get("value")
         options = self.options.get(key)
         if not options or value is None:
             return value
@@ -120,15 +125,61 @@ class FieldMap:
         labels = [options.get(int(i), str(i)) for i in ids if str(i).strip().isdigit()]
         return labels[0] if len(labels) == 1 and not isinstance(value, list) else labels
 
-    def store(self, key: str, value: Any) -> Any:
-        """A label (or labels) as the option id(s) Pipedrive expects."""
+    def store(self, key: str, value: Any, *, v2: bool = True, currency: Any = None) -> Any:
+        """A value as Pipedrive takes it for the field's type: option ids for labels,
+        a number for double and monetary, and in v2 a set as an array of ids and a
+        monetary amount as ``{value, currency}`` (v2 refuses anything looser)."""
+        if value is None:
+            return None
+        kind = self.types.get(key)
         options = self.options.get(key)
-        if not options or value is None:
+        if options:
+            by_label = {label.lower(): n for n, label in options.items()}
+            if kind == "set" or isinstance(value, list):
+                items = value if isinstance(value, list) else str(value).split(",")
+                ids = [_option_id(by_label, v) for v in items if str(v).strip()]
+                return ids if v2 or kind != "set" else ",".join(str(i) for i in ids)
+            return _option_id(by_label, value)
+        if kind == "monetary":
+            given = value if isinstance(value, Mapping) else {"value": value}
+            amount = _number(given.get("value"))
+            if not v2:
+                return amount
+            return {"value": amount, "currency": given.get("currency") or currency or "USD"}
+        if kind == "double":
+            return _number(value)
+        return value
+
+
+# v2 standard fields typed strictly: ids and enums as integers, amounts as numbers
+_V2_INTEGERS = frozenset(
+    {"owner_id", "person_id", "org_id", "deal_id", "pipeline_id", "stage_id", "visible_to"}
+)
+_V2_NUMBERS = frozenset({"value", "probability"})
+
+
+def _integer(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _option_id(by_label: Mapping[str, int], value: Any) -> Any:
+    found = by_label.get(str(value).strip().lower(), value)
+    return int(found) if isinstance(found, str) and found.strip().isdigit() else found
+
+
+def _number(value: Any) -> Any:
+    """A numeric string as its number (v2 refuses numbers sent as strings)."""
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
             return value
-        by_label = {label.lower(): n for n, label in options.items()}
-        if isinstance(value, list):
-            return [by_label.get(str(v).lower(), v) for v in value]
-        return by_label.get(str(value).lower(), value)
+        return int(number) if number.is_integer() and "." not in value else number
+    return value
 
 
 def to_remote_field(raw: Mapping[str, Any]) -> RemoteField:
@@ -152,17 +203,19 @@ def to_field_map(raw_fields: Sequence[Mapping[str, Any]]) -> FieldMap:
     labels: dict[str, str] = {}
     keys: dict[str, str] = {}
     options: dict[str, dict[int, str]] = {}
+    types: dict[str, str] = {}
     for raw in raw_fields:
         if not raw.get("edit_flag"):
             continue
         key, label = str(raw["key"]), str(raw.get("name") or raw["key"])
         labels[key] = label
+        types[key] = str(raw.get("field_type") or "")
         # a label that repeats a standard key would shadow it: that field is key-only
         if label.lower() not in standard and label.lower() not in keys:
             keys[label.lower()] = key
         if raw.get("options"):
             options[key] = {int(o["id"]): str(o["label"]) for o in raw["options"]}
-    return FieldMap(labels, keys, options)
+    return FieldMap(labels, keys, options, types)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -246,9 +299,13 @@ def to_body(payload: Payload, entity: Entity, fields: FieldMap) -> dict[str, Any
             continue
         key = fields.key_of(name)
         if key is not None:
-            custom[key] = fields.store(key, value)
+            custom[key] = fields.store(key, value, v2=entity.v2, currency=payload.get("currency"))
         elif name in _ARRAYS and entity.v2:
             body[_ARRAYS[name]] = _as_entries(value)
+        elif entity.v2 and name in _V2_INTEGERS:
+            body[name] = _integer(value)
+        elif entity.v2 and name in _V2_NUMBERS:
+            body[name] = _number(value)
         else:
             body[name] = value
     if entity.plural == "persons" and not body.get("name"):

@@ -19,6 +19,7 @@ from crmsync.connectors.base import (
     Capabilities,
     ChangePage,
     Connector,
+    Journey,
     ObjectCapabilities,
     Payload,
     RemoteChange,
@@ -34,9 +35,11 @@ from crmsync.connectors.errors import InvalidRecord, NotFound
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.connectors.salesforce import soql, webhooks
 from crmsync.connectors.salesforce.auth import build_auth, instance_url, transport
+from crmsync.connectors.salesforce.campaigns import SalesforceCampaigns
 from crmsync.connectors.salesforce.client import SalesforceClient
 from crmsync.connectors.salesforce.cursor import ChangeCursor, digest
 from crmsync.connectors.salesforce.instance import host_acceptable
@@ -82,7 +85,9 @@ def capabilities(external_ids: Mapping[str, str]) -> Capabilities:
         if object_type in _EMAIL_OBJECTS:
             keys.append("Email")
         objects[object_type] = ObjectCapabilities(BATCH_LIMIT, tuple(keys), MODIFIED)
-    return Capabilities(objects=objects, webhook_kind=WebhookKind.NONE, timeline=True)
+    return Capabilities(
+        objects=objects, webhook_kind=WebhookKind.NONE, timeline=True, journeys=True
+    )
 
 
 def _value(payload: Payload, key: str) -> Any:
@@ -112,6 +117,7 @@ class SalesforceConnector(Connector):
         self.capabilities = capabilities(external_ids or {})
         self._lag = lag
         self._describes: dict[str, Mapping[str, Any]] = {}
+        self._user_ids: dict[str, str | None] = {}  # user email -> user id
 
     @classmethod
     def from_context(
@@ -175,6 +181,7 @@ class SalesforceConnector(Connector):
     ) -> list[UpsertResult]:
         sobject = self._sobject(object_type)
         key = match_key or self.capabilities.of(object_type).upsert_keys[0]
+        payloads = self._owners_resolved(payloads)
         results: list[UpsertResult | None] = [None] * len(payloads)
         by_id: Indexed = []
         by_key: Indexed = []
@@ -195,6 +202,22 @@ class SalesforceConnector(Connector):
         final = _settled(results)
         UpsertResult.check(payloads, final)
         return final
+
+    def _owners_resolved(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Payloads whose ``OwnerId`` is an email get that user's id: Salesforce takes
+        only a user id there (MALFORMED_ID otherwise)."""
+        resolved: list[Payload] = []
+        for payload in payloads:
+            owner = payload.get("OwnerId")
+            if isinstance(owner, str) and "@" in owner:
+                email = owner.strip().lower()
+                if email not in self._user_ids:
+                    rows = list(self._query_all(soql.active_user_by_email(email)))
+                    self._user_ids[email] = str(rows[0]["Id"]) if rows else None
+                found = self._user_ids[email]
+                payload = {**payload, "OwnerId": found} if found else payload
+            resolved.append(payload)
+        return resolved
 
     def _is_external_id(self, sobject: str, key: str) -> bool:
         lowered = key.lower()
@@ -218,9 +241,16 @@ class SalesforceConnector(Connector):
     def _upsert_by_external_id(
         self, sobject: str, key: str, items: Indexed, results: list[UpsertResult | None]
     ) -> None:
-        for chunk in _chunks(items):
-            records = [with_type(sobject, p, drop=["Id"]) for _, p in chunk]
-            _fill(results, chunk, self.client.upsert(sobject, key, records), created=None)
+        """Upsert on an external id field.
+
+        Salesforce fails every record of a call whose external id occurs twice in it
+        (DUPLICATE_VALUE), so a value repeated in the batch goes to a later round, which
+        then updates the record the earlier round wrote.
+        """
+        for round_items in _rounds(items, key):
+            for chunk in _chunks(round_items):
+                records = [with_type(sobject, p, drop=["Id"]) for _, p in chunk]
+                _fill(results, chunk, self.client.upsert(sobject, key, records), created=None)
 
     def _search_then_write(
         self, sobject: str, key: str, items: Indexed, results: list[UpsertResult | None]
@@ -340,6 +370,19 @@ class SalesforceConnector(Connector):
 
     def parse_webhook(self, body: bytes) -> list[RemoteChange]:
         return webhooks.parse(body)
+
+    # --- campaigns (EnrollmentConnector) -----------------------------------------------
+
+    def journeys(self) -> list[Journey]:
+        """The org's campaigns."""
+        return SalesforceCampaigns(self.client).journeys()
+
+    def enroll(self, journey_id: str, contact: EnrollTarget) -> str:
+        """Make the contact a member of the campaign; the CampaignMember's id."""
+        return SalesforceCampaigns(self.client).enroll(journey_id, contact)
+
+    def unenroll(self, journey_id: str, contact: EnrollTarget) -> None:
+        SalesforceCampaigns(self.client).unenroll(journey_id, contact)
 
     def close(self) -> None:
         self.client.close()

@@ -56,3 +56,10 @@ def matching(sobject: str, field: str, values: Iterable[object]) -> str:
     # names passed name() and values are quoted literals: nothing is injected
     where = f"WHERE {key} IN ({literals})"
     return f"SELECT Id, {key} FROM {table} {where} ORDER BY CreatedDate ASC, Id ASC"  # noqa: S608
+
+
+def active_user_by_email(email: str) -> str:
+    """The id of the active user with an email (owners are users in Salesforce)."""
+    # the value is a quoted literal: nothing is injected
+    where = f"WHERE Email = {quote(email)} AND IsActive = true"
+    return f"SELECT Id FROM User {where} LIMIT 1"  # noqa: S608

@@ -39,6 +39,10 @@ class TotalExpertClient:
         following = (body.get("links") or {}).get("next")
         return list(body.get("items") or []), int(following) if following else None
 
+    def contact(self, remote_id: str) -> Mapping[str, Any]:
+        """One contact."""
+        return dict(self.http.get(f"/v1/contacts/{remote_id}").json())
+
     def create_contact(self, body: Mapping[str, Any]) -> tuple[bool, str]:
         """POST a contact: (created, id); ``created`` is false for a ``duplicate`` answer,
         in which case Total Expert updated the existing contact with the body."""
@@ -53,6 +57,22 @@ class TotalExpertClient:
         """A contact note; its id."""
         return str(self.http.post("/v1/contact-notes", json=dict(body)).json()["id"])
 
+    def contact_custom_fields(self) -> list[str]:
+        """System names of the account's contact custom-field definitions."""
+        names: list[str] = []
+        page: int | None = 1
+        while page is not None:
+            params = {
+                "page[number]": str(page),
+                "page[size]": str(PAGE),
+                "filter": "related_entity_type=contact",
+            }
+            body = self.http.get("/v1/schema/custom-fields", params=params).json()
+            names += [str(d["system_name"]) for d in body.get("items") or []]
+            following = (body.get("links") or {}).get("next")
+            page = int(following) if following else None
+        return names
+
     def journeys(self) -> list[Mapping[str, Any]]:
         """Every journey of the account."""
         found: list[Mapping[str, Any]] = []
@@ -65,14 +85,35 @@ class TotalExpertClient:
             page = int(following) if following else None
         return found
 
-    def enroll(self, journey_id: str, contact_id: str) -> None:
-        """Enrol a contact in a journey (already enrolled is fine)."""
+    def enroll(self, journey_id: str, contact_id: str) -> str:
+        """Enrol a contact in a journey (already enrolled is fine); the enrolment's id."""
         contact = int(contact_id) if contact_id.isdigit() else contact_id
-        self.http.post(
+        answer = self.http.post(
             f"/v1/journeys/{journey_id}/enrollments",
             json={"contact": {"id": contact}},
             idempotent=True,  # a repeat answers `duplicate`
-        )
+        ).json()
+        return str(answer.get("id") or f"{journey_id}:{contact_id}")
+
+    def unenroll(self, journey_id: str, contact_id: str) -> None:
+        """End a contact's enrolment (``NotFound`` when it is not enrolled)."""
+        self.http.delete(f"/v1/journeys/{journey_id}/enrollments/{contact_id}")
+
+    def activity(self, contact_id: str) -> list[Mapping[str, Any]]:
+        """A contact's activity feed (``/v1/activity``), every page."""
+        found: list[Mapping[str, Any]] = []
+        page: int | None = 1
+        while page is not None:
+            params = {
+                "page[number]": str(page),
+                "page[size]": str(PAGE),
+                "filter": _filter({"contact_id": contact_id}),
+            }
+            body = self.http.get("/v1/activity", params=params).json()
+            found += list(body.get("items") or [])
+            following = (body.get("links") or {}).get("next")
+            page = int(following) if following else None
+        return found
 
     def close(self) -> None:
         """Close the connection pool."""

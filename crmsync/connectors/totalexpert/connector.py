@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from crmsync.connectors.base import (
     Capabilities,
@@ -29,10 +30,12 @@ from crmsync.connectors.base import (
     UpsertResult,
     WebhookKind,
 )
-from crmsync.connectors.errors import ConfigError, InvalidRecord, NotFound
+from crmsync.connectors.engagement import RemoteInteraction
+from crmsync.connectors.errors import AuthError, ConfigError, InvalidRecord, NotFound
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.pipedrive.cursor import ChangeCursor, Lane, Row, digest
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.connectors.totalexpert import webhooks
@@ -41,6 +44,7 @@ from crmsync.connectors.totalexpert.client import TotalExpertClient
 from crmsync.connectors.totalexpert.mappers import (
     te_time,
     to_contact_body,
+    to_interaction,
     to_journey,
     to_note_body,
     to_remote_fields,
@@ -51,6 +55,8 @@ from crmsync.integrations.vault import Secret
 __all__ = ["CAPABILITIES", "TotalExpertConnector"]
 
 MATCH_KEYS = ("email", "external_id")
+# the `source` of contacts crmsync creates without one (Total Expert requires it)
+DEFAULT_SOURCE = "crmsync"
 # archived contacts older than the first poll concern records crmsync never saw
 DELETIONS_MARGIN = 60
 _SORT = "internal_updated_at"
@@ -114,9 +120,14 @@ class TotalExpertConnector(Connector):
     # --- describe ----------------------------------------------------------------------
 
     def describe(self, object_type: str) -> list[RemoteField]:
-        """Standard contact fields, plus the custom fields of the latest contacts (the
-        custom-field schema is not part of the public API)."""
+        """Standard contact fields plus the contact custom-field definitions (Total
+        Expert refuses values of undefined custom fields). Reading definitions needs the
+        describeSchema scope; without it, the custom fields the latest contacts carry."""
         self.capabilities.of(object_type)
+        try:
+            return to_remote_fields(self.client.contact_custom_fields())
+        except (AuthError, NotFound):
+            pass
         recent, _ = self.client.contacts({}, f"-{_SORT}", 1)
         names = [
             str(c["field_name"])
@@ -153,6 +164,9 @@ class TotalExpertConnector(Connector):
         if remote_id is not None:
             self.client.patch_contact(remote_id, body)
             return UpsertResult.updated(remote_id)
+        if not body.get("source"):
+            # Total Expert refuses a contact created without a source.
+            body["source"] = DEFAULT_SOURCE
         created, new_id = self.client.create_contact(body)
         return UpsertResult.created(new_id) if created else UpsertResult.updated(new_id)
 
@@ -202,16 +216,37 @@ class TotalExpertConnector(Connector):
     def push_timeline(self, entries: Sequence[TimelineEntry]) -> list[UpsertResult]:
         """Each entry as a contact note (Total Expert's timeline is notes and activity)."""
         results: list[UpsertResult] = []
+        owners: dict[str, Mapping[str, Any]] = {}
         for entry in entries:
             if entry.object_type != "contacts":
                 error = InvalidRecord(f"timeline entries hang on contacts, not {entry.object_type}")
                 results.append(UpsertResult.failed(error))
                 continue
             try:
-                results.append(UpsertResult.created(self.client.create_note(to_note_body(entry))))
+                owner = self._note_owner(entry, owners)
+                note = self.client.create_note(to_note_body(entry, owner))
+                results.append(UpsertResult.created(note))
             except (InvalidRecord, NotFound) as error:
                 results.append(UpsertResult.failed(error))
         return results
+
+    def _note_owner(
+        self, entry: TimelineEntry, known: dict[str, Mapping[str, Any]]
+    ) -> Mapping[str, Any]:
+        """Who owns the note: the entry's own `owner`, else the contact's owner.
+
+        Our client-credentials token acts as an admin, for whom Total Expert requires the
+        note's owner, and that user must own the contact.
+        """
+        given = entry.data.get("owner")
+        if isinstance(given, Mapping) and given:
+            return given
+        if entry.remote_id not in known:
+            owner = self.client.contact(entry.remote_id).get("owner") or {}
+            if not isinstance(owner, Mapping) or owner.get("id") is None:
+                raise InvalidRecord(f"contact {entry.remote_id} has no owner to own its notes")
+            known[entry.remote_id] = {"id": owner["id"]}
+        return known[entry.remote_id]
 
     def journeys(self) -> list[Journey]:
         """The account's journeys."""
@@ -220,6 +255,27 @@ class TotalExpertConnector(Connector):
     def trigger_journey(self, journey_id: str, remote_contact_id: str) -> None:
         """Enrol a contact in a journey; an inactive journey is ``InvalidRecord``."""
         self.client.enroll(journey_id, remote_contact_id)
+
+    def enroll(self, journey_id: str, contact: EnrollTarget) -> str:
+        """Enrol a contact (``EnrollmentConnector``); it must exist in Total Expert."""
+        if not contact.remote_id:
+            raise InvalidRecord("the contact is not in Total Expert yet")
+        return self.client.enroll(journey_id, contact.remote_id)
+
+    def unenroll(self, journey_id: str, contact: EnrollTarget) -> None:
+        """End a contact's enrolment; one that is not enrolled is left as it is."""
+        if not contact.remote_id:
+            return
+        try:
+            self.client.unenroll(journey_id, contact.remote_id)
+        except NotFound:
+            return
+
+    def interactions(self, remote_contact_id: str) -> list[RemoteInteraction]:
+        """The contact's engagement from Total Expert's activity feed (``EngagementConnector``):
+        e-mails opened and clicked, texts replied to."""
+        found = (to_interaction(a) for a in self.client.activity(remote_contact_id))
+        return [i for i in found if i is not None]
 
     # --- webhooks ----------------------------------------------------------------------
 

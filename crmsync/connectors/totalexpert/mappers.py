@@ -21,6 +21,7 @@ from crmsync.connectors.base import (
     RemoteRecord,
     TimelineEntry,
 )
+from crmsync.connectors.engagement import RemoteInteraction
 
 __all__ = [
     "ATTRIBUTES",
@@ -134,8 +135,9 @@ def to_remote_record(contact: Mapping[str, Any]) -> RemoteRecord:
     )
 
 
-def to_note_body(entry: TimelineEntry) -> dict[str, Any]:
-    """A contact note for a timeline entry (activities are notes with their kind as type)."""
+def to_note_body(entry: TimelineEntry, owner: Mapping[str, Any]) -> dict[str, Any]:
+    """A contact note for a timeline entry (activities are notes with their kind as type);
+    `owner` addresses the owning user (``{"id": …}``), required of admin tokens."""
     type_id = entry.data.get("type_id", NOTE_TYPE)
     title = entry.subject or ("Note" if entry.kind == "note" else entry.kind.replace("_", " "))
     body: dict[str, Any] = {
@@ -143,6 +145,7 @@ def to_note_body(entry: TimelineEntry) -> dict[str, Any]:
         "note": entry.body or title,
         "type_id": type_id,
         "contact": {"id": int(entry.remote_id) if entry.remote_id.isdigit() else entry.remote_id},
+        "owner": dict(owner),
     }
     if entry.data.get("outcome"):
         body["outcome"] = entry.data["outcome"]
@@ -157,7 +160,40 @@ def to_journey(raw: Mapping[str, Any]) -> Journey:
         active=str(raw.get("active", "True")).lower() in ("true", "1"),
         category=raw.get("category"),
         trigger=raw.get("trigger_type"),
+        description=raw.get("description"),
+        steps=tuple(_steps(raw.get("steps"))),
+        enrollment_count=_int_or_none(raw.get("enrollment_count")),
+        completion_rate=_float_or_none(raw.get("completion_rate")),
     )
+
+
+def _steps(raw: Any) -> list[Mapping[str, Any]]:
+    # the account's journeys give a step count, richer ones a list of steps
+    if isinstance(raw, list):
+        return [
+            {
+                "name": str(s.get("name") or ""),
+                "template": s.get("template"),
+                "delay_minutes": s.get("delay_minutes"),
+            }
+            for s in raw
+            if isinstance(s, Mapping)
+        ]
+    return [{"name": f"Step {n + 1}"} for n in range(raw)] if isinstance(raw, int) else []
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def to_changes(event: Mapping[str, Any]) -> list[RemoteChange]:
@@ -173,3 +209,34 @@ def to_changes(event: Mapping[str, Any]) -> list[RemoteChange]:
     remote_id = str(event["id"])
     event_id = f"{event.get('item')}:{remote_id}:{event.get('action')}:{event.get('hashValue')}"
     return [RemoteChange(object_type, remote_id, kind, event_id)]
+
+
+# Total Expert activity types that are the contact engaging, as canonical activity types
+ENGAGEMENT_TYPES: Mapping[str, str] = {
+    "email opened": "email",
+    "email clicked": "email",
+    "sms replied": "sms",
+    "text replied": "sms",
+    "call answered": "call",
+}
+
+
+def to_interaction(raw: Mapping[str, Any]) -> RemoteInteraction | None:
+    """An activity-feed item as engagement, or None for what is not (notes added,
+    journey enrolments, insights)."""
+    kind = ENGAGEMENT_TYPES.get(str(raw.get("type") or "").strip().lower())
+    stamp = raw.get("created_at")
+    if kind is None or not stamp:
+        return None
+    return RemoteInteraction(
+        remote_id=str(raw["id"]),
+        type=kind,
+        occurred_at=_parse_te_time(str(stamp)),
+        subject=str(raw.get("title") or "")[:255],
+    )
+
+
+def _parse_te_time(text: str) -> datetime:
+    # "2024-01-02 03:04:05" in UTC (the format te_time writes)
+    stamp = datetime.fromisoformat(text.replace(" ", "T"))
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)

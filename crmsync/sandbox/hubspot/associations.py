@@ -74,6 +74,31 @@ class AssociationStore:
     edges: dict[Key, dict[str, list[AssociationType]]] = field(
         default_factory=lambda: defaultdict(dict)
     )
+    # (from type, to type) -> user-defined labels (the labels API)
+    labels: dict[tuple[str, str], list[AssociationType]] = field(default_factory=dict)
+    _next_label: int = 100
+
+    def known_types(self, from_type: str, to_type: str) -> list[AssociationType]:
+        """Every type usable between two object types: HubSpot's default, the primary
+        one where there is one, then the user-defined labels."""
+        found = []
+        if (from_type, to_type) in DEFAULT_TYPES:
+            found.append(AssociationType(HUBSPOT_DEFINED, DEFAULT_TYPES[(from_type, to_type)]))
+        if (from_type, to_type) in PRIMARY_TYPES:
+            found.append(
+                AssociationType(HUBSPOT_DEFINED, PRIMARY_TYPES[(from_type, to_type)], "Primary")
+            )
+        return found + self.labels.get((from_type, to_type), [])
+
+    def add_label(self, from_type: str, to_type: str, label: str) -> AssociationType:
+        """A new USER_DEFINED label (and its reverse, under the same name)."""
+        made = AssociationType("USER_DEFINED", self._next_label, label)
+        back = AssociationType("USER_DEFINED", self._next_label + 1, label)
+        self._next_label += 2
+        self.labels.setdefault((from_type, to_type), []).append(made)
+        if (to_type, from_type) != (from_type, to_type):
+            self.labels.setdefault((to_type, from_type), []).append(back)
+        return made
 
     def add(
         self, from_type: str, from_id: str, to_type: str, to_id: str, types: list[AssociationType]
@@ -88,6 +113,18 @@ class AssociationStore:
         """Drop the association in both directions."""
         self.edges[(from_type, from_id, to_type)].pop(to_id, None)
         self.edges[(to_type, to_id, from_type)].pop(from_id, None)
+
+    def remove_types(
+        self, from_type: str, from_id: str, to_type: str, to_id: str, types: list[AssociationType]
+    ) -> None:
+        """Drop some labels of an association; with none left, the association goes."""
+        ids = {t.type_id for t in types}
+        current = self.edges.get((from_type, from_id, to_type), {}).get(to_id, [])
+        kept = [t for t in current if t.type_id not in ids]
+        if not kept:
+            self.remove(from_type, from_id, to_type, to_id)
+        else:
+            self.edges[(from_type, from_id, to_type)][to_id] = kept
 
     def targets(
         self, from_type: str, from_id: str, to_type: str
@@ -109,8 +146,10 @@ class AssociationStore:
                 self.remove(object_type, object_id, key[2], to_id)
 
     def clear(self) -> None:
-        """Forget every edge."""
+        """Forget every edge and user-defined label."""
         self.edges.clear()
+        self.labels.clear()
+        self._next_label = 100
 
     def _merge(
         self, from_type: str, from_id: str, to_type: str, to_id: str, types: list[AssociationType]

@@ -18,17 +18,35 @@ from crmsync.sandbox.timefmt import iso_ms
 V4 = "/crm/v4/objects/{from_type}/{from_id}/associations"
 
 
-def _types(raw: Any) -> list[AssociationType]:
+_CATEGORIES = ("HUBSPOT_DEFINED", "USER_DEFINED", "INTEGRATOR_DEFINED", "WORK")
+
+
+def _types(raw: Any, known: list[AssociationType]) -> list[AssociationType]:
+    """The association types of a body; each must be one defined between the two object
+    types (HubSpot refuses an unknown type id rather than storing it)."""
     if not isinstance(raw, list) or not raw:
         raise errors.validation("association types must be a non-empty list")
-    return [
-        AssociationType(
-            str(t.get("associationCategory", HUBSPOT_DEFINED)),
-            int(t.get("associationTypeId", 0)),
-            t.get("label"),
-        )
-        for t in raw
-    ]
+    by_id = {(t.category, t.type_id): t for t in known}
+    found = []
+    for item in raw:
+        category = item.get("associationCategory") if isinstance(item, dict) else None
+        type_id = item.get("associationTypeId") if isinstance(item, dict) else None
+        if category not in _CATEGORIES or isinstance(type_id, bool) or not isinstance(type_id, int):
+            raise errors.validation(
+                "each type needs associationCategory (one of "
+                f"{', '.join(_CATEGORIES)}) and an integer associationTypeId"
+            )
+        match = by_id.get((category, type_id))
+        if match is None:
+            raise errors.validation(f"{category} association type {type_id} is not defined")
+        found.append(match)
+    return found
+
+
+def _id(ref: Any) -> str:
+    if not isinstance(ref, dict) or "id" not in ref:
+        raise errors.validation("Invalid input: each reference needs an id")
+    return str(ref["id"])
 
 
 def association_routes(crm: HubSpotCrm) -> list[BaseRoute]:
@@ -73,7 +91,7 @@ def association_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         from_type, to_type = singulars(p["from_type"], p["to_type"])
         from_id = existing(p["from_type"], p["from_id"])
         to_id = existing(p["to_type"], p["to_id"])
-        types = _types(await read_json(request))
+        types = _types(await read_json(request), crm.associations.known_types(from_type, to_type))
         crm.associations.add(from_type, from_id, to_type, to_id, types)
         return json_response(
             {
@@ -97,33 +115,62 @@ def association_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         crm.associations.remove(from_type, p["from_id"], to_type, p["to_id"])
         return Response(status_code=204)
 
+    def live(object_name: str, record_id: str) -> bool:
+        return crm.store(object_name).get(record_id) is not None
+
     async def batch(request: Request) -> Response:
         p = request.path_params
         action = p["action"]
-        if action not in ("read", "create", "archive", "associate/default"):
+        actions = ("read", "create", "archive", "associate/default", "labels/archive")
+        if action not in actions:
             return errors.error_response(404, "OBJECT_NOT_FOUND", f"No batch action {action}")
         from_type, to_type = singulars(p["from_type"], p["to_type"])
-        inputs = (await body_of(request)).get("inputs") or []
-        try:
-            if action == "read":
-                ids = [str(i["id"]) for i in inputs]
-            else:
-                pairs = [(str(i["from"]["id"]), str(i["to"]["id"]), i) for i in inputs]
-        except (KeyError, TypeError) as exc:
-            raise errors.validation(f"Invalid input: missing {exc}") from exc
+        inputs = (await body_of(request)).get("inputs")
+        if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
+            raise errors.validation("inputs must be a list of objects")
         if action == "read":
+            ids = [_id(i) for i in inputs]
             found = [{"from": {"id": i}, "to": listing(from_type, i, to_type)} for i in ids]
             return json_response(batch_body(found))
+        if action == "archive":
+            # BatchInputPublicAssociationMultiArchive: {from: {id}, to: [{id}, ...]}
+            for item in inputs:
+                targets = item.get("to")
+                if not isinstance(targets, list):
+                    raise errors.validation("Invalid input: `to` must be a list of {id}")
+                for to_id in (_id(t) for t in targets):
+                    crm.associations.remove(from_type, _id(item.get("from")), to_type, to_id)
+            return Response(status_code=204)
+        known = crm.associations.known_types(from_type, to_type)
         results: list[dict[str, Any]] = []
-        for from_id, to_id, item in pairs:
-            if action == "archive":
-                crm.associations.remove(from_type, from_id, to_type, to_id)
+        problems: list[dict[str, Any]] = []
+        for item in inputs:
+            from_id, to_id = _id(item.get("from")), _id(item.get("to"))
+            if action == "labels/archive":
+                crm.associations.remove_types(
+                    from_type, from_id, to_type, to_id, _types(item.get("types"), known)
+                )
                 continue
             types = (
                 [AssociationType(HUBSPOT_DEFINED, default_type(from_type, to_type))]
                 if action == "associate/default"
-                else _types(item.get("types"))
+                else _types(item.get("types"), known)
             )
+            absent = [
+                f"{name} {rid}"
+                for name, rid, obj in (
+                    (from_type, from_id, p["from_type"]),
+                    (to_type, to_id, p["to_type"]),
+                )
+                if not live(obj, rid)
+            ]
+            if absent:
+                problems.append(
+                    errors.standard_error(
+                        "error", "VALIDATION_ERROR", f"No such object: {', '.join(absent)}"
+                    )
+                )
+                continue
             crm.associations.add(from_type, from_id, to_type, to_id, types)
             results.append(
                 {
@@ -134,9 +181,46 @@ def association_routes(crm: HubSpotCrm) -> list[BaseRoute]:
                     "labels": [t.label for t in types if t.label],
                 }
             )
-        if action == "archive":
+        if action == "labels/archive":
             return Response(status_code=204)
-        return json_response(batch_body(results), status=201 if action == "create" else 200)
+        body = batch_body(results)
+        if problems:
+            body.update(numErrors=len(problems), errors=problems)
+            return json_response(body, status=207)
+        return json_response(body, status=201 if action == "create" else 200)
+
+    async def labels(request: Request) -> Response:
+        p = request.path_params
+        from_type, to_type = singulars(p["from_type"], p["to_type"])
+        known = crm.associations.known_types(from_type, to_type)
+        return json_response({"results": [t.to_json() for t in known]})
+
+    async def create_label(request: Request) -> Response:
+        p = request.path_params
+        from_type, to_type = singulars(p["from_type"], p["to_type"])
+        body = await body_of(request)
+        label, name = body.get("label"), body.get("name")
+        if not isinstance(label, str) or not label or not isinstance(name, str) or not name:
+            raise errors.validation("label and name are required")
+        made = crm.associations.add_label(from_type, to_type, label)
+        return json_response({"results": [made.to_json()]})
+
+    async def v3_types(request: Request) -> Response:
+        p = request.path_params
+        from_type, to_type = singulars(p["from_type"], p["to_type"])
+        known = crm.associations.known_types(from_type, to_type)
+        return json_response(
+            {
+                "results": [
+                    {"id": str(t.type_id), "name": (t.label or f"{from_type}_to_{to_type}")}
+                    for t in known
+                ]
+            }
+        )
+
+    async def batch_labels_archive(request: Request) -> Response:
+        request.path_params["action"] = "labels/archive"
+        return await batch(request)
 
     async def batch_default(request: Request) -> Response:
         request.path_params["action"] = "associate/default"
@@ -152,5 +236,13 @@ def association_routes(crm: HubSpotCrm) -> list[BaseRoute]:
             batch_default,
             methods=["POST"],
         ),
+        Route(
+            "/crm/v4/associations/{from_type}/{to_type}/batch/labels/archive",
+            batch_labels_archive,
+            methods=["POST"],
+        ),
         Route("/crm/v4/associations/{from_type}/{to_type}/batch/{action}", batch, methods=["POST"]),
+        Route("/crm/v4/associations/{from_type}/{to_type}/labels", labels, methods=["GET"]),
+        Route("/crm/v4/associations/{from_type}/{to_type}/labels", create_label, methods=["POST"]),
+        Route("/crm/v3/associations/{from_type}/{to_type}/types", v3_types, methods=["GET"]),
     ]

@@ -109,10 +109,18 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
         started = crm.now_ms()
         planned = []
         missing = []
+        ids = [str(item.get("id", "")).lower() for item in inputs]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            # HubSpot refuses a batch that writes one record twice (as batch upsert does)
+            raise errors.validation(
+                f"Duplicate IDs found in batch input: {repeated}. IDs must be unique"
+            )
         for item in inputs:
             record_id = str(item.get("id", ""))
             record = store.lookup(record_id, item.get("idProperty"))
-            clean = crm.validated(store, item.get("properties") or {}, creating=False)
+            properties = item.get("properties") or {}
+            clean = crm.validated(store, properties, creating=False, current=record)
             if record is None:
                 missing.append(record_id)
             else:

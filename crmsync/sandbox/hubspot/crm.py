@@ -14,6 +14,7 @@ from typing import Any
 
 from crmsync.sandbox.hubspot import errors
 from crmsync.sandbox.hubspot.associations import AssociationStore
+from crmsync.sandbox.hubspot.pipelines import Pipelines
 from crmsync.sandbox.hubspot.properties import invalid, invalid_message
 from crmsync.sandbox.hubspot.records import ObjectStore, Record
 from crmsync.sandbox.hubspot.schema import OBJECTS, resolve
@@ -49,6 +50,7 @@ class HubSpotCrm:
     listening: bool = False
     stores: dict[str, ObjectStore] = field(default_factory=dict)
     associations: AssociationStore = field(default_factory=AssociationStore)
+    pipelines: Pipelines = field(default_factory=Pipelines)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
 
     def __post_init__(self) -> None:
@@ -59,6 +61,7 @@ class HubSpotCrm:
         """An empty account with built-in properties only."""
         self.stores = {name: ObjectStore(spec) for name, spec in OBJECTS.items()}
         self.associations.clear()
+        self.pipelines.reset()
         self._ids = itertools.count(1001)
 
     def now_ms(self) -> int:
@@ -73,21 +76,33 @@ class HubSpotCrm:
         return self.stores[spec.name]
 
     def check(
-        self, store: ObjectStore, values: Mapping[str, Any], creating: bool
+        self,
+        store: ObjectStore,
+        values: Mapping[str, Any],
+        creating: bool,
+        current: Record | None = None,
     ) -> tuple[dict[str, str], str | None]:
-        """Validated values, or an error message in HubSpot's words."""
+        """Validated values, or an error message in HubSpot's words. `current` is the
+        record an update writes to (its pipeline decides which stages are valid)."""
         if not isinstance(values, dict):  # a dict check is much cheaper than Mapping's
             return {}, "properties must be an object"
         clean, problems = store.clean(values)
         if creating:
             problems += _missing(store, clean)
+        if not problems:
+            known = current.properties if current is not None else {}
+            problems += self.pipelines.problems(store.spec.name, clean, known)
         return clean, invalid_message(problems) if problems else None
 
     def validated(
-        self, store: ObjectStore, values: Mapping[str, Any], creating: bool
+        self,
+        store: ObjectStore,
+        values: Mapping[str, Any],
+        creating: bool,
+        current: Record | None = None,
     ) -> dict[str, str]:
         """Validated values or a raised VALIDATION_ERROR."""
-        clean, problem = self.check(store, values, creating)
+        clean, problem = self.check(store, values, creating, current)
         if problem:
             raise errors.validation(problem)
         return clean

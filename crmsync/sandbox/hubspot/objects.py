@@ -139,7 +139,7 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
         if record is None:
             raise errors.not_found(store.spec.singular, record_id)
         body = await body_of(request)
-        clean = crm.validated(store, body.get("properties") or {}, creating=False)
+        clean = crm.validated(store, body.get("properties") or {}, creating=False, current=record)
         conflict = crm.conflict(store, clean, record.id)
         if conflict is not None:
             raise errors.conflict(conflict)

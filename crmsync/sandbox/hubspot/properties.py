@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from crmsync.sandbox.hubspot.owners import ACTIVE_OWNER_IDS
 from crmsync.sandbox.hubspot.schema import BUILTIN, OBJECTS, SYSTEM, UNIQUE
 from crmsync.sandbox.timefmt import iso_ms, to_ms
 
@@ -22,6 +23,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TYPES = {"string", "number", "date", "datetime", "enumeration", "bool"}
 EPOCH = "1970-01-01T00:00:00Z"
+DAY_MS = 86_400_000
 
 
 @dataclass
@@ -35,6 +37,7 @@ class PropertyDef:
     label: str = ""
     description: str = ""
     options: tuple[str, ...] = ()
+    option_labels: dict[str, str] = field(default_factory=dict)  # value -> label
     unique: bool = False
     hubspot_defined: bool = True
     read_only: bool = False
@@ -59,7 +62,12 @@ class PropertyDef:
             "description": self.description,
             "groupName": self.group,
             "options": [
-                {"label": o, "value": o, "displayOrder": i, "hidden": False}
+                {
+                    "label": self.option_labels.get(o, o),
+                    "value": o,
+                    "displayOrder": i,
+                    "hidden": False,
+                }
                 for i, o in enumerate(self.options)
             ],
             "displayOrder": -1,
@@ -142,6 +150,8 @@ def clean_values(
         if prop.type in ("datetime", "date") and text:
             ms = to_ms(text)
             text = iso_ms(ms) if ms is not None else text
+            if prop.type == "date":
+                text = text[:10]  # a date reads back as YYYY-MM-DD
         clean[name] = text
     return clean, problems
 
@@ -159,10 +169,22 @@ def _check(prop: PropertyDef, text: str) -> dict[str, Any] | None:
         and not set(text.split(";")) <= set(prop.options)
     ):
         return invalid(name, "INVALID_OPTION", f"{text} was not one of the allowed options")
+    if prop.type == "bool" and text.lower() not in ("true", "false"):
+        # a single checkbox holds "true" or "false", whatever its option labels say
+        return invalid(name, "INVALID_OPTION", f"{text} was not one of the allowed options")
     if prop.type == "number" and not _is_number(text):
         return invalid(name, "INVALID_DECIMAL", f"{text} is not a valid number")
-    if prop.type in ("datetime", "date") and to_ms(text) is None:
-        return invalid(name, "INVALID_DATE", f"{text} is not a valid date")
+    if prop.type in ("datetime", "date"):
+        ms = to_ms(text)
+        if ms is None:
+            return invalid(name, "INVALID_DATE", f"{text} is not a valid date")
+        if prop.type == "date" and ms % DAY_MS:
+            # date properties hold a day: HubSpot refuses any time but midnight UTC
+            at = ms % DAY_MS
+            clock = f"{at // 3_600_000}:{at // 60_000 % 60}:{at // 1000 % 60}.{at % 1000}"
+            return invalid(name, "INVALID_DATE", f"{text} is at {clock} UTC, not midnight!")
+    if name.endswith("owner_id") and prop.type == "enumeration" and text not in ACTIVE_OWNER_IDS:
+        return invalid(name, "INVALID_OWNER_ID", f"{text} is not a valid owner id")
     if name == "email" and not EMAIL.match(text):
         return invalid(name, "INVALID_EMAIL", f"Email address {text} is invalid")
     return None
@@ -176,27 +198,61 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def new_property(body: Mapping[str, Any], now_ms: int) -> tuple[PropertyDef | None, str]:
-    """A custom property from a `PropertyCreate` body, or None and why not."""
+# Valid fieldType values of each property type (HubSpot "Properties" guide).
+FIELD_TYPES: dict[str, frozenset[str]] = {
+    "bool": frozenset({"booleancheckbox", "calculation_equation"}),
+    "enumeration": frozenset(
+        {"booleancheckbox", "checkbox", "radio", "select", "calculation_equation"}
+    ),
+    "date": frozenset({"date"}),
+    "datetime": frozenset({"date"}),
+    "string": frozenset({"text", "textarea", "file", "html", "phonenumber"}),
+    "number": frozenset({"number", "calculation_equation"}),
+}
+
+
+def new_property(
+    body: Mapping[str, Any], now_ms: int, groups: frozenset[str] = frozenset()
+) -> tuple[PropertyDef | None, str]:
+    """A custom property from a `PropertyCreate` body, or None and why not.
+
+    `groups` are the object's property groups: a property must join one of them.
+    Options need a label and a value and keep both as given.
+    """
     name = body.get("name")
     kind = body.get("type")
+    field_type = body.get("fieldType")
     if not isinstance(name, str) or not NAME.match(name):
         return None, "name must be lowercase letters, digits and underscores"
     if kind not in TYPES:
         return None, f"type must be one of {sorted(TYPES)}"
-    if not body.get("fieldType") or not body.get("groupName") or not body.get("label"):
+    if not field_type or not body.get("groupName") or not body.get("label"):
         return None, "label, fieldType and groupName are required"
-    options = tuple(str(o.get("value")) for o in body.get("options") or [] if isinstance(o, dict))
-    if kind == "enumeration" and not options:
-        return None, "enumeration properties need options"
+    if field_type not in FIELD_TYPES[str(kind)]:
+        allowed = ", ".join(sorted(FIELD_TYPES[str(kind)]))
+        return None, f"fieldType {field_type} is not valid for type {kind} (use {allowed})"
+    if groups and body["groupName"] not in groups:
+        return None, f"property group {body['groupName']} does not exist"
+    raw_options = body.get("options") or []
+    if not isinstance(raw_options, list) or not all(
+        isinstance(o, dict) and o.get("label") not in (None, "") and o.get("value") is not None
+        for o in raw_options
+    ):
+        return None, "every option needs a label and a value"
+    options = tuple(str(o["value"]) for o in raw_options)
+    if len(set(options)) != len(options):
+        return None, "option values must be unique"
+    if kind in ("enumeration", "bool") and not options:
+        return None, f"{kind} properties need options"
     prop = PropertyDef(
         name=name,
         type=str(kind),
-        field_type=str(body["fieldType"]),
+        field_type=str(field_type),
         group=str(body["groupName"]),
         label=str(body["label"]),
         description=str(body.get("description") or ""),
         options=options,
+        option_labels={str(o["value"]): str(o["label"]) for o in raw_options},
         unique=bool(body.get("hasUniqueValue")),
         hubspot_defined=False,
         created_ms=now_ms,

@@ -79,6 +79,9 @@ class ObjectStore:
     order: list[int] = field(default_factory=list)
     _plain: frozenset[str] | None = None
     _unique: dict[str, dict[str, str]] = field(default_factory=dict)
+    # property groups created through the API (name -> label); built-in ones derive
+    # from the built-in properties
+    groups: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.properties:

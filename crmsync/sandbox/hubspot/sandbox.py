@@ -19,11 +19,14 @@ from crmsync.sandbox.hubspot.batch import batch_routes, upsert_route
 from crmsync.sandbox.hubspot.crm import Event, HubSpotCrm
 from crmsync.sandbox.hubspot.oauth import TokenStore, oauth_routes
 from crmsync.sandbox.hubspot.objects import object_routes
+from crmsync.sandbox.hubspot.owners import owner_routes
+from crmsync.sandbox.hubspot.pipelines import pipeline_routes
 from crmsync.sandbox.hubspot.properties_api import property_routes
 from crmsync.sandbox.hubspot.schema import resolve
 from crmsync.sandbox.hubspot.search import SearchCaps
 from crmsync.sandbox.hubspot.subscriptions import APP_TARGET, AppWebhooks, subscription_routes
 from crmsync.sandbox.hubspot.webhooks import EventBatcher
+from crmsync.sandbox.hubspot.workflows import Workflows, workflow_routes
 from crmsync.sandbox.ratelimit import RateDecision
 from crmsync.sandbox.webhooks import WebhookTarget
 
@@ -65,6 +68,7 @@ class HubSpotSandbox(ProviderSandbox):
             subscription_id=self._subscription_id,
         )
         self.app_webhooks = AppWebhooks(self.tokens.app_id, self.crm.now_ms)
+        self.workflows = Workflows(clock)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -73,8 +77,14 @@ class HubSpotSandbox(ProviderSandbox):
             *object_routes(self.crm, self.search_caps),
             *property_routes(self.crm),
             *association_routes(self.crm),
+            *pipeline_routes(self.crm.pipelines, self.crm.now_ms, self._object_name),
+            *owner_routes(),
             *subscription_routes(self.app_webhooks, self._app_target_changed),
+            *workflow_routes(self.workflows),
         ]
+
+    def _object_name(self, object_type: str) -> str:
+        return self.crm.store(object_type).spec.name
 
     def reset(self) -> None:
         self.crm.reset()
@@ -82,6 +92,7 @@ class HubSpotSandbox(ProviderSandbox):
         self.tokens.forget_issued()
         self.batcher.clear()
         self.app_webhooks.clear()
+        self.workflows.reset()
 
     def counts(self) -> dict[str, int]:
         return self.crm.counts()
@@ -93,15 +104,15 @@ class HubSpotSandbox(ProviderSandbox):
         if spec is None:
             raise KeyError(f"unknown object type {object_type}")
         store = self.crm.stores[spec.name]
-        clean, problem = self.crm.check(store, fields, creating=record_id is None)
+        found = None if record_id is None else store.get(record_id)
+        if record_id is not None and found is None:
+            raise KeyError(f"no {spec.singular} {record_id}")
+        clean, problem = self.crm.check(store, fields, creating=found is None, current=found)
         if problem:
             raise ValueError(problem)
-        if record_id is None:
+        if found is None:
             record = self.crm.create(store, clean, source="CRM_UI")
         else:
-            found = store.get(record_id)
-            if found is None:
-                raise KeyError(f"no {spec.singular} {record_id}")
             record = found
             self.crm.update(store, record, clean, source="CRM_UI")
         return store.render(record, [*clean, *spec.default_properties])

@@ -99,6 +99,8 @@ OBJECTS: dict[str, ObjectSpec] = {
                 "subject",
             ),
             ("subject", "content"),
+            # a ticket always has a status (HubSpot tickets guide)
+            required=("hs_pipeline_stage",),
         ),
     )
 }
@@ -173,9 +175,14 @@ BUILTIN: dict[str, tuple[Spec, ...]] = {
         *_OWNED,
     ),
     "deals": (
-        *_texts("dealname pipeline dealstage dealtype"),
+        *_texts("dealname dealtype"),
+        # options come from the pipelines (pipelines.py checks them)
+        ("pipeline", _ENUM, ()),
+        ("dealstage", ("enumeration", "radio"), ()),
         ("amount", _NUM, ()),
         ("closedate", _DATETIME, ()),
+        # the account's currencies (HubSpot multi-currency); any other code is refused
+        ("deal_currency_code", _ENUM, ("USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY")),
         ("description", _AREA, ()),
         *_OWNED,
     ),
@@ -186,7 +193,9 @@ BUILTIN: dict[str, tuple[Spec, ...]] = {
         ("hs_attachment_ids", _TEXT, ()),
     ),
     "tickets": (
-        *_texts("subject hs_pipeline hs_pipeline_stage"),
+        *_texts("subject"),
+        ("hs_pipeline", _ENUM, ()),
+        ("hs_pipeline_stage", _ENUM, ()),
         ("content", _AREA, ()),
         ("hs_ticket_priority", _ENUM, PRIORITY),
         *_OWNED,

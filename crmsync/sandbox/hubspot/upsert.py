@@ -67,6 +67,11 @@ def _plan(
             clean = {**clean, **_checked(store, {name: key})}
             if store.spec.required:
                 crm.validated(store, clean, creating=True)
+        stages = crm.pipelines.problems(
+            store.spec.name, clean, record.properties if record is not None else {}
+        )
+        if stages:
+            raise errors.validation(invalid_message(stages))
         planned.append((record, clean))
     return planned
 

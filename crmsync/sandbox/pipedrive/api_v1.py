@@ -63,6 +63,7 @@ def routes(company: Company, hooks: WebhookRegistry, wrap: Wrap) -> list[Route]:
                 except ValueError:
                     raise PipedriveError(400, f"Invalid {name}") from None
         records = [r for r in company.filtered(kind, filters) if not r["is_archived"]]
+        records = company.filters.apply(kind, query.get("filter_id"), records)
         if kind is DEAL:
             status = query.get("status", "all_not_deleted")
             if status not in _DEAL_STATUSES:

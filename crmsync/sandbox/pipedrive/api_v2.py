@@ -71,6 +71,7 @@ def _select(company: Company, kind: Kind, query: Mapping[str, str]) -> list[Reco
             raise PipedriveError(400, f"'ids' takes at most {MAX_IDS} ids")
         wanted_ids = {int(i) for i in ids if i.strip().isdigit()}
         records = [r for r in records if r["id"] in wanted_ids]
+    records = company.filters.apply(kind, query.get("filter_id"), records)
     since, until = _time(query, "updated_since"), _time(query, "updated_until")
     if since is not None:
         records = [r for r in records if r["update_time"] >= since]

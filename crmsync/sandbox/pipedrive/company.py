@@ -8,6 +8,7 @@ from typing import Any
 
 from crmsync.sandbox.pipedrive.envelope import PipedriveError
 from crmsync.sandbox.pipedrive.fields import FieldRegistry
+from crmsync.sandbox.pipedrive.filters import Filters
 from crmsync.sandbox.pipedrive.kinds import DEAL, KINDS, LEAD, NOTE, ORGANIZATION, PERSON, Kind
 from crmsync.sandbox.pipedrive.payload import parse
 from crmsync.sandbox.pipedrive.store import Change, Record, RecordStore
@@ -30,14 +31,17 @@ class Company:
     notify: Callable[[Change], None] = lambda change: None
     store: RecordStore = field(init=False)
     fields: FieldRegistry = field(init=False)
+    filters: Filters = field(init=False)
 
     def __post_init__(self) -> None:
         self.store = RecordStore(self.clock)
         self.fields = FieldRegistry(self.clock)
+        self.filters = Filters(self.fields, self.clock)
 
     def reset(self) -> None:
         self.store.reset()
         self.fields.reset()
+        self.filters.reset()
 
     def name_of(self, plural: str, record_id: Any) -> str:
         """Display name of a related person or organization (v1 related objects)."""

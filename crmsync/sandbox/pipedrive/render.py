@@ -63,7 +63,7 @@ def v1(kind: Kind, record: Record, names: Names | None = None) -> Record:
         return out
     out.update(add_time=v1_time(record["add_time"]), update_time=v1_time(record["update_time"]))
     out["company_id"] = COMPANY_ID
-    out.update(record["custom_fields"])
+    out.update(v1_custom(record["custom_fields"]))
     active = not record["is_deleted"]
     if kind in (PERSON, ORGANIZATION):
         out["owner_id"] = _user(record.get("owner_id", USER["id"]))
@@ -83,6 +83,21 @@ def v1(kind: Kind, record: Record, names: Names | None = None) -> Record:
     if kind in (ACTIVITY, NOTE):
         out["active_flag"] = active
         out.setdefault("user_id", USER["id"])
+    return out
+
+
+def v1_custom(values: Record) -> Record:
+    """Custom values flat, as v1 shows them: a set as ``"1,2"``, a monetary amount
+    with its currency beside it under ``<key>_currency``."""
+    out: Record = {}
+    for key, value in values.items():
+        if isinstance(value, list):
+            out[key] = ",".join(str(v) for v in value)
+        elif isinstance(value, dict) and "currency" in value:
+            out[key] = value.get("value")
+            out[f"{key}_currency"] = value.get("currency")
+        else:
+            out[key] = value
     return out
 
 

@@ -18,6 +18,7 @@ from crmsync.sandbox.pipedrive.auth import OAuthServer
 from crmsync.sandbox.pipedrive.company import Company
 from crmsync.sandbox.pipedrive.crud import Handler
 from crmsync.sandbox.pipedrive.envelope import PipedriveError, error, error_body, json_response
+from crmsync.sandbox.pipedrive.filters import filter_routes
 from crmsync.sandbox.pipedrive.kinds import BY_SINGULAR, KINDS, PERSON, Kind
 from crmsync.sandbox.pipedrive.ratelimit import (
     RATE_PROFILES,
@@ -75,6 +76,7 @@ class PipedriveSandbox(ProviderSandbox):
             *oauth.routes(self.oauth),
             *api_v1.routes(self.company, self.hooks, self._wrap),
             *api_v2.routes(self.company, self._wrap),
+            *filter_routes(self.company.filters, self._wrap),
         ]
         return [RouteGroups(api)]
 

@@ -1,5 +1,5 @@
-"""sObject Collections (``/composite/sobjects``): create, update, upsert and delete up
-to 200 records in one call, with per-record results in input order.
+"""sObject Collections (``/composite/sobjects``): create, update, upsert, delete and
+retrieve up to 200 records in one call, with per-record results in input order.
 
 With ``allOrNone`` a failure rolls every write of the call back; the records that
 did not fail then report ALL_OR_NONE_OPERATION_ROLLED_BACK.
@@ -7,6 +7,7 @@ did not fail then report ALL_OR_NONE_OPERATION_ROLLED_BACK.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ from crmsync.sandbox.base import json_response
 from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.endpoint import LimitInfo, json_object, route
 from crmsync.sandbox.salesforce.org import Org
-from crmsync.sandbox.salesforce.records import save_result
+from crmsync.sandbox.salesforce.records import record_json, save_result
 
 PREFIX = "/services/data/v{version}/composite/sobjects"
 Item = Callable[[Any], dict[str, Any]]
@@ -78,7 +79,7 @@ def collection_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
             raise
         return save_result(store.get(sobject, str(record_id), include_deleted=True)["Id"])
 
-    def upserter(sobject: str, field_name: str) -> Item:
+    def upserter(sobject: str, field_name: str, records: list[Any]) -> Item:
         kind = store.sobject(sobject)
         key = kind.field(field_name)
         if key is None or not key.external_id:
@@ -89,14 +90,31 @@ def collection_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
                 f"for {kind.name}",
             )
 
+        def key_of(record: Any) -> Any:
+            if not isinstance(record, dict):
+                return None
+            return next((v for k, v in record.items() if k.lower() == key.name.lower()), None)
+
+        # Salesforce refuses every record whose external id occurs twice in one call
+        # (neither is inserted nor updated), rather than creating then updating.
+        seen = Counter(_fold(key_of(r)) for r in records if key_of(r) is not None)
+        repeated = {value for value, count in seen.items() if count > 1}
+
         def upsert_one(record: Any) -> dict[str, Any]:
             if record_type(record) != kind.name:
                 raise errors.ApiError(400, "INVALID_TYPE", "All records must be of one type")
             body = fields_of(record)
-            value = next((v for k, v in body.items() if k.lower() == key.name.lower()), None)
+            value = key_of(body)
             if value is None:
                 raise errors.ApiError(
                     400, "MISSING_ARGUMENT", f"{key.name} not specified", [key.name]
+                )
+            if _fold(value) in repeated:
+                raise errors.ApiError(
+                    400,
+                    "DUPLICATE_VALUE",
+                    f"Duplicate external id specified: {value}",
+                    [key.name],
                 )
             try:
                 saved, created = store.upsert(kind.name, key.name, value, body, user)
@@ -172,9 +190,50 @@ def collection_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
     async def upsert(request: Request) -> Response:
         params = request.path_params
         records, all_or_none = await body_records(request)
-        return run(records, upserter(params["sobject"], params["field"]), all_or_none)
+        one = upserter(params["sobject"], params["field"], records)
+        return run(records, one, all_or_none)
+
+    def retrieved(request: Request, ids: Any, fields: Any) -> Response:
+        # GET|POST …/composite/sobjects/{SObject}: records in id order, null when absent
+        kind = store.sobject(request.path_params["sobject"])
+        if not ids or not fields:
+            raise errors.ApiError(400, "MISSING_ARGUMENT", "ids and fields are required")
+        if len(ids) > org.settings.collection_limit:
+            raise errors.ApiError(400, "EXCEEDED_ID_LIMIT", "too many ids")
+        names = []
+        for name in fields:
+            found = kind.field(str(name))
+            if found is None:
+                raise errors.invalid_field(f"No such column '{name}' on entity '{kind.name}'.")
+            names.append(found.name)
+        version = request.path_params["version"]
+        out: list[dict[str, Any] | None] = []
+        for record_id in ids:
+            try:
+                record = store.get(kind.name, str(record_id))
+            except errors.ApiError:
+                out.append(None)
+                continue
+            out.append(record_json(version, kind, record, names))
+        return json_response(out)
+
+    async def retrieve(request: Request) -> Response:
+        query = request.query_params
+        ids = [i for i in query.get("ids", "").split(",") if i]
+        fields = [f for f in query.get("fields", "").split(",") if f]
+        return retrieved(request, ids, fields)
+
+    async def retrieve_posted(request: Request) -> Response:
+        body = await json_object(request)
+        return retrieved(request, body.get("ids"), body.get("fields"))
 
     return [
         *route(PREFIX, limit_info, POST=create, PATCH=update, DELETE=delete),
+        *route(PREFIX + "/{sobject}", limit_info, GET=retrieve, POST=retrieve_posted),
         *route(PREFIX + "/{sobject}/{field}", limit_info, PATCH=upsert),
     ]
+
+
+def _fold(value: Any) -> str:
+    # External ids compare case-insensitively (the store matches them so too).
+    return str(value).casefold()

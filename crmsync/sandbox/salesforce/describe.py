@@ -113,7 +113,7 @@ def field_describe(f: Field) -> dict[str, Any]:
         "unique": f.unique,
         "caseSensitive": False,
         "idLookup": f.name == "Id" or f.external_id,
-        "filterable": f.type != "textarea",
+        "filterable": f.filterable,
         "sortable": f.type != "textarea",
         "groupable": f.type not in ("textarea", "datetime", "double", "currency"),
         "referenceTo": list(f.reference_to),

@@ -59,6 +59,7 @@ class Org:
         # Changes made through `user_change` come from a different, human user.
         self.crm_user = people.new("005")
         self.store = OrgStore(self.objects, self.clock)
+        self._add_users()
         self.cursors = Cursors(self.settings.open_cursors)
         self.tokens = TokenBook(
             self.org_id,
@@ -70,4 +71,10 @@ class Org:
     def reset(self) -> None:
         """Drop every record and open cursor; sessions and connected apps stay."""
         self.store.reset()
+        self._add_users()
         self.cursors.clear()
+
+    def _add_users(self) -> None:
+        """The org's users: the integration's API user and a human CRM user."""
+        self.store.add_user(self.api_user, "integration@sandbox.example", "Integration", "User")
+        self.store.add_user(self.crm_user, "owner@sandbox.example", "Sandbox", "Owner")

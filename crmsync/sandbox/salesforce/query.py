@@ -1,5 +1,8 @@
 """Running a parsed SOQL query against the store.
 
+Child sub-queries (``SELECT Name, (SELECT LastName FROM Contacts) FROM Account``) run
+per parent row and render as a nested query result, or null when no child matches.
+
 `run_query` checks the statement against the schema (INVALID_TYPE, INVALID_FIELD with
 Salesforce's pointer text), filters with SOQL semantics (string comparisons ignore
 case; null only matches ``= null``/``!= null``), sorts (ascending puts nulls first),
@@ -10,11 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.columns import Column, render, resolve
+from crmsync.sandbox.salesforce.ids import to18
 from crmsync.sandbox.salesforce.schema import Field, SObjectType
 from crmsync.sandbox.salesforce.soql import (
     Comparison,
@@ -31,6 +36,7 @@ from crmsync.sandbox.salesforce.store import OrgStore, Record
 Predicate = Callable[[Record], bool]
 _TEXT = {"string", "email", "phone", "url", "textarea", "picklist", "combobox", "id", "reference"}
 _NUMBER = {"double", "currency", "percent", "int"}
+_IDS = {"id", "reference"}
 # Which literal kinds each field type accepts (besides null).
 _ACCEPTS = {"boolean": {"boolean"}, "datetime": {"datetime", "range"}, "date": {"date", "range"}}
 _WRONG_TYPE = (
@@ -44,6 +50,27 @@ def run_query(
 ) -> tuple[int, list[dict[str, Any]]]:
     """(totalSize, rendered records) of `query`; COUNT() gives no records."""
     kind = _sobject(store, query)
+    children = [_child(store, kind, child) for child in query.children]
+    with store.lock:
+        rows = list(store.rows(kind.name, include_deleted))
+        total, selected, rendered = _run(store, kind, query, version, rows)
+        if query.count:
+            return total, []
+        for child_kind, lookup, child_query in children:
+            key = child_kind.label_plural
+            for row, out in zip(selected, rendered, strict=True):
+                mine = [r for r in store.rows(child_kind.name) if r.get(lookup) == row["Id"]]
+                size, _, records = _run(store, child_kind, child_query, version, mine)
+                out[key] = (
+                    {"totalSize": size, "done": True, "records": records} if records else None
+                )
+        return total, rendered
+
+
+def _run(
+    store: OrgStore, kind: SObjectType, query: Query, version: str, rows: list[Record]
+) -> tuple[int, list[Record], list[dict[str, Any]]]:
+    """Filter, sort, page and render `rows` of `kind` as `query` says."""
 
     def column(ref: FieldRef) -> Column:
         return resolve(kind, store, query.text, ref)
@@ -55,19 +82,49 @@ def run_query(
         raise errors.malformed_query(f"duplicate field selected: {duplicate}")
     test = _compile(store, column, query, query.where) if query.where else None
     order = [(column(item.field), item) for item in query.order]
-    with store.lock:
-        rows = [r for r in store.rows(kind.name, include_deleted) if test is None or test(r)]
-        for found, item in reversed(order):
-            rows.sort(
-                key=_sort_key(store, found, item.nulls_last, item.descending),
-                reverse=item.descending,
-            )
-        rows = rows[query.offset or 0 :]
-        if query.limit is not None:
-            rows = rows[: query.limit]
-        if query.count:
-            return len(rows), []
-        return len(rows), [render(store, kind, selected, row, version) for row in rows]
+    for found, item in order:
+        _check_usable(found.field, query, item.field, "sorted")
+    rows = [r for r in rows if test is None or test(r)]
+    for found, item in reversed(order):
+        rows.sort(
+            key=_sort_key(store, found, item.nulls_last, item.descending),
+            reverse=item.descending,
+        )
+    rows = rows[query.offset or 0 :]
+    if query.limit is not None:
+        rows = rows[: query.limit]
+    if query.count:
+        return len(rows), rows, []
+    return len(rows), rows, [render(store, kind, selected, row, version) for row in rows]
+
+
+def _child(store: OrgStore, parent: SObjectType, child: Query) -> tuple[SObjectType, str, Query]:
+    """The child object, its lookup to `parent` and the sub-query, for ``(SELECT … FROM
+    Contacts)`` on Account: the relationship name is the child's plural label."""
+    name = child.sobject.name.lower()
+    for kind in store.objects.values():
+        lookup = next(
+            (
+                f.name
+                for f in kind.fields
+                if f.type == "reference" and f.reference_to == (parent.name,)
+            ),
+            None,
+        )
+        if lookup is not None and kind.label_plural.lower() == name:
+            return kind, lookup, replace(child, sobject=FieldRef(kind.name, child.sobject.pos))
+    raise errors.ApiError(
+        400,
+        "INVALID_TYPE",
+        pointer(
+            child.text,
+            child.sobject.pos,
+            f"Didn't understand relationship '{child.sobject.name}' in FROM part of query "
+            "call. If you are attempting to use a custom relationship, be sure to append the "
+            "'__r' after the custom relationship name. Please reference your WSDL or the "
+            "describe call for the appropriate names.",
+        ),
+    )
 
 
 def _sobject(store: OrgStore, query: Query) -> SObjectType:
@@ -113,10 +170,16 @@ def _getter(store: OrgStore, col: Column) -> Getter:
 
 def _comparison(store: OrgStore, col: Column, query: Query, cond: Comparison) -> Predicate:
     found = col.field
+    _check_usable(found, query, cond.field, "filtered")
     get = _getter(store, col)
     literals = cond.value if isinstance(cond.value, tuple) else (cond.value,)
     for literal in literals:
         _check_type(found, query, literal)
+    if found.type in _IDS:
+        # SOQL takes 15-character ids as well as 18-character ones.
+        literals = tuple(_id18(literal) for literal in literals)
+        many = cond.op in ("IN", "NOT IN")
+        cond = Comparison(cond.field, cond.op, literals if many else literals[0])
     if cond.op == "LIKE":
         if found.type not in _TEXT or not isinstance(cond.value, Literal):
             raise errors.ApiError(
@@ -144,6 +207,24 @@ def _comparison(store: OrgStore, col: Column, query: Query, cond: Comparison) ->
     if cond.op == "!=":
         return lambda r: (v := get(r)) is None or compare(_norm_value(v), target)
     return lambda r: (v := get(r)) is not None and compare(_norm_value(v), target)
+
+
+def _check_usable(found: Field, query: Query, ref: FieldRef, use: str) -> None:
+    if not found.filterable:
+        raise errors.invalid_field(
+            pointer(
+                query.text,
+                ref.pos,
+                f"field '{found.name}' can not be {use} in a query call",
+            )
+        )
+
+
+def _id18(literal: Literal) -> Literal:
+    value = literal.value
+    if literal.kind == "string" and isinstance(value, str) and len(value) == 15:
+        return replace(literal, value=to18(value))
+    return literal
 
 
 def _check_type(found: Field, query: Query, literal: Literal) -> None:

@@ -82,6 +82,12 @@ def record_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
             headers={"Location": record_url(version, kind.name, record["Id"])},
         )
 
+    async def create_by_id(request: Request) -> Response:
+        # POST …/sobjects/{Object}/Id (API 37.0+) creates, as an upsert on a null Id does.
+        if request.path_params["record_id"].lower() != "id":
+            raise errors.method_not_allowed("POST", ["DELETE", "GET", "HEAD", "PATCH"])
+        return await create(request)
+
     async def read(request: Request) -> Response:
         version, kind = kind_of(request)
         record = store.get(kind.name, request.path_params["record_id"])
@@ -141,7 +147,14 @@ def record_routes(org: Org, limit_info: LimitInfo) -> list[Route]:
 
     return [
         *route(PREFIX, limit_info, POST=create, GET=info),
-        *route(PREFIX + "/{record_id}", limit_info, GET=read, PATCH=update, DELETE=delete),
+        *route(
+            PREFIX + "/{record_id}",
+            limit_info,
+            GET=read,
+            PATCH=update,
+            DELETE=delete,
+            POST=create_by_id,
+        ),
         *route(
             PREFIX + "/{field}/{value}",
             limit_info,

@@ -37,6 +37,11 @@ class Field:
         return self.name.endswith("__c")
 
     @property
+    def filterable(self) -> bool:
+        """Long text areas can be neither filtered nor sorted on in SOQL."""
+        return not (self.type == "textarea" and self.length > 255)
+
+    @property
     def initial(self) -> Any:
         """The value a new record starts with (checkboxes are never null)."""
         if self.default is None and self.type == "boolean":
@@ -79,6 +84,12 @@ class SObjectType:
     def required(self) -> tuple[str, ...]:
         """Names of the fields a create must give."""
         return tuple(f.name for f in self.fields if f.required)
+
+    @cached_property
+    def compound_name(self) -> bool:
+        """Whether ``Name`` is derived from FirstName and LastName (Contact, Lead)."""
+        name = self.field("Name")
+        return name is not None and not name.createable and self.field("LastName") is not None
 
     @cached_property
     def initial(self) -> dict[str, Any]:
@@ -128,6 +139,8 @@ def _person() -> list[Field]:
     return [
         _f("FirstName", length=40),
         _f("LastName", length=80, nillable=False),
+        # The compound full name: read-only, derived from FirstName and LastName.
+        _f("Name", length=121, createable=False, updateable=False),
         _f("Title", length=128),
         _f("Email", "email"),
         _f("Phone", "phone"),
@@ -296,9 +309,33 @@ def _task() -> SObjectType:
     )
 
 
+def _user() -> SObjectType:
+    # Users are read-only here: the org's users exist from the start (the API user and
+    # a human one), as licences are not something an integration creates.
+    locked = {"createable": False, "updateable": False}
+    return SObjectType(
+        "User",
+        "005",
+        "Users",
+        (
+            _f("Id", "id", nillable=False, **locked),
+            _f("IsDeleted", "boolean", nillable=False, **locked),
+            _f("Username", "string", 80, nillable=False, **locked),
+            _f("Email", "email", nillable=False, **locked),
+            _f("FirstName", "string", 40, **locked),
+            _f("LastName", "string", 80, nillable=False, **locked),
+            _f("Name", "string", 121, **locked),
+            _f("IsActive", "boolean", nillable=False, **locked),
+            _f("CreatedDate", "datetime", nillable=False, **locked),
+            _f("LastModifiedDate", "datetime", nillable=False, **locked),
+            _f("SystemModstamp", "datetime", nillable=False, **locked),
+        ),
+    )
+
+
 def standard_objects() -> dict[str, SObjectType]:
-    """Lead, Contact, Account, Opportunity and Task, keyed by name."""
-    objects = (_lead(), _contact(), _account(), _opportunity(), _task())
+    """Lead, Contact, Account, Opportunity, Task and User, keyed by name."""
+    objects = (_lead(), _contact(), _account(), _opportunity(), _task(), _user())
     return {o.name: o for o in objects}
 
 

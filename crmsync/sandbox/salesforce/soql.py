@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
+from crmsync.sandbox.salesforce.dates import date_range
 from crmsync.sandbox.salesforce.errors import ApiError, malformed_query
 from crmsync.sandbox.salesforce.values import parse_datetime
 
@@ -130,6 +131,8 @@ class Query:
     order: tuple[OrderItem, ...]
     limit: int | None
     offset: int | None
+    # child relationship sub-queries of the select list: (SELECT ... FROM Contacts)
+    children: tuple[Query, ...] = ()
 
 
 def tokenize(text: str) -> list[Token]:
@@ -165,8 +168,14 @@ class _Parser:
         self.today = today
 
     def query(self) -> Query:
+        statement = self.statement(nested=False)
+        if self.peek() is not None:
+            self.fail()
+        return statement
+
+    def statement(self, nested: bool) -> Query:
         self.expect_kw("SELECT")
-        count, fields = self.select_list()
+        count, fields, children = self.select_list(nested)
         self.expect_kw("FROM")
         sobject = self.field_ref()
         where = self.condition() if self.accept_kw("WHERE") else None
@@ -175,24 +184,31 @@ class _Parser:
             self.expect_kw("BY")
             order = self.order_list()
         limit = self.integer() if self.accept_kw("LIMIT") else None
-        offset = self.integer() if self.accept_kw("OFFSET") else None
-        if self.peek() is not None:
-            self.fail()
-        return Query(self.text, fields, count, sobject, where, order, limit, offset)
+        offset = None if nested or not self.accept_kw("OFFSET") else self.integer()
+        return Query(self.text, fields, count, sobject, where, order, limit, offset, children)
 
     # ---- clauses -------------------------------------------------------------------
 
-    def select_list(self) -> tuple[bool, tuple[FieldRef, ...]]:
+    def select_list(self, nested: bool) -> tuple[bool, tuple[FieldRef, ...], tuple[Query, ...]]:
         token = self.peek()
         if token is not None and token.kind == "word" and token.text.upper() == "COUNT":
             self.index += 1
             self.expect_punct("(")
             self.expect_punct(")")
-            return True, ()
-        fields = [self.field_ref()]
-        while self.accept_punct(","):
-            fields.append(self.field_ref())
-        return False, tuple(fields)
+            return True, (), ()
+        fields: list[FieldRef] = []
+        children: list[Query] = []
+        while True:
+            start = self.peek()
+            if not nested and self.accept_punct("("):
+                children.append(self.statement(nested=True))
+                self.expect_punct(")")
+            elif start is not None and start.kind == "punct" and start.text == "(":
+                self.fail()  # sub-queries nest one level only
+            else:
+                fields.append(self.field_ref())
+            if not self.accept_punct(","):
+                return False, tuple(fields), tuple(children)
 
     def order_list(self) -> tuple[OrderItem, ...]:
         items = []
@@ -278,7 +294,7 @@ class _Parser:
                 return Literal("boolean", word == "TRUE", pos)
             if word == "NULL":
                 return Literal("null", None, pos)
-            span = _date_range(word, self.today)
+            span = date_range(word, self.today)
             if span is not None:
                 return Literal("range", span, pos)
         raise self.error_at(token)
@@ -351,20 +367,3 @@ def _syntax(text: str, pos: int, token: str) -> ApiError:
 
 def _unescape(body: str) -> str:
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
-
-
-def _date_range(word: str, today: date) -> tuple[datetime, datetime] | None:
-    name, _, amount = word.partition(":")
-    days = int(amount) if amount else 0
-    spans = {
-        "TODAY": (0, 1),
-        "YESTERDAY": (-1, 0),
-        "TOMORROW": (1, 2),
-        "LAST_N_DAYS": (-days, 1),
-        "NEXT_N_DAYS": (1, days + 1),
-    }
-    if name not in spans or (name.endswith("_N_DAYS") != bool(amount)):
-        return None
-    start, end = spans[name]
-    midnight = datetime.combine(today, time(), tzinfo=UTC)
-    return midnight + timedelta(days=start), midnight + timedelta(days=end)

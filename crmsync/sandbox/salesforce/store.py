@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,7 @@ class OrgStore:
     """All records of one org, thread-safe (handlers and `user_change` may race)."""
 
     def __init__(self, objects: Mapping[str, SObjectType], clock: Callable[[], datetime]) -> None:
+        self._defined = dict(objects)
         self.objects = dict(objects)
         self.clock = clock
         self.ids = IdFactory()
@@ -51,15 +52,44 @@ class OrgStore:
         self.reset()
 
     def reset(self) -> None:
-        """Empty every object and the recycle bin."""
+        """Empty every object and the recycle bin; fields added since creation go."""
         with self.lock:
+            self.objects = dict(self._defined)
             self.records: dict[str, dict[str, Record]] = {n: {} for n in self.objects}
             self.deleted_at: dict[str, datetime] = {}
             self._index: dict[tuple[str, str], dict[str, set[str]]] = {
                 (o.name, f.name): {} for o in self.objects.values() for f in o.external_ids
             }
-            self._savepoint: Savepoint | None = None
+            self._savepoints: list[Savepoint] = []
             self.created = now_seconds(self.clock())
+
+    def add_user(self, user_id: str, username: str, first: str, last: str) -> None:
+        """Seed one active User (users are not created through the API here)."""
+        if "User" not in self.objects:
+            return
+        stamp = now_seconds(self.clock())
+        with self.lock:
+            self.records["User"][user_id] = {
+                "Id": user_id,
+                "IsDeleted": False,
+                "Username": username,
+                "Email": username,
+                "FirstName": first,
+                "LastName": last,
+                "Name": f"{first} {last}",
+                "IsActive": True,
+                "CreatedDate": stamp,
+                "LastModifiedDate": stamp,
+                "SystemModstamp": stamp,
+            }
+
+    def add_field(self, sobject: str, added: Field) -> None:
+        """Add a custom field to an object (the Tooling API's CustomField create)."""
+        with self.lock:
+            base = self.objects[sobject]
+            self.objects[sobject] = replace(base, fields=(*base.fields, added), _by_lower={})
+            if added.external_id:
+                self._index[(sobject, added.name)] = {}
 
     # ---- look-ups ------------------------------------------------------------------
 
@@ -123,6 +153,7 @@ class OrgStore:
             )
             if record.get("OwnerId") in (None, "owner"):
                 record["OwnerId"] = actor
+            _derive(kind, record)
             self._remember(sobject, record_id)
             self.records[sobject][record_id] = record
             self._reindex(kind, record_id, None, record)
@@ -140,6 +171,7 @@ class OrgStore:
             self._check_unique(kind, values, current["Id"])
             self._remember(sobject, current["Id"])
             updated = {**current, **values}
+            _derive(kind, updated)
             stamp = now_seconds(self.clock())
             updated.update(LastModifiedDate=stamp, LastModifiedById=actor, SystemModstamp=stamp)
             self.records[sobject][current["Id"]] = updated
@@ -206,10 +238,11 @@ class OrgStore:
     # ---- savepoints ------------------------------------------------------------------
 
     def savepoint(self) -> Savepoint:
-        """Start remembering prior states (one savepoint at a time)."""
+        """Start remembering prior states. Savepoints nest (a collections call inside a
+        composite request): each remembers every write made while it is open."""
         self.lock.acquire()
-        self._savepoint = Savepoint()
-        return self._savepoint
+        self._savepoints.append(Savepoint())
+        return self._savepoints[-1]
 
     def release(self, savepoint: Savepoint, rollback: bool) -> None:
         """End the savepoint, restoring prior states when `rollback`."""
@@ -228,7 +261,7 @@ class OrgStore:
                     else:
                         self.deleted_at[record_id] = deleted
         finally:
-            self._savepoint = None
+            self._savepoints = [s for s in self._savepoints if s is not savepoint]
             self.lock.release()
 
     # ---- internals -------------------------------------------------------------------
@@ -306,10 +339,10 @@ class OrgStore:
                 index.setdefault(_key(new[f.name]), set()).add(record_id)
 
     def _remember(self, sobject: str, record_id: str) -> None:
-        savepoint = self._savepoint
-        if savepoint is not None and record_id not in savepoint.before:
-            before = self.records[sobject].get(record_id)
-            savepoint.before[record_id] = (sobject, before, self.deleted_at.get(record_id))
+        for savepoint in self._savepoints:
+            if record_id not in savepoint.before:
+                before = self.records[sobject].get(record_id)
+                savepoint.before[record_id] = (sobject, before, self.deleted_at.get(record_id))
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -322,3 +355,10 @@ def _key(value: Any) -> str:
 
 def _live(record: Record | None) -> Record | None:
     return None if record is None or record["IsDeleted"] else record
+
+
+def _derive(kind: SObjectType, record: Record) -> None:
+    # Salesforce computes the compound Name of people from its parts on every write.
+    if kind.compound_name:
+        parts = (record.get("FirstName"), record.get("LastName"))
+        record["Name"] = " ".join(str(p) for p in parts if p) or None

@@ -10,15 +10,17 @@ from typing import Any
 
 import orjson
 
-from crmsync.sandbox.totalexpert import contacts, dedup
+from crmsync.sandbox.totalexpert import contacts, custom_fields, dedup
 from crmsync.sandbox.totalexpert.errors import TotalExpertError, missing_target, not_found
+from crmsync.sandbox.totalexpert.note_types import NOTE_TYPES
 
 Record = dict[str, Any]
 # item, action, id, and a function giving hashValue (only computed when someone listens)
 Notify = Callable[[str, str, int, Callable[[], str]], None]
 
 FIRST_CONTACT_ID = 56490
-NOTE_TYPES = {1: "General", 2: "Task", 3: "Email Opened", 4: "Call", 5: "Meeting"}
+# contact groups a new account has (groups are addressed by group_name or id)
+DEFAULT_GROUPS = ("Past Client", "Prospect", "Realtor Partner")
 ENGAGEMENT_TYPES = (
     "Email Sent", "Email Opened", "Email Clicked", "Page View", "SMS Sent", "SMS Replied",
     "Survey Response",
@@ -51,6 +53,8 @@ class Account:
     insights: dict[int, Record] = field(default_factory=dict)
     enrollments: dict[tuple[int, int], Record] = field(default_factory=dict)
     journeys: dict[int, Record] = field(default_factory=dict)
+    groups: dict[int, Record] = field(default_factory=dict)
+    custom_fields: dict[str, Record] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: dict[str, int] = field(default_factory=dict)
     _dedup: dedup.DedupIndex = field(default_factory=dedup.DedupIndex)
@@ -67,7 +71,16 @@ class Account:
             self.enrollments.clear()
             self._dedup.clear()
             self.journeys = {int(str(j["id"])): dict(j) for j in JOURNEYS}
+            stamp = contacts.te_time(self.clock())
+            self.custom_fields = {
+                d[0]: custom_fields.definition(*d, stamp) for d in custom_fields.DEFAULTS
+            }
+            self.groups = {
+                n: {"id": n, "group_name": name, "user_editable": True, "owner_id": 1}
+                for n, name in enumerate(DEFAULT_GROUPS, start=1)
+            }
             self._ids = {
+                "group": len(DEFAULT_GROUPS) + 1,
                 "contact": FIRST_CONTACT_ID,
                 "note": 9001,
                 "activity": 70001,
@@ -83,6 +96,11 @@ class Account:
             "enrollments": sum(1 for e in self.enrollments.values() if e["status"] == "active"),
         }
 
+    def next_id(self, name: str) -> int:
+        """A fresh id of a kind of record (under the lock)."""
+        with self.lock:
+            return self._next(name)
+
     def _next(self, name: str) -> int:
         value = self._ids[name]
         self._ids[name] += 1
@@ -96,9 +114,45 @@ class Account:
             raise not_found("Contact")
         return found
 
+    def define_custom_field(
+        self, name: str, label: str, data_type: str, entity: str = "contact"
+    ) -> Record:
+        """Define a custom field, as an admin does in the Total Expert UI (the public API
+        only reads definitions)."""
+        if data_type not in custom_fields.DATA_TYPES or not name:
+            raise TotalExpertError(400, f"Invalid custom field definition {name!r}")
+        stamp = contacts.te_time(self.clock())
+        with self.lock:
+            made = custom_fields.definition(name, label or name, data_type, entity, stamp)
+            self.custom_fields[name] = made
+            return made
+
+    def check_custom(self, entity: str, values: Any) -> None:
+        """422/400 unless every custom value has a definition on `entity` and fits it."""
+        if isinstance(values, list):
+            values = {c.get("field_name"): c.get("value") for c in values if isinstance(c, Mapping)}
+        custom_fields.check_custom(self.custom_fields, entity, values)
+
+    def group_named(self, reference: str) -> str:
+        """The name of the group a relationship names by id or name (422 if none)."""
+        for group in self.groups.values():
+            if reference in (str(group["id"]), group["group_name"]):
+                return str(group["group_name"])
+        raise missing_target("contact_groups")
+
+    def _groups_of(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Relationships resolved against the account: groups by name or id, custom
+        values against the contact custom-field definitions."""
+        if values.get("custom"):
+            self.check_custom("contact", values["custom"])
+        for name in ("contact_groups", "remove_contact_groups"):
+            if name in values:
+                values[name] = [self.group_named(g) for g in values[name]]
+        return values
+
     def post_contact(self, body: Any) -> tuple[bool, Record]:
         """Create, or update the duplicate it matches; (created?, contact)."""
-        values = contacts.parse_contact(body, creating=True)
+        values = self._groups_of(contacts.parse_contact(body, creating=True))
         with self.lock:
             match = self._dedup.find(values)
             if match is not None:
@@ -113,7 +167,8 @@ class Account:
         return True, record
 
     def patch_contact(self, contact_id: Any, body: Any) -> Record:
-        return self._update_contact(contact_id, contacts.parse_contact(body, creating=False))
+        values = self._groups_of(contacts.parse_contact(body, creating=False))
+        return self._update_contact(contact_id, values)
 
     def _update_contact(self, contact_id: Any, values: Mapping[str, Any]) -> Record:
         with self.lock:
@@ -143,20 +198,21 @@ class Account:
         return found
 
     def post_note(self, body: Any) -> Record:
+        """Create a note (TE-PM "Create Contact Note (as Admin)"): title, note and type_id
+        are required, and so are the `contact` and its `owner` (client-credentials tokens
+        act as an admin); the contact must exist and be owned by that user."""
         if not isinstance(body, Mapping):
             raise TotalExpertError(400, "Malformed JSON: expected an object")
-        target = body.get("contact")
-        contact_id = target.get("id") if isinstance(target, Mapping) else None
-        if _int(contact_id) not in self.contacts:
-            raise missing_target("contact")
-        if not body.get("note") and not body.get("title"):
-            raise TotalExpertError(422, "A note needs a title or a note")
-        type_id = body.get("type_id", 1)
-        if type_id not in NOTE_TYPES and not (isinstance(type_id, int) and 1 <= type_id <= 34):
+        missing = [n for n in ("title", "note", "type_id") if body.get(n) in (None, "")]
+        if missing:
+            raise TotalExpertError(422, f"Missing required attribute(s): {', '.join(missing)}")
+        type_id = body["type_id"]
+        if isinstance(type_id, bool) or not isinstance(type_id, int) or type_id not in NOTE_TYPES:
             raise TotalExpertError(422, f"Invalid type_id {type_id!r}")
-        owner = contacts.find_user(body.get("owner") or {"id": 1})
+        owner = contacts.find_user(body.get("owner"))
         if owner is None:
             raise missing_target("owner")
+        contact_id = self._note_contact(body.get("contact"), owner["id"])
         with self.lock:
             now = self.clock()
             note = {
@@ -165,7 +221,7 @@ class Account:
                 "note": body.get("note"),
                 "type_id": type_id,
                 "is_private": bool(body.get("is_private", False)),
-                "contact_id": _int(contact_id),
+                "contact_id": contact_id,
                 "owner_id": owner["id"],
                 "created_on": now,
                 "updated_on": now,
@@ -180,6 +236,23 @@ class Account:
                 if journey["trigger_type"] == "note_outcome" and journey["active"]:
                     self.enroll(journey["id"], note["contact_id"])
         return note
+
+    def _note_contact(self, target: Any, owner_id: int) -> int:
+        """The contact a note addresses by id or by its attributes, which must match a
+        contact of `owner_id` exactly (case aside); TE never creates one from a note."""
+        if not isinstance(target, Mapping) or not target:
+            raise missing_target("contact")
+        wanted = {k: str(v).strip().lower() for k, v in target.items() if k != "id"}
+        with self.lock:
+            if "id" in target:
+                found = [self.contacts[i] for i in (_int(target["id"]),) if i in self.contacts]
+            else:
+                found = list(self.contacts.values())
+            for contact in found:
+                same = all(str(contact.get(k) or "").lower() == v for k, v in wanted.items())
+                if same and contact.get("owner_id") == owner_id and not contact.get("archived"):
+                    return int(contact["id"])
+        raise missing_target("contact")
 
     def patch_note(self, note_id: Any, body: Any) -> None:
         if not isinstance(body, Mapping):

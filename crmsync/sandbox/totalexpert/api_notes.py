@@ -10,10 +10,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from crmsync.sandbox.totalexpert import contacts, paging
-from crmsync.sandbox.totalexpert.account import NOTE_TYPES, Account, Record
+from crmsync.sandbox.totalexpert.account import Account, Record
 from crmsync.sandbox.totalexpert.api_contacts import Handler, Wrap
 from crmsync.sandbox.totalexpert.bodies import json_body, location
 from crmsync.sandbox.totalexpert.errors import json_response
+from crmsync.sandbox.totalexpert.note_types import NOTE_TYPES
 
 NOTE_FILTERS = (
     "created_on_start", "created_on_end", "title", "notes", "is_private", "type_id",

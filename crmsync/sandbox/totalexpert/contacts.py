@@ -92,9 +92,34 @@ def parse_contact(body: Any, creating: bool) -> dict[str, Any]:
         values["remove_contact_groups"] = [_group(g) for g in body["remove_contact_groups"] or []]
     if "archived" in body:
         values["archived"] = str(body["archived"]).lower() in ("1", "true")
-    if creating and not (values.get("first_name") or values.get("last_name")):
-        raise TotalExpertError(422, "A contact needs a first_name or a last_name")
+    if creating:
+        check_required(values)
     return values
+
+
+# A created contact needs `source` plus one identifying combination (TE-PM "Create
+# Contact": source+first+last with email, a phone, or a full postal address).
+IDENTIFYING: tuple[tuple[str, ...], ...] = (
+    ("first_name", "last_name", "email"),
+    ("first_name", "last_name", "phone_cell"),
+    ("first_name", "last_name", "phone_home"),
+    ("first_name", "last_name", "phone_office"),
+    ("first_name", "last_name", "address", "city", "state", "zip_code"),
+)
+
+
+def check_required(values: Mapping[str, Any]) -> None:
+    """422 unless `values` hold `source` and one identifying combination."""
+
+    def given(name: str) -> bool:
+        return str(values.get(name) or "").strip() != ""
+
+    missing = [] if given("source") else ["source"]
+    if not any(all(given(n) for n in combo) for combo in IDENTIFYING):
+        closest = min(IDENTIFYING, key=lambda combo: sum(not given(n) for n in combo))
+        missing += [n for n in closest if not given(n)]
+    if missing:
+        raise TotalExpertError(422, f"Missing required attribute(s): {', '.join(missing)}")
 
 
 def _group(group: Any) -> str:

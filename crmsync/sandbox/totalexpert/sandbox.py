@@ -20,11 +20,15 @@ from crmsync.sandbox.pipedrive.routing import RouteGroups
 from crmsync.sandbox.ratelimit import RateDecision, RateProfile, RateWindow, profiles
 from crmsync.sandbox.totalexpert import (
     api_contacts,
+    api_groups,
     api_insights,
     api_journeys,
     api_notes,
     api_users,
     contacts,
+    custom_fields,
+    lead_opportunities,
+    loans,
     webhooks,
 )
 from crmsync.sandbox.totalexpert.account import Account
@@ -70,6 +74,8 @@ class TotalExpertSandbox(ProviderSandbox):
         self.clock = clock
         self.retry_after = retry_after
         self.account = Account(clock, notify=self._notify)
+        self.loans = loans.Loans(self.account)
+        self.lead_opportunities = lead_opportunities.LeadOpportunities(self.account)
         self.tokens = TokenIssuer(clock)
         self.subscriptions = webhooks.Subscriptions(https_only=https_only)
         self._bench_token: str | None = None
@@ -104,6 +110,10 @@ class TotalExpertSandbox(ProviderSandbox):
                     *webhooks.routes(self.subscriptions, self._wrap),
                     *api_users.routes(self._wrap),
                     *api_insights.routes(self.account, self._wrap),
+                    *api_groups.routes(self.account, self._wrap),
+                    *custom_fields.routes(self.account.custom_fields, self._wrap),
+                    *loans.routes(self.loans, self._wrap),
+                    *lead_opportunities.routes(self.lead_opportunities, self._wrap),
                 ]
             )
         ]
@@ -111,6 +121,8 @@ class TotalExpertSandbox(ProviderSandbox):
     def reset(self) -> None:
         self._bench_token = None
         self.account.reset()
+        self.loans.reset()
+        self.lead_opportunities.reset()
         self.tokens.reset()
         self.subscriptions.reset()
 
@@ -132,8 +144,17 @@ class TotalExpertSandbox(ProviderSandbox):
         if object_type in ("contact", "contacts"):
             if record_id is None:
                 fields.setdefault("owner", {"id": 1})
+                fields.setdefault("source", "Total Expert UI")  # the UI always sets one
                 return contacts.render(account.post_contact(fields)[1])
             return contacts.render(account.patch_contact(record_id, fields))
+        if object_type in ("custom-fields", "custom_field"):
+            # Defining a custom field is UI-only in Total Expert; the control API stands in.
+            return account.define_custom_field(
+                str(fields.get("system_name") or ""),
+                str(fields.get("display_name") or ""),
+                str(fields.get("data_type") or "text"),
+                str(fields.get("entity_type") or "contact"),
+            )
         if object_type in ("contact-notes", "note", "notes"):
             if record_id is None:
                 return render_note(account.post_note(fields))
@@ -163,6 +184,7 @@ class TotalExpertSandbox(ProviderSandbox):
             "first_name": "Bench",
             "last_name": f"L{seq}",
             "email": f"b{seq}.{variant}@example.com",
+            "source": "bench",
             "external_ids": [{"source": "bench", "external_id": f"b{seq}"}],
             "owner": {"id": 1},
         }

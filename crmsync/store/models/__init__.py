@@ -1,9 +1,18 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 
+from crmsync.store.models.attribution import Campaign, Touchpoint
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
-from crmsync.store.models.imports import ImportJob, ImportRow
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
 from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
+from crmsync.store.models.marketing import (
+    EngagementState,
+    Enrollment,
+    Journey,
+    MarketingSettings,
+    RuleFiring,
+    TriggerRule,
+)
 from crmsync.store.models.merges import MergedRecord
 from crmsync.store.models.records import (
     RECORD_MODELS,
@@ -24,26 +33,35 @@ __all__ = [
     "RECORD_MODELS",
     "Activity",
     "ApiKey",
+    "Campaign",
     "ChangeLog",
     "Company",
     "Conflict",
     "Contact",
     "Deal",
     "DuplicateReview",
+    "EngagementState",
+    "Enrollment",
     "Event",
     "FieldMapping",
+    "ImportBatch",
     "ImportJob",
     "ImportRow",
     "Integration",
+    "Journey",
     "Lead",
     "Link",
+    "MarketingSettings",
     "MergedRecord",
     "Note",
     "RecordBase",
+    "RuleFiring",
     "SyncCursor",
     "SyncJob",
     "SyncRun",
     "Ticket",
+    "Touchpoint",
+    "TriggerRule",
     "WebhookEvent",
     "Workspace",
 ]

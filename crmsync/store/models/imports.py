@@ -3,9 +3,11 @@
 An ``ImportJob`` is one uploaded file, its mapping and options, and its progress
 counters. ``next_row`` is the checkpoint: the number of source rows already handled,
 committed in the same transaction as the records of the last batch, so a restarted run
-resumes after it and no row is imported twice. Only rows that failed or were skipped as
-duplicates get an ``ImportRow``: a million clean rows leave no per-row trace here (the
-ChangeLog, with source ``import:<job id>``, already records what they did).
+resumes after it and no row is imported twice. Rows that failed or were skipped as
+duplicates get an ``ImportRow`` each; the rows that became records are listed by one
+``ImportBatch`` per committed batch (row, outcome, record id, warnings), so a million
+clean rows cost a few hundred rows here, not a million. The ChangeLog, with source
+``import:<job id>``, records what they changed.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class ImportJob(IdMixin, Base):
     finished_at: Mapped[datetime | None]
     # Moved on after every batch; a run that stops moving is taken over by the next one.
     heartbeat_at: Mapped[datetime | None]
+    # Set when the import was undone (its created records deleted, its changes restored).
+    undone_at: Mapped[datetime | None]
 
 
 class ImportRow(IdMixin, Base):
@@ -66,3 +70,19 @@ class ImportRow(IdMixin, Base):
     values: Mapped[dict[str, Any]] = mapped_column(default=dict)
     errors: Mapped[list[Any]] = mapped_column(default=list)
     duplicate_of: Mapped[uuid.UUID | None]
+
+
+class ImportBatch(IdMixin, Base):
+    """The rows of one committed batch that became records, in row order.
+
+    ``rows`` holds ``[row number, line, "created" | "updated", record id, warnings]``
+    per row (record id None in a dry run, warnings None when there were none).
+    """
+
+    __tablename__ = "import_batches"
+    __table_args__ = (UniqueConstraint("job_id", "first_row"),)
+
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"))
+    first_row: Mapped[int] = mapped_column(Integer)
+    last_row: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[list[Any]] = mapped_column(default=list)

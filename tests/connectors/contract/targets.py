@@ -316,7 +316,13 @@ class TotalExpertTarget(Target):
     secret = "te-hook-secret-1"
 
     def make_sandbox(self, clock: Callable[[], float]) -> TotalExpertSandbox:
-        return TotalExpertSandbox(SandboxOptions(rate_profile="off"), clock=clock)
+        sandbox = TotalExpertSandbox(SandboxOptions(rate_profile="off"), clock=clock)
+        _define_fields(sandbox)
+        return sandbox
+
+    def reset(self) -> None:
+        super().reset()
+        _define_fields(self.sandbox)
 
     def credentials(self, kind: str) -> dict[str, Any]:
         tokens = self.sandbox.tokens
@@ -395,6 +401,12 @@ class TotalExpertTarget(Target):
     @property
     def webhook_secret(self) -> str:
         return self.secret
+
+
+def _define_fields(sandbox: TotalExpertSandbox) -> None:
+    # custom fields must be defined before contacts carry them, as in a real account
+    for name in ("firstname", "lastname"):
+        sandbox.account.define_custom_field(name, name.title(), "text")
 
 
 class GenericTarget(Target):

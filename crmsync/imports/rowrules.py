@@ -1,0 +1,216 @@
+"""The checks of a mapped import row, all in one pass, each with its severity.
+
+Order: the engine's coercion problems (a value that is not an e-mail, a phone, a
+number...) come in from ``RowMapper``; then the validation rules of the object type
+(``quality.validation_defaults``, with the workspace's and the import's severity
+overrides); values with a warning are left out; then what the records service would
+refuse (``parse_fields``), field by field; then the record rules (e-mail or phone) on
+what is left, and "no data" for a row with nothing but an id.
+
+With ``validate`` off every value problem is a warning and only the records service's
+refusals and "no data" fail a row. With ``keep_invalid`` a value with a warning is kept,
+as it was, in ``custom_fields.<field>`` instead of being left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from crmsync.mapping.paths import MISSING, get_path
+from crmsync.mapping.schema import FieldType, field_type
+from crmsync.quality.validation import (
+    FieldRule,
+    RuleKind,
+    RuleSet,
+    Severity,
+    field_issue,
+    is_empty,
+    record_issue,
+)
+from crmsync.quality.validation_defaults import default_rules
+from crmsync.quality.validation_severity import severity_of, with_severities
+from crmsync.records.errors import RecordInvalid
+from crmsync.records.payloads import parse_fields
+
+EXTERNAL_REF: Final = "external_ref"
+CUSTOM: Final = "custom_fields."
+# The engine coerces these types with exactly the rule's check: the rule is not run again.
+_COERCED_RULES: Final = {FieldType.EMAIL: RuleKind.EMAIL, FieldType.PHONE: RuleKind.PHONE}
+# parse_fields is asked again after dropping the fields it refused, at most this often
+_PARSE_ROUNDS: Final = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a row: which column or field, which rule, and how bad."""
+
+    column: str | None
+    field: str
+    rule: str
+    message: str
+    value: Any
+    severity: Severity = Severity.ERROR
+
+    @property
+    def text(self) -> str:
+        label = self.column or self.field
+        return f"{label}: {self.message}" if label else self.message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "field": self.field,
+            "rule": self.rule,
+            "message": self.message,
+            "severity": self.severity.value,
+        }
+
+
+def _drop(fields: dict[str, Any], path: str) -> None:
+    if path in fields:
+        del fields[path]
+        return
+    head, _, rest = path.partition(".")
+    child = fields.get(head)
+    if rest and isinstance(child, dict):
+        _drop(child, rest)
+        if not child:
+            del fields[head]
+
+
+class RowRules:
+    """The rules of one import, resolved once: which run, and with which severity."""
+
+    def __init__(
+        self,
+        object_type: str,
+        header_of: Mapping[str, str],
+        *,
+        region: str,
+        validate: bool,
+        severity: Mapping[str, Severity],
+        rules: RuleSet | None = None,
+        keep_invalid: bool = False,
+    ) -> None:
+        self.object_type = object_type
+        self.keep_invalid = keep_invalid
+        self.header_of = dict(header_of)
+        self.validate = validate
+        self.overrides = dict(severity)
+        base = rules if rules is not None else default_rules(object_type, region)
+        self.ruleset = with_severities(base, self.overrides)
+        self.region = self.ruleset.region
+        self.field_rules: tuple[FieldRule, ...] = tuple(
+            r for r in self.ruleset.fields if not self._coerced(r)
+        )
+        # each rule with what the row loop needs, worked out once
+        self._field_checks = [
+            (r.field, r, "." in r.field, r.max if r.rule is RuleKind.MAX_LENGTH else None)
+            for r in self.field_rules
+        ]
+        self._record_checks = [
+            (r, tuple(f for f in r.fields if "." not in f)) for r in self.ruleset.records
+        ]
+
+    def _coerced(self, rule: FieldRule) -> bool:
+        kind = field_type(self.object_type, rule.field)
+        return kind is not None and _COERCED_RULES.get(kind) is rule.rule
+
+    def _severity(self, severity: Severity) -> Severity:
+        return severity if self.validate else Severity.WARNING
+
+    def coercion_problem(self, header: str, message: str, value: Any) -> Problem:
+        """The problem of a value the engine could not coerce to its field's type."""
+        target = next((t for t, h in self.header_of.items() if h == header), header)
+        kind = field_type(self.object_type, target) or FieldType.STRING
+        rule = _COERCED_RULES.get(kind, kind).value
+        default = next(
+            (r.severity for r in self.ruleset.fields if r.field == target and r.rule.value == rule),
+            Severity.ERROR,
+        )
+        severity = severity_of(self.overrides, target, rule, default)
+        return Problem(header, target, rule, message, value, self._severity(severity))
+
+    def _field_issues(self, fields: dict[str, Any], problems: list[Problem]) -> None:
+        for name, rule, dotted, longest in self._field_checks:
+            value = get_path(fields, name) if dotted else fields.get(name, MISSING)
+            if value is MISSING:
+                if rule.rule is not RuleKind.REQUIRED:
+                    continue
+            elif longest is not None and type(value) is str and len(value) <= longest:
+                continue  # a max_length rule passed: the usual case, decided here
+            issue = field_issue(rule, None if value is MISSING else value, self.region)
+            if issue is not None:
+                column = self.header_of.get(name)
+                problems.append(
+                    Problem(column, name, issue.rule, issue.message, value, issue.severity)
+                )
+
+    def _record_issues(self, fields: dict[str, Any], problems: list[Problem]) -> None:
+        for rule, plain in self._record_checks:
+            for name in plain:  # the usual case first: one of the fields has a value
+                value = fields.get(name)
+                if value is not None and not is_empty(value):
+                    break
+            else:
+                issue = record_issue(rule, fields)
+                if issue is not None:
+                    problems.append(
+                        Problem(None, "", issue.rule, issue.message, None, issue.severity)
+                    )
+
+    def check(self, fields: dict[str, Any], problems: list[Problem]) -> None:
+        """Add the row's problems to ``problems``; values with a warning leave ``fields``."""
+        if self.validate:
+            self._field_issues(fields, problems)
+        # a bad value leaves the record: a warning's row imports without it, and an
+        # error's row fails anyway (the records service would only report it again)
+        for problem in problems:
+            if problem.field:
+                _drop(fields, problem.field)
+        self._parse(fields, problems)
+        if self.keep_invalid:
+            self._keep(fields, problems)
+        if self.validate:
+            self._record_issues(fields, problems)
+        if not fields or (len(fields) == 1 and EXTERNAL_REF in fields):
+            message = (
+                "no data: the row has nothing but an id"
+                if EXTERNAL_REF in fields
+                else "no data: no mapped column has a value"
+            )
+            problems.append(Problem(None, "", "no_data", message, None))
+
+    @staticmethod
+    def _keep(fields: dict[str, Any], problems: list[Problem]) -> None:
+        """Each value with a warning, as it was, in ``custom_fields.<field>``."""
+        for problem in problems:
+            if problem.severity is Severity.WARNING and problem.field and problem.value is not None:
+                name = problem.field.removeprefix(CUSTOM)
+                fields.setdefault("custom_fields", {})[name] = str(problem.value)
+
+    def _parse(self, fields: dict[str, Any], problems: list[Problem]) -> None:
+        """What the records service refuses, field by field (the rest is parsed again)."""
+        for _ in range(_PARSE_ROUNDS):
+            try:
+                parse_fields(self.object_type, fields)
+                return
+            except RecordInvalid as exc:
+                refused = [e for e in (exc.details or []) if isinstance(e, dict)]
+                if not refused:
+                    problems.append(Problem(None, "", "record", exc.message, None))
+                    return
+                for error in refused:
+                    path = str(error.get("field", ""))
+                    name = path.split(".", 1)[0]
+                    if name not in fields:
+                        problems.append(Problem(None, path, "record", exc.message, None))
+                        return
+                    column = self.header_of.get(path) or self.header_of.get(name)
+                    severity = self._severity(Severity.ERROR)
+                    problems.append(
+                        Problem(column, path, "record", error["message"], fields[name], severity)
+                    )
+                    fields.pop(name, None)
