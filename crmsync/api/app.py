@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 import crmsync
-from crmsync.api import docs, errors
+from crmsync.api import docs, errors, openapi
 from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from crmsync.api.routers import (
     API_PREFIX,
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router)
     errors.install(app)
     docs.install(app)
+    openapi.install(app)
 
     def body_limit(path: str) -> int:
         if path.startswith(UPLOAD_PATHS):

@@ -22,7 +22,7 @@ def get_db(request: Request) -> Iterator[Session]:
 Db = Annotated[Session, Depends(get_db)]
 
 
-def get_principal(request: Request, db: Db) -> Principal:
+def _authenticate(request: Request, db: Session) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -34,6 +34,19 @@ def get_principal(request: Request, db: Db) -> Principal:
         db.commit()
     request.state.principal = principal
     return principal
+
+
+def authenticate_request(request: Request) -> Principal:
+    """Authenticate before the body is read (``routing.GuardedRoute``), in a session of its own."""
+    with request.app.state.sessionmaker() as session:
+        return _authenticate(request, session)
+
+
+def get_principal(request: Request, db: Db) -> Principal:
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:  # authenticated by the route before its body was parsed
+        return known
+    return _authenticate(request, db)
 
 
 def require(permission: Permission) -> Callable[..., Principal]:

@@ -83,17 +83,31 @@ class RequestContextMiddleware:
         request_id = incoming[:64] if incoming.isprintable() and incoming else uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
+        started = False
         start = time.perf_counter()
 
         async def send_with_id(msg: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if msg["type"] == "http.response.start":
                 status = msg["status"]
+                started = True
                 msg["headers"] = [*msg.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(msg)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # The one path of every unexpected error: logged with its request id (bound
+            # above), answered with it, and no detail in the answer.
+            log.exception("unhandled error", method=scope["method"], path=scope["path"])
+            if started:
+                raise
+            await _send_error(
+                send_with_id,
+                500,
+                "internal_error",
+                f"internal error; the server log has it under request id {request_id}",
+            )
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")

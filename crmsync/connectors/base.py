@@ -115,6 +115,9 @@ class RemoteRecord:
     properties: Mapping[str, Any]
     modified_at: datetime | None = None
     archived: bool = False
+    # when each property got its current value, where the CRM says so (HubSpot's
+    # propertiesWithHistory); properties not in it date from ``modified_at``
+    field_times: Mapping[str, datetime] | None = None
 
 
 class Outcome(StrEnum):
@@ -306,6 +309,17 @@ class MergeConnector(Protocol):
     def merge_records(
         self, object_type: str, survivor_remote_id: str, merged_remote_id: str
     ) -> str: ...
+
+
+@runtime_checkable
+class ReadConnector(Protocol):
+    """Connectors that read given records by remote id (HubSpot batch read, Pipedrive
+    ``ids``). The worker reads a group's records just before pushing it, so that a CRM
+    edit it has not polled yet is merged first instead of overwritten."""
+
+    def read(self, object_type: str, remote_ids: Sequence[str]) -> list[RemoteRecord]:
+        """The records that exist (a missing or deleted id is left out)."""
+        ...
 
 
 def batches(payloads: Sequence[Payload], limit: int) -> Iterator[Sequence[Payload]]:

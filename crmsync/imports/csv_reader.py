@@ -38,7 +38,12 @@ def _score(sample: str, delimiter: str) -> tuple[int, int]:
     Rows of one cell do not count: a report's title lines above the header have no
     delimiter in them, and neither has any line under a wrong one.
     """
-    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))[:_SNIFF_LINES]
+    # newline="": a CR alone ends a line too (old Mac files), as when the file is read
+    try:
+        rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
+    except csv.Error:
+        return (0, 0)
+    rows = rows[:_SNIFF_LINES]
     rows = [r for r in rows if r]
     if len(rows) > 1:
         rows = rows[:-1]  # the last line of a sample may be cut short
@@ -55,6 +60,13 @@ def sniff_delimiter(sample: str, filename: str) -> str:
         return "\t"
     best = max(DELIMITERS, key=lambda d: _score(sample, d))
     return best if _score(sample, best) != (0, 0) else ","
+
+
+def _guarded(reader: Iterator[list[str]], what: str) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise UnreadableFile(f"{what}: {exc}") from None
 
 
 class CsvReader:
@@ -76,7 +88,7 @@ class CsvReader:
         top: list[tuple[int, list[str]]] = []
         with self._open() as f:
             reader = csv.reader(f, delimiter=delimiter)
-            for raw in reader:
+            for raw in _guarded(reader, "the header rows are not readable CSV"):
                 if any(cell.strip() for cell in raw):
                     top.append((reader.line_num, raw))
                     if len(top) >= HEADER_SEARCH_ROWS:
@@ -103,7 +115,7 @@ class CsvReader:
         number = 0
         with self._open() as f:
             reader = csv.reader(f, delimiter=self.info.delimiter or ",")
-            for raw in reader:
+            for raw in _guarded(reader, "the file stops being readable CSV"):
                 if reader.line_num <= self.header_line:
                     continue
                 if not any(cell.strip() for cell in raw):

@@ -7,6 +7,7 @@ Functions take the caller's session and never commit. The work itself happens in
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 import uuid
@@ -41,10 +42,12 @@ def store_upload(limits: ImportSettings, job_id: uuid.UUID, filename: str, data:
     """Copy an upload under the data directory in chunks, refusing it past the size limit."""
     suffix = re.sub(r"[^a-z0-9.]", "", Path(filename).suffix.lower())[:10]
     folder = limits.uploads_dir / str(job_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    # Uploads hold people's personal data: readable by the service's user only.
+    limits.uploads_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     path = folder / f"upload{suffix}"
     size = 0
-    with path.open("wb") as out:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
         while chunk := data.read(COPY_CHUNK):
             size += len(chunk)
             if size > limits.max_upload_bytes:

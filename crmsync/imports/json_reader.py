@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
+from crmsync import jsonlimits
 from crmsync.imports.encoding import SAMPLE_BYTES, detect_encoding
 from crmsync.imports.errors import UnreadableFile
 from crmsync.imports.settings import ImportSettings
@@ -69,6 +70,8 @@ def _array_items(text: io.TextIOBase) -> Iterator[Any]:
             return
         try:
             item, end = _DECODER.raw_decode(buffer, pos)
+        except RecursionError:  # where the item ends is unknown: the file stops here
+            raise UnreadableFile("the JSON is nested too deeply to read") from None
         except json.JSONDecodeError as exc:
             if eof:
                 raise UnreadableFile(f"invalid JSON: {exc.msg} at item end") from None
@@ -82,17 +85,26 @@ def _array_items(text: io.TextIOBase) -> Iterator[Any]:
             eof = not chunk
             buffer, pos = buffer[pos:] + chunk, 0
             continue
-        yield item
+        yield _within_limits(item)
         pos = end
+
+
+def _within_limits(item: Any) -> Any:
+    """The item, or an UnreadableFile (a row problem) when it breaks the JSON limits."""
+    try:
+        jsonlimits.check(item)
+    except jsonlimits.JsonRefused as exc:
+        return UnreadableFile(f"JSON outside the limits: {exc}")
+    return item
 
 
 def _line_items(text: io.TextIOBase) -> Iterator[Any]:
     for line in text:
         if line.strip():
             try:
-                yield json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield UnreadableFile(f"invalid JSON on this line: {exc.msg}")
+                yield jsonlimits.loads(line)
+            except jsonlimits.JsonRefused as exc:
+                yield UnreadableFile(f"invalid JSON on this line: {exc.message}")
 
 
 class JsonReader:

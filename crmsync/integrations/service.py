@@ -19,7 +19,7 @@ from crmsync.integrations import connector_config, objects
 from crmsync.integrations.config import SyncConfig
 from crmsync.integrations.providers import Provider, provider
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
-from crmsync.integrations.ssrf import UnsafeURL, check_url
+from crmsync.integrations.ssrf import Resolver, UnsafeURL, check_url, system_resolver
 from crmsync.integrations.vault import SecretDict, Vault, VaultError
 from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
 from crmsync.store.base import new_id
@@ -57,6 +57,30 @@ def safe_base_url(spec: Provider, base_url: str | None, *, sandbox_mode: bool) -
     except UnsafeURL as exc:
         raise RecordInvalid(f"base_url refused: {exc.message}", {"field": "base_url"}) from None
     return url
+
+
+# Credentials that name where the API lives (from a token response, or typed in by a user)
+# are URLs crmsync will connect to: they pass the same guard as base_url.
+URL_CREDENTIALS = ("instance_url", "api_domain")
+
+
+def check_credential_urls(
+    spec: Provider,
+    credentials: Mapping[str, Any],
+    *,
+    sandbox_mode: bool,
+    resolve: Resolver = system_resolver,
+) -> None:
+    for key in URL_CREDENTIALS:
+        value = credentials.get(key)
+        if value is None:
+            continue
+        try:
+            check_url(str(value), spec.name, sandbox_mode=sandbox_mode, resolve=resolve)
+        except UnsafeURL as exc:
+            raise RecordInvalid(
+                f"credentials.{key} refused: {exc.message}", {"field": f"credentials.{key}"}
+            ) from None
 
 
 def _check_profile(name: str | None) -> None:
@@ -100,6 +124,7 @@ def create_integration(
     """A new integration; its credentials are checked for the provider and sealed."""
     spec = provider(data.provider)
     spec.check_credentials(data.credentials)
+    check_credential_urls(spec, data.credentials, sandbox_mode=sandbox_mode)
     connector_config.check(spec.name, data.config)
     _check_profile(data.rate_limit_profile)
     config = data.config
@@ -169,6 +194,7 @@ def update_integration(
         integration.rate_limit_profile = patch.rate_limit_profile
     if "credentials" in sent and patch.credentials is not None:
         spec.check_credentials(patch.credentials)
+        check_credential_urls(spec, patch.credentials, sandbox_mode=sandbox_mode)
         seal_credentials(vault, integration, patch.credentials)
         mark_connected(integration)
     if "status" in sent and patch.status is not None:

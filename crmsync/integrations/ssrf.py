@@ -33,7 +33,7 @@ __all__ = [
 # "*.example.com" matches any subdomain (not example.com itself); "*" any public host.
 PROVIDER_HOSTS: Mapping[str, tuple[str, ...]] = {
     "hubspot": ("api.hubapi.com", "app.hubspot.com"),
-    "salesforce": ("*.my.salesforce.com", "*.salesforce.com"),
+    "salesforce": ("*.my.salesforce.com", "*.salesforce.com", "*.force.com"),
     "pipedrive": ("api.pipedrive.com", "*.pipedrive.com"),
     "totalexpert": ("public.totalexpert.net",),
     # generic REST CRMs live on the user's own host: any public one

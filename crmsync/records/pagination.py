@@ -28,8 +28,9 @@ class Cursor:
             stamp = datetime.fromisoformat(at)
             if stamp.tzinfo is None:
                 raise ValueError("naive")
+            stamp.astimezone(UTC)  # a crafted time outside UTC's range cannot be compared
             return cls(stamp, uuid.UUID(hex=ident))
-        except (ValueError, UnicodeDecodeError, binascii.Error):
+        except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
             raise RecordInvalid(
                 "cursor is not one this API returned; pass next_cursor unchanged"
             ) from None

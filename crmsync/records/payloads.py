@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from crmsync.jsonlimits import JsonRefused
 from crmsync.quality.batch_phone import normalize_phones
 from crmsync.quality.normalize import normalize_email, normalize_phone
 from crmsync.records.errors import RecordInvalid
@@ -42,6 +43,9 @@ def describe_validation_error(exc: ValidationError) -> list[dict[str, Any]]:
     for err in exc.errors(include_url=False, include_input=False):
         field = ".".join(str(p) for p in err["loc"]) or "body"
         message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        problem = err.get("ctx", {}).get("error")
+        if isinstance(problem, JsonRefused):  # a limit of the whole payload: name the spot
+            field, message = problem.path or field, problem.message
         out.append({"field": field, "message": message})
     return out
 
@@ -72,7 +76,17 @@ def parse_fields(record_type: str, payload: Any) -> dict[str, Any]:
     except ValidationError as exc:
         errors = describe_validation_error(exc)
         raise RecordInvalid(_summary(errors), errors) from None
-    return parsed.model_dump(exclude_unset=True)
+    fields = parsed.model_dump(exclude_unset=True)
+    # A patch may clear optional fields only: the ones a record must have stay set.
+    required, defaults = _required_and_defaults(record_type)
+    cleared = [
+        {"field": n, "message": "may not be null"}
+        for n in (*required, *defaults)
+        if n in fields and fields[n] is None
+    ]
+    if cleared:
+        raise RecordInvalid(_summary(cleared), cleared)
+    return fields
 
 
 def complete_for_create(record_type: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -3,16 +3,49 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    create_model,
+    model_validator,
+)
+
+from crmsync import jsonlimits
 
 Short = Annotated[str, StringConstraints(max_length=100)]
 Text255 = Annotated[str, StringConstraints(max_length=255)]
 LongText = Annotated[str, StringConstraints(max_length=100_000)]
+
+
+def _in_utc_range(value: datetime) -> datetime:
+    # 0001-01-01T00:00+14:00 parses, but is before the first instant UTC can hold: every
+    # comparison with a stored time would then fail. A naive time is taken as UTC.
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("time is outside the range a UTC timestamp can hold") from None
+    return value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_in_utc_range)]
+"""A datetime that converts to UTC (query parameters and record fields alike)."""
+
+
+def _no_empty_ref(value: str | None) -> str | None:
+    # "" is no reference: two records with "" would collide on the unique (type, ref).
+    return value or None
+
+
+ExternalRef = Annotated[Text255 | None, AfterValidator(_no_empty_ref)]
 
 
 class ContactType(StrEnum):
@@ -68,14 +101,18 @@ READ_ONLY_FIELDS = frozenset(
 class RecordIn(BaseModel):
     """Fields common to every record type."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # NaN/Infinity (also as the strings "NaN", "inf") have no JSON form: refused, not nulled.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
-    external_ref: Text255 | None = None
+    external_ref: ExternalRef = None
     custom_fields: dict[str, Any] | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _drop_read_only(cls, data: Any) -> Any:
+        # Every value must be one the stores and readers can hold (64-bit integers, no NaN,
+        # no NUL or lone surrogate, bounded nesting), whatever path it came in by.
+        jsonlimits.check(data, plain=False)
         # Clients may echo back a record they read; what the server owns is not applied.
         if isinstance(data, dict) and not READ_ONLY_FIELDS.isdisjoint(data):
             return {k: v for k, v in data.items() if k not in READ_ONLY_FIELDS}
@@ -159,7 +196,7 @@ class ActivityIn(RecordIn):
     direction: Direction | None = None
     subject: Text255 | None = None
     body: LongText | None = None
-    occurred_at: datetime | None = None
+    occurred_at: UtcDatetime | None = None
     data: dict[str, Any] | None = None
     contact_id: uuid.UUID | None = None
     lead_id: uuid.UUID | None = None

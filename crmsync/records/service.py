@@ -135,7 +135,11 @@ def update_record(
     record_id: uuid.UUID,
     payload: Any,
     source: str,
+    *,
+    written_at: datetime | None = None,
 ) -> RecordBase:
+    """Patch a record. ``written_at`` is when the change was made at its origin (a CRM's
+    own time), for its ChangeLog rows; it defaults to now."""
     record = get_record(session, workspace_id, record_type, record_id)
     fields = parse_fields(record_type, payload)
     bad = check_references(session, workspace_id, record_type, [fields])
@@ -143,7 +147,9 @@ def update_record(
         raise RecordInvalid(bad[0])
     if fields.get("external_ref") not in (None, record.external_ref):
         _refuse_taken_ref(session, workspace_id, record_type, fields["external_ref"])
-    if _apply(session, record, fields, source, datetime.now(UTC), region_of(session, workspace_id)):
+    now = datetime.now(UTC)
+    region = region_of(session, workspace_id)
+    if _apply(session, record, fields, source, now, region, logged_at=written_at):
         outbox.enqueue(session, workspace_id, record_type, [record.id], source=source)
     session.flush()
     return record
@@ -177,6 +183,7 @@ def _apply(
     region: str,
     *,
     write: bool = True,
+    logged_at: datetime | None = None,
 ) -> list[changelog.Row]:
     """Patch a loaded record; returns its ChangeLog rows (written unless ``write`` is False)."""
     if record.deleted_at is not None:  # an upsert by external_ref brings a record back
@@ -192,7 +199,7 @@ def _apply(
     record.updated_at = now
     record.version += 1
     rows = changelog.changelog_rows(
-        record.workspace_id, record.record_type, record.id, changes, source, now
+        record.workspace_id, record.record_type, record.id, changes, source, logged_at or now
     )
     if write:
         changelog.write(session, rows)

@@ -1,18 +1,24 @@
 """Apply a record read from a CRM (by webhook or polling) to the canonical store.
 
-The remote record is matched by Link, else (contacts) by normalised email, mapped back
-through the integration's mapping, and merged under its conflict policy:
+The remote record is matched by Link, else (contacts) by normalised email, and merged
+property by property (``reconcile``) against the app's value and what that CRM was last
+known to hold (``fieldstate``), under the integration's conflict policy:
 
-- ``crm_wins``: the CRM's values replace the app's;
-- ``app_wins``: the CRM only fills fields the app has left empty;
-- ``last_write_wins``: field by field; a field the app has not changed since the last
-  sync takes the CRM's value, and one changed on both sides goes to the later change:
-  the CRM record's modified time against the time of the field's last ChangeLog entry;
-- ``manual``: a field the app changed since the last sync and the CRM now disagrees on
-  becomes an open Conflict; the other fields are taken from the CRM.
+- ``last_write_wins``: a property only the CRM changed comes in; one changed on both
+  sides goes to the later write (the CRM's per-property time, else its record modified
+  time, against the field's last ChangeLog time);
+- ``crm_wins``: a CRM change comes in; ``app_wins``: the CRM only fills empty fields;
+- ``manual``: a property changed on both sides becomes one open Conflict per field,
+  and is pushed to that CRM only once resolved.
 
-Changes are written with source ``crm:<integration id>``, so they are never pushed back
-to the same integration (and are pushed to the others).
+When the app keeps a value the CRM does not hold, a push to that CRM is queued, so the
+two converge. CRM changes are written with source ``crm:<integration id>`` and stamped
+with the CRM's own time, so they are never pushed back to the same integration (and
+are pushed to the others).
+
+Deletes are tombstones: a Link whose record is deleted stays, and a read of its remote
+record changes nothing — a deleted record is never brought back, nor created again
+under a new id, by an edit that raced its delete.
 """
 
 from __future__ import annotations
@@ -27,13 +33,16 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import RemoteRecord
 from crmsync.integrations.config import ConflictPolicy, SyncConfig
-from crmsync.mapping.engine import map_inbound
+from crmsync.mapping.engine import compile_inbound, compile_outbound, map_inbound
 from crmsync.mapping.model import MappingSet
 from crmsync.quality.normalize import normalize_email
 from crmsync.records import service
-from crmsync.records.changelog import json_value, last_written
+from crmsync.records.changelog import CREATED, json_value, last_written
 from crmsync.records.errors import RecordError
-from crmsync.store.models import Conflict, Contact, Integration, Link, RecordBase
+from crmsync.store.models import ChangeLog, Contact, Integration, Link, RecordBase
+from crmsync.sync import fieldstate, outbox
+from crmsync.sync.conflicts import conflicts_of_read
+from crmsync.sync.reconcile import Action, Sides, decide
 
 
 @dataclass(frozen=True)
@@ -54,45 +63,47 @@ def apply_remote(
     mapping: MappingSet,
     now: datetime,
     region: str = "US",
+    read_at: datetime | None = None,
 ) -> Applied:
+    """Apply one remote record; ``read_at`` is when its read began (default ``now``)."""
     config = SyncConfig.model_validate(integration.config or {})
     source = f"crm:{integration.id}"
+    read_at = read_at or now
     link = _link(session, integration.id, object_type, remote.remote_id)
     record = _linked_record(session, integration, object_type, link)
+    if link is not None and record is None:
+        return Applied("unchanged", link.record_id)  # a tombstone: the delete stands
     if remote.archived:
         return _apply_deletion(session, integration, object_type, link, record, config, source)
-    mapped = map_inbound(mapping, object_type, dict(remote.properties), region)
-    values = mapped.values
-    if record is None:
-        record = _match(session, integration.workspace_id, object_type, values)
     try:
         if record is None:
-            created = service.create_record(
-                session, integration.workspace_id, object_type, values, source
-            )
-            _touch_link(session, integration, object_type, created.id, remote, link, now)
-            return Applied("created", created.id)
-        changes, conflicts = _merge(
+            values = map_inbound(mapping, object_type, dict(remote.properties), region).values
+            record = _match(session, integration.workspace_id, object_type, values)
+            if record is None:
+                created = service.create_record(
+                    session, integration.workspace_id, object_type, values, source
+                )
+                _remember(session, integration, object_type, created.id, remote, mapping, read_at)
+                _touch_link(session, integration, object_type, created.id, remote, link, now)
+                return Applied("created", created.id)
+        merged = _merge(
             session,
             integration,
             object_type,
             record,
-            values,
             remote,
             link,
-            config.conflict_policy,
-            now,
+            mapping,
+            config,
+            read_at,
+            region,
         )
-        if changes:
-            service.update_record(
-                session, integration.workspace_id, object_type, record.id, changes, source
-            )
     except RecordError as exc:
         return Applied("error", record.id if record else None, error=exc.message)
     _touch_link(session, integration, object_type, record.id, remote, link, now)
-    if conflicts:
-        return Applied("conflict", record.id, conflicts=conflicts)
-    return Applied("updated" if changes else "unchanged", record.id)
+    if merged.conflicts:
+        return Applied("conflict", record.id, conflicts=merged.conflicts)
+    return Applied("updated" if merged.changed else "unchanged", record.id)
 
 
 def _link(
@@ -110,6 +121,8 @@ def _link(
 def _linked_record(
     session: Session, integration: Integration, object_type: str, link: Link | None
 ) -> RecordBase | None:
+    """The Link's live record (its survivor, if it was merged away); None when it is
+    deleted or gone."""
     if link is None:
         return None
     try:
@@ -139,8 +152,19 @@ def _match(
     )
 
 
-def _field_times(session: Session, record: RecordBase) -> dict[str, datetime]:
-    return {field: at for (_, field), at in last_written(session, [record.id]).items()}
+@dataclass
+class _Merged:
+    changed: bool = False
+    conflicts: int = 0
+
+
+def _properties(mapping: MappingSet, object_type: str) -> dict[str, tuple[str, ...]]:
+    """Remote top-level property -> the canonical top-level fields it fills."""
+    out: dict[str, tuple[str, ...]] = {}
+    for step in compile_inbound(mapping, object_type).steps:
+        prop, name = step.read.split(".", 1)[0], step.write.split(".", 1)[0]
+        out[prop] = (*out.get(prop, ()), name) if name not in out.get(prop, ()) else out[prop]
+    return out
 
 
 def _merge(
@@ -148,100 +172,162 @@ def _merge(
     integration: Integration,
     object_type: str,
     record: RecordBase,
-    values: dict[str, Any],
     remote: RemoteRecord,
     link: Link | None,
-    policy: ConflictPolicy,
-    now: datetime,
-) -> tuple[dict[str, Any], int]:
-    """The fields to change, and how many conflicts were opened instead."""
-    incoming = dict(values)
-    if isinstance(incoming.get("custom_fields"), dict):
-        incoming["custom_fields"] = {**(record.custom_fields or {}), **incoming["custom_fields"]}
-    differing = {
-        k: v for k, v in incoming.items() if json_value(getattr(record, k, None)) != json_value(v)
-    }
-    if not differing or policy is ConflictPolicy.CRM_WINS:
-        return differing, 0
-    if policy is ConflictPolicy.APP_WINS:
-        return {k: v for k, v in differing.items() if getattr(record, k, None) in (None, "", {})}, 0
-    times = _field_times(session, record)
-    last_sync = link.last_synced_at if link else None
+    mapping: MappingSet,
+    config: SyncConfig,
+    read_at: datetime,
+    region: str,
+) -> _Merged:
+    """Decide each mapped property (``reconcile.decide``) and apply the decisions."""
+    policy = config.conflict_policy
+    seen_copy = link.remote_modified_at if link else None
+    changed_at = remote.modified_at
+    lww = policy is ConflictPolicy.LAST_WRITE_WINS
+    if lww and seen_copy is not None and changed_at is not None and changed_at < seen_copy:
+        return _Merged()  # an older copy than the one last seen (a late or replayed read)
+    outbound = compile_outbound(mapping, object_type)
+    types = fieldstate.wire_types(compile_inbound(mapping, object_type))
+    local = outbound.apply({k: getattr(record, k, None) for k in outbound.reads()}, region).values
+    pushed = set(local) | set(fieldstate.wire_types(outbound))
+    known = fieldstate.load(session, integration.id, object_type, [record.id]).get(record.id, {})
+    written = {f: at for (_r, f), at in last_written(session, [record.id]).items()}
+    fields_of = _properties(mapping, object_type)
+    times = remote.field_times or {}
+    seen: dict[str, Any] = {}
+    seen_at: dict[str, datetime | None] = {}
+    take: dict[str, datetime] = {}
+    conflicts: dict[str, Any] = {}
+    push = False
+    history: list[tuple[str, Any, datetime]] | None = None  # read when first needed
+    for prop, names in fields_of.items():
+        if prop not in remote.properties:
+            continue
+        incoming = remote.properties[prop]
+        crm_at = times.get(prop) or remote.modified_at or read_at
+        local_times = [written[n] for n in names if n in written]
+        kind = types.get(prop)
+        echo_at = None
+        if not fieldstate.same(incoming, local.get(prop), kind, region):
+            if history is None:
+                history = _past_values(session, record)
+            echo_at = _held_before(history, names, incoming, kind, region)
+        sides = Sides(
+            incoming=incoming,
+            local=local.get(prop),
+            known=known.get(prop),
+            crm_at=crm_at,
+            local_at=max(local_times) if local_times else None,
+            read_at=read_at,
+            last_sync=link.last_synced_at if link else None,
+            kind=kind,
+            pushed=prop in pushed,
+            echo_at=echo_at,
+        )
+        action = decide(policy, sides, region)
+        if action is Action.STALE:
+            continue
+        seen[prop], seen_at[prop] = incoming, crm_at
+        if action is Action.TAKE:
+            take[prop] = crm_at
+        elif action is Action.PUSH:
+            push = True
+        elif action is Action.CONFLICT:
+            conflicts[prop] = incoming
+    merged = _Merged()
+    if policy is ConflictPolicy.MANUAL:
+        merged.conflicts = conflicts_of_read(
+            session,
+            integration,
+            record,
+            remote,
+            (fields_of, conflicts, seen, take),
+            mapping,
+            region,
+        )
+    fieldstate.store(
+        session,
+        fieldstate.rows(integration.id, object_type, record.id, seen, read_at, seen_at),
+    )
+    merged.changed = _take(
+        session, integration, object_type, record, remote, (take, fields_of), mapping, region
+    )
+    if push:  # the app keeps a value this CRM does not hold: send it there
+        outbox.enqueue(
+            session, integration.workspace_id, object_type, [record.id], only=integration.id
+        )
+    return merged
 
-    def changed_here(field: str) -> bool:
-        local_at = times.get(field)
-        return local_at is not None and (last_sync is None or local_at > last_sync)
 
-    if policy is ConflictPolicy.LAST_WRITE_WINS:
-        # Only a field changed on both sides since the last sync is a race for the later
-        # write. A field the app has not touched since then takes the CRM's value: the
-        # CRM's clock and precision (Salesforce stamps whole seconds) must not make a
-        # fresh CRM edit look older than the app's last change, already synced.
-        remote_at = remote.modified_at or now
-        seen_at = link.remote_modified_at if link else None
-        if seen_at is not None and remote_at < seen_at:
-            return {}, 0  # an older copy than the one last seen (a late or replayed read)
-        return {
-            k: v for k, v in differing.items() if not changed_here(k) or times[k] < remote_at
-        }, 0
-    # MANUAL: a field the app changed since the last sync is a conflict, and stays one
-    # (whatever the CRM sends meanwhile) until a person resolves it.
-    still_open = set(
-        session.scalars(
-            select(Conflict.field).where(
-                Conflict.integration_id == integration.id,
-                Conflict.record_id == record.id,
-                Conflict.status == "open",
-            )
+def _past_values(session: Session, record: RecordBase) -> list[tuple[str, Any, datetime]]:
+    """(field, value, at) of every value the record's fields were written with."""
+    out: list[tuple[str, Any, datetime]] = []
+    rows = session.execute(
+        select(ChangeLog.field, ChangeLog.new_value, ChangeLog.at).where(
+            ChangeLog.record_id == record.id
         )
     )
-    take: dict[str, Any] = {}
-    conflicts = 0
-    for field, value in differing.items():
-        if field in still_open or changed_here(field):
-            conflicts += _open_conflict(
-                session, integration, record, field, value, times.get(field), remote.modified_at
-            )
+    for name, value, at in rows:
+        if name == CREATED and isinstance(value, dict):
+            out += [(k, v, at) for k, v in value.items()]
         else:
-            take[field] = value
-    return take, conflicts
+            out.append((name, value, at))
+    return out
 
 
-def _open_conflict(
+def _held_before(
+    history: list[tuple[str, Any, datetime]],
+    names: tuple[str, ...],
+    value: Any,
+    kind: Any,
+    region: str,
+) -> datetime | None:
+    """When one of ``names`` last held ``value`` (compared as the wire compares them)."""
+    times = [
+        at
+        for name, old, at in history
+        if name in names and fieldstate.same(old, value, kind, region)
+    ]
+    return max(times) if times else None
+
+
+def _take(
     session: Session,
     integration: Integration,
+    object_type: str,
     record: RecordBase,
-    field: str,
-    remote_value: Any,
-    local_at: datetime | None,
-    remote_at: datetime | None,
-) -> int:
-    existing = session.scalar(
-        select(Conflict).where(
-            Conflict.integration_id == integration.id,
-            Conflict.record_id == record.id,
-            Conflict.field == field,
-            Conflict.status == "open",
-        )
-    )
-    if existing is not None:  # the CRM changed it again: keep one conflict, newest value
-        existing.remote_value = json_value(remote_value)
-        existing.remote_at = remote_at
-        return 0
-    session.add(
-        Conflict(
-            workspace_id=integration.workspace_id,
-            integration_id=integration.id,
-            record_type=record.record_type,
-            record_id=record.id,
-            field=field,
-            local_value=json_value(getattr(record, field, None)),
-            local_at=local_at,
-            remote_value=json_value(remote_value),
-            remote_at=remote_at,
-        )
-    )
-    return 1
+    remote: RemoteRecord,
+    decided: tuple[dict[str, datetime], dict[str, tuple[str, ...]]],
+    mapping: MappingSet,
+    region: str,
+) -> bool:
+    """Write the CRM's values of ``take`` into the record, stamped with the CRM's times
+    (one change per distinct time, so each field keeps its own)."""
+    take, fields_of = decided
+    if not take:
+        return False
+    mapped = map_inbound(mapping, object_type, {p: remote.properties[p] for p in take}, region)
+    changed = False
+    for at in sorted(set(take.values())):
+        names = {n for p, t in take.items() if t == at for n in fields_of[p]}
+        values = {k: v for k, v in mapped.values.items() if k in names}
+        if isinstance(values.get("custom_fields"), dict):
+            values["custom_fields"] = {**(record.custom_fields or {}), **values["custom_fields"]}
+        differing = {
+            k: v for k, v in values.items() if json_value(getattr(record, k, None)) != json_value(v)
+        }
+        if differing:
+            service.update_record(
+                session,
+                integration.workspace_id,
+                object_type,
+                record.id,
+                differing,
+                f"crm:{integration.id}",
+                written_at=at,
+            )
+            changed = True
+    return changed
 
 
 def _apply_deletion(
@@ -253,18 +339,40 @@ def _apply_deletion(
     config: SyncConfig,
     source: str,
 ) -> Applied:
-    if link is not None:
-        session.delete(link)
     if record is None:
         return Applied("unchanged")
     if link is not None and link.record_id != record.id:
         # The link's record was merged away here: the CRM dropping its copy (often our own
         # merge effect) must not delete the survivor.
+        session.delete(link)
         return Applied("unchanged", record.id)
     if config.delete_propagation:
+        # The Link stays as the tombstone (see the module docstring).
         service.delete_record(session, integration.workspace_id, object_type, record.id, source)
         return Applied("deleted", record.id)
+    if link is not None:
+        session.delete(link)  # not propagated: the app keeps the record, unlinked
+        fieldstate.forget(session, integration.id, object_type, record.id)
     return Applied("unchanged", record.id)
+
+
+def _remember(
+    session: Session,
+    integration: Integration,
+    object_type: str,
+    record_id: uuid.UUID,
+    remote: RemoteRecord,
+    mapping: MappingSet,
+    read_at: datetime,
+) -> None:
+    """A record created from the CRM: the CRM holds every property it was read with."""
+    props = {
+        p: remote.properties[p] for p in _properties(mapping, object_type) if p in remote.properties
+    }
+    times = {p: (remote.field_times or {}).get(p) or remote.modified_at for p in props}
+    fieldstate.store(
+        session, fieldstate.rows(integration.id, object_type, record_id, props, read_at, times)
+    )
 
 
 def _touch_link(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
@@ -17,11 +18,19 @@ from crmsync.sync.outbound import Target
 from crmsync.sync.policy import on_integration_error
 from crmsync.sync.polling import PollResult, poll
 from crmsync.sync.schedule import ScheduleError, is_due
-from crmsync.sync.webhooks import claim_events, settle_events
+from crmsync.sync.webhooks import claim_events, release_events, settle_events
 
 log = structlog.get_logger("crmsync.worker")
 
 INBOUND_KINDS = ("incremental", "full", "webhook", "manual")
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Another thread or worker is polling the stream: the request must wait, not drop."""
+
+
+BUSY = Busy()
 
 
 def poll_stream(
@@ -30,10 +39,15 @@ def poll_stream(
     object_type: str,
     target: Target,
     kind: str,
-) -> PollResult | None:
-    """Poll one stream if no one else is; None when it was busy or the CRM refused."""
+    claim: Callable[[], bool] | None = None,
+) -> PollResult | Busy | None:
+    """Poll one stream if no one else is: ``BUSY`` when someone is; None when the CRM
+    refused, or ``claim`` (called once the lock is held: taking a queued request)
+    found nothing left to do."""
     with poll_lock(session.get_bind().engine, integration.id, object_type) as held:
         if not held:
+            return BUSY
+        if claim is not None and not claim():
             return None
         try:
             return poll(
@@ -92,7 +106,10 @@ def due_streams(session: Session, now: datetime) -> list[tuple[Integration, str]
 
 
 def drain_webhooks(session: Session, resolve: Callable[[Session, Integration], Target]) -> int:
-    """Poll each stream that webhook events arrived for; returns how many events."""
+    """Poll each stream that webhook events arrived for; returns how many events.
+
+    Events of a stream another worker is polling go back unclaimed: that poll may have
+    read the CRM before their change, so they must cause a poll of their own."""
     groups = claim_events(session)
     count = 0
     for (integration_id, object_type), ids in groups.items():
@@ -104,6 +121,10 @@ def drain_webhooks(session: Session, resolve: Callable[[Session, Integration], T
         result = poll_stream(
             session, integration, object_type, resolve(session, integration), "webhook"
         )
+        if isinstance(result, Busy):
+            release_events(session, ids)
+            count -= len(ids)
+            continue
         outcome = f"polled: {result.processed} change(s)" if result else "left to the next poll"
         settle_events(session, ids, outcome)
     return count

@@ -24,6 +24,7 @@ from typing import Any, Final
 import structlog
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.store.models import WebhookEvent
@@ -33,6 +34,10 @@ log = structlog.get_logger("crmsync.sync.intake")
 MAX_GROUP_ROWS: Final = 1000
 
 Key = tuple[uuid.UUID, str]  # (integration id, provider event id)
+
+
+class UnknownIntegration(Exception):
+    """No integration of that provider has that id (or it was removed meanwhile)."""
 
 
 @dataclass(frozen=True)
@@ -140,5 +145,8 @@ class EventWriter:
     def _write_alone(self, delivery: _Delivery) -> None:
         try:
             self._write([delivery])
+        except IntegrityError:  # duplicates are skipped, so a missing integration it is
+            gone = {str(row["integration_id"]) for row in delivery.rows}
+            delivery.done.set_exception(UnknownIntegration(f"no integration {', '.join(gone)}"))
         except Exception as exc:
             delivery.done.set_exception(exc)

@@ -59,20 +59,28 @@ def request_sync(session: Session, integration: Integration, *, full: bool) -> d
     return {"outbound_jobs": pushed, "inbound_polls": len(pulls)}
 
 
-def take_queued_polls(session: Session) -> list[tuple[uuid.UUID, str, str]]:
-    """Queued manual polls as (integration, object type, kind), removed from the queue."""
-    rows = list(
-        session.execute(
-            select(SyncRun.id, SyncRun.integration_id, SyncRun.object_type, SyncRun.kind).where(
-                SyncRun.status == QUEUED
-            )
-        )
+def queued_polls(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, str, str]]:
+    """Queued manual polls as (request id, integration, object type, kind), oldest first.
+
+    A request stays queued until a worker that holds the stream's poll lock takes it
+    (``take_queued_poll``): one seen while another worker polls the stream is kept, not
+    dropped (that poll may have begun before the request, or be incremental)."""
+    rows = session.execute(
+        select(SyncRun.id, SyncRun.integration_id, SyncRun.object_type, SyncRun.kind)
+        .where(SyncRun.status == QUEUED)
+        .order_by(SyncRun.started_at)
+    ).all()
+    session.rollback()
+    return [(r.id, r.integration_id, str(r.object_type), r.kind) for r in rows]
+
+
+def take_queued_poll(session: Session, request_id: uuid.UUID) -> bool:
+    """Remove a queued request; False when another worker took it first. Commits."""
+    result = session.execute(
+        delete(SyncRun).where(SyncRun.id == request_id, SyncRun.status == QUEUED)
     )
-    if not rows:
-        return []
-    session.execute(delete(SyncRun).where(SyncRun.id.in_([r.id for r in rows])))
     session.commit()
-    return [(r.integration_id, str(r.object_type), r.kind) for r in rows]
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def sync_status(session: Session, integration: Integration) -> dict[str, Any]:

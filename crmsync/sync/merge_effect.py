@@ -28,7 +28,7 @@ from crmsync.connectors.errors import ConnectorError
 from crmsync.dedup import merged
 from crmsync.integrations.config import SyncConfig
 from crmsync.store.models import Integration, Link
-from crmsync.sync import outbox
+from crmsync.sync import fieldstate, outbox
 from crmsync.sync.jobs import ClaimedJob
 from crmsync.sync.outbound import PushCounts, Target
 from crmsync.sync.policy import on_job_error
@@ -89,6 +89,7 @@ def _resolve(
     if survivor_link is None:
         link.record_id = survivor_id
         link.last_pushed_hash = None
+        fieldstate.forget(session, target.integration_id, object_type, survivor_id)
         effect = "relinked"
     elif isinstance(connector, MergeConnector) and connector.can_merge(object_type):
         remote_id = connector.merge_records(object_type, survivor_link.remote_id, link.remote_id)
@@ -96,6 +97,7 @@ def _resolve(
         session.flush()  # the remote id may come back as the survivor's
         survivor_link.remote_id = remote_id
         survivor_link.last_pushed_hash = None
+        fieldstate.forget(session, target.integration_id, object_type, survivor_id)
         effect = "merged"
     elif config.delete_propagation:
         connector.delete(object_type, [link.remote_id])

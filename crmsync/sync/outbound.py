@@ -1,8 +1,17 @@
 """Push a claimed group of jobs to its CRM in one batch call, and note each job's outcome.
 
-The record's *current* state is pushed, not the state when the job was enqueued; a
-payload whose hash equals the last one pushed through the Link is skipped. Outcomes go
-to a ``Settlement``, which the worker writes when the group is done.
+Just before a group goes out, its linked records are read from the CRM (where the
+connector can, ``ReadConnector``, and the integration pulls the type): a record the
+CRM changed since crmsync last knew it is merged at once (``inbound.apply_remote``)
+instead of pushed, so a push never overwrites a CRM edit crmsync has not read yet, and
+the edit is dated by the record's modified time before this push moves it.
+
+The record's *current* state is pushed, not the state when the job was enqueued, and
+only the properties whose value differs from what the CRM is known to hold
+(``fieldstate``): a push of one changed field never overwrites the CRM's other fields
+with values crmsync may not have read yet. A record with nothing to send is skipped.
+Properties of a field with an open ``manual`` conflict wait until it is resolved.
+Outcomes go to a ``Settlement``, which the worker writes when the group is done.
 """
 
 from __future__ import annotations
@@ -19,14 +28,16 @@ import orjson
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from crmsync.connectors.base import Connector, UpsertResult
+from crmsync.connectors.base import Connector, ReadConnector, RemoteRecord, UpsertResult
 from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
 from crmsync.connectors.http.retry import RetryPolicy
-from crmsync.mapping.engine import CompiledMapping, compile_outbound
+from crmsync.mapping.engine import CompiledMapping, compile_inbound, compile_outbound
 from crmsync.mapping.model import MappingSet
 from crmsync.metrics import SYNC_LATENCY
 from crmsync.records.payloads import INTERNAL_FIELDS
-from crmsync.store.models import RECORD_MODELS, Link
+from crmsync.store.models import RECORD_MODELS, Conflict, Integration, Link
+from crmsync.sync import fieldstate
+from crmsync.sync.inbound import apply_remote
 from crmsync.sync.jobs import Claim, ClaimedJob
 from crmsync.sync.policy import on_job_error
 from crmsync.sync.settle import Settlement
@@ -42,6 +53,10 @@ class Target:
     mapping: MappingSet
     retry: RetryPolicy
     region: str = "US"
+    # a record deleted in the CRM is deleted here too (SyncConfig.delete_propagation)
+    delete_propagation: bool = False
+    # object types read from this CRM: pushes of them read the records first
+    pulled: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -132,8 +147,20 @@ def push(
     if upserts:
         mapping = compile_outbound(target.mapping, object_type)
         records = _records(session, object_type, [j.record_id for j in upserts], mapping.reads())
+        held = _held_properties(session, target, mapping, [j.record_id for j in upserts])
+        known = fieldstate.load(session, target.integration_id, object_type, list(links))
         _push_upserts(
-            target, object_type, mapping, upserts, records, links, settlement, counts, now
+            session,
+            target,
+            object_type,
+            mapping,
+            upserts,
+            records,
+            links,
+            (known, held),
+            settlement,
+            counts,
+            now,
         )
     return counts
 
@@ -150,27 +177,53 @@ def _push_deletes(
     if remote_ids:
         target.connector.delete(object_type, remote_ids)
     for job in deletes:
-        link = links.pop(job.record_id, None)
-        if link is None:
+        # The Link stays as the tombstone: a late read of the remote record finds the
+        # deleted record through it and changes nothing (it is never created again).
+        if links.pop(job.record_id, None) is None:
             counts.skipped += 1
         else:
-            settlement.unlink(link.id)
             counts.succeeded += 1
         settlement.succeed(job)
 
 
+def _held_properties(
+    session: Session, target: Target, mapping: CompiledMapping, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, set[str]]:
+    """Record id -> remote properties of its fields with an open conflict (not pushed)."""
+    rows = session.execute(
+        select(Conflict.record_id, Conflict.field).where(
+            Conflict.integration_id == target.integration_id,
+            Conflict.record_id.in_(ids),
+            Conflict.status == "open",
+        )
+    ).all()
+    if not rows:
+        return {}
+    targets: dict[str, set[str]] = {}
+    for step in mapping.steps:
+        targets.setdefault(step.read.split(".", 1)[0], set()).add(step.write.split(".", 1)[0])
+    held: dict[uuid.UUID, set[str]] = {}
+    for record_id, name in rows:
+        held.setdefault(record_id, set()).update(targets.get(name, ()))
+    return held
+
+
 def _push_upserts(
+    session: Session,
     target: Target,
     object_type: str,
     mapping: CompiledMapping,
     upserts: list[ClaimedJob],
     records: dict[Any, dict[str, Any]],
     links: dict[uuid.UUID, _Linked],
+    state: tuple[dict[uuid.UUID, fieldstate.KnownProps], dict[uuid.UUID, set[str]]],
     settlement: Settlement,
     counts: PushCounts,
     now: datetime,
 ) -> None:
     capabilities = target.connector.capabilities.of(object_type)
+    known, held = state
+    types = fieldstate.wire_types(mapping)
     match_key = capabilities.upsert_keys[0] if capabilities.upsert_keys else None
     sending: list[tuple[ClaimedJob, dict[str, Any], str]] = []
     for job in upserts:
@@ -189,12 +242,19 @@ def _push_upserts(
         digest = payload_hash(payload)
         link = links.get(job.record_id)
         if link is not None:
-            if link.last_pushed_hash == digest:
+            payload = _to_send(
+                payload, known.get(job.record_id), held.get(job.record_id), types, target.region
+            )
+            if not payload or (job.record_id not in known and link.last_pushed_hash == digest):
                 counts.skipped += 1
                 settlement.succeed(job)
                 continue
             payload = {**payload, "id": link.remote_id}
         sending.append((job, payload, digest))
+    if object_type in target.pulled and isinstance(target.connector, ReadConnector):
+        sending = _merge_unread_edits(
+            session, target, object_type, sending, known, types, settlement, counts
+        )
     limit = capabilities.batch_limit
     for start in range(0, len(sending), limit):
         chunk = sending[start : start + limit]
@@ -206,6 +266,92 @@ def _push_upserts(
             for job, _payload, _digest in sending[start + limit :]:
                 settlement.requeue(job, now, error=None, error_class=None, count_attempt=False)
             raise
+
+
+Sending = list[tuple[ClaimedJob, dict[str, Any], str]]
+
+
+def _merge_unread_edits(
+    session: Session,
+    target: Target,
+    object_type: str,
+    sending: Sending,
+    known: dict[uuid.UUID, fieldstate.KnownProps],
+    types: dict[str, Any],
+    settlement: Settlement,
+    counts: PushCounts,
+) -> Sending:
+    """``sending`` less the records the CRM changed since crmsync last knew them (read
+    now). Those are merged at once, as a poll would merge them, dated by the record's
+    modified time *before* this push moves it; the merge queues a push again where the
+    app's values win, and this job ends."""
+    linked = {p["id"]: job for job, p, _d in sending if "id" in p and job.record_id in known}
+    if not linked:
+        return sending
+    assert isinstance(target.connector, ReadConnector)
+    read_at = datetime.now(UTC)
+    current = {r.remote_id: r for r in target.connector.read(object_type, list(linked))}
+    integration = session.get(Integration, target.integration_id)
+    assert integration is not None
+    # only properties a read brings in can be merged (and so become known again)
+    readable = set(fieldstate.wire_types(compile_inbound(target.mapping, object_type)))
+    out: Sending = []
+    for job, payload, digest in sending:
+        remote = current.get(str(payload.get("id")))
+        mine = known.get(job.record_id)
+        if mine is not None:
+            mine = {p: k for p, k in mine.items() if p in readable}
+        if remote is None or not mine or not _unread(remote, mine, types, target.region):
+            out.append((job, payload, digest))
+            continue
+        apply_remote(
+            session,
+            integration,
+            object_type,
+            remote,
+            target.mapping,
+            read_at,
+            target.region,
+            read_at,
+        )
+        counts.skipped += 1
+        settlement.succeed(job)
+    return out
+
+
+def _unread(
+    remote: RemoteRecord, mine: fieldstate.KnownProps, types: dict[str, Any], region: str
+) -> bool:
+    """Whether the CRM holds a value crmsync does not know of in some property."""
+    return any(
+        prop in remote.properties
+        and not fieldstate.same(remote.properties[prop], seen.value, types.get(prop), region)
+        for prop, seen in mine.items()
+    )
+
+
+def _to_send(
+    payload: dict[str, Any],
+    known: fieldstate.KnownProps | None,
+    held: set[str] | None,
+    types: dict[str, Any],
+    region: str,
+) -> dict[str, Any]:
+    """The properties of a linked record to push: those whose value differs from what
+    the CRM is known to hold (all of them when nothing is known), less held ones."""
+    out = {}
+    for prop, value in payload.items():
+        if held and prop in held:
+            continue
+        seen = known.get(prop) if known else None
+        if (
+            known
+            and seen is not None
+            and fieldstate.same(value, seen.value, types.get(prop), region)
+        ):
+            continue
+        out[prop] = value
+    return out
 
 
 def _upsert_batch(
@@ -223,14 +369,22 @@ def _upsert_batch(
     acked = datetime.now(UTC)
     UpsertResult.check(payloads, results)
     latency = SYNC_LATENCY.labels(target.connector.provider)
-    for (job, _payload, digest), result in zip(sending, results, strict=True):
+    for (job, payload, digest), result in zip(sending, results, strict=True):
         if result.ok and result.remote_id is not None:
             settlement.link(job.record_id, result.remote_id, digest, now)
+            sent = {k: v for k, v in payload.items() if k != "id"}
+            settlement.known(job.record_id, sent, acked)
             settlement.succeed(job)
             latency.observe((acked - job.enqueued_at).total_seconds())
             counts.succeeded += 1
             continue
         error = result.error or InvalidRecord("the CRM gave no id for this record")
         if isinstance(error, NotFound) and job.record_id in links:
+            if target.delete_propagation:
+                # Deleted in the CRM: the delete wins over this edit. The Link stays, and
+                # the poll that reads the deletion deletes the record here too.
+                counts.skipped += 1
+                settlement.succeed(job)
+                continue
             settlement.unlink(links.pop(job.record_id).id)  # stale Link: recreate next time
         counts.error(job, on_job_error(settlement, job, error, target.retry, now), error)

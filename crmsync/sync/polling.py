@@ -70,6 +70,9 @@ def poll(
     result = PollResult()
     errors: list[dict[str, str]] = []
     while result.pages < MAX_PAGES_PER_RUN:
+        # A page may show the CRM as it was before a push acknowledged meanwhile: the
+        # read's start time tells apply_remote which of its values are stale.
+        read_at = datetime.now(UTC)
         page = connector.changes(object_type, cursor)
         result.pages += 1
         now = datetime.now(UTC)
@@ -79,7 +82,9 @@ def poll(
             for d in page.deletions
         ]
         for remote in items:
-            applied = apply_remote(session, integration, object_type, remote, mapping, now, region)
+            applied = apply_remote(
+                session, integration, object_type, remote, mapping, now, region, read_at
+            )
             result.processed += 1
             if applied.outcome == "error":
                 result.failed += 1

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.store.base import new_id
 from crmsync.store.models import Link, SyncJob
-from crmsync.sync import jobs
+from crmsync.sync import fieldstate, jobs
 from crmsync.sync.jobs import ClaimedJob
 
 log = structlog.get_logger("crmsync.worker")
@@ -92,6 +92,7 @@ class Settlement:
     _requeued: list[_Requeue] = field(default_factory=list)
     _links: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     _unlinked: list[uuid.UUID] = field(default_factory=list)
+    _known: list[dict[str, Any]] = field(default_factory=list)
 
     # -- jobs --------------------------------------------------------------------------
 
@@ -139,6 +140,12 @@ class Settlement:
             "last_synced_at": now,
         }
 
+    def known(self, record_id: uuid.UUID, values: dict[str, Any], acked: datetime) -> None:
+        """The CRM acknowledged these property values of the record at ``acked``."""
+        self._known += fieldstate.rows(
+            self.integration_id, self.object_type, record_id, values, acked
+        )
+
     def unlink(self, link_id: uuid.UUID) -> None:
         self._unlinked.append(link_id)
 
@@ -152,6 +159,7 @@ class Settlement:
             session.execute(_UNLINK, {"ids": self._unlinked})
         if self._links:
             session.execute(_link_upsert(session), list(self._links.values()))
+        fieldstate.store(session, self._known)
         stored = 0
         if self._succeeded:
             result = session.execute(_SUCCEED, {"ids": self._succeeded, **held})

@@ -152,6 +152,8 @@ class TargetResolver:
             mapping=self.mapping(session, integration),
             retry=retry_policy(config.retry),
             region=region_of(session, integration.workspace_id),
+            delete_propagation=config.delete_propagation,
+            pulled=frozenset(o for o in config.objects if config.pulls(o)),
         )
 
     def close(self) -> None:

@@ -19,20 +19,31 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from crmsync import jsonlimits
 from crmsync.connectors.base import Connector
+from crmsync.connectors.errors import ConnectorError
 from crmsync.store.models import Integration, WebhookEvent
-from crmsync.sync.intake import EventWriter, Received
+from crmsync.sync.intake import EventWriter, Received, UnknownIntegration
+
+__all__ = ["UnknownIntegration", "WebhookMalformed", "WebhookReceiver", "WebhookRejected"]
+
+log = structlog.get_logger("crmsync.sync.webhooks")
 
 
 class WebhookRejected(Exception):
     """The delivery failed verification; nothing was stored."""
 
 
-class UnknownIntegration(Exception):
-    """No integration of that provider has that id."""
+class WebhookMalformed(Exception):
+    """The delivery verified but is not one the provider sends (not JSON, too deep...)."""
+
+
+# Integrations looked up by id, found or not: bounded, since anyone may send any id.
+MAX_CACHED = 1024
 
 
 def _event_id(change_id: str | None, body: bytes, index: int) -> str:
@@ -47,9 +58,21 @@ def event_rows(
     body: bytes,
 ) -> list[dict[str, Any]]:
     """Verify one delivery and turn its changes into WebhookEvent rows (nothing stored)."""
-    if not connector.verify_webhook(headers, body):
+    try:
+        verified = connector.verify_webhook(headers, body)
+    except Exception as exc:  # an absurd header or body proves nothing: refused, not a 500
+        log.warning("webhook verification failed on its input", error=repr(exc)[:200])
+        verified = False
+    if not verified:
         raise WebhookRejected("signature, credentials or timestamp did not verify")
-    changes = connector.parse_webhook(body)
+    try:
+        jsonlimits.loads(body)  # the limits first, before a provider's parser walks it
+        changes = connector.parse_webhook(body)
+    except ConnectorError:
+        raise
+    except Exception as exc:
+        message = exc.message if isinstance(exc, jsonlimits.JsonRefused) else type(exc).__name__
+        raise WebhookMalformed(f"delivery not understood: {message}") from None
     now = datetime.now(UTC)
     return [
         {
@@ -102,14 +125,27 @@ class WebhookReceiver:
         with self._sessions() as session:
             integration = session.get(Integration, integration_id)
         with self._lock:
+            self._known.pop(integration_id, None)
+            while len(self._known) >= MAX_CACHED:  # the oldest lookup goes first
+                del self._known[next(iter(self._known))]
             self._known[integration_id] = (now, integration)
         return integration
+
+    def forget(self, integration_id: uuid.UUID) -> None:
+        """Drop a cached lookup (the integration was removed under a delivery)."""
+        with self._lock:
+            self._known.pop(integration_id, None)
+
+    @property
+    def cached(self) -> int:
+        with self._lock:
+            return len(self._known)
 
     def accept(
         self, provider: str, integration_id: uuid.UUID, headers: Mapping[str, str], body: bytes
     ) -> Future[Received]:
         """Verify a delivery and queue its events; the future is answered once stored.
-        Raises UnknownIntegration, WebhookRejected, or the connector's parse error."""
+        Raises UnknownIntegration, WebhookRejected, WebhookMalformed or a ConnectorError."""
         integration = self._integration(integration_id)
         if integration is None or integration.provider != provider:
             raise UnknownIntegration(f"no {provider} integration {integration_id}")
@@ -159,5 +195,15 @@ def claim_events(
 def settle_events(session: Session, event_ids: list[uuid.UUID], outcome: str) -> None:
     session.execute(
         update(WebhookEvent).where(WebhookEvent.id.in_(event_ids)).values(outcome=outcome[:500])
+    )
+    session.commit()
+
+
+def release_events(session: Session, event_ids: list[uuid.UUID]) -> None:
+    """Hand claimed events back unprocessed (the stream was busy); commits."""
+    session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id.in_(event_ids))
+        .values(processed_at=None, outcome=None)
     )
     session.commit()

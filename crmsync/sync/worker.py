@@ -10,6 +10,7 @@ their counts), so the outbox does not grow forever.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
@@ -27,7 +28,7 @@ from crmsync.marketing.pushers import PUSHERS
 from crmsync.marketing.schedule import JourneyRefresher
 from crmsync.store.models import Integration, SyncRun
 from crmsync.sync import jobs, manual
-from crmsync.sync.inbound_runner import drain_webhooks, due_streams, poll_stream
+from crmsync.sync.inbound_runner import Busy, drain_webhooks, due_streams, poll_stream
 from crmsync.sync.jobs import Claim
 from crmsync.sync.outbound import PushCounts, Target, push
 from crmsync.sync.policy import on_integration_error, on_job_error, retry_policy
@@ -205,24 +206,33 @@ class Worker:
     # -- inbound -----------------------------------------------------------------------
 
     def run_inbound_once(self, now: datetime | None = None) -> int:
-        """Drain webhook events, then run the scheduled polls that are due."""
+        """Drain webhook events, then run the requested and the scheduled polls that are
+        due; returns how many events and polls it handled."""
         with self.sessions() as session:
             done = drain_webhooks(session, self.resolve)
-            streams = [
-                (session.get(Integration, i), o, kind)
-                for i, o, kind in manual.take_queued_polls(session)
-            ]
-            asked = {(i.id, o) for i, o, _kind in streams if i is not None}
-            streams += [
-                (integration, o, "incremental")
-                for integration, o in due_streams(session, now or datetime.now(UTC))
-                if (integration.id, o) not in asked  # a manual poll covers it
-            ]
-            for integration, object_type, kind in streams:
+            asked: set[tuple[uuid.UUID, str]] = set()
+            for request_id, integration_id, object_type, kind in manual.queued_polls(session):
+                asked.add((integration_id, object_type))
+                integration = session.get(Integration, integration_id)
                 if integration is None or integration.status != "connected":
+                    manual.take_queued_poll(session, request_id)
                     continue
+                result = poll_stream(
+                    session,
+                    integration,
+                    object_type,
+                    self.resolve(session, integration),
+                    kind,
+                    claim=functools.partial(manual.take_queued_poll, session, request_id),
+                )
+                if result is not None and not isinstance(result, Busy):
+                    done += 1
+            for integration, object_type in due_streams(session, now or datetime.now(UTC)):
+                if (integration.id, object_type) in asked:
+                    continue  # a requested poll covers it
                 target = self.resolve(session, integration)
-                if poll_stream(session, integration, object_type, target, kind):
+                result = poll_stream(session, integration, object_type, target, "incremental")
+                if result is not None and not isinstance(result, Busy):
                     done += 1
             # not counted: the loop's pace is set by deliveries and polls
             self._journeys.run(session, lambda i: self.resolve(session, i).connector)

@@ -194,3 +194,19 @@ def test_a_record_stamped_behind_the_watermark_is_read_once(still: StillClockHub
     still.clock.now += 60  # a later change moves the window on; the late one stays done
     still.change(str(made[0].remote_id), {"lastname": "Later"})
     assert read_all(connector, cursor)[0] == [str(made[0].remote_id)]
+
+
+def test_changes_and_reads_carry_each_propertys_own_time(target: HubSpotTarget) -> None:
+    connector = target.connector()
+    made = connector.upsert("contacts", [{"email": "t@x.com", "firstname": "A"}], "email")
+    remote_id = str(made[0].remote_id)
+    first = connector.read("contacts", [remote_id])[0]
+    assert first.field_times is not None
+    named_at = first.field_times["firstname"]
+    target.sandbox.user_change("contacts", remote_id, {"lastname": "B"})
+    (again,) = connector.read("contacts", [remote_id])
+    assert again.field_times is not None and again.field_times["firstname"] == named_at
+    assert again.field_times["lastname"] > named_at  # the record's time moved; firstname's did not
+    page = connector.changes("contacts", None)
+    polled = next(r for r in page.records if r.remote_id == remote_id)
+    assert polled.field_times == again.field_times

@@ -9,6 +9,7 @@ import pytest
 
 from crmsync.connectors.base import ChangeKind, RemoteChange, RemoteField, RemoteRecord
 from crmsync.connectors.hubspot.mappers import (
+    field_times,
     parse_time,
     to_batch_input,
     to_changes,
@@ -211,3 +212,27 @@ EVENT = {"portalId": 62515, "subscriptionId": 12, "eventId": 1, "occurredAt": 17
 )
 def test_to_changes(event: dict[str, Any], expected: list[RemoteChange]) -> None:
     assert to_changes([event]) == expected
+
+
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        # the newest entry dates the shown value
+        (
+            {
+                "firstname": [
+                    {"value": "B", "timestamp": "2026-01-02T00:00:00Z"},
+                    {"value": "A", "timestamp": "2026-01-01T00:00:00Z"},
+                ]
+            },
+            {"firstname": datetime(2026, 1, 2, tzinfo=UTC)},
+        ),
+        # a history that does not end in the shown value dates nothing
+        ({"firstname": [{"value": "A", "timestamp": "2026-01-01T00:00:00Z"}]}, {}),
+        ({"firstname": []}, {}),
+    ],
+)
+def test_field_times_from_history(history: dict[str, Any], expected: dict[str, datetime]) -> None:
+    obj = {"id": "1", "properties": {"firstname": "B"}, "propertiesWithHistory": history}
+    assert field_times(obj) == expected
+    assert field_times({"id": "1", "properties": {}}) is None

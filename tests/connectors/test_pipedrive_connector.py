@@ -283,3 +283,17 @@ def test_v1_deliveries_of_the_sandbox_verify_and_parse(
     assert change.event_id and change.occurred_at is not None
     assert change.properties["title"] == "Big"
     connector.close()
+
+
+def test_read_by_ids_leaves_out_deleted_and_unknown_persons(
+    connector: PipedriveConnector, target: PipedriveTarget
+) -> None:
+    made = connector.upsert(
+        "contacts",
+        [{"email": "r1@x.com", "last_name": "One"}, {"email": "r2@x.com", "last_name": "Two"}],
+        "email",
+    )
+    ids = [str(r.remote_id) for r in made]
+    connector.delete("contacts", [ids[1]])
+    found = connector.read("contacts", [*ids, "999999"])
+    assert [(r.remote_id, r.properties["last_name"]) for r in found] == [(ids[0], "One")]

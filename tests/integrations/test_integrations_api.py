@@ -166,7 +166,8 @@ def test_test_and_fields_talk_to_the_crm(
     assert by_name["loan_amount"]["type"] == "number"
     assert by_name["email"]["custom"] is False and by_name["email"]["unique"] is True
     unknown = api.get(f"/api/v1/integrations/{iid}/fields?object=widgets", headers=tenant.headers())
-    assert unknown.status_code == 502 and "not supported" in unknown.json()["error"]["message"]
+    # an object type the CRM does not have is the caller's mistake (422), not the CRM's (502)
+    assert unknown.status_code == 422 and "not supported" in unknown.json()["error"]["message"]
 
 
 def test_refused_credentials_make_the_integration_need_auth(

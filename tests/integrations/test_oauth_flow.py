@@ -152,3 +152,18 @@ def test_a_refused_refresh_during_a_call_asks_for_reconnection(
     assert fields.status_code == 409 and fields.json()["error"]["code"] == "needs_auth"
     shown = api.get(f"/api/v1/integrations/{iid}", headers=tenant.headers()).json()
     assert shown["status"] == "needs_auth" and shown["error_count"] == 2
+
+
+def test_an_unreachable_token_endpoint_is_a_502(api: TestClient, tenant: Tenant) -> None:
+    # loopback is allowed in sandbox mode; nothing listens on port 1
+    started = api.get(
+        "/api/v1/oauth/hubspot/authorize",
+        params={"base_url": "http://127.0.0.1:1", "name": "gone"},
+        headers=tenant.headers(),
+    )
+    assert started.status_code == 200, started.text
+    answer = api.get(
+        "/api/v1/oauth/hubspot/callback", params={"code": "c", "state": started.json()["state"]}
+    )
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["error"]["code"] == "crm_unreachable"

@@ -224,3 +224,35 @@ def test_a_generic_connector_refuses_a_redirect_off_its_host() -> None:
     with pytest.raises(UnsafeURL, match="redirect"):
         connector.describe("contacts")
     assert sent == ["crm.example.com"]
+
+
+@pytest.mark.parametrize(
+    ("instance_url", "addresses", "refused"),
+    [
+        ("https://evil.my.salesforce.com", ["127.0.0.1"], True),
+        ("https://evil.my.salesforce.com", ["10.0.0.5", PUBLIC], True),
+        ("https://x.lightning.force.com", ["169.254.169.254"], True),
+        ("https://attacker.example.net", [PUBLIC], True),
+        ("https://acme.my.salesforce.com", [PUBLIC], False),
+    ],
+)
+def test_a_salesforce_instance_url_credential_passes_the_address_check(
+    instance_url: str, addresses: list[str], refused: bool
+) -> None:
+    from crmsync.integrations.providers import provider
+    from crmsync.integrations.service import check_credential_urls
+    from crmsync.records.errors import RecordInvalid
+
+    def check() -> None:
+        check_credential_urls(
+            provider("salesforce"),
+            {"access_token": "t", "instance_url": instance_url},
+            sandbox_mode=False,
+            resolve=lambda _host, _port: addresses,
+        )
+
+    if refused:
+        with pytest.raises(RecordInvalid, match=r"credentials\.instance_url"):
+            check()
+    else:
+        check()

@@ -17,6 +17,7 @@ from crmsync.api.deps import CanDeleteRecords, CanReadRecords, CanWriteEvents, C
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.integrations.service import get_integration
 from crmsync.marketing.attribution import campaigns, service, touchpoints
 from crmsync.marketing.attribution.conversions import Kind
@@ -24,7 +25,7 @@ from crmsync.marketing.attribution.credit import Model
 from crmsync.marketing.attribution.paths import GroupBy
 from crmsync.store.models import Campaign, Touchpoint
 
-router = APIRouter(prefix=API_PREFIX, tags=["attribution"])
+router = APIRouter(route_class=GuardedRoute, prefix=API_PREFIX, tags=["attribution"])
 MAX_BATCH = 1000
 
 ModelQ = Annotated[Model, Query(description="the attribution model")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -14,10 +14,11 @@ from crmsync.api.deps import CanOperateSync, CanReadIntegrations, Db
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.store.models import Conflict
 from crmsync.sync.conflicts import Resolution, list_conflicts, resolve
 
-router = APIRouter(prefix=f"{API_PREFIX}/conflicts", tags=["sync"])
+router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/conflicts", tags=["sync"])
 
 
 class ConflictOut(BaseModel):
@@ -65,8 +66,10 @@ def _cursor(conflict: Conflict) -> str:
 def _after(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         at, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(ident)
-    except ValueError:
+        after = datetime.fromisoformat(at)
+        after.astimezone(UTC)  # a crafted time outside UTC's range is refused here
+        return after, uuid.UUID(ident)
+    except (ValueError, OverflowError):
         raise ApiError(422, "validation_error", "cursor is not one this API returned") from None
 
 

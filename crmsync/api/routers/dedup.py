@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from crmsync.api.deps import CanReadRecords, CanWriteRecords, Db, require
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.dedup import reviews, service
@@ -24,7 +25,7 @@ from crmsync.dedup.strategies import Strategy
 from crmsync.quality.dedup import DedupSettings
 from crmsync.records.payloads import to_dict
 
-router = APIRouter(prefix=API_PREFIX, tags=["duplicates"])
+router = APIRouter(route_class=GuardedRoute, prefix=API_PREFIX, tags=["duplicates"])
 
 # Merging soft-deletes contacts, so it takes what deleting takes; settings are the admin's.
 CanMerge = Annotated[Principal, Depends(require(Permission.RECORDS_DELETE))]

@@ -15,11 +15,12 @@ from crmsync.api.deps import CanManageMarketing, CanReadRecords, Db
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.marketing import crm_engagement, engagement_service, settings
 from crmsync.records.service import get_record
 from crmsync.sync.targets import targets_of
 
-router = APIRouter(prefix=API_PREFIX, tags=["marketing"])
+router = APIRouter(route_class=GuardedRoute, prefix=API_PREFIX, tags=["marketing"])
 
 
 @router.get("/contacts/{contact_id}/engagement", summary="A contact's score and its reasons")

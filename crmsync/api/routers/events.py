@@ -13,9 +13,10 @@ from crmsync.api.deps import CanWriteEvents, Db
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.events.service import IdempotencyConflict, record_event
 
-router = APIRouter(prefix=API_PREFIX, tags=["events"])
+router = APIRouter(route_class=GuardedRoute, prefix=API_PREFIX, tags=["events"])
 
 
 class EventIn(BaseModel):

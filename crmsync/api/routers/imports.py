@@ -9,16 +9,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import State
 
+from crmsync import jsonlimits
 from crmsync.api.deps import Db, require
 from crmsync.api.errors import ApiError
-from crmsync.api.responses import JSON
+from crmsync.api.responses import JSON, attachment
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.imports import jobs, outcomes, workspace_rules
@@ -31,7 +32,7 @@ from crmsync.imports.templates import template_csv
 from crmsync.imports.undo import undo_import
 from crmsync.store.models.imports import ImportJob
 
-router = APIRouter(prefix=f"{API_PREFIX}/imports", tags=["imports"])
+router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/imports", tags=["imports"])
 
 CanRunImports = Annotated[Principal, Depends(require(Permission.IMPORTS_RUN))]
 CanRead = Annotated[Principal, Depends(require(Permission.RECORDS_READ))]
@@ -80,9 +81,9 @@ def _json_object(name: str, text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
     try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        raise ApiError(422, "validation_error", f"{name}: not valid JSON") from None
+        value = jsonlimits.loads(text)
+    except jsonlimits.JsonRefused as exc:
+        raise ApiError(422, "validation_error", f"{name}: {exc}") from None
     if not isinstance(value, dict):
         raise ApiError(422, "validation_error", f"{name}: a JSON object")
     return value
@@ -92,9 +93,9 @@ def _mapping(text: str | None) -> dict[str, str | None] | None:
     if not text:
         return None
     try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        raise ApiError(422, "validation_error", "mapping: not valid JSON") from None
+        value = jsonlimits.loads(text)
+    except jsonlimits.JsonRefused as exc:
+        raise ApiError(422, "validation_error", f"mapping: {exc}") from None
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in value.items()
     ):
@@ -265,13 +266,18 @@ def list_(principal: CanRead, db: Db, limit: Annotated[int, Query(ge=1, le=200)]
     return JSON({"items": [job_out(j) for j in jobs.list_jobs(db, principal.workspace_id, limit)]})
 
 
-@router.get("/templates/{name}", summary="A CSV template for an object type (contacts.csv)")
+@router.get(
+    "/templates/{name}",
+    summary="A CSV template for an object type (contacts.csv)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {CSV_TYPE: {}}, "description": "The CSV template"}},
+)
 def template(principal: CanRead, name: str) -> StreamingResponse:
     if not name.endswith(".csv"):
         raise ApiError(404, "not_found", "templates are CSV: /imports/templates/contacts.csv")
     with translated():
         body = template_csv(name.removesuffix(".csv"))
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    headers = {"Content-Disposition": attachment(name)}
     return StreamingResponse(body, media_type=CSV_TYPE, headers=headers)
 
 
@@ -305,7 +311,9 @@ def delete(request: Request, principal: CanRunImports, db: Db, job_id: uuid.UUID
     db.commit()
 
 
-@router.post("/{job_id}/start", summary="Queue a job (or resume a cancelled or failed one)")
+@router.post(
+    "/{job_id}/start", status_code=202, summary="Queue a job (or resume a cancelled or failed one)"
+)
 def start_(request: Request, principal: CanRunImports, db: Db, job_id: uuid.UUID) -> JSON:
     with translated():
         job = jobs.start_job(jobs.get_job(db, principal.workspace_id, job_id))
@@ -314,7 +322,7 @@ def start_(request: Request, principal: CanRunImports, db: Db, job_id: uuid.UUID
     return JSON(job_out(job), status_code=202)
 
 
-@router.post("/{job_id}/cancel", summary="Cancel a job after its current batch")
+@router.post("/{job_id}/cancel", status_code=202, summary="Cancel a job after its current batch")
 def cancel(principal: CanRunImports, db: Db, job_id: uuid.UUID) -> JSON:
     with translated():
         job = jobs.cancel_job(jobs.get_job(db, principal.workspace_id, job_id))
@@ -328,7 +336,12 @@ def progress(principal: CanRead, db: Db, job_id: uuid.UUID) -> JSON:
         return JSON(jobs.progress(jobs.get_job(db, principal.workspace_id, job_id)))
 
 
-@router.get("/{job_id}/errors", summary="The failed rows as CSV, with their reasons")
+@router.get(
+    "/{job_id}/errors",
+    summary="The failed rows as CSV, with their reasons",
+    response_class=StreamingResponse,
+    responses={200: {"content": {CSV_TYPE: {}}, "description": "The failed rows"}},
+)
 def errors(request: Request, principal: CanRead, db: Db, job_id: uuid.UUID) -> StreamingResponse:
     with translated():
         job = jobs.get_job(db, principal.workspace_id, job_id)
@@ -340,7 +353,7 @@ def errors(request: Request, principal: CanRead, db: Db, job_id: uuid.UUID) -> S
             yield from jobs.errors_csv(session, job)
 
     name = f"{job.filename.rsplit('.', 1)[0]}-errors.csv"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    headers = {"Content-Disposition": attachment(name)}
     return StreamingResponse(body(), media_type=CSV_TYPE, headers=headers)
 
 
@@ -362,7 +375,12 @@ def rows(
     return JSON({"items": items, "next_after": next_after})
 
 
-@router.get("/{job_id}/outcomes.csv", summary="The file's rows, each with its outcome")
+@router.get(
+    "/{job_id}/outcomes.csv",
+    summary="The file's rows, each with its outcome",
+    response_class=StreamingResponse,
+    responses={200: {"content": {CSV_TYPE: {}}, "description": "Every row with its outcome"}},
+)
 def outcome_report(
     request: Request, principal: CanRead, db: Db, job_id: uuid.UUID
 ) -> StreamingResponse:
@@ -379,7 +397,7 @@ def outcome_report(
             yield from outcomes.outcome_csv(session, limits, job)
 
     name = f"{job.filename.rsplit('.', 1)[0]}-outcomes.csv"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    headers = {"Content-Disposition": attachment(name)}
     return StreamingResponse(body(), media_type=CSV_TYPE, headers=headers)
 
 

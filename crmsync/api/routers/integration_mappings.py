@@ -12,26 +12,40 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from crmsync import jsonlimits
 from crmsync.api.deps import CanReadIntegrations, Db
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routers.integrations import CanManage
 from crmsync.api.routers.mappings import SuggestIn, suggestions_out
+from crmsync.api.routing import GuardedRoute
 from crmsync.connectors.errors import ConnectorError
 from crmsync.integrations.service import get_integration
 from crmsync.mapping.errors import MappingError, MappingFileError
 from crmsync.mapping.model import MappingSet
 from crmsync.mapping.suggest import TargetField, suggest_mappings
 from crmsync.mapping.yaml_io import mapping_from_yaml, mapping_to_yaml
+from crmsync.records.payloads import describe_validation_error
 from crmsync.sync.targets import mapping_for, save_mapping, targets_of
 
-router = APIRouter(prefix=f"{API_PREFIX}/integrations", tags=["integrations"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix=f"{API_PREFIX}/integrations", tags=["integrations"]
+)
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
-@router.get("/{integration_id}/mappings", summary="The integration's field mappings")
+@router.get(
+    "/{integration_id}/mappings",
+    summary="The integration's field mappings",
+    responses={
+        200: {
+            "content": {"application/json": {}, "application/yaml": {}},
+            "description": "The mapping, as JSON or (format=yaml) as YAML",
+        }
+    },
+)
 def get_mappings(
     principal: CanReadIntegrations,
     db: Db,
@@ -59,13 +73,20 @@ async def put_mappings(
         if content_type in YAML_TYPES:
             mapping = mapping_from_yaml(raw.decode("utf-8", errors="replace"))
         else:
-            mapping = MappingSet.model_validate_json(raw)
+            mapping = MappingSet.model_validate(jsonlimits.loads(raw))
     except MappingFileError as exc:
         details = {"line": exc.line, "column": exc.column, "field": exc.field}
         raise ApiError(422, "validation_error", str(exc), details) from None
-    except ValidationError as exc:
+    except jsonlimits.JsonRefused as exc:
+        field = exc.path or "body"
         raise ApiError(
-            422, "validation_error", _first(exc), exc.errors(include_url=False)
+            422, "validation_error", str(exc), [{"field": field, "message": exc.message}]
+        ) from None
+    except ValidationError as exc:
+        # only field and message: an error's input or context may be bytes, NaN or an
+        # exception, which no JSON answer can carry
+        raise ApiError(
+            422, "validation_error", _first(exc), describe_validation_error(exc)
         ) from None
     stored = await run_in_threadpool(_store, db, principal.workspace_id, integration_id, mapping)
     return JSON(stored.model_dump(mode="json"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -12,10 +11,14 @@ from pydantic import BaseModel, ConfigDict
 from crmsync.api.deps import CanOperateSync, CanReadIntegrations, Db
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.integrations.service import get_integration
+from crmsync.records.schemas import UtcDatetime
 from crmsync.sync import manual
 
-router = APIRouter(prefix=f"{API_PREFIX}/integrations", tags=["integrations"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix=f"{API_PREFIX}/integrations", tags=["integrations"]
+)
 
 
 class SyncRequest(BaseModel):
@@ -48,7 +51,7 @@ def sync_logs(
     db: Db,
     integration_id: uuid.UUID,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: datetime | None = None,
+    before: UtcDatetime | None = None,
 ) -> JSON:
     """Page back with `before` set to the last item's `started_at`."""
     integration = get_integration(db, principal.workspace_id, integration_id)

@@ -13,10 +13,11 @@ from crmsync.api.deps import Db, require
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.config import Settings
-from crmsync.connectors.errors import AuthError, ConnectorError
+from crmsync.connectors.errors import AuthError, ConfigError, ConnectorError
 from crmsync.integrations import connection, service
 from crmsync.integrations.keys import vault_for
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch, integration_out
@@ -27,7 +28,9 @@ from crmsync.store.models import Integration
 CanRead = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_READ))]
 CanManage = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_MANAGE))]
 
-router = APIRouter(prefix=f"{API_PREFIX}/integrations", tags=["integrations"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix=f"{API_PREFIX}/integrations", tags=["integrations"]
+)
 
 
 def settings_of(request: Request) -> Settings:
@@ -129,6 +132,8 @@ def fields(
     except AuthError:
         db.commit()  # keep the needs_auth status
         raise ApiError(409, "needs_auth", str(integration.last_error)) from None
+    except ConfigError as exc:  # an object type the CRM does not have: the caller's mistake
+        raise ApiError(422, "validation_error", exc.message, {"class": exc.kind}) from None
     except ConnectorError as exc:
         raise ApiError(502, "provider_error", exc.message, {"class": exc.kind}) from None
     db.commit()  # renewed tokens

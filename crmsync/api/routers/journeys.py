@@ -14,11 +14,12 @@ from crmsync.api.deps import CanManageMarketing, CanReadRecords, CanWriteRecords
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.marketing import enrollments, journeys, stats
 from crmsync.store.models import Enrollment, Integration, Journey
 from crmsync.sync.targets import targets_of
 
-router = APIRouter(prefix=API_PREFIX, tags=["marketing"])
+router = APIRouter(route_class=GuardedRoute, prefix=API_PREFIX, tags=["marketing"])
 
 
 def journey_out(journey: Journey) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from crmsync.api.deps import CanReadRecords, Db
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.mapping.schema import ObjectType
 from crmsync.mapping.suggest import Suggestion, suggest_mappings
 
-router = APIRouter(prefix=f"{API_PREFIX}/mappings", tags=["mappings"])
+router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/mappings", tags=["mappings"])
 
 Header = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Sample = str | int | float | bool | None

@@ -11,6 +11,7 @@ from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routers.integrations import out, settings_of, wiring_of
+from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.integrations import oauth
@@ -18,7 +19,7 @@ from crmsync.integrations.keys import vault_for
 
 CanManage = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_MANAGE))]
 
-router = APIRouter(prefix=f"{API_PREFIX}/oauth", tags=["oauth"])
+router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/oauth", tags=["oauth"])
 
 
 @router.get("/{provider}/authorize", summary="Start connecting a CRM account by OAuth")

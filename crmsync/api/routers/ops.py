@@ -8,9 +8,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from sqlalchemy import text
 
 from crmsync.api.responses import JSON
+from crmsync.api.routing import GuardedRoute
 from crmsync.sync.metrics import QueueCollector
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=GuardedRoute, tags=["operations"])
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
@@ -18,7 +19,11 @@ def healthz() -> JSON:
     return JSON({"status": "ok"})
 
 
-@router.get("/readyz", summary="Readiness: the database answers")
+@router.get(
+    "/readyz",
+    summary="Readiness: the database answers",
+    responses={503: {"description": "The database does not answer"}},
+)
 def readyz(request: Request) -> JSON:
     try:
         with request.app.state.engine.connect() as conn:
@@ -28,7 +33,12 @@ def readyz(request: Request) -> JSON:
     return JSON({"status": "ok", "database": "ok"})
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
 def metrics(request: Request) -> Response:
     # Process-wide counters, then this app's queue gauges read from its database.
     queue = CollectorRegistry(auto_describe=False)

@@ -6,7 +6,8 @@ schemas, which are local variables, as real annotations.
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Body, Query, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -14,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from crmsync.api.deps import CanDeleteRecords, CanReadRecords, CanWriteRecords, Db
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.records import service
 from crmsync.records.payloads import singular, to_dict
-from crmsync.records.schemas import CREATE_SCHEMAS, PATCH_SCHEMAS, RecordIn
+from crmsync.records.schemas import CREATE_SCHEMAS, PATCH_SCHEMAS, RecordIn, UtcDatetime
 
 SOURCE = "api"
 
@@ -41,6 +43,12 @@ class BatchOut(BaseModel):
     results: list[ItemResultOut]
 
 
+def _is_decimal(annotation: Any) -> bool:
+    return Decimal in get_args(annotation) or any(
+        Decimal in get_args(arg) for arg in get_args(annotation)
+    )
+
+
 def _out_model(record_type: str, schema: type[RecordIn]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         "id": (uuid.UUID, ...),
@@ -50,7 +58,9 @@ def _out_model(record_type: str, schema: type[RecordIn]) -> type[BaseModel]:
         "deleted_at": (datetime | None, None),
     }
     for name, info in PATCH_SCHEMAS[record_type].model_fields.items():
-        fields[name] = (info.annotation, None)
+        # amounts are Decimal inside and JSON numbers on the wire (responses.JSON)
+        wire = float | None if _is_decimal(info.annotation) else info.annotation
+        fields[name] = (wire, None)
     name = schema.__name__.removesuffix("In")
     return create_model(name, **fields)
 
@@ -65,7 +75,9 @@ def build_router(record_type: str) -> APIRouter:
         next_cursor=(str | None, None),
     )
     one = singular(record_type)
-    router = APIRouter(prefix=f"{API_PREFIX}/{record_type}", tags=[record_type])
+    router = APIRouter(
+        route_class=GuardedRoute, prefix=f"{API_PREFIX}/{record_type}", tags=[record_type]
+    )
 
     @router.get("", response_model=page, summary=f"List {record_type}")
     def list_(
@@ -73,7 +85,7 @@ def build_router(record_type: str) -> APIRouter:
         db: Db,
         limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 100,
         cursor: str | None = None,
-        updated_since: datetime | None = None,
+        updated_since: UtcDatetime | None = None,
         q: Annotated[str | None, Query(max_length=200)] = None,
         include_deleted: bool = False,
     ) -> JSON:

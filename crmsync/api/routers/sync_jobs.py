@@ -6,17 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict
 
 from crmsync.api.deps import CanOperateSync, CanReadIntegrations, Db
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.store.models import SyncJob
 from crmsync.sync import dlq
 
-router = APIRouter(prefix=f"{API_PREFIX}/sync-jobs", tags=["sync"])
+router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/sync-jobs", tags=["sync"])
 
 Status = Literal["pending", "running", "succeeded", "failed", "dead"]
 
@@ -81,7 +82,9 @@ def list_sync_jobs(
 
 
 @router.post("/{job_id}/replay", response_model=SyncJobOut, summary="Replay one dead job")
-def replay_job(principal: CanOperateSync, db: Db, job_id: int) -> JSON:
+def replay_job(
+    principal: CanOperateSync, db: Db, job_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+) -> JSON:
     try:
         job = dlq.replay(db, principal.workspace_id, job_id)
     except ValueError as exc:

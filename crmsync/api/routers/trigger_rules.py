@@ -14,11 +14,12 @@ from sqlalchemy import select
 from crmsync.api.deps import CanManageMarketing, CanReadIntegrations, Db
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.marketing import rules
 from crmsync.marketing.rule_spec import validate
 from crmsync.store.models import RuleFiring, TriggerRule
 
-router = APIRouter(prefix=API_PREFIX, tags=["marketing"])
+router = APIRouter(route_class=GuardedRoute, prefix=API_PREFIX, tags=["marketing"])
 
 
 def rule_out(rule: TriggerRule) -> dict[str, Any]:

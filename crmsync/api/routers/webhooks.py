@@ -20,11 +20,17 @@ from starlette.concurrency import run_in_threadpool
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.connectors.errors import ConnectorError
 from crmsync.sync.targets import targets_of
-from crmsync.sync.webhooks import UnknownIntegration, WebhookReceiver, WebhookRejected
+from crmsync.sync.webhooks import (
+    UnknownIntegration,
+    WebhookMalformed,
+    WebhookReceiver,
+    WebhookRejected,
+)
 
-router = APIRouter(prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"])
+router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"])
 
 _LOCK = threading.Lock()
 
@@ -59,7 +65,13 @@ async def receive_webhook(request: Request, provider: str, integration_id: uuid.
         raise ApiError(404, "not_found", str(exc)) from None
     except WebhookRejected as exc:
         raise ApiError(401, "unauthorized", str(exc)) from None
+    except WebhookMalformed as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
     except ConnectorError as exc:
         raise ApiError(400, "bad_request", f"delivery not understood: {exc.message}") from None
-    received = await asyncio.wrap_future(stored)
+    try:
+        received = await asyncio.wrap_future(stored)
+    except UnknownIntegration as exc:  # removed between its lookup and the insert
+        receiver.forget(integration_id)
+        raise ApiError(404, "not_found", str(exc)) from None
     return JSON({"stored": received.stored, "replayed": received.replayed})

@@ -63,6 +63,22 @@ class HubSpotClient:
             ).json()
         )
 
+    def read_with_history(
+        self, object_type: str, ids: Sequence[str], properties: Sequence[str]
+    ) -> list[Mapping[str, Any]]:
+        """``POST …/batch/read`` of ``ids`` with ``propertiesWithHistory`` for
+        ``properties``: each property's value and when it was written."""
+        body = {
+            "inputs": [{"id": i} for i in ids],
+            "properties": list(properties),
+            "propertiesWithHistory": list(properties),
+        }
+        # a read changes nothing: retrying it is safe
+        answer = self.http.post(
+            f"/crm/v3/objects/{object_type}/batch/read", json=body, idempotent=True
+        ).json()
+        return list(answer.get("results") or [])
+
     def archived_page(self, object_type: str, after: str | None) -> Mapping[str, Any]:
         """One page of archived records (search never shows them)."""
         params: dict[str, str] = {"archived": "true", "limit": str(LIST_PAGE)}

@@ -24,6 +24,7 @@ from crmsync.connectors.base import (
     RemoteChange,
     RemoteDeletion,
     RemoteField,
+    RemoteRecord,
     UpsertResult,
     WebhookKind,
     batches,
@@ -52,6 +53,8 @@ from crmsync.integrations.vault import Secret
 __all__ = ["CAPABILITIES", "HubSpotConnector"]
 
 BATCH_LIMIT = 100
+# HubSpot reads at most 50 records per batch call that asks for property history
+HISTORY_BATCH = 50
 # object types HubSpot's merge endpoint takes
 MERGEABLE = frozenset({"contacts", "companies", "deals", "tickets"})
 OWNER_PROPERTY = "hubspot_owner_id"
@@ -88,8 +91,13 @@ class HubSpotConnector(Connector):
         webhook_url: str | None = None,
         clock: Callable[[], float] = time.time,
         lag_ms: int = DEFAULT_LAG_MS,
+        field_history: bool = True,
     ):
         self.client = client
+        # Polls read changed records again with propertiesWithHistory, so each property
+        # carries the time it was written (not the record's, which any write moves).
+        self._field_history = field_history
+        self._writable: dict[str, list[str]] = {}
         self._lag_ms = lag_ms
         self._webhook_secret = webhook_secret
         self._webhook_url = webhook_url
@@ -148,6 +156,7 @@ class HubSpotConnector(Connector):
         self.capabilities.of(object_type)
         fields = [to_remote_field(p) for p in self.client.properties(object_type)]
         self._property_names[object_type] = [f.name for f in fields]
+        self._writable[object_type] = [f.name for f in fields if not f.read_only]
         return fields
 
     # --- upsert ------------------------------------------------------------------------
@@ -258,6 +267,8 @@ class HubSpotConnector(Connector):
         rows = [(r.remote_id, to_ms(r.modified_at) if r.modified_at else 0) for r in found]
         fresh_ids = {i for i, _ in state.fresh(rows)}
         records = [r for r in found if r.remote_id in fresh_ids]
+        if self._field_history and records:
+            records = self._with_history(object_type, records, field)
         after = state.advance(rows, SEARCH_PAGE, self._lag_ms)
         has_more = after.floor is not None
         deletions: list[RemoteDeletion] = []
@@ -265,6 +276,39 @@ class HubSpotConnector(Connector):
             deletions, newest = self._deletions(object_type, state.deleted_since)
             after = after.deleted_until(newest)
         return ChangePage(records, deletions, after.encode(), has_more)
+
+    def read(self, object_type: str, remote_ids: Sequence[str]) -> list[RemoteRecord]:
+        """``ReadConnector``: the records by id, with per-property times."""
+        self.capabilities.of(object_type)
+        if object_type not in self._writable:
+            self.describe(object_type)
+        field = self.capabilities.of(object_type).incremental_field or _MODIFIED
+        names = [*self._writable.get(object_type, []), field]
+        out: list[RemoteRecord] = []
+        ids = list(remote_ids)
+        for start in range(0, len(ids), HISTORY_BATCH):
+            chunk = ids[start : start + HISTORY_BATCH]
+            out += [
+                to_remote_record(obj, field)
+                for obj in self.client.read_with_history(object_type, chunk, names)
+            ]
+        return out
+
+    def _with_history(
+        self, object_type: str, records: list[RemoteRecord], field: str
+    ) -> list[RemoteRecord]:
+        """The records read again with per-property times. A record archived in between
+        keeps its search copy (the deletion comes with the deletions)."""
+        names = [*self._writable.get(object_type, []), field]
+        fresh: dict[str, RemoteRecord] = {}
+        ids = [r.remote_id for r in records]
+        for start in range(0, len(ids), HISTORY_BATCH):
+            for obj in self.client.read_with_history(
+                object_type, ids[start : start + HISTORY_BATCH], names
+            ):
+                record = to_remote_record(obj, field)
+                fresh[record.remote_id] = record
+        return [fresh.get(r.remote_id, r) for r in records]
 
     def _deletions(self, object_type: str, since_ms: int) -> tuple[list[RemoteDeletion], int]:
         """Records archived after ``since_ms`` (search never shows archived records)."""

@@ -89,6 +89,9 @@ def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+_EPOCH = datetime.fromtimestamp(0, UTC)
+
+
 def to_remote_record(obj: Mapping[str, Any], modified_property: str) -> RemoteRecord:
     """A ``SimplePublicObject`` as a flat remote record."""
     properties = dict(obj.get("properties") or {})
@@ -98,7 +101,27 @@ def to_remote_record(obj: Mapping[str, Any], modified_property: str) -> RemoteRe
         properties=properties,
         modified_at=modified,
         archived=bool(obj.get("archived", False)),
+        field_times=field_times(obj),
     )
+
+
+def field_times(obj: Mapping[str, Any]) -> dict[str, datetime] | None:
+    """When each property got its current value, from ``propertiesWithHistory`` (newest
+    entry first); None when the object carries no history."""
+    history = obj.get("propertiesWithHistory")
+    if not isinstance(history, Mapping):
+        return None
+    properties = obj.get("properties") or {}
+    out: dict[str, datetime] = {}
+    for name, entries in history.items():
+        if not entries:
+            continue
+        newest = max(entries, key=lambda e: parse_time(e.get("timestamp")) or _EPOCH)
+        at = parse_time(newest.get("timestamp"))
+        # the history must describe the value the object shows, else it is of no use
+        if at is not None and (newest.get("value") or None) == (properties.get(name) or None):
+            out[str(name)] = at
+    return out
 
 
 def to_deletion(obj: Mapping[str, Any]) -> RemoteDeletion:

@@ -98,6 +98,12 @@ class PipedriveClient:
         following = (body.get("additional_data") or {}).get("next_cursor")
         return list(_data(body) or []), str(following) if following else None
 
+    def by_ids(self, entity: Entity, remote_ids: Sequence[str]) -> list[Mapping[str, Any]]:
+        """``GET /api/v2/{entity}?ids=…`` (at most 100 ids)."""
+        params = {"ids": ",".join(str(i) for i in remote_ids), "limit": str(len(remote_ids))}
+        body = self.http.get(self._base(entity), params=params).json()
+        return list(_data(body) or [])
+
     def recents(
         self, singular: str, since: str, start: int
     ) -> tuple[list[Mapping[str, Any]], int | None]:

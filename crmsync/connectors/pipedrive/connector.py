@@ -53,6 +53,8 @@ __all__ = ["CAPABILITIES", "PipedriveConnector"]
 # deletions older than the first poll concern records crmsync never saw; this margin
 # covers clock skew between crmsync and Pipedrive
 DELETIONS_MARGIN = 60
+# v2 lists take at most 100 ids
+READ_IDS = 100
 # entities Pipedrive's merge endpoint takes
 MERGEABLE = frozenset({"persons", "organizations", "deals"})
 # the user name crmsync registers its subscriptions with, unless credentials say otherwise
@@ -223,6 +225,21 @@ class PipedriveConnector(Connector):
             raise ConfigError(f"Pipedrive cannot merge {object_type}")
         merged = self.client.merge(entity, merged_remote_id, survivor_remote_id)
         return str(merged.get("id") or survivor_remote_id)
+
+    # --- read --------------------------------------------------------------------------
+
+    def read(self, object_type: str, remote_ids: Sequence[str]) -> list[RemoteRecord]:
+        """``ReadConnector``: the v2 records by id (100 per call)."""
+        entity = self._entity(object_type)
+        if not entity.v2:
+            return []  # v1-only objects have no read by ids: nothing is checked
+        fields = self._field_map(object_type)
+        out: list[RemoteRecord] = []
+        ids = [i for i in remote_ids if str(i).isdigit()]
+        for start in range(0, len(ids), READ_IDS):
+            raw = self.client.by_ids(entity, ids[start : start + READ_IDS])
+            out += [r for r in (to_remote_record(o, fields) for o in raw) if not r.archived]
+        return out
 
     # --- changes -----------------------------------------------------------------------
 

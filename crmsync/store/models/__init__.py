@@ -26,7 +26,7 @@ from crmsync.store.models.records import (
     Ticket,
 )
 from crmsync.store.models.reviews import DuplicateReview
-from crmsync.store.models.sync import Conflict, SyncJob, SyncRun, WebhookEvent
+from crmsync.store.models.sync import Conflict, FieldState, SyncJob, SyncRun, WebhookEvent
 from crmsync.store.models.workspace import ApiKey, Workspace
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "Enrollment",
     "Event",
     "FieldMapping",
+    "FieldState",
     "ImportBatch",
     "ImportJob",
     "ImportRow",

@@ -133,3 +133,33 @@ class Conflict(IdMixin, Base):
     resolution: Mapped[str | None] = mapped_column(String(20))  # local | remote | custom
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+
+
+class FieldState(Base):
+    """What crmsync knows one CRM holds in one property of one linked record.
+
+    ``value`` is the wire value last pushed to that CRM (and acknowledged) or last read
+    from it, whichever crmsync learnt last (``known_at``, crmsync's clock: the push's
+    acknowledgement or the start of the read). ``value_at`` is when that value was
+    written at its origin: the app's ChangeLog time for a pushed value, the CRM's own
+    time for a read one. Pushes send the properties whose local value differs from
+    ``value``; reads count a property as changed in the CRM only when it differs from it.
+    """
+
+    __tablename__ = "sync_field_states"
+    __table_args__ = (
+        UniqueConstraint(
+            "integration_id", "object_type", "record_id", "property", name="uq_field_states"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE")
+    )
+    object_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[uuid.UUID]
+    property: Mapped[str] = mapped_column(String(200))
+    value: Mapped[Any | None] = mapped_column(JSONType)
+    value_at: Mapped[datetime | None]
+    known_at: Mapped[datetime] = mapped_column(default=utcnow)
