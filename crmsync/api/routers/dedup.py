@@ -7,18 +7,18 @@ Registered before the record routers, so ``/contacts/duplicates`` and
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from crmsync.api.deps import CanReadRecords, Db, require
+from crmsync.api.deps import CanReadRecords, CanWriteRecords, Db, require
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
-from crmsync.dedup import service
+from crmsync.dedup import reviews, service
 from crmsync.dedup import settings as dedup_settings
 from crmsync.dedup.merge import MAX_MERGED, merge
 from crmsync.dedup.strategies import Strategy
@@ -44,16 +44,45 @@ class MergeIn(BaseModel):
     )
 
 
-@router.get("/contacts/duplicates", summary="List clusters of duplicate contacts")
+class PairIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[uuid.UUID] = Field(min_length=2, max_length=2, description="the two contacts")
+
+
+@router.get("/contacts/duplicates", summary="List clusters of duplicates, or reviewed pairs")
 def duplicates(
     principal: CanReadRecords,
     db: Db,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
+    status: Annotated[
+        Literal["possible", "confirmed", "rejected"] | None,
+        Query(description="the review queue: pairs with this status instead of clusters"),
+    ] = None,
 ) -> JSON:
-    """Clusters ordered by their smallest contact id; pass `next_cursor` back as `cursor`."""
+    """Clusters ordered by their smallest contact id; with `status`, pairs of the review
+    queue ordered by their ids. Pass `next_cursor` back as `cursor`."""
+    if status is not None:
+        pairs, after = reviews.listing(db, principal.workspace_id, status, cursor, limit)
+        return JSON({"pairs": [reviews.pair_out(p) for p in pairs], "next_cursor": after})
     page, next_cursor = service.clusters(db, principal.workspace_id, cursor, limit)
     return JSON({"clusters": [service.cluster_out(c) for c in page], "next_cursor": next_cursor})
+
+
+@router.post("/contacts/duplicates/confirm", summary="Confirm two contacts are one person")
+def confirm_pair(principal: CanWriteRecords, db: Db, body: PairIn) -> JSON:
+    """Records the decision (merge them with `/contacts/merge`); the pair leaves the queue."""
+    pair = reviews.decide(db, principal.workspace_id, body.ids[0], body.ids[1], "confirmed")
+    db.commit()
+    return JSON(reviews.pair_out(pair))
+
+
+@router.post("/contacts/duplicates/reject", summary="Reject a possible duplicate")
+def reject_pair(principal: CanWriteRecords, db: Db, body: PairIn) -> JSON:
+    """Two different people: the pair is never proposed again (listings, checks, imports)."""
+    pair = reviews.decide(db, principal.workspace_id, body.ids[0], body.ids[1], "rejected")
+    db.commit()
+    return JSON(reviews.pair_out(pair))
 
 
 @router.post(

@@ -10,10 +10,24 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Hamming, JaroWinkler
 
+from crmsync.quality.dedup import frequency
+
 Columns = Mapping[str, np.ndarray]
 
 # the most an email with another number in it can be alike
 EMAIL_OTHER_NUMBER = 0.8
+# how alike a namesake's address is taken to be (jsmith / jsmith2 at one domain)
+EMAIL_NAMESAKE = 0.5
+
+# How two different e-mail addresses differ (`Similarities.email_kind`); a typo or a
+# missing address is NONE. Two addresses at one employer, or two personal ones, are
+# two people's more often than one person's; a new employer's or a personal beside a
+# work address is how one person's records differ (a job move, home and office).
+EMAIL_NONE, EMAIL_SAME_EMPLOYER, EMAIL_BOTH_PERSONAL, EMAIL_OTHER_EMPLOYER, EMAIL_HOME_WORK = range(
+    5
+)
+# below this similarity two addresses are different addresses, not a typo
+EMAIL_DIFFERENT = 0.7
 
 # below this many pairs, starting worker threads costs more than it saves
 _PARALLEL_FROM = 20_000
@@ -37,6 +51,13 @@ class Similarities:
     address: np.ndarray
     # records sharing the rarer of the two exact names (1 when names are missing)
     namesakes: np.ndarray
+    # prior share of people with the commoner first name / surname of the pair (0 unlisted)
+    first_share: np.ndarray
+    last_share: np.ndarray
+    # how the two e-mail addresses differ (EMAIL_* above)
+    email_kind: np.ndarray
+    # either record has an e-mail or a phone (a contact, not a registry entry)
+    reachable: np.ndarray
 
     def __len__(self) -> int:
         return len(self.first)
@@ -124,19 +145,62 @@ def _email(left: Columns, right: Columns) -> np.ndarray:
     sim = _fuzzy(left["email"], right["email"], fuzz.ratio, 100.0)
     a, b = left["email_digits"], right["email_digits"]
     other_number = (a != b) & (a != "") & (b != "")
-    return np.where(other_number, np.fmin(sim, EMAIL_OTHER_NUMBER), sim)
+    sim = np.where(other_number, np.fmin(sim, EMAIL_OTHER_NUMBER), sim)
+    # jsmith@ against jsmith2@ (or jsmith7@ / jsmith8@) at one domain: a mail system told
+    # namesakes apart
+    numbered = np.flatnonzero((a != b) & _present(left["email"], right["email"]))
+    if len(numbered):
+        bare = [
+            (stem := _stem(x)) is not None and stem == _stem(y)
+            for x, y in zip(
+                left["email"][numbered].tolist(), right["email"][numbered].tolist(), strict=True
+            )
+        ]
+        namesake = numbered[np.array(bare, dtype=bool)]
+        sim[namesake] = np.fmin(sim[namesake], EMAIL_NAMESAKE)
+    return sim
+
+
+def _stem(email: str) -> str | None:
+    """The local part without the number at its end (None when other digits are in it)."""
+    local = email.partition("@")[0]
+    stem = local.rstrip("0123456789")
+    return None if any(ch.isdecimal() for ch in stem) else stem + "@" + email.partition("@")[2]
+
+
+def email_kind(left: Columns, right: Columns, sim: np.ndarray) -> np.ndarray:
+    """How two different addresses differ (EMAIL_*); EMAIL_NONE for alike or missing ones."""
+    different = sim < EMAIL_DIFFERENT  # NaN (a missing address) compares False
+    wl, wr = left["work_domain"], right["work_domain"]
+    work_l, work_r = wl != "", wr != ""
+    kind = np.where(
+        work_l & work_r,
+        np.where(wl == wr, EMAIL_SAME_EMPLOYER, EMAIL_OTHER_EMPLOYER),
+        np.where(work_l | work_r, EMAIL_HOME_WORK, EMAIL_BOTH_PERSONAL),
+    )
+    return np.where(different, kind, EMAIL_NONE).astype(np.int8)
 
 
 def compare(left: Columns, right: Columns) -> Similarities:
     """Similarities of pair k = (left[...][k], right[...][k]), all arrays aligned."""
     jw = JaroWinkler.normalized_similarity
+    first, last = _first(left, right), _fuzzy(left["last"], right["last"], jw)
+    email = _email(left, right)
+    # alike addresses at one employer of people whose names differ (frank johnson / frank
+    # johnston): each address may follow its own name, so they prove nothing
+    same_domain = (left["work_domain"] != "") & (left["work_domain"] == right["work_domain"])
+    names_differ = (first < 1.0) | (last < 1.0)  # NaN (a missing name) compares False
+    email = np.where(
+        same_domain & names_differ & (email < 1.0), np.fmin(email, EMAIL_OTHER_NUMBER), email
+    )
     return Similarities(
-        first=_first(left, right),
-        last=_fuzzy(left["last"], right["last"], jw),
+        first=first,
+        last=last,
         first_cross=_fuzzy(left["first"], right["last"], jw),
         last_cross=_fuzzy(left["last"], right["first"], jw),
-        email=_email(left, right),
-        phone=_fuzzy(left["phone"], right["phone"], fuzz.ratio, 100.0),
+        email=email,
+        # numbers in E.164: equal or not; consecutive office lines are different lines
+        phone=_exact(left["phone"], right["phone"]),
         dob=_dob(left, right),
         city=_fuzzy(left["city"], right["city"], jw),
         company=_fuzzy(left["company"], right["company"], fuzz.token_sort_ratio, 100.0),
@@ -146,6 +210,13 @@ def compare(left: Columns, right: Columns) -> Similarities:
         namesakes=np.minimum(
             left["namesakes"].astype(np.float64), right["namesakes"].astype(np.float64)
         ),
+        first_share=frequency.shares("first", left["first_canon"], right["first_canon"]),
+        last_share=frequency.shares("last", left["last"], right["last"]),
+        email_kind=email_kind(left, right, email),
+        reachable=(left["email"] != "")
+        | (left["phone"] != "")
+        | (right["email"] != "")
+        | (right["phone"] != ""),
     )
 
 

@@ -68,6 +68,11 @@ class PairExplanation:
     def matched_fields(self) -> tuple[str, ...]:
         return tuple(f.field for f in self.fields if f.agrees)
 
+    @property
+    def against(self) -> tuple[str, ...]:
+        """The fields that weigh against one person (both present, weight below 0)."""
+        return tuple(f.field for f in self.fields if f.similarity is not None and f.weight < 0)
+
     def text(self) -> str:
         parts = [_describe(f) for f in self.fields if f.similarity is not None]
         verdict = f"duplicate by {self.rule}" if self.rule else "not a duplicate"

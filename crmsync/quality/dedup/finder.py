@@ -45,11 +45,14 @@ class DuplicateClusters(Sequence[Cluster]):
         groups: list[list[int]],
         links: dict[int, list[tuple[int, int]]],
         settings: DedupSettings,
+        possible: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self._enc = enc
         self._groups = groups
         self._links = links
         self._settings = settings
+        empty = np.empty(0, dtype=np.int64)
+        self._possible = possible if possible is not None else (empty, empty, empty.astype(float))
 
     def __len__(self) -> int:
         return len(self._groups)
@@ -70,6 +73,21 @@ class DuplicateClusters(Sequence[Cluster]):
         """Just the ids of every cluster, without explanations."""
         ids = self._enc.values["id"][self._enc.codes["id"]]
         return [[str(ids[r]) for r in group] for group in self._groups]
+
+    def possible_pairs(self) -> list[tuple[str, str, float]]:
+        """Pairs likely enough to ask a person about (not duplicates, and not in one
+        cluster): (id, id, score), the smaller id first, ordered."""
+        left, right, score = self._possible
+        in_group = {row: n for n, group in enumerate(self._groups) for row in group}
+        ids = self._enc.values["id"][self._enc.codes["id"]]
+        out = []
+        for a, b, s in zip(left.tolist(), right.tolist(), score.tolist(), strict=True):
+            group = in_group.get(a)
+            if group is not None and group == in_group.get(b):
+                continue
+            x, y = sorted((str(ids[a]), str(ids[b])))
+            out.append((x, y, round(float(s), 4)))
+        return sorted(out)
 
     def _cluster(self, i: int) -> Cluster:
         pairs = self._links[self._groups[i][0]]
@@ -140,4 +158,7 @@ def find_duplicates(
     links: dict[int, list[tuple[int, int]]] = {}
     for a, b in zip(left[matched][kept].tolist(), right[matched][kept].tolist(), strict=True):
         links.setdefault(root_of[a], []).append((a, b))
-    return DuplicateClusters(enc, groups, links, settings)
+    possible = judged.possible
+    return DuplicateClusters(
+        enc, groups, links, settings, (left[possible], right[possible], score[possible])
+    )

@@ -24,7 +24,7 @@ from crmsync.quality.dedup.prepared import (
     name_key,
     prepare,
 )
-from crmsync.quality.dedup.rules import Decisions, decide
+from crmsync.quality.dedup.rules import DISTINCT, DUPLICATE, POSSIBLE, Decisions, decide
 from crmsync.quality.dedup.settings import DedupSettings
 from crmsync.quality.dedup.single import prepare_one
 
@@ -47,11 +47,25 @@ class DuplicateCheck:
     matched_fields: tuple[str, ...]
     explanation: str
     evidence: PairExplanation | None = None
+    # duplicate (act on it), possible (ask a person), distinct
+    status: str = DISTINCT
+    # the indexed contact a `possible` candidate may duplicate
+    possible_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """A candidate's best indexed match: its verdict, the contact's id and the score."""
+
+    status: str  # duplicate | possible
+    of: str
+    score: float
 
 
 def _verdicts(decisions: Decisions, ks: list[int], left: Any, right: Any) -> list[DuplicateCheck]:
     """The answers given by pairs `ks`, each a candidate's best."""
     matched = decisions.is_match[ks].tolist()
+    possible = decisions.possible[ks].tolist()
     return [
         DuplicateCheck(
             is_duplicate=is_match,
@@ -60,16 +74,21 @@ def _verdicts(decisions: Decisions, ks: list[int], left: Any, right: Any) -> lis
             matched_fields=evidence.matched_fields,
             explanation=evidence.text(),
             evidence=evidence,
+            status=DUPLICATE if is_match else POSSIBLE if maybe else DISTINCT,
+            possible_of=evidence.right_id if maybe and not is_match else None,
         )
-        for is_match, evidence in zip(
-            matched, explain_pairs(decisions, ks, left, right), strict=True
+        for is_match, maybe, evidence in zip(
+            matched, possible, explain_pairs(decisions, ks, left, right), strict=True
         )
     ]
 
 
-def _ranking(decisions: Decisions) -> np.ndarray:
-    """What picks the answer among a candidate's pairs: any match beats every non-match."""
-    return np.where(decisions.is_match, decisions.score + 1.0, decisions.score)
+def ranking(decisions: Decisions) -> np.ndarray:
+    """What picks the answer among a candidate's pairs: a duplicate beats every possible
+    duplicate, which beats every other pair; then the score."""
+    return decisions.score + np.where(
+        decisions.is_match, 2.0, np.where(decisions.possible, 1.0, 0.0)
+    )
 
 
 class DuplicateIndex:
@@ -154,7 +173,7 @@ class DuplicateIndex:
         right = self._coded.decode(np.array(rows, dtype=np.int64))
         left = {k: np.full(len(rows), v, dtype=object) for k, v in values.items()}
         decisions = decide(compare(left, right), self.settings)
-        return _verdicts(decisions, [int(np.argmax(_ranking(decisions)))], left, right)[0]
+        return _verdicts(decisions, [int(np.argmax(ranking(decisions)))], left, right)[0]
 
     def check_many(self, candidates: Records) -> list[DuplicateCheck]:
         """`check` of every candidate against the index as it is (not against each other),
@@ -174,8 +193,15 @@ class DuplicateIndex:
         return out
 
     def duplicate_ids(self, candidates: Records) -> list[str | None]:
-        """Per candidate, the id of the indexed contact it duplicates (None: none), without
-        explanations: what an import needs.
+        """Per candidate, the id of the indexed contact it duplicates (None: none)."""
+        return [
+            m.of if m is not None and m.status == DUPLICATE else None
+            for m in self.matches(candidates)
+        ]
+
+    def matches(self, candidates: Records) -> list[Match | None]:
+        """Per candidate, its best duplicate, else its best possible duplicate (None: neither),
+        without explanations: what an import needs.
 
         Pairs are first put through ``find_duplicates``' prefilter on integer codes, so
         only plausible ones are scored in full; the answers are ``check``'s wherever the
@@ -183,10 +209,10 @@ class DuplicateIndex:
         shares an e-mail, a phone, a birth date or an address.
         """
         frame = prepare(candidates, self.settings.region)
-        out: list[str | None] = []
+        out: list[Match | None] = []
         for start in range(0, frame.height, CHECK_CHUNK):
-            chunk = self._with_namesakes(frame.slice(start, CHECK_CHUNK))
-            answers: list[str | None] = [None] * chunk.height
+            chunk = self.with_namesakes(frame.slice(start, CHECK_CHUNK))
+            answers: list[Match | None] = [None] * chunk.height
             owner, rows = self._candidates_many(chunk)
             if len(rows):
                 # the pairs' indexed rows, then the candidates, in the index's own coding
@@ -195,19 +221,24 @@ class DuplicateIndex:
                 keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
                 left, right = left[keep], right[keep]
                 decisions = decide(compare(decode(enc, left), decode(enc, right)), self.settings)
-                matched = np.flatnonzero(decisions.is_match)
+                rank = ranking(decisions)
+                matched = np.flatnonzero(decisions.is_match | decisions.possible)
                 # per candidate, its best match, the first in row order among equals
-                order = matched[np.lexsort((matched, -decisions.score[matched], left[matched]))]
+                order = matched[np.lexsort((matched, -rank[matched], left[matched]))]
                 owners = left[order]
                 firsts = order[np.concatenate(([True], owners[1:] != owners[:-1]))[: len(order)]]
                 ids = enc.values["id"][enc.codes["id"][right[firsts]]]
                 positions = (left[firsts] - len(rows)).tolist()
-                for at, record_id in zip(positions, ids.tolist(), strict=True):
-                    answers[at] = str(record_id)
+                duplicate = decisions.is_match[firsts].tolist()
+                scores = decisions.score[firsts].tolist()
+                for at, record_id, dup, score in zip(
+                    positions, ids.tolist(), duplicate, scores, strict=True
+                ):
+                    answers[at] = Match(DUPLICATE if dup else POSSIBLE, str(record_id), score)
             out += answers
         return out
 
-    def _with_namesakes(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def with_namesakes(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Candidates with `namesakes` counted in the index (themselves included)."""
         names = [name_key(f, la) for f, la in zip(frame["first_canon"], frame["last"], strict=True)]
         namesakes = [1.0 if n is None else float(self._namesakes.get(n, 0) + 1) for n in names]
@@ -220,7 +251,7 @@ class DuplicateIndex:
     ):
         """Scores every candidate pair of `frame`'s rows; per candidate that has any, its
         position in `frame` and its best pair. None when no row has a candidate."""
-        frame = self._with_namesakes(frame)
+        frame = self.with_namesakes(frame)
         owner, rows = self._candidates_many(frame)
         if not len(rows):
             return None
@@ -228,7 +259,7 @@ class DuplicateIndex:
         right = self._coded.decode(rows)
         decisions = decide(compare(left, right), self.settings)
         # per candidate, the first of its best pairs (pairs are in row order, as in check)
-        order = np.lexsort((np.arange(len(rows)), -_ranking(decisions), owner))
+        order = np.lexsort((np.arange(len(rows)), -ranking(decisions), owner))
         firsts = order[np.concatenate(([True], owner[order][1:] != owner[order][:-1]))]
         return owner[firsts].tolist(), firsts.tolist(), decisions, left, right
 

@@ -36,6 +36,7 @@ class Verdicts:
     matched: np.ndarray
     score: np.ndarray
     conflict: np.ndarray
+    possible: np.ndarray
 
 
 def verdicts(
@@ -45,7 +46,9 @@ def verdicts(
     keep = np.flatnonzero(worth_scoring(enc, left, right, settings))
     left, right = left[keep], right[keep]
     decisions = decide(compare(decode(enc, left), decode(enc, right)), settings)
-    return Verdicts(left, right, decisions.is_match, decisions.score, decisions.conflict)
+    return Verdicts(
+        left, right, decisions.is_match, decisions.score, decisions.conflict, decisions.possible
+    )
 
 
 # what forked workers judge: set just before the pool forks, read by `_judge_part`
@@ -107,7 +110,8 @@ def judge(
         _JOB = None
     if not parts:
         empty = np.empty(0, dtype=np.int64)
-        return Verdicts(empty, empty, empty.astype(bool), empty.astype(float), empty.astype(bool))
+        none = empty.astype(bool)
+        return Verdicts(empty, empty, none, empty.astype(float), none, none)
     return Verdicts(
         *(np.concatenate([getattr(p, f) for p in parts]) for f in Verdicts.__dataclass_fields__)
     )

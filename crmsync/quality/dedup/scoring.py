@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from crmsync.quality.dedup.compare import Similarities
+from crmsync.quality.dedup.frequency import adjustment
 
 # Prior odds (in bits) that two records sharing a blocking key are the same person.
 PRIOR_BITS = -5.0
@@ -24,10 +25,13 @@ SWAP_PENALTY = 1.0
 # field -> ((lowest similarity of the level, weight in bits), ...) best level first;
 # the last weight applies below every listed level, a missing field weighs 0.
 LEVELS: dict[str, tuple[tuple[float, float], ...]] = {
-    "first": ((0.99, 4.0), (0.92, 2.5), (0.85, 1.0), (0.0, -3.0)),
+    "first": ((0.99, 4.0), (0.92, 2.5), (0.85, 0.0), (0.0, -3.0)),
     "last": ((0.99, 6.0), (0.92, 4.0), (0.85, 2.0), (0.0, -5.0)),
-    "email": ((1.0, 14.0), (0.93, 5.0), (0.85, 2.0), (0.7, 0.0), (0.0, -1.5)),
-    "phone": ((1.0, 14.0), (0.9, 3.0), (0.0, -1.5)),
+    # different addresses weigh by how they differ (EMAIL_KIND_WEIGHT), not here
+    "email": ((1.0, 14.0), (0.93, 3.0), (0.85, 2.0), (0.0, 0.0)),
+    # Fellegi-Sunter disagreement: one person's records carry different numbers (office,
+    # mobile) far less often than two people's do
+    "phone": ((1.0, 14.0), (0.0, -3.0)),
     "dob": ((1.0, 8.0), (0.9, 3.0), (0.5, -1.0), (0.0, -4.0)),
     "city": ((0.95, 2.0), (0.85, 1.5), (0.0, -1.0)),
     "company": ((0.9, 3.0), (0.0, -0.5)),
@@ -41,7 +45,7 @@ AGREES_FROM: dict[str, float] = {
     "first": 0.85,
     "last": 0.85,
     "email": 0.85,
-    "phone": 0.9,
+    "phone": 1.0,
     "dob": 0.9,
     "city": 0.85,
     "company": 0.9,
@@ -49,6 +53,14 @@ AGREES_FROM: dict[str, float] = {
     "postcode": 1.0,
     "address": 0.75,
 }
+
+# Weight of two different e-mail addresses, by how they differ (compare.EMAIL_*): two
+# addresses at one employer are nearly always two people (namesake colleagues); two
+# personal ones often are (a household); a new employer's address or a personal beside a
+# work one is how one person's records commonly differ.
+EMAIL_KIND_WEIGHT = np.array([0.0, -8.0, -4.0, -2.0, -1.0])
+# Name parts this alike count as agreeing on one name for the frequency adjustment.
+FREQUENCY_FROM = 0.92
 
 OTHER_FIELDS = ("email", "phone", "dob", "city", "company", "email_domain", "postcode", "address")
 
@@ -108,12 +120,19 @@ def namesake_weight(name: Names, namesakes: np.ndarray) -> np.ndarray:
 def weigh(sims: Similarities) -> Evidence:
     """Weights in bits of every field of every pair, and the resulting probability."""
     name = names(sims)
+    first_tf = np.where(name.first >= FREQUENCY_FROM, adjustment("first", sims.first_share), 0.0)
+    last_tf = np.where(name.last >= FREQUENCY_FROM, adjustment("last", sims.last_share), 0.0)
     weights = {
-        "first": level_weight("first", name.first),
-        "last": level_weight("last", name.last) - np.where(name.swapped, SWAP_PENALTY, 0.0),
+        "first": level_weight("first", name.first) + first_tf,
+        "last": level_weight("last", name.last)
+        + last_tf
+        - np.where(name.swapped, SWAP_PENALTY, 0.0),
     }
     for field in OTHER_FIELDS:
         weights[field] = level_weight(field, getattr(sims, field))
+    weights["email"] = weights["email"] + EMAIL_KIND_WEIGHT[sims.email_kind]
+    # one employer, told twice (its name and its e-mail domain): counted once
+    weights["email_domain"] = np.where(weights["company"] > 0, 0.0, weights["email_domain"])
     weights["namesakes"] = namesake_weight(name, sims.namesakes)
     total = np.sum(np.vstack(list(weights.values())), axis=0)
     probability = 1.0 / (1.0 + np.exp2(-(total + PRIOR_BITS)))

@@ -38,6 +38,9 @@ class DedupSettings(BaseModel):
     fuzzy_name: bool = True
     name_threshold: float = Field(default=0.85, ge=0.5, le=1.0)
     match_threshold: float = Field(default=0.9, gt=0.0, lt=1.0)
+    # Below a duplicate, from this probability on a pair is a `possible` duplicate: shown
+    # for review, never merged or skipped on its own.
+    possible_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
     corroboration_fields: tuple[CorroborationField, ...] = ALL_CORROBORATION
     min_corroboration: int = Field(default=1, ge=1, le=8)
     # Names changed (marriage) or missing: enough other fields agreeing still match.

@@ -34,6 +34,7 @@ from crmsync.store.models.records import (
     RecordBase,
     Ticket,
 )
+from crmsync.store.models.reviews import DuplicateReview
 from crmsync.store.models.sync import Conflict, FieldState, SyncJob, SyncRun, WebhookEvent
 from crmsync.store.models.workspace import ApiKey, Workspace
 
@@ -53,6 +54,7 @@ __all__ = [
     "Conflict",
     "Contact",
     "Deal",
+    "DuplicateReview",
     "EngagementState",
     "Enrollment",
     "Event",

@@ -43,6 +43,8 @@ class ImportJob(IdMixin, Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    # rows imported that may duplicate a record: queued for review (duplicate_reviews)
+    possible_duplicates: Mapped[int] = mapped_column(Integer, default=0)
     headers: Mapped[list[Any]] = mapped_column(default=list)
     error: Mapped[str | None] = mapped_column(String(2000))
     retry_of: Mapped[uuid.UUID | None]

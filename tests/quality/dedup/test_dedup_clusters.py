@@ -84,7 +84,7 @@ def test_find_duplicates_clusters_and_explains() -> None:
         {
             "id": "1",
             "first_name": "Robert",
-            "last_name": "Alan",
+            "last_name": "Alen",
             "dob": "1971-06-24",
             "email": "robert255@smith.net",
         },

@@ -29,9 +29,9 @@ DUPLICATES = [
         "exact_email",
     ),
     (only(phone="(415) 555-0134"), only(phone="+1 415.555.0134"), "exact_phone"),
-    (
-        only(first_name="Jon", last_name="Smith", city="Springfield"),
-        only(first_name="John", last_name="Smith", city="Springfeld"),
+    (  # a rare surname in one city
+        only(first_name="Jon", last_name="Kowalczyk", city="Springfield"),
+        only(first_name="John", last_name="Kowalczyk", city="Springfeld"),
         "fuzzy_name",
     ),
     (
@@ -44,9 +44,9 @@ DUPLICATES = [
         only(first_name="Hall", last_name="Isla", dob="1985-02-07"),
         "fuzzy_name",
     ),
-    (  # nickname, corroborated by the employer's email domain
+    (  # nickname, corroborated by a mistyped work e-mail
         only(first_name="Robert", last_name="Miller", email="rmiller@globex.com"),
-        only(first_name="Bob", last_name="Miller", email="bob.m@globex.com", city="Austin"),
+        only(first_name="Bob", last_name="Miller", email="rmiler@globex.com", city="Austin"),
         "fuzzy_name",
     ),
     (  # a changed surname: birth date, address and postcode all agree

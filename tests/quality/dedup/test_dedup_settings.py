@@ -8,9 +8,9 @@ from tests.quality.dedup.cases import check_pair
 
 SAME_EMAIL = ({"email": "a.b@acme.com"}, {"email": "A.B@acme.com"})
 SAME_PHONE = ({"phone": "(415) 555-0134"}, {"phone": "415 555 0134"})
-NAME_AND_CITY = (
-    {"first_name": "Jhon", "last_name": "Smith", "city": "Springfield"},
-    {"first_name": "John", "last_name": "Smith", "city": "Springfield"},
+NAME_AND_CITY = (  # a rare surname: a common one and a city are not enough (test_dedup_rules)
+    {"first_name": "Wihlemina", "last_name": "Kowalczyk", "city": "Springfield"},
+    {"first_name": "Wilhelmina", "last_name": "Kowalczyk", "city": "Springfield"},
 )
 
 
