@@ -1,7 +1,7 @@
 """duplicate reviews: possible duplicates waiting for a person; imports count them
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0020
 Create Date: 2026-12-05 15:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import crmsync.store.base
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
