@@ -19,6 +19,7 @@ from tests.imports.test_api import IMPORT_ROUTES
 from tests.integrations.test_integration_permissions import ROUTES as INTEGRATION_ROUTES
 from tests.marketing.test_attribution_permissions import OPENAPI_PATHS as ATTRIBUTION_ROUTES
 from tests.marketing.test_marketing_permissions import ROUTES as MARKETING_ROUTES
+from tests.outbound.test_permissions import OPENAPI_PATHS as OUTBOUND_ROUTES
 
 SAMPLES: dict[str, dict[str, Any]] = {
     "contacts": {"email": "p@example.com"},
@@ -141,6 +142,8 @@ def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
     covered |= {(m, p) for m, p, *_rest in MARKETING_ROUTES}
     # Attribution routes have theirs next to the attribution tests.
     covered |= ATTRIBUTION_ROUTES
+    # Webhook endpoints, alerts and rules have theirs next to their tests (tests/outbound).
+    covered |= OUTBOUND_ROUTES
     # CRMs authenticate webhook deliveries with their own schemes (tests/e2e).
     covered.add(("POST", "/api/v1/webhooks/{provider}/{integration_id}"))
     assert routes == covered
