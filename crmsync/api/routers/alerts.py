@@ -14,9 +14,10 @@ from crmsync.api.deps import CanOperateSync, CanReadIntegrations, Db
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.store.models import Alert
 
-router = APIRouter(prefix=f"{API_PREFIX}/alerts", tags=["alerts"])
+router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/alerts", tags=["alerts"])
 FIELDS = (
     "id",
     "kind",

@@ -18,13 +18,16 @@ from crmsync.api.deps import CanReadIntegrations, Db, require
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.automation import service
 from crmsync.automation.spec import RuleInvalid, RuleSpec, dump_yaml, parse_yaml
 from crmsync.store.models import AutomationRule, AutomationRuleVersion, AutomationRun
 
-router = APIRouter(prefix=f"{API_PREFIX}/rules", tags=["automation rules"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix=f"{API_PREFIX}/rules", tags=["automation rules"]
+)
 CanManage = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_MANAGE))]
 MAX_YAML = 256 * 1024
 RUN_FIELDS = ("id", "rule_version", "cause", "record_type", "record_id", "status", "actions",

@@ -18,6 +18,7 @@ from crmsync.api.deps import Db, require
 from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
+from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.config import Settings
@@ -26,7 +27,9 @@ from crmsync.integrations.ssrf import UnsafeURL
 from crmsync.outbound.webhooks import delivery, endpoints
 from crmsync.store.models import WebhookDelivery, WebhookEndpoint
 
-router = APIRouter(prefix=f"{API_PREFIX}/webhook-endpoints", tags=["webhook endpoints"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix=f"{API_PREFIX}/webhook-endpoints", tags=["webhook endpoints"]
+)
 CanManage = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_MANAGE))]
 EventType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$", max_length=100)]
 
