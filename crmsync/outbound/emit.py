@@ -15,6 +15,12 @@ from crmsync.store.models import OutboundEvent, SyncJob
 CHANGED_FROM_CRM = "record.changed_from_crm"
 DEAL_STAGE_CHANGED = "deal.stage_changed"
 SYNC_FAILED = "sync.failed"
+DEAL_WON = "deal.won"
+DEAL_LOST = "deal.lost"
+LEAD_CONVERTED = "lead.converted"
+# Deal stages that mean won or lost, compared without case, spaces, dashes or underscores
+# (HubSpot's closedwon, crmsync's CLOSED_WON, a plain "Won").
+_OUTCOMES = {"closedwon": DEAL_WON, "won": DEAL_WON, "closedlost": DEAL_LOST, "lost": DEAL_LOST}
 
 CREATED = "*"  # crmsync.records.changelog.CREATED (not imported: records imports this)
 _TABLE: Table = OutboundEvent.__table__  # type: ignore[assignment]
@@ -35,7 +41,9 @@ def emit(
 
 def from_changelog(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
     """Outbound events for ChangeLog rows about to be written: a record changed by a CRM
-    (one event per record, with its changed fields) and a deal's stage moving.
+    (one event per record, with its changed fields), a deal's stage moving (and
+    ``deal.won`` / ``deal.lost`` when it moves to a won or lost stage), and a lead
+    becoming CONVERTED (``lead.converted``).
 
     Called for every change, so the common case (an API or import change of no deal
     stage) costs one pass over the rows and writes nothing.
@@ -61,6 +69,9 @@ def from_changelog(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
                 event["changes"].update(row[_NEW])
             else:
                 event["changes"][field] = row[_NEW]
+        if row[_TYPE] == "leads":
+            out.extend(_lead_converted(row, created))
+            continue
         if row[_TYPE] != "deals":
             continue
         if created and row[_NEW].get("stage") is not None:
@@ -69,24 +80,32 @@ def from_changelog(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
             moved = (row[_OLD], row[_NEW])
         else:
             continue
-        out.append(
-            _row(
-                row[_WS],
-                DEAL_STAGE_CHANGED,
-                str(row[_RECORD]),
-                {
-                    "deal_id": str(row[_RECORD]),
-                    "from": moved[0],
-                    "to": moved[1],
-                    "source": source,
-                    "at": _iso(row[_AT]),
-                },
-            )
-        )
+        payload = {
+            "deal_id": str(row[_RECORD]),
+            "from": moved[0],
+            "to": moved[1],
+            "source": source,
+            "at": _iso(row[_AT]),
+        }
+        out.append(_row(row[_WS], DEAL_STAGE_CHANGED, str(row[_RECORD]), payload))
+        outcome = _OUTCOMES.get("".join(c for c in str(moved[1]).lower() if c.isalnum()))
+        if outcome is not None:
+            out.append(_row(row[_WS], outcome, str(row[_RECORD]), payload))
     for record_id, event in from_crm.items():
         workspace_id = event.pop("workspace_id")
         out.append(_row(workspace_id, CHANGED_FROM_CRM, str(record_id), event))
     _insert(session, out)
+
+
+def _lead_converted(row: tuple[Any, ...], created: bool) -> list[dict[str, Any]]:
+    if created:
+        became = row[_NEW].get("status") == "CONVERTED"
+    else:
+        became = row[_FIELD] == "status" and row[_NEW] == "CONVERTED" and row[_OLD] != "CONVERTED"
+    if not became:
+        return []
+    payload = {"lead_id": str(row[_RECORD]), "source": row[_SOURCE], "at": _iso(row[_AT])}
+    return [_row(row[_WS], LEAD_CONVERTED, str(row[_RECORD]), payload)]
 
 
 def sync_failures(

@@ -190,7 +190,8 @@ def test_health_template_acts_on_crm_stage_changes(
         ).all()
         alerts = session.scalars(select(Alert).where(Alert.workspace_id == tenant.id)).all()
         tasks = session.scalars(select(Activity).where(Activity.workspace_id == tenant.id)).all()
-    assert types.count("deal.won") == 1 and "deal.lost" not in types
+    assert types.count("deal.won") == 1 and "deal.lost" not in types  # crmsync's own
+    assert types.count("onboarding.requested") == 1  # the rule's
     assert [a.message for a in alerts] == ["Clinic is in negotiation (900.00)"]
     assert [t.subject for t in tasks] == ["Start onboarding for Clinic"]
     assert tasks[0].data["task"]["status"] == "open"

@@ -52,9 +52,10 @@ def test_hooks_write_crm_changes_and_stage_moves(sessions: sessionmaker[Session]
     assert got == [
         ("deal.stage_changed", str(deal_id), None, "new"),
         ("deal.stage_changed", str(deal_id), "new", "won"),
+        ("deal.won", str(deal_id), "new", "won"),
         ("record.changed_from_crm", str(contact_id), None, None),
     ]
-    assert events[2].payload["changes"]["email"] == "a@x.io"
+    assert events[3].payload["changes"]["email"] == "a@x.io"
     assert all(e.published_at is None for e in events)
 
 
@@ -81,6 +82,7 @@ def test_published_in_order_once_and_readable_by_crmsync(tmp_path: Path, kind: s
         assert [b["type"] for b in bodies] == [
             "deal.stage_changed",
             "deal.stage_changed",
+            "deal.won",
             "record.changed_from_crm",
         ]
         assert [b["data"].get("to") for b in bodies[:2]] == ["new", "won"]
