@@ -20,7 +20,7 @@ from crmsync.alerts.runner import AlertMonitor
 from crmsync.auth.permissions import Role
 from crmsync.config import Settings
 from crmsync.store.engine import session_scope
-from crmsync.store.models import Integration, OutboundEvent, SyncJob, SyncRun
+from crmsync.store.models import Integration, OutboundEvent, SyncJob, SyncRun, Workspace
 from tests.conftest import Tenant
 
 TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
@@ -65,6 +65,14 @@ def _monitor(sessions: sessionmaker[Session], port: int) -> AlertMonitor:
         smtp_to="ops@broker.example, admin@broker.example",
     )
     return AlertMonitor(sessions, settings, limits=Thresholds(dead_letters=3))
+
+
+def _mine(handler: Inbox, sessions: sessionmaker[Session], tenant: Tenant) -> list[Any]:
+    """The digests about this test's workspace (the database is shared with other tests,
+    whose workspaces have their own alerts and digests)."""
+    with sessions() as session:
+        name = session.scalar(select(Workspace.name).where(Workspace.id == tenant.id))
+    return [m for m in handler.messages if f"] {name}:" in m["Subject"]]
 
 
 def _alerts(client: TestClient, tenant: Tenant, **params: str) -> list[dict[str, Any]]:
@@ -125,8 +133,8 @@ def test_a_storm_is_one_alert_per_subject_and_one_email(
         ]
     )
     assert all(a["count"] == 5 for a in found)
-    assert len(handler.messages) == 1  # one digest, not one message per check or alert
-    mail = handler.messages[0]
+    assert len(_mine(handler, sessions, tenant)) == 1  # one digest, not one per check or alert
+    mail = _mine(handler, sessions, tenant)[0]
     assert "4 alerts (critical)" in mail["Subject"]
     assert "ops@broker.example" in mail["To"]
     body = mail.get_payload()
@@ -175,9 +183,9 @@ def test_a_cleared_condition_resolves_and_a_new_one_waits_for_the_interval(
         integration.status = "needs_auth"  # revoked again: a new alert
     monitor.check_once(now + timedelta(minutes=2))
     assert len(_alerts(client, tenant)) == 1
-    assert len(handler.messages) == 1  # within 15 minutes of the first digest: waits
+    assert len(_mine(handler, sessions, tenant)) == 1  # within 15 minutes: waits
     monitor.check_once(now + timedelta(minutes=20))
-    assert len(handler.messages) == 2
+    assert len(_mine(handler, sessions, tenant)) == 2
 
 
 def test_alerts_are_per_workspace(
