@@ -127,28 +127,46 @@ class CompiledValueMap:
 def compile_value_map(
     object_type: str, field: str, value_map: ValueMap | None
 ) -> CompiledValueMap | None:
-    """None when the column needs no translation (no map, not an enum field)."""
+    """None when the column needs no translation (no map, not an enum field).
+
+    An enum field takes its canonical values. A column with no value map of its own also
+    takes the CRMs' own picklist values as crmsync's shipped status maps read them
+    (Salesforce's ``Open - Not Contacted`` is NEW), matched exactly, never by similarity:
+    a broker's CRM export imports as crmsync would sync it. A column with a value map is
+    translated by that map alone.
+    """
     canonical = enum_values(object_type, field)
     if value_map is None and not canonical:
         return None
-    table = {value_key(v): v for v in canonical}
+    table = crm_values(object_type, field) if value_map is None and canonical else {}
+    table.update({value_key(v): v for v in canonical})
     if value_map is not None:
         table.update({value_key(k): v for k, v in value_map.values.items()})
     return CompiledValueMap(table, value_map)
 
 
 @cache
-def synonyms(object_type: str, field: str) -> dict[str, str]:
-    """Value key -> canonical value, from the shipped status maps and the word table."""
+def crm_values(object_type: str, field: str) -> dict[str, str]:
+    """Value key -> canonical value, from the shipped status maps of the CRMs only."""
     out: dict[str, str] = {}
-    for canonical, words in _WORDS.get((object_type, field), {}).items():
-        for word in words:
-            out.setdefault(value_key(word), canonical)
     if (object_type, field) == ("leads", "status"):
         for provider in _STATUS_PROVIDERS:
             inbound = default_mapping(provider).status_maps["lead_status"].inbound
             for remote, canonical in inbound.items():
                 out.setdefault(value_key(remote), canonical)
+    allowed = set(enum_values(object_type, field))
+    return {k: v for k, v in out.items() if k and v in allowed}
+
+
+@cache
+def synonyms(object_type: str, field: str) -> dict[str, str]:
+    """Value key -> canonical value, from the word table and the shipped status maps."""
+    out: dict[str, str] = {}
+    for canonical, words in _WORDS.get((object_type, field), {}).items():
+        for word in words:
+            out.setdefault(value_key(word), canonical)
+    for key, canonical in crm_values(object_type, field).items():
+        out.setdefault(key, canonical)
     allowed = set(enum_values(object_type, field))
     return {k: v for k, v in out.items() if k and v in allowed}
 

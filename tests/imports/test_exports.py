@@ -108,22 +108,15 @@ def test_the_preview_maps_and_suggests_like_a_person_would(
     body = _post(api, tenant, f"{BASE}/preview", path, _form(options))
     assert body["file_warnings"] == ["the header is on line 4; the 2 rows above it are skipped"]
     assert body["mapping"]["Lead ID"] == "external_ref"
-    assert body["suggested_value_maps"] == {
-        "Lead Status": {
-            "values": {
-                "Working - Contacted": "CONTACTED",
-                "Open - Not Contacted": "NEW",
-                "Closed - Not Converted": "LOST",
-            }
-        }
-    }
+    # Salesforce's own lead statuses map as crmsync's Salesforce status map reads them;
+    # only a status no CRM of crmsync's has is left to the user
+    assert body["suggested_value_maps"] == {}
     status = next(c for c in body["columns"] if c["header"] == "Lead Status")
     assert status["status"] == "error"
-    assert {u["value"]: u["suggestion"] for u in status["unknown_values"]}["Nurturing"] is None
-    assert body["duplicates"] == []  # both Ana Lima rows fail on their status
-    value_maps = body["suggested_value_maps"]
-    body = _post(api, tenant, f"{BASE}/preview", path, _form(options, value_maps=value_maps))
-    # mapped, the repeated Ana Lima (same e-mail, other case) duplicates line 5
+    assert [(u["value"], u["suggestion"]) for u in status["unknown_values"]] == [
+        ("Nurturing", None)
+    ]
+    # the repeated Ana Lima (same e-mail, other case) duplicates line 5
     assert body["duplicates"] == [{"line": 10, "duplicate_of_line": 5}]
     assert body["failing_lines"] == [7, 9, 12, 13]  # bad e-mail, Nurturing, the footer
     pipedrive, options = EXPORTS["pipedrive_export"](tmp_path)
