@@ -118,6 +118,7 @@ class TargetResolver:
         self.vault = vault_for(settings)
         self._lock = threading.Lock()
         self._cache: dict[uuid.UUID, tuple[datetime, Connector]] = {}
+        self._retired: list[Connector] = []  # replaced, closed with the resolver
         self._mappings: dict[uuid.UUID, tuple[bytes, MappingSet]] = {}
 
     def mapping(self, session: Session, integration: Integration) -> MappingSet:
@@ -135,10 +136,13 @@ class TargetResolver:
     def connector(self, integration: Integration) -> Connector:
         with self._lock:
             cached = self._cache.get(integration.id)
-            if cached is not None and cached[0] == integration.updated_at:
+            # A reader holding an older copy of the integration gets the newer connector.
+            if cached is not None and cached[0] >= integration.updated_at:
                 return cached[1]
             if cached is not None:
-                cached[1].close()
+                # Another thread (an API request, the worker) may be mid-call on it:
+                # closed with the resolver, not now.
+                self._retired.append(cached[1])
             connector = connector_for(integration, self.vault, self.settings, self.wiring)
             self._cache[integration.id] = (integration.updated_at, connector)
             return connector
@@ -160,7 +164,10 @@ class TargetResolver:
         with self._lock:
             for _at, connector in self._cache.values():
                 connector.close()
+            for connector in self._retired:
+                connector.close()
             self._cache.clear()
+            self._retired.clear()
             self._mappings.clear()
 
 

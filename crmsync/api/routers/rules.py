@@ -87,7 +87,12 @@ def create_rule(principal: CanManage, db: Db, body: dict[str, Any] = Body(...)) 
     return JSON(_out(rule), status_code=201)
 
 
-@router.get("/yaml", summary="Every rule as one YAML file", response_class=PlainTextResponse)
+@router.get(
+    "/yaml",
+    summary="Every rule as one YAML file",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"application/yaml": {}}}},
+)
 def get_yaml(principal: CanReadIntegrations, db: Db) -> PlainTextResponse:
     rows = db.scalars(
         select(AutomationRule)

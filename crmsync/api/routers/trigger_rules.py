@@ -48,7 +48,12 @@ def create_rule(principal: CanManageMarketing, db: Db, body: dict[str, Any]) -> 
     return JSON(rule_out(rule), status_code=201)
 
 
-@router.get("/trigger-rules.yaml", response_class=PlainTextResponse, summary="Every rule as YAML")
+@router.get(
+    "/trigger-rules.yaml",
+    response_class=PlainTextResponse,
+    summary="Every rule as YAML",
+    responses={200: {"content": {"application/yaml": {}}}},
+)
 def export_rules(principal: CanReadIntegrations, db: Db) -> PlainTextResponse:
     text = rules.export_yaml(db, principal.workspace_id)
     return PlainTextResponse(text, media_type="application/yaml")
