@@ -1,0 +1,146 @@
+"""Integrations: the list, one integration (status, test, sync now, its runs), and adding
+one by OAuth (where the provider and crmsync's OAuth app allow) or with credentials."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from crmsync.api.deps import Db
+from crmsync.api.routers.integrations import settings_of, wiring_of
+from crmsync.integrations import connection, oauth, service
+from crmsync.integrations.config import Direction, SyncConfig
+from crmsync.integrations.keys import vault_for
+from crmsync.integrations.providers import PROVIDERS, Provider, provider
+from crmsync.integrations.schemas import IntegrationCreate
+from crmsync.records.errors import RecordInvalid
+from crmsync.sync import manual
+from crmsync.web.guard import IntegrationManager, IntegrationReader, SyncOperator, WebRoute
+from crmsync.web.render import page, redirect
+from crmsync.web.routes import UI_PREFIX
+
+router = APIRouter(
+    route_class=WebRoute, prefix=f"{UI_PREFIX}/integrations", include_in_schema=False
+)
+OBJECTS = ("contacts", "companies", "deals", "leads")
+
+
+def _oauth_ready(request: Request, spec: Provider) -> bool:
+    client_id, secret = connection.client_credentials(settings_of(request), spec.name)
+    return spec.oauth is not None and bool(client_id) and secret is not None
+
+
+@router.get("")
+def integration_list(request: Request, user: IntegrationReader, db: Db) -> Response:
+    found = service.list_integrations(db, user.workspace_id)
+    return page(request, "integrations.html", {"integrations": found})
+
+
+@router.get("/new")
+def new_integration(
+    request: Request, user: IntegrationManager, provider_name: str = ""
+) -> Response:
+    spec = provider(provider_name) if provider_name else None
+    return page(
+        request,
+        "integration_new.html",
+        {
+            "providers": list(PROVIDERS.values()),
+            "spec": spec,
+            "credential_names": sorted(spec.allowed) if spec else [],
+            "oauth_ready": _oauth_ready(request, spec) if spec else False,
+            "objects": OBJECTS,
+        },
+    )
+
+
+@router.post("")
+async def create_integration(request: Request, user: IntegrationManager, db: Db) -> Response:
+    form = await request.form()
+    spec = provider(str(form.get("provider_name", "")))
+    credentials = {
+        name: str(form.get(f"credential_{name}", "")).strip()
+        for name in spec.allowed
+        if str(form.get(f"credential_{name}", "")).strip()
+    }
+    objects = {
+        o: Direction(str(form.get(f"direction_{o}")))
+        for o in OBJECTS
+        if str(form.get(f"direction_{o}", "none")) in {d.value for d in Direction}
+        and str(form.get(f"direction_{o}")) != Direction.NONE.value
+    }
+    if not objects:
+        raise RecordInvalid("objects: choose a direction for at least one object type")
+    body = IntegrationCreate(
+        provider=spec.name,
+        name=str(form.get("name", "")).strip() or f"{spec.label}",
+        credentials=credentials,
+        base_url=str(form.get("base_url", "")).strip() or None,
+        config=SyncConfig(objects=objects),
+    )
+    settings = settings_of(request)
+    integration = service.create_integration(
+        db, vault_for(settings), user.workspace_id, body, sandbox_mode=settings.sandbox_mode
+    )
+    db.commit()
+    return redirect(f"{UI_PREFIX}/integrations/{integration.id}", f"{integration.name} is added.")
+
+
+@router.post("/oauth")
+def start_oauth(
+    request: Request,
+    user: IntegrationManager,
+    db: Db,
+    provider_name: Annotated[str, Form(max_length=40)],
+    name: Annotated[str, Form(max_length=200)] = "",
+    base_url: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    settings = settings_of(request)
+    found = oauth.start(
+        db,
+        vault_for(settings),
+        settings,
+        user.workspace_id,
+        provider_name,
+        name=name or None,
+        base_url=base_url or None,
+    )
+    return RedirectResponse(found.url, status_code=303)
+
+
+@router.get("/{integration_id}")
+def integration_page(
+    request: Request, user: IntegrationReader, db: Db, integration_id: uuid.UUID
+) -> Response:
+    integration = service.get_integration(db, user.workspace_id, integration_id)
+    status = manual.sync_status(db, integration)
+    runs = manual.sync_logs(db, integration, limit=20, before=None)
+    return page(
+        request,
+        "integration.html",
+        {"integration": integration, "status": status, "runs": runs},
+    )
+
+
+@router.post("/{integration_id}/test")
+def test_integration(
+    request: Request, user: IntegrationManager, db: Db, integration_id: uuid.UUID
+) -> Response:
+    settings = settings_of(request)
+    integration = service.get_integration(db, user.workspace_id, integration_id)
+    ok, message = connection.test(integration, vault_for(settings), settings, wiring_of(request))
+    db.commit()
+    said = f"Connection works: {message}" if ok else f"Connection failed: {message}"
+    return redirect(f"{UI_PREFIX}/integrations/{integration_id}", said, "ok" if ok else "error")
+
+
+@router.post("/{integration_id}/sync")
+def sync_now(user: SyncOperator, db: Db, integration_id: uuid.UUID) -> Response:
+    integration = service.get_integration(db, user.workspace_id, integration_id)
+    queued = manual.request_sync(db, integration, full=False)
+    db.commit()
+    counts = ", ".join(f"{n} {k}" for k, n in queued.items())
+    return redirect(f"{UI_PREFIX}/integrations/{integration_id}", f"Sync queued ({counts}).")
