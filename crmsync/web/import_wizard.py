@@ -4,6 +4,7 @@ and changing a pending job's mapping (checked exactly as creating the job checks
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from crmsync.imports.errors import JobStateError
 from crmsync.imports.options import ImportOptions
@@ -17,6 +18,11 @@ def targets(object_type: str) -> list[str]:
     fields = sorted(CANONICAL_SCHEMA[ObjectType(object_type)])
     extra = [EXTERNAL_REF] + ([FULL_NAME] if has_full_name(object_type) else [])
     return fields + extra
+
+
+def suggested_targets(preview: Mapping[str, Any]) -> dict[str, str | None]:
+    """Header -> the field the preview suggests for it."""
+    return {s["source"]: s.get("target") for s in preview.get("suggested_mapping", [])}
 
 
 def options_of(job: ImportJob) -> ImportOptions:

@@ -20,8 +20,9 @@ from crmsync.web.routes import UI_PREFIX
 router = APIRouter(route_class=WebRoute, prefix=f"{UI_PREFIX}/contacts", include_in_schema=False)
 
 SHOWN_FIELDS = (
-    "email", "phone", "company", "job_title", "contact_type", "lifecycle_stage", "status",
-    "source", "owner", "city", "state", "country", "utm_source", "utm_campaign", "external_ref",
+    "first_name", "last_name", "email", "phone", "company", "job_title", "contact_type",
+    "lifecycle_stage", "status", "source", "owner", "city", "state", "country", "utm_source",
+    "utm_campaign", "external_ref",
 )  # fmt: skip
 
 

@@ -74,6 +74,7 @@ def import_page(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -> Re
             workspace_id=user.workspace_id,
         )
         context["targets"] = import_wizard.targets(job.object_type)
+        context["suggested"] = import_wizard.suggested_targets(context["preview"])
     return page(request, "import.html", context)
 
 
