@@ -64,7 +64,7 @@ def import_page(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -> Re
     if job.status == "pending":
         limits = limits_of(request.app.state)
         options = import_wizard.options_of(job)
-        context["preview"] = preview_file(
+        preview = preview_file(
             jobs.job_path(limits, job),
             job.filename,
             limits,
@@ -73,8 +73,9 @@ def import_page(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -> Re
             session=db,
             workspace_id=user.workspace_id,
         )
+        context["preview"] = preview
         context["targets"] = import_wizard.targets(job.object_type)
-        context["suggested"] = import_wizard.suggested_targets(context["preview"])
+        context["suggested"] = import_wizard.suggested_targets(preview)
     return page(request, "import.html", context)
 
 
