@@ -27,9 +27,9 @@ class People:
     emails: dict[Role, str]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def people(sessions: sessionmaker[Session]) -> People:
-    """A fresh workspace with an admin, a manager, an agent and a viewer."""
+    """A workspace per module with an admin, a manager, an agent and a viewer."""
     tag = uuid.uuid4().hex[:8]
     with session_scope(sessions) as session:
         workspace = create_workspace(session, f"web {tag}")

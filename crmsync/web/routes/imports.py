@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from crmsync.api.deps import Db
 from crmsync.api.responses import attachment
@@ -89,17 +90,23 @@ def import_progress(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -
 async def change_or_start(
     request: Request, user: ImportRunner, db: Db, job_id: uuid.UUID
 ) -> Response:
-    """The mapping form: saves the mapping, then previews again or starts the import."""
+    """The mapping form (one select per file column): saves the mapping, then previews
+    again or starts the import."""
     form = await request.form()
-    job = jobs.get_job(db, user.workspace_id, job_id)
-    columns = {h: form_text(form, f"map:{h}", UNMAPPED) or None for h in job.headers}
-    import_wizard.remap(job, columns)
-    if form_text(form, "action") != "start":
+    start = form_text(form, "action") == "start"
+
+    def apply() -> None:  # the database work off the event loop
+        job = jobs.get_job(db, user.workspace_id, job_id)
+        columns = {h: form_text(form, f"map:{h}", UNMAPPED) or None for h in job.headers}
+        import_wizard.remap(job, columns)
+        if start:
+            jobs.start_job(job)
         db.commit()
+
+    await run_in_threadpool(apply)
+    if not start:
         return redirect(f"{UI_PREFIX}/imports/{job_id}", "Mapping saved; the preview shows it.")
-    jobs.start_job(job)
-    db.commit()
-    launcher_of(request.app.state).launch(job.id)
+    launcher_of(request.app.state).launch(job_id)
     return redirect(f"{UI_PREFIX}/imports/{job_id}", "Import started.")
 
 

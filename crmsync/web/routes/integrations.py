@@ -8,6 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from crmsync.api.deps import Db
 from crmsync.api.routers.integrations import settings_of, wiring_of
@@ -17,8 +19,15 @@ from crmsync.integrations.keys import vault_for
 from crmsync.integrations.providers import PROVIDERS, Provider, provider
 from crmsync.integrations.schemas import IntegrationCreate
 from crmsync.records.errors import RecordInvalid
+from crmsync.store.models import Integration
 from crmsync.sync import manual
-from crmsync.web.guard import IntegrationManager, IntegrationReader, SyncOperator, WebRoute
+from crmsync.web.guard import (
+    IntegrationManager,
+    IntegrationReader,
+    SyncOperator,
+    WebRoute,
+    form_text,
+)
 from crmsync.web.render import page, redirect
 from crmsync.web.routes import UI_PREFIX
 
@@ -57,35 +66,45 @@ def new_integration(
     )
 
 
-@router.post("")
-async def create_integration(request: Request, user: IntegrationManager, db: Db) -> Response:
-    form = await request.form()
-    spec = provider(str(form.get("provider_name", "")))
-    credentials = {
-        name: str(form.get(f"credential_{name}", "")).strip()
-        for name in spec.allowed
-        if str(form.get(f"credential_{name}", "")).strip()
-    }
+def _sync_config(form: FormData) -> SyncConfig:
+    directions = {d.value for d in Direction} - {Direction.NONE.value}
     objects = {
-        o: Direction(str(form.get(f"direction_{o}")))
+        o: Direction(value)
         for o in OBJECTS
-        if str(form.get(f"direction_{o}", "none")) in {d.value for d in Direction}
-        and str(form.get(f"direction_{o}")) != Direction.NONE.value
+        if (value := form_text(form, f"direction_{o}", Direction.NONE.value)) in directions
     }
     if not objects:
         raise RecordInvalid("objects: choose a direction for at least one object type")
+    return SyncConfig(objects=objects)
+
+
+@router.post("")
+async def create_integration(request: Request, user: IntegrationManager, db: Db) -> Response:
+    """The credentials form; its fields depend on the provider, so it is read whole."""
+    form = await request.form()
+    spec = provider(form_text(form, "provider_name"))
+    credentials = {
+        name: value
+        for name in spec.allowed
+        if (value := form_text(form, f"credential_{name}").strip())
+    }
     body = IntegrationCreate(
         provider=spec.name,
-        name=str(form.get("name", "")).strip() or f"{spec.label}",
+        name=form_text(form, "name").strip() or spec.label,
         credentials=credentials,
-        base_url=str(form.get("base_url", "")).strip() or None,
-        config=SyncConfig(objects=objects),
+        base_url=form_text(form, "base_url").strip() or None,
+        config=_sync_config(form),
     )
     settings = settings_of(request)
-    integration = service.create_integration(
-        db, vault_for(settings), user.workspace_id, body, sandbox_mode=settings.sandbox_mode
-    )
-    db.commit()
+
+    def create() -> Integration:  # the database work off the event loop
+        made = service.create_integration(
+            db, vault_for(settings), user.workspace_id, body, sandbox_mode=settings.sandbox_mode
+        )
+        db.commit()
+        return made
+
+    integration = await run_in_threadpool(create)
     return redirect(f"{UI_PREFIX}/integrations/{integration.id}", f"{integration.name} is added.")
 
 
