@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from crmsync.auth.permissions import Permission, Role, allows
 from crmsync.records.service import create_record
 from crmsync.store.engine import session_scope
+from crmsync.store.models import Integration
 from crmsync.web import throttle
 from crmsync.web.sessions import SESSION_COOKIE
+from crmsync.workspaces import create_workspace
 from tests.conftest import TestClient
 from tests.web.conftest import PASSWORD, People, csrf_of, sign_in
 
@@ -159,8 +161,6 @@ def test_invitation_link_makes_a_user(
 def test_another_workspaces_contact_is_not_found(
     signed_in: Callable[[Role], TestClient], sessions: sessionmaker[Session]
 ) -> None:
-    from crmsync.workspaces import create_workspace
-
     with session_scope(sessions) as session:
         other = create_workspace(session, "elsewhere")
         contact = create_record(
@@ -189,3 +189,27 @@ def test_viewer_may_not_post(signed_in: Callable[[Role], TestClient]) -> None:
 def test_unknown_page_is_an_html_404(signed_in: Callable[[Role], TestClient]) -> None:
     answer = signed_in(Role.ADMIN).get("/ui/no-such-page")
     assert answer.status_code == 404 and "<html" in answer.text
+
+
+def test_other_workspaces_ids_answer_404_on_every_page(
+    signed_in: Callable[[Role], TestClient], sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        other = create_workspace(session, "elsewhere too")
+        crm = Integration(workspace_id=other.id, provider="hubspot", name="theirs", config={})
+        session.add(crm)
+        session.flush()
+        crm_id = crm.id
+    client = signed_in(Role.ADMIN)
+    token = csrf_of(client.get("/ui/").text)
+    for path in (f"/ui/integrations/{crm_id}", f"/ui/imports/{uuid.uuid4()}"):
+        answer = client.get(path)
+        assert answer.status_code == 404 and "theirs" not in answer.text, path
+    for path in (
+        f"/ui/integrations/{crm_id}/test",
+        f"/ui/integrations/{crm_id}/sync",
+        f"/ui/sync/conflicts/{uuid.uuid4()}/resolve",
+        "/ui/sync/dead-letters/999999999/replay",
+    ):
+        answer = client.post(path, data={"csrf_token": token, "resolution": "local"})
+        assert answer.status_code == 404, (path, answer.status_code)

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
-from pydantic import SecretStr
 from playwright.sync_api import Page, expect
+from pydantic import SecretStr
 
 from crmsync.auth.permissions import Role
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
