@@ -10,6 +10,7 @@ from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader
 from starlette.templating import Jinja2Templates
 
 from crmsync.auth.permissions import Permission, allows
@@ -18,7 +19,10 @@ from crmsync.web.sessions import SignedIn
 
 HERE = Path(__file__).parent
 FLASH_COOKIE = "crmsync_flash"
-templates = Jinja2Templates(directory=HERE / "templates")
+# autoescape everywhere: every value a page shows is escaped unless marked safe (charts)
+templates = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
+)
 templates.env.globals["svg"] = charts
 
 
