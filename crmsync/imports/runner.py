@@ -91,7 +91,7 @@ def run_import(
     ``cancelled``. ``takeover=False`` leaves alone a running job that still has a live
     heartbeat (another worker has it).
     """
-    limits = limits or ImportSettings()
+    limits = limits or ImportSettings.from_settings()
     with session_factory() as session:
         job = _claim(session, job_id, takeover)
         if job is None:
