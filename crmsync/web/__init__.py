@@ -23,6 +23,7 @@ from crmsync.web.routes import (
     fallback,
     imports,
     integrations,
+    journeys,
     pipeline,
     sync,
 )
@@ -36,6 +37,7 @@ def install(app: FastAPI) -> None:
         auth,
         pipeline,
         contacts,
+        journeys,
         imports,
         integrations,
         sync,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -189,6 +190,7 @@ class Health:
     dead: int
     open_conflicts: int
     last_run: SyncRun | None
+    oldest_pending_at: datetime | None  # the lag: how long the oldest waiting job has waited
 
 
 def sync_health(session: Session, workspace_id: uuid.UUID) -> list[Health]:
@@ -211,6 +213,13 @@ def sync_health(session: Session, workspace_id: uuid.UUID) -> list[Health]:
             .group_by(SyncJob.integration_id, SyncJob.status)
         )
     }
+    oldest = dict(
+        session.execute(
+            select(SyncJob.integration_id, func.min(SyncJob.enqueued_at))
+            .where(SyncJob.integration_id.in_(ids), SyncJob.status == "pending")
+            .group_by(SyncJob.integration_id)
+        ).all()
+    )
     conflicts = dict(
         session.execute(
             select(Conflict.integration_id, func.count())
@@ -233,6 +242,7 @@ def sync_health(session: Session, workspace_id: uuid.UUID) -> list[Health]:
                 jobs.get((integration.id, "dead"), 0),
                 int(conflicts.get(integration.id, 0)),
                 last,
+                oldest.get(integration.id),
             )
         )
     return out

@@ -36,6 +36,7 @@ class NavItem:
 NAVIGATION = (
     NavItem("/ui/", "Pipeline", Permission.RECORDS_READ),
     NavItem("/ui/contacts", "Contacts", Permission.RECORDS_READ),
+    NavItem("/ui/journeys", "Journeys", Permission.RECORDS_READ),
     NavItem("/ui/imports", "Imports", Permission.RECORDS_READ),
     NavItem("/ui/integrations", "Integrations", Permission.INTEGRATIONS_READ),
     NavItem("/ui/sync", "Sync", Permission.INTEGRATIONS_READ),

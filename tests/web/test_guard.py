@@ -23,6 +23,7 @@ from tests.web.conftest import PASSWORD, People, csrf_of, sign_in
 GUARDED_PAGES = {
     "/ui/": Permission.RECORDS_READ,
     "/ui/contacts": Permission.RECORDS_READ,
+    "/ui/journeys": Permission.RECORDS_READ,
     "/ui/imports": Permission.RECORDS_READ,
     "/ui/integrations": Permission.INTEGRATIONS_READ,
     "/ui/integrations/new": Permission.INTEGRATIONS_MANAGE,

@@ -10,6 +10,7 @@ from tests.conftest import TestClient
 PAGES = [
     "/ui/",
     "/ui/contacts",
+    "/ui/journeys",
     "/ui/imports",
     "/ui/integrations",
     "/ui/integrations/new?provider_name=hubspot",

@@ -42,9 +42,16 @@ def upload(
     file: Annotated[UploadFile, File()],
     object_type: Annotated[str, Form(max_length=20)] = "contacts",
     on_duplicate: Annotated[str, Form(max_length=10)] = "skip",
+    cleanse: Annotated[bool, Form()] = True,
+    validate_rows: Annotated[bool, Form(alias="validate")] = True,
 ) -> Response:
     options = ImportOptions.model_validate(
-        {"object_type": object_type, "on_duplicate": on_duplicate}
+        {
+            "object_type": object_type,
+            "on_duplicate": on_duplicate,
+            "cleanse": cleanse,
+            "validate": validate_rows,
+        }
     )
     job = jobs.create_job(
         db,
@@ -108,6 +115,17 @@ async def change_or_start(
         return redirect(f"{UI_PREFIX}/imports/{job_id}", "Mapping saved; the preview shows it.")
     launcher_of(request.app.state).launch(job_id)
     return redirect(f"{UI_PREFIX}/imports/{job_id}", "Import started.")
+
+
+@router.post("/{job_id}/retry")
+def retry_failed(request: Request, user: ImportRunner, db: Db, job_id: uuid.UUID) -> Response:
+    """A new pending import of this one's failed rows, to map and start again."""
+    job = jobs.get_job(db, user.workspace_id, job_id)
+    retry = jobs.retry_failed(db, limits_of(request.app.state), job)
+    db.commit()
+    return redirect(
+        f"{UI_PREFIX}/imports/{retry.id}", f"{job.failed} failed rows are ready to import again."
+    )
 
 
 @router.get("/{job_id}/errors.csv")

@@ -47,6 +47,7 @@ def test_no_serious_violations_on_any_page(
         "/ui/",
         "/ui/contacts",
         f"/ui/contacts/{contact_id}",
+        "/ui/journeys",
         "/ui/imports",
         "/ui/integrations",
         "/ui/integrations/new?provider_name=hubspot",
