@@ -171,6 +171,8 @@ def may(user: SignedIn, permission: Permission) -> bool:
 
 Reader = Annotated[SignedIn, Depends(needs(Permission.RECORDS_READ))]
 Writer = Annotated[SignedIn, Depends(needs(Permission.RECORDS_WRITE))]
+# merging soft-deletes a contact: the API asks records:delete for it too
+Merger = Annotated[SignedIn, Depends(needs(Permission.RECORDS_DELETE))]
 IntegrationReader = Annotated[SignedIn, Depends(needs(Permission.INTEGRATIONS_READ))]
 IntegrationManager = Annotated[SignedIn, Depends(needs(Permission.INTEGRATIONS_MANAGE))]
 SyncOperator = Annotated[SignedIn, Depends(needs(Permission.SYNC_OPERATE))]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
 from crmsync.imports.jobs import get_job
+from crmsync.records.service import create_record, get_record
 from crmsync.store.engine import session_scope
 from crmsync.store.models import Integration, Journey
 from tests.conftest import TestClient
@@ -82,3 +83,53 @@ def test_journey_performance_is_for_managers(
     assert "Rate watch" in agent and "Performance" not in agent
     manager = signed_in(Role.MANAGER).get("/ui/journeys").text
     assert "Rate watch" in manager and "Performance" in manager
+
+
+def test_merge_with_field_picker(
+    signed_in: Callable[[Role], TestClient], people: People, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        a = create_record(
+            session,
+            people.workspace_id,
+            "contacts",
+            {
+                "first_name": "Kate",
+                "last_name": "Old",
+                "email": "kate@a.example",
+                "city": "Seattle",
+            },
+            "api",
+        ).id
+        b = create_record(
+            session, people.workspace_id, "contacts",
+            {"first_name": "Katherine", "last_name": "New", "email": "kate@b.example"},
+            "api",
+        ).id  # fmt: skip
+    agent = signed_in(Role.AGENT)
+    assert agent.get(f"/ui/duplicates/merge?left={a}&right={b}").status_code == 403
+    manager = signed_in(Role.MANAGER)
+    form = manager.get(f"/ui/duplicates/merge?left={a}&right={b}")
+    assert form.status_code == 200 and "Katherine" in form.text
+    merged = manager.post(
+        "/ui/duplicates/merge",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "first": str(a),
+            "second": str(b),
+            "survivor": str(b),  # the second stays
+            "pick:first_name": str(a),  # Kate
+            "pick:last_name": str(b),  # New
+            "pick:email": str(a),
+            "pick:city": str(a),
+        },
+    )
+    assert merged.status_code == 200 and "Merged" in merged.text
+    assert f"/ui/contacts/{b}" in str(merged.url)
+    with sessions() as session:
+        kept = get_record(session, people.workspace_id, "contacts", b)
+        assert (kept.first_name, kept.last_name, kept.email, kept.city) == (
+            "Kate", "New", "kate@a.example", "Seattle",
+        )  # fmt: skip
+        # the merged-away id leads to the survivor
+        assert get_record(session, people.workspace_id, "contacts", a).id == b

@@ -37,6 +37,13 @@ def test_no_serious_violations_on_any_page(
         last_name="Garcia",
         email="m@example.com",
     )
+    twin = data.contact(
+        served.sessions,
+        team.workspace_id,
+        first_name="María",
+        last_name="Garcia",
+        email="mg@example.com",
+    )
     crm = data.integration(served.sessions, team.workspace_id)
     data.journey(served.sessions, team.workspace_id, crm, "First-time buyer")
     data.conflict(served.sessions, team.workspace_id, crm, contact_id, "city", "Seattle", "Tacoma")
@@ -56,6 +63,7 @@ def test_no_serious_violations_on_any_page(
         "/ui/sync/dead-letters",
         "/ui/sync/conflicts",
         "/ui/duplicates",
+        f"/ui/duplicates/merge?left={contact_id}&right={twin}",
         "/ui/automation",
         "/ui/people",
         "/ui/no-such-page",
