@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -269,3 +269,39 @@ def webhook_endpoints(session: Session, workspace_id: uuid.UUID) -> list[Webhook
         .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
     )
     return list(session.scalars(stmt))
+
+
+def hot_contacts(
+    session: Session, workspace_id: uuid.UUID, threshold: float, owner: str | None, limit: int = 10
+) -> list[Contact]:
+    """Engagement alerts: the contacts scoring at or above the model's high threshold."""
+    stmt = select(Contact).where(
+        Contact.workspace_id == workspace_id,
+        Contact.deleted_at.is_(None),
+        Contact.engagement_score >= threshold,
+    )
+    if owner:
+        stmt = stmt.where(func.lower(Contact.owner) == owner.lower())
+    stmt = stmt.order_by(Contact.engagement_score.desc(), Contact.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def sync_volume(
+    session: Session, integration_id: uuid.UUID, days: int = 14, now: datetime | None = None
+) -> list[tuple[str, int, int]]:
+    """Per day of the last ``days``: records processed and failed by the integration's runs."""
+    today = (now or datetime.now(UTC)).date()
+    since = datetime.combine(today - timedelta(days=days - 1), datetime.min.time(), UTC)
+    day = func.date(SyncRun.started_at)
+    rows = session.execute(
+        select(day, func.sum(SyncRun.processed), func.sum(SyncRun.failed))
+        .where(SyncRun.integration_id == integration_id, SyncRun.started_at >= since)
+        .group_by(day)
+    ).all()
+    found = {str(d)[:10]: (int(p or 0), int(f or 0)) for d, p, f in rows}
+    out = []
+    for n in range(days):
+        label = (today - timedelta(days=days - 1 - n)).isoformat()
+        processed, failed = found.get(label, (0, 0))
+        out.append((label, processed, failed))
+    return out

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
+from crmsync.records.service import create_record
+from crmsync.store.engine import session_scope
+from crmsync.store.models import Integration, SyncRun
 from tests.conftest import TestClient
+from tests.web.conftest import People
 
 PAGES = [
     "/ui/",
@@ -29,3 +36,36 @@ def test_admin_sees_every_page(signed_in: Callable[[Role], TestClient]) -> None:
         answer = client.get(path)
         assert answer.status_code == 200, (path, answer.text[:2000])
         assert "<nav" in answer.text and "Sign out" in answer.text
+
+
+def test_engagement_alerts_and_sync_volume(
+    signed_in: Callable[[Role], TestClient], people: People, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        hot = create_record(
+            session,
+            people.workspace_id,
+            "contacts",
+            {"first_name": "Hot", "last_name": "Lead"},
+            "api",
+        )
+        hot.engagement_score = 91.0  # as the engagement model leaves it
+        crm = Integration(workspace_id=people.workspace_id, provider="hubspot", name="H", config={})
+        session.add(crm)
+        session.flush()
+        session.add(
+            SyncRun(
+                workspace_id=people.workspace_id, integration_id=crm.id, kind="incremental",
+                direction="inbound", status="succeeded", processed=7, failed=2,
+                started_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+        crm_id = crm.id
+    client = signed_in(Role.AGENT)
+    pipeline = client.get("/ui/").text
+    alerts = pipeline.split("Engagement alerts", 1)[1].split("Deals by stage", 1)[0]
+    assert "Hot Lead" in alerts and ">91<" in alerts
+    page = client.get(f"/ui/integrations/{crm_id}").text
+    today = datetime.now(UTC).date().isoformat()[5:]
+    assert "Records processed per day: " in page and f"{today}: 7" in page
+    assert f"{today}: 2" in page.split("Records failed per day", 1)[1]

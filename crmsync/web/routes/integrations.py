@@ -21,6 +21,7 @@ from crmsync.integrations.schemas import IntegrationCreate
 from crmsync.records.errors import RecordInvalid
 from crmsync.store.models import Integration
 from crmsync.sync import manual
+from crmsync.web import queries
 from crmsync.web.guard import (
     IntegrationManager,
     IntegrationReader,
@@ -137,10 +138,17 @@ def integration_page(
     integration = service.get_integration(db, user.workspace_id, integration_id)
     status = manual.sync_status(db, integration)
     runs = manual.sync_logs(db, integration, limit=20, before=None)
+    volume = queries.sync_volume(db, integration.id)
     return page(
         request,
         "integration.html",
-        {"integration": integration, "status": status, "runs": runs},
+        {
+            "integration": integration,
+            "status": status,
+            "runs": runs,
+            "volume": volume,
+            "days": [day[5:] for day, _processed, _failed in volume],  # MM-DD
+        },
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from crmsync.api.deps import Db
+from crmsync.marketing import settings as marketing_settings
 from crmsync.marketing import stats
 from crmsync.web import queries
 from crmsync.web.guard import Reader, WebRoute
@@ -31,6 +32,8 @@ def pipeline(
         owner=user.email if owner == "mine" else None, pipeline=pipeline or None, q=q or None
     )
     spread = stats.contact_stats(db, user.workspace_id)
+    model = marketing_settings.load(db, user.workspace_id).engagement
+    hot = queries.hot_contacts(db, user.workspace_id, model.high_threshold, chosen.owner)
     engagement = spread["engagement"]
     assert isinstance(engagement, dict)
     return page(
@@ -46,5 +49,7 @@ def pipeline(
             "contacts": spread,
             "buckets": engagement["buckets"],
             "limit": queries.BOARD_LIMIT,
+            "hot": hot,
+            "high_threshold": model.high_threshold,
         },
     )
