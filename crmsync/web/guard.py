@@ -19,6 +19,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from crmsync.api.errors import ApiError
@@ -138,6 +139,10 @@ class WebRoute(APIRoute):
         except (AccountError, LookupError) as exc:
             status = 404 if isinstance(exc, LookupError) else 422
             return _problem(request, status, str(exc))
+        except ValidationError as exc:  # a form value a model refused
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            return _problem(request, 422, f"{where}: {first.get('msg')}")
         except ConnectorError as exc:
             return _problem(request, 502, f"The CRM failed: {exc.message}")
 

@@ -12,7 +12,7 @@ from crmsync.records.service import create_record
 from crmsync.store.engine import session_scope
 from crmsync.store.models import Integration, SyncRun
 from tests.conftest import TestClient
-from tests.web.conftest import People
+from tests.web.conftest import People, csrf_of
 
 PAGES = [
     "/ui/",
@@ -69,3 +69,44 @@ def test_engagement_alerts_and_sync_volume(
     today = datetime.now(UTC).date().isoformat()[5:]
     assert "Records processed per day: " in page and f"{today}: 7" in page
     assert f"{today}: 2" in page.split("Records failed per day", 1)[1]
+
+
+def test_integration_settings_form(
+    signed_in: Callable[[Role], TestClient], people: People, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        crm = Integration(
+            workspace_id=people.workspace_id,
+            provider="hubspot",
+            name="Settings",
+            config={"objects": {"contacts": "both"}, "frequency": "1h"},
+        )
+        session.add(crm)
+        session.flush()
+        crm_id = crm.id
+    viewer = signed_in(Role.VIEWER)
+    seen = viewer.get(f"/ui/integrations/{crm_id}").text
+    assert "Save settings" not in seen and "contacts: both" in seen
+    manager = signed_in(Role.MANAGER)
+    token = csrf_of(manager.get(f"/ui/integrations/{crm_id}").text)
+    form = {
+        "csrf_token": token,
+        "direction_contacts": "inbound",
+        "direction_deals": "outbound",
+        "frequency": "15m",
+        "conflict_policy": "manual",
+        "auto_sync": "false",
+        "enabled": "false",
+    }
+    saved = manager.post(f"/ui/integrations/{crm_id}/settings", data=form)
+    assert saved.status_code == 200 and "Settings saved" in saved.text
+    with sessions() as session:
+        stored = session.get(Integration, crm_id)
+        assert stored is not None and stored.status == "disabled"
+        assert stored.config["objects"] == {"contacts": "inbound", "deals": "outbound"}
+        assert (stored.config["frequency"], stored.config["conflict_policy"]) == ("15m", "manual")
+        assert stored.config["auto_sync"] is False
+    bad = manager.post(
+        f"/ui/integrations/{crm_id}/settings", data={**form, "frequency": "every tuesday"}
+    )
+    assert bad.status_code == 422 and "frequency" in bad.text

@@ -14,10 +14,10 @@ from starlette.datastructures import FormData
 from crmsync.api.deps import Db
 from crmsync.api.routers.integrations import settings_of, wiring_of
 from crmsync.integrations import connection, oauth, service
-from crmsync.integrations.config import Direction, SyncConfig
+from crmsync.integrations.config import ConflictPolicy, Direction, SyncConfig
 from crmsync.integrations.keys import vault_for
 from crmsync.integrations.providers import PROVIDERS, Provider, provider
-from crmsync.integrations.schemas import IntegrationCreate
+from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
 from crmsync.records.errors import RecordInvalid
 from crmsync.store.models import Integration
 from crmsync.sync import manual
@@ -148,8 +148,43 @@ def integration_page(
             "runs": runs,
             "volume": volume,
             "days": [day[5:] for day, _processed, _failed in volume],  # MM-DD
+            "objects": OBJECTS,
+            "policies": [p.value for p in ConflictPolicy],
         },
     )
+
+
+@router.post("/{integration_id}/settings")
+async def change_settings(
+    request: Request, user: IntegrationManager, db: Db, integration_id: uuid.UUID
+) -> Response:
+    """Per object its direction; how often it polls; its conflict policy; on or off."""
+    form = await request.form()
+    settings = settings_of(request)
+
+    def apply() -> Integration:  # the database work off the event loop
+        integration = service.get_integration(db, user.workspace_id, integration_id)
+        config = SyncConfig.model_validate(
+            {
+                **(integration.config or {}),
+                "objects": _sync_config(form).objects,
+                "frequency": form_text(form, "frequency").strip() or "1h",
+                "conflict_policy": form_text(form, "conflict_policy", "last_write_wins"),
+                "auto_sync": form_text(form, "auto_sync", "true") == "true",
+            }
+        )
+        status = "disabled" if form_text(form, "enabled", "true") == "false" else "connected"
+        patch = IntegrationPatch(config=config)
+        if (integration.status == "disabled") != (status == "disabled"):
+            patch = IntegrationPatch(config=config, status=status)
+        service.update_integration(
+            db, vault_for(settings), integration, patch, sandbox_mode=settings.sandbox_mode
+        )
+        db.commit()
+        return integration
+
+    integration = await run_in_threadpool(apply)
+    return redirect(f"{UI_PREFIX}/integrations/{integration.id}", "Settings saved.")
 
 
 @router.post("/{integration_id}/test")
