@@ -24,6 +24,7 @@ from crmsync.web.routes import (
     imports,
     integrations,
     journeys,
+    mappings,
     pipeline,
     sync,
 )
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
         journeys,
         imports,
         integrations,
+        mappings,
         sync,
         duplicates,
         automation,

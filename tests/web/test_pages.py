@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -110,3 +111,37 @@ def test_integration_settings_form(
         f"/ui/integrations/{crm_id}/settings", data={**form, "frequency": "every tuesday"}
     )
     assert bad.status_code == 422 and "frequency" in bad.text
+
+
+def test_mapping_editor_saves_yaml_and_refuses_a_bad_one(
+    signed_in: Callable[[Role], TestClient], people: People, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        crm = Integration(
+            workspace_id=people.workspace_id, provider="hubspot", name="Map", config={}
+        )
+        session.add(crm)
+        session.flush()
+        crm_id = crm.id
+    viewer = signed_in(Role.VIEWER).get(f"/ui/integrations/{crm_id}/mapping")
+    assert viewer.status_code == 200 and "firstname" in viewer.text
+    assert "Save the mapping" not in viewer.text
+    manager = signed_in(Role.MANAGER)
+    page = manager.get(f"/ui/integrations/{crm_id}/mapping").text
+    document = html.unescape(
+        page.split('name="document"', 1)[1].split(">", 1)[1].split("</textarea>")[0]
+    )
+    changed = document.replace("target: firstname", "target: first_name_custom", 1)
+    assert changed != document
+    saved = manager.post(
+        f"/ui/integrations/{crm_id}/mapping",
+        data={"csrf_token": csrf_of(page), "document": changed},
+    )
+    assert saved.status_code == 200 and "Mapping saved" in saved.text
+    assert "first_name_custom" in saved.text
+    broken = manager.post(
+        f"/ui/integrations/{crm_id}/mapping",
+        data={"csrf_token": csrf_of(page), "document": "provider: hubspot\nobjects: [oops"},
+    )
+    assert broken.status_code == 422 and "line" in broken.text
+    assert "first_name_custom" in manager.get(f"/ui/integrations/{crm_id}/mapping").text

@@ -59,6 +59,7 @@ def test_no_serious_violations_on_any_page(
         "/ui/integrations",
         "/ui/integrations/new?provider_name=hubspot",
         f"/ui/integrations/{crm}",
+        f"/ui/integrations/{crm}/mapping",
         "/ui/sync",
         "/ui/sync/dead-letters",
         "/ui/sync/conflicts",
