@@ -29,7 +29,7 @@ def _signed_in_response(request: Request, token: str, to: str) -> Response:
         sessions.SESSION_COOKIE,
         token,
         max_age=int(sessions.SESSION_TTL.total_seconds()),
-        path="/",
+        path=UI_PREFIX,  # the API never reads it
         httponly=True,
         samesite="lax",
         secure=secure_cookies(request),
@@ -73,7 +73,7 @@ def sign_out(user: User, db: Db) -> Response:
     sessions.end(db, user.session_id)
     db.commit()
     response = redirect(f"{UI_PREFIX}/sign-in", "You are signed out.")
-    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    response.delete_cookie(sessions.SESSION_COOKIE, path=UI_PREFIX)
     return response
 
 
