@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.store.models import (
     Activity,
+    Alert,
     ApiKey,
     AutomationRule,
     ChangeLog,
@@ -305,3 +306,14 @@ def sync_volume(
         processed, failed = found.get(label, (0, 0))
         out.append((label, processed, failed))
     return out
+
+
+def open_alerts(session: Session, workspace_id: uuid.UUID, limit: int = 50) -> list[Alert]:
+    """Alerts not resolved yet (open or acknowledged), newest first."""
+    stmt = (
+        select(Alert)
+        .where(Alert.workspace_id == workspace_id, Alert.status != "resolved")
+        .order_by(Alert.last_seen_at.desc(), Alert.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

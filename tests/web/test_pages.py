@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crmsync.auth.permissions import Role
 from crmsync.records.service import create_record
 from crmsync.store.engine import session_scope
-from crmsync.store.models import Integration, SyncRun
+from crmsync.store.models import Alert, Integration, SyncRun
 from tests.conftest import TestClient
 from tests.web.conftest import People, csrf_of
 
@@ -145,3 +146,28 @@ def test_mapping_editor_saves_yaml_and_refuses_a_bad_one(
     )
     assert broken.status_code == 422 and "line" in broken.text
     assert "first_name_custom" in manager.get(f"/ui/integrations/{crm_id}/mapping").text
+
+
+def test_alerts_on_the_sync_page_and_acknowledge(
+    signed_in: Callable[[Role], TestClient], people: People, sessions: sessionmaker[Session]
+) -> None:
+    now = datetime.now(UTC)
+    with session_scope(sessions) as session:
+        alert = Alert(
+            workspace_id=people.workspace_id, kind="auth_failed", subject=uuid.uuid4().hex[:12],
+            severity="error", message="HubSpot refused the token", details={}, status="open",
+            count=3, first_seen_at=now, last_seen_at=now,
+        )  # fmt: skip
+        session.add(alert)
+        session.flush()
+        alert_id = alert.id
+    viewer = signed_in(Role.VIEWER).get("/ui/sync").text
+    assert "HubSpot refused the token" in viewer and "Acknowledge" not in viewer
+    manager = signed_in(Role.MANAGER)
+    token = csrf_of(manager.get("/ui/sync").text)
+    done = manager.post(f"/ui/sync/alerts/{alert_id}/acknowledge", data={"csrf_token": token})
+    assert done.status_code == 200 and "Acknowledged" in done.text
+    with sessions() as session:
+        stored = session.get(Alert, alert_id)
+        assert stored is not None and stored.status == "acknowledged"
+        assert stored.acknowledged_by == f"user:{people.emails[Role.MANAGER]}"

@@ -4,12 +4,14 @@ conflicts resolved side by side."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from crmsync import jsonlimits
+from crmsync.alerts.service import AlertNotFound, acknowledge
 from crmsync.api.deps import Db
 from crmsync.store.models import Conflict
 from crmsync.sync import dlq
@@ -26,7 +28,20 @@ PAGE = 100
 @router.get("")
 def health(request: Request, user: IntegrationReader, db: Db) -> Response:
     rows = queries.sync_health(db, user.workspace_id)
-    return page(request, "sync_health.html", {"rows": rows})
+    alerts = queries.open_alerts(db, user.workspace_id)
+    return page(request, "sync_health.html", {"rows": rows, "alerts": alerts})
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge_alert(user: SyncOperator, db: Db, alert_id: uuid.UUID) -> Response:
+    try:
+        alert = acknowledge(
+            db, user.workspace_id, alert_id, f"user:{user.email}", datetime.now(UTC)
+        )
+    except AlertNotFound:
+        raise WebProblem(404, f"No alert {alert_id}.") from None
+    db.commit()
+    return redirect(f"{UI_PREFIX}/sync", f"Acknowledged: {alert.message[:120]}")
 
 
 @router.get("/dead-letters")
