@@ -287,6 +287,7 @@ def serve(
     beside = None
     if worker:
         keep = _keep_succeeded(settings)
+        api.state.owns_targets = False  # shared with the worker: closed after it stops
         background = Worker(api.state.sessionmaker, targets_of(api), keep_succeeded=keep)
         background.start()
         beside = Background(api.state.sessionmaker, settings)
@@ -315,6 +316,7 @@ def serve(
             beside.stop()
         if background:
             background.stop()
+            targets_of(api).close()
 
 
 @app.command("worker")
