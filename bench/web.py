@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fastapi.testclient import TestClient
 
 from crmsync.api.app import create_app
+from crmsync.auth.users import create_user
 from crmsync.config import Settings
 from crmsync.logging import configure
 from crmsync.store.engine import make_engine, make_sessionmaker
@@ -55,7 +56,6 @@ from crmsync.store.models import (
     SyncJob,
     SyncRun,
 )
-from crmsync.web.accounts import create_user
 from crmsync.workspaces import create_workspace
 
 TARGET_MS = 100.0

@@ -238,8 +238,8 @@ def user_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a web-app user (the first admin, typically); prints the user's id."""
+    from crmsync.auth.users import AccountError, create_user
     from crmsync.store.engine import session_scope
-    from crmsync.web.accounts import AccountError, create_user
 
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)

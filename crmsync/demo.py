@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.api.app import create_app
+from crmsync.auth import users
 from crmsync.auth.keys import authenticate, create_api_key
 from crmsync.auth.permissions import Role
 from crmsync.config import Settings
@@ -38,7 +39,6 @@ from crmsync.store.migrate import upgrade
 from crmsync.store.models import User, Workspace
 from crmsync.sync.targets import TargetResolver
 from crmsync.sync.worker import Worker
-from crmsync.web import accounts
 from crmsync.workspaces import create_workspace
 
 DEMO_WORKSPACE = "Demo workspace"
@@ -188,16 +188,16 @@ def _demo_key(session: Session, workspace_id: uuid.UUID, key_file: Path) -> str:
 def demo_admin(session: Session, workspace_id: uuid.UUID, password_file: Path) -> str:
     """The demo admin's password: the kept one while it still signs in, else a new one."""
     kept = password_file.read_text(encoding="utf-8").strip() if password_file.exists() else ""
-    if kept and accounts.verify(session, DEMO_ADMIN, kept) is not None:
+    if kept and users.verify(session, DEMO_ADMIN, kept) is not None:
         return kept
     password = secrets.token_urlsafe(12)
     existing = session.scalar(
         select(User).where(User.workspace_id == workspace_id, User.email == DEMO_ADMIN)
     )
     if existing is None:
-        accounts.create_user(session, workspace_id, DEMO_ADMIN, "Demo admin", "admin", password)
+        users.create_user(session, workspace_id, DEMO_ADMIN, "Demo admin", "admin", password)
     else:
-        accounts.set_password(existing, password)
+        users.set_password(existing, password)
         existing.disabled_at = None
     _keep_secret(password_file, password)
     return password

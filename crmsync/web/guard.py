@@ -22,13 +22,10 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from crmsync.api.errors import ApiError
 from crmsync.auth.permissions import Permission, allows
 from crmsync.connectors.errors import ConnectorError
-from crmsync.imports.errors import ImportProblem
-from crmsync.records.errors import RecordConflict, RecordError, RecordInvalid, RecordNotFound
+from crmsync.errors import CrmsyncError, http_status
 from crmsync.web import render, sessions
-from crmsync.web.accounts import AccountError
 from crmsync.web.sessions import SignedIn
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -80,13 +77,6 @@ def _problem(request: Request, status: int, message: str) -> Response:
     return render.page(request, "error.html", {"status": status, "message": message}, status=status)
 
 
-_RECORD_STATUS = ((RecordNotFound, 404), (RecordInvalid, 422), (RecordConflict, 409))
-
-
-def _record_status(exc: RecordError) -> int:
-    return next((status for kind, status in _RECORD_STATUS if isinstance(exc, kind)), 400)
-
-
 class WebRoute(APIRoute):
     """The route class of every ``/ui`` route (see the module's docstring)."""
 
@@ -130,15 +120,10 @@ class WebRoute(APIRoute):
             return RedirectResponse(f"/ui/sign-in?next={quote(request.url.path)}", status_code=303)
         except WebProblem as exc:
             return _problem(request, exc.status, exc.message)
-        except RecordError as exc:
-            return _problem(request, _record_status(exc), exc.message)
-        except ImportProblem as exc:
-            return _problem(request, exc.status, exc.message)
-        except ApiError as exc:
-            return _problem(request, exc.status, exc.message)
-        except (AccountError, LookupError) as exc:
-            status = 404 if isinstance(exc, LookupError) else 422
-            return _problem(request, status, str(exc))
+        except CrmsyncError as exc:  # records, imports, accounts, ...: by its kind
+            return _problem(request, http_status(exc), exc.message)
+        except LookupError as exc:  # a user of another workspace
+            return _problem(request, 404, str(exc))
         except ValidationError as exc:  # a form value a model refused
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ()))

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from crmsync.auth.users import token_hash
 from crmsync.store.models import User, WebSession
-from crmsync.web.accounts import token_hash
 
 SESSION_COOKIE = "crmsync_session"
 SESSION_TTL = timedelta(hours=12)

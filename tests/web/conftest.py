@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
+from crmsync.auth.users import create_user
 from crmsync.store.engine import session_scope
-from crmsync.web.accounts import create_user
 from crmsync.workspaces import create_workspace
 from tests.conftest import TestClient
 

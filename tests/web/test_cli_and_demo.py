@@ -8,11 +8,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from crmsync.auth.users import verify
 from crmsync.cli import app
 from crmsync.config import Settings
 from crmsync.demo import DEMO_ADMIN, PASSWORD_FILE, prepare
 from crmsync.store.engine import make_engine, make_sessionmaker
-from crmsync.web.accounts import verify
 
 runner = CliRunner()
 

@@ -12,10 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from crmsync.api.deps import Db
+from crmsync.auth import users
 from crmsync.auth.keys import create_api_key, revoke_api_key
 from crmsync.auth.permissions import PERMISSIONS, Role
-from crmsync.web import accounts, queries, sessions
+from crmsync.web import queries, sessions
+from crmsync.web.deps import Db
 from crmsync.web.guard import Admin, WebProblem, WebRoute
 from crmsync.web.render import page, redirect
 from crmsync.web.routes import UI_PREFIX
@@ -28,8 +29,8 @@ def _people(request: Request, user: Admin, db: Db, **extra: object) -> Response:
         request,
         "people.html",
         {
-            "users": accounts.list_users(db, user.workspace_id),
-            "invitations": accounts.pending_invitations(db, user.workspace_id),
+            "users": users.list_users(db, user.workspace_id),
+            "invitations": users.pending_invitations(db, user.workspace_id),
             "keys": queries.api_keys(db, user.workspace_id),
             "roles": [r.value for r in Role],
             "permissions": {r.value: sorted(p.value for p in PERMISSIONS[r]) for r in Role},
@@ -52,7 +53,7 @@ def invite(
     role: Annotated[str, Form(max_length=20)],
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    made = accounts.invite(db, user.workspace_id, email, name, role, user.user_id)
+    made = users.invite(db, user.workspace_id, email, name, role, user.user_id)
     db.commit()
     base = str(request.base_url).rstrip("/")
     link = f"{base}{UI_PREFIX}/invitations/{made.token}"
@@ -63,8 +64,8 @@ def invite(
 def change_role(
     user: Admin, db: Db, user_id: uuid.UUID, role: Annotated[str, Form(max_length=20)]
 ) -> Response:
-    target = accounts.get_user(db, user.workspace_id, user_id)
-    accounts.change_role(db, target, role)
+    target = users.get_user(db, user.workspace_id, user_id)
+    users.change_role(db, target, role)
     sessions.end_all(db, target.id)  # the new role applies from the next sign-in
     db.commit()
     return redirect(f"{UI_PREFIX}/people", f"{target.email} is now {target.role}.")
@@ -72,8 +73,8 @@ def change_role(
 
 @router.post("/users/{user_id}/disable")
 def disable_user(user: Admin, db: Db, user_id: uuid.UUID) -> Response:
-    target = accounts.get_user(db, user.workspace_id, user_id)
-    accounts.disable(db, target)
+    target = users.get_user(db, user.workspace_id, user_id)
+    users.disable(db, target)
     sessions.end_all(db, target.id)
     db.commit()
     return redirect(f"{UI_PREFIX}/people", f"{target.email} can no longer sign in.")

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from crmsync.api.deps import Db
-from crmsync.web import accounts, sessions, throttle
+from crmsync.auth import users
+from crmsync.web import sessions, throttle
+from crmsync.web.deps import Db
 from crmsync.web.guard import User, WebRoute, secure_cookies
 from crmsync.web.render import page, redirect
 from crmsync.web.routes import UI_PREFIX
@@ -56,7 +57,7 @@ def sign_in(
     if throttle.throttled(db, address, client):
         message = "Too many refused sign-ins. Wait a few minutes and try again."
         return page(request, "sign_in.html", {**context, "error": message}, status=429)
-    user = accounts.verify(db, address, password)
+    user = users.verify(db, address, password)
     if user is None:
         throttle.record_failure(db, address, client)
         db.commit()
@@ -79,7 +80,7 @@ def sign_out(user: User, db: Db) -> Response:
 
 @router.get("/invitations/{token}")
 def invitation_form(request: Request, db: Db, token: str) -> Response:
-    invitation = accounts.open_invitation(db, token)
+    invitation = users.open_invitation(db, token)
     if invitation is None:
         return page(request, "error.html", _expired(), status=404)
     return page(request, "accept.html", {"invitation": invitation, "token": token})
@@ -93,12 +94,12 @@ def accept_invitation(
     name: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    invitation = accounts.open_invitation(db, token)
+    invitation = users.open_invitation(db, token)
     if invitation is None:
         return page(request, "error.html", _expired(), status=404)
     try:
-        user = accounts.accept(db, invitation, name, password)
-    except accounts.AccountError as exc:
+        user = users.accept(db, invitation, name, password)
+    except users.AccountError as exc:
         context = {"invitation": invitation, "token": token, "error": str(exc)}
         return page(request, "accept.html", context, status=422)
     session_token = sessions.start(db, user)

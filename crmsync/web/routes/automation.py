@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from crmsync.api.deps import Db
 from crmsync.auth.permissions import Permission
 from crmsync.web import queries
+from crmsync.web.deps import Db
 from crmsync.web.guard import IntegrationReader, WebRoute, may
 from crmsync.web.render import page
 from crmsync.web.routes import UI_PREFIX

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from crmsync.api.deps import Db
 from crmsync.marketing import engagement_service, enrollments, journeys
 from crmsync.records.service import get_record
 from crmsync.web import queries
+from crmsync.web.deps import Db
 from crmsync.web.guard import Reader, WebRoute, Writer
 from crmsync.web.render import page, redirect
 from crmsync.web.routes import UI_PREFIX

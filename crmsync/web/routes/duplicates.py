@@ -9,12 +9,12 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from crmsync.api.deps import Db
 from crmsync.dedup import reviews
 from crmsync.records.errors import RecordNotFound
 from crmsync.records.service import get_record
 from crmsync.store.models import Contact
 from crmsync.web import merging
+from crmsync.web.deps import Db
 from crmsync.web.guard import Merger, Reader, WebProblem, WebRoute, Writer, form_text
 from crmsync.web.render import page, redirect
 from crmsync.web.routes import UI_PREFIX

@@ -12,14 +12,13 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from crmsync.api.deps import Db
-from crmsync.api.responses import attachment
-from crmsync.api.routers.imports import launcher_of, limits_of
 from crmsync.imports import jobs
+from crmsync.imports.launcher import launcher_for, limits_for
 from crmsync.imports.options import ImportOptions
 from crmsync.imports.preview import preview_file
 from crmsync.imports.rowmap import OBJECT_TYPES
 from crmsync.web import import_wizard
+from crmsync.web.deps import Db, attachment
 from crmsync.web.guard import ImportRunner, Reader, WebRoute, form_text
 from crmsync.web.render import page, redirect
 from crmsync.web.routes import UI_PREFIX
@@ -56,7 +55,7 @@ def upload(
     job = jobs.create_job(
         db,
         user.workspace_id,
-        limits_of(request.app.state),
+        limits_for(request.app.state),
         filename=file.filename or "upload",
         data=file.file,
         options=options,
@@ -70,7 +69,7 @@ def import_page(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -> Re
     job = jobs.get_job(db, user.workspace_id, job_id)
     context: dict[str, object] = {"job": job, "progress": jobs.progress(job)}
     if job.status == "pending":
-        limits = limits_of(request.app.state)
+        limits = limits_for(request.app.state)
         options = import_wizard.options_of(job)
         preview = preview_file(
             jobs.job_path(limits, job),
@@ -113,7 +112,7 @@ async def change_or_start(
     await run_in_threadpool(apply)
     if not start:
         return redirect(f"{UI_PREFIX}/imports/{job_id}", "Mapping saved; the preview shows it.")
-    launcher_of(request.app.state).launch(job_id)
+    launcher_for(request.app.state).launch(job_id)
     return redirect(f"{UI_PREFIX}/imports/{job_id}", "Import started.")
 
 
@@ -121,7 +120,7 @@ async def change_or_start(
 def retry_failed(request: Request, user: ImportRunner, db: Db, job_id: uuid.UUID) -> Response:
     """A new pending import of this one's failed rows, to map and start again."""
     job = jobs.get_job(db, user.workspace_id, job_id)
-    retry = jobs.retry_failed(db, limits_of(request.app.state), job)
+    retry = jobs.retry_failed(db, limits_for(request.app.state), job)
     db.commit()
     return redirect(
         f"{UI_PREFIX}/imports/{retry.id}", f"{job.failed} failed rows are ready to import again."

@@ -11,8 +11,6 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from crmsync.api.deps import Db
-from crmsync.api.routers.integrations import settings_of, wiring_of
 from crmsync.integrations import connection, oauth, service
 from crmsync.integrations.config import ConflictPolicy, Direction, SyncConfig
 from crmsync.integrations.keys import vault_for
@@ -22,6 +20,7 @@ from crmsync.records.errors import RecordInvalid
 from crmsync.store.models import Integration
 from crmsync.sync import manual
 from crmsync.web import queries
+from crmsync.web.deps import Db, settings_of, wiring_of
 from crmsync.web.guard import (
     IntegrationManager,
     IntegrationReader,

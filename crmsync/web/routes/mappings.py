@@ -10,11 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from crmsync.api.deps import Db
 from crmsync.integrations.service import get_integration
 from crmsync.mapping.errors import MappingError
 from crmsync.mapping.yaml_io import mapping_from_yaml, mapping_to_yaml
 from crmsync.sync.targets import mapping_for, save_mapping
+from crmsync.web.deps import Db
 from crmsync.web.guard import IntegrationManager, IntegrationReader, WebRoute
 from crmsync.web.render import page, redirect
 from crmsync.web.routes import UI_PREFIX

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from crmsync.api.deps import Db
 from crmsync.marketing import settings as marketing_settings
 from crmsync.marketing import stats
 from crmsync.web import queries
+from crmsync.web.deps import Db
 from crmsync.web.guard import Reader, WebRoute
 from crmsync.web.render import page
 from crmsync.web.routes import UI_PREFIX

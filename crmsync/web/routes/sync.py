@@ -12,11 +12,11 @@ from fastapi.responses import Response
 
 from crmsync import jsonlimits
 from crmsync.alerts.service import AlertNotFound, acknowledge
-from crmsync.api.deps import Db
 from crmsync.store.models import Conflict
 from crmsync.sync import dlq
 from crmsync.sync.conflicts import Resolution, list_conflicts, resolve
 from crmsync.web import queries
+from crmsync.web.deps import Db
 from crmsync.web.guard import IntegrationReader, SyncOperator, WebProblem, WebRoute
 from crmsync.web.render import page, redirect
 from crmsync.web.routes import UI_PREFIX

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
+from crmsync.auth.users import create_user
 from crmsync.config import Settings
 from crmsync.demo import ServerThread
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.migrate import upgrade
-from crmsync.web.accounts import create_user
 from crmsync.workspaces import create_workspace
 from tests.services import services_required
 from tests.web.conftest import PASSWORD

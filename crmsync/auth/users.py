@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmsync.auth.permissions import Role
+from crmsync.errors import Invalid
 from crmsync.store.models import User, UserInvitation, Workspace
 
 MIN_PASSWORD = 10
@@ -33,7 +34,7 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
-class AccountError(ValueError):
+class AccountError(Invalid):
     """Input a person can fix; the message says what."""
 
 
