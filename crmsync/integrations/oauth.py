@@ -285,7 +285,8 @@ def complete(
     }
     if token.refresh_token is not None:
         values["refresh_token"] = token.refresh_token.reveal()
-    values = {k: v for k, v in values.items() if k in spec.allowed}
+    # no expires_at when the answer has no expires_in (Salesforce): renewed on a 401
+    values = {k: v for k, v in values.items() if k in spec.allowed and v is not None}
     if intent.integration_id is not None:
         integration = service.get_integration(session, intent.workspace_id, intent.integration_id)
         service.check_credential_urls(spec, values, sandbox_mode=settings.sandbox_mode)

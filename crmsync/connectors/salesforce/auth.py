@@ -128,7 +128,7 @@ def build_auth(context: ConnectorContext) -> httpx.Auth:
     store = context.token_store or local_store(context.integration_id)
     token = stored_token(credentials) if credentials.get("access_token") else None
     oauth: OAuth2Auth
-    if credentials.get("refresh_token"):
+    if token is not None and token.refresh_token is not None:
         oauth = OAuth2Auth(
             token,
             token_endpoint(context),
