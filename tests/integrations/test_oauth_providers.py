@@ -179,6 +179,16 @@ def test_salesforce_web_server_flow_with_pkce(
         assert post(web, tenant, f"/api/v1/integrations/{iid}/test")["ok"] is True
         assert {host for host, path in recorder.calls if "/services/data/" in path} == {"localhost"}
 
+        # the pass-through goes to the instance too, and shows Salesforce's usage header
+        recorder.calls.clear()
+        limits = web.post(
+            f"/api/v1/integrations/{iid}/proxy",
+            json={"path": "/services/data/v59.0/limits"},
+            headers=tenant.headers(),
+        ).json()
+        assert limits["status"] == 200 and "sforce-limit-info" in limits["headers"]
+        assert recorder.calls == [("localhost", "/services/data/v59.0/limits")]
+
         # the session times out: the next call is refused once, refreshed, and retried
         sandbox.org.tokens.expire_sessions()
         recorder.calls.clear()
