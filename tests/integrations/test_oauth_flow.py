@@ -20,7 +20,7 @@ from crmsync.integrations.keys import vault_for
 from crmsync.records.errors import RecordInvalid
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
 from crmsync.sandbox.server import SandboxServer
-from crmsync.store.models import OAuthState
+from crmsync.store.models import Integration, OAuthState
 from crmsync.workspaces import create_workspace
 from tests.conftest import Tenant
 
@@ -183,3 +183,24 @@ def test_an_unreachable_token_endpoint_is_a_502(api: TestClient, tenant: Tenant)
     )
     assert answer.status_code == 502, answer.text
     assert answer.json()["error"]["code"] == "crm_unreachable"
+
+
+def test_hubspot_tokens_are_sealed_and_a_deleted_refresh_token_asks_for_reconnection(
+    api: TestClient, tenant: Tenant, hubspot: SandboxServer, sandbox: HubSpotSandbox, db: Session
+) -> None:
+    made = callback(api, consent(api, tenant, base_url=hubspot.url("hubspot"))).json()
+    iid = uuid.UUID(made["integration"]["id"])
+    row = db.get(Integration, iid)
+    assert row is not None and row.credentials is not None
+    settings = api.app.state.settings  # type: ignore[attr-defined]
+    clear = vault_for(settings).decrypt_json(
+        row.credentials.decode(), workspace_id=row.workspace_id, integration_id=row.id
+    )
+    refresh_token = str(clear["refresh_token"])
+    assert refresh_token.encode() not in row.credentials
+    assert str(clear["access_token"]).encode() not in row.credentials
+    # the portal's admin uninstalls the app: HubSpot deletes the refresh token
+    deleted = httpx.delete(f"{hubspot.url('hubspot')}/oauth/v1/refresh-tokens/{refresh_token}")
+    assert deleted.status_code == 204
+    refused = api.post(f"/api/v1/integrations/{iid}/refresh", headers=tenant.headers()).json()
+    assert refused["ok"] is False and refused["integration"]["status"] == "needs_auth"
