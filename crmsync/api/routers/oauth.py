@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from crmsync.api.deps import Db, require
-from crmsync.api.errors import ApiError, error_body
+from crmsync.api.errors import ApiError, error_body, status_of
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routers.integrations import out, settings_of, wiring_of
@@ -25,12 +25,12 @@ from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal, authenticate
 from crmsync.auth.permissions import Permission
 from crmsync.config import Settings
+from crmsync.errors import CrmsyncError
 from crmsync.integrations import oauth
 from crmsync.integrations.config import SyncConfig
 from crmsync.integrations.keys import vault_for
 from crmsync.integrations.providers import provider as provider_spec
 from crmsync.mapping.model import MappingSet
-from crmsync.records.errors import RecordError, RecordNotFound
 from crmsync.store.models import Integration
 
 CanManage = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_MANAGE))]
@@ -209,9 +209,8 @@ def callback(
         intent = oauth.claim(db, vault, provider, state, caller=_caller(request, db))
         db.commit()  # the state is used up even if the exchange below fails
         integration = oauth.complete(db, vault, settings, intent, code, wiring_of(request))
-    except RecordError as exc:
+    except CrmsyncError as exc:
         db.rollback()
-        status = 404 if isinstance(exc, RecordNotFound) else 422
-        return _refused(request, provider, status, exc.code, exc.message)
+        return _refused(request, provider, status_of(exc), exc.code, exc.message)
     db.commit()
     return _connected(request, integration, reconnected=intent.integration_id is not None)
