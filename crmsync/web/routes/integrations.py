@@ -1,20 +1,20 @@
-"""Integrations: the list, one integration (status, test, sync now, its runs), and adding
-one by OAuth (where the provider and crmsync's OAuth app allow) or with credentials."""
+"""Integrations: the list, one integration (status, settings, test, sync now, its runs),
+and adding one with credentials. (Connecting by OAuth starts from the API: an OAuth
+state belongs to the API key that started it, and a web user has none.)"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from crmsync.integrations import connection, oauth, service
+from crmsync.integrations import connection, service
 from crmsync.integrations.config import ConflictPolicy, Direction, SyncConfig
 from crmsync.integrations.keys import vault_for
-from crmsync.integrations.providers import PROVIDERS, Provider, provider
+from crmsync.integrations.providers import PROVIDERS, provider
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
 from crmsync.records.errors import RecordInvalid
 from crmsync.store.models import Integration
@@ -37,11 +37,6 @@ router = APIRouter(
 OBJECTS = ("contacts", "companies", "deals", "leads")
 
 
-def _oauth_ready(request: Request, spec: Provider) -> bool:
-    client_id, secret = connection.client_credentials(settings_of(request), spec.name)
-    return spec.oauth is not None and bool(client_id) and secret is not None
-
-
 @router.get("")
 def integration_list(request: Request, user: IntegrationReader, db: Db) -> Response:
     found = service.list_integrations(db, user.workspace_id)
@@ -60,7 +55,6 @@ def new_integration(
             "providers": list(PROVIDERS.values()),
             "spec": spec,
             "credential_names": sorted(spec.allowed) if spec else [],
-            "oauth_ready": _oauth_ready(request, spec) if spec else False,
             "objects": OBJECTS,
         },
     )
@@ -106,28 +100,6 @@ async def create_integration(request: Request, user: IntegrationManager, db: Db)
 
     integration = await run_in_threadpool(create)
     return redirect(f"{UI_PREFIX}/integrations/{integration.id}", f"{integration.name} is added.")
-
-
-@router.post("/oauth")
-def start_oauth(
-    request: Request,
-    user: IntegrationManager,
-    db: Db,
-    provider_name: Annotated[str, Form(max_length=40)],
-    name: Annotated[str, Form(max_length=200)] = "",
-    base_url: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    settings = settings_of(request)
-    found = oauth.start(
-        db,
-        vault_for(settings),
-        settings,
-        user.workspace_id,
-        provider_name,
-        name=name or None,
-        base_url=base_url or None,
-    )
-    return RedirectResponse(found.url, status_code=303)
 
 
 @router.get("/{integration_id}")

@@ -1,7 +1,7 @@
 """web users, invitations, sessions and sign-in failures
 
 Revision ID: 0027
-Revises: 0012
+Revises: 0024
 Create Date: 2026-12-05 17:23:23.524537
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import crmsync.store.base
 
 revision: str = "0027"
-down_revision: str | None = "0012"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
