@@ -9,6 +9,8 @@ pairs' rows, gathered, plus its candidates', looked up.
 
 from __future__ import annotations
 
+import operator
+from itertools import compress, repeat
 from typing import Any
 
 import numpy as np
@@ -56,7 +58,8 @@ class ValueCodes:
         code = self._code
         found = list(map(code.get, column))  # "" and None are -1 (``_MISSING``)
         if None in found:
-            new = list(dict.fromkeys(v for v, c in zip(column, found, strict=True) if c is None))
+            unknown = map(operator.is_, found, repeat(None))
+            new = list(dict.fromkeys(compress(column, unknown)))
             self._add(new)
             found = list(map(code.get, column))
         return np.array(found, dtype=np.int32)

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from crmsync.dedup.engine.blocking import PASSES, key_strings
+from crmsync.dedup.engine.blocking import PASSES
 from crmsync.dedup.engine.coded_rows import CodedRows
 from crmsync.dedup.engine.compare import compare
 from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
-from crmsync.dedup.engine.index import DuplicateIndex, Match, ranking
-from crmsync.dedup.engine.postings import key_hashes
+from crmsync.dedup.engine.index import CHECK_CHUNK, DuplicateIndex, Match, ranking
+from crmsync.dedup.engine.postings import KeyTable
 from crmsync.dedup.engine.prefilter import worth_scoring
 from crmsync.dedup.engine.prepared import TEXT_COLUMNS, Prepared, prepare
 from crmsync.dedup.engine.rules import DUPLICATE, POSSIBLE, decide
@@ -49,9 +49,7 @@ class KeyChains:
         self.latest: dict[int, int] = {}
         self.previous = np.full(_MIN_ROWS, -1, dtype=np.int64)
 
-    def add(
-        self, rows: np.ndarray, keys: np.ndarray, memory: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def add(self, rows: np.ndarray, keys: np.ndarray, memory: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows (ascending, after every row added so far) with their key hashes join the
         chains; returns every (row, earlier row) pair where the earlier row is one of the
         latest ``memory`` rows with the row's key before it."""
@@ -119,9 +117,13 @@ class StreamMatcher:
         """The verdict of each row of the next batch (``id`` unique across the file)."""
         frame = records.frame if isinstance(records, Prepared) else records
         frame = self.index.with_namesakes(frame.select("id", *TEXT_COLUMNS))
-        indexed = self.index.matches(Prepared(frame))
+        keys = [KeyTable.of(frame, block) for block in PASSES]
+        if frame.height <= CHECK_CHUNK:  # the keys serve both look-ups
+            indexed = self.index.matches_of(frame, keys)
+        else:
+            indexed = self.index.matches(Prepared(frame))
         first = len(self._becomes)
-        left, right = self._file_pairs(frame, first)
+        left, right = self._file_pairs(keys, first)
         self._rows.append(frame)
         best = self._best_in_file(left, right, first)
         ids = frame["id"].to_list()
@@ -146,14 +148,12 @@ class StreamMatcher:
         score = in_file.rank - (2.0 if status == DUPLICATE else 1.0)
         return Match(status, self._becomes[in_file.row], score)
 
-    def _file_pairs(self, frame: pl.DataFrame, first: int) -> tuple[np.ndarray, np.ndarray]:
+    def _file_pairs(self, keys: list[KeyTable], first: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, earlier row) pairs sharing a blocking key, the earlier among the latest
         ``memory`` with it, distinct and ordered; the batch's rows join the chains."""
         found: list[np.ndarray] = []
-        for block, chains in zip(PASSES, self._chains, strict=True):
-            table = key_strings(frame, block)
-            rows = table["row"].to_numpy() + first
-            owner, earlier = chains.add(rows, key_hashes(table["key"]), self.memory)
+        for table, chains in zip(keys, self._chains, strict=True):
+            owner, earlier = chains.add(table.rows + first, table.hashes, self.memory)
             found.append((owner << 32) | earlier)
         pairs = np.unique(np.concatenate(found))
         return pairs >> 32, pairs & 0xFFFFFFFF

@@ -15,9 +15,7 @@ from hypothesis import strategies as st
 from crmsync.dedup.engine.stream import KeyChains
 
 
-def defined_pairs(
-    keys: list[list[int | None]], memory: int
-) -> set[tuple[int, int]]:
+def defined_pairs(keys: list[list[int | None]], memory: int) -> set[tuple[int, int]]:
     """``keys[row][pass]`` (None: the row has no key in that pass) -> (row, earlier) pairs."""
     history: list[dict[int, list[int]]] = [{} for _ in keys[0]] if keys else []
     pairs: set[tuple[int, int]] = set()
