@@ -15,7 +15,7 @@ from crmsync.dedup.engine.coded_rows import CodedRows
 from crmsync.dedup.engine.compare import compare
 from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
 from crmsync.dedup.engine.explain import PairExplanation, explain_pairs
-from crmsync.dedup.engine.postings import KeyTable, Postings, key_hashes
+from crmsync.dedup.engine.postings import KeyTable, Postings, distinct_sorted, key_hashes
 from crmsync.dedup.engine.prefilter import worth_scoring
 from crmsync.dedup.engine.prepared import (
     TEXT_COLUMNS,
@@ -305,7 +305,7 @@ class DuplicateIndex:
                     for row in extra.get(key, [])[-2 * window :]
                 ]
                 found.append(np.array(more, dtype=np.int64))
-        pairs = np.unique(np.concatenate(found))
+        pairs = distinct_sorted(np.concatenate(found))
         owner, rows = pairs >> 32, pairs & 0xFFFFFFFF
         own = np.array([self._row_of.get(i, -1) for i in frame["id"].to_list()], dtype=np.int64)
         alive = np.frombuffer(bytes(self._alive), dtype=np.bool_)

@@ -36,6 +36,13 @@ class KeyTable:
         return cls(table["row"].to_numpy(), key_hashes(table["key"]), table["sort"])
 
 
+def distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an integer array, by sorting (numpy's hashing unique is many times
+    slower on the pair arrays a batch makes)."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))[: len(ordered)]]
+
+
 def spans(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every position of the ranges [starts[i], stops[i]), with the range number i."""
     counts = np.maximum(stops - starts, 0)

@@ -27,7 +27,7 @@ from crmsync.dedup.engine.coded_rows import CodedRows
 from crmsync.dedup.engine.compare import compare
 from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
 from crmsync.dedup.engine.index import CHECK_CHUNK, DuplicateIndex, Match, ranking
-from crmsync.dedup.engine.postings import KeyTable
+from crmsync.dedup.engine.postings import KeyTable, distinct_sorted
 from crmsync.dedup.engine.prefilter import worth_scoring
 from crmsync.dedup.engine.prepared import TEXT_COLUMNS, Prepared, prepare
 from crmsync.dedup.engine.rules import DUPLICATE, POSSIBLE, decide
@@ -155,14 +155,14 @@ class StreamMatcher:
         for table, chains in zip(keys, self._chains, strict=True):
             owner, earlier = chains.add(table.rows + first, table.hashes, self.memory)
             found.append((owner << 32) | earlier)
-        pairs = np.unique(np.concatenate(found))
+        pairs = distinct_sorted(np.concatenate(found))
         return pairs >> 32, pairs & 0xFFFFFFFF
 
     def _best_in_file(self, left: np.ndarray, right: np.ndarray, first: int) -> dict[int, _Best]:
         """Per row of the batch that has one, its best duplicate or possible earlier row."""
         if not len(left):
             return {}
-        rows = np.unique(np.concatenate([left, right]))
+        rows = distinct_sorted(np.concatenate([left, right]))
         enc = self._rows.encoded(rows, self._rows_frame_empty)
         lo, hi = np.searchsorted(rows, left), np.searchsorted(rows, right)
         keep = np.flatnonzero(worth_scoring(enc, lo, hi, self.settings))
