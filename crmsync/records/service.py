@@ -7,6 +7,7 @@ record, its ChangeLog rows and its outbox jobs (``crmsync.sync.outbox``) togethe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.dedup import merged
 from crmsync.records import changelog
+from crmsync.records import filters as record_filters
 from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
 from crmsync.records.pagination import Cursor
 from crmsync.records.payloads import (
@@ -59,8 +61,10 @@ def list_records(
     updated_since: datetime | None = None,
     q: str | None = None,
     include_deleted: bool = False,
+    filters: Mapping[str, Any] | None = None,
 ) -> tuple[list[RecordBase], str | None]:
-    """A page ordered by (updated_at, id), and the cursor of the next page if there is one."""
+    """A page ordered by (updated_at, id), and the cursor of the next page if there is one.
+    ``filters`` are checked ones (``records.filters.parse``)."""
     model = model_for(record_type)
     if not 1 <= limit <= MAX_LIMIT:
         raise RecordInvalid(f"limit must be between 1 and {MAX_LIMIT}")
@@ -69,6 +73,8 @@ def list_records(
         stmt = stmt.where(model.deleted_at.is_(None))
     if updated_since is not None:
         stmt = stmt.where(model.updated_at >= updated_since)
+    if filters:
+        stmt = record_filters.apply(stmt, model, filters)
     if cursor:
         after = Cursor.decode(cursor)
         stmt = stmt.where(tuple_(model.updated_at, model.id) > (after.updated_at, after.id))

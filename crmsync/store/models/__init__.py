@@ -23,6 +23,7 @@ from crmsync.store.models.marketing import (
     TriggerRule,
 )
 from crmsync.store.models.merges import MergedRecord
+from crmsync.store.models.owners import CrmOwner, OwnerListing
 from crmsync.store.models.records import (
     RECORD_MODELS,
     Activity,
@@ -53,6 +54,7 @@ __all__ = [
     "Company",
     "Conflict",
     "Contact",
+    "CrmOwner",
     "Deal",
     "DuplicateReview",
     "EngagementState",
@@ -71,6 +73,7 @@ __all__ = [
     "MergedRecord",
     "Note",
     "OutboundEvent",
+    "OwnerListing",
     "RecordBase",
     "RuleFiring",
     "SyncCursor",
