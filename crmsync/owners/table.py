@@ -7,8 +7,10 @@ than a value the CRM would refuse. Inbound, a CRM user id becomes the user's e-m
 an id not in the table is kept as it came (nothing is lost).
 
 The table loads on first use: a group of records none of which has an owner never
-lists the CRM's users. It reads the cache in a session of its own, refreshed when
-older than the TTL (``cache.current``), and commits that refresh itself.
+lists the CRM's users. It reads the cache, refreshed when older than the TTL
+(``cache.current``), in the caller's session (the worker's, whose transaction is the
+one that may write: a second connection would wait on SQLite's write lock), inside a
+savepoint: a refresh that collides with another worker's is dropped for that one's.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import uuid
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import Connector
@@ -67,9 +69,9 @@ class LazyOwnerTable:
     """An ``OwnerTable`` loaded from the cache the first time a value is looked up."""
 
     def __init__(
-        self, engine: Engine | Connection, integration_id: uuid.UUID, connector: Connector | None
+        self, session: Session, integration_id: uuid.UUID, connector: Connector | None
     ) -> None:
-        self._engine = engine
+        self._session = session
         self._integration_id = integration_id
         self._connector = connector
         self._table: OwnerTable | None = None
@@ -78,16 +80,20 @@ class LazyOwnerTable:
     def _loaded(self) -> OwnerTable:
         with self._lock:
             if self._table is None:
-                with Session(self._engine, expire_on_commit=False) as session:
-                    integration = session.get(Integration, self._integration_id)
-                    owners = (
-                        cache.current(session, integration, self._connector).owners
-                        if integration is not None
-                        else []
-                    )
-                    session.commit()
-                self._table = OwnerTable(owners)
+                self._table = OwnerTable(self._load())
             return self._table
+
+    def _load(self) -> list[CrmOwner]:
+        session = self._session
+        integration = session.get(Integration, self._integration_id)
+        if integration is None:
+            return []
+        try:
+            with session.begin_nested():
+                return cache.current(session, integration, self._connector).owners
+        except IntegrityError:  # another worker refreshed the same list at the same time
+            log.info("owner list refreshed elsewhere", integration=str(integration.id))
+            return cache.current(session, integration, None).owners
 
     def to_remote(self, value: Any) -> Any:
         return self._loaded().to_remote(value)
@@ -107,13 +113,13 @@ def uses_owners(mapping: MappingSet) -> bool:
 
 def attach(
     mapping: MappingSet,
-    engine: Engine | Connection,
+    session: Session,
     integration: Integration,
     connector: Connector | None,
 ) -> MappingSet:
     """``mapping`` with the integration's owner table, where its fields map owners."""
     if not supports_owners(integration.provider) or not uses_owners(mapping):
         return mapping
-    table = LazyOwnerTable(engine, integration.id, connector)
+    table = LazyOwnerTable(session, integration.id, connector)
     # a copy: the resolver's cached mapping is shared by every target of the integration
     return mapping.model_copy(update={"status_maps": {**mapping.status_maps, OWNERS: table}})

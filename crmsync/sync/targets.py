@@ -152,7 +152,7 @@ class TargetResolver:
         config = SyncConfig.model_validate(integration.config or {})
         connector = self.connector(integration)
         mapping = owner_table.attach(
-            self.mapping(session, integration), session.get_bind(), integration, connector
+            self.mapping(session, integration), session, integration, connector
         )
         return Target(
             integration_id=integration.id,

@@ -268,3 +268,27 @@ def test_owner_table_lookups() -> None:
     cases_in = [("7", "Ann@X.io"), ("8", "old@x.io"), ("9", "9"), ("404", "404")]
     for value, expected in cases_in:
         assert table.to_canonical(value) == expected, value
+
+
+def test_a_push_lists_the_users_itself_when_the_cache_is_cold(
+    crm_client: TestClient, tenant: Tenant, crms: Crms, sessions: sessionmaker[Session]
+) -> None:
+    """A push whose record has an owner lists the CRM's users itself and stores them."""
+    integration_id = connect(crm_client, tenant, crms, "hubspot")
+    _with_owner_mapping(sessions, integration_id, "hubspot")
+    with sessions() as session:
+        assert session.get(OwnerListing, uuid.UUID(integration_id)) is None
+    h = tenant.headers()
+    contact = crm_client.post(
+        "/api/v1/contacts",
+        json={"email": f"c-{uuid.uuid4().hex[:6]}@example.com", "owner": OWNER},
+        headers=h,
+    ).json()
+    (result,) = crm_client.post(f"/api/v1/contacts/{contact['id']}/sync", headers=h).json()[
+        "results"
+    ]
+    assert result["status"] == "synced", result
+    assert _remote_owner(crms, "hubspot", result["remote_id"]) == "101"
+    with sessions() as session:
+        listing = session.get(OwnerListing, uuid.UUID(integration_id))
+        assert listing is not None and listing.listed_at is not None
