@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import Select, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from crmsync.records import changelog, merged
@@ -64,6 +64,36 @@ def list_records(
 ) -> tuple[list[RecordBase], str | None]:
     """A page ordered by (updated_at, id), and the cursor of the next page if there is one.
     ``filters`` are checked ones (``records.filters.parse``)."""
+    stmt = list_query(
+        workspace_id,
+        record_type,
+        limit=limit,
+        cursor=cursor,
+        updated_since=updated_since,
+        q=q,
+        include_deleted=include_deleted,
+        filters=filters,
+    )
+    rows = list(session.scalars(stmt))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, Cursor(rows[-1].updated_at, rows[-1].id).encode()
+
+
+def list_query(
+    workspace_id: uuid.UUID,
+    record_type: str,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+    updated_since: datetime | None = None,
+    q: str | None = None,
+    include_deleted: bool = False,
+    filters: Mapping[str, Any] | None = None,
+) -> Select[Any]:
+    """The statement of ``list_records``: one row more than ``limit``, to tell if there is
+    a next page."""
     model = model_for(record_type)
     if not 1 <= limit <= MAX_LIMIT:
         raise RecordInvalid(f"limit must be between 1 and {MAX_LIMIT}")
@@ -84,12 +114,7 @@ def list_records(
                 *(getattr(model, f).ilike(pattern, escape="\\") for f in SEARCH_FIELDS[record_type])
             )
         )
-    stmt = stmt.order_by(model.updated_at, model.id).limit(limit + 1)
-    rows = list(session.scalars(stmt))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, Cursor(rows[-1].updated_at, rows[-1].id).encode()
+    return stmt.order_by(model.updated_at, model.id).limit(limit + 1)
 
 
 def get_record(
