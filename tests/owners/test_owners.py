@@ -292,3 +292,23 @@ def test_a_push_lists_the_users_itself_when_the_cache_is_cold(
     with sessions() as session:
         listing = session.get(OwnerListing, uuid.UUID(integration_id))
         assert listing is not None and listing.listed_at is not None
+
+
+def test_a_crm_without_a_users_api_is_422(crm_client: TestClient, tenant: Tenant) -> None:
+    made = crm_client.post(
+        "/api/v1/integrations",
+        json={
+            "provider": "generic",
+            "name": "own CRM",
+            "base_url": "http://127.0.0.1:9",
+            "credentials": {"api_key": "k"},
+            "config": {"objects": {"contacts": "outbound"}},
+        },
+        headers=tenant.headers(),
+    )
+    assert made.status_code == 201, made.text
+    answer = crm_client.get(
+        f"/api/v1/integrations/{made.json()['id']}/owners", headers=tenant.headers()
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"][0]["field"] == "integration_id"

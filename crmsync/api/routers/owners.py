@@ -17,6 +17,7 @@ from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routing import GuardedRoute
 from crmsync.connectors.errors import AuthError, ConnectorError
+from crmsync.errors import Invalid
 from crmsync.integrations.service import get_integration
 from crmsync.owners import cache
 from crmsync.owners.listing import supports_owners
@@ -50,9 +51,7 @@ class OwnersOut(BaseModel):
 def _integration(db: Session, workspace_id: uuid.UUID, integration_id: uuid.UUID) -> Integration:
     integration = get_integration(db, workspace_id, integration_id)
     if not supports_owners(integration.provider):
-        raise ApiError(
-            422,
-            "validation_error",
+        raise Invalid(
             f"{integration.provider} integrations have no API to list the CRM's users",
             [{"field": "integration_id", "message": "the provider cannot list its users"}],
         )
