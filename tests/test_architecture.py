@@ -38,6 +38,7 @@ SIDEWAYS: set[tuple[str, str]] = {
     ("sync", "outbound"),
     ("sync", "owners"),  # a sync target maps owner fields through the owner table
     ("api", "background"),
+    ("api", "web"),  # the app factory mounts the web app at /ui
     ("cli", "api"),
     ("cli", "background"),
     ("cli", "cli_group"),
