@@ -1,15 +1,22 @@
 """Who a CRM owner is in crmsync: the match by e-mail.
 
-crmsync has no user table yet: a record's ``owner`` (``assigned_agent`` of leads) holds
-its owner's e-mail, and that e-mail *is* the crmsync user. ``match_key`` is the one
-place that says how an owner field's value and a CRM user's e-mail meet (trimmed,
-lower-cased). A users table added later plugs in here: ``UserDirectory`` turns an
-e-mail key into the user's own reference, and owner fields keep holding e-mails.
+A record names its owner by e-mail (``owner``; ``assigned_agent`` of leads), and a CRM
+user is matched to a crmsync user (``store.models.User``, who signs in to the web app)
+of the same workspace by that e-mail, trimmed and lower-cased (``match_key``; users'
+e-mails are stored lower-cased). An owner e-mail with no user is still an owner: apps
+assign agents who never sign in to crmsync.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import uuid
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crmsync.store.models import User
 
 
 def match_key(value: Any) -> str | None:
@@ -20,16 +27,17 @@ def match_key(value: Any) -> str | None:
     return key if "@" in key else None
 
 
-class UserDirectory(Protocol):
-    def user_of(self, email_key: str) -> dict[str, Any] | None:
-        """The crmsync user with this e-mail key, as the API shows it; None if unknown."""
-
-
-class EmailUsers:
-    """Today's directory: every e-mail is a user (the one owner fields name)."""
-
-    def user_of(self, email_key: str) -> dict[str, Any] | None:
-        return {"email": email_key}
-
-
-DIRECTORY: UserDirectory = EmailUsers()
+def users_by_email(
+    session: Session, workspace_id: uuid.UUID, email_keys: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """E-mail key -> the workspace's active user with it, as the API shows one."""
+    if not email_keys:
+        return {}
+    rows = session.execute(
+        select(User.id, User.email, User.name).where(
+            User.workspace_id == workspace_id,
+            User.email.in_(list(email_keys)),
+            User.disabled_at.is_(None),
+        )
+    )
+    return {row.email: {"id": row.id, "email": row.email, "name": row.name} for row in rows}

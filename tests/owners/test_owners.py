@@ -18,7 +18,7 @@ from crmsync.mapping.engine import map_inbound
 from crmsync.mapping.model import FieldMapping
 from crmsync.mapping.transforms import Transform
 from crmsync.owners.table import OwnerTable
-from crmsync.store.models import CrmOwner, Integration, OwnerListing
+from crmsync.store.models import CrmOwner, Integration, OwnerListing, User
 from crmsync.sync.targets import set_object_mapping, targets_of
 from tests.conftest import Tenant
 from tests.owners.conftest import PROVIDERS, Crms, connect
@@ -48,7 +48,7 @@ def test_each_crm_lists_its_users_matched_by_email(
     assert OWNER in by_email, body
     owner = by_email[OWNER]
     assert owner["active"] and owner["remote_id"]
-    assert owner["user"] == {"email": OWNER}
+    assert owner["user"] is None  # no user of the workspace has the e-mail yet
     assert body["listed_at"] is not None and not body["stale"] and body["last_error"] is None
     if provider == "hubspot":
         assert owner["remote_id"] == "101"
@@ -312,3 +312,24 @@ def test_a_crm_without_a_users_api_is_422(crm_client: TestClient, tenant: Tenant
     )
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["details"][0]["field"] == "integration_id"
+
+
+def test_a_crm_user_is_matched_to_the_workspace_user_with_its_email(
+    crm_client: TestClient,
+    tenant: Tenant,
+    make_tenant: Any,
+    crms: Crms,
+    sessions: sessionmaker[Session],
+) -> None:
+    integration_id = connect(crm_client, tenant, crms, "totalexpert")
+    other = make_tenant()
+    with sessions() as session:
+        mine = User(workspace_id=tenant.id, email=OWNER, name="Ola", role="agent")
+        session.add(mine)
+        # the same e-mail in another workspace is another person
+        session.add(User(workspace_id=other.id, email="agent@sandbox.example", role="agent"))
+        session.commit()
+        mine_id = str(mine.id)
+    by_email = {o["email"]: o for o in _owners(crm_client, tenant, integration_id)["items"]}
+    assert by_email[OWNER]["user"] == {"id": mine_id, "email": OWNER, "name": "Ola"}
+    assert by_email["agent@sandbox.example"]["user"] is None

@@ -21,7 +21,7 @@ from crmsync.errors import Invalid
 from crmsync.integrations.service import get_integration
 from crmsync.owners import cache
 from crmsync.owners.listing import supports_owners
-from crmsync.owners.users import DIRECTORY
+from crmsync.owners.users import users_by_email
 from crmsync.store.models import CrmOwner, Integration
 from crmsync.sync.targets import targets_of
 
@@ -37,7 +37,7 @@ class OwnerOut(BaseModel):
     active: bool
     aliases: list[str]
     user: dict[str, Any] | None = Field(
-        description="the crmsync user matched by e-mail (owner fields hold this e-mail)"
+        description="the workspace's user with the same e-mail (`id`, `email`, `name`), if any"
     )
 
 
@@ -58,23 +58,25 @@ def _integration(db: Session, workspace_id: uuid.UUID, integration_id: uuid.UUID
     return integration
 
 
-def _out(cached: cache.Cached) -> dict[str, Any]:
+def _out(db: Session, integration: Integration, cached: cache.Cached) -> dict[str, Any]:
+    keys = {o.email_key for o in cached.owners if o.email_key}
+    users = users_by_email(db, integration.workspace_id, keys)
     return {
-        "items": [_owner(o) for o in cached.owners],
+        "items": [_owner(o, users) for o in cached.owners],
         "listed_at": cached.listed_at,
         "stale": cached.stale,
         "last_error": cached.last_error,
     }
 
 
-def _owner(owner: CrmOwner) -> dict[str, Any]:
+def _owner(owner: CrmOwner, users: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
         "remote_id": owner.remote_id,
         "email": owner.email,
         "name": owner.name,
         "active": owner.active,
         "aliases": list(owner.aliases or ()),
-        "user": DIRECTORY.user_of(owner.email_key) if owner.email_key else None,
+        "user": users.get(owner.email_key) if owner.email_key else None,
     }
 
 
@@ -90,7 +92,7 @@ def owners(
     connector = targets_of(request.app).connector(integration)
     cached = cache.current(db, integration, connector)
     db.commit()
-    return JSON(_out(cached))
+    return JSON(_out(db, integration, cached))
 
 
 @router.post(
@@ -113,4 +115,4 @@ def refresh(principal: CanOperateSync, db: Db, request: Request, integration_id:
         raise ApiError(502, "provider_error", exc.message, {"class": exc.kind}) from None
     cached = cache.current(db, integration, None)
     db.commit()
-    return JSON(_out(cached))
+    return JSON(_out(db, integration, cached))

@@ -1,8 +1,8 @@
 """CRM owners: each integration's CRM users as last listed, cached with a time to live.
 
 ``CrmOwner`` holds one user per (integration, remote id); ``email_key`` (trimmed,
-lower-cased) is what matches it to a crmsync user, who is today the e-mail held in a
-record's ``owner``/``assigned_agent`` field (``crmsync.owners.users``). ``OwnerListing``
+lower-cased) is what matches it to the e-mail in a record's ``owner``/``assigned_agent``
+field and to a crmsync ``User`` (``crmsync.owners.users``). ``OwnerListing``
 says when the integration's users were last listed, and the error of the last try.
 """
 
