@@ -26,7 +26,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,6 +53,9 @@ class Applied:
     record_id: uuid.UUID | None = None
     conflicts: int = 0
     error: str | None = None
+    # some properties were read before crmsync learnt what the CRM holds (a push was
+    # acknowledged after the read began): they decided nothing and must be read again
+    stale: bool = False
 
 
 def apply_remote(
@@ -102,8 +105,8 @@ def apply_remote(
         return Applied("error", record.id if record else None, error=exc.message)
     _touch_link(session, integration, object_type, record.id, remote, link, now)
     if merged.conflicts:
-        return Applied("conflict", record.id, conflicts=merged.conflicts)
-    return Applied("updated" if merged.changed else "unchanged", record.id)
+        return Applied("conflict", record.id, conflicts=merged.conflicts, stale=merged.stale)
+    return Applied("updated" if merged.changed else "unchanged", record.id, stale=merged.stale)
 
 
 def _link(
@@ -156,6 +159,7 @@ def _match(
 class _Merged:
     changed: bool = False
     conflicts: int = 0
+    stale: bool = False
 
 
 def _properties(mapping: MappingSet, object_type: str) -> dict[str, tuple[str, ...]]:
@@ -198,8 +202,8 @@ def _merge(
     seen_at: dict[str, datetime | None] = {}
     take: dict[str, datetime] = {}
     conflicts: dict[str, Any] = {}
-    push = False
-    history: list[tuple[str, Any, datetime]] | None = None  # read when first needed
+    push = stale = False
+    history: list[_Past] | None = None  # read when first needed
     for prop, names in fields_of.items():
         if prop not in remote.properties:
             continue
@@ -211,7 +215,13 @@ def _merge(
         if not fieldstate.same(incoming, local.get(prop), kind, region):
             if history is None:
                 history = _past_values(session, record)
-            echo_at = _held_before(history, names, incoming, kind, region)
+            echo_at = _held_before(
+                history,
+                names,
+                (incoming, kind, region),
+                integration.created_at,
+                f"crm:{integration.id}",
+            )
         sides = Sides(
             incoming=incoming,
             local=local.get(prop),
@@ -226,6 +236,7 @@ def _merge(
         )
         action = decide(policy, sides, region)
         if action is Action.STALE:
+            stale = True
             continue
         seen[prop], seen_at[prop] = incoming, crm_at
         if action is Action.TAKE:
@@ -234,7 +245,7 @@ def _merge(
             push = True
         elif action is Action.CONFLICT:
             conflicts[prop] = incoming
-    merged = _Merged()
+    merged = _Merged(stale=stale)
     if policy is ConflictPolicy.MANUAL:
         merged.conflicts = conflicts_of_read(
             session,
@@ -259,35 +270,53 @@ def _merge(
     return merged
 
 
-def _past_values(session: Session, record: RecordBase) -> list[tuple[str, Any, datetime]]:
-    """(field, value, at) of every value the record's fields were written with."""
-    out: list[tuple[str, Any, datetime]] = []
+class _Past(NamedTuple):
+    """One value a record's field was written with."""
+
+    field: str
+    value: Any
+    at: datetime
+    source: str
+
+
+def _past_values(session: Session, record: RecordBase) -> list[_Past]:
+    """Every value the record's fields were written with, in the order they were written
+    (a CRM's value is stamped with the CRM's time, so ``at`` alone does not order them)."""
+    out: list[_Past] = []
     rows = session.execute(
-        select(ChangeLog.field, ChangeLog.new_value, ChangeLog.at).where(
-            ChangeLog.record_id == record.id
-        )
+        select(ChangeLog.field, ChangeLog.new_value, ChangeLog.at, ChangeLog.source)
+        .where(ChangeLog.record_id == record.id)
+        .order_by(ChangeLog.id)
     )
-    for name, value, at in rows:
+    for name, value, at, source in rows:
         if name == CREATED and isinstance(value, dict):
-            out += [(k, v, at) for k, v in value.items()]
+            out += [_Past(k, v, at, source) for k, v in value.items()]
         else:
-            out.append((name, value, at))
+            out.append(_Past(name, value, at, source))
     return out
 
 
 def _held_before(
-    history: list[tuple[str, Any, datetime]],
+    history: list[_Past],
     names: tuple[str, ...],
-    value: Any,
-    kind: Any,
-    region: str,
+    wire: tuple[Any, Any, str],
+    since: datetime,
+    source: str,
 ) -> datetime | None:
-    """When one of ``names`` last held ``value`` (compared as the wire compares them)."""
-    times = [
-        at
-        for name, old, at in history
-        if name in names and fieldstate.same(old, value, kind, region)
-    ]
+    """When one of ``names`` last took the value the CRM shows (``wire``: value, field
+    type, region), counting only values crmsync may have pushed to this CRM: not one
+    that came from it (``source``), nor one replaced before the integration existed
+    (``since``). Another value is a CRM user's write, even one the app held once."""
+    value, kind, region = wire
+    times = []
+    for name in names:
+        writes = [p for p in history if p.field == name]
+        for n, past in enumerate(writes):
+            if past.source == source or not fieldstate.same(past.value, value, kind, region):
+                continue
+            replaced = writes[n + 1].at if n + 1 < len(writes) else None
+            if replaced is None or replaced > since:
+                times.append(past.at)
     return max(times) if times else None
 
 
