@@ -231,11 +231,15 @@ def test_an_earlier_app_value_landing_late_is_an_echo(tenant: Tenant, db: Sessio
     fieldstate.store(
         db, fieldstate.rows(integration.id, "contacts", contact.id, {"firstname": "Kim"}, acked)
     )
+    db.execute(SyncJob.__table__.delete().where(SyncJob.record_id == contact.id))
     db.commit()
     # the CRM shows Kai, which crmsync pushed before: its push landing late, not a user
     _read(db, integration, datetime.now(UTC) + S, firstname="Kai")
     db.refresh(contact)
     assert contact.first_name == "Kim"
+    # and Kim goes out again, though it was pushed before (the CRM lost it since)
+    jobs = db.scalars(select(SyncJob.integration_id).where(SyncJob.record_id == contact.id)).all()
+    assert list(jobs) == [integration.id]
 
 
 def test_a_crm_edit_to_a_value_the_app_held_before_this_crm_is_taken(
