@@ -2,9 +2,10 @@
 the app, HubSpot and Pipedrive at once, deletes raced by edits, faults and a SIGKILL of
 the crmsync process, on SQLite; after quiescence every side must agree.
 
-Lost updates under last_write_wins are not asserted here: the soak still finds 0-3 per
-run at 40 contacts (bench/RESULTS.md), and a test that fails now and then would teach
-nothing. ``python bench/convergence.py`` reports them."""
+Lost updates under last_write_wins are not asserted here: the soak still finds 0-1 per
+run at 40 contacts (Pipedrive dates whole records, see docs/sync.md and
+bench/RESULTS.md), and a test that fails now and then would teach nothing.
+``python bench/convergence.py`` reports them."""
 
 from __future__ import annotations
 
