@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import RemoteRecord
@@ -89,18 +89,23 @@ def apply_remote(
                 _remember(session, integration, object_type, created.id, remote, mapping, read_at)
                 _touch_link(session, integration, object_type, created.id, remote, link, now)
                 return Applied("created", created.id)
-        merged = _merge(
-            session,
-            integration,
-            object_type,
-            record,
-            remote,
-            link,
-            mapping,
-            config,
-            read_at,
-            region,
-        )
+        for _ in range(_MERGE_TRIES):
+            merged = _merge(
+                session,
+                integration,
+                object_type,
+                record,
+                remote,
+                link,
+                mapping,
+                config,
+                read_at,
+                region,
+            )
+            if merged is not None:
+                break
+        if merged is None:
+            return Applied("unchanged", record.id, stale=True)  # read it again
     except RecordError as exc:
         return Applied("error", record.id if record else None, error=exc.message)
     _touch_link(session, integration, object_type, record.id, remote, link, now)
@@ -155,6 +160,11 @@ def _match(
     )
 
 
+# A record written by someone else between the decision and its write is decided again,
+# on its new values; after this many tries the read is set aside to be read again.
+_MERGE_TRIES = 3
+
+
 @dataclass
 class _Merged:
     changed: bool = False
@@ -182,8 +192,14 @@ def _merge(
     config: SyncConfig,
     read_at: datetime,
     region: str,
-) -> _Merged:
-    """Decide each mapped property (``reconcile.decide``) and apply the decisions."""
+) -> _Merged | None:
+    """Decide each mapped property (``reconcile.decide``) and apply the decisions; None
+    when the record changed meanwhile (nothing is written then: decide again)."""
+    session.flush()
+    session.refresh(record)  # decide on the record as stored now, not a cached copy
+    if record.deleted_at is not None:
+        return _Merged()  # deleted meanwhile: the delete stands
+    version = record.version
     policy = config.conflict_policy
     seen_copy = link.remote_modified_at if link else None
     changed_at = remote.modified_at
@@ -245,6 +261,8 @@ def _merge(
             push = True
         elif action is Action.CONFLICT:
             conflicts[prop] = incoming
+    if take and not _still(session, record, version):
+        return None
     merged = _Merged(stale=stale)
     if policy is ConflictPolicy.MANUAL:
         merged.conflicts = conflicts_of_read(
@@ -277,6 +295,20 @@ class _Past(NamedTuple):
     value: Any
     at: datetime
     source: str
+
+
+def _still(session: Session, record: RecordBase, version: int) -> bool:
+    """Whether the record is still at ``version``; if so it stays there until this
+    transaction ends (this takes its row lock; SQLite: the database's write lock), so the
+    values decided on cannot change before they are written."""
+    model = type(record)
+    held = session.execute(
+        update(model)
+        .where(model.id == record.id, model.version == version)
+        .values(updated_at=model.updated_at)  # nothing changes; the lock is the point
+        .execution_options(synchronize_session=False)
+    )
+    return bool(held.rowcount)  # type: ignore[attr-defined]
 
 
 def _past_values(session: Session, record: RecordBase) -> list[_Past]:

@@ -275,3 +275,17 @@ def test_a_crm_edit_back_to_a_value_read_from_it_is_taken(tenant: Tenant, db: Se
     _read(db, integration, datetime.now(UTC) + S, firstname="Changed")
     db.refresh(contact)
     assert contact.first_name == "Changed"
+
+
+def test_a_read_decides_on_the_record_as_stored_not_a_cached_copy(
+    tenant: Tenant, db: Session
+) -> None:
+    integration, contact = _linked(db, tenant, "last_write_wins")
+    crm_at = datetime.now(UTC)  # a CRM user's write...
+    with Session(db.get_bind()) as other:  # ...then the app's, committed elsewhere
+        service.update_record(other, tenant.id, "contacts", contact.id, {"city": "Rome"}, "api")
+        other.commit()
+    assert contact.city == "Oslo"  # this session's copy is out of date
+    _read(db, integration, crm_at, city="Bergen")
+    db.refresh(contact)
+    assert contact.city == "Rome"  # the later write stands
