@@ -35,6 +35,7 @@ __all__ = [
     "RateLimited",
     "Transient",
     "classify",
+    "error_field",
     "error_message",
 ]
 
@@ -57,11 +58,19 @@ class ConnectorError(Exception):
 
     action: Action = Action.GIVE_UP
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        field: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
+        self.field = field  # the remote property the provider named, when it named one
 
     @property
     def kind(self) -> str:
@@ -205,6 +214,32 @@ def error_code(response: httpx.Response) -> str | None:
     return None
 
 
+def error_field(response: httpx.Response) -> str | None:
+    """The field a provider's error body names: HubSpot ``errors[].in`` or
+    ``context.propertyName``, Salesforce ``fields``, a generic ``field``."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, list) and body and isinstance(body[0], Mapping):
+        body = body[0]
+    if not isinstance(body, Mapping):
+        return None
+    for item in body.get("errors") or ():
+        if isinstance(item, Mapping) and isinstance(item.get("in"), str):
+            return str(item["in"])
+    context = body.get("context")
+    if isinstance(context, Mapping):
+        names = context.get("propertyName") or context.get("properties")
+        if isinstance(names, list) and names:
+            return str(names[0])
+    fields = body.get("fields")
+    if isinstance(fields, list) and fields:
+        return str(fields[0])
+    value = body.get("field")
+    return value if isinstance(value, str) else None
+
+
 def classify(
     response: httpx.Response,
     hooks: Iterable[ClassifierHook] = (),
@@ -228,4 +263,4 @@ def classify(
     if cls is RateLimited:
         wait = DEFAULT_RETRY_AFTER if retry_after is None else retry_after
         return RateLimited(message, retry_after=wait, status=response.status_code, code=code)
-    return cls(message, status=response.status_code, code=code)
+    return cls(message, status=response.status_code, code=code, field=error_field(response))
