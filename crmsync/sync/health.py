@@ -203,8 +203,10 @@ def _runs(session: Session, integration_id: uuid.UUID, now: datetime, of: Any) -
             item.last_push_at = _aware(last)
         else:
             item.last_pull_at = _aware(last)
+    # a run that failed as a whole failed all it processed (its jobs went back to wait)
+    failed_records = case((SyncRun.status == "failed", SyncRun.processed), else_=SyncRun.failed)
     totals = session.execute(
-        select(SyncRun.object_type, func.sum(SyncRun.processed), func.sum(SyncRun.failed))
+        select(SyncRun.object_type, func.sum(SyncRun.processed), func.sum(failed_records))
         .where(SyncRun.integration_id == integration_id, SyncRun.started_at >= now - WINDOW)
         .group_by(SyncRun.object_type)
     )

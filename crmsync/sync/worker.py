@@ -175,7 +175,7 @@ class Worker:
         except ConnectorError as error:
             counts = self._whole_batch_failed(session, claim, integration, settlement, error, now)
             run.status = "failed"
-        if sync.frequency is not None:
+        if sync.frequency is not None and not extra_jobs:  # cut-off jobs go first
             object_state.scheduled(
                 session,
                 integration.workspace_id,

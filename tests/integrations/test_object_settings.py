@@ -1,0 +1,146 @@
+"""``config.objects``: only object types the connector declares, and per-type settings."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crmsync.integrations.config import Direction, ObjectSync, SyncConfig
+from crmsync.integrations.objects import check_supported
+from crmsync.records.errors import RecordInvalid
+from crmsync.sandbox.server import SandboxServer
+from tests.conftest import Tenant
+from tests.integrations.conftest import create_hubspot
+
+# every canonical type an app may name, and one no CRM has
+CANDIDATES = (
+    "contacts",
+    "companies",
+    "leads",
+    "deals",
+    "activities",
+    "notes",
+    "tickets",
+    "loans",
+    "lead-opportunities",
+    "spaceships",
+)
+
+
+def _declared(provider: str) -> set[str]:
+    module = importlib.import_module(f"crmsync.connectors.{provider}.connector")
+    return set(module.CAPABILITIES.objects)
+
+
+@pytest.mark.parametrize("provider", ["hubspot", "pipedrive", "totalexpert"])
+def test_supported_means_declared_by_the_connector(provider: str) -> None:
+    declared = _declared(provider)
+    for object_type in CANDIDATES:
+        config = SyncConfig.model_validate({"objects": {object_type: "both"}})
+        if object_type in declared:
+            check_supported(provider, config)
+            continue
+        with pytest.raises(RecordInvalid) as refused:
+            check_supported(provider, config)
+        assert refused.value.args[0].startswith(f"config.objects.{object_type}:")
+        # 'none' is not a sync: it is never refused
+        check_supported(provider, SyncConfig.model_validate({"objects": {object_type: "none"}}))
+
+
+def test_an_unsupported_type_is_refused_with_422_naming_it(
+    api: TestClient, tenant: Tenant, hubspot: SandboxServer
+) -> None:
+    body = {
+        "provider": "hubspot",
+        "name": "x",
+        "credentials": {"access_token": "t"},
+        "base_url": hubspot.url("hubspot"),
+        "config": {"objects": {"contacts": "both", "spaceships": "outbound"}},
+    }
+    answer = api.post("/api/v1/integrations", json=body, headers=tenant.headers())
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert "config.objects.spaceships" in error["message"]
+    assert error["details"]["field"] == "config.objects.spaceships"
+    assert "contacts" in error["details"]["supported"]
+
+    made = create_hubspot(api, tenant, hubspot.url("hubspot"), "t")
+    patch = {"config": {"objects": {"contacts": {"direction": "both"}, "spaceships": "both"}}}
+    answer = api.patch(f"/api/v1/integrations/{made['id']}", json=patch, headers=tenant.headers())
+    assert answer.status_code == 422 and "spaceships" in answer.json()["error"]["message"]
+    kept = api.get(f"/api/v1/integrations/{made['id']}", headers=tenant.headers()).json()
+    assert kept["config"]["objects"] == {"contacts": "both"}
+
+
+def test_per_object_settings_round_trip_and_old_shape_still_works(
+    api: TestClient, tenant: Tenant, hubspot: SandboxServer
+) -> None:
+    objects = {
+        "contacts": "both",  # the old shape: a direction
+        "companies": {"direction": "both", "frequency": "hourly"},
+        "notes": {"direction": "outbound", "frequency": "15m", "batch_size": 50, "attempts": 3},
+    }
+    made = create_hubspot(api, tenant, hubspot.url("hubspot"), "t", config={"objects": objects})
+    assert made["config"]["objects"] == objects
+    config = SyncConfig.model_validate(made["config"])
+    assert config.pushes("contacts") and config.pulls("contacts")
+    assert config.pushes("notes") and not config.pulls("notes")
+    assert config.sync_of("notes") == ObjectSync(
+        direction=Direction.OUTBOUND, frequency="15m", batch_size=50, attempts=3
+    )
+    assert config.attempts("notes") == 3 and config.attempts("contacts") == 5
+    assert config.sync_of("deals").direction is Direction.NONE
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"direction": "sideways"}, "direction"),
+        ({"frequency": "every now and then"}, "frequency"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"attempts": 0}, "attempts"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_per_object_settings_are_422_naming_the_field(
+    api: TestClient, tenant: Tenant, hubspot: SandboxServer, settings: dict[str, object], field: str
+) -> None:
+    body = {
+        "provider": "hubspot",
+        "name": "x",
+        "credentials": {"access_token": "t"},
+        "base_url": hubspot.url("hubspot"),
+        "config": {"objects": {"contacts": settings}},
+    }
+    answer = api.post("/api/v1/integrations", json=body, headers=tenant.headers())
+    assert answer.status_code == 422, answer.text
+    assert field in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({"rate_budgets": [{"limit": 10, "per": "fortnightly"}]}, "per"),
+        ({"rate_budgets": [{"limit": 0, "per": "1h"}]}, "limit"),
+        ({"webhook_rate_limit": {"limit": 50}}, "per"),
+    ],
+)
+def test_bad_rate_budgets_are_422(
+    api: TestClient,
+    tenant: Tenant,
+    hubspot: SandboxServer,
+    config: dict[str, object],
+    field: str,
+) -> None:
+    body = {
+        "provider": "hubspot",
+        "name": "x",
+        "credentials": {"access_token": "t"},
+        "base_url": hubspot.url("hubspot"),
+        "config": config,
+    }
+    answer = api.post("/api/v1/integrations", json=body, headers=tenant.headers())
+    assert answer.status_code == 422, answer.text
+    assert field in answer.json()["error"]["message"]
