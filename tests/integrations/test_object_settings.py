@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -144,3 +145,28 @@ def test_bad_rate_budgets_are_422(
     answer = api.post("/api/v1/integrations", json=body, headers=tenant.headers())
     assert answer.status_code == 422, answer.text
     assert field in answer.json()["error"]["message"]
+
+
+def test_webhook_deliveries_over_the_limit_are_429_with_retry_after(
+    api: TestClient, tenant: Tenant, hubspot: SandboxServer
+) -> None:
+    limited = create_hubspot(
+        api,
+        tenant,
+        hubspot.url("hubspot"),
+        "t",
+        config={"objects": {"contacts": "both"}, "webhook_rate_limit": {"limit": 2, "per": "10s"}},
+    )
+    other = create_hubspot(api, tenant, hubspot.url("hubspot"), "t")
+
+    def deliver(integration_id: str) -> Any:
+        return api.post(f"/api/v1/webhooks/hubspot/{integration_id}", content=b"[]")
+
+    # within the limit, deliveries reach verification (unsigned: refused)
+    assert [deliver(limited["id"]).status_code for _ in range(2)] == [401, 401]
+    over = deliver(limited["id"])
+    assert over.status_code == 429, over.text
+    assert 1 <= int(over.headers["Retry-After"]) <= 10
+    assert over.json()["error"]["code"] == "rate_limited"
+    # the limit is the integration's own: another one is not held
+    assert deliver(other["id"]).status_code == 401

@@ -68,26 +68,23 @@ def read_quota(headers: Mapping[str, str]) -> list[Quota]:
 
 
 class QuotaBook:
-    """The last figures seen per (integration, window), and which are not stored yet."""
+    """The figures seen per (integration, window) since they were last taken."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._seen: dict[tuple[uuid.UUID, str], tuple[Quota, datetime]] = {}
-        self._dirty: set[tuple[uuid.UUID, str]] = set()
+        self._pending: dict[tuple[uuid.UUID, str], tuple[Quota, datetime]] = {}
 
     def note(self, integration_id: uuid.UUID, quotas: list[Quota]) -> None:
         now = datetime.now(UTC)
         with self._lock:
             for quota in quotas:
-                key = (integration_id, quota.name)
-                self._seen[key] = (quota, now)
-                self._dirty.add(key)
+                self._pending[(integration_id, quota.name)] = (quota, now)
 
     def take_dirty(self) -> list[tuple[uuid.UUID, Quota, datetime]]:
+        """The latest figures of each (integration, window) noted since the last take."""
         with self._lock:
-            taken = [(key[0], *self._seen[key]) for key in self._dirty]
-            self._dirty.clear()
-        return taken
+            taken, self._pending = self._pending, {}
+        return [(key[0], quota, at) for key, (quota, at) in taken.items()]
 
 
 BOOK = QuotaBook()

@@ -8,7 +8,7 @@ errors of batch answers come as messages, each CRM with its own shape:
 - Salesforce lists them: ``… (fields: Email, LastName)``;
 - Total Expert names an attribute or relationship: ``Missing required attribute(s):
   first_name``, ``Unable to find target for relationship: 'contact'``;
-- Pipedrive and others name it in words (``Invalid email``, ``field 'x' …``);
+- Pipedrive and others name it in words (``Name must be given.``, ``Invalid email``);
 - crmsync's own mapping check says ``email: not an e-mail address``.
 """
 
@@ -30,6 +30,7 @@ _PATTERNS = (
         re.IGNORECASE,
     ),
     re.compile(r"^Invalid\s+([A-Za-z_][\w.]*)$"),  # Pipedrive
+    re.compile(r"^([A-Za-z_][\w.]*) (?:must be given|is required|is missing)"),  # Pipedrive
     re.compile(r"^([A-Za-z_][\w.]*):\s"),  # crmsync's mapping check
 )
 _NOT_NAMES = frozenset({"is", "was", "the", "a", "an", "of", "for", "value", "values", "must"})
@@ -42,7 +43,10 @@ def field_of(error: ConnectorError) -> str | None:
     for pattern in _PATTERNS:
         match = pattern.search(error.message)
         if match and match.group(1).lower() not in _NOT_NAMES:
-            return match.group(1).strip()
+            name = match.group(1).strip()
+            # a sentence's first word is capitalised ("Name must be given."): the field
+            # is not, unless the CRM's names are (Salesforce's LastName has no sentence)
+            return name[0].lower() + name[1:] if match.start(1) == 0 and name.istitle() else name
     return None
 
 
