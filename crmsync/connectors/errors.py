@@ -197,15 +197,21 @@ def error_message(response: httpx.Response) -> str:
     return text[:_MAX_MESSAGE]
 
 
-def error_code(response: httpx.Response) -> str | None:
-    """The provider's machine-readable error code, when the body has one."""
+def _error_body(response: httpx.Response) -> Mapping[str, Any] | None:
+    """The error object of a JSON body (Salesforce's is the first of a list)."""
     try:
         body: Any = response.json()
     except ValueError:
         return None
     if isinstance(body, list) and body and isinstance(body[0], Mapping):
         body = body[0]
-    if not isinstance(body, Mapping):
+    return body if isinstance(body, Mapping) else None
+
+
+def error_code(response: httpx.Response) -> str | None:
+    """The provider's machine-readable error code, when the body has one."""
+    body = _error_body(response)
+    if body is None:
         return None
     for key in ("errorCode", "category", "errorType", "error", "code"):
         value = body.get(key)
@@ -217,13 +223,8 @@ def error_code(response: httpx.Response) -> str | None:
 def error_field(response: httpx.Response) -> str | None:
     """The field a provider's error body names: HubSpot ``errors[].in`` or
     ``context.propertyName``, Salesforce ``fields``, a generic ``field``."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        return None
-    if isinstance(body, list) and body and isinstance(body[0], Mapping):
-        body = body[0]
-    if not isinstance(body, Mapping):
+    body = _error_body(response)
+    if body is None:
         return None
     for item in body.get("errors") or ():
         if isinstance(item, Mapping) and isinstance(item.get("in"), str):

@@ -30,6 +30,17 @@ CANDIDATES = (
 )
 
 
+def _body(hubspot: SandboxServer, config: dict[str, Any]) -> dict[str, Any]:
+    """A HubSpot integration to create against the sandbox, with ``config``."""
+    return {
+        "provider": "hubspot",
+        "name": "x",
+        "credentials": {"access_token": "t"},
+        "base_url": hubspot.url("hubspot"),
+        "config": config,
+    }
+
+
 def _declared(provider: str) -> set[str]:
     module = importlib.import_module(f"crmsync.connectors.{provider}.connector")
     return set(module.CAPABILITIES.objects)
@@ -53,13 +64,7 @@ def test_supported_means_declared_by_the_connector(provider: str) -> None:
 def test_an_unsupported_type_is_refused_with_422_naming_it(
     api: TestClient, tenant: Tenant, hubspot: SandboxServer
 ) -> None:
-    body = {
-        "provider": "hubspot",
-        "name": "x",
-        "credentials": {"access_token": "t"},
-        "base_url": hubspot.url("hubspot"),
-        "config": {"objects": {"contacts": "both", "spaceships": "outbound"}},
-    }
+    body = _body(hubspot, {"objects": {"contacts": "both", "spaceships": "outbound"}})
     answer = api.post("/api/v1/integrations", json=body, headers=tenant.headers())
     assert answer.status_code == 422, answer.text
     error = answer.json()["error"]
@@ -108,13 +113,7 @@ def test_per_object_settings_round_trip_and_old_shape_still_works(
 def test_bad_per_object_settings_are_422_naming_the_field(
     api: TestClient, tenant: Tenant, hubspot: SandboxServer, settings: dict[str, object], field: str
 ) -> None:
-    body = {
-        "provider": "hubspot",
-        "name": "x",
-        "credentials": {"access_token": "t"},
-        "base_url": hubspot.url("hubspot"),
-        "config": {"objects": {"contacts": settings}},
-    }
+    body = _body(hubspot, {"objects": {"contacts": settings}})
     answer = api.post("/api/v1/integrations", json=body, headers=tenant.headers())
     assert answer.status_code == 422, answer.text
     assert field in answer.json()["error"]["message"]
@@ -135,13 +134,7 @@ def test_bad_rate_budgets_are_422(
     config: dict[str, object],
     field: str,
 ) -> None:
-    body = {
-        "provider": "hubspot",
-        "name": "x",
-        "credentials": {"access_token": "t"},
-        "base_url": hubspot.url("hubspot"),
-        "config": config,
-    }
+    body = _body(hubspot, config)
     answer = api.post("/api/v1/integrations", json=body, headers=tenant.headers())
     assert answer.status_code == 422, answer.text
     assert field in answer.json()["error"]["message"]

@@ -281,3 +281,27 @@ def test_health_reports_the_quota_the_crm_sent(world: World) -> None:
         f'crmsync_integration_status{{integration_id="{iid}",provider="hubspot",'
         'status="connected"} 1.0' in metrics
     )
+
+
+def test_a_type_whose_poll_fails_leaves_the_other_polls_going(world: World) -> None:
+    iid = world.integration({"contacts": "inbound", "companies": "inbound"})
+    world.crm.post(
+        "/_sandbox/change",
+        json={"object_type": "contacts", "fields": {"email": "in@example.com"}},
+    ).raise_for_status()
+    world.crm.post(
+        "/_sandbox/faults",
+        json={"kind": "503", "count": 1000, "path": "/crm/v3/objects/companies/search"},
+    ).raise_for_status()
+    world.worker.run_inbound_once(now=datetime.now(UTC) + timedelta(hours=2))
+    found = world.api.get("/api/v1/contacts", headers=world.headers).json()["items"]
+    assert [c["email"] for c in found] == ["in@example.com"]
+    health = world.health(iid)
+    assert _object(health, "contacts")["last_pull_at"] is not None
+    assert _object(health, "companies")["status"] == "failing"
+    assert health["failing_objects"] == ["companies"] and health["status"] == "degraded"
+
+    world.sandbox.faults.reset()  # the CRM recovers: the next poll of the type clears it
+    world.worker.run_inbound_once(now=datetime.now(UTC) + timedelta(hours=4))
+    health = world.health(iid)
+    assert _object(health, "companies")["status"] == "ok" and health["status"] == "connected"
