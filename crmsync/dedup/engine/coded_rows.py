@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmsync.quality.dedup.encoded import Encoded
+from crmsync.dedup.engine.encoded import Encoded
 
 _MIN_CAPACITY = 1024
 # the prepared columns that are numbers, kept as they are

@@ -10,7 +10,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Hamming, JaroWinkler
 
-from crmsync.quality.dedup import frequency
+from crmsync.dedup.engine import frequency
 
 Columns = Mapping[str, np.ndarray]
 

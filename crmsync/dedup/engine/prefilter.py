@@ -12,8 +12,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
-from crmsync.quality.dedup.encoded import Encoded, same, similarity
-from crmsync.quality.dedup.settings import DedupSettings
+from crmsync.dedup.engine.encoded import Encoded, same, similarity
+from crmsync.dedup.engine.settings import DedupSettings
 
 # dates this many (approximate) days apart still hint at one person
 _NEAR_DAYS = 62
