@@ -94,7 +94,12 @@ def failed(
     error: ConnectorError,
     now: datetime,
 ) -> datetime | None:
-    """A whole push or poll of the type failed; returns until when the type is held."""
+    """A whole push or poll of the type failed; returns until when the type is held.
+
+    A spent rate budget (the limiter waits) and refused credentials (the whole
+    integration is paused) say nothing of the type: they leave it as it is."""
+    if error.action is Action.WAIT or error.kind == "AuthError":
+        return None
     _ensure(session, workspace_id, integration_id, object_type)
     streak = 1 + (
         session.scalar(select(_S.consecutive_failures).where(_where(integration_id, object_type)))
@@ -117,19 +122,13 @@ def failed(
 
 
 def backoff_until(error: ConnectorError, streak: int, now: datetime) -> datetime | None:
-    """How long the type waits after its ``streak``-th failure in a row (None: not held).
-
-    Rate limits are the integration's (its limiter waits), and auth pauses the whole
-    integration: neither holds one type.
-    """
-    if error.action in (Action.WAIT, Action.SKIP_RECORD, Action.RELINK):
+    """How long the type waits after its ``streak``-th failure in a row (None: not held)."""
+    if error.action in (Action.SKIP_RECORD, Action.RELINK):
         return None
     if error.action is Action.RETRY:
         if streak < TRANSIENT_STREAK:
             return None
         streak -= TRANSIENT_STREAK - 1
-    if error.kind == "AuthError":
-        return None
     return now + min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (streak - 1))
 
 

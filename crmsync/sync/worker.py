@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from crmsync.connectors.errors import ConnectorError
+from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
 from crmsync.marketing.pushers import PUSHERS
 from crmsync.marketing.schedule import JourneyRefresher
@@ -217,7 +217,8 @@ class Worker:
             error=error.message,
             jobs=len(claim.jobs),
         )
-        on_integration_error(integration, error, now, object_type=claim.object_type)
+        if error.action is not Action.WAIT:  # a spent budget is waited for, not an error
+            on_integration_error(integration, error, now, object_type=claim.object_type)
         held = object_state.failed(
             session, integration.workspace_id, integration.id, claim.object_type, error, now
         )

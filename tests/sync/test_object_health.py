@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from crmsync.auth.keys import create_api_key
 from crmsync.auth.permissions import Role
 from crmsync.config import Settings
+from crmsync.connectors.errors import ConfigError, ConnectorError, InvalidRecord, Transient
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
 from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.migrate import upgrade
 from crmsync.store.models import SyncJob, SyncObjectState, SyncRun
+from crmsync.sync.object_state import backoff_until
 from crmsync.sync.targets import TargetResolver
 from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
@@ -305,3 +307,24 @@ def test_a_type_whose_poll_fails_leaves_the_other_polls_going(world: World) -> N
     world.worker.run_inbound_once(now=datetime.now(UTC) + timedelta(hours=4))
     health = world.health(iid)
     assert _object(health, "companies")["status"] == "ok" and health["status"] == "connected"
+
+
+@pytest.mark.parametrize(
+    ("error", "streak", "held_for"),
+    [
+        (ConfigError("no such object"), 1, 5),
+        (ConfigError("no such object"), 2, 10),
+        (ConfigError("no such object"), 12, 600),  # capped at 10 minutes
+        (Transient("503"), 1, None),  # the jobs' own backoff comes first
+        (Transient("503"), 2, None),
+        (Transient("503"), 3, 5),
+        (Transient("503"), 4, 10),
+        (InvalidRecord("bad"), 5, None),  # one record's problem, not the type's
+    ],
+)
+def test_backoff_of_a_failing_type(
+    error: ConnectorError, streak: int, held_for: int | None
+) -> None:
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+    until = backoff_until(error, streak, now)
+    assert until == (None if held_for is None else now + timedelta(seconds=held_for))
