@@ -163,6 +163,18 @@ def test_a_failing_object_type_leaves_the_others_syncing(world: World) -> None:
     shown = world.shown(iid)
     assert shown["status"] == "degraded" and shown["failing_objects"] == ["companies"]
     assert shown["last_error"].startswith("companies: Transient")
+    metrics = world.api.get("/metrics").text
+    ids = f'integration_id="{iid}"'
+
+    def gauge(name: str, object_type: str) -> str:  # the exposition sorts labels
+        return f'crmsync_integration_{name}{{{ids},object_type="{object_type}",provider="hubspot"}}'
+
+    assert f"{gauge('failing', 'companies')} 1.0" in metrics
+    assert f"{gauge('failing', 'contacts')} 0.0" in metrics
+    assert f"{gauge('pending_jobs', 'companies')} 2.0" in metrics
+    assert (
+        f'crmsync_integration_status{{{ids},provider="hubspot",status="degraded"}} 1.0' in metrics
+    )
 
     # Its second try is its last (attempts: 2): dead letters, and contacts still go.
     world.time_passes()
