@@ -23,7 +23,6 @@ from crmsync.integrations import connection, service
 from crmsync.integrations.keys import vault_for
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch, integration_out
 from crmsync.integrations.vault import Vault
-from crmsync.records.errors import RecordConflict
 from crmsync.store.models import Integration
 from crmsync.sync import health
 
@@ -53,7 +52,7 @@ def out(
     """The masked answer for one integration; unreadable credentials show as ``null``."""
     try:
         credentials = service.credentials_of(vault, integration)
-    except RecordConflict:
+    except service.CredentialsUnreadable:
         credentials = None
     if summary is None:
         db = object_session(integration)
