@@ -163,3 +163,15 @@ def test_webhook_deliveries_over_the_limit_are_429_with_retry_after(
     assert over.json()["error"]["code"] == "rate_limited"
     # the limit is the integration's own: another one is not held
     assert deliver(other["id"]).status_code == 401
+
+
+def test_refused_credentials_make_reauthorize_the_next_step(
+    api: TestClient, tenant: Tenant, hubspot: SandboxServer
+) -> None:
+    made = create_hubspot(api, tenant, hubspot.url("hubspot"), "not-a-token")
+    tested = api.post(f"/api/v1/integrations/{made['id']}/test", headers=tenant.headers())
+    assert tested.json()["ok"] is False
+    health = api.get(f"/api/v1/integrations/{made['id']}/health", headers=tenant.headers()).json()
+    assert health["status"] == "needs_auth"
+    assert health["next_steps"][0]["action"] == "reauthorize"
+    assert f"integration_id={made['id']}" in health["next_steps"][0]["how"]

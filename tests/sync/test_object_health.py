@@ -340,3 +340,15 @@ def test_backoff_of_a_failing_type(
     now = datetime(2026, 12, 5, tzinfo=UTC)
     until = backoff_until(error, streak, now)
     assert until == (None if held_for is None else now + timedelta(seconds=held_for))
+
+
+def test_a_property_the_crm_lacks_makes_run_setup_the_next_step(world: World) -> None:
+    iid = world.integration({"contacts": "both"})
+    # the default mapping writes `source` to the custom property crmsync_source, which a
+    # fresh HubSpot account does not have
+    world.create("contacts", {"email": "s@example.com", "source": "web"})
+    world.drain()
+    health = world.health(iid)
+    assert health["dead_letters"] == 1
+    steps = [s["action"] for s in health["next_steps"]]
+    assert steps[0] == "run setup" and "crmsync_source" in health["next_steps"][0]["why"]
