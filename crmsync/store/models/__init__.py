@@ -24,6 +24,7 @@ from crmsync.store.models.marketing import (
     TriggerRule,
 )
 from crmsync.store.models.merges import MergedRecord
+from crmsync.store.models.oauth import OAuthState
 from crmsync.store.models.records import (
     RECORD_MODELS,
     Activity,
@@ -72,6 +73,7 @@ __all__ = [
     "MarketingSettings",
     "MergedRecord",
     "Note",
+    "OAuthState",
     "OutboundEvent",
     "RecordBase",
     "RuleFiring",
