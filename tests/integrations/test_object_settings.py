@@ -175,3 +175,22 @@ def test_refused_credentials_make_reauthorize_the_next_step(
     assert health["status"] == "needs_auth"
     assert health["next_steps"][0]["action"] == "reauthorize"
     assert f"integration_id={made['id']}" in health["next_steps"][0]["how"]
+
+
+def test_oauth_authorize_refuses_an_unsupported_type_before_consent(
+    api: TestClient, tenant: Tenant
+) -> None:
+    answer = api.post(
+        "/api/v1/oauth/hubspot/authorize",
+        json={"config": {"objects": {"contacts": "both", "spaceships": "both"}}},
+        headers=tenant.headers(),
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"]["field"] == "config.objects.spaceships"
+    fine = api.post(
+        "/api/v1/oauth/hubspot/authorize",
+        json={"config": {"objects": {"contacts": {"direction": "both", "frequency": "15m"}}}},
+        headers=tenant.headers(),
+    )
+    assert fine.status_code == 200, fine.text
+    assert "authorize_url" in fine.json()
