@@ -1,7 +1,7 @@
 """sync health: per (integration, object type) state, back-off and schedule; API quotas
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0027
 Create Date: 2026-12-05 17:40:00
 
 A failing object type backs off alone (``sync_object_states.backoff_until``) and a
@@ -17,7 +17,7 @@ from alembic import op
 from crmsync.store.base import UTCDateTime
 
 revision: str = "0026"
-down_revision: str | None = "0024"
+down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
