@@ -1,7 +1,7 @@
 """CRM owners cache (crm_owners, crm_owner_listings) and the record-list filter indexes
 
 Revision ID: 0023
-Revises: 0027
+Revises: 0026
 Create Date: 2026-12-05 17:25:17
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import crmsync.store.base
 
 revision: str = "0023"
-down_revision: str | None = "0027"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
