@@ -41,6 +41,10 @@ SUBSCRIBERS: tuple[tuple[str, ...], ...] = (
         for touch in ("post.engaged", "ad.clicked", "page.visited", "message.sent")
     ),
     ("*", "crmsync.automation.on_event:handle", "crmsync.automation.on_event:wants"),
+    *(
+        (kind, "crmsync.outbound.relay:on_event")
+        for kind in ("engagement.high", "engagement.cooled")
+    ),
 )
 
 Wants = Callable[[Session, uuid.UUID, str, Mapping[str, Any]], bool]
