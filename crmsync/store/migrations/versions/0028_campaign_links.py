@@ -2,7 +2,7 @@
 linked to crmsync campaigns
 
 Revision ID: 0028
-Revises: 0027
+Revises: 0026
 Create Date: 2026-12-05 17:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import crmsync.store.base
 
 revision: str = "0028"
-down_revision: str | None = "0027"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
