@@ -28,6 +28,7 @@ SIDEWAYS: set[tuple[str, str]] = {
     ("mapping", "quality"),
     ("alerts", "outbound"),
     ("automation", "alerts"),
+    ("automation", "marketing"),
     ("automation", "outbound"),
     ("dedup", "sync"),
     ("imports", "dedup"),

@@ -2,7 +2,7 @@
 
 from crmsync.store.models.alerts import Alert
 from crmsync.store.models.app_webhooks import WebhookDelivery, WebhookEndpoint
-from crmsync.store.models.attribution import Campaign, Touchpoint
+from crmsync.store.models.attribution import Campaign, CampaignLink, Touchpoint
 from crmsync.store.models.automation import (
     AutomationCursor,
     AutomationRule,
@@ -54,6 +54,7 @@ __all__ = [
     "AutomationRun",
     "BusSource",
     "Campaign",
+    "CampaignLink",
     "ChangeLog",
     "Company",
     "Conflict",
