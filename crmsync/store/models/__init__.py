@@ -2,7 +2,7 @@
 
 from crmsync.store.models.alerts import Alert
 from crmsync.store.models.app_webhooks import WebhookDelivery, WebhookEndpoint
-from crmsync.store.models.attribution import Campaign, Touchpoint
+from crmsync.store.models.attribution import Campaign, CampaignLink, Touchpoint
 from crmsync.store.models.automation import (
     AutomationCursor,
     AutomationRule,
@@ -12,6 +12,7 @@ from crmsync.store.models.automation import (
 from crmsync.store.models.bus import BusSource, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
+from crmsync.store.models.health import ApiQuota, SyncObjectState
 from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
 from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
 from crmsync.store.models.marketing import (
@@ -24,6 +25,7 @@ from crmsync.store.models.marketing import (
 )
 from crmsync.store.models.merges import MergedRecord
 from crmsync.store.models.oauth import OAuthState
+from crmsync.store.models.owners import CrmOwner, OwnerListing
 from crmsync.store.models.records import (
     RECORD_MODELS,
     Activity,
@@ -45,16 +47,19 @@ __all__ = [
     "Activity",
     "Alert",
     "ApiKey",
+    "ApiQuota",
     "AutomationCursor",
     "AutomationRule",
     "AutomationRuleVersion",
     "AutomationRun",
     "BusSource",
     "Campaign",
+    "CampaignLink",
     "ChangeLog",
     "Company",
     "Conflict",
     "Contact",
+    "CrmOwner",
     "Deal",
     "DuplicateReview",
     "EngagementState",
@@ -74,11 +79,13 @@ __all__ = [
     "Note",
     "OAuthState",
     "OutboundEvent",
+    "OwnerListing",
     "RecordBase",
     "RuleFiring",
     "SignInFailure",
     "SyncCursor",
     "SyncJob",
+    "SyncObjectState",
     "SyncRun",
     "Ticket",
     "Touchpoint",
