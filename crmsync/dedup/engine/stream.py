@@ -103,7 +103,6 @@ class StreamMatcher:
         self.settings = index.settings
         self.memory = memory if memory is not None else 2 * self.settings.window
         empty = prepare([], self.settings.region).select("id", *TEXT_COLUMNS)
-        self._rows_frame_empty = empty
         self._rows = CodedRows(encode(empty, ALL_TEXT))
         # per blocking pass: each key's file rows, as a chain from its latest row back
         self._chains = [KeyChains() for _ in PASSES]
@@ -162,13 +161,13 @@ class StreamMatcher:
         """Per row of the batch that has one, its best duplicate or possible earlier row."""
         if not len(left):
             return {}
-        rows = distinct_sorted(np.concatenate([left, right]))
-        enc = self._rows.encoded(rows, self._rows_frame_empty)
-        lo, hi = np.searchsorted(rows, left), np.searchsorted(rows, right)
-        keep = np.flatnonzero(worth_scoring(enc, lo, hi, self.settings))
+        enc = self._rows.whole()  # rows by number: the pairs index it as they are
+        keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
         if not len(keep):
             return {}
-        decisions = decide(compare(decode(enc, lo[keep]), decode(enc, hi[keep])), self.settings)
+        decisions = decide(
+            compare(decode(enc, left[keep]), decode(enc, right[keep])), self.settings
+        )
         rank = ranking(decisions)
         found = np.flatnonzero(decisions.is_match | decisions.possible)
         owners, earlier = left[keep][found], right[keep][found]
