@@ -9,13 +9,16 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
 from crmsync.auth.users import create_user
+from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
+from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import session_scope
 from crmsync.workspaces import create_workspace
-from tests.conftest import TestClient
+from tests.conftest import TestClient, create_test_app
 
 PASSWORD = "correct horse battery"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -71,3 +74,24 @@ def signed_in(app: FastAPI, people: People) -> Iterator[Callable[[Role], TestCli
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture(scope="module")
+def hubspot() -> Iterator[SandboxServer]:
+    """A HubSpot sandbox on a real socket."""
+    with SandboxServer([HubSpotSandbox(batch_delay=0.01)]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def sandbox_app(database_url: str, engine: Engine, hubspot: SandboxServer) -> FastAPI:
+    """An app in sandbox mode (integrations may point at loopback) that knows the
+    sandbox's OAuth app."""
+    tokens = hubspot.get("hubspot").sandbox.tokens  # type: ignore[attr-defined]
+    return create_test_app(
+        database_url,
+        engine,
+        sandbox_mode=True,
+        hubspot_client_id=tokens.client_id,
+        hubspot_client_secret=tokens.client_secret,
+    )

@@ -10,45 +10,26 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
 from crmsync.auth.users import create_user
 from crmsync.integrations import oauth
-from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
 from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import session_scope
 from crmsync.store.models import Integration, OAuthState, User
 from crmsync.workspaces import create_workspace
-from tests.conftest import TestClient, create_test_app
+from tests.conftest import TestClient
 from tests.web.conftest import PASSWORD, People, csrf_of, sign_in
 
 
-@pytest.fixture(scope="module")
-def hubspot() -> Iterator[SandboxServer]:
-    with SandboxServer([HubSpotSandbox(batch_delay=0.01)]) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def oauth_app(database_url: str, engine: Engine, hubspot: SandboxServer) -> FastAPI:
-    tokens = hubspot.get("hubspot").sandbox.tokens  # type: ignore[attr-defined]
-    return create_test_app(
-        database_url,
-        engine,
-        sandbox_mode=True,
-        hubspot_client_id=tokens.client_id,
-        hubspot_client_secret=tokens.client_secret,
-    )
-
-
 @pytest.fixture
-def as_role(oauth_app: FastAPI, people: People) -> Iterator[Callable[[Role], TestClient]]:
+def as_role(sandbox_app: FastAPI, people: People) -> Iterator[Callable[[Role], TestClient]]:
     made: list[TestClient] = []
 
     def make(role: Role) -> TestClient:
-        made.append(sign_in(oauth_app, people.emails[role]))
+        made.append(sign_in(sandbox_app, people.emails[role]))
         return made[-1]
 
     yield make
@@ -152,7 +133,7 @@ def test_who_may_connect_by_oauth(
 
 
 def test_a_state_dies_with_its_users_right(
-    oauth_app: FastAPI,
+    sandbox_app: FastAPI,
     hubspot: SandboxServer,
     people: People,
     sessions: sessionmaker[Session],
@@ -161,7 +142,7 @@ def test_a_state_dies_with_its_users_right(
     email = f"demoted-{uuid.uuid4().hex[:6]}@example.com"
     with session_scope(sessions) as session:
         create_user(session, people.workspace_id, email, "Soon Agent", "manager", PASSWORD)
-    client = sign_in(oauth_app, email)
+    client = sign_in(sandbox_app, email)
     callback = consent(client, hubspot)
     with session_scope(sessions) as session:
         session.execute(update(User).where(User.email == email).values(role="agent"))
