@@ -68,7 +68,7 @@ def test_form_editor_with_suggestions(
         crm = session.get(Integration, crm_id)
         assert crm is not None
         before = mapping_for(session, crm).objects
-    contacts = [o for o in before if o.value == "contacts"][0]
+    contacts = next(o for o in before if o.value == "contacts")
     fields = before[contacts].fields
     phone_index = next(i for i, f in enumerate(fields) if f.source == "phone")
     data = {

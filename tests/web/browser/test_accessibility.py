@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
+from pydantic import SecretStr
 
 from crmsync.auth.permissions import Role
 from tests.web.browser import data
@@ -15,6 +16,7 @@ from tests.web.browser.conftest import Served, Team
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 SERIOUS = {"serious", "critical"}
+LEADS = b"Email,First,Last,Lead Status\nana@example.com,Ana,Silva,Qualifed\n,No,Contact,NEW\n"
 
 
 def _violations(page: Page) -> list[dict[str, Any]]:
@@ -75,6 +77,28 @@ def test_no_serious_violations_on_any_page(
     for path in paths:
         page.goto(f"{served.url}{path}")
         problems[path] = _violations(page)
+    # the import wizard's options step (severities, value maps) of a pending import
+    page.goto(f"{served.url}/ui/imports")
+    page.get_by_label("CSV, TSV, Excel").set_input_files(
+        files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": LEADS}]
+    )
+    page.get_by_label("The rows are").select_option("leads")
+    page.get_by_role("button", name="Upload and preview").click()
+    page.get_by_label("Field for Lead Status").select_option("status")
+    page.get_by_role("button", name="Save mapping and preview again").click()
+    page.get_by_role("group", name="Values of Lead Status (status)").wait_for()
+    problems["/ui/imports/{id} (options)"] = _violations(page)
+    # the OAuth form shows when the server has the provider's OAuth app
+    before = served.app.state.settings
+    served.app.state.settings = before.model_copy(
+        update={"hubspot_client_id": "id", "hubspot_client_secret": SecretStr("secret")}
+    )
+    try:
+        page.goto(f"{served.url}/ui/integrations/new?provider_name=hubspot")
+        page.get_by_role("button", name="Connect with OAuth").wait_for()
+        problems["/ui/integrations/new (OAuth)"] = _violations(page)
+    finally:
+        served.app.state.settings = before
     found = {p: [(v["id"], v["impact"], v["help"]) for v in vs] for p, vs in problems.items() if vs}
     assert not found, json.dumps(found, indent=1)
     screenshot(page)
