@@ -7,6 +7,7 @@ suggestions, validation and imports are written against. Custom fields live unde
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
@@ -66,6 +67,7 @@ CANONICAL_SCHEMA: Final[dict[ObjectType, dict[str, FieldType]]] = {
         "first_name": F.STRING,
         "last_name": F.STRING,
         "company": F.STRING,
+        "company_id": F.STRING,
         "job_title": F.STRING,
         "contact_type": F.ENUM,
         "lifecycle_stage": F.STRING,
@@ -110,6 +112,7 @@ CANONICAL_SCHEMA: Final[dict[ObjectType, dict[str, FieldType]]] = {
         "probability": F.NUMBER,
         "close_date": F.DATE,
         "contact_id": F.STRING,
+        "company_id": F.STRING,
         "owner": F.STRING,
     },
     ObjectType.COMPANIES: {
@@ -140,3 +143,42 @@ def field_type(object_type: ObjectType | str, field: str) -> FieldType | None:
     if field.startswith(CUSTOM_FIELDS_PREFIX) and len(field) > len(CUSTOM_FIELDS_PREFIX):
         return FieldType.STRING
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A canonical field of ``source`` records that holds the crmsync id of a ``target``
+    record. Outbound it becomes the CRM's id of that record, inbound the other way round
+    (``sync.references``); the mapping says which remote property carries it."""
+
+    source: str  # record type holding the reference ("deals")
+    field: str  # its field ("contact_id")
+    target: str  # record type it points to ("contacts")
+
+
+# Every reference between canonical records, declared once. Parents come before their
+# children in this order, and no record type reaches itself through it (a test checks):
+# pushing parents first can therefore never wait in a cycle.
+RELATIONS: Final[tuple[Relation, ...]] = (
+    Relation("contacts", "company_id", "companies"),
+    Relation("leads", "contact_id", "contacts"),
+    Relation("deals", "contact_id", "contacts"),
+    Relation("deals", "company_id", "companies"),
+    Relation("tickets", "contact_id", "contacts"),
+    Relation("activities", "contact_id", "contacts"),
+    Relation("activities", "lead_id", "leads"),
+    Relation("activities", "deal_id", "deals"),
+    Relation("notes", "contact_id", "contacts"),
+    Relation("notes", "lead_id", "leads"),
+    Relation("notes", "deal_id", "deals"),
+)
+
+
+def relations_of(object_type: str) -> tuple[Relation, ...]:
+    """The references records of ``object_type`` hold."""
+    return tuple(r for r in RELATIONS if r.source == str(object_type))
+
+
+def children_of(object_type: str) -> tuple[Relation, ...]:
+    """The references that point at records of ``object_type``."""
+    return tuple(r for r in RELATIONS if r.target == str(object_type))

@@ -34,7 +34,7 @@ from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.client import ConnectorHttp
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
-from crmsync.connectors.hubspot import webhooks
+from crmsync.connectors.hubspot import associations, webhooks
 from crmsync.connectors.hubspot.auth import build_auth
 from crmsync.connectors.hubspot.client import SEARCH_PAGE, HubSpotClient
 from crmsync.connectors.hubspot.cursor import DEFAULT_LAG_MS, ChangeCursor
@@ -167,7 +167,11 @@ class HubSpotConnector(Connector):
         self.capabilities.of(object_type)
         results: list[UpsertResult | None] = [None] * len(payloads)
         groups: dict[str, Indexed] = {"update": [], "upsert": [], "create": []}
-        for index, payload in enumerate(self._owners_resolved(payloads)):
+        linked: dict[int, associations.Associations] = {}
+        for index, full in enumerate(self._owners_resolved(payloads)):
+            payload, found = associations.split(full)
+            if found:
+                linked[index] = found
             if payload.get("id") or payload.get("hs_object_id"):
                 groups["update"].append((index, payload))
             elif match_key and payload.get(match_key):
@@ -179,7 +183,8 @@ class HubSpotConnector(Connector):
             for round_items in _rounds(items, key) if key else [items]:
                 for start in range(0, len(round_items), BATCH_LIMIT):
                     chunk = round_items[start : start + BATCH_LIMIT]
-                    self._write(object_type, action, chunk, match_key, results)
+                    self._write(object_type, action, chunk, match_key, results, linked)
+        self._associate_existing(object_type, groups, results, linked)
         final = [
             r or UpsertResult.failed(InvalidRecord("HubSpot returned no result for this record"))
             for r in results
@@ -202,6 +207,23 @@ class HubSpotConnector(Connector):
             resolved.append(payload)
         return resolved
 
+    def _associate_existing(
+        self,
+        object_type: str,
+        groups: dict[str, Indexed],
+        results: list[UpsertResult | None],
+        linked: dict[int, associations.Associations],
+    ) -> None:
+        """Associations of records written by update or upsert (create sends its own)."""
+        wanted: dict[str, associations.Associations] = {}
+        for action in ("update", "upsert"):
+            for index, _payload in groups[action]:
+                result = results[index]
+                if index in linked and result is not None and result.ok and result.remote_id:
+                    wanted[result.remote_id] = linked[index]
+        if wanted:
+            associations.AssociationWriter(self.client.http).replace(object_type, wanted)
+
     def _write(
         self,
         object_type: str,
@@ -209,14 +231,17 @@ class HubSpotConnector(Connector):
         items: Indexed,
         match_key: str | None,
         results: list[UpsertResult | None],
+        linked: dict[int, associations.Associations],
     ) -> None:
-        inputs = [
-            {
+        inputs = []
+        for i, p in items:
+            item = {
                 **to_batch_input(p, match_key if action == "upsert" else None),
                 "objectWriteTraceId": str(i),
             }
-            for i, p in items
-        ]
+            if action == "create" and i in linked:
+                item["associations"] = associations.create_inputs(object_type, linked[i])
+            inputs.append(item)
         try:
             body = self.client.batch(object_type, action, inputs)
         except InvalidRecord as error:
@@ -225,8 +250,8 @@ class HubSpotConnector(Connector):
                 return
             # one bad input sinks the batch: find it by halves, writing the rest
             half = len(items) // 2
-            self._write(object_type, action, items[:half], match_key, results)
-            self._write(object_type, action, items[half:], match_key, results)
+            self._write(object_type, action, items[:half], match_key, results, linked)
+            self._write(object_type, action, items[half:], match_key, results, linked)
             return
         _read_batch(body or {}, action, items, match_key, results)
 
@@ -269,6 +294,7 @@ class HubSpotConnector(Connector):
         records = [r for r in found if r.remote_id in fresh_ids]
         if self._field_history and records:
             records = self._with_history(object_type, records, field)
+        records = self._with_associations(object_type, records)
         after = state.advance(rows, SEARCH_PAGE, self._lag_ms)
         has_more = after.floor is not None
         deletions: list[RemoteDeletion] = []
@@ -292,7 +318,14 @@ class HubSpotConnector(Connector):
                 to_remote_record(obj, field)
                 for obj in self.client.read_with_history(object_type, chunk, names)
             ]
-        return out
+        return self._with_associations(object_type, out)
+
+    def _with_associations(
+        self, object_type: str, records: list[RemoteRecord]
+    ) -> list[RemoteRecord]:
+        if not associations.targets_of(object_type):
+            return records
+        return associations.AssociationWriter(self.client.http).attach(object_type, records)
 
     def _with_history(
         self, object_type: str, records: list[RemoteRecord], field: str

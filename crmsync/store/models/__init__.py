@@ -34,6 +34,7 @@ from crmsync.store.models.records import (
     RecordBase,
     Ticket,
 )
+from crmsync.store.models.references import PendingReference
 from crmsync.store.models.reviews import DuplicateReview
 from crmsync.store.models.sync import Conflict, FieldState, SyncJob, SyncRun, WebhookEvent
 from crmsync.store.models.workspace import ApiKey, Workspace
@@ -71,6 +72,7 @@ __all__ = [
     "MergedRecord",
     "Note",
     "OutboundEvent",
+    "PendingReference",
     "RecordBase",
     "RuleFiring",
     "SyncCursor",
