@@ -34,7 +34,18 @@ class ObjectType(StrEnum):
     LEADS = "leads"
     DEALS = "deals"
     COMPANIES = "companies"
+    ACTIVITIES = "activities"
+    NOTES = "notes"
+    TICKETS = "tickets"
 
+
+# The record types a lead file can fill (imports); the others come from apps and CRMs.
+IMPORT_TYPES: Final = (
+    ObjectType.CONTACTS,
+    ObjectType.LEADS,
+    ObjectType.DEALS,
+    ObjectType.COMPANIES,
+)
 
 LEAD_STATUSES: Final = (
     "NEW",
@@ -55,6 +66,18 @@ DEAL_STAGES: Final = (
     "CONTRACT_SENT",
     "CLOSED_WON",
     "CLOSED_LOST",
+)
+ACTIVITY_TYPES: Final = (
+    "message",
+    "push_notification",
+    "email",
+    "sms",
+    "call",
+    "meeting",
+    "journey_step",
+    "milestone_update",
+    "rate_alert",
+    "pos_application_submitted",
 )
 CONTACT_TYPES: Final = ("borrower", "loan_officer", "realtor", "broker", "partner", "customer")
 
@@ -124,12 +147,38 @@ CANONICAL_SCHEMA: Final[dict[ObjectType, dict[str, FieldType]]] = {
         "country": F.STRING,
         "employees": F.NUMBER,
     },
+    ObjectType.ACTIVITIES: {
+        "type": F.ENUM,
+        "direction": F.STRING,
+        "subject": F.STRING,
+        "body": F.STRING,
+        "occurred_at": F.DATETIME,
+        "contact_id": F.STRING,
+        "lead_id": F.STRING,
+        "deal_id": F.STRING,
+    },
+    ObjectType.NOTES: {
+        "body": F.STRING,
+        "author": F.STRING,
+        "contact_id": F.STRING,
+        "lead_id": F.STRING,
+        "deal_id": F.STRING,
+    },
+    ObjectType.TICKETS: {
+        "subject": F.STRING,
+        "description": F.STRING,
+        "status": F.STRING,
+        "priority": F.STRING,
+        "contact_id": F.STRING,
+        "owner": F.STRING,
+    },
 }
 
 # Allowed values of canonical enum fields, by (object type, field).
 ENUM_VALUES: Final[dict[tuple[ObjectType, str], tuple[str, ...]]] = {
     (ObjectType.CONTACTS, "contact_type"): CONTACT_TYPES,
     (ObjectType.LEADS, "status"): LEAD_STATUSES,
+    (ObjectType.ACTIVITIES, "type"): ACTIVITY_TYPES,
 }
 
 CUSTOM_FIELDS_PREFIX: Final = "custom_fields."

@@ -39,16 +39,16 @@ from crmsync.sandbox import create
 from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
 from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
-from crmsync.store.models import Integration, Link, SyncJob
+from crmsync.store.models import Integration, Link, SyncJob, SyncRun, WebhookEvent
 from crmsync.sync.targets import TargetResolver, set_object_mapping
 from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
 from tests.e2e.waiting import wait_for
 
 OBJECTS = {
-    "hubspot": ("contacts", "companies", "deals"),
-    "salesforce": ("contacts", "companies", "deals"),
-    "pipedrive": ("contacts", "companies", "deals", "leads"),
+    "hubspot": ("contacts", "companies", "deals", "notes", "tickets"),
+    "salesforce": ("contacts", "companies", "deals", "activities"),
+    "pipedrive": ("contacts", "companies", "deals", "leads", "activities", "notes"),
     "totalexpert": ("contacts", "deals", "leads"),
 }
 
@@ -152,6 +152,8 @@ def graph(request: pytest.FixtureRequest, fresh_database_url: str) -> Iterator[G
     settings = Settings(database_url=fresh_database_url, mode="test", sandbox_mode=True)
     app_server = ServerThread(settings, 0)
     base_url = f"http://127.0.0.1:{app_server.start()}"
+    settings = settings.model_copy(update={"base_url": base_url})  # webhook URLs are signed
+    app_server.app.state.settings = settings
     api = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"})
     worker = Worker(sessions, TargetResolver(settings), poll_interval=0.05)
     worker.start()
@@ -342,3 +344,116 @@ def test_a_hubspot_deal_comes_in_linked_to_its_contact_and_company(graph: Graph)
     theirs = graph.record_of("companies", company.id)
     assert mine is not None and theirs is not None
     assert (found["contact_id"], found["company_id"]) == (mine["id"], theirs["id"])
+
+
+def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
+    if graph.provider == "totalexpert":
+        pytest.skip("Total Expert's notes go by the timeline (marketing)")
+    graph.connect()
+    contact = graph.create("contacts", {"email": "noor@example.com", "last_name": "Noor"})
+    made: dict[str, str] = {}
+    if "notes" in OBJECTS[graph.provider]:
+        made["notes"] = graph.create(
+            "notes", {"body": "Prefers a call after 5pm", "contact_id": contact}
+        )
+    if "activities" in OBJECTS[graph.provider]:
+        made["activities"] = graph.create(
+            "activities",
+            {"type": "call", "subject": "First call", "body": "Rates", "contact_id": contact},
+        )
+    wait_for(lambda: all(graph.remote_id(t, i) for t, i in made.items()), timeout=60)
+    person = str(graph.remote_id("contacts", contact))
+    remote = {t: str(graph.remote_id(t, i)) for t, i in made.items()}
+    if graph.provider == "hubspot":
+        token = graph.sandbox.tokens.private_token  # type: ignore[attr-defined]
+        client = hubspot.Client.create(access_token=token, host=graph.url)
+        page = client.crm.associations.v4.basic_api.get_page("contacts", person, "notes")
+        assert [str(r.to_object_id) for r in page.results] == [remote["notes"]]
+        note = client.crm.objects.notes.basic_api.get_by_id(
+            remote["notes"], properties=["hs_note_body", "hs_timestamp"]
+        )
+        assert note.properties["hs_note_body"] == "Prefers a call after 5pm"
+        assert note.properties["hs_timestamp"]
+    elif graph.provider == "salesforce":
+        with _salesforce(graph) as sf:
+            task = sf.Task.get(remote["activities"])
+        assert (task["WhoId"], task["Subject"], task["Type"], task["Status"]) == (
+            person,
+            "First call",
+            "Call",
+            "Completed",
+        )
+    else:
+        token = graph.sandbox.oauth.api_token  # type: ignore[attr-defined]
+        note = httpx.get(
+            f"{graph.url}/v1/notes/{remote['notes']}", params={"api_token": token}
+        ).json()["data"]
+        assert note["person_id"] == int(person) and note["content"] == "Prefers a call after 5pm"
+        activity = _pipedrive(graph, "activities", remote["activities"])
+        assert (activity["person_id"], activity["type"], activity["subject"]) == (
+            int(person),
+            "call",
+            "First call",
+        )
+
+
+def test_a_hubspot_ticket_arrives_by_webhook_linked_to_its_contact(graph: Graph) -> None:
+    if graph.provider != "hubspot":
+        pytest.skip("tickets in real time are HubSpot's")
+    graph.connect("inbound")
+
+    def polls() -> list[str]:
+        with graph.sessions() as session:
+            return list(
+                session.scalars(
+                    select(SyncRun.kind).where(
+                        SyncRun.integration_id == graph.integration_id,
+                        SyncRun.kind != "webhook",
+                    )
+                )
+            )
+
+    # the first poll of every type runs at once; the next one is an hour away
+    wait_for(lambda: len(polls()) >= len(OBJECTS["hubspot"]), timeout=60)
+    before = len(polls())
+    hook = f"{graph.base_url}/api/v1/webhooks/hubspot/{graph.integration_id}"
+    httpx.post(f"{graph.url}/_sandbox/webhooks", json={"url": hook}).raise_for_status()
+    token = graph.sandbox.tokens.private_token  # type: ignore[attr-defined]
+    client = hubspot.Client.create(access_token=token, host=graph.url)
+    contact = client.crm.contacts.basic_api.create(
+        SimplePublicObjectInputForCreate(properties={"email": "ray@example.com", "lastname": "Ray"})
+    )
+    spec = AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=16)
+    ticket = client.crm.tickets.basic_api.create(
+        SimplePublicObjectInputForCreate(
+            properties={
+                "subject": "Cannot upload payslip",
+                "hs_pipeline": "0",
+                "hs_pipeline_stage": "1",
+                "hs_ticket_priority": "HIGH",
+            },
+            associations=[
+                PublicAssociationsForObject(to=PublicObjectId(id=contact.id), types=[spec])
+            ],
+        )
+    )
+
+    def arrived() -> dict[str, Any] | None:
+        found = graph.record_of("tickets", ticket.id)
+        return found if found and found.get("contact_id") else None
+
+    found = wait_for(arrived, timeout=60)
+    mine = graph.record_of("contacts", contact.id)
+    assert mine is not None and found["contact_id"] == mine["id"]
+    assert (found["subject"], found["status"], found["priority"]) == (
+        "Cannot upload payslip",
+        "open",
+        "high",
+    )
+    assert len(polls()) == before  # it came by webhook: no poll ran since
+    with graph.sessions() as session:
+        events = session.scalars(
+            select(WebhookEvent).where(WebhookEvent.integration_id == graph.integration_id)
+        ).all()
+    tickets = [e for e in events if e.payload.get("object_type") == "tickets"]
+    assert tickets and all(e.verified and e.processed_at for e in tickets)

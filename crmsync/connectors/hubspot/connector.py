@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from crmsync.connectors.base import (
@@ -58,6 +59,8 @@ HISTORY_BATCH = 50
 # object types HubSpot's merge endpoint takes
 MERGEABLE = frozenset({"contacts", "companies", "deals", "tickets"})
 OWNER_PROPERTY = "hubspot_owner_id"
+# object types whose new records need hs_timestamp (engagements)
+TIMESTAMPED = frozenset({"notes"})
 _MODIFIED = "hs_lastmodifieddate"
 
 CAPABILITIES = Capabilities(
@@ -172,6 +175,9 @@ class HubSpotConnector(Connector):
             payload, found = associations.split(full)
             if found:
                 linked[index] = found
+            if object_type in TIMESTAMPED and not payload.get("id"):
+                # HubSpot requires hs_timestamp of a new note: when it happened
+                payload.setdefault("hs_timestamp", self._now_iso())
             if payload.get("id") or payload.get("hs_object_id"):
                 groups["update"].append((index, payload))
             elif match_key and payload.get(match_key):
@@ -191,6 +197,9 @@ class HubSpotConnector(Connector):
         ]
         UpsertResult.check(payloads, final)
         return final
+
+    def _now_iso(self) -> str:
+        return datetime.fromtimestamp(self._clock(), tz=UTC).isoformat().replace("+00:00", "Z")
 
     def _owners_resolved(self, payloads: Sequence[Payload]) -> list[Payload]:
         """Payloads whose owner is given as an email get that owner's id: HubSpot takes
