@@ -1,0 +1,140 @@
+"""The rows of a DuplicateIndex as integer codes that grow with it, for batch checks.
+
+A batch check scores each candidate against ~50 indexed rows. Coding those rows again
+for every batch (as ``encode`` does for a list) cost more than scoring them once the
+index held 100,000 rows, so the index keeps every row's codes, and one dictionary of
+values per column that only ever grows: a batch's ``Encoded`` is then the codes of its
+pairs' rows, gathered, plus its candidates', looked up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from crmsync.dedup.engine.encoded import Encoded
+
+_MIN_CAPACITY = 1024
+# the prepared columns that are numbers, kept as they are
+_NUMBERS = ("dob_days", "namesakes")
+# what codes as missing (-1)
+_MISSING: dict[str | None, int] = {"": -1, None: -1}
+
+
+def _grown(array: np.ndarray, size: int, keep: int, last: Any = None) -> np.ndarray:
+    """A larger copy of ``array`` with its first ``keep`` items; ``last`` in its last slot."""
+    out = np.empty(max(size, 2 * len(array), _MIN_CAPACITY), dtype=array.dtype)
+    out[:keep] = array[:keep]
+    if last is not None:
+        out[-1] = last
+    return out
+
+
+class ValueCodes:
+    """The integer code of every value of one column seen so far; "" is missing (-1).
+
+    ``values[code]`` is the value, and ``values[-1]`` is "", as in ``Encoded``: the last
+    slot of the array is kept for it while the array grows.
+    """
+
+    def __init__(self, values: np.ndarray, initials: bool = False) -> None:
+        distinct = values[:-1].tolist()  # an Encoded column's values end with its ""
+        self.count = len(distinct)
+        self._code: dict[str | None, int] = dict(zip(distinct, range(self.count), strict=True))
+        self._code.update(_MISSING)
+        self.values = _grown(np.empty(0, dtype=object), self.count + 1, 0, "")
+        self.values[: self.count] = distinct
+        self.initials: np.ndarray | None = None
+        if initials:  # code point of each value's first character, -1 for missing
+            self.initials = _grown(np.empty(0, dtype=np.int64), self.count + 1, 0, -1)
+            self.initials[: self.count] = [ord(v[0]) for v in distinct]
+
+    def codes(self, column: list[str]) -> np.ndarray:
+        """The codes of ``column``'s values, new values given new codes (in first-seen order)."""
+        code = self._code
+        found = list(map(code.get, column))  # "" and None are -1 (``_MISSING``)
+        if None in found:
+            new = list(dict.fromkeys(v for v, c in zip(column, found, strict=True) if c is None))
+            self._add(new)
+            found = list(map(code.get, column))
+        return np.array(found, dtype=np.int32)
+
+    def _add(self, new: list[str]) -> None:
+        at, end = self.count, self.count + len(new)
+        if end + 1 >= len(self.values):
+            self.values = _grown(self.values, end + 2, at, "")
+            if self.initials is not None:
+                self.initials = _grown(self.initials, len(self.values), at, -1)
+        self.values[at:end] = new
+        if self.initials is not None:
+            self.initials[at:end] = [ord(value[0]) for value in new]
+        self._code.update(zip(new, range(at, end), strict=True))
+        self.count = end
+
+
+class CodedRows:
+    """Every indexed row (by row number) as codes, ids and numbers; rows are only added."""
+
+    def __init__(self, base: Encoded) -> None:
+        self.height = len(base.codes["id"])
+        names = [name for name in base.codes if name != "id"]
+        self._values = {
+            n: ValueCodes(base.values[n], initials=n in ("first", "last")) for n in names
+        }
+        # per row: a code for each coded column, the id, and the two number columns
+        self._rows: dict[str, np.ndarray] = {n: base.codes[n].astype(np.int32) for n in names}
+        self._rows["id"] = base.values["id"][:-1].astype(object)
+        self._rows["dob_days"] = base.dob_days.copy()
+        self._rows["namesakes"] = base.namesakes.copy()
+
+    def append(self, frame: pl.DataFrame) -> None:
+        """Rows of a prepared frame, as the next row numbers."""
+        end = self.height + frame.height
+        added = {n: coder.codes(frame[n].to_list()) for n, coder in self._values.items()}
+        added["id"] = frame["id"].to_numpy().astype(object)
+        for name in _NUMBERS:
+            added[name] = frame[name].to_numpy().astype(np.float64)
+        for name, values in added.items():
+            if end > len(self._rows[name]):
+                self._rows[name] = _grown(self._rows[name], end, self.height)
+            self._rows[name][self.height : end] = values
+        self.height = end
+
+    def value(self, row: int, name: str) -> Any:
+        return self._values[name].values[self._rows[name][row]]
+
+    def decode(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The prepared columns of ``rows`` as object (and float) arrays, like ``decode``."""
+        out = {n: coder.values[self._rows[n][rows]] for n, coder in self._values.items()}
+        out.update((name, self._rows[name][rows]) for name in ("id", *_NUMBERS))
+        return out
+
+    def encoded(self, rows: np.ndarray, candidates: pl.DataFrame) -> Encoded:
+        """``rows`` (positions 0..len-1) followed by the candidates' rows, coded together.
+
+        A value only the candidates have gets its code here for good: a later batch's
+        rows may well have it too.
+        """
+        codes: dict[str, np.ndarray] = {}
+        values: dict[str, np.ndarray] = {}
+        for name, coder in self._values.items():
+            looked_up = coder.codes(candidates[name].to_list())
+            codes[name] = np.concatenate([self._rows[name][rows], looked_up])
+            values[name] = coder.values
+        ids = np.concatenate([self._rows["id"][rows], candidates["id"].to_numpy().astype(object)])
+        codes["id"] = np.arange(len(ids), dtype=np.int32)
+        values["id"] = np.append(ids, "")
+        numbers = {
+            name: np.concatenate([self._rows[name][rows], candidates[name].to_numpy()])
+            for name in _NUMBERS
+        }
+        initials = {
+            name: coder.initials
+            for name, coder in self._values.items()
+            if coder.initials is not None
+        }
+        return Encoded(
+            codes, values, numbers["dob_days"], numbers["namesakes"], given_initials=initials
+        )

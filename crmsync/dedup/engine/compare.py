@@ -1,0 +1,228 @@
+"""Field-by-field similarity of record pairs, computed in batches with rapidfuzz."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, Hamming, JaroWinkler
+
+from crmsync.dedup.engine import frequency
+
+Columns = Mapping[str, np.ndarray]
+
+# the most an email with another number in it can be alike
+EMAIL_OTHER_NUMBER = 0.8
+# how alike a namesake's address is taken to be (jsmith / jsmith2 at one domain)
+EMAIL_NAMESAKE = 0.5
+
+# How two different e-mail addresses differ (`Similarities.email_kind`); a typo or a
+# missing address is NONE. Two addresses at one employer, or two personal ones, are
+# two people's more often than one person's; a new employer's or a personal beside a
+# work address is how one person's records differ (a job move, home and office).
+EMAIL_NONE, EMAIL_SAME_EMPLOYER, EMAIL_BOTH_PERSONAL, EMAIL_OTHER_EMPLOYER, EMAIL_HOME_WORK = range(
+    5
+)
+# below this similarity two addresses are different addresses, not a typo
+EMAIL_DIFFERENT = 0.7
+
+# below this many pairs, starting worker threads costs more than it saves
+_PARALLEL_FROM = 20_000
+
+
+@dataclass(frozen=True)
+class Similarities:
+    """Similarity 0-1 per field and pair; NaN where either side lacks the field."""
+
+    first: np.ndarray
+    last: np.ndarray
+    first_cross: np.ndarray
+    last_cross: np.ndarray
+    email: np.ndarray
+    phone: np.ndarray
+    dob: np.ndarray
+    city: np.ndarray
+    company: np.ndarray
+    email_domain: np.ndarray
+    postcode: np.ndarray
+    address: np.ndarray
+    # records sharing the rarer of the two exact names (1 when names are missing)
+    namesakes: np.ndarray
+    # prior share of people with the commoner first name / surname of the pair (0 unlisted)
+    first_share: np.ndarray
+    last_share: np.ndarray
+    # how the two e-mail addresses differ (EMAIL_* above)
+    email_kind: np.ndarray
+    # either record has an e-mail or a phone (a contact, not a registry entry)
+    reachable: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+
+def _present(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    return (left != "") & (right != "")
+
+
+def _pairwise(left: np.ndarray, right: np.ndarray, scorer: Any, scale: float) -> np.ndarray:
+    workers = -1 if len(left) >= _PARALLEL_FROM else 1
+    scores = process.cpdist(left, right, scorer=scorer, workers=workers, dtype=np.float32)
+    return np.asarray(scores, dtype=np.float64) / scale
+
+
+def _fuzzy(left: np.ndarray, right: np.ndarray, scorer: Any, scale: float = 1.0) -> np.ndarray:
+    """Similarity where both sides are present, NaN elsewhere; only present pairs are scored."""
+    out = np.full(len(left), np.nan)
+    present = _present(left, right)
+    if present.any():
+        out[present] = _pairwise(left[present], right[present], scorer, scale)
+    return out
+
+
+def _exact(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    out = np.where(left == right, 1.0, 0.0)
+    out[~_present(left, right)] = np.nan
+    return out
+
+
+def _dob(left: Columns, right: Columns) -> np.ndarray:
+    """1 same date; 0.9 one mistyped digit or day and month swapped; 0.5 near; else 0.
+
+    Near is two mistyped digits or dates under ~two months apart (a guessed day).
+    """
+    out = np.full(len(left["dob"]), np.nan)
+    present = _present(left["dob"], right["dob"])
+    if not present.any():
+        return out
+    a, b = left["dob"][present], right["dob"][present]
+    typos = _pairwise(a, b, Hamming.distance, 1.0)
+    swapped = a == right["dob_swapped"][present]
+    days = np.abs(
+        left["dob_days"][present].astype(np.float64) - right["dob_days"][present].astype(np.float64)
+    )
+    near = (typos <= 2) | (days <= 62)
+    out[present] = np.where(
+        a == b, 1.0, np.where((typos <= 1) | swapped, 0.9, np.where(near, 0.5, 0.0))
+    )
+    return out
+
+
+def _postcode(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """1 same; 0.8 one digit mistyped or two neighbours swapped; else 0."""
+    out = np.full(len(left), np.nan)
+    present = _present(left, right)
+    if present.any():
+        a, b = left[present], right[present]
+        edits = _pairwise(a, b, OSA.distance, 1.0)
+        out[present] = np.where(a == b, 1.0, np.where(edits <= 1, 0.8, 0.0))
+    return out
+
+
+def _first(left: Columns, right: Columns) -> np.ndarray:
+    sim = _fuzzy(left["first"], right["first"], JaroWinkler.normalized_similarity)
+    nickname = (left["first_canon"] == right["first_canon"]) & _present(
+        left["first"], right["first"]
+    )
+    # "J" against "John": an initial agrees with the name it starts
+    initial = (
+        ((left["first_short"] != "") | (right["first_short"] != ""))
+        & _present(left["first"], right["first"])
+        & (left["first_initial"] == right["first_initial"])
+    )
+    sim = np.where(nickname, 1.0, sim)
+    return np.where(initial & ~nickname, np.fmax(sim, 0.88), sim)
+
+
+def _email(left: Columns, right: Columns) -> np.ndarray:
+    """Email similarity; other digits in the two addresses (jsmith12, jsmith45) cap it.
+
+    Namesakes pick the same name with their own number, so similar addresses with
+    different numbers point to two people more often than to a typo.
+    """
+    sim = _fuzzy(left["email"], right["email"], fuzz.ratio, 100.0)
+    a, b = left["email_digits"], right["email_digits"]
+    other_number = (a != b) & (a != "") & (b != "")
+    sim = np.where(other_number, np.fmin(sim, EMAIL_OTHER_NUMBER), sim)
+    # jsmith@ against jsmith2@ (or jsmith7@ / jsmith8@) at one domain: a mail system told
+    # namesakes apart
+    numbered = np.flatnonzero((a != b) & _present(left["email"], right["email"]))
+    if len(numbered):
+        # each distinct address once: an address stands in many pairs
+        lefts, rights = left["email"][numbered], right["email"][numbered]
+        distinct, at = np.unique(np.concatenate([lefts, rights]), return_inverse=True)
+        stems = np.array([_stem(e) or "" for e in distinct.tolist()], dtype=object)[at]
+        stem_l, stem_r = stems[: len(numbered)], stems[len(numbered) :]
+        namesake = numbered[(stem_l != "") & (stem_l == stem_r)]
+        sim[namesake] = np.fmin(sim[namesake], EMAIL_NAMESAKE)
+    return sim
+
+
+_DIGIT = re.compile(r"\d")  # any decimal digit, as str.isdecimal sees them
+
+
+def _stem(email: str) -> str | None:
+    """The local part without the number at its end (None when other digits are in it)."""
+    local, _at, domain = email.partition("@")
+    stem = local.rstrip("0123456789")
+    return None if _DIGIT.search(stem) else stem + "@" + domain
+
+
+def email_kind(left: Columns, right: Columns, sim: np.ndarray) -> np.ndarray:
+    """How two different addresses differ (EMAIL_*); EMAIL_NONE for alike or missing ones."""
+    different = sim < EMAIL_DIFFERENT  # NaN (a missing address) compares False
+    wl, wr = left["work_domain"], right["work_domain"]
+    work_l, work_r = wl != "", wr != ""
+    kind = np.where(
+        work_l & work_r,
+        np.where(wl == wr, EMAIL_SAME_EMPLOYER, EMAIL_OTHER_EMPLOYER),
+        np.where(work_l | work_r, EMAIL_HOME_WORK, EMAIL_BOTH_PERSONAL),
+    )
+    return np.where(different, kind, EMAIL_NONE).astype(np.int8)
+
+
+def compare(left: Columns, right: Columns) -> Similarities:
+    """Similarities of pair k = (left[...][k], right[...][k]), all arrays aligned."""
+    jw = JaroWinkler.normalized_similarity
+    first, last = _first(left, right), _fuzzy(left["last"], right["last"], jw)
+    email = _email(left, right)
+    # alike addresses at one employer of people whose names differ (frank johnson / frank
+    # johnston): each address may follow its own name, so they prove nothing
+    same_domain = (left["work_domain"] != "") & (left["work_domain"] == right["work_domain"])
+    names_differ = (first < 1.0) | (last < 1.0)  # NaN (a missing name) compares False
+    email = np.where(
+        same_domain & names_differ & (email < 1.0), np.fmin(email, EMAIL_OTHER_NUMBER), email
+    )
+    return Similarities(
+        first=first,
+        last=last,
+        first_cross=_fuzzy(left["first"], right["last"], jw),
+        last_cross=_fuzzy(left["last"], right["first"], jw),
+        email=email,
+        # numbers in E.164: equal or not; consecutive office lines are different lines
+        phone=_exact(left["phone"], right["phone"]),
+        dob=_dob(left, right),
+        city=_fuzzy(left["city"], right["city"], jw),
+        company=_fuzzy(left["company"], right["company"], fuzz.token_sort_ratio, 100.0),
+        email_domain=_exact(left["work_domain"], right["work_domain"]),
+        postcode=_postcode(left["postcode"], right["postcode"]),
+        address=_fuzzy(left["address"], right["address"], fuzz.ratio, 100.0),
+        namesakes=np.minimum(
+            left["namesakes"].astype(np.float64), right["namesakes"].astype(np.float64)
+        ),
+        first_share=frequency.shares("first", left["first_canon"], right["first_canon"]),
+        last_share=frequency.shares("last", left["last"], right["last"]),
+        email_kind=email_kind(left, right, email),
+        reachable=(left["email"] != "")
+        | (left["phone"] != "")
+        | (right["email"] != "")
+        | (right["phone"] != ""),
+    )
+
+
+def gather(cols: Columns, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """The columns of `rows`, in that order."""
+    return {name: values[rows] for name, values in cols.items()}
