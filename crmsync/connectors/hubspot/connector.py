@@ -59,6 +59,13 @@ HISTORY_BATCH = 50
 # object types HubSpot's merge endpoint takes
 MERGEABLE = frozenset({"contacts", "companies", "deals", "tickets"})
 OWNER_PROPERTY = "hubspot_owner_id"
+# Leads: HubSpot's own leads object needs a Sales Hub seat and a primary contact or
+# company for every lead; what apps call a lead is, in most portals, a contact with
+# ``hs_lead_status``. crmsync leads are written to and read from contacts; a read lists
+# only contacts with a lead status, and deleting a lead clears that status instead of
+# archiving a contact the app may also hold as a contact.
+LEAD_OBJECT = "contacts"
+LEAD_STATUS = "hs_lead_status"
 # object types whose new records need hs_timestamp (engagements)
 TIMESTAMPED = frozenset({"notes"})
 _MODIFIED = "hs_lastmodifieddate"
@@ -66,6 +73,8 @@ _MODIFIED = "hs_lastmodifieddate"
 CAPABILITIES = Capabilities(
     objects={
         "contacts": ObjectCapabilities(BATCH_LIMIT, ("email",), "lastmodifieddate"),
+        # crmsync leads are HubSpot contacts that carry a lead status (see LEAD_OBJECT)
+        "leads": ObjectCapabilities(BATCH_LIMIT, ("email",), "lastmodifieddate"),
         "companies": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "deals": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "notes": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
@@ -157,6 +166,8 @@ class HubSpotConnector(Connector):
 
     def describe(self, object_type: str) -> list[RemoteField]:
         self.capabilities.of(object_type)
+        if object_type == "leads":
+            return self.describe(LEAD_OBJECT)
         fields = [to_remote_field(p) for p in self.client.properties(object_type)]
         self._property_names[object_type] = [f.name for f in fields]
         self._writable[object_type] = [f.name for f in fields if not f.read_only]
@@ -168,6 +179,8 @@ class HubSpotConnector(Connector):
         self, object_type: str, payloads: Sequence[Payload], match_key: str | None
     ) -> list[UpsertResult]:
         self.capabilities.of(object_type)
+        if object_type == "leads":
+            return self.upsert(LEAD_OBJECT, payloads, match_key)
         results: list[UpsertResult | None] = [None] * len(payloads)
         groups: dict[str, Indexed] = {"update": [], "upsert": [], "create": []}
         linked: dict[int, associations.Associations] = {}
@@ -268,6 +281,14 @@ class HubSpotConnector(Connector):
 
     def delete(self, object_type: str, remote_ids: Sequence[str]) -> None:
         self.capabilities.of(object_type)
+        if object_type == "leads":
+            cleared = [{"id": str(i), "properties": {LEAD_STATUS: ""}} for i in remote_ids]
+            for chunk in batches(cleared, BATCH_LIMIT):
+                try:
+                    self.client.batch(LEAD_OBJECT, "update", chunk)
+                except NotFound:
+                    continue  # the contact is gone already
+            return
         inputs = [{"id": str(i)} for i in remote_ids]
         for chunk in batches(inputs, BATCH_LIMIT):
             self.client.batch(object_type, "archive", chunk)
@@ -290,6 +311,10 @@ class HubSpotConnector(Connector):
 
     def changes(self, object_type: str, cursor: str | None) -> ChangePage:
         field = self.capabilities.of(object_type).incremental_field or _MODIFIED
+        if object_type == "leads":
+            read = self.changes(LEAD_OBJECT, cursor)
+            leads = [r for r in read.records if r.properties.get(LEAD_STATUS)]
+            return ChangePage(leads, read.deletions, read.next_cursor, read.has_more)
         state = ChangeCursor.decode(cursor)
         names = self._property_names.get(object_type)
         if names is None:
@@ -315,6 +340,8 @@ class HubSpotConnector(Connector):
     def read(self, object_type: str, remote_ids: Sequence[str]) -> list[RemoteRecord]:
         """``ReadConnector``: the records by id, with per-property times."""
         self.capabilities.of(object_type)
+        if object_type == "leads":
+            return self.read(LEAD_OBJECT, remote_ids)
         if object_type not in self._writable:
             self.describe(object_type)
         field = self.capabilities.of(object_type).incremental_field or _MODIFIED
