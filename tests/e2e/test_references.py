@@ -49,7 +49,7 @@ OBJECTS = {
     "hubspot": ("contacts", "companies", "deals", "notes", "tickets"),
     "salesforce": ("contacts", "companies", "deals", "activities"),
     "pipedrive": ("contacts", "companies", "deals", "leads", "activities", "notes"),
-    "totalexpert": ("contacts", "deals", "leads"),
+    "totalexpert": ("contacts", "deals", "leads", "notes"),
 }
 
 
@@ -347,10 +347,11 @@ def test_a_hubspot_deal_comes_in_linked_to_its_contact_and_company(graph: Graph)
 
 
 def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
-    if graph.provider == "totalexpert":
-        pytest.skip("Total Expert's notes go by the timeline (marketing)")
     graph.connect()
-    contact = graph.create("contacts", {"email": "noor@example.com", "last_name": "Noor"})
+    owner = {"owner": "owner-1"} if graph.provider == "totalexpert" else {}
+    contact = graph.create(
+        "contacts", {"email": "noor@example.com", "first_name": "N", "last_name": "Noor", **owner}
+    )
     made: dict[str, str] = {}
     if "notes" in OBJECTS[graph.provider]:
         made["notes"] = graph.create(
@@ -364,7 +365,11 @@ def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
     wait_for(lambda: all(graph.remote_id(t, i) for t, i in made.items()), timeout=60)
     person = str(graph.remote_id("contacts", contact))
     remote = {t: str(graph.remote_id(t, i)) for t, i in made.items()}
-    if graph.provider == "hubspot":
+    if graph.provider == "totalexpert":
+        note = _total_expert(graph, f"/v1/contact-notes/{remote['notes']}")
+        assert note["contact"] == {"id": int(person)}
+        assert note["note"] == "Prefers a call after 5pm"
+    elif graph.provider == "hubspot":
         token = graph.sandbox.tokens.private_token  # type: ignore[attr-defined]
         client = hubspot.Client.create(access_token=token, host=graph.url)
         page = client.crm.associations.v4.basic_api.get_page("contacts", person, "notes")

@@ -52,6 +52,7 @@ from crmsync.connectors.totalexpert.mappers import (
     to_remote_fields,
     to_remote_record,
 )
+from crmsync.connectors.totalexpert.notes import NOTE_FIELDS, TotalExpertNotes
 from crmsync.integrations.vault import Secret
 
 __all__ = ["CAPABILITIES", "TotalExpertConnector"]
@@ -70,6 +71,8 @@ CAPABILITIES = Capabilities(
         # reports neither one's deletions, and lead opportunities cannot be deleted
         "deals": ObjectCapabilities(1, (), "internal_updated_at", reports_deletions=False),
         "leads": ObjectCapabilities(1, (), "updated_at", can_delete=False, reports_deletions=False),
+        # contact notes (connectors.totalexpert.notes)
+        "notes": ObjectCapabilities(1, (), "created_on", reports_deletions=False),
     },
     webhook_kind=WebhookKind.BODY_SECRET,
     timeline=True,
@@ -134,6 +137,8 @@ class TotalExpertConnector(Connector):
         self.capabilities.of(object_type)
         if object_type in LENDING:
             return list(LENDING_FIELDS[object_type])
+        if object_type == "notes":
+            return list(NOTE_FIELDS)
         try:
             return to_remote_fields(self.client.contact_custom_fields())
         except (AuthError, NotFound):
@@ -153,7 +158,7 @@ class TotalExpertConnector(Connector):
         self, object_type: str, payloads: Sequence[Payload], match_key: str | None
     ) -> list[UpsertResult]:
         self.capabilities.of(object_type)
-        if object_type in LENDING:
+        if object_type in LENDING or object_type == "notes":
             return self._upsert_lending(object_type, payloads)
         if match_key and match_key not in MATCH_KEYS:
             raise ConfigError(f"Total Expert contacts match on {' or '.join(MATCH_KEYS)}")
@@ -168,10 +173,14 @@ class TotalExpertConnector(Connector):
 
     def _upsert_lending(self, object_type: str, payloads: Sequence[Payload]) -> list[UpsertResult]:
         lending = Lending(self.client.http)
+        notes = TotalExpertNotes(self.client.http)
         results: list[UpsertResult] = []
         for payload in payloads:
             try:
-                results.append(lending.upsert(object_type, payload))
+                if object_type == "notes":
+                    results.append(notes.upsert(payload))
+                else:
+                    results.append(lending.upsert(object_type, payload))
             except (InvalidRecord, NotFound) as error:
                 results.append(UpsertResult.failed(error))
         return results
@@ -211,6 +220,11 @@ class TotalExpertConnector(Connector):
         self.capabilities.of(object_type)
         if object_type == "leads":
             raise ConfigError("Total Expert lead opportunities cannot be deleted")
+        if object_type == "notes":
+            for remote_id in remote_ids:
+                with contextlib.suppress(NotFound):  # already gone
+                    self.client.http.delete(f"/v1/contact-notes/{remote_id}")
+            return
         for remote_id in remote_ids:
             if object_type == "deals":
                 with contextlib.suppress(NotFound):  # already gone
@@ -227,6 +241,8 @@ class TotalExpertConnector(Connector):
         self.capabilities.of(object_type)
         if object_type in LENDING:
             return Lending(self.client.http).changes(object_type, cursor)
+        if object_type == "notes":
+            return TotalExpertNotes(self.client.http).changes(cursor)
         state = ChangeCursor.decode(cursor, deletions_start=int(self._clock()) - DELETIONS_MARGIN)
         found, lane = self._scan(state.records, archived=False)
         deletions: list[RemoteDeletion] = []
