@@ -8,18 +8,19 @@ cursor (``created_on_start``); Total Expert reports no note deletions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from crmsync.connectors.base import ChangePage, Payload, RemoteField, RemoteRecord, UpsertResult
 from crmsync.connectors.errors import InvalidRecord
 from crmsync.connectors.http.client import ConnectorHttp
+from crmsync.connectors.totalexpert.client import TotalExpertClient
 from crmsync.connectors.totalexpert.mappers import NOTE_TYPE, parse_time, te_time
 
 __all__ = ["NOTE_FIELDS", "TotalExpertNotes"]
 
 PATH = "/v1/contact-notes"
-PAGE = 100
 NOTE_FIELDS = (
     RemoteField("title", "Title", "string"),
     RemoteField("note", "Note", "string", required=True),
@@ -27,7 +28,7 @@ NOTE_FIELDS = (
 )
 
 
-def to_note_record(raw: dict[str, Any]) -> RemoteRecord:
+def to_note_record(raw: Mapping[str, Any]) -> RemoteRecord:
     properties = {
         "title": raw.get("title"),
         "note": raw.get("note"),
@@ -65,18 +66,8 @@ class TotalExpertNotes:
     def changes(self, cursor: str | None) -> ChangePage:
         since = int(cursor) if cursor and cursor.isdigit() else 0
         start = te_time(datetime.fromtimestamp(since, tz=UTC))
-        found: list[RemoteRecord] = []
-        page: int | None = 1
-        while page is not None:
-            params = {
-                "page[number]": str(page),
-                "page[size]": str(PAGE),
-                "filter": f"created_on_start={start}",
-            }
-            body = self.http.get(PATH, params=params).json()
-            found += [to_note_record(raw) for raw in body.get("items") or []]
-            following = (body.get("links") or {}).get("next")
-            page = int(following) if following else None
+        raw = TotalExpertClient(self.http).every(PATH, {"filter": f"created_on_start={start}"})
+        found = [to_note_record(item) for item in raw]
         newest = max(
             (int(r.modified_at.timestamp()) for r in found if r.modified_at), default=since
         )
