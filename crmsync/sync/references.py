@@ -12,9 +12,9 @@ Outbound outcomes, per reference of a record being pushed (``plan_outbound``):
 - the target is live, not linked yet, and this integration pushes its type: the record
   *waits* (its job goes back without spending an attempt) and the target's push is
   pulled forward (a real-time job, unless one is pending or running already);
-- the target's last push failed (a dead letter or refused record), the target is deleted
-  or gone, or this integration does not push its type: the record goes out without that
-  reference. It is never sent with an id the CRM does not know, and never fails for it.
+- the target's last push failed (a dead letter or refused record) or it was pushed and
+  unlinked since (deleted in the CRM), the target is deleted or gone, or this
+  integration does not push its type: the record goes out without that reference. It is never sent with an id the CRM does not know, and never fails for it.
   When such a target is linked later (a replayed dead letter), the records pointing at
   it are queued again (``requeue_dependents``) and the reference follows.
 
@@ -58,7 +58,6 @@ __all__ = [
 # how long a record waiting for its parent's push waits before it is looked at again
 WAIT = timedelta(seconds=1)
 _IN_FLIGHT = ("pending", "running")
-_FAILED = ("failed", "dead")
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:
@@ -177,9 +176,11 @@ def plan_outbound(
             if parent not in unlinked or not pushes(relation.target):
                 continue
             statuses, due = states.get(parent, (set(), None))
-            if statuses & set(_FAILED) and not statuses & set(_IN_FLIGHT):
-                continue  # its push failed: go without it; a replay brings it later
-            if not statuses & set(_IN_FLIGHT):
+            if statuses and not statuses & set(_IN_FLIGHT):
+                # its push failed (a replay brings it later), or it was pushed and
+                # unlinked since (deleted in the CRM): go without it, never recreate it
+                continue
+            if not statuses:
                 plan.pull.setdefault(relation.target, set()).add(parent)
             at = max(now + WAIT, due or now)
             why = f"waiting for {relation.target} {parent} to reach the CRM"

@@ -185,7 +185,25 @@ def test_outbound_a_deleted_failed_or_unpushed_parent_is_left_out_without_waitin
         )
     )
     db.flush()
-    cases = [(gone_deal, gone_rows, True)]
+    unlinked = service.create_record(db, tenant.id, "contacts", {"last_name": "Was"}, "api")
+    db.add(  # pushed once, unlinked since (deleted in the CRM): never recreated for a child
+        SyncJob(
+            workspace_id=tenant.id,
+            integration_id=pd.id,
+            object_type="contacts",
+            record_id=unlinked.id,
+            operation="upsert",
+            status="succeeded",
+        )
+    )
+    db.execute(
+        SyncJob.__table__.delete().where(
+            SyncJob.record_id == unlinked.id, SyncJob.status == "pending"
+        )
+    )
+    db.flush()
+    was_deal, was_rows = _records(db, tenant, contact_id=str(unlinked.id))
+    cases = [(gone_deal, gone_rows, True), (was_deal, was_rows, True)]
     for pushes in (True, False):
         deal_id, rows = _records(db, tenant, contact_id=str(failed.id))
         cases.append((deal_id, rows, pushes))
