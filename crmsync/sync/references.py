@@ -14,9 +14,11 @@ Outbound outcomes, per reference of a record being pushed (``plan_outbound``):
   pulled forward (a real-time job, unless one is pending or running already);
 - the target's last push failed (a dead letter or refused record) or it was pushed and
   unlinked since (deleted in the CRM), the target is deleted or gone, or this
-  integration does not push its type: the record goes out without that reference. It is never sent with an id the CRM does not know, and never fails for it.
-  When such a target is linked later (a replayed dead letter), the records pointing at
-  it are queued again (``requeue_dependents``) and the reference follows.
+  integration does not push its type: the record goes out without that reference.
+
+It is never sent with an id the CRM does not know, and never fails for it. When such a
+target is linked later (a replayed dead letter), the records pointing at it are queued
+again (``requeue_dependents``) and the reference follows.
 
 Relations only point from children to parents, and no type reaches itself through them,
 so a record never waits for itself: there are no cycles to break.
@@ -159,14 +161,19 @@ def plan_outbound(
         }
         if not wanted:
             continue
+        # The parents' jobs are read before their Links: each read may see a newer
+        # state (autocommit reads, read committed), and a push that ends commits its
+        # Link with its success. Read the other way round, a push ending in between
+        # would look like one that ended without a Link, and the child would go
+        # without its parent.
+        states = (
+            _job_states(session, integration_id, relation.target, wanted.values())
+            if pushes(relation.target)
+            else {}
+        )
         remote = _remote_ids(session, integration_id, relation.target, wanted.values())
         live = _live(session, relation.target, wanted.values())
         unlinked = {p for p in wanted.values() if p in live and p not in remote}
-        states = (
-            _job_states(session, integration_id, relation.target, unlinked)
-            if unlinked and pushes(relation.target)
-            else {}
-        )
         for record_id, parent in wanted.items():
             row = records[record_id]
             if parent in live and parent in remote:
