@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 import crmsync
+from crmsync import web
 from crmsync.api import docs, errors, openapi
 from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from crmsync.api.routers import (
@@ -20,6 +21,7 @@ from crmsync.api.routers import (
     engagement,
     events,
     imports,
+    integration_health,
     integration_mappings,
     integration_proxy,
     integration_sync,
@@ -39,8 +41,8 @@ from crmsync.api.routers import (
 from crmsync.config import Settings, get_settings
 from crmsync.store.engine import make_engine, make_sessionmaker
 
-# Multipart uploads get the upload limit; every other body the JSON limit.
-UPLOAD_PATHS = (f"{API_PREFIX}/imports",)
+# Multipart uploads (API and web app) get the upload limit; every other body the JSON limit.
+UPLOAD_PATHS = (f"{API_PREFIX}/imports", "/ui/imports")
 
 DESCRIPTION = """
 crmsync keeps an app's contacts, companies, leads, deals, activities, notes and tickets,
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         imports.router,
         integrations.router,
         integration_sync.router,
+        integration_health.router,
         integration_mappings.router,
         integration_proxy.router,
         oauth.router,
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         trigger_rules.router,
     ]:
         app.include_router(router)
+    web.install(app)  # the web app at /ui
     errors.install(app)
     docs.install(app)
     openapi.install(app)

@@ -12,6 +12,7 @@ from crmsync.store.models.automation import (
 from crmsync.store.models.bus import BusSource, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
+from crmsync.store.models.health import ApiQuota, SyncObjectState
 from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
 from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
 from crmsync.store.models.marketing import (
@@ -38,6 +39,7 @@ from crmsync.store.models.records import (
 from crmsync.store.models.references import PendingReference
 from crmsync.store.models.reviews import DuplicateReview
 from crmsync.store.models.sync import Conflict, FieldState, SyncJob, SyncRun, WebhookEvent
+from crmsync.store.models.users import SignInFailure, User, UserInvitation, WebSession
 from crmsync.store.models.workspace import ApiKey, Workspace
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "Activity",
     "Alert",
     "ApiKey",
+    "ApiQuota",
     "AutomationCursor",
     "AutomationRule",
     "AutomationRuleVersion",
@@ -77,12 +80,17 @@ __all__ = [
     "PendingReference",
     "RecordBase",
     "RuleFiring",
+    "SignInFailure",
     "SyncCursor",
     "SyncJob",
+    "SyncObjectState",
     "SyncRun",
     "Ticket",
     "Touchpoint",
     "TriggerRule",
+    "User",
+    "UserInvitation",
+    "WebSession",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",

@@ -1,7 +1,7 @@
 """pending_references: CRM references whose target record has not arrived yet
 
 Revision ID: 0022
-Revises: 0024
+Revises: 0026
 Create Date: 2026-12-05 17:50:00.000000
 
 A record read from a CRM that names another record by the CRM's id (a deal's contact)
@@ -16,7 +16,7 @@ from alembic import op
 import crmsync.store.base
 
 revision: str = "0022"
-down_revision: str | None = "0024"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
