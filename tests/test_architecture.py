@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"auth", "workspaces", "events", "quality", "mapping"},
     {"connectors", "records"},
     {"integrations", "outbound", "sync", "dedup", "imports", "marketing", "alerts",
-     "automation", "bus"},
+     "automation", "bus", "owners"},
     {"api", "background", "cli", "cli_group", "demo", "demo_crms", "web"},
 ]  # fmt: skip
 
@@ -28,6 +28,7 @@ SIDEWAYS: set[tuple[str, str]] = {
     ("mapping", "quality"),
     ("alerts", "outbound"),
     ("automation", "alerts"),
+    ("automation", "marketing"),
     ("automation", "outbound"),
     ("dedup", "sync"),
     ("imports", "dedup"),
@@ -36,6 +37,7 @@ SIDEWAYS: set[tuple[str, str]] = {
     ("marketing", "sync"),
     ("sync", "integrations"),
     ("sync", "outbound"),
+    ("sync", "owners"),  # a sync target maps owner fields through the owner table
     ("api", "background"),
     ("api", "web"),  # the app factory mounts the web app at /ui
     ("cli", "api"),

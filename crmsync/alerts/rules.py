@@ -22,7 +22,10 @@ FAILURE_RATE: Final = "sync.failure_rate"
 DEAD_LETTERS: Final = "sync.dead_letters"
 ENDPOINT_DISABLED: Final = "webhook_endpoint.disabled"
 IMPORT_FAILED_ROWS: Final = "import.failed_rows"
-STATEFUL: Final = frozenset({NEEDS_AUTH, FAILURE_RATE, DEAD_LETTERS, ENDPOINT_DISABLED})
+QUALITY_DROP: Final = "quality.rejection_rate"
+STATEFUL: Final = frozenset(
+    {NEEDS_AUTH, FAILURE_RATE, DEAD_LETTERS, ENDPOINT_DISABLED, QUALITY_DROP}
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,12 @@ class Thresholds:
     failure_min_records: int = 10  # below this a window says nothing
     dead_letters: int = 10  # dead jobs of one integration
     import_window: timedelta = timedelta(days=1)
+    # data quality: the share of a workspace's imported rows rejected (failed validation
+    # or parsing) across the imports finished within the window
+    quality_window: timedelta = timedelta(days=1)
+    quality_rejection_rate: float = 0.1
+    quality_min_rows: int = 100  # below this a window says nothing
+    quality_baseline: timedelta = timedelta(days=7)  # the window before, for comparison
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ def detect(session: Session, now: datetime, limits: Thresholds = Thresholds()) -
         *_dead_letters(session, limits),
         *_disabled_endpoints(session),
         *_imports(session, now, limits),
+        *_quality(session, now, limits),
     ]
 
 
@@ -175,3 +185,57 @@ def _imports(session: Session, now: datetime, limits: Thresholds) -> list[Findin
         )
         for ws, job_id, filename, failed, processed in rows
     ]
+
+
+def _rejections(
+    session: Session, since: datetime, until: datetime
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per workspace: (rows read, rows rejected) of the imports finished in [since, until),
+    undone imports left out."""
+    rows = session.execute(
+        select(ImportJob.workspace_id, func.sum(ImportJob.processed), func.sum(ImportJob.failed))
+        .where(
+            ImportJob.finished_at >= since,
+            ImportJob.finished_at < until,
+            ImportJob.undone_at.is_(None),
+        )
+        .group_by(ImportJob.workspace_id)
+    )
+    return {ws: (int(read or 0), int(failed or 0)) for ws, read, failed in rows}
+
+
+def _quality(session: Session, now: datetime, limits: Thresholds) -> list[Finding]:
+    start = now - limits.quality_window
+    current = _rejections(session, start, now)
+    before = _rejections(session, start - limits.quality_baseline, start)
+    out = []
+    for ws, (read, failed) in sorted(current.items()):
+        if read < limits.quality_min_rows or failed / read < limits.quality_rejection_rate:
+            continue
+        rate = failed / read
+        base_read, base_failed = before.get(ws, (0, 0))
+        baseline = base_failed / base_read if base_read else None
+        was = (
+            f" (the {limits.quality_baseline.days} days before: {baseline:.0%})"
+            if (baseline is not None)
+            else ""
+        )
+        hours = int(limits.quality_window.total_seconds() // 3600)
+        out.append(
+            Finding(
+                ws,
+                QUALITY_DROP,
+                str(ws),
+                "warning",
+                f"data quality dropped: {rate:.0%} of {read} imported rows were rejected in "
+                f"the last {hours} hours{was}; see the imports' error reports",
+                {
+                    "rows": read,
+                    "rejected": failed,
+                    "rate": round(rate, 4),
+                    "baseline_rate": None if baseline is None else round(baseline, 4),
+                    "threshold": limits.quality_rejection_rate,
+                },
+            )
+        )
+    return out

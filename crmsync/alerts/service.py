@@ -14,12 +14,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmsync.alerts.rules import STATEFUL, Finding
+from crmsync.alerts.rules import NEEDS_AUTH, STATEFUL, Finding
 from crmsync.outbound.emit import emit
 from crmsync.store.models import Alert
 
 RAISED = "alert.raised"
 RESOLVED = "alert.resolved"
+# alert kinds that go out under their own event type too when they open
+OWN_EVENTS = frozenset({NEEDS_AUTH})
 
 
 class AlertNotFound(LookupError):
@@ -80,6 +82,8 @@ def reconcile(session: Session, findings: Iterable[Finding], now: datetime) -> l
             f"alert:{alert.kind}:{alert.subject}",
             _event(alert),
         )
+        if alert.kind in OWN_EVENTS:  # also under its own type, as the host app expects it
+            emit(session, alert.workspace_id, alert.kind, _key(alert), _event(alert))
     for key, alert in live.items():
         if alert.kind in STATEFUL and key not in seen:
             alert.status = "resolved"

@@ -30,6 +30,8 @@ from crmsync.api.routers import (
     mappings,
     oauth,
     ops,
+    owners,
+    record_actions,
     records,
     rules,
     sources,
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in [
         dedup.router,  # before the record routers: /contacts/duplicates is not an id
         *records.routers,
+        *record_actions.routers,
         events.router,
         attribution.router,
         imports.router,
@@ -114,6 +117,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         journeys.router,
         engagement.router,
         trigger_rules.router,
+        owners.router,
     ]:
         app.include_router(router)
     web.install(app)  # the web app at /ui

@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 from crmsync.alerts.service import raise_alert
 from crmsync.automation.conditions import holds, lookup
 from crmsync.automation.spec import RuleSpec, Trigger
+from crmsync.marketing.enrollments import enroll, unenroll
+from crmsync.marketing.journeys import get_journey
 from crmsync.outbound.emit import emit
 from crmsync.records import service as records
 from crmsync.records.changelog import json_value
 from crmsync.records.errors import RecordError
 from crmsync.records.payloads import to_dict
-from crmsync.store.models import AutomationRule, AutomationRun
+from crmsync.store.models import AutomationRule, AutomationRun, Journey
 
 LOOP_LIMIT: Final = 10
 LOOP_WINDOW: Final = timedelta(minutes=1)
@@ -104,6 +106,7 @@ def context(session: Session, cause: Cause) -> dict[str, Any]:
             record = {}
     return {
         "record": record,
+        "record_type": cause.record_type,
         "changes": {k: {"from": _plain(a), "to": _plain(b)} for k, (a, b) in cause.changes.items()},
         "event": {"type": cause.event_type, "data": cause.event_data},
         "source": cause.source,
@@ -145,8 +148,10 @@ class Planned:
 def plan(spec: RuleSpec, ctx: dict[str, Any]) -> list[Planned]:
     out = []
     for action in spec.actions:
-        params = action.model_dump(mode="json", exclude_none=True)[action.kind]
-        out.append(Planned(action.kind, render(params, ctx)))
+        params = render(action.model_dump(mode="json", exclude_none=True)[action.kind], ctx)
+        if action.kind in ("enroll", "unenroll") and params.get("contact_id") is None:
+            params["contact_id"] = _contact_in(ctx)
+        out.append(Planned(action.kind, params))
     return out
 
 
@@ -241,6 +246,8 @@ def _act(
         key = str(cause.record_id or cause.key)
         emit(session, ws, p["type"], key, {**p.get("data", {}), "rule": rule.name})
         return {"emit": p["type"]}
+    if step.kind in ("enroll", "unenroll"):
+        return _journey(session, ws, step, source, now)
     if step.kind == "alert":
         alert = raise_alert(
             session, ws, f"rule.{rule.name}", str(cause.record_id or cause.key),
@@ -248,6 +255,54 @@ def _act(
         )  # fmt: skip
         return {"alert": str(alert.id)}
     raise ValueError(f"unknown action {step.kind}")  # pragma: no cover - the spec refuses it
+
+
+def _journey(
+    session: Session, ws: uuid.UUID, step: Planned, source: str, now: datetime
+) -> dict[str, Any]:
+    p = step.params
+    contact_id = _contact_of(p)
+    journey = _find_journey(session, ws, p)
+    if step.kind == "enroll":
+        made, new = enroll(session, ws, contact_id, journey.id, trigger=source, now=now)
+        return {"enroll": journey.name, "id": str(made.id), "new": new}
+    ended = unenroll(session, ws, contact_id, journey.id, by=source, now=now)
+    return {"unenroll": journey.name, "id": str(ended.id) if ended else None}
+
+
+def _find_journey(session: Session, ws: uuid.UUID, p: dict[str, Any]) -> Journey:
+    if p.get("journey_id"):
+        try:
+            return get_journey(session, ws, uuid.UUID(str(p["journey_id"])))
+        except ValueError:
+            raise ValueError(f"journey_id {p['journey_id']!r} is not a journey id") from None
+    found = session.scalars(
+        select(Journey).where(
+            Journey.workspace_id == ws, Journey.name == p["journey"], Journey.removed_at.is_(None)
+        )
+    ).all()
+    if len(found) != 1:
+        what = "no journey" if not found else f"{len(found)} journeys"
+        raise ValueError(f"{what} named {p['journey']!r}: name it by journey_id")
+    return found[0]
+
+
+def _contact_in(ctx: dict[str, Any]) -> Any:
+    """An enrolment's default contact: the triggering contact, else the record's or the
+    event's ``contact_id``."""
+    record = ctx.get("record") or {}
+    if ctx.get("record_type") == "contacts" and record.get("id"):
+        return record["id"]
+    return record.get("contact_id") or lookup(ctx, "event.data.contact_id")
+
+
+def _contact_of(p: dict[str, Any]) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(p.get("contact_id")))
+    except ValueError:
+        raise ValueError(
+            "enroll/unenroll needs a contact: the trigger names none; set contact_id"
+        ) from None
 
 
 def _activity(

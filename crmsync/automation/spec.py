@@ -110,6 +110,23 @@ class RaiseAlert(BaseModel):
     severity: Literal["warning", "critical"] = "warning"
 
 
+class Enrol(BaseModel):
+    """A journey by id or by name (one active journey of that name in the workspace), and
+    the contact: by default the triggering contact, or the record's or event's
+    ``contact_id``."""
+
+    model_config = ConfigDict(extra="forbid")
+    journey_id: str | None = Field(None, max_length=100)
+    journey: str | None = Field(None, max_length=255)
+    contact_id: str | None = Field(None, max_length=100)
+
+    @model_validator(mode="after")
+    def _one_journey(self) -> Enrol:
+        if (self.journey_id is None) == (self.journey is None):
+            raise ValueError("name the journey by 'journey_id' or by 'journey' (its name)")
+        return self
+
+
 class Action(BaseModel):
     """Exactly one of the keys."""
 
@@ -120,6 +137,8 @@ class Action(BaseModel):
     create_task: CreateTask | None = None
     emit: Emit | None = None
     alert: RaiseAlert | None = None
+    enroll: Enrol | None = None
+    unenroll: Enrol | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Action:
@@ -127,7 +146,7 @@ class Action(BaseModel):
         if len(chosen) != 1:
             raise ValueError(
                 "an action is one of update_fields, create_record, create_activity, "
-                f"create_task, emit, alert (got {chosen or 'none'})"
+                f"create_task, emit, alert, enroll, unenroll (got {chosen or 'none'})"
             )
         return self
 

@@ -193,7 +193,13 @@ def _store(session: Session, items: list[_Item], out: Intake, source: str) -> No
         # cost of a batch.
         insert_tuples(session, _EVENTS, _COLUMNS, [[r[c] for c in _COLUMNS] for r in rows])
         # Then the event router's subscribers (marketing triggers, ...), as over HTTP.
-        dispatch_stored(session, [r["id"] for r in sorted(rows, key=lambda r: r["received_at"])])
+        dispatch_stored(
+            session,
+            [
+                (r["id"], r["workspace_id"], r["type"], r["data"])
+                for r in sorted(rows, key=lambda r: r["received_at"])
+            ],
+        )
     out.stored += len(rows)
 
 

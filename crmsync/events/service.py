@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crmsync.events.router import router
+from crmsync.events.router import Subscriber, router
 from crmsync.store.models import Event
 
 log = structlog.get_logger("crmsync.events")
@@ -69,32 +70,53 @@ def record_event(
     return event, False
 
 
-def dispatch_stored(session: Session, event_ids: list[uuid.UUID]) -> None:
+StoredEvent = tuple[uuid.UUID, uuid.UUID, str, Mapping[str, Any]]  # id, workspace, type, data
+
+
+def dispatch_stored(session: Session, events: Sequence[StoredEvent]) -> None:
     """Hand events stored without ``record_event`` (the bus writes a batch at once) to
     the router, in the order given, with what ``record_event`` guarantees for one: a
     failing subscriber leaves its event stored and unprocessed.
 
-    The batch is dispatched in one savepoint and marked processed with one UPDATE; only
-    when a subscriber fails is it done again one event at a time.
+    Only the events some subscriber wants (``EventRouter.wanted``) are loaded and handed
+    over, in one savepoint; all are marked processed with one UPDATE. Only when a
+    subscriber fails is the batch done again one event at a time.
     """
-    if not event_ids:
+    if not events:
         return
-    stamp = update(Event).where(Event.id.in_(event_ids)).values(processed_at=datetime.now(UTC))
-    types = set(session.scalars(select(Event.type).where(Event.id.in_(event_ids)).distinct()))
-    if not any(router.subscribers(t) for t in types):
-        session.execute(stamp)
+    plan: list[tuple[uuid.UUID, list[Subscriber]]] = []
+    for event_id, workspace_id, event_type, data in events:
+        subscribers = router.wanted(session, workspace_id, event_type, data)
+        if subscribers:
+            plan.append((event_id, subscribers))
+    ids = [e[0] for e in events]
+    now = datetime.now(UTC)
+    if not plan:
+        session.execute(update(Event).where(Event.id.in_(ids)).values(processed_at=now))
         return
-    found = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))}
-    events = [found[i] for i in event_ids]
+    found = {
+        e.id: e for e in session.scalars(select(Event).where(Event.id.in_([i for i, _ in plan])))
+    }
     try:
         with session.begin_nested():
-            for event in events:
-                router.dispatch(session, event)
-            session.execute(stamp, execution_options={"synchronize_session": False})
+            for event_id, subscribers in plan:
+                for subscriber in subscribers:
+                    subscriber(session, found[event_id])
+            session.execute(
+                update(Event).where(Event.id.in_(ids)).values(processed_at=now),
+                execution_options={"synchronize_session": False},
+            )
     except Exception:
         log.warning("an event subscriber failed in a batch; dispatching one by one")
-        for event in events:
-            _dispatch(session, event)
+        wanted = {i for i, _ in plan}
+        unwanted = [i for i in ids if i not in wanted]
+        if unwanted:
+            session.execute(
+                update(Event).where(Event.id.in_(unwanted)).values(processed_at=now),
+                execution_options={"synchronize_session": False},
+            )
+        for event_id, _ in plan:
+            _dispatch(session, found[event_id])
 
 
 def _dispatch(session: Session, event: Event) -> None:

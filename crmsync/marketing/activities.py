@@ -67,11 +67,16 @@ def _direction(event_type: str, data: Mapping[str, Any]) -> str:
     return "outbound"
 
 
+PERSON_KEYS = ("contact_id", "contact_ref", "lead_id", "email")
+
+
 def resolve_contact(
     session: Session, workspace_id: uuid.UUID, data: Mapping[str, Any]
 ) -> Contact | None:
     """The event's contact: ``contact_id``, ``contact_ref`` (the app's own id), the
     contact of ``lead_id``, or ``email``."""
+    if not any(data.get(key) for key in PERSON_KEYS):
+        return None  # most bus traffic: no expression built, no query
     live = (Contact.workspace_id == workspace_id, Contact.deleted_at.is_(None))
     if data.get("contact_id"):
         try:

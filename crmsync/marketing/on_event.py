@@ -9,6 +9,7 @@ are no interaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +18,14 @@ from sqlalchemy.orm import Session
 from crmsync.marketing import activities, enrollments, triggers
 from crmsync.store.models import Event, Journey
 
-__all__ = ["handle"]
+__all__ = ["handle", "wants"]
+
+
+def wants(
+    session: Session, workspace_id: uuid.UUID, event_type: str, data: Mapping[str, Any]
+) -> bool:
+    """Whether ``handle`` could act: only on an event that names its contact."""
+    return any(data.get(key) for key in activities.PERSON_KEYS)
 
 
 def handle(session: Session, event: Event) -> None:

@@ -248,3 +248,34 @@ def test_app_events_fire_event_rules_once(
         ("Call about the 0.5 drop", contact["id"])
     ]
     assert "done" in runs
+
+
+def test_events_posted_to_the_api_fire_event_rules_once(
+    client: TestClient, tenant: Tenant, sessions: sessionmaker[Session]
+) -> None:
+    h = tenant.headers()
+    client.post(
+        "/api/v1/rules",
+        json={
+            "name": "survey-task",
+            "trigger": {"event": "survey.answered"},
+            "when": {"field": "event.data.score", "op": "lte", "value": 6},
+            "actions": [{"create_task": {"subject": "Call back: score {{event.data.score}}"}}],
+        },
+        headers=h,
+    )
+    contact = client.post("/api/v1/contacts", json={"email": "s@x.com"}, headers=h).json()
+    for score, key in ((3, "s-1"), (3, "s-1"), (9, "s-2")):  # s-1 sent twice
+        sent = client.post(
+            "/api/v1/events",
+            json={"type": "survey.answered", "data": {"contact_id": contact["id"], "score": score}},
+            headers={**h, "Idempotency-Key": key},
+        )
+        assert sent.status_code == 202, sent.text
+    with sessions() as session:
+        tasks = session.scalars(
+            select(Activity.subject).where(
+                Activity.workspace_id == tenant.id, Activity.subject.like("Call back%")
+            )
+        ).all()
+    assert tasks == ["Call back: score 3"]

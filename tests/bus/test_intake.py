@@ -216,3 +216,75 @@ def test_bus_events_reach_the_event_router_like_http_ones(db: Session, tenant: T
     processed = {e.idempotency_key: e.processed_at for e in _stored(db, tenant.id)}
     assert processed["m-2"] is None
     assert processed["m-1"] is not None and processed["m-3"] is not None
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    plan=st.lists(st.tuples(st.integers(0, 30), st.sampled_from("vwop")), min_size=1, max_size=40),
+    cuts=st.lists(st.integers(1, 40), max_size=4),
+)
+def test_subscribers_act_the_same_whatever_the_batches(
+    sessions: sessionmaker[Session], plan: list[tuple[int, str]], cuts: list[int]
+) -> None:
+    """Events an automation rule takes (v: ``visit.made``), events naming a contact that
+    no rule takes (w: an interaction for the timeline), events nobody wants (o) and
+    poison (p): whatever the batch boundaries, every rule fires once per event id in
+    order, every stored event is processed, and the timeline gets one activity per id."""
+    from crmsync.automation.service import create as create_rule
+    from crmsync.automation.spec import RuleSpec
+    from crmsync.marketing.activities import activity_type_of
+    from crmsync.store.models import Activity, AutomationRun, Contact
+    from crmsync.workspaces import create_workspace
+
+    with sessions() as db:
+        ws = create_workspace(db, "prop-subscribers").id
+        contact = Contact(workspace_id=ws, last_name="Visitor")
+        db.add(contact)
+        db.flush()
+        rule = RuleSpec.model_validate(
+            {
+                "name": "visit-task",
+                "trigger": {"event": "visit.*"},
+                "actions": [{"create_task": {"subject": "visit {{event.data.n}}"}}],
+            }
+        )
+        create_rule(db, ws, rule)
+        db.commit()
+
+        def message(n: int, kind: str) -> bytes:
+            if kind == "p":
+                return b"\xff poison"
+            data: dict[str, Any] = {"n": n}
+            if kind in "vw":
+                data["contact_id"] = str(contact.id)
+            kinds = {"v": "visit.made", "w": "message.received", "o": "other.thing"}
+            body = {"id": f"{kind}-{n}", "workspace_id": str(ws), "type": kinds[kind]}
+            return orjson.dumps({**body, "data": data})
+
+        messages = [message(n, kind) for n, kind in plan]
+        bounds = sorted({0, len(messages), *(c for c in cuts if c < len(messages))})
+        known = Workspaces()
+        for lo, hi in itertools.pairwise(bounds):
+            take_in(db, messages[lo:hi], workspaces=known)
+            db.commit()
+        visits = list(dict.fromkeys(n for n, kind in plan if kind == "v"))
+        tasks = db.scalars(
+            select(Activity.subject)
+            .where(Activity.workspace_id == ws, Activity.subject.like("visit %"))
+            .order_by(Activity.created_at, Activity.id)
+        ).all()
+        assert tasks == [f"visit {n}" for n in visits]
+        runs = db.scalars(select(AutomationRun.status).where(AutomationRun.workspace_id == ws))
+        assert list(runs) == ["done"] * len(visits)
+        unprocessed = db.scalar(
+            select(func.count()).where(Event.workspace_id == ws, Event.processed_at.is_(None))
+        )
+        assert unprocessed == 0
+        interactions = sum(
+            len({n for n, k in plan if k == kind})
+            for kind, type_ in (("v", "visit.made"), ("w", "message.received"))
+            if activity_type_of(type_, {}) is not None
+        )
+        everything = db.scalar(select(func.count()).where(Activity.workspace_id == ws))
+        assert everything == len(visits) + interactions
+        assert interactions > 0 or "w" not in {k for _, k in plan}

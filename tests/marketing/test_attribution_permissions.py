@@ -24,6 +24,14 @@ ROUTES: list[tuple[str, str, Permission, Any, int]] = [
     ("GET", f"/api/v1/campaigns/{C}", Permission.RECORDS_READ, None, 404),
     ("PATCH", f"/api/v1/campaigns/{C}", Permission.RECORDS_WRITE, {"channel": "x"}, 404),
     ("DELETE", f"/api/v1/campaigns/{C}", Permission.RECORDS_DELETE, None, 404),
+    ("POST", "/api/v1/campaigns/crm/refresh", Permission.RECORDS_WRITE, None, 200),
+    (
+        "PUT",
+        f"/api/v1/campaigns/{C}/crm-links",
+        Permission.RECORDS_WRITE,
+        {"integration_id": str(uuid.uuid4()), "remote_id": "701x"},
+        404,
+    ),
     ("GET", "/api/v1/attribution", Permission.RECORDS_READ, None, 200),
     ("GET", f"/api/v1/attribution/leads/{L}", Permission.RECORDS_READ, None, 404),
     (

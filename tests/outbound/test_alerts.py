@@ -144,6 +144,7 @@ def test_a_storm_is_one_alert_per_subject_and_one_email(
             select(OutboundEvent.type).where(OutboundEvent.workspace_id == tenant.id)
         ).all()
     assert raised.count("alert.raised") == 4  # for webhooks and the bus, once each
+    assert raised.count("integration.needs_auth") == 2  # and under its own type
 
 
 def test_a_cleared_condition_resolves_and_a_new_one_waits_for_the_interval(

@@ -262,3 +262,58 @@ def test_urls_roles_and_workspaces_are_guarded(
     ):
         assert api.request(method, path, headers=other.headers()).status_code == 404, path
     assert api.get("/api/v1/webhook-endpoints", headers=other.headers()).json()["items"] == []
+
+
+@pytest.mark.parametrize(("batch", "threads"), [(1, 1), (7, 3), (500, 8)])
+def test_batch_size_and_threads_do_not_change_what_arrives(
+    api: TestClient,
+    make_tenant: Any,
+    receiver: Receiver,
+    sessions: sessionmaker[Session],
+    batch: int,
+    threads: int,
+) -> None:
+    tenant = make_tenant()
+    receiver.fail_share = 0.3
+    _endpoint(api, tenant, receiver)
+    events = [("deal.stage_changed", f"k-{i % 5}") for i in range(40)]
+    _emit(sessions, tenant, events)
+    settings = Settings(mode="test", sandbox_mode=True)  # type: ignore[call-arg]
+    deliverer = Deliverer(
+        sessions, vault_for(settings), sandbox_mode=True, schedule=PATIENT,
+        batch=batch, threads=threads,
+    )  # fmt: skip
+    try:
+        _drain(deliverer, rounds=2_000)
+    finally:
+        deliverer.stop()
+    assert receiver.refused_signatures == 0
+    got = [body["data"]["n"] for _, body in receiver.accepted]
+    assert sorted(got) == list(range(len(events)))  # every event, exactly once
+    for key in {k for _, k in events}:
+        mine = [body["data"]["n"] for _, body in receiver.accepted if body["data"]["key"] == key]
+        assert mine == sorted(mine), key
+
+
+def test_the_guard_is_asked_again_before_sending(
+    api: TestClient, make_tenant: Any, receiver: Receiver, sessions: sessionmaker[Session]
+) -> None:
+    """An endpoint the guard took (sandbox mode) is refused at send time by a deliverer
+    outside sandbox mode: nothing is sent, the attempt says why."""
+    tenant = make_tenant()
+    _endpoint(api, tenant, receiver)
+    _emit(sessions, tenant, [("deal.won", "d-1"), ("deal.won", "d-2")])
+    settings = Settings(mode="test")  # type: ignore[call-arg]
+    deliverer = Deliverer(sessions, vault_for(settings), sandbox_mode=False)
+    try:
+        now = datetime.now(UTC) + timedelta(seconds=10)
+        assert deliverer.run_once(now) == 2
+    finally:
+        deliverer.stop()
+    assert receiver.accepted == []
+    with sessions() as session:
+        rows = session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.workspace_id == tenant.id)
+        ).all()
+    assert [(r.attempts, r.status, r.last_status_code) for r in rows] == [(1, "pending", None)] * 2
+    assert all(str(r.last_error).startswith("refused: ") for r in rows)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -19,11 +19,12 @@ from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routing import GuardedRoute
 from crmsync.integrations.service import get_integration
-from crmsync.marketing.attribution import campaigns, service, touchpoints
+from crmsync.marketing.attribution import campaigns, crm_campaigns, service, touchpoints
 from crmsync.marketing.attribution.conversions import Kind
 from crmsync.marketing.attribution.credit import Model
 from crmsync.marketing.attribution.paths import GroupBy
-from crmsync.store.models import Campaign, Touchpoint
+from crmsync.store.models import Campaign, Integration, Touchpoint
+from crmsync.sync.targets import targets_of
 
 router = APIRouter(route_class=GuardedRoute, prefix=API_PREFIX, tags=["attribution"])
 MAX_BATCH = 1000
@@ -75,6 +76,7 @@ class TouchpointIn(BaseModel):
     platform: str | None = Field(None, max_length=100)
     type: str | None = Field(None, max_length=100)
     campaign: str | None = Field(None, max_length=255)
+    crm_campaign_id: str | None = Field(None, max_length=100)
     content_id: str | None = Field(None, max_length=255)
     conversation_id: str | None = Field(None, max_length=255)
     utm_source: str | None = Field(None, max_length=255)
@@ -170,8 +172,16 @@ class CampaignPatch(BaseModel):
 CAMPAIGN_FIELDS = ("id", "name", "channel", "starts_on", "ends_on", "budget", "currency")
 
 
-def _campaign_out(c: Campaign) -> dict[str, Any]:
-    return {name: getattr(c, name) for name in CAMPAIGN_FIELDS}
+def _campaign_out(c: Campaign, links: dict[uuid.UUID, list[dict[str, Any]]]) -> dict[str, Any]:
+    return {**{name: getattr(c, name) for name in CAMPAIGN_FIELDS}, "crm_campaigns": links[c.id]}
+
+
+def _links(db: Db, workspace_id: uuid.UUID) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    return crm_campaigns.links_of(db, workspace_id)
+
+
+def _one_out(db: Db, c: Campaign) -> dict[str, Any]:
+    return _campaign_out(c, crm_campaigns.links_of(db, c.workspace_id, [c.id]))
 
 
 def _campaign(db: Db, workspace_id: uuid.UUID, campaign_id: uuid.UUID) -> Campaign:
@@ -201,7 +211,8 @@ def list_campaigns(principal: CanReadRecords, db: Db) -> JSON:
         .where(Campaign.workspace_id == principal.workspace_id)
         .order_by(Campaign.name)
     )
-    return JSON({"items": [_campaign_out(c) for c in rows]})
+    links = _links(db, principal.workspace_id)
+    return JSON({"items": [_campaign_out(c, links) for c in rows]})
 
 
 @router.post("/campaigns", status_code=201, summary="Create a campaign")
@@ -211,7 +222,7 @@ def create_campaign(principal: CanWriteRecords, db: Db, body: CampaignIn) -> JSO
     _check_dates(campaign)
     db.add(campaign)
     db.commit()
-    return JSON(_campaign_out(campaign), status_code=201)
+    return JSON(_one_out(db, campaign), status_code=201)
 
 
 @router.get("/campaigns/performance", summary="Conversions, revenue and cost by campaign")
@@ -226,9 +237,10 @@ def campaign_performance(
     lookback_days: LookbackQ = 90.0,
 ) -> JSON:
     options = _options(model, kind, start, end, half_life_days, lookback_days)
+    links = _links(db, principal.workspace_id)
     items = [
         {
-            **_campaign_out(p.campaign),
+            **_campaign_out(p.campaign, links),
             "touchpoints": p.touchpoints,
             "conversions": p.conversions,
             "revenue": p.revenue,
@@ -242,7 +254,7 @@ def campaign_performance(
 
 @router.get("/campaigns/{campaign_id}", summary="One campaign")
 def get_campaign(principal: CanReadRecords, db: Db, campaign_id: uuid.UUID) -> JSON:
-    return JSON(_campaign_out(_campaign(db, principal.workspace_id, campaign_id)))
+    return JSON(_one_out(db, _campaign(db, principal.workspace_id, campaign_id)))
 
 
 @router.patch("/campaigns/{campaign_id}", summary="Change a campaign")
@@ -259,7 +271,7 @@ def patch_campaign(
         setattr(campaign, name, value)
     _check_dates(campaign)
     db.commit()
-    return JSON(_campaign_out(campaign))
+    return JSON(_one_out(db, campaign))
 
 
 @router.delete("/campaigns/{campaign_id}", status_code=204, summary="Delete a campaign")
@@ -267,6 +279,51 @@ def delete_campaign(principal: CanDeleteRecords, db: Db, campaign_id: uuid.UUID)
     db.delete(_campaign(db, principal.workspace_id, campaign_id))  # touchpoints keep, unlinked
     db.commit()
     return JSON(None, status_code=204)
+
+
+class CrmRefreshIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    integration_id: uuid.UUID | None = None
+
+
+@router.post(
+    "/campaigns/crm/refresh",
+    summary="Read the CRMs' campaigns (HubSpot, Salesforce) and link them to campaigns",
+)
+def refresh_crm_campaigns(
+    principal: CanWriteRecords, db: Db, request: Request, body: CrmRefreshIn | None = None
+) -> JSON:
+    resolver = targets_of(request.app)
+
+    def connector(integration: Integration) -> Any:
+        return resolver.connector(integration)
+
+    report = crm_campaigns.refresh(
+        db, principal.workspace_id, connector, integration_id=body.integration_id if body else None
+    )
+    db.commit()
+    return JSON({"linked": report.linked, "created": report.created, "errors": report.errors})
+
+
+class CrmLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    integration_id: uuid.UUID
+    remote_id: str = Field(min_length=1, max_length=100)
+    name: str | None = Field(None, max_length=255)
+
+
+@router.put(
+    "/campaigns/{campaign_id}/crm-links",
+    summary="Link a CRM campaign (by the CRM's id) to this campaign",
+)
+def link_crm_campaign(
+    principal: CanWriteRecords, db: Db, campaign_id: uuid.UUID, body: CrmLinkIn
+) -> JSON:
+    campaign = _campaign(db, principal.workspace_id, campaign_id)
+    integration = get_integration(db, principal.workspace_id, body.integration_id)
+    crm_campaigns.link(db, principal.workspace_id, campaign, integration, body.remote_id, body.name)
+    db.commit()
+    return JSON(_one_out(db, campaign))
 
 
 # --- attribution -------------------------------------------------------------------
@@ -300,7 +357,9 @@ def get_attribution(
     )
 
 
-def _attribution_out(found: service.RecordAttribution) -> dict[str, Any]:
+def _attribution_out(
+    found: service.RecordAttribution, crm: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
     return {
         "record_id": found.record_id,
         "converted_at": found.converted_at,
@@ -308,6 +367,7 @@ def _attribution_out(found: service.RecordAttribution) -> dict[str, Any]:
         "first_touch_source": found.first_touch,
         "last_touch_source": found.last_touch,
         "attributed_campaign": found.campaign,
+        "attributed_campaign_crm": crm.get(found.campaign or "", []),
         "touches": [asdict(c) for c in found.credits],
     }
 
@@ -331,7 +391,9 @@ def get_record_attribution(
     if record_id not in found:
         what = "lead" if record_type == "leads" else "won deal"
         raise ApiError(404, "not_found", f"no {what} with id {record_id}")
-    return JSON(_attribution_out(found[record_id]))
+    one = found[record_id]
+    crm = crm_campaigns.links_by_name(db, principal.workspace_id, [one.campaign or ""])
+    return JSON(_attribution_out(one, crm))
 
 
 class WriteBackIn(BaseModel):

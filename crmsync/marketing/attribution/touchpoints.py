@@ -2,7 +2,8 @@
 
 A touchpoint names its person by crmsync id (``contact_id``/``lead_id``) or by the app's
 own id (``contact_ref``/``lead_ref``, the records' ``external_ref``), and its campaign by
-name: a campaign seen for the first time is created. A touchpoint made from an event
+name (a campaign seen for the first time is created) or by the id of a CRM campaign
+linked to one (``crm_campaign_id``). A touchpoint made from an event
 keeps the event's id, so a redelivered event makes it once.
 """
 
@@ -17,6 +18,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crmsync.marketing.attribution.crm_campaigns import by_remote_id
 from crmsync.store.models import Campaign, Contact, Event, Lead, Touchpoint
 
 # App event type -> the channel its touchpoints get when the event names none.
@@ -95,6 +97,24 @@ def _by_ref(
     )
 
 
+def _campaign_id(
+    session: Session, workspace_id: uuid.UUID, data: dict[str, Any]
+) -> uuid.UUID | None:
+    """By the CRM's campaign id (``crm_campaign_id``, linked by ``crm_campaigns``) or by
+    name (``campaign``: a new name makes a campaign)."""
+    remote = data.get("crm_campaign_id")
+    if remote not in (None, ""):
+        found = by_remote_id(session, workspace_id, str(remote)[:100])
+        if found is None:
+            raise TouchpointInvalid(
+                f"no campaign is linked to the CRM campaign {str(remote)[:100]!r}; read the "
+                "CRMs' campaigns first (POST /api/v1/campaigns/crm/refresh)"
+            )
+        return found.id
+    campaign = data.get("campaign")
+    return campaign_named(session, workspace_id, str(campaign)[:255]).id if campaign else None
+
+
 def build(
     session: Session,
     workspace_id: uuid.UUID,
@@ -112,7 +132,7 @@ def build(
     channel = str(data.get("channel") or default_channel or "").strip()
     if not channel:
         raise TouchpointInvalid("channel is required (e.g. social, paid, email, web)")
-    campaign = data.get("campaign")
+    campaign_id = _campaign_id(session, workspace_id, data)
     touchpoint = Touchpoint(
         workspace_id=workspace_id,
         contact_id=contact_id,
@@ -120,9 +140,7 @@ def build(
         occurred_at=_time(data.get("occurred_at"), occurred_at),
         channel=channel[:100],
         type=str(data["type"])[:100] if data.get("type") else None,
-        campaign_id=campaign_named(session, workspace_id, str(campaign)[:255]).id
-        if campaign
-        else None,
+        campaign_id=campaign_id,
         cost=_cost(data.get("cost")),
         **{f: str(data[f])[:255] for f in TEXT_FIELDS if data.get(f) not in (None, "")},
     )

@@ -14,6 +14,7 @@ endpoints). The functions that touch the store never commit.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ from standardwebhooks import Webhook
 from crmsync.integrations.ssrf import UnsafeURL
 from crmsync.integrations.vault import Vault
 from crmsync.outbound.emit import emit
-from crmsync.outbound.webhooks.endpoints import check_endpoint_url, disable, secret_of
+from crmsync.outbound.webhooks.endpoints import check_endpoint_url, disable, unseal
 from crmsync.outbound.webhooks.schedule import DEFAULT, Schedule
 from crmsync.store.models import OutboundEvent, WebhookDelivery, WebhookEndpoint
 
@@ -66,15 +67,20 @@ def message_id(event_id: int) -> str:
 
 
 def body_of(event: OutboundEvent) -> bytes:
-    return orjson.dumps(
-        {"type": event.type, "timestamp": event.created_at.isoformat(), "data": event.payload}
-    )
+    return _body(event.type, event.created_at, event.payload)
+
+
+def _body(event_type: str, created_at: datetime, payload: Any) -> bytes:
+    return orjson.dumps({"type": event_type, "timestamp": created_at.isoformat(), "data": payload})
 
 
 def claim(
     session: Session, vault: Vault, limit: int, now: datetime, lease: timedelta = LEASE
 ) -> list[Outgoing]:
-    """Take up to ``limit`` due deliveries under a lease and sign them."""
+    """Take up to ``limit`` due deliveries under a lease and sign them.
+
+    Columns, not ORM objects, and one UPDATE for the leases: a round claims hundreds.
+    """
     earlier = aliased(WebhookDelivery)
     blocked = exists().where(
         earlier.endpoint_id == WebhookDelivery.endpoint_id,
@@ -83,7 +89,17 @@ def claim(
         earlier.id < WebhookDelivery.id,
     )
     rows = session.execute(
-        select(WebhookDelivery, OutboundEvent, WebhookEndpoint)
+        select(
+            WebhookDelivery.id,
+            WebhookDelivery.endpoint_id,
+            OutboundEvent.id,
+            OutboundEvent.type,
+            OutboundEvent.created_at,
+            OutboundEvent.payload,
+            WebhookEndpoint.url,
+            WebhookEndpoint.secret,
+            WebhookEndpoint.workspace_id,
+        )
         .join(OutboundEvent, OutboundEvent.id == WebhookDelivery.event_id)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(
@@ -97,35 +113,80 @@ def claim(
         .limit(limit)
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     ).all()
+    if not rows:
+        return []
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_([row[0] for row in rows]))
+        .values(lease_until=now + lease),
+        execution_options={"synchronize_session": False},
+    )
     signers: dict[uuid.UUID, Webhook] = {}
     out: list[Outgoing] = []
     # Signed with the wall clock, whatever ``now`` schedules by: receivers refuse a
     # timestamp far from their own clock.
     signed_at = datetime.now(UTC)
-    for delivery, event, endpoint in rows:
-        delivery.lease_until = now + lease
-        signer = signers.get(endpoint.id)
+    stamp = str(int(signed_at.timestamp()))
+    for row in rows:
+        delivery_id, endpoint_id, event_id, event_type, created_at, payload, url, *sealed = row
+        signer = signers.get(endpoint_id)
         if signer is None:
-            signer = signers[endpoint.id] = Webhook(secret_of(vault, endpoint))
-        body = body_of(event)
-        msg_id = message_id(event.id)
+            secret = unseal(vault, sealed[0], sealed[1], endpoint_id)
+            signer = signers[endpoint_id] = Webhook(secret)
+        body = _body(event_type, created_at, payload)
+        msg_id = message_id(event_id)
         headers = {
             "content-type": "application/json",
             "webhook-id": msg_id,
-            "webhook-timestamp": str(int(signed_at.timestamp())),
+            "webhook-timestamp": stamp,
             "webhook-signature": signer.sign(msg_id, signed_at, body),
         }
-        out.append(Outgoing(delivery.id, endpoint.id, endpoint.url, headers, body))
+        out.append(Outgoing(delivery_id, endpoint_id, url, headers, body))
     return out
 
 
-def send(client: httpx.Client, outgoing: Outgoing, *, sandbox_mode: bool) -> Outcome:
-    """One HTTP POST; never raises. The URL is checked again: DNS may have changed."""
+def refusals(outgoing: list[Outgoing], *, sandbox_mode: bool) -> dict[str, str]:
+    """The URLs among ``outgoing`` the guard refuses now (DNS may have changed since the
+    endpoint was saved), each checked once: URL -> why."""
+    refused: dict[str, str] = {}
+    for url in {o.url for o in outgoing}:
+        try:
+            check_endpoint_url(url, sandbox_mode=sandbox_mode)
+        except UnsafeURL as exc:
+            refused[url] = f"refused: {exc}"
+    return refused
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(url: str) -> httpx.URL:
+    """An endpoint URL parsed once, not once per delivery (``httpx.URL`` is immutable)."""
+    return httpx.URL(url)
+
+
+def send(
+    transport: httpx.BaseTransport,
+    outgoing: Outgoing,
+    *,
+    refused: dict[str, str],
+    timeout: httpx.Timeout,
+) -> Outcome:
+    """One HTTP POST straight through the transport (no cookies, no redirects: an endpoint
+    answers itself); never raises. ``refused``: URLs the guard refused this round."""
+    if outgoing.url in refused:
+        return Outcome(outgoing.delivery_id, None, refused[outgoing.url])
+    request = httpx.Request(
+        "POST",
+        _parsed(outgoing.url),
+        content=outgoing.body,
+        headers=outgoing.headers,
+        extensions={"timeout": timeout.as_dict()},
+    )
     try:
-        check_endpoint_url(outgoing.url, sandbox_mode=sandbox_mode)
-        response = client.post(outgoing.url, content=outgoing.body, headers=outgoing.headers)
-    except UnsafeURL as exc:
-        return Outcome(outgoing.delivery_id, None, f"refused: {exc}")
+        response = transport.handle_request(request)
+        try:
+            response.read()
+        finally:
+            response.close()
     except httpx.HTTPError as exc:
         return Outcome(outgoing.delivery_id, None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR])
     error = None if response.is_success else response.text[:MAX_ERROR]

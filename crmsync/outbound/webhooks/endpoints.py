@@ -42,9 +42,12 @@ def _seal(vault: Vault, endpoint: WebhookEndpoint, secret: str) -> str:
 
 
 def secret_of(vault: Vault, endpoint: WebhookEndpoint) -> str:
-    return vault.decrypt(
-        endpoint.secret, workspace_id=endpoint.workspace_id, integration_id=endpoint.id
-    ).reveal()
+    return unseal(vault, endpoint.secret, endpoint.workspace_id, endpoint.id)
+
+
+def unseal(vault: Vault, sealed: str, workspace_id: uuid.UUID, endpoint_id: uuid.UUID) -> str:
+    """An endpoint's signing secret from its stored (sealed) form."""
+    return vault.decrypt(sealed, workspace_id=workspace_id, integration_id=endpoint_id).reveal()
 
 
 def create(

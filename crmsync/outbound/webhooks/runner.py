@@ -1,8 +1,8 @@
 """The delivery loop the worker runs: fan out, claim, send concurrently, settle.
 
-Sends go out on a pool of threads sharing one HTTP client (keep-alive per endpoint); the
-store is touched in three short transactions per round, so a slow endpoint holds no
-database lock.
+Sends go out on a pool of threads sharing one HTTP transport (keep-alive per endpoint);
+each endpoint URL passes the SSRF guard once per round; the store is touched in three
+short transactions per round, so a slow endpoint holds no database lock.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Deliverer:
         *,
         sandbox_mode: bool = False,
         schedule: Schedule = DEFAULT,
-        threads: int = 16,
+        threads: int = 8,
         batch: int = 500,
         poll_interval: float = 0.2,
         lease: timedelta = delivery.LEASE,
@@ -49,9 +49,12 @@ class Deliverer:
         self.poll_interval = poll_interval
         self.lease = lease
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="webhook-send")
-        # No redirects: an endpoint answers itself, and a redirect could leave the guard.
-        self._client = httpx.Client(
-            timeout=TIMEOUT, follow_redirects=False, transport=transport, trust_env=False
+        # Requests go straight to the transport (keep-alive per endpoint): no redirects (an
+        # endpoint answers itself, and a redirect could leave the guard), no cookies, no
+        # proxies from the environment, and none of a client's per-request work.
+        self._transport = transport or httpx.HTTPTransport(
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=threads),
+            trust_env=False,
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -65,9 +68,10 @@ class Deliverer:
             outgoing = delivery.claim(session, self.vault, self.batch, now, self.lease)
         if not outgoing:
             return 0
+        refused = delivery.refusals(outgoing, sandbox_mode=self.sandbox_mode)
         outcomes = list(
             self._pool.map(
-                lambda o: delivery.send(self._client, o, sandbox_mode=self.sandbox_mode),
+                lambda o: delivery.send(self._transport, o, refused=refused, timeout=TIMEOUT),
                 outgoing,
             )
         )
@@ -96,7 +100,7 @@ class Deliverer:
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True)
-        self._client.close()
+        self._transport.close()
 
 
 def deliverer_for(sessions: sessionmaker[Session], settings: Settings) -> Deliverer:

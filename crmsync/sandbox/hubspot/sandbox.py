@@ -16,6 +16,7 @@ from crmsync.sandbox.base import HotHandler, ProviderSandbox, SampleRequest, San
 from crmsync.sandbox.hubspot import errors, limits
 from crmsync.sandbox.hubspot.associations_api import association_routes
 from crmsync.sandbox.hubspot.batch import batch_routes, upsert_route
+from crmsync.sandbox.hubspot.campaigns import Campaigns, campaign_routes
 from crmsync.sandbox.hubspot.crm import Event, HubSpotCrm
 from crmsync.sandbox.hubspot.oauth import TokenStore, oauth_routes
 from crmsync.sandbox.hubspot.objects import object_routes
@@ -69,6 +70,7 @@ class HubSpotSandbox(ProviderSandbox):
         )
         self.app_webhooks = AppWebhooks(self.tokens.app_id, self.crm.now_ms)
         self.workflows = Workflows(clock)
+        self.campaigns = Campaigns(clock)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -81,6 +83,7 @@ class HubSpotSandbox(ProviderSandbox):
             *owner_routes(),
             *subscription_routes(self.app_webhooks, self._app_target_changed),
             *workflow_routes(self.workflows),
+            *campaign_routes(self.campaigns),
         ]
 
     def _object_name(self, object_type: str) -> str:
@@ -93,6 +96,7 @@ class HubSpotSandbox(ProviderSandbox):
         self.batcher.clear()
         self.app_webhooks.clear()
         self.workflows.reset()
+        self.campaigns.reset()
 
     def counts(self) -> dict[str, int]:
         return self.crm.counts()

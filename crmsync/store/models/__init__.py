@@ -2,7 +2,7 @@
 
 from crmsync.store.models.alerts import Alert
 from crmsync.store.models.app_webhooks import WebhookDelivery, WebhookEndpoint
-from crmsync.store.models.attribution import Campaign, Touchpoint
+from crmsync.store.models.attribution import Campaign, CampaignLink, Touchpoint
 from crmsync.store.models.automation import (
     AutomationCursor,
     AutomationRule,
@@ -25,6 +25,7 @@ from crmsync.store.models.marketing import (
 )
 from crmsync.store.models.merges import MergedRecord
 from crmsync.store.models.oauth import OAuthState
+from crmsync.store.models.owners import CrmOwner, OwnerListing
 from crmsync.store.models.records import (
     RECORD_MODELS,
     Activity,
@@ -36,6 +37,7 @@ from crmsync.store.models.records import (
     RecordBase,
     Ticket,
 )
+from crmsync.store.models.references import PendingReference
 from crmsync.store.models.reviews import DuplicateReview
 from crmsync.store.models.sync import Conflict, FieldState, SyncJob, SyncRun, WebhookEvent
 from crmsync.store.models.users import SignInFailure, User, UserInvitation, WebSession
@@ -53,10 +55,12 @@ __all__ = [
     "AutomationRun",
     "BusSource",
     "Campaign",
+    "CampaignLink",
     "ChangeLog",
     "Company",
     "Conflict",
     "Contact",
+    "CrmOwner",
     "Deal",
     "DuplicateReview",
     "EngagementState",
@@ -76,6 +80,8 @@ __all__ = [
     "Note",
     "OAuthState",
     "OutboundEvent",
+    "OwnerListing",
+    "PendingReference",
     "RecordBase",
     "RuleFiring",
     "SignInFailure",

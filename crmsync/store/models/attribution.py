@@ -34,6 +34,26 @@ class Campaign(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CampaignLink(IdMixin, Base):
+    """A CRM's own campaign (a HubSpot marketing campaign, a Salesforce Campaign) linked to
+    a crmsync campaign: one CRM campaign is linked once per integration."""
+
+    __tablename__ = "campaign_links"
+    __table_args__ = (UniqueConstraint("integration_id", "remote_id"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    campaign_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE")
+    )
+    provider: Mapped[str] = mapped_column(String(50))
+    remote_id: Mapped[str] = mapped_column(String(100))
+    remote_name: Mapped[str | None] = mapped_column(Str255)
+    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Touchpoint(IdMixin, Base):
     __tablename__ = "touchpoints"
     __table_args__ = (

@@ -1,7 +1,7 @@
 """oauth states of web users: a state belongs to an API key or to a web app user
 
 Revision ID: 0029
-Revises: 0026
+Revises: 0022
 Create Date: 2026-12-05 18:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0029"
-down_revision: str | None = "0026"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
