@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -21,6 +23,7 @@ from crmsync.api.routers import (
     events,
     imports,
     integration_mappings,
+    integration_setup,
     integration_sync,
     integrations,
     journeys,
@@ -36,6 +39,7 @@ from crmsync.api.routers import (
     webhooks,
 )
 from crmsync.config import Settings, get_settings
+from crmsync.integrations.setup import service as setup
 from crmsync.store.engine import make_engine, make_sessionmaker
 
 # Multipart uploads get the upload limit; every other body the JSON limit.
@@ -51,8 +55,17 @@ and syncs them with CRMs. Every `/api/v1` call needs `Authorization: Bearer <api
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # webhooks registered for an old CRMSYNC_BASE_URL follow it (off the startup path)
+    threading.Thread(target=_reregister, args=(app,), name="reregister", daemon=True).start()
     yield
     webhooks.close_receiver(app)  # write the deliveries still queued
+
+
+def _reregister(app: FastAPI) -> None:
+    try:
+        setup.reregister_all(app.state.sessionmaker, app.state.settings)
+    except Exception as exc:  # a database not migrated yet, or unreachable: try next start
+        structlog.get_logger("crmsync.api").warning("webhooks not re-registered", error=repr(exc))
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -82,6 +95,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         integrations.router,
         integration_sync.router,
         integration_mappings.router,
+        integration_setup.router,
         oauth.router,
         sync_jobs.router,
         sources.router,

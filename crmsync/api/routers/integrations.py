@@ -21,6 +21,7 @@ from crmsync.connectors.errors import AuthError, ConfigError, ConnectorError
 from crmsync.integrations import connection, service
 from crmsync.integrations.keys import vault_for
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch, integration_out
+from crmsync.integrations.setup import service as setup
 from crmsync.integrations.vault import Vault
 from crmsync.records.errors import RecordConflict
 from crmsync.store.models import Integration
@@ -97,10 +98,12 @@ def patch(
 
 
 @router.delete("/{integration_id}", status_code=204, summary="Delete an integration")
-def delete(principal: CanManage, db: Db, integration_id: uuid.UUID) -> None:
-    service.delete_integration(
-        db, service.get_integration(db, principal.workspace_id, integration_id)
-    )
+def delete(principal: CanManage, db: Db, request: Request, integration_id: uuid.UUID) -> None:
+    """The webhooks crmsync registered at the CRM are removed first (best effort)."""
+    integration = service.get_integration(db, principal.workspace_id, integration_id)
+    settings = settings_of(request)
+    setup.remove_webhooks(integration, vault_for(settings), settings, wiring_of(request))
+    service.delete_integration(db, integration)
     db.commit()
 
 

@@ -31,6 +31,7 @@ from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.campaigns import campaign_objects
 from crmsync.sandbox.salesforce.collections import collection_routes
 from crmsync.sandbox.salesforce.composite import composite_routes
+from crmsync.sandbox.salesforce.identity import identity_routes
 from crmsync.sandbox.salesforce.ids import IdFactory
 from crmsync.sandbox.salesforce.limits import (
     DAILY,
@@ -93,6 +94,7 @@ class Sandbox(ProviderSandbox):
             *self._data_routes(),
             *composite_routes(org, info, self._data_routes),
             *tooling_routes(org, info),
+            *identity_routes(org),
         ]
 
     def _data_routes(self) -> list[BaseRoute]:
