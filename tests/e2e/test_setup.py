@@ -26,8 +26,11 @@ from crmsync.sandbox.salesforce.outbound import notification_body
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.webhooks import WebhookTarget
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
-from crmsync.store.models import Link, SyncJob, WebhookEvent
-from crmsync.sync.targets import TargetResolver
+from crmsync.mapping.defaults import default_mapping
+from crmsync.mapping.model import FieldMapping
+from crmsync.mapping.schema import ObjectType
+from crmsync.store.models import Integration, Link, SyncJob, WebhookEvent
+from crmsync.sync.targets import TargetResolver, set_object_mapping
 from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
 from tests.e2e.waiting import wait_for
@@ -320,6 +323,12 @@ def test_a_salesforce_outbound_message_is_taken_only_from_the_integrations_org(
     )
     assert answer.status_code == 401 and _events(world, "salesforce") == 0
 
+    def outbound_done() -> bool:
+        answer = world.api.post(f"/api/v1/integrations/{integration}/test").json()
+        return next(c["done"] for c in answer["setup"] if c["item"] == "outbound-message")
+
+    assert not outbound_done()  # /test says the admin's step is still to do
+
     # the admin's rule, as configured in the org, posts each edit to crmsync's endpoint
     salesforce.register_webhook(WebhookTarget(world.base_url + url, events=("Contact",)))
     tag = uuid.uuid4().hex[:8]
@@ -331,3 +340,45 @@ def test_a_salesforce_outbound_message_is_taken_only_from_the_integrations_org(
     log = [e for e in salesforce.webhooks.log if e["url"].endswith("/outbound-messages")]
     assert log and log[-1]["status"] == 200
     wait_for(lambda: f"sf-{tag}@example.com" in _emails(world), 20)
+    assert outbound_done()
+
+
+def test_pipedrive_custom_fields_of_a_mapping_are_created_by_name(world: World) -> None:
+    name = "pipedrive"
+    with session_scope(world.sessions) as session:
+        integration = session.get(Integration, uuid.UUID(world.integrations[name]))
+        assert integration is not None
+        mapping = default_mapping(name).objects[ObjectType.CONTACTS]
+        extra = FieldMapping(source="engagement_score", target="Engagement score", type="number")
+        kind = FieldMapping(source="contact_type", target="Contact type", type="enum")
+        mapping = mapping.model_copy(update={"fields": [*mapping.fields, extra, kind]})
+        set_object_mapping(session, integration, "contacts", mapping)
+    plan = world.setup(name, "GET")
+    missing = {i["name"]: i for i in plan["items"] if i["state"] == "missing"}
+    assert missing["Engagement score"]["type"] == "double"
+    assert (
+        missing["Contact type"]["type"] == "enum"
+        and "realtor" in missing["Contact type"]["options"]
+    )
+    report = world.setup(name)
+    assert report["ok"] and world.setup(name)["counts"]["created"] == 0
+    made = world.api.post(
+        "/api/v1/contacts",
+        json={
+            "email": f"pd-{uuid.uuid4().hex[:8]}@example.com",
+            "last_name": "Dias",
+            "engagement_score": 77,
+            "contact_type": "broker",
+        },
+    )
+    assert made.status_code == 201, made.text
+    remote = wait_for(lambda: world.remote_id(name, made.json()["id"]), 20)
+    assert world.failed_jobs(name) == []
+    pipedrive = world.sandboxes[name]
+    token = pipedrive.oauth.api_token  # type: ignore[attr-defined]
+    fields = httpx.get(f"{world.urls[name]}/v1/personFields", params={"api_token": token}).json()
+    keys = {f["name"]: f["key"] for f in fields["data"]}
+    person = httpx.get(
+        f"{world.urls[name]}/api/v2/persons/{remote}", params={"api_token": token}
+    ).json()["data"]
+    assert float(person["custom_fields"][keys["Engagement score"]]) == 77

@@ -45,12 +45,8 @@ def _remote_type(need: FieldNeed) -> tuple[str, dict[str, Any]]:
 
 class PipedriveSetup:
     def plan(self, ctx: SetupContext) -> list[SetupItem]:
-        fields = field_items(
-            ctx,
-            lambda name: "." not in name and name.isidentifier(),
-            _remote_type,
-            also_labels=True,
-        )
+        # any name can be a custom field's (its key is generated)
+        fields = field_items(ctx, lambda name: bool(name.strip()), _remote_type, also_labels=True)
         for n, item in enumerate(fields):
             if item.state is ItemState.MISSING and item.remote_object not in FIELDS_PATH:
                 fields[n] = item.as_state(ItemState.MANUAL, "this object has no custom fields")

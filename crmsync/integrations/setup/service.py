@@ -44,6 +44,7 @@ from crmsync.sync.targets import mapping_for
 __all__ = [
     "PARTS",
     "apply",
+    "manual_checks",
     "plan",
     "remove_webhooks",
     "reregister",
@@ -293,3 +294,26 @@ def reregister_all(
                 session.commit()
                 done += 1
     return done
+
+
+def manual_checks(session: Session, integration: Integration, vault: Vault) -> list[dict[str, Any]]:
+    """The manual setup steps of the integration and whether they were done, for
+    ``/test``: a webhook only an admin can turn on counts as done once a verified
+    delivery of it has arrived (nothing else proves it from outside the CRM)."""
+    credentials = credentials_of(vault, integration)
+    received = _received(session, integration)
+    wanted: list[tuple[str, str]] = []
+    if integration.provider == "hubspot" and not (
+        credentials.get("app_id") and credentials.get("developer_api_key")
+    ):
+        wanted.append(("private-app-webhooks", "the private app's webhook subscriptions"))
+    if integration.provider == "salesforce":
+        if not credentials.get("org_id"):
+            wanted.append(("organization-id", "run setup: it reads the org id"))
+        wanted.append(("outbound-message", "an Outbound Message to crmsync's endpoint"))
+    out = []
+    for name, what in wanted:
+        done = received if name != "organization-id" else False
+        detail = "a verified delivery has arrived" if done else f"not done yet: {what}"
+        out.append({"item": name, "done": done, "detail": detail})
+    return out
