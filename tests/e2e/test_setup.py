@@ -14,21 +14,24 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from crmsync.auth.keys import create_api_key
 from crmsync.auth.permissions import Role
+from crmsync.cli import app as cli
 from crmsync.config import Settings
 from crmsync.demo import ServerThread
 from crmsync.demo_crms import DEMO_PROVIDERS
+from crmsync.integrations.setup.service import reregister_all
+from crmsync.mapping.defaults import default_mapping
+from crmsync.mapping.model import FieldMapping
+from crmsync.mapping.schema import ObjectType
 from crmsync.sandbox import create
 from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
 from crmsync.sandbox.salesforce.outbound import notification_body
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.webhooks import WebhookTarget
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
-from crmsync.mapping.defaults import default_mapping
-from crmsync.mapping.model import FieldMapping
-from crmsync.mapping.schema import ObjectType
 from crmsync.store.models import Integration, Link, SyncJob, WebhookEvent
 from crmsync.sync.targets import TargetResolver, set_object_mapping
 from crmsync.sync.worker import Worker
@@ -382,3 +385,38 @@ def test_pipedrive_custom_fields_of_a_mapping_are_created_by_name(world: World) 
         f"{world.urls[name]}/api/v2/persons/{remote}", params={"api_token": token}
     ).json()["data"]
     assert float(person["custom_fields"][keys["Engagement score"]]) == 77
+
+
+def test_webhooks_follow_a_new_public_url(world: World) -> None:
+    for name in ("pipedrive", "generic"):
+        assert world.setup(name)["ok"]
+    moved = world.base_url.replace("127.0.0.1", "localhost")
+    settings = Settings(
+        database_url=str(world.sessions.kw["bind"].url), mode="test", base_url=moved
+    )
+    assert reregister_all(world.sessions, settings) == 2
+    assert reregister_all(world.sessions, settings) == 0  # the URL holds now
+    pipedrive = world.sandboxes["pipedrive"]
+    token = pipedrive.oauth.api_token  # type: ignore[attr-defined]
+    hooks = httpx.get(f"{world.urls['pipedrive']}/v1/webhooks", params={"api_token": token})
+    urls = {h["subscription_url"] for h in hooks.json()["data"]}
+    assert urls == {f"{moved}/api/v1/webhooks/pipedrive/{world.integrations['pipedrive']}"}
+    generic = world.sandboxes["generic"]
+    listed = {t.url for t in generic.webhook_targets}
+    assert listed == {f"{moved}/api/v1/webhooks/generic/{world.integrations['generic']}"}
+
+
+def test_the_cli_sets_up_like_the_api(world: World) -> None:
+    url = str(world.sessions.kw["bind"].url.render_as_string(hide_password=False))
+    env = {"CRMSYNC_DATABASE_URL": url, "CRMSYNC_MODE": "test", "CRMSYNC_BASE_URL": world.base_url}
+    integration = world.integrations["salesforce"]
+    dry = CliRunner().invoke(cli, ["integrations", "setup", integration, "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "created  field           Contact.Contact_Type__c: dry run" in dry.output
+    assert world.setup("salesforce", "GET")["counts"]["missing"] > 0  # nothing was made
+    done = CliRunner().invoke(cli, ["integrations", "setup", integration], env=env)
+    assert done.exit_code == 0, done.output
+    assert "manual   webhook         Contact.outbound-message:Contact" in done.output
+    assert world.setup("salesforce", "GET")["counts"]["missing"] == 0
+    again = CliRunner().invoke(cli, ["integrations", "setup", integration], env=env)
+    assert "created 0" in again.output
