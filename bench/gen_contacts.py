@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from crmsync.quality.dedup.nicknames import _FORMS
+from crmsync.dedup.engine.nicknames import _FORMS
 
 _SYLLABLES = [
     "an",

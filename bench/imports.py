@@ -38,8 +38,8 @@ from sqlalchemy.orm import Session, sessionmaker
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from crmsync.dedup.guard import DuplicateGuard  # noqa: E402
 from crmsync.imports import jobs  # noqa: E402
-from crmsync.imports.duplicates import DuplicateGuard  # noqa: E402
 from crmsync.imports.mapped import BatchSource  # noqa: E402
 from crmsync.imports.options import DEFAULT_BATCH_SIZE, ImportOptions  # noqa: E402
 from crmsync.imports.preview import preview_file  # noqa: E402

@@ -1,10 +1,10 @@
-"""Writes crmsync/quality/dedup/name_prior.tsv: the shipped name-frequency prior.
+"""Writes crmsync/dedup/engine/name_prior.tsv: the shipped name-frequency prior.
 
 Source: the 1990 US census name lists in the `names` package (bench extra): per cent
 of people with each first name (men and women, averaged, as half the population each)
 and each surname. Only the commonest names are kept: the weight of an agreeing name
 only changes for names more frequent than the reference frequencies in
-`crmsync.quality.dedup.frequency`, and every name not listed is treated as rare.
+`crmsync.dedup.engine.frequency`, and every name not listed is treated as rare.
 
     python bench/make_name_prior.py
 """

@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from crmsync.quality.dedup.nicknames import _FORMS
+from crmsync.dedup.engine.nicknames import _FORMS
 
 Record = dict[str, Any]
 

@@ -20,7 +20,11 @@ PRODUCTION_NEEDS_KEY = (
 
 
 class Settings(BaseSettings):
-    """Everything crmsync reads from its environment; see docs/configuration.md."""
+    """Everything crmsync reads from its environment (the README's table lists it).
+
+    No other class reads ``CRMSYNC_*``: features take what they need from here (imports:
+    ``ImportSettings.from_settings``).
+    """
 
     model_config = SettingsConfigDict(env_prefix="CRMSYNC_", extra="ignore")
 
@@ -45,6 +49,13 @@ class Settings(BaseSettings):
     port: int = 8000
     max_body_mb: float = Field(1.0, gt=0, description="largest JSON request body")
     max_upload_mb: float = Field(10.0, gt=0, description="largest uploaded file")
+    # Lead-file imports (docs/imports.md)
+    max_rows: int = Field(2_000_000, ge=1, description="rows per imported file")
+    max_columns: int = Field(2_000, ge=1, description="columns per imported file")
+    max_cell_chars: int = Field(100_000, ge=1, description="characters per imported cell")
+    mapping_process_from_mb: float = Field(
+        2.0, ge=0, description="import files this large are read and mapped in a second process"
+    )
     sandbox_mode: bool = False
     log_level: str = "INFO"
     log_json: bool = True

@@ -34,3 +34,33 @@ def test_production_without_secret_key_refuses_and_says_how(
     assert "CRMSYNC_SECRET_KEY" in str(info.value) and "secrets.token_urlsafe" in str(info.value)
     settings = Settings(mode="production", secret_key="k" * 32)  # type: ignore[arg-type]
     assert "k" * 32 not in repr(settings)
+
+
+def test_import_limits_come_from_the_one_settings_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmsync.imports.settings import ImportSettings
+
+    monkeypatch.setenv("CRMSYNC_MAX_UPLOAD_MB", "3")
+    monkeypatch.setenv("CRMSYNC_MAX_ROWS", "40")
+    monkeypatch.setenv("CRMSYNC_MAPPING_PROCESS_FROM_MB", "0")
+    limits = ImportSettings.from_settings()
+    assert (limits.max_upload_mb, limits.max_rows, limits.mapping_process_from_mb) == (3, 40, 0)
+    assert ImportSettings.from_settings(max_rows=7).max_rows == 7
+
+
+def test_only_config_reads_the_environment() -> None:
+    """One settings class: no other module defines a pydantic BaseSettings."""
+    import ast
+    from pathlib import Path
+
+    import crmsync
+
+    root = Path(crmsync.__file__).parent
+    readers = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                getattr(base, "id", getattr(base, "attr", None)) == "BaseSettings"
+                for base in node.bases
+            ):
+                readers.append(f"{path.relative_to(root)}:{node.name}")
+    assert readers == ["config.py:Settings"]

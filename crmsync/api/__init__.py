@@ -1,1 +1,1 @@
-"""api."""
+"""The HTTP API: the FastAPI app, one router per resource, the error shape and the guards."""

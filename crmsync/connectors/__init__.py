@@ -1,1 +1,1 @@
-"""connectors."""
+"""Connectors: the contract every CRM implements, the shared HTTP layer, one folder per CRM."""

@@ -18,9 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmsync.dedup import merged
 from crmsync.dedup.strategies import DERIVED, Strategy, field_times, merged_values, newest_first
-from crmsync.records import changelog
+from crmsync.records import changelog, merged
 from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
 from crmsync.store.models import Activity, Contact, Deal, Lead, Link, Note, RecordBase, Ticket
 from crmsync.sync import outbox

@@ -1,6 +1,6 @@
 """Duplicate detection over a workspace's stored contacts, with the workspace's settings.
 
-The engine (``crmsync.quality.dedup``) works on plain records; ``snapshot`` keeps each
+The engine (``crmsync.dedup.engine``) works on plain records; ``snapshot`` keeps each
 workspace's live contacts in its input form, current with the store, so repeated checks
 and the pages of one cluster listing cost a few small queries each, not a rebuild.
 """
@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crmsync.dedup import reviews, snapshot
-from crmsync.imports.duplicates import dedup_input
-from crmsync.quality.dedup import Cluster, DuplicateCheck, PairExplanation
-from crmsync.quality.dedup.rules import DISTINCT
+from crmsync.dedup.engine import Cluster, DuplicateCheck, PairExplanation
+from crmsync.dedup.engine.rules import DISTINCT
+from crmsync.dedup.guard import dedup_input
 from crmsync.records.errors import RecordInvalid
 from crmsync.records.payloads import parse_fields, to_dict
 from crmsync.records.service import get_record

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from crmsync.quality.dedup import DedupSettings
+from crmsync.dedup.engine import DedupSettings
 from crmsync.records.errors import RecordInvalid, RecordNotFound
 from crmsync.records.payloads import describe_validation_error
 from crmsync.store.models import Workspace
@@ -28,11 +28,12 @@ def _workspace(session: Session, workspace_id: uuid.UUID) -> Workspace:
     return workspace
 
 
-def load(session: Session, workspace_id: uuid.UUID) -> DedupSettings:
-    """The settings in effect for the workspace."""
+def load(session: Session, workspace_id: uuid.UUID, region: str | None = None) -> DedupSettings:
+    """The settings in effect for the workspace. ``region`` (an import's own) stands in for
+    the workspace's default region when the settings name none."""
     settings = dict(_workspace(session, workspace_id).settings or {})
     configured = dict(settings.get(KEY) or {})
-    configured.setdefault("region", str(settings.get("default_region", "US")))
+    configured.setdefault("region", region or str(settings.get("default_region", "US")))
     return DedupSettings.model_validate(configured)
 
 

@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crmsync.dedup import settings as dedup_settings
-from crmsync.imports.duplicates import dedup_input
-from crmsync.quality.dedup import DedupSettings, DuplicateClusters, DuplicateIndex, find_duplicates
+from crmsync.dedup.engine import DedupSettings, DuplicateClusters, DuplicateIndex, find_duplicates
+from crmsync.dedup.guard import dedup_input
 from crmsync.store.models import Contact
 
 # Workspaces kept in memory at once.

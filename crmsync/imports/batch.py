@@ -14,14 +14,14 @@ import structlog
 from sqlalchemy.orm import Session
 
 from crmsync.dedup import reviews
-from crmsync.imports.duplicates import DuplicateGuard, Matched
+from crmsync.dedup.engine.rules import DUPLICATE, POSSIBLE
+from crmsync.dedup.guard import DuplicateGuard, Matched
 from crmsync.imports.mapped import MappedBatch
 from crmsync.imports.mapped import row_key as _pending_key
 from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.rowmap import EXTERNAL_REF
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, truncate_cells
-from crmsync.quality.dedup.rules import DUPLICATE, POSSIBLE
 from crmsync.records import service
 from crmsync.records.errors import RecordError
 from crmsync.store.base import new_id

@@ -116,7 +116,7 @@ def import_file(
 ) -> None:
     """Import a CSV, TSV, XLSX, JSON or JSON Lines file; exit 1 when any row failed."""
     settings = Settings(**({"database_url": database_url} if database_url else {}))  # type: ignore[arg-type]
-    limits = ImportSettings(data_dir=data_dir or settings.files_dir)
+    limits = ImportSettings.from_settings(settings, **({"data_dir": data_dir} if data_dir else {}))
     sessions = make_sessionmaker(make_engine(settings.database_url))
     started = time.perf_counter()
     try:

@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import queue
 import traceback
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -33,17 +32,15 @@ from typing import Any, Final
 import polars as pl
 import structlog
 
-from crmsync.imports.duplicates import DuplicateGuard, Matched, dedup_input
+from crmsync.dedup.engine.prepared import prepare
+from crmsync.dedup.guard import GuardSource, Matched, dedup_input
 from crmsync.imports.errors import ImportProblem
 from crmsync.imports.readers import open_table
 from crmsync.imports.rowmap import RowMapper
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, TableReader
 from crmsync.imports.valuemaps import ValueMap
-from crmsync.quality.dedup import DedupSettings
-from crmsync.quality.dedup.prepared import prepare
 from crmsync.quality.validation import Severity
-from crmsync.store.engine import make_engine, make_sessionmaker
 
 log = structlog.get_logger("crmsync.imports")
 
@@ -79,29 +76,6 @@ class MappedBatch:
 
 
 @dataclass(frozen=True)
-class DedupIndexSource:
-    """Where the mapping side loads a job's dedup index from: its database and workspace."""
-
-    database_url: str
-    workspace_id: str
-    record_type: str
-    settings: dict[str, Any]
-
-    def load(self) -> DuplicateGuard:
-        engine = make_engine(self.database_url)
-        try:
-            with make_sessionmaker(engine)() as session:
-                return DuplicateGuard.load(
-                    session,
-                    uuid.UUID(self.workspace_id),
-                    self.record_type,
-                    DedupSettings.model_validate(self.settings),
-                )
-        finally:
-            engine.dispose()
-
-
-@dataclass(frozen=True)
 class BatchSource:
     """Everything that reads and maps a job's rows, in a form another process can take."""
 
@@ -119,7 +93,7 @@ class BatchSource:
     # the region dedup prepares phones for; None when the job does not dedup
     dedup_region: str | None
     # set when this side checks duplicates too: where and how to load the dedup index
-    dedup_index: DedupIndexSource | None = None
+    dedup_index: GuardSource | None = None
     header_row: int | None = None
     value_maps: dict[str, ValueMap] = field(default_factory=dict)
     # rule -> severity: the workspace's overrides with the import's laid over them

@@ -22,8 +22,8 @@ from pydantic import ValidationError
 from crmsync.imports.rowmap import PSEUDO_TARGETS
 from crmsync.imports.valuemaps import ValueMap
 from crmsync.mapping.errors import MappingFileError
-from crmsync.mapping.model import remote_key
 from crmsync.mapping.schema import ObjectType
+from crmsync.mapping.statusmap import remote_key
 from crmsync.mapping.transforms import TransformKind
 from crmsync.mapping.yaml_io import mapping_from_yaml
 

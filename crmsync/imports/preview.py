@@ -16,7 +16,9 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from crmsync.imports.duplicates import DEDUP_TYPES, DuplicateGuard
+from crmsync.dedup.engine import DedupSettings
+from crmsync.dedup.engine.rules import DUPLICATE
+from crmsync.dedup.guard import DEDUP_TYPES, DuplicateGuard
 from crmsync.imports.mapped import row_key
 from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.preview_columns import ColumnReport, suggested_value_maps
@@ -27,8 +29,6 @@ from crmsync.imports.statusmaps import resolve_value_maps
 from crmsync.imports.suggested import Sample, suggestions, take_sample
 from crmsync.imports.table import SourceRow
 from crmsync.mapping.detect import detect_type
-from crmsync.quality.dedup import DedupSettings
-from crmsync.quality.dedup.rules import DUPLICATE
 from crmsync.quality.validation import Severity
 from crmsync.quality.validation_severity import workspace_overrides
 from crmsync.store.models import Workspace

@@ -15,22 +15,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import structlog
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crmsync.dedup import settings as dedup_settings
+from crmsync.dedup.guard import DEDUP_TYPES, DuplicateGuard, source_for_second_process
 from crmsync.imports.batch import BatchCounts, BatchWriter
-from crmsync.imports.duplicates import DEDUP_TYPES, DuplicateGuard
 from crmsync.imports.errors import ImportProblem
 from crmsync.imports.jobs import job_path
-from crmsync.imports.mapped import BatchSource, DedupIndexSource, MappedBatch, MappedBatches
+from crmsync.imports.mapped import BatchSource, MappedBatch, MappedBatches
 from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow
-from crmsync.quality.dedup import DedupSettings
 from crmsync.quality.validation import Severity
 from crmsync.quality.validation_severity import workspace_overrides
-from crmsync.records.payloads import reference_fields
 from crmsync.store.base import new_id
 from crmsync.store.models import Workspace
 from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
@@ -58,13 +57,6 @@ def _claim(session: Session, job_id: uuid.UUID, takeover: bool) -> ImportJob | N
     job.heartbeat_at = now
     session.commit()
     return job
-
-
-def _dedup_settings(session: Session, job: ImportJob, region: str) -> DedupSettings:
-    workspace = session.get(Workspace, job.workspace_id)
-    configured = dict((workspace.settings if workspace else {}).get("dedup", {}))
-    configured.setdefault("region", region)
-    return DedupSettings.model_validate(configured)
 
 
 def _severity(session: Session, job: ImportJob, options: ImportOptions) -> dict[str, Severity]:
@@ -99,7 +91,7 @@ def run_import(
     ``cancelled``. ``takeover=False`` leaves alone a running job that still has a live
     heartbeat (another worker has it).
     """
-    limits = limits or ImportSettings()
+    limits = limits or ImportSettings.from_settings()
     with session_factory() as session:
         job = _claim(session, job_id, takeover)
         if job is None:
@@ -108,7 +100,9 @@ def run_import(
         options = ImportOptions.model_validate(job.options)
         dedups = job.object_type in DEDUP_TYPES and options.on_duplicate is not OnDuplicate.CREATE
         try:
-            settings = _dedup_settings(session, job, options.region) if dedups else None
+            settings = (
+                dedup_settings.load(session, job.workspace_id, options.region) if dedups else None
+            )
             source = _source(limits, job, options, settings.region if settings else None)
             source = dataclasses.replace(source, severity=_severity(session, job, options))
             source.reader()  # the file opens and its header reads
@@ -121,7 +115,9 @@ def run_import(
     # can. It starts at once, so it works on the first batches while this one counts rows.
     big = source.path.stat().st_size >= limits.mapping_process_from_mb * 1024 * 1024
     if big and settings is not None:
-        dedup_index = _dedup_index(session_factory, workspace_id, source, settings)
+        dedup_index = source_for_second_process(
+            session_factory, workspace_id, source.object_type, source.columns.values(), settings
+        )
         source = dataclasses.replace(source, dedup_index=dedup_index)
     with MappedBatches(source, start, in_second_process=big) as batches:
         try:
@@ -154,31 +150,6 @@ def run_import(
                 return _finish(session, job_id, "failed", exc.message)
     with session_factory() as session:
         return _finish(session, job_id, "completed")
-
-
-def _dedup_index(
-    session_factory: sessionmaker[Session],
-    workspace_id: uuid.UUID,
-    source: BatchSource,
-    settings: DedupSettings,
-) -> DedupIndexSource | None:
-    """Where a second process loads the job's dedup index, or None when it may not hold it:
-    the rows set a reference the records service checks in the database (a row it refuses
-    must leave the index), or the database lives only in this process."""
-    references = reference_fields(source.object_type)
-    if any(target in references for target in source.columns.values()):
-        return None
-    engine = session_factory.kw.get("bind")
-    if not isinstance(engine, Engine) or engine.url.database in (None, "", ":memory:"):
-        return None
-    if str(engine.url.database).startswith("file:"):
-        return None
-    return DedupIndexSource(
-        database_url=engine.url.render_as_string(hide_password=False),
-        workspace_id=str(workspace_id),
-        record_type=source.object_type,
-        settings=settings.model_dump(),
-    )
 
 
 def _source(

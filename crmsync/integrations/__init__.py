@@ -1,1 +1,2 @@
-"""integrations."""
+"""Integrations: a workspace's connected CRM accounts, their encrypted credentials, OAuth
+and the network guard."""

@@ -14,9 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crmsync.mapping.schema import FieldType, ObjectType, field_type
+from crmsync.mapping.statusmap import StatusMap
 from crmsync.mapping.transforms import Transform, TransformKind
-
-Scalar = str | int | float | bool
 
 
 class Direction(StrEnum):
@@ -28,37 +27,6 @@ class Direction(StrEnum):
 
     def includes(self, other: Direction) -> bool:
         return self is Direction.BOTH or self is other
-
-
-class StatusMap(BaseModel):
-    """Canonical values <-> remote values of a status or stage field, both directions.
-
-    ``inbound`` defaults to the inverse of ``outbound``; give it explicitly when several
-    canonical values share one remote value. The defaults catch values not listed.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    outbound: dict[str, Scalar]
-    inbound: dict[str, str] = Field(default_factory=dict)
-    default_outbound: Scalar | None = None
-    default_inbound: str | None = None
-
-    @model_validator(mode="after")
-    def _fill_inbound(self) -> StatusMap:
-        if not self.inbound:
-            inverse: dict[str, str] = {}
-            for canonical, remote in self.outbound.items():
-                inverse.setdefault(remote_key(remote), canonical)
-            self.inbound = inverse
-        return self
-
-
-def remote_key(value: Any) -> str:
-    """Lookup key of a remote value: ``True`` and ``"true"`` or ``5`` and ``"5"`` match."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 class FieldMapping(BaseModel):

@@ -11,16 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
 
 from crmsync.mapping.errors import UnmappedValueError
+from crmsync.mapping.statusmap import StatusMap, remote_key
 from crmsync.quality.cleansing_names import capitalise_name
 from crmsync.quality.normalize import normalize_phone, strip_invisible
-
-if TYPE_CHECKING:
-    from crmsync.mapping.model import StatusMap
 
 
 class TransformKind(StrEnum):
@@ -99,8 +97,6 @@ def _lookup(table: Mapping[str, Any], key: str, default: Any, name: str, directi
 def _map_value(
     transform: Transform, value: Any, outbound: bool, status_maps: Mapping[str, StatusMap]
 ) -> Any:
-    from crmsync.mapping.model import StatusMap, remote_key
-
     if transform.kind is TransformKind.STATUS_MAP:
         name = str(transform.arg)
         table = status_maps[name]

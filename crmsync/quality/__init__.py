@@ -1,1 +1,2 @@
-"""quality."""
+"""Data quality: normalising, validating and cleansing field values (duplicates are
+``crmsync.dedup``)."""

@@ -12,15 +12,17 @@ Rows are built as tuples in ``COLUMNS`` order and written by one driver executem
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Collection
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, event, func, select
 from sqlalchemy.orm import Session
 
 from crmsync import outbound
+from crmsync.metrics import RECORDS_CHANGED
 from crmsync.records.bulk import Write, insert_tuples, insert_write
 from crmsync.store.models import ChangeLog
 
@@ -139,10 +141,48 @@ def last_written(
 def write(session: Session, rows: list[Row]) -> None:
     """Write ChangeLog rows in one executemany."""
     outbound.from_changelog(session, rows)
+    _count(session, rows)
     insert_tuples(session, _TABLE, COLUMNS, rows)
 
 
 def write_of(session: Session, rows: list[Row]) -> Write:
     """The converted executemany that writes ``rows``, to run with other writes (``bulk.run``)."""
     outbound.from_changelog(session, rows)
+    _count(session, rows)
     return insert_write(session, _TABLE, COLUMNS, rows)
+
+
+# Records changed in a session's open transaction: record id -> (type, operation). The
+# ``crmsync_records_changed_total`` metric counts them when the transaction commits, a
+# record once per transaction, as its strongest operation (created > deleted > updated).
+_PENDING: Final = "crmsync.records_changed"
+_RANK: Final = {"updated": 0, "restored": 1, "deleted": 2, "created": 3}
+
+
+def _operation(field: str, new_value: Any) -> str:
+    if field == CREATED:
+        return "created"
+    if field == "deleted_at":
+        return "deleted" if new_value is not None else "restored"
+    return "updated"
+
+
+def _count(session: Session, rows: list[Row]) -> None:
+    pending: dict[uuid.UUID, tuple[str, str]] = session.info.setdefault(_PENDING, {})
+    for _ws, record_type, record_id, field, _old, new, _source, _at in rows:
+        operation = _operation(field, new)
+        held = pending.get(record_id)
+        if held is None or _RANK[operation] > _RANK[held[1]]:
+            pending[record_id] = (record_type, operation)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    pending: dict[uuid.UUID, tuple[str, str]] = session.info.pop(_PENDING, None) or {}
+    for (record_type, operation), count in Counter(pending.values()).items():
+        RECORDS_CHANGED.labels(type=record_type, operation=operation).inc(count)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)

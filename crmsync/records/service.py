@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from crmsync.dedup import merged
-from crmsync.records import changelog
+from crmsync.records import changelog, merged
 from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
 from crmsync.records.pagination import Cursor
 from crmsync.records.payloads import (

@@ -23,9 +23,8 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from crmsync.dedup import merged
 from crmsync.quality.normalize import normalize_email
-from crmsync.records import bulk, changelog
+from crmsync.records import bulk, changelog, merged
 from crmsync.records.errors import RecordInvalid
 from crmsync.records.payloads import (
     check_references,

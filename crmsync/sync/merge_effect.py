@@ -11,7 +11,7 @@ integration (its survivor has a remote record of its own there). In order of pre
 
 When the survivor has lost its own Link meanwhile, the duplicate's Link moves to it
 instead (the survivor takes over that remote record). The dropped Link's remote record,
-if read again by a poll, resolves to the survivor (``crmsync.dedup.merged``).
+if read again by a poll, resolves to the survivor (``crmsync.records.merged``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import MergeConnector
 from crmsync.connectors.errors import ConnectorError
-from crmsync.dedup import merged
 from crmsync.integrations.config import SyncConfig
+from crmsync.records import merged
 from crmsync.store.models import Integration, Link
 from crmsync.sync import fieldstate, outbox
 from crmsync.sync.jobs import ClaimedJob

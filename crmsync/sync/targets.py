@@ -19,7 +19,8 @@ from crmsync.integrations.config import SyncConfig
 from crmsync.integrations.connection import Wiring, connector_for
 from crmsync.integrations.keys import vault_for
 from crmsync.mapping.defaults import default_mapping
-from crmsync.mapping.model import MappingSet, ObjectMapping, StatusMap
+from crmsync.mapping.model import MappingSet, ObjectMapping
+from crmsync.mapping.statusmap import StatusMap
 from crmsync.store.models import FieldMapping, Integration, Workspace
 from crmsync.sync.outbound import Target
 from crmsync.sync.policy import retry_policy

@@ -25,7 +25,7 @@ def main() -> None:
         print(f"batch {job.next_row}", flush=True)
 
     sessions = make_sessionmaker(make_engine(url))
-    limits = ImportSettings(data_dir=Path(data_dir))
+    limits = ImportSettings.from_settings(data_dir=Path(data_dir))
     run_import(sessions, uuid.UUID(job_id), limits=limits, on_batch=report)
     print("done", flush=True)
 

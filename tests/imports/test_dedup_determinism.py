@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crmsync.dedup.engine import DuplicateIndex
+from crmsync.dedup.guard import DuplicateGuard
 from crmsync.dedup.reviews import POSSIBLE
-from crmsync.imports.duplicates import DuplicateGuard
 from crmsync.imports.runner import run_import
 from crmsync.imports.settings import ImportSettings
-from crmsync.quality.dedup import DuplicateIndex
 from crmsync.records.service import upsert_records
 from crmsync.store.engine import session_scope
 from crmsync.store.models import Contact, DuplicateReview

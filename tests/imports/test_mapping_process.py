@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crmsync.dedup.engine import DedupSettings
+from crmsync.dedup.guard import DuplicateGuard, GuardSource, source_for_second_process
 from crmsync.imports import jobs
-from crmsync.imports.duplicates import DuplicateGuard
 from crmsync.imports.errors import FileTooLarge
-from crmsync.imports.mapped import BatchSource, DedupIndexSource, MappedBatches
-from crmsync.imports.runner import _dedup_index, run_import
+from crmsync.imports.mapped import BatchSource, MappedBatches
+from crmsync.imports.runner import run_import
 from crmsync.imports.settings import ImportSettings
-from crmsync.quality.dedup import DedupSettings
 from crmsync.records.service import upsert_records
 from crmsync.store.engine import make_engine, session_scope
 from crmsync.store.models import Contact
@@ -160,7 +160,7 @@ def test_the_mapping_process_checks_duplicates_as_this_one_would(
         upsert_records(session, tenant.id, "contacts", [
             {"first_name": first, "last_name": last, "email": email}], "api")  # fmt: skip
     settings = DedupSettings()
-    index = DedupIndexSource(database_url, str(tenant.id), "contacts", settings.model_dump())
+    index = GuardSource(database_url, str(tenant.id), "contacts", settings.model_dump())
     with MappedBatches(_source(limits, path, dedup_index=index), 0, True) as there:
         away = list(there)
     with sessions() as session:
@@ -202,8 +202,13 @@ def test_dedup_stays_in_the_importing_process_when_rows_set_references(
     path.write_text(people_csv(3))
     settings = DedupSettings()
     plain = _source(limits, path)
-    assert _dedup_index(sessions, tenant.id, plain, settings) is not None
+
+    def where(factory: sessionmaker[Session], source: BatchSource) -> GuardSource | None:
+        targets = source.columns.values()
+        return source_for_second_process(factory, tenant.id, "contacts", targets, settings)
+
+    assert where(sessions, plain) is not None
     with_company = _source(limits, path, columns={**PEOPLE_COLUMNS, "company": "company_id"})
-    assert _dedup_index(sessions, tenant.id, with_company, settings) is None
+    assert where(sessions, with_company) is None
     in_memory = sessionmaker(make_engine("sqlite://"))
-    assert _dedup_index(in_memory, tenant.id, plain, settings) is None
+    assert where(in_memory, plain) is None

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmsync.mapping.errors import UnmappedValueError
-from crmsync.mapping.model import StatusMap
+from crmsync.mapping.statusmap import StatusMap
 from crmsync.mapping.transforms import Transform, apply_transform
 
 MAPS = {"stage": StatusMap(outbound={"WON": "closedwon", "LOST": "closedlost"})}

@@ -72,3 +72,41 @@ def test_a_creation_counts_as_a_change_of_every_field_it_holds(
     after = last_written(db, [record_id])
     assert after[(record_id, "email")] == created[(record_id, "email")]
     assert after[(record_id, "city")] > created[(record_id, "city")]
+
+
+def _changed(record_type: str, operation: str) -> float:
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value(
+        "crmsync_records_changed_total", {"type": record_type, "operation": operation}
+    )
+    return value or 0.0
+
+
+def test_records_changed_metric_counts_committed_changes(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    h = tenant.headers()
+    before = {op: _changed("companies", op) for op in ("created", "updated", "deleted")}
+    made = client.post("/api/v1/companies", json={"name": "Acme"}, headers=h).json()
+    client.patch(f"/api/v1/companies/{made['id']}", json={"name": "Acme Inc"}, headers=h)
+    client.patch(f"/api/v1/companies/{made['id']}", json={"name": "Acme Inc"}, headers=h)  # no-op
+    client.delete(f"/api/v1/companies/{made['id']}", headers=h)
+    batch = [{"name": f"Co {i}"} for i in range(3)]
+    client.post("/api/v1/companies/batch", json={"items": batch}, headers=h)
+    after = {op: _changed("companies", op) for op in ("created", "updated", "deleted")}
+    assert after["created"] - before["created"] == 4
+    assert after["updated"] - before["updated"] == 1
+    assert after["deleted"] - before["deleted"] == 1
+
+
+def test_records_changed_metric_ignores_rolled_back_writes(tenant: Tenant, db: Session) -> None:
+    from crmsync.records.service import create_record
+
+    before = _changed("contacts", "created")
+    create_record(db, tenant.id, "contacts", {"first_name": "Ada"}, source="api")
+    db.rollback()
+    assert _changed("contacts", "created") == before
+    create_record(db, tenant.id, "contacts", {"first_name": "Ada"}, source="api")
+    db.commit()
+    assert _changed("contacts", "created") == before + 1

@@ -20,9 +20,9 @@ from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.dedup import reviews, service
 from crmsync.dedup import settings as dedup_settings
+from crmsync.dedup.engine import DedupSettings
 from crmsync.dedup.merge import MAX_MERGED, merge
 from crmsync.dedup.strategies import Strategy
-from crmsync.quality.dedup import DedupSettings
 from crmsync.records.payloads import to_dict
 
 router = APIRouter(route_class=GuardedRoute, prefix=API_PREFIX, tags=["duplicates"])

@@ -52,10 +52,7 @@ def translated() -> Iterator[None]:
 def limits_of(state: State) -> ImportSettings:
     """Import settings: environment, with the app's upload limit; built once per app."""
     if getattr(state, "import_settings", None) is None:
-        settings = state.settings
-        state.import_settings = ImportSettings(
-            max_upload_mb=settings.max_upload_mb, data_dir=settings.files_dir
-        )
+        state.import_settings = ImportSettings.from_settings(state.settings)
     limits: ImportSettings = state.import_settings
     return limits
 

@@ -18,16 +18,14 @@ from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routers.integrations import CanManage
-from crmsync.api.routers.mappings import SuggestIn, suggestions_out
 from crmsync.api.routing import GuardedRoute
-from crmsync.connectors.errors import ConnectorError
+from crmsync.api.suggestions import SuggestIn, remote_suggestions
 from crmsync.integrations.service import get_integration
 from crmsync.mapping.errors import MappingError, MappingFileError
 from crmsync.mapping.model import MappingSet
-from crmsync.mapping.suggest import TargetField, suggest_mappings
 from crmsync.mapping.yaml_io import mapping_from_yaml, mapping_to_yaml
 from crmsync.records.payloads import describe_validation_error
-from crmsync.sync.targets import mapping_for, save_mapping, targets_of
+from crmsync.sync.targets import mapping_for, save_mapping
 
 router = APIRouter(
     route_class=GuardedRoute, prefix=f"{API_PREFIX}/integrations", tags=["integrations"]
@@ -123,25 +121,6 @@ def suggest_for_integration(
     """Like `/api/v1/mappings/suggest`, with this CRM's own fields (custom ones included)
     of `object_type` as the targets."""
     return remote_suggestions(db, request, principal.workspace_id, integration_id, body)
-
-
-def remote_suggestions(
-    db: Session,
-    request: Request,
-    workspace_id: uuid.UUID,
-    integration_id: uuid.UUID,
-    body: SuggestIn,
-) -> JSON:
-    integration = get_integration(db, workspace_id, integration_id)
-    try:
-        remote = targets_of(request.app).connector(integration).describe(body.object_type.value)
-    except ConnectorError as exc:
-        raise ApiError(
-            502, "crm_error", f"could not read the CRM's fields: {exc.message}"
-        ) from None
-    targets = [TargetField(f.name, f.label) for f in remote if not f.read_only]
-    found = suggest_mappings(body.fields, body.samples, targets, region=body.region)
-    return JSON(suggestions_out(found))
 
 
 def _first(exc: ValidationError) -> str:

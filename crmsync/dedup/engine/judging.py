@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmsync.quality.dedup.compare import compare
-from crmsync.quality.dedup.encoded import Encoded, decode
-from crmsync.quality.dedup.prefilter import worth_scoring
-from crmsync.quality.dedup.rules import decide
-from crmsync.quality.dedup.settings import DedupSettings
+from crmsync.dedup.engine.compare import compare
+from crmsync.dedup.engine.encoded import Encoded, decode
+from crmsync.dedup.engine.prefilter import worth_scoring
+from crmsync.dedup.engine.rules import decide
+from crmsync.dedup.engine.settings import DedupSettings
 
 # candidate pairs judged per task: bounds the memory of one part's arrays
 PART = 1_000_000

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from crmsync.quality.dedup import DedupSettings, find_duplicates
-from crmsync.quality.dedup.clusters import cluster_links
+from crmsync.dedup.engine import DedupSettings, find_duplicates
+from crmsync.dedup.engine.clusters import cluster_links
 
 
 def links(*pairs: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -21,15 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from crmsync.quality.dedup.blocking import PASSES, key_strings
-from crmsync.quality.dedup.coded_rows import CodedRows
-from crmsync.quality.dedup.compare import compare
-from crmsync.quality.dedup.encoded import ALL_TEXT, decode, encode
-from crmsync.quality.dedup.index import DuplicateIndex, Match, ranking
-from crmsync.quality.dedup.postings import key_hashes
-from crmsync.quality.dedup.prefilter import worth_scoring
-from crmsync.quality.dedup.prepared import TEXT_COLUMNS, Prepared, prepare
-from crmsync.quality.dedup.rules import DUPLICATE, POSSIBLE, decide
+from crmsync.dedup.engine.blocking import PASSES, key_strings
+from crmsync.dedup.engine.coded_rows import CodedRows
+from crmsync.dedup.engine.compare import compare
+from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
+from crmsync.dedup.engine.index import DuplicateIndex, Match, ranking
+from crmsync.dedup.engine.postings import key_hashes
+from crmsync.dedup.engine.prefilter import worth_scoring
+from crmsync.dedup.engine.prepared import TEXT_COLUMNS, Prepared, prepare
+from crmsync.dedup.engine.rules import DUPLICATE, POSSIBLE, decide
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import jellyfish
 import numpy as np
 import polars as pl
 
-from crmsync.quality.dedup.nicknames import canonical_first_name
+from crmsync.dedup.engine.nicknames import canonical_first_name
 from crmsync.quality.normalize import (
     _EMAIL_RE,
     MAX_EMAIL,

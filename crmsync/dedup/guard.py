@@ -9,17 +9,19 @@ into the record's id.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 import polars as pl
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from crmsync.quality.dedup import DedupSettings, DuplicateIndex
-from crmsync.quality.dedup.prepared import Prepared, prepare
-from crmsync.quality.dedup.stream import StreamMatcher
-from crmsync.records.payloads import model_for
+from crmsync.dedup.engine import DedupSettings, DuplicateIndex
+from crmsync.dedup.engine.prepared import Prepared, prepare
+from crmsync.dedup.engine.stream import StreamMatcher
+from crmsync.records.payloads import model_for, reference_fields
+from crmsync.store.engine import make_engine, make_sessionmaker
 
 # Record types with the person fields duplicate detection compares.
 DEDUP_TYPES: Final = frozenset({"contacts", "leads"})
@@ -113,3 +115,56 @@ class DuplicateGuard:
     def drop(self, key: str) -> None:
         """A held row whose record was not written: rows that matched it fail in the writer
         (``duplicates a row that was not imported``), as they do in the mapping process."""
+
+
+@dataclass(frozen=True)
+class GuardSource:
+    """Where another process loads an import's guard from: its database and workspace."""
+
+    database_url: str
+    workspace_id: str
+    record_type: str
+    settings: dict[str, Any]
+
+    def load(self) -> DuplicateGuard:
+        engine = make_engine(self.database_url)
+        try:
+            with make_sessionmaker(engine)() as session:
+                return DuplicateGuard.load(
+                    session,
+                    uuid.UUID(self.workspace_id),
+                    self.record_type,
+                    DedupSettings.model_validate(self.settings),
+                )
+        finally:
+            engine.dispose()
+
+
+def source_for_second_process(
+    session_factory: sessionmaker[Session],
+    workspace_id: uuid.UUID,
+    record_type: str,
+    targets: Iterable[str | None],
+    settings: DedupSettings,
+) -> GuardSource | None:
+    """How the import's mapping process may hold the guard, or None when only the importing
+    process may: the rows set a reference (``targets`` are the mapped fields) that the
+    records service checks in the database, so a row it refuses must leave the index; or
+    the database lives only in this process.
+
+    This is the one place that decides which process checks an import's duplicates.
+    """
+    references = reference_fields(record_type)
+    if any(target in references for target in targets):
+        return None
+    engine = session_factory.kw.get("bind")
+    if not isinstance(engine, Engine) or engine.url.database in (None, "", ":memory:"):
+        return None
+    if str(engine.url.database).startswith("file:"):
+        return None
+    return GuardSource(
+        database_url=engine.url.render_as_string(hide_password=False),
+        workspace_id=str(workspace_id),
+        record_type=record_type,
+        settings=settings.model_dump(),
+    )

@@ -10,15 +10,15 @@ from typing import overload
 
 import numpy as np
 
-from crmsync.quality.dedup.blocking import candidate_pairs
-from crmsync.quality.dedup.clusters import cluster_links, components
-from crmsync.quality.dedup.compare import compare
-from crmsync.quality.dedup.encoded import ALL_TEXT, Encoded, decode, encode
-from crmsync.quality.dedup.explain import PairExplanation, explain_pairs
-from crmsync.quality.dedup.judging import judge
-from crmsync.quality.dedup.prepared import Records, prepare
-from crmsync.quality.dedup.rules import decide
-from crmsync.quality.dedup.settings import DedupSettings
+from crmsync.dedup.engine.blocking import candidate_pairs
+from crmsync.dedup.engine.clusters import cluster_links, components
+from crmsync.dedup.engine.compare import compare
+from crmsync.dedup.engine.encoded import ALL_TEXT, Encoded, decode, encode
+from crmsync.dedup.engine.explain import PairExplanation, explain_pairs
+from crmsync.dedup.engine.judging import judge
+from crmsync.dedup.engine.prepared import Records, prepare
+from crmsync.dedup.engine.rules import decide
+from crmsync.dedup.engine.settings import DedupSettings
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
-from crmsync.quality.dedup.encoded import Encoded, same, similarity
-from crmsync.quality.dedup.settings import DedupSettings
+from crmsync.dedup.engine.encoded import Encoded, same, similarity
+from crmsync.dedup.engine.settings import DedupSettings
 
 # dates this many (approximate) days apart still hint at one person
 _NEAR_DAYS = 62
@@ -59,12 +59,13 @@ def _initials(enc: Encoded, column: str, rows: np.ndarray) -> np.ndarray:
 
 def _dob_near(enc: Encoded, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     a, b = enc.dob_days[left], enc.dob_days[right]
-    with np.errstate(invalid="ignore"):
-        close = np.abs(a - b) <= _NEAR_DAYS
-        same_day = (np.mod(a, _DAYS_A_YEAR) == np.mod(b, _DAYS_A_YEAR)) & (
-            np.abs(a - b) <= 10 * _DAYS_A_YEAR
-        )
-    return close | same_day
+    near = np.zeros(len(left), dtype=bool)
+    both = np.flatnonzero(~np.isnan(a) & ~np.isnan(b))  # most files have no birth dates
+    a, b = a[both], b[both]
+    apart = np.abs(a - b)
+    same_day = (np.mod(a, _DAYS_A_YEAR) == np.mod(b, _DAYS_A_YEAR)) & (apart <= 10 * _DAYS_A_YEAR)
+    near[both] = (apart <= _NEAR_DAYS) | same_day
+    return near
 
 
 def worth_scoring(

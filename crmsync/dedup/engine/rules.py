@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmsync.quality.dedup.compare import EMAIL_BOTH_PERSONAL, EMAIL_SAME_EMPLOYER, Similarities
-from crmsync.quality.dedup.scoring import AGREES_FROM, PRIOR_BITS, Evidence, weigh
-from crmsync.quality.dedup.settings import DedupSettings
+from crmsync.dedup.engine.compare import EMAIL_BOTH_PERSONAL, EMAIL_SAME_EMPLOYER, Similarities
+from crmsync.dedup.engine.scoring import AGREES_FROM, PRIOR_BITS, Evidence, weigh
+from crmsync.dedup.engine.settings import DedupSettings
 
 # First names this far apart belong to different people (after nicknames and swaps).
 FIRST_NAME_CONFLICT = 0.7

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from crmsync.quality.dedup import DedupSettings
-from tests.quality.dedup.cases import check_pair
+from crmsync.dedup.engine import DedupSettings
+from tests.dedup.engine.cases import check_pair
 
 SAME_EMAIL = ({"email": "a.b@acme.com"}, {"email": "A.B@acme.com"})
 SAME_PHONE = ({"phone": "(415) 555-0134"}, {"phone": "415 555 0134"})

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from crmsync.quality.dedup.blocking import candidate_pairs
-from crmsync.quality.dedup.encoded import ALL_TEXT, encode
-from crmsync.quality.dedup.judging import judge
-from crmsync.quality.dedup.prepared import prepare
-from crmsync.quality.dedup.settings import DedupSettings
+from crmsync.dedup.engine.blocking import candidate_pairs
+from crmsync.dedup.engine.encoded import ALL_TEXT, encode
+from crmsync.dedup.engine.judging import judge
+from crmsync.dedup.engine.prepared import prepare
+from crmsync.dedup.engine.settings import DedupSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 from gen_contacts import contacts
@@ -39,7 +39,7 @@ def test_no_pairs() -> None:
 def test_a_process_running_other_threads_judges_in_process() -> None:
     import threading
 
-    from crmsync.quality.dedup import judging
+    from crmsync.dedup.engine import judging
 
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)

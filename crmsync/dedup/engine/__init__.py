@@ -4,10 +4,10 @@
 one workspace's contacts so `index.check(candidate)` answers for a single new record.
 """
 
-from crmsync.quality.dedup.explain import FieldEvidence, PairExplanation
-from crmsync.quality.dedup.finder import Cluster, DuplicateClusters, find_duplicates
-from crmsync.quality.dedup.index import DuplicateCheck, DuplicateIndex
-from crmsync.quality.dedup.settings import DedupSettings
+from crmsync.dedup.engine.explain import FieldEvidence, PairExplanation
+from crmsync.dedup.engine.finder import Cluster, DuplicateClusters, find_duplicates
+from crmsync.dedup.engine.index import DuplicateCheck, DuplicateIndex
+from crmsync.dedup.engine.settings import DedupSettings
 
 __all__ = [
     "Cluster",

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import process
 
-from crmsync.quality.dedup.prepared import TEXT_COLUMNS
+from crmsync.dedup.engine.prepared import TEXT_COLUMNS
 
 # every prepared text column, with the id: what scoring and explanations read
 ALL_TEXT = ("id", *(c for c in TEXT_COLUMNS if c not in ("dob_days", "namesakes")))

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmsync.quality.dedup.blocking import PASSES, key_of_one, key_strings
-from crmsync.quality.dedup.prepared import prepare
-from crmsync.quality.dedup.single import prepare_one
+from crmsync.dedup.engine.blocking import PASSES, key_of_one, key_strings
+from crmsync.dedup.engine.prepared import prepare
+from crmsync.dedup.engine.single import prepare_one
 from crmsync.quality.normalize import normalize_email
 
 TRICKY: list[dict[str, Any]] = [

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crmsync.quality.dedup import DuplicateIndex
-from crmsync.quality.dedup.prepared import prepare
-from crmsync.quality.dedup.stream import StreamMatcher
+from crmsync.dedup.engine import DuplicateIndex
+from crmsync.dedup.engine.prepared import prepare
+from crmsync.dedup.engine.stream import StreamMatcher
 
 EXISTING = [
     {"id": "c1", "first_name": "Priya", "last_name": "Raghunathan",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crmsync.quality.dedup import DedupSettings, DuplicateCheck, DuplicateIndex
+from crmsync.dedup.engine import DedupSettings, DuplicateCheck, DuplicateIndex
 
 
 def check_pair(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Hamming, JaroWinkler
 
-from crmsync.quality.dedup import frequency
+from crmsync.dedup.engine import frequency
 
 Columns = Mapping[str, np.ndarray]
 
@@ -150,22 +151,24 @@ def _email(left: Columns, right: Columns) -> np.ndarray:
     # namesakes apart
     numbered = np.flatnonzero((a != b) & _present(left["email"], right["email"]))
     if len(numbered):
-        bare = [
-            (stem := _stem(x)) is not None and stem == _stem(y)
-            for x, y in zip(
-                left["email"][numbered].tolist(), right["email"][numbered].tolist(), strict=True
-            )
-        ]
-        namesake = numbered[np.array(bare, dtype=bool)]
+        # each distinct address once: an address stands in many pairs
+        lefts, rights = left["email"][numbered], right["email"][numbered]
+        distinct, at = np.unique(np.concatenate([lefts, rights]), return_inverse=True)
+        stems = np.array([_stem(e) or "" for e in distinct.tolist()], dtype=object)[at]
+        stem_l, stem_r = stems[: len(numbered)], stems[len(numbered) :]
+        namesake = numbered[(stem_l != "") & (stem_l == stem_r)]
         sim[namesake] = np.fmin(sim[namesake], EMAIL_NAMESAKE)
     return sim
 
 
+_DIGIT = re.compile(r"\d")  # any decimal digit, as str.isdecimal sees them
+
+
 def _stem(email: str) -> str | None:
     """The local part without the number at its end (None when other digits are in it)."""
-    local = email.partition("@")[0]
+    local, _at, domain = email.partition("@")
     stem = local.rstrip("0123456789")
-    return None if any(ch.isdecimal() for ch in stem) else stem + "@" + email.partition("@")[2]
+    return None if _DIGIT.search(stem) else stem + "@" + domain
 
 
 def email_kind(left: Columns, right: Columns, sim: np.ndarray) -> np.ndarray:

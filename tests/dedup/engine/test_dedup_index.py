@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from crmsync.quality.dedup import DuplicateIndex
+from crmsync.dedup.engine import DuplicateIndex
 
 ALICE = {
     "id": "a1",

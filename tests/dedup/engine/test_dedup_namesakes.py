@@ -6,8 +6,8 @@ are compared as phones, clusters do not chain, and unsure pairs are `possible`.
 
 from __future__ import annotations
 
-from crmsync.quality.dedup import find_duplicates
-from tests.quality.dedup.cases import check_pair
+from crmsync.dedup.engine import find_duplicates
+from tests.dedup.engine.cases import check_pair
 
 NAMES = [("John", "Smith"), ("Maria", "Garcia"), ("Michael", "Johnson"), ("Linda", "Lee")]
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.quality.dedup.cases import check_pair
+from tests.dedup.engine.cases import check_pair
 
 JOHN = {
     "first_name": "John",

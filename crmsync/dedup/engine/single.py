@@ -12,8 +12,8 @@ from typing import Any
 
 import jellyfish
 
-from crmsync.quality.dedup.nicknames import canonical_first_name
-from crmsync.quality.dedup.prepared import _COMPANY_SUFFIX, FREE_MAIL, NANP_PHONE, PHONE_FORMATTING
+from crmsync.dedup.engine.nicknames import canonical_first_name
+from crmsync.dedup.engine.prepared import _COMPANY_SUFFIX, FREE_MAIL, NANP_PHONE, PHONE_FORMATTING
 from crmsync.quality.normalize import normalize_email, normalize_phone
 
 _SUFFIX = re.compile(_COMPANY_SUFFIX)

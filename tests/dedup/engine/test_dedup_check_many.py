@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from crmsync.quality.dedup import DedupSettings, DuplicateIndex
-from crmsync.quality.dedup.blocking import PASSES, key_strings
-from crmsync.quality.dedup.postings import Postings, key_hashes
-from crmsync.quality.dedup.prepared import prepare
-from tests.quality.dedup.test_dedup_prepare import TRICKY
+from crmsync.dedup.engine import DedupSettings, DuplicateIndex
+from crmsync.dedup.engine.blocking import PASSES, key_strings
+from crmsync.dedup.engine.postings import Postings, key_hashes
+from crmsync.dedup.engine.prepared import prepare
+from tests.dedup.engine.test_dedup_prepare import TRICKY
 
 # the synthetic contacts are shared with the speed benchmark
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.quality.dedup.cases import check_pair
+from tests.dedup.engine.cases import check_pair
 
 
 def test_explanation_lists_each_field_with_values_and_weights() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crmsync.quality.dedup import find_duplicates
+from crmsync.dedup.engine import find_duplicates
 
 # the data set's reader is shared with the benchmark
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))

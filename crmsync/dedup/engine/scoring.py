@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmsync.quality.dedup.compare import Similarities
-from crmsync.quality.dedup.frequency import adjustment
+from crmsync.dedup.engine.compare import Similarities
+from crmsync.dedup.engine.frequency import adjustment
 
 # Prior odds (in bits) that two records sharing a blocking key are the same person.
 PRIOR_BITS = -5.0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from crmsync.quality.dedup.blocking import BlockingPass, key_strings
+from crmsync.dedup.engine.blocking import BlockingPass, key_strings
 
 
 def key_hashes(keys: pl.Series) -> np.ndarray:

@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmsync.quality.dedup.encoded import Encoded
+from crmsync.dedup.engine.encoded import Encoded
 
 _MIN_CAPACITY = 1024
 # the prepared columns that are numbers, kept as they are
 _NUMBERS = ("dob_days", "namesakes")
+# what codes as missing (-1)
+_MISSING: dict[str | None, int] = {"": -1, None: -1}
 
 
 def _grown(array: np.ndarray, size: int, keep: int, last: Any = None) -> np.ndarray:
@@ -40,7 +42,8 @@ class ValueCodes:
     def __init__(self, values: np.ndarray, initials: bool = False) -> None:
         distinct = values[:-1].tolist()  # an Encoded column's values end with its ""
         self.count = len(distinct)
-        self._code: dict[str, int] = dict(zip(distinct, range(self.count), strict=True))
+        self._code: dict[str | None, int] = dict(zip(distinct, range(self.count), strict=True))
+        self._code.update(_MISSING)
         self.values = _grown(np.empty(0, dtype=object), self.count + 1, 0, "")
         self.values[: self.count] = distinct
         self.initials: np.ndarray | None = None
@@ -49,31 +52,26 @@ class ValueCodes:
             self.initials[: self.count] = [ord(v[0]) for v in distinct]
 
     def codes(self, column: list[str]) -> np.ndarray:
-        """The codes of ``column``'s values, new values given new codes."""
+        """The codes of ``column``'s values, new values given new codes (in first-seen order)."""
         code = self._code
-        out = []
-        for value in column:
-            if not value:
-                out.append(-1)
-                continue
-            found = code.get(value)
-            if found is None:
-                found = self._add(value)
-            out.append(found)
-        return np.array(out, dtype=np.int32)
+        found = list(map(code.get, column))  # "" and None are -1 (``_MISSING``)
+        if None in found:
+            new = list(dict.fromkeys(v for v, c in zip(column, found, strict=True) if c is None))
+            self._add(new)
+            found = list(map(code.get, column))
+        return np.array(found, dtype=np.int32)
 
-    def _add(self, value: str) -> int:
-        at = self.count
-        if at + 1 >= len(self.values):
-            self.values = _grown(self.values, at + 2, at, "")
+    def _add(self, new: list[str]) -> None:
+        at, end = self.count, self.count + len(new)
+        if end + 1 >= len(self.values):
+            self.values = _grown(self.values, end + 2, at, "")
             if self.initials is not None:
                 self.initials = _grown(self.initials, len(self.values), at, -1)
-        self.values[at] = value
+        self.values[at:end] = new
         if self.initials is not None:
-            self.initials[at] = ord(value[0])
-        self._code[value] = at
-        self.count = at + 1
-        return at
+            self.initials[at:end] = [ord(value[0]) for value in new]
+        self._code.update(zip(new, range(at, end), strict=True))
+        self.count = end
 
 
 class CodedRows:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crmsync.quality.dedup.rules import RULE_NAMES, Decisions
-from crmsync.quality.dedup.scoring import AGREES_FROM
+from crmsync.dedup.engine.rules import RULE_NAMES, Decisions
+from crmsync.dedup.engine.scoring import AGREES_FROM
 
 # explained field -> the prepared column shown for it
 SHOWN: dict[str, str] = {

@@ -9,14 +9,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmsync.quality.dedup.blocking import PASSES, key_of_one, key_strings
-from crmsync.quality.dedup.coded_rows import CodedRows
-from crmsync.quality.dedup.compare import compare
-from crmsync.quality.dedup.encoded import ALL_TEXT, decode, encode
-from crmsync.quality.dedup.explain import PairExplanation, explain_pairs
-from crmsync.quality.dedup.postings import Postings, key_hashes
-from crmsync.quality.dedup.prefilter import worth_scoring
-from crmsync.quality.dedup.prepared import (
+from crmsync.dedup.engine.blocking import PASSES, key_of_one, key_strings
+from crmsync.dedup.engine.coded_rows import CodedRows
+from crmsync.dedup.engine.compare import compare
+from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
+from crmsync.dedup.engine.explain import PairExplanation, explain_pairs
+from crmsync.dedup.engine.postings import Postings, key_hashes
+from crmsync.dedup.engine.prefilter import worth_scoring
+from crmsync.dedup.engine.prepared import (
     TEXT_COLUMNS,
     Records,
     columns,
@@ -24,9 +24,9 @@ from crmsync.quality.dedup.prepared import (
     name_key,
     prepare,
 )
-from crmsync.quality.dedup.rules import DISTINCT, DUPLICATE, POSSIBLE, Decisions, decide
-from crmsync.quality.dedup.settings import DedupSettings
-from crmsync.quality.dedup.single import prepare_one
+from crmsync.dedup.engine.rules import DISTINCT, DUPLICATE, POSSIBLE, Decisions, decide
+from crmsync.dedup.engine.settings import DedupSettings
+from crmsync.dedup.engine.single import prepare_one
 
 # Added records wait in a side table; past this many (or a quarter of the base, when
 # larger) they are folded into the base, so a long run of additions costs linear time.
