@@ -23,7 +23,6 @@ from crmsync.mapping.schema import ObjectType
 from crmsync.sandbox import create
 from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
 from crmsync.sandbox.server import SandboxServer
-from crmsync.sandbox.webhooks import WebhookTarget
 from crmsync.store.engine import session_scope
 from crmsync.store.models import Integration
 from crmsync.sync.targets import set_object_mapping
@@ -145,11 +144,30 @@ class DemoCRMs:
                         session, integration, object_type, without_owner(name, object_type)
                     )
             self.setups[name] = api.post(f"/api/v1/integrations/{integration_id}/setup").json()
-            if name == "salesforce":  # the Outbound Message an admin would configure
-                hook = f"{base_url}/api/v1/webhooks/salesforce/{integration_id}/outbound-messages"
-                sandbox.register_webhook(WebhookTarget(hook, events=("Contact",)))
+            if name == "salesforce":
+                self._send_outbound_messages(sandbox, self.urls[name])
             api.post(f"/api/v1/integrations/{integration_id}/sync").raise_for_status()
         return self.integrations
+
+    @staticmethod
+    def _send_outbound_messages(sandbox: Any, url: str) -> None:
+        """The admin's step setup cannot take: a rule that sends, on every contact edit,
+        the Outbound Message setup made (through the org's Tooling API)."""
+        token = sandbox.org.tokens.default_token
+        httpx.post(
+            f"{url}/services/data/v59.0/tooling/sobjects/WorkflowRule",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "FullName": "Contact.send_to_crmsync",
+                "Metadata": {
+                    "active": True,
+                    "triggerType": "onCreateOrTriggeringUpdate",
+                    "formula": "true",
+                    "actions": [{"name": "crmsync_contacts", "type": "OutboundMessage"}],
+                },
+            },
+            timeout=10,
+        )
 
     def show_loop(self, api: httpx.Client, contacts: int) -> Iterator[str]:
         """Wait for the push, change a contact in the first CRM, wait for it to come back."""

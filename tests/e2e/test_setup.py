@@ -30,7 +30,6 @@ from crmsync.sandbox import create
 from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
 from crmsync.sandbox.salesforce.outbound import notification_body
 from crmsync.sandbox.server import SandboxServer
-from crmsync.sandbox.webhooks import WebhookTarget
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.models import Integration, Link, SyncJob, WebhookEvent
 from crmsync.sync.targets import TargetResolver, set_object_mapping
@@ -302,8 +301,9 @@ def test_a_salesforce_outbound_message_is_taken_only_from_the_integrations_org(
     assert report["ok"]
     org = next(i for i in report["items"] if i["name"] == "organization-id")
     assert org["outcome"] == "created"
-    manual = [i for i in report["items"] if i["name"] == "outbound-message:Contact"]
-    assert manual[0]["outcome"] == "manual" and manual[0]["steps"]
+    made = {i["name"]: i for i in report["items"]}
+    assert made["outbound-message:Contact"]["outcome"] == "created"
+    assert made["flow:Contact"]["outcome"] == "manual" and made["flow:Contact"]["steps"]
     salesforce = world.sandboxes["salesforce"]
     integration = world.integrations["salesforce"]
     url = f"/api/v1/webhooks/salesforce/{integration}/outbound-messages"
@@ -328,17 +328,32 @@ def test_a_salesforce_outbound_message_is_taken_only_from_the_integrations_org(
 
     def outbound_done() -> bool:
         answer = world.api.post(f"/api/v1/integrations/{integration}/test").json()
-        return next(c["done"] for c in answer["setup"] if c["item"] == "outbound-message")
+        return next(c["done"] for c in answer["setup"] if c["item"] == "flow")
 
     assert not outbound_done()  # /test says the admin's step is still to do
 
-    # the admin's rule, as configured in the org, posts each edit to crmsync's endpoint
-    salesforce.register_webhook(WebhookTarget(world.base_url + url, events=("Contact",)))
+    # the admin's step, done through the org's Tooling API: an active rule on Contact
+    # whose action is the Outbound Message setup made
+    token = salesforce.org.tokens.default_token  # type: ignore[attr-defined]
+    rule = httpx.post(
+        f"{world.urls['salesforce']}/services/data/v59.0/tooling/sobjects/WorkflowRule",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "FullName": "Contact.send_to_crmsync",
+            "Metadata": {
+                "active": True,
+                "triggerType": "onCreateOrTriggeringUpdate",
+                "formula": "true",
+                "actions": [{"name": "crmsync_contacts", "type": "OutboundMessage"}],
+            },
+        },
+    )
+    assert rule.status_code == 201, rule.text
     tag = uuid.uuid4().hex[:8]
-    made = salesforce.user_change(
+    created = salesforce.user_change(
         "Contact", None, {"LastName": "Sousa", "Email": f"sf-{tag}@example.com"}
     )
-    assert made
+    assert created
     wait_for(lambda: _events(world, "salesforce") == 1, 20)
     log = [e for e in salesforce.webhooks.log if e["url"].endswith("/outbound-messages")]
     assert log and log[-1]["status"] == 200
@@ -416,7 +431,8 @@ def test_the_cli_sets_up_like_the_api(world: World) -> None:
     assert world.setup("salesforce", "GET")["counts"]["missing"] > 0  # nothing was made
     done = CliRunner().invoke(cli, ["integrations", "setup", integration], env=env)
     assert done.exit_code == 0, done.output
-    assert "manual   webhook         Contact.outbound-message:Contact" in done.output
+    assert "created  webhook         Contact.outbound-message:Contact" in done.output
+    assert "manual   webhook         Contact.flow:Contact" in done.output
     assert world.setup("salesforce", "GET")["counts"]["missing"] == 0
     again = CliRunner().invoke(cli, ["integrations", "setup", integration], env=env)
     assert "created 0" in again.output

@@ -1,12 +1,14 @@
 """Salesforce: custom ``*__c`` fields and the external-id field through the Tooling API
 (``POST /tooling/sobjects/CustomField``), the org id for Outbound Messages, and the
-Outbound Message an admin configures to push changes in real time.
+Outbound Message that pushes changes in real time.
 
 A Tooling ``CustomField`` takes ``FullName`` (``Object.Name__c``) and ``Metadata`` with
 the type's attributes (``length`` for Text, ``precision``/``scale`` for Number,
-``valueSet`` for Picklist, ``externalId``/``unique``). Outbound Messages are sent by a
-workflow rule or flow the admin saves in Setup: the plan lists the clicks, and the
-intake checks every message's ``OrganizationId`` against the org id setup stored.
+``valueSet`` for Picklist, ``externalId``/``unique``). The intake checks every message's
+``OrganizationId`` against the org id setup stored. Setup creates the Outbound Message
+itself (Tooling ``WorkflowOutboundMessage``: endpoint URL, fields, integration user) and
+points it at a new URL when crmsync's changes; what sends it (a record-triggered flow)
+is the admin's click, which the plan spells out.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from crmsync.mapping.schema import FieldType
 
 TOOLING = f"/services/data/v{API_VERSION}/tooling/sobjects/CustomField"
 USERINFO = "/services/oauth2/userinfo"
+MESSAGES = f"/services/data/v{API_VERSION}/tooling/sobjects/WorkflowOutboundMessage"
+QUERY = f"/services/data/v{API_VERSION}/tooling/query"
 ORG_ID = "org_id"
 _TEXT = {"type": "Text", "length": 255}
 _TYPES: dict[FieldType, dict[str, Any]] = {
@@ -80,11 +84,14 @@ class SalesforceSetup:
         return [*items, *self._outbound(ctx)]
 
     def create(self, ctx: SetupContext, item: SetupItem) -> None:
-        if item.kind is ItemKind.WEBHOOK:  # the org id the intake checks messages against
+        if item.name == "organization-id":  # the org id the intake checks messages against
             found = ctx.http.get(USERINFO).json().get("organization_id")
             if not found:
                 raise ConnectorError("userinfo named no organization_id")
             ctx.credentials[ORG_ID] = str(found)
+            return
+        if item.name.startswith("outbound-message:"):
+            self._save_message(ctx, item)
             return
         metadata = {"label": item.label, "type": item.remote_type, **item.extra}
         metadata["description"] = "Created by crmsync for its field mapping"
@@ -94,7 +101,48 @@ class SalesforceSetup:
         ctx.forget_fields(str(item.object_type))
 
     def remove(self, ctx: SetupContext) -> list[str]:
-        return []  # the admin's Outbound Message is theirs to delete
+        removed = []
+        for key, message_id in list(ctx.registrations.items()):
+            try:
+                ctx.http.delete(f"{MESSAGES}/{message_id}")
+            except ConnectorError as exc:
+                if exc.status != 404:
+                    raise
+            removed.append(message_id)
+            del ctx.registrations[key]
+        return removed
+
+    def _message(self, ctx: SetupContext, sobject: str, name: str) -> dict[str, Any] | None:
+        # ``name`` is crmsync's own constant (crmsync_<object type>), never user input
+        soql = f"SELECT Id, Name, Metadata FROM WorkflowOutboundMessage WHERE Name = '{name}'"  # noqa: S608
+        rows = ctx.http.get(QUERY, params={"q": soql}).json().get("records") or []
+        return next(
+            (r for r in rows if str(r.get("FullName") or f"{sobject}.").startswith(f"{sobject}.")),
+            None,
+        )
+
+    def _save_message(self, ctx: SetupContext, item: SetupItem) -> None:
+        """Create the Outbound Message, or point the existing one at crmsync's URL."""
+        object_type, sobject = str(item.object_type), str(item.remote_object)
+        existing = ctx.fields_of(object_type)
+        fields = [f for f in item.extra["fields"] if f.lower() in existing]
+        user = ctx.http.get(USERINFO).json().get("preferred_username")
+        metadata = {
+            "endpointUrl": ctx.webhook_url,
+            "fields": fields,
+            "integrationUser": user,
+            "name": f"crmsync {object_type}",
+            "includeSessionId": False,
+            "protected": False,
+            "description": "Sends changes to crmsync (created by crmsync's setup)",
+        }
+        if item.extra.get("id"):
+            ctx.http.patch(f"{MESSAGES}/{item.extra['id']}", json={"Metadata": metadata})
+            ctx.registrations[item.key] = str(item.extra["id"])
+            return
+        full_name = f"{sobject}.{item.extra['message']}"
+        answer = ctx.http.post(MESSAGES, json={"FullName": full_name, "Metadata": metadata})
+        ctx.registrations[item.key] = str(answer.json().get("id"))
 
     def _outbound(self, ctx: SetupContext) -> list[SetupItem]:
         known = bool(ctx.credentials.get(ORG_ID))
@@ -111,28 +159,48 @@ class SalesforceSetup:
             sobject = SOBJECTS.get(object_type)
             if sobject is None:
                 continue
+            name = f"crmsync_{object_type}"
             fields = ["Id", "SystemModstamp", "CreatedDate", "LastModifiedDate"]
             fields += [n.name for n in ctx.needs if n.object_type == object_type]
-            state = ItemState.PRESENT if ctx.received_webhook else ItemState.MANUAL
+            found = self._message(ctx, sobject, name)
+            meta = (found or {}).get("Metadata") or {}
+            current = found is not None and meta.get("endpointUrl") == ctx.webhook_url
             items.append(
                 SetupItem(
                     ItemKind.WEBHOOK,
                     f"outbound-message:{sobject}",
-                    state,
+                    ItemState.PRESENT if current else ItemState.MISSING,
                     object_type,
                     sobject,
-                    "Outbound Message to crmsync",
+                    f"Outbound Message {name} to crmsync",
+                    detail="points at another URL" if found is not None and not current else "",
+                    extra={
+                        "message": name,
+                        "fields": list(dict.fromkeys(fields)),
+                        "id": (found or {}).get("Id"),
+                    },
+                )
+            )
+            on = ctx.received_webhook
+            items.append(
+                SetupItem(
+                    ItemKind.WEBHOOK,
+                    f"flow:{sobject}",
+                    ItemState.PRESENT if on else ItemState.MANUAL,
+                    object_type,
+                    sobject,
+                    f"what sends {name}",
                     detail=(
                         "a verified Outbound Message has arrived"
-                        if ctx.received_webhook
+                        if on
                         else "Salesforce has no REST call that turns an Outbound Message on"
                     ),
                     steps=(
-                        f"In Salesforce Setup: Outbound Messages > New > object {sobject}",
-                        f"Name: crmsync_{object_type}; Endpoint URL: {ctx.webhook_url}",
-                        "Fields to send: " + ", ".join(dict.fromkeys(fields)),
-                        f"Then a record-triggered flow (or workflow rule) on {sobject}, "
-                        "'created or edited', whose action is that Outbound Message",
+                        f"In Salesforce Setup: Flows > New Flow > Record-Triggered Flow on "
+                        f"{sobject}, 'A record is created or updated', 'Actions and Related "
+                        "Records'",
+                        f"Add the action 'Outbound Message' {name} (setup made it: it sends "
+                        f"to {ctx.webhook_url}); save and activate",
                         "POST /api/v1/integrations/{id}/test then shows whether messages "
                         "arrive; polling keeps syncing meanwhile",
                     ),

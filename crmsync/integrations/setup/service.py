@@ -310,7 +310,7 @@ def manual_checks(session: Session, integration: Integration, vault: Vault) -> l
     if integration.provider == "salesforce":
         if not credentials.get("org_id"):
             wanted.append(("organization-id", "run setup: it reads the org id"))
-        wanted.append(("outbound-message", "an Outbound Message to crmsync's endpoint"))
+        wanted.append(("flow", "a flow or rule that sends crmsync's Outbound Message"))
     out = []
     for name, what in wanted:
         done = received if name != "organization-id" else False
