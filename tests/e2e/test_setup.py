@@ -30,6 +30,7 @@ from crmsync.sandbox import create
 from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
 from crmsync.sandbox.salesforce.outbound import notification_body
 from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.webhooks import WebhookTarget
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.models import Integration, Link, SyncJob, WebhookEvent
 from crmsync.sync.targets import TargetResolver, set_object_mapping
@@ -436,3 +437,29 @@ def test_the_cli_sets_up_like_the_api(world: World) -> None:
     assert world.setup("salesforce", "GET")["counts"]["missing"] == 0
     again = CliRunner().invoke(cli, ["integrations", "setup", integration], env=env)
     assert "created 0" in again.output
+
+
+def test_a_private_apps_webhooks_are_manual_and_test_sees_them_done(world: World) -> None:
+    hubspot = world.sandboxes["hubspot"]
+    integration = world.integrations["hubspot"]
+    tokens = hubspot.tokens  # type: ignore[attr-defined]
+    private = {"access_token": tokens.private_token, "client_secret": tokens.client_secret}
+    patched = world.api.patch(f"/api/v1/integrations/{integration}", json={"credentials": private})
+    assert patched.status_code == 200, patched.text
+    item = next(
+        i for i in world.setup("hubspot", "GET")["items"] if i["name"] == "private-app-webhooks"
+    )
+    hook = f"{world.base_url}/api/v1/webhooks/hubspot/{integration}"
+    assert item["state"] == "manual" and f"Target URL: {hook}" in item["steps"]
+
+    def done() -> bool:
+        answer = world.api.post(f"/api/v1/integrations/{integration}/test").json()
+        return bool(answer["setup"][0]["done"])
+
+    assert not done()
+    # the admin's clicks in HubSpot: the private app's target URL and subscriptions
+    hubspot.register_webhook(WebhookTarget(hook, events=("contact.creation",)))
+    hubspot.user_change("contacts", None, {"email": f"pa-{uuid.uuid4().hex[:6]}@example.com"})
+    wait_for(done, 20)
+    items = {i["name"]: i for i in world.setup("hubspot", "GET")["items"]}
+    assert items["private-app-webhooks"]["state"] == "present"

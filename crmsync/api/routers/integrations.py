@@ -110,14 +110,15 @@ def delete(principal: CanManage, db: Db, request: Request, integration_id: uuid.
 @router.post("/{integration_id}/test", summary="Check the CRM accepts the credentials")
 def test(principal: CanManage, db: Db, request: Request, integration_id: uuid.UUID) -> JSON:
     """`{"ok", "message", "setup"}`; refused credentials turn the integration
-    `needs_auth`; `setup` lists the manual setup steps and whether each was done."""
+    `needs_auth`; `setup` (when there are any) lists the manual setup steps and whether
+    each was done."""
     settings = settings_of(request)
     integration = service.get_integration(db, principal.workspace_id, integration_id)
     vault = vault_for(settings)
     ok, message = connection.test(integration, vault, settings, wiring_of(request))
     checks = setup.manual_checks(db, integration, vault)
     db.commit()
-    return JSON({"ok": ok, "message": message, "setup": checks})
+    return JSON({"ok": ok, "message": message} | ({"setup": checks} if checks else {}))
 
 
 @router.get("/{integration_id}/fields", summary="Remote fields of an object type")
