@@ -255,6 +255,7 @@ def serve(
     beside = None
     if worker:
         keep = _keep_succeeded(settings)
+        api.state.owns_targets = False  # shared with the worker: closed after it stops
         background = Worker(api.state.sessionmaker, targets_of(api), keep_succeeded=keep)
         background.start()
         beside = Background(api.state.sessionmaker, settings)
@@ -283,6 +284,7 @@ def serve(
             beside.stop()
         if background:
             background.stop()
+            targets_of(api).close()
 
 
 @app.command("worker")

@@ -53,12 +53,23 @@ and syncs them with CRMs. Every `/api/v1` call needs `Authorization: Bearer <api
 """
 
 
+# how long shutdown waits for running imports to reach a checkpoint
+IMPORT_STOP_SECONDS = 10.0
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # webhooks registered for an old CRMSYNC_BASE_URL follow it (off the startup path)
     threading.Thread(target=_reregister, args=(app,), name="reregister", daemon=True).start()
     yield
+    # What the app made on first use, closed with it.
     webhooks.close_receiver(app)  # write the deliveries still queued
+    launcher = app.state.import_launcher
+    if launcher is not None:  # running imports stop at their next checkpoint
+        launcher.stop()
+        launcher.join_all(timeout=IMPORT_STOP_SECONDS)
+    if app.state.targets is not None and app.state.owns_targets:
+        app.state.targets.close()  # the connectors' HTTP clients
 
 
 def _reregister(app: FastAPI) -> None:
@@ -84,6 +95,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.targets = None  # sync.targets.targets_of makes it on first use
+    # False when a caller shares the resolver with a worker and closes it after it
+    app.state.owns_targets = True
+    app.state.import_launcher = None  # routers.imports.launcher_of makes it on first use
     app.state.webhooks = None  # routers.webhooks.receiver_of makes it on first use
 
     for router in [

@@ -15,7 +15,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from crmsync.connectors.errors import ConfigError, ConnectorError
-from crmsync.records.errors import RecordConflict, RecordError, RecordInvalid, RecordNotFound
+from crmsync.errors import (
+    Conflict,
+    CrmsyncError,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    TooLarge,
+    Unavailable,
+)
 
 log = structlog.get_logger("crmsync.api")
 
@@ -45,7 +53,23 @@ def error_response(
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
-_RECORD_STATUS = {RecordNotFound: 404, RecordInvalid: 422, RecordConflict: 409}
+# Each kind of crmsync's errors answers with one status; the nearest kind in a class's
+# MRO decides (a FileTooLarge is a TooLarge before it is an Invalid).
+_STATUS: dict[type[CrmsyncError], int] = {
+    NotFound: 404,
+    TooLarge: 413,
+    Invalid: 422,
+    Conflict: 409,
+    NotAllowed: 403,
+    Unavailable: 503,
+    CrmsyncError: 400,
+}
+
+
+def status_of(exc: CrmsyncError) -> int:
+    return next(_STATUS[c] for c in type(exc).__mro__ if c in _STATUS)
+
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -96,11 +120,9 @@ def install(app: FastAPI) -> None:
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.details)
 
-    @app.exception_handler(RecordError)
-    async def _record_error(_request: Request, exc: RecordError) -> JSONResponse:
-        # by the nearest known class, so a subclass (marketing's) answers as its base
-        status = next((_RECORD_STATUS[c] for c in type(exc).__mro__ if c in _RECORD_STATUS), 400)
-        return error_response(status, exc.code, exc.message, exc.details)
+    @app.exception_handler(CrmsyncError)
+    async def _crmsync_error(_request: Request, exc: CrmsyncError) -> JSONResponse:
+        return error_response(status_of(exc), exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,47 +1,39 @@
-"""Errors of imports, by what the caller does: refuse the file, or refuse the request."""
+"""Errors of imports: import kinds of crmsync's errors (``crmsync.errors``), each by its meaning."""
 
 from __future__ import annotations
 
+from crmsync.errors import Conflict, CrmsyncError, Invalid, NotFound, TooLarge
 
-class ImportProblem(Exception):
-    """Base class; ``code`` is the API error code."""
+
+class ImportProblem(CrmsyncError):
+    """Any refusal of the import feature."""
 
     code = "import_error"
-    status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
-class UnreadableFile(ImportProblem):
+class UnreadableFile(ImportProblem, Invalid):
     """The file is not one crmsync can read (binary data, bad encoding, broken XLSX)."""
 
     code = "unreadable_file"
-    status = 422
 
 
-class FileTooLarge(ImportProblem):
+class FileTooLarge(ImportProblem, TooLarge):
     """Over a size, row or column limit (after decompression for XLSX)."""
 
     code = "payload_too_large"
-    status = 413
 
 
-class JobNotFound(ImportProblem):
+class JobNotFound(ImportProblem, NotFound):
     code = "not_found"
-    status = 404
 
 
-class JobStateError(ImportProblem):
+class JobStateError(ImportProblem, Conflict):
     """The job is not in a state that allows the action (start a finished job...)."""
 
     code = "conflict"
-    status = 409
 
 
-class InvalidOptions(ImportProblem):
+class InvalidOptions(ImportProblem, Invalid):
     """A mapping or option that cannot be used."""
 
     code = "validation_error"
-    status = 422

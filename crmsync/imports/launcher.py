@@ -7,6 +7,7 @@ The API queues a job and hands it here; a worker loop of a later release can cal
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import structlog
@@ -51,6 +52,14 @@ class ThreadLauncher:
         thread = self._threads.get(job_id)
         if thread is not None:
             thread.join(timeout)
+
+    def join_all(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds in all for every running job's thread."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads.values())
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
         """Ask every run to stop after its current batch (they resume on the next start)."""

@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmsync.connectors.http.profiles import PROFILES
+from crmsync.errors import Unavailable
 from crmsync.integrations import connector_config, objects
 from crmsync.integrations.config import SyncConfig
 from crmsync.integrations.providers import Provider, provider
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
 from crmsync.integrations.ssrf import Resolver, UnsafeURL, check_url, system_resolver
 from crmsync.integrations.vault import SecretDict, Vault, VaultError
-from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
+from crmsync.records.errors import RecordInvalid, RecordNotFound
 from crmsync.store.base import new_id
 from crmsync.store.models import Integration
 
@@ -37,6 +38,11 @@ __all__ = [
     "seal_credentials",
     "update_integration",
 ]
+
+
+class CredentialsUnreadable(Unavailable):
+    """Stored credentials that no configured key decrypts: crmsync cannot use them until
+    the key is given back or new credentials are sent."""
 
 
 UNREADABLE = (
@@ -99,7 +105,7 @@ def seal_credentials(vault: Vault, integration: Integration, values: Mapping[str
 def credentials_of(vault: Vault, integration: Integration) -> SecretDict:
     """The decrypted credentials (masked repr); empty when none are stored.
 
-    ``RecordConflict`` when no configured key decrypts them (a lost or dropped key).
+    ``CredentialsUnreadable`` when no configured key decrypts them (a lost or dropped key).
     """
     if not integration.credentials:
         return SecretDict()
@@ -110,7 +116,7 @@ def credentials_of(vault: Vault, integration: Integration) -> SecretDict:
             integration_id=integration.id,
         )
     except VaultError:
-        raise RecordConflict(UNREADABLE) from None
+        raise CredentialsUnreadable(UNREADABLE) from None
 
 
 def create_integration(

@@ -1,26 +1,21 @@
-"""What the record services refuse, in terms the API and CLI turn into answers."""
+"""What the record services refuse: record kinds of crmsync's errors (``crmsync.errors``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from crmsync.errors import Conflict, CrmsyncError, Invalid, NotFound
 
 
-class RecordError(Exception):
-    code = "invalid"
-
-    def __init__(self, message: str, details: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
+class RecordError(CrmsyncError):
+    """Any refusal of a record service."""
 
 
-class RecordNotFound(RecordError):
-    code = "not_found"
+class RecordNotFound(RecordError, NotFound):
+    pass
 
 
-class RecordInvalid(RecordError):
-    code = "validation_error"
+class RecordInvalid(RecordError, Invalid):
+    pass
 
 
-class RecordConflict(RecordError):
-    code = "conflict"
+class RecordConflict(RecordError, Conflict):
+    pass

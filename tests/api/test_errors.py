@@ -79,3 +79,29 @@ def test_body_limit_is_configurable(
             client.post("/api/v1/notes", json={"body": "ok"}, headers=tenant.headers()).status_code
             == 201
         )
+
+
+def test_every_kind_of_crmsync_error_has_one_status() -> None:
+    from crmsync.api.errors import status_of
+    from crmsync.errors import (
+        Conflict,
+        CrmsyncError,
+        Invalid,
+        NotAllowed,
+        NotFound,
+        TooLarge,
+        Unavailable,
+    )
+    from crmsync.imports.errors import FileTooLarge, ImportProblem, JobNotFound, JobStateError
+    from crmsync.integrations.service import CredentialsUnreadable
+    from crmsync.marketing.errors import JourneyNotFound, RuleConflict
+    from crmsync.records.errors import RecordInvalid
+
+    expected = {
+        NotFound: 404, Invalid: 422, TooLarge: 413, Conflict: 409, NotAllowed: 403,
+        Unavailable: 503, CrmsyncError: 400, ImportProblem: 400, FileTooLarge: 413,
+        JobNotFound: 404, JobStateError: 409, CredentialsUnreadable: 503,
+        JourneyNotFound: 404, RuleConflict: 409, RecordInvalid: 422,
+    }  # fmt: skip
+    assert {kind: status_of(kind("x")) for kind in expected} == expected
+    assert FileTooLarge("x").code == "payload_too_large"

@@ -200,5 +200,5 @@ def test_credentials_sealed_under_a_lost_key_are_reported_not_crashed(
     shown = client.get(f"/api/v1/integrations/{made.id}", headers=tenant.headers()).json()
     assert shown["credentials"] is None and shown["name"] == "old"
     tested = client.post(f"/api/v1/integrations/{made.id}/test", headers=tenant.headers())
-    assert tested.status_code == 409
+    assert tested.status_code == 503
     assert "CRMSYNC_PREVIOUS_SECRET_KEYS" in tested.json()["error"]["message"]

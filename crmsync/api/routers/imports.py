@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -23,7 +22,6 @@ from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.imports import jobs, outcomes, workspace_rules
-from crmsync.imports.errors import ImportProblem
 from crmsync.imports.launcher import ThreadLauncher
 from crmsync.imports.options import ImportOptions
 from crmsync.imports.preview import preview_file
@@ -38,15 +36,6 @@ CanRunImports = Annotated[Principal, Depends(require(Permission.IMPORTS_RUN))]
 CanRead = Annotated[Principal, Depends(require(Permission.RECORDS_READ))]
 CanAdministrate = Annotated[Principal, Depends(require(Permission.WORKSPACE_ADMIN))]
 CSV_TYPE = "text/csv; charset=utf-8"
-
-
-@contextmanager
-def translated() -> Iterator[None]:
-    """Import errors answered in the one error shape, with their own status."""
-    try:
-        yield
-    except ImportProblem as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from None
 
 
 def limits_of(state: State) -> ImportSettings:
@@ -185,20 +174,19 @@ def preview(
         severity=_json_object("severity", severity),
     )
     scratch = uuid.uuid4()
-    with translated():
-        path = jobs.store_upload(limits, scratch, file.filename or "upload", file.file)
-        try:
-            answer = preview_file(
-                path,
-                file.filename or "upload",
-                limits,
-                options,
-                _mapping(mapping),
-                session=db,
-                workspace_id=principal.workspace_id,
-            )
-        finally:
-            shutil.rmtree(path.parent, ignore_errors=True)
+    path = jobs.store_upload(limits, scratch, file.filename or "upload", file.file)
+    try:
+        answer = preview_file(
+            path,
+            file.filename or "upload",
+            limits,
+            options,
+            _mapping(mapping),
+            session=db,
+            workspace_id=principal.workspace_id,
+        )
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
     return JSON(answer)
 
 
@@ -240,18 +228,17 @@ def create(
         value_maps=_json_object("value_maps", value_maps),
         severity=_json_object("severity", severity),
     )
-    with translated():
-        job = jobs.create_job(
-            db,
-            principal.workspace_id,
-            limits_of(request.app.state),
-            filename=file.filename or "upload",
-            data=file.file,
-            options=options,
-            columns=_mapping(mapping),
-        )
-        if start:
-            jobs.start_job(job)
+    job = jobs.create_job(
+        db,
+        principal.workspace_id,
+        limits_of(request.app.state),
+        filename=file.filename or "upload",
+        data=file.file,
+        options=options,
+        columns=_mapping(mapping),
+    )
+    if start:
+        jobs.start_job(job)
     db.commit()
     if start:
         launcher_of(request.app.state).launch(job.id)
@@ -272,39 +259,34 @@ def list_(principal: CanRead, db: Db, limit: Annotated[int, Query(ge=1, le=200)]
 def template(principal: CanRead, name: str) -> StreamingResponse:
     if not name.endswith(".csv"):
         raise ApiError(404, "not_found", "templates are CSV: /imports/templates/contacts.csv")
-    with translated():
-        body = template_csv(name.removesuffix(".csv"))
+    body = template_csv(name.removesuffix(".csv"))
     headers = {"Content-Disposition": attachment(name)}
     return StreamingResponse(body, media_type=CSV_TYPE, headers=headers)
 
 
 @router.get("/settings", summary="The workspace's import rules: severity per validation rule")
 def get_settings(principal: CanRead, db: Db) -> JSON:
-    with translated():
-        return JSON(workspace_rules.load(db, principal.workspace_id))
+    return JSON(workspace_rules.load(db, principal.workspace_id))
 
 
 @router.put("/settings", summary="Set the severity of validation rules for the workspace")
 def put_settings(principal: CanAdministrate, db: Db, body: dict[str, Any]) -> JSON:
     """Body `{"severity": {"phone": "error", "contact_type:enum": "warning"}}` replaces the
     workspace's table; each import's own `severity` is laid over it."""
-    with translated():
-        answer = workspace_rules.save(db, principal.workspace_id, body.get("severity") or {})
+    answer = workspace_rules.save(db, principal.workspace_id, body.get("severity") or {})
     db.commit()
     return JSON(answer)
 
 
 @router.get("/{job_id}", summary="Get an import job")
 def get(principal: CanRead, db: Db, job_id: uuid.UUID) -> JSON:
-    with translated():
-        return JSON(job_out(jobs.get_job(db, principal.workspace_id, job_id)))
+    return JSON(job_out(jobs.get_job(db, principal.workspace_id, job_id)))
 
 
 @router.delete("/{job_id}", status_code=204, summary="Delete a job, its file and its rows")
 def delete(request: Request, principal: CanRunImports, db: Db, job_id: uuid.UUID) -> None:
-    with translated():
-        job = jobs.get_job(db, principal.workspace_id, job_id)
-        jobs.delete_job(db, limits_of(request.app.state), job)
+    job = jobs.get_job(db, principal.workspace_id, job_id)
+    jobs.delete_job(db, limits_of(request.app.state), job)
     db.commit()
 
 
@@ -312,8 +294,7 @@ def delete(request: Request, principal: CanRunImports, db: Db, job_id: uuid.UUID
     "/{job_id}/start", status_code=202, summary="Queue a job (or resume a cancelled or failed one)"
 )
 def start_(request: Request, principal: CanRunImports, db: Db, job_id: uuid.UUID) -> JSON:
-    with translated():
-        job = jobs.start_job(jobs.get_job(db, principal.workspace_id, job_id))
+    job = jobs.start_job(jobs.get_job(db, principal.workspace_id, job_id))
     db.commit()
     launcher_of(request.app.state).launch(job.id)
     return JSON(job_out(job), status_code=202)
@@ -321,16 +302,14 @@ def start_(request: Request, principal: CanRunImports, db: Db, job_id: uuid.UUID
 
 @router.post("/{job_id}/cancel", status_code=202, summary="Cancel a job after its current batch")
 def cancel(principal: CanRunImports, db: Db, job_id: uuid.UUID) -> JSON:
-    with translated():
-        job = jobs.cancel_job(jobs.get_job(db, principal.workspace_id, job_id))
+    job = jobs.cancel_job(jobs.get_job(db, principal.workspace_id, job_id))
     db.commit()
     return JSON(job_out(job), status_code=202)
 
 
 @router.get("/{job_id}/progress", summary="Status, counters, percentage and ETA")
 def progress(principal: CanRead, db: Db, job_id: uuid.UUID) -> JSON:
-    with translated():
-        return JSON(jobs.progress(jobs.get_job(db, principal.workspace_id, job_id)))
+    return JSON(jobs.progress(jobs.get_job(db, principal.workspace_id, job_id)))
 
 
 @router.get(
@@ -340,8 +319,7 @@ def progress(principal: CanRead, db: Db, job_id: uuid.UUID) -> JSON:
     responses={200: {"content": {CSV_TYPE: {}}, "description": "The failed rows"}},
 )
 def errors(request: Request, principal: CanRead, db: Db, job_id: uuid.UUID) -> StreamingResponse:
-    with translated():
-        job = jobs.get_job(db, principal.workspace_id, job_id)
+    job = jobs.get_job(db, principal.workspace_id, job_id)
     sessions = request.app.state.sessionmaker
 
     def body() -> Iterator[str]:
@@ -366,8 +344,7 @@ def rows(
     """Rows in file order: `row` (from 0), `line`, `outcome`, `record_id` (the record created
     or updated, or the one a duplicate matched) and `reasons` (errors, or warnings of a row
     that imported). `next_after` pages on."""
-    with translated():
-        job = jobs.get_job(db, principal.workspace_id, job_id)
+    job = jobs.get_job(db, principal.workspace_id, job_id)
     items, next_after = outcomes.page(db, job, outcome, after, limit)
     return JSON({"items": items, "next_after": next_after})
 
@@ -384,9 +361,8 @@ def outcome_report(
     """The original rows plus `import_line`, `import_outcome`, `import_record_id` and
     `import_reasons`."""
     limits = limits_of(request.app.state)
-    with translated():
-        job = jobs.get_job(db, principal.workspace_id, job_id)
-        jobs.open_job_table(limits, job)  # an unreadable file answers before streaming
+    job = jobs.get_job(db, principal.workspace_id, job_id)
+    jobs.open_job_table(limits, job)  # an unreadable file answers before streaming
     sessions = request.app.state.sessionmaker
 
     def body() -> Iterator[str]:
@@ -402,9 +378,8 @@ def outcome_report(
 def undo(principal: CanRunImports, db: Db, job_id: uuid.UUID) -> JSON:
     """Deletes the records the import created and restores the fields it changed, unless
     they changed since; `not_undone` lists those, with the reason. Sync jobs follow."""
-    with translated():
-        job = jobs.get_job(db, principal.workspace_id, job_id)
-        result = undo_import(db, job)
+    job = jobs.get_job(db, principal.workspace_id, job_id)
+    result = undo_import(db, job)
     db.commit()
     return JSON(result.as_dict())
 
@@ -417,11 +392,10 @@ def retry_failed(
     job_id: uuid.UUID,
     start: Annotated[bool, Query(description="queue it at once")] = False,
 ) -> JSON:
-    with translated():
-        job = jobs.get_job(db, principal.workspace_id, job_id)
-        retry = jobs.retry_failed(db, limits_of(request.app.state), job)
-        if start:
-            jobs.start_job(retry)
+    job = jobs.get_job(db, principal.workspace_id, job_id)
+    retry = jobs.retry_failed(db, limits_of(request.app.state), job)
+    if start:
+        jobs.start_job(retry)
     db.commit()
     if start:
         launcher_of(request.app.state).launch(retry.id)

@@ -23,7 +23,6 @@ from crmsync.integrations.keys import vault_for
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch, integration_out
 from crmsync.integrations.setup import service as setup
 from crmsync.integrations.vault import Vault
-from crmsync.records.errors import RecordConflict
 from crmsync.store.models import Integration
 
 CanRead = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_READ))]
@@ -50,7 +49,7 @@ def out(vault: Vault, integration: Integration) -> dict[str, Any]:
     """The masked answer for one integration; unreadable credentials show as ``null``."""
     try:
         credentials = service.credentials_of(vault, integration)
-    except RecordConflict:
+    except service.CredentialsUnreadable:
         credentials = None
     return integration_out(integration, credentials)
 
