@@ -111,7 +111,7 @@ def field_items(
                 ).with_steps(
                     f"{need.remote_object}.{need.name} is not a custom field crmsync can "
                     "create: turn the feature on in the CRM, or map the field elsewhere "
-                    "(PUT /api/v1/integrations/{id}/mappings)",
+                    f"(PUT /api/v1/integrations/{ctx.integration_id}/mappings)",
                 )
             )
     return items

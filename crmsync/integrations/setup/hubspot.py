@@ -216,8 +216,8 @@ def _manual(ctx: SetupContext, events: list[tuple[str, str, str | None]]) -> Set
             f"Target URL: {ctx.webhook_url}",
             "Create subscriptions: " + ", ".join(wanted),
             "and 'Property changed' for: " + ", ".join(props),
-            "Commit the changes; POST /api/v1/integrations/{id}/test then shows whether "
-            "deliveries arrive (or give crmsync the app's developer API key and app_id to "
-            "let it subscribe)",
+            f"Commit the changes; POST /api/v1/integrations/{ctx.integration_id}/test then "
+            "shows whether deliveries arrive (or give crmsync the app's developer API key "
+            "and app_id to let it subscribe)",
         ),
     )

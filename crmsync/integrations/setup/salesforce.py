@@ -201,8 +201,8 @@ class SalesforceSetup:
                         "Records'",
                         f"Add the action 'Outbound Message' {name} (setup made it: it sends "
                         f"to {ctx.webhook_url}); save and activate",
-                        "POST /api/v1/integrations/{id}/test then shows whether messages "
-                        "arrive; polling keeps syncing meanwhile",
+                        f"POST /api/v1/integrations/{ctx.integration_id}/test then shows "
+                        "whether messages arrive; polling keeps syncing meanwhile",
                     ),
                 )
             )
