@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         ".crmsync/secret.key", description="dev/demo only: where the generated key is kept"
     )
     base_url: str = "http://127.0.0.1:8000"
+    app_url: str | None = Field(
+        None,
+        description="where the browser goes after an OAuth consent (?integration_id=…"
+        "&status=connected); unset: a page of crmsync's own says what was connected",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_mb: float = Field(1.0, gt=0, description="largest JSON request body")

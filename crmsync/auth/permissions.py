@@ -19,6 +19,7 @@ class Permission(StrEnum):
     EVENTS_WRITE = "events:write"
     INTEGRATIONS_READ = "integrations:read"
     INTEGRATIONS_MANAGE = "integrations:manage"
+    INTEGRATIONS_PROXY = "integrations:proxy"  # raw calls to a CRM's API: admins only
     IMPORTS_RUN = "imports:run"
     SYNC_OPERATE = "sync:operate"
     MARKETING_MANAGE = "marketing:manage"

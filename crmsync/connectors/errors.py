@@ -56,6 +56,9 @@ class ConnectorError(Exception):
     """Base of every error a connector raises; carries the HTTP status and provider code."""
 
     action: Action = Action.GIVE_UP
+    # the provider's answer behind the error, when there was one (the pass-through
+    # proxy shows it to its caller); set by the HTTP layer
+    response: httpx.Response | None = None
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
         super().__init__(message)

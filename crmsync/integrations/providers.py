@@ -11,6 +11,7 @@ from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.hubspot import auth as hubspot_auth
 from crmsync.connectors.names import canonical
 from crmsync.connectors.pipedrive import auth as pipedrive_auth
+from crmsync.connectors.salesforce import auth as salesforce_auth
 from crmsync.connectors.totalexpert import auth as totalexpert_auth
 from crmsync.records.errors import RecordInvalid
 
@@ -78,10 +79,12 @@ PROVIDERS: Mapping[str, Provider] = {
         Provider(
             "salesforce",
             "Salesforce",
-            "https://login.salesforce.com",
+            salesforce_auth.LOGIN_URL,
             (frozenset({"access_token"}), frozenset({"client_id", "client_secret"})),
             # org_id: checked against every Outbound Message (setup reads it)
             optional=_OAUTH_TOKENS | {"instance_url", "org_id"},
+            # the web-server flow with PKCE, on the login host, test host or My Domain
+            oauth=OAuthApp(salesforce_auth.authorize_url, salesforce_auth.oauth_token_endpoint),
         ),
         Provider(
             "pipedrive",

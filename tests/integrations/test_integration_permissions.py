@@ -23,6 +23,8 @@ ROUTES: list[tuple[str, str, Permission | None]] = [
     ("GET", f"{ONE}/fields", READ),
     ("POST", f"{ONE}/refresh", MANAGE),
     ("GET", "/api/v1/oauth/{provider}/authorize", MANAGE),
+    ("POST", "/api/v1/oauth/{provider}/authorize", MANAGE),
+    ("POST", f"{ONE}/proxy", Permission.INTEGRATIONS_PROXY),
     ("GET", "/api/v1/oauth/{provider}/callback", None),
 ]
 

@@ -9,14 +9,18 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crmsync.auth.keys import create_api_key
+from crmsync.auth.permissions import Role
 from crmsync.config import Settings
 from crmsync.integrations import oauth
 from crmsync.integrations.keys import vault_for
 from crmsync.records.errors import RecordInvalid
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
 from crmsync.sandbox.server import SandboxServer
+from crmsync.store.models import Integration, OAuthState
 from crmsync.workspaces import create_workspace
 from tests.conftest import Tenant
 
@@ -35,9 +39,12 @@ def consent(api: TestClient, tenant: Tenant, **params: Any) -> dict[str, list[st
     return parse_qs(back.query)
 
 
+JSON_ONLY = {"Accept": "application/json"}
+
+
 def callback(api: TestClient, query: dict[str, list[str]]) -> httpx.Response:
     params = {"code": query["code"][0], "state": query["state"][0]}
-    return api.get("/api/v1/oauth/hubspot/callback", params=params)
+    return api.get("/api/v1/oauth/hubspot/callback", params=params, headers=JSON_ONLY)
 
 
 def test_authorize_callback_refresh_and_reconnect(
@@ -84,17 +91,19 @@ def test_a_forged_or_reused_state_is_refused(
     state = query["state"][0]
     forged = state[:-4] + ("AAAA" if not state.endswith("AAAA") else "BBBB")
     answer = api.get(
-        "/api/v1/oauth/hubspot/callback", params={"code": query["code"][0], "state": forged}
+        "/api/v1/oauth/hubspot/callback",
+        params={"code": query["code"][0], "state": forged},
+        headers=JSON_ONLY,
     )
     assert answer.status_code == 422 and "state" in answer.json()["error"]["message"]
     assert callback(api, query).status_code == 200
-    reused = callback(api, query)  # the provider takes a code once
-    assert reused.status_code == 422 and "refused" in reused.json()["error"]["message"]
+    reused = callback(api, query)  # a state is taken once
+    assert reused.status_code == 422 and "already used" in reused.json()["error"]["message"]
     denied = api.get("/api/v1/oauth/hubspot/callback", params={"error": "access_denied"})
-    assert denied.status_code == 400
+    assert denied.status_code == 400 and "access_denied" in denied.text
 
 
-def test_state_expires_and_is_sealed(
+def test_state_expires_and_is_stored_hashed(
     sessions: sessionmaker[Session], hubspot: SandboxServer
 ) -> None:
     settings = Settings(
@@ -103,28 +112,33 @@ def test_state_expires_and_is_sealed(
     vault = vault_for(settings)
     with sessions() as session:
         workspace = create_workspace(session, f"ws-{uuid.uuid4().hex[:6]}")
+        key, _ = create_api_key(session, workspace.id, Role.ADMIN)
         started = oauth.start(
             session,
             vault,
             settings,
             workspace.id,
+            key.id,
             "hubspot",
             base_url=hubspot.url("hubspot"),
             clock=lambda: 1000.0,
         )
         assert started.expires_at == 1000.0 + oauth.STATE_TTL
+        # the state is a random token: nothing of the intent is in it or in the URL
+        assert str(workspace.id) not in started.url and "hubspot" not in started.state
+        row = session.scalar(select(OAuthState).where(OAuthState.workspace_id == workspace.id))
+        assert row is not None and started.state not in (row.state_hash, row.intent.decode())
         with pytest.raises(RecordInvalid, match="expired"):
-            oauth.complete(
+            oauth.claim(
                 session,
                 vault,
-                settings,
                 "hubspot",
-                "code",
                 started.state,
                 clock=lambda: 1000.0 + oauth.STATE_TTL + 1,
             )
-        # the intent travels sealed: nothing of it is readable in the URL
-        assert str(workspace.id) not in started.url and "hubspot" not in started.state
+        within = oauth.claim(session, vault, "hubspot", started.state, clock=lambda: 1001.0)
+        assert (within.workspace_id, within.api_key_id) == (workspace.id, key.id)
+        assert within.verifier and within.base_url == hubspot.url("hubspot")
         session.rollback()
 
 
@@ -163,7 +177,30 @@ def test_an_unreachable_token_endpoint_is_a_502(api: TestClient, tenant: Tenant)
     )
     assert started.status_code == 200, started.text
     answer = api.get(
-        "/api/v1/oauth/hubspot/callback", params={"code": "c", "state": started.json()["state"]}
+        "/api/v1/oauth/hubspot/callback",
+        params={"code": "c", "state": started.json()["state"]},
+        headers=JSON_ONLY,
     )
     assert answer.status_code == 502, answer.text
     assert answer.json()["error"]["code"] == "crm_unreachable"
+
+
+def test_hubspot_tokens_are_sealed_and_a_deleted_refresh_token_asks_for_reconnection(
+    api: TestClient, tenant: Tenant, hubspot: SandboxServer, sandbox: HubSpotSandbox, db: Session
+) -> None:
+    made = callback(api, consent(api, tenant, base_url=hubspot.url("hubspot"))).json()
+    iid = uuid.UUID(made["integration"]["id"])
+    row = db.get(Integration, iid)
+    assert row is not None and row.credentials is not None
+    settings = api.app.state.settings  # type: ignore[attr-defined]
+    clear = vault_for(settings).decrypt_json(
+        row.credentials.decode(), workspace_id=row.workspace_id, integration_id=row.id
+    )
+    refresh_token = str(clear["refresh_token"])
+    assert refresh_token.encode() not in row.credentials
+    assert str(clear["access_token"]).encode() not in row.credentials
+    # the portal's admin uninstalls the app: HubSpot deletes the refresh token
+    deleted = httpx.delete(f"{hubspot.url('hubspot')}/oauth/v1/refresh-tokens/{refresh_token}")
+    assert deleted.status_code == 204
+    refused = api.post(f"/api/v1/integrations/{iid}/refresh", headers=tenant.headers()).json()
+    assert refused["ok"] is False and refused["integration"]["status"] == "needs_auth"

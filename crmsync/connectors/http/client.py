@@ -129,7 +129,10 @@ class ConnectorHttp:
             # raised inside the auth flow (a token refresh that failed) or by the host guard
             return exc
         error = classify(response, self.hooks, retry_after=retry_after_seconds(response))
-        return response if error is None else error
+        if error is None:
+            return response
+        error.response = response
+        return error
 
     def _wait(self, error: RateLimited, count: int, method: str, url: str) -> None:
         wait = error.retry_after

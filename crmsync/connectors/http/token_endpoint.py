@@ -55,6 +55,10 @@ class TokenEndpoint:
             grant["code_verifier"] = code_verifier
         return self._post(grant, previous=None)
 
+    def client_credentials(self, previous: TokenSet | None = None) -> TokenSet:
+        """A new token set for the client itself (no refresh token comes with it)."""
+        return self._post({"grant_type": "client_credentials"}, previous=previous)
+
     def _post(self, grant: dict[str, str], previous: TokenSet | None) -> TokenSet:
         headers = {"Accept": "application/json"}
         secret = self.client_secret.reveal()

@@ -78,7 +78,8 @@ class InstanceAuth(httpx.Auth):
     @property
     def instance(self) -> httpx.URL:
         """The instance calls go to now."""
-        named = self._inner.token.extras.get("instance_url")
+        token = self._inner.token
+        named = token.extras.get("instance_url") if token is not None else None
         if named and acceptable(named, self._base):
             return httpx.URL(named.rstrip("/"))
         return self._first

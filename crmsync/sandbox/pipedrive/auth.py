@@ -72,3 +72,12 @@ class OAuthServer:
             self.access[token] = now + ACCESS_SECONDS
             self.refresh[refresh_token] = now
         return Grant(token, refresh_token, now + ACCESS_SECONDS)
+
+    def revoke(self, token: str) -> bool:
+        """Revoke a refresh token (and the access tokens it issued) or one access token."""
+        with self.lock:
+            if self.refresh.pop(token, None) is not None:
+                # the app's grant is gone: no access token of it keeps working
+                self.access.clear()
+                return True
+            return self.access.pop(token, None) is not None

@@ -1,4 +1,4 @@
-"""OAuth routes of oauth.pipedrive.com: /oauth/authorize and /oauth/token."""
+"""OAuth routes of oauth.pipedrive.com: /oauth/authorize, /oauth/token and /oauth/revoke."""
 
 from __future__ import annotations
 
@@ -68,7 +68,16 @@ def routes(server: OAuthServer) -> list[Route]:
             }
         )
 
+    async def revoke(request: Request) -> Response:
+        # RFC 7009: HTTP Basic client auth, form `token` (+ optional `token_type_hint`)
+        if basic_credentials(request) != (server.client_id, server.client_secret):
+            return _oauth_error("invalid_client", "Invalid client credentials", 401)
+        form = await request.form()
+        server.revoke(str(form.get("token", "")))
+        return Response(status_code=200)  # unknown tokens are not an error (RFC 7009)
+
     return [
         Route("/oauth/authorize", authorize, methods=["GET"]),
         Route("/oauth/token", token, methods=["POST"]),
+        Route("/oauth/revoke", revoke, methods=["POST"]),
     ]

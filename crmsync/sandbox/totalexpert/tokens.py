@@ -56,3 +56,10 @@ class TokenIssuer:
     def reset(self) -> None:
         with self.lock:
             self.tokens.clear()
+
+    def revoke_client(self) -> None:
+        """The account admin replaced the API client's secret: its tokens stop working and
+        the old secret is refused (``invalid_client``) from now on."""
+        with self.lock:
+            self.client_secret = secrets.token_hex(24)
+            self.tokens.clear()

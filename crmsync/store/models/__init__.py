@@ -23,6 +23,7 @@ from crmsync.store.models.marketing import (
     TriggerRule,
 )
 from crmsync.store.models.merges import MergedRecord
+from crmsync.store.models.oauth import OAuthState
 from crmsync.store.models.records import (
     RECORD_MODELS,
     Activity,
@@ -70,6 +71,7 @@ __all__ = [
     "MarketingSettings",
     "MergedRecord",
     "Note",
+    "OAuthState",
     "OutboundEvent",
     "RecordBase",
     "RuleFiring",
