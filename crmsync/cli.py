@@ -28,9 +28,11 @@ app = typer.Typer(cls=CommandGroup, help=summary(), no_args_is_help=True)
 workspace_app = typer.Typer(help="Workspaces (tenants).", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 dlq_app = typer.Typer(help="The dead-letter queue of sync jobs.", no_args_is_help=True)
+user_app = typer.Typer(help="People who sign in to the web app (/ui).", no_args_is_help=True)
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(user_app, name="user")
 
 DatabaseUrl = Annotated[
     str | None,
@@ -218,6 +220,36 @@ def dlq_replay(
         if job is None:
             raise fail(f"no sync job {job_id} in workspace {workspace}")
     typer.echo(f"job {job_id} queued again", err=True)
+
+
+@user_app.command("create")
+def user_create(
+    workspace: Annotated[uuid.UUID, typer.Option(help="Workspace id.")],
+    email: Annotated[str, typer.Option(help="Their e-mail: they sign in with it.")],
+    role: Annotated[Role, typer.Option(help="admin, manager, agent or viewer.")] = Role.ADMIN,
+    name: Annotated[str, typer.Option(help="Their name, shown in the web app.")] = "",
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CRMSYNC_USER_PASSWORD",
+            help="At least 10 characters; asked for (hidden) when absent.",
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a web-app user (the first admin, typically); prints the user's id."""
+    from crmsync.auth.users import AccountError, create_user
+    from crmsync.store.engine import session_scope
+
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with session_scope(_sessions(database_url)) as session:
+        try:
+            user = create_user(session, workspace, email, name, role.value, password)
+        except (AccountError, LookupError) as exc:
+            raise fail(str(exc)) from None
+    typer.echo(str(user.id))
+    typer.echo(f"{user.email} signs in at <base url>/ui/sign-in", err=True)
 
 
 @app.command()

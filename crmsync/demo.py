@@ -8,6 +8,7 @@ and the sandboxes take their documented ports when free, and free ones when not.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import threading
@@ -25,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.api.app import create_app
+from crmsync.auth import users
 from crmsync.auth.keys import authenticate, create_api_key
 from crmsync.auth.permissions import Role
 from crmsync.config import Settings
@@ -34,13 +36,16 @@ from crmsync.logging import adopt_uvicorn_loggers
 from crmsync.records.service import upsert_records
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.migrate import upgrade
-from crmsync.store.models import Workspace
+from crmsync.store.models import User, Workspace
 from crmsync.sync.targets import TargetResolver
 from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
 
 DEMO_WORKSPACE = "Demo workspace"
 KEY_FILE = "demo-key"  # in the data directory
+# the demo admin's web-app password, beside the key
+PASSWORD_FILE = "demo-password"  # noqa: S105 (a file name)
+DEMO_ADMIN = "admin@demo.example"
 
 SAMPLE: dict[str, list[dict[str, Any]]] = {
     "companies": [
@@ -139,6 +144,7 @@ class DemoSetup:
     api_key: str
     key_file: Path
     loaded: dict[str, int]
+    admin_password: str
 
 
 def prepare(settings: Settings) -> DemoSetup:
@@ -153,12 +159,13 @@ def prepare(settings: Settings) -> DemoSetup:
     with session_scope(make_sessionmaker(engine)) as session:
         workspace = _demo_workspace(session)
         plaintext = _demo_key(session, workspace.id, key_file)
+        password = demo_admin(session, workspace.id, settings.files_dir / PASSWORD_FILE)
         loaded = {
             record_type: len(upsert_records(session, workspace.id, record_type, items, "api"))
             for record_type, items in SAMPLE.items()
         }
     engine.dispose()
-    return DemoSetup(workspace.id, plaintext, key_file, loaded)
+    return DemoSetup(workspace.id, plaintext, key_file, loaded, password)
 
 
 def _demo_workspace(session: Session) -> Workspace:
@@ -174,11 +181,33 @@ def _demo_key(session: Session, workspace_id: uuid.UUID, key_file: Path) -> str:
         if principal and principal.workspace_id == workspace_id and principal.role is Role.ADMIN:
             return kept
     _key, plaintext = create_api_key(session, workspace_id, Role.ADMIN, name="demo")
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write(plaintext + "\n")
+    _keep_secret(key_file, plaintext)
     return plaintext
+
+
+def demo_admin(session: Session, workspace_id: uuid.UUID, password_file: Path) -> str:
+    """The demo admin's password: the kept one while it still signs in, else a new one."""
+    kept = password_file.read_text(encoding="utf-8").strip() if password_file.exists() else ""
+    if kept and users.verify(session, DEMO_ADMIN, kept) is not None:
+        return kept
+    password = secrets.token_urlsafe(12)
+    existing = session.scalar(
+        select(User).where(User.workspace_id == workspace_id, User.email == DEMO_ADMIN)
+    )
+    if existing is None:
+        users.create_user(session, workspace_id, DEMO_ADMIN, "Demo admin", "admin", password)
+    else:
+        users.set_password(existing, password)
+        existing.disabled_at = None
+    _keep_secret(password_file, password)
+    return password
+
+
+def _keep_secret(path: Path, value: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(value + "\n")
 
 
 def listening_socket(host: str, port: int) -> tuple[socket.socket, bool]:
@@ -307,6 +336,10 @@ def _show(
     say(f"database:   {shown(settings.database_url)}")
     say(f"workspace:  {setup.workspace_id}")
     say(f"API key:    {setup.api_key}   (admin; kept in {setup.key_file})")
+    say(
+        f"web app:    {base_url}/ui/sign-in  as {DEMO_ADMIN} with password "
+        f"{setup.admin_password}  (kept in {setup.key_file.parent / PASSWORD_FILE})"
+    )
     counts = smoke_check(base_url, setup.api_key)
     say("records:    " + ", ".join(f"{n} {t}" for t, n in counts.items()))
     for name, url in crms.urls.items():

@@ -2,9 +2,10 @@
 
 Every refusal a service makes is a ``CrmsyncError`` of one of these kinds; a feature
 subclasses the kind that fits (``RecordNotFound`` is a ``NotFound``, ``FileTooLarge`` a
-``TooLarge``) and never names an HTTP status. The API answers each kind with one status
-and the one error shape, in one place (``crmsync.api.errors``); the CLI prints the
-message. ``code`` is the machine-readable error code of the answer.
+``TooLarge``) and never names an HTTP status: ``http_status`` below gives each kind its
+one status, for the API (``crmsync.api.errors``, with the one error shape) and the web
+app's pages alike; the CLI prints the message. ``code`` is the machine-readable error
+code of the answer.
 """
 
 from __future__ import annotations
@@ -57,3 +58,21 @@ class Unavailable(CrmsyncError):
     """Something crmsync depends on cannot serve it now (a key, a CRM, a broker)."""
 
     code = "unavailable"
+
+
+# The nearest kind in a class's MRO decides (a FileTooLarge is a TooLarge before it is an
+# Invalid).
+_HTTP_STATUS: dict[type[CrmsyncError], int] = {
+    NotFound: 404,
+    TooLarge: 413,
+    Invalid: 422,
+    Conflict: 409,
+    NotAllowed: 403,
+    Unavailable: 503,
+    CrmsyncError: 400,
+}
+
+
+def http_status(exc: CrmsyncError) -> int:
+    """The HTTP status an answer refusing with ``exc`` carries."""
+    return next(_HTTP_STATUS[c] for c in type(exc).__mro__ if c in _HTTP_STATUS)

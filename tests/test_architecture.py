@@ -37,6 +37,7 @@ SIDEWAYS: set[tuple[str, str]] = {
     ("sync", "integrations"),
     ("sync", "outbound"),
     ("api", "background"),
+    ("api", "web"),  # the app factory mounts the web app at /ui
     ("cli", "api"),
     ("cli", "background"),
     ("cli", "cli_group"),

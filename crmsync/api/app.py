@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 import crmsync
+from crmsync import web
 from crmsync.api import docs, errors, openapi
 from crmsync.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from crmsync.api.routers import (
@@ -43,8 +44,8 @@ from crmsync.config import Settings, get_settings
 from crmsync.integrations.setup import service as setup
 from crmsync.store.engine import make_engine, make_sessionmaker
 
-# Multipart uploads get the upload limit; every other body the JSON limit.
-UPLOAD_PATHS = (f"{API_PREFIX}/imports",)
+# Multipart uploads (API and web app) get the upload limit; every other body the JSON limit.
+UPLOAD_PATHS = (f"{API_PREFIX}/imports", "/ui/imports")
 
 DESCRIPTION = """
 crmsync keeps an app's contacts, companies, leads, deals, activities, notes and tickets,
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         trigger_rules.router,
     ]:
         app.include_router(router)
+    web.install(app)  # the web app at /ui
     errors.install(app)
     docs.install(app)
     openapi.install(app)

@@ -15,15 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from crmsync.connectors.errors import ConfigError, ConnectorError
-from crmsync.errors import (
-    Conflict,
-    CrmsyncError,
-    Invalid,
-    NotAllowed,
-    NotFound,
-    TooLarge,
-    Unavailable,
-)
+from crmsync.errors import CrmsyncError, http_status
 
 log = structlog.get_logger("crmsync.api")
 
@@ -53,21 +45,7 @@ def error_response(
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
-# Each kind of crmsync's errors answers with one status; the nearest kind in a class's
-# MRO decides (a FileTooLarge is a TooLarge before it is an Invalid).
-_STATUS: dict[type[CrmsyncError], int] = {
-    NotFound: 404,
-    TooLarge: 413,
-    Invalid: 422,
-    Conflict: 409,
-    NotAllowed: 403,
-    Unavailable: 503,
-    CrmsyncError: 400,
-}
-
-
-def status_of(exc: CrmsyncError) -> int:
-    return next(_STATUS[c] for c in type(exc).__mro__ if c in _STATUS)
+status_of = http_status  # each kind of crmsync's errors answers with one status
 
 
 _HTTP_CODES = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,3 +65,20 @@ class ThreadLauncher:
     def stop(self) -> None:
         """Ask every run to stop after its current batch (they resume on the next start)."""
         self._stopping.set()
+
+
+def limits_for(state: Any) -> ImportSettings:
+    """Import settings of an app (``app.state``): environment, with the app's upload
+    limit; built once per app, shared by the API and the web app."""
+    if getattr(state, "import_settings", None) is None:
+        state.import_settings = ImportSettings.from_settings(state.settings)
+    limits: ImportSettings = state.import_settings
+    return limits
+
+
+def launcher_for(state: Any) -> ThreadLauncher:
+    """The one ThreadLauncher of an app (``app.state``), made on first use."""
+    if getattr(state, "import_launcher", None) is None:
+        state.import_launcher = ThreadLauncher(state.sessionmaker, limits_for(state))
+    launcher: ThreadLauncher = state.import_launcher
+    return launcher

@@ -22,7 +22,7 @@ from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.imports import jobs, outcomes, workspace_rules
-from crmsync.imports.launcher import ThreadLauncher
+from crmsync.imports.launcher import ThreadLauncher, launcher_for, limits_for
 from crmsync.imports.options import ImportOptions
 from crmsync.imports.preview import preview_file
 from crmsync.imports.settings import ImportSettings
@@ -40,17 +40,11 @@ CSV_TYPE = "text/csv; charset=utf-8"
 
 def limits_of(state: State) -> ImportSettings:
     """Import settings: environment, with the app's upload limit; built once per app."""
-    if getattr(state, "import_settings", None) is None:
-        state.import_settings = ImportSettings.from_settings(state.settings)
-    limits: ImportSettings = state.import_settings
-    return limits
+    return limits_for(state)
 
 
 def launcher_of(state: State) -> ThreadLauncher:
-    if getattr(state, "import_launcher", None) is None:
-        state.import_launcher = ThreadLauncher(state.sessionmaker, limits_of(state))
-    launcher: ThreadLauncher = state.import_launcher
-    return launcher
+    return launcher_for(state)
 
 
 def _options(**values: Any) -> ImportOptions:

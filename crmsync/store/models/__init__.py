@@ -37,6 +37,7 @@ from crmsync.store.models.records import (
 )
 from crmsync.store.models.reviews import DuplicateReview
 from crmsync.store.models.sync import Conflict, FieldState, SyncJob, SyncRun, WebhookEvent
+from crmsync.store.models.users import SignInFailure, User, UserInvitation, WebSession
 from crmsync.store.models.workspace import ApiKey, Workspace
 
 __all__ = [
@@ -75,12 +76,16 @@ __all__ = [
     "OutboundEvent",
     "RecordBase",
     "RuleFiring",
+    "SignInFailure",
     "SyncCursor",
     "SyncJob",
     "SyncRun",
     "Ticket",
     "Touchpoint",
     "TriggerRule",
+    "User",
+    "UserInvitation",
+    "WebSession",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",

@@ -1,0 +1,315 @@
+"""The web app's server time per page at size.
+
+    python bench/web.py            # full: 100,000 contacts, 1,000,000 activities, 10 integrations
+    python bench/web.py --quick    # CI: 5,000 contacts, 50,000 activities, 10 integrations
+    python bench/web.py --backend postgresql
+
+One workspace on one database (SQLite by default, a temporary file) holds the contacts,
+their activities, deals and leads (one per five contacts each, spread over stages and
+owners), 10 integrations with links, sync runs, dead letters and open conflicts. An
+admin signs in through the form; then every page is asked ``--repeat`` times through
+the ASGI app in process (no socket: the figure is the server's time). Reported per page:
+p50 and p95 wall time, and p95 of the process CPU time per request (steadier than wall
+time on a shared machine). Target: p95 < 100 ms for every page at full size.
+
+Generating the data is not timed. Exits non-zero only when a page fails, never for a
+missed target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fastapi.testclient import TestClient
+
+from crmsync.api.app import create_app
+from crmsync.auth.users import create_user
+from crmsync.config import Settings
+from crmsync.logging import configure
+from crmsync.store.engine import make_engine, make_sessionmaker
+from crmsync.store.migrate import upgrade
+from crmsync.store.models import (
+    Activity,
+    Conflict,
+    Contact,
+    Deal,
+    Integration,
+    Lead,
+    Link,
+    SyncJob,
+    SyncRun,
+)
+from crmsync.workspaces import create_workspace
+
+TARGET_MS = 100.0
+PASSWORD = "bench-password-1"  # noqa: S105 (the bench's own throwaway user)
+ADMIN = "admin@bench.example"
+STAGES = ("appointment", "qualified", "application", "underwriting", "closing", "won", "lost")
+STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "LOST")
+TYPES = ("email", "message", "push_notification", "sms", "call", "meeting", "rate_alert")
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+CHUNK = 20_000
+
+
+@dataclass(frozen=True)
+class Sizes:
+    contacts: int
+    activities: int
+    integrations: int = 10
+
+
+FULL = Sizes(100_000, 1_000_000)
+QUICK = Sizes(5_000, 50_000)
+
+
+def _database(backend: str, workdir: str) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{workdir}/web.db"
+    url = os.environ.get("CRMSYNC_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
+    schema = f"bench_web_{uuid.uuid4().hex[:8]}"
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{url}?options=-csearch_path%3D{schema}"
+
+
+def _chunks(rows: list[dict[str, object]], session: Session, model: type) -> None:
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(model), rows[start : start + CHUNK])
+    session.commit()
+
+
+def _populate(sessions: sessionmaker[Session], sizes: Sizes, rng: random.Random) -> uuid.UUID:
+    with sessions() as session:
+        workspace = create_workspace(session, "bench web")
+        create_user(session, workspace.id, ADMIN, "Bench admin", "admin", PASSWORD)
+        session.commit()
+        ws = workspace.id
+        owners = [f"lo{n}@bench.example" for n in range(20)] + [ADMIN]
+        ids = [uuid.uuid4() for _ in range(sizes.contacts)]
+        _chunks(
+            [
+                {
+                    "id": i, "workspace_id": ws, "first_name": f"First{n}", "last_name": f"Last{n}",
+                    "email": f"person{n}@example.com", "owner": rng.choice(owners),
+                    "engagement_score": rng.random() * 100 if n % 4 else None,
+                    "updated_at": NOW - timedelta(seconds=n),
+                }
+                for n, i in enumerate(ids)
+            ],
+            session, Contact,
+        )  # fmt: skip
+        for start in range(0, sizes.activities, 100_000):
+            count = min(100_000, sizes.activities - start)
+            _chunks(
+                [
+                    {
+                        "workspace_id": ws, "type": rng.choice(TYPES), "direction": "outbound",
+                        "occurred_at": NOW - timedelta(seconds=rng.randrange(180 * 86_400)),
+                        "contact_id": ids[rng.randrange(len(ids))], "data": {},
+                    }
+                    for _ in range(count)
+                ],
+                session, Activity,
+            )  # fmt: skip
+        fifth = ids[: max(1, len(ids) // 5)]
+        _chunks(
+            [
+                {
+                    "workspace_id": ws, "name": f"Loan {n}", "pipeline": "mortgage",
+                    "stage": rng.choice(STAGES), "amount": 250_000 + n, "currency": "USD",
+                    "contact_id": c, "owner": rng.choice(owners),
+                    "updated_at": NOW - timedelta(seconds=n),
+                }
+                for n, c in enumerate(fifth)
+            ],
+            session, Deal,
+        )  # fmt: skip
+        _chunks(
+            [
+                {
+                    "workspace_id": ws, "status": rng.choice(STATUSES),
+                    "email": f"lead{n}@x.example", "last_name": f"Lead{n}", "contact_id": c,
+                    "assigned_agent": rng.choice(owners),
+                    "updated_at": NOW - timedelta(seconds=n),
+                }
+                for n, c in enumerate(fifth)
+            ],
+            session, Lead,
+        )  # fmt: skip
+        integrations = [uuid.uuid4() for _ in range(sizes.integrations)]
+        _chunks(
+            [
+                {
+                    "id": i, "workspace_id": ws, "provider": "hubspot", "name": f"CRM {n}",
+                    "status": "connected", "config": {"objects": {"contacts": "both"}},
+                }
+                for n, i in enumerate(integrations)
+            ],
+            session, Integration,
+        )  # fmt: skip
+        _chunks(
+            [
+                {
+                    "workspace_id": ws, "integration_id": integrations[n % len(integrations)],
+                    "object_type": "contacts", "record_id": c, "remote_id": str(n),
+                }
+                for n, c in enumerate(ids)
+            ],
+            session, Link,
+        )  # fmt: skip
+        _chunks(
+            [
+                {
+                    "workspace_id": ws, "integration_id": i, "kind": "incremental",
+                    "direction": "inbound", "object_type": "contacts", "status": "succeeded",
+                    "processed": 100, "succeeded": 100,
+                    "started_at": NOW - timedelta(minutes=m), "finished_at": NOW,
+                }
+                for i in integrations for m in range(200)
+            ],
+            session, SyncRun,
+        )  # fmt: skip
+        _chunks(
+            [
+                {
+                    "workspace_id": ws, "integration_id": integrations[n % len(integrations)],
+                    "object_type": "contacts", "record_id": ids[n], "operation": "upsert",
+                    "status": "dead" if n % 10 == 0 else "succeeded", "attempts": 5,
+                    "last_error": "400: invalid property", "error_class": "InvalidRecord",
+                }
+                for n in range(min(len(ids), 5_000))
+            ],
+            session, SyncJob,
+        )  # fmt: skip
+        _chunks(
+            [
+                {
+                    "workspace_id": ws, "integration_id": integrations[n % len(integrations)],
+                    "record_type": "contacts", "record_id": ids[n], "field": "city",
+                    "local_value": "Seattle", "remote_value": "Tacoma", "status": "open",
+                    "local_at": NOW, "remote_at": NOW,
+                }
+                for n in range(min(len(ids), 300))
+            ],
+            session, Conflict,
+        )  # fmt: skip
+        return ws
+
+
+def _pages(sessions: sessionmaker[Session], workspace_id: uuid.UUID) -> list[str]:
+    with sessions() as session:
+        contact = session.query(Contact.id).filter_by(workspace_id=workspace_id).first()
+        integration = session.query(Integration.id).filter_by(workspace_id=workspace_id).first()
+    assert contact and integration
+    return [
+        "/ui/",
+        "/ui/?owner=mine&pipeline=mortgage",
+        "/ui/contacts",
+        "/ui/contacts?q=person42",
+        f"/ui/contacts/{contact[0]}",
+        "/ui/journeys",
+        "/ui/imports",
+        "/ui/integrations",
+        f"/ui/integrations/{integration[0]}",
+        f"/ui/integrations/{integration[0]}/mapping",
+        "/ui/sync",
+        "/ui/sync/dead-letters",
+        "/ui/sync/conflicts",
+        "/ui/duplicates",
+        "/ui/automation",
+        "/ui/people",
+    ]
+
+
+def _sign_in(client: TestClient) -> None:
+    form = client.get("/ui/sign-in").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token
+    answer = client.post(
+        "/ui/sign-in",
+        data={"email": ADMIN, "password": PASSWORD, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="CI size")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--repeat", type=int, default=None, help="requests per page")
+    args = parser.parse_args()
+    configure("WARNING", json=False)  # no line per request
+    sizes = QUICK if args.quick else FULL
+    repeat = args.repeat or (5 if args.quick else 30)
+    rng = random.Random(24)
+    with tempfile.TemporaryDirectory() as workdir:
+        url = _database(args.backend, workdir)
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = make_sessionmaker(engine)
+        started = time.perf_counter()
+        workspace_id = _populate(sessions, sizes, rng)
+        print(
+            f"data: {sizes.contacts:,} contacts, {sizes.activities:,} activities, "
+            f"{sizes.integrations} integrations on {args.backend} "
+            f"({time.perf_counter() - started:.0f} s to make, not timed below)"
+        )
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}")
+        app = create_app(Settings(database_url=url, mode="test", data_dir=Path(workdir)), engine)
+        failed = 0
+        print(f"{'page':<48} {'p50 ms':>8} {'p95 ms':>8} {'p95 CPU ms':>11}  target")
+        with TestClient(app) as client:
+            _sign_in(client)
+            for path in _pages(sessions, workspace_id):
+                client.get(path)  # first call: caches, compiled templates
+                wall: list[float] = []
+                cpu: list[float] = []
+                status = 200
+                for _ in range(repeat):
+                    w, c = time.perf_counter(), time.process_time()
+                    answer = client.get(path)
+                    cpu.append((time.process_time() - c) * 1000)
+                    wall.append((time.perf_counter() - w) * 1000)
+                    status = answer.status_code
+                if status != 200:
+                    failed += 1
+                p95 = _p(wall, 0.95)
+                verdict = "met" if p95 < TARGET_MS else "MISSED"
+                if status != 200:
+                    verdict += f" (HTTP {status})"
+                shown = re.sub(r"[0-9a-f-]{36}", "{id}", path)
+                print(
+                    f"{shown:<48} {statistics.median(wall):8.1f} {p95:8.1f} "
+                    f"{_p(cpu, 0.95):11.1f}  {verdict}"
+                )
+        engine.dispose()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Charts drawn on the server as SVG: no script, readable by screen readers (a title and
+a description of the figures), and the same numbers in a table beside them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+BAR_COLOUR = "#2f5d8a"
+
+
+def bars(
+    labels: Sequence[str], values: Sequence[int], title: str, width: int = 480, height: int = 160
+) -> Markup:
+    """A bar chart of counts, one bar per label."""
+    top = max(values, default=0) or 1
+    count = max(len(values), 1)
+    slot = width / count
+    gap = min(6.0, slot * 0.2)
+    body = []
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        h = round((height - 30) * value / top, 1)
+        x = round(i * slot + gap / 2, 1)
+        y = round(height - 18 - h, 1)
+        body.append(
+            f'<rect x="{x}" y="{y}" width="{round(slot - gap, 1)}" height="{h}" '
+            f'fill="{BAR_COLOUR}"><title>{escape(label)}: {value}</title></rect>'
+            f'<text x="{round(x + (slot - gap) / 2, 1)}" y="{height - 4}" '
+            f'text-anchor="middle" font-size="10">{escape(label)}</text>'
+        )
+    summary = ", ".join(f"{label}: {value}" for label, value in zip(labels, values, strict=True))
+    # every text in it went through escape(); the numbers are computed here
+    return Markup(  # noqa: S704
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}: {escape(summary)}" xmlns="http://www.w3.org/2000/svg">'
+        f"{''.join(body)}</svg>"
+    )
+
+
+def progress(done: int, total: int | None, label: str, width: int = 480) -> Markup:
+    """A horizontal progress bar; an unknown total draws an empty track."""
+    share = min(done / total, 1.0) if total else 0.0
+    percent = round(share * 100)
+    filled = round(width * share, 1)
+    return Markup(  # noqa: S704 (escaped label, computed numbers)
+        f'<svg class="chart" viewBox="0 0 {width} 24" role="img" '
+        f'aria-label="{escape(label)}: {percent}%" xmlns="http://www.w3.org/2000/svg">'
+        f'<rect x="0" y="4" width="{width}" height="16" rx="4" fill="#e4e8ee"/>'
+        f'<rect x="0" y="4" width="{filled}" height="16" rx="4" fill="{BAR_COLOUR}"/></svg>'
+    )
+
+
+def histogram(scores: Sequence[int], title: str, buckets: int = 10) -> Markup:
+    """Counts of 0-100 scores in equal buckets (``scores`` are counts per bucket already
+    when ``len(scores) == buckets``; see ``engagement_buckets``)."""
+    size = 100 // buckets
+    labels = [
+        f"{i * size}-{i * size + size - 1 if i < buckets - 1 else 100}" for i in range(buckets)
+    ]
+    return bars(labels, list(scores), title)

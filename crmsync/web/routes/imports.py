@@ -1,0 +1,144 @@
+"""Imports: upload a file, check the preview and change the suggested mapping, start,
+follow the progress (htmx polls a fragment; without script the page reloads itself),
+read the summary and download the failed rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from crmsync.imports import jobs
+from crmsync.imports.launcher import launcher_for, limits_for
+from crmsync.imports.options import ImportOptions
+from crmsync.imports.preview import preview_file
+from crmsync.imports.rowmap import OBJECT_TYPES
+from crmsync.web import import_wizard
+from crmsync.web.deps import Db, attachment
+from crmsync.web.guard import ImportRunner, Reader, WebRoute, form_text
+from crmsync.web.render import page, redirect
+from crmsync.web.routes import UI_PREFIX
+
+router = APIRouter(route_class=WebRoute, prefix=f"{UI_PREFIX}/imports", include_in_schema=False)
+UNMAPPED = ""
+
+
+@router.get("")
+def import_list(request: Request, user: Reader, db: Db) -> Response:
+    found = jobs.list_jobs(db, user.workspace_id, 50)
+    return page(request, "imports.html", {"jobs": found, "object_types": OBJECT_TYPES})
+
+
+@router.post("")
+def upload(
+    request: Request,
+    user: ImportRunner,
+    db: Db,
+    file: Annotated[UploadFile, File()],
+    object_type: Annotated[str, Form(max_length=20)] = "contacts",
+    on_duplicate: Annotated[str, Form(max_length=10)] = "skip",
+    cleanse: Annotated[bool, Form()] = True,
+    validate_rows: Annotated[bool, Form(alias="validate")] = True,
+) -> Response:
+    options = ImportOptions.model_validate(
+        {
+            "object_type": object_type,
+            "on_duplicate": on_duplicate,
+            "cleanse": cleanse,
+            "validate": validate_rows,
+        }
+    )
+    job = jobs.create_job(
+        db,
+        user.workspace_id,
+        limits_for(request.app.state),
+        filename=file.filename or "upload",
+        data=file.file,
+        options=options,
+    )
+    db.commit()
+    return redirect(f"{UI_PREFIX}/imports/{job.id}", "Uploaded. Check the mapping, then start.")
+
+
+@router.get("/{job_id}")
+def import_page(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -> Response:
+    job = jobs.get_job(db, user.workspace_id, job_id)
+    context: dict[str, object] = {"job": job, "progress": jobs.progress(job)}
+    if job.status == "pending":
+        limits = limits_for(request.app.state)
+        options = import_wizard.options_of(job)
+        preview = preview_file(
+            jobs.job_path(limits, job),
+            job.filename,
+            limits,
+            options,
+            job.mapping,
+            session=db,
+            workspace_id=user.workspace_id,
+        )
+        context["preview"] = preview
+        context["targets"] = import_wizard.targets(job.object_type)
+        context["suggested"] = import_wizard.suggested_targets(preview)
+    return page(request, "import.html", context)
+
+
+@router.get("/{job_id}/progress")
+def import_progress(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -> Response:
+    job = jobs.get_job(db, user.workspace_id, job_id)
+    return page(request, "import_progress.html", {"job": job, "progress": jobs.progress(job)})
+
+
+@router.post("/{job_id}")
+async def change_or_start(
+    request: Request, user: ImportRunner, db: Db, job_id: uuid.UUID
+) -> Response:
+    """The mapping form (one select per file column): saves the mapping, then previews
+    again or starts the import."""
+    form = await request.form()
+    start = form_text(form, "action") == "start"
+
+    def apply() -> None:  # the database work off the event loop
+        job = jobs.get_job(db, user.workspace_id, job_id)
+        columns = {h: form_text(form, f"map:{h}", UNMAPPED) or None for h in job.headers}
+        import_wizard.remap(job, columns)
+        if start:
+            jobs.start_job(job)
+        db.commit()
+
+    await run_in_threadpool(apply)
+    if not start:
+        return redirect(f"{UI_PREFIX}/imports/{job_id}", "Mapping saved; the preview shows it.")
+    launcher_for(request.app.state).launch(job_id)
+    return redirect(f"{UI_PREFIX}/imports/{job_id}", "Import started.")
+
+
+@router.post("/{job_id}/retry")
+def retry_failed(request: Request, user: ImportRunner, db: Db, job_id: uuid.UUID) -> Response:
+    """A new pending import of this one's failed rows, to map and start again."""
+    job = jobs.get_job(db, user.workspace_id, job_id)
+    retry = jobs.retry_failed(db, limits_for(request.app.state), job)
+    db.commit()
+    return redirect(
+        f"{UI_PREFIX}/imports/{retry.id}", f"{job.failed} failed rows are ready to import again."
+    )
+
+
+@router.get("/{job_id}/errors.csv")
+def error_report(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -> Response:
+    job = jobs.get_job(db, user.workspace_id, job_id)
+    sessions = request.app.state.sessionmaker
+
+    def body() -> Iterator[str]:
+        with sessions() as session:  # the request's session closes when streaming starts
+            yield from jobs.errors_csv(session, job)
+
+    name = f"{job.filename.rsplit('.', 1)[0]}-errors.csv"
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": attachment(name)},
+    )

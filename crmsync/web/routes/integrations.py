@@ -1,0 +1,179 @@
+"""Integrations: the list, one integration (status, settings, test, sync now, its runs),
+and adding one with credentials. (Connecting by OAuth starts from the API: an OAuth
+state belongs to the API key that started it, and a web user has none.)"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from crmsync.integrations import connection, service
+from crmsync.integrations.config import ConflictPolicy, Direction, SyncConfig
+from crmsync.integrations.keys import vault_for
+from crmsync.integrations.providers import PROVIDERS, provider
+from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
+from crmsync.records.errors import RecordInvalid
+from crmsync.store.models import Integration
+from crmsync.sync import manual
+from crmsync.web import queries
+from crmsync.web.deps import Db, settings_of, wiring_of
+from crmsync.web.guard import (
+    IntegrationManager,
+    IntegrationReader,
+    SyncOperator,
+    WebRoute,
+    form_text,
+)
+from crmsync.web.render import page, redirect
+from crmsync.web.routes import UI_PREFIX
+
+router = APIRouter(
+    route_class=WebRoute, prefix=f"{UI_PREFIX}/integrations", include_in_schema=False
+)
+OBJECTS = ("contacts", "companies", "deals", "leads")
+
+
+@router.get("")
+def integration_list(request: Request, user: IntegrationReader, db: Db) -> Response:
+    found = service.list_integrations(db, user.workspace_id)
+    return page(request, "integrations.html", {"integrations": found})
+
+
+@router.get("/new")
+def new_integration(
+    request: Request, user: IntegrationManager, provider_name: str = ""
+) -> Response:
+    spec = provider(provider_name) if provider_name else None
+    return page(
+        request,
+        "integration_new.html",
+        {
+            "providers": list(PROVIDERS.values()),
+            "spec": spec,
+            "credential_names": sorted(spec.allowed) if spec else [],
+            "objects": OBJECTS,
+        },
+    )
+
+
+def _sync_config(form: FormData) -> SyncConfig:
+    directions = {d.value for d in Direction} - {Direction.NONE.value}
+    objects = {
+        o: Direction(value)
+        for o in OBJECTS
+        if (value := form_text(form, f"direction_{o}", Direction.NONE.value)) in directions
+    }
+    if not objects:
+        raise RecordInvalid("objects: choose a direction for at least one object type")
+    return SyncConfig(objects=objects)
+
+
+@router.post("")
+async def create_integration(request: Request, user: IntegrationManager, db: Db) -> Response:
+    """The credentials form; its fields depend on the provider, so it is read whole."""
+    form = await request.form()
+    spec = provider(form_text(form, "provider_name"))
+    credentials = {
+        name: value
+        for name in spec.allowed
+        if (value := form_text(form, f"credential_{name}").strip())
+    }
+    body = IntegrationCreate(
+        provider=spec.name,
+        name=form_text(form, "name").strip() or spec.label,
+        credentials=credentials,
+        base_url=form_text(form, "base_url").strip() or None,
+        config=_sync_config(form),
+    )
+    settings = settings_of(request)
+
+    def create() -> Integration:  # the database work off the event loop
+        made = service.create_integration(
+            db, vault_for(settings), user.workspace_id, body, sandbox_mode=settings.sandbox_mode
+        )
+        db.commit()
+        return made
+
+    integration = await run_in_threadpool(create)
+    return redirect(f"{UI_PREFIX}/integrations/{integration.id}", f"{integration.name} is added.")
+
+
+@router.get("/{integration_id}")
+def integration_page(
+    request: Request, user: IntegrationReader, db: Db, integration_id: uuid.UUID
+) -> Response:
+    integration = service.get_integration(db, user.workspace_id, integration_id)
+    status = manual.sync_status(db, integration)
+    runs = manual.sync_logs(db, integration, limit=20, before=None)
+    volume = queries.sync_volume(db, integration.id)
+    return page(
+        request,
+        "integration.html",
+        {
+            "integration": integration,
+            "status": status,
+            "runs": runs,
+            "volume": volume,
+            "days": [day[5:] for day, _processed, _failed in volume],  # MM-DD
+            "objects": OBJECTS,
+            "policies": [p.value for p in ConflictPolicy],
+        },
+    )
+
+
+@router.post("/{integration_id}/settings")
+async def change_settings(
+    request: Request, user: IntegrationManager, db: Db, integration_id: uuid.UUID
+) -> Response:
+    """Per object its direction; how often it polls; its conflict policy; on or off."""
+    form = await request.form()
+    settings = settings_of(request)
+
+    def apply() -> Integration:  # the database work off the event loop
+        integration = service.get_integration(db, user.workspace_id, integration_id)
+        config = SyncConfig.model_validate(
+            {
+                **(integration.config or {}),
+                "objects": _sync_config(form).objects,
+                "frequency": form_text(form, "frequency").strip() or "1h",
+                "conflict_policy": form_text(form, "conflict_policy", "last_write_wins"),
+                "auto_sync": form_text(form, "auto_sync", "true") == "true",
+            }
+        )
+        status = "disabled" if form_text(form, "enabled", "true") == "false" else "connected"
+        patch = IntegrationPatch(config=config)
+        if (integration.status == "disabled") != (status == "disabled"):
+            patch = IntegrationPatch(config=config, status=status)
+        service.update_integration(
+            db, vault_for(settings), integration, patch, sandbox_mode=settings.sandbox_mode
+        )
+        db.commit()
+        return integration
+
+    integration = await run_in_threadpool(apply)
+    return redirect(f"{UI_PREFIX}/integrations/{integration.id}", "Settings saved.")
+
+
+@router.post("/{integration_id}/test")
+def test_integration(
+    request: Request, user: IntegrationManager, db: Db, integration_id: uuid.UUID
+) -> Response:
+    settings = settings_of(request)
+    integration = service.get_integration(db, user.workspace_id, integration_id)
+    ok, message = connection.test(integration, vault_for(settings), settings, wiring_of(request))
+    db.commit()
+    said = f"Connection works: {message}" if ok else f"Connection failed: {message}"
+    return redirect(f"{UI_PREFIX}/integrations/{integration_id}", said, "ok" if ok else "error")
+
+
+@router.post("/{integration_id}/sync")
+def sync_now(user: SyncOperator, db: Db, integration_id: uuid.UUID) -> Response:
+    integration = service.get_integration(db, user.workspace_id, integration_id)
+    queued = manual.request_sync(db, integration, full=False)
+    db.commit()
+    counts = ", ".join(f"{n} {k}" for k, n in queued.items())
+    return redirect(f"{UI_PREFIX}/integrations/{integration_id}", f"Sync queued ({counts}).")
