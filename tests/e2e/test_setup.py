@@ -191,9 +191,9 @@ def test_setup_creates_every_mapped_field_once_and_the_default_mappings_sync(
     )
     assert lead.status_code == 201, lead.text
     lead_id = lead.json()["id"]
-    wait_for(lambda: world.remote_id("hubspot", contact_id), 20)
-    wait_for(lambda: world.remote_id("salesforce", contact_id), 20)
-    wait_for(lambda: world.remote_id("salesforce", lead_id), 20)
+    wait_for(lambda: world.remote_id("hubspot", contact_id), 60)
+    wait_for(lambda: world.remote_id("salesforce", contact_id), 60)
+    wait_for(lambda: world.remote_id("salesforce", lead_id), 60)
     assert world.failed_jobs("hubspot", "salesforce") == []
 
     hubspot, salesforce = world.sandboxes["hubspot"], world.sandboxes["salesforce"]
@@ -220,7 +220,7 @@ def test_setup_creates_every_mapped_field_once_and_the_default_mappings_sync(
     world.api.post(f"/api/v1/integrations/{world.integrations['salesforce']}/sync")
     wait_for(
         lambda: world.api.get(f"/api/v1/contacts/{contact_id}").json()["contact_type"] == "broker",
-        20,
+        60,
     )
     assert world.failed_jobs("hubspot", "salesforce") == []
 
@@ -231,8 +231,8 @@ def _contact_arrives(world: World, name: str, object_type: str, fields: dict[str
     email = tag_of(fields)
     made = world.sandboxes[name].user_change(object_type, None, fields)
     assert made
-    wait_for(lambda: _events(world, name) > before, 20)
-    wait_for(lambda: email in _emails(world), 20)
+    wait_for(lambda: _events(world, name) > before, 60)
+    wait_for(lambda: email in _emails(world), 60)
 
 
 def _emails(world: World) -> set[str]:
@@ -355,13 +355,14 @@ def test_a_salesforce_outbound_message_is_taken_only_from_the_integrations_org(
         "Contact", None, {"LastName": "Sousa", "Email": f"sf-{tag}@example.com"}
     )
     assert created
-    wait_for(lambda: _events(world, "salesforce") == 1, 20)
+    wait_for(lambda: _events(world, "salesforce") == 1, 60)
     # the sandbox logs a delivery once crmsync answered it: the SOAP acknowledgement
     log = wait_for(
-        lambda: [e for e in salesforce.webhooks.log if e["url"].endswith("/outbound-messages")]
+        lambda: [e for e in salesforce.webhooks.log if e["url"].endswith("/outbound-messages")],
+        60,
     )
     assert log[-1]["status"] == 200
-    wait_for(lambda: f"sf-{tag}@example.com" in _emails(world), 20)
+    wait_for(lambda: f"sf-{tag}@example.com" in _emails(world), 60)
     assert outbound_done()
 
 
@@ -394,7 +395,7 @@ def test_pipedrive_custom_fields_of_a_mapping_are_created_by_name(world: World) 
         },
     )
     assert made.status_code == 201, made.text
-    remote = wait_for(lambda: world.remote_id(name, made.json()["id"]), 20)
+    remote = wait_for(lambda: world.remote_id(name, made.json()["id"]), 60)
     assert world.failed_jobs(name) == []
     pipedrive = world.sandboxes[name]
     token = pipedrive.oauth.api_token  # type: ignore[attr-defined]
@@ -463,6 +464,6 @@ def test_a_private_apps_webhooks_are_manual_and_test_sees_them_done(world: World
     # the admin's clicks in HubSpot: the private app's target URL and subscriptions
     hubspot.register_webhook(WebhookTarget(hook, events=("contact.creation",)))
     hubspot.user_change("contacts", None, {"email": f"pa-{uuid.uuid4().hex[:6]}@example.com"})
-    wait_for(done, 20)
+    wait_for(done, 60)
     items = {i["name"]: i for i in world.setup("hubspot", "GET")["items"]}
     assert items["private-app-webhooks"]["state"] == "present"
