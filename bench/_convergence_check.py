@@ -55,10 +55,10 @@ class Report:
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase of the run
 
     def failures(self) -> int:
-        """Broken guarantees. Lost updates are a target not yet met (see docs/sync.md),
-        reported apart so a run that finds one still says so without failing."""
+        """Broken guarantees: any of them fails the run."""
         return (
             self.divergent
+            + self.lost
             + self.duplicates
             + self.resurrected
             + self.open_conflicts

@@ -35,6 +35,7 @@ __all__ = [
     "RateLimited",
     "Transient",
     "classify",
+    "error_field",
     "error_message",
 ]
 
@@ -60,11 +61,19 @@ class ConnectorError(Exception):
     # proxy shows it to its caller); set by the HTTP layer
     response: httpx.Response | None = None
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        field: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
+        self.field = field  # the remote property the provider named, when it named one
 
     @property
     def kind(self) -> str:
@@ -191,21 +200,48 @@ def error_message(response: httpx.Response) -> str:
     return text[:_MAX_MESSAGE]
 
 
-def error_code(response: httpx.Response) -> str | None:
-    """The provider's machine-readable error code, when the body has one."""
+def _error_body(response: httpx.Response) -> Mapping[str, Any] | None:
+    """The error object of a JSON body (Salesforce's is the first of a list)."""
     try:
         body: Any = response.json()
     except ValueError:
         return None
     if isinstance(body, list) and body and isinstance(body[0], Mapping):
         body = body[0]
-    if not isinstance(body, Mapping):
+    return body if isinstance(body, Mapping) else None
+
+
+def error_code(response: httpx.Response) -> str | None:
+    """The provider's machine-readable error code, when the body has one."""
+    body = _error_body(response)
+    if body is None:
         return None
     for key in ("errorCode", "category", "errorType", "error", "code"):
         value = body.get(key)
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def error_field(response: httpx.Response) -> str | None:
+    """The field a provider's error body names: HubSpot ``errors[].in`` or
+    ``context.propertyName``, Salesforce ``fields``, a generic ``field``."""
+    body = _error_body(response)
+    if body is None:
+        return None
+    for item in body.get("errors") or ():
+        if isinstance(item, Mapping) and isinstance(item.get("in"), str):
+            return str(item["in"])
+    context = body.get("context")
+    if isinstance(context, Mapping):
+        names = context.get("propertyName") or context.get("properties")
+        if isinstance(names, list) and names:
+            return str(names[0])
+    fields = body.get("fields")
+    if isinstance(fields, list) and fields:
+        return str(fields[0])
+    value = body.get("field")
+    return value if isinstance(value, str) else None
 
 
 def classify(
@@ -231,4 +267,4 @@ def classify(
     if cls is RateLimited:
         wait = DEFAULT_RETRY_AFTER if retry_after is None else retry_after
         return RateLimited(message, retry_after=wait, status=response.status_code, code=code)
-    return cls(message, status=response.status_code, code=code)
+    return cls(message, status=response.status_code, code=code, field=error_field(response))

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from crmsync.sync.schedule import REALTIME, Budget, parse_budget
 from crmsync.sync.schedule import parse as parse_frequency
 
 
@@ -32,19 +33,75 @@ class RetrySettings(BaseModel):
     jitter: float = Field(0.2, ge=0, le=1)
 
 
+class ObjectSync(BaseModel):
+    """``config.objects.<type>`` in full: its direction, and its own schedule and batches.
+
+    A bare direction (``"both"``) is the same as ``{"direction": "both"}``: real time, the
+    provider's batches and the integration's retry attempts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    direction: Direction = Direction.BOTH
+    frequency: str | None = Field(
+        None,
+        description="how often it syncs: realtime (default), an interval (15m, 1h), hourly, "
+        "daily, or a cron line; pushes wait for their slot, polls run at this pace",
+    )
+    batch_size: int | None = Field(None, ge=1, le=1000, description="records per push at most")
+    attempts: int | None = Field(None, ge=1, le=50, description="tries before a dead letter")
+
+    @field_validator("frequency")
+    @classmethod
+    def _valid_frequency(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() in REALTIME:
+            return None
+        parse_frequency(value)  # raises with what is accepted
+        return value.strip()
+
+
+class RateBudget(BaseModel):
+    """An integration's own budget, spent with the provider's (e.g. 10,000 per hour)."""
+
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(ge=1, description="requests per window")
+    per: str = Field(description="the window: 10s, 1m, 1h, 1d")
+
+    @field_validator("per")
+    @classmethod
+    def _valid_window(cls, value: str) -> str:
+        parse_budget(1, value)  # raises with what is accepted
+        return value.strip()
+
+    def budget(self) -> Budget:
+        return parse_budget(self.limit, self.per)
+
+
 class SyncConfig(BaseModel):
     """What an integration syncs, how often, and how it settles disagreements."""
 
     model_config = ConfigDict(extra="forbid")
 
-    objects: dict[str, Direction] = Field(
-        default_factory=dict, description="object type -> direction, e.g. {'contacts': 'both'}"
+    objects: dict[str, Direction | ObjectSync] = Field(
+        default_factory=dict,
+        description="object type -> direction, e.g. {'contacts': 'both'}, or its full "
+        "settings, e.g. {'activities': {'direction': 'outbound', 'frequency': '15m', "
+        "'batch_size': 50, 'attempts': 3}}",
     )
     frequency: str = Field("1h", description="polling interval (30s, 15m, 1h) or a cron line")
     auto_sync: bool = True
     conflict_policy: ConflictPolicy = ConflictPolicy.LAST_WRITE_WINS
     delete_propagation: bool = Field(False, description="push record deletions to the CRM")
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    rate_budgets: list[RateBudget] = Field(
+        default_factory=list,
+        description="budgets of this integration's own, spent with the provider's, e.g. "
+        "[{'limit': 10000, 'per': '1h'}]",
+    )
+    webhook_rate_limit: RateBudget | None = Field(
+        None,
+        description="webhook deliveries accepted per window, e.g. {'limit': 50, 'per': '10s'}; "
+        "more are answered 429 with Retry-After",
+    )
     # connector settings, read by the provider's connector (checked per provider by
     # integrations.connector_config); absent unless given
     definition: dict[str, Any] | str | None = Field(
@@ -66,11 +123,23 @@ class SyncConfig(BaseModel):
         parse_frequency(value)  # raises with what is accepted
         return value.strip()
 
+    def sync_of(self, object_type: str) -> ObjectSync:
+        """The full settings of ``object_type`` (direction ``none`` when not configured)."""
+        found = self.objects.get(object_type, Direction.NONE)
+        return found if isinstance(found, ObjectSync) else ObjectSync(direction=found)
+
+    def direction(self, object_type: str) -> Direction:
+        return self.sync_of(object_type).direction
+
     def pushes(self, object_type: str) -> bool:
-        return self.auto_sync and self.objects.get(object_type) in (
+        return self.auto_sync and self.direction(object_type) in (
             Direction.OUTBOUND,
             Direction.BOTH,
         )
 
     def pulls(self, object_type: str) -> bool:
-        return self.objects.get(object_type) in (Direction.INBOUND, Direction.BOTH)
+        return self.direction(object_type) in (Direction.INBOUND, Direction.BOTH)
+
+    def attempts(self, object_type: str) -> int:
+        """Tries of one push of ``object_type`` before it is a dead letter."""
+        return self.sync_of(object_type).attempts or self.retry.attempts

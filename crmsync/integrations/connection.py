@@ -13,9 +13,11 @@ from crmsync.config import Settings
 from crmsync.connectors.base import Connector, RemoteField
 from crmsync.connectors.errors import AuthError, ConnectorError
 from crmsync.connectors.http import TokenSet
+from crmsync.connectors.http.ratelimit import ExtraBudgets, WindowBackend
 from crmsync.connectors.http.sharing import shared_state
 from crmsync.connectors.http.tokens import VaultSealer
 from crmsync.connectors.registry import TOKEN_EXTRAS, ConnectorContext, build, stored_token
+from crmsync.integrations.config import RateBudget
 from crmsync.integrations.providers import provider
 from crmsync.integrations.service import credentials_of, mark_connected, mark_needs_auth
 from crmsync.integrations.service import seal_credentials as seal
@@ -100,9 +102,16 @@ def connector_for(
         verify=wiring.verify,
         on_refresh=_token_saver(vault, integration),
         token_store=state.token_store(integration.id, sealer),
-        windows=state.windows(),
+        windows=_windows(state.windows(), integration),
     )
     return build(integration.provider, context)
+
+
+def _windows(backend: WindowBackend, integration: Integration) -> WindowBackend:
+    """The deployment's rate windows, plus the integration's own budgets if it has any."""
+    raw = (integration.config or {}).get("rate_budgets") or []
+    extra = [RateBudget.model_validate(b).budget() for b in raw]
+    return ExtraBudgets(backend, extra) if extra else backend
 
 
 def _is_oauth(credentials: SecretDict) -> bool:

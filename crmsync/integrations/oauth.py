@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.config import Settings
 from crmsync.connectors.errors import ConnectorError
-from crmsync.integrations import service
+from crmsync.integrations import objects, service
 from crmsync.integrations.config import SyncConfig
 from crmsync.integrations.connection import Wiring, client_credentials, share_token
 from crmsync.integrations.providers import OAuthApp, Provider, provider
@@ -156,6 +156,8 @@ def start(
             f"mapping.provider is {mapping.provider!r}; this flow connects {spec.name}",
             {"field": "mapping.provider"},
         )
+    if config is not None:  # refused now, not after the user consented at the CRM
+        objects.check_supported(spec.name, config)
     verifier, challenge = pkce_pair() if app.pkce else (None, None)
     now = clock()
     session.execute(

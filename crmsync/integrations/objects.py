@@ -16,8 +16,9 @@ from typing import Any
 from crmsync.connectors.names import canonical
 from crmsync.integrations.config import Direction, SyncConfig
 from crmsync.mapping.defaults import default_mapping
+from crmsync.records.errors import RecordInvalid
 
-__all__ = ["CORE_OBJECTS", "NOTHING_SYNCS", "default_objects", "warnings"]
+__all__ = ["CORE_OBJECTS", "NOTHING_SYNCS", "check_supported", "default_objects", "warnings"]
 
 CORE_OBJECTS = ("contacts", "companies", "deals")
 
@@ -50,9 +51,31 @@ def default_objects(provider: str, config: SyncConfig) -> dict[str, Direction]:
     return {o: Direction.BOTH for o in CORE_OBJECTS if o in supported}
 
 
+def check_supported(provider: str, config: SyncConfig) -> None:
+    """``RecordInvalid`` (422) naming the first object type in ``config.objects`` that the
+    provider's connector cannot sync; ``none`` entries are not checked.
+
+    Supported means declared in the connector's capabilities, so a type a connector learns
+    is accepted as soon as it declares it.
+    """
+    name = canonical(provider)
+    wanted = [o for o in config.objects if config.direction(o) != Direction.NONE]
+    if not wanted:
+        return
+    supported = _connector_objects(name, config)
+    for object_type in wanted:
+        if object_type not in supported:
+            known = ", ".join(sorted(supported))
+            raise RecordInvalid(
+                f"config.objects.{object_type}: {name} integrations cannot sync "
+                f"{object_type!r}; they sync {known} (remove it or set it to 'none')",
+                {"field": f"config.objects.{object_type}", "supported": sorted(supported)},
+            )
+
+
 def warnings(config: Mapping[str, Any] | None) -> list[str]:
     """What the API's answer warns about in a stored configuration."""
-    objects = (config or {}).get("objects") or {}
-    if all(direction == Direction.NONE for direction in objects.values()):
+    objects = SyncConfig.model_validate({"objects": (config or {}).get("objects") or {}})
+    if all(objects.direction(o) == Direction.NONE for o in objects.objects):
         return [NOTHING_SYNCS]
     return []

@@ -63,13 +63,24 @@ def masked(credentials: SecretDict) -> dict[str, Any]:
     return {k: (v if k in _SHOWN_AS_IS else mask(str(v))) for k, v in sorted(credentials.items())}
 
 
-def integration_out(integration: Integration, credentials: SecretDict | None) -> dict[str, Any]:
-    """The JSON answer for one integration (``credentials`` None: they do not decrypt)."""
+def integration_out(
+    integration: Integration,
+    credentials: SecretDict | None,
+    health: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON answer for one integration (``credentials`` None: they do not decrypt).
+
+    ``health`` (``sync.health.summaries``): the shown status (``degraded`` while an
+    object type fails or dead letters arrive), the failing object types and the
+    dead-letter count."""
+    health = health or {}
     return {
         "id": str(integration.id),
         "provider": integration.provider,
         "name": integration.name,
-        "status": integration.status,
+        "status": health.get("status", integration.status),
+        "failing_objects": health.get("failing_objects", []),
+        "dead_letters": health.get("dead_letters", 0),
         "base_url": integration.base_url,
         "credentials": masked(credentials) if credentials is not None else None,
         "config": integration.config,

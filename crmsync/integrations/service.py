@@ -132,6 +132,7 @@ def create_integration(
     spec.check_credentials(data.credentials)
     check_credential_urls(spec, data.credentials, sandbox_mode=sandbox_mode)
     connector_config.check(spec.name, data.config)
+    objects.check_supported(spec.name, data.config)
     _check_profile(data.rate_limit_profile)
     config = data.config
     if "objects" not in config.model_fields_set:  # absent: the core objects, both ways
@@ -190,6 +191,7 @@ def update_integration(
         integration.base_url = safe_base_url(spec, patch.base_url, sandbox_mode=sandbox_mode)
     if "config" in sent and patch.config is not None:
         connector_config.check(spec.name, patch.config)
+        objects.check_supported(spec.name, patch.config)
         config = patch.config
         if "objects" not in config.model_fields_set:  # absent: the objects synced so far
             kept = SyncConfig.model_validate({"objects": (integration.config or {}).get("objects")})

@@ -26,9 +26,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import RemoteRecord
@@ -53,6 +53,9 @@ class Applied:
     record_id: uuid.UUID | None = None
     conflicts: int = 0
     error: str | None = None
+    # some properties were read before crmsync learnt what the CRM holds (a push was
+    # acknowledged after the read began): they decided nothing and must be read again
+    stale: bool = False
 
 
 def apply_remote(
@@ -86,24 +89,29 @@ def apply_remote(
                 _remember(session, integration, object_type, created.id, remote, mapping, read_at)
                 _touch_link(session, integration, object_type, created.id, remote, link, now)
                 return Applied("created", created.id)
-        merged = _merge(
-            session,
-            integration,
-            object_type,
-            record,
-            remote,
-            link,
-            mapping,
-            config,
-            read_at,
-            region,
-        )
+        for _ in range(_MERGE_TRIES):
+            merged = _merge(
+                session,
+                integration,
+                object_type,
+                record,
+                remote,
+                link,
+                mapping,
+                config,
+                read_at,
+                region,
+            )
+            if merged is not None:
+                break
+        if merged is None:
+            return Applied("unchanged", record.id, stale=True)  # read it again
     except RecordError as exc:
         return Applied("error", record.id if record else None, error=exc.message)
     _touch_link(session, integration, object_type, record.id, remote, link, now)
     if merged.conflicts:
-        return Applied("conflict", record.id, conflicts=merged.conflicts)
-    return Applied("updated" if merged.changed else "unchanged", record.id)
+        return Applied("conflict", record.id, conflicts=merged.conflicts, stale=merged.stale)
+    return Applied("updated" if merged.changed else "unchanged", record.id, stale=merged.stale)
 
 
 def _link(
@@ -152,10 +160,16 @@ def _match(
     )
 
 
+# A record written by someone else between the decision and its write is decided again,
+# on its new values; after this many tries the read is set aside to be read again.
+_MERGE_TRIES = 3
+
+
 @dataclass
 class _Merged:
     changed: bool = False
     conflicts: int = 0
+    stale: bool = False
 
 
 def _properties(mapping: MappingSet, object_type: str) -> dict[str, tuple[str, ...]]:
@@ -178,8 +192,14 @@ def _merge(
     config: SyncConfig,
     read_at: datetime,
     region: str,
-) -> _Merged:
-    """Decide each mapped property (``reconcile.decide``) and apply the decisions."""
+) -> _Merged | None:
+    """Decide each mapped property (``reconcile.decide``) and apply the decisions; None
+    when the record changed meanwhile (nothing is written then: decide again)."""
+    session.flush()
+    session.refresh(record)  # decide on the record as stored now, not a cached copy
+    if record.deleted_at is not None:
+        return _Merged()  # deleted meanwhile: the delete stands
+    version = record.version
     policy = config.conflict_policy
     seen_copy = link.remote_modified_at if link else None
     changed_at = remote.modified_at
@@ -198,8 +218,8 @@ def _merge(
     seen_at: dict[str, datetime | None] = {}
     take: dict[str, datetime] = {}
     conflicts: dict[str, Any] = {}
-    push = False
-    history: list[tuple[str, Any, datetime]] | None = None  # read when first needed
+    push = stale = False
+    history: list[_Past] | None = None  # read when first needed
     for prop, names in fields_of.items():
         if prop not in remote.properties:
             continue
@@ -211,7 +231,13 @@ def _merge(
         if not fieldstate.same(incoming, local.get(prop), kind, region):
             if history is None:
                 history = _past_values(session, record)
-            echo_at = _held_before(history, names, incoming, kind, region)
+            echo_at = _held_before(
+                history,
+                names,
+                (incoming, kind, region),
+                integration.created_at,
+                f"crm:{integration.id}",
+            )
         sides = Sides(
             incoming=incoming,
             local=local.get(prop),
@@ -226,6 +252,7 @@ def _merge(
         )
         action = decide(policy, sides, region)
         if action is Action.STALE:
+            stale = True
             continue
         seen[prop], seen_at[prop] = incoming, crm_at
         if action is Action.TAKE:
@@ -234,7 +261,9 @@ def _merge(
             push = True
         elif action is Action.CONFLICT:
             conflicts[prop] = incoming
-    merged = _Merged()
+    if take and not _still(session, record, version):
+        return None
+    merged = _Merged(stale=stale)
     if policy is ConflictPolicy.MANUAL:
         merged.conflicts = conflicts_of_read(
             session,
@@ -259,35 +288,67 @@ def _merge(
     return merged
 
 
-def _past_values(session: Session, record: RecordBase) -> list[tuple[str, Any, datetime]]:
-    """(field, value, at) of every value the record's fields were written with."""
-    out: list[tuple[str, Any, datetime]] = []
-    rows = session.execute(
-        select(ChangeLog.field, ChangeLog.new_value, ChangeLog.at).where(
-            ChangeLog.record_id == record.id
-        )
+class _Past(NamedTuple):
+    """One value a record's field was written with."""
+
+    field: str
+    value: Any
+    at: datetime
+    source: str
+
+
+def _still(session: Session, record: RecordBase, version: int) -> bool:
+    """Whether the record is still at ``version``; if so it stays there until this
+    transaction ends (this takes its row lock; SQLite: the database's write lock), so the
+    values decided on cannot change before they are written."""
+    model = type(record)
+    held = session.execute(
+        update(model)
+        .where(model.id == record.id, model.version == version)
+        .values(updated_at=model.updated_at)  # nothing changes; the lock is the point
+        .execution_options(synchronize_session=False)
     )
-    for name, value, at in rows:
+    return bool(held.rowcount)  # type: ignore[attr-defined]
+
+
+def _past_values(session: Session, record: RecordBase) -> list[_Past]:
+    """Every value the record's fields were written with, in the order they were written
+    (a CRM's value is stamped with the CRM's time, so ``at`` alone does not order them)."""
+    out: list[_Past] = []
+    rows = session.execute(
+        select(ChangeLog.field, ChangeLog.new_value, ChangeLog.at, ChangeLog.source)
+        .where(ChangeLog.record_id == record.id)
+        .order_by(ChangeLog.id)
+    )
+    for name, value, at, source in rows:
         if name == CREATED and isinstance(value, dict):
-            out += [(k, v, at) for k, v in value.items()]
+            out += [_Past(k, v, at, source) for k, v in value.items()]
         else:
-            out.append((name, value, at))
+            out.append(_Past(name, value, at, source))
     return out
 
 
 def _held_before(
-    history: list[tuple[str, Any, datetime]],
+    history: list[_Past],
     names: tuple[str, ...],
-    value: Any,
-    kind: Any,
-    region: str,
+    wire: tuple[Any, Any, str],
+    since: datetime,
+    source: str,
 ) -> datetime | None:
-    """When one of ``names`` last held ``value`` (compared as the wire compares them)."""
-    times = [
-        at
-        for name, old, at in history
-        if name in names and fieldstate.same(old, value, kind, region)
-    ]
+    """When one of ``names`` last took the value the CRM shows (``wire``: value, field
+    type, region), counting only values crmsync may have pushed to this CRM: not one
+    that came from it (``source``), nor one replaced before the integration existed
+    (``since``). Another value is a CRM user's write, even one the app held once."""
+    value, kind, region = wire
+    times = []
+    for name in names:
+        writes = [p for p in history if p.field == name]
+        for n, past in enumerate(writes):
+            if past.source == source or not fieldstate.same(past.value, value, kind, region):
+                continue
+            replaced = writes[n + 1].at if n + 1 < len(writes) else None
+            if replaced is None or replaced > since:
+                times.append(past.at)
     return max(times) if times else None
 
 

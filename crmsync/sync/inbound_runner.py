@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
 from crmsync.store.models import Integration, SyncRun
+from crmsync.sync import object_state
 from crmsync.sync.locks import poll_lock
 from crmsync.sync.outbound import Target
 from crmsync.sync.policy import on_integration_error
@@ -50,7 +51,7 @@ def poll_stream(
         if claim is not None and not claim():
             return None
         try:
-            return poll(
+            result = poll(
                 session,
                 integration,
                 object_type,
@@ -59,6 +60,9 @@ def poll_stream(
                 kind=kind,
                 region=target.region,
             )
+            object_state.succeeded(session, integration.workspace_id, integration.id, object_type)
+            session.commit()
+            return result
         except ConnectorError as error:
             session.rollback()
             log.warning(
@@ -68,8 +72,12 @@ def poll_stream(
                 error_class=error.kind,
                 error=error.message,
             )
-            if error.action is Action.GIVE_UP:
-                on_integration_error(integration, error, datetime.now(UTC))
+            now = datetime.now(UTC)
+            if error.action is not Action.WAIT:
+                on_integration_error(integration, error, now, object_type=object_type)
+                object_state.failed(
+                    session, integration.workspace_id, integration.id, object_type, error, now
+                )
                 session.commit()
             return None
 
@@ -100,7 +108,8 @@ def due_streams(session: Session, now: datetime) -> list[tuple[Integration, str]
         for object_type in config.objects:
             if not config.pulls(object_type):
                 continue
-            if is_due(config.frequency, last_inbound_run(session, integration, object_type), now):
+            frequency = config.sync_of(object_type).frequency or config.frequency
+            if is_due(frequency, last_inbound_run(session, integration, object_type), now):
                 due.append((integration, object_type))
     return due
 

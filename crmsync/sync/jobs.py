@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 
 from crmsync.metrics import SYNC_JOBS_SETTLED
 from crmsync.store.models import Integration, SyncJob
+from crmsync.sync import object_state
 
 DEFAULT_LEASE = timedelta(seconds=60)
 # SQLite runs one process: its worker threads take turns to claim, instead of racing to
@@ -64,6 +65,7 @@ _DUE = and_(
         _running.record_id == SyncJob.record_id,
     ),
     SyncJob.integration_id.in_(select(Integration.id).where(Integration.status == "connected")),
+    ~object_state.HELD,  # its object type backs off, or waits for its slot
 )
 _URGENT = (SyncJob.priority, SyncJob.next_attempt_at, SyncJob.id)
 _HEAD = select(SyncJob.integration_id, SyncJob.object_type).where(_DUE).order_by(*_URGENT).limit(1)

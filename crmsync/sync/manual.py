@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.integrations.config import SyncConfig
 from crmsync.store.models import RECORD_MODELS, Integration, SyncJob, SyncRun
-from crmsync.sync import outbox
+from crmsync.sync import health, outbox
 
 QUEUED = "queued"
 _BACKFILL_CHUNK = 1000
@@ -108,7 +108,7 @@ def sync_status(session: Session, integration: Integration) -> dict[str, Any]:
         last_runs.setdefault(key, run_out(run))
     return {
         "integration_id": integration.id,
-        "status": integration.status,
+        "status": health.summaries(session, [integration])[integration.id]["status"],
         "last_error": integration.last_error,
         "jobs": {s: int(jobs.get(s, 0)) for s in ("pending", "running", "failed", "dead")},
         "oldest_pending_seconds": (

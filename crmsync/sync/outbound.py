@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import Connector, ReadConnector, RemoteRecord, UpsertResult
 from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
+from crmsync.connectors.http.rejections import rejection
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.mapping.engine import CompiledMapping, compile_inbound, compile_outbound
 from crmsync.mapping.model import MappingSet
@@ -71,7 +72,12 @@ class PushCounts:
         if status in ("failed", "dead"):
             self.failed += 1
             self.errors.append(
-                {"record_id": str(job.record_id), "class": error.kind, "message": error.message}
+                {
+                    "record_id": str(job.record_id),
+                    "class": error.kind,
+                    "message": error.message,
+                    **rejection(error),  # the CRM's own reason, and the field it names
+                }
             )
 
 
@@ -259,7 +265,7 @@ def _push_upserts(
     for start in range(0, len(sending), limit):
         chunk = sending[start : start + limit]
         try:
-            _upsert_batch(target, object_type, chunk, match_key, links, settlement, counts, now)
+            _upsert_isolating(target, object_type, chunk, match_key, links, settlement, counts, now)
         except ConnectorError:
             # The calls after this one were never made: their jobs go back as they were,
             # without an attempt spent; the caller applies the error to this call's jobs.
@@ -352,6 +358,31 @@ def _to_send(
             continue
         out[prop] = value
     return out
+
+
+def _upsert_isolating(
+    target: Target,
+    object_type: str,
+    sending: Sending,
+    match_key: str | None,
+    links: dict[uuid.UUID, _Linked],
+    settlement: Settlement,
+    counts: PushCounts,
+    now: datetime,
+) -> None:
+    """``_upsert_batch``; when the CRM refuses a whole batch as invalid, each record is
+    sent alone, so one bad record fails alone instead of taking its batch with it."""
+    try:
+        _upsert_batch(target, object_type, sending, match_key, links, settlement, counts, now)
+    except InvalidRecord:
+        if len(sending) == 1:
+            raise
+        for one in sending:
+            try:
+                _upsert_batch(target, object_type, [one], match_key, links, settlement, counts, now)
+            except InvalidRecord as error:
+                job = one[0]
+                counts.error(job, on_job_error(settlement, job, error, target.retry, now), error)
 
 
 def _upsert_batch(

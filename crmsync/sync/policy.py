@@ -3,11 +3,15 @@
 | error class    | action                                                          |
 |----------------|-----------------------------------------------------------------|
 | AuthError      | integration -> needs_auth; its jobs wait, no attempt spent       |
-| ConfigError    | integration -> error; its jobs wait, no attempt spent            |
+| ConfigError    | the object type backs off alone; its jobs wait, no attempt spent |
 | InvalidRecord  | the job fails, no retry; the error is kept and shown             |
 | NotFound       | the Link is dropped and the job runs again at once (recreate)    |
 | RateLimited    | the job waits ``retry_after``; no attempt spent                  |
 | Transient      | backoff 1, 2, 4, 8, 16 s with jitter; after the last attempt: dead |
+
+Only credentials concern the whole integration. Anything else that fails a whole push
+is the object type's (``sync.object_state``): that type backs off, the others go on,
+and the integration shows ``degraded`` until the type pushes again.
 """
 
 from __future__ import annotations
@@ -25,11 +29,8 @@ from crmsync.sync.settle import Settlement
 # Paused jobs are looked at again after this long; they are only claimed once the
 # integration is connected again, so this is just how often the claim query sees them.
 PAUSED_RECHECK = timedelta(minutes=1)
-_INTEGRATION_STATUS = {"AuthError": "needs_auth", "ConfigError": "error"}
-_WHAT_TO_DO = {
-    "needs_auth": "reconnect the integration (its credentials were refused)",
-    "error": "fix the integration's configuration",
-}
+_INTEGRATION_STATUS = {"AuthError": "needs_auth"}
+_WHAT_TO_DO = {"needs_auth": "reconnect the integration (its credentials were refused)"}
 
 
 def retry_policy(settings: RetrySettings) -> RetryPolicy:
@@ -47,9 +48,13 @@ def on_job_error(
     error: ConnectorError,
     policy: RetryPolicy,
     now: datetime,
+    held: datetime | None = None,
     rng: random.Random | None = None,
 ) -> str:
-    """Note what becomes of one job after ``error``; returns the job's new status."""
+    """Note what becomes of one job after ``error``; returns the job's new status.
+
+    ``held``: until when the job's object type backs off (a job paused for it waits
+    that long rather than the usual recheck)."""
     message, kind = error.message, error.kind
     if error.action is Action.SKIP_RECORD:
         settlement.finish(job, "failed", error=message, error_class=kind)
@@ -69,19 +74,28 @@ def on_job_error(
         at = now + timedelta(seconds=policy.delay(job.attempts, rng))
         settlement.requeue(job, at, error=message, error_class=kind)
         return "pending"
-    # GIVE_UP: the integration needs a person; its jobs wait without spending attempts.
-    at = now + PAUSED_RECHECK
+    # GIVE_UP: a person must act; the jobs wait without spending attempts.
+    at = max(now + PAUSED_RECHECK, held or now)
     settlement.requeue(job, at, error=message, error_class=kind, count_attempt=False)
     return "pending"
 
 
-def on_integration_error(integration: Integration, error: ConnectorError, now: datetime) -> None:
-    """Record an error that concerns the whole integration (and pause it if it must)."""
+def on_integration_error(
+    integration: Integration,
+    error: ConnectorError,
+    now: datetime,
+    *,
+    object_type: str | None = None,
+) -> None:
+    """Record a failed call as the integration's last error, and pause the integration
+    if the error concerns all of it (refused credentials)."""
     integration.error_count += 1
     integration.last_error_at = now
     status = _INTEGRATION_STATUS.get(error.kind)
     if status is not None:
         integration.status = status
         integration.last_error = f"{error.message} — {_WHAT_TO_DO[status]}"
+    elif object_type is not None:
+        integration.last_error = f"{object_type}: {error.kind}: {error.message}"
     else:
         integration.last_error = error.message

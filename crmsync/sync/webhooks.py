@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from crmsync import jsonlimits
 from crmsync.connectors.base import Connector
 from crmsync.connectors.errors import ConnectorError
+from crmsync.connectors.http.ratelimit import MemoryWindows, WindowBackend
+from crmsync.integrations.config import RateBudget
 from crmsync.store.models import Integration, WebhookEvent
 from crmsync.sync.intake import EventWriter, Received, UnknownIntegration
 
@@ -36,6 +38,14 @@ log = structlog.get_logger("crmsync.sync.webhooks")
 
 class WebhookRejected(Exception):
     """The delivery failed verification; nothing was stored."""
+
+
+class WebhookThrottled(Exception):
+    """The integration's webhook rate limit is spent; try again in ``retry_after`` s."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class WebhookMalformed(Exception):
@@ -108,8 +118,12 @@ class WebhookReceiver:
         *,
         ttl: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        windows: WindowBackend | None = None,
     ) -> None:
         self._sessions = sessions
+        # deliveries per integration (config.webhook_rate_limit), shared through Redis
+        # when the deployment has it
+        self._windows: WindowBackend = windows if windows is not None else MemoryWindows()
         self._connector_of = connector_of
         self._ttl = ttl
         self._clock = clock
@@ -150,8 +164,24 @@ class WebhookReceiver:
         integration = self._integration(integration_id)
         if integration is None or integration.provider != provider:
             raise UnknownIntegration(f"no {provider} integration {integration_id}")
+        self._throttle(integration)
         rows = event_rows(integration, self._connector_of(integration), headers, body)
         return self.writer.submit(rows)
+
+    def _throttle(self, integration: Integration) -> None:
+        """``WebhookThrottled`` when the delivery is over the integration's limit."""
+        limit = (integration.config or {}).get("webhook_rate_limit")
+        if not limit:
+            return
+        budget = RateBudget.model_validate(limit).budget()
+        key = f"webhooks:{integration.id}"
+        wait = self._windows.try_acquire(key, (budget,), 1.0, time.time())
+        if wait > 0:
+            raise WebhookThrottled(
+                f"over this integration's webhook limit ({int(budget.limit)} per "
+                f"{budget.period:g} s)",
+                retry_after=wait,
+            )
 
     def close(self) -> None:
         self.writer.close()

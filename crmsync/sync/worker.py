@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -27,14 +28,16 @@ from crmsync.integrations.config import SyncConfig
 from crmsync.marketing.pushers import PUSHERS
 from crmsync.marketing.schedule import JourneyRefresher
 from crmsync.store.models import Integration, SyncRun
-from crmsync.sync import jobs, manual
+from crmsync.sync import health, jobs, manual, object_state, rejected
 from crmsync.sync.inbound_runner import Busy, drain_webhooks, due_streams, poll_stream
-from crmsync.sync.jobs import Claim
+from crmsync.sync.jobs import Claim, ClaimedJob
 from crmsync.sync.outbound import PushCounts, Target, push
 from crmsync.sync.policy import on_integration_error, on_job_error, retry_policy
 from crmsync.sync.settle import Settlement
 
 log = structlog.get_logger("crmsync.worker")
+
+BIG = 1_000_000  # no batch_size: the provider's batch limit alone
 
 TargetResolver = Callable[[Session, Integration], Target]
 
@@ -66,6 +69,7 @@ class Worker:
         self._held_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._batch_limits: dict[tuple[uuid.UUID, str], int] = {}
+        self._batch_sizes: dict[tuple[uuid.UUID, str], int | None] = {}
         # A claim takes up to this many of the CRM's batch calls: the claim, the reads,
         # the target and the settle cost the same for 100 jobs as for 500, so a backlog
         # goes out in bigger groups (a trickle of real-time changes still goes at once).
@@ -133,6 +137,9 @@ class Worker:
         now = datetime.now(UTC)
         integration = session.get(Integration, claim.integration_id)
         assert integration is not None  # jobs cascade away with their integration
+        config = SyncConfig.model_validate(integration.config or {})
+        sync = config.sync_of(claim.object_type)
+        claim, extra_jobs = self._cut(claim, sync.batch_size)
         run = SyncRun(
             workspace_id=integration.workspace_id,
             integration_id=integration.id,
@@ -145,20 +152,41 @@ class Worker:
         settlement = Settlement(
             self.worker_id, integration.id, integration.workspace_id, claim.object_type
         )
+        for job in extra_jobs:  # beyond the type's batch_size: the next group takes them
+            settlement.requeue(job, now, error=None, error_class=None, count_attempt=False)
         started = time.perf_counter()
         try:
             target = self.resolve(session, integration)
+            if sync.attempts is not None:
+                target = replace(target, retry=replace(target.retry, attempts=sync.attempts))
             extra = PUSHERS.get(claim.object_type)  # enrolments, timeline entries
             if extra is not None:
                 counts = extra.push(session, claim, target, settlement, now)
             else:
                 capabilities = target.connector.capabilities.of(claim.object_type)
-                self._batch_limits[(integration.id, claim.object_type)] = capabilities.batch_limit
+                per_call = min(capabilities.batch_limit, sync.batch_size or BIG)
+                self._batch_limits[(integration.id, claim.object_type)] = per_call
+                self._batch_sizes[(integration.id, claim.object_type)] = sync.batch_size
                 counts = push(session, claim, target, settlement, now)
             run.status = "succeeded" if not counts.failed else "partial"
+            object_state.succeeded(
+                session, integration.workspace_id, integration.id, claim.object_type
+            )
         except ConnectorError as error:
-            counts = self._whole_batch_failed(claim, integration, settlement, error, now)
+            counts = self._whole_batch_failed(session, claim, integration, settlement, error, now)
             run.status = "failed"
+        if sync.frequency is not None and not extra_jobs:  # cut-off jobs go first
+            object_state.scheduled(
+                session,
+                integration.workspace_id,
+                integration.id,
+                claim.object_type,
+                sync.frequency,
+                [job.id for job in claim.jobs],
+                now,
+            )
+        rejected.log_failures(integration, claim.object_type, counts.errors)
+        health.flush_quotas(session)
         run.processed, run.succeeded = counts.processed, counts.succeeded
         run.failed, run.skipped, run.errors = counts.failed, counts.skipped, counts.errors[:50]
         run.finished_at = datetime.now(UTC)
@@ -175,6 +203,7 @@ class Worker:
 
     def _whole_batch_failed(
         self,
+        session: Session,
         claim: Claim,
         integration: Integration,
         settlement: Settlement,
@@ -188,20 +217,35 @@ class Worker:
             error=error.message,
             jobs=len(claim.jobs),
         )
-        if error.action is Action.GIVE_UP:
-            on_integration_error(integration, error, now)
-        policy = retry_policy(SyncConfig.model_validate(integration.config or {}).retry)
+        if error.action is not Action.WAIT:  # a spent budget is waited for, not an error
+            on_integration_error(integration, error, now, object_type=claim.object_type)
+        held = object_state.failed(
+            session, integration.workspace_id, integration.id, claim.object_type, error, now
+        )
+        config = SyncConfig.model_validate(integration.config or {})
+        policy = replace(retry_policy(config.retry), attempts=config.attempts(claim.object_type))
         counts = PushCounts(processed=len(claim.jobs))
         for job in claim.jobs:
             if settlement.open(job):
-                counts.error(job, on_job_error(settlement, job, error, policy, now), error)
+                counts.error(job, on_job_error(settlement, job, error, policy, now, held), error)
         return counts
 
     def _batch_limit(self, integration_id: uuid.UUID, object_type: str) -> int:
         if object_type in PUSHERS:
             return PUSHERS[object_type].claim_limit
+        size = self._batch_sizes.get((integration_id, object_type))
+        if size is not None:  # the type's own batch_size: one group is one batch
+            return size
         per_call = self._batch_limits.get((integration_id, object_type), 100)
         return per_call * self.batches_per_claim
+
+    @staticmethod
+    def _cut(claim: Claim, size: int | None) -> tuple[Claim, list[ClaimedJob]]:
+        """The claim cut to ``size`` jobs, and the jobs cut off (a type's batch_size is
+        learnt at its first group, which may have been claimed bigger)."""
+        if size is None or len(claim.jobs) <= size:
+            return claim, []
+        return replace(claim, jobs=claim.jobs[:size]), claim.jobs[size:]
 
     # -- inbound -----------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ ENDPOINTS: list[tuple[str, str, Any, Permission]] = [
         Permission.INTEGRATIONS_READ,
     ),
     ("GET", "/api/v1/integrations/{integration_id}/sync-logs", None, Permission.INTEGRATIONS_READ),
+    ("GET", "/api/v1/integrations/{integration_id}/health", None, Permission.INTEGRATIONS_READ),
     ("GET", "/api/v1/integrations/{integration_id}/mappings", None, Permission.INTEGRATIONS_READ),
     (
         "PUT",
@@ -80,6 +81,7 @@ NOT_FOUND_WHEN_ALLOWED = {
     "/api/v1/integrations/{integration_id}/sync",
     "/api/v1/integrations/{integration_id}/sync-status",
     "/api/v1/integrations/{integration_id}/sync-logs",
+    "/api/v1/integrations/{integration_id}/health",
     "/api/v1/sync-jobs/{job_id}/replay",
     "/api/v1/conflicts/{conflict_id}/resolve",
 }

@@ -38,7 +38,7 @@ def test_routes_cover_every_integrations_and_oauth_endpoint(client: TestClient) 
         for method in methods
     }
     # Sync and mapping routes under /integrations/{id}/ are in the main matrix (tests/api).
-    elsewhere = ("sync", "sync-status", "sync-logs", "mappings", "suggest-mappings")
+    elsewhere = ("sync", "sync-status", "sync-logs", "mappings", "suggest-mappings", "health")
     elsewhere += ("leads/attribution",)  # in the attribution matrix (tests/marketing)
     elsewhere += ("setup",)  # in the setup matrix (test_setup_permissions)
     sync_routes = {f"/api/v1/integrations/{{integration_id}}/{s}" for s in elsewhere}

@@ -13,8 +13,16 @@ from crmsync.connectors.base import RemoteRecord
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.mapping.defaults import default_mapping
 from crmsync.records import service
-from crmsync.store.models import Conflict, FieldState, Integration, Link, SyncRun, WebhookEvent
+from crmsync.store.models import (
+    Conflict,
+    FieldState,
+    Integration,
+    Link,
+    SyncRun,
+    WebhookEvent,
+)
 from crmsync.sync import manual
+from crmsync.sync.inbound import apply_remote
 from crmsync.sync.locks import poll_lock
 from crmsync.sync.outbound import Target
 from crmsync.sync.worker import Worker
@@ -205,3 +213,32 @@ def test_an_unread_crm_edit_is_merged_before_the_push(world) -> None:  # type: i
     with sessions() as db:
         contact = service.get_record(db, ws, "contacts", rid)
         assert (contact.first_name, contact.last_name) == ("Anne", "Lopes")
+
+
+def test_a_push_equal_to_the_last_one_still_goes_when_the_crm_changed_since(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, crm, worker, (ws, integration_id) = world
+    rid = _contact(sessions, ws, email="q@x.com", first_name="Ana")
+    _drain(worker)
+    remote = next(iter(crm.records))
+    # a CRM user changes Ana to Bo; crmsync reads it in
+    crm.records[remote]["firstname"] = "Bo"
+    with sessions() as db:
+        integration = db.get(Integration, integration_id)
+        assert integration is not None
+        read = RemoteRecord(remote, {"email": "q@x.com", "firstname": "Bo"}, datetime.now(UTC))
+        apply_remote(
+            db, integration, "contacts", read, default_mapping("hubspot"), datetime.now(UTC)
+        )
+        db.commit()
+    assert _first_name(sessions, ws, rid) == "Bo"
+    # then the app writes Ana again: the very payload last pushed (same hash), yet the
+    # CRM holds Bo now, so it goes out
+    _update(sessions, ws, rid, first_name="Ana")
+    _drain(worker)
+    assert crm.records[remote]["firstname"] == "Ana"
+    assert crm.calls[-1] == [{"firstname": "Ana", "id": remote}]
+
+
+def _first_name(sessions: sessionmaker[Session], ws: uuid.UUID, rid: uuid.UUID) -> str:
+    with sessions() as db:
+        return str(service.get_record(db, ws, "contacts", rid).first_name)

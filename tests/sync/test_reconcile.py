@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -86,6 +87,18 @@ HUBSPOT = default_mapping("hubspot")
 
 def _linked(db: Session, tenant: Tenant, policy: str, **extra: Any) -> tuple[Integration, Contact]:
     """A contact pushed to a HubSpot integration: the CRM is known to hold its values."""
+    contact = service.create_record(
+        db,
+        tenant.id,
+        "contacts",
+        {"email": "k@x.com", "first_name": "Kai", "city": "Oslo", "phone": "415-555-0100"},
+        "api",
+    )
+    return _link(db, tenant, contact, policy, **extra), contact
+
+
+def _link(db: Session, tenant: Tenant, contact: Contact, policy: str, **extra: Any) -> Integration:
+    """A new HubSpot integration the contact was pushed to (as remote record ``r1``)."""
     integration = Integration(
         workspace_id=tenant.id,
         provider="hubspot",
@@ -94,13 +107,6 @@ def _linked(db: Session, tenant: Tenant, policy: str, **extra: Any) -> tuple[Int
     )
     db.add(integration)
     db.flush()
-    contact = service.create_record(
-        db,
-        tenant.id,
-        "contacts",
-        {"email": "k@x.com", "first_name": "Kai", "city": "Oslo", "phone": "415-555-0100"},
-        "api",
-    )
     pushed = datetime.now(UTC)
     db.add(
         Link(
@@ -117,7 +123,7 @@ def _linked(db: Session, tenant: Tenant, policy: str, **extra: Any) -> tuple[Int
     fieldstate.store(db, fieldstate.rows(integration.id, "contacts", contact.id, sent, pushed))
     db.execute(SyncJob.__table__.delete().where(SyncJob.record_id == contact.id))
     db.commit()
-    return integration, contact
+    return integration
 
 
 def _read(
@@ -216,3 +222,70 @@ def test_manual_opens_no_conflict_when_only_one_side_changed(tenant: Tenant, db:
     db.refresh(contact)
     assert contact.city == "Bergen"
     assert db.scalar(select(func.count()).where(Conflict.integration_id == integration.id)) == 0
+
+
+def test_an_earlier_app_value_landing_late_is_an_echo(tenant: Tenant, db: Session) -> None:
+    integration, contact = _linked(db, tenant, "last_write_wins")
+    service.update_record(db, tenant.id, "contacts", contact.id, {"first_name": "Kim"}, "api")
+    acked = datetime.now(UTC)  # Kim was pushed too
+    fieldstate.store(
+        db, fieldstate.rows(integration.id, "contacts", contact.id, {"firstname": "Kim"}, acked)
+    )
+    db.execute(SyncJob.__table__.delete().where(SyncJob.record_id == contact.id))
+    db.commit()
+    # the CRM shows Kai, which crmsync pushed before: its push landing late, not a user
+    _read(db, integration, datetime.now(UTC) + S, firstname="Kai")
+    db.refresh(contact)
+    assert contact.first_name == "Kim"
+    # and Kim goes out again, though it was pushed before (the CRM lost it since)
+    jobs = db.scalars(select(SyncJob.integration_id).where(SyncJob.record_id == contact.id)).all()
+    assert list(jobs) == [integration.id]
+
+
+def test_a_crm_edit_to_a_value_the_app_held_before_this_crm_is_taken(
+    tenant: Tenant, db: Session
+) -> None:
+    contact = service.create_record(
+        db, tenant.id, "contacts", {"email": "k@x.com", "first_name": "Kai"}, "api"
+    )
+    # the app held "Changed" once (from another CRM), then went back to Kai, all before
+    # this integration existed: crmsync never pushed "Changed" to it
+    gone = f"crm:{uuid.uuid4()}"
+    service.update_record(db, tenant.id, "contacts", contact.id, {"first_name": "Changed"}, gone)
+    service.update_record(db, tenant.id, "contacts", contact.id, {"first_name": "Kai"}, "api")
+    db.commit()
+    integration = _link(db, tenant, contact, "last_write_wins")
+    assert _read(db, integration, datetime.now(UTC) + S, firstname="Changed") == "updated"
+    db.refresh(contact)
+    assert contact.first_name == "Changed"
+
+
+def test_a_crm_edit_back_to_a_value_read_from_it_is_taken(tenant: Tenant, db: Session) -> None:
+    integration, contact = _linked(db, tenant, "last_write_wins")
+    _read(db, integration, datetime.now(UTC) - S, firstname="Changed")  # CRM's time
+    service.update_record(db, tenant.id, "contacts", contact.id, {"first_name": "Kai"}, "api")
+    acked = datetime.now(UTC)  # pushed back to Kai
+    fieldstate.store(
+        db, fieldstate.rows(integration.id, "contacts", contact.id, {"firstname": "Kai"}, acked)
+    )
+    db.execute(SyncJob.__table__.delete().where(SyncJob.record_id == contact.id))
+    db.commit()
+    # then a CRM user types "Changed" again: a value that came from this CRM was never
+    # pushed to it, so it is no echo of crmsync's
+    _read(db, integration, datetime.now(UTC) + S, firstname="Changed")
+    db.refresh(contact)
+    assert contact.first_name == "Changed"
+
+
+def test_a_read_decides_on_the_record_as_stored_not_a_cached_copy(
+    tenant: Tenant, db: Session
+) -> None:
+    integration, contact = _linked(db, tenant, "last_write_wins")
+    crm_at = datetime.now(UTC)  # a CRM user's write...
+    with Session(db.get_bind()) as other:  # ...then the app's, committed elsewhere
+        service.update_record(other, tenant.id, "contacts", contact.id, {"city": "Rome"}, "api")
+        other.commit()
+    assert contact.city == "Oslo"  # this session's copy is out of date
+    _read(db, integration, crm_at, city="Bergen")
+    db.refresh(contact)
+    assert contact.city == "Rome"  # the later write stands

@@ -19,13 +19,15 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
         (" 1h ", timedelta(hours=1)),
         ("2d", timedelta(days=2)),
         ("*/10 * * * *", "*/10 * * * *"),
+        ("hourly", timedelta(hours=1)),
+        ("Daily", timedelta(days=1)),
     ],
 )
 def test_parse(frequency: str, expected: object) -> None:
     assert parse(frequency) == expected
 
 
-@pytest.mark.parametrize("frequency", ["", "hourly", "5", "1w", "1s", "61 * * * *"])
+@pytest.mark.parametrize("frequency", ["", "fortnightly", "5", "1w", "1s", "61 * * * *"])
 def test_bad_frequencies_say_what_is_accepted(frequency: str) -> None:
     with pytest.raises(ScheduleError):
         parse(frequency)

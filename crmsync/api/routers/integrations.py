@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import object_session
 
 from crmsync.api.deps import Db, require
 from crmsync.api.errors import ApiError
@@ -24,6 +25,7 @@ from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch, in
 from crmsync.integrations.setup import service as setup
 from crmsync.integrations.vault import Vault
 from crmsync.store.models import Integration
+from crmsync.sync import health
 
 CanRead = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_READ))]
 CanManage = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_MANAGE))]
@@ -45,20 +47,26 @@ def wiring_of(request: Request) -> connection.Wiring:
     return wiring if isinstance(wiring, connection.Wiring) else connection.Wiring()
 
 
-def out(vault: Vault, integration: Integration) -> dict[str, Any]:
+def out(
+    vault: Vault, integration: Integration, summary: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The masked answer for one integration; unreadable credentials show as ``null``."""
     try:
         credentials = service.credentials_of(vault, integration)
     except service.CredentialsUnreadable:
         credentials = None
-    return integration_out(integration, credentials)
+    if summary is None:
+        db = object_session(integration)
+        summary = health.summaries(db, [integration])[integration.id] if db else None
+    return integration_out(integration, credentials, summary)
 
 
 @router.get("", summary="List integrations")
 def list_(principal: CanRead, db: Db, request: Request) -> JSON:
     vault = vault_for(settings_of(request))
     found = service.list_integrations(db, principal.workspace_id)
-    return JSON({"items": [out(vault, i) for i in found]})
+    shown = health.summaries(db, found)
+    return JSON({"items": [out(vault, i, shown[i.id]) for i in found]})
 
 
 @router.post("", status_code=201, summary="Create an integration")

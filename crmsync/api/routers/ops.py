@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from crmsync.api.responses import JSON
 from crmsync.api.routing import GuardedRoute
-from crmsync.sync.metrics import QueueCollector
+from crmsync.sync.metrics import HealthCollector, QueueCollector
 
 router = APIRouter(route_class=GuardedRoute, tags=["operations"])
 
@@ -43,4 +43,5 @@ def metrics(request: Request) -> Response:
     # Process-wide counters, then this app's queue gauges read from its database.
     queue = CollectorRegistry(auto_describe=False)
     queue.register(QueueCollector(request.app.state.engine))
+    queue.register(HealthCollector(request.app.state.engine))
     return Response(generate_latest() + generate_latest(queue), media_type=CONTENT_TYPE_LATEST)

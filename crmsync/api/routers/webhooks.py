@@ -1,5 +1,8 @@
 """``POST /api/v1/webhooks/{provider}/{integration_id}``: where CRMs deliver changes.
 
+Deliveries over an integration's ``config.webhook_rate_limit`` (e.g. 50 per 10 s) are
+answered 429 with ``Retry-After`` before anything is verified or stored.
+
 Authenticated by the provider's own scheme (HubSpot v3 signature within 5 minutes,
 Pipedrive Basic credentials, Total Expert shared secret, generic ``X-CRM-Secret``,
 Salesforce Outbound Messages by their organisation id), not
@@ -11,11 +14,12 @@ arrived meanwhile, in one transaction).
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from crmsync.api.errors import ApiError
@@ -23,6 +27,7 @@ from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routing import GuardedRoute
 from crmsync.connectors.errors import ConnectorError
+from crmsync.connectors.http.sharing import shared_state
 from crmsync.connectors.salesforce import webhooks as salesforce_webhooks
 from crmsync.sync.targets import targets_of
 from crmsync.sync.webhooks import (
@@ -30,6 +35,7 @@ from crmsync.sync.webhooks import (
     WebhookMalformed,
     WebhookReceiver,
     WebhookRejected,
+    WebhookThrottled,
 )
 
 router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"])
@@ -42,7 +48,10 @@ def receiver_of(app: Any) -> WebhookReceiver:
     state = app.state
     with _LOCK:
         if getattr(state, "webhooks", None) is None:
-            state.webhooks = WebhookReceiver(state.sessionmaker, targets_of(app).connector)
+            windows = shared_state(state.settings.redis_url).windows()
+            state.webhooks = WebhookReceiver(
+                state.sessionmaker, targets_of(app).connector, windows=windows
+            )
         receiver: WebhookReceiver = state.webhooks
         return receiver
 
@@ -65,6 +74,9 @@ async def receive_webhook(request: Request, provider: str, integration_id: uuid.
         )
     except UnknownIntegration as exc:
         raise ApiError(404, "not_found", str(exc)) from None
+    except WebhookThrottled as exc:  # config.webhook_rate_limit; the CRM delivers again
+        retry = str(max(1, math.ceil(exc.retry_after)))
+        raise HTTPException(429, str(exc), headers={"Retry-After": retry}) from None
     except WebhookRejected as exc:
         raise ApiError(401, "unauthorized", str(exc)) from None
     except WebhookMalformed as exc:

@@ -19,7 +19,14 @@ from typing import Literal, Protocol
 
 from crmsync.connectors.errors import RateLimited
 
-__all__ = ["Budget", "MemoryWindows", "RateLimiter", "RateProfile", "WindowBackend"]
+__all__ = [
+    "Budget",
+    "ExtraBudgets",
+    "MemoryWindows",
+    "RateLimiter",
+    "RateProfile",
+    "WindowBackend",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +157,22 @@ def _window(budget: Budget, now: float) -> int:
 
 def _window_end(budget: Budget, window: int) -> float:
     return (window + 1) * budget.period + budget.offset
+
+
+class ExtraBudgets:
+    """A window backend that adds an integration's own budgets (``config.rate_budgets``,
+    e.g. 10,000 calls per hour for a bulk sync) to every decision of its limiters, so a
+    call goes out only when the provider's budgets and its own all have room."""
+
+    def __init__(self, inner: WindowBackend, extra: Sequence[Budget]) -> None:
+        self.inner = inner
+        self.extra = tuple(extra)
+
+    def try_acquire(self, key: str, budgets: Sequence[Budget], cost: float, now: float) -> float:
+        return self.inner.try_acquire(key, (*budgets, *self.extra), cost, now)
+
+    def block(self, key: str, until: float) -> None:
+        self.inner.block(key, until)
 
 
 class RateLimiter:

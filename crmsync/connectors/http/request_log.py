@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import httpx
 import structlog
 
+from crmsync.connectors.http.quota import BOOK, read_quota
 from crmsync.connectors.http.redaction import redact_body, redact_url
 from crmsync.metrics import CRM_API_CALLS, CRM_RATE_LIMITED
 
@@ -35,6 +37,7 @@ class RequestLogger:
             provider=provider, integration_id=str(integration_id) if integration_id else None
         )
         self._labels = (provider, str(integration_id) if integration_id else "")
+        self._integration_id = integration_id if isinstance(integration_id, uuid.UUID) else None
         self._log_bodies = log_bodies
 
     def hooks(self) -> dict[str, list[Any]]:
@@ -67,6 +70,10 @@ class RequestLogger:
             response.read()
             fields["body"] = redact_body(response.content, response.headers.get("content-type", ""))
         CRM_API_CALLS.labels(*self._labels, str(response.status_code)).inc()
+        if self._integration_id is not None:
+            quotas = read_quota(response.headers)
+            if quotas:
+                BOOK.note(self._integration_id, quotas)
         if response.status_code == 429:
             CRM_RATE_LIMITED.labels(*self._labels).inc()
         level = "warning" if response.status_code >= 400 else "info"

@@ -12,6 +12,7 @@ from crmsync.store.models.automation import (
 from crmsync.store.models.bus import BusSource, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
+from crmsync.store.models.health import ApiQuota, SyncObjectState
 from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
 from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
 from crmsync.store.models.marketing import (
@@ -45,6 +46,7 @@ __all__ = [
     "Activity",
     "Alert",
     "ApiKey",
+    "ApiQuota",
     "AutomationCursor",
     "AutomationRule",
     "AutomationRuleVersion",
@@ -79,6 +81,7 @@ __all__ = [
     "SignInFailure",
     "SyncCursor",
     "SyncJob",
+    "SyncObjectState",
     "SyncRun",
     "Ticket",
     "Touchpoint",

@@ -1,0 +1,355 @@
+"""How an integration is doing, per object type, and what the admin should do next.
+
+One report feeds three readers: ``GET /api/v1/integrations/{id}/health``, the
+integration's own answer (its shown status turns ``degraded``), and the Prometheus
+gauges (``sync.metrics.HealthCollector``). Everything is read from the store: the sync
+log (last successful push and pull, error rate), the outbox (lag, dead letters), the
+object-type states (failing types, back-off) and the quotas the CRM reported.
+
+An integration whose stored status is ``connected`` shows ``degraded`` while an object
+type is failing or dead letters arrived in the last day.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from crmsync.connectors.http.quota import BOOK, QuotaBook
+from crmsync.integrations.config import SyncConfig
+from crmsync.store.base import new_id
+from crmsync.store.models import ApiQuota, Integration, SyncJob, SyncObjectState, SyncRun
+from crmsync.sync.dlq import REPLAYABLE
+
+__all__ = ["Health", "ObjectHealth", "flush_quotas", "report", "summaries"]
+
+WINDOW = timedelta(hours=24)  # error rate and "recent" dead letters
+_OPEN = ("pending", "running")
+# errors that mean the CRM lacks a field or property the mapping writes
+_MISSING_FIELD = re.compile(
+    r"PROPERTY_DOESNT_EXIST|INVALID_FIELD|does not exist|No such column|no such field|"
+    r"Unknown (?:field|property)|custom field",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class ObjectHealth:
+    """One object type of one integration."""
+
+    object_type: str
+    direction: str
+    status: str = "ok"  # ok | failing | scheduled (waits for its slot)
+    last_push_at: datetime | None = None
+    last_pull_at: datetime | None = None
+    lag_seconds: float = 0.0  # age of the oldest change not pushed yet
+    pending: int = 0
+    dead_letters: int = 0
+    processed_24h: int = 0
+    failed_24h: int = 0
+    error_rate: float = 0.0  # failed / processed over the last 24 h
+    last_error: str | None = None
+    backoff_until: datetime | None = None
+    next_push_at: datetime | None = None
+
+
+@dataclass
+class Health:
+    """The report of one integration."""
+
+    integration_id: uuid.UUID
+    provider: str
+    status: str  # the stored status, or degraded
+    last_error: str | None
+    failing_objects: list[str]
+    dead_letters: int
+    recent_dead_letters: int
+    objects: list[ObjectHealth] = field(default_factory=list)
+    quota: list[dict[str, Any]] = field(default_factory=list)
+    next_steps: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["integration_id"] = str(self.integration_id)
+        return dict(_iso(out))
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso(v) for v in value]
+    return value
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def shown_status(stored: str, failing: Iterable[str], recent_dead: int) -> str:
+    """What the API shows: ``degraded`` for a connected integration with trouble."""
+    if stored == "connected" and (list(failing) or recent_dead):
+        return "degraded"
+    return stored
+
+
+def summaries(
+    session: Session, integrations: list[Integration], now: datetime | None = None
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Cheap figures for integration answers: shown status, failing types, dead letters."""
+    now = now or datetime.now(UTC)
+    ids = [i.id for i in integrations]
+    if not ids:
+        return {}
+    failing: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
+    for integration_id, object_type in session.execute(
+        select(SyncObjectState.integration_id, SyncObjectState.object_type)
+        .where(SyncObjectState.integration_id.in_(ids), SyncObjectState.status == "failing")
+        .order_by(SyncObjectState.object_type)
+    ):
+        failing[integration_id].append(object_type)
+    dead: dict[uuid.UUID, tuple[int, int]] = {}
+    recent = case((SyncJob.updated_at >= now - WINDOW, 1), else_=0)
+    for integration_id, total, fresh in session.execute(
+        select(SyncJob.integration_id, func.count(), func.sum(recent))
+        .where(SyncJob.integration_id.in_(ids), SyncJob.status.in_(REPLAYABLE))
+        .group_by(SyncJob.integration_id)
+    ):
+        dead[integration_id] = (int(total), int(fresh or 0))
+    out = {}
+    for integration in integrations:
+        total, fresh = dead.get(integration.id, (0, 0))
+        out[integration.id] = {
+            "status": shown_status(integration.status, failing[integration.id], fresh),
+            "failing_objects": failing[integration.id],
+            "dead_letters": total,
+        }
+    return out
+
+
+def report(session: Session, integration: Integration, now: datetime | None = None) -> Health:
+    """The whole health report of ``integration``."""
+    now = now or datetime.now(UTC)
+    config = SyncConfig.model_validate(integration.config or {})
+    objects: dict[str, ObjectHealth] = {
+        o: ObjectHealth(o, str(config.direction(o))) for o in config.objects
+    }
+
+    def of(object_type: str | None) -> ObjectHealth:
+        name = object_type or "?"
+        if name not in objects:
+            objects[name] = ObjectHealth(name, str(config.direction(name)))
+        return objects[name]
+
+    _runs(session, integration.id, now, of)
+    _jobs(session, integration.id, now, of)
+    for state in session.scalars(
+        select(SyncObjectState).where(SyncObjectState.integration_id == integration.id)
+    ):
+        item = of(state.object_type)
+        item.status = state.status
+        item.backoff_until = _future(state.backoff_until, now)
+        item.next_push_at = _future(state.next_push_at, now)
+        if state.status == "failing":
+            item.last_error = f"{state.last_error_class}: {state.last_error}"
+        elif item.next_push_at is not None:
+            item.status = "scheduled"
+    failing = sorted(o.object_type for o in objects.values() if o.status == "failing")
+    dead = sum(o.dead_letters for o in objects.values())
+    recent = _recent_dead(session, integration.id, now)
+    health = Health(
+        integration_id=integration.id,
+        provider=integration.provider,
+        status=shown_status(integration.status, failing, recent),
+        last_error=integration.last_error,
+        failing_objects=failing,
+        dead_letters=dead,
+        recent_dead_letters=recent,
+        objects=sorted(objects.values(), key=lambda o: o.object_type),
+        quota=quotas(session, integration.id),
+    )
+    health.next_steps = next_steps(session, integration, health)
+    return health
+
+
+def _future(moment: datetime | None, now: datetime) -> datetime | None:
+    moment = _aware(moment)
+    return moment if moment is not None and moment > now else None
+
+
+def _runs(session: Session, integration_id: uuid.UUID, now: datetime, of: Any) -> None:
+    ok = SyncRun.status.in_(("succeeded", "partial"))
+    rows = session.execute(
+        select(SyncRun.object_type, SyncRun.direction, func.max(SyncRun.finished_at))
+        .where(SyncRun.integration_id == integration_id, ok)
+        .group_by(SyncRun.object_type, SyncRun.direction)
+    )
+    for object_type, direction, last in rows:
+        item = of(object_type)
+        if direction == "outbound":
+            item.last_push_at = _aware(last)
+        else:
+            item.last_pull_at = _aware(last)
+    # a run that failed as a whole failed all it processed (its jobs went back to wait)
+    failed_records = case((SyncRun.status == "failed", SyncRun.processed), else_=SyncRun.failed)
+    totals = session.execute(
+        select(SyncRun.object_type, func.sum(SyncRun.processed), func.sum(failed_records))
+        .where(SyncRun.integration_id == integration_id, SyncRun.started_at >= now - WINDOW)
+        .group_by(SyncRun.object_type)
+    )
+    for object_type, processed, failed in totals:
+        item = of(object_type)
+        item.processed_24h, item.failed_24h = int(processed or 0), int(failed or 0)
+        item.error_rate = round(item.failed_24h / item.processed_24h, 4) if processed else 0.0
+
+
+def _jobs(session: Session, integration_id: uuid.UUID, now: datetime, of: Any) -> None:
+    rows = session.execute(
+        select(SyncJob.object_type, SyncJob.status, func.count(), func.min(SyncJob.enqueued_at))
+        .where(SyncJob.integration_id == integration_id, SyncJob.status.in_(_OPEN + REPLAYABLE))
+        .group_by(SyncJob.object_type, SyncJob.status)
+    )
+    for object_type, status, count, oldest in rows:
+        item = of(object_type)
+        if status in REPLAYABLE:
+            item.dead_letters += int(count)
+            continue
+        item.pending += int(count)
+        first = _aware(oldest)
+        if first is not None:
+            item.lag_seconds = max(item.lag_seconds, round((now - first).total_seconds(), 3))
+
+
+def _recent_dead(session: Session, integration_id: uuid.UUID, now: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                SyncJob.integration_id == integration_id,
+                SyncJob.status.in_(REPLAYABLE),
+                SyncJob.updated_at >= now - WINDOW,
+            )
+        )
+        or 0
+    )
+
+
+def quotas(session: Session, integration_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The quotas the CRM last reported (used, limit, left, when)."""
+    rows = session.scalars(
+        select(ApiQuota).where(ApiQuota.integration_id == integration_id).order_by(ApiQuota.name)
+    )
+    return [
+        {
+            "name": row.name,
+            "used": row.used,
+            "limit": row.limit,
+            "remaining": max(0, row.limit - row.used),
+            "observed_at": _aware(row.observed_at),
+        }
+        for row in rows
+    ]
+
+
+def next_steps(session: Session, integration: Integration, health: Health) -> list[dict[str, str]]:
+    """What the admin should do, most urgent first: ``reauthorize``, ``run setup``,
+    ``fix mapping``, ``fix config``, ``replay``."""
+    base = f"/api/v1/integrations/{integration.id}"
+    steps: list[dict[str, str]] = []
+    if integration.status == "needs_auth":
+        steps.append(
+            {
+                "action": "reauthorize",
+                "why": integration.last_error or "the CRM refused the credentials",
+                "how": f"GET /api/v1/oauth/{integration.provider}/authorize"
+                f"?integration_id={integration.id}, or PATCH {base} with new credentials",
+            }
+        )
+    errors = _recent_errors(session, integration.id)
+    failing = [o for o in health.objects if o.status == "failing"]
+    errors += [(None, o.last_error or "") for o in failing]
+    missing = sorted({m for _c, m in errors if _MISSING_FIELD.search(m)})
+    if missing:
+        steps.append(
+            {
+                "action": "run setup",
+                "why": f"the CRM lacks a field the mapping writes: {missing[0]}",
+                "how": f"GET {base}/setup, then POST {base}/setup",
+            }
+        )
+    invalid = [m for c, m in errors if c == "InvalidRecord" and not _MISSING_FIELD.search(m)]
+    if invalid:
+        steps.append(
+            {
+                "action": "fix mapping",
+                "why": f"the CRM refused records: {invalid[0]}",
+                "how": f"GET {base}/mappings, fix the field, PUT {base}/mappings, then "
+                "POST /api/v1/sync-jobs/replay-all",
+            }
+        )
+    config = [o for o in failing if (o.last_error or "").startswith("ConfigError")]
+    if config and not missing:
+        steps.append(
+            {
+                "action": "fix config",
+                "why": f"{config[0].object_type}: {config[0].last_error}",
+                "how": f"PATCH {base} with config.objects",
+            }
+        )
+    if health.dead_letters and not invalid:
+        steps.append(
+            {
+                "action": "replay",
+                "why": f"{health.dead_letters} dead letter(s)",
+                "how": "POST /api/v1/sync-jobs/replay-all",
+            }
+        )
+    return steps
+
+
+def _recent_errors(session: Session, integration_id: uuid.UUID) -> list[tuple[str | None, str]]:
+    rows = session.execute(
+        select(SyncJob.error_class, SyncJob.last_error)
+        .where(SyncJob.integration_id == integration_id, SyncJob.status.in_(REPLAYABLE))
+        .order_by(SyncJob.id.desc())
+        .limit(100)
+    )
+    return [(c, m or "") for c, m in rows]
+
+
+def flush_quotas(session: Session, book: QuotaBook = BOOK) -> int:
+    """Write the quotas CRMs reported since the last flush (the caller commits)."""
+    written = 0
+    for integration_id, quota, at in book.take_dirty():
+        if session.get(Integration, integration_id) is None:
+            continue  # deleted meanwhile
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(ApiQuota).values(
+            id=new_id(),
+            integration_id=integration_id,
+            name=quota.name,
+            used=quota.used,
+            limit=quota.limit,
+            observed_at=at,
+        )
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["integration_id", "name"],
+                set_={"used": quota.used, "limit": quota.limit, "observed_at": at},
+            )
+        )
+        written += 1
+    return written
