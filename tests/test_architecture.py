@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"auth", "workspaces", "events", "quality", "mapping"},
     {"connectors", "records"},
     {"integrations", "outbound", "sync", "dedup", "imports", "marketing", "alerts",
-     "automation", "bus"},
+     "automation", "bus", "owners"},
     {"api", "background", "cli", "cli_group", "demo", "demo_crms", "web"},
 ]  # fmt: skip
 
@@ -36,6 +36,7 @@ SIDEWAYS: set[tuple[str, str]] = {
     ("marketing", "sync"),
     ("sync", "integrations"),
     ("sync", "outbound"),
+    ("sync", "owners"),  # a sync target maps owner fields through the owner table
     ("api", "background"),
     ("api", "web"),  # the app factory mounts the web app at /ui
     ("cli", "api"),

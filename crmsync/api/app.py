@@ -33,6 +33,8 @@ from crmsync.api.routers import (
     mappings,
     oauth,
     ops,
+    owners,
+    record_actions,
     records,
     rules,
     sources,
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in [
         dedup.router,  # before the record routers: /contacts/duplicates is not an id
         *records.routers,
+        *record_actions.routers,
         events.router,
         attribution.router,
         imports.router,
@@ -128,6 +131,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         journeys.router,
         engagement.router,
         trigger_rules.router,
+        owners.router,
     ]:
         app.include_router(router)
     web.install(app)  # the web app at /ui

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
 
@@ -32,6 +32,19 @@ class TransformKind(StrEnum):
     JOIN = "join"
     VALUE_MAP = "value_map"
     STATUS_MAP = "status_map"
+    OWNER = "owner"
+
+
+# Where a target's mapping carries the integration's owner table (``crmsync.owners``).
+OWNERS = "_owners"
+
+
+class OwnerLookup(Protocol):
+    """Owner e-mail -> CRM user id (outbound) and back (inbound)."""
+
+    def to_remote(self, value: Any) -> Any: ...
+
+    def to_canonical(self, value: Any) -> Any: ...
 
 
 _NEEDS_ARG = {
@@ -132,10 +145,21 @@ def apply_transform(
         return _phone(value, transform.arg or region)
     if kind is TransformKind.DATE_FORMAT:
         return _date_format(value, str(transform.arg), outbound)
+    if kind is TransformKind.OWNER:
+        return _owner(value, outbound, (status_maps or {}).get(OWNERS))
     if kind in (TransformKind.SPLIT, TransformKind.JOIN):
         joins = (kind is TransformKind.JOIN) == outbound
         return _join(value, str(transform.arg)) if joins else _split(value, str(transform.arg))
     return _map_value(transform, value, outbound, status_maps or {})
+
+
+def _owner(value: Any, outbound: bool, table: Any) -> Any:
+    """Through the owner table; as it is where the integration has none (a mapping
+    used outside a sync target, a CRM without a users API)."""
+    if table is None or value is None or value == "":
+        return value
+    lookup = cast(OwnerLookup, table)
+    return lookup.to_remote(value) if outbound else lookup.to_canonical(value)
 
 
 def _phone(value: Any, region: str) -> Any:

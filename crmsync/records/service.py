@@ -7,13 +7,15 @@ record, its ChangeLog rows and its outbox jobs (``crmsync.sync.outbox``) togethe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import Select, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from crmsync.records import changelog, merged
+from crmsync.records import filters as record_filters
 from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
 from crmsync.records.pagination import Cursor
 from crmsync.records.payloads import (
@@ -58,8 +60,40 @@ def list_records(
     updated_since: datetime | None = None,
     q: str | None = None,
     include_deleted: bool = False,
+    filters: Mapping[str, Any] | None = None,
 ) -> tuple[list[RecordBase], str | None]:
-    """A page ordered by (updated_at, id), and the cursor of the next page if there is one."""
+    """A page ordered by (updated_at, id), and the cursor of the next page if there is one.
+    ``filters`` are checked ones (``records.filters.parse``)."""
+    stmt = list_query(
+        workspace_id,
+        record_type,
+        limit=limit,
+        cursor=cursor,
+        updated_since=updated_since,
+        q=q,
+        include_deleted=include_deleted,
+        filters=filters,
+    )
+    rows = list(session.scalars(stmt))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, Cursor(rows[-1].updated_at, rows[-1].id).encode()
+
+
+def list_query(
+    workspace_id: uuid.UUID,
+    record_type: str,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+    updated_since: datetime | None = None,
+    q: str | None = None,
+    include_deleted: bool = False,
+    filters: Mapping[str, Any] | None = None,
+) -> Select[Any]:
+    """The statement of ``list_records``: one row more than ``limit``, to tell if there is
+    a next page."""
     model = model_for(record_type)
     if not 1 <= limit <= MAX_LIMIT:
         raise RecordInvalid(f"limit must be between 1 and {MAX_LIMIT}")
@@ -68,6 +102,8 @@ def list_records(
         stmt = stmt.where(model.deleted_at.is_(None))
     if updated_since is not None:
         stmt = stmt.where(model.updated_at >= updated_since)
+    if filters:
+        stmt = record_filters.apply(stmt, model, filters)
     if cursor:
         after = Cursor.decode(cursor)
         stmt = stmt.where(tuple_(model.updated_at, model.id) > (after.updated_at, after.id))
@@ -78,12 +114,7 @@ def list_records(
                 *(getattr(model, f).ilike(pattern, escape="\\") for f in SEARCH_FIELDS[record_type])
             )
         )
-    stmt = stmt.order_by(model.updated_at, model.id).limit(limit + 1)
-    rows = list(session.scalars(stmt))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, Cursor(rows[-1].updated_at, rows[-1].id).encode()
+    return stmt.order_by(model.updated_at, model.id).limit(limit + 1)
 
 
 def get_record(

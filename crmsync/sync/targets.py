@@ -21,6 +21,7 @@ from crmsync.integrations.keys import vault_for
 from crmsync.mapping.defaults import default_mapping
 from crmsync.mapping.model import MappingSet, ObjectMapping
 from crmsync.mapping.statusmap import StatusMap
+from crmsync.owners import table as owner_table
 from crmsync.store.models import FieldMapping, Integration, Workspace
 from crmsync.sync.outbound import Target
 from crmsync.sync.policy import retry_policy
@@ -150,11 +151,15 @@ class TargetResolver:
 
     def __call__(self, session: Session, integration: Integration) -> Target:
         config = SyncConfig.model_validate(integration.config or {})
+        connector = self.connector(integration)
+        mapping = owner_table.attach(
+            self.mapping(session, integration), session, integration, connector
+        )
         return Target(
             integration_id=integration.id,
             workspace_id=integration.workspace_id,
-            connector=self.connector(integration),
-            mapping=self.mapping(session, integration),
+            connector=connector,
+            mapping=mapping,
             retry=retry_policy(config.retry),
             region=region_of(session, integration.workspace_id),
             delete_propagation=config.delete_propagation,

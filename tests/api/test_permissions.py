@@ -21,6 +21,8 @@ from tests.integrations.test_setup_permissions import OPENAPI_PATHS as SETUP_ROU
 from tests.marketing.test_attribution_permissions import OPENAPI_PATHS as ATTRIBUTION_ROUTES
 from tests.marketing.test_marketing_permissions import ROUTES as MARKETING_ROUTES
 from tests.outbound.test_permissions import OPENAPI_PATHS as OUTBOUND_ROUTES
+from tests.owners.test_owner_permissions import OPENAPI_PATHS as OWNER_ROUTES
+from tests.records.test_action_permissions import OPENAPI_PATHS as RECORD_ACTION_ROUTES
 
 SAMPLES: dict[str, dict[str, Any]] = {
     "contacts": {"email": "p@example.com"},
@@ -147,6 +149,8 @@ def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
     covered |= ATTRIBUTION_ROUTES
     # Webhook endpoints, alerts and rules have theirs next to their tests (tests/outbound).
     covered |= OUTBOUND_ROUTES
+    # A record's history and push-now, and an integration's owners, next to their tests.
+    covered |= RECORD_ACTION_ROUTES | OWNER_ROUTES
     # CRMs authenticate webhook deliveries with their own schemes (tests/e2e).
     covered.add(("POST", "/api/v1/webhooks/{provider}/{integration_id}"))
     covered.add(("POST", "/api/v1/webhooks/salesforce/{integration_id}/outbound-messages"))

@@ -25,6 +25,7 @@ from crmsync.store.models.marketing import (
 )
 from crmsync.store.models.merges import MergedRecord
 from crmsync.store.models.oauth import OAuthState
+from crmsync.store.models.owners import CrmOwner, OwnerListing
 from crmsync.store.models.records import (
     RECORD_MODELS,
     Activity,
@@ -57,6 +58,7 @@ __all__ = [
     "Company",
     "Conflict",
     "Contact",
+    "CrmOwner",
     "Deal",
     "DuplicateReview",
     "EngagementState",
@@ -76,6 +78,7 @@ __all__ = [
     "Note",
     "OAuthState",
     "OutboundEvent",
+    "OwnerListing",
     "RecordBase",
     "RuleFiring",
     "SignInFailure",

@@ -53,6 +53,11 @@ def _contact_ref() -> Mapped[uuid.UUID | None]:
     return mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
 
 
+def _list_filter_index(table: str, column: str) -> Index:
+    """A record list filtered on ``column`` (``records.filters``), read in its own order."""
+    return Index(f"ix_{table}_{column}_list", "workspace_id", column, "updated_at", "id")
+
+
 class Contact(RecordBase):
     __tablename__ = "contacts"
     record_type = "contacts"
@@ -136,6 +141,13 @@ class Lead(RecordBase):
     contact_id: Mapped[uuid.UUID | None] = _contact_ref()
     notes: Mapped[str | None] = mapped_column(Text)
 
+    @classmethod
+    def _extra_indexes(cls) -> tuple[Any, ...]:
+        return (
+            _list_filter_index("leads", "contact_id"),
+            _list_filter_index("leads", "status"),
+        )
+
 
 class Deal(RecordBase):
     __tablename__ = "deals"
@@ -154,6 +166,10 @@ class Deal(RecordBase):
     )
     owner: Mapped[str | None] = mapped_column(Str255)
 
+    @classmethod
+    def _extra_indexes(cls) -> tuple[Any, ...]:
+        return tuple(_list_filter_index("deals", c) for c in ("contact_id", "stage", "pipeline"))
+
 
 class Activity(RecordBase):
     __tablename__ = "activities"
@@ -171,7 +187,10 @@ class Activity(RecordBase):
 
     @classmethod
     def _extra_indexes(cls) -> tuple[Any, ...]:
-        return (Index("ix_activities_contact", "workspace_id", "contact_id", "occurred_at"),)
+        return (
+            Index("ix_activities_contact", "workspace_id", "contact_id", "occurred_at"),
+            _list_filter_index("activities", "contact_id"),
+        )
 
 
 class Note(RecordBase):
@@ -184,6 +203,10 @@ class Note(RecordBase):
     lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
     deal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("deals.id", ondelete="SET NULL"))
 
+    @classmethod
+    def _extra_indexes(cls) -> tuple[Any, ...]:
+        return (_list_filter_index("notes", "contact_id"),)
+
 
 class Ticket(RecordBase):
     __tablename__ = "tickets"
@@ -195,6 +218,10 @@ class Ticket(RecordBase):
     priority: Mapped[str | None] = mapped_column(String(20))
     contact_id: Mapped[uuid.UUID | None] = _contact_ref()
     owner: Mapped[str | None] = mapped_column(Str255)
+
+    @classmethod
+    def _extra_indexes(cls) -> tuple[Any, ...]:
+        return (_list_filter_index("tickets", "contact_id"),)
 
 
 RECORD_MODELS: dict[str, type[RecordBase]] = {
