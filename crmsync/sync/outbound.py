@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, NamedTuple
@@ -28,13 +27,10 @@ import orjson
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from crmsync.connectors.base import Connector, ReadConnector, RemoteRecord, UpsertResult
+from crmsync.connectors.base import ReadConnector, RemoteRecord, UpsertResult
 from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
-from crmsync.connectors.http.rejections import rejection
-from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.integrations.config import SyncConfig
 from crmsync.mapping.engine import CompiledMapping, compile_inbound, compile_outbound
-from crmsync.mapping.model import MappingSet
 from crmsync.mapping.schema import relations_of
 from crmsync.metrics import SYNC_LATENCY
 from crmsync.records.payloads import INTERNAL_FIELDS
@@ -42,45 +38,10 @@ from crmsync.store.models import RECORD_MODELS, Conflict, Integration, Link
 from crmsync.sync import fieldstate, references
 from crmsync.sync.inbound import apply_remote
 from crmsync.sync.jobs import Claim, ClaimedJob
+from crmsync.sync.merge_effect import push_merges
 from crmsync.sync.policy import on_job_error
+from crmsync.sync.push_target import PushCounts, Target
 from crmsync.sync.settle import Settlement
-
-
-@dataclass
-class Target:
-    """Everything needed to push to one integration."""
-
-    integration_id: uuid.UUID
-    workspace_id: uuid.UUID
-    connector: Connector
-    mapping: MappingSet
-    retry: RetryPolicy
-    region: str = "US"
-    # a record deleted in the CRM is deleted here too (SyncConfig.delete_propagation)
-    delete_propagation: bool = False
-    # object types read from this CRM: pushes of them read the records first
-    pulled: frozenset[str] = frozenset()
-
-
-@dataclass
-class PushCounts:
-    processed: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    skipped: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    def error(self, job: ClaimedJob, status: str, error: ConnectorError) -> None:
-        if status in ("failed", "dead"):
-            self.failed += 1
-            self.errors.append(
-                {
-                    "record_id": str(job.record_id),
-                    "class": error.kind,
-                    "message": error.message,
-                    **rejection(error),  # the CRM's own reason, and the field it names
-                }
-            )
 
 
 class _Linked(NamedTuple):
@@ -149,8 +110,6 @@ def push(
     if deletes:
         _push_deletes(target, object_type, deletes, links, settlement, counts)
     if merges:  # before upserts: a survivor pushed after its remote merge ends as ours
-        from crmsync.sync.merge_effect import push_merges  # it imports this module
-
         push_merges(session, target, object_type, merges, links, settlement, counts, now)
     if upserts:
         mapping = compile_outbound(target.mapping, object_type)

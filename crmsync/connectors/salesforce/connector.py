@@ -112,8 +112,10 @@ class SalesforceConnector(Connector):
         *,
         external_ids: Mapping[str, str] | None = None,
         lag: float = DEFAULT_LAG,
+        org_id: str | None = None,
     ):
         self.client = client
+        self.org_id = org_id
         self.capabilities = capabilities(external_ids or {})
         self._lag = lag
         self._describes: dict[str, Mapping[str, Any]] = {}
@@ -153,7 +155,13 @@ class SalesforceConnector(Connector):
             host_check=lambda host: host_acceptable(host, context.base_url),
             sleep=context.sleep,
         )
-        return cls(SalesforceClient(http), external_ids=external_ids, lag=lag)
+        org_id = context.credentials.get("org_id")
+        return cls(
+            SalesforceClient(http),
+            external_ids=external_ids,
+            lag=lag,
+            org_id=str(org_id) if org_id else None,
+        )
 
     def _sobject(self, object_type: str) -> str:
         self.capabilities.of(object_type)
@@ -383,8 +391,11 @@ class SalesforceConnector(Connector):
     # --- webhooks ----------------------------------------------------------------------
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        # outbound messages carry no proof of origin; see connectors.salesforce.webhooks
-        return False
+        # outbound messages carry no proof of origin but the org they come from; see
+        # connectors.salesforce.webhooks
+        if not self.org_id:
+            return False
+        return webhooks.same_org(webhooks.organization_id(body), self.org_id)
 
     def parse_webhook(self, body: bytes) -> list[RemoteChange]:
         return webhooks.parse(body)
