@@ -17,6 +17,7 @@ from crmsync.auth.users import create_user
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
 from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import session_scope
+from crmsync.store.models import Integration
 from crmsync.workspaces import create_workspace
 from tests.conftest import TestClient, create_test_app
 
@@ -95,3 +96,32 @@ def sandbox_app(database_url: str, engine: Engine, hubspot: SandboxServer) -> Fa
         hubspot_client_id=tokens.client_id,
         hubspot_client_secret=tokens.client_secret,
     )
+
+
+def connect_hubspot(client: TestClient, hubspot: SandboxServer) -> uuid.UUID:
+    """An integration with the sandbox's private-app token, added through the form."""
+    sandbox = hubspot.get("hubspot").sandbox
+    form = client.get("/ui/integrations/new?provider_name=hubspot")
+    added = client.post(
+        "/ui/integrations",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "provider_name": "hubspot",
+            "name": f"HubSpot {uuid.uuid4().hex[:4]}",
+            "base_url": hubspot.url("hubspot"),
+            "credential_access_token": sandbox.tokens.private_token,  # type: ignore[attr-defined]
+            "direction_contacts": "both",
+        },
+    )
+    assert added.status_code == 200, added.text
+    return uuid.UUID(str(added.url).rsplit("/", 1)[1])
+
+
+def foreign_integration(sessions: sessionmaker[Session]) -> uuid.UUID:
+    """A HubSpot integration of another workspace: every page must answer 404 for it."""
+    with session_scope(sessions) as session:
+        other = create_workspace(session, f"other {uuid.uuid4().hex[:6]}")
+        theirs = Integration(workspace_id=other.id, provider="hubspot", name="Theirs", config={})
+        session.add(theirs)
+        session.flush()
+        return theirs.id

@@ -3,18 +3,15 @@ sandbox's own fields (a custom one included)."""
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
 from crmsync.sandbox.server import SandboxServer
-from crmsync.store.engine import session_scope
 from crmsync.store.models import Integration
 from crmsync.sync.targets import mapping_for
-from tests.web.conftest import People, csrf_of, sign_in
+from tests.web.conftest import People, connect_hubspot, csrf_of, foreign_integration, sign_in
 
 
 def test_form_editor_with_suggestions(
@@ -39,20 +36,7 @@ def test_form_editor_with_suggestions(
     )
     assert made.status_code in (200, 201, 409), made.text  # 409: made for the other backend
     manager = sign_in(sandbox_app, people.emails[Role.MANAGER])
-    form = manager.get("/ui/integrations/new?provider_name=hubspot")
-    added = manager.post(
-        "/ui/integrations",
-        data={
-            "csrf_token": csrf_of(form.text),
-            "provider_name": "hubspot",
-            "name": f"Mapped {uuid.uuid4().hex[:4]}",
-            "base_url": url,
-            "credential_access_token": sandbox.tokens.private_token,  # type: ignore[attr-defined]
-            "direction_contacts": "both",
-        },
-    )
-    assert added.status_code == 200, added.text
-    crm_id = uuid.UUID(str(added.url).rsplit("/", 1)[1])
+    crm_id = connect_hubspot(manager, hubspot)
     page = manager.get(f"/ui/integrations/{crm_id}/mapping")
     assert "Edit with the form" in page.text and 'name="f:contacts:0:target"' in page.text
     token = csrf_of(page.text)
@@ -125,14 +109,8 @@ def test_form_editor_with_suggestions(
 def test_another_workspaces_mapping_answers_404(
     sandbox_app: FastAPI, people: People, sessions: sessionmaker[Session]
 ) -> None:
-    from crmsync.workspaces import create_workspace
 
-    with session_scope(sessions) as session:
-        other = create_workspace(session, f"other {uuid.uuid4().hex[:6]}")
-        theirs = Integration(workspace_id=other.id, provider="hubspot", name="T", config={})
-        session.add(theirs)
-        session.flush()
-        theirs_id = theirs.id
+    theirs_id = foreign_integration(sessions)
     manager = sign_in(sandbox_app, people.emails[Role.MANAGER])
     token = csrf_of(manager.get("/ui/contacts").text)
     assert manager.get(f"/ui/integrations/{theirs_id}/mapping?suggest=contacts").status_code == 404

@@ -19,9 +19,8 @@ from crmsync.integrations import oauth
 from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import session_scope
 from crmsync.store.models import Integration, OAuthState, User
-from crmsync.workspaces import create_workspace
 from tests.conftest import TestClient
-from tests.web.conftest import PASSWORD, People, csrf_of, sign_in
+from tests.web.conftest import PASSWORD, People, csrf_of, foreign_integration, sign_in
 
 
 @pytest.fixture
@@ -177,12 +176,7 @@ def test_reconnecting_another_workspaces_integration_answers_404(
     hubspot: SandboxServer,
     sessions: sessionmaker[Session],
 ) -> None:
-    with session_scope(sessions) as session:
-        other = create_workspace(session, f"other {uuid.uuid4().hex[:6]}")
-        theirs = Integration(workspace_id=other.id, provider="hubspot", name="Theirs", config={})
-        session.add(theirs)
-        session.flush()
-        theirs_id = str(theirs.id)
+    theirs_id = str(foreign_integration(sessions))
     manager = as_role(Role.MANAGER)
     answer = start(manager, hubspot, integration_id=theirs_id)
     assert answer.status_code == 404

@@ -11,6 +11,8 @@ from playwright.sync_api import Page
 from pydantic import SecretStr
 
 from crmsync.auth.permissions import Role
+from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
+from crmsync.sandbox.server import SandboxServer
 from tests.web.browser import data
 from tests.web.browser.conftest import Served, Team
 
@@ -99,6 +101,19 @@ def test_no_serious_violations_on_any_page(
         problems["/ui/integrations/new (OAuth)"] = _violations(page)
     finally:
         served.app.state.settings = before
+    # the CRM-side setup page of an integration with a CRM behind it (the HubSpot sandbox)
+    with SandboxServer([HubSpotSandbox(batch_delay=0.01)]) as hubspot:
+        token = hubspot.get("hubspot").sandbox.tokens.private_token  # type: ignore[attr-defined]
+        page.goto(f"{served.url}/ui/integrations/new?provider_name=hubspot")
+        page.get_by_label("API address", exact=False).last.fill(hubspot.url("hubspot"))
+        page.get_by_label("access token").fill(token)
+        page.get_by_role("button", name="Add", exact=True).click()
+        page.get_by_role("link", name="CRM-side setup").click()
+        page.get_by_role("button", name="Create what is missing").wait_for()
+        problems["/ui/integrations/{id}/setup"] = _violations(page)
+        page.get_by_role("button", name="Create what is missing").click()
+        page.get_by_text("Setup applied").wait_for()
+        problems["/ui/integrations/{id}/setup (applied)"] = _violations(page)
     found = {p: [(v["id"], v["impact"], v["help"]) for v in vs] for p, vs in problems.items() if vs}
     assert not found, json.dumps(found, indent=1)
     screenshot(page)
