@@ -57,7 +57,16 @@ def test_a_property_two_objects_share_is_needed_once() -> None:
 
 
 def test_objects_without_a_mapping_need_nothing() -> None:
-    assert field_needs(default_mapping("hubspot"), ["notes", "tickets", "nonsense"]) == []
+    assert field_needs(default_mapping("hubspot"), ["nonsense"]) == []
+
+
+@pytest.mark.parametrize("provider", ["hubspot", "salesforce", "pipedrive", "totalexpert"])
+def test_references_are_never_fields_to_create(provider: str) -> None:
+    objects = ["contacts", "leads", "deals", "companies", "notes", "tickets", "activities"]
+    names = {n.name for n in field_needs(default_mapping(provider), objects)}
+    relation_targets = {"associations:contacts", "associations:companies", "AccountId",
+                        "OpportunityContactRole:ContactId", "person_id", "org_id"}  # fmt: skip
+    assert names & relation_targets == set()
 
 
 def test_status_mapped_enums_take_the_crms_values() -> None:

@@ -4,11 +4,14 @@ missing (once: a second run creates nothing), and who may do which."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
+from crmsync.sandbox.hubspot import HubSpotSandbox
 from crmsync.sandbox.server import SandboxServer
 from tests.web.conftest import People, connect_hubspot, csrf_of, foreign_integration, sign_in
 
@@ -19,11 +22,18 @@ def _count(html: str, word: str) -> int:
     return int(found.group(1))
 
 
+@pytest.fixture
+def empty_hubspot() -> Iterator[SandboxServer]:
+    """A HubSpot account of its own: the module's is set up by the first run already."""
+    with SandboxServer([HubSpotSandbox(batch_delay=0.01)]) as server:
+        yield server
+
+
 def test_plan_then_create_what_is_missing(
-    sandbox_app: FastAPI, hubspot: SandboxServer, people: People
+    sandbox_app: FastAPI, empty_hubspot: SandboxServer, people: People
 ) -> None:
     manager = sign_in(sandbox_app, people.emails[Role.MANAGER])
-    crm_id = connect_hubspot(manager, hubspot)
+    crm_id = connect_hubspot(manager, empty_hubspot)
     assert "CRM-side setup" in manager.get(f"/ui/integrations/{crm_id}").text
     planned = manager.get(f"/ui/integrations/{crm_id}/setup")
     assert planned.status_code == 200, planned.text

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crmsync.mapping.model import MappingSet
-from crmsync.mapping.schema import ENUM_VALUES, FieldType, ObjectType
+from crmsync.mapping.schema import ENUM_VALUES, FieldType, ObjectType, relations_of
 from crmsync.mapping.transforms import Transform, TransformKind
 
 
@@ -41,7 +41,12 @@ def field_needs(mapping: MappingSet, objects: Iterable[str]) -> list[FieldNeed]:
         object_mapping = mapping.objects.get(key)
         if object_mapping is None:
             continue
+        # a reference travels as the CRM's own relation (an association, a lookup such
+        # as AccountId, Pipedrive's person_id): never a property to create
+        references = {r.field for r in relations_of(key)}
         for field in object_mapping.fields:
+            if field.source in references:
+                continue
             name = field.target.split(".", 1)[0]
             kinds = {t.kind for t in field.transforms}
             options: tuple[str, ...] = ()
