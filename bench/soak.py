@@ -1,7 +1,10 @@
 """Fault soak: changes pushed to three CRM sandboxes that fail 20 % of calls (429, 5xx,
 slow answers, dropped connections) by several worker processes on PostgreSQL, some of
-them SIGKILLed mid-batch. Afterwards it counts, per CRM: records lost (missing or
-stale), duplicates created, and dead letters (each must carry its error).
+them SIGKILLed mid-batch. Besides contacts, deals, notes and activities that reference
+contacts (new ones of the same transaction too) are created in random order. Afterwards
+it counts, per CRM: records lost (missing or stale), duplicates created, references left
+dangling (a child whose CRM copy does not point at its contact's CRM copy), and dead
+letters (each must carry its error).
 
     python bench/soak.py            # 5,000 changes, 3 workers, 3 kills
     python bench/soak.py --quick    # 300 changes, for CI
@@ -25,6 +28,7 @@ from typing import Any
 import httpx
 import psycopg
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from crmsync.auth.keys import create_api_key
 from crmsync.auth.permissions import Role
@@ -32,19 +36,26 @@ from crmsync.config import Settings
 from crmsync.connectors.base import Connector
 from crmsync.demo import ServerThread
 from crmsync.demo_crms import CONTACTS, DEMO_PROVIDERS, standard_fields
-from crmsync.records.service import upsert_records
+from crmsync.records.service import create_record, upsert_records
 from crmsync.sandbox import create
 from crmsync.sandbox.base import SandboxOptions
 from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.migrate import upgrade
-from crmsync.store.models import Contact, Integration, Link, SyncJob
+from crmsync.store.models import RECORD_MODELS, Contact, Integration, Link, SyncJob
 from crmsync.sync.targets import TargetResolver, set_object_mapping
 from crmsync.workspaces import create_workspace
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 PROVIDERS = ("hubspot", "salesforce", "pipedrive")
 RETRY = {"attempts": 5, "base_seconds": 0.05, "cap_seconds": 0.4, "jitter": 0.2}
+# per CRM: record types that reference a contact -> the remote property holding it
+CHILDREN: dict[str, dict[str, str]] = {
+    "hubspot": {"deals": "associations:contacts", "notes": "associations:contacts"},
+    "salesforce": {"deals": "OpportunityContactRole:ContactId", "activities": "WhoId"},
+    "pipedrive": {"deals": "person_id", "notes": "person_id", "activities": "person_id"},
+}
+CHILD_TYPES = ("deals", "notes", "activities")
 
 
 def _worker(url: str) -> subprocess.Popen[bytes]:
@@ -82,6 +93,91 @@ def _remote_by_email(connector: Connector) -> dict[str, list[dict[str, Any]]]:
         cursor = page.next_cursor
         if not page.has_more:
             return found
+
+
+def _children(session: Session, workspace_id: uuid.UUID, rng: random.Random, n: int) -> None:
+    """``n`` deals, notes and activities, in random order, each about a random contact
+    (those of this very transaction included)."""
+    contacts = list(session.scalars(select(Contact.id).where(Contact.workspace_id == workspace_id)))
+    for _ in range(n):
+        contact = str(rng.choice(contacts))
+        kind = rng.choice(CHILD_TYPES)
+        if kind == "deals":
+            body: dict[str, Any] = {
+                "name": f"deal {uuid.uuid4().hex[:10]}",
+                "stage": "QUALIFIED",
+                "amount": rng.randrange(1000, 900000),
+                "close_date": "2027-06-30",
+            }
+        elif kind == "notes":
+            body = {"body": f"note {uuid.uuid4().hex[:10]}"}
+        else:
+            body = {"type": "call", "subject": f"call {uuid.uuid4().hex[:10]}"}
+        create_record(session, workspace_id, kind, {**body, "contact_id": contact}, "api")
+
+
+def _remote_refs(connector: Connector, object_type: str, prop: str) -> dict[str, Any]:
+    """Remote id -> the contact it references, for every remote record of the type."""
+    found: dict[str, Any] = {}
+    cursor = None
+    while True:
+        page = connector.changes(object_type, cursor)
+        for record in page.records:
+            found[record.remote_id] = record.properties.get(prop)
+        cursor = page.next_cursor
+        if not page.has_more:
+            return found
+
+
+def _graph_check(
+    session: Session, connector: Connector, name: str, dead: set[uuid.UUID]
+) -> dict[str, tuple[int, int, int]]:
+    """Per child type: (lost, duplicates, dangling references) in one CRM."""
+    integration_id = connector_integration(session, name)
+    contact_links = dict(
+        session.execute(
+            select(Link.record_id, Link.remote_id).where(
+                Link.integration_id == integration_id, Link.object_type == "contacts"
+            )
+        ).all()
+    )
+    out: dict[str, tuple[int, int, int]] = {}
+    for object_type, prop in CHILDREN[name].items():
+        model = RECORD_MODELS[object_type]
+        children = dict(
+            session.execute(
+                select(model.id, model.contact_id).where(model.deleted_at.is_(None))  # type: ignore[attr-defined]
+            ).all()
+        )
+        links = dict(
+            session.execute(
+                select(Link.record_id, Link.remote_id).where(
+                    Link.integration_id == integration_id, Link.object_type == object_type
+                )
+            ).all()
+        )
+        remote = _remote_refs(connector, object_type, prop)
+        lost = sum(
+            1
+            for record_id in children
+            if record_id not in dead and str(links.get(record_id)) not in remote
+        )
+        duplicates = len(remote) - len(set(links.values()) & set(remote))
+        dangling = sum(
+            1
+            for record_id, contact in children.items()
+            if record_id in links
+            and str(links[record_id]) in remote
+            and str(remote[str(links[record_id])]) != str(contact_links.get(contact))
+        )
+        out[object_type] = (lost, duplicates, dangling)
+    return out
+
+
+def connector_integration(session: Session, provider: str) -> uuid.UUID:
+    found = session.scalar(select(Integration.id).where(Integration.provider == provider))
+    assert found is not None
+    return found
 
 
 def run(changes: int, workers: int, kills: int, seed: int) -> int:
@@ -130,7 +226,10 @@ def run(changes: int, workers: int, kills: int, seed: int) -> int:
                     "base_url": server.url(name),
                     "credentials": credentials(sandbox, server.url(name)),
                     "rate_limit_profile": "unlimited",  # the sandboxes run with limits off
-                    "config": {"objects": {"contacts": "outbound"}, "retry": RETRY},
+                    "config": {
+                        "objects": dict.fromkeys(("contacts", *CHILDREN[name]), "outbound"),
+                        "retry": RETRY,
+                    },
                 },
             )
             made.raise_for_status()
@@ -138,9 +237,10 @@ def run(changes: int, workers: int, kills: int, seed: int) -> int:
             with session_scope(sessions) as session:
                 integration = session.get(Integration, ids[name])
                 assert integration is not None
-                set_object_mapping(
-                    session, integration, "contacts", standard_fields(name, "contacts")
-                )
+                for object_type in ("contacts", *CHILDREN[name]):
+                    set_object_mapping(
+                        session, integration, object_type, standard_fields(name, object_type)
+                    )
         for sandbox in sandboxes.values():
             sandbox.faults.configure(rate=0.2)
 
@@ -160,6 +260,7 @@ def run(changes: int, workers: int, kills: int, seed: int) -> int:
                     items.append({"email": rng.choice(emails), "first_name": f"v{n}"})
             with session_scope(sessions) as session:
                 upsert_records(session, workspace.id, "contacts", items, "api")
+                _children(session, workspace.id, rng, 20)
             if killed < kills and step and step % kill_every == 0:
                 victim = rng.randrange(len(procs))
                 procs[victim].send_signal(signal.SIGKILL)
@@ -229,6 +330,13 @@ def run(changes: int, workers: int, kills: int, seed: int) -> int:
                         contact.first_name
                     }:
                         stale += 1
+                graph = _graph_check(session, resolver.connector(integration), name, dead_records)
+                for object_type, (g_lost, g_dup, g_dangling) in graph.items():
+                    print(
+                        f"  {name:<11} {object_type:<10} lost {g_lost}  duplicates {g_dup}  "
+                        f"dangling references {g_dangling}"
+                    )
+                    failures += g_lost + g_dup + g_dangling
                 no_error = sum(1 for j in dead if not j.last_error)
                 links = session.scalar(
                     select(func.count())
@@ -243,7 +351,11 @@ def run(changes: int, workers: int, kills: int, seed: int) -> int:
                     f"{sandboxes[name].faults.injected:,}"
                 )
                 failures += lost + stale + duplicates + no_error
-    print("OK: nothing lost, nothing duplicated" if not failures else f"FAILED: {failures}")
+    print(
+        "OK: nothing lost, nothing duplicated, no dangling reference"
+        if not failures
+        else f"FAILED: {failures}"
+    )
     return 1 if failures else 0
 
 

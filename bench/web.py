@@ -231,6 +231,7 @@ def _pages(sessions: sessionmaker[Session], workspace_id: uuid.UUID) -> list[str
         "/ui/integrations",
         f"/ui/integrations/{integration[0]}",
         f"/ui/integrations/{integration[0]}/mapping",
+        "/ui/integrations/new?provider_name=hubspot",
         "/ui/sync",
         "/ui/sync/dead-letters",
         "/ui/sync/conflicts",

@@ -26,6 +26,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("crmsync.imports.cli:import_file", "Import a CSV, TSV, XLSX or JSON lead file."),
     "sandbox": ("crmsync.sandbox.cli:sandbox", "Serve the CRM sandboxes on loopback."),
     "keys": ("crmsync.integrations.cli:keys_app", "Credential encryption keys."),
+    "integrations": (
+        "crmsync.integrations.cli:integrations_app",
+        "Connected CRM accounts: set up their CRM side.",
+    ),
     "consume": (
         "crmsync.bus.cli:consume",
         "Consume an event bus (Redis Streams, RabbitMQ, NATS, Kafka).",

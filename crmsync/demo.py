@@ -344,6 +344,10 @@ def _show(
     say("records:    " + ", ".join(f"{n} {t}" for t, n in counts.items()))
     for name, url in crms.urls.items():
         say(f"sandbox:    {name:<11} {url}  integration {linked[name]}")
+    for name, report in crms.setups.items():
+        counts_of = report.get("counts") or {}
+        done = ", ".join(f"{k} {v}" for k, v in counts_of.items() if v) or "nothing to do"
+        say(f"setup:      {name:<11} {done}")
     if crms.moved:
         say(f"note:       sandbox ports {crms.port}+ are taken; the sandboxes use free ones")
     say(f'try:        curl -H "Authorization: Bearer {setup.api_key}" {base_url}/api/v1/contacts')

@@ -1,7 +1,8 @@
 """The demo's CRMs: built-in sandboxes, connected as integrations, and the loop shown.
 
 Every sandbox whose provider has a connector is started, connected through the API
-(as a user would), subscribed to crmsync's webhook URL and given a backfill sync.
+(as a user would), set up through the API (its custom fields created, crmsync's webhooks
+registered where the CRM's API allows it) and given a backfill sync.
 """
 
 from __future__ import annotations
@@ -28,9 +29,15 @@ from crmsync.sync.targets import set_object_mapping
 
 
 def _hubspot(sandbox: Any, url: str) -> dict[str, Any]:
-    # A private app's token; its client secret signs the webhooks HubSpot sends.
+    # A private app's token; its client secret signs the webhooks HubSpot sends, and the
+    # app's developer key lets setup subscribe to them.
     tokens = sandbox.tokens
-    return {"access_token": tokens.private_token, "client_secret": tokens.client_secret}
+    return {
+        "access_token": tokens.private_token,
+        "client_secret": tokens.client_secret,
+        "app_id": str(tokens.app_id),
+        "developer_api_key": tokens.developer_api_key,
+    }
 
 
 def _salesforce(sandbox: Any, url: str) -> dict[str, Any]:
@@ -54,16 +61,24 @@ CONTACTS = {"salesforce": "Contact", "pipedrive": "persons"}
 
 
 def standard_fields(provider: str, object_type: str) -> ObjectMapping:
-    """The default mapping without the custom properties a real set-up would create
-    first (HubSpot ``crmsync_*``/``utm_*``, Salesforce ``*__c``): a fresh sandbox has
-    none of them. Owners are left out too: owner ids belong to one CRM's user list."""
-    mapping = default_mapping(provider).objects[ObjectType(object_type)]
+    """The default mapping without its custom properties (HubSpot ``crmsync_*``/``utm_*``,
+    Salesforce ``*__c``) and owner: for runs that skip setup on a fresh sandbox."""
+    mapping = without_owner(provider, object_type)
     custom = ("crmsync_", "utm_")
     fields = [
         f
         for f in mapping.fields
-        if not f.target.startswith(custom) and not f.target.endswith("__c") and f.source != "owner"
+        if not f.target.startswith(custom) and not f.target.endswith("__c")
     ]
+    return mapping.model_copy(update={"fields": fields})
+
+
+def without_owner(provider: str, object_type: str) -> ObjectMapping:
+    """The default mapping less its owner field: owner ids belong to one CRM's user list,
+    and the demo's contacts go to several CRMs at once. Its custom fields stay: setup
+    creates them."""
+    mapping = default_mapping(provider).objects[ObjectType(object_type)]
+    fields = [f for f in mapping.fields if f.source != "owner"]
     return mapping.model_copy(update={"fields": fields})
 
 
@@ -90,6 +105,7 @@ class DemoCRMs:
         self.server = self._serve(0 if once else self.port)
         self.urls = {n: self.server.url(n) for n in names}
         self.integrations: dict[str, str] = {}
+        self.setups: dict[str, dict[str, Any]] = {}  # each integration's setup report
 
     def _serve(self, port: int) -> SandboxServer:
         server = SandboxServer(list(self.sandboxes.values()), port=port)
@@ -125,12 +141,33 @@ class DemoCRMs:
                 assert integration is not None
                 for object_type in objects:
                     set_object_mapping(
-                        session, integration, object_type, standard_fields(name, object_type)
+                        session, integration, object_type, without_owner(name, object_type)
                     )
-            hook = f"{base_url}/api/v1/webhooks/{name}/{integration_id}"
-            httpx.post(f"{self.urls[name]}/_sandbox/webhooks", json={"url": hook}, timeout=10)
+            self.setups[name] = api.post(f"/api/v1/integrations/{integration_id}/setup").json()
+            if name == "salesforce":
+                self._send_outbound_messages(sandbox, self.urls[name])
             api.post(f"/api/v1/integrations/{integration_id}/sync").raise_for_status()
         return self.integrations
+
+    @staticmethod
+    def _send_outbound_messages(sandbox: Any, url: str) -> None:
+        """The admin's step setup cannot take: a rule that sends, on every contact edit,
+        the Outbound Message setup made (through the org's Tooling API)."""
+        token = sandbox.org.tokens.default_token
+        httpx.post(
+            f"{url}/services/data/v59.0/tooling/sobjects/WorkflowRule",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "FullName": "Contact.send_to_crmsync",
+                "Metadata": {
+                    "active": True,
+                    "triggerType": "onCreateOrTriggeringUpdate",
+                    "formula": "true",
+                    "actions": [{"name": "crmsync_contacts", "type": "OutboundMessage"}],
+                },
+            },
+            timeout=10,
+        )
 
     def show_loop(self, api: httpx.Client, contacts: int) -> Iterator[str]:
         """Wait for the push, change a contact in the first CRM, wait for it to come back."""
@@ -155,12 +192,15 @@ class DemoCRMs:
         ).json()
         if not listed.get("results"):
             return
+        # a title of its own each run: typing back a value the app held before reads as
+        # an echo of crmsync's own push (crmsync.sync.reconcile)
+        title = f"Changed in HubSpot {time.strftime('%H:%M:%S')}"
         changed = httpx.post(
             f"{self.urls['hubspot']}/_sandbox/change",
             json={
                 "object_type": "contacts",
                 "record_id": listed["results"][0]["id"],
-                "fields": {"jobtitle": "Changed in HubSpot"},
+                "fields": {"jobtitle": title},
             },
             timeout=10,
         )
@@ -169,7 +209,7 @@ class DemoCRMs:
 
         def came_back() -> bool:
             found = api.get("/api/v1/contacts", params={"q": email or "", "limit": 5}).json()
-            return any(c.get("job_title") == "Changed in HubSpot" for c in found["items"])
+            return any(c.get("job_title") == title for c in found["items"])
 
         back = _wait(came_back)
         result = "came back by webhook" if back else "has not come back yet"

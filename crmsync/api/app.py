@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -24,6 +26,7 @@ from crmsync.api.routers import (
     integration_health,
     integration_mappings,
     integration_proxy,
+    integration_setup,
     integration_sync,
     integrations,
     journeys,
@@ -41,6 +44,7 @@ from crmsync.api.routers import (
     webhooks,
 )
 from crmsync.config import Settings, get_settings
+from crmsync.integrations.setup import service as setup
 from crmsync.store.engine import make_engine, make_sessionmaker
 
 # Multipart uploads (API and web app) get the upload limit; every other body the JSON limit.
@@ -60,6 +64,8 @@ IMPORT_STOP_SECONDS = 10.0
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # webhooks registered for an old CRMSYNC_BASE_URL follow it (off the startup path)
+    threading.Thread(target=_reregister, args=(app,), name="reregister", daemon=True).start()
     yield
     # What the app made on first use, closed with it.
     webhooks.close_receiver(app)  # write the deliveries still queued
@@ -69,6 +75,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         launcher.join_all(timeout=IMPORT_STOP_SECONDS)
     if app.state.targets is not None and app.state.owns_targets:
         app.state.targets.close()  # the connectors' HTTP clients
+
+
+def _reregister(app: FastAPI) -> None:
+    try:
+        setup.reregister_all(app.state.sessionmaker, app.state.settings)
+    except Exception as exc:  # a database not migrated yet, or unreachable: try next start
+        structlog.get_logger("crmsync.api").warning("webhooks not re-registered", error=repr(exc))
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -104,6 +117,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         integration_health.router,
         integration_mappings.router,
         integration_proxy.router,
+        integration_setup.router,
         oauth.router,
         sync_jobs.router,
         sources.router,

@@ -28,7 +28,13 @@ from crmsync.imports.valuemaps import MISS, CompiledValueMap, UnknownValue, Valu
 from crmsync.imports.valuemaps import compile_value_map as _compile_value_map
 from crmsync.mapping.engine import compile_inbound
 from crmsync.mapping.model import FieldMapping, MappingSet, ObjectMapping
-from crmsync.mapping.schema import CANONICAL_SCHEMA, FieldType, ObjectType, field_type
+from crmsync.mapping.schema import (
+    CANONICAL_SCHEMA,
+    IMPORT_TYPES,
+    FieldType,
+    ObjectType,
+    field_type,
+)
 from crmsync.mapping.synonyms import normalise_header
 from crmsync.quality.batch_phone import normalize_phones
 from crmsync.quality.cleansing_names import capitalise_name
@@ -39,7 +45,7 @@ EXTERNAL_REF: Final = "external_ref"
 FULL_NAME: Final = "full_name"
 CUSTOM: Final = "custom_fields."
 NAME_FIELDS: Final = frozenset({"first_name", "last_name"})
-OBJECT_TYPES: Final = tuple(t.value for t in ObjectType)
+OBJECT_TYPES: Final = tuple(t.value for t in IMPORT_TYPES)
 NEUTRALISED: Final = tuple("'" + c for c in FORMULA_START)
 # targets an import accepts besides the canonical schema's fields
 PSEUDO_TARGETS: Final = frozenset({EXTERNAL_REF, FULL_NAME})

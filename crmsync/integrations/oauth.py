@@ -1,12 +1,13 @@
 """The OAuth authorization-code flow: a server-side ``state``, PKCE, and the callback.
 
-``start`` stores what was asked (workspace, the API key that asked, provider, the
-integration to create or reconnect, its sync config and mapping, the PKCE verifier) as
-an ``OAuthState`` row, its intent sealed by the vault, and sends the provider a random
-token whose SHA-256 finds the row again. ``claim`` takes that row for the callback:
-once (an atomic ``UPDATE … WHERE used_at IS NULL``), before it expires, only while the
-key that started it is live, and, when the callback itself carries an API key, only for
-that key. The caller commits the claim before ``complete`` trades the code, so a state
+``start`` stores what was asked (workspace, who asked: an API key or a web app user,
+provider, the integration to create or reconnect, its sync config and mapping, the PKCE
+verifier) as an ``OAuthState`` row, its intent sealed by the vault, and sends the
+provider a random token whose SHA-256 finds the row again. ``claim`` takes that row for
+the callback: once (an atomic ``UPDATE … WHERE used_at IS NULL``), before it expires,
+only while its owner still may (the key is live; the user is enabled, in the workspace,
+with a role that manages integrations), and, when the callback itself carries an API
+key, only for that key. The caller commits the claim before ``complete`` trades the code, so a state
 cannot be replayed even when the exchange fails. Functions never commit.
 """
 
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from crmsync.auth.permissions import Permission, allows
 from crmsync.config import Settings
 from crmsync.connectors.errors import ConnectorError
 from crmsync.integrations import objects, service
@@ -38,7 +40,7 @@ from crmsync.integrations.vault import Vault, VaultError
 from crmsync.mapping.errors import MappingError
 from crmsync.mapping.model import MappingSet
 from crmsync.records.errors import RecordInvalid
-from crmsync.store.models import ApiKey, Integration, OAuthState
+from crmsync.store.models import ApiKey, Integration, OAuthState, User
 from crmsync.sync.targets import save_mapping
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "pkce_pair",
     "redirect_uri",
     "start",
+    "started_by_user",
 ]
 
 STATE_TTL = 600.0
@@ -76,7 +79,8 @@ class Intent:
     """What a claimed state asked for."""
 
     workspace_id: uuid.UUID
-    api_key_id: uuid.UUID
+    api_key_id: uuid.UUID | None  # who started it: an API key or a web app user
+    user_id: uuid.UUID | None
     provider: str
     integration_id: uuid.UUID | None
     name: str
@@ -132,9 +136,10 @@ def start(
     vault: Vault,
     settings: Settings,
     workspace_id: uuid.UUID,
-    api_key_id: uuid.UUID,
+    api_key_id: uuid.UUID | None,
     provider_name: str,
     *,
+    user_id: uuid.UUID | None = None,
     integration_id: uuid.UUID | None = None,
     name: str | None = None,
     base_url: str | None = None,
@@ -142,7 +147,10 @@ def start(
     mapping: MappingSet | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Authorization:
-    """The provider's consent URL for a new integration, or to reconnect one."""
+    """The provider's consent URL for a new integration, or to reconnect one; the state
+    belongs to ``api_key_id`` or, from the web app, to ``user_id`` (exactly one)."""
+    if (api_key_id is None) == (user_id is None):
+        raise ValueError("an OAuth state belongs to an API key or to a user, exactly one")
     spec = provider(provider_name)
     app, client_id = _app(spec, settings)
     if integration_id is not None:
@@ -171,6 +179,7 @@ def start(
         id=uuid.uuid4(),
         workspace_id=workspace_id,
         api_key_id=api_key_id,
+        user_id=user_id,
         provider=spec.name,
         state_hash=_hash(state),
         created_at=_at(now),
@@ -218,9 +227,7 @@ def claim(
         raise StateRefused(_INVALID)
     if caller is not None and caller != (row.workspace_id, row.api_key_id):
         raise StateRefused(_INVALID)
-    key = session.get(ApiKey, row.api_key_id)
-    if key is None or key.revoked_at is not None or key.workspace_id != row.workspace_id:
-        raise StateRefused("the API key that started this authorization was revoked; start again")
+    _check_owner(session, row)
     now = _at(clock())
     taken = session.execute(
         update(OAuthState)
@@ -247,6 +254,7 @@ def claim(
     return Intent(
         workspace_id=row.workspace_id,
         api_key_id=row.api_key_id,
+        user_id=row.user_id,
         provider=spec.name,
         integration_id=uuid.UUID(raw["integration_id"]) if raw.get("integration_id") else None,
         name=raw["name"],
@@ -255,6 +263,31 @@ def claim(
         mapping=raw.get("mapping"),
         verifier=raw.get("verifier"),
     )
+
+
+def _check_owner(session: Session, row: OAuthState) -> None:
+    """The key that started the flow is live, or the user may still manage integrations."""
+    if row.user_id is not None:
+        user = session.get(User, row.user_id)
+        if (
+            user is None
+            or user.disabled_at is not None
+            or user.workspace_id != row.workspace_id
+            or not allows(user.role, Permission.INTEGRATIONS_MANAGE)
+        ):
+            raise StateRefused(
+                "the user who started this authorization may no longer connect CRMs; start again"
+            )
+        return
+    key = session.get(ApiKey, row.api_key_id)
+    if key is None or key.revoked_at is not None or key.workspace_id != row.workspace_id:
+        raise StateRefused("the API key that started this authorization was revoked; start again")
+
+
+def started_by_user(session: Session, state: str) -> bool:
+    """Whether ``state`` was started from the web app (its callback answers there)."""
+    found = session.scalar(select(OAuthState.user_id).where(OAuthState.state_hash == _hash(state)))
+    return found is not None
 
 
 def complete(

@@ -73,7 +73,7 @@ PROVIDERS: Mapping[str, Provider] = {
             hubspot_auth.API_URL,
             (frozenset({"access_token"}),),
             # client_secret: a private app's own secret, which signs its webhooks
-            optional=_OAUTH_TOKENS | {"client_secret"},
+            optional=_OAUTH_TOKENS | {"client_secret", "app_id", "developer_api_key"},
             oauth=OAuthApp(hubspot_auth.authorize_url, hubspot_auth.token_endpoint),
         ),
         Provider(
@@ -81,7 +81,8 @@ PROVIDERS: Mapping[str, Provider] = {
             "Salesforce",
             salesforce_auth.LOGIN_URL,
             (frozenset({"access_token"}), frozenset({"client_id", "client_secret"})),
-            optional=_OAUTH_TOKENS | {"instance_url"},
+            # org_id: checked against every Outbound Message (setup reads it)
+            optional=_OAUTH_TOKENS | {"instance_url", "org_id"},
             # the web-server flow with PKCE, on the login host, test host or My Domain
             oauth=OAuthApp(salesforce_auth.authorize_url, salesforce_auth.oauth_token_endpoint),
         ),

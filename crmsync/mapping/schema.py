@@ -7,6 +7,7 @@ suggestions, validation and imports are written against. Custom fields live unde
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
@@ -33,7 +34,18 @@ class ObjectType(StrEnum):
     LEADS = "leads"
     DEALS = "deals"
     COMPANIES = "companies"
+    ACTIVITIES = "activities"
+    NOTES = "notes"
+    TICKETS = "tickets"
 
+
+# The record types a lead file can fill (imports); the others come from apps and CRMs.
+IMPORT_TYPES: Final = (
+    ObjectType.CONTACTS,
+    ObjectType.LEADS,
+    ObjectType.DEALS,
+    ObjectType.COMPANIES,
+)
 
 LEAD_STATUSES: Final = (
     "NEW",
@@ -55,6 +67,18 @@ DEAL_STAGES: Final = (
     "CLOSED_WON",
     "CLOSED_LOST",
 )
+ACTIVITY_TYPES: Final = (
+    "message",
+    "push_notification",
+    "email",
+    "sms",
+    "call",
+    "meeting",
+    "journey_step",
+    "milestone_update",
+    "rate_alert",
+    "pos_application_submitted",
+)
 CONTACT_TYPES: Final = ("borrower", "loan_officer", "realtor", "broker", "partner", "customer")
 
 F = FieldType
@@ -66,6 +90,7 @@ CANONICAL_SCHEMA: Final[dict[ObjectType, dict[str, FieldType]]] = {
         "first_name": F.STRING,
         "last_name": F.STRING,
         "company": F.STRING,
+        "company_id": F.STRING,
         "job_title": F.STRING,
         "contact_type": F.ENUM,
         "lifecycle_stage": F.STRING,
@@ -110,6 +135,7 @@ CANONICAL_SCHEMA: Final[dict[ObjectType, dict[str, FieldType]]] = {
         "probability": F.NUMBER,
         "close_date": F.DATE,
         "contact_id": F.STRING,
+        "company_id": F.STRING,
         "owner": F.STRING,
     },
     ObjectType.COMPANIES: {
@@ -121,12 +147,38 @@ CANONICAL_SCHEMA: Final[dict[ObjectType, dict[str, FieldType]]] = {
         "country": F.STRING,
         "employees": F.NUMBER,
     },
+    ObjectType.ACTIVITIES: {
+        "type": F.ENUM,
+        "direction": F.STRING,
+        "subject": F.STRING,
+        "body": F.STRING,
+        "occurred_at": F.DATETIME,
+        "contact_id": F.STRING,
+        "lead_id": F.STRING,
+        "deal_id": F.STRING,
+    },
+    ObjectType.NOTES: {
+        "body": F.STRING,
+        "author": F.STRING,
+        "contact_id": F.STRING,
+        "lead_id": F.STRING,
+        "deal_id": F.STRING,
+    },
+    ObjectType.TICKETS: {
+        "subject": F.STRING,
+        "description": F.STRING,
+        "status": F.STRING,
+        "priority": F.STRING,
+        "contact_id": F.STRING,
+        "owner": F.STRING,
+    },
 }
 
 # Allowed values of canonical enum fields, by (object type, field).
 ENUM_VALUES: Final[dict[tuple[ObjectType, str], tuple[str, ...]]] = {
     (ObjectType.CONTACTS, "contact_type"): CONTACT_TYPES,
     (ObjectType.LEADS, "status"): LEAD_STATUSES,
+    (ObjectType.ACTIVITIES, "type"): ACTIVITY_TYPES,
 }
 
 CUSTOM_FIELDS_PREFIX: Final = "custom_fields."
@@ -140,3 +192,42 @@ def field_type(object_type: ObjectType | str, field: str) -> FieldType | None:
     if field.startswith(CUSTOM_FIELDS_PREFIX) and len(field) > len(CUSTOM_FIELDS_PREFIX):
         return FieldType.STRING
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A canonical field of ``source`` records that holds the crmsync id of a ``target``
+    record. Outbound it becomes the CRM's id of that record, inbound the other way round
+    (``sync.references``); the mapping says which remote property carries it."""
+
+    source: str  # record type holding the reference ("deals")
+    field: str  # its field ("contact_id")
+    target: str  # record type it points to ("contacts")
+
+
+# Every reference between canonical records, declared once. Parents come before their
+# children in this order, and no record type reaches itself through it (a test checks):
+# pushing parents first can therefore never wait in a cycle.
+RELATIONS: Final[tuple[Relation, ...]] = (
+    Relation("contacts", "company_id", "companies"),
+    Relation("leads", "contact_id", "contacts"),
+    Relation("deals", "contact_id", "contacts"),
+    Relation("deals", "company_id", "companies"),
+    Relation("tickets", "contact_id", "contacts"),
+    Relation("activities", "contact_id", "contacts"),
+    Relation("activities", "lead_id", "leads"),
+    Relation("activities", "deal_id", "deals"),
+    Relation("notes", "contact_id", "contacts"),
+    Relation("notes", "lead_id", "leads"),
+    Relation("notes", "deal_id", "deals"),
+)
+
+
+def relations_of(object_type: str) -> tuple[Relation, ...]:
+    """The references records of ``object_type`` hold."""
+    return tuple(r for r in RELATIONS if r.source == str(object_type))
+
+
+def children_of(object_type: str) -> tuple[Relation, ...]:
+    """The references that point at records of ``object_type``."""
+    return tuple(r for r in RELATIONS if r.target == str(object_type))

@@ -20,8 +20,8 @@ from crmsync.connectors.journeys import EnrollmentConnector, EnrollTarget
 from crmsync.marketing.enrollments import OBJECT_TYPE
 from crmsync.store.models import Contact, Enrollment, Journey, Link, SyncJob
 from crmsync.sync.jobs import Claim, ClaimedJob
-from crmsync.sync.outbound import PushCounts, Target
 from crmsync.sync.policy import on_job_error
+from crmsync.sync.push_target import PushCounts, Target
 from crmsync.sync.settle import Settlement
 
 __all__ = ["CLAIM_LIMIT", "push"]

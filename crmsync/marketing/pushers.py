@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.marketing import enrollment_push, enrollments, timeline
 from crmsync.sync.jobs import Claim
-from crmsync.sync.outbound import PushCounts, Target
+from crmsync.sync.push_target import PushCounts, Target
 from crmsync.sync.settle import Settlement
 
 __all__ = ["PUSHERS", "Pusher"]

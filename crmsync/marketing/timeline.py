@@ -27,8 +27,8 @@ from crmsync.marketing.settings import MarketingConfig, TimelinePolicy
 from crmsync.store.models import Activity, Integration, Link, SyncJob
 from crmsync.sync import outbox
 from crmsync.sync.jobs import Claim, ClaimedJob
-from crmsync.sync.outbound import PushCounts, Target
 from crmsync.sync.policy import on_job_error
+from crmsync.sync.push_target import PushCounts, Target
 from crmsync.sync.settle import Settlement
 
 __all__ = ["CLAIM_LIMIT", "OBJECT_TYPE", "enqueue", "next_slot", "push"]

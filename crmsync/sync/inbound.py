@@ -40,7 +40,7 @@ from crmsync.records import service
 from crmsync.records.changelog import CREATED, json_value, last_written
 from crmsync.records.errors import RecordError
 from crmsync.store.models import ChangeLog, Contact, Integration, Link, RecordBase
-from crmsync.sync import fieldstate, outbox
+from crmsync.sync import fieldstate, outbox, references
 from crmsync.sync.conflicts import conflicts_of_read
 from crmsync.sync.reconcile import Action, Sides, decide
 
@@ -81,10 +81,19 @@ def apply_remote(
     try:
         if record is None:
             values = map_inbound(mapping, object_type, dict(remote.properties), region).values
+            pending = references.translate_inbound(session, integration.id, object_type, values)
             record = _match(session, integration.workspace_id, object_type, values)
             if record is None:
                 created = service.create_record(
                     session, integration.workspace_id, object_type, values, source
+                )
+                references.remember_pending(
+                    session,
+                    integration.workspace_id,
+                    integration.id,
+                    object_type,
+                    created.id,
+                    pending,
                 )
                 _remember(session, integration, object_type, created.id, remote, mapping, read_at)
                 _touch_link(session, integration, object_type, created.id, remote, link, now)
@@ -208,7 +217,10 @@ def _merge(
         return _Merged()  # an older copy than the one last seen (a late or replayed read)
     outbound = compile_outbound(mapping, object_type)
     types = fieldstate.wire_types(compile_inbound(mapping, object_type))
-    local = outbound.apply({k: getattr(record, k, None) for k in outbound.reads()}, region).values
+    mine = {k: getattr(record, k, None) for k in outbound.reads()}
+    local = outbound.apply(
+        references.outbound_view(session, integration.id, object_type, mine), region
+    ).values
     pushed = set(local) | set(fieldstate.wire_types(outbound))
     known = fieldstate.load(session, integration.id, object_type, [record.id]).get(record.id, {})
     written = {f: at for (_r, f), at in last_written(session, [record.id]).items()}
@@ -368,6 +380,17 @@ def _take(
     if not take:
         return False
     mapped = map_inbound(mapping, object_type, {p: remote.properties[p] for p in take}, region)
+    asked = set(mapped.values)
+    pending = references.translate_inbound(session, integration.id, object_type, mapped.values)
+    references.remember_pending(
+        session,
+        integration.workspace_id,
+        integration.id,
+        object_type,
+        record.id,
+        pending,
+        resolved=asked & set(mapped.values),
+    )
     changed = False
     for at in sorted(set(take.values())):
         names = {n for p, t in take.items() if t == at for n in fields_of[p]}
@@ -462,6 +485,16 @@ def _touch_link(
             remote_id=remote.remote_id,
         )
         session.add(link)
+        session.flush()
+        # records read before this one that point at it get their reference now
+        references.resolve_pending(
+            session,
+            integration.workspace_id,
+            integration.id,
+            object_type,
+            remote.remote_id,
+            record_id,
+        )
     link.remote_id = remote.remote_id
     seen = link.remote_modified_at
     if seen is None or (remote.modified_at is not None and remote.modified_at > seen):

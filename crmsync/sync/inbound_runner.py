@@ -15,9 +15,9 @@ from crmsync.integrations.config import SyncConfig
 from crmsync.store.models import Integration, SyncRun
 from crmsync.sync import object_state
 from crmsync.sync.locks import poll_lock
-from crmsync.sync.outbound import Target
 from crmsync.sync.policy import on_integration_error
 from crmsync.sync.polling import PollResult, poll
+from crmsync.sync.push_target import Target
 from crmsync.sync.schedule import ScheduleError, is_due
 from crmsync.sync.webhooks import claim_events, release_events, settle_events
 

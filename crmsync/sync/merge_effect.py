@@ -30,8 +30,8 @@ from crmsync.records import merged
 from crmsync.store.models import Integration, Link
 from crmsync.sync import fieldstate, outbox
 from crmsync.sync.jobs import ClaimedJob
-from crmsync.sync.outbound import PushCounts, Target
 from crmsync.sync.policy import on_job_error
+from crmsync.sync.push_target import PushCounts, Target
 from crmsync.sync.settle import Settlement
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from crmsync.connectors.errors import Action, ConnectorError
+from crmsync.connectors.errors import Action, AuthError, ConnectorError
 from crmsync.store.base import new_id
 from crmsync.store.models import SyncJob, SyncObjectState
 from crmsync.sync.schedule import next_run
@@ -98,7 +98,7 @@ def failed(
 
     A spent rate budget (the limiter waits) and refused credentials (the whole
     integration is paused) say nothing of the type: they leave it as it is."""
-    if error.action is Action.WAIT or error.kind == "AuthError":
+    if error.action is Action.WAIT or isinstance(error, AuthError):
         return None
     _ensure(session, workspace_id, integration_id, object_type)
     streak = 1 + (

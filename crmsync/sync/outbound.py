@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, NamedTuple
@@ -28,57 +27,21 @@ import orjson
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from crmsync.connectors.base import Connector, ReadConnector, RemoteRecord, UpsertResult
+from crmsync.connectors.base import ReadConnector, RemoteRecord, UpsertResult
 from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
-from crmsync.connectors.http.rejections import rejection
-from crmsync.connectors.http.retry import RetryPolicy
+from crmsync.integrations.config import SyncConfig
 from crmsync.mapping.engine import CompiledMapping, compile_inbound, compile_outbound
-from crmsync.mapping.model import MappingSet
+from crmsync.mapping.schema import relations_of
 from crmsync.metrics import SYNC_LATENCY
 from crmsync.records.payloads import INTERNAL_FIELDS
 from crmsync.store.models import RECORD_MODELS, Conflict, Integration, Link
-from crmsync.sync import fieldstate
+from crmsync.sync import fieldstate, references
 from crmsync.sync.inbound import apply_remote
 from crmsync.sync.jobs import Claim, ClaimedJob
+from crmsync.sync.merge_effect import push_merges
 from crmsync.sync.policy import on_job_error
+from crmsync.sync.push_target import PushCounts, Target
 from crmsync.sync.settle import Settlement
-
-
-@dataclass
-class Target:
-    """Everything needed to push to one integration."""
-
-    integration_id: uuid.UUID
-    workspace_id: uuid.UUID
-    connector: Connector
-    mapping: MappingSet
-    retry: RetryPolicy
-    region: str = "US"
-    # a record deleted in the CRM is deleted here too (SyncConfig.delete_propagation)
-    delete_propagation: bool = False
-    # object types read from this CRM: pushes of them read the records first
-    pulled: frozenset[str] = frozenset()
-
-
-@dataclass
-class PushCounts:
-    processed: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    skipped: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    def error(self, job: ClaimedJob, status: str, error: ConnectorError) -> None:
-        if status in ("failed", "dead"):
-            self.failed += 1
-            self.errors.append(
-                {
-                    "record_id": str(job.record_id),
-                    "class": error.kind,
-                    "message": error.message,
-                    **rejection(error),  # the CRM's own reason, and the field it names
-                }
-            )
 
 
 class _Linked(NamedTuple):
@@ -147,12 +110,11 @@ def push(
     if deletes:
         _push_deletes(target, object_type, deletes, links, settlement, counts)
     if merges:  # before upserts: a survivor pushed after its remote merge ends as ours
-        from crmsync.sync.merge_effect import push_merges  # it imports this module
-
         push_merges(session, target, object_type, merges, links, settlement, counts, now)
     if upserts:
         mapping = compile_outbound(target.mapping, object_type)
         records = _records(session, object_type, [j.record_id for j in upserts], mapping.reads())
+        upserts, plan = _references(session, target, object_type, upserts, records, settlement, now)
         held = _held_properties(session, target, mapping, [j.record_id for j in upserts])
         known = fieldstate.load(session, target.integration_id, object_type, list(links))
         _push_upserts(
@@ -168,7 +130,48 @@ def push(
             counts,
             now,
         )
+        # writes after the CRM calls: a SQLite write lock is not held across them
+        references.pull_forward(session, target.workspace_id, target.integration_id, plan)
+        fresh = [r for r in settlement.linked if r not in links]
+        references.requeue_dependents(
+            session,
+            target.workspace_id,
+            target.integration_id,
+            object_type,
+            fresh,
+            _pushes(session, target),
+        )
     return counts
+
+
+def _pushes(session: Session, target: Target) -> Callable[[str], bool]:
+    integration = session.get(Integration, target.integration_id)
+    config = SyncConfig.model_validate((integration.config if integration else None) or {})
+    return config.pushes
+
+
+def _references(
+    session: Session,
+    target: Target,
+    object_type: str,
+    upserts: list[ClaimedJob],
+    records: dict[Any, dict[str, Any]],
+    settlement: Settlement,
+    now: datetime,
+) -> tuple[list[ClaimedJob], references.OutboundPlan]:
+    """Each reference as the CRM's id (``references``); the jobs of records that wait
+    for a parent's push go back without an attempt spent (the caller pulls the parents'
+    pushes forward once the CRM calls are made)."""
+    if not relations_of(object_type):
+        return upserts, references.OutboundPlan()
+    plan = references.plan_outbound(
+        session, target.integration_id, object_type, records, _pushes(session, target), now
+    )
+    for job in upserts:
+        if job.record_id in plan.waiting:
+            why, at = plan.waiting[job.record_id]
+            settlement.requeue(job, at, error=why, error_class=None, count_attempt=False)
+    return [j for j in upserts if j.record_id not in plan.waiting], plan
 
 
 def _push_deletes(

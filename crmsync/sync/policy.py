@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from crmsync.connectors.errors import Action, ConnectorError, RateLimited
+from crmsync.connectors.errors import Action, AuthError, ConnectorError, RateLimited
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.integrations.config import RetrySettings
 from crmsync.store.models import Integration
@@ -29,7 +29,7 @@ from crmsync.sync.settle import Settlement
 # Paused jobs are looked at again after this long; they are only claimed once the
 # integration is connected again, so this is just how often the claim query sees them.
 PAUSED_RECHECK = timedelta(minutes=1)
-_INTEGRATION_STATUS = {"AuthError": "needs_auth"}
+_INTEGRATION_STATUS: dict[type[ConnectorError], str] = {AuthError: "needs_auth"}
 _WHAT_TO_DO = {"needs_auth": "reconnect the integration (its credentials were refused)"}
 
 
@@ -91,7 +91,7 @@ def on_integration_error(
     if the error concerns all of it (refused credentials)."""
     integration.error_count += 1
     integration.last_error_at = now
-    status = _INTEGRATION_STATUS.get(error.kind)
+    status = next((v for k, v in _INTEGRATION_STATUS.items() if isinstance(error, k)), None)
     if status is not None:
         integration.status = status
         integration.last_error = f"{error.message} — {_WHAT_TO_DO[status]}"

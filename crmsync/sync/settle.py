@@ -141,6 +141,11 @@ class Settlement:
             "last_synced_at": now,
         }
 
+    @property
+    def linked(self) -> list[uuid.UUID]:
+        """Records this group paired with a remote id."""
+        return list(self._links)
+
     def known(self, record_id: uuid.UUID, values: dict[str, Any], acked: datetime) -> None:
         """The CRM acknowledged these property values of the record at ``acked``."""
         self._known += fieldstate.rows(

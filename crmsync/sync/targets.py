@@ -23,8 +23,8 @@ from crmsync.mapping.model import MappingSet, ObjectMapping
 from crmsync.mapping.statusmap import StatusMap
 from crmsync.owners import table as owner_table
 from crmsync.store.models import FieldMapping, Integration, Workspace
-from crmsync.sync.outbound import Target
 from crmsync.sync.policy import retry_policy
+from crmsync.sync.push_target import Target
 
 # FieldMapping rows under this object type hold the integration's status maps.
 STATUS_MAPS = "_status_maps"

@@ -31,8 +31,9 @@ from crmsync.store.models import Integration, SyncRun
 from crmsync.sync import health, jobs, manual, object_state, rejected
 from crmsync.sync.inbound_runner import Busy, drain_webhooks, due_streams, poll_stream
 from crmsync.sync.jobs import Claim, ClaimedJob
-from crmsync.sync.outbound import PushCounts, Target, push
+from crmsync.sync.outbound import push
 from crmsync.sync.policy import on_integration_error, on_job_error, retry_policy
+from crmsync.sync.push_target import PushCounts, Target
 from crmsync.sync.settle import Settlement
 
 log = structlog.get_logger("crmsync.worker")

@@ -26,6 +26,7 @@ from crmsync.web.routes import (
     journeys,
     mappings,
     pipeline,
+    setup,
     sync,
 )
 
@@ -42,6 +43,7 @@ def install(app: FastAPI) -> None:
         imports,
         integrations,
         mappings,
+        setup,
         sync,
         duplicates,
         automation,

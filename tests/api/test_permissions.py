@@ -17,6 +17,7 @@ from tests.conftest import Tenant
 from tests.dedup.test_dedup_api import ROUTES as DEDUP_ROUTES
 from tests.imports.test_api import IMPORT_ROUTES
 from tests.integrations.test_integration_permissions import ROUTES as INTEGRATION_ROUTES
+from tests.integrations.test_setup_permissions import OPENAPI_PATHS as SETUP_ROUTES
 from tests.marketing.test_attribution_permissions import OPENAPI_PATHS as ATTRIBUTION_ROUTES
 from tests.marketing.test_marketing_permissions import ROUTES as MARKETING_ROUTES
 from tests.outbound.test_permissions import OPENAPI_PATHS as OUTBOUND_ROUTES
@@ -152,6 +153,9 @@ def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
     covered |= RECORD_ACTION_ROUTES | OWNER_ROUTES
     # CRMs authenticate webhook deliveries with their own schemes (tests/e2e).
     covered.add(("POST", "/api/v1/webhooks/{provider}/{integration_id}"))
+    covered.add(("POST", "/api/v1/webhooks/salesforce/{integration_id}/outbound-messages"))
+    # Integration setup has its matrix next to the integration tests.
+    covered |= SETUP_ROUTES
     assert routes == covered
 
 

@@ -1,4 +1,4 @@
-"""Outbound messages: parsed into changes, never taken as verified."""
+"""Outbound messages: parsed into changes, never taken as verified without the org id."""
 
 from __future__ import annotations
 

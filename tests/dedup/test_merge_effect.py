@@ -19,7 +19,8 @@ from crmsync.records import service
 from crmsync.store.models import Contact, Integration, Link, SyncJob
 from crmsync.sync.inbound import apply_remote
 from crmsync.sync.jobs import Claim, ClaimedJob
-from crmsync.sync.outbound import Target, push
+from crmsync.sync.outbound import push
+from crmsync.sync.push_target import Target
 from crmsync.sync.settle import Settlement
 from tests.conftest import Tenant
 from tests.connectors.contract.targets import GenericTarget, HubSpotTarget

@@ -36,7 +36,8 @@ def _create(client: TestClient, tenant: Tenant, **body: Any) -> dict[str, Any]:
         ("hubspot", {"access_token": TOKEN}, CORE),
         ("pipedrive", {"api_token": "pd-token"}, CORE),
         ("salesforce", {"access_token": "00D!token"}, CORE),
-        ("totalexpert", {"access_token": "te-token"}, {"contacts": "both"}),
+        # Total Expert has no companies; its loans are deals
+        ("totalexpert", {"access_token": "te-token"}, {"contacts": "both", "deals": "both"}),
     ],
 )
 def test_absent_objects_are_the_core_objects_both_ways(

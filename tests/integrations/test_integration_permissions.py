@@ -41,6 +41,7 @@ def test_routes_cover_every_integrations_and_oauth_endpoint(client: TestClient) 
     elsewhere = ("sync", "sync-status", "sync-logs", "mappings", "suggest-mappings", "health")
     elsewhere += ("leads/attribution",)  # in the attribution matrix (tests/marketing)
     elsewhere += ("owners", "owners/refresh")  # in the owners matrix (tests/owners)
+    elsewhere += ("setup",)  # in the setup matrix (test_setup_permissions)
     sync_routes = {f"/api/v1/integrations/{{integration_id}}/{s}" for s in elsewhere}
     assert {r for r in found if r[1] not in sync_routes} == {(m, p) for m, p, _ in ROUTES}
 

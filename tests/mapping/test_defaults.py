@@ -76,7 +76,13 @@ def test_pipedrive_won_deal_sets_status_and_nested_lead_value() -> None:
     deal = map_outbound(mapping, "deals", {"name": "D", "stage": "CLOSED_WON", "amount": 5})
     assert deal.values == {"title": "D", "stage_id": 5, "status": "won", "value": 5}
     lead = map_outbound(mapping, "leads", {"contact_id": "7", "budget_max": 9, "status": "NEW"})
-    assert lead.values == {"person_id": "7", "value": {"amount": 9}, "is_archived": False}
+    title = "Lead from crmsync"  # Pipedrive requires one; canonical leads have none
+    assert lead.values == {
+        "person_id": "7",
+        "title": title,
+        "value": {"amount": 9},
+        "is_archived": False,
+    }
 
 
 def test_totalexpert_dates_use_its_wire_format() -> None:

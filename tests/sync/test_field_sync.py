@@ -24,7 +24,7 @@ from crmsync.store.models import (
 from crmsync.sync import manual
 from crmsync.sync.inbound import apply_remote
 from crmsync.sync.locks import poll_lock
-from crmsync.sync.outbound import Target
+from crmsync.sync.push_target import Target
 from crmsync.sync.worker import Worker
 from tests.sync.test_worker import ScriptedCRM, _drain, world
 

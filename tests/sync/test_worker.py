@@ -30,7 +30,7 @@ from crmsync.mapping.defaults import default_mapping
 from crmsync.records import service
 from crmsync.store.models import Integration, Link, SyncJob, SyncRun, Workspace
 from crmsync.sync import jobs
-from crmsync.sync.outbound import Target
+from crmsync.sync.push_target import Target
 from crmsync.sync.worker import Worker
 
 

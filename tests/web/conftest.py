@@ -9,13 +9,17 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
 from crmsync.auth.users import create_user
+from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
+from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import session_scope
+from crmsync.store.models import Integration
 from crmsync.workspaces import create_workspace
-from tests.conftest import TestClient
+from tests.conftest import TestClient, create_test_app
 
 PASSWORD = "correct horse battery"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -71,3 +75,53 @@ def signed_in(app: FastAPI, people: People) -> Iterator[Callable[[Role], TestCli
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture(scope="module")
+def hubspot() -> Iterator[SandboxServer]:
+    """A HubSpot sandbox on a real socket."""
+    with SandboxServer([HubSpotSandbox(batch_delay=0.01)]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def sandbox_app(database_url: str, engine: Engine, hubspot: SandboxServer) -> FastAPI:
+    """An app in sandbox mode (integrations may point at loopback) that knows the
+    sandbox's OAuth app."""
+    tokens = hubspot.get("hubspot").sandbox.tokens  # type: ignore[attr-defined]
+    return create_test_app(
+        database_url,
+        engine,
+        sandbox_mode=True,
+        hubspot_client_id=tokens.client_id,
+        hubspot_client_secret=tokens.client_secret,
+    )
+
+
+def connect_hubspot(client: TestClient, hubspot: SandboxServer) -> uuid.UUID:
+    """An integration with the sandbox's private-app token, added through the form."""
+    sandbox = hubspot.get("hubspot").sandbox
+    form = client.get("/ui/integrations/new?provider_name=hubspot")
+    added = client.post(
+        "/ui/integrations",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "provider_name": "hubspot",
+            "name": f"HubSpot {uuid.uuid4().hex[:4]}",
+            "base_url": hubspot.url("hubspot"),
+            "credential_access_token": sandbox.tokens.private_token,  # type: ignore[attr-defined]
+            "direction_contacts": "both",
+        },
+    )
+    assert added.status_code == 200, added.text
+    return uuid.UUID(str(added.url).rsplit("/", 1)[1])
+
+
+def foreign_integration(sessions: sessionmaker[Session]) -> uuid.UUID:
+    """A HubSpot integration of another workspace: every page must answer 404 for it."""
+    with session_scope(sessions) as session:
+        other = create_workspace(session, f"other {uuid.uuid4().hex[:6]}")
+        theirs = Integration(workspace_id=other.id, provider="hubspot", name="Theirs", config={})
+        session.add(theirs)
+        session.flush()
+        return theirs.id

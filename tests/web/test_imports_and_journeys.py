@@ -133,3 +133,88 @@ def test_merge_with_field_picker(
         )  # fmt: skip
         # the merged-away id leads to the survivor
         assert get_record(session, people.workspace_id, "contacts", a).id == b
+
+
+LEADS = (
+    b"Email,First,Last,Lead Status\n"
+    b"ana@example.com,Ana,Silva,Qualifed\n"
+    b"bo@example.com,Bo,Li,Working\n"
+    b"cy@example.com,Cy,Ray,Someday\n"
+    b",No,Contact,NEW\n"
+)
+
+
+def test_severities_and_value_maps_in_the_options_step(
+    signed_in: Callable[[Role], TestClient], people: People, sessions: sessionmaker[Session]
+) -> None:
+    client = signed_in(Role.MANAGER)
+    token = csrf_of(client.get("/ui/imports").text)
+    shown = client.post(
+        "/ui/imports",
+        data={"csrf_token": token, "object_type": "leads"},
+        files={"file": ("leads.csv", LEADS, "text/csv")},
+    )
+    assert "4 would fail" in shown.text, shown.text
+    job_id = uuid.UUID(str(shown.url).rsplit("/", 1)[1])
+    html = shown.text
+    assert "How strict" in html and 'name="severity:one_of_required"' in html
+    assert 'name="severity:status:enum"' in html
+    assert "Values of Lead Status (status)" in html
+    # the preview's suggestions come preselected
+    assert re.search(r'value="Qualifed">\s*<select[^>]*>.*?<option selected>QUALIFIED<', html, re.S)
+    mapping = {"map:Email": "email", "map:First": "first_name", "map:Last": "last_name"}
+    form = {
+        "csrf_token": token,
+        "action": "preview",
+        **mapping,
+        "map:Lead Status": "status",
+        "severity:one_of_required": "warning",
+        "was:one_of_required": "error",
+        "severity:status:enum": "error",  # unchanged: not stored
+        "was:status:enum": "error",
+        "vm_col": ["Lead Status", "Lead Status", "Lead Status"],
+        "vm_from": ["Qualifed", "Working", "Someday"],
+        "vm_to": ["QUALIFIED", "CONTACTED", ""],
+        "vm_policy_col": "Lead Status",
+        "vm_policy": "keep",
+    }
+    again = client.post(f"/ui/imports/{job_id}", data=form)
+    assert again.status_code == 200 and "0 would fail" in again.text, again.text
+    with sessions() as session:
+        options = get_job(session, people.workspace_id, job_id).options
+    assert options["severity"] == {"one_of_required": "warning"}
+    status_map = options["value_maps"]["Lead Status"]
+    assert status_map["values"] == {"Qualifed": "QUALIFIED", "Working": "CONTACTED"}
+    assert status_map["unknown"] == "keep" and list(options["value_maps"]) == ["Lead Status"]
+    # the saved map shows as the page's entries, the unknown value stays offered
+    assert "kept in custom_fields.status" in again.text
+    refused = client.post(f"/ui/imports/{job_id}", data={**form, "severity:phone": "fatal"})
+    assert refused.status_code == 422 and "severity" in refused.text
+    bad_policy = client.post(f"/ui/imports/{job_id}", data={**form, "vm_policy": "guess"})
+    assert bad_policy.status_code == 422 and "error or keep" in bad_policy.text
+    torn = client.post(f"/ui/imports/{job_id}", data={**form, "vm_to": ["QUALIFIED"]})
+    assert torn.status_code == 422 and "incomplete" in torn.text
+    started = client.post(f"/ui/imports/{job_id}", data={**form, "action": "start"})
+    assert started.status_code == 200
+
+    def finished() -> bool:
+        with sessions() as session:
+            return get_job(session, people.workspace_id, job_id).status == "completed"
+
+    wait_for(finished, timeout=30)
+    with sessions() as session:
+        job = get_job(session, people.workspace_id, job_id)
+        assert (job.created, job.failed) == (4, 0)
+    viewer = signed_in(Role.VIEWER)
+    page = viewer.get(f"/ui/imports/{job_id}")
+    assert page.status_code == 200 and "Start the import" not in page.text
+
+
+def test_the_upload_form_has_a_drop_zone_over_a_plain_input(
+    signed_in: Callable[[Role], TestClient],
+) -> None:
+    html = signed_in(Role.MANAGER).get("/ui/imports").text
+    assert "data-dropzone" in html and 'type="file"' in html
+    assert "/ui/static/dropzone.js" in html
+    # without script the hint stays hidden: the input alone does the work
+    assert re.search(r"data-dropzone-hint hidden", html)

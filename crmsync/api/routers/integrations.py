@@ -22,6 +22,7 @@ from crmsync.connectors.errors import AuthError, ConfigError, ConnectorError
 from crmsync.integrations import connection, service
 from crmsync.integrations.keys import vault_for
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch, integration_out
+from crmsync.integrations.setup import service as setup
 from crmsync.integrations.vault import Vault
 from crmsync.store.models import Integration
 from crmsync.sync import health
@@ -104,21 +105,27 @@ def patch(
 
 
 @router.delete("/{integration_id}", status_code=204, summary="Delete an integration")
-def delete(principal: CanManage, db: Db, integration_id: uuid.UUID) -> None:
-    service.delete_integration(
-        db, service.get_integration(db, principal.workspace_id, integration_id)
-    )
+def delete(principal: CanManage, db: Db, request: Request, integration_id: uuid.UUID) -> None:
+    """The webhooks crmsync registered at the CRM are removed first (best effort)."""
+    integration = service.get_integration(db, principal.workspace_id, integration_id)
+    settings = settings_of(request)
+    setup.remove_webhooks(integration, vault_for(settings), settings, wiring_of(request))
+    service.delete_integration(db, integration)
     db.commit()
 
 
 @router.post("/{integration_id}/test", summary="Check the CRM accepts the credentials")
 def test(principal: CanManage, db: Db, request: Request, integration_id: uuid.UUID) -> JSON:
-    """`{"ok", "message"}`; refused credentials turn the integration `needs_auth`."""
+    """`{"ok", "message", "setup"}`; refused credentials turn the integration
+    `needs_auth`; `setup` (when there are any) lists the manual setup steps and whether
+    each was done."""
     settings = settings_of(request)
     integration = service.get_integration(db, principal.workspace_id, integration_id)
-    ok, message = connection.test(integration, vault_for(settings), settings, wiring_of(request))
+    vault = vault_for(settings)
+    ok, message = connection.test(integration, vault, settings, wiring_of(request))
+    checks = setup.manual_checks(db, integration, vault)
     db.commit()
-    return JSON({"ok": ok, "message": message})
+    return JSON({"ok": ok, "message": message} | ({"setup": checks} if checks else {}))
 
 
 @router.get("/{integration_id}/fields", summary="Remote fields of an object type")

@@ -2,9 +2,10 @@
 
 ``authorize`` (GET with query parameters, or POST with the whole sync config and
 mapping) starts it; ``callback`` is where the provider sends the user's browser back.
-The callback answers a browser: a redirect to ``CRMSYNC_APP_URL`` when one is set, else
-a small page saying what was connected (or what went wrong); a caller that asks for
-``application/json`` gets JSON.
+The callback answers a browser: a flow started from the web app returns to its
+integrations page with a message; otherwise a redirect to ``CRMSYNC_APP_URL`` when one
+is set, else a small page saying what was connected (or what went wrong); a caller that
+asks for ``application/json`` gets JSON.
 """
 
 import uuid
@@ -32,6 +33,7 @@ from crmsync.integrations.keys import vault_for
 from crmsync.integrations.providers import provider as provider_spec
 from crmsync.mapping.model import MappingSet
 from crmsync.store.models import Integration
+from crmsync.web import render
 
 CanManage = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_MANAGE))]
 
@@ -151,10 +153,16 @@ def _page(title: str, text: str, status: int) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(title=escape(title), text=text), status_code=status)
 
 
-def _refused(request: Request, provider: str, status: int, code: str, message: str) -> Response:
+def _refused(
+    request: Request, provider: str, status: int, code: str, message: str, *, web: bool = False
+) -> Response:
     """The callback failed: the app hears of it, else the user reads it."""
     if _wants_json(request):
         return JSON(error_body(code, message), status_code=status)
+    if web:
+        return render.redirect(
+            "/ui/integrations", f"The connection was not made: {message}", "error"
+        )
     redirect = _app_redirect(
         settings_of(request), {"provider": provider, "status": "error", "error": code}
     )
@@ -163,18 +171,23 @@ def _refused(request: Request, provider: str, status: int, code: str, message: s
     return _page("The connection was not made", escape(message), status)
 
 
-def _connected(request: Request, integration: Integration, reconnected: bool) -> Response:
+def _connected(
+    request: Request, integration: Integration, reconnected: bool, *, web: bool = False
+) -> Response:
     settings = settings_of(request)
     if _wants_json(request):
         return JSON({"integration": out(vault_for(settings), integration)})
+    label = provider_spec(integration.provider).label
+    verb = "reconnected" if reconnected else "connected"
+    if web:
+        said = f"{label} is {verb} as {integration.name}."
+        return render.redirect(f"/ui/integrations/{integration.id}", said)
     params = {"integration_id": str(integration.id), "status": "connected"}
     redirect = _app_redirect(settings, params)
     if redirect is not None:
         return redirect
-    label = provider_spec(integration.provider).label
     objects: dict[str, Any] = (integration.config or {}).get("objects") or {}
     syncing = ", ".join(f"{o} ({d})" for o, d in sorted(objects.items())) or "nothing yet"
-    verb = "reconnected" if reconnected else "connected"
     text = (
         f"{escape(label)} is {verb} as <strong>{escape(integration.name)}</strong> "
         f"(integration <code>{integration.id}</code>). Syncing: {escape(syncing)}. "
@@ -192,17 +205,21 @@ def callback(
     code: Annotated[str, Query(max_length=2000)] = "",
     error: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """Needs no API key: the state says which workspace and key asked. Relayed with an
-    API key, the key must be the one that started the flow.
+    """Needs no API key: the state says which workspace and key (or web app user) asked.
+    Relayed with an API key, the key must be the one that started the flow. A flow
+    started from the web app returns to its integrations page.
 
     Redirects to `CRMSYNC_APP_URL?integration_id=…&status=connected` when set, else
     answers a page saying what was connected; `Accept: application/json` gets
     `{"integration"}`.
     """
+    web = bool(state) and oauth.started_by_user(db, state)
     if error:
-        return _refused(request, provider, 400, "oauth_denied", f"{provider} answered: {error}")
+        said = f"{provider} answered: {error}"
+        return _refused(request, provider, 400, "oauth_denied", said, web=web)
     if not code or not state:
-        return _refused(request, provider, 400, "bad_request", "code and state are required")
+        said = "code and state are required"
+        return _refused(request, provider, 400, "bad_request", said, web=web)
     settings = settings_of(request)
     vault = vault_for(settings)
     try:
@@ -211,6 +228,7 @@ def callback(
         integration = oauth.complete(db, vault, settings, intent, code, wiring_of(request))
     except CrmsyncError as exc:
         db.rollback()
-        return _refused(request, provider, status_of(exc), exc.code, exc.message)
+        return _refused(request, provider, status_of(exc), exc.code, exc.message, web=web)
     db.commit()
-    return _connected(request, integration, reconnected=intent.integration_id is not None)
+    reconnected = intent.integration_id is not None
+    return _connected(request, integration, reconnected, web=intent.user_id is not None)

@@ -4,7 +4,8 @@ Deliveries over an integration's ``config.webhook_rate_limit`` (e.g. 50 per 10 s
 answered 429 with ``Retry-After`` before anything is verified or stored.
 
 Authenticated by the provider's own scheme (HubSpot v3 signature within 5 minutes,
-Pipedrive Basic credentials, Total Expert shared secret, generic ``X-CRM-Secret``), not
+Pipedrive Basic credentials, Total Expert shared secret, generic ``X-CRM-Secret``,
+Salesforce Outbound Messages by their organisation id), not
 by an API key: a CRM has none. A delivery that fails verification stores nothing; one
 that passes is answered once its events are committed (with the other deliveries that
 arrived meanwhile, in one transaction).
@@ -18,7 +19,7 @@ import threading
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from crmsync.api.errors import ApiError
@@ -27,6 +28,7 @@ from crmsync.api.routers import API_PREFIX
 from crmsync.api.routing import GuardedRoute
 from crmsync.connectors.errors import ConnectorError
 from crmsync.connectors.http.sharing import shared_state
+from crmsync.connectors.salesforce import webhooks as salesforce_webhooks
 from crmsync.sync.targets import targets_of
 from crmsync.sync.webhooks import (
     UnknownIntegration,
@@ -87,3 +89,20 @@ async def receive_webhook(request: Request, provider: str, integration_id: uuid.
         receiver.forget(integration_id)
         raise ApiError(404, "not_found", str(exc)) from None
     return JSON({"stored": received.stored, "replayed": received.replayed})
+
+
+@router.post(
+    "/salesforce/{integration_id}/outbound-messages",
+    summary="Receive a Salesforce Outbound Message (SOAP)",
+    response_class=Response,
+    responses={200: {"content": {"text/xml": {}}, "description": "the SOAP acknowledgement"}},
+)
+async def receive_outbound_message(request: Request, integration_id: uuid.UUID) -> Response:
+    """Accepted only when its ``OrganizationId`` is the integration's org; the
+    ``<Ack>true</Ack>`` is answered once its notifications are stored, so Salesforce
+    retries anything not stored. Polling still runs beside it."""
+    body = await request.body()
+    if len(body) > salesforce_webhooks.MAX_BYTES:
+        raise ApiError(413, "payload_too_large", "an Outbound Message is at most 4 MB")
+    await receive_webhook(request, "salesforce", integration_id)
+    return Response(salesforce_webhooks.ACK, media_type="text/xml; charset=utf-8")

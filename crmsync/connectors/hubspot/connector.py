@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from crmsync.connectors.base import (
@@ -34,7 +35,7 @@ from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.client import ConnectorHttp
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
-from crmsync.connectors.hubspot import webhooks
+from crmsync.connectors.hubspot import associations, webhooks
 from crmsync.connectors.hubspot.auth import build_auth
 from crmsync.connectors.hubspot.client import SEARCH_PAGE, HubSpotClient
 from crmsync.connectors.hubspot.cursor import DEFAULT_LAG_MS, ChangeCursor
@@ -58,11 +59,22 @@ HISTORY_BATCH = 50
 # object types HubSpot's merge endpoint takes
 MERGEABLE = frozenset({"contacts", "companies", "deals", "tickets"})
 OWNER_PROPERTY = "hubspot_owner_id"
+# Leads: HubSpot's own leads object needs a Sales Hub seat and a primary contact or
+# company for every lead; what apps call a lead is, in most portals, a contact with
+# ``hs_lead_status``. crmsync leads are written to and read from contacts; a read lists
+# only contacts with a lead status, and deleting a lead clears that status instead of
+# archiving a contact the app may also hold as a contact.
+LEAD_OBJECT = "contacts"
+LEAD_STATUS = "hs_lead_status"
+# object types whose new records need hs_timestamp (engagements)
+TIMESTAMPED = frozenset({"notes"})
 _MODIFIED = "hs_lastmodifieddate"
 
 CAPABILITIES = Capabilities(
     objects={
         "contacts": ObjectCapabilities(BATCH_LIMIT, ("email",), "lastmodifieddate"),
+        # crmsync leads are HubSpot contacts that carry a lead status (see LEAD_OBJECT)
+        "leads": ObjectCapabilities(BATCH_LIMIT, ("email",), "lastmodifieddate"),
         "companies": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "deals": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "notes": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
@@ -154,6 +166,8 @@ class HubSpotConnector(Connector):
 
     def describe(self, object_type: str) -> list[RemoteField]:
         self.capabilities.of(object_type)
+        if object_type == "leads":
+            return self.describe(LEAD_OBJECT)
         fields = [to_remote_field(p) for p in self.client.properties(object_type)]
         self._property_names[object_type] = [f.name for f in fields]
         self._writable[object_type] = [f.name for f in fields if not f.read_only]
@@ -165,9 +179,18 @@ class HubSpotConnector(Connector):
         self, object_type: str, payloads: Sequence[Payload], match_key: str | None
     ) -> list[UpsertResult]:
         self.capabilities.of(object_type)
+        if object_type == "leads":
+            return self.upsert(LEAD_OBJECT, payloads, match_key)
         results: list[UpsertResult | None] = [None] * len(payloads)
         groups: dict[str, Indexed] = {"update": [], "upsert": [], "create": []}
-        for index, payload in enumerate(self._owners_resolved(payloads)):
+        linked: dict[int, associations.Associations] = {}
+        for index, full in enumerate(self._owners_resolved(payloads)):
+            payload, found = associations.split(full)
+            if found:
+                linked[index] = found
+            if object_type in TIMESTAMPED and not payload.get("id"):
+                # HubSpot requires hs_timestamp of a new note: when it happened
+                payload.setdefault("hs_timestamp", self._now_iso())
             if payload.get("id") or payload.get("hs_object_id"):
                 groups["update"].append((index, payload))
             elif match_key and payload.get(match_key):
@@ -179,13 +202,17 @@ class HubSpotConnector(Connector):
             for round_items in _rounds(items, key) if key else [items]:
                 for start in range(0, len(round_items), BATCH_LIMIT):
                     chunk = round_items[start : start + BATCH_LIMIT]
-                    self._write(object_type, action, chunk, match_key, results)
+                    self._write(object_type, action, chunk, match_key, results, linked)
+        self._associate_existing(object_type, groups, results, linked)
         final = [
             r or UpsertResult.failed(InvalidRecord("HubSpot returned no result for this record"))
             for r in results
         ]
         UpsertResult.check(payloads, final)
         return final
+
+    def _now_iso(self) -> str:
+        return datetime.fromtimestamp(self._clock(), tz=UTC).isoformat().replace("+00:00", "Z")
 
     def _owners_resolved(self, payloads: Sequence[Payload]) -> list[Payload]:
         """Payloads whose owner is given as an email get that owner's id: HubSpot takes
@@ -202,6 +229,23 @@ class HubSpotConnector(Connector):
             resolved.append(payload)
         return resolved
 
+    def _associate_existing(
+        self,
+        object_type: str,
+        groups: dict[str, Indexed],
+        results: list[UpsertResult | None],
+        linked: dict[int, associations.Associations],
+    ) -> None:
+        """Associations of records written by update or upsert (create sends its own)."""
+        wanted: dict[str, associations.Associations] = {}
+        for action in ("update", "upsert"):
+            for index, _payload in groups[action]:
+                result = results[index]
+                if index in linked and result is not None and result.ok and result.remote_id:
+                    wanted[result.remote_id] = linked[index]
+        if wanted:
+            associations.AssociationWriter(self.client.http).replace(object_type, wanted)
+
     def _write(
         self,
         object_type: str,
@@ -209,14 +253,17 @@ class HubSpotConnector(Connector):
         items: Indexed,
         match_key: str | None,
         results: list[UpsertResult | None],
+        linked: dict[int, associations.Associations],
     ) -> None:
-        inputs = [
-            {
+        inputs = []
+        for i, p in items:
+            item = {
                 **to_batch_input(p, match_key if action == "upsert" else None),
                 "objectWriteTraceId": str(i),
             }
-            for i, p in items
-        ]
+            if action == "create" and i in linked:
+                item["associations"] = associations.create_inputs(object_type, linked[i])
+            inputs.append(item)
         try:
             body = self.client.batch(object_type, action, inputs)
         except InvalidRecord as error:
@@ -225,8 +272,8 @@ class HubSpotConnector(Connector):
                 return
             # one bad input sinks the batch: find it by halves, writing the rest
             half = len(items) // 2
-            self._write(object_type, action, items[:half], match_key, results)
-            self._write(object_type, action, items[half:], match_key, results)
+            self._write(object_type, action, items[:half], match_key, results, linked)
+            self._write(object_type, action, items[half:], match_key, results, linked)
             return
         _read_batch(body or {}, action, items, match_key, results)
 
@@ -234,6 +281,14 @@ class HubSpotConnector(Connector):
 
     def delete(self, object_type: str, remote_ids: Sequence[str]) -> None:
         self.capabilities.of(object_type)
+        if object_type == "leads":
+            cleared = [{"id": str(i), "properties": {LEAD_STATUS: ""}} for i in remote_ids]
+            for chunk in batches(cleared, BATCH_LIMIT):
+                try:
+                    self.client.batch(LEAD_OBJECT, "update", chunk)
+                except NotFound:
+                    continue  # the contact is gone already
+            return
         inputs = [{"id": str(i)} for i in remote_ids]
         for chunk in batches(inputs, BATCH_LIMIT):
             self.client.batch(object_type, "archive", chunk)
@@ -256,6 +311,10 @@ class HubSpotConnector(Connector):
 
     def changes(self, object_type: str, cursor: str | None) -> ChangePage:
         field = self.capabilities.of(object_type).incremental_field or _MODIFIED
+        if object_type == "leads":
+            read = self.changes(LEAD_OBJECT, cursor)
+            leads = [r for r in read.records if r.properties.get(LEAD_STATUS)]
+            return ChangePage(leads, read.deletions, read.next_cursor, read.has_more)
         state = ChangeCursor.decode(cursor)
         names = self._property_names.get(object_type)
         if names is None:
@@ -269,6 +328,7 @@ class HubSpotConnector(Connector):
         records = [r for r in found if r.remote_id in fresh_ids]
         if self._field_history and records:
             records = self._with_history(object_type, records, field)
+        records = self._with_associations(object_type, records)
         after = state.advance(rows, SEARCH_PAGE, self._lag_ms)
         has_more = after.floor is not None
         deletions: list[RemoteDeletion] = []
@@ -280,6 +340,8 @@ class HubSpotConnector(Connector):
     def read(self, object_type: str, remote_ids: Sequence[str]) -> list[RemoteRecord]:
         """``ReadConnector``: the records by id, with per-property times."""
         self.capabilities.of(object_type)
+        if object_type == "leads":
+            return self.read(LEAD_OBJECT, remote_ids)
         if object_type not in self._writable:
             self.describe(object_type)
         field = self.capabilities.of(object_type).incremental_field or _MODIFIED
@@ -292,7 +354,14 @@ class HubSpotConnector(Connector):
                 to_remote_record(obj, field)
                 for obj in self.client.read_with_history(object_type, chunk, names)
             ]
-        return out
+        return self._with_associations(object_type, out)
+
+    def _with_associations(
+        self, object_type: str, records: list[RemoteRecord]
+    ) -> list[RemoteRecord]:
+        if not associations.targets_of(object_type):
+            return records
+        return associations.AssociationWriter(self.client.http).attach(object_type, records)
 
     def _with_history(
         self, object_type: str, records: list[RemoteRecord], field: str

@@ -49,8 +49,9 @@ _ENTITIES: Mapping[str, Entity] = {
         Entity("organizations", "organization", "/v1/organizationFields", True, "name"),
         Entity("deals", "deal", "/v1/dealFields", True, "title"),
         Entity("activities", "activity", "/v1/activityFields", True),
-        # leads share the deals' custom fields
-        Entity("leads", "lead", "/v1/dealFields", False, "title"),
+        # leads share the deals' custom fields; their title names no one (crmsync's
+        # default mapping gives every lead the same one), so it is no match key
+        Entity("leads", "lead", "/v1/dealFields", False),
         Entity("notes", "note", None, False),
     )
 }

@@ -37,7 +37,7 @@ from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
 from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.registry import ConnectorContext
-from crmsync.connectors.salesforce import soql, webhooks
+from crmsync.connectors.salesforce import contact_roles, soql, webhooks
 from crmsync.connectors.salesforce.auth import build_auth, instance_url, transport
 from crmsync.connectors.salesforce.campaigns import SalesforceCampaigns
 from crmsync.connectors.salesforce.client import SalesforceClient
@@ -112,8 +112,10 @@ class SalesforceConnector(Connector):
         *,
         external_ids: Mapping[str, str] | None = None,
         lag: float = DEFAULT_LAG,
+        org_id: str | None = None,
     ):
         self.client = client
+        self.org_id = org_id
         self.capabilities = capabilities(external_ids or {})
         self._lag = lag
         self._describes: dict[str, Mapping[str, Any]] = {}
@@ -153,7 +155,13 @@ class SalesforceConnector(Connector):
             host_check=lambda host: host_acceptable(host, context.base_url),
             sleep=context.sleep,
         )
-        return cls(SalesforceClient(http), external_ids=external_ids, lag=lag)
+        org_id = context.credentials.get("org_id")
+        return cls(
+            SalesforceClient(http),
+            external_ids=external_ids,
+            lag=lag,
+            org_id=str(org_id) if org_id else None,
+        )
 
     def _sobject(self, object_type: str) -> str:
         self.capabilities.of(object_type)
@@ -182,6 +190,15 @@ class SalesforceConnector(Connector):
         sobject = self._sobject(object_type)
         key = match_key or self.capabilities.of(object_type).upsert_keys[0]
         payloads = self._owners_resolved(payloads)
+        roles: dict[int, str] = {}
+        if sobject == "Opportunity":
+            plain = []
+            for index, payload in enumerate(payloads):
+                without, contact = contact_roles.split(payload)
+                plain.append(without)
+                if contact:
+                    roles[index] = contact
+            payloads = plain
         results: list[UpsertResult | None] = [None] * len(payloads)
         by_id: Indexed = []
         by_key: Indexed = []
@@ -200,6 +217,13 @@ class SalesforceConnector(Connector):
             self._search_then_write(sobject, key, by_key, results)
         self._create(sobject, fresh, results)
         final = _settled(results)
+        if roles:
+            wanted = {
+                str(final[i].remote_id): contact
+                for i, contact in roles.items()
+                if final[i].ok and final[i].remote_id
+            }
+            contact_roles.ContactRoles(self.client, self._query_all).replace(wanted)
         UpsertResult.check(payloads, final)
         return final
 
@@ -332,6 +356,8 @@ class SalesforceConnector(Connector):
                 deletions.append(to_deletion(row, field))
             else:
                 records.append(to_remote_record(row, field))
+        if sobject == "Opportunity" and records:
+            records = contact_roles.ContactRoles(self.client, self._query_all).attach(records)
         next_url = None if page.get("done", True) else page.get("nextRecordsUrl")
         after = state.advance(read, self._lag, str(next_url) if next_url else None)
         return ChangePage(records, deletions, after.encode(), has_more=next_url is not None)
@@ -365,8 +391,11 @@ class SalesforceConnector(Connector):
     # --- webhooks ----------------------------------------------------------------------
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        # outbound messages carry no proof of origin; see connectors.salesforce.webhooks
-        return False
+        # outbound messages carry no proof of origin but the org they come from; see
+        # connectors.salesforce.webhooks
+        if not self.org_id:
+            return False
+        return webhooks.same_org(webhooks.organization_id(body), self.org_id)
 
     def parse_webhook(self, body: bytes) -> list[RemoteChange]:
         return webhooks.parse(body)

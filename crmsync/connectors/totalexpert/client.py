@@ -57,33 +57,26 @@ class TotalExpertClient:
         """A contact note; its id."""
         return str(self.http.post("/v1/contact-notes", json=dict(body)).json()["id"])
 
-    def contact_custom_fields(self) -> list[str]:
-        """System names of the account's contact custom-field definitions."""
-        names: list[str] = []
-        page: int | None = 1
-        while page is not None:
-            params = {
-                "page[number]": str(page),
-                "page[size]": str(PAGE),
-                "filter": "related_entity_type=contact",
-            }
-            body = self.http.get("/v1/schema/custom-fields", params=params).json()
-            names += [str(d["system_name"]) for d in body.get("items") or []]
-            following = (body.get("links") or {}).get("next")
-            page = int(following) if following else None
-        return names
-
-    def journeys(self) -> list[Mapping[str, Any]]:
-        """Every journey of the account."""
+    def every(self, path: str, params: Mapping[str, str] | None = None) -> list[Mapping[str, Any]]:
+        """Every item of a list endpoint, page after page."""
         found: list[Mapping[str, Any]] = []
         page: int | None = 1
         while page is not None:
-            params = {"page[number]": str(page), "page[size]": str(PAGE)}
-            body = self.http.get("/v1/journeys", params=params).json()
+            query = {**(params or {}), "page[number]": str(page), "page[size]": str(PAGE)}
+            body = self.http.get(path, params=query).json()
             found += list(body.get("items") or [])
             following = (body.get("links") or {}).get("next")
             page = int(following) if following else None
         return found
+
+    def contact_custom_fields(self) -> list[str]:
+        """System names of the account's contact custom-field definitions."""
+        wanted = {"filter": "related_entity_type=contact"}
+        return [str(d["system_name"]) for d in self.every("/v1/schema/custom-fields", wanted)]
+
+    def journeys(self) -> list[Mapping[str, Any]]:
+        """Every journey of the account."""
+        return self.every("/v1/journeys")
 
     def enroll(self, journey_id: str, contact_id: str) -> str:
         """Enrol a contact in a journey (already enrolled is fine); the enrolment's id."""

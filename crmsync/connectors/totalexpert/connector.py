@@ -10,6 +10,7 @@ polled, so deletions made through crmsync show up in ``changes`` too.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ from crmsync.connectors.registry import ConnectorContext
 from crmsync.connectors.totalexpert import webhooks
 from crmsync.connectors.totalexpert.auth import build_auth
 from crmsync.connectors.totalexpert.client import TotalExpertClient
+from crmsync.connectors.totalexpert.lending import LENDING, LENDING_FIELDS, Lending
 from crmsync.connectors.totalexpert.mappers import (
     te_time,
     to_contact_body,
@@ -50,6 +52,7 @@ from crmsync.connectors.totalexpert.mappers import (
     to_remote_fields,
     to_remote_record,
 )
+from crmsync.connectors.totalexpert.notes import NOTE_FIELDS, TotalExpertNotes
 from crmsync.integrations.vault import Secret
 
 __all__ = ["CAPABILITIES", "TotalExpertConnector"]
@@ -62,7 +65,15 @@ DELETIONS_MARGIN = 60
 _SORT = "internal_updated_at"
 
 CAPABILITIES = Capabilities(
-    objects={"contacts": ObjectCapabilities(1, MATCH_KEYS, _SORT)},
+    objects={
+        "contacts": ObjectCapabilities(1, MATCH_KEYS, _SORT),
+        # loans and lead opportunities (connectors.totalexpert.lending); Total Expert
+        # reports neither one's deletions, and lead opportunities cannot be deleted
+        "deals": ObjectCapabilities(1, (), "internal_updated_at", reports_deletions=False),
+        "leads": ObjectCapabilities(1, (), "updated_at", can_delete=False, reports_deletions=False),
+        # contact notes (connectors.totalexpert.notes)
+        "notes": ObjectCapabilities(1, (), "created_on", reports_deletions=False),
+    },
     webhook_kind=WebhookKind.BODY_SECRET,
     timeline=True,
     journeys=True,
@@ -124,6 +135,10 @@ class TotalExpertConnector(Connector):
         Expert refuses values of undefined custom fields). Reading definitions needs the
         describeSchema scope; without it, the custom fields the latest contacts carry."""
         self.capabilities.of(object_type)
+        if object_type in LENDING:
+            return list(LENDING_FIELDS[object_type])
+        if object_type == "notes":
+            return list(NOTE_FIELDS)
         try:
             return to_remote_fields(self.client.contact_custom_fields())
         except (AuthError, NotFound):
@@ -143,6 +158,8 @@ class TotalExpertConnector(Connector):
         self, object_type: str, payloads: Sequence[Payload], match_key: str | None
     ) -> list[UpsertResult]:
         self.capabilities.of(object_type)
+        if object_type in LENDING or object_type == "notes":
+            return self._upsert_lending(object_type, payloads)
         if match_key and match_key not in MATCH_KEYS:
             raise ConfigError(f"Total Expert contacts match on {' or '.join(MATCH_KEYS)}")
         results: list[UpsertResult] = []
@@ -153,6 +170,33 @@ class TotalExpertConnector(Connector):
                 results.append(UpsertResult.failed(error))
         UpsertResult.check(payloads, results)
         return results
+
+    def _upsert_lending(self, object_type: str, payloads: Sequence[Payload]) -> list[UpsertResult]:
+        lending = Lending(self.client.http)
+        notes = TotalExpertNotes(self.client.http)
+        results: list[UpsertResult] = []
+        for payload in payloads:
+            try:
+                if object_type == "notes":
+                    results.append(notes.upsert(payload))
+                else:
+                    results.append(lending.upsert(object_type, payload))
+            except (InvalidRecord, NotFound) as error:
+                results.append(UpsertResult.failed(error))
+        return results
+
+    def read(self, object_type: str, remote_ids: Sequence[str]) -> list[RemoteRecord]:
+        """Loans and lead opportunities by id (``ReadConnector``); contacts are not read
+        this way."""
+        if object_type not in LENDING:
+            return []
+        out = []
+        for remote_id in remote_ids:
+            try:
+                out += Lending(self.client.http).read(object_type, [remote_id])
+            except NotFound:
+                continue
+        return out
 
     def _write(self, payload: Payload, match_key: str | None) -> UpsertResult:
         body = to_contact_body(payload)
@@ -174,7 +218,18 @@ class TotalExpertConnector(Connector):
 
     def delete(self, object_type: str, remote_ids: Sequence[str]) -> None:
         self.capabilities.of(object_type)
+        if object_type == "leads":
+            raise ConfigError("Total Expert lead opportunities cannot be deleted")
+        if object_type == "notes":
+            for remote_id in remote_ids:
+                with contextlib.suppress(NotFound):  # already gone
+                    self.client.http.delete(f"/v1/contact-notes/{remote_id}")
+            return
         for remote_id in remote_ids:
+            if object_type == "deals":
+                with contextlib.suppress(NotFound):  # already gone
+                    self.client.http.delete(f"/v1/loans/{remote_id}")
+                continue
             try:
                 self.client.patch_contact(str(remote_id), {"archived": True})
             except NotFound:
@@ -184,6 +239,10 @@ class TotalExpertConnector(Connector):
 
     def changes(self, object_type: str, cursor: str | None) -> ChangePage:
         self.capabilities.of(object_type)
+        if object_type in LENDING:
+            return Lending(self.client.http).changes(object_type, cursor)
+        if object_type == "notes":
+            return TotalExpertNotes(self.client.http).changes(cursor)
         state = ChangeCursor.decode(cursor, deletions_start=int(self._clock()) - DELETIONS_MARGIN)
         found, lane = self._scan(state.records, archived=False)
         deletions: list[RemoteDeletion] = []

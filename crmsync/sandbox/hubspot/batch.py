@@ -25,6 +25,7 @@ from crmsync.sandbox.hubspot.objects import (
     PREFIXES,
     associate_inputs,
     body_of,
+    check_associations,
     flag,
 )
 from crmsync.sandbox.hubspot.records import ObjectStore
@@ -96,6 +97,8 @@ def batch_routes(crm: HubSpotCrm) -> list[BaseRoute]:
                     "error", category, problem, objectWriteTraceId=[str(item["objectWriteTraceId"])]
                 )
             )
+        for item, _clean in planned:
+            check_associations(crm, store, item.get("associations"))
         results = []
         for item, clean in planned:
             record = crm.create(store, clean)

@@ -53,8 +53,22 @@ async def body_of(request: Request) -> dict[str, Any]:
     return body
 
 
+def check_associations(crm: HubSpotCrm, store: ObjectStore, items: Any) -> None:
+    """Refuse create-time associations of an unknown type or to a missing record (checked
+    before anything is created, so a refused batch creates nothing)."""
+    for item in items or []:
+        to_id = str((item.get("to") or {}).get("id", ""))
+        for kind in item.get("types") or []:
+            type_id = int(kind.get("associationTypeId", 0))
+            to_type = target_of(store.spec.singular, type_id)
+            if to_type is None:
+                raise errors.validation(f"Unknown association type id {type_id}")
+            if crm.store(to_type).get(to_id) is None:
+                raise errors.validation(f"No {to_type} with id {to_id} to associate with")
+
+
 def associate_inputs(crm: HubSpotCrm, store: ObjectStore, record: Record, items: Any) -> None:
-    """Create-time `associations: [{to: {id}, types: [...]}]`."""
+    """Create-time `associations: [{to: {id}, types: [...]}]` (see `check_associations`)."""
     for item in items or []:
         to_id = str((item.get("to") or {}).get("id", ""))
         for kind in item.get("types") or []:
@@ -128,6 +142,7 @@ def object_routes(crm: HubSpotCrm, caps: SearchCaps) -> list[BaseRoute]:
         conflict = crm.conflict(store, clean)
         if conflict is not None:
             raise errors.conflict(conflict)
+        check_associations(crm, store, body.get("associations"))
         record = crm.create(store, clean)
         associate_inputs(crm, store, record, body.get("associations"))
         return json_response(store.render_stored(record), status=201)

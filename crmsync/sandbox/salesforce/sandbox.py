@@ -31,6 +31,7 @@ from crmsync.sandbox.salesforce import errors
 from crmsync.sandbox.salesforce.campaigns import campaign_objects
 from crmsync.sandbox.salesforce.collections import collection_routes
 from crmsync.sandbox.salesforce.composite import composite_routes
+from crmsync.sandbox.salesforce.identity import identity_routes
 from crmsync.sandbox.salesforce.ids import IdFactory
 from crmsync.sandbox.salesforce.limits import (
     DAILY,
@@ -49,6 +50,7 @@ from crmsync.sandbox.salesforce.records import record_json, record_routes
 from crmsync.sandbox.salesforce.replication import replication_routes
 from crmsync.sandbox.salesforce.schema import SObjectType, standard_objects
 from crmsync.sandbox.salesforce.tooling import tooling_routes
+from crmsync.sandbox.salesforce.workflow import Workflows, workflow_routes
 from crmsync.sandbox.webhooks import WebhookMessage
 
 API_VERSION = "59.0"
@@ -82,6 +84,7 @@ class Sandbox(ProviderSandbox):
         self._unmetered = 0
         self._notification_ids = IdFactory()
         self._action_id = self._notification_ids.new("04k")
+        self.workflows = Workflows()
 
     # ---- ProviderSandbox ---------------------------------------------------------------
 
@@ -93,6 +96,8 @@ class Sandbox(ProviderSandbox):
             *self._data_routes(),
             *composite_routes(org, info, self._data_routes),
             *tooling_routes(org, info),
+            *identity_routes(org),
+            *workflow_routes(org, self.workflows, info),
         ]
 
     def _data_routes(self) -> list[BaseRoute]:
@@ -107,6 +112,7 @@ class Sandbox(ProviderSandbox):
 
     def reset(self) -> None:
         self.org.reset()
+        self.workflows.clear()
         self._unmetered = 0
 
     def counts(self) -> dict[str, int]:
@@ -129,7 +135,25 @@ class Sandbox(ProviderSandbox):
         return record_json(API_VERSION, kind, record)
 
     def _send_outbound(self, sobject: str, record: dict[str, Any]) -> None:
-        """Post an outbound message to each target subscribed to `sobject` (or ``*``)."""
+        """Post an outbound message to each target subscribed to `sobject` (or ``*``),
+        and the message of each active workflow rule on it (with its fields only)."""
+        for message in self.workflows.deliveries(sobject):
+            wanted = {"Id", *(message.metadata.get("fields") or ())}
+            body = notification_body(
+                self.org.org_id,
+                message.id,
+                self.base_url or "",
+                API_VERSION,
+                sobject,
+                [
+                    (
+                        self._notification_ids.new("04l"),
+                        {k: v for k, v in record.items() if k in wanted},
+                    )
+                ],
+            )
+            url = str(message.metadata["endpointUrl"])
+            self.webhooks.enqueue(WebhookMessage(url, body, dict(OUTBOUND_HEADERS), event=sobject))
         targets = [t for t in self.webhook_targets if t.wants(sobject)]
         if not targets:
             return

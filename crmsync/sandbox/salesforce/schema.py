@@ -309,6 +309,33 @@ def _task() -> SObjectType:
     )
 
 
+def _contact_role() -> SObjectType:
+    # the role of a contact on an opportunity; it has no owner of its own
+    kept = [f for f in _system("OpportunityContactRole") if f.name in _ROLE_SYSTEM]
+    return SObjectType(
+        "OpportunityContactRole",
+        "00K",
+        "Opportunity Contact Roles",
+        (
+            *kept,
+            _f("OpportunityId", "reference", nillable=False, reference_to=("Opportunity",)),
+            _f("ContactId", "reference", nillable=False, reference_to=("Contact",)),
+            _f(
+                "Role",
+                "picklist",
+                picklist=("Business User", "Decision Maker", "Economic Buyer", "Other"),
+            ),
+            _f("IsPrimary", "boolean", nillable=False),
+        ),
+    )
+
+
+_ROLE_SYSTEM = frozenset(
+    {"Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById"}
+    | {"SystemModstamp"}
+)
+
+
 def _user() -> SObjectType:
     # Users are read-only here: the org's users exist from the start (the API user and
     # a human one), as licences are not something an integration creates.
@@ -334,8 +361,17 @@ def _user() -> SObjectType:
 
 
 def standard_objects() -> dict[str, SObjectType]:
-    """Lead, Contact, Account, Opportunity, Task and User, keyed by name."""
-    objects = (_lead(), _contact(), _account(), _opportunity(), _task(), _user())
+    """Lead, Contact, Account, Opportunity, OpportunityContactRole, Task and User, keyed
+    by name."""
+    objects = (
+        _lead(),
+        _contact(),
+        _account(),
+        _opportunity(),
+        _contact_role(),
+        _task(),
+        _user(),
+    )
     return {o.name: o for o in objects}
 
 

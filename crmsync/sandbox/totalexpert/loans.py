@@ -1,9 +1,10 @@
 """Loans (`/v1/loans`): list, get, create, patch, delete (TE-PM "Loans").
 
 A loan needs ``external_id`` (its identity: a POST of a known one answers
-``duplicate`` and updates it), an ``owner`` and a ``borrower``, which is a contact
-with everything a contact create needs; the borrower is found or created through the
-contact rules (de-duplication included). Lookup relationships (``loan_status`` ...)
+``duplicate`` and updates it), an ``owner`` and a ``borrower``: an existing contact
+addressed by ``{"id": …}`` (relationships are set by a unique attribute), or a contact
+with everything a contact create needs, found or created through the contact rules
+(de-duplication included). Lookup relationships (``loan_status`` ...)
 are objects naming a value, as the collection's example sends them.
 """
 
@@ -79,8 +80,15 @@ class Loans:
             self.account.check_custom("loan", body["custom"])
             values["custom"] = {c["field_name"]: c.get("value") for c in body["custom"]}
         for role in PARTICIPANTS:
-            if isinstance(body.get(role), dict):
-                person = {"owner": {"id": (owner or {}).get("id", 1)}, **body[role]}
+            given = body.get(role)
+            if isinstance(given, dict) and "id" in given:
+                # a relationship addressed by its unique id: the contact must exist
+                try:
+                    values[f"{role}_id"] = self.account.contact(given["id"])["id"]
+                except TotalExpertError:
+                    raise missing_target(role) from None
+            elif isinstance(given, dict):
+                person = {"owner": {"id": (owner or {}).get("id", 1)}, **given}
                 values[f"{role}_id"] = self.account.post_contact(person)[1]["id"]
         now = self.account.clock()
         with self.lock:

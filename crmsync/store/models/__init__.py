@@ -37,6 +37,7 @@ from crmsync.store.models.records import (
     RecordBase,
     Ticket,
 )
+from crmsync.store.models.references import PendingReference
 from crmsync.store.models.reviews import DuplicateReview
 from crmsync.store.models.sync import Conflict, FieldState, SyncJob, SyncRun, WebhookEvent
 from crmsync.store.models.users import SignInFailure, User, UserInvitation, WebSession
@@ -80,6 +81,7 @@ __all__ = [
     "OAuthState",
     "OutboundEvent",
     "OwnerListing",
+    "PendingReference",
     "RecordBase",
     "RuleFiring",
     "SignInFailure",

@@ -11,12 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from crmsync.imports import jobs
 from crmsync.imports.launcher import launcher_for, limits_for
 from crmsync.imports.options import ImportOptions
 from crmsync.imports.preview import preview_file
 from crmsync.imports.rowmap import OBJECT_TYPES
+from crmsync.records.errors import RecordInvalid
 from crmsync.web import import_wizard
 from crmsync.web.deps import Db, attachment
 from crmsync.web.guard import ImportRunner, Reader, WebRoute, form_text
@@ -25,6 +27,8 @@ from crmsync.web.routes import UI_PREFIX
 
 router = APIRouter(route_class=WebRoute, prefix=f"{UI_PREFIX}/imports", include_in_schema=False)
 UNMAPPED = ""
+# value map rows (column, value in the file, canonical), then each column's policy
+FORM_LISTS = ("vm_col", "vm_from", "vm_to", "vm_policy_col", "vm_policy")
 
 
 @router.get("")
@@ -83,6 +87,8 @@ def import_page(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -> Re
         context["preview"] = preview
         context["targets"] = import_wizard.targets(job.object_type)
         context["suggested"] = import_wizard.suggested_targets(preview)
+        context["rules"] = import_wizard.rule_choices(preview)
+        context["value_columns"] = import_wizard.value_columns(job, preview)
     return page(request, "import.html", context)
 
 
@@ -92,12 +98,30 @@ def import_progress(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -
     return page(request, "import_progress.html", {"job": job, "progress": jobs.progress(job)})
 
 
+def _rules_of(
+    form: FormData,
+) -> tuple[dict[str, str], list[tuple[str, str, str]], dict[str, str]]:
+    """The options step: severities changed from what the page showed; value map rows
+    (column, value in the file, canonical value) and each column's unknown-value policy."""
+    severity = {}
+    for name in form:
+        key = name.removeprefix("severity:")
+        if key != name and (chosen := form_text(form, name)) != form_text(form, f"was:{key}"):
+            severity[key] = chosen
+    texts = [[v if isinstance(v, str) else "" for v in form.getlist(n)] for n in FORM_LISTS]
+    if len({len(t) for t in texts[:3]}) > 1 or len(texts[3]) != len(texts[4]):
+        raise RecordInvalid("value_maps: the form's value rows are incomplete; reload the page")
+    values = list(zip(*texts[:3], strict=True))
+    unknown = dict(zip(texts[3], texts[4], strict=True))
+    return severity, values, unknown
+
+
 @router.post("/{job_id}")
 async def change_or_start(
     request: Request, user: ImportRunner, db: Db, job_id: uuid.UUID
 ) -> Response:
-    """The mapping form (one select per file column): saves the mapping, then previews
-    again or starts the import."""
+    """The mapping and options form (one select per file column, the severities, the
+    value maps): saves them, then previews again or starts the import."""
     form = await request.form()
     start = form_text(form, "action") == "start"
 
@@ -105,6 +129,7 @@ async def change_or_start(
         job = jobs.get_job(db, user.workspace_id, job_id)
         columns = {h: form_text(form, f"map:{h}", UNMAPPED) or None for h in job.headers}
         import_wizard.remap(job, columns)
+        import_wizard.set_rules(job, *_rules_of(form))
         if start:
             jobs.start_job(job)
         db.commit()

@@ -1,20 +1,21 @@
 """Integrations: the list, one integration (status, settings, test, sync now, its runs),
-and adding one with credentials. (Connecting by OAuth starts from the API: an OAuth
-state belongs to the API key that started it, and a web user has none.)"""
+and adding one with credentials or by OAuth. The OAuth state belongs to the signed-in
+user; the provider's callback (``/api/v1/oauth/{provider}/callback``) comes back to the
+integration's page with a message."""
 
 from __future__ import annotations
 
 import uuid
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from crmsync.integrations import connection, service
+from crmsync.integrations import connection, oauth, service
 from crmsync.integrations.config import ConflictPolicy, Direction, SyncConfig
 from crmsync.integrations.keys import vault_for
-from crmsync.integrations.providers import PROVIDERS, provider
+from crmsync.integrations.providers import PROVIDERS, Provider, provider
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
 from crmsync.records.errors import RecordInvalid
 from crmsync.store.models import Integration
@@ -56,8 +57,15 @@ def new_integration(
             "spec": spec,
             "credential_names": sorted(spec.allowed) if spec else [],
             "objects": OBJECTS,
+            "oauth_ready": spec is not None and _oauth_ready(request, spec),
         },
     )
+
+
+def _oauth_ready(request: Request, spec: Provider) -> bool:
+    """The provider has a consent page and this server has its OAuth app's credentials."""
+    client_id, secret = connection.client_credentials(settings_of(request), spec.name)
+    return spec.oauth is not None and bool(client_id) and secret is not None
 
 
 def _sync_config(form: FormData) -> SyncConfig:
@@ -102,6 +110,39 @@ async def create_integration(request: Request, user: IntegrationManager, db: Db)
     return redirect(f"{UI_PREFIX}/integrations/{integration.id}", f"{integration.name} is added.")
 
 
+@router.post("/oauth")
+async def connect_by_oauth(request: Request, user: IntegrationManager, db: Db) -> Response:
+    """Start the provider's consent for a new integration (or to reconnect one): the
+    state is the signed-in user's; the browser goes on to the provider."""
+    form = await request.form()
+    spec = provider(form_text(form, "provider_name"))
+    try:
+        reconnect = uuid.UUID(text) if (text := form_text(form, "integration_id")) else None
+    except ValueError:
+        raise RecordInvalid("integration_id: not an integration id") from None
+    settings = settings_of(request)
+
+    def begin() -> oauth.Authorization:  # the database work off the event loop
+        found = oauth.start(
+            db,
+            vault_for(settings),
+            settings,
+            user.workspace_id,
+            None,
+            spec.name,
+            user_id=user.user_id,
+            integration_id=reconnect,
+            name=form_text(form, "name").strip() or None,
+            base_url=form_text(form, "base_url").strip() or None,
+            config=None if reconnect else _sync_config(form),
+        )
+        db.commit()
+        return found
+
+    found = await run_in_threadpool(begin)
+    return RedirectResponse(found.url, status_code=303)
+
+
 @router.get("/{integration_id}")
 def integration_page(
     request: Request, user: IntegrationReader, db: Db, integration_id: uuid.UUID
@@ -121,6 +162,7 @@ def integration_page(
             "days": [day[5:] for day, _processed, _failed in volume],  # MM-DD
             "objects": OBJECTS,
             "policies": [p.value for p in ConflictPolicy],
+            "oauth_ready": _oauth_ready(request, provider(integration.provider)),
         },
     )
 

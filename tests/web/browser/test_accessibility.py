@@ -8,13 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
+from pydantic import SecretStr
 
 from crmsync.auth.permissions import Role
+from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
+from crmsync.sandbox.server import SandboxServer
 from tests.web.browser import data
 from tests.web.browser.conftest import Served, Team
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 SERIOUS = {"serious", "critical"}
+LEADS = b"Email,First,Last,Lead Status\nana@example.com,Ana,Silva,Qualifed\n,No,Contact,NEW\n"
 
 
 def _violations(page: Page) -> list[dict[str, Any]]:
@@ -75,6 +79,41 @@ def test_no_serious_violations_on_any_page(
     for path in paths:
         page.goto(f"{served.url}{path}")
         problems[path] = _violations(page)
+    # the import wizard's options step (severities, value maps) of a pending import
+    page.goto(f"{served.url}/ui/imports")
+    page.get_by_label("CSV, TSV, Excel").set_input_files(
+        files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": LEADS}]
+    )
+    page.get_by_label("The rows are").select_option("leads")
+    page.get_by_role("button", name="Upload and preview").click()
+    page.get_by_label("Field for Lead Status").select_option("status")
+    page.get_by_role("button", name="Save mapping and preview again").click()
+    page.get_by_role("group", name="Values of Lead Status (status)").wait_for()
+    problems["/ui/imports/{id} (options)"] = _violations(page)
+    # the OAuth form shows when the server has the provider's OAuth app
+    before = served.app.state.settings
+    served.app.state.settings = before.model_copy(
+        update={"hubspot_client_id": "id", "hubspot_client_secret": SecretStr("secret")}
+    )
+    try:
+        page.goto(f"{served.url}/ui/integrations/new?provider_name=hubspot")
+        page.get_by_role("button", name="Connect with OAuth").wait_for()
+        problems["/ui/integrations/new (OAuth)"] = _violations(page)
+    finally:
+        served.app.state.settings = before
+    # the CRM-side setup page of an integration with a CRM behind it (the HubSpot sandbox)
+    with SandboxServer([HubSpotSandbox(batch_delay=0.01)]) as hubspot:
+        token = hubspot.get("hubspot").sandbox.tokens.private_token  # type: ignore[attr-defined]
+        page.goto(f"{served.url}/ui/integrations/new?provider_name=hubspot")
+        page.get_by_label("API address", exact=False).last.fill(hubspot.url("hubspot"))
+        page.get_by_label("access token").fill(token)
+        page.get_by_role("button", name="Add", exact=True).click()
+        page.get_by_role("link", name="CRM-side setup").click()
+        page.get_by_role("button", name="Create what is missing").wait_for()
+        problems["/ui/integrations/{id}/setup"] = _violations(page)
+        page.get_by_role("button", name="Create what is missing").click()
+        page.get_by_text("Setup applied").wait_for()
+        problems["/ui/integrations/{id}/setup (applied)"] = _violations(page)
     found = {p: [(v["id"], v["impact"], v["help"]) for v in vs] for p, vs in problems.items() if vs}
     assert not found, json.dumps(found, indent=1)
     screenshot(page)

@@ -1,4 +1,5 @@
-"""Connecting the HubSpot sandbox and seeing its contacts arrive; importing an XLSX
+"""Connecting the HubSpot sandbox (with credentials, and by OAuth) and seeing its
+contacts arrive; importing an XLSX
 through the wizard with one mapping changed by hand, and downloading its error report."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import httpx
 import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
+from pydantic import SecretStr
 
 from crmsync.auth.permissions import Role
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
@@ -78,7 +80,14 @@ def test_connect_hubspot_and_see_contacts(
     page.get_by_role("button", name="Sync now").click()
     expect(page.get_by_role("status")).to_contain_text("Sync queued")
 
-    # the worker pulls the CRM's contacts; the list shows them once they are in
+    _see_crm_contacts(page)
+    page.get_by_role("link", name="Olivia Brown").click()
+    expect(page.get_by_role("region", name="In the CRMs")).to_contain_text("HubSpot sandbox")
+    screenshot(page)
+
+
+def _see_crm_contacts(page: Page) -> None:
+    """The worker pulls the CRM's contacts; the list shows them once they are in."""
     page.get_by_role("link", name="Contacts", exact=True).click()
     for _ in range(60):
         if page.get_by_role("link", name="Olivia Brown").count():
@@ -87,8 +96,58 @@ def test_connect_hubspot_and_see_contacts(
         page.reload()
     expect(page.get_by_role("link", name="Olivia Brown")).to_be_visible()
     expect(page.get_by_role("link", name="Noah Davis")).to_be_visible()
+
+
+@pytest.fixture
+def oauth_worker(served: Served, hubspot: tuple[HubSpotSandbox, str]) -> Iterator[Worker]:
+    """The served app and a worker that know the sandbox's OAuth app, for one test."""
+    tokens = hubspot[0].tokens
+    before = served.app.state.settings
+    settings = before.model_copy(
+        update={
+            "hubspot_client_id": tokens.client_id,
+            "hubspot_client_secret": SecretStr(tokens.client_secret),
+        }
+    )
+    served.app.state.settings = settings
+    running = Worker(served.sessions, TargetResolver(settings), poll_interval=0.2)
+    running.start()
+    yield running
+    running.stop()
+    served.app.state.settings = before
+
+
+def test_connect_hubspot_by_oauth_and_see_contacts(
+    page: Page,
+    served: Served,
+    team: Team,
+    hubspot: tuple[HubSpotSandbox, str],
+    oauth_worker: Worker,
+    sign_in_as: Callable[..., Page],
+    screenshot: Callable[[Any], Path],
+) -> None:
+    sandbox, crm_url = hubspot
+    sign_in_as(Role.MANAGER)
+    page.get_by_role("link", name="Integrations", exact=True).click()
+    page.get_by_role("link", name="Add a CRM").click()
+    page.get_by_label("CRM").select_option(label="HubSpot")
+    page.get_by_role("button", name="Choose").click()
+    by_oauth = page.get_by_role("region", name="By OAuth")
+    by_oauth.get_by_label("Name", exact=True).fill("HubSpot by OAuth")
+    by_oauth.get_by_label("Sign-in address").fill(crm_url)
+    by_oauth.get_by_label("contacts").select_option("inbound")
+    by_oauth.get_by_role("button", name="Connect with OAuth").click()
+    # the sandbox's consent page approves at once and sends the browser back
+    expect(page.get_by_role("status")).to_contain_text("HubSpot is connected as HubSpot by OAuth.")
+    expect(page.get_by_role("heading", level=1)).to_have_text("HubSpot by OAuth")
+    assert sandbox.tokens.access, "the sandbox issued no OAuth token"
+    page.get_by_role("button", name="Test the connection").click()
+    expect(page.get_by_role("status")).to_contain_text("Connection works")
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.get_by_role("status")).to_contain_text("Sync queued")
+    _see_crm_contacts(page)
     page.get_by_role("link", name="Olivia Brown").click()
-    expect(page.get_by_role("region", name="In the CRMs")).to_contain_text("HubSpot sandbox")
+    expect(page.get_by_role("region", name="In the CRMs")).to_contain_text("HubSpot by OAuth")
     screenshot(page)
 
 

@@ -1,0 +1,95 @@
+"""HubSpot relations and leads against the sandbox: references as associations v4 (set at
+create, replaced on update, read back as ``associations:<type>``), and crmsync leads as
+contacts carrying ``hs_lead_status``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from crmsync.connectors.base import Outcome
+from tests.connectors.contract.targets import HubSpotTarget
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[HubSpotTarget]:
+    target = HubSpotTarget()
+    yield target
+    target.stop()
+
+
+@pytest.fixture
+def target(served: HubSpotTarget) -> HubSpotTarget:
+    served.reset()
+    return served
+
+
+def _edges(target: HubSpotTarget, from_type: str, from_id: str, to_type: str) -> list[Any]:
+    answer = target.control.get(
+        f"/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}",
+        headers={"Authorization": f"Bearer {target.sandbox.tokens.private_token}"},
+    )
+    answer.raise_for_status()
+    return [
+        (str(r["toObjectId"]), sorted(t["typeId"] for t in r["associationTypes"]))
+        for r in answer.json()["results"]
+    ]
+
+
+def _ids(results: list[Any]) -> list[str]:
+    assert all(r.ok for r in results), results
+    return [str(r.remote_id) for r in results]
+
+
+def test_a_reference_is_an_association_set_on_create_and_replaced_on_update(
+    target: HubSpotTarget,
+) -> None:
+    connector = target.connector()
+    first, second = _ids(
+        connector.upsert(
+            "contacts", [{"email": "a@example.com"}, {"email": "b@example.com"}], "email"
+        )
+    )
+    (deal,) = _ids(
+        connector.upsert("deals", [{"dealname": "D", "associations:contacts": first}], None)
+    )
+    assert _edges(target, "deals", deal, "contacts") == [(first, [3])]
+    updated = connector.upsert(
+        "deals", [{"id": deal, "dealname": "D2", "associations:contacts": second}], None
+    )
+    assert [r.outcome for r in updated] == [Outcome.UPDATED]
+    assert _edges(target, "deals", deal, "contacts") == [(second, [3])]
+    (read,) = connector.read("deals", [deal])  # type: ignore[attr-defined]
+    assert read.properties["associations:contacts"] == second
+
+
+def test_a_reference_to_a_record_hubspot_lacks_fails_that_record_alone(
+    target: HubSpotTarget,
+) -> None:
+    connector = target.connector()
+    results = connector.upsert(
+        "deals",
+        [{"dealname": "ok"}, {"dealname": "bad", "associations:contacts": "999999"}],
+        None,
+    )
+    assert [r.outcome for r in results] == [Outcome.CREATED, Outcome.ERROR]
+
+
+def test_leads_are_contacts_with_a_lead_status(target: HubSpotTarget) -> None:
+    connector = target.connector()
+    (contact,) = _ids(connector.upsert("contacts", [{"email": "plain@example.com"}], "email"))
+    (lead,) = _ids(
+        connector.upsert("leads", [{"email": "lead@example.com", "hs_lead_status": "NEW"}], "email")
+    )
+    assert target.remote(lead) is not None  # a HubSpot contact
+    page = connector.changes("leads", None)
+    while page.has_more:
+        page = connector.changes("leads", page.next_cursor)
+    listed = {r.remote_id for r in page.records}
+    assert lead in listed and contact not in listed
+    connector.delete("leads", [lead])
+    assert target.remote(lead) is not None  # the contact stays, only its lead status goes
+    page = connector.changes("leads", None)
+    assert lead not in {r.remote_id for r in page.records}

@@ -1,0 +1,464 @@
+"""References reach each CRM as that CRM's relations, over sockets, read back through the
+CRM's own API (the official client where there is one): a deal pushed to HubSpot carries
+its contact and company associations, a Salesforce Opportunity its AccountId and primary
+contact role, a Pipedrive deal and lead Pipedrive's numeric person and organization ids.
+
+The parents are created before the integration exists, so only the children are queued:
+each child waits for its parents' pushes, which it pulls forward, and never goes out
+with an id the CRM does not know."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import hubspot
+import pytest
+import requests
+from hubspot.crm.deals import (
+    AssociationSpec,
+    PublicAssociationsForObject,
+    PublicObjectId,
+    SimplePublicObjectInputForCreate,
+)
+from simple_salesforce import Salesforce
+from sqlalchemy import select
+
+from crmsync.auth.keys import create_api_key
+from crmsync.auth.permissions import Role
+from crmsync.config import Settings
+from crmsync.demo import ServerThread
+from crmsync.demo_crms import DEMO_PROVIDERS, standard_fields
+from crmsync.mapping.defaults import default_mapping
+from crmsync.mapping.schema import ObjectType
+from crmsync.sandbox import create
+from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
+from crmsync.sandbox.server import SandboxServer
+from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
+from crmsync.store.models import Integration, Link, SyncJob, SyncRun, WebhookEvent
+from crmsync.sync.targets import TargetResolver, set_object_mapping
+from crmsync.sync.worker import Worker
+from crmsync.workspaces import create_workspace
+from tests.e2e.waiting import wait_for
+
+OBJECTS = {
+    "hubspot": ("contacts", "companies", "deals", "notes", "tickets"),
+    "salesforce": ("contacts", "companies", "deals", "activities"),
+    "pipedrive": ("contacts", "companies", "deals", "leads", "activities", "notes"),
+    "totalexpert": ("contacts", "deals", "leads", "notes"),
+}
+
+
+def _credentials(provider: str, sandbox: Any, url: str) -> dict[str, Any]:
+    if provider == "totalexpert":
+        return {
+            "client_id": sandbox.tokens.client_id,
+            "client_secret": sandbox.tokens.client_secret,
+        }
+    return DEMO_PROVIDERS[provider][0](sandbox, url)
+
+
+@dataclass
+class Graph:
+    provider: str
+    api: httpx.Client
+    sandbox: ProviderSandbox
+    url: str
+    integration_id: uuid.UUID | None
+    sessions: Any
+    base_url: str
+
+    def connect(self, direction: str = "outbound") -> uuid.UUID:
+        """The integration, syncing every object type of OBJECTS that way."""
+        credentials = _credentials(self.provider, self.sandbox, self.url)
+        objects = dict.fromkeys(OBJECTS[self.provider], direction)
+        made = self.api.post(
+            "/api/v1/integrations",
+            json={
+                "provider": self.provider,
+                "name": self.provider,
+                "credentials": credentials,
+                "base_url": self.url,
+                "config": {"objects": objects, "frequency": "1h"},
+            },
+        )
+        assert made.status_code == 201, made.text
+        self.integration_id = uuid.UUID(made.json()["id"])
+        with session_scope(self.sessions) as session:
+            integration = session.get(Integration, self.integration_id)
+            assert integration is not None
+            for object_type in OBJECTS[self.provider]:
+                mapping = standard_fields(self.provider, object_type)
+                if self.provider == "totalexpert":  # its owners are part of the test
+                    mapping = default_mapping(self.provider).objects[ObjectType(object_type)]
+                set_object_mapping(session, integration, object_type, mapping)
+        return self.integration_id
+
+    def create(self, object_type: str, body: dict[str, Any]) -> str:
+        made = self.api.post(f"/api/v1/{object_type}", json=body)
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    def remote_id(self, object_type: str, record_id: str) -> str | None:
+        with self.sessions() as session:
+            return session.scalar(
+                select(Link.remote_id).where(
+                    Link.integration_id == self.integration_id,
+                    Link.object_type == object_type,
+                    Link.record_id == uuid.UUID(record_id),
+                )
+            )
+
+    def record_of(self, object_type: str, remote_id: str) -> dict[str, Any] | None:
+        """The crmsync record linked to a remote id, through the API."""
+        with self.sessions() as session:
+            record_id = session.scalar(
+                select(Link.record_id).where(
+                    Link.integration_id == self.integration_id,
+                    Link.object_type == object_type,
+                    Link.remote_id == remote_id,
+                )
+            )
+        if record_id is None:
+            return None
+        return dict(self.api.get(f"/api/v1/{object_type}/{record_id}").json())
+
+    def jobs(self, object_type: str) -> list[SyncJob]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(SyncJob).where(
+                        SyncJob.integration_id == self.integration_id,
+                        SyncJob.object_type == object_type,
+                    )
+                )
+            )
+
+
+@pytest.fixture(params=sorted(OBJECTS))
+def graph(request: pytest.FixtureRequest, fresh_database_url: str) -> Iterator[Graph]:
+    provider = request.param
+    sandbox = create(provider, SandboxOptions(rate_profile="off"))
+    crm_server = SandboxServer([sandbox]).start()
+    engine = make_engine(fresh_database_url)
+    sessions = make_sessionmaker(engine)
+    with session_scope(sessions) as session:
+        workspace = create_workspace(session, "graph")
+        _key, api_key = create_api_key(session, workspace.id, Role.ADMIN)
+    settings = Settings(database_url=fresh_database_url, mode="test", sandbox_mode=True)
+    app_server = ServerThread(settings, 0)
+    base_url = f"http://127.0.0.1:{app_server.start()}"
+    settings = settings.model_copy(update={"base_url": base_url})  # webhook URLs are signed
+    app_server.app.state.settings = settings
+    api = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"})
+    worker = Worker(sessions, TargetResolver(settings), poll_interval=0.05)
+    worker.start()
+    yield Graph(provider, api, sandbox, crm_server.url(provider), None, sessions, base_url)
+    worker.stop()
+    api.close()
+    app_server.stop()
+    crm_server.stop()
+    engine.dispose()
+
+
+def _hubspot_associations(graph: Graph, deal_id: str) -> dict[str, set[str]]:
+    token = graph.sandbox.tokens.private_token  # type: ignore[attr-defined]
+    client = hubspot.Client.create(access_token=token, host=graph.url)
+    out: dict[str, set[str]] = {}
+    for to_type in ("contacts", "companies"):
+        page = client.crm.associations.v4.basic_api.get_page("deals", deal_id, to_type)
+        out[to_type] = {str(r.to_object_id) for r in page.results}
+    return out
+
+
+@contextmanager
+def _salesforce(graph: Graph) -> Iterator[Salesforce]:
+    """simple-salesforce speaks https only: the same org served again over TLS."""
+    token = graph.sandbox.org.tokens.default_token  # type: ignore[attr-defined]
+    with SandboxServer([graph.sandbox], tls=True) as server, requests.Session() as session:
+        session.trust_env = False
+        session.verify = str(server.cert_path)
+        yield Salesforce(instance_url=server.url("salesforce"), session_id=token, session=session)
+
+
+def _total_expert(graph: Graph, path: str) -> dict[str, Any]:
+    """Read through Total Expert's API with a token of its own (client credentials)."""
+    tokens = graph.sandbox.tokens  # type: ignore[attr-defined]
+    token = httpx.post(
+        f"{graph.url}/v1/token",
+        json={"grant_type": "client_credentials"},
+        auth=(tokens.client_id, tokens.client_secret),
+    ).json()["access_token"]
+    answer = httpx.get(f"{graph.url}{path}", headers={"Authorization": f"Bearer {token}"})
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
+def _pipedrive(graph: Graph, entity: str, remote_id: str) -> dict[str, Any]:
+    token = graph.sandbox.oauth.api_token  # type: ignore[attr-defined]
+    path = f"/v1/{entity}" if entity == "leads" else f"/api/v2/{entity}"
+    answer = httpx.get(f"{graph.url}{path}/{remote_id}", params={"api_token": token})
+    answer.raise_for_status()
+    return dict(answer.json()["data"])
+
+
+def test_a_deal_reaches_the_crm_with_its_contact_and_company(graph: Graph) -> None:
+    if graph.provider == "totalexpert":
+        pytest.skip("Total Expert has no companies (its loans: the next test)")
+    company = graph.create("companies", {"name": "Acme Realty", "domain": "acme.example"})
+    contact = graph.create(
+        "contacts",
+        {
+            "email": "ada@acme.example",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "company_id": company,
+        },
+    )
+    graph.connect()  # after the parents: only the deal's push is queued at first
+    deal = graph.create(
+        "deals",
+        {
+            "name": "12 Elm Street",
+            "stage": "QUALIFIED",
+            "amount": 450000,
+            "close_date": "2027-03-01",
+            "contact_id": contact,
+            "company_id": company,
+        },
+    )
+    wait_for(lambda: graph.remote_id("deals", deal) is not None, timeout=60)
+    remote = {t: graph.remote_id(t, i) for t, i in (("contacts", contact), ("companies", company))}
+    assert all(remote.values()), remote  # the parents were pulled forward
+    deal_remote = graph.remote_id("deals", deal)
+    assert deal_remote is not None
+    # the deal waited for its parents and never failed for them
+    assert all(j.status in ("succeeded", "pending") for j in graph.jobs("deals"))
+    assert all(j.attempts == 0 for j in graph.jobs("deals"))
+
+    if graph.provider == "hubspot":
+        found = _hubspot_associations(graph, deal_remote)
+        assert found == {"contacts": {remote["contacts"]}, "companies": {remote["companies"]}}
+    elif graph.provider == "salesforce":
+        with _salesforce(graph) as sf:
+            assert sf.Opportunity.get(deal_remote)["AccountId"] == remote["companies"]
+            assert sf.Contact.get(remote["contacts"])["AccountId"] == remote["companies"]
+            where = f"WHERE OpportunityId = '{deal_remote}'"
+            soql = f"SELECT ContactId, IsPrimary FROM OpportunityContactRole {where}"  # noqa: S608
+            roles = sf.query(soql)["records"]
+        assert [(r["ContactId"], r["IsPrimary"]) for r in roles] == [(remote["contacts"], True)]
+    else:
+        data = _pipedrive(graph, "deals", deal_remote)
+        assert data["person_id"] == int(str(remote["contacts"]))
+        assert data["org_id"] == int(str(remote["companies"]))
+        person = _pipedrive(graph, "persons", str(remote["contacts"]))
+        assert person["org_id"] == int(str(remote["companies"]))
+
+
+def test_a_pipedrive_lead_carries_its_person(graph: Graph) -> None:
+    if graph.provider != "pipedrive":
+        pytest.skip("leads with a person are Pipedrive's")
+    graph.connect()
+    contact = graph.create("contacts", {"email": "lin@example.com", "last_name": "Lin"})
+    lead = graph.create("leads", {"status": "NEW", "contact_id": contact, "budget_max": 300000})
+    wait_for(lambda: graph.remote_id("leads", lead) is not None, timeout=60)
+    person = graph.remote_id("contacts", contact)
+    data = _pipedrive(graph, "leads", str(graph.remote_id("leads", lead)))
+    assert data["person_id"] == int(str(person))
+
+
+def test_a_total_expert_loan_and_lead_opportunity_exist_for_the_contact(graph: Graph) -> None:
+    if graph.provider != "totalexpert":
+        pytest.skip("loans and lead opportunities are Total Expert's")
+    contact = graph.create(
+        "contacts",
+        {"email": "bo@example.com", "first_name": "Bo", "last_name": "Reyes", "owner": "owner-1"},
+    )
+    graph.connect()  # the contact's push is pulled forward by its loan and lead
+    deal = graph.create(
+        "deals",
+        {"name": "LN-2026-0042", "stage": "QUALIFIED", "amount": 320000, "contact_id": contact},
+    )
+    lead = graph.create(
+        "leads",
+        {
+            "status": "NEW",
+            "first_name": "Bo",
+            "last_name": "Reyes",
+            "email": "bo@example.com",
+            "contact_id": contact,
+        },
+    )
+    wait_for(lambda: graph.remote_id("deals", deal) and graph.remote_id("leads", lead), 60)
+    person = int(str(graph.remote_id("contacts", contact)))
+    loan = _total_expert(graph, f"/v1/loans/{graph.remote_id('deals', deal)}")
+    assert loan["borrower"] == {"id": person}
+    assert (loan["loan_number"], loan["loan_status"]) == (
+        "LN-2026-0042",
+        {"loan_status": "Pre-Qualified"},
+    )
+    found = _total_expert(graph, f"/v1/lead-opportunities/{graph.remote_id('leads', lead)}")
+    assert found["legacy_contact_id"] == person
+    listed = _total_expert(graph, "/v1/loans?filter=external_id=LN-2026-0042")
+    assert [item["id"] for item in listed["items"]] == [loan["id"]]  # one loan, no copy
+
+
+def test_a_hubspot_deal_comes_in_linked_to_its_contact_and_company(graph: Graph) -> None:
+    if graph.provider != "hubspot":
+        pytest.skip("associations read back are HubSpot's")
+    token = graph.sandbox.tokens.private_token  # type: ignore[attr-defined]
+    client = hubspot.Client.create(access_token=token, host=graph.url)
+    contact = client.crm.contacts.basic_api.create(
+        SimplePublicObjectInputForCreate(properties={"email": "kim@example.com", "lastname": "Kim"})
+    )
+    company = client.crm.companies.basic_api.create(
+        SimplePublicObjectInputForCreate(properties={"name": "Kim Homes"})
+    )
+
+    def to(record_id: str, type_id: int) -> PublicAssociationsForObject:
+        spec = AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=type_id)
+        return PublicAssociationsForObject(to=PublicObjectId(id=record_id), types=[spec])
+
+    deal = client.crm.deals.basic_api.create(
+        SimplePublicObjectInputForCreate(
+            properties={"dealname": "Kim purchase", "pipeline": "default"},
+            associations=[to(contact.id, 3), to(company.id, 5)],
+        )
+    )
+    graph.connect("inbound")
+    answer = graph.api.post(
+        f"/api/v1/integrations/{graph.integration_id}/sync", json={"mode": "full"}
+    )
+    assert answer.status_code == 202, answer.text
+
+    def linked() -> dict[str, Any] | None:
+        found = graph.record_of("deals", deal.id)
+        return found if found and found.get("contact_id") and found.get("company_id") else None
+
+    found = wait_for(linked, timeout=60)
+    mine = graph.record_of("contacts", contact.id)
+    theirs = graph.record_of("companies", company.id)
+    assert mine is not None and theirs is not None
+    assert (found["contact_id"], found["company_id"]) == (mine["id"], theirs["id"])
+
+
+def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
+    graph.connect()
+    owner = {"owner": "owner-1"} if graph.provider == "totalexpert" else {}
+    contact = graph.create(
+        "contacts", {"email": "noor@example.com", "first_name": "N", "last_name": "Noor", **owner}
+    )
+    made: dict[str, str] = {}
+    if "notes" in OBJECTS[graph.provider]:
+        made["notes"] = graph.create(
+            "notes", {"body": "Prefers a call after 5pm", "contact_id": contact}
+        )
+    if "activities" in OBJECTS[graph.provider]:
+        made["activities"] = graph.create(
+            "activities",
+            {"type": "call", "subject": "First call", "body": "Rates", "contact_id": contact},
+        )
+    wait_for(lambda: all(graph.remote_id(t, i) for t, i in made.items()), timeout=60)
+    person = str(graph.remote_id("contacts", contact))
+    remote = {t: str(graph.remote_id(t, i)) for t, i in made.items()}
+    if graph.provider == "totalexpert":
+        note = _total_expert(graph, f"/v1/contact-notes/{remote['notes']}")
+        assert note["contact"] == {"id": int(person)}
+        assert note["note"] == "Prefers a call after 5pm"
+    elif graph.provider == "hubspot":
+        token = graph.sandbox.tokens.private_token  # type: ignore[attr-defined]
+        client = hubspot.Client.create(access_token=token, host=graph.url)
+        page = client.crm.associations.v4.basic_api.get_page("contacts", person, "notes")
+        assert [str(r.to_object_id) for r in page.results] == [remote["notes"]]
+        note = client.crm.objects.notes.basic_api.get_by_id(
+            remote["notes"], properties=["hs_note_body", "hs_timestamp"]
+        )
+        assert note.properties["hs_note_body"] == "Prefers a call after 5pm"
+        assert note.properties["hs_timestamp"]
+    elif graph.provider == "salesforce":
+        with _salesforce(graph) as sf:
+            task = sf.Task.get(remote["activities"])
+        assert (task["WhoId"], task["Subject"], task["Type"], task["Status"]) == (
+            person,
+            "First call",
+            "Call",
+            "Completed",
+        )
+    else:
+        token = graph.sandbox.oauth.api_token  # type: ignore[attr-defined]
+        note = httpx.get(
+            f"{graph.url}/v1/notes/{remote['notes']}", params={"api_token": token}
+        ).json()["data"]
+        assert note["person_id"] == int(person) and note["content"] == "Prefers a call after 5pm"
+        activity = _pipedrive(graph, "activities", remote["activities"])
+        assert (activity["person_id"], activity["type"], activity["subject"]) == (
+            int(person),
+            "call",
+            "First call",
+        )
+
+
+def test_a_hubspot_ticket_arrives_by_webhook_linked_to_its_contact(graph: Graph) -> None:
+    if graph.provider != "hubspot":
+        pytest.skip("tickets in real time are HubSpot's")
+    graph.connect("inbound")
+
+    def polls() -> list[str]:
+        with graph.sessions() as session:
+            return list(
+                session.scalars(
+                    select(SyncRun.kind).where(
+                        SyncRun.integration_id == graph.integration_id,
+                        SyncRun.kind != "webhook",
+                    )
+                )
+            )
+
+    # the first poll of every type runs at once; the next one is an hour away
+    wait_for(lambda: len(polls()) >= len(OBJECTS["hubspot"]), timeout=60)
+    before = len(polls())
+    hook = f"{graph.base_url}/api/v1/webhooks/hubspot/{graph.integration_id}"
+    httpx.post(f"{graph.url}/_sandbox/webhooks", json={"url": hook}).raise_for_status()
+    token = graph.sandbox.tokens.private_token  # type: ignore[attr-defined]
+    client = hubspot.Client.create(access_token=token, host=graph.url)
+    contact = client.crm.contacts.basic_api.create(
+        SimplePublicObjectInputForCreate(properties={"email": "ray@example.com", "lastname": "Ray"})
+    )
+    spec = AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=16)
+    ticket = client.crm.tickets.basic_api.create(
+        SimplePublicObjectInputForCreate(
+            properties={
+                "subject": "Cannot upload payslip",
+                "hs_pipeline": "0",
+                "hs_pipeline_stage": "1",
+                "hs_ticket_priority": "HIGH",
+            },
+            associations=[
+                PublicAssociationsForObject(to=PublicObjectId(id=contact.id), types=[spec])
+            ],
+        )
+    )
+
+    def arrived() -> dict[str, Any] | None:
+        found = graph.record_of("tickets", ticket.id)
+        return found if found and found.get("contact_id") else None
+
+    found = wait_for(arrived, timeout=60)
+    mine = graph.record_of("contacts", contact.id)
+    assert mine is not None and found["contact_id"] == mine["id"]
+    assert (found["subject"], found["status"], found["priority"]) == (
+        "Cannot upload payslip",
+        "open",
+        "high",
+    )
+    assert len(polls()) == before  # it came by webhook: no poll ran since
+    with graph.sessions() as session:
+        events = session.scalars(
+            select(WebhookEvent).where(WebhookEvent.integration_id == graph.integration_id)
+        ).all()
+    tickets = [e for e in events if e.payload.get("object_type") == "tickets"]
+    assert tickets and all(e.verified and e.processed_at for e in tickets)
