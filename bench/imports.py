@@ -3,6 +3,7 @@
     python bench/imports.py              # 1,000,000 rows end to end (~15 minutes)
     python bench/imports.py --quick      # a small size for CI, well under a minute
     python bench/imports.py --rows 100000 --http-rows 10000
+    python bench/imports.py --rows 100000 --verdicts answers.json   # compare two versions
 
 The preview of the whole file (a sample of its first rows through the import's pipeline,
 with dedup against the seeded workspace) is timed first: it must not grow with the file.
@@ -149,7 +150,8 @@ def timed(label: str, seconds: float, rows: int, note: str = "") -> None:
 
 
 def stages(path: Path, sessions: sessionmaker[Session], limits: ImportSettings,
-           workspace: uuid.UUID, dedup_rows: int) -> dict[str, float]:  # fmt: skip
+           workspace: uuid.UUID, dedup_rows: int,
+           verdicts: Path | None = None) -> dict[str, float]:  # fmt: skip
     reader = open_table(path, path.name, limits)
     start = time.perf_counter()
     rows = list(reader.rows())
@@ -161,24 +163,32 @@ def stages(path: Path, sessions: sessionmaker[Session], limits: ImportSettings,
         batch_size=DEFAULT_BATCH_SIZE, dedup_region="US",
     )  # fmt: skip
     mapper = source.mapper()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     batches = [source.map(mapper, rows[first : first + DEFAULT_BATCH_SIZE])
                for first in range(0, len(rows), DEFAULT_BATCH_SIZE)]  # fmt: skip
     mapping = time.perf_counter() - start
-    timed("map + cleanse + validate", mapping, len(rows), "and dedup's preparation")
+    cpu = time.process_time() - cpu
+    timed("map + cleanse + validate", mapping, len(rows),
+          f"and dedup's preparation; {cpu:.2f} s CPU")  # fmt: skip
     good = [fields for batch in batches for _row, fields in batch.valid]
     with sessions() as session:
         guard = DuplicateGuard.load(session, workspace, "contacts")
     checked = 0
-    start = time.perf_counter()
+    found: dict[str, tuple[str, str, float]] = {}
+    start, cpu = time.perf_counter(), time.process_time()
     for batch in batches:
         if checked >= dedup_rows:
             break
-        guard.check_batch(batch.keyed(), batch.dedup)
+        found.update(guard.check_batch(batch.keyed(), batch.dedup))
         checked += len(batch.valid)
     dedup = (time.perf_counter() - start) / max(checked, 1) * len(good)
-    note = "" if checked >= len(good) else f"extrapolated from {checked:,} rows"
+    cpu = time.process_time() - cpu
+    note = f"{cpu:.2f} s CPU for {checked:,} rows"
+    if checked < len(good):
+        note += ", wall extrapolated to all"
     timed("dedup (check_batch)", dedup, len(good), note)
+    if verdicts is not None:
+        write_verdicts(verdicts, found, sessions, workspace)
     with session_scope(sessions) as session:
         target = create_workspace(session, "bench-write").id
     start = time.perf_counter()
@@ -190,6 +200,22 @@ def stages(path: Path, sessions: sessionmaker[Session], limits: ImportSettings,
     write = time.perf_counter() - start
     timed("write (upsert + ChangeLog)", write, len(good))
     return {"read": read, "map": mapping, "dedup": dedup, "write": write}
+
+
+def write_verdicts(path: Path, found: dict[str, tuple[str, str, float]],
+                   sessions: sessionmaker[Session], workspace: uuid.UUID) -> None:  # fmt: skip
+    """The dedup stage's answers as JSON, to compare two versions of the code on one file:
+    an existing contact is named by its fields (its id differs in every run)."""
+    fields = (Contact.first_name, Contact.last_name, Contact.email, Contact.phone,
+              Contact.company, Contact.city)  # fmt: skip
+    with sessions() as session:
+        stmt = select(Contact.id, *fields).where(Contact.workspace_id == workspace)
+        named = {str(r[0]): "|".join(map(str, r[1:])) for r in session.execute(stmt)}
+    rows = sorted(
+        (key, status, named.get(of, of), score) for key, (status, of, score) in found.items()
+    )
+    path.write_text(json.dumps(rows, indent=0))
+    print(f"  dedup answers ({len(rows):,} rows matched) written to {path}")
 
 
 def end_to_end(path: Path, sessions: sessionmaker[Session], limits: ImportSettings,
@@ -291,6 +317,8 @@ def main() -> None:
                         help="rows of the end-to-end run (default: the whole file)")  # fmt: skip
     parser.add_argument("--http-rows", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true", help="small sizes for CI")
+    parser.add_argument("--verdicts", type=Path, default=None,
+                        help="the dedup stage's answers to this JSON file")  # fmt: skip
     args = parser.parse_args()
     if args.quick:
         args.rows, args.dedup_rows, args.e2e_rows, args.http_rows = 2_000, 100, 100, 100
@@ -314,7 +342,7 @@ def main() -> None:
     floor_s = floor(path, sessions, floor_ws)
     print("stages (SQLite, separate passes):")
     timed("floor: polars + bulk insert", floor_s, args.rows)
-    parts = stages(path, sessions, limits, workspace, args.dedup_rows)
+    parts = stages(path, sessions, limits, workspace, args.dedup_rows, args.verdicts)
     total = sum(parts.values())
     timed("sum of stages", total, args.rows, f"ratio to floor {total / floor_s:.1f}")
     without = total - parts["dedup"]

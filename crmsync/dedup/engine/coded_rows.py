@@ -9,6 +9,7 @@ pairs' rows, gathered, plus its candidates', looked up.
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ _MIN_CAPACITY = 1024
 _NUMBERS = ("dob_days", "namesakes")
 # what codes as missing (-1)
 _MISSING: dict[str | None, int] = {"": -1, None: -1}
+# what a value not coded yet looks up as, for a moment
+_UNKNOWN = -2
 
 
 def _grown(array: np.ndarray, size: int, keep: int, last: Any = None) -> np.ndarray:
@@ -53,13 +56,16 @@ class ValueCodes:
 
     def codes(self, column: list[str]) -> np.ndarray:
         """The codes of ``column``'s values, new values given new codes (in first-seen order)."""
-        code = self._code
-        found = list(map(code.get, column))  # "" and None are -1 (``_MISSING``)
-        if None in found:
-            new = list(dict.fromkeys(v for v, c in zip(column, found, strict=True) if c is None))
-            self._add(new)
-            found = list(map(code.get, column))
-        return np.array(found, dtype=np.int32)
+        code = self._code  # "" and None are -1 (``_MISSING``)
+        found = np.fromiter(
+            map(code.get, column, repeat(_UNKNOWN)), dtype=np.int32, count=len(column)
+        )
+        unknown = np.flatnonzero(found == _UNKNOWN).tolist()
+        if unknown:
+            values = [column[at] for at in unknown]
+            self._add(list(dict.fromkeys(values)))
+            found[unknown] = list(map(code.__getitem__, values))
+        return found
 
     def _add(self, new: list[str]) -> None:
         at, end = self.count, self.count + len(new)
@@ -88,6 +94,7 @@ class CodedRows:
         self._rows["id"] = base.values["id"][:-1].astype(object)
         self._rows["dob_days"] = base.dob_days.copy()
         self._rows["namesakes"] = base.namesakes.copy()
+        self._positions = np.empty(0, dtype=np.int32)
 
     def append(self, frame: pl.DataFrame) -> None:
         """Rows of a prepared frame, as the next row numbers."""
@@ -101,6 +108,31 @@ class CodedRows:
                 self._rows[name] = _grown(self._rows[name], end, self.height)
             self._rows[name][self.height : end] = values
         self.height = end
+
+    def whole(self) -> Encoded:
+        """Every row so far, coded, with its row number as its position: pairs of rows
+        index it directly, with nothing gathered or coded again (the id's code is the row
+        number; the arrays' slots past ``height`` are not rows)."""
+        if len(self._positions) < len(self._rows["id"]):
+            self._positions = np.arange(len(self._rows["id"]), dtype=np.int32)
+        codes = {name: self._rows[name] for name in self._values}
+        codes["id"] = self._positions
+        values = {name: coder.values for name, coder in self._values.items()}
+        values["id"] = self._rows["id"]
+        return Encoded(
+            codes,
+            values,
+            self._rows["dob_days"],
+            self._rows["namesakes"],
+            given_initials=self._initials(),
+        )
+
+    def _initials(self) -> dict[str, np.ndarray]:
+        return {
+            name: coder.initials
+            for name, coder in self._values.items()
+            if coder.initials is not None
+        }
 
     def value(self, row: int, name: str) -> Any:
         return self._values[name].values[self._rows[name][row]]
@@ -130,11 +162,10 @@ class CodedRows:
             name: np.concatenate([self._rows[name][rows], candidates[name].to_numpy()])
             for name in _NUMBERS
         }
-        initials = {
-            name: coder.initials
-            for name, coder in self._values.items()
-            if coder.initials is not None
-        }
         return Encoded(
-            codes, values, numbers["dob_days"], numbers["namesakes"], given_initials=initials
+            codes,
+            values,
+            numbers["dob_days"],
+            numbers["namesakes"],
+            given_initials=self._initials(),
         )

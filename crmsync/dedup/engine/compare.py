@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -164,6 +165,7 @@ def _email(left: Columns, right: Columns) -> np.ndarray:
 _DIGIT = re.compile(r"\d")  # any decimal digit, as str.isdecimal sees them
 
 
+@lru_cache(maxsize=1 << 16)  # an address stands in many pairs, batch after batch
 def _stem(email: str) -> str | None:
     """The local part without the number at its end (None when other digits are in it)."""
     local, _at, domain = email.partition("@")

@@ -13,6 +13,7 @@ bounded: a surname as common as Smith (1 %) loses 3.3 bits against the reference
 from __future__ import annotations
 
 from functools import cache
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +43,8 @@ def shares(kind: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Per pair, the prior share of the commoner of the two names (0 when unlisted)."""
     table = prior()[kind]
     get = table.get
-    a = np.fromiter((get(v, 0.0) for v in left.tolist()), dtype=np.float64, count=len(left))
-    b = np.fromiter((get(v, 0.0) for v in right.tolist()), dtype=np.float64, count=len(right))
+    a = np.fromiter(map(get, left.tolist(), repeat(0.0)), dtype=np.float64, count=len(left))
+    b = np.fromiter(map(get, right.tolist(), repeat(0.0)), dtype=np.float64, count=len(right))
     return np.maximum(a, b)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from crmsync.dedup.engine.coded_rows import CodedRows
 from crmsync.dedup.engine.compare import compare
 from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
 from crmsync.dedup.engine.explain import PairExplanation, explain_pairs
-from crmsync.dedup.engine.postings import Postings, key_hashes
+from crmsync.dedup.engine.postings import KeyTable, Postings, distinct_sorted, key_hashes
 from crmsync.dedup.engine.prefilter import worth_scoring
 from crmsync.dedup.engine.prepared import (
     TEXT_COLUMNS,
@@ -22,6 +23,7 @@ from crmsync.dedup.engine.prepared import (
     columns,
     count_namesakes,
     name_key,
+    name_keys,
     prepare,
 )
 from crmsync.dedup.engine.rules import DISTINCT, DUPLICATE, POSSIBLE, Decisions, decide
@@ -211,38 +213,47 @@ class DuplicateIndex:
         frame = prepare(candidates, self.settings.region)
         out: list[Match | None] = []
         for start in range(0, frame.height, CHECK_CHUNK):
-            chunk = self.with_namesakes(frame.slice(start, CHECK_CHUNK))
-            answers: list[Match | None] = [None] * chunk.height
-            owner, rows = self._candidates_many(chunk)
-            if len(rows):
-                # the pairs' indexed rows, then the candidates, in the index's own coding
-                enc = self._coded.encoded(rows, chunk)
-                left, right = len(rows) + owner, np.arange(len(rows))
-                keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
-                left, right = left[keep], right[keep]
-                decisions = decide(compare(decode(enc, left), decode(enc, right)), self.settings)
-                rank = ranking(decisions)
-                matched = np.flatnonzero(decisions.is_match | decisions.possible)
-                # per candidate, its best match, the first in row order among equals
-                order = matched[np.lexsort((matched, -rank[matched], left[matched]))]
-                owners = left[order]
-                firsts = order[np.concatenate(([True], owners[1:] != owners[:-1]))[: len(order)]]
-                ids = enc.values["id"][enc.codes["id"][right[firsts]]]
-                positions = (left[firsts] - len(rows)).tolist()
-                duplicate = decisions.is_match[firsts].tolist()
-                scores = decisions.score[firsts].tolist()
-                for at, record_id, dup, score in zip(
-                    positions, ids.tolist(), duplicate, scores, strict=True
-                ):
-                    answers[at] = Match(DUPLICATE if dup else POSSIBLE, str(record_id), score)
-            out += answers
+            out += self.matches_of(self.with_namesakes(frame.slice(start, CHECK_CHUNK)))
         return out
+
+    def matches_of(
+        self, chunk: pl.DataFrame, keys: list[KeyTable] | None = None
+    ) -> list[Match | None]:
+        """``matches`` of prepared candidates with their namesakes counted
+        (``with_namesakes``), and their ``keys`` per blocking pass when the caller has them."""
+        answers: list[Match | None] = [None] * chunk.height
+        owner, rows = self._candidates_many(chunk, keys)
+        if not len(rows):
+            return answers
+        # the pairs' indexed rows, then the candidates, in the index's own coding
+        enc = self._coded.encoded(rows, chunk)
+        left, right = len(rows) + owner, np.arange(len(rows))
+        keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
+        left, right = left[keep], right[keep]
+        decisions = decide(compare(decode(enc, left), decode(enc, right)), self.settings)
+        rank = ranking(decisions)
+        matched = np.flatnonzero(decisions.is_match | decisions.possible)
+        # per candidate, its best match, the first in row order among equals
+        order = matched[np.lexsort((matched, -rank[matched], left[matched]))]
+        owners = left[order]
+        firsts = order[np.concatenate(([True], owners[1:] != owners[:-1]))[: len(order)]]
+        ids = enc.values["id"][enc.codes["id"][right[firsts]]]
+        positions = (left[firsts] - len(rows)).tolist()
+        duplicate = decisions.is_match[firsts].tolist()
+        scores = decisions.score[firsts].tolist()
+        for at, record_id, dup, score in zip(
+            positions, ids.tolist(), duplicate, scores, strict=True
+        ):
+            answers[at] = Match(DUPLICATE if dup else POSSIBLE, str(record_id), score)
+        return answers
 
     def with_namesakes(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Candidates with `namesakes` counted in the index (themselves included)."""
-        names = [name_key(f, la) for f, la in zip(frame["first_canon"], frame["last"], strict=True)]
-        namesakes = [1.0 if n is None else float(self._namesakes.get(n, 0) + 1) for n in names]
-        return frame.with_columns(pl.Series("namesakes", namesakes, dtype=pl.Float64))
+        names = frame.select(name_keys()).to_series().to_list()  # None: no name_key
+        counts = np.fromiter(
+            map(self._namesakes.get, names, repeat(0)), dtype=np.float64, count=len(names)
+        )
+        return frame.with_columns(pl.Series("namesakes", counts + 1.0, dtype=pl.Float64))
 
     def _best_pairs(
         self, frame: pl.DataFrame
@@ -275,15 +286,17 @@ class DuplicateIndex:
             found.update(extra.get(key, [])[-2 * window :])
         return sorted(found)
 
-    def _candidates_many(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def _candidates_many(
+        self, frame: pl.DataFrame, keys: list[KeyTable] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Distinct live (candidate position, row) pairs, ordered; a record is not its own."""
         window = self.settings.window
         found: list[np.ndarray] = []
-        for block, postings, extra in zip(PASSES, self._postings, self._extra_keys, strict=True):
-            table = key_strings(frame, block)
-            hashes = key_hashes(table["key"])
-            position = table["row"].to_numpy()
-            owner, rows = postings.near_many(hashes, table["sort"], window)
+        if keys is None:
+            keys = [KeyTable.of(frame, block) for block in PASSES]
+        for table, postings, extra in zip(keys, self._postings, self._extra_keys, strict=True):
+            hashes, position = table.hashes, table.rows
+            owner, rows = postings.near_many(hashes, table.sorts, window)
             found.append((position[owner] << 32) | rows)
             if extra:
                 more = [
@@ -292,7 +305,7 @@ class DuplicateIndex:
                     for row in extra.get(key, [])[-2 * window :]
                 ]
                 found.append(np.array(more, dtype=np.int64))
-        pairs = np.unique(np.concatenate(found))
+        pairs = distinct_sorted(np.concatenate(found))
         owner, rows = pairs >> 32, pairs & 0xFFFFFFFF
         own = np.array([self._row_of.get(i, -1) for i in frame["id"].to_list()], dtype=np.int64)
         alive = np.frombuffer(bytes(self._alive), dtype=np.bool_)

@@ -18,7 +18,29 @@ from crmsync.dedup.engine.blocking import BlockingPass, key_strings
 def key_hashes(keys: pl.Series) -> np.ndarray:
     """Python hashes of key texts: compact, and what a record prepared alone hashes to
     (an index lives in one process, so the per-process hash seed does not matter)."""
-    return np.fromiter((hash(k) for k in keys.to_list()), dtype=np.int64, count=keys.len())
+    return np.fromiter(map(hash, keys.to_list()), dtype=np.int64, count=keys.len())
+
+
+@dataclass(frozen=True)
+class KeyTable:
+    """One blocking pass's keys of a frame: the rows that have one, their key hashes and
+    sort strings (``key_strings``, hashed once for every use of the batch)."""
+
+    rows: np.ndarray
+    hashes: np.ndarray
+    sorts: pl.Series
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame, block: BlockingPass) -> KeyTable:
+        table = key_strings(frame, block)
+        return cls(table["row"].to_numpy(), key_hashes(table["key"]), table["sort"])
+
+
+def distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an integer array, by sorting (numpy's hashing unique is many times
+    slower on the pair arrays a batch makes)."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))[: len(ordered)]]
 
 
 def spans(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -285,6 +285,16 @@ def name_key(first_canon: str, last: str) -> str | None:
     return f"{first_canon}|{last}" if first_canon and last else None
 
 
+def name_keys() -> pl.Expr:
+    """`name_key` of every row of a prepared frame (null where it is None)."""
+    first, last = pl.col("first_canon"), pl.col("last")
+    return (
+        pl.when((first != "") & (last != ""))
+        .then(pl.concat_str([first, last], separator="|"))
+        .alias("name_key")
+    )
+
+
 def columns(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     """The prepared frame as object arrays, the form pair gathering indexes into."""
     return {name: frame[name].to_numpy().astype(object) for name in ("id", *TEXT_COLUMNS)}

@@ -16,20 +16,76 @@ Batches are only the unit of work: the pairs of a batch are judged together.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from crmsync.dedup.engine.blocking import PASSES, key_strings
+from crmsync.dedup.engine.blocking import PASSES
 from crmsync.dedup.engine.coded_rows import CodedRows
 from crmsync.dedup.engine.compare import compare
 from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
-from crmsync.dedup.engine.index import DuplicateIndex, Match, ranking
-from crmsync.dedup.engine.postings import key_hashes
+from crmsync.dedup.engine.index import CHECK_CHUNK, DuplicateIndex, Match, ranking
+from crmsync.dedup.engine.postings import KeyTable, distinct_sorted
 from crmsync.dedup.engine.prefilter import worth_scoring
 from crmsync.dedup.engine.prepared import TEXT_COLUMNS, Prepared, prepare
 from crmsync.dedup.engine.rules import DUPLICATE, POSSIBLE, decide
+
+_MIN_ROWS = 1024
+
+
+class KeyChains:
+    """The file's rows of one blocking pass, by key: each key's latest row, and per row the
+    row before it with the same key (-1: none), so a key's latest rows are a walk back.
+
+    Equivalent to keeping, per key, the list of its rows in file order and reading its
+    last ``memory`` entries before each new row (``tests/dedup/engine/test_stream_pairs``
+    holds that definition), but a batch costs numpy work per row and a dictionary look-up
+    per distinct key, and no Python object per row.
+    """
+
+    def __init__(self) -> None:
+        self.latest: dict[int, int] = {}
+        self.previous = np.full(_MIN_ROWS, -1, dtype=np.int64)
+
+    def add(self, rows: np.ndarray, keys: np.ndarray, memory: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (ascending, after every row added so far) with their key hashes join the
+        chains; returns every (row, earlier row) pair where the earlier row is one of the
+        latest ``memory`` rows with the row's key before it."""
+        if not len(rows):
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty
+        order = np.argsort(keys, kind="stable")  # by key, then file order
+        keys, ordered = keys[order], rows[order]
+        firsts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        lasts = np.append(firsts[1:], len(keys)) - 1
+        before = np.empty(len(ordered), dtype=np.int64)
+        before[1:] = ordered[:-1]
+        distinct = keys[firsts].tolist()
+        before[firsts] = list(map(self.latest.get, distinct, itertools.repeat(-1)))
+        self.latest.update(zip(distinct, ordered[lasts].tolist(), strict=True))
+        end = int(rows[-1]) + 1
+        if end > len(self.previous):
+            grown = np.full(max(end, 2 * len(self.previous)), -1, dtype=np.int64)
+            grown[: len(self.previous)] = self.previous
+            self.previous = grown
+        self.previous[ordered] = before
+        owners: list[np.ndarray] = []
+        earlier: list[np.ndarray] = []
+        owner, back = ordered, before
+        for _ in range(memory):
+            has = back >= 0
+            owner, back = owner[has], back[has]
+            if not len(owner):
+                break
+            owners.append(owner)
+            earlier.append(back)
+            back = self.previous[back]
+        if not owners:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty
+        return np.concatenate(owners), np.concatenate(earlier)
 
 
 @dataclass(frozen=True)
@@ -47,10 +103,9 @@ class StreamMatcher:
         self.settings = index.settings
         self.memory = memory if memory is not None else 2 * self.settings.window
         empty = prepare([], self.settings.region).select("id", *TEXT_COLUMNS)
-        self._rows_frame_empty = empty
         self._rows = CodedRows(encode(empty, ALL_TEXT))
-        # per blocking pass: key hash -> the latest file rows with that key (one: the row)
-        self._history: list[dict[int, int | list[int]]] = [{} for _ in PASSES]
+        # per blocking pass: each key's file rows, as a chain from its latest row back
+        self._chains = [KeyChains() for _ in PASSES]
         # per file row: the id it stands for (its own, or what it duplicates)
         self._becomes: list[str] = []
 
@@ -61,9 +116,13 @@ class StreamMatcher:
         """The verdict of each row of the next batch (``id`` unique across the file)."""
         frame = records.frame if isinstance(records, Prepared) else records
         frame = self.index.with_namesakes(frame.select("id", *TEXT_COLUMNS))
-        indexed = self.index.matches(Prepared(frame))
+        keys = [KeyTable.of(frame, block) for block in PASSES]
+        if frame.height <= CHECK_CHUNK:  # the keys serve both look-ups
+            indexed = self.index.matches_of(frame, keys)
+        else:
+            indexed = self.index.matches(Prepared(frame))
         first = len(self._becomes)
-        left, right = self._file_pairs(frame, first)
+        left, right = self._file_pairs(keys, first)
         self._rows.append(frame)
         best = self._best_in_file(left, right, first)
         ids = frame["id"].to_list()
@@ -88,48 +147,27 @@ class StreamMatcher:
         score = in_file.rank - (2.0 if status == DUPLICATE else 1.0)
         return Match(status, self._becomes[in_file.row], score)
 
-    def _file_pairs(self, frame: pl.DataFrame, first: int) -> tuple[np.ndarray, np.ndarray]:
+    def _file_pairs(self, keys: list[KeyTable], first: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, earlier row) pairs sharing a blocking key, the earlier among the latest
-        ``memory`` with it; the batch's rows join the history in order."""
-        per_row: list[set[int]] = [set() for _ in range(frame.height)]
-        keys: list[list[tuple[int, int]]] = [[] for _ in range(frame.height)]
-        for p, block in enumerate(PASSES):
-            table = key_strings(frame, block)
-            for at, key in zip(
-                table["row"].to_list(), key_hashes(table["key"]).tolist(), strict=True
-            ):
-                keys[at].append((p, key))
-        for at, row_keys in enumerate(keys):
-            row = first + at
-            for p, key in row_keys:
-                history = self._history[p]
-                seen = history.get(key)
-                if seen is None:  # most keys have one row: kept as a number, not a list
-                    history[key] = row
-                    continue
-                if isinstance(seen, int):
-                    per_row[at].add(seen)
-                    history[key] = [seen, row]
-                    continue
-                per_row[at].update(seen[-self.memory :])
-                seen.append(row)
-                if len(seen) > 2 * self.memory:
-                    del seen[: len(seen) - self.memory]
-        left = [first + at for at, found in enumerate(per_row) for _ in found]
-        right = [r for found in per_row for r in sorted(found)]
-        return np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
+        ``memory`` with it, distinct and ordered; the batch's rows join the chains."""
+        found: list[np.ndarray] = []
+        for table, chains in zip(keys, self._chains, strict=True):
+            owner, earlier = chains.add(table.rows + first, table.hashes, self.memory)
+            found.append((owner << 32) | earlier)
+        pairs = distinct_sorted(np.concatenate(found))
+        return pairs >> 32, pairs & 0xFFFFFFFF
 
     def _best_in_file(self, left: np.ndarray, right: np.ndarray, first: int) -> dict[int, _Best]:
         """Per row of the batch that has one, its best duplicate or possible earlier row."""
         if not len(left):
             return {}
-        rows = np.unique(np.concatenate([left, right]))
-        enc = self._rows.encoded(rows, self._rows_frame_empty)
-        lo, hi = np.searchsorted(rows, left), np.searchsorted(rows, right)
-        keep = np.flatnonzero(worth_scoring(enc, lo, hi, self.settings))
+        enc = self._rows.whole()  # rows by number: the pairs index it as they are
+        keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
         if not len(keep):
             return {}
-        decisions = decide(compare(decode(enc, lo[keep]), decode(enc, hi[keep])), self.settings)
+        decisions = decide(
+            compare(decode(enc, left[keep]), decode(enc, right[keep])), self.settings
+        )
         rank = ranking(decisions)
         found = np.flatnonzero(decisions.is_match | decisions.possible)
         owners, earlier = left[keep][found], right[keep][found]
