@@ -113,3 +113,15 @@ def _default_logging() -> Iterator[None]:
     from crmsync.logging import reset
 
     reset()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last. Playwright's sync API keeps an event loop running in the main
+    thread from its first browser test to the end of the session, so any later test that
+    calls ``asyncio.run`` (the bus tests do) would fail; pytest's grouping of parametrised
+    tests could otherwise put browser tests before them."""
+    browser = [item for item in items if "/tests/web/browser/" in str(item.path)]
+    if browser:
+        others = [item for item in items if "/tests/web/browser/" not in str(item.path)]
+        items[:] = [*others, *browser]
