@@ -69,12 +69,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     # What the app made on first use, closed with it.
     webhooks.close_receiver(app)  # write the deliveries still queued
-    launcher = app.state.import_launcher
+    # Each is dropped once closed: an app started again (a test client entered twice)
+    # makes new ones on first use instead of using a stopped one.
+    launcher, app.state.import_launcher = app.state.import_launcher, None
     if launcher is not None:  # running imports stop at their next checkpoint
         launcher.stop()
         launcher.join_all(timeout=IMPORT_STOP_SECONDS)
     if app.state.targets is not None and app.state.owns_targets:
-        app.state.targets.close()  # the connectors' HTTP clients
+        targets, app.state.targets = app.state.targets, None
+        targets.close()  # the connectors' HTTP clients
 
 
 def _reregister(app: FastAPI) -> None:

@@ -37,6 +37,18 @@ def test_a_resolver_shared_with_a_worker_is_left_to_its_owner(
     app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app.state.owns_targets = False
+    try:
+        with TestClient(app):
+            closed = _calls(targets_of(app), "close", monkeypatch)
+        assert closed == []
+    finally:
+        app.state.owns_targets = True
+
+
+def test_an_app_started_again_makes_new_ones(app: FastAPI) -> None:
     with TestClient(app):
-        closed = _calls(targets_of(app), "close", monkeypatch)
-    assert closed == []
+        first_launcher, first_targets = launcher_of(app.state), targets_of(app)
+    with TestClient(app):
+        launcher = launcher_of(app.state)
+        assert launcher is not first_launcher and not launcher._stopping.is_set()
+        assert targets_of(app) is not first_targets
