@@ -131,7 +131,9 @@ def test_a_lead_and_its_write_back(
     assert viewer.status_code == 403
     db.expire_all()
     sources = db.scalars(
-        select(ChangeLog.source).where(ChangeLog.record_id == uuid.UUID(world["lead"]))
+        select(ChangeLog.source)
+        .where(ChangeLog.record_id == uuid.UUID(world["lead"]))
+        .order_by(ChangeLog.id)  # PostgreSQL returns rows in no set order without it
     ).all()
     assert sources == ["api", "attribution"]  # created, then attributed once
 
