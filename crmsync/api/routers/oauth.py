@@ -94,7 +94,7 @@ def authorize(
     request: Request,
     provider: str,
     integration_id: uuid.UUID | None = None,
-    name: Annotated[str | None, Query(max_length=200)] = None,
+    name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     base_url: Annotated[str | None, Query(max_length=500)] = None,
     redirect: bool = False,
 ) -> Response:
@@ -196,7 +196,16 @@ def _connected(
     return _page(f"{label} {verb}", text, 200)
 
 
-@router.get("/{provider}/callback", summary="Where the provider sends the user back")
+# The callback answers a browser with a page, and a caller asking for JSON with JSON,
+# whatever the outcome (a failure answers with its error's status).
+_PAGE_OR_JSON: dict[str, Any] = {"content": {"text/html": {}, "application/json": {}}}
+
+
+@router.get(
+    "/{provider}/callback",
+    summary="Where the provider sends the user back",
+    responses={code: _PAGE_OR_JSON for code in (200, 400, 403, 404, 409, 413, 422, 503)},
+)
 def callback(
     db: Db,
     request: Request,
