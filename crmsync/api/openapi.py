@@ -89,9 +89,11 @@ def _document(app: FastAPI) -> dict[str, Any]:
                 continue
             responses = operation.setdefault("responses", {})
             for status in sorted(_statuses(route)):
+                # other media types a route declares (the OAuth callback's page) stay
+                declared = responses.get(status, {}).get("content", {})
                 responses[status] = {
                     "description": _DESCRIPTIONS[status],
-                    "content": {"application/json": {"schema": _REF}},
+                    "content": {**declared, "application/json": {"schema": _REF}},
                 }
             if needs_principal(route.dependant):
                 operation["security"] = [{"bearer": []}]
