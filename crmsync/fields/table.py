@@ -38,7 +38,8 @@ _MONEY: Final = NumberKind.DECIMAL
 _LONG_TEXT: Final = 100_000
 
 TABLE: Final[dict[ObjectType, RecordSpec]] = {
-    ObjectType.CONTACTS: RecordSpec("Contact", importable=True, fields=(
+    ObjectType.CONTACTS: RecordSpec("Contact", importable=True,
+        description="A person: a borrower, a realtor, a customer.", fields=(
         S.EMAIL,
         S.PHONE,
         S.FIRST_NAME,
@@ -90,7 +91,8 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
               synonyms=("social", "linkedin", "twitter", "facebook", "social profiles",
                         "linkedin url", "social media", "instagram")),
     )),
-    ObjectType.LEADS: RecordSpec("Lead", importable=True, fields=(
+    ObjectType.LEADS: RecordSpec("Lead", importable=True,
+        description="Someone who asked about a property or a loan, not yet won.", fields=(
         replace(S.STATUS, type=F.ENUM, max_length=None, enum=LeadStatus, default=LeadStatus.NEW,
                 label="Lead status",
                 preferred=("lead status", "stage", "lead stage", "status")),
@@ -131,7 +133,8 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
                             "commentaires", "notizen", "bemerkungen", "kommentar",
                             "observacoes", "comentario")),
     )),
-    ObjectType.DEALS: RecordSpec("Deal", importable=True, fields=(
+    ObjectType.DEALS: RecordSpec("Deal", importable=True,
+        description="A sale on its way through a pipeline.", fields=(
         replace(S.NAME, label="Deal name"),
         Field("pipeline", F.STRING, max_length=100,
               synonyms=("sales pipeline", "pipeline name", "process", "funnel")),
@@ -164,7 +167,8 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
         S.COMPANY_ID,
         replace(S.OWNER, preferred=("deal owner", "opportunity owner", "assigned to", "owner")),
     )),
-    ObjectType.COMPANIES: RecordSpec("Company", importable=True, fields=(
+    ObjectType.COMPANIES: RecordSpec("Company", importable=True,
+        description="An organisation that contacts and deals belong to.", fields=(
         replace(S.NAME, label="Company name"),
         Field("domain", F.STRING, max_length=255,
               synonyms=("website", "url", "web", "site", "homepage", "web site",
@@ -183,7 +187,8 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
                         "company size", "size", "no of employees", "num employees")),
         S.OWNER,
     )),
-    ObjectType.ACTIVITIES: RecordSpec("Activity", fields=(
+    ObjectType.ACTIVITIES: RecordSpec("Activity",
+        description="Something that happened: a message, a call, a loan milestone.", fields=(
         Field("type", F.ENUM, enum=ActivityType, required=True),
         # the enum class is records.schemas.Direction; a test holds the values equal
         Field("direction", F.ENUM, values=("inbound", "outbound")),
@@ -195,14 +200,15 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
         S.LEAD_ID,
         S.DEAL_ID,
     )),
-    ObjectType.NOTES: RecordSpec("Note", fields=(
+    ObjectType.NOTES: RecordSpec("Note",
+        description="Free text about a contact, a lead or a deal.", fields=(
         Field("body", F.STRING, max_length=_LONG_TEXT, required=True),
         Field("author", F.STRING, max_length=255),
         S.CONTACT_ID,
         S.LEAD_ID,
         S.DEAL_ID,
     )),
-    ObjectType.TICKETS: RecordSpec("Ticket", fields=(
+    ObjectType.TICKETS: RecordSpec("Ticket", description="A support request.", fields=(
         Field("subject", F.STRING, max_length=255, required=True),
         Field("description", F.STRING, max_length=_LONG_TEXT),
         replace(S.STATUS, type=F.ENUM, max_length=None, enum=TicketStatus,
