@@ -30,7 +30,7 @@ from crmsync.mapping import schema as mapping
 from crmsync.mapping.synonyms import MULTILINGUAL, OBJECT_SYNONYMS, SYNONYMS, phrases_for
 from crmsync.quality.validation import RuleKind
 from crmsync.quality.validation_defaults import DEFAULT_RULES
-from crmsync.records import schemas
+from crmsync.records import schemas, service
 from crmsync.records.payloads import INTERNAL_FIELDS
 from crmsync.store.models import RECORD_MODELS
 
@@ -114,6 +114,13 @@ def test_api_schemas_are_the_table(object_type: ObjectType) -> None:
         _check_property(field, _property(create, field.name))
         _check_property(field, _property(patch, field.name))
         assert create["properties"][field.name].get("default") == field.default
+
+
+def test_a_list_searches_the_fields_the_table_marks() -> None:
+    for object_type, spec in TABLE.items():
+        searched = tuple(f.name for f in spec.fields if f.searchable)
+        assert searched, f"{object_type}: a list's q needs a searchable field"
+        assert service.SEARCH_FIELDS[object_type] == searched
 
 
 def test_the_enums_are_the_tables() -> None:

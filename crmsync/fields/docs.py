@@ -46,6 +46,8 @@ def _about(field: CanonicalField) -> str:
         parts.append(f"default `{field.default}`")
     if field.description:
         parts.append(field.description.rstrip("."))
+    if field.searchable:
+        parts.append("a list's `q` searches it")
     spellings = field.preferred + field.synonyms
     if spellings:
         shown = ", ".join(dict.fromkeys(spellings[:_SPELLINGS_SHOWN]))

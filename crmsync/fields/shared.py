@@ -12,7 +12,7 @@ from crmsync.fields.spec import CanonicalField as Field
 from crmsync.fields.spec import FieldType as F
 
 EMAIL: Final = Field(
-    "email", F.EMAIL, "E-mail", max_length=255, example="jane.doe@example.com",
+    "email", F.EMAIL, "E-mail", max_length=255, example="jane.doe@example.com", searchable=True,
     description="Normalised to lower case; the match key of upserts and dedup.",
     synonyms=("e mail", "email address", "e mail address", "mail", "email id", "primary email",
               "work email", "personal email", "business email", "courriel", "correo",
@@ -33,14 +33,14 @@ PHONE: Final = Field(
                   "mobiltelefon", "telefone", "telemovel", "numero de telefono"),
 )  # fmt: skip
 FIRST_NAME: Final = Field(
-    "first_name", F.STRING, max_length=100, example="Jane",
+    "first_name", F.STRING, max_length=100, example="Jane", searchable=True,
     synonyms=("first", "first name", "given name", "forename", "fname", "christian name",
               "prenom", "nombre", "vorname", "f name", "name first", "first nm", "given"),
     translations=("nombres", "primer nombre", "prenom", "vorname", "nome", "primeiro nome",
                   "rufname"),
 )  # fmt: skip
 LAST_NAME: Final = Field(
-    "last_name", F.STRING, max_length=100, example="Doe",
+    "last_name", F.STRING, max_length=100, example="Doe", searchable=True,
     synonyms=("last", "last name", "surname", "family name", "lname", "apellido",
               "apellidos", "nachname", "l name", "name last", "last nm", "second name"),
     translations=("apellido", "apellidos", "nom", "nom de famille", "nachname", "familienname",
@@ -100,7 +100,7 @@ OWNER: Final = Field(
                   "responsavel", "asesor", "conseiller", "berater", "corredor asignado"),
 )  # fmt: skip
 NAME: Final = Field(
-    "name", F.STRING, max_length=255, required=True, example="Acme Mortgage",
+    "name", F.STRING, max_length=255, required=True, example="Acme Mortgage", searchable=True,
     synonyms=("deal name", "opportunity name", "title", "deal title", "opportunity", "deal",
               "company name", "organization name", "account name", "business name"),
 )  # fmt: skip

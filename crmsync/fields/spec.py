@@ -58,6 +58,7 @@ class CanonicalField:
     text_values: bool = False  # OBJECT: a map of texts (else any JSON values)
     relation: str | None = None
     importable: bool = True
+    searchable: bool = False  # a record list's ``q`` looks in it
     example: str | None = None
     synonyms: tuple[str, ...] = ()
     translations: tuple[str, ...] = ()

@@ -170,7 +170,7 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
     ObjectType.COMPANIES: RecordSpec("Company", importable=True,
         description="An organisation that contacts and deals belong to.", fields=(
         replace(S.NAME, label="Company name"),
-        Field("domain", F.STRING, max_length=255,
+        Field("domain", F.STRING, max_length=255, searchable=True,
               synonyms=("website", "url", "web", "site", "homepage", "web site",
                         "company domain", "website url")),
         Field("industry", F.STRING, max_length=100,
@@ -192,7 +192,7 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
         Field("type", F.ENUM, enum=ActivityType, required=True),
         # the enum class is records.schemas.Direction; a test holds the values equal
         Field("direction", F.ENUM, values=("inbound", "outbound")),
-        Field("subject", F.STRING, max_length=255),
+        Field("subject", F.STRING, max_length=255, searchable=True),
         Field("body", F.STRING, max_length=_LONG_TEXT),
         Field("occurred_at", F.DATETIME, description="When it happened; now if not given."),
         Field("data", F.OBJECT, description="Whatever else the source tells about it."),
@@ -202,14 +202,14 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
     )),
     ObjectType.NOTES: RecordSpec("Note",
         description="Free text about a contact, a lead or a deal.", fields=(
-        Field("body", F.STRING, max_length=_LONG_TEXT, required=True),
+        Field("body", F.STRING, max_length=_LONG_TEXT, required=True, searchable=True),
         Field("author", F.STRING, max_length=255),
         S.CONTACT_ID,
         S.LEAD_ID,
         S.DEAL_ID,
     )),
     ObjectType.TICKETS: RecordSpec("Ticket", description="A support request.", fields=(
-        Field("subject", F.STRING, max_length=255, required=True),
+        Field("subject", F.STRING, max_length=255, required=True, searchable=True),
         Field("description", F.STRING, max_length=_LONG_TEXT),
         replace(S.STATUS, type=F.ENUM, max_length=None, enum=TicketStatus,
                 default=TicketStatus.OPEN, example=None),

@@ -166,7 +166,10 @@ def _patch_model(create: type[RecordIn]) -> type[RecordIn]:
         annotation: Any = info.annotation
         if info.metadata:  # keep length limits, ranges and patterns
             annotation = Annotated.__class_getitem__((annotation, *info.metadata))  # type: ignore[attr-defined]
-        fields[name] = (annotation | None, None)
+        fields[name] = (
+            annotation | None,
+            Field(None, title=info.title, description=info.description),
+        )
     return create_model(create.__name__.replace("In", "Patch"), __base__=RecordIn, **fields)
 
 
