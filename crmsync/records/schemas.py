@@ -110,25 +110,25 @@ _NUMBERS: dict[NumberKind, type] = {
 
 def _annotation(record_type: str, spec: CanonicalField) -> Any:
     """The pydantic type of one field of the table, with its limits."""
-    text = StringConstraints(max_length=spec.max_length, pattern=spec.pattern)
     if spec.relation is not None:
         return uuid.UUID
     if spec.type is FieldType.ENUM:
         return _ENUM_CLASSES.get((record_type, spec.name)) or spec.enum
     if spec.type is FieldType.NUMBER:
-        limits = Field(ge=spec.minimum, le=spec.maximum)
-        if spec.number is NumberKind.DECIMAL:
-            limits = Field(ge=spec.minimum, le=spec.maximum, max_digits=spec.max_digits,
-                           decimal_places=2)  # fmt: skip
-        if spec.minimum is None and spec.maximum is None and spec.max_digits is None:
-            return _NUMBERS[spec.number]
-        return Annotated[_NUMBERS[spec.number], limits]
+        number = _NUMBERS[spec.number]
+        if spec.number is NumberKind.DECIMAL:  # amounts: cents, as the columns hold them
+            places = Field(max_digits=spec.max_digits, decimal_places=2)
+            return Annotated[number, Field(ge=spec.minimum, le=spec.maximum), places]
+        if spec.minimum is None and spec.maximum is None:
+            return number
+        return Annotated[number, Field(ge=spec.minimum, le=spec.maximum)]
     if spec.type is FieldType.DATE:
         return date
     if spec.type is FieldType.DATETIME:
         return UtcDatetime
     if spec.type is FieldType.BOOLEAN:
         return bool
+    text = StringConstraints(max_length=spec.max_length, pattern=spec.pattern)
     if spec.type is FieldType.LIST:
         return list[Annotated[str, text]]
     if spec.type is FieldType.OBJECT:
@@ -147,13 +147,12 @@ def _create_model(record_type: ObjectType, spec: RecordSpec) -> type[RecordIn]:
             docs["description"] = field.description
         if field.example is not None:
             docs["examples"] = [field.example]
-        if field.required or field.default is not None:
-            fields[field.name] = (
-                annotation,
-                Field(... if field.required else field.default, **docs),
-            )
+        if field.required:
+            fields[field.name] = (annotation, Field(..., **docs))
+        elif field.default is not None:  # never null: a record without it takes the default
+            fields[field.name] = (annotation, Field(field.default, **docs))
         else:
-            fields[field.name] = (annotation | None, Field(field.default, **docs))
+            fields[field.name] = (annotation | None, Field(None, **docs))
     model = create_model(f"{spec.label}In", __base__=RecordIn, **fields)
     model.__doc__ = spec.description or f"What a client may write to a {spec.label.lower()}."
     return model
