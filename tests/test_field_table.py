@@ -5,7 +5,7 @@ A field added to one of them only fails here (``docs/fields.md``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from sqlalchemy import (
@@ -24,6 +24,7 @@ from crmsync.fields import docs, enums
 from crmsync.fields.spec import CanonicalField, FieldType, NumberKind
 from crmsync.fields.table import TABLE, ObjectType
 from crmsync.fields.views import all_fields
+from crmsync.imports.options import ImportObject
 from crmsync.imports.rowmap import OBJECT_TYPES
 from crmsync.imports.templates import template_fields
 from crmsync.mapping import schema as mapping
@@ -162,6 +163,7 @@ def test_a_field_name_means_the_same_spellings_in_every_type() -> None:
 
 def test_templates_and_import_types_are_the_tables() -> None:
     assert tuple(t.value for t, spec in TABLE.items() if spec.importable) == OBJECT_TYPES
+    assert get_args(ImportObject) == OBJECT_TYPES  # the options' Literal, for OpenAPI
     for object_type in OBJECT_TYPES:
         spec = TABLE[ObjectType(object_type)]
         wanted = [f.name for f in spec.fields if f.in_template]
