@@ -34,6 +34,7 @@ class ObjectType(StrEnum):
     LEADS = "leads"
     DEALS = "deals"
     COMPANIES = "companies"
+    PROPERTIES = "properties"
     ACTIVITIES = "activities"
     NOTES = "notes"
     TICKETS = "tickets"
@@ -79,6 +80,7 @@ ACTIVITY_TYPES: Final = (
     "rate_alert",
     "pos_application_submitted",
 )
+PROPERTY_STATUSES: Final = ("available", "under_offer", "sold", "rented", "withdrawn")
 CONTACT_TYPES: Final = ("borrower", "loan_officer", "realtor", "broker", "partner", "customer")
 
 F = FieldType
@@ -120,6 +122,7 @@ CANONICAL_SCHEMA: Final[dict[ObjectType, dict[str, FieldType]]] = {
         "property_ref": F.STRING,
         "assigned_agent": F.STRING,
         "contact_id": F.STRING,
+        "property_id": F.STRING,
         "first_name": F.STRING,
         "last_name": F.STRING,
         "email": F.EMAIL,
@@ -146,6 +149,15 @@ CANONICAL_SCHEMA: Final[dict[ObjectType, dict[str, FieldType]]] = {
         "city": F.STRING,
         "country": F.STRING,
         "employees": F.NUMBER,
+    },
+    ObjectType.PROPERTIES: {
+        "title": F.STRING,
+        "price": F.NUMBER,
+        "currency": F.STRING,
+        "city": F.STRING,
+        "locality": F.STRING,
+        "status": F.ENUM,
+        "owner": F.STRING,
     },
     ObjectType.ACTIVITIES: {
         "type": F.ENUM,
@@ -178,6 +190,7 @@ CANONICAL_SCHEMA: Final[dict[ObjectType, dict[str, FieldType]]] = {
 ENUM_VALUES: Final[dict[tuple[ObjectType, str], tuple[str, ...]]] = {
     (ObjectType.CONTACTS, "contact_type"): CONTACT_TYPES,
     (ObjectType.LEADS, "status"): LEAD_STATUSES,
+    (ObjectType.PROPERTIES, "status"): PROPERTY_STATUSES,
     (ObjectType.ACTIVITIES, "type"): ACTIVITY_TYPES,
 }
 
@@ -211,6 +224,7 @@ class Relation:
 RELATIONS: Final[tuple[Relation, ...]] = (
     Relation("contacts", "company_id", "companies"),
     Relation("leads", "contact_id", "contacts"),
+    Relation("leads", "property_id", "properties"),
     Relation("deals", "contact_id", "contacts"),
     Relation("deals", "company_id", "companies"),
     Relation("tickets", "contact_id", "contacts"),

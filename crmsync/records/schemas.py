@@ -86,6 +86,14 @@ class Direction(StrEnum):
     OUTBOUND = "outbound"
 
 
+class PropertyStatus(StrEnum):
+    AVAILABLE = "available"
+    UNDER_OFFER = "under_offer"
+    SOLD = "sold"
+    RENTED = "rented"
+    WITHDRAWN = "withdrawn"
+
+
 class TicketStatus(StrEnum):
     OPEN = "open"
     PENDING = "pending"
@@ -162,6 +170,16 @@ class CompanyIn(RecordIn):
     owner: Text255 | None = None
 
 
+class PropertyIn(RecordIn):
+    title: Text255
+    price: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)] | None = None
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+    city: Short | None = None
+    locality: Short | None = None
+    status: PropertyStatus = PropertyStatus.AVAILABLE
+    owner: Text255 | None = None
+
+
 class LeadIn(RecordIn):
     status: LeadStatus = LeadStatus.NEW
     source: Short | None = None
@@ -175,6 +193,7 @@ class LeadIn(RecordIn):
     property_ref: Text255 | None = None
     assigned_agent: Text255 | None = None
     contact_id: uuid.UUID | None = None
+    property_id: uuid.UUID | None = None
     notes: LongText | None = None
 
 
@@ -234,6 +253,7 @@ def _patch_model(create: type[RecordIn]) -> type[RecordIn]:
 CREATE_SCHEMAS: dict[str, type[RecordIn]] = {
     "contacts": ContactIn,
     "companies": CompanyIn,
+    "properties": PropertyIn,
     "leads": LeadIn,
     "deals": DealIn,
     "activities": ActivityIn,

@@ -43,6 +43,7 @@ SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
     "contacts": ("first_name", "last_name", "email"),
     "leads": ("first_name", "last_name", "email"),
     "companies": ("name", "domain"),
+    "properties": ("title", "city", "locality"),
     "deals": ("name",),
     "activities": ("subject",),
     "notes": ("body",),

@@ -66,6 +66,9 @@ OWNER_PROPERTY = "hubspot_owner_id"
 # archiving a contact the app may also hold as a contact.
 LEAD_OBJECT = "contacts"
 LEAD_STATUS = "hs_lead_status"
+# crmsync record types a HubSpot portal keeps in a custom object of its own making: the
+# integration names its objectTypeId ("2-…") in ``config.custom_objects``
+CUSTOM_TYPES = frozenset({"properties"})
 # object types whose new records need hs_timestamp (engagements)
 TIMESTAMPED = frozenset({"notes"})
 _MODIFIED = "hs_lastmodifieddate"
@@ -79,6 +82,8 @@ CAPABILITIES = Capabilities(
         "deals": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "notes": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "tickets": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
+        # a custom object (CUSTOM_TYPES); custom objects cannot be merged
+        "properties": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
     },
     webhook_kind=WebhookKind.HMAC_SIGNATURE,
     journeys=True,
@@ -104,8 +109,11 @@ class HubSpotConnector(Connector):
         clock: Callable[[], float] = time.time,
         lag_ms: int = DEFAULT_LAG_MS,
         field_history: bool = True,
+        custom_objects: Mapping[str, str] | None = None,
     ):
         self.client = client
+        # crmsync type -> the portal's custom object type id (CUSTOM_TYPES)
+        self._custom = {k: v for k, v in (custom_objects or {}).items() if k in CUSTOM_TYPES}
         # Polls read changed records again with propertiesWithHistory, so each property
         # carries the time it was written (not the record's, which any write moves).
         self._field_history = field_history
@@ -160,7 +168,23 @@ class HubSpotConnector(Connector):
             webhook_secret=secret,
             webhook_url=context.webhook_url,
             clock=context.clock,
+            custom_objects=context.config.get("custom_objects"),
         )
+
+    def _api(self, object_type: str) -> str:
+        """The object type in HubSpot's paths: a custom object's type id for CUSTOM_TYPES."""
+        if object_type not in CUSTOM_TYPES:
+            return object_type
+        found = self._custom.get(object_type)
+        if not found:
+            raise ConfigError(
+                f"HubSpot keeps {object_type} in a custom object: name its objectTypeId "
+                f"in config.custom_objects.{object_type}"
+            )
+        return found
+
+    def _associations(self) -> associations.AssociationWriter:
+        return associations.AssociationWriter(self.client.http, self._custom)
 
     # --- describe ----------------------------------------------------------------------
 
@@ -168,7 +192,7 @@ class HubSpotConnector(Connector):
         self.capabilities.of(object_type)
         if object_type == "leads":
             return self.describe(LEAD_OBJECT)
-        fields = [to_remote_field(p) for p in self.client.properties(object_type)]
+        fields = [to_remote_field(p) for p in self.client.properties(self._api(object_type))]
         self._property_names[object_type] = [f.name for f in fields]
         self._writable[object_type] = [f.name for f in fields if not f.read_only]
         return fields
@@ -236,15 +260,20 @@ class HubSpotConnector(Connector):
         results: list[UpsertResult | None],
         linked: dict[int, associations.Associations],
     ) -> None:
-        """Associations of records written by update or upsert (create sends its own)."""
+        """Associations of records written by update or upsert, and a created record's
+        references to a custom object (create sends the HubSpot-defined ones itself)."""
         wanted: dict[str, associations.Associations] = {}
-        for action in ("update", "upsert"):
+        for action in ("update", "upsert", "create"):
             for index, _payload in groups[action]:
                 result = results[index]
                 if index in linked and result is not None and result.ok and result.remote_id:
-                    wanted[result.remote_id] = linked[index]
+                    found = linked[index]
+                    if action == "create":
+                        found = associations.custom_only(object_type, found)
+                    if found:
+                        wanted[result.remote_id] = found
         if wanted:
-            associations.AssociationWriter(self.client.http).replace(object_type, wanted)
+            self._associations().replace(object_type, wanted)
 
     def _write(
         self,
@@ -265,7 +294,7 @@ class HubSpotConnector(Connector):
                 item["associations"] = associations.create_inputs(object_type, linked[i])
             inputs.append(item)
         try:
-            body = self.client.batch(object_type, action, inputs)
+            body = self.client.batch(self._api(object_type), action, inputs)
         except InvalidRecord as error:
             if len(items) == 1:
                 results[items[0][0]] = UpsertResult.failed(error)
@@ -291,7 +320,7 @@ class HubSpotConnector(Connector):
             return
         inputs = [{"id": str(i)} for i in remote_ids]
         for chunk in batches(inputs, BATCH_LIMIT):
-            self.client.batch(object_type, "archive", chunk)
+            self.client.batch(self._api(object_type), "archive", chunk)
 
     # --- merge -------------------------------------------------------------------------
 
@@ -321,7 +350,7 @@ class HubSpotConnector(Connector):
             self.describe(object_type)
             names = self._property_names[object_type]
         since = state.query_since(self._lag_ms)
-        page = self.client.search_modified(object_type, field, since, state.after, names)
+        page = self.client.search_modified(self._api(object_type), field, since, state.after, names)
         found = [to_remote_record(obj, field) for obj in page.get("results") or []]
         rows = [(r.remote_id, to_ms(r.modified_at) if r.modified_at else 0) for r in found]
         fresh_ids = {i for i, _ in state.fresh(rows)}
@@ -352,16 +381,16 @@ class HubSpotConnector(Connector):
             chunk = ids[start : start + HISTORY_BATCH]
             out += [
                 to_remote_record(obj, field)
-                for obj in self.client.read_with_history(object_type, chunk, names)
+                for obj in self.client.read_with_history(self._api(object_type), chunk, names)
             ]
         return self._with_associations(object_type, out)
 
     def _with_associations(
         self, object_type: str, records: list[RemoteRecord]
     ) -> list[RemoteRecord]:
-        if not associations.targets_of(object_type):
+        if not associations.targets_of(object_type, self._custom):
             return records
-        return associations.AssociationWriter(self.client.http).attach(object_type, records)
+        return self._associations().attach(object_type, records)
 
     def _with_history(
         self, object_type: str, records: list[RemoteRecord], field: str
@@ -373,7 +402,7 @@ class HubSpotConnector(Connector):
         ids = [r.remote_id for r in records]
         for start in range(0, len(ids), HISTORY_BATCH):
             for obj in self.client.read_with_history(
-                object_type, ids[start : start + HISTORY_BATCH], names
+                self._api(object_type), ids[start : start + HISTORY_BATCH], names
             ):
                 record = to_remote_record(obj, field)
                 fresh[record.remote_id] = record
@@ -385,7 +414,7 @@ class HubSpotConnector(Connector):
         newest = since_ms
         token: str | None = None
         while True:
-            page = self.client.archived_page(object_type, token)
+            page = self.client.archived_page(self._api(object_type), token)
             for obj in page.get("results") or []:
                 deletion = to_deletion(obj)
                 at = to_ms(deletion.deleted_at) if deletion.deleted_at else 0

@@ -32,6 +32,9 @@ SOBJECTS: Mapping[str, str] = {
     "companies": "Account",
     "deals": "Opportunity",
     "activities": "Task",
+    # a custom object the org's admin defines for real-estate listings (Name, Price__c,
+    # Currency__c, City__c, Locality__c, Status__c); a lead points at one by Property__c
+    "properties": "Property__c",
 }
 
 _FIELD_TYPES: Mapping[str, str] = {

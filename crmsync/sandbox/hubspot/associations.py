@@ -31,6 +31,9 @@ DEFAULT_TYPES: dict[tuple[str, str], int] = {
     ("deal", "ticket"): 27,
     ("ticket", "deal"): 28,
 }
+# Associations with a custom object are the portal's own, not HubSpot-defined; the
+# sandbox portal's listings object has these (the ids are the sandbox's).
+DEFAULT_TYPES.update({("contact", "p_property"): 7001, ("p_property", "contact"): 7002})
 PRIMARY_TYPES: dict[tuple[str, str], int] = {
     ("contact", "company"): 1,
     ("company", "contact"): 2,

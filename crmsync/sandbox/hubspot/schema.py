@@ -24,6 +24,10 @@ class ObjectSpec:
         return self.singular
 
 
+# the sandbox portal's custom object for real-estate listings
+CUSTOM_PROPERTY = "p_property"
+CUSTOM_PROPERTY_TYPE_ID = "2-7100001"
+
 OBJECTS: dict[str, ObjectSpec] = {
     spec.name: spec
     for spec in (
@@ -102,6 +106,19 @@ OBJECTS: dict[str, ObjectSpec] = {
             # a ticket always has a status (HubSpot tickets guide)
             required=("hs_pipeline_stage",),
         ),
+        # A custom object ("2-" type ids are custom, HubSpot "Using object APIs"): the
+        # real-estate listings a realtor portal defines. Its name, id and properties are
+        # the portal admin's choice; these are the sandbox's.
+        ObjectSpec(
+            CUSTOM_PROPERTY,
+            CUSTOM_PROPERTY_TYPE_ID,
+            CUSTOM_PROPERTY,
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            ("hs_createdate", "hs_lastmodifieddate", "hs_object_id", "name"),
+            ("name", "city", "locality"),
+            required=("name",),
+        ),
     )
 }
 
@@ -146,6 +163,7 @@ LEAD_STATUS = (
     "BAD_TIMING",
 )
 PRIORITY = ("LOW", "MEDIUM", "HIGH")
+LISTING_STATUS = ("available", "under_offer", "sold", "rented", "withdrawn")
 
 Spec = tuple[str, tuple[str, str], tuple[str, ...]]
 
@@ -199,6 +217,12 @@ BUILTIN: dict[str, tuple[Spec, ...]] = {
         ("content", _AREA, ()),
         ("hs_ticket_priority", _ENUM, PRIORITY),
         *_OWNED,
+    ),
+    CUSTOM_PROPERTY: (
+        *_texts("name currency city locality"),
+        ("price", _NUM, ()),
+        ("status", _ENUM, LISTING_STATUS),
+        ("hubspot_owner_id", _ENUM, ()),
     ),
 }
 

@@ -189,6 +189,8 @@ def _lead() -> SObjectType:
             _f("HasOptedOutOfEmail", "boolean", nillable=False),
             _f("IsConverted", "boolean", nillable=False, updateable=False),
             _f("Score__c", "double"),
+            # the listing the lead asks about (a lookup to the custom object below)
+            _f("Property__c", "reference", reference_to=("Property__c",)),
         ),
     )
 
@@ -309,6 +311,29 @@ def _task() -> SObjectType:
     )
 
 
+def _property() -> SObjectType:
+    # A custom object (``__c``): a realtor org's listings, as its admin defines them.
+    # Custom objects take key prefixes from a0 up; their Name is a required text field.
+    return SObjectType(
+        "Property__c",
+        "a0P",
+        "Properties",
+        (
+            *_system("Property__c"),
+            _f("Name", length=80, nillable=False),
+            _f("Price__c", "currency"),
+            _f("Currency__c", length=3),
+            _f("City__c", length=100),
+            _f("Locality__c", length=100),
+            _f(
+                "Status__c",
+                "picklist",
+                picklist=("Available", "Under Offer", "Sold", "Rented", "Withdrawn"),
+            ),
+        ),
+    )
+
+
 def _contact_role() -> SObjectType:
     # the role of a contact on an opportunity; it has no owner of its own
     kept = [f for f in _system("OpportunityContactRole") if f.name in _ROLE_SYSTEM]
@@ -361,8 +386,8 @@ def _user() -> SObjectType:
 
 
 def standard_objects() -> dict[str, SObjectType]:
-    """Lead, Contact, Account, Opportunity, OpportunityContactRole, Task and User, keyed
-    by name."""
+    """Lead, Contact, Account, Opportunity, OpportunityContactRole, Task, User and the
+    custom Property__c, keyed by name."""
     objects = (
         _lead(),
         _contact(),
@@ -371,6 +396,7 @@ def standard_objects() -> dict[str, SObjectType]:
         _contact_role(),
         _task(),
         _user(),
+        _property(),
     )
     return {o.name: o for o in objects}
 
