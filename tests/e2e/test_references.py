@@ -306,6 +306,7 @@ def test_a_total_expert_loan_and_lead_opportunity_exist_for_the_contact(graph: G
             "last_name": "Reyes",
             "email": "bo@example.com",
             "contact_id": contact,
+            "assigned_agent": "owner-1",
         },
     )
     wait_for(lambda: graph.remote_id("deals", deal) and graph.remote_id("leads", lead), 60)
@@ -318,6 +319,9 @@ def test_a_total_expert_loan_and_lead_opportunity_exist_for_the_contact(graph: G
     )
     found = _total_expert(graph, f"/v1/lead-opportunities/{graph.remote_id('leads', lead)}")
     assert found["legacy_contact_id"] == person
+    # the agent went out as a Total Expert user id, the same user who owns the contact
+    owner = _total_expert(graph, f"/v1/contacts/{person}")["owner"]
+    assert found["assigned_user_id"] == int(owner["id"])
     listed = _total_expert(graph, "/v1/loans?filter=external_id=LN-2026-0042")
     assert [item["id"] for item in listed["items"]] == [loan["id"]]  # one loan, no copy
 
