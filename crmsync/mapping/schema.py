@@ -74,6 +74,7 @@ ACTIVITY_TYPES: Final = (
     "email",
     "sms",
     "call",
+    "task",
     "meeting",
     "journey_step",
     "milestone_update",

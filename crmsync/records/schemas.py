@@ -74,6 +74,7 @@ class ActivityType(StrEnum):
     EMAIL = "email"
     SMS = "sms"
     CALL = "call"
+    TASK = "task"
     MEETING = "meeting"
     JOURNEY_STEP = "journey_step"
     MILESTONE_UPDATE = "milestone_update"

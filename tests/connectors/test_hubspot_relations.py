@@ -141,3 +141,51 @@ def test_properties_without_their_custom_object_are_a_config_error(
 ) -> None:
     with pytest.raises(ConfigError, match=r"config\.custom_objects\.properties"):
         target.connector().upsert("properties", [{"name": "A"}], None)
+
+
+def test_a_call_is_a_call_and_any_other_activity_a_completed_task(
+    target: HubSpotTarget,
+) -> None:
+    connector = target.connector()
+    (contact,) = _ids(connector.upsert("contacts", [{"email": "c@example.com"}], "email"))
+    call, email = _ids(
+        connector.upsert(
+            "activities",
+            [
+                {
+                    "type": "call",
+                    "subject": "Rates",
+                    "direction": "outbound",
+                    "associations:contacts": contact,
+                },
+                {"type": "email", "subject": "Docs sent", "associations:contacts": contact},
+            ],
+            None,
+        )
+    )
+    assert (call.split("/")[0], email.split("/")[0]) == ("calls", "tasks")
+    assert _edges(target, "calls", call.split("/")[1], "contacts") == [(contact, [194])]
+    assert _edges(target, "tasks", email.split("/")[1], "contacts") == [(contact, [204])]
+    task = target.control.get(
+        f"/crm/v3/objects/tasks/{email.split('/')[1]}",
+        params={"properties": "hs_task_status,hs_task_type,hs_task_subject,hs_timestamp"},
+        headers={"Authorization": f"Bearer {target.sandbox.tokens.private_token}"},
+    ).json()["properties"]
+    assert (task["hs_task_status"], task["hs_task_type"]) == ("COMPLETED", "EMAIL")
+    assert task["hs_task_subject"] == "Docs sent" and task["hs_timestamp"]
+    updated = connector.upsert(
+        "activities", [{"id": call, "type": "call", "subject": "Rates 2"}], None
+    )
+    assert [(r.outcome, r.remote_id) for r in updated] == [(Outcome.UPDATED, call)]
+    page = connector.changes("activities", None)
+    read = {r.remote_id: r.properties for r in page.records}
+    assert (read[call]["type"], read[call]["subject"], read[call]["direction"]) == (
+        "call",
+        "Rates 2",
+        "outbound",
+    )
+    assert read[call]["associations:contacts"] == contact
+    assert (read[email]["type"], read[email]["subject"]) == ("email", "Docs sent")
+    connector.delete("activities", [call, "not-an-activity-id"])
+    later = connector.changes("activities", page.next_cursor)
+    assert [d.remote_id for d in later.deletions] == [call]

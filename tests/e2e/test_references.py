@@ -47,7 +47,7 @@ from crmsync.workspaces import create_workspace
 from tests.e2e.waiting import wait_for
 
 OBJECTS = {
-    "hubspot": ("contacts", "companies", "deals", "notes", "tickets"),
+    "hubspot": ("contacts", "companies", "deals", "notes", "tickets", "activities"),
     "salesforce": ("contacts", "companies", "deals", "activities"),
     "pipedrive": ("contacts", "companies", "deals", "leads", "activities", "notes"),
     "totalexpert": ("contacts", "deals", "leads", "notes"),
@@ -398,6 +398,18 @@ def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
         )
         assert note.properties["hs_note_body"] == "Prefers a call after 5pm"
         assert note.properties["hs_timestamp"]
+        kind, call_id = remote["activities"].split("/")
+        assert kind == "calls"  # a call activity is a HubSpot call on the contact
+        page = client.crm.associations.v4.basic_api.get_page("contacts", person, "calls")
+        assert [str(r.to_object_id) for r in page.results] == [call_id]
+        call = client.crm.objects.basic_api.get_by_id(
+            "calls", call_id, properties=["hs_call_title", "hs_call_body", "hs_call_status"]
+        )
+        assert (call.properties["hs_call_title"], call.properties["hs_call_body"]) == (
+            "First call",
+            "Rates",
+        )
+        assert call.properties["hs_call_status"] == "COMPLETED"
     elif graph.provider == "salesforce":
         with _salesforce(graph) as sf:
             task = sf.Task.get(remote["activities"])

@@ -11,9 +11,10 @@ A record holds one reference per target type, so setting one replaces the previo
 association of that type (HubSpot itself would keep both).
 
 A custom object (a realtor portal's listings, crmsync ``properties``) has no
-HubSpot-defined association types: its type ids are the portal's own. Those references
-are written with HubSpot's default association (``batch/associate/default``) after the
-record is saved, and read back as the record's first association with that object.
+HubSpot-defined association types: its type ids are the portal's own. Those references,
+and the ones whose HubSpot-defined id the reference material does not give (a call's
+contact), are written with HubSpot's default association (``batch/associate/default``)
+after the record is saved, and read back as the record's first association of that type.
 """
 
 from __future__ import annotations
@@ -40,10 +41,17 @@ ASSOCIATION_TYPES: Mapping[tuple[str, str], int] = {
     ("tickets", "contacts"): 16,
     ("tickets", "companies"): 26,
     ("tickets", "deals"): 28,
+    ("tasks", "contacts"): 204,
 }
 
-# from object type -> the custom-object types (crmsync names) its records can reference
-CUSTOM_TARGETS: Mapping[str, tuple[str, ...]] = {"contacts": ("properties",)}
+# crmsync types a portal keeps in a custom object of its own (named per integration)
+CUSTOM = frozenset({"properties"})
+# from object type -> the types its records reference by the default association
+UNTYPED: Mapping[str, tuple[str, ...]] = {
+    "contacts": ("properties",),
+    "calls": ("contacts", "deals"),
+    "tasks": ("deals",),
+}
 
 Associations = dict[str, str]  # to object type -> to record id
 
@@ -52,12 +60,13 @@ def targets_of(object_type: str, custom: Mapping[str, str] | None = None) -> lis
     """The object types records of ``object_type`` can reference (``custom``: the custom
     objects the portal has, crmsync type -> type id)."""
     found = [to for (source, to) in ASSOCIATION_TYPES if source == object_type]
-    return found + [t for t in CUSTOM_TARGETS.get(object_type, ()) if t in (custom or {})]
+    untyped = UNTYPED.get(object_type, ())
+    return found + [t for t in untyped if t not in CUSTOM or t in (custom or {})]
 
 
-def custom_only(object_type: str, found: Associations) -> Associations:
-    """The references of ``found`` that go to a custom object (written after a create)."""
-    return {t: i for t, i in found.items() if t in CUSTOM_TARGETS.get(object_type, ())}
+def untyped_only(object_type: str, found: Associations) -> Associations:
+    """The references of ``found`` made by the default association (after a create)."""
+    return {t: i for t, i in found.items() if t in UNTYPED.get(object_type, ())}
 
 
 def split(payload: Payload) -> tuple[dict[str, Any], Associations]:

@@ -35,7 +35,7 @@ from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.client import ConnectorHttp
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
-from crmsync.connectors.hubspot import associations, webhooks
+from crmsync.connectors.hubspot import associations, engagements, webhooks
 from crmsync.connectors.hubspot.auth import build_auth
 from crmsync.connectors.hubspot.client import SEARCH_PAGE, HubSpotClient
 from crmsync.connectors.hubspot.cursor import DEFAULT_LAG_MS, ChangeCursor
@@ -68,9 +68,9 @@ LEAD_OBJECT = "contacts"
 LEAD_STATUS = "hs_lead_status"
 # crmsync record types a HubSpot portal keeps in a custom object of its own making: the
 # integration names its objectTypeId ("2-…") in ``config.custom_objects``
-CUSTOM_TYPES = frozenset({"properties"})
+CUSTOM_TYPES = associations.CUSTOM
 # object types whose new records need hs_timestamp (engagements)
-TIMESTAMPED = frozenset({"notes"})
+TIMESTAMPED = frozenset({"notes", *engagements.KINDS})
 _MODIFIED = "hs_lastmodifieddate"
 
 CAPABILITIES = Capabilities(
@@ -81,6 +81,8 @@ CAPABILITIES = Capabilities(
         "companies": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "deals": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "notes": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
+        # calls and tasks (connectors.hubspot.engagements)
+        "activities": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "tickets": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         # a custom object (CUSTOM_TYPES); custom objects cannot be merged
         "properties": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
@@ -88,6 +90,9 @@ CAPABILITIES = Capabilities(
     webhook_kind=WebhookKind.HMAC_SIGNATURE,
     journeys=True,
 )
+
+# the engagement objects behind activities, addressed by the connector itself
+_ENGAGEMENT = ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED)
 
 _ERROR_CLASSES: Mapping[str, type[ConnectorError]] = {"OBJECT_NOT_FOUND": NotFound}
 
@@ -188,8 +193,15 @@ class HubSpotConnector(Connector):
 
     # --- describe ----------------------------------------------------------------------
 
+    def _of(self, object_type: str) -> ObjectCapabilities:
+        if object_type in engagements.KINDS:
+            return _ENGAGEMENT
+        return self.capabilities.of(object_type)
+
     def describe(self, object_type: str) -> list[RemoteField]:
-        self.capabilities.of(object_type)
+        self._of(object_type)
+        if object_type == "activities":
+            return list(engagements.FIELDS)
         if object_type == "leads":
             return self.describe(LEAD_OBJECT)
         fields = [to_remote_field(p) for p in self.client.properties(self._api(object_type))]
@@ -202,9 +214,11 @@ class HubSpotConnector(Connector):
     def upsert(
         self, object_type: str, payloads: Sequence[Payload], match_key: str | None
     ) -> list[UpsertResult]:
-        self.capabilities.of(object_type)
+        self._of(object_type)
         if object_type == "leads":
             return self.upsert(LEAD_OBJECT, payloads, match_key)
+        if object_type == "activities":
+            return engagements.upsert(lambda kind, items: self.upsert(kind, items, None), payloads)
         results: list[UpsertResult | None] = [None] * len(payloads)
         groups: dict[str, Indexed] = {"update": [], "upsert": [], "create": []}
         linked: dict[int, associations.Associations] = {}
@@ -261,7 +275,7 @@ class HubSpotConnector(Connector):
         linked: dict[int, associations.Associations],
     ) -> None:
         """Associations of records written by update or upsert, and a created record's
-        references to a custom object (create sends the HubSpot-defined ones itself)."""
+        default (untyped) ones: create sends the HubSpot-defined ones itself."""
         wanted: dict[str, associations.Associations] = {}
         for action in ("update", "upsert", "create"):
             for index, _payload in groups[action]:
@@ -269,7 +283,7 @@ class HubSpotConnector(Connector):
                 if index in linked and result is not None and result.ok and result.remote_id:
                     found = linked[index]
                     if action == "create":
-                        found = associations.custom_only(object_type, found)
+                        found = associations.untyped_only(object_type, found)
                     if found:
                         wanted[result.remote_id] = found
         if wanted:
@@ -309,7 +323,16 @@ class HubSpotConnector(Connector):
     # --- delete ------------------------------------------------------------------------
 
     def delete(self, object_type: str, remote_ids: Sequence[str]) -> None:
-        self.capabilities.of(object_type)
+        self._of(object_type)
+        if object_type == "activities":
+            by_kind: dict[str, list[str]] = {}
+            for remote_id in remote_ids:
+                found = engagements.split_id(remote_id)
+                if found is not None:  # another shape names no activity HubSpot holds
+                    by_kind.setdefault(found[0], []).append(found[1])
+            for kind, ids in by_kind.items():
+                self.delete(kind, ids)
+            return
         if object_type == "leads":
             cleared = [{"id": str(i), "properties": {LEAD_STATUS: ""}} for i in remote_ids]
             for chunk in batches(cleared, BATCH_LIMIT):
@@ -339,7 +362,9 @@ class HubSpotConnector(Connector):
     # --- changes -----------------------------------------------------------------------
 
     def changes(self, object_type: str, cursor: str | None) -> ChangePage:
-        field = self.capabilities.of(object_type).incremental_field or _MODIFIED
+        field = self._of(object_type).incremental_field or _MODIFIED
+        if object_type == "activities":
+            return engagements.changes(self.changes, cursor)
         if object_type == "leads":
             read = self.changes(LEAD_OBJECT, cursor)
             leads = [r for r in read.records if r.properties.get(LEAD_STATUS)]
@@ -368,12 +393,14 @@ class HubSpotConnector(Connector):
 
     def read(self, object_type: str, remote_ids: Sequence[str]) -> list[RemoteRecord]:
         """``ReadConnector``: the records by id, with per-property times."""
-        self.capabilities.of(object_type)
+        self._of(object_type)
         if object_type == "leads":
             return self.read(LEAD_OBJECT, remote_ids)
+        if object_type == "activities":
+            return engagements.read(self.read, remote_ids)
         if object_type not in self._writable:
             self.describe(object_type)
-        field = self.capabilities.of(object_type).incremental_field or _MODIFIED
+        field = self._of(object_type).incremental_field or _MODIFIED
         names = [*self._writable.get(object_type, []), field]
         out: list[RemoteRecord] = []
         ids = list(remote_ids)
