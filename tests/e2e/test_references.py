@@ -48,7 +48,7 @@ from tests.e2e.waiting import wait_for
 
 OBJECTS = {
     "hubspot": ("contacts", "companies", "deals", "notes", "tickets", "activities"),
-    "salesforce": ("contacts", "companies", "deals", "activities"),
+    "salesforce": ("contacts", "companies", "deals", "activities", "notes"),
     "pipedrive": ("contacts", "companies", "deals", "leads", "activities", "notes"),
     "totalexpert": ("contacts", "deals", "leads", "notes"),
 }
@@ -413,6 +413,12 @@ def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
     elif graph.provider == "salesforce":
         with _salesforce(graph) as sf:
             task = sf.Task.get(remote["activities"])
+            note = sf.Note.get(remote["notes"])
+        assert (note["ParentId"], note["Title"], note["Body"]) == (
+            person,
+            "Prefers a call after 5pm",
+            "Prefers a call after 5pm",
+        )
         assert (task["WhoId"], task["Subject"], task["Type"], task["Status"]) == (
             person,
             "First call",

@@ -334,6 +334,29 @@ def _property() -> SObjectType:
     )
 
 
+def _note() -> SObjectType:
+    # The classic note on a record (Object Reference "Note"): ParentId is required and
+    # set on create only, Title is required, Body holds up to 32 KB.
+    return SObjectType(
+        "Note",
+        "002",
+        "Notes",
+        (
+            *_system("Note"),
+            _f(
+                "ParentId",
+                "reference",
+                nillable=False,
+                updateable=False,
+                reference_to=("Contact", "Lead", "Account", "Opportunity", "Property__c"),
+            ),
+            _f("Title", length=80, nillable=False),
+            _f("Body", "textarea"),
+            _f("IsPrivate", "boolean", nillable=False),
+        ),
+    )
+
+
 def _contact_role() -> SObjectType:
     # the role of a contact on an opportunity; it has no owner of its own
     kept = [f for f in _system("OpportunityContactRole") if f.name in _ROLE_SYSTEM]
@@ -386,8 +409,8 @@ def _user() -> SObjectType:
 
 
 def standard_objects() -> dict[str, SObjectType]:
-    """Lead, Contact, Account, Opportunity, OpportunityContactRole, Task, User and the
-    custom Property__c, keyed by name."""
+    """Lead, Contact, Account, Opportunity, OpportunityContactRole, Task, User, Note and
+    the custom Property__c, keyed by name."""
     objects = (
         _lead(),
         _contact(),
@@ -397,6 +420,7 @@ def standard_objects() -> dict[str, SObjectType]:
         _task(),
         _user(),
         _property(),
+        _note(),
     )
     return {o.name: o for o in objects}
 
