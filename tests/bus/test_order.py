@@ -1,0 +1,120 @@
+"""A key's messages are stored in order when a dead consumer's batch comes back after
+newer messages were delivered: NATS JetStream redelivers it only after the ack wait,
+and meanwhile hands newer messages to whoever pulls while fewer than a batch are
+unacknowledged. Against the machine's NATS, and the rule that decides (``may_store``)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crmsync.bus.adapters.nats import Held, may_store, stream_name
+from crmsync.bus.pipeline import Item
+from crmsync.bus.runtime import SourceRunner
+from crmsync.bus.spec import SourceSpec
+from crmsync.store.models import Event
+from crmsync.workspaces import create_workspace
+from tests.bus import brokers
+
+ACK_WAIT = 2.0
+
+
+@pytest.mark.parametrize(
+    ("held", "floor", "pending", "waited", "expected"),
+    [
+        # Alone, nothing older unacknowledged: store at once.
+        (Held(first=11, count=10, redelivered=False), 10, 10, 0.0, True),
+        # A dead consumer holds 5..7: newer messages wait, however long.
+        (Held(first=11, count=3, redelivered=False), 4, 6, 0.0, False),
+        (Held(first=11, count=3, redelivered=False), 4, 6, 99.0, False),
+        # Part of its batch is back (5..6), the rest (7) not yet: wait for it...
+        (Held(first=5, count=2, redelivered=True), 4, 3, 0.0, False),
+        # ... then store all of it together.
+        (Held(first=5, count=3, redelivered=True), 4, 3, 0.1, True),
+        # A live twin holds newer messages: the oldest holder goes on.
+        (Held(first=11, count=3, redelivered=False), 10, 8, 0.0, True),
+        # Redeliveries beside a twin's newer messages: at most an ack wait.
+        (Held(first=5, count=3, redelivered=True), 4, 8, ACK_WAIT, True),
+        # Stale copies of messages already acknowledged (below the floor).
+        (Held(first=3, count=4, redelivered=True), 10, 2, 0.0, True),
+    ],
+)
+def test_may_store(held: Held, floor: int, pending: int, waited: float, expected: bool) -> None:
+    assert may_store(held, floor, pending, waited, ACK_WAIT) is expected
+
+
+def test_nats_dead_consumers_batch_is_stored_before_newer_messages(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    import nats
+    from nats.js.api import ConsumerConfig
+
+    url = brokers.require("nats")
+    stream = brokers.fresh_stream("nats")
+    with sessions() as db:
+        ws = create_workspace(db, f"order-{uuid.uuid4().hex[:6]}").id
+        db.commit()
+    messages = [
+        orjson.dumps(
+            {
+                "id": f"ev-{n}",
+                "workspace_id": str(ws),
+                "key": "lead-1",
+                "type": "lead.status_changed",
+                "data": {"seq": n},
+            }
+        )
+        for n in range(1, 11)
+    ]
+    spec = SourceSpec(url, stream, batch_size=8, claim_idle_ms=int(ACK_WAIT * 1000))
+    batches: list[list[int]] = []
+
+    async def scenario() -> None:
+        await brokers.produce("nats", stream, messages)
+        # A consumer takes the first three and dies without acknowledging them: five
+        # more may be delivered (at most a batch, 8, unacknowledged) long before these
+        # three come back.
+        nc = await nats.connect(url)
+        dead = await nc.jetstream().pull_subscribe(
+            stream,
+            durable=spec.group,
+            stream=stream_name(spec),
+            config=ConsumerConfig(ack_wait=ACK_WAIT, max_ack_pending=spec.batch_size),
+        )
+        taken = await dead.fetch(3, timeout=5)
+        assert [m.metadata.sequence.stream for m in taken] == [1, 2, 3]
+        await nc.close()
+
+        runner = SourceRunner(spec, sessions)
+        pipeline = runner.adapter.pipeline
+        run = pipeline.run
+
+        async def recording(items: list[Item], *args: Any, **kwargs: Any) -> bool:
+            batches.append([orjson.loads(i.payload or b"")["data"]["seq"] for i in items])
+            return await run(items, *args, **kwargs)
+
+        pipeline.run = recording  # type: ignore[method-assign]
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(stop))
+        try:
+            await brokers.until(lambda: pipeline.counts.stored >= len(messages), "all", timeout=30)
+        finally:
+            stop.set()
+            await task
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        asyncio.run(brokers.cleanup("nats", stream))
+    with engine.connect() as conn:
+        stored = conn.scalars(
+            select(Event.data).where(Event.workspace_id == ws).order_by(Event.received_at)
+        ).all()
+    assert [d["seq"] for d in stored] == list(range(1, 11)), batches
+    assert batches[0][:3] == [1, 2, 3]
