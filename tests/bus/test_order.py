@@ -28,20 +28,25 @@ ACK_WAIT = 2.0
 @pytest.mark.parametrize(
     ("held", "floor", "pending", "waited", "expected"),
     [
-        # Alone, nothing older unacknowledged: store at once.
+        # Nothing but the held messages unacknowledged: store at once.
         (Held(first=11, count=10, redelivered=False), 10, 10, 0.0, True),
-        # A dead consumer holds 5..7: newer messages wait, however long.
+        # ... even with messages of other subjects (dead letters) between the floor and
+        # them: the floor moves only on acknowledgements.
+        (Held(first=11, count=3, redelivered=False), 4, 3, 0.0, True),
+        # A dead consumer holds 5..7: newer messages wait (its batch comes back within
+        # an ack wait, to this consumer)...
         (Held(first=11, count=3, redelivered=False), 4, 6, 0.0, False),
-        (Held(first=11, count=3, redelivered=False), 4, 6, 99.0, False),
-        # Part of its batch is back (5..6), the rest (7) not yet: wait for it...
+        (Held(first=11, count=3, redelivered=False), 4, 6, ACK_WAIT, False),
+        # ... then are stored with it.
+        (Held(first=5, count=6, redelivered=True), 4, 6, 0.1, True),
+        # Part of its batch is back (5..6), the rest (7) not yet: wait for it.
         (Held(first=5, count=2, redelivered=True), 4, 3, 0.0, False),
-        # ... then store all of it together.
-        (Held(first=5, count=3, redelivered=True), 4, 3, 0.1, True),
         # A live twin holds newer messages: the oldest holder goes on.
         (Held(first=11, count=3, redelivered=False), 10, 8, 0.0, True),
-        # Redeliveries beside a twin's newer messages: at most an ack wait.
-        (Held(first=5, count=3, redelivered=True), 4, 8, ACK_WAIT, True),
-        # Stale copies of messages already acknowledged (below the floor).
+        # Beside a twin, where the floor says nothing: at most twice the ack wait.
+        (Held(first=5, count=3, redelivered=True), 4, 8, 2 * ACK_WAIT, True),
+        (Held(first=11, count=3, redelivered=False), 4, 8, 2 * ACK_WAIT, True),
+        # Stale copies of messages acknowledged already (below the floor).
         (Held(first=3, count=4, redelivered=True), 10, 2, 0.0, True),
     ],
 )
@@ -107,6 +112,7 @@ def test_nats_dead_consumers_batch_is_stored_before_newer_messages(
         finally:
             stop.set()
             await task
+        assert runner.adapter.held_back > 0  # type: ignore[attr-defined]
 
     try:
         asyncio.run(scenario())
@@ -118,3 +124,47 @@ def test_nats_dead_consumers_batch_is_stored_before_newer_messages(
         ).all()
     assert [d["seq"] for d in stored] == list(range(1, 11)), batches
     assert batches[0][:3] == [1, 2, 3]
+
+
+def test_nats_messages_of_other_subjects_do_not_hold_a_batch_back(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    """A dead letter (the stream's other subject) between the last acknowledged message
+    and the next batch: the durable's ack floor stays below it until the next ack, and
+    the batch must not take that for an older message held elsewhere."""
+    import nats
+
+    url = brokers.require("nats")
+    stream = brokers.fresh_stream("nats")
+    with sessions() as db:
+        ws = create_workspace(db, f"order-{uuid.uuid4().hex[:6]}").id
+        db.commit()
+
+    def message(n: int) -> bytes:
+        body = {"id": f"ev-{n}", "workspace_id": str(ws), "type": "lead.status_changed"}
+        return orjson.dumps({**body, "data": {"seq": n}})
+
+    spec = SourceSpec(url, stream, batch_size=8, claim_idle_ms=int(ACK_WAIT * 1000))
+
+    async def scenario() -> int:
+        await brokers.produce("nats", stream, [message(1)])
+        runner = SourceRunner(spec, sessions)
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(stop))
+        try:
+            await brokers.until(lambda: runner.adapter.pipeline.counts.stored == 1, "the first")
+            nc = await nats.connect(url)
+            await nc.jetstream().publish(spec.dead_letters, b"a dead letter")
+            await nc.close()
+            await brokers.produce("nats", stream, [message(2), message(3)])
+            await brokers.until(lambda: runner.adapter.pipeline.counts.stored == 3, "the rest")
+        finally:
+            stop.set()
+            await task
+        return int(runner.adapter.held_back)  # type: ignore[attr-defined]
+
+    try:
+        held_back = asyncio.run(scenario())
+    finally:
+        asyncio.run(brokers.cleanup("nats", stream))
+    assert held_back == 0

@@ -8,11 +8,10 @@ Order per key: JetStream hands out new messages in stream order, but it redelive
 crashed consumer's batch only after the ack wait, and meanwhile delivers newer messages
 to whoever pulls as long as fewer than ``max_ack_pending`` are unacknowledged (a batch
 read in less than a full fetch leaves room). So a fetched batch is held, not stored,
-while the durable reports an older message unacknowledged (its ack floor is below the
-batch) or, when the batch holds redeliveries, any message unacknowledged elsewhere (the
-rest of the dead consumer's batch, not yet redelivered). The consumer keeps fetching
-meanwhile, so the redeliveries join the held messages; the whole is stored in stream
-order. ``may_store`` is the rule.
+while the durable reports other messages unacknowledged that may be older (its ack
+floor is below the batch) or, when the batch holds redeliveries, may be the rest of the
+dead consumer's batch. The consumer keeps fetching meanwhile, so the redeliveries join
+the held messages; the whole is stored in stream order. ``may_store`` is the rule.
 """
 
 from __future__ import annotations
@@ -50,19 +49,23 @@ class Held:
 def may_store(held: Held, ack_floor: int, ack_pending: int, waited: float, ack_wait: float) -> bool:
     """Whether the held messages can be stored now without overtaking an older one.
 
-    ``ack_floor``: the durable's acknowledged stream sequence (every message up to it is
-    acknowledged, the next one is not); ``ack_pending``: messages delivered and not
-    acknowledged, the held ones included. New messages are delivered in stream order, so
-    once nothing below ``held.first`` is unacknowledged, what another consumer holds is
-    newer, unless the held messages are redeliveries: a dead consumer's batch expires
-    (and comes back) message by message, so its remainder may still be pending; wait for
-    it, at most an ack wait (after which it has been redelivered to whoever fetches; a
-    live twin holding newer messages does not block for longer).
+    ``ack_pending``: messages delivered and not acknowledged, the held ones included;
+    ``ack_floor``: the durable's acknowledged stream sequence (everything up to it is
+    acknowledged). New messages are delivered in stream order, so when nothing but the
+    held messages is unacknowledged, nothing older is left anywhere. Otherwise another
+    consumer holds some: older ones (a dead consumer's batch, coming back after its ack
+    wait) unless the floor reaches the held messages; and when the held messages are
+    redeliveries, the rest of a dead consumer's batch may still be coming back. Wait for
+    those (they come to this consumer, which fetches meanwhile, within an ack wait of its
+    first look, being older than what it holds), at most twice the ack wait: the floor
+    is only moved by acknowledgements, so messages of other subjects of the stream
+    between it and the held ones, beside a live twin's newer messages, look the same.
     """
-    if ack_floor < held.first - 1:
-        return False  # an older message is with another consumer (or expired, coming back)
-    elsewhere = ack_pending - held.count
-    return elsewhere <= 0 or not held.redelivered or waited >= ack_wait
+    if ack_pending <= held.count:
+        return True
+    if ack_floor >= held.first - 1 and not held.redelivered:
+        return True  # only newer messages are with another consumer
+    return waited >= 2 * ack_wait
 
 
 def _sequence(msg: Msg) -> int:
@@ -114,6 +117,7 @@ class NatsJetStream:
         )
         self.subscriber(self._handle)
         self._nc: nats.NATS | None = None
+        self.held_back = 0  # batches that waited for older messages (tests, debugging)
 
     async def connect(self) -> None:
         # Fail fast when the server is down (nats-py's default retries the first
@@ -151,7 +155,7 @@ class NatsJetStream:
             for m in batch[:-1]:
                 await m.ack()
             # Answered once the server has taken the batch's acks (they are processed in
-            # order): the next batch's look at the ack floor then sees them.
+            # order): the next batch's look at what is unacknowledged then sees them.
             with contextlib.suppress(Exception):
                 await batch[-1].ack_sync(timeout=max(self.ack_wait, 1.0))
 
@@ -162,6 +166,9 @@ class NatsJetStream:
         the source stops meanwhile."""
         loop = asyncio.get_running_loop()
         since = loop.time()
+        if await self._may_store(held, 0.0):
+            return True
+        self.held_back += 1
         while not await self._may_store(held, loop.time() - since):
             if self.pipeline.stopping.is_set():
                 return False
