@@ -20,9 +20,9 @@ from crmsync.connectors.base import Connector
 from crmsync.connectors.errors import ConfigError
 from crmsync.connectors.http import HttpSettings, TokenSet
 from crmsync.connectors.http.ratelimit import WindowBackend
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.tokens import TokenStore
 from crmsync.connectors.names import canonical
-from crmsync.integrations.vault import Secret
 
 __all__ = [
     "FACTORIES",

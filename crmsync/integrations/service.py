@@ -14,14 +14,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crmsync.connectors.http.guard import Resolver, UnsafeURL, check_url, system_resolver
 from crmsync.connectors.http.profiles import PROFILES
+from crmsync.connectors.http.secret import SecretDict
 from crmsync.errors import Unavailable
 from crmsync.integrations import connector_config, objects
 from crmsync.integrations.config import SyncConfig
 from crmsync.integrations.providers import Provider, provider
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
-from crmsync.integrations.ssrf import Resolver, UnsafeURL, check_url, system_resolver
-from crmsync.integrations.vault import SecretDict, Vault, VaultError
+from crmsync.integrations.vault import Vault, VaultError
 from crmsync.records.errors import RecordInvalid, RecordNotFound
 from crmsync.store.base import new_id
 from crmsync.store.models import Integration

@@ -16,10 +16,10 @@ from crmsync.connectors.errors import (
     Transient,
 )
 from crmsync.connectors.http.client import ConnectorHttp, HttpSettings, build_http
+from crmsync.connectors.http.guard import UnsafeURL
 from crmsync.connectors.http.provider_errors import HOOKS
 from crmsync.connectors.http.ratelimit import Budget, MemoryWindows, RateLimiter, RateProfile
 from crmsync.connectors.http.retry import RetryPolicy
-from crmsync.integrations.ssrf import UnsafeURL
 
 from .conftest import FakeClock
 

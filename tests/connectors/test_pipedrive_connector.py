@@ -14,13 +14,13 @@ from crmsync.connectors.base import ChangeKind, Outcome
 from crmsync.connectors.errors import RateLimited
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.ratelimit import MemoryWindows, RateLimiter
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.pipedrive import auth
 from crmsync.connectors.pipedrive.client import PipedriveClient
 from crmsync.connectors.pipedrive.connector import PipedriveConnector
 from crmsync.connectors.pipedrive.limits import header_watch, until_midnight
 from crmsync.connectors.registry import ConnectorContext, build
 from crmsync.integrations.providers import provider
-from crmsync.integrations.vault import Secret
 from crmsync.sandbox.base import SandboxOptions
 from crmsync.sandbox.pipedrive.sandbox import PipedriveSandbox
 from crmsync.sandbox.server import SandboxServer

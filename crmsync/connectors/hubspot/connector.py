@@ -35,6 +35,7 @@ from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.client import ConnectorHttp
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.hubspot import associations, webhooks
 from crmsync.connectors.hubspot.auth import build_auth
 from crmsync.connectors.hubspot.client import SEARCH_PAGE, HubSpotClient
@@ -49,7 +50,6 @@ from crmsync.connectors.hubspot.mappers import (
 from crmsync.connectors.hubspot.workflows import HubSpotWorkflows
 from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.registry import ConnectorContext
-from crmsync.integrations.vault import Secret
 
 __all__ = ["CAPABILITIES", "HubSpotConnector"]
 

@@ -29,6 +29,7 @@ from crmsync.connectors.base import (
 )
 from crmsync.connectors.errors import ConfigError, InvalidRecord, NotFound
 from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.pipedrive import webhooks
 from crmsync.connectors.pipedrive.auth import api_base, build_auth
 from crmsync.connectors.pipedrive.client import PipedriveClient
@@ -46,7 +47,6 @@ from crmsync.connectors.pipedrive.mappers import (
     to_remote_record,
 )
 from crmsync.connectors.registry import ConnectorContext
-from crmsync.integrations.vault import Secret
 
 __all__ = ["CAPABILITIES", "PipedriveConnector"]
 

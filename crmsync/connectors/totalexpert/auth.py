@@ -15,13 +15,13 @@ import httpx
 
 from crmsync.connectors.errors import ConfigError
 from crmsync.connectors.http import BearerAuth
+from crmsync.connectors.http.guard import GuardedTransport
 from crmsync.connectors.http.oauth import ClientCredentialsAuth
 from crmsync.connectors.http.provider_errors import oauth_errors
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.http.tokens import local_store
 from crmsync.connectors.registry import ConnectorContext, stored_token
-from crmsync.integrations.ssrf import GuardedTransport
-from crmsync.integrations.vault import Secret
 
 __all__ = ["API_URL", "TOKEN_LIFETIME", "TOKEN_PATH", "build_auth", "token_endpoint"]
 

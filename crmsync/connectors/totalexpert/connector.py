@@ -36,6 +36,7 @@ from crmsync.connectors.errors import AuthError, ConfigError, InvalidRecord, Not
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.pipedrive.cursor import ChangeCursor, Lane, Row, digest
 from crmsync.connectors.registry import ConnectorContext
@@ -53,7 +54,6 @@ from crmsync.connectors.totalexpert.mappers import (
     to_remote_record,
 )
 from crmsync.connectors.totalexpert.notes import NOTE_FIELDS, TotalExpertNotes
-from crmsync.integrations.vault import Secret
 
 __all__ = ["CAPABILITIES", "TotalExpertConnector"]
 
