@@ -14,7 +14,8 @@ ROOT = Path(crmsync.__file__).parent
 
 # bottom to top; a module at the top of crmsync/ (config.py) counts as a package
 LAYERS: list[set[str]] = [
-    {"config", "locations", "logging", "metrics", "jsonlimits", "errors", "sandbox"},
+    {"config", "locations", "logging", "metrics", "jsonlimits", "errors", "fingerprint",
+     "sandbox"},
     {"store"},
     {"auth", "workspaces", "events", "quality", "mapping"},
     {"connectors", "records"},

@@ -27,9 +27,9 @@ from crmsync.bus.envelope import UPSERTED, Envelope, Poison, parse
 from crmsync.events.service import (
     IdempotencyConflict,
     dispatch_stored,
-    fingerprint,
     record_event,
 )
+from crmsync.fingerprint import fingerprint
 from crmsync.records.bulk import insert_tuples
 from crmsync.records.errors import RecordError
 from crmsync.records.upsert import MAX_BATCH, upsert_records
