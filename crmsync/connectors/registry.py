@@ -7,7 +7,7 @@ names a connector class; a provider's factory is its ``ProviderSpec.connector``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from crmsync.connectors import providers as registry
 from crmsync.connectors.base import Connector
@@ -19,18 +19,12 @@ __all__ = [
     "ConnectorContext",
     "Factory",
     "build",
-    "factories",
     "factory",
     "providers",
     "stored_token",
 ]
 
 Factory = Callable[[ConnectorContext], Connector]
-
-
-def factories() -> Mapping[str, str]:
-    """Provider -> ``"module:callable"`` of its connector factory."""
-    return {name: spec.connector for name, spec in registry.specs().items()}
 
 
 def providers() -> list[str]:

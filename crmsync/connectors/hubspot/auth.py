@@ -12,9 +12,9 @@ import httpx
 from crmsync.connectors.context import ConnectorContext
 from crmsync.connectors.errors import ConfigError
 from crmsync.connectors.http import BearerAuth
-from crmsync.connectors.hubspot.spec import API_URL, OAUTH
+from crmsync.connectors.hubspot.spec import OAUTH
 
-__all__ = ["API_URL", "build_auth"]
+__all__ = ["build_auth"]
 
 
 def build_auth(context: ConnectorContext) -> httpx.Auth:

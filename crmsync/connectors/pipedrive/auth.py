@@ -12,9 +12,9 @@ import httpx
 from crmsync.connectors.context import ConnectorContext
 from crmsync.connectors.errors import ConfigError
 from crmsync.connectors.http import ApiKeyAuth, BearerAuth
-from crmsync.connectors.pipedrive.spec import API_URL, OAUTH
+from crmsync.connectors.pipedrive.spec import OAUTH
 
-__all__ = ["API_URL", "api_base", "build_auth"]
+__all__ = ["api_base", "build_auth"]
 
 
 def api_base(context: ConnectorContext) -> str:

@@ -20,21 +20,15 @@ from crmsync.connectors.http import BearerAuth, OAuth2Auth
 from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.oauth_app import base_transport, client_credentials_auth
-from crmsync.connectors.salesforce.instance import LOGIN_HOSTS, InstanceAuth, instance_url
-from crmsync.connectors.salesforce.spec import LOGIN_URL, OAUTH
+from crmsync.connectors.salesforce.instance import InstanceAuth, instance_url
+from crmsync.connectors.salesforce.spec import OAUTH
 
 __all__ = [
-    "LOGIN_HOSTS",
-    "LOGIN_URL",
-    "authorize_url",
     "build_auth",
     "instance_url",
     "token_endpoint",
     "transport",
 ]
-
-# the consent page on the integration's login host (login, test or My Domain)
-authorize_url = OAUTH.authorize_url
 
 
 def transport(context: ConnectorContext) -> httpx.BaseTransport:
