@@ -19,6 +19,8 @@ from crmsync.connectors.base import Capabilities
 from crmsync.connectors.errors import ClassifierHook, ConfigError
 from crmsync.connectors.http.ratelimit import RateProfile
 from crmsync.connectors.oauth_app import OAuthApp
+from crmsync.fields.views import RELATIONS, Relation
+from crmsync.mapping.defaults import default_mapping
 
 __all__ = ["ConfigCheck", "ProviderSpec", "SettingRefused", "load"]
 
@@ -97,6 +99,22 @@ class ProviderSpec:
         if any(needed <= given for needed in self.credential_sets):
             return unknown, None
         return unknown, " or ".join(" + ".join(sorted(s)) for s in self.credential_sets)
+
+    def relations(self, config: Mapping[str, Any]) -> dict[Relation, str]:
+        """How the object types it syncs relate: each canonical reference (``fields``)
+        between two of them that its default mapping carries, with the remote property
+        that carries it (a HubSpot deal's contact: ``associations:contacts``)."""
+        objects = self.supported_objects(config)
+        mapped = {str(k): v for k, v in default_mapping(self.default_mapping).objects.items()}
+        found: dict[Relation, str] = {}
+        for relation in RELATIONS:
+            if relation.source not in objects or relation.target not in objects:
+                continue
+            fields = mapped[relation.source].fields if relation.source in mapped else []
+            carried = [f.target for f in fields if f.source == relation.field]
+            if carried:
+                found[relation] = carried[0]
+        return found
 
     def supported_objects(self, config: Mapping[str, Any]) -> frozenset[str]:
         """The object types this provider's connector can sync under ``config`` (its

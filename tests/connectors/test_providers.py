@@ -39,6 +39,18 @@ def test_each_spec_points_at_things_that_exist(name: str) -> None:
     assert spec.supported_objects({}) >= {"contacts"}
 
 
+def test_a_spec_says_how_its_object_types_relate() -> None:
+    hubspot = {
+        (r.source, r.field): remote for r, remote in providers.get("hubspot").relations({}).items()
+    }
+    assert hubspot[("deals", "contact_id")] == "associations:contacts"
+    assert hubspot[("contacts", "company_id")] == "associations:companies"
+    for name in NAMES:
+        spec = providers.get(name)
+        objects = spec.supported_objects({})
+        assert all({r.source, r.target} <= objects for r in spec.relations({}))
+
+
 def test_rate_profiles_and_connector_settings_belong_to_one_provider() -> None:
     declared = [p.name for spec in providers.specs().values() for p in spec.rate_profiles]
     assert len(declared) == len(set(declared))
