@@ -29,10 +29,10 @@ from crmsync.bus.envelope import UPSERTED, Envelope, Poison, parse
 from crmsync.events.service import (
     IdempotencyConflict,
     dispatch_planned,
-    fingerprint,
     plan_dispatch,
     record_event,
 )
+from crmsync.fingerprint import fingerprint
 from crmsync.records.bulk import insert_copy
 from crmsync.records.errors import RecordError
 from crmsync.records.upsert import MAX_BATCH, upsert_records

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crmsync.events.router import Subscriber, router
+from crmsync.fingerprint import fingerprint
 from crmsync.store.models import Event
 
 log = structlog.get_logger("crmsync.events")
@@ -22,10 +21,6 @@ log = structlog.get_logger("crmsync.events")
 
 class IdempotencyConflict(Exception):
     """The idempotency key was used before with a different body."""
-
-
-def fingerprint(body: dict[str, Any]) -> str:
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def record_event(

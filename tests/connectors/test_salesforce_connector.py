@@ -22,10 +22,10 @@ from crmsync.connectors.errors import (
 )
 from crmsync.connectors.http import HttpSettings, RetryPolicy, TokenSet
 from crmsync.connectors.http.ratelimit import MemoryWindows
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.connectors.salesforce.auth import instance_url
 from crmsync.connectors.salesforce.connector import SalesforceConnector
-from crmsync.integrations.vault import Secret
 from crmsync.sandbox.salesforce import Sandbox
 from crmsync.sandbox.server import SandboxServer
 from tests.connectors.conftest import FakeClock

@@ -34,7 +34,7 @@ from crmsync.connectors.errors import ConfigError, ConnectorError, InvalidRecord
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.client import ConnectorHttp
 from crmsync.connectors.http.profiles import profile
-from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.hubspot import associations, engagements, webhooks
 from crmsync.connectors.hubspot.auth import build_auth
 from crmsync.connectors.hubspot.client import SEARCH_PAGE, HubSpotClient
@@ -46,10 +46,10 @@ from crmsync.connectors.hubspot.mappers import (
     to_remote_field,
     to_remote_record,
 )
+from crmsync.connectors.hubspot.spec import SPEC
 from crmsync.connectors.hubspot.workflows import HubSpotWorkflows
 from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.registry import ConnectorContext
-from crmsync.integrations.vault import Secret
 
 __all__ = ["CAPABILITIES", "HubSpotConnector"]
 
@@ -153,7 +153,7 @@ class HubSpotConnector(Connector):
             auth=build_auth(context),
             integration_id=context.integration_id,
             limiter=limiter(name),
-            hooks=HOOKS["hubspot"],
+            hooks=SPEC.error_hooks,
             settings=context.http,
             transport=context.transport,
             verify=context.verify,
@@ -162,7 +162,7 @@ class HubSpotConnector(Connector):
         search = ConnectorHttp(
             http.client,
             limiter=limiter("hubspot-search", ":search"),
-            hooks=HOOKS["hubspot"],
+            hooks=SPEC.error_hooks,
             settings=context.http,
             sleep=context.sleep,
         )

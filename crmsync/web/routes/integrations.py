@@ -12,10 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from crmsync.connectors.spec import ProviderSpec
 from crmsync.integrations import connection, oauth, service
 from crmsync.integrations.config import ConflictPolicy, Direction, SyncConfig
 from crmsync.integrations.keys import vault_for
-from crmsync.integrations.providers import PROVIDERS, Provider, provider
+from crmsync.integrations.providers import provider, specs
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
 from crmsync.records.errors import RecordInvalid
 from crmsync.store.models import Integration
@@ -53,7 +54,7 @@ def new_integration(
         request,
         "integration_new.html",
         {
-            "providers": list(PROVIDERS.values()),
+            "providers": list(specs().values()),
             "spec": spec,
             "credential_names": sorted(spec.allowed) if spec else [],
             "objects": OBJECTS,
@@ -62,7 +63,7 @@ def new_integration(
     )
 
 
-def _oauth_ready(request: Request, spec: Provider) -> bool:
+def _oauth_ready(request: Request, spec: ProviderSpec) -> bool:
     """The provider has a consent page and this server has its OAuth app's credentials."""
     client_id, secret = connection.client_credentials(settings_of(request), spec.name)
     return spec.oauth is not None and bool(client_id) and secret is not None
