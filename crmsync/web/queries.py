@@ -373,7 +373,12 @@ def hot_contacts(
     )
     if owner:
         stmt = stmt.where(func.lower(Contact.owner) == owner.lower())
-    stmt = stmt.order_by(Contact.engagement_score.desc(), Contact.id).limit(limit)
+    # highest first, then by id: ix_contacts_engagement read backwards. ``deleted_at`` (null
+    # in every row here) is named so that PostgreSQL sees the order is the index's: it
+    # does not count ``IS NULL`` as fixing a column, and would sort every match instead
+    stmt = stmt.order_by(
+        Contact.deleted_at.desc(), Contact.engagement_score.desc(), Contact.id.desc()
+    ).limit(limit)
     return list(session.scalars(stmt))
 
 

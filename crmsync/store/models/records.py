@@ -100,7 +100,7 @@ class Contact(RecordBase):
             Index("ix_contacts_email_key", "workspace_id", "email_key"),
             Index("ix_contacts_phone_key", "workspace_id", "phone_key"),
             # the pipeline page: the engagement spread and alerts, new this month
-            Index("ix_contacts_engagement", "workspace_id", "deleted_at", "engagement_score"),
+            Index("ix_contacts_engagement", "workspace_id", "deleted_at", "engagement_score", "id"),
             Index("ix_contacts_created", "workspace_id", "deleted_at", "created_at"),
         )
 

@@ -17,7 +17,11 @@ depends_on: str | Sequence[str] | None = None
 
 # (table, index, columns): each covers its page query, so it is read without the table
 INDEXES = (
-    ("contacts", "ix_contacts_engagement", ["workspace_id", "deleted_at", "engagement_score"]),
+    (
+        "contacts",
+        "ix_contacts_engagement",
+        ["workspace_id", "deleted_at", "engagement_score", "id"],
+    ),
     ("contacts", "ix_contacts_created", ["workspace_id", "deleted_at", "created_at"]),
     ("deals", "ix_deals_board", ["workspace_id", "deleted_at", "stage", "pipeline", "owner"]),
     ("leads", "ix_leads_board", ["workspace_id", "deleted_at", "status", "assigned_agent"]),
