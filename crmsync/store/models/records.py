@@ -100,6 +100,9 @@ class Contact(RecordBase):
         return (
             Index("ix_contacts_email_key", "workspace_id", "email_key"),
             Index("ix_contacts_phone_key", "workspace_id", "phone_key"),
+            # the pipeline page: the engagement spread and alerts, new this month
+            Index("ix_contacts_engagement", "workspace_id", "deleted_at", "engagement_score", "id"),
+            Index("ix_contacts_created", "workspace_id", "deleted_at", "created_at"),
         )
 
 
@@ -170,6 +173,8 @@ class Lead(RecordBase):
             _list_filter_index("leads", "contact_id"),
             _list_filter_index("leads", "status"),
             _list_filter_index("leads", "property_id"),
+            # the pipeline page counts leads per status (mine, or everyone's)
+            Index("ix_leads_board", "workspace_id", "deleted_at", "status", "assigned_agent"),
         )
 
 
@@ -192,7 +197,11 @@ class Deal(RecordBase):
 
     @classmethod
     def _extra_indexes(cls) -> tuple[Any, ...]:
-        return tuple(_list_filter_index("deals", c) for c in ("contact_id", "stage", "pipeline"))
+        return (
+            *(_list_filter_index("deals", c) for c in ("contact_id", "stage", "pipeline")),
+            # the pipeline page counts deals per stage (mine, one pipeline, or all)
+            Index("ix_deals_board", "workspace_id", "deleted_at", "stage", "pipeline", "owner"),
+        )
 
 
 class Activity(RecordBase):
