@@ -55,6 +55,8 @@ PSEUDO_TARGETS: Final = frozenset({EXTERNAL_REF, FULL_NAME})
 class MappedRow:
     fields: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # ``fields`` is the records service's ``parse_fields`` answer: it need not parse again
+    parsed: bool = False
 
     @property
     def errors(self) -> list[str]:
@@ -243,5 +245,5 @@ class RowMapper:
             for name in NAME_FIELDS & out.fields.keys():
                 if isinstance(out.fields[name], str):
                     out.fields[name] = capitalise_name(out.fields[name])
-        self.rules.check(out.fields, out.problems)
+        out.parsed = self.rules.check(out.fields, out.problems)
         return out
