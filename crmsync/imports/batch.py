@@ -22,6 +22,7 @@ from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.rowmap import EXTERNAL_REF
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, truncate_cells
+from crmsync.quality.normalize import remember_e164
 from crmsync.records import service
 from crmsync.records.errors import RecordError
 from crmsync.store.base import new_id
@@ -98,6 +99,14 @@ class BatchWriter:
                 updates.append((row, duplicate_of, fields))
 
         payloads = [f for _, f in accepted]
+        if self.object_type == "contacts":
+            # a mapped phone is normalize_phone's E.164 answer (maybe given in the mapping
+            # process): its phone key is itself, found without parsing it again
+            remember_e164(
+                phone
+                for phone in (f.get("phone") for f in payloads)
+                if type(phone) is str and phone.startswith("+")
+            )
         # the mapping parsed most rows' fields already; a chunk with any other is parsed
         parsed = [
             row.number not in batch.unparsed and _pending_key(row) not in merged_into

@@ -141,7 +141,7 @@ def _clean_already(values: Mapping[str, Any]) -> bool:
     """Whether ``_cleanse`` would leave every cell of a row as it is, judged on the row's
     cells joined (most rows: plain ASCII text, single spaces, no formula apostrophe)."""
     cells = values.values()
-    if _TEXT != {*map(type, cells)}:
+    if {*map(type, cells)} != _TEXT:
         return False
     joined = "\x00".join(cells)  # a cell's edges are next to a NUL or the ends
     return (

@@ -19,7 +19,7 @@ _EPOCH_MS_DIGITS = 11
 
 def _string(value: Any, _region: str) -> str:
     if value.__class__ is str:  # the usual case: str(value) would give it back
-        return value  # type: ignore[no-any-return]
+        return value
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise ValueError(f"expected text, got {type(value).__name__}")
     return str(value)
