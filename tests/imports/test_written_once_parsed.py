@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -20,10 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.imports import rowmap
+from crmsync.imports.readers import open_table
 from crmsync.imports.rowmap import RowMapper
 from crmsync.imports.rowrules import RowRules
 from crmsync.imports.runner import run_import
 from crmsync.imports.settings import ImportSettings
+from crmsync.imports.table import count_rows
 from crmsync.quality import batch_phone
 from crmsync.quality.batch_phone import normalize_phones
 from crmsync.quality.cleansing_names import _capitalise_name, capitalise_name
@@ -193,3 +196,14 @@ def test_known_e164_phones_answer_as_a_parse_would() -> None:
     again = normalize_phones([*e164, "+33 1 42 68 53 00"], "US")
     assert again == {v: normalize_phone(v, "US") for v in [*e164, "+33 1 42 68 53 00"]}
     assert all(again[v] == v for v in e164)
+
+
+def test_rows_are_counted_as_the_reader_gives_them(tmp_path: Path, limits: ImportSettings) -> None:
+    text = (
+        "Leads report\n\nref,first,last\nr0,Ann,Lee\n\n , ,\n"
+        'r1,"Bo\nBo",Ng\nr2,Cy\nr3,Di,Ho,extra\n,,\n'
+    )
+    path = tmp_path / "leads.csv"
+    path.write_text(text)
+    reader = open_table(path, path.name, limits)
+    assert count_rows(reader) == len(list(reader.rows())) == 4
