@@ -51,8 +51,8 @@ from crmsync.store.engine import make_engine, make_sessionmaker
 UPLOAD_PATHS = (f"{API_PREFIX}/imports", "/ui/imports")
 
 DESCRIPTION = """
-crmsync keeps an app's contacts, companies, leads, deals, activities, notes and tickets,
-and syncs them with CRMs. Every `/api/v1` call needs `Authorization: Bearer <api key>`
+crmsync keeps an app's contacts, companies, properties, leads, deals, activities, notes and
+tickets, and syncs them with CRMs. Every `/api/v1` call needs `Authorization: Bearer <api key>`
 (make one with `crmsync apikey create`). Errors always have the shape
 `{"error": {"code", "message", "details"}}`.
 """

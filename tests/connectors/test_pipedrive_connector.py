@@ -155,6 +155,17 @@ def test_notes_and_leads_go_through_v1_and_are_polled_from_recents(
     assert [d.remote_id for d in later.deletions] == [note.remote_id]
 
 
+def test_a_deal_is_found_by_its_title_before_a_new_one_is_made(
+    connector: PipedriveConnector,
+) -> None:
+    assert connector.capabilities.of("deals").upsert_keys == ("title",)  # the sync's match key
+    made = connector.upsert("deals", [{"title": "12 Elm Street", "value": 100}], "title")[0]
+    other = connector.upsert("deals", [{"title": "12 Elm"}], "title")[0]  # a word match only
+    again = connector.upsert("deals", [{"title": "12 elm STREET", "value": 200}], "title")[0]
+    assert (made.outcome, other.outcome) == (Outcome.CREATED, Outcome.CREATED)
+    assert (again.outcome, again.remote_id) == (Outcome.UPDATED, made.remote_id)
+
+
 def test_changes_page_through_a_second_shared_by_more_than_a_page(
     target: PipedriveTarget, connector: PipedriveConnector
 ) -> None:

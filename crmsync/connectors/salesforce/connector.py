@@ -47,6 +47,7 @@ from crmsync.connectors.salesforce.mappers import (
     SOBJECTS,
     parse_datetime,
     save_result,
+    titled_note,
     to_deletion,
     to_remote_field,
     to_remote_record,
@@ -190,6 +191,8 @@ class SalesforceConnector(Connector):
         sobject = self._sobject(object_type)
         key = match_key or self.capabilities.of(object_type).upsert_keys[0]
         payloads = self._owners_resolved(payloads)
+        if sobject == "Note":
+            payloads = [titled_note(p) for p in payloads]
         roles: dict[int, str] = {}
         if sobject == "Opportunity":
             plain = []
