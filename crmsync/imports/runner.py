@@ -27,7 +27,7 @@ from crmsync.imports.jobs import job_path
 from crmsync.imports.mapped import BatchSource, MappedBatch, MappedBatches
 from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.settings import ImportSettings
-from crmsync.imports.table import SourceRow
+from crmsync.imports.table import SourceRow, count_rows
 from crmsync.quality.validation import Severity
 from crmsync.quality.validation_severity import workspace_overrides
 from crmsync.store.base import new_id
@@ -127,7 +127,7 @@ def run_import(
                         session, workspace_id, source.object_type, settings
                     )
             if total is None:
-                total = sum(1 for _ in source.reader().rows())
+                total = count_rows(source.reader())
                 with session_factory() as session:
                     session.execute(
                         update(ImportJob).where(ImportJob.id == job_id).values(total_rows=total)
