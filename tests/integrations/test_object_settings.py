@@ -24,6 +24,7 @@ CANDIDATES = (
     "activities",
     "notes",
     "tickets",
+    "properties",
     "loans",
     "lead-opportunities",
     "spaceships",

@@ -34,6 +34,7 @@ from crmsync.store.models.records import (
     Deal,
     Lead,
     Note,
+    Property,
     RecordBase,
     Ticket,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "OutboundEvent",
     "OwnerListing",
     "PendingReference",
+    "Property",
     "RecordBase",
     "RuleFiring",
     "SignInFailure",
