@@ -28,6 +28,7 @@ from crmsync.imports.mapped import BatchSource, MappedBatch, MappedBatches
 from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, count_rows
+from crmsync.outbound.emit import emit
 from crmsync.quality.validation import Severity
 from crmsync.quality.validation_severity import workspace_overrides
 from crmsync.store.base import new_id
@@ -149,7 +150,40 @@ def run_import(
             with session_factory() as session:
                 return _finish(session, job_id, "failed", exc.message)
     with session_factory() as session:
-        return _finish(session, job_id, "completed")
+        return _complete(session, job_id, options.dry_run)
+
+
+IMPORT_COMPLETED: Final = "import.completed"
+_COUNTS: Final = ("total_rows", "processed", "created", "updated", "failed", "duplicates")
+
+
+def _complete(session: Session, job_id: uuid.UUID, dry_run: bool) -> str:
+    """Mark the job completed and, in that transaction, emit ``import.completed`` with its
+    counts. Only the run whose update moves the job emits, so two runs racing to the end
+    of one job send one event; a dry run imported nothing and sends none."""
+    now = datetime.now(UTC)
+    moved = session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.status.in_(("running", "cancelling")))
+        .values(status="completed", error=None, finished_at=now)
+    )
+    if getattr(moved, "rowcount", 0) == 1 and not dry_run:
+        job = session.get_one(ImportJob, job_id, populate_existing=True)
+        payload = {
+            "import_id": str(job.id),
+            "filename": job.filename,
+            "object_type": job.object_type,
+            "status": "completed",
+            **{name: getattr(job, name) for name in _COUNTS},
+            "possible_duplicates": job.possible_duplicates,
+            "retry_of": str(job.retry_of) if job.retry_of else None,
+            "started_at": job.started_at.isoformat() if job.started_at else None,
+            "finished_at": now.isoformat(),
+        }
+        emit(session, job.workspace_id, IMPORT_COMPLETED, f"import:{job.id}", payload)
+    session.commit()
+    current = session.get(ImportJob, job_id)
+    return current.status if current is not None else "missing"
 
 
 def _source(
