@@ -48,8 +48,10 @@ def _number(value: Any, _region: str) -> int | float:
         number = float(value)
     elif isinstance(value, str):
         text = value.strip().replace(",", "").replace("_", "")
+        percent = text.endswith("%")  # "45%" is the share 0.45
         try:
-            number = float(Decimal(text))
+            exact = Decimal(text.removesuffix("%").rstrip() if percent else text)
+            number = float(exact / 100 if percent else exact)
         except (InvalidOperation, ValueError):
             raise ValueError("not a number") from None
     else:

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crmsync.mapping.coerce import to_canonical
 from crmsync.mapping.engine import map_inbound, map_outbound, status_fields
 from crmsync.mapping.errors import FieldError, MappingError
 from crmsync.mapping.model import MappingSet
+from crmsync.mapping.schema import FieldType
 from crmsync.quality.normalize import strip_invisible
 
 MAPPING = MappingSet.model_validate(
@@ -171,3 +173,16 @@ def test_no_record_crashes_the_engine(record: dict[str, Any]) -> None:
     out = map_outbound(MAPPING, "leads", record)
     map_inbound(MAPPING, "leads", out.values)
     map_inbound(MAPPING, "leads", record)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("45%", 0.45), ("100 %", 1), ("12.5%", 0.125), ("0%", 0), ("1,000", 1000), ("0.3", 0.3)],
+)
+def test_a_number_written_with_a_percent_sign_is_a_share(text: str, number: float) -> None:
+    assert to_canonical(text, FieldType.NUMBER) == number
+
+
+def test_a_percent_sign_alone_is_not_a_number() -> None:
+    with pytest.raises(ValueError, match="not a number"):
+        to_canonical("%", FieldType.NUMBER)
