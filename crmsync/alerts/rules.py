@@ -15,7 +15,15 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crmsync.store.models import ImportJob, Integration, SyncJob, SyncRun, WebhookEndpoint
+from crmsync.store.models import (
+    ImportJob,
+    Integration,
+    IntegrationStatus,
+    SyncJob,
+    SyncJobStatus,
+    SyncRun,
+    WebhookEndpoint,
+)
 
 NEEDS_AUTH: Final = "integration.needs_auth"
 FAILURE_RATE: Final = "sync.failure_rate"
@@ -68,7 +76,7 @@ def _needs_auth(session: Session) -> list[Finding]:
     rows = session.execute(
         select(
             Integration.workspace_id, Integration.id, Integration.name, Integration.last_error
-        ).where(Integration.status == "needs_auth")
+        ).where(Integration.status == IntegrationStatus.NEEDS_AUTH)
     )
     return [
         Finding(
@@ -117,7 +125,7 @@ def _failure_rate(session: Session, now: datetime, limits: Thresholds) -> list[F
 def _dead_letters(session: Session, limits: Thresholds) -> list[Finding]:
     rows = session.execute(
         select(SyncJob.workspace_id, SyncJob.integration_id, func.count())
-        .where(SyncJob.status == "dead")
+        .where(SyncJob.status == SyncJobStatus.DEAD)
         .group_by(SyncJob.workspace_id, SyncJob.integration_id)
         .having(func.count() >= limits.dead_letters)
     )

@@ -32,11 +32,11 @@ from crmsync.quality.validation import Severity
 from crmsync.quality.validation_severity import workspace_overrides
 from crmsync.store.base import new_id
 from crmsync.store.models import Workspace
-from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow, ImportStatus
 
 log = structlog.get_logger("crmsync.imports")
 
-RUNNABLE: Final = ("queued", "running")
+RUNNABLE: Final = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 # A running job whose heartbeat is older than this is taken to have lost its worker.
 STALE_AFTER: Final = timedelta(minutes=2)
 
@@ -50,9 +50,9 @@ def _claim(session: Session, job_id: uuid.UUID, takeover: bool) -> ImportJob | N
     if job is None or job.status not in RUNNABLE:
         return None
     alive = job.heartbeat_at is not None and now - job.heartbeat_at < STALE_AFTER
-    if job.status == "running" and alive and not takeover:
+    if job.status == ImportStatus.RUNNING and alive and not takeover:
         return None
-    job.status = "running"
+    job.status = ImportStatus.RUNNING
     job.started_at = job.started_at or now
     job.heartbeat_at = now
     session.commit()
@@ -65,7 +65,9 @@ def _severity(session: Session, job: ImportJob, options: ImportOptions) -> dict[
     return {**workspace_overrides(workspace.settings if workspace else {}), **options.severity}
 
 
-def _finish(session: Session, job_id: uuid.UUID, status: str, error: str | None = None) -> str:
+def _finish(
+    session: Session, job_id: uuid.UUID, status: ImportStatus, error: str | None = None
+) -> str:
     session.execute(
         update(ImportJob)
         .where(ImportJob.id == job_id)
@@ -108,7 +110,7 @@ def run_import(
             source.reader()  # the file opens and its header reads
             source.mapper()  # the mapping is one that can be applied
         except ImportProblem as exc:
-            return _finish(session, job_id, "failed", exc.message)
+            return _finish(session, job_id, ImportStatus.FAILED, exc.message)
         start, total, workspace_id = job.next_row, job.total_rows, job.workspace_id
         writer = BatchWriter(job, None, limits)
     # A large file is mapped in a second process, which also checks duplicates when it
@@ -136,7 +138,7 @@ def run_import(
             log.info("import running", job=str(job_id), from_row=start, total=total)
             for batch in batches:
                 if should_stop():
-                    return "running"
+                    return ImportStatus.RUNNING
                 status = _commit_batch(session_factory, job_id, writer, batch, options.dry_run)
                 if status is not None:
                     return status
@@ -147,9 +149,9 @@ def run_import(
                         on_batch(done)
         except ImportProblem as exc:
             with session_factory() as session:
-                return _finish(session, job_id, "failed", exc.message)
+                return _finish(session, job_id, ImportStatus.FAILED, exc.message)
     with session_factory() as session:
-        return _finish(session, job_id, "completed")
+        return _finish(session, job_id, ImportStatus.COMPLETED)
 
 
 def _source(
@@ -186,9 +188,9 @@ def _commit_batch(
         job = session.get(ImportJob, job_id)
         if job is None:
             return "missing"
-        if job.status == "cancelling":
-            return _finish(session, job_id, "cancelled")
-        if job.status != "running":  # finished by another run
+        if job.status == ImportStatus.CANCELLING:
+            return _finish(session, job_id, ImportStatus.CANCELLED)
+        if job.status != ImportStatus.RUNNING:  # finished by another run
             return job.status
         if job.next_row != batch.rows[0].number:
             log.info("import taken over by another run", job=str(job_id))
@@ -201,7 +203,7 @@ def _commit_batch(
         if not moved:
             session.rollback()
             log.info("import taken over by another run", job=str(job_id))
-            return "running"
+            return ImportStatus.RUNNING
         session.commit()
     return None
 

@@ -22,9 +22,8 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import Connector, ReadConnector, RemoteRecord
 from crmsync.mapping.model import MappingSet
-from crmsync.store.models import Integration, SyncCursor, SyncRun
+from crmsync.store.models import Integration, SyncCursor, SyncRun, SyncRunStatus
 from crmsync.sync.inbound import apply_remote
-from crmsync.sync.manual import QUEUED
 
 MAX_PAGES_PER_RUN = 1000
 REREADS = 3  # reads by id of a record read too early, before its page waits for a poll
@@ -114,12 +113,12 @@ def poll(
                 kind="full" if kind == "full" else "incremental",
                 direction="inbound",
                 object_type=object_type,
-                status=QUEUED,
+                status=SyncRunStatus.QUEUED,
             )
         )
     run.processed, run.failed = result.processed, result.failed
     run.succeeded = result.processed - result.failed
-    run.status = "succeeded" if not result.failed else "partial"
+    run.status = SyncRunStatus.SUCCEEDED if not result.failed else SyncRunStatus.PARTIAL
     run.errors = errors[:50]
     run.finished_at = datetime.now(UTC)
     run.duration_ms = int((run.finished_at - started).total_seconds() * 1000)

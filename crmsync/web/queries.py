@@ -25,6 +25,7 @@ from crmsync.store.models import (
     Lead,
     Link,
     SyncJob,
+    SyncJobStatus,
     SyncRun,
     WebhookEndpoint,
 )
@@ -209,7 +210,10 @@ def sync_health(session: Session, workspace_id: uuid.UUID) -> list[Health]:
         for i, s, n in session.execute(
             select(SyncJob.integration_id, SyncJob.status, func.count())
             .where(
-                SyncJob.integration_id.in_(ids), SyncJob.status.in_(("pending", "running", "dead"))
+                SyncJob.integration_id.in_(ids),
+                SyncJob.status.in_(
+                    (SyncJobStatus.PENDING, SyncJobStatus.RUNNING, SyncJobStatus.DEAD)
+                ),
             )
             .group_by(SyncJob.integration_id, SyncJob.status)
         )
@@ -217,7 +221,7 @@ def sync_health(session: Session, workspace_id: uuid.UUID) -> list[Health]:
     oldest = dict(
         session.execute(
             select(SyncJob.integration_id, func.min(SyncJob.enqueued_at))
-            .where(SyncJob.integration_id.in_(ids), SyncJob.status == "pending")
+            .where(SyncJob.integration_id.in_(ids), SyncJob.status == SyncJobStatus.PENDING)
             .group_by(SyncJob.integration_id)
         ).all()
     )
@@ -239,8 +243,9 @@ def sync_health(session: Session, workspace_id: uuid.UUID) -> list[Health]:
         out.append(
             Health(
                 integration,
-                jobs.get((integration.id, "pending"), 0) + jobs.get((integration.id, "running"), 0),
-                jobs.get((integration.id, "dead"), 0),
+                jobs.get((integration.id, SyncJobStatus.PENDING), 0)
+                + jobs.get((integration.id, SyncJobStatus.RUNNING), 0),
+                jobs.get((integration.id, SyncJobStatus.DEAD), 0),
                 int(conflicts.get(integration.id, 0)),
                 last,
                 oldest.get(integration.id),

@@ -18,7 +18,7 @@ from crmsync.integrations.keys import vault_for
 from crmsync.integrations.providers import PROVIDERS, Provider, provider
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
 from crmsync.records.errors import RecordInvalid
-from crmsync.store.models import Integration
+from crmsync.store.models import Integration, IntegrationStatus
 from crmsync.sync import manual
 from crmsync.web import queries
 from crmsync.web.deps import Db, settings_of, wiring_of
@@ -186,9 +186,10 @@ async def change_settings(
                 "auto_sync": form_text(form, "auto_sync", "true") == "true",
             }
         )
-        status = "disabled" if form_text(form, "enabled", "true") == "false" else "connected"
+        disabled = form_text(form, "enabled", "true") == "false"
         patch = IntegrationPatch(config=config)
-        if (integration.status == "disabled") != (status == "disabled"):
+        if (integration.status == IntegrationStatus.DISABLED) != disabled:
+            status = IntegrationStatus.DISABLED if disabled else IntegrationStatus.CONNECTED
             patch = IntegrationPatch(config=config, status=status)
         service.update_integration(
             db, vault_for(settings), integration, patch, sandbox_mode=settings.sandbox_mode
