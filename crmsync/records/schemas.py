@@ -81,7 +81,9 @@ class ActivityType(StrEnum):
     POS_APPLICATION_SUBMITTED = "pos_application_submitted"
 
 
-class Direction(StrEnum):
+class ActivityDirection(StrEnum):
+    """Which way an activity went: from the contact (inbound) or to them (outbound)."""
+
     INBOUND = "inbound"
     OUTBOUND = "outbound"
 
@@ -193,7 +195,7 @@ class DealIn(RecordIn):
 
 class ActivityIn(RecordIn):
     type: ActivityType
-    direction: Direction | None = None
+    direction: ActivityDirection | None = None
     subject: Text255 | None = None
     body: LongText | None = None
     occurred_at: UtcDatetime | None = None

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.http.quota import BOOK, QuotaBook
 from crmsync.integrations.config import SyncConfig
+from crmsync.mapping.direction import Direction
 from crmsync.store.base import new_id
 from crmsync.store.models import (
     ApiQuota,
@@ -208,7 +209,7 @@ def _runs(session: Session, integration_id: uuid.UUID, now: datetime, of: Any) -
     )
     for object_type, direction, last in rows:
         item = of(object_type)
-        if direction == "outbound":
+        if direction == Direction.OUTBOUND:
             item.last_push_at = _aware(last)
         else:
             item.last_pull_at = _aware(last)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
+from crmsync.mapping.direction import Direction
 from crmsync.store.models import Integration, IntegrationStatus, SyncRun
 from crmsync.sync import object_state
 from crmsync.sync.locks import poll_lock
@@ -88,7 +89,7 @@ def last_inbound_run(
     return session.scalar(
         select(func.max(SyncRun.started_at)).where(
             SyncRun.integration_id == integration.id,
-            SyncRun.direction == "inbound",
+            SyncRun.direction == Direction.INBOUND,
             SyncRun.object_type == object_type,
             SyncRun.kind.in_(INBOUND_KINDS),
         )

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from crmsync.integrations.config import SyncConfig
+from crmsync.mapping.direction import Direction
 from crmsync.store.models import (
     RECORD_MODELS,
     Integration,
@@ -57,7 +58,7 @@ def request_sync(session: Session, integration: Integration, *, full: bool) -> d
                 workspace_id=integration.workspace_id,
                 integration_id=integration.id,
                 kind="full" if full else "manual",
-                direction="inbound",
+                direction=Direction.INBOUND,
                 object_type=object_type,
                 status=SyncRunStatus.QUEUED,
             )

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import Connector, ReadConnector, RemoteRecord
+from crmsync.mapping.direction import Direction
 from crmsync.mapping.model import MappingSet
 from crmsync.store.models import Integration, SyncCursor, SyncRun, SyncRunStatus
 from crmsync.sync.inbound import apply_remote
@@ -68,7 +69,7 @@ def poll(
         workspace_id=integration.workspace_id,
         integration_id=integration.id,
         kind=kind,
-        direction="inbound",
+        direction=Direction.INBOUND,
         object_type=object_type,
         started_at=started,
     )
@@ -111,7 +112,7 @@ def poll(
                 workspace_id=integration.workspace_id,
                 integration_id=integration.id,
                 kind="full" if kind == "full" else "incremental",
-                direction="inbound",
+                direction=Direction.INBOUND,
                 object_type=object_type,
                 status=SyncRunStatus.QUEUED,
             )

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
+from crmsync.mapping.direction import Direction
 from crmsync.marketing.pushers import PUSHERS
 from crmsync.marketing.schedule import JourneyRefresher
 from crmsync.store.models import Integration, IntegrationStatus, SyncRun, SyncRunStatus
@@ -145,7 +146,7 @@ class Worker:
             workspace_id=integration.workspace_id,
             integration_id=integration.id,
             kind="realtime",
-            direction="outbound",
+            direction=Direction.OUTBOUND,
             object_type=claim.object_type,
             started_at=now,
         )

@@ -101,7 +101,7 @@ class SyncRun(IdMixin, Base):
     )
     # full | incremental | manual | webhook | import | realtime
     kind: Mapped[str] = mapped_column(String(20))
-    direction: Mapped[str] = mapped_column(String(10))  # outbound | inbound
+    direction: Mapped[str] = mapped_column(String(10))  # mapping.direction: outbound | inbound
     object_type: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default=SyncRunStatus.RUNNING)
     processed: Mapped[int] = mapped_column(default=0)

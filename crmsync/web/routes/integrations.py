@@ -13,10 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from crmsync.integrations import connection, oauth, service
-from crmsync.integrations.config import ConflictPolicy, Direction, SyncConfig
+from crmsync.integrations.config import ConflictPolicy, SyncConfig
 from crmsync.integrations.keys import vault_for
 from crmsync.integrations.providers import PROVIDERS, Provider, provider
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
+from crmsync.mapping.direction import SyncDirection
 from crmsync.records.errors import RecordInvalid
 from crmsync.store.models import Integration, IntegrationStatus
 from crmsync.sync import manual
@@ -69,11 +70,11 @@ def _oauth_ready(request: Request, spec: Provider) -> bool:
 
 
 def _sync_config(form: FormData) -> SyncConfig:
-    directions = {d.value for d in Direction} - {Direction.NONE.value}
+    directions = {d.value for d in SyncDirection} - {SyncDirection.NONE.value}
     objects = {
-        o: Direction(value)
+        o: SyncDirection(value)
         for o in OBJECTS
-        if (value := form_text(form, f"direction_{o}", Direction.NONE.value)) in directions
+        if (value := form_text(form, f"direction_{o}", SyncDirection.NONE.value)) in directions
     }
     if not objects:
         raise RecordInvalid("objects: choose a direction for at least one object type")
