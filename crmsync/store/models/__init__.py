@@ -15,8 +15,8 @@ from crmsync.store.models.events import Event
 from crmsync.store.models.health import ApiQuota, SyncObjectState
 from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow, ImportStatus
 from crmsync.store.models.integrations import (
-    FieldMapping,
     Integration,
+    IntegrationMapping,
     IntegrationStatus,
     Link,
     SyncCursor,
@@ -80,13 +80,13 @@ __all__ = [
     "EngagementState",
     "Enrollment",
     "Event",
-    "FieldMapping",
     "FieldState",
     "ImportBatch",
     "ImportJob",
     "ImportRow",
     "ImportStatus",
     "Integration",
+    "IntegrationMapping",
     "IntegrationStatus",
     "Journey",
     "Lead",

@@ -48,8 +48,10 @@ class Integration(IdMixin, TimestampMixin, Base):
     last_error_at: Mapped[datetime | None]
 
 
-class FieldMapping(IdMixin, TimestampMixin, Base):
-    """An integration's mapping for one object type: fields, transforms and status maps."""
+class IntegrationMapping(IdMixin, TimestampMixin, Base):
+    """An integration's own mapping of one object type, stored as the ``ObjectMapping``
+    it replaces the provider's default with (or, under ``_status_maps``, its status maps).
+    The field mappings inside are ``crmsync.mapping.model.FieldMapping``."""
 
     __tablename__ = "field_mappings"
     __table_args__ = (UniqueConstraint("integration_id", "object_type"),)
