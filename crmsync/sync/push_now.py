@@ -2,7 +2,7 @@
 
 The push is the worker's own: a job is enqueued (coalescing with a pending one), taken
 at once by this caller under a lease, and processed exactly as a worker processes a
-group (``Worker._process``: mapping, hash skip, Links, SyncRun, retries). So a push now
+group (``Worker.push_claim``: mapping, hash skip, Links, SyncRun, retries). So a push now
 and the background worker never push one record at the same time: the database's
 one-running-job-per-record index refuses the second taker, and that integration
 answers ``in_progress`` (the worker is pushing it) instead of waiting.
@@ -93,7 +93,7 @@ def push_record(
             outcomes.append(PushOutcome(integration_id, name, "in_progress"))
             continue
         # the worker's own processing, so a push now behaves as a background push
-        worker._process(session, Claim(integration_id, record_type, [job]))
+        worker.push_claim(session, Claim(integration_id, record_type, [job]))
         outcomes.append(_outcome(session, integration_id, name, record_type, record_id, job.id))
     return outcomes
 

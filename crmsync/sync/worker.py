@@ -130,12 +130,14 @@ class Worker:
                 return False
             self._hold(claim)
             try:
-                self._process(session, claim)
+                self.push_claim(session, claim)
             finally:
                 self._release()
         return True
 
-    def _process(self, session: Session, claim: Claim) -> None:
+    def push_claim(self, session: Session, claim: Claim) -> None:
+        """Push one claimed group of jobs as the background does: map, push, settle the
+        jobs and their Links, write the SyncRun. The caller holds the jobs' leases."""
         now = datetime.now(UTC)
         integration = session.get(Integration, claim.integration_id)
         assert integration is not None  # jobs cascade away with their integration
