@@ -125,12 +125,25 @@ def _is_status_of(node: ast.AST, models: set[str], tables: set[str]) -> bool:
     )
 
 
-def _literals(node: ast.AST) -> list[str]:
-    return [
-        n.value
-        for n in ast.walk(node)
-        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in ALL_VALUES
-    ]
+def _literals(node: ast.AST, constants: dict[str, ast.AST]) -> list[str]:
+    """State strings in ``node``, or in the module constants it names (``_OPEN``)."""
+    found = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in ALL_VALUES:
+            found.append(n.value)
+        elif isinstance(n, ast.Name) and n.id in constants:
+            found += _literals(constants.pop(n.id), constants)  # popped: no cycles
+    return found
+
+
+def _constants(tree: ast.Module) -> dict[str, ast.AST]:
+    out: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            out[node.targets[0].id] = node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            out[node.target.id] = node.value
+    return out
 
 
 def _writes_state(call: ast.Call, owners: set[str]) -> bool:
@@ -153,21 +166,24 @@ def _spelled_states(source: str) -> list[str]:
     ``Model(status="pending")`` and ``.values(status="pending")`` on the tables above."""
     tree = ast.parse(source)
     models, tables = _models_and_aliases(tree)
+    constants = _constants(tree)
     found: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
             if any(_is_status_of(side, models, tables) for side in sides):
-                found += _literals(node)
+                found += _literals(node, dict(constants))
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "in_"
             and _is_status_of(node.func.value, models, tables)
         ):
-            found += [v for arg in node.args for v in _literals(arg)]
+            found += [v for arg in node.args for v in _literals(arg, dict(constants))]
         if isinstance(node, ast.Call) and _writes_state(node, models | tables):
-            found += [v for k in node.keywords if k.arg == "status" for v in _literals(k)]
+            found += [
+                v for k in node.keywords if k.arg == "status" for v in _literals(k, dict(constants))
+            ]
     return found
 
 
@@ -190,7 +206,17 @@ def test_the_source_check_sees_a_spelled_state() -> None:
         "c = update(_JOBS).where(_JOBS.c.status == 'pending').values(status='running')\n"
         "d = Integration(status='connected')\n"
         "f = update(WebhookDelivery).values(status='dead')\n"
+        "_OPEN = ('failed',)\n"
+        "g = SyncJob.status.in_(_OPEN)\n"
         "e = SyncJob.status == SyncJobStatus.PENDING\n"
     )
     spelled = _spelled_states(code)
-    assert sorted(spelled) == ["connected", "dead", "pending", "pending", "running", "running"]
+    assert sorted(spelled) == [
+        "connected",
+        "dead",
+        "failed",
+        "pending",
+        "pending",
+        "running",
+        "running",
+    ]
