@@ -94,6 +94,23 @@ def workspace_create(name: str, database_url: DatabaseUrl = None) -> None:
     typer.echo(str(workspace.id))
 
 
+@workspace_app.command("list")
+def workspace_list(database_url: DatabaseUrl = None) -> None:
+    """List the workspaces: id, name, created (oldest first)."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from crmsync.store.engine import session_scope
+    from crmsync.store.models import Workspace
+
+    table = Table("id", "name", "created")
+    with session_scope(_sessions(database_url)) as session:
+        for w in session.scalars(select(Workspace).order_by(Workspace.created_at, Workspace.id)):
+            table.add_row(str(w.id), w.name, f"{w.created_at:%Y-%m-%d %H:%M}")
+    Console(width=120).print(table)
+
+
 @apikey_app.command("create")
 def apikey_create(
     workspace: Annotated[uuid.UUID, typer.Option(help="Workspace id.")],

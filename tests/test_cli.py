@@ -29,6 +29,11 @@ def test_workspace_and_apikey_print_only_what_scripts_need(tmp_path: Path) -> No
     assert key.stdout.strip().startswith("csk_") and len(key.stdout.strip().splitlines()) == 1
     listed = runner.invoke(app, ["apikey", "list", "--workspace", str(workspace_id)], env=env)
     assert "viewer" in listed.stdout and key.stdout.strip() not in listed.stdout
+    other = runner.invoke(app, ["workspace", "create", "Beta Realty"], env=env).stdout.strip()
+    spaces = runner.invoke(app, ["workspace", "list"], env=env)
+    assert spaces.exit_code == 0, spaces.output
+    rows = [line for line in spaces.stdout.splitlines() if "Acme" in line or "Beta" in line]
+    assert [str(workspace_id) in rows[0], other in rows[1]] == [True, True]  # oldest first
 
 
 def test_apikey_for_unknown_workspace_fails_clearly(tmp_path: Path) -> None:

@@ -13,9 +13,18 @@ from crmsync.connectors.http.quota import BOOK, read_quota
 from crmsync.connectors.http.redaction import redact_body, redact_url
 from crmsync.metrics import CRM_API_CALLS, CRM_RATE_LIMITED
 
-__all__ = ["RequestLogger"]
+__all__ = ["EXPECTED_STATUSES", "RequestLogger", "expect"]
 
 _STARTED = "crmsync.started"
+
+#: The request extension naming error statuses the caller expects and handles (a lookup
+#: that may find nothing); such an answer is logged at info, not as a warning.
+EXPECTED_STATUSES = "crmsync.expected_statuses"
+
+
+def expect(*statuses: int) -> dict[str, Any]:
+    """The ``extensions`` of a request whose ``statuses`` are an answer, not a fault."""
+    return {EXPECTED_STATUSES: frozenset(statuses)}
 
 
 class RequestLogger:
@@ -76,5 +85,7 @@ class RequestLogger:
                 BOOK.note(self._integration_id, quotas)
         if response.status_code == 429:
             CRM_RATE_LIMITED.labels(*self._labels).inc()
-        level = "warning" if response.status_code >= 400 else "info"
+        expected = request.extensions.get(EXPECTED_STATUSES, frozenset())
+        faulty = response.status_code >= 400 and response.status_code not in expected
+        level = "warning" if faulty else "info"
         getattr(self._log, level)("http.response", **fields)

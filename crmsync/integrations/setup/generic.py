@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from crmsync.connectors.errors import ConnectorError
+from crmsync.connectors.http.request_log import expect
 from crmsync.integrations.setup.context import SetupContext
 from crmsync.integrations.setup.model import ItemKind, ItemState, SetupItem
 
@@ -59,7 +60,7 @@ class GenericSetup:
 
 def _delete(ctx: SetupContext, hook_id: str) -> None:
     try:
-        ctx.http.delete(f"{PATH}/{hook_id}")
+        ctx.http.delete(f"{PATH}/{hook_id}", extensions=expect(404))
     except ConnectorError as exc:
         if exc.status != 404:
             raise

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from crmsync.connectors.errors import ConnectorError
+from crmsync.connectors.http.request_log import expect
 from crmsync.integrations.setup.context import OWNER, SetupContext, by_name, field_items
 from crmsync.integrations.setup.model import ItemKind, ItemState, SetupItem
 from crmsync.integrations.setup.needs import FieldNeed
@@ -121,7 +122,9 @@ class HubSpotSetup:
                 continue
             try:
                 ctx.http.delete(
-                    f"/webhooks/v3/{app}/subscriptions/{sub_id}", params={"hapikey": key}
+                    f"/webhooks/v3/{app}/subscriptions/{sub_id}",
+                    params={"hapikey": key},
+                    extensions=expect(404),
                 )
             except ConnectorError as exc:
                 if exc.status != 404:
@@ -137,7 +140,9 @@ class HubSpotSetup:
             return [_manual(ctx, events)]
         settings: dict[str, Any] = {}
         try:
-            settings = ctx.http.get(f"/webhooks/v3/{app}/settings", params={"hapikey": key}).json()
+            settings = ctx.http.get(
+                f"/webhooks/v3/{app}/settings", params={"hapikey": key}, extensions=expect(404)
+            ).json()
         except ConnectorError as exc:
             if exc.status != 404:
                 raise

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from crmsync.connectors.errors import ConnectorError
+from crmsync.connectors.http.request_log import expect
 from crmsync.connectors.pipedrive.webhooks import OBJECTS
 from crmsync.integrations.setup.context import OWNER, SetupContext, field_items
 from crmsync.integrations.setup.model import ItemKind, ItemState, SetupItem
@@ -125,7 +126,7 @@ class PipedriveSetup:
 
 def _delete(ctx: SetupContext, hook_id: str) -> None:
     try:
-        ctx.http.delete(f"/v1/webhooks/{hook_id}")
+        ctx.http.delete(f"/v1/webhooks/{hook_id}", extensions=expect(404))
     except ConnectorError as exc:
         if exc.status != 404:
             raise

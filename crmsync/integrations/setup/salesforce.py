@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from crmsync.connectors.errors import ConnectorError
+from crmsync.connectors.http.request_log import expect
 from crmsync.connectors.salesforce.client import API_VERSION
 from crmsync.connectors.salesforce.connector import DEFAULT_EXTERNAL_ID
 from crmsync.connectors.salesforce.mappers import SOBJECTS
@@ -104,7 +105,7 @@ class SalesforceSetup:
         removed = []
         for key, message_id in list(ctx.registrations.items()):
             try:
-                ctx.http.delete(f"{MESSAGES}/{message_id}")
+                ctx.http.delete(f"{MESSAGES}/{message_id}", extensions=expect(404))
             except ConnectorError as exc:
                 if exc.status != 404:
                     raise
