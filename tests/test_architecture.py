@@ -14,7 +14,7 @@ ROOT = Path(crmsync.__file__).parent
 
 # bottom to top; a module at the top of crmsync/ (config.py) counts as a package
 LAYERS: list[set[str]] = [
-    {"config", "locations", "logging", "metrics", "jsonlimits", "errors", "sandbox"},
+    {"config", "locations", "logging", "metrics", "jsonlimits", "errors", "fields", "sandbox"},
     {"store"},
     {"auth", "workspaces", "events", "quality", "mapping"},
     {"connectors", "records"},
@@ -53,7 +53,7 @@ DEBTS: set[tuple[str, str]] = {
     ("config", "locations"),  # foundation modules, same layer: harmless but listed
     ("connectors", "integrations"),  # Secret and the network guard belong below
     ("mapping", "connectors"),
-    ("quality", "mapping"),  # the canonical field table belongs below both
+    ("quality", "mapping"),  # validation parses numbers and dates with mapping.coerce
     ("records", "outbound"),  # a record write enqueues outbound events and sync jobs
     ("records", "sync"),
     ("integrations", "sync"),  # with sync -> integrations: a cycle

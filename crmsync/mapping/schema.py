@@ -1,62 +1,40 @@
-"""The canonical schema: object type -> field name -> field type.
+"""The canonical schema as mappings see it: object type -> field name -> field type.
 
-This is the single description of crmsync's own record fields that mappings,
-suggestions, validation and imports are written against. Custom fields live under
-``custom_fields.<name>`` and are not listed here.
+Mappings, suggestions, validation and imports are written against it. It is a view of
+the field table (``crmsync.fields.table``), where fields are added. Custom fields live
+under ``custom_fields.<name>`` and are not listed here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
+from crmsync.fields.enums import ActivityType, ContactType, LeadStatus
+from crmsync.fields.spec import FieldType
+from crmsync.fields.table import ObjectType
+from crmsync.fields.views import ENUM_VALUES, FIELD_TYPES, IMPORT_TYPES, RELATIONS, Relation
 
-class FieldType(StrEnum):
-    """Value types a mapped field can have."""
+__all__ = [
+    "ACTIVITY_TYPES",
+    "CANONICAL_SCHEMA",
+    "CONTACT_TYPES",
+    "CUSTOM_FIELDS_PREFIX",
+    "DEAL_STAGES",
+    "ENUM_VALUES",
+    "IMPORT_TYPES",
+    "LEAD_STATUSES",
+    "RELATIONS",
+    "FieldType",
+    "ObjectType",
+    "Relation",
+    "children_of",
+    "field_type",
+    "relations_of",
+]
 
-    STRING = "string"
-    EMAIL = "email"
-    PHONE = "phone"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    DATE = "date"
-    DATETIME = "datetime"
-    ENUM = "enum"
-    LIST = "list"
-    OBJECT = "object"
-
-
-class ObjectType(StrEnum):
-    """Record types that carry field mappings."""
-
-    CONTACTS = "contacts"
-    LEADS = "leads"
-    DEALS = "deals"
-    COMPANIES = "companies"
-    ACTIVITIES = "activities"
-    NOTES = "notes"
-    TICKETS = "tickets"
-
-
-# The record types a lead file can fill (imports); the others come from apps and CRMs.
-IMPORT_TYPES: Final = (
-    ObjectType.CONTACTS,
-    ObjectType.LEADS,
-    ObjectType.DEALS,
-    ObjectType.COMPANIES,
-)
-
-LEAD_STATUSES: Final = (
-    "NEW",
-    "CONTACTED",
-    "QUALIFIED",
-    "VIEWING_SCHEDULED",
-    "VIEWED",
-    "NEGOTIATING",
-    "CONVERTED",
-    "LOST",
-)
+LEAD_STATUSES: Final = tuple(s.value for s in LeadStatus)
+CONTACT_TYPES: Final = tuple(t.value for t in ContactType)
+ACTIVITY_TYPES: Final = tuple(t.value for t in ActivityType)
 # Canonical deal stages that the shipped status maps translate; apps may add their own.
 DEAL_STAGES: Final = (
     "APPOINTMENT_SCHEDULED",
@@ -67,119 +45,8 @@ DEAL_STAGES: Final = (
     "CLOSED_WON",
     "CLOSED_LOST",
 )
-ACTIVITY_TYPES: Final = (
-    "message",
-    "push_notification",
-    "email",
-    "sms",
-    "call",
-    "meeting",
-    "journey_step",
-    "milestone_update",
-    "rate_alert",
-    "pos_application_submitted",
-)
-CONTACT_TYPES: Final = ("borrower", "loan_officer", "realtor", "broker", "partner", "customer")
 
-F = FieldType
-
-CANONICAL_SCHEMA: Final[dict[ObjectType, dict[str, FieldType]]] = {
-    ObjectType.CONTACTS: {
-        "email": F.EMAIL,
-        "phone": F.PHONE,
-        "first_name": F.STRING,
-        "last_name": F.STRING,
-        "company": F.STRING,
-        "company_id": F.STRING,
-        "job_title": F.STRING,
-        "contact_type": F.ENUM,
-        "lifecycle_stage": F.STRING,
-        "status": F.STRING,
-        "source": F.STRING,
-        "utm_source": F.STRING,
-        "utm_medium": F.STRING,
-        "utm_campaign": F.STRING,
-        "utm_term": F.STRING,
-        "utm_content": F.STRING,
-        "address_line1": F.STRING,
-        "address_line2": F.STRING,
-        "city": F.STRING,
-        "state": F.STRING,
-        "postal_code": F.STRING,
-        "country": F.STRING,
-        "owner": F.STRING,
-        "engagement_score": F.NUMBER,
-        "social_profiles": F.OBJECT,
-    },
-    ObjectType.LEADS: {
-        "status": F.ENUM,
-        "source": F.STRING,
-        "budget_min": F.NUMBER,
-        "budget_max": F.NUMBER,
-        "preferred_areas": F.LIST,
-        "property_ref": F.STRING,
-        "assigned_agent": F.STRING,
-        "contact_id": F.STRING,
-        "first_name": F.STRING,
-        "last_name": F.STRING,
-        "email": F.EMAIL,
-        "phone": F.PHONE,
-        "notes": F.STRING,
-    },
-    ObjectType.DEALS: {
-        "name": F.STRING,
-        "pipeline": F.STRING,
-        "stage": F.STRING,
-        "amount": F.NUMBER,
-        "currency": F.STRING,
-        "probability": F.NUMBER,
-        "close_date": F.DATE,
-        "contact_id": F.STRING,
-        "company_id": F.STRING,
-        "owner": F.STRING,
-    },
-    ObjectType.COMPANIES: {
-        "name": F.STRING,
-        "domain": F.STRING,
-        "industry": F.STRING,
-        "phone": F.PHONE,
-        "city": F.STRING,
-        "country": F.STRING,
-        "employees": F.NUMBER,
-    },
-    ObjectType.ACTIVITIES: {
-        "type": F.ENUM,
-        "direction": F.STRING,
-        "subject": F.STRING,
-        "body": F.STRING,
-        "occurred_at": F.DATETIME,
-        "contact_id": F.STRING,
-        "lead_id": F.STRING,
-        "deal_id": F.STRING,
-    },
-    ObjectType.NOTES: {
-        "body": F.STRING,
-        "author": F.STRING,
-        "contact_id": F.STRING,
-        "lead_id": F.STRING,
-        "deal_id": F.STRING,
-    },
-    ObjectType.TICKETS: {
-        "subject": F.STRING,
-        "description": F.STRING,
-        "status": F.STRING,
-        "priority": F.STRING,
-        "contact_id": F.STRING,
-        "owner": F.STRING,
-    },
-}
-
-# Allowed values of canonical enum fields, by (object type, field).
-ENUM_VALUES: Final[dict[tuple[ObjectType, str], tuple[str, ...]]] = {
-    (ObjectType.CONTACTS, "contact_type"): CONTACT_TYPES,
-    (ObjectType.LEADS, "status"): LEAD_STATUSES,
-    (ObjectType.ACTIVITIES, "type"): ACTIVITY_TYPES,
-}
+CANONICAL_SCHEMA: Final = FIELD_TYPES
 
 CUSTOM_FIELDS_PREFIX: Final = "custom_fields."
 
@@ -192,35 +59,6 @@ def field_type(object_type: ObjectType | str, field: str) -> FieldType | None:
     if field.startswith(CUSTOM_FIELDS_PREFIX) and len(field) > len(CUSTOM_FIELDS_PREFIX):
         return FieldType.STRING
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    """A canonical field of ``source`` records that holds the crmsync id of a ``target``
-    record. Outbound it becomes the CRM's id of that record, inbound the other way round
-    (``sync.references``); the mapping says which remote property carries it."""
-
-    source: str  # record type holding the reference ("deals")
-    field: str  # its field ("contact_id")
-    target: str  # record type it points to ("contacts")
-
-
-# Every reference between canonical records, declared once. Parents come before their
-# children in this order, and no record type reaches itself through it (a test checks):
-# pushing parents first can therefore never wait in a cycle.
-RELATIONS: Final[tuple[Relation, ...]] = (
-    Relation("contacts", "company_id", "companies"),
-    Relation("leads", "contact_id", "contacts"),
-    Relation("deals", "contact_id", "contacts"),
-    Relation("deals", "company_id", "companies"),
-    Relation("tickets", "contact_id", "contacts"),
-    Relation("activities", "contact_id", "contacts"),
-    Relation("activities", "lead_id", "leads"),
-    Relation("activities", "deal_id", "deals"),
-    Relation("notes", "contact_id", "contacts"),
-    Relation("notes", "lead_id", "leads"),
-    Relation("notes", "deal_id", "deals"),
-)
 
 
 def relations_of(object_type: str) -> tuple[Relation, ...]:

@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from crmsync.fields.spec import FieldType
 from crmsync.mapping.coerce import to_canonical
 from crmsync.mapping.paths import MISSING, get_path
-from crmsync.mapping.schema import FieldType
 from crmsync.quality.normalize import normalize_email, normalize_phone
 
 

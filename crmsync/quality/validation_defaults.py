@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from crmsync.mapping.schema import CONTACT_TYPES, LEAD_STATUSES, ObjectType
+from crmsync.fields.table import ObjectType
+from crmsync.fields.views import ENUM_VALUES
 from crmsync.quality.validation import FieldRule, RecordRule, RuleKind, RuleSet, Severity
 
 K = RuleKind
@@ -17,13 +18,18 @@ _PERSON: Final = (
     FieldRule(field="first_name", rule=K.MAX_LENGTH, max=100),
     FieldRule(field="last_name", rule=K.MAX_LENGTH, max=100),
 )
+
+
 _EMAIL_OR_PHONE: Final = RecordRule(fields=("email", "phone"))
+# enum values come from the field table
+_CONTACT_TYPES: Final = ENUM_VALUES[(ObjectType.CONTACTS, "contact_type")]
+_LEAD_STATUSES: Final = ENUM_VALUES[(ObjectType.LEADS, "status")]
 
 DEFAULT_RULES: Final[dict[ObjectType, RuleSet]] = {
     ObjectType.CONTACTS: RuleSet(
         fields=(
             *_PERSON,
-            FieldRule(field="contact_type", rule=K.ENUM, values=CONTACT_TYPES, severity=WARN),
+            FieldRule(field="contact_type", rule=K.ENUM, values=_CONTACT_TYPES, severity=WARN),
             FieldRule(field="engagement_score", rule=K.RANGE, min=0, max=100, severity=WARN),
             FieldRule(field="postal_code", rule=K.MAX_LENGTH, max=20, severity=WARN),
             FieldRule(field="country", rule=K.MAX_LENGTH, max=100, severity=WARN),
@@ -33,7 +39,7 @@ DEFAULT_RULES: Final[dict[ObjectType, RuleSet]] = {
     ObjectType.LEADS: RuleSet(
         fields=(
             *_PERSON,
-            FieldRule(field="status", rule=K.ENUM, values=LEAD_STATUSES),
+            FieldRule(field="status", rule=K.ENUM, values=_LEAD_STATUSES),
             FieldRule(field="budget_min", rule=K.RANGE, min=0),
             FieldRule(field="budget_max", rule=K.RANGE, min=0),
         ),

@@ -1,4 +1,7 @@
-"""What a client may write to each record type. Unknown fields are refused by name."""
+"""What a client may write to each record type. Unknown fields are refused by name.
+
+The per-type schemas (``ContactIn`` ...) are built from the field table
+(``crmsync.fields.table``); this module adds what is common to every record."""
 
 from __future__ import annotations
 
@@ -19,10 +22,26 @@ from pydantic import (
 )
 
 from crmsync import jsonlimits
+from crmsync.fields.enums import ActivityType, ContactType, LeadStatus, TicketStatus
+from crmsync.fields.spec import CanonicalField, FieldType, NumberKind, RecordSpec
+from crmsync.fields.table import TABLE, ObjectType
 
-Short = Annotated[str, StringConstraints(max_length=100)]
+# The enums of the field table, importable from here as before.
+__all__ = [
+    "CREATE_SCHEMAS",
+    "PATCH_SCHEMAS",
+    "READ_ONLY_FIELDS",
+    "ActivityDirection",
+    "ActivityType",
+    "ContactType",
+    "ExternalRef",
+    "LeadStatus",
+    "RecordIn",
+    "TicketStatus",
+    "UtcDatetime",
+]
+
 Text255 = Annotated[str, StringConstraints(max_length=255)]
-LongText = Annotated[str, StringConstraints(max_length=100_000)]
 
 
 def _in_utc_range(value: datetime) -> datetime:
@@ -48,50 +67,11 @@ def _no_empty_ref(value: str | None) -> str | None:
 ExternalRef = Annotated[Text255 | None, AfterValidator(_no_empty_ref)]
 
 
-class ContactType(StrEnum):
-    BORROWER = "borrower"
-    LOAN_OFFICER = "loan_officer"
-    REALTOR = "realtor"
-    BROKER = "broker"
-    PARTNER = "partner"
-    CUSTOMER = "customer"
-
-
-class LeadStatus(StrEnum):
-    NEW = "NEW"
-    CONTACTED = "CONTACTED"
-    QUALIFIED = "QUALIFIED"
-    VIEWING_SCHEDULED = "VIEWING_SCHEDULED"
-    VIEWED = "VIEWED"
-    NEGOTIATING = "NEGOTIATING"
-    CONVERTED = "CONVERTED"
-    LOST = "LOST"
-
-
-class ActivityType(StrEnum):
-    MESSAGE = "message"
-    PUSH_NOTIFICATION = "push_notification"
-    EMAIL = "email"
-    SMS = "sms"
-    CALL = "call"
-    MEETING = "meeting"
-    JOURNEY_STEP = "journey_step"
-    MILESTONE_UPDATE = "milestone_update"
-    RATE_ALERT = "rate_alert"
-    POS_APPLICATION_SUBMITTED = "pos_application_submitted"
-
-
 class ActivityDirection(StrEnum):
     """Which way an activity went: from the contact (inbound) or to them (outbound)."""
 
     INBOUND = "inbound"
     OUTBOUND = "outbound"
-
-
-class TicketStatus(StrEnum):
-    OPEN = "open"
-    PENDING = "pending"
-    CLOSED = "closed"
 
 
 # Present in records the API returns; a client may echo them back, and they are ignored.
@@ -121,105 +101,65 @@ class RecordIn(BaseModel):
         return data
 
 
-class ContactIn(RecordIn):
-    email: Text255 | None = None
-    phone: Annotated[str, StringConstraints(max_length=50)] | None = None
-    first_name: Short | None = None
-    last_name: Short | None = None
-    company: Text255 | None = None
-    company_id: uuid.UUID | None = None
-    job_title: Text255 | None = None
-    contact_type: ContactType | None = None
-    lifecycle_stage: Annotated[str, StringConstraints(max_length=50)] | None = None
-    status: Annotated[str, StringConstraints(max_length=50)] | None = None
-    source: Short | None = None
-    utm_source: Text255 | None = None
-    utm_medium: Text255 | None = None
-    utm_campaign: Text255 | None = None
-    utm_term: Text255 | None = None
-    utm_content: Text255 | None = None
-    address_line1: Text255 | None = None
-    address_line2: Text255 | None = None
-    city: Short | None = None
-    state: Short | None = None
-    postal_code: Annotated[str, StringConstraints(max_length=20)] | None = None
-    country: Short | None = None
-    date_of_birth: date | None = None
-    owner: Text255 | None = None
-    engagement_score: float | None = None
-    social_profiles: dict[str, str] | None = None
+# Enum classes of fields that live above the field table, by (record type, field).
+_ENUM_CLASSES: dict[tuple[str, str], type[StrEnum]] = {
+    ("activities", "direction"): ActivityDirection
+}
+_NUMBERS: dict[NumberKind, type] = {
+    NumberKind.FLOAT: float,
+    NumberKind.INTEGER: int,
+    NumberKind.DECIMAL: Decimal,
+}
 
 
-class CompanyIn(RecordIn):
-    name: Text255
-    domain: Text255 | None = None
-    industry: Short | None = None
-    phone: Annotated[str, StringConstraints(max_length=50)] | None = None
-    address_line1: Text255 | None = None
-    city: Short | None = None
-    state: Short | None = None
-    postal_code: Annotated[str, StringConstraints(max_length=20)] | None = None
-    country: Short | None = None
-    employees: Annotated[int, Field(ge=0)] | None = None
-    owner: Text255 | None = None
+def _annotation(record_type: str, spec: CanonicalField) -> Any:
+    """The pydantic type of one field of the table, with its limits."""
+    if spec.relation is not None:
+        return uuid.UUID
+    if spec.type is FieldType.ENUM:
+        return _ENUM_CLASSES.get((record_type, spec.name)) or spec.enum
+    if spec.type is FieldType.NUMBER:
+        number = _NUMBERS[spec.number]
+        if spec.number is NumberKind.DECIMAL:  # amounts: cents, as the columns hold them
+            places = Field(max_digits=spec.max_digits, decimal_places=2)
+            return Annotated[number, Field(ge=spec.minimum, le=spec.maximum), places]
+        if spec.minimum is None and spec.maximum is None:
+            return number
+        return Annotated[number, Field(ge=spec.minimum, le=spec.maximum)]
+    if spec.type is FieldType.DATE:
+        return date
+    if spec.type is FieldType.DATETIME:
+        return UtcDatetime
+    if spec.type is FieldType.BOOLEAN:
+        return bool
+    text = StringConstraints(max_length=spec.max_length, pattern=spec.pattern)
+    if spec.type is FieldType.LIST:
+        return list[Annotated[str, text]]
+    if spec.type is FieldType.OBJECT:
+        return dict[str, str] if spec.text_values else dict[str, Any]
+    return Annotated[str, text]
 
 
-class LeadIn(RecordIn):
-    status: LeadStatus = LeadStatus.NEW
-    source: Short | None = None
-    first_name: Short | None = None
-    last_name: Short | None = None
-    email: Text255 | None = None
-    phone: Annotated[str, StringConstraints(max_length=50)] | None = None
-    budget_min: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = None
-    budget_max: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = None
-    preferred_areas: list[Short] | None = None
-    property_ref: Text255 | None = None
-    assigned_agent: Text255 | None = None
-    contact_id: uuid.UUID | None = None
-    notes: LongText | None = None
-
-
-class DealIn(RecordIn):
-    name: Text255
-    pipeline: Short | None = None
-    stage: Short | None = None
-    amount: Annotated[Decimal, Field(max_digits=16, decimal_places=2)] | None = None
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
-    probability: Annotated[float, Field(ge=0, le=1)] | None = None
-    close_date: date | None = None
-    contact_id: uuid.UUID | None = None
-    company_id: uuid.UUID | None = None
-    owner: Text255 | None = None
-
-
-class ActivityIn(RecordIn):
-    type: ActivityType
-    direction: ActivityDirection | None = None
-    subject: Text255 | None = None
-    body: LongText | None = None
-    occurred_at: UtcDatetime | None = None
-    data: dict[str, Any] | None = None
-    contact_id: uuid.UUID | None = None
-    lead_id: uuid.UUID | None = None
-    deal_id: uuid.UUID | None = None
-
-
-class NoteIn(RecordIn):
-    body: LongText
-    author: Text255 | None = None
-    contact_id: uuid.UUID | None = None
-    lead_id: uuid.UUID | None = None
-    deal_id: uuid.UUID | None = None
-
-
-class TicketIn(RecordIn):
-    subject: Text255
-    description: LongText | None = None
-    status: TicketStatus = TicketStatus.OPEN
-    priority: Annotated[str, StringConstraints(pattern=r"^(low|medium|high|urgent)$")] | None = None
-    contact_id: uuid.UUID | None = None
-    owner: Text255 | None = None
+def _create_model(record_type: ObjectType, spec: RecordSpec) -> type[RecordIn]:
+    """``ContactIn`` and its kind: the table's fields of one record type, as a client
+    writes them."""
+    fields: dict[str, Any] = {}
+    for field in spec.fields:
+        annotation = _annotation(record_type, field)
+        docs: dict[str, Any] = {"title": field.title}
+        if field.description:
+            docs["description"] = field.description
+        if field.example is not None:
+            docs["examples"] = [field.example]
+        if field.required:
+            fields[field.name] = (annotation, Field(..., **docs))
+        elif field.default is not None:  # never null: a record without it takes the default
+            fields[field.name] = (annotation, Field(field.default, **docs))
+        else:
+            fields[field.name] = (annotation | None, Field(None, **docs))
+    model = create_model(f"{spec.label}In", __base__=RecordIn, **fields)
+    model.__doc__ = spec.description or f"What a client may write to a {spec.label.lower()}."
+    return model
 
 
 def _patch_model(create: type[RecordIn]) -> type[RecordIn]:
@@ -229,18 +169,15 @@ def _patch_model(create: type[RecordIn]) -> type[RecordIn]:
         annotation: Any = info.annotation
         if info.metadata:  # keep length limits, ranges and patterns
             annotation = Annotated.__class_getitem__((annotation, *info.metadata))  # type: ignore[attr-defined]
-        fields[name] = (annotation | None, None)
+        fields[name] = (
+            annotation | None,
+            Field(None, title=info.title, description=info.description),
+        )
     return create_model(create.__name__.replace("In", "Patch"), __base__=RecordIn, **fields)
 
 
 CREATE_SCHEMAS: dict[str, type[RecordIn]] = {
-    "contacts": ContactIn,
-    "companies": CompanyIn,
-    "leads": LeadIn,
-    "deals": DealIn,
-    "activities": ActivityIn,
-    "notes": NoteIn,
-    "tickets": TicketIn,
+    str(name): _create_model(name, spec) for name, spec in TABLE.items()
 }
 PATCH_SCHEMAS: dict[str, type[RecordIn]] = {
     name: _patch_model(schema) for name, schema in CREATE_SCHEMAS.items()

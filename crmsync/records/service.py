@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from crmsync.fields.table import TABLE
 from crmsync.records import changelog, merged
 from crmsync.records import filters as record_filters
 from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
@@ -39,14 +40,9 @@ from crmsync.sync import outbox
 
 __all__ = ["MAX_BATCH", "ItemResult", "upsert_records"]
 MAX_LIMIT = 500
+# the fields a list's ``q`` looks in, from the field table
 SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
-    "contacts": ("first_name", "last_name", "email"),
-    "leads": ("first_name", "last_name", "email"),
-    "companies": ("name", "domain"),
-    "deals": ("name",),
-    "activities": ("subject",),
-    "notes": ("body",),
-    "tickets": ("subject",),
+    str(t): tuple(f.name for f in spec.fields if f.searchable) for t, spec in TABLE.items()
 }
 
 

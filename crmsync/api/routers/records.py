@@ -126,7 +126,7 @@ def _out_model(record_type: str, schema: type[RecordIn]) -> type[BaseModel]:
     for name, info in PATCH_SCHEMAS[record_type].model_fields.items():
         # amounts are Decimal inside and JSON numbers on the wire (responses.JSON)
         wire = float | None if _is_decimal(info.annotation) else info.annotation
-        fields[name] = (wire, None)
+        fields[name] = (wire, Field(None, title=info.title, description=info.description))
     fields["links"] = (list[LinkOut] | None, Field(None, description="with `?include=links`"))
     name = schema.__name__.removesuffix("In")
     return create_model(name, **fields)
