@@ -23,13 +23,14 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import _stores  # noqa: E402
 import orjson  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from crmsync.bus.runtime import SourceRunner  # noqa: E402
@@ -46,10 +47,26 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a local process (a PostgreSQL backend), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def intake(backend: str, url: str, count: int) -> dict[str, float]:
     """Fill a stream with ``count`` events, then time one consumer taking them all in."""
     with _stores.opened(backend, url) as store:
         sessions = make_sessionmaker(store.engine)
+        backends: list[int] = []  # PostgreSQL server processes serving the consumer
+        if backend == "postgresql":
+
+            @event.listens_for(store.engine, "connect")
+            def _backend_pid(dbapi_connection: Any, _record: Any) -> None:
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    backends.append(cursor.fetchone()[0])
+
+            store.engine.dispose()  # connections made from here on are counted
         stream = brokers.fresh_stream("redis")
         messages = [
             orjson.dumps(
@@ -69,20 +86,24 @@ def intake(backend: str, url: str, count: int) -> dict[str, float]:
             runner = SourceRunner(SourceSpec(REDIS_URL, stream, batch_size=1000), sessions)
             stop = asyncio.Event()
             cpu = time.process_time()
+            server: dict[int, float] = {}
             started = time.perf_counter()
             task = asyncio.create_task(runner.run(stop))
             while runner.adapter.pipeline.counts.stored < count:
+                for pid in backends:
+                    server.setdefault(pid, _cpu_seconds(pid))  # at its first sight
                 await asyncio.sleep(0.01)
                 if task.done():
                     task.result()
             elapsed = time.perf_counter() - started
             used = time.process_time() - cpu
+            db_used = sum(_cpu_seconds(pid) - at for pid, at in server.items())
             stop.set()
             await task
-            return elapsed, used
+            return elapsed, used, db_used
 
         try:
-            seconds, cpu_seconds = asyncio.run(consume())
+            seconds, cpu_seconds, db_seconds = asyncio.run(consume())
         finally:
             asyncio.run(brokers.cleanup("redis", stream))
     return {
@@ -90,6 +111,7 @@ def intake(backend: str, url: str, count: int) -> dict[str, float]:
         "seconds": seconds,
         "per_s": count / seconds,
         "cpu_us": cpu_seconds / count * 1e6,
+        "db_cpu_us": db_seconds / count * 1e6,
     }
 
 
@@ -268,7 +290,8 @@ def main() -> int:
                     f"(a) Redis Streams -> PostgreSQL: {a['events']:,} events"
                     f" in {a['seconds']:.2f} s"
                     f" = {a['per_s']:,.0f} events/s (target >= 5,000/s); consumer CPU"
-                    f" {a['cpu_us']:.0f} us/event (load average {os.getloadavg()[0]:.1f})"
+                    f" {a['cpu_us']:.0f} us/event, PostgreSQL server CPU {a['db_cpu_us']:.0f}"
+                    f" us/event (load average {os.getloadavg()[0]:.1f})"
                 )
             except _stores.Unavailable as exc:
                 print(f"(a) PostgreSQL skipped: {exc}")

@@ -4,7 +4,7 @@
     python bench/connectors.py --quick              # CI size, well under 60 s in all
     python bench/connectors.py --size 5000 --providers hubspot
 
-Connectors come from the registry (``crmsync.connectors.registry.FACTORIES``); a
+Connectors come from the registry (``crmsync.connectors.registry.providers``); a
 provider without a connector on this branch, or without a plan below, is listed as
 skipped. Pipedrive and Total Expert have no upsert key, so each contact is a lookup and a
 write (two calls) and their tiers allow a few contacts a second: 20,000 take hours, so

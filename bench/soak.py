@@ -51,7 +51,11 @@ PROVIDERS = ("hubspot", "salesforce", "pipedrive")
 RETRY = {"attempts": 5, "base_seconds": 0.05, "cap_seconds": 0.4, "jitter": 0.2}
 # per CRM: record types that reference a contact -> the remote property holding it
 CHILDREN: dict[str, dict[str, str]] = {
-    "hubspot": {"deals": "associations:contacts", "notes": "associations:contacts"},
+    "hubspot": {
+        "deals": "associations:contacts",
+        "notes": "associations:contacts",
+        "activities": "associations:contacts",
+    },
     "salesforce": {"deals": "OpportunityContactRole:ContactId", "activities": "WhoId"},
     "pipedrive": {"deals": "person_id", "notes": "person_id", "activities": "person_id"},
 }

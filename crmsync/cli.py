@@ -291,7 +291,7 @@ def serve(
     database_url = ready_database(database_url)
     import uvicorn
 
-    from crmsync.api.app import create_app
+    from crmsync.api.app import create_app, freeze_heap
     from crmsync.background import Background
     from crmsync.logging import configure
     from crmsync.sync.targets import targets_of
@@ -300,6 +300,7 @@ def serve(
     settings = _settings(database_url, host=host, port=port)
     configure(settings.log_level, json=settings.log_json)
     api = create_app(settings)
+    freeze_heap()
     background = None
     beside = None
     if worker:

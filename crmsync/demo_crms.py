@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from crmsync.connectors.registry import FACTORIES
+from crmsync.connectors.registry import providers
 from crmsync.mapping.defaults import default_mapping
 from crmsync.mapping.model import ObjectMapping
 from crmsync.mapping.schema import ObjectType
@@ -97,7 +97,7 @@ class DemoCRMs:
 
     def __init__(self, *, once: bool, port: int = SANDBOX_PORT) -> None:
         self.port = port
-        names = [n for n in DEMO_PROVIDERS if n in FACTORIES]
+        names = [n for n in DEMO_PROVIDERS if n in providers()]
         self.sandboxes: dict[str, ProviderSandbox] = {
             n: create(n, SandboxOptions(rate_profile="off")) for n in names
         }

@@ -7,8 +7,10 @@ letters). The caller commits, then dead-letters, then acknowledges the whole bat
 a crash anywhere redelivers messages whose effect is either committed (then they are
 duplicates) or not (then they are stored now).
 
-Events are written with one executemany; ``received_at`` rises strictly through a batch,
-so the store shows the order messages were taken in.
+Events are written with one executemany (one COPY on PostgreSQL); ``received_at`` rises
+strictly through a batch, so the store shows the order messages were taken in. An event no
+subscriber of the event router wants is written processed; the others are marked once
+their subscribers ran.
 """
 
 from __future__ import annotations
@@ -19,18 +21,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crmsync.bus.envelope import UPSERTED, Envelope, Poison, parse
 from crmsync.events.service import (
     IdempotencyConflict,
-    dispatch_stored,
-    fingerprint,
+    dispatch_planned,
+    plan_dispatch,
     record_event,
 )
-from crmsync.records.bulk import insert_tuples
+from crmsync.fingerprint import fingerprint
+from crmsync.records.bulk import insert_copy
 from crmsync.records.errors import RecordError
 from crmsync.records.upsert import MAX_BATCH, upsert_records
 from crmsync.store.base import new_id
@@ -47,6 +50,23 @@ _COLUMNS = (
     "received_at",
     "idempotency_key",
     "request_hash",
+    "processed_at",
+)
+# Which of a batch's ids are stored already, on PostgreSQL: one probe of the unique
+# (workspace_id, idempotency_key) index per id, whatever the planner knows of the table.
+# (``workspace_id IN … AND idempotency_key IN …`` was planned, on a table grown faster
+# than autoanalyze looks at it, as a scan of the workspace's every event: a batch cost
+# more with each event stored.) LIMIT keeps the subquery a per-id lookup.
+_SEEN_POSTGRESQL = text(
+    """
+    SELECT k.workspace_id, k.key, e.request_hash
+    FROM unnest(CAST(:workspaces AS uuid[]), CAST(:keys AS varchar[])) AS k(workspace_id, key)
+    CROSS JOIN LATERAL (
+        SELECT events.request_hash FROM events
+        WHERE events.workspace_id = k.workspace_id AND events.idempotency_key = k.key
+        LIMIT 1
+    ) AS e
+    """
 )
 
 
@@ -140,13 +160,7 @@ def _drop_seen(session: Session, items: list[_Item], out: Intake) -> list[_Item]
     if not items:
         return []
     hashes: dict[tuple[uuid.UUID, str | None], str | None] = {}
-    rows = session.execute(
-        select(Event.workspace_id, Event.idempotency_key, Event.request_hash).where(
-            Event.workspace_id.in_({i.workspace_id for i in items}),
-            Event.idempotency_key.in_({i.envelope.id for i in items}),
-        )
-    )
-    for ws, key, digest in rows:
+    for ws, key, digest in _stored_ids(session, {(i.workspace_id, i.envelope.id) for i in items}):
         hashes[(ws, key)] = digest
     fresh: list[_Item] = []
     for item in items:
@@ -160,6 +174,26 @@ def _drop_seen(session: Session, items: list[_Item], out: Intake) -> list[_Item]
         hashes[seen] = item.hash
         fresh.append(item)
     return fresh
+
+
+def _stored_ids(
+    session: Session, ids: set[tuple[uuid.UUID, str]]
+) -> list[tuple[uuid.UUID, str, str | None]]:
+    """(workspace_id, idempotency_key, request_hash) of those of ``ids`` already stored."""
+    if session.get_bind().dialect.name == "postgresql":
+        pairs = sorted(ids)
+        rows = session.execute(
+            _SEEN_POSTGRESQL,
+            {"workspaces": [w for w, _ in pairs], "keys": [k for _, k in pairs]},
+        )
+    else:
+        rows = session.execute(
+            select(Event.workspace_id, Event.idempotency_key, Event.request_hash).where(
+                Event.workspace_id.in_({w for w, _ in ids}),
+                Event.idempotency_key.in_({k for _, k in ids}),
+            )
+        )
+    return [(ws, key, digest) for ws, key, digest in rows]
 
 
 def _store(session: Session, items: list[_Item], out: Intake, source: str) -> None:
@@ -189,17 +223,21 @@ def _store(session: Session, items: list[_Item], out: Intake, source: str) -> No
         rows.append(_event_row(item, times[item.index]))
     flush_upserts()
     if rows:
-        # One converted executemany (records.bulk): the ORM's per-row work was half the
-        # cost of a batch.
-        insert_tuples(session, _EVENTS, _COLUMNS, [[r[c] for c in _COLUMNS] for r in rows])
-        # Then the event router's subscribers (marketing triggers, ...), as over HTTP.
-        dispatch_stored(
-            session,
-            [
-                (r["id"], r["workspace_id"], r["type"], r["data"])
-                for r in sorted(rows, key=lambda r: r["received_at"])
-            ],
+        # The event router's subscribers (marketing triggers, ...) run as over HTTP; an
+        # event none of them wants is written processed, so the batch's rows are written
+        # once (an UPDATE of every row doubled the writes and left as many dead rows).
+        rows.sort(key=lambda r: r["received_at"])
+        plan = plan_dispatch(
+            session, [(r["id"], r["workspace_id"], r["type"], r["data"]) for r in rows]
         )
+        wanted = {event_id for event_id, _ in plan}
+        processed = datetime.now(UTC)
+        for row in rows:
+            row["processed_at"] = None if row["id"] in wanted else processed
+        # One converted executemany (records.bulk; a COPY on PostgreSQL): the ORM's
+        # per-row work was half the cost of a batch.
+        insert_copy(session, _EVENTS, _COLUMNS, [[r[c] for c in _COLUMNS] for r in rows])
+        dispatch_planned(session, plan)
     out.stored += len(rows)
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crmsync.events.router import Subscriber, router
+from crmsync.fingerprint import fingerprint
 from crmsync.store.models import Event
 
 log = structlog.get_logger("crmsync.events")
@@ -22,10 +21,6 @@ log = structlog.get_logger("crmsync.events")
 
 class IdempotencyConflict(Exception):
     """The idempotency key was used before with a different body."""
-
-
-def fingerprint(body: dict[str, Any]) -> str:
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def record_event(
@@ -71,51 +66,45 @@ def record_event(
 
 
 StoredEvent = tuple[uuid.UUID, uuid.UUID, str, Mapping[str, Any]]  # id, workspace, type, data
+Plan = list[tuple[uuid.UUID, list[Subscriber]]]  # event id, the subscribers that want it
 
 
-def dispatch_stored(session: Session, events: Sequence[StoredEvent]) -> None:
-    """Hand events stored without ``record_event`` (the bus writes a batch at once) to
-    the router, in the order given, with what ``record_event`` guarantees for one: a
-    failing subscriber leaves its event stored and unprocessed.
-
-    Only the events some subscriber wants (``EventRouter.wanted``) are loaded and handed
-    over, in one savepoint; all are marked processed with one UPDATE. Only when a
-    subscriber fails is the batch done again one event at a time.
-    """
-    if not events:
-        return
-    plan: list[tuple[uuid.UUID, list[Subscriber]]] = []
+def plan_dispatch(session: Session, events: Sequence[StoredEvent]) -> Plan:
+    """The events some subscriber wants (``EventRouter.wanted``), in the order given, with
+    those subscribers. Asked before the events are written (the bus writes a batch at
+    once), so an event nobody wants is written already processed."""
+    plan: Plan = []
     for event_id, workspace_id, event_type, data in events:
         subscribers = router.wanted(session, workspace_id, event_type, data)
         if subscribers:
             plan.append((event_id, subscribers))
-    ids = [e[0] for e in events]
-    now = datetime.now(UTC)
+    return plan
+
+
+def dispatch_planned(session: Session, plan: Plan) -> None:
+    """Hand the planned events (stored, ``processed_at`` empty) to their subscribers in
+    order, with what ``record_event`` guarantees for one: a failing subscriber leaves its
+    event stored and unprocessed.
+
+    The events are loaded and handed over in one savepoint and marked processed with one
+    UPDATE; only when a subscriber fails is the batch done again one event at a time.
+    """
     if not plan:
-        session.execute(update(Event).where(Event.id.in_(ids)).values(processed_at=now))
         return
-    found = {
-        e.id: e for e in session.scalars(select(Event).where(Event.id.in_([i for i, _ in plan])))
-    }
+    ids = [i for i, _ in plan]
+    found = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
     try:
         with session.begin_nested():
             for event_id, subscribers in plan:
                 for subscriber in subscribers:
                     subscriber(session, found[event_id])
             session.execute(
-                update(Event).where(Event.id.in_(ids)).values(processed_at=now),
+                update(Event).where(Event.id.in_(ids)).values(processed_at=datetime.now(UTC)),
                 execution_options={"synchronize_session": False},
             )
     except Exception:
         log.warning("an event subscriber failed in a batch; dispatching one by one")
-        wanted = {i for i, _ in plan}
-        unwanted = [i for i in ids if i not in wanted]
-        if unwanted:
-            session.execute(
-                update(Event).where(Event.id.in_(unwanted)).values(processed_at=now),
-                execution_options={"synchronize_session": False},
-            )
-        for event_id, _ in plan:
+        for event_id in ids:
             _dispatch(session, found[event_id])
 
 

@@ -31,11 +31,20 @@ class ActivityType(StrEnum):
     EMAIL = "email"
     SMS = "sms"
     CALL = "call"
+    TASK = "task"
     MEETING = "meeting"
     JOURNEY_STEP = "journey_step"
     MILESTONE_UPDATE = "milestone_update"
     RATE_ALERT = "rate_alert"
     POS_APPLICATION_SUBMITTED = "pos_application_submitted"
+
+
+class PropertyStatus(StrEnum):
+    AVAILABLE = "available"
+    UNDER_OFFER = "under_offer"
+    SOLD = "sold"
+    RENTED = "rented"
+    WITHDRAWN = "withdrawn"
 
 
 class TicketStatus(StrEnum):

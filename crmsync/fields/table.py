@@ -12,7 +12,13 @@ from enum import StrEnum
 from typing import Final
 
 from crmsync.fields import shared as S
-from crmsync.fields.enums import ActivityType, ContactType, LeadStatus, TicketStatus
+from crmsync.fields.enums import (
+    ActivityType,
+    ContactType,
+    LeadStatus,
+    PropertyStatus,
+    TicketStatus,
+)
 from crmsync.fields.spec import CanonicalField as Field
 from crmsync.fields.spec import FieldType as F
 from crmsync.fields.spec import NumberKind, RecordSpec
@@ -25,6 +31,7 @@ class ObjectType(StrEnum):
     LEADS = "leads"
     DEALS = "deals"
     COMPANIES = "companies"
+    PROPERTIES = "properties"
     ACTIVITIES = "activities"
     NOTES = "notes"
     TICKETS = "tickets"
@@ -35,6 +42,10 @@ def _utm(part: str, *synonyms: str) -> Field:
 
 
 _MONEY: Final = NumberKind.DECIMAL
+_CURRENCY: Final = Field(
+    "currency", F.STRING, pattern=r"^[A-Z]{3}$", example="USD", description="ISO 4217 code.",
+    synonyms=("currency code", "curr", "ccy", "iso currency"),
+)  # fmt: skip
 _LONG_TEXT: Final = 100_000
 
 TABLE: Final[dict[ObjectType, RecordSpec]] = {
@@ -122,6 +133,7 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
                         "rep", "handler", "agent name", "lead owner", "owner", "assignee",
                         "listing agent", "loan officer")),
         S.CONTACT_ID,
+        S.reference("property_id", "properties"),
         S.FIRST_NAME,
         S.LAST_NAME,
         S.EMAIL,
@@ -148,9 +160,7 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
                         "expected revenue", "contract value", "sale price"),
               translations=("importe", "monto", "montant", "betrag", "valor", "valeur",
                             "montante")),
-        Field("currency", F.STRING, pattern=r"^[A-Z]{3}$", example="USD",
-              description="ISO 4217 code.",
-              synonyms=("currency code", "curr", "ccy", "iso currency")),
+        _CURRENCY,
         Field("probability", F.NUMBER, minimum=0, maximum=1,
               description="Chance of winning, from 0 to 1.",
               synonyms=("win probability", "likelihood", "chance", "win",
@@ -185,6 +195,21 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
         Field("employees", F.NUMBER, number=NumberKind.INTEGER, minimum=0,
               synonyms=("employee count", "number of employees", "headcount", "staff",
                         "company size", "size", "no of employees", "num employees")),
+        S.OWNER,
+    )),
+    ObjectType.PROPERTIES: RecordSpec("Property",
+        description="A real-estate listing that leads ask about (the realtor platform).",
+        fields=(
+        Field("title", F.STRING, max_length=255, required=True, searchable=True,
+              example="3-bed flat, Riverside", synonyms=("listing title", "property title")),
+        Field("price", F.NUMBER, number=_MONEY, max_digits=16, minimum=0, example="450000",
+              synonyms=("asking price", "list price", "listing price")),
+        _CURRENCY,
+        replace(S.CITY, searchable=True),
+        Field("locality", F.STRING, max_length=100, searchable=True,
+              synonyms=("neighbourhood", "neighborhood", "district", "area")),
+        replace(S.STATUS, type=F.ENUM, max_length=None, enum=PropertyStatus,
+                default=PropertyStatus.AVAILABLE, example=None, label="Listing status"),
         S.OWNER,
     )),
     ObjectType.ACTIVITIES: RecordSpec("Activity",

@@ -1,2 +1,2 @@
-"""Integrations: a workspace's connected CRM accounts, their encrypted credentials, OAuth
-and the network guard."""
+"""Integrations: a workspace's connected CRM accounts, their encrypted credentials and OAuth
+flows (the network guard itself is in ``connectors.http.guard``)."""

@@ -110,6 +110,11 @@ class SyncConfig(BaseModel):
         None,
         description="Salesforce: object type -> external-id field used as its upsert key",
     )
+    custom_objects: dict[str, str] | None = Field(
+        None,
+        description="HubSpot: crmsync type -> the portal's custom object that holds it, "
+        "by objectTypeId or name, e.g. {'properties': '2-7100001'}",
+    )
 
     @field_validator("frequency")
     @classmethod

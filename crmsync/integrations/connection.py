@@ -14,14 +14,14 @@ from crmsync.connectors.base import Connector, RemoteField
 from crmsync.connectors.errors import AuthError, ConnectorError
 from crmsync.connectors.http import TokenSet
 from crmsync.connectors.http.ratelimit import ExtraBudgets, WindowBackend
+from crmsync.connectors.http.secret import Secret, SecretDict
 from crmsync.connectors.http.sharing import shared_state
-from crmsync.connectors.http.tokens import VaultSealer
 from crmsync.connectors.registry import TOKEN_EXTRAS, ConnectorContext, build, stored_token
 from crmsync.integrations.config import RateBudget
 from crmsync.integrations.providers import provider
 from crmsync.integrations.service import credentials_of, mark_connected, mark_needs_auth
 from crmsync.integrations.service import seal_credentials as seal
-from crmsync.integrations.vault import Secret, SecretDict, Vault
+from crmsync.integrations.vault import Vault, VaultSealer
 from crmsync.records.errors import RecordInvalid
 from crmsync.store.models import Integration
 

@@ -1,71 +1,54 @@
 """The connector settings in an integration's ``config``, checked per provider.
 
-``definition`` / ``definition_name`` pick a generic REST CRM's definition and
-``external_ids`` names Salesforce's upsert key per object type. Each applies to one
-provider; a key for another provider, or a value its connector would refuse, is a
+Each provider's spec names the keys of ``config`` its connector reads and checks them
+(``ProviderSpec.config_keys``, ``check_config``): ``definition`` / ``definition_name``
+pick a generic REST CRM's definition and ``external_ids`` names Salesforce's upsert key
+per object type, ``custom_objects`` the HubSpot custom object that holds a crmsync type
+(``properties``). A key for another provider, or a value its connector would refuse, is a
 ``RecordInvalid`` (422) naming the key, so a bad setting fails when it is saved rather
 than at the first sync.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from typing import Any
 
 from crmsync.connectors.errors import ConfigError
-from crmsync.connectors.names import canonical
+from crmsync.connectors.providers import canonical, specs
+from crmsync.connectors.spec import SettingRefused
 from crmsync.integrations.config import SyncConfig
+from crmsync.mapping.direction import SyncDirection
 from crmsync.records.errors import RecordInvalid
 
-__all__ = ["KEYS", "check"]
+__all__ = ["check", "keys"]
 
-# connector setting -> the provider whose connector reads it
-KEYS: Mapping[str, str] = {
-    "definition": "generic",
-    "definition_name": "generic",
-    "external_ids": "salesforce",
-}
 
-_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+def keys() -> Mapping[str, str]:
+    """Connector setting -> the provider whose connector reads it."""
+    return {key: name for name, spec in specs().items() for key in spec.config_keys}
 
 
 def _refuse(key: str, message: str) -> RecordInvalid:
     return RecordInvalid(f"config.{key}: {message}", {"field": f"config.{key}"})
 
 
-def _check_generic(values: Mapping[str, Any]) -> None:
-    # imported here: the REST connector loads only when a generic integration exists
-    from crmsync.connectors.rest.definition import from_config
-
-    if "definition" in values and "definition_name" in values:
-        raise _refuse("definition", "give definition or definition_name, not both")
-    key = "definition" if "definition" in values else "definition_name"
-    try:
-        from_config(values)
-    except ConfigError as error:
-        raise _refuse(key, error.message.removeprefix("definition: ")) from None
-
-
-def _check_salesforce(values: Mapping[str, Any]) -> None:
-    from crmsync.connectors.salesforce.mappers import SOBJECTS
-
-    for object_type, field in (values.get("external_ids") or {}).items():
-        if object_type not in SOBJECTS:
-            known = ", ".join(sorted(SOBJECTS))
-            raise _refuse(f"external_ids.{object_type}", f"not an object type (known: {known})")
-        if not _API_NAME.match(field):
-            raise _refuse(f"external_ids.{object_type}", f"{field!r} is not a field API name")
-
-
 def check(provider: str, config: SyncConfig) -> None:
     """``RecordInvalid`` naming the first connector setting ``provider`` cannot use."""
     name = canonical(provider)
-    values = config.model_dump(include=set(KEYS), exclude_none=True)
+    owners = keys()
+    values = config.model_dump(include=set(owners), exclude_none=True)
     for key in values:
-        if KEYS[key] != name:
-            raise _refuse(key, f"applies to {KEYS[key]} integrations, not {name}")
-    if name == "generic":
-        _check_generic(values)
-    elif name == "salesforce":
-        _check_salesforce(values)
+        if owners[key] != name:
+            raise _refuse(key, f"applies to {owners[key]} integrations, not {name}")
+    spec = specs().get(name)
+    if spec is None:
+        return
+    try:
+        objects = spec.supported_objects(values)
+    except ConfigError:  # a definition that does not load: the check below names it
+        objects = frozenset()
+    synced = frozenset(t for t in objects if config.direction(t) != SyncDirection.NONE)
+    try:
+        spec.check_settings(values, synced)
+    except SettingRefused as refused:
+        raise _refuse(refused.key, refused.message) from None

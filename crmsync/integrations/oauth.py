@@ -31,10 +31,12 @@ from sqlalchemy.orm import Session
 from crmsync.auth.permissions import Permission, allows
 from crmsync.config import Settings
 from crmsync.connectors.errors import ConnectorError
+from crmsync.connectors.oauth_app import OAuthApp
+from crmsync.connectors.spec import ProviderSpec
 from crmsync.integrations import objects, service
 from crmsync.integrations.config import SyncConfig
 from crmsync.integrations.connection import Wiring, client_credentials, share_token
-from crmsync.integrations.providers import OAuthApp, Provider, provider
+from crmsync.integrations.providers import provider
 from crmsync.integrations.schemas import IntegrationCreate
 from crmsync.integrations.vault import Vault, VaultError
 from crmsync.mapping.errors import MappingError
@@ -102,7 +104,7 @@ def redirect_uri(settings: Settings, provider_name: str) -> str:
     return f"{settings.base_url.rstrip('/')}/api/v1/oauth/{provider_name}/callback"
 
 
-def _app(spec: Provider, settings: Settings) -> tuple[OAuthApp, str]:
+def _app(spec: ProviderSpec, settings: Settings) -> tuple[OAuthApp, str]:
     client_id, secret = client_credentials(settings, spec.name)
     if spec.oauth is None:
         raise RecordInvalid(

@@ -9,11 +9,11 @@ says so in ``warnings``.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from crmsync.connectors.names import canonical
+from crmsync.connectors import providers
+from crmsync.connectors.providers import canonical
 from crmsync.integrations.config import SyncConfig
 from crmsync.mapping.defaults import default_mapping
 from crmsync.mapping.direction import SyncDirection
@@ -30,24 +30,15 @@ NOTHING_SYNCS = (
 
 
 def _connector_objects(provider: str, config: SyncConfig) -> set[str]:
-    # imported here: a provider's connector loads only when an integration of it is made
-    if provider == "generic":
-        from crmsync.connectors.rest.definition import from_config
-
-        settings = config.model_dump(include={"definition", "definition_name"}, exclude_none=True)
-        return set(from_config(settings).objects)
-    if provider == "salesforce":
-        from crmsync.connectors.salesforce.mappers import SOBJECTS
-
-        return set(SOBJECTS)
-    module = importlib.import_module(f"crmsync.connectors.{provider}.connector")
-    return set(module.CAPABILITIES.objects)
+    spec = providers.get(provider)
+    settings = config.model_dump(include=set(spec.config_keys), exclude_none=True)
+    return set(spec.supported_objects(settings))
 
 
 def default_objects(provider: str, config: SyncConfig) -> dict[str, SyncDirection]:
     """The core objects ``provider`` can sync, both ways."""
     name = canonical(provider)
-    mapped = {str(o) for o in default_mapping(name).objects}
+    mapped = {str(o) for o in default_mapping(providers.get(name).default_mapping).objects}
     supported = _connector_objects(name, config) & mapped
     return {o: SyncDirection.BOTH for o in CORE_OBJECTS if o in supported}
 

@@ -4,7 +4,7 @@ The request goes out through the integration's own connector client, so it carri
 stored credentials (renewed as needed), spends the integration's rate budget, waits out
 the provider's rate limits, and comes back classified like any connector call. It can
 only reach the CRM's API host: the caller gives a path relative to the API's base URL,
-never a URL, and the client's host guard (``integrations.ssrf``) refuses anything else,
+never a URL, and the client's host guard (``connectors.http.guard``) refuses anything else,
 redirects included. The answer is the CRM's status, a chosen set of its headers and its
 body (at most ``MAX_RESPONSE_BYTES``), plus the error class when it failed.
 """
@@ -24,9 +24,9 @@ from crmsync.config import Settings
 from crmsync.connectors.base import Connector
 from crmsync.connectors.errors import AuthError, ConfigError, ConnectorError
 from crmsync.connectors.http import ConnectorHttp
+from crmsync.connectors.http.guard import UnsafeURL, check_url
 from crmsync.integrations.connection import Wiring, connector_for
 from crmsync.integrations.service import credentials_of, mark_needs_auth
-from crmsync.integrations.ssrf import UnsafeURL, check_url
 from crmsync.integrations.vault import Vault
 from crmsync.records.errors import RecordInvalid
 from crmsync.store.models import Integration

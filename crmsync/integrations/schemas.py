@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crmsync.connectors.http.secret import SecretDict, mask
 from crmsync.integrations.config import SyncConfig
 from crmsync.integrations.objects import warnings
-from crmsync.integrations.vault import SecretDict, mask
 from crmsync.store.models import Integration
 
 __all__ = ["IntegrationCreate", "IntegrationPatch", "integration_out"]

@@ -14,14 +14,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmsync.connectors.http.profiles import PROFILES
+from crmsync.connectors.http.guard import Resolver, UnsafeURL, check_url, system_resolver
+from crmsync.connectors.http.profiles import profiles
+from crmsync.connectors.http.secret import SecretDict
+from crmsync.connectors.spec import ProviderSpec
 from crmsync.errors import Unavailable
 from crmsync.integrations import connector_config, objects
 from crmsync.integrations.config import SyncConfig
-from crmsync.integrations.providers import Provider, provider
+from crmsync.integrations.providers import check_credentials, provider
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
-from crmsync.integrations.ssrf import Resolver, UnsafeURL, check_url, system_resolver
-from crmsync.integrations.vault import SecretDict, Vault, VaultError
+from crmsync.integrations.vault import Vault, VaultError
 from crmsync.records.errors import RecordInvalid, RecordNotFound
 from crmsync.store.base import new_id
 from crmsync.store.models import Integration, IntegrationStatus
@@ -51,7 +53,7 @@ UNREADABLE = (
 )
 
 
-def safe_base_url(spec: Provider, base_url: str | None, *, sandbox_mode: bool) -> str:
+def safe_base_url(spec: ProviderSpec, base_url: str | None, *, sandbox_mode: bool) -> str:
     """The integration's base URL, defaulted and through the SSRF guard."""
     url = (base_url or spec.api_url or "").rstrip("/")
     if not url:
@@ -71,7 +73,7 @@ URL_CREDENTIALS = ("instance_url", "api_domain")
 
 
 def check_credential_urls(
-    spec: Provider,
+    spec: ProviderSpec,
     credentials: Mapping[str, Any],
     *,
     sandbox_mode: bool,
@@ -90,8 +92,9 @@ def check_credential_urls(
 
 
 def _check_profile(name: str | None) -> None:
-    if name is not None and name not in PROFILES:
-        raise RecordInvalid(f"unknown rate_limit_profile {name!r}", {"known": sorted(PROFILES)})
+    if name is not None and name not in profiles():
+        known = sorted(profiles())
+        raise RecordInvalid(f"unknown rate_limit_profile {name!r}", {"known": known})
 
 
 def seal_credentials(vault: Vault, integration: Integration, values: Mapping[str, Any]) -> None:
@@ -129,7 +132,7 @@ def create_integration(
 ) -> Integration:
     """A new integration; its credentials are checked for the provider and sealed."""
     spec = provider(data.provider)
-    spec.check_credentials(data.credentials)
+    check_credentials(spec, data.credentials)
     check_credential_urls(spec, data.credentials, sandbox_mode=sandbox_mode)
     connector_config.check(spec.name, data.config)
     objects.check_supported(spec.name, data.config)
@@ -201,7 +204,7 @@ def update_integration(
         _check_profile(patch.rate_limit_profile)
         integration.rate_limit_profile = patch.rate_limit_profile
     if "credentials" in sent and patch.credentials is not None:
-        spec.check_credentials(patch.credentials)
+        check_credentials(spec, patch.credentials)
         check_credential_urls(spec, patch.credentials, sandbox_mode=sandbox_mode)
         seal_credentials(vault, integration, patch.credentials)
         mark_connected(integration)

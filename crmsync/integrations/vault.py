@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 import os
 import secrets
@@ -32,90 +31,27 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from crmsync.connectors.http.secret import Secret, SecretDict
+
 __all__ = [
     "MIN_SECRET_KEY_LENGTH",
     "Keyring",
-    "Secret",
-    "SecretDict",
     "Vault",
     "VaultError",
     "VaultKey",
+    "VaultSealer",
     "generate_secret_key",
     "key_id",
-    "mask",
 ]
 
 FORMAT_VERSION = "v1"
 MIN_SECRET_KEY_LENGTH = 32
 _NONCE_BYTES = 12
 _SALT = b"crmsync-vault"
-_MASK = "****"
-# Show the ends of a secret only when enough stays hidden to be useless to a reader.
-_MASK_REVEAL_FROM = 20
 
 
 class VaultError(Exception):
     """A ciphertext cannot be read: unknown key, wrong integration, or tampered."""
-
-
-class Secret:
-    """A string that never shows itself in ``repr``, ``str``, f-strings or logs."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str):
-        self._value = value
-
-    @classmethod
-    def of(cls, value: str | Secret) -> Secret:
-        """Wrap a plain string; pass a ``Secret`` through unchanged."""
-        return value if isinstance(value, Secret) else cls(value)
-
-    def reveal(self) -> str:
-        """The plaintext, for the one place that must send it (an auth header)."""
-        return self._value
-
-    def masked(self) -> str:
-        """The form shown in API responses."""
-        return mask(self._value)
-
-    def __repr__(self) -> str:
-        return f"Secret('{_MASK}')"
-
-    def __str__(self) -> str:
-        return _MASK
-
-    def __format__(self, spec: str) -> str:
-        return _MASK
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Secret):
-            return NotImplemented
-        return hmac.compare_digest(self._value.encode(), other._value.encode())
-
-    __hash__ = None  # type: ignore[assignment]  # equal secrets must not be findable by hash
-
-
-class SecretDict(dict[str, Any]):
-    """Decrypted credentials; the values are plain, the repr is masked."""
-
-    def __repr__(self) -> str:
-        return "{" + ", ".join(f"{k!r}: '{_MASK}'" for k in self) + "}"
-
-    __str__ = __repr__
-
-
-def mask(value: str | Secret | None) -> str:
-    """``"abcd…wxyz"`` for long secrets, ``"****"`` for short or empty ones."""
-    if value is None:
-        return _MASK
-    plain = value.reveal() if isinstance(value, Secret) else value
-    if len(plain) < _MASK_REVEAL_FROM:
-        return _MASK
-    return f"{plain[:4]}…{plain[-4:]}"
 
 
 def generate_secret_key() -> str:
@@ -263,3 +199,24 @@ def _split(token: str) -> tuple[str, bytes]:
     if len(blob) <= _NONCE_BYTES:
         raise VaultError("ciphertext is too short")
     return parts[1], blob
+
+
+@dataclass(frozen=True, slots=True)
+class VaultSealer:
+    """Seals cached OAuth tokens with the vault, bound to the integration
+    (a ``TokenSealer`` for ``connectors.http.tokens.RedisTokenStore``)."""
+
+    vault: Vault
+    workspace_id: object
+    integration_id: object
+
+    def seal(self, plaintext: str) -> str:
+        return self.vault.encrypt(
+            plaintext, workspace_id=self.workspace_id, integration_id=self.integration_id
+        )
+
+    def unseal(self, sealed: str) -> str:
+        secret = self.vault.decrypt(
+            sealed, workspace_id=self.workspace_id, integration_id=self.integration_id
+        )
+        return secret.reveal()

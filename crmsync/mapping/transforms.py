@@ -2,14 +2,17 @@
 
 Normalising transforms (trim, case, names, phones) apply the same way in both
 directions; the others are pairs: ``join`` writes a list as one string outbound and
-splits it inbound, ``date_format`` formats outbound and parses inbound, ``value_map``
-and ``status_map`` look values up forwards and backwards.
+splits it inbound, ``date_format`` formats outbound and parses inbound, ``percent``
+writes a share as a percentage outbound (0.5 -> 50, as Salesforce and Pipedrive keep a
+deal's probability) and reads it back inbound, ``value_map`` and ``status_map`` look
+values up forwards and backwards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Protocol, cast
 
@@ -33,6 +36,7 @@ class TransformKind(StrEnum):
     VALUE_MAP = "value_map"
     STATUS_MAP = "status_map"
     OWNER = "owner"
+    PERCENT = "percent"
 
 
 # Where a target's mapping carries the integration's owner table (``crmsync.owners``).
@@ -147,6 +151,8 @@ def apply_transform(
         return _date_format(value, str(transform.arg), outbound)
     if kind is TransformKind.OWNER:
         return _owner(value, outbound, (status_maps or {}).get(OWNERS))
+    if kind is TransformKind.PERCENT:
+        return _percent(value, outbound)
     if kind in (TransformKind.SPLIT, TransformKind.JOIN):
         joins = (kind is TransformKind.JOIN) == outbound
         return _join(value, str(transform.arg)) if joins else _split(value, str(transform.arg))
@@ -160,6 +166,25 @@ def _owner(value: Any, outbound: bool, table: Any) -> Any:
         return value
     lookup = cast(OwnerLookup, table)
     return lookup.to_remote(value) if outbound else lookup.to_canonical(value)
+
+
+def _percent(value: Any, outbound: bool) -> Any:
+    """A share (0 to 1) as a percentage outbound, and a percentage as a share inbound;
+    computed in decimal, so 0.3 goes out as 30, not 30.000000000000004."""
+    if value is None or value == "":
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    try:
+        number = Decimal(str(value).strip().removesuffix("%").strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a number")
+    if outbound:
+        scaled = number * 100
+        return int(scaled) if scaled == scaled.to_integral_value() else float(scaled)
+    return float(number / 100)
 
 
 def _phone(value: Any, region: str) -> Any:

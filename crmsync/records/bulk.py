@@ -11,13 +11,16 @@ are exactly those the Core path stores, through the same type processors.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+import orjson
+from sqlalchemy import JSON, Table, bindparam, insert, update
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 Processor = Callable[[Any], Any] | None
@@ -183,3 +186,53 @@ def insert_writes(session: Session, table: Table, rows: list[dict[str, Any]]) ->
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows given as dicts; rows setting different columns go in separate statements."""
     run(session, insert_writes(session, table, rows))
+
+
+def _json_text(value: Any) -> str | None:
+    """A JSON value as text for a COPY (orjson; the stdlib for what orjson refuses, such
+    as integers beyond 64 bits). jsonb keeps the value, not the text: the same as
+    through the bind processor's ``json.dumps``."""
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def insert_copy(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """On PostgreSQL, insert rows given as tuples in ``columns`` order with one ``COPY``
+    (half the server's time of an executemany of 1,000 events, and a third of the
+    client's); values go through the columns' bind processors and defaults as in
+    ``insert_tuples`` (JSON through orjson: the same value stored).
+    A unique violation is raised as SQLAlchemy's ``IntegrityError``, as an INSERT's is.
+    Elsewhere it is ``insert_tuples``."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        insert_tuples(session, table, columns, rows)
+        return
+    prepared = _prepare("insert", table, tuple(columns), dialect)
+    quote = dialect.identifier_preparer.quote
+    sql = (
+        f"COPY {dialect.identifier_preparer.format_table(table)} "
+        f"({', '.join(quote(table.c[key].name) for key in prepared.names)}) FROM STDIN"
+    )
+    converted = [
+        _converted(
+            [row[at] for row in rows] if make is None else [make() for _ in rows],
+            # the bind processor's json.dumps was a tenth of a bus batch's CPU
+            _json_text if isinstance(table.c[name].type.dialect_impl(dialect), JSON) else process,
+        )
+        for (at, make, process), name in zip(prepared.params, prepared.names, strict=True)
+    ]
+    driver: Any = session.connection().connection.driver_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for values in zip(*converted, strict=True):
+                copy.write_row(values)
+    except driver.IntegrityError as exc:
+        raise IntegrityError(sql, None, exc) from exc

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Select
 
 from crmsync.records.errors import RecordInvalid
-from crmsync.records.schemas import LeadStatus
+from crmsync.records.schemas import LeadStatus, PropertyStatus
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,11 @@ FILTERS: dict[str, tuple[Filter, ...]] = {
     "leads": (
         CONTACT,
         Filter("status", "Only the leads in this status.", choices=LeadStatus),
+        Filter("property_id", "Only the leads about this property (its id).", is_id=True),
+    ),
+    "properties": (
+        Filter("status", "Only the properties in this status.", choices=PropertyStatus),
+        Filter("city", "Only the properties in this city (exact, as stored).", max_length=100),
     ),
 }
 

@@ -22,7 +22,13 @@ from pydantic import (
 )
 
 from crmsync import jsonlimits
-from crmsync.fields.enums import ActivityType, ContactType, LeadStatus, TicketStatus
+from crmsync.fields.enums import (
+    ActivityType,
+    ContactType,
+    LeadStatus,
+    PropertyStatus,
+    TicketStatus,
+)
 from crmsync.fields.spec import CanonicalField, FieldType, NumberKind, RecordSpec
 from crmsync.fields.table import TABLE, ObjectType
 
@@ -36,6 +42,7 @@ __all__ = [
     "ContactType",
     "ExternalRef",
     "LeadStatus",
+    "PropertyStatus",
     "RecordIn",
     "TicketStatus",
     "UtcDatetime",

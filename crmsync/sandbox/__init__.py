@@ -2,23 +2,24 @@
 Total Expert and a generic REST CRM), for tests, benchmarks and trying crmsync
 without a CRM account.
 
-Each provider is a package exposing a `ProviderSandbox` subclass named ``Sandbox``;
-`PROVIDERS` maps its name to that package, imported only when asked for.
+Each provider is a subpackage exposing a `ProviderSandbox` subclass named ``Sandbox``,
+named after the provider (a provider's spec, ``ProviderSpec.sandbox``, names it too).
+`PROVIDERS` maps each name to its package, found on disk and imported only when asked for;
+the sandbox imports nothing else of crmsync, so it runs on its own.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Mapping
 
 from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
 
 PROVIDERS: dict[str, str] = {
-    "hubspot": "crmsync.sandbox.hubspot",
-    "salesforce": "crmsync.sandbox.salesforce",
-    "pipedrive": "crmsync.sandbox.pipedrive",
-    "totalexpert": "crmsync.sandbox.totalexpert",
-    "generic": "crmsync.sandbox.generic",
+    module.name: f"{__name__}.{module.name}"
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)
+    if module.ispkg
 }
 
 

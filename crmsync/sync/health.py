@@ -40,7 +40,7 @@ from crmsync.store.models import (
 )
 from crmsync.sync.dlq import REPLAYABLE
 
-__all__ = ["Health", "ObjectHealth", "flush_quotas", "report", "summaries"]
+__all__ = ["Health", "ObjectHealth", "flush_quotas", "report", "reports", "summaries"]
 
 WINDOW = timedelta(hours=24)  # error rate and "recent" dead letters
 _OPEN = (SyncJobStatus.PENDING, SyncJobStatus.RUNNING)
@@ -152,47 +152,68 @@ def summaries(
 
 def report(session: Session, integration: Integration, now: datetime | None = None) -> Health:
     """The whole health report of ``integration``."""
+    return reports(session, [integration], now)[0]
+
+
+def reports(
+    session: Session,
+    integrations: list[Integration],
+    now: datetime | None = None,
+    *,
+    steps: bool = True,
+) -> list[Health]:
+    """The health reports of ``integrations``, in their order: a fixed number of queries
+    however many there are (each groups by integration), plus one per integration for
+    its next steps when ``steps``."""
     now = now or datetime.now(UTC)
-    config = SyncConfig.model_validate(integration.config or {})
-    objects: dict[str, ObjectHealth] = {
-        o: ObjectHealth(o, str(config.direction(o))) for o in config.objects
+    ids = [i.id for i in integrations]
+    configs = {i.id: SyncConfig.model_validate(i.config or {}) for i in integrations}
+    objects: dict[uuid.UUID, dict[str, ObjectHealth]] = {
+        i: {o: ObjectHealth(o, str(c.direction(o))) for o in c.objects} for i, c in configs.items()
     }
 
-    def of(object_type: str | None) -> ObjectHealth:
+    def of(integration_id: uuid.UUID, object_type: str | None) -> ObjectHealth:
         name = object_type or "?"
-        if name not in objects:
-            objects[name] = ObjectHealth(name, str(config.direction(name)))
-        return objects[name]
+        own = objects[integration_id]
+        if name not in own:
+            own[name] = ObjectHealth(name, str(configs[integration_id].direction(name)))
+        return own[name]
 
-    _runs(session, integration.id, now, of)
-    _jobs(session, integration.id, now, of)
-    for state in session.scalars(
-        select(SyncObjectState).where(SyncObjectState.integration_id == integration.id)
-    ):
-        item = of(state.object_type)
-        item.status = state.status
-        item.backoff_until = _future(state.backoff_until, now)
-        item.next_push_at = _future(state.next_push_at, now)
-        if state.status == "failing":
-            item.last_error = f"{state.last_error_class}: {state.last_error}"
-        elif item.next_push_at is not None:
-            item.status = "scheduled"
-    failing = sorted(o.object_type for o in objects.values() if o.status == "failing")
-    dead = sum(o.dead_letters for o in objects.values())
-    recent = _recent_dead(session, integration.id, now)
-    health = Health(
-        integration_id=integration.id,
-        provider=integration.provider,
-        status=shown_status(integration.status, failing, recent),
-        last_error=integration.last_error,
-        failing_objects=failing,
-        dead_letters=dead,
-        recent_dead_letters=recent,
-        objects=sorted(objects.values(), key=lambda o: o.object_type),
-        quota=quotas(session, integration.id),
-    )
-    health.next_steps = next_steps(session, integration, health)
-    return health
+    if ids:
+        _runs(session, ids, now, of)
+        _jobs(session, ids, now, of)
+        for state in session.scalars(
+            select(SyncObjectState).where(SyncObjectState.integration_id.in_(ids))
+        ):
+            item = of(state.integration_id, state.object_type)
+            item.status = state.status
+            item.backoff_until = _future(state.backoff_until, now)
+            item.next_push_at = _future(state.next_push_at, now)
+            if state.status == "failing":
+                item.last_error = f"{state.last_error_class}: {state.last_error}"
+            elif item.next_push_at is not None:
+                item.status = "scheduled"
+    recent = _recent_dead(session, ids, now)
+    quota = quotas_of(session, ids)
+    out = []
+    for integration in integrations:
+        own = objects[integration.id].values()
+        failing = sorted(o.object_type for o in own if o.status == "failing")
+        health = Health(
+            integration_id=integration.id,
+            provider=integration.provider,
+            status=shown_status(integration.status, failing, recent.get(integration.id, 0)),
+            last_error=integration.last_error,
+            failing_objects=failing,
+            dead_letters=sum(o.dead_letters for o in own),
+            recent_dead_letters=recent.get(integration.id, 0),
+            objects=sorted(own, key=lambda o: o.object_type),
+            quota=quota.get(integration.id, []),
+        )
+        if steps:
+            health.next_steps = next_steps(session, integration, health)
+        out.append(health)
+    return out
 
 
 def _future(moment: datetime | None, now: datetime) -> datetime | None:
@@ -200,15 +221,20 @@ def _future(moment: datetime | None, now: datetime) -> datetime | None:
     return moment if moment is not None and moment > now else None
 
 
-def _runs(session: Session, integration_id: uuid.UUID, now: datetime, of: Any) -> None:
+def _runs(session: Session, ids: list[uuid.UUID], now: datetime, of: Any) -> None:
     ok = SyncRun.status.in_((SyncRunStatus.SUCCEEDED, SyncRunStatus.PARTIAL))
     rows = session.execute(
-        select(SyncRun.object_type, SyncRun.direction, func.max(SyncRun.finished_at))
-        .where(SyncRun.integration_id == integration_id, ok)
-        .group_by(SyncRun.object_type, SyncRun.direction)
+        select(
+            SyncRun.integration_id,
+            SyncRun.object_type,
+            SyncRun.direction,
+            func.max(SyncRun.finished_at),
+        )
+        .where(SyncRun.integration_id.in_(ids), ok)
+        .group_by(SyncRun.integration_id, SyncRun.object_type, SyncRun.direction)
     )
-    for object_type, direction, last in rows:
-        item = of(object_type)
+    for integration_id, object_type, direction, last in rows:
+        item = of(integration_id, object_type)
         if direction == Direction.OUTBOUND:
             item.last_push_at = _aware(last)
         else:
@@ -218,24 +244,35 @@ def _runs(session: Session, integration_id: uuid.UUID, now: datetime, of: Any) -
         (SyncRun.status == SyncRunStatus.FAILED, SyncRun.processed), else_=SyncRun.failed
     )
     totals = session.execute(
-        select(SyncRun.object_type, func.sum(SyncRun.processed), func.sum(failed_records))
-        .where(SyncRun.integration_id == integration_id, SyncRun.started_at >= now - WINDOW)
-        .group_by(SyncRun.object_type)
+        select(
+            SyncRun.integration_id,
+            SyncRun.object_type,
+            func.sum(SyncRun.processed),
+            func.sum(failed_records),
+        )
+        .where(SyncRun.integration_id.in_(ids), SyncRun.started_at >= now - WINDOW)
+        .group_by(SyncRun.integration_id, SyncRun.object_type)
     )
-    for object_type, processed, failed in totals:
-        item = of(object_type)
+    for integration_id, object_type, processed, failed in totals:
+        item = of(integration_id, object_type)
         item.processed_24h, item.failed_24h = int(processed or 0), int(failed or 0)
         item.error_rate = round(item.failed_24h / item.processed_24h, 4) if processed else 0.0
 
 
-def _jobs(session: Session, integration_id: uuid.UUID, now: datetime, of: Any) -> None:
+def _jobs(session: Session, ids: list[uuid.UUID], now: datetime, of: Any) -> None:
     rows = session.execute(
-        select(SyncJob.object_type, SyncJob.status, func.count(), func.min(SyncJob.enqueued_at))
-        .where(SyncJob.integration_id == integration_id, SyncJob.status.in_(_OPEN + REPLAYABLE))
-        .group_by(SyncJob.object_type, SyncJob.status)
+        select(
+            SyncJob.integration_id,
+            SyncJob.object_type,
+            SyncJob.status,
+            func.count(),
+            func.min(SyncJob.enqueued_at),
+        )
+        .where(SyncJob.integration_id.in_(ids), SyncJob.status.in_(_OPEN + REPLAYABLE))
+        .group_by(SyncJob.integration_id, SyncJob.object_type, SyncJob.status)
     )
-    for object_type, status, count, oldest in rows:
-        item = of(object_type)
+    for integration_id, object_type, status, count, oldest in rows:
+        item = of(integration_id, object_type)
         if status in REPLAYABLE:
             item.dead_letters += int(count)
             continue
@@ -245,34 +282,47 @@ def _jobs(session: Session, integration_id: uuid.UUID, now: datetime, of: Any) -
             item.lag_seconds = max(item.lag_seconds, round((now - first).total_seconds(), 3))
 
 
-def _recent_dead(session: Session, integration_id: uuid.UUID, now: datetime) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                SyncJob.integration_id == integration_id,
-                SyncJob.status.in_(REPLAYABLE),
-                SyncJob.updated_at >= now - WINDOW,
-            )
+def _recent_dead(session: Session, ids: list[uuid.UUID], now: datetime) -> dict[uuid.UUID, int]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(SyncJob.integration_id, func.count())
+        .where(
+            SyncJob.integration_id.in_(ids),
+            SyncJob.status.in_(REPLAYABLE),
+            SyncJob.updated_at >= now - WINDOW,
         )
-        or 0
+        .group_by(SyncJob.integration_id)
     )
+    return {integration_id: int(n) for integration_id, n in rows}
 
 
 def quotas(session: Session, integration_id: uuid.UUID) -> list[dict[str, Any]]:
     """The quotas the CRM last reported (used, limit, left, when)."""
+    return quotas_of(session, [integration_id]).get(integration_id, [])
+
+
+def quotas_of(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """``quotas`` of several integrations in one query."""
+    out: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    if not ids:
+        return out
     rows = session.scalars(
-        select(ApiQuota).where(ApiQuota.integration_id == integration_id).order_by(ApiQuota.name)
+        select(ApiQuota)
+        .where(ApiQuota.integration_id.in_(ids))
+        .order_by(ApiQuota.integration_id, ApiQuota.name)
     )
-    return [
-        {
-            "name": row.name,
-            "used": row.used,
-            "limit": row.limit,
-            "remaining": max(0, row.limit - row.used),
-            "observed_at": _aware(row.observed_at),
-        }
-        for row in rows
-    ]
+    for row in rows:
+        out.setdefault(row.integration_id, []).append(
+            {
+                "name": row.name,
+                "used": row.used,
+                "limit": row.limit,
+                "remaining": max(0, row.limit - row.used),
+                "observed_at": _aware(row.observed_at),
+            }
+        )
+    return out
 
 
 def next_steps(session: Session, integration: Integration, health: Health) -> list[dict[str, str]]:

@@ -83,8 +83,9 @@ class HealthCollector(Collector):
             "crmsync_integration_quota_remaining", "API quota left", labels=quota_labels
         )
         with Session(self.engine) as session:
-            for integration in session.scalars(select(Integration)):
-                report = health.report(session, integration)
+            integrations = list(session.scalars(select(Integration)))
+            reports = health.reports(session, integrations, steps=False)
+            for integration, report in zip(integrations, reports, strict=True):
                 own = [str(integration.id), integration.provider]
                 status.add_metric([*own, report.status], 1)
                 for item in report.objects:

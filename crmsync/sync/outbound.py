@@ -16,19 +16,18 @@ Outcomes go to a ``Settlement``, which the worker writes when the group is done.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-import orjson
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import ReadConnector, RemoteRecord, UpsertResult
 from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
+from crmsync.fingerprint import fingerprint
 from crmsync.integrations.config import SyncConfig
 from crmsync.mapping.engine import CompiledMapping, compile_inbound, compile_outbound
 from crmsync.mapping.schema import relations_of
@@ -52,7 +51,7 @@ class _Linked(NamedTuple):
 
 def payload_hash(payload: Mapping[str, Any]) -> str:
     body = {k: v for k, v in payload.items() if k != "id"}
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+    return fingerprint(body)
 
 
 @cache

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmsync.config import Settings
+from crmsync.connectors import providers
 from crmsync.connectors.base import Connector
 from crmsync.integrations.config import SyncConfig
 from crmsync.integrations.connection import Wiring, connector_for
@@ -44,7 +45,7 @@ def _overrides(session: Session, integration: Integration) -> list[tuple[str, di
 
 
 def _merged(provider: str, overrides: list[tuple[str, dict[str, Any]]]) -> MappingSet:
-    base = default_mapping(provider).model_dump()
+    base = default_mapping(providers.get(provider).default_mapping).model_dump()
     for object_type, definition in overrides:
         if object_type == STATUS_MAPS:
             base["status_maps"] = {

@@ -59,3 +59,65 @@ def histogram(scores: Sequence[int], title: str, buckets: int = 10) -> Markup:
         f"{i * size}-{i * size + size - 1 if i < buckets - 1 else 100}" for i in range(buckets)
     ]
     return bars(labels, list(scores), title)
+
+
+ERROR_COLOUR = "#b3261e"
+
+
+def volume(
+    labels: Sequence[str],
+    processed: Sequence[int],
+    failed: Sequence[int],
+    title: str,
+    width: int = 640,
+    height: int = 180,
+) -> Markup:
+    """Records processed per label (bars), the failed part of each drawn over its foot in
+    the error colour, with a legend."""
+    top = max(max(processed, default=0), max(failed, default=0)) or 1
+    slot = width / max(len(labels), 1)
+    gap = min(6.0, slot * 0.2)
+    plot = height - 40  # room for the legend above and the labels below
+    body = [
+        f'<rect x="0" y="2" width="10" height="10" fill="{BAR_COLOUR}"/>'
+        '<text x="14" y="11" font-size="10">processed</text>'
+        f'<rect x="90" y="2" width="10" height="10" fill="{ERROR_COLOUR}"/>'
+        '<text x="104" y="11" font-size="10">failed</text>'
+    ]
+    rows = zip(labels, processed, failed, strict=True)
+    for i, (label, done, bad) in enumerate(rows):
+        x = round(i * slot + gap / 2, 1)
+        w = round(slot - gap, 1)
+        for value, colour, what in ((done, BAR_COLOUR, "processed"), (bad, ERROR_COLOUR, "failed")):
+            h = round(plot * value / top, 1)
+            body.append(
+                f'<rect x="{x}" y="{round(height - 18 - h, 1)}" width="{w}" height="{h}" '
+                f'fill="{colour}"><title>{escape(label)}: {value} {what}</title></rect>'
+            )
+        body.append(
+            f'<text x="{round(x + w / 2, 1)}" y="{height - 4}" text-anchor="middle" '
+            f'font-size="10">{escape(label)}</text>'
+        )
+    summary = "; ".join(
+        f"{label}: {done} processed, {bad} failed"
+        for label, done, bad in zip(labels, processed, failed, strict=True)
+    )
+    return Markup(  # noqa: S704 (escaped labels, computed numbers)
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}: {escape(summary)}" xmlns="http://www.w3.org/2000/svg">'
+        f"{''.join(body)}</svg>"
+    )
+
+
+def meter(used: int, limit: int, label: str, width: int = 120) -> Markup:
+    """A small bar of ``used`` out of ``limit``: the error colour from 90 % on."""
+    share = min(used / limit, 1.0) if limit else 0.0
+    colour = ERROR_COLOUR if share >= 0.9 else BAR_COLOUR
+    return Markup(  # noqa: S704 (escaped label, computed numbers)
+        f'<svg class="meter" width="{width}" height="12" viewBox="0 0 {width} 12" role="img" '
+        f'aria-label="{escape(label)}: {round(share * 100)}% used" '
+        'xmlns="http://www.w3.org/2000/svg">'
+        f'<rect x="0" y="1" width="{width}" height="10" rx="3" fill="#e4e8ee"/>'
+        f'<rect x="0" y="1" width="{round(width * share, 1)}" height="10" rx="3" '
+        f'fill="{colour}"/></svg>'
+    )

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from crmsync.connectors.http.quota import window_of
 from crmsync.store.models import (
     Activity,
     Alert,
@@ -24,11 +25,11 @@ from crmsync.store.models import (
     Integration,
     Lead,
     Link,
-    SyncJob,
-    SyncJobStatus,
     SyncRun,
     WebhookEndpoint,
 )
+from crmsync.sync import health
+from crmsync.sync.health import ObjectHealth
 
 BOARD_LIMIT = 200  # cards per board; the counts per column stay exact
 
@@ -64,16 +65,30 @@ def deals_board(session: Session, workspace_id: uuid.UUID, chosen: BoardFilter) 
         select(Deal.stage, func.count()).where(*where).group_by(Deal.stage)
     ).all()
     columns = {stage or "(no stage)": Column(stage or "(no stage)", n) for stage, n in counts}
+    # the columns a card shows, as rows: no ORM object per card
     rows = session.execute(
-        select(Deal, Contact.first_name, Contact.last_name, Contact.engagement_score)
+        select(
+            Deal.name,
+            Deal.stage,
+            Deal.amount,
+            Deal.currency,
+            Deal.contact_id,
+            Contact.first_name,
+            Contact.last_name,
+            Contact.engagement_score,
+        )
         .outerjoin(Contact, Contact.id == Deal.contact_id)
         .where(*where)
         .order_by(Deal.updated_at.desc(), Deal.id)
         .limit(BOARD_LIMIT)
     ).all()
-    for deal, first, last, score in rows:
+    for deal in rows:
         columns[deal.stage or "(no stage)"].cards.append(
-            {"record": deal, "contact": _name(first, last), "score": _score(score)}
+            {
+                "record": deal,
+                "contact": _name(deal.first_name, deal.last_name),
+                "score": _score(deal.engagement_score),
+            }
         )
     return sorted(columns.values(), key=lambda c: c.name)
 
@@ -93,18 +108,26 @@ def leads_board(session: Session, workspace_id: uuid.UUID, chosen: BoardFilter) 
     ).all()
     columns = {status: Column(status, n) for status, n in counts}
     rows = session.execute(
-        select(Lead, Contact.engagement_score)
+        select(
+            Lead.status,
+            Lead.first_name,
+            Lead.last_name,
+            Lead.email,
+            Lead.source,
+            Lead.contact_id,
+            Contact.engagement_score,
+        )
         .outerjoin(Contact, Contact.id == Lead.contact_id)
         .where(*where)
         .order_by(Lead.updated_at.desc(), Lead.id)
         .limit(BOARD_LIMIT)
     ).all()
-    for lead, score in rows:
+    for lead in rows:
         columns[lead.status].cards.append(
             {
                 "record": lead,
                 "contact": _name(lead.first_name, lead.last_name),
-                "score": _score(score),
+                "score": _score(lead.engagement_score),
             }
         )
     return sorted(columns.values(), key=lambda c: c.name)
@@ -186,6 +209,22 @@ def history(
 
 
 @dataclass(frozen=True)
+class QuotaRow:
+    """One quota window of one integration, as the CRM last reported it."""
+
+    name: str
+    used: int
+    limit: int
+    observed_at: datetime
+    window: str  # how it frees up: "rolling 24 h", "daily, resets at midnight (...)"
+    resets_at: datetime | None  # by when today's use is gone (None: not known)
+
+    @property
+    def share(self) -> float:
+        return min(self.used / self.limit, 1.0) if self.limit else 0.0
+
+
+@dataclass(frozen=True)
 class Health:
     integration: Integration
     queued: int
@@ -193,10 +232,18 @@ class Health:
     open_conflicts: int
     last_run: SyncRun | None
     oldest_pending_at: datetime | None  # the lag: how long the oldest waiting job has waited
+    shown_status: str = ""  # connected, degraded (a type failing, dead letters today), ...
+    objects: list[ObjectHealth] = field(default_factory=list)
+    quota: list[QuotaRow] = field(default_factory=list)
 
 
-def sync_health(session: Session, workspace_id: uuid.UUID) -> list[Health]:
-    """Per integration: jobs waiting, dead letters, open conflicts and the last run."""
+def sync_health(
+    session: Session, workspace_id: uuid.UUID, now: datetime | None = None
+) -> list[Health]:
+    """Per integration, and per object type of each: jobs waiting and the lag, dead
+    letters, errors of the last 24 h, open conflicts, the last run and the API quota.
+    A fixed number of queries, however many integrations the workspace has."""
+    now = now or datetime.now(UTC)
     integrations = list(
         session.scalars(
             select(Integration)
@@ -205,26 +252,9 @@ def sync_health(session: Session, workspace_id: uuid.UUID) -> list[Health]:
         )
     )
     ids = [i.id for i in integrations]
-    jobs: dict[tuple[uuid.UUID, str], int] = {
-        (i, s): n
-        for i, s, n in session.execute(
-            select(SyncJob.integration_id, SyncJob.status, func.count())
-            .where(
-                SyncJob.integration_id.in_(ids),
-                SyncJob.status.in_(
-                    (SyncJobStatus.PENDING, SyncJobStatus.RUNNING, SyncJobStatus.DEAD)
-                ),
-            )
-            .group_by(SyncJob.integration_id, SyncJob.status)
-        )
-    }
-    oldest = dict(
-        session.execute(
-            select(SyncJob.integration_id, func.min(SyncJob.enqueued_at))
-            .where(SyncJob.integration_id.in_(ids), SyncJob.status == SyncJobStatus.PENDING)
-            .group_by(SyncJob.integration_id)
-        ).all()
-    )
+    if not ids:
+        return []
+    reports = health.reports(session, integrations, now, steps=False)
     conflicts = dict(
         session.execute(
             select(Conflict.integration_id, func.count())
@@ -232,25 +262,80 @@ def sync_health(session: Session, workspace_id: uuid.UUID) -> list[Health]:
             .group_by(Conflict.integration_id)
         ).all()
     )
-    out = []
-    for integration in integrations:
-        last = session.scalar(
-            select(SyncRun)
-            .where(SyncRun.integration_id == integration.id)
-            .order_by(SyncRun.started_at.desc())
-            .limit(1)
+    latest = (
+        select(SyncRun.integration_id, func.max(SyncRun.started_at).label("at"))
+        .where(SyncRun.integration_id.in_(ids))
+        .group_by(SyncRun.integration_id)
+        .subquery()
+    )
+    last_runs: dict[uuid.UUID, SyncRun] = {}
+    for run in session.scalars(
+        select(SyncRun)
+        .join(
+            latest,
+            (SyncRun.integration_id == latest.c.integration_id)
+            & (SyncRun.started_at == latest.c.at),
         )
+        .order_by(SyncRun.id)
+    ):
+        last_runs.setdefault(run.integration_id, run)
+    out = []
+    for integration, report in zip(integrations, reports, strict=True):
+        lags = [o.lag_seconds for o in report.objects if o.pending]
         out.append(
             Health(
                 integration,
-                jobs.get((integration.id, SyncJobStatus.PENDING), 0)
-                + jobs.get((integration.id, SyncJobStatus.RUNNING), 0),
-                jobs.get((integration.id, SyncJobStatus.DEAD), 0),
+                sum(o.pending for o in report.objects),
+                report.dead_letters,
                 int(conflicts.get(integration.id, 0)),
-                last,
-                oldest.get(integration.id),
+                last_runs.get(integration.id),
+                now - timedelta(seconds=max(lags)) if lags else None,
+                report.status,
+                report.objects,
+                [_quota_row(integration.provider, q) for q in report.quota],
             )
         )
+    return out
+
+
+def _quota_row(provider: str, quota: dict[str, Any]) -> QuotaRow:
+    window = window_of(provider, quota["name"])
+    observed: datetime = quota["observed_at"]
+    return QuotaRow(
+        quota["name"],
+        int(quota["used"]),
+        int(quota["limit"]),
+        observed,
+        window.describe() if window else "not known",
+        window.resets_at(observed) if window else None,
+    )
+
+
+def workspace_volume(
+    session: Session, workspace_id: uuid.UUID, days: int = 14, now: datetime | None = None
+) -> list[tuple[str, int, int]]:
+    """Per day of the last ``days``, over every integration of the workspace: records its
+    sync runs processed and failed (a run that failed as a whole failed all it
+    processed, as the health report counts)."""
+    today = (now or datetime.now(UTC)).date()
+    since = datetime.combine(today - timedelta(days=days - 1), datetime.min.time(), UTC)
+    day = func.date(SyncRun.started_at)
+    failed = case((SyncRun.status == "failed", SyncRun.processed), else_=SyncRun.failed)
+    rows = session.execute(
+        select(day, func.sum(SyncRun.processed), func.sum(failed))
+        .where(SyncRun.workspace_id == workspace_id, SyncRun.started_at >= since)
+        .group_by(day)
+    ).all()
+    return _per_day(rows, today, days)
+
+
+def _per_day(rows: Any, today: date, days: int) -> list[tuple[str, int, int]]:
+    found = {str(d)[:10]: (int(p or 0), int(f or 0)) for d, p, f in rows}
+    out = []
+    for n in range(days):
+        label = (today - timedelta(days=days - 1 - n)).isoformat()
+        processed, failed = found.get(label, (0, 0))
+        out.append((label, processed, failed))
     return out
 
 
@@ -288,7 +373,12 @@ def hot_contacts(
     )
     if owner:
         stmt = stmt.where(func.lower(Contact.owner) == owner.lower())
-    stmt = stmt.order_by(Contact.engagement_score.desc(), Contact.id).limit(limit)
+    # highest first, then by id: ix_contacts_engagement read backwards. ``deleted_at`` (null
+    # in every row here) is named so that PostgreSQL sees the order is the index's: it
+    # does not count ``IS NULL`` as fixing a column, and would sort every match instead
+    stmt = stmt.order_by(
+        Contact.deleted_at.desc(), Contact.engagement_score.desc(), Contact.id.desc()
+    ).limit(limit)
     return list(session.scalars(stmt))
 
 
@@ -304,13 +394,7 @@ def sync_volume(
         .where(SyncRun.integration_id == integration_id, SyncRun.started_at >= since)
         .group_by(day)
     ).all()
-    found = {str(d)[:10]: (int(p or 0), int(f or 0)) for d, p, f in rows}
-    out = []
-    for n in range(days):
-        label = (today - timedelta(days=days - 1 - n)).isoformat()
-        processed, failed = found.get(label, (0, 0))
-        out.append((label, processed, failed))
-    return out
+    return _per_day(rows, today, days)
 
 
 def open_alerts(session: Session, workspace_id: uuid.UUID, limit: int = 50) -> list[Alert]:

@@ -24,6 +24,7 @@ MINIMAL = {
     "activities": {"type": "call"},
     "notes": {"body": "x"},
     "tickets": {"subject": "x"},
+    "properties": {"title": "12 Elm Street"},
 }
 REQUIRED = {"companies": "name", "deals": "name", "activities": "type", "notes": "body"}
 HUGE = b'{"n": 18446744073709551616}'

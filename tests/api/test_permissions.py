@@ -32,6 +32,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "activities": {"type": "call"},
     "notes": {"body": "hello"},
     "tickets": {"subject": "help"},
+    "properties": {"title": "12 Elm Street"},
 }
 
 # (method, path template, body, permission it needs); {id} is a record made for the call.

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tests.services import REDIS_URL, unavailable
@@ -18,6 +19,14 @@ RABBIT_URL = os.environ.get("CRMSYNC_TEST_RABBIT_URL", "amqp://guest:guest@127.0
 NATS_URL = os.environ.get("CRMSYNC_TEST_NATS_URL", "nats://127.0.0.1:4222")
 URLS = {"redis": REDIS_URL, "rabbit": RABBIT_URL, "nats": NATS_URL}
 NAMES = {"redis": "Redis", "rabbit": "RabbitMQ", "nats": "NATS JetStream"}
+
+
+async def until(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    """Wait (polling) until ``check()`` holds; fail saying ``what`` did not come."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
 
 
 def fresh_stream(kind: str) -> str:

@@ -288,3 +288,27 @@ def test_subscribers_act_the_same_whatever_the_batches(
         everything = db.scalar(select(func.count()).where(Activity.workspace_id == ws))
         assert everything == len(visits) + interactions
         assert interactions > 0 or "w" not in {k for _, k in plan}
+
+
+def test_a_twin_consumer_storing_an_id_meanwhile_makes_it_a_duplicate(
+    db: Session, tenant: Tenant, monkeypatch: Any
+) -> None:
+    """Between the look for stored ids and the batch's write (one COPY on PostgreSQL) a
+    twin consumer stores one of them: the write is refused as a whole and the batch is
+    stored one by one, that id counted a duplicate (or dead, with another body)."""
+    from crmsync.bus import intake
+
+    ws = tenant.id
+    take_in(db, [_event(ws, 2), _event(ws, 3)])
+    db.commit()
+    monkeypatch.setattr(intake, "_stored_ids", lambda session, ids: [])  # looked too early
+    result = take_in(
+        db, [_event(ws, 1), _event(ws, 2), _event(ws, 3, data={"x": 1}), _event(ws, 4)]
+    )
+    db.commit()
+    assert (result.stored, result.duplicates) == (2, 1)
+    assert [(d.index, d.reason) for d in result.dead] == [
+        (2, "this id was used with a different body")
+    ]
+    assert [e.idempotency_key for e in _stored(db, ws)] == ["m-2", "m-3", "m-1", "m-4"]
+    assert all(e.processed_at is not None for e in _stored(db, ws))

@@ -4,9 +4,7 @@ messages on the broker, an unreachable broker is one clear line, metrics count."
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -24,13 +22,6 @@ from crmsync.store.migrate import upgrade
 from crmsync.store.models import BusSource
 from crmsync.workspaces import create_workspace
 from tests.bus import brokers, workload
-
-
-async def _until(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 def _row(sessions: sessionmaker[Session], source_id: uuid.UUID) -> BusSource:
@@ -57,22 +48,22 @@ def test_pause_holds_messages_and_status_is_reported(
         runner = SourceRunner(spec, sessions, report_every=0.05)
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop))
-        await _until(lambda: _row(sessions, spec.source_id).status == "running", "running")
+        await brokers.until(lambda: _row(sessions, spec.source_id).status == "running", "running")
         with sessions() as db:
             sources.set_paused(db, ws, spec.source_id, True)
             db.commit()
-        await _until(lambda: not runner.adapter.pipeline.open.is_set(), "the gate to close")
+        await brokers.until(lambda: not runner.adapter.pipeline.open.is_set(), "the gate to close")
         await brokers.produce("redis", stream, messages)
         beat = _row(sessions, spec.source_id).heartbeat_at
-        await _until(lambda: _row(sessions, spec.source_id).heartbeat_at != beat, "a report")
+        await brokers.until(lambda: _row(sessions, spec.source_id).heartbeat_at != beat, "a report")
         paused = _row(sessions, spec.source_id)
         assert (paused.status, paused.stored) == ("paused", 0)
         assert workload.stored(engine, ws) == 0
         with sessions() as db:
             sources.set_paused(db, ws, spec.source_id, False)
             db.commit()
-        await _until(lambda: _row(sessions, spec.source_id).stored == 10, "the messages")
-        await _until(lambda: _row(sessions, spec.source_id).lag == 0, "lag 0")
+        await brokers.until(lambda: _row(sessions, spec.source_id).stored == 10, "the messages")
+        await brokers.until(lambda: _row(sessions, spec.source_id).lag == 0, "lag 0")
         stop.set()
         await task
 

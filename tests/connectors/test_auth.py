@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from crmsync.connectors.http.auth import ApiKeyAuth, BearerAuth
-from crmsync.integrations.vault import Secret
+from crmsync.connectors.http.secret import Secret
 
 
 def _echo(request: httpx.Request) -> httpx.Response:

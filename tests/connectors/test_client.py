@@ -16,10 +16,10 @@ from crmsync.connectors.errors import (
     Transient,
 )
 from crmsync.connectors.http.client import ConnectorHttp, HttpSettings, build_http
-from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.http.guard import UnsafeURL
 from crmsync.connectors.http.ratelimit import Budget, MemoryWindows, RateLimiter, RateProfile
 from crmsync.connectors.http.retry import RetryPolicy
-from crmsync.integrations.ssrf import UnsafeURL
+from crmsync.connectors.providers import get
 
 from .conftest import FakeClock
 
@@ -53,7 +53,7 @@ def make(
         base_url="https://api.hubapi.com",
         provider=provider,
         transport=httpx.MockTransport(handler),
-        hooks=HOOKS[provider],
+        hooks=get(provider).error_hooks,
         limiter=limiter,
         settings=settings or HttpSettings(retry=RetryPolicy(attempts=3, base=1, cap=4, jitter=0)),
         sleep=clock.sleep,

@@ -12,9 +12,9 @@ import pytest
 from crmsync.connectors.errors import AuthError
 from crmsync.connectors.http.client import ConnectorHttp
 from crmsync.connectors.http.oauth import ClientCredentialsAuth
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.http.tokens import LocalTokenStore, TokenSet
-from crmsync.integrations.vault import Secret
 
 from .conftest import FakeClock
 

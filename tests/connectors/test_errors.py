@@ -17,7 +17,7 @@ from crmsync.connectors.errors import (
     classify,
     error_message,
 )
-from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.providers import get
 
 
 def _response(
@@ -138,7 +138,7 @@ PROVIDER = [
 def test_provider_hooks(
     provider: str, status: int, body: object, expected: type[ConnectorError], wait: float | None
 ) -> None:
-    error = classify(_response(status, body), HOOKS[provider])
+    error = classify(_response(status, body), get(provider).error_hooks)
     assert type(error) is expected
     if wait is not None:
         assert isinstance(error, RateLimited)
@@ -149,7 +149,7 @@ def test_pipedrive_edge_block_html_403_waits() -> None:
     response = _response(
         403, text="<html>Attention Required</html>", headers={"content-type": "text/html"}
     )
-    error = classify(response, HOOKS["pipedrive"])
+    error = classify(response, get("pipedrive").error_hooks)
     assert isinstance(error, RateLimited)
     assert error.retry_after > 0
 

@@ -18,13 +18,13 @@ from starlette.routing import Route
 
 from crmsync.connectors.errors import AuthError, Transient
 from crmsync.connectors.http.client import ConnectorHttp, HttpSettings, build_http
+from crmsync.connectors.http.guard import check_url
 from crmsync.connectors.http.oauth import OAuth2Auth
-from crmsync.connectors.http.provider_errors import HOOKS
 from crmsync.connectors.http.retry import RetryPolicy
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.http.tokens import TokenSet
-from crmsync.integrations.ssrf import check_url
-from crmsync.integrations.vault import Secret
+from crmsync.connectors.providers import get
 
 
 @dataclass
@@ -119,7 +119,7 @@ def _oauth_http(
         base_url=str(check_url(base, "hubspot", sandbox_mode=True)),
         provider="hubspot",
         auth=auth,
-        hooks=HOOKS["hubspot"],
+        hooks=get("hubspot").error_hooks,
         settings=settings,
     )
     return http, auth

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from crmsync.connectors.base import Outcome
+from crmsync.connectors.errors import ConfigError
+from crmsync.sandbox.hubspot.schema import CUSTOM_PROPERTY_TYPE_ID
 from tests.connectors.contract.targets import HubSpotTarget
 
 
@@ -93,3 +95,97 @@ def test_leads_are_contacts_with_a_lead_status(target: HubSpotTarget) -> None:
     assert target.remote(lead) is not None  # the contact stays, only its lead status goes
     page = connector.changes("leads", None)
     assert lead not in {r.remote_id for r in page.records}
+
+
+CUSTOM = {"custom_objects": {"properties": CUSTOM_PROPERTY_TYPE_ID}}
+
+
+def test_properties_live_in_the_custom_object_the_integration_names(
+    target: HubSpotTarget,
+) -> None:
+    connector = target.connector(config=CUSTOM)
+    (listing,) = _ids(
+        connector.upsert(
+            "properties", [{"name": "12 Elm", "price": "450000", "status": "available"}], None
+        )
+    )
+    assert {"name", "price", "status"} <= {f.name for f in connector.describe("properties")}
+    connector.upsert("properties", [{"id": listing, "status": "sold"}], None)
+    page = connector.changes("properties", None)
+    assert [(r.remote_id, r.properties["status"]) for r in page.records] == [(listing, "sold")]
+    connector.delete("properties", [listing])
+    deleted = connector.changes("properties", page.next_cursor)
+    assert [d.remote_id for d in deleted.deletions] == [listing]
+
+
+def test_a_lead_points_at_its_property_by_the_default_association(
+    target: HubSpotTarget,
+) -> None:
+    connector = target.connector(config=CUSTOM)
+    first, second = _ids(connector.upsert("properties", [{"name": "A"}, {"name": "B"}], None))
+    lead = {"email": "l@example.com", "hs_lead_status": "NEW", "associations:properties": first}
+    (contact,) = _ids(connector.upsert("leads", [lead], "email"))
+    assert _edges(target, "contacts", contact, CUSTOM_PROPERTY_TYPE_ID) == [(first, [7001])]
+    moved = {**lead, "id": contact, "associations:properties": second}
+    connector.upsert("leads", [moved], "email")
+    assert _edges(target, "contacts", contact, CUSTOM_PROPERTY_TYPE_ID) == [(second, [7001])]
+    (read,) = connector.read("leads", [contact])  # type: ignore[attr-defined]
+    assert read.properties["associations:properties"] == second
+    # without the custom object named, contacts read no association with it
+    (plain,) = target.connector().read("contacts", [contact])  # type: ignore[attr-defined]
+    assert "associations:properties" not in plain.properties
+
+
+def test_properties_without_their_custom_object_are_a_config_error(
+    target: HubSpotTarget,
+) -> None:
+    with pytest.raises(ConfigError, match=r"config\.custom_objects\.properties"):
+        target.connector().upsert("properties", [{"name": "A"}], None)
+
+
+def test_a_call_is_a_call_and_any_other_activity_a_completed_task(
+    target: HubSpotTarget,
+) -> None:
+    connector = target.connector()
+    (contact,) = _ids(connector.upsert("contacts", [{"email": "c@example.com"}], "email"))
+    call, email = _ids(
+        connector.upsert(
+            "activities",
+            [
+                {
+                    "type": "call",
+                    "subject": "Rates",
+                    "direction": "outbound",
+                    "associations:contacts": contact,
+                },
+                {"type": "email", "subject": "Docs sent", "associations:contacts": contact},
+            ],
+            None,
+        )
+    )
+    assert (call.split("/")[0], email.split("/")[0]) == ("calls", "tasks")
+    assert _edges(target, "calls", call.split("/")[1], "contacts") == [(contact, [194])]
+    assert _edges(target, "tasks", email.split("/")[1], "contacts") == [(contact, [204])]
+    task = target.control.get(
+        f"/crm/v3/objects/tasks/{email.split('/')[1]}",
+        params={"properties": "hs_task_status,hs_task_type,hs_task_subject,hs_timestamp"},
+        headers={"Authorization": f"Bearer {target.sandbox.tokens.private_token}"},
+    ).json()["properties"]
+    assert (task["hs_task_status"], task["hs_task_type"]) == ("COMPLETED", "EMAIL")
+    assert task["hs_task_subject"] == "Docs sent" and task["hs_timestamp"]
+    updated = connector.upsert(
+        "activities", [{"id": call, "type": "call", "subject": "Rates 2"}], None
+    )
+    assert [(r.outcome, r.remote_id) for r in updated] == [(Outcome.UPDATED, call)]
+    page = connector.changes("activities", None)
+    read = {r.remote_id: r.properties for r in page.records}
+    assert (read[call]["type"], read[call]["subject"], read[call]["direction"]) == (
+        "call",
+        "Rates 2",
+        "outbound",
+    )
+    assert read[call]["associations:contacts"] == contact
+    assert (read[email]["type"], read[email]["subject"]) == ("email", "Docs sent")
+    connector.delete("activities", [call, "not-an-activity-id"])
+    later = connector.changes("activities", page.next_cursor)
+    assert [d.remote_id for d in later.deletions] == [call]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.hubspot.webhooks import MAX_AGE_SECONDS, parse, sign_v3, verify_v3
-from crmsync.integrations.vault import Secret
 
 SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"
 URI = "https://crm.example.com/api/v1/webhooks/hubspot/abc"

@@ -11,8 +11,9 @@ import pytest
 from crmsync.connectors.errors import AuthError
 from crmsync.connectors.http.client import ConnectorHttp
 from crmsync.connectors.http.oauth import OAuth2Auth
-from crmsync.connectors.http.tokens import LocalTokenStore, RedisTokenStore, TokenSet, VaultSealer
-from crmsync.integrations.vault import Secret, Vault
+from crmsync.connectors.http.secret import Secret
+from crmsync.connectors.http.tokens import LocalTokenStore, RedisTokenStore, TokenSet
+from crmsync.integrations.vault import Vault, VaultSealer
 
 from .conftest import FakeClock
 

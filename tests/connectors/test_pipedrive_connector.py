@@ -14,13 +14,13 @@ from crmsync.connectors.base import ChangeKind, Outcome
 from crmsync.connectors.errors import RateLimited
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.http.ratelimit import MemoryWindows, RateLimiter
-from crmsync.connectors.pipedrive import auth
+from crmsync.connectors.http.secret import Secret
+from crmsync.connectors.pipedrive import spec
 from crmsync.connectors.pipedrive.client import PipedriveClient
 from crmsync.connectors.pipedrive.connector import PipedriveConnector
 from crmsync.connectors.pipedrive.limits import header_watch, until_midnight
 from crmsync.connectors.registry import ConnectorContext, build
 from crmsync.integrations.providers import provider
-from crmsync.integrations.vault import Secret
 from crmsync.sandbox.base import SandboxOptions
 from crmsync.sandbox.pipedrive.sandbox import PipedriveSandbox
 from crmsync.sandbox.server import SandboxServer
@@ -155,6 +155,17 @@ def test_notes_and_leads_go_through_v1_and_are_polled_from_recents(
     assert [d.remote_id for d in later.deletions] == [note.remote_id]
 
 
+def test_a_deal_is_found_by_its_title_before_a_new_one_is_made(
+    connector: PipedriveConnector,
+) -> None:
+    assert connector.capabilities.of("deals").upsert_keys == ("title",)  # the sync's match key
+    made = connector.upsert("deals", [{"title": "12 Elm Street", "value": 100}], "title")[0]
+    other = connector.upsert("deals", [{"title": "12 Elm"}], "title")[0]  # a word match only
+    again = connector.upsert("deals", [{"title": "12 elm STREET", "value": 200}], "title")[0]
+    assert (made.outcome, other.outcome) == (Outcome.CREATED, Outcome.CREATED)
+    assert (again.outcome, again.remote_id) == (Outcome.UPDATED, made.remote_id)
+
+
 def test_changes_page_through_a_second_shared_by_more_than_a_page(
     target: PipedriveTarget, connector: PipedriveConnector
 ) -> None:
@@ -214,7 +225,7 @@ def test_spent_daily_budget_holds_until_midnight_utc() -> None:
 def test_oauth_app_of_the_provider_list_completes_the_code_flow(target: PipedriveTarget) -> None:
     app = provider("pipedrive").oauth
     assert app is not None and not app.pkce
-    real = app.authorize_url(auth.API_URL, "cid", "https://x/cb", "st", None)
+    real = app.authorize_url(spec.API_URL, "cid", "https://x/cb", "st", None)
     assert real.startswith("https://oauth.pipedrive.com/oauth/authorize?")
     oauth = target.sandbox.oauth
     page = app.authorize_url(target.url, oauth.client_id, "http://127.0.0.1:9/cb", "st", None)
@@ -244,7 +255,7 @@ def test_oauth_calls_go_to_the_company_domain_of_the_grant(
     context = ConnectorContext(
         integration_id=uuid.uuid4(),
         workspace_id=uuid.uuid4(),
-        base_url=auth.API_URL,
+        base_url=spec.API_URL,
         credentials=credentials,
     )
     connector = build("pipedrive", context)

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from crmsync.connectors.base import ChangeKind
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.pipedrive import webhooks
 from crmsync.connectors.pipedrive.cursor import ChangeCursor, Lane
 from crmsync.connectors.pipedrive.mappers import (
@@ -20,7 +21,6 @@ from crmsync.connectors.pipedrive.mappers import (
     to_remote_field,
     to_remote_record,
 )
-from crmsync.integrations.vault import Secret
 
 KEY = "a" * 40
 ENUM = "b" * 40

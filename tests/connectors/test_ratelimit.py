@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmsync.connectors.errors import RateLimited
-from crmsync.connectors.http.profiles import PROFILES, profile
+from crmsync.connectors.http.profiles import profile, profiles
 from crmsync.connectors.http.ratelimit import Budget, MemoryWindows, RateLimiter, RateProfile
 
 from .conftest import FakeClock
@@ -121,7 +121,7 @@ def test_utilisation_leaves_headroom() -> None:
 
 def test_profiles_are_known_and_named() -> None:
     assert profile("hubspot-free").budgets[0] == Budget(100, 10)
-    assert all(name == p.name for name, p in PROFILES.items())
+    assert all(name == p.name for name, p in profiles().items())
     with pytest.raises(KeyError, match="known"):
         profile("nope")
 

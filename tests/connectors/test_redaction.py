@@ -15,9 +15,9 @@ from crmsync.connectors.http.redaction import (
     redact_headers,
     redact_url,
 )
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.http.tokens import TokenSet
-from crmsync.integrations.vault import Secret
 
 SECRETS = [
     "pat-na1-SECRETBEARER",

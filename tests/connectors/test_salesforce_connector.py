@@ -22,10 +22,10 @@ from crmsync.connectors.errors import (
 )
 from crmsync.connectors.http import HttpSettings, RetryPolicy, TokenSet
 from crmsync.connectors.http.ratelimit import MemoryWindows
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.connectors.salesforce.auth import instance_url
 from crmsync.connectors.salesforce.connector import SalesforceConnector
-from crmsync.integrations.vault import Secret
 from crmsync.sandbox.salesforce import Sandbox
 from crmsync.sandbox.server import SandboxServer
 from tests.connectors.conftest import FakeClock
@@ -445,3 +445,35 @@ def test_instance_url(base_url: str, credentials: dict[str, str], expected: str 
             instance_url(context)
     else:
         assert instance_url(context) == expected
+
+
+def test_properties_are_the_custom_object_property_c_and_a_lead_looks_one_up(org: Org) -> None:
+    connector = org.connector()
+    listing = {"Name": "12 Elm", "Price__c": 450000, "City__c": "Porto", "Status__c": "Sold"}
+    (made,) = connector.upsert("properties", [listing], None)
+    assert made.outcome is Outcome.CREATED and str(made.remote_id).startswith("a0P")
+    lead = {"LastName": "Silva", "Company": "-", "Property__c": made.remote_id}
+    (asks,) = connector.upsert("leads", [lead], None)
+    assert (org.remote("Lead", str(asks.remote_id)) or {})["Property__c"] == made.remote_id
+    found = poll(connector, "properties", None).records
+    assert [(r.remote_id, r.properties["Status__c"]) for r in found] == [(made.remote_id, "Sold")]
+
+
+def test_notes_are_classic_notes_on_their_record_titled_by_their_first_line(org: Org) -> None:
+    connector = org.connector()
+    (contact,) = connector.upsert("contacts", [person(1)], "Email")
+    body = "Prefers a call after 5pm\nand e-mail on Fridays"
+    made, refused = connector.upsert(
+        "notes", [{"Body": body, "ParentId": contact.remote_id}, {"Body": "on nothing"}], None
+    )
+    assert made.outcome is Outcome.CREATED and str(made.remote_id).startswith("002")
+    assert refused.outcome is Outcome.ERROR  # a Note must hang on a record
+    note = org.remote("Note", str(made.remote_id)) or {}
+    assert (note["ParentId"], note["Title"], note["Body"]) == (
+        contact.remote_id,
+        "Prefers a call after 5pm",
+        body,
+    )
+    connector.upsert("notes", [{"Id": made.remote_id, "Body": "changed"}], None)
+    found = poll(connector, "notes", None).records
+    assert [(r.remote_id, r.properties["Body"]) for r in found] == [(made.remote_id, "changed")]

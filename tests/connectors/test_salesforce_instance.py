@@ -19,10 +19,10 @@ from sqlalchemy import Engine
 
 from crmsync.connectors.http import HttpSettings, TokenSet
 from crmsync.connectors.http.ratelimit import MemoryWindows
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.connectors.salesforce.connector import SalesforceConnector
 from crmsync.connectors.salesforce.instance import acceptable, host_acceptable
-from crmsync.integrations.vault import Secret
 from crmsync.sandbox.salesforce import Sandbox
 from crmsync.sandbox.server import SandboxServer
 from tests.conftest import Tenant, create_test_app

@@ -7,8 +7,8 @@ from typing import Any
 from crmsync.connectors.http.ratelimit import Budget, MemoryWindows, RateLimiter, RateProfile
 from crmsync.connectors.http.redis_windows import RedisWindows
 from crmsync.connectors.http.sharing import shared_state
-from crmsync.connectors.http.tokens import LocalTokenStore, RedisTokenStore, VaultSealer
-from crmsync.integrations.vault import Vault
+from crmsync.connectors.http.tokens import LocalTokenStore, RedisTokenStore
+from crmsync.integrations.vault import Vault, VaultSealer
 
 from .conftest import FakeClock
 

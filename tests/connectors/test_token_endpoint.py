@@ -12,9 +12,9 @@ from crmsync.connectors.errors import AuthError, ConfigError, Transient
 from crmsync.connectors.http.client import ConnectorHttp, HttpSettings
 from crmsync.connectors.http.oauth import OAuth2Auth
 from crmsync.connectors.http.retry import RetryPolicy
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.http.tokens import TokenSet
-from crmsync.integrations.vault import Secret
 
 from .conftest import FakeClock
 

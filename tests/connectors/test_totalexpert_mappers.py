@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from crmsync.connectors.base import ChangeKind, TimelineEntry
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.totalexpert import webhooks
 from crmsync.connectors.totalexpert.mappers import (
     to_changes,
@@ -17,7 +18,6 @@ from crmsync.connectors.totalexpert.mappers import (
     to_note_body,
     to_remote_record,
 )
-from crmsync.integrations.vault import Secret
 
 NOW = datetime(2026, 11, 23, 12, 30, 5, tzinfo=UTC)
 

@@ -32,11 +32,12 @@ from crmsync.auth.keys import create_api_key
 from crmsync.auth.permissions import Role
 from crmsync.config import Settings
 from crmsync.demo import ServerThread
-from crmsync.demo_crms import DEMO_PROVIDERS, standard_fields
+from crmsync.demo_crms import DEMO_PROVIDERS, standard_fields, without_owner
 from crmsync.mapping.defaults import default_mapping
 from crmsync.mapping.schema import ObjectType
 from crmsync.sandbox import create
 from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
+from crmsync.sandbox.hubspot.schema import CUSTOM_PROPERTY_TYPE_ID
 from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.models import Integration, Link, SyncJob, SyncRun, WebhookEvent
@@ -46,8 +47,8 @@ from crmsync.workspaces import create_workspace
 from tests.e2e.waiting import wait_for
 
 OBJECTS = {
-    "hubspot": ("contacts", "companies", "deals", "notes", "tickets"),
-    "salesforce": ("contacts", "companies", "deals", "activities"),
+    "hubspot": ("contacts", "companies", "deals", "notes", "tickets", "activities"),
+    "salesforce": ("contacts", "companies", "deals", "activities", "notes"),
     "pipedrive": ("contacts", "companies", "deals", "leads", "activities", "notes"),
     "totalexpert": ("contacts", "deals", "leads", "notes"),
 }
@@ -72,29 +73,43 @@ class Graph:
     sessions: Any
     base_url: str
 
-    def connect(self, direction: str = "outbound") -> uuid.UUID:
-        """The integration, syncing every object type of OBJECTS that way."""
-        credentials = _credentials(self.provider, self.sandbox, self.url)
-        objects = dict.fromkeys(OBJECTS[self.provider], direction)
-        made = self.api.post(
-            "/api/v1/integrations",
-            json={
-                "provider": self.provider,
-                "name": self.provider,
-                "credentials": credentials,
-                "base_url": self.url,
-                "config": {"objects": objects, "frequency": "1h"},
-            },
-        )
+    def integration_body(
+        self, direction: str = "outbound", extra: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        objects = dict.fromkeys((*OBJECTS[self.provider], *extra), direction)
+        config: dict[str, Any] = {"objects": objects, "frequency": "1h"}
+        if self.provider == "hubspot" and "properties" in extra:
+            config["custom_objects"] = {"properties": CUSTOM_PROPERTY_TYPE_ID}
+        return {
+            "provider": self.provider,
+            "name": self.provider,
+            "credentials": _credentials(self.provider, self.sandbox, self.url),
+            "base_url": self.url,
+            "config": config,
+        }
+
+    def connect(self, direction: str = "outbound", extra: tuple[str, ...] = ()) -> uuid.UUID:
+        """The integration, syncing every object type of OBJECTS (and ``extra``) that way."""
+        made = self.api.post("/api/v1/integrations", json=self.integration_body(direction, extra))
         assert made.status_code == 201, made.text
         self.integration_id = uuid.UUID(made.json()["id"])
         with session_scope(self.sessions) as session:
             integration = session.get(Integration, self.integration_id)
             assert integration is not None
-            for object_type in OBJECTS[self.provider]:
+            for object_type in (*OBJECTS[self.provider], *extra):
                 mapping = standard_fields(self.provider, object_type)
                 if self.provider == "totalexpert":  # its owners are part of the test
                     mapping = default_mapping(self.provider).objects[ObjectType(object_type)]
+                elif object_type == "properties":  # the custom object's fields are its own
+                    mapping = without_owner(self.provider, object_type)
+                elif (self.provider, object_type) == ("salesforce", "leads"):
+                    # the org's lookup to the custom object (a __c field) is kept
+                    kept = [
+                        f
+                        for f in without_owner(self.provider, object_type).fields
+                        if f in mapping.fields or f.source == "property_id"
+                    ]
+                    mapping = mapping.model_copy(update={"fields": kept})
                 set_object_mapping(session, integration, object_type, mapping)
         return self.integration_id
 
@@ -291,6 +306,7 @@ def test_a_total_expert_loan_and_lead_opportunity_exist_for_the_contact(graph: G
             "last_name": "Reyes",
             "email": "bo@example.com",
             "contact_id": contact,
+            "assigned_agent": "owner-1",
         },
     )
     wait_for(lambda: graph.remote_id("deals", deal) and graph.remote_id("leads", lead), 60)
@@ -303,6 +319,9 @@ def test_a_total_expert_loan_and_lead_opportunity_exist_for_the_contact(graph: G
     )
     found = _total_expert(graph, f"/v1/lead-opportunities/{graph.remote_id('leads', lead)}")
     assert found["legacy_contact_id"] == person
+    # the agent went out as a Total Expert user id, the same user who owns the contact
+    owner = _total_expert(graph, f"/v1/contacts/{person}")["owner"]
+    assert found["assigned_user_id"] == int(owner["id"])
     listed = _total_expert(graph, "/v1/loans?filter=external_id=LN-2026-0042")
     assert [item["id"] for item in listed["items"]] == [loan["id"]]  # one loan, no copy
 
@@ -379,9 +398,27 @@ def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
         )
         assert note.properties["hs_note_body"] == "Prefers a call after 5pm"
         assert note.properties["hs_timestamp"]
+        kind, call_id = remote["activities"].split("/")
+        assert kind == "calls"  # a call activity is a HubSpot call on the contact
+        page = client.crm.associations.v4.basic_api.get_page("contacts", person, "calls")
+        assert [str(r.to_object_id) for r in page.results] == [call_id]
+        call = client.crm.objects.basic_api.get_by_id(
+            "calls", call_id, properties=["hs_call_title", "hs_call_body", "hs_call_status"]
+        )
+        assert (call.properties["hs_call_title"], call.properties["hs_call_body"]) == (
+            "First call",
+            "Rates",
+        )
+        assert call.properties["hs_call_status"] == "COMPLETED"
     elif graph.provider == "salesforce":
         with _salesforce(graph) as sf:
             task = sf.Task.get(remote["activities"])
+            note = sf.Note.get(remote["notes"])
+        assert (note["ParentId"], note["Title"], note["Body"]) == (
+            person,
+            "Prefers a call after 5pm",
+            "Prefers a call after 5pm",
+        )
         assert (task["WhoId"], task["Subject"], task["Type"], task["Status"]) == (
             person,
             "First call",
@@ -462,3 +499,71 @@ def test_a_hubspot_ticket_arrives_by_webhook_linked_to_its_contact(graph: Graph)
         ).all()
     tickets = [e for e in events if e.payload.get("object_type") == "tickets"]
     assert tickets and all(e.verified and e.processed_at for e in tickets)
+
+
+def test_a_lead_reaches_the_crm_pointing_at_its_property(graph: Graph) -> None:
+    if graph.provider not in ("hubspot", "salesforce"):
+        pytest.skip("properties are custom objects of HubSpot and Salesforce (next test)")
+    listing = graph.create(
+        "properties",
+        {
+            "title": "12 Elm Street",
+            "price": "450000.00",
+            "currency": "EUR",
+            "city": "Porto",
+            "locality": "Foz",
+            "status": "under_offer",
+        },
+    )
+    graph.connect(extra=("leads", "properties"))  # the property's push is pulled forward
+    lead = graph.create(
+        "leads",
+        {"status": "NEW", "last_name": "Silva", "email": "ana@example.com", "property_id": listing},
+    )
+    wait_for(lambda: graph.remote_id("leads", lead) is not None, timeout=60)
+    remote = graph.remote_id("properties", listing)
+    lead_remote = str(graph.remote_id("leads", lead))
+    assert remote is not None
+    assert all(
+        j.status in ("succeeded", "pending") and j.attempts == 0 for j in graph.jobs("leads")
+    )
+    if graph.provider == "hubspot":
+        token = graph.sandbox.tokens.private_token  # type: ignore[attr-defined]
+        client = hubspot.Client.create(access_token=token, host=graph.url)
+        found = client.crm.objects.basic_api.get_by_id(
+            CUSTOM_PROPERTY_TYPE_ID, remote, properties=["name", "price", "city", "status"]
+        )
+        assert (found.properties["name"], found.properties["city"]) == ("12 Elm Street", "Porto")
+        assert (float(found.properties["price"]), found.properties["status"]) == (
+            450000.0,
+            "under_offer",
+        )
+        page = client.crm.associations.v4.basic_api.get_page(
+            "contacts", lead_remote, CUSTOM_PROPERTY_TYPE_ID
+        )
+        assert [str(r.to_object_id) for r in page.results] == [remote]
+    else:
+        with _salesforce(graph) as sf:
+            assert sf.Lead.get(lead_remote)["Property__c"] == remote
+            found = sf.Property__c.get(remote)
+        assert (found["Name"], found["City__c"], found["Locality__c"]) == (
+            "12 Elm Street",
+            "Porto",
+            "Foz",
+        )
+        assert (found["Price__c"], found["Status__c"]) == (450000.0, "Under Offer")
+
+
+def test_a_crm_without_properties_refuses_them_by_name(graph: Graph) -> None:
+    body = graph.integration_body(extra=("properties",))
+    if graph.provider == "hubspot":  # it has them, in a custom object it must be told of
+        del body["config"]["custom_objects"]
+        field = "config.custom_objects.properties"
+    elif graph.provider == "salesforce":
+        pytest.skip("Salesforce keeps properties in Property__c (the test above)")
+    else:
+        field = "config.objects.properties"
+    answer = graph.api.post("/api/v1/integrations", json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["message"].startswith(f"{field}:"), answer.text
+    assert graph.api.get("/api/v1/integrations").json()["items"] == []

@@ -125,6 +125,15 @@ BAD = [
     ("salesforce", {"external_ids": {"tickets": "Ext__c"}}, "config.external_ids.tickets"),
     ("salesforce", {"external_ids": {"contacts": "Ext Id"}}, "config.external_ids.contacts"),
     ("salesforce", {"definitions": {}}, "definitions"),
+    ("salesforce", {"custom_objects": {"properties": "2-1"}}, "config.custom_objects: applies"),
+    (
+        "hubspot",
+        {"objects": {"contacts": "both", "properties": "outbound"}},
+        "config.custom_objects.properties: HubSpot keeps properties in a custom object",
+    ),
+    ("hubspot", {"custom_objects": {"deals": "2-1"}}, "config.custom_objects.deals: not a"),
+    ("hubspot", {"custom_objects": {"properties": "0-1"}}, "config.custom_objects.properties"),
+    ("hubspot", {"custom_objects": {"properties": "2-1 OR 1"}}, "objectTypeId (2-"),
 ]
 
 

@@ -221,7 +221,9 @@ def test_salesforce_web_server_flow_with_pkce(
 
 
 def test_salesforce_authorize_on_login_test_and_my_domain_hosts() -> None:
-    from crmsync.connectors.salesforce.auth import authorize_url
+    from crmsync.connectors.salesforce.spec import OAUTH
+
+    authorize_url = OAUTH.authorize_url
 
     for base in (
         "https://login.salesforce.com",

@@ -25,6 +25,7 @@ CANDIDATES = (
     "activities",
     "notes",
     "tickets",
+    "properties",
     "loans",
     "lead-opportunities",
     "spaceships",

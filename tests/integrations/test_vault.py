@@ -6,16 +6,8 @@ import threading
 
 import pytest
 
-from crmsync.integrations.vault import (
-    Keyring,
-    Secret,
-    SecretDict,
-    Vault,
-    VaultError,
-    generate_secret_key,
-    key_id,
-    mask,
-)
+from crmsync.connectors.http.secret import Secret, SecretDict, mask
+from crmsync.integrations.vault import Keyring, Vault, VaultError, generate_secret_key, key_id
 
 OLD = "old-secret-key-" + "o" * 32
 NEW = "new-secret-key-" + "n" * 32

@@ -107,8 +107,3 @@ def test_unknown_provider() -> None:
 def test_every_default_covers_contacts_leads_and_deals(provider: str) -> None:
     objects = set(default_mapping(provider).objects)
     assert {ObjectType.CONTACTS, ObjectType.LEADS, ObjectType.DEALS} <= objects
-
-
-def test_an_alias_provider_name_gets_its_providers_default_mapping() -> None:
-    # integrations stored as "rest" (the generic provider's early name) still map
-    assert default_mapping("rest") == default_mapping("generic")

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crmsync.mapping.defaults import default_mapping
+from crmsync.mapping.engine import map_inbound, map_outbound
 from crmsync.mapping.errors import UnmappedValueError
 from crmsync.mapping.statusmap import StatusMap
 from crmsync.mapping.transforms import Transform, apply_transform
@@ -133,3 +135,45 @@ def test_no_input_crashes_a_transform(spec: Any, value: Any, outbound: bool) -> 
     # a clear refusal (ValueError) is fine; any other exception is a crash
     with contextlib.suppress(ValueError):
         apply_transform(transform, value, outbound=outbound, status_maps=MAPS)
+
+
+# --- percent: a share in crmsync, a percentage in the CRM ------------------------------
+
+PERCENT = Transform.model_validate("percent")
+
+
+@pytest.mark.parametrize(
+    ("share", "percentage"),
+    [(0, 0), (1, 100), (0.5, 50), (0.3, 30), (0.125, 12.5), (0.333, 33.3)],
+)
+def test_percent_writes_a_share_as_a_percentage_and_reads_it_back(
+    share: float, percentage: float
+) -> None:
+    sent = apply_transform(PERCENT, share, outbound=True)
+    assert sent == percentage and type(sent) is type(percentage)  # 30, not 30.000000000000004
+    assert apply_transform(PERCENT, sent, outbound=False) == share
+    assert apply_transform(PERCENT, str(percentage), outbound=False) == share  # as text too
+    assert apply_transform(PERCENT, f"{percentage}%", outbound=False) == share
+
+
+@given(st.integers(min_value=0, max_value=1000).map(lambda n: n / 1000))
+def test_percent_round_trips_every_share_to_three_places(share: float) -> None:
+    back = apply_transform(PERCENT, apply_transform(PERCENT, share, outbound=True), outbound=False)
+    assert back == share
+
+
+@pytest.mark.parametrize("bad", ["half", "nan", True, "1e400x"])
+def test_percent_refuses_what_is_not_a_number(bad: object) -> None:
+    with pytest.raises(ValueError, match="not a number"):
+        apply_transform(PERCENT, bad, outbound=False)
+
+
+@pytest.mark.parametrize(
+    ("provider", "remote"), [("salesforce", "Probability"), ("pipedrive", "probability")]
+)
+def test_a_deals_probability_goes_to_salesforce_and_pipedrive_as_a_percentage(
+    provider: str, remote: str
+) -> None:
+    mapping = default_mapping(provider)
+    assert map_outbound(mapping, "deals", {"name": "x", "probability": 0.4}).values[remote] == 40
+    assert map_inbound(mapping, "deals", {remote: 40}).values["probability"] == 0.4

@@ -18,6 +18,7 @@ SAMPLES = {
     "activities": {"type": "call"},
     "notes": {"body": "hello"},
     "tickets": {"subject": "help"},
+    "properties": {"title": "12 Elm Street"},
 }
 # (method, path, permission, answer when allowed); every type, with a record of it
 ROUTES: list[tuple[str, str, Permission, int]] = [

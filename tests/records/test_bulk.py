@@ -6,12 +6,13 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from sqlalchemy import Table, column, insert, select
 from sqlalchemy import table as table_clause
 from sqlalchemy.orm import Session
 
 from crmsync.records import changelog
-from crmsync.records.bulk import insert_rows, insert_tuples
+from crmsync.records.bulk import insert_copy, insert_rows, insert_tuples
 from crmsync.store.models import ChangeLog, Contact
 from tests.conftest import Tenant
 
@@ -55,9 +56,17 @@ def _log_rows(workspace_id: uuid.UUID, source: str) -> list[tuple[Any, ...]]:
     return rows + rows[:3]
 
 
-def test_changelog_tuples_store_what_core_insert_stores(db: Session, tenant: Tenant) -> None:
+@pytest.mark.parametrize("writer", ["tuples", "copy"])
+def test_changelog_tuples_store_what_core_insert_stores(
+    db: Session, tenant: Tenant, writer: str
+) -> None:
+    """``insert_tuples`` (changelog.write) and ``insert_copy`` (one COPY on PostgreSQL):
+    the values a Core insert stores, JSON and instants in other zones included."""
     fast, core = _log_rows(tenant.id, "fast"), _log_rows(tenant.id, "core")
-    changelog.write(db, fast)
+    if writer == "tuples":
+        changelog.write(db, fast)
+    else:
+        insert_copy(db, CHANGE_LOG, changelog.COLUMNS, fast)
     db.connection().execute(
         insert(CHANGE_LOG), [dict(zip(changelog.COLUMNS, row, strict=True)) for row in core]
     )

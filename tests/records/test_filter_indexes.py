@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from crmsync.records import filters, service
 
-VALUES = {"contact_id": uuid.uuid4(), "stage": "won", "pipeline": "sales", "status": "NEW"}
+VALUES = {
+    "contact_id": uuid.uuid4(),
+    "property_id": uuid.uuid4(),
+    "stage": "won",
+    "pipeline": "sales",
+    "status": "NEW",
+    "city": "Porto",
+}
 CASES = [(t, f.name) for t, specs in filters.FILTERS.items() for f in specs]
 
 

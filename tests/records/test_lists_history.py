@@ -80,6 +80,34 @@ def test_deals_by_stage_and_pipeline_and_leads_by_status(
     assert _ids(client, tenant, "leads", status="LOST") == {lost_lead}
 
 
+def test_properties_by_status_and_city_and_leads_by_property(
+    client: TestClient, tenant: Tenant
+) -> None:
+    elm = _make(client, tenant, "properties", {"title": "12 Elm", "city": "Porto"})
+    oak = _make(
+        client,
+        tenant,
+        "properties",
+        {"title": "3 Oak", "city": "Lisbon", "status": "sold", "price": "350000.00"},
+    )
+    assert _ids(client, tenant, "properties", status="available") == {elm}
+    assert _ids(client, tenant, "properties", status="sold", city="Lisbon") == {oak}
+    assert _ids(client, tenant, "properties", city="lisbon") == set()  # exact, as stored
+    asks = _make(client, tenant, "leads", {"first_name": "a", "property_id": elm})
+    _make(client, tenant, "leads", {"first_name": "b", "property_id": oak})
+    assert _ids(client, tenant, "leads", property_id=elm) == {asks}
+
+
+def test_a_lead_cannot_point_at_a_missing_property(client: TestClient, tenant: Tenant) -> None:
+    answer = client.post(
+        "/api/v1/leads",
+        json={"first_name": "x", "property_id": str(uuid.uuid4())},
+        headers=tenant.headers(),
+    )
+    assert answer.status_code == 422, answer.text
+    assert "property_id: no property with id" in answer.json()["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("record_type", "params", "field"),
     [
@@ -91,6 +119,8 @@ def test_deals_by_stage_and_pipeline_and_leads_by_status(
         ("deals", {"stage": " "}, "stage"),
         ("leads", {"status": "WON"}, "status"),
         ("tickets", {"contactid": str(uuid.uuid4())}, "contactid"),
+        ("properties", {"status": "gone"}, "status"),
+        ("leads", {"property_id": "elm"}, "property_id"),
         ("deals", [("stage", "a"), ("stage", "b")], "stage"),
         ("contacts", {"include": "friends"}, "include"),
     ],

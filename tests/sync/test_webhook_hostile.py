@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.hubspot.connector import HubSpotConnector
 from crmsync.connectors.hubspot.webhooks import sign_v3
-from crmsync.integrations.vault import Secret
 from crmsync.store.models import Integration
 from crmsync.sync.webhooks import (
     MAX_CACHED,

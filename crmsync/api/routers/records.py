@@ -1,4 +1,5 @@
-"""``/api/v1/{contacts,companies,leads,deals,activities,notes,tickets}``: one router per type.
+"""``/api/v1/{contacts,companies,properties,leads,deals,activities,notes,tickets}``: one router
+per type.
 
 No ``from __future__ import annotations`` here: FastAPI must see the per-type body
 schemas, which are local variables, as real annotations.

@@ -22,8 +22,8 @@ from crmsync.api.routing import GuardedRoute
 from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.config import Settings
+from crmsync.connectors.http.guard import UnsafeURL
 from crmsync.integrations.keys import vault_for
-from crmsync.integrations.ssrf import UnsafeURL
 from crmsync.outbound.webhooks import delivery, endpoints
 from crmsync.store.models import WebhookDelivery, WebhookEndpoint
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 import httpx
 
-from crmsync.integrations.vault import Secret
+from crmsync.connectors.http.secret import Secret
 
 __all__ = ["ApiKeyAuth", "BearerAuth"]
 

@@ -25,10 +25,10 @@ from crmsync.connectors.errors import (
     Transient,
     classify,
 )
+from crmsync.connectors.http.guard import GuardedTransport
 from crmsync.connectors.http.ratelimit import RateLimiter
 from crmsync.connectors.http.request_log import RequestLogger
 from crmsync.connectors.http.retry import RetryPolicy, retry_after_seconds
-from crmsync.integrations.ssrf import GuardedTransport
 
 __all__ = ["ConnectorHttp", "HttpSettings", "build_http"]
 
@@ -205,7 +205,7 @@ def build_http(
     """The client of one integration, pinned to its base URL's host (plus ``extra_hosts``
     and any host ``host_check`` admits).
 
-    ``base_url`` must already have passed ``integrations.ssrf.check_url``; ``transport`` is
+    ``base_url`` must already have passed ``connectors.http.guard.check_url``; ``transport`` is
     injected by tests (``httpx.MockTransport``) and by the sandboxes (ASGI).
     """
     settings = settings or HttpSettings()

@@ -1,7 +1,8 @@
 """Provider hooks for ``classify``: the cases a status code alone gets wrong.
 
 Each hook looks at one provider's error bodies and returns an error, or ``None`` to let
-the status table decide. Connectors pass ``HOOKS[provider]`` to their HTTP client.
+the status table decide. Each provider's spec names its hooks (``ProviderSpec.error_hooks``),
+which its connector passes to its HTTP client.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import httpx
 
 from crmsync.connectors.errors import (
     AuthError,
-    ClassifierHook,
     ConfigError,
     ConnectorError,
     InvalidRecord,
@@ -22,7 +22,13 @@ from crmsync.connectors.errors import (
     error_message,
 )
 
-__all__ = ["HOOKS", "hubspot_errors", "oauth_errors", "pipedrive_errors", "salesforce_errors"]
+__all__ = [
+    "hubspot_errors",
+    "hubspot_token_refusals",
+    "oauth_errors",
+    "pipedrive_errors",
+    "salesforce_errors",
+]
 
 # Waits for quotas that reset on a daily clock we cannot see (the account's time zone or
 # a rolling 24 h): the worker reschedules the job rather than sleeping in the call.
@@ -126,10 +132,24 @@ def pipedrive_errors(response: httpx.Response) -> ConnectorError | None:
     return oauth_errors(response)
 
 
-HOOKS: Mapping[str, tuple[ClassifierHook, ...]] = {
-    "salesforce": (salesforce_errors,),
-    "hubspot": (hubspot_errors,),
-    "pipedrive": (pipedrive_errors,),
-    "totalexpert": (oauth_errors,),
-    "generic": (oauth_errors,),
-}
+# HubSpot's token endpoint names its refusals in "status", not RFC 6749's "error"
+_HUBSPOT_REFUSALS = frozenset(
+    {
+        "BAD_REFRESH_TOKEN",
+        "BAD_AUTH_CODE",
+        "BAD_CLIENT_ID",
+        "BAD_CLIENT_SECRET",
+        "BAD_REDIRECT_URI",
+        "BAD_GRANT_TYPE",
+    }
+)
+
+
+def hubspot_token_refusals(response: httpx.Response) -> ConnectorError | None:
+    """A refused grant from HubSpot's token endpoint is an ``AuthError`` (re-authorize)."""
+    if response.status_code < 400:
+        return None
+    status = _first(_body(response)).get("status")
+    if status in _HUBSPOT_REFUSALS:
+        return AuthError(error_message(response), status=response.status_code, code=status)
+    return None

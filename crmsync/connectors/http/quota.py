@@ -18,9 +18,9 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-__all__ = ["BOOK", "Quota", "QuotaBook", "read_quota"]
+__all__ = ["BOOK", "Quota", "QuotaBook", "Window", "read_quota", "window_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,48 @@ def read_quota(headers: Mapping[str, str]) -> list[Quota]:
         if quota is not None and all(q.name != name for q in found):
             found.append(quota)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """How a CRM's quota window frees up: ``rolling`` over ``length`` (a call leaves the
+    count ``length`` after it was made), or reset to zero at midnight (``length`` None)
+    in the time zone ``where`` names."""
+
+    rolling: bool
+    length: timedelta | None = None
+    where: str = ""
+
+    def resets_at(self, observed_at: datetime) -> datetime | None:
+        """By when the use counted at ``observed_at`` is gone: the end of the rolling
+        window, or the next midnight (UTC: the CRM's own zone is not known here)."""
+        if self.rolling:
+            return observed_at + self.length if self.length is not None else None
+        midnight = observed_at.replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight + timedelta(days=1)
+
+    def describe(self) -> str:
+        if not self.rolling:
+            return f"daily, resets at midnight ({self.where})"
+        if self.length is None:
+            return "rolling"
+        seconds = int(self.length.total_seconds())
+        return f"rolling {seconds // 3600} h" if seconds >= 3600 else f"rolling {seconds} s"
+
+
+# (provider, window name) -> how it frees up (docs/integrations.md, the CRMs' own docs)
+_WINDOWS = {
+    ("salesforce", "daily"): Window(rolling=True, length=timedelta(hours=24)),
+    ("hubspot", "daily"): Window(rolling=False, where="the HubSpot account's time zone"),
+    ("hubspot", "burst"): Window(rolling=True, length=timedelta(seconds=10)),
+    ("pipedrive", "daily-tokens"): Window(rolling=False, where="Pipedrive's server time"),
+    ("pipedrive", "burst"): Window(rolling=True, length=timedelta(seconds=2)),
+}
+
+
+def window_of(provider: str, name: str) -> Window | None:
+    """The window a quota figure counts in, when the provider's rules are known."""
+    return _WINDOWS.get((provider, name))
 
 
 class QuotaBook:

@@ -12,8 +12,8 @@ import httpx
 
 from crmsync.connectors.errors import ClassifierHook, ConfigError, classify
 from crmsync.connectors.http.provider_errors import oauth_errors
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.tokens import TokenSet
-from crmsync.integrations.vault import Secret
 
 __all__ = ["TokenEndpoint"]
 

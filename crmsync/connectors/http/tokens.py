@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from crmsync.integrations.vault import Secret, Vault
+from crmsync.connectors.http.secret import Secret
 
 __all__ = [
     "LocalTokenStore",
@@ -17,7 +17,6 @@ __all__ = [
     "TokenSealer",
     "TokenSet",
     "TokenStore",
-    "VaultSealer",
     "local_store",
 ]
 
@@ -105,26 +104,6 @@ class TokenSealer(Protocol):
     def seal(self, plaintext: str) -> str: ...
 
     def unseal(self, sealed: str) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class VaultSealer:
-    """Seals cached tokens with the credentials vault, bound to the integration."""
-
-    vault: Vault
-    workspace_id: object
-    integration_id: object
-
-    def seal(self, plaintext: str) -> str:
-        return self.vault.encrypt(
-            plaintext, workspace_id=self.workspace_id, integration_id=self.integration_id
-        )
-
-    def unseal(self, sealed: str) -> str:
-        secret = self.vault.decrypt(
-            sealed, workspace_id=self.workspace_id, integration_id=self.integration_id
-        )
-        return secret.reveal()
 
 
 class RedisTokenStore:

@@ -9,6 +9,12 @@ pseudo-properties so that polls see a changed association as a changed property.
 
 A record holds one reference per target type, so setting one replaces the previous
 association of that type (HubSpot itself would keep both).
+
+A custom object (a realtor portal's listings, crmsync ``properties``) has no
+HubSpot-defined association types: its type ids are the portal's own. Those references,
+and the ones whose HubSpot-defined id the reference material does not give (a call's
+contact), are written with HubSpot's default association (``batch/associate/default``)
+after the record is saved, and read back as the record's first association of that type.
 """
 
 from __future__ import annotations
@@ -35,14 +41,32 @@ ASSOCIATION_TYPES: Mapping[tuple[str, str], int] = {
     ("tickets", "contacts"): 16,
     ("tickets", "companies"): 26,
     ("tickets", "deals"): 28,
+    ("tasks", "contacts"): 204,
+}
+
+# crmsync types a portal keeps in a custom object of its own (named per integration)
+CUSTOM = frozenset({"properties"})
+# from object type -> the types its records reference by the default association
+UNTYPED: Mapping[str, tuple[str, ...]] = {
+    "contacts": ("properties",),
+    "calls": ("contacts", "deals"),
+    "tasks": ("deals",),
 }
 
 Associations = dict[str, str]  # to object type -> to record id
 
 
-def targets_of(object_type: str) -> list[str]:
-    """The object types records of ``object_type`` can reference."""
-    return [to for (source, to) in ASSOCIATION_TYPES if source == object_type]
+def targets_of(object_type: str, custom: Mapping[str, str] | None = None) -> list[str]:
+    """The object types records of ``object_type`` can reference (``custom``: the custom
+    objects the portal has, crmsync type -> type id)."""
+    found = [to for (source, to) in ASSOCIATION_TYPES if source == object_type]
+    untyped = UNTYPED.get(object_type, ())
+    return found + [t for t in untyped if t not in CUSTOM or t in (custom or {})]
+
+
+def untyped_only(object_type: str, found: Associations) -> Associations:
+    """The references of ``found`` made by the default association (after a create)."""
+    return {t: i for t, i in found.items() if t in UNTYPED.get(object_type, ())}
 
 
 def split(payload: Payload) -> tuple[dict[str, Any], Associations]:
@@ -77,8 +101,12 @@ def create_inputs(object_type: str, found: Associations) -> list[dict[str, Any]]
 class AssociationWriter:
     """Associations of existing records, set through the v4 batch endpoints."""
 
-    def __init__(self, http: ConnectorHttp):
+    def __init__(self, http: ConnectorHttp, custom: Mapping[str, str] | None = None):
         self.http = http
+        self.custom = dict(custom or {})  # crmsync type -> the portal's custom object id
+
+    def _path(self, object_type: str) -> str:
+        return self.custom.get(object_type, object_type)
 
     def read(
         self, object_type: str, to_type: str, ids: Sequence[str]
@@ -87,8 +115,9 @@ class AssociationWriter:
         out: dict[str, list[tuple[str, set[int]]]] = {}
         for start in range(0, len(ids), 100):
             inputs = [{"id": i} for i in ids[start : start + 100]]
+            path = f"{self._path(object_type)}/{self._path(to_type)}"
             body = self.http.post(
-                f"/crm/v4/associations/{object_type}/{to_type}/batch/read",
+                f"/crm/v4/associations/{path}/batch/read",
                 json={"inputs": inputs},
                 idempotent=True,
             ).json()
@@ -107,33 +136,37 @@ class AssociationWriter:
         """Point each record (remote id -> associations) at its targets, dropping its
         other associations of the same type."""
         by_target: dict[str, dict[str, str]] = {}
+        targets = set(targets_of(object_type, self.custom))
         for from_id, found in wanted.items():
             for to_type, to_id in found.items():
-                if (object_type, to_type) in ASSOCIATION_TYPES:
+                if to_type in targets:
                     by_target.setdefault(to_type, {})[from_id] = to_id
         for to_type, pairs in sorted(by_target.items()):
-            type_id = ASSOCIATION_TYPES[(object_type, to_type)]
+            type_id = ASSOCIATION_TYPES.get((object_type, to_type))
+            path = f"/crm/v4/associations/{self._path(object_type)}/{self._path(to_type)}/batch"
             current = self.read(object_type, to_type, sorted(pairs))
             stale = []
             for from_id, edges in current.items():
-                gone = [t for t, kinds in edges if type_id in kinds and t != pairs.get(from_id)]
+                # a custom object's associations are all of the one (portal's) kind
+                gone = [
+                    t
+                    for t, kinds in edges
+                    if (type_id is None or type_id in kinds) and t != pairs.get(from_id)
+                ]
                 if gone:
                     stale.append({"from": {"id": from_id}, "to": [{"id": t} for t in gone]})
             if stale:
-                self.http.post(
-                    f"/crm/v4/associations/{object_type}/{to_type}/batch/archive",
-                    json={"inputs": stale},
-                    idempotent=True,
-                )
-            inputs = [
-                {"from": {"id": f}, "to": {"id": t}, "types": [_spec(object_type, to_type)]}
-                for f, t in sorted(pairs.items())
+                self.http.post(f"{path}/archive", json={"inputs": stale}, idempotent=True)
+            inputs: list[dict[str, Any]] = [
+                {"from": {"id": f}, "to": {"id": t}} for f, t in sorted(pairs.items())
             ]
-            self.http.post(
-                f"/crm/v4/associations/{object_type}/{to_type}/batch/create",
-                json={"inputs": inputs},
-                idempotent=True,
-            )
+            if type_id is None:
+                action = "associate/default"
+            else:
+                action = "create"
+                for item in inputs:
+                    item["types"] = [_spec(object_type, to_type)]
+            self.http.post(f"{path}/{action}", json={"inputs": inputs}, idempotent=True)
 
     def attach(self, object_type: str, records: list[RemoteRecord]) -> list[RemoteRecord]:
         """The records with their associations as ``associations:<type>`` properties
@@ -142,8 +175,8 @@ class AssociationWriter:
             return records
         ids = [r.remote_id for r in records]
         extra: dict[str, dict[str, str]] = {i: {} for i in ids}
-        for to_type in targets_of(object_type):
-            type_id = ASSOCIATION_TYPES[(object_type, to_type)]
+        for to_type in targets_of(object_type, self.custom):
+            type_id = ASSOCIATION_TYPES.get((object_type, to_type))
             for from_id, edges in self.read(object_type, to_type, ids).items():
                 if not edges or from_id not in extra:
                     continue

@@ -34,8 +34,8 @@ from crmsync.connectors.errors import ConfigError, ConnectorError, InvalidRecord
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.client import ConnectorHttp
 from crmsync.connectors.http.profiles import profile
-from crmsync.connectors.http.provider_errors import HOOKS
-from crmsync.connectors.hubspot import associations, webhooks
+from crmsync.connectors.http.secret import Secret
+from crmsync.connectors.hubspot import associations, engagements, webhooks
 from crmsync.connectors.hubspot.auth import build_auth
 from crmsync.connectors.hubspot.client import SEARCH_PAGE, HubSpotClient
 from crmsync.connectors.hubspot.cursor import DEFAULT_LAG_MS, ChangeCursor
@@ -46,10 +46,10 @@ from crmsync.connectors.hubspot.mappers import (
     to_remote_field,
     to_remote_record,
 )
+from crmsync.connectors.hubspot.spec import SPEC
 from crmsync.connectors.hubspot.workflows import HubSpotWorkflows
 from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.registry import ConnectorContext
-from crmsync.integrations.vault import Secret
 
 __all__ = ["CAPABILITIES", "HubSpotConnector"]
 
@@ -66,8 +66,11 @@ OWNER_PROPERTY = "hubspot_owner_id"
 # archiving a contact the app may also hold as a contact.
 LEAD_OBJECT = "contacts"
 LEAD_STATUS = "hs_lead_status"
+# crmsync record types a HubSpot portal keeps in a custom object of its own making: the
+# integration names its objectTypeId ("2-…") in ``config.custom_objects``
+CUSTOM_TYPES = associations.CUSTOM
 # object types whose new records need hs_timestamp (engagements)
-TIMESTAMPED = frozenset({"notes"})
+TIMESTAMPED = frozenset({"notes", *engagements.KINDS})
 _MODIFIED = "hs_lastmodifieddate"
 
 CAPABILITIES = Capabilities(
@@ -78,11 +81,18 @@ CAPABILITIES = Capabilities(
         "companies": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "deals": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "notes": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
+        # calls and tasks (connectors.hubspot.engagements)
+        "activities": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
         "tickets": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
+        # a custom object (CUSTOM_TYPES); custom objects cannot be merged
+        "properties": ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED),
     },
     webhook_kind=WebhookKind.HMAC_SIGNATURE,
     journeys=True,
 )
+
+# the engagement objects behind activities, addressed by the connector itself
+_ENGAGEMENT = ObjectCapabilities(BATCH_LIMIT, (), _MODIFIED)
 
 _ERROR_CLASSES: Mapping[str, type[ConnectorError]] = {"OBJECT_NOT_FOUND": NotFound}
 
@@ -104,8 +114,11 @@ class HubSpotConnector(Connector):
         clock: Callable[[], float] = time.time,
         lag_ms: int = DEFAULT_LAG_MS,
         field_history: bool = True,
+        custom_objects: Mapping[str, str] | None = None,
     ):
         self.client = client
+        # crmsync type -> the portal's custom object type id (CUSTOM_TYPES)
+        self._custom = {k: v for k, v in (custom_objects or {}).items() if k in CUSTOM_TYPES}
         # Polls read changed records again with propertiesWithHistory, so each property
         # carries the time it was written (not the record's, which any write moves).
         self._field_history = field_history
@@ -140,7 +153,7 @@ class HubSpotConnector(Connector):
             auth=build_auth(context),
             integration_id=context.integration_id,
             limiter=limiter(name),
-            hooks=HOOKS["hubspot"],
+            hooks=SPEC.error_hooks,
             settings=context.http,
             transport=context.transport,
             verify=context.verify,
@@ -149,7 +162,7 @@ class HubSpotConnector(Connector):
         search = ConnectorHttp(
             http.client,
             limiter=limiter("hubspot-search", ":search"),
-            hooks=HOOKS["hubspot"],
+            hooks=SPEC.error_hooks,
             settings=context.http,
             sleep=context.sleep,
         )
@@ -160,15 +173,38 @@ class HubSpotConnector(Connector):
             webhook_secret=secret,
             webhook_url=context.webhook_url,
             clock=context.clock,
+            custom_objects=context.config.get("custom_objects"),
         )
+
+    def _api(self, object_type: str) -> str:
+        """The object type in HubSpot's paths: a custom object's type id for CUSTOM_TYPES."""
+        if object_type not in CUSTOM_TYPES:
+            return object_type
+        found = self._custom.get(object_type)
+        if not found:
+            raise ConfigError(
+                f"HubSpot keeps {object_type} in a custom object: name its objectTypeId "
+                f"in config.custom_objects.{object_type}"
+            )
+        return found
+
+    def _associations(self) -> associations.AssociationWriter:
+        return associations.AssociationWriter(self.client.http, self._custom)
 
     # --- describe ----------------------------------------------------------------------
 
+    def _of(self, object_type: str) -> ObjectCapabilities:
+        if object_type in engagements.KINDS:
+            return _ENGAGEMENT
+        return self.capabilities.of(object_type)
+
     def describe(self, object_type: str) -> list[RemoteField]:
-        self.capabilities.of(object_type)
+        self._of(object_type)
+        if object_type == "activities":
+            return list(engagements.FIELDS)
         if object_type == "leads":
             return self.describe(LEAD_OBJECT)
-        fields = [to_remote_field(p) for p in self.client.properties(object_type)]
+        fields = [to_remote_field(p) for p in self.client.properties(self._api(object_type))]
         self._property_names[object_type] = [f.name for f in fields]
         self._writable[object_type] = [f.name for f in fields if not f.read_only]
         return fields
@@ -178,9 +214,11 @@ class HubSpotConnector(Connector):
     def upsert(
         self, object_type: str, payloads: Sequence[Payload], match_key: str | None
     ) -> list[UpsertResult]:
-        self.capabilities.of(object_type)
+        self._of(object_type)
         if object_type == "leads":
             return self.upsert(LEAD_OBJECT, payloads, match_key)
+        if object_type == "activities":
+            return engagements.upsert(lambda kind, items: self.upsert(kind, items, None), payloads)
         results: list[UpsertResult | None] = [None] * len(payloads)
         groups: dict[str, Indexed] = {"update": [], "upsert": [], "create": []}
         linked: dict[int, associations.Associations] = {}
@@ -236,15 +274,20 @@ class HubSpotConnector(Connector):
         results: list[UpsertResult | None],
         linked: dict[int, associations.Associations],
     ) -> None:
-        """Associations of records written by update or upsert (create sends its own)."""
+        """Associations of records written by update or upsert, and a created record's
+        default (untyped) ones: create sends the HubSpot-defined ones itself."""
         wanted: dict[str, associations.Associations] = {}
-        for action in ("update", "upsert"):
+        for action in ("update", "upsert", "create"):
             for index, _payload in groups[action]:
                 result = results[index]
                 if index in linked and result is not None and result.ok and result.remote_id:
-                    wanted[result.remote_id] = linked[index]
+                    found = linked[index]
+                    if action == "create":
+                        found = associations.untyped_only(object_type, found)
+                    if found:
+                        wanted[result.remote_id] = found
         if wanted:
-            associations.AssociationWriter(self.client.http).replace(object_type, wanted)
+            self._associations().replace(object_type, wanted)
 
     def _write(
         self,
@@ -265,7 +308,7 @@ class HubSpotConnector(Connector):
                 item["associations"] = associations.create_inputs(object_type, linked[i])
             inputs.append(item)
         try:
-            body = self.client.batch(object_type, action, inputs)
+            body = self.client.batch(self._api(object_type), action, inputs)
         except InvalidRecord as error:
             if len(items) == 1:
                 results[items[0][0]] = UpsertResult.failed(error)
@@ -280,7 +323,16 @@ class HubSpotConnector(Connector):
     # --- delete ------------------------------------------------------------------------
 
     def delete(self, object_type: str, remote_ids: Sequence[str]) -> None:
-        self.capabilities.of(object_type)
+        self._of(object_type)
+        if object_type == "activities":
+            by_kind: dict[str, list[str]] = {}
+            for remote_id in remote_ids:
+                found = engagements.split_id(remote_id)
+                if found is not None:  # another shape names no activity HubSpot holds
+                    by_kind.setdefault(found[0], []).append(found[1])
+            for kind, ids in by_kind.items():
+                self.delete(kind, ids)
+            return
         if object_type == "leads":
             cleared = [{"id": str(i), "properties": {LEAD_STATUS: ""}} for i in remote_ids]
             for chunk in batches(cleared, BATCH_LIMIT):
@@ -291,7 +343,7 @@ class HubSpotConnector(Connector):
             return
         inputs = [{"id": str(i)} for i in remote_ids]
         for chunk in batches(inputs, BATCH_LIMIT):
-            self.client.batch(object_type, "archive", chunk)
+            self.client.batch(self._api(object_type), "archive", chunk)
 
     # --- merge -------------------------------------------------------------------------
 
@@ -310,7 +362,9 @@ class HubSpotConnector(Connector):
     # --- changes -----------------------------------------------------------------------
 
     def changes(self, object_type: str, cursor: str | None) -> ChangePage:
-        field = self.capabilities.of(object_type).incremental_field or _MODIFIED
+        field = self._of(object_type).incremental_field or _MODIFIED
+        if object_type == "activities":
+            return engagements.changes(self.changes, cursor)
         if object_type == "leads":
             read = self.changes(LEAD_OBJECT, cursor)
             leads = [r for r in read.records if r.properties.get(LEAD_STATUS)]
@@ -321,7 +375,7 @@ class HubSpotConnector(Connector):
             self.describe(object_type)
             names = self._property_names[object_type]
         since = state.query_since(self._lag_ms)
-        page = self.client.search_modified(object_type, field, since, state.after, names)
+        page = self.client.search_modified(self._api(object_type), field, since, state.after, names)
         found = [to_remote_record(obj, field) for obj in page.get("results") or []]
         rows = [(r.remote_id, to_ms(r.modified_at) if r.modified_at else 0) for r in found]
         fresh_ids = {i for i, _ in state.fresh(rows)}
@@ -339,12 +393,14 @@ class HubSpotConnector(Connector):
 
     def read(self, object_type: str, remote_ids: Sequence[str]) -> list[RemoteRecord]:
         """``ReadConnector``: the records by id, with per-property times."""
-        self.capabilities.of(object_type)
+        self._of(object_type)
         if object_type == "leads":
             return self.read(LEAD_OBJECT, remote_ids)
+        if object_type == "activities":
+            return engagements.read(self.read, remote_ids)
         if object_type not in self._writable:
             self.describe(object_type)
-        field = self.capabilities.of(object_type).incremental_field or _MODIFIED
+        field = self._of(object_type).incremental_field or _MODIFIED
         names = [*self._writable.get(object_type, []), field]
         out: list[RemoteRecord] = []
         ids = list(remote_ids)
@@ -352,16 +408,16 @@ class HubSpotConnector(Connector):
             chunk = ids[start : start + HISTORY_BATCH]
             out += [
                 to_remote_record(obj, field)
-                for obj in self.client.read_with_history(object_type, chunk, names)
+                for obj in self.client.read_with_history(self._api(object_type), chunk, names)
             ]
         return self._with_associations(object_type, out)
 
     def _with_associations(
         self, object_type: str, records: list[RemoteRecord]
     ) -> list[RemoteRecord]:
-        if not associations.targets_of(object_type):
+        if not associations.targets_of(object_type, self._custom):
             return records
-        return associations.AssociationWriter(self.client.http).attach(object_type, records)
+        return self._associations().attach(object_type, records)
 
     def _with_history(
         self, object_type: str, records: list[RemoteRecord], field: str
@@ -373,7 +429,7 @@ class HubSpotConnector(Connector):
         ids = [r.remote_id for r in records]
         for start in range(0, len(ids), HISTORY_BATCH):
             for obj in self.client.read_with_history(
-                object_type, ids[start : start + HISTORY_BATCH], names
+                self._api(object_type), ids[start : start + HISTORY_BATCH], names
             ):
                 record = to_remote_record(obj, field)
                 fresh[record.remote_id] = record
@@ -385,7 +441,7 @@ class HubSpotConnector(Connector):
         newest = since_ms
         token: str | None = None
         while True:
-            page = self.client.archived_page(object_type, token)
+            page = self.client.archived_page(self._api(object_type), token)
             for obj in page.get("results") or []:
                 deletion = to_deletion(obj)
                 at = to_ms(deletion.deleted_at) if deletion.deleted_at else 0

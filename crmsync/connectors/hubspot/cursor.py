@@ -19,9 +19,11 @@ Deletions (archived records) are tracked by their own high-water mark.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
+
+from crmsync.connectors.cursor import JsonCursor
 
 __all__ = ["DEFAULT_LAG_MS", "SEARCH_CAP", "ChangeCursor"]
 
@@ -31,7 +33,7 @@ DEFAULT_LAG_MS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
-class ChangeCursor:
+class ChangeCursor(JsonCursor):
     """Watermark ``since`` (epoch ms), records delivered inside the lag window before it
     (id -> modified ms), and the query a poll is paging through (``floor``, ``after``)."""
 
@@ -41,9 +43,8 @@ class ChangeCursor:
     after: int = 0
     deleted_since: int = 0
 
-    def encode(self) -> str:
-        """Opaque text for the sync state."""
-        raw: dict[str, object] = {
+    def to_json(self) -> dict[str, Any]:
+        raw: dict[str, Any] = {
             "since": self.since,
             "seen": dict(self.seen),
             "after": self.after,
@@ -51,14 +52,10 @@ class ChangeCursor:
         }
         if self.floor is not None:
             raw["floor"] = self.floor
-        return json.dumps(raw, separators=(",", ":"))
+        return raw
 
     @classmethod
-    def decode(cls, text: str | None) -> ChangeCursor:
-        """Inverse of ``encode``; ``None`` starts from the beginning."""
-        if not text:
-            return cls()
-        raw = json.loads(text)
+    def from_json(cls, raw: Mapping[str, Any]) -> ChangeCursor:
         since = int(raw.get("since", 0))
         seen = raw.get("seen") or {}
         if isinstance(seen, list):

@@ -18,8 +18,8 @@ from urllib.parse import unquote
 import orjson
 
 from crmsync.connectors.base import RemoteChange
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.hubspot.mappers import to_changes
-from crmsync.integrations.vault import Secret
 
 __all__ = ["MAX_AGE_SECONDS", "parse", "sign_v3", "verify_v3"]
 

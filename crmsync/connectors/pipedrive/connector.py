@@ -28,7 +28,7 @@ from crmsync.connectors.base import (
     WebhookKind,
 )
 from crmsync.connectors.errors import ConfigError, InvalidRecord, NotFound
-from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.pipedrive import webhooks
 from crmsync.connectors.pipedrive.auth import api_base, build_auth
 from crmsync.connectors.pipedrive.client import PipedriveClient
@@ -45,8 +45,8 @@ from crmsync.connectors.pipedrive.mappers import (
     to_remote_field,
     to_remote_record,
 )
+from crmsync.connectors.pipedrive.spec import SPEC
 from crmsync.connectors.registry import ConnectorContext
-from crmsync.integrations.vault import Secret
 
 __all__ = ["CAPABILITIES", "PipedriveConnector"]
 
@@ -114,7 +114,7 @@ class PipedriveConnector(Connector):
     def from_context(cls, context: ConnectorContext) -> PipedriveConnector:
         """The connector of one integration (the registry's factory)."""
         http, search = build_client(
-            context, build_auth(context), HOOKS["pipedrive"], api_base(context)
+            context, build_auth(context), SPEC.error_hooks, api_base(context)
         )
         # the integration's webhook secret is the subscription's password
         password = context.webhook_secret or context.secret("webhook_password")

@@ -10,13 +10,12 @@ one second is longer than a page.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+from crmsync.connectors.cursor import JsonCursor, load
+from crmsync.fingerprint import fingerprint
 
 __all__ = ["ChangeCursor", "Lane", "Row", "digest"]
 
@@ -26,8 +25,7 @@ Row = tuple[str, int, str]
 
 def digest(record: Mapping[str, Any]) -> str:
     """A short fingerprint of a record's content."""
-    raw = orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str)
-    return hashlib.blake2b(raw, digest_size=8).hexdigest()
+    return fingerprint(record, 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +56,7 @@ class Lane:
         return Lane(top, {**self.seen, **at_top}, next_page)
 
     def to_json(self) -> dict[str, Any]:
-        """Plain values for ``ChangeCursor.encode``."""
+        """Plain values for ``ChangeCursor.to_json``."""
         return {"since": self.since, "seen": dict(self.seen), "page": self.page}
 
     @classmethod
@@ -72,23 +70,24 @@ class Lane:
 
 
 @dataclass(frozen=True, slots=True)
-class ChangeCursor:
+class ChangeCursor(JsonCursor):
     """The records lane and the deletions lane of one object type."""
 
     records: Lane
     deletions: Lane
 
-    def encode(self) -> str:
-        """Opaque text for the sync state."""
-        body = {"records": self.records.to_json(), "deletions": self.deletions.to_json()}
-        return json.dumps(body, separators=(",", ":"), sort_keys=True)
+    def to_json(self) -> dict[str, Any]:
+        return {"records": self.records.to_json(), "deletions": self.deletions.to_json()}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any], deletions_start: int = 0) -> ChangeCursor:
+        return cls(
+            Lane.from_json(raw.get("records")),
+            Lane.from_json(raw.get("deletions"), deletions_start),
+        )
 
     @classmethod
     def decode(cls, text: str | None, deletions_start: int = 0) -> ChangeCursor:
         """Inverse of ``encode``; ``None`` starts records from the beginning and
         deletions from ``deletions_start``."""
-        raw = json.loads(text) if text else {}
-        return cls(
-            Lane.from_json(raw.get("records")),
-            Lane.from_json(raw.get("deletions"), deletions_start),
-        )
+        return cls.from_json(load(text, cls.KIND), deletions_start)

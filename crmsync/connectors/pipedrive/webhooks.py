@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 
 from crmsync.connectors.base import ChangeKind, RemoteChange
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.pipedrive.mappers import parse_time
-from crmsync.integrations.vault import Secret
 
 __all__ = ["ACTIONS", "OBJECTS", "basic_header", "parse", "verify_basic"]
 

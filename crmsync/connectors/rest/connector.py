@@ -33,6 +33,7 @@ from crmsync.connectors.base import (
 )
 from crmsync.connectors.errors import ConfigError, InvalidRecord, NotFound
 from crmsync.connectors.http.client import ConnectorHttp
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.registry import ConnectorContext, Factory
 from crmsync.connectors.rest import webhooks
 from crmsync.connectors.rest.client import connect
@@ -48,7 +49,6 @@ from crmsync.connectors.rest.wire import (
     to_wire,
     wire_time,
 )
-from crmsync.integrations.vault import Secret
 
 __all__ = ["RestConnector", "capabilities", "for_definition"]
 

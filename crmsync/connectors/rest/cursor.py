@@ -8,15 +8,17 @@ time are remembered, because the next poll asks again from that same instant.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
+
+from crmsync.connectors.cursor import JsonCursor
 
 __all__ = ["PollCursor"]
 
 
 @dataclass(frozen=True, slots=True)
-class PollCursor:
+class PollCursor(JsonCursor):
     """``since``/``high`` in epoch ms, ids seen at ``since``/``high``, the page token."""
 
     since: int | None = None
@@ -25,25 +27,17 @@ class PollCursor:
     high: int | None = None
     at_high: tuple[str, ...] = ()
 
-    def encode(self) -> str:
-        """Opaque text for the sync state."""
-        return json.dumps(
-            {
-                "since": self.since,
-                "seen": list(self.seen),
-                "page": self.page,
-                "high": self.high,
-                "at_high": list(self.at_high),
-            },
-            separators=(",", ":"),
-        )
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": self.since,
+            "seen": list(self.seen),
+            "page": self.page,
+            "high": self.high,
+            "at_high": list(self.at_high),
+        }
 
     @classmethod
-    def decode(cls, text: str | None) -> PollCursor:
-        """Inverse of ``encode``; ``None`` reads from the beginning."""
-        if not text:
-            return cls()
-        raw = json.loads(text)
+    def from_json(cls, raw: Mapping[str, Any]) -> PollCursor:
         return cls(
             since=raw.get("since"),
             seen=tuple(raw.get("seen") or ()),

@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 
 from crmsync.connectors.base import RemoteChange
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.rest.definition import Definition, ObjectSpec, WebhookSpec
 from crmsync.connectors.rest.wire import dig, parse_time, to_properties
-from crmsync.integrations.vault import Secret
 
 __all__ = ["parse", "verify"]
 

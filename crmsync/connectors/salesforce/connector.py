@@ -34,7 +34,6 @@ from crmsync.connectors.base import (
 from crmsync.connectors.errors import InvalidRecord, NotFound
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.profiles import profile
-from crmsync.connectors.http.provider_errors import HOOKS
 from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.registry import ConnectorContext
 from crmsync.connectors.salesforce import contact_roles, soql, webhooks
@@ -47,11 +46,13 @@ from crmsync.connectors.salesforce.mappers import (
     SOBJECTS,
     parse_datetime,
     save_result,
+    titled_note,
     to_deletion,
     to_remote_field,
     to_remote_record,
     with_type,
 )
+from crmsync.connectors.salesforce.spec import SPEC
 from crmsync.connectors.salesforce.timeline import to_task
 
 __all__ = ["BATCH_LIMIT", "DEFAULT_EXTERNAL_ID", "SalesforceConnector", "capabilities"]
@@ -149,7 +150,7 @@ class SalesforceConnector(Connector):
             auth=build_auth(context),
             integration_id=context.integration_id,
             limiter=limiter,
-            hooks=HOOKS["salesforce"],
+            hooks=SPEC.error_hooks,
             settings=context.http,
             transport=transport(context),
             host_check=lambda host: host_acceptable(host, context.base_url),
@@ -190,6 +191,8 @@ class SalesforceConnector(Connector):
         sobject = self._sobject(object_type)
         key = match_key or self.capabilities.of(object_type).upsert_keys[0]
         payloads = self._owners_resolved(payloads)
+        if sobject == "Note":
+            payloads = [titled_note(p) for p in payloads]
         roles: dict[int, str] = {}
         if sobject == "Opportunity":
             plain = []

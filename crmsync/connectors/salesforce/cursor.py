@@ -9,14 +9,13 @@ re-read row comes back only when its content changed, even within the same secon
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crmsync.connectors.errors import ConfigError
+from crmsync.connectors.cursor import JsonCursor
+from crmsync.fingerprint import fingerprint
 
 __all__ = ["ChangeCursor", "digest"]
 
@@ -25,8 +24,7 @@ Row = Mapping[str, Any]
 
 def digest(row: Row) -> str:
     """A short fingerprint of a row's content, to tell a changed row from a re-read one."""
-    text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return fingerprint(row, 16)
 
 
 def _ms(value: datetime) -> int:
@@ -38,7 +36,7 @@ def _from_ms(value: int) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class ChangeCursor:
+class ChangeCursor(JsonCursor):
     """Where polling resumes (see the module docstring)."""
 
     since_ms: int | None = None
@@ -46,24 +44,18 @@ class ChangeCursor:
     seen: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     next_url: str | None = None
 
-    @classmethod
-    def decode(cls, text: str | None) -> ChangeCursor:
-        """The cursor of ``text`` (``None``: from the beginning)."""
-        if not text:
-            return cls()
-        try:
-            raw = json.loads(text)
-            seen = {str(k): (int(v[0]), str(v[1])) for k, v in raw.get("w", {}).items()}
-            return cls(raw.get("s"), seen, raw.get("n"))
-        except (ValueError, TypeError, AttributeError):
-            raise ConfigError("not a Salesforce change cursor") from None
+    KIND = "Salesforce change cursor"
 
-    def encode(self) -> str:
-        """Opaque text for the caller to store."""
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> ChangeCursor:
+        seen = {str(k): (int(v[0]), str(v[1])) for k, v in raw.get("w", {}).items()}
+        return cls(raw.get("s"), seen, raw.get("n"))
+
+    def to_json(self) -> dict[str, Any]:
         raw: dict[str, Any] = {"s": self.since_ms, "w": {k: list(v) for k, v in self.seen.items()}}
         if self.next_url:
             raw["n"] = self.next_url
-        return json.dumps(raw, separators=(",", ":"), sort_keys=True)
+        return raw
 
     def query_since(self, lag: float) -> datetime | None:
         """The lower bound of the next query: the watermark minus the lag window."""

@@ -19,8 +19,8 @@ import httpx
 
 from crmsync.connectors.errors import ConfigError
 from crmsync.connectors.http import OAuth2Auth
+from crmsync.connectors.http.guard import is_loopback_host
 from crmsync.connectors.registry import ConnectorContext
-from crmsync.integrations.ssrf import is_loopback_host
 
 __all__ = ["LOGIN_HOSTS", "InstanceAuth", "acceptable", "host_acceptable", "instance_url"]
 

@@ -8,7 +8,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from crmsync.connectors.base import RemoteDeletion, RemoteField, RemoteRecord, UpsertResult
+from crmsync.connectors.base import (
+    Payload,
+    RemoteDeletion,
+    RemoteField,
+    RemoteRecord,
+    UpsertResult,
+)
 from crmsync.connectors.errors import ConnectorError, InvalidRecord, NotFound
 
 __all__ = [
@@ -18,6 +24,7 @@ __all__ = [
     "parse_datetime",
     "parse_limit_info",
     "save_result",
+    "titled_note",
     "to_deletion",
     "to_remote_field",
     "to_remote_record",
@@ -32,6 +39,12 @@ SOBJECTS: Mapping[str, str] = {
     "companies": "Account",
     "deals": "Opportunity",
     "activities": "Task",
+    # the classic Note: one row per note, on one record (ParentId); ContentNote would
+    # need a base64 upload and a ContentDocumentLink per record
+    "notes": "Note",
+    # a custom object the org's admin defines for real-estate listings (Name, Price__c,
+    # Currency__c, City__c, Locality__c, Status__c); a lead points at one by Property__c
+    "properties": "Property__c",
 }
 
 _FIELD_TYPES: Mapping[str, str] = {
@@ -180,3 +193,14 @@ def parse_limit_info(header: str | None) -> ApiUsage | None:
     """The org's API usage from a ``Sforce-Limit-Info`` header, if it has one."""
     found = _USAGE.search(header or "")
     return ApiUsage(int(found[1]), int(found[2])) if found else None
+
+
+NOTE_TITLE = 80  # Note.Title's length
+
+
+def titled_note(payload: Payload) -> Payload:
+    """A new Note needs a Title: the first line of its Body when the mapping gives none."""
+    if payload.get("Title") or payload.get("Id") or payload.get("id"):
+        return payload
+    first = str(payload.get("Body") or "").strip().splitlines()
+    return {**payload, "Title": (first[0] if first else "Note")[:NOTE_TITLE]}

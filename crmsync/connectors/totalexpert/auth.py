@@ -13,19 +13,17 @@ from collections.abc import Callable
 
 import httpx
 
+from crmsync.connectors.context import ConnectorContext
 from crmsync.connectors.errors import ConfigError
 from crmsync.connectors.http import BearerAuth
-from crmsync.connectors.http.oauth import ClientCredentialsAuth
 from crmsync.connectors.http.provider_errors import oauth_errors
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
-from crmsync.connectors.http.tokens import local_store
-from crmsync.connectors.registry import ConnectorContext, stored_token
-from crmsync.integrations.ssrf import GuardedTransport
-from crmsync.integrations.vault import Secret
+from crmsync.connectors.oauth_app import client_credentials_auth, token_client
+from crmsync.connectors.totalexpert.spec import API_URL
 
 __all__ = ["API_URL", "TOKEN_LIFETIME", "TOKEN_PATH", "build_auth", "token_endpoint"]
 
-API_URL = "https://public.totalexpert.net"
 TOKEN_PATH = "/v1/token"  # noqa: S105  (a path, not a secret)
 TOKEN_LIFETIME = 3600.0
 
@@ -41,17 +39,11 @@ def token_endpoint(
     clock: Callable[[], float] = time.time,
 ) -> TokenEndpoint:
     """``/v1/token`` on the integration's host: HTTP Basic client auth, JSON body."""
-    inner = transport if transport is not None else httpx.HTTPTransport(verify=verify)
-    http = httpx.Client(
-        transport=GuardedTransport(inner, [httpx.URL(base_url).host]),
-        timeout=timeout,
-        follow_redirects=False,
-    )
     return TokenEndpoint(
         f"{base_url.rstrip('/')}{TOKEN_PATH}",
         client_id,
         client_secret,
-        http,
+        token_client(base_url, transport, verify, timeout),
         client_auth="basic",
         body_format="json",
         default_lifetime=TOKEN_LIFETIME,
@@ -78,11 +70,4 @@ def build_auth(context: ConnectorContext) -> httpx.Auth:
         timeout=context.http.timeout,
         clock=context.clock,
     )
-    token = stored_token(credentials) if credentials.get("access_token") else None
-    return ClientCredentialsAuth(
-        endpoint,
-        token,
-        store=context.token_store or local_store(context.integration_id),
-        on_refresh=context.on_refresh,
-        clock=context.clock,
-    )
+    return client_credentials_auth(context, endpoint)

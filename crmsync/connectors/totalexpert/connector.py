@@ -35,7 +35,7 @@ from crmsync.connectors.engagement import RemoteInteraction
 from crmsync.connectors.errors import AuthError, ConfigError, InvalidRecord, NotFound
 from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.profiles import profile
-from crmsync.connectors.http.provider_errors import HOOKS
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.pipedrive.cursor import ChangeCursor, Lane, Row, digest
 from crmsync.connectors.registry import ConnectorContext
@@ -53,7 +53,7 @@ from crmsync.connectors.totalexpert.mappers import (
     to_remote_record,
 )
 from crmsync.connectors.totalexpert.notes import NOTE_FIELDS, TotalExpertNotes
-from crmsync.integrations.vault import Secret
+from crmsync.connectors.totalexpert.spec import SPEC
 
 __all__ = ["CAPABILITIES", "TotalExpertConnector"]
 
@@ -119,7 +119,7 @@ class TotalExpertConnector(Connector):
             auth=build_auth(context),
             integration_id=context.integration_id,
             limiter=limiter,
-            hooks=HOOKS["totalexpert"],
+            hooks=SPEC.error_hooks,
             settings=context.http,
             transport=context.transport,
             verify=context.verify,

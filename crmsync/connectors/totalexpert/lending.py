@@ -10,7 +10,8 @@ contact id, translated from crmsync's by ``sync.references``):
 - a **lead opportunity** takes ``contact_id`` on create, and every PATCH must repeat it
   (Total Expert refuses one that does not match); reads show it as
   ``legacy_contact_id``, which comes back here as ``contact_id``. Its stage is
-  ``stage: {id}``; the mapping writes ``stage.id``.
+  ``stage: {id}``; the mapping writes ``stage.id``. Its agent is ``assigned_user_id``, a
+  Total Expert user id (the mapping's owner transform turns an e-mail into one).
 
 Polling: loans by ``internal_updated_at_start``; lead opportunities have no time
 filter, so they are read newest first (``sort=-updated_at``) down to the cursor.
@@ -31,6 +32,7 @@ from crmsync.connectors.totalexpert.mappers import parse_time, te_time
 __all__ = ["LENDING", "LENDING_FIELDS", "Lending"]
 
 REFERENCE = "contact_id"
+AGENT = "assigned_user_id"  # a lead opportunity's user
 DEFAULT_SOURCE = "crmsync"
 PAGE = 100
 
@@ -72,6 +74,7 @@ LENDING_FIELDS: Mapping[str, tuple[RemoteField, ...]] = {
         ("phone", "string"),
         ("source", "string"),
         ("stage.id", "string"),
+        (AGENT, "number"),
         (REFERENCE, "reference"),
     ),
 }
@@ -98,6 +101,13 @@ def _contact(value: Any) -> int | None:
         return int(str(value))
     except ValueError:
         raise InvalidRecord(f"contact_id {value!r} is not a Total Expert contact id") from None
+
+
+def _user_id(value: Any) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise InvalidRecord(f"{AGENT} {value!r} is not a Total Expert user id") from None
 
 
 def to_record(object_type: str, raw: Mapping[str, Any]) -> RemoteRecord:
@@ -166,6 +176,8 @@ class Lending:
 
     def _lead(self, payload: Payload) -> UpsertResult:
         body = _nest(payload)
+        if body.get(AGENT) not in (None, ""):
+            body[AGENT] = _user_id(body[AGENT])  # Total Expert takes only an integer
         remote_id = str(payload["id"]) if payload.get("id") else None
         contact = _contact(payload.get(REFERENCE))
         if remote_id is not None:

@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 
 from crmsync.connectors.base import RemoteChange
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.totalexpert.mappers import to_changes
-from crmsync.integrations.vault import Secret
 
 __all__ = ["parse", "verify_secret"]
 

@@ -9,6 +9,7 @@ without that key the plan says what to click.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from crmsync.connectors.errors import ConnectorError
@@ -45,9 +46,19 @@ def _remote_type(need: FieldNeed) -> tuple[str, dict[str, Any]]:
     return kind, {"fieldType": field_type}
 
 
+def _in_custom_objects(ctx: SetupContext, items: list[SetupItem]) -> list[SetupItem]:
+    """Items of a type held in a custom object (``config.custom_objects``) address that
+    object by the objectTypeId the integration names, not the mapping's placeholder."""
+    named = dict(ctx.config.get("custom_objects") or {})
+    return [
+        replace(i, remote_object=named[str(i.object_type)]) if i.object_type in named else i
+        for i in items
+    ]
+
+
 class HubSpotSetup:
     def plan(self, ctx: SetupContext) -> list[SetupItem]:
-        fields = field_items(ctx, _creatable, _remote_type, group=GROUP)
+        fields = _in_custom_objects(ctx, field_items(ctx, _creatable, _remote_type, group=GROUP))
         groups = []
         for remote_object in dict.fromkeys(i.remote_object for i in fields):
             wanted = [i for i in fields if i.remote_object == remote_object]

@@ -62,7 +62,7 @@ class SalesforceSetup:
         external_ids = dict(ctx.config.get("external_ids") or {})
         for object_type in ctx.objects:
             sobject = SOBJECTS.get(object_type)
-            if sobject is None:
+            if sobject is None or sobject == "Note":  # a Note takes no custom field
                 continue
             name = external_ids.get(object_type, DEFAULT_EXTERNAL_ID)
             found = ctx.fields_of(object_type).get(name.lower())

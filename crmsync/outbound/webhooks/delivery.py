@@ -26,7 +26,7 @@ from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from standardwebhooks import Webhook
 
-from crmsync.integrations.ssrf import UnsafeURL
+from crmsync.connectors.http.guard import UnsafeURL
 from crmsync.integrations.vault import Vault
 from crmsync.outbound.emit import emit
 from crmsync.outbound.webhooks.endpoints import check_endpoint_url, disable, unseal

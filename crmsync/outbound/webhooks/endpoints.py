@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crmsync.integrations.ssrf import check_url
+from crmsync.connectors.http.guard import check_url
 from crmsync.integrations.vault import Vault
 from crmsync.store.models import OutboundEvent, WebhookEndpoint
 

@@ -30,7 +30,13 @@ DEFAULT_TYPES: dict[tuple[str, str], int] = {
     ("ticket", "company"): 26,
     ("deal", "ticket"): 27,
     ("ticket", "deal"): 28,
+    ("task", "contact"): 204,
+    # call -> contact: the id HubSpot's calls API examples use (third-party copy)
+    ("call", "contact"): 194,
 }
+# Associations with a custom object are the portal's own, not HubSpot-defined; the
+# sandbox portal's listings object has these (the ids are the sandbox's).
+DEFAULT_TYPES.update({("contact", "p_property"): 7001, ("p_property", "contact"): 7002})
 PRIMARY_TYPES: dict[tuple[str, str], int] = {
     ("contact", "company"): 1,
     ("company", "contact"): 2,

@@ -24,6 +24,10 @@ class ObjectSpec:
         return self.singular
 
 
+# the sandbox portal's custom object for real-estate listings
+CUSTOM_PROPERTY = "p_property"
+CUSTOM_PROPERTY_TYPE_ID = "2-7100001"
+
 OBJECTS: dict[str, ObjectSpec] = {
     spec.name: spec
     for spec in (
@@ -102,6 +106,41 @@ OBJECTS: dict[str, ObjectSpec] = {
             # a ticket always has a status (HubSpot tickets guide)
             required=("hs_pipeline_stage",),
         ),
+        # Engagements: calls and tasks (HubSpot "Calls" and "Tasks" guides; both need
+        # hs_timestamp). Their type ids come from HubSpot's list of object type ids.
+        ObjectSpec(
+            "calls",
+            "0-48",
+            "call",
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+            ("hs_call_title", "hs_call_body"),
+            required=("hs_timestamp",),
+        ),
+        ObjectSpec(
+            "tasks",
+            "0-27",
+            "task",
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+            ("hs_task_subject", "hs_task_body"),
+            required=("hs_timestamp",),
+        ),
+        # A custom object ("2-" type ids are custom, HubSpot "Using object APIs"): the
+        # real-estate listings a realtor portal defines. Its name, id and properties are
+        # the portal admin's choice; these are the sandbox's.
+        ObjectSpec(
+            CUSTOM_PROPERTY,
+            CUSTOM_PROPERTY_TYPE_ID,
+            CUSTOM_PROPERTY,
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            ("hs_createdate", "hs_lastmodifieddate", "hs_object_id", "name"),
+            ("name", "city", "locality"),
+            required=("name",),
+        ),
     )
 }
 
@@ -146,6 +185,19 @@ LEAD_STATUS = (
     "BAD_TIMING",
 )
 PRIORITY = ("LOW", "MEDIUM", "HIGH")
+CALL_STATUS = (
+    "BUSY",
+    "CALLING_CRM_USER",
+    "CANCELED",
+    "COMPLETED",
+    "CONNECTING",
+    "FAILED",
+    "IN_PROGRESS",
+    "NO_ANSWER",
+    "QUEUED",
+    "RINGING",
+)
+LISTING_STATUS = ("available", "under_offer", "sold", "rented", "withdrawn")
 
 Spec = tuple[str, tuple[str, str], tuple[str, ...]]
 
@@ -199,6 +251,31 @@ BUILTIN: dict[str, tuple[Spec, ...]] = {
         ("content", _AREA, ()),
         ("hs_ticket_priority", _ENUM, PRIORITY),
         *_OWNED,
+    ),
+    "calls": (
+        ("hs_timestamp", _DATETIME, ()),
+        ("hs_call_title", _TEXT, ()),
+        ("hs_call_body", _AREA, ()),
+        ("hs_call_direction", _ENUM, ("INBOUND", "OUTBOUND")),
+        ("hs_call_status", _ENUM, CALL_STATUS),
+        ("hs_call_duration", _NUM, ()),
+        ("hubspot_owner_id", _ENUM, ()),
+    ),
+    "tasks": (
+        ("hs_timestamp", _DATETIME, ()),
+        ("hs_task_subject", _TEXT, ()),
+        ("hs_task_body", _AREA, ()),
+        # the guide lists COMPLETED and NOT_STARTED; its example sends WAITING
+        ("hs_task_status", _ENUM, ("NOT_STARTED", "WAITING", "COMPLETED")),
+        ("hs_task_priority", _ENUM, PRIORITY),
+        ("hs_task_type", _ENUM, ("EMAIL", "CALL", "TODO")),
+        ("hubspot_owner_id", _ENUM, ()),
+    ),
+    CUSTOM_PROPERTY: (
+        *_texts("name currency city locality"),
+        ("price", _NUM, ()),
+        ("status", _ENUM, LISTING_STATUS),
+        ("hubspot_owner_id", _ENUM, ()),
     ),
 }
 

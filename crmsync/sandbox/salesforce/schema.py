@@ -189,6 +189,8 @@ def _lead() -> SObjectType:
             _f("HasOptedOutOfEmail", "boolean", nillable=False),
             _f("IsConverted", "boolean", nillable=False, updateable=False),
             _f("Score__c", "double"),
+            # the listing the lead asks about (a lookup to the custom object below)
+            _f("Property__c", "reference", reference_to=("Property__c",)),
         ),
     )
 
@@ -309,6 +311,52 @@ def _task() -> SObjectType:
     )
 
 
+def _property() -> SObjectType:
+    # A custom object (``__c``): a realtor org's listings, as its admin defines them.
+    # Custom objects take key prefixes from a0 up; their Name is a required text field.
+    return SObjectType(
+        "Property__c",
+        "a0P",
+        "Properties",
+        (
+            *_system("Property__c"),
+            _f("Name", length=80, nillable=False),
+            _f("Price__c", "currency"),
+            _f("Currency__c", length=3),
+            _f("City__c", length=100),
+            _f("Locality__c", length=100),
+            _f(
+                "Status__c",
+                "picklist",
+                picklist=("Available", "Under Offer", "Sold", "Rented", "Withdrawn"),
+            ),
+        ),
+    )
+
+
+def _note() -> SObjectType:
+    # The classic note on a record (Object Reference "Note"): ParentId is required and
+    # set on create only, Title is required, Body holds up to 32 KB.
+    return SObjectType(
+        "Note",
+        "002",
+        "Notes",
+        (
+            *_system("Note"),
+            _f(
+                "ParentId",
+                "reference",
+                nillable=False,
+                updateable=False,
+                reference_to=("Contact", "Lead", "Account", "Opportunity", "Property__c"),
+            ),
+            _f("Title", length=80, nillable=False),
+            _f("Body", "textarea"),
+            _f("IsPrivate", "boolean", nillable=False),
+        ),
+    )
+
+
 def _contact_role() -> SObjectType:
     # the role of a contact on an opportunity; it has no owner of its own
     kept = [f for f in _system("OpportunityContactRole") if f.name in _ROLE_SYSTEM]
@@ -361,8 +409,8 @@ def _user() -> SObjectType:
 
 
 def standard_objects() -> dict[str, SObjectType]:
-    """Lead, Contact, Account, Opportunity, OpportunityContactRole, Task and User, keyed
-    by name."""
+    """Lead, Contact, Account, Opportunity, OpportunityContactRole, Task, User, Note and
+    the custom Property__c, keyed by name."""
     objects = (
         _lead(),
         _contact(),
@@ -371,6 +419,8 @@ def standard_objects() -> dict[str, SObjectType]:
         _contact_role(),
         _task(),
         _user(),
+        _property(),
+        _note(),
     )
     return {o.name: o for o in objects}
 

@@ -40,6 +40,7 @@ from crmsync.store.models.records import (
     Deal,
     Lead,
     Note,
+    Property,
     RecordBase,
     Ticket,
 )
@@ -98,6 +99,7 @@ __all__ = [
     "OutboundEvent",
     "OwnerListing",
     "PendingReference",
+    "Property",
     "RecordBase",
     "RuleFiring",
     "SignInFailure",

@@ -1,4 +1,5 @@
-"""Canonical records: contacts, companies, leads, deals, activities, notes and tickets.
+"""Canonical records: contacts, companies, properties, leads, deals, activities, notes and
+tickets.
 
 Every record carries the common columns of DESIGN §3 (``RecordBase``): its workspace, the
 app's own ``external_ref`` (unique per workspace and type), timestamps, a soft-delete
@@ -99,6 +100,9 @@ class Contact(RecordBase):
         return (
             Index("ix_contacts_email_key", "workspace_id", "email_key"),
             Index("ix_contacts_phone_key", "workspace_id", "phone_key"),
+            # the pipeline page: the engagement spread and alerts, new this month
+            Index("ix_contacts_engagement", "workspace_id", "deleted_at", "engagement_score", "id"),
+            Index("ix_contacts_created", "workspace_id", "deleted_at", "created_at"),
         )
 
 
@@ -123,6 +127,25 @@ class Company(RecordBase):
         return (Index("ix_companies_domain", "workspace_id", "domain"),)
 
 
+class Property(RecordBase):
+    """A real-estate listing (title, price, place, status) that leads ask about."""
+
+    __tablename__ = "properties"
+    record_type = "properties"
+
+    title: Mapped[str] = mapped_column(Str255)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    city: Mapped[str | None] = mapped_column(Str100)
+    locality: Mapped[str | None] = mapped_column(Str100)
+    status: Mapped[str] = mapped_column(String(20), default="available")
+    owner: Mapped[str | None] = mapped_column(Str255)
+
+    @classmethod
+    def _extra_indexes(cls) -> tuple[Any, ...]:
+        return tuple(_list_filter_index("properties", c) for c in ("status", "city"))
+
+
 class Lead(RecordBase):
     __tablename__ = "leads"
     record_type = "leads"
@@ -139,6 +162,9 @@ class Lead(RecordBase):
     property_ref: Mapped[str | None] = mapped_column(Str255)
     assigned_agent: Mapped[str | None] = mapped_column(Str255)
     contact_id: Mapped[uuid.UUID | None] = _contact_ref()
+    property_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("properties.id", ondelete="SET NULL")
+    )
     notes: Mapped[str | None] = mapped_column(Text)
 
     @classmethod
@@ -146,6 +172,9 @@ class Lead(RecordBase):
         return (
             _list_filter_index("leads", "contact_id"),
             _list_filter_index("leads", "status"),
+            _list_filter_index("leads", "property_id"),
+            # the pipeline page counts leads per status (mine, or everyone's)
+            Index("ix_leads_board", "workspace_id", "deleted_at", "status", "assigned_agent"),
         )
 
 
@@ -168,7 +197,11 @@ class Deal(RecordBase):
 
     @classmethod
     def _extra_indexes(cls) -> tuple[Any, ...]:
-        return tuple(_list_filter_index("deals", c) for c in ("contact_id", "stage", "pipeline"))
+        return (
+            *(_list_filter_index("deals", c) for c in ("contact_id", "stage", "pipeline")),
+            # the pipeline page counts deals per stage (mine, one pipeline, or all)
+            Index("ix_deals_board", "workspace_id", "deleted_at", "stage", "pipeline", "owner"),
+        )
 
 
 class Activity(RecordBase):
@@ -225,5 +258,5 @@ class Ticket(RecordBase):
 
 
 RECORD_MODELS: dict[str, type[RecordBase]] = {
-    m.record_type: m for m in (Contact, Company, Lead, Deal, Activity, Note, Ticket)
+    m.record_type: m for m in (Contact, Company, Property, Lead, Deal, Activity, Note, Ticket)
 }

@@ -16,8 +16,8 @@ from fastapi.responses import Response
 from crmsync.auth.permissions import Permission
 from crmsync.automation import service as rules
 from crmsync.automation.spec import RuleInvalid, RuleSpec, dump_yaml, parse_yaml
+from crmsync.connectors.http.guard import UnsafeURL
 from crmsync.integrations.keys import vault_for
-from crmsync.integrations.ssrf import UnsafeURL
 from crmsync.outbound.webhooks import endpoints
 from crmsync.store.models import AutomationRule, WebhookEndpoint
 from crmsync.web import queries

@@ -9,13 +9,15 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from crmsync.connectors.spec import ProviderSpec
 from crmsync.integrations import connection, oauth, service
-from crmsync.integrations.config import ConflictPolicy, SyncConfig
+from crmsync.integrations.config import ConflictPolicy, ObjectSync, SyncConfig
 from crmsync.integrations.keys import vault_for
-from crmsync.integrations.providers import PROVIDERS, Provider, provider
+from crmsync.integrations.providers import provider, specs
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
 from crmsync.mapping.direction import SyncDirection
 from crmsync.records.errors import RecordInvalid
@@ -54,7 +56,7 @@ def new_integration(
         request,
         "integration_new.html",
         {
-            "providers": list(PROVIDERS.values()),
+            "providers": list(specs().values()),
             "spec": spec,
             "credential_names": sorted(spec.allowed) if spec else [],
             "objects": OBJECTS,
@@ -63,22 +65,47 @@ def new_integration(
     )
 
 
-def _oauth_ready(request: Request, spec: Provider) -> bool:
+def _oauth_ready(request: Request, spec: ProviderSpec) -> bool:
     """The provider has a consent page and this server has its OAuth app's credentials."""
     client_id, secret = connection.client_credentials(settings_of(request), spec.name)
     return spec.oauth is not None and bool(client_id) and secret is not None
 
 
-def _sync_config(form: FormData) -> SyncConfig:
+def _sync_config(form: FormData, types: tuple[str, ...] = OBJECTS) -> SyncConfig:
     directions = {d.value for d in SyncDirection} - {SyncDirection.NONE.value}
     objects = {
         o: SyncDirection(value)
-        for o in OBJECTS
+        for o in types
         if (value := form_text(form, f"direction_{o}", SyncDirection.NONE.value)) in directions
     }
     if not objects:
         raise RecordInvalid("objects: choose a direction for at least one object type")
     return SyncConfig(objects=objects)
+
+
+def _types(config: SyncConfig) -> tuple[str, ...]:
+    """The object types the settings form shows: the usual ones and any other configured."""
+    return OBJECTS + tuple(o for o in config.objects if o not in OBJECTS)
+
+
+def _scheduled(form: FormData, before: SyncConfig) -> dict[str, SyncDirection | ObjectSync]:
+    """The form's direction and schedule per object type, over what was stored (its batch
+    size and attempts stay); a type synced in real time with nothing else set is stored as
+    its bare direction."""
+    out: dict[str, SyncDirection | ObjectSync] = {}
+    for object_type, direction in _sync_config(form, _types(before)).objects.items():
+        assert isinstance(direction, SyncDirection)  # the form gives bare directions
+        schedule = form_text(form, f"schedule_{object_type}").strip()
+        try:
+            chosen = before.sync_of(object_type).model_copy(
+                update={"direction": direction, "frequency": schedule or None}
+            )
+            chosen = ObjectSync.model_validate(chosen.model_dump())  # the schedule checked
+        except ValidationError as exc:
+            raise RecordInvalid(f"schedule of {object_type}: {exc.errors()[0]['msg']}") from None
+        plain = (chosen.frequency, chosen.batch_size, chosen.attempts) == (None, None, None)
+        out[object_type] = direction if plain else chosen
+    return out
 
 
 @router.post("")
@@ -152,6 +179,7 @@ def integration_page(
     status = manual.sync_status(db, integration)
     runs = manual.sync_logs(db, integration, limit=20, before=None)
     volume = queries.sync_volume(db, integration.id)
+    config = SyncConfig.model_validate(integration.config or {})
     return page(
         request,
         "integration.html",
@@ -161,7 +189,8 @@ def integration_page(
             "runs": runs,
             "volume": volume,
             "days": [day[5:] for day, _processed, _failed in volume],  # MM-DD
-            "objects": OBJECTS,
+            "objects": _types(config),
+            "object_sync": {o: config.sync_of(o) for o in _types(config)},
             "policies": [p.value for p in ConflictPolicy],
             "oauth_ready": _oauth_ready(request, provider(integration.provider)),
         },
@@ -181,7 +210,7 @@ async def change_settings(
         config = SyncConfig.model_validate(
             {
                 **(integration.config or {}),
-                "objects": _sync_config(form).objects,
+                "objects": _scheduled(form, SyncConfig.model_validate(integration.config or {})),
                 "frequency": form_text(form, "frequency").strip() or "1h",
                 "conflict_policy": form_text(form, "conflict_policy", "last_write_wins"),
                 "auto_sync": form_text(form, "auto_sync", "true") == "true",

@@ -27,9 +27,15 @@ PAGE = 100
 
 @router.get("")
 def health(request: Request, user: IntegrationReader, db: Db) -> Response:
-    rows = queries.sync_health(db, user.workspace_id)
+    now = datetime.now(UTC)
+    rows = queries.sync_health(db, user.workspace_id, now)
     alerts = queries.open_alerts(db, user.workspace_id)
-    return page(request, "sync_health.html", {"rows": rows, "alerts": alerts})
+    volume = queries.workspace_volume(db, user.workspace_id, now=now)
+    return page(
+        request,
+        "sync_health.html",
+        {"rows": rows, "alerts": alerts, "volume": volume, "now": now},
+    )
 
 
 @router.post("/alerts/{alert_id}/acknowledge")

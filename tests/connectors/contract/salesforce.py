@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from crmsync.connectors.base import Connector
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.salesforce import soql
 from crmsync.connectors.salesforce.connector import SalesforceConnector
-from crmsync.integrations.vault import Secret
 from crmsync.sandbox.salesforce import Sandbox
 from tests.connectors.contract.targets import Target
 

@@ -21,10 +21,10 @@ import pytest
 from crmsync.connectors.base import Connector, Payload
 from crmsync.connectors.http import HttpSettings, RetryPolicy, TokenSet
 from crmsync.connectors.http.ratelimit import MemoryWindows
+from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.registry import ConnectorContext, build
 from crmsync.connectors.rest.definition import builtin
 from crmsync.connectors.rest.wire import to_properties, to_wire
-from crmsync.integrations.vault import Secret
 from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
 from crmsync.sandbox.generic.sandbox import GenericSandbox
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.records.service import create_record
 from crmsync.store.engine import session_scope
-from crmsync.store.models import Conflict, Integration, Journey
+from crmsync.store.models import ApiQuota, Conflict, Integration, Journey, SyncJob, SyncRun
 
 
 def contact(sessions: sessionmaker[Session], workspace_id: uuid.UUID, **fields: Any) -> uuid.UUID:
@@ -79,3 +79,31 @@ def conflict(
         session.add(row)
         session.flush()
         return row.id
+
+
+def sync_figures(
+    sessions: sessionmaker[Session], workspace_id: uuid.UUID, integration_id: uuid.UUID
+) -> None:
+    """What the sync health page draws: a run with failures, a job waiting (the lag) and
+    the API quota the CRM reported."""
+    now = datetime.now(UTC)
+    with session_scope(sessions) as session:
+        session.add(
+            SyncRun(
+                workspace_id=workspace_id, integration_id=integration_id, kind="incremental",
+                direction="outbound", object_type="contacts", status="partial", processed=40,
+                succeeded=37, failed=3, started_at=now - timedelta(hours=1), finished_at=now,
+            )
+        )  # fmt: skip
+        session.add(
+            SyncJob(
+                workspace_id=workspace_id, integration_id=integration_id, object_type="contacts",
+                record_id=uuid.uuid4(), operation="upsert",
+                enqueued_at=now - timedelta(minutes=3),
+            )
+        )  # fmt: skip
+        session.add(
+            ApiQuota(
+                integration_id=integration_id, name="daily", used=920, limit=1000, observed_at=now
+            )
+        )

@@ -51,6 +51,7 @@ def test_no_serious_violations_on_any_page(
     crm = data.integration(served.sessions, team.workspace_id)
     data.journey(served.sessions, team.workspace_id, crm, "First-time buyer")
     data.conflict(served.sessions, team.workspace_id, crm, contact_id, "city", "Seattle", "Tacoma")
+    data.sync_figures(served.sessions, team.workspace_id, crm)  # volume, lag and quota
     # the check itself: a page with an unlabelled image is caught
     page.set_content('<html lang="en"><title>t</title><main><img src="x.png"></main></html>')
     assert "image-alt" in {v["id"] for v in _violations(page)}

@@ -7,15 +7,15 @@ import uuid
 import httpx
 import pytest
 
-from crmsync.connectors.http.ratelimit import MemoryWindows
-from crmsync.connectors.registry import ConnectorContext, build
-from crmsync.integrations.ssrf import (
+from crmsync.connectors.http.guard import (
     GuardedTransport,
     UnsafeURL,
     check_url,
     host_allowed,
     is_public_address,
 )
+from crmsync.connectors.http.ratelimit import MemoryWindows
+from crmsync.connectors.registry import ConnectorContext, build
 
 PUBLIC = "104.16.1.1"
 DNS = {

@@ -1,25 +1,24 @@
 """SSRF guard for user-supplied base and instance URLs.
 
-An integration's URL must be https on its provider's hosts (any public host for the
-generic REST connector), and every address the host resolves to must be public. Loopback
-(http or https) is accepted only in sandbox mode, where the built-in CRM emulators run on
-127.0.0.1. ``GuardedTransport`` keeps a client on the hosts it was configured for, so a
-redirect cannot walk it onto another host.
+An integration's URL must be https on its provider's hosts (``ProviderSpec.hosts``; any
+public host for the generic REST connector), and every address the host resolves to must
+be public. Loopback (http or https) is accepted only in sandbox mode, where the built-in
+CRM emulators run on 127.0.0.1. ``GuardedTransport`` keeps a client on the hosts it was
+configured for, so a redirect cannot walk it onto another host.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 import httpx
 
 from crmsync.connectors.errors import ConfigError
-from crmsync.connectors.names import canonical
+from crmsync.connectors.providers import find
 
 __all__ = [
-    "PROVIDER_HOSTS",
     "GuardedTransport",
     "Resolver",
     "UnsafeURL",
@@ -29,16 +28,6 @@ __all__ = [
     "is_public_address",
     "system_resolver",
 ]
-
-# "*.example.com" matches any subdomain (not example.com itself); "*" any public host.
-PROVIDER_HOSTS: Mapping[str, tuple[str, ...]] = {
-    "hubspot": ("api.hubapi.com", "app.hubspot.com"),
-    "salesforce": ("*.my.salesforce.com", "*.salesforce.com", "*.force.com"),
-    "pipedrive": ("api.pipedrive.com", "*.pipedrive.com"),
-    "totalexpert": ("public.totalexpert.net",),
-    # generic REST CRMs live on the user's own host: any public one
-    "generic": ("*",),
-}
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
@@ -127,9 +116,10 @@ def check_url(
         return parsed
     if parsed.scheme != "https":
         raise UnsafeURL("URL must use https")
-    patterns = PROVIDER_HOSTS.get(canonical(provider))
-    if patterns is None:
+    spec = find(provider)
+    if spec is None:
         raise UnsafeURL(f"unknown provider {provider!r}")
+    patterns = spec.hosts
     if not host_allowed(host, patterns):
         raise UnsafeURL(f"{host} is not a {provider} host (allowed: {', '.join(patterns)})")
     addresses = [host] if _is_ip(host) else resolve(host, parsed.port or 443)
