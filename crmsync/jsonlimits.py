@@ -101,7 +101,10 @@ def _within(value: Any, limits: Limits, plain: bool) -> bool:
         if type(container) is dict:
             for key in container:
                 if type(key) is str:
-                    if not _text_ok(key, max_key):
+                    # _text_ok inlined: a record's every key and value is judged here
+                    if len(key) > max_key or "\x00" in key:
+                        return False
+                    if not key.isascii() and not _text_ok(key, max_key):
                         return False
                 elif plain:
                     return False
@@ -111,7 +114,9 @@ def _within(value: Any, limits: Limits, plain: bool) -> bool:
         for item in children:
             kind = type(item)
             if kind is str:
-                if not _text_ok(item, max_string):
+                if len(item) > max_string or "\x00" in item:
+                    return False
+                if not item.isascii() and not _text_ok(item, max_string):
                     return False
             elif kind is int:
                 if not INT_MIN <= item <= INT_MAX:

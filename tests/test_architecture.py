@@ -34,6 +34,7 @@ SIDEWAYS: set[tuple[str, str]] = {
     ("dedup", "sync"),
     ("imports", "dedup"),
     ("imports", "integrations"),
+    ("imports", "outbound"),  # a finished import emits import.completed
     ("imports", "sync"),
     ("marketing", "sync"),
     ("sync", "integrations"),

@@ -15,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crmsync.outbound.webhooks.endpoints import BY_A_USER
 from crmsync.store.models import (
     ImportJob,
     Integration,
@@ -152,7 +153,7 @@ def _disabled_endpoints(session: Session) -> list[Finding]:
             WebhookEndpoint.disabled_reason,
         ).where(
             WebhookEndpoint.enabled.is_(False),
-            WebhookEndpoint.disabled_reason != "disabled by a user",
+            ~WebhookEndpoint.disabled_reason.startswith(BY_A_USER, autoescape=True),
         )
     )
     return [

@@ -22,6 +22,7 @@ from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.rowmap import EXTERNAL_REF
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, truncate_cells
+from crmsync.quality.normalize import remember_e164
 from crmsync.records import service
 from crmsync.records.errors import RecordError
 from crmsync.store.base import new_id
@@ -69,6 +70,8 @@ class BatchWriter:
         updates: list[tuple[SourceRow, str, dict[str, Any]]] = []
         skipped: list[tuple[SourceRow, str]] = []
         merged: list[tuple[SourceRow, str]] = []
+        # rows whose fields are no longer parse_fields' answer: another row merged into them
+        merged_into: set[str] = set()
         self._warnings = batch.warnings
         for row, errors in batch.failed:
             self._fail(counts, row, errors)
@@ -90,16 +93,35 @@ class BatchWriter:
             elif duplicate_of in pending:  # an earlier row of this batch: merge into it
                 merge = {k: v for k, v in fields.items() if k != EXTERNAL_REF}
                 pending[duplicate_of].update(merge)
+                merged_into.add(duplicate_of)
                 merged.append((row, duplicate_of))
             else:
                 updates.append((row, duplicate_of, fields))
 
         payloads = [f for _, f in accepted]
+        if self.object_type == "contacts":
+            # a mapped phone is normalize_phone's E.164 answer (maybe given in the mapping
+            # process): its phone key is itself, found without parsing it again
+            remember_e164(
+                phone
+                for phone in (f.get("phone") for f in payloads)
+                if type(phone) is str and phone.startswith("+")
+            )
+        # the mapping parsed most rows' fields already; a chunk with any other is parsed
+        parsed = [
+            row.number not in batch.unparsed and _pending_key(row) not in merged_into
+            for row, _fields in accepted
+        ]
         results: list[service.ItemResult] = []
         for start in range(0, len(payloads), service.MAX_BATCH):
-            chunk = payloads[start : start + service.MAX_BATCH]
+            end = start + service.MAX_BATCH
             results += service.upsert_records(
-                session, self.workspace_id, self.object_type, chunk, self.source
+                session,
+                self.workspace_id,
+                self.object_type,
+                payloads[start:end],
+                self.source,
+                already_parsed=all(parsed[start:end]),
             )
         for (row, _fields), result in zip(accepted, results, strict=True):
             key = _pending_key(row)

@@ -109,9 +109,8 @@ class CsvReader:
             self.path.open("rb"), encoding=self.info.encoding, errors="replace", newline=""
         )
 
-    def rows(self) -> Iterator[SourceRow]:
-        headers = self.info.headers
-        width = len(headers)
+    def _records(self) -> Iterator[tuple[int, int, list[str]]]:
+        """(row number, line, cells) of each data row."""
         number = 0
         with self._open() as f:
             reader = csv.reader(f, delimiter=self.info.delimiter or ",")
@@ -121,12 +120,22 @@ class CsvReader:
                 if not any(cell.strip() for cell in raw):
                     continue  # blank lines, and lines of empty cells
                 check_row_count(number, self.limits)
-                values: dict[str, Any] = dict(zip(headers, raw, strict=False))
-                problem = None
-                if len(raw) != width:
-                    problem = f"expected {width} fields, found {len(raw)}"
-                    if len(raw) > width:
-                        values[EXTRA] = raw[width:]
-                problem = problem or check_cells(values, self.limits)
-                yield SourceRow(number, reader.line_num, values, problem)
+                yield number, reader.line_num, raw
                 number += 1
+
+    def rows(self) -> Iterator[SourceRow]:
+        headers = self.info.headers
+        width = len(headers)
+        for number, line, raw in self._records():
+            values: dict[str, Any] = dict(zip(headers, raw, strict=False))
+            problem = None
+            if len(raw) != width:
+                problem = f"expected {width} fields, found {len(raw)}"
+                if len(raw) > width:
+                    values[EXTRA] = raw[width:]
+            problem = problem or check_cells(values, self.limits)
+            yield SourceRow(number, line, values, problem)
+
+    def count_rows(self) -> int:
+        """How many rows ``rows`` gives, without making them."""
+        return sum(1 for _ in self._records())

@@ -69,6 +69,9 @@ class MappedBatch:
     duplicates: dict[str, Matched] | None = None
     # row number -> the warnings of a row that imports (its bad values were left out)
     warnings: dict[int, list[str]] = field(default_factory=dict)
+    # numbers of the valid rows whose fields are not ``parse_fields``' own answer (the
+    # others are written without parsing them again)
+    unparsed: set[int] = field(default_factory=set)
 
     def keyed(self) -> list[tuple[str, dict[str, Any]]]:
         """The valid rows' fields under their dedup keys, as ``check_batch`` takes them."""
@@ -129,6 +132,8 @@ class BatchSource:
                 continue
             if mapped.problems:
                 batch.warnings[row.number] = mapped.warnings
+            if not mapped.parsed:
+                batch.unparsed.add(row.number)
             batch.valid.append((row, mapped.fields))
         if self.dedup_region is not None:
             inputs = [dedup_input(row_key(row), fields) for row, fields in batch.valid]

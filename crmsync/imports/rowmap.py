@@ -49,12 +49,15 @@ OBJECT_TYPES: Final = tuple(t.value for t in IMPORT_TYPES)
 NEUTRALISED: Final = tuple("'" + c for c in FORMULA_START)
 # targets an import accepts besides the canonical schema's fields
 PSEUDO_TARGETS: Final = frozenset({EXTERNAL_REF, FULL_NAME})
+_TEXT: Final = frozenset({str})
 
 
 @dataclass(slots=True)
 class MappedRow:
     fields: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # ``fields`` is the records service's ``parse_fields`` answer: it need not parse again
+    parsed: bool = False
 
     @property
     def errors(self) -> list[str]:
@@ -119,12 +122,38 @@ def mapping_set(object_type: str, columns: Mapping[str, str | None]) -> MappingS
 
 
 def _cleanse(value: Any) -> Any:
+    if value.__class__ is str and value.isascii() and value.isprintable():
+        # nothing invisible, and the only whitespace is the space: most cells are kept
+        if "  " in value or value[:1] == " " or value[-1:] == " ":
+            value = " ".join(value.split())
+        if value.startswith(NEUTRALISED):
+            value = value[1:]
+        return value
     if isinstance(value, str):
         value = " ".join(strip_invisible(value).split())
         # undo the apostrophe crmsync's own CSV reports put before formula-like cells
         if value.startswith(NEUTRALISED):
             value = value[1:]
     return value
+
+
+def _clean_already(values: Mapping[str, Any]) -> bool:
+    """Whether ``_cleanse`` would leave every cell of a row as it is, judged on the row's
+    cells joined (most rows: plain ASCII text, single spaces, no formula apostrophe)."""
+    cells = values.values()
+    if {*map(type, cells)} != _TEXT:
+        return False
+    joined = "\x00".join(cells)  # a cell's edges are next to a NUL or the ends
+    return (
+        joined.isascii()
+        and "".join(cells).isprintable()
+        and "  " not in joined
+        and not joined.startswith((" ", "'"))
+        and not joined.endswith(" ")
+        and " \x00" not in joined
+        and "\x00 " not in joined
+        and "\x00'" not in joined
+    )
 
 
 class RowMapper:
@@ -215,7 +244,7 @@ class RowMapper:
                 )
 
     def map(self, values: Mapping[str, Any]) -> MappedRow:
-        if self.cleanse:
+        if self.cleanse and not _clean_already(values):
             values = {k: _cleanse(v) for k, v in values.items()}
         # an empty cell means "no value", not "set to empty"
         present = {k: v for k, v in values.items() if v not in ("", None)}
@@ -243,5 +272,5 @@ class RowMapper:
             for name in NAME_FIELDS & out.fields.keys():
                 if isinstance(out.fields[name], str):
                     out.fields[name] = capitalise_name(out.fields[name])
-        self.rules.check(out.fields, out.problems)
+        out.parsed = self.rules.check(out.fields, out.problems)
         return out

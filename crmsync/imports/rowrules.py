@@ -161,8 +161,12 @@ class RowRules:
                         Problem(None, "", issue.rule, issue.message, None, issue.severity)
                     )
 
-    def check(self, fields: dict[str, Any], problems: list[Problem]) -> None:
-        """Add the row's problems to ``problems``; values with a warning leave ``fields``."""
+    def check(self, fields: dict[str, Any], problems: list[Problem]) -> bool:
+        """Add the row's problems to ``problems``; values with a warning leave ``fields``.
+
+        True when ``fields`` is left as ``parse_fields``' own answer for it (values and
+        order), which the records service can then take without parsing it again.
+        """
         if self.validate:
             self._field_issues(fields, problems)
         # a bad value leaves the record: a warning's row imports without it, and an
@@ -170,9 +174,9 @@ class RowRules:
         for problem in problems:
             if problem.field:
                 _drop(fields, problem.field)
-        self._parse(fields, problems)
-        if self.keep_invalid:
-            self._keep(fields, problems)
+        parsed = self._parse(fields, problems)
+        if self.keep_invalid and self._keep(fields, problems):
+            parsed = False
         if self.validate:
             self._record_issues(fields, problems)
         if not fields or (len(fields) == 1 and EXTERNAL_REF in fields):
@@ -182,35 +186,48 @@ class RowRules:
                 else "no data: no mapped column has a value"
             )
             problems.append(Problem(None, "", "no_data", message, None))
+        return parsed
 
     @staticmethod
-    def _keep(fields: dict[str, Any], problems: list[Problem]) -> None:
-        """Each value with a warning, as it was, in ``custom_fields.<field>``."""
+    def _keep(fields: dict[str, Any], problems: list[Problem]) -> bool:
+        """Each value with a warning, as it was, in ``custom_fields.<field>``; True when
+        one was kept."""
+        kept = False
         for problem in problems:
             if problem.severity is Severity.WARNING and problem.field and problem.value is not None:
                 name = problem.field.removeprefix(CUSTOM)
                 fields.setdefault("custom_fields", {})[name] = str(problem.value)
+                kept = True
+        return kept
 
-    def _parse(self, fields: dict[str, Any], problems: list[Problem]) -> None:
-        """What the records service refuses, field by field (the rest is parsed again)."""
+    def _parse(self, fields: dict[str, Any], problems: list[Problem]) -> bool:
+        """What the records service refuses, field by field (the rest is parsed again).
+
+        Once the fields pass, they are replaced by ``parse_fields``' answer (equal
+        values, in the schema's order), and True is returned.
+        """
         for _ in range(_PARSE_ROUNDS):
             try:
-                parse_fields(self.object_type, fields)
-                return
+                parsed = parse_fields(self.object_type, fields)
             except RecordInvalid as exc:
                 refused = [e for e in (exc.details or []) if isinstance(e, dict)]
                 if not refused:
                     problems.append(Problem(None, "", "record", exc.message, None))
-                    return
+                    return False
                 for error in refused:
                     path = str(error.get("field", ""))
                     name = path.split(".", 1)[0]
                     if name not in fields:
                         problems.append(Problem(None, path, "record", exc.message, None))
-                        return
+                        return False
                     column = self.header_of.get(path) or self.header_of.get(name)
                     severity = self._severity(Severity.ERROR)
                     problems.append(
                         Problem(column, path, "record", error["message"], fields[name], severity)
                     )
                     fields.pop(name, None)
+            else:
+                fields.clear()
+                fields.update(parsed)
+                return True
+        return False

@@ -27,7 +27,8 @@ from crmsync.imports.jobs import job_path
 from crmsync.imports.mapped import BatchSource, MappedBatch, MappedBatches
 from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.settings import ImportSettings
-from crmsync.imports.table import SourceRow
+from crmsync.imports.table import SourceRow, count_rows
+from crmsync.outbound.emit import emit
 from crmsync.quality.validation import Severity
 from crmsync.quality.validation_severity import workspace_overrides
 from crmsync.store.base import new_id
@@ -129,7 +130,7 @@ def run_import(
                         session, workspace_id, source.object_type, settings
                     )
             if total is None:
-                total = sum(1 for _ in source.reader().rows())
+                total = count_rows(source.reader())
                 with session_factory() as session:
                     session.execute(
                         update(ImportJob).where(ImportJob.id == job_id).values(total_rows=total)
@@ -151,7 +152,43 @@ def run_import(
             with session_factory() as session:
                 return _finish(session, job_id, ImportStatus.FAILED, exc.message)
     with session_factory() as session:
-        return _finish(session, job_id, ImportStatus.COMPLETED)
+        return _complete(session, job_id, options.dry_run)
+
+
+IMPORT_COMPLETED: Final = "import.completed"
+_COUNTS: Final = ("total_rows", "processed", "created", "updated", "failed", "duplicates")
+
+
+def _complete(session: Session, job_id: uuid.UUID, dry_run: bool) -> str:
+    """Mark the job completed and, in that transaction, emit ``import.completed`` with its
+    counts. Only the run whose update moves the job emits, so two runs racing to the end
+    of one job send one event; a dry run imported nothing and sends none."""
+    now = datetime.now(UTC)
+    moved = session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.id == job_id,
+            ImportJob.status.in_((ImportStatus.RUNNING, ImportStatus.CANCELLING)),
+        )
+        .values(status=ImportStatus.COMPLETED, error=None, finished_at=now)
+    )
+    if getattr(moved, "rowcount", 0) == 1 and not dry_run:
+        job = session.get_one(ImportJob, job_id, populate_existing=True)
+        payload = {
+            "import_id": str(job.id),
+            "filename": job.filename,
+            "object_type": job.object_type,
+            "status": ImportStatus.COMPLETED,
+            **{name: getattr(job, name) for name in _COUNTS},
+            "possible_duplicates": job.possible_duplicates,
+            "retry_of": str(job.retry_of) if job.retry_of else None,
+            "started_at": job.started_at.isoformat() if job.started_at else None,
+            "finished_at": now.isoformat(),
+        }
+        emit(session, job.workspace_id, IMPORT_COMPLETED, f"import:{job.id}", payload)
+    session.commit()
+    current = session.get(ImportJob, job_id)
+    return current.status if current is not None else "missing"
 
 
 def _source(

@@ -67,6 +67,14 @@ def clean_headers(raw: Sequence[Any], limits: ImportSettings) -> tuple[list[str]
     return headers, warnings
 
 
+def count_rows(reader: TableReader) -> int:
+    """How many rows ``reader.rows()`` gives, cheaply when the reader can count them."""
+    counter = getattr(reader, "count_rows", None)
+    if counter is not None:
+        return int(counter())
+    return sum(1 for _ in reader.rows())
+
+
 def check_row_count(number: int, limits: ImportSettings) -> None:
     if number >= limits.max_rows:
         raise FileTooLarge(f"the file has more than {limits.max_rows} rows")

@@ -18,6 +18,8 @@ _EPOCH_MS_DIGITS = 11
 
 
 def _string(value: Any, _region: str) -> str:
+    if value.__class__ is str:  # the usual case: str(value) would give it back
+        return value
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise ValueError(f"expected text, got {type(value).__name__}")
     return str(value)
@@ -144,6 +146,11 @@ _COERCERS: dict[FieldType, Callable[[Any, str], Any]] = {
 def to_canonical(value: Any, field_type: FieldType, region: str = "US") -> Any:
     """``value`` as the Python type of ``field_type``; ValueError says why not."""
     return _COERCERS[field_type](value, region)
+
+
+def coercer(field_type: FieldType) -> Callable[[Any, str], Any]:
+    """``to_canonical`` for one type, looked up once: ``coercer(t)(value, region)``."""
+    return _COERCERS[field_type]
 
 
 def to_wire(value: Any) -> Any:

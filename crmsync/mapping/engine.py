@@ -6,10 +6,11 @@ cannot be mapped becomes a ``FieldError`` and the rest of the record still maps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmsync.mapping.coerce import to_canonical, to_wire
+from crmsync.mapping.coerce import coercer, to_canonical, to_wire
 from crmsync.mapping.direction import Direction
 from crmsync.mapping.errors import FieldError, MappingError
 from crmsync.mapping.model import FieldMapping, MappingSet
@@ -59,6 +60,8 @@ class _Step:
     write: str
     flat_read: bool  # no dot: a plain key lookup is what get_path would do
     flat_write: bool
+    # inbound without transforms: the value's coercion alone, called directly
+    coerce: Callable[[Any, str], Any] | None = None
 
 
 class CompiledMapping:
@@ -82,7 +85,8 @@ class CompiledMapping:
         steps = []
         for fm in object_mapping.for_direction(direction):
             read, write = (fm.source, fm.target) if self.outbound else (fm.target, fm.source)
-            steps.append(_Step(fm, read, write, "." not in read, "." not in write))
+            direct = None if self.outbound or fm.transforms else coercer(fm.type)
+            steps.append(_Step(fm, read, write, "." not in read, "." not in write, direct))
         self.steps = tuple(steps)
 
     def reads(self) -> frozenset[str]:
@@ -110,7 +114,10 @@ class CompiledMapping:
                 else:
                     continue
             try:
-                converted = convert(fm, value, mapping, region)
+                if step.coerce is not None:
+                    converted = step.coerce(value, region)
+                else:
+                    converted = convert(fm, value, mapping, region)
             except (ValueError, TypeError, MappingError) as exc:
                 result.errors.append(FieldError(read, str(exc), value))
                 continue

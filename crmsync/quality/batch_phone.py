@@ -23,7 +23,12 @@ from typing import Any, Final
 import polars as pl
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
-from crmsync.quality.normalize import normalize_phone, remember_phone
+from crmsync.quality.normalize import (
+    known_e164,
+    normalize_phone,
+    remember_e164,
+    remember_phone,
+)
 
 _SHAPE: Final = r"^ *\+?[0-9 ().\-]* *$"
 _MAX_CHARS: Final = 64
@@ -164,13 +169,18 @@ def normalize_phones(values: Iterable[str], region: str) -> dict[str, str | None
     The answers are remembered, so ``normalize_phone`` gives them again without parsing.
     """
     distinct = set(values)
-    answers: dict[str, str | None] = {}
+    # E.164 answers already given are their own (a record's phone, parsed on import)
+    answers: dict[str, str | None] = {v: v for v in distinct if known_e164(v)}
+    if answers:
+        distinct -= answers.keys()
     if len(distinct) >= _BATCH_FROM:
         plain = [v for v in distinct if v.isascii() and v.isprintable()]
         decided = fast_phones(pl.Series("v", plain, dtype=pl.Utf8), region)
-        answers = {v: e164 for v, e164 in zip(plain, decided.to_list(), strict=True) if e164}
-        for value, e164 in answers.items():  # later single calls for these answer at once
+        fast = {v: e164 for v, e164 in zip(plain, decided.to_list(), strict=True) if e164}
+        for value, e164 in fast.items():  # later single calls for these answer at once
             remember_phone(value, region, e164)
+        remember_e164(fast.values())
+        answers.update(fast)
     for value in distinct - answers.keys():
         answers[value] = normalize_phone(value, region)
     return answers

@@ -62,9 +62,17 @@ def _capitalise_piece(piece: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=1 << 16)
 def capitalise_name(value: str) -> str:
     """Capitalised name; values that already mix cases are returned unchanged."""
+    # ASCII that is neither all upper nor all lower case mixes cases or has no letter:
+    # left as it is either way (most names of a file, decided without the cache)
+    if value.isascii() and not value.isupper() and not value.islower():
+        return value
+    return _capitalise_name(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _capitalise_name(value: str) -> str:
     letters = [ch for ch in value if ch.isalpha()]
     if not letters:
         return value

@@ -8,6 +8,7 @@ row of a large import stays cheap.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import phonenumbers
@@ -85,6 +86,20 @@ _KNOWN_E164: dict[str, None] = {}
 # (value, region) -> answer: what normalize_phone has answered, or normalize_phones
 # (crmsync.quality.batch_phone) decided for it in bulk. Emptied when full.
 _PHONE_ANSWERS: dict[tuple[str, str], str | None] = {}
+
+
+def remember_e164(values: Iterable[str]) -> None:
+    """Take ``values`` as E.164 answers ``normalize_phone`` gave (in another process, say):
+    parsing one again gives it back without phonenumbers."""
+    for value in values:
+        if len(_KNOWN_E164) >= _CACHE_SIZE:
+            _KNOWN_E164.clear()
+        _KNOWN_E164[value] = None
+
+
+def known_e164(value: str) -> bool:
+    """Whether ``value`` is an E.164 answer of this module's: its own normal form."""
+    return value in _KNOWN_E164
 
 
 def remember_phone(value: str, region: str, answer: str | None) -> None:

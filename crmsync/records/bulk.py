@@ -25,6 +25,9 @@ from sqlalchemy.orm import Session
 
 Processor = Callable[[Any], Any] | None
 _MISSING = object()
+# Memo keys of empty JSON values, stored alike whichever object holds them.
+_EMPTY_DICT = ("{}",)
+_EMPTY_LIST = ("[]",)
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,9 @@ def _converted(values: list[Any], process: Processor) -> list[Any]:
 
     Batches repeat values heavily (one workspace, and one id and timestamp shared by the
     ChangeLog rows of each record), so results are memoised: by identity (the same
-    object, alive in ``values`` for the whole call), and strings by value. Equality is not
-    used for other types: ``1 == True == 1.0`` and equal instants in two zones are stored
+    object, alive in ``values`` for the whole call), strings by value, and the empty dict
+    and list (every new record's ``custom_fields``) as such. Equality is not used for
+    other types: ``1 == True == 1.0`` and equal instants in two zones are stored
     differently.
     """
     if process is None:
@@ -115,7 +119,13 @@ def _converted(values: list[Any], process: Processor) -> list[Any]:
     stored: Any = None
     for value in values:
         if value is not last:  # runs of one object (a record's id, its time) skip the memo
-            key = value if value.__class__ is str else id(value)
+            kind = value.__class__
+            if kind is str:
+                key = value
+            elif (kind is dict or kind is list) and not value:  # a new record's {} or []
+                key = _EMPTY_DICT if kind is dict else _EMPTY_LIST
+            else:
+                key = id(value)
             stored = get(key, _MISSING)
             if stored is _MISSING:
                 stored = memo[key] = process(value)

@@ -95,16 +95,14 @@ def created_rows(
     A field is held when its value is not empty (None, {} or []), as ``diff({}, fields)``
     would have logged it.
     """
-    values: dict[str, Any] = {}
-    for field, value in row.items():
-        if value is None or field in _NOT_LOGGED_ON_CREATE:
-            continue
-        kind = value.__class__
-        if kind is not str:  # strings, most values, are stored as they are
-            if (kind is dict or kind is list) and not value:
-                continue
-            value = json_value(value)
-        values[field] = value
+    values = {f: v for f, v in row.items() if v is not None and f not in _NOT_LOGGED_ON_CREATE}
+    # strings, most values, are stored as they are; empty objects and lists are left out
+    for field in [f for f, v in values.items() if v.__class__ is not str]:
+        value = values[field]
+        if (value.__class__ is dict or value.__class__ is list) and not value:
+            del values[field]
+        else:
+            values[field] = json_value(value)
     return [
         (workspace_id, record_type, row["id"], CREATED, None, values, source, row["created_at"])
     ]

@@ -95,7 +95,14 @@ def complete_for_create(record_type: str, fields: dict[str, Any]) -> dict[str, A
     missing = [{"field": n, "message": "field required"} for n in required if fields.get(n) is None]
     if missing:
         raise RecordInvalid(_summary(missing), missing)
-    return {**defaults, **{k: v for k, v in fields.items() if v is not None}}
+    row = {**defaults, **fields}
+    if None in row.values():  # a field given as null keeps its default, or is left out
+        for name in [k for k, v in fields.items() if v is None]:
+            if name in defaults:
+                row[name] = defaults[name]
+            else:
+                del row[name]
+    return row
 
 
 def derive_keys(

@@ -118,12 +118,16 @@ def upsert_records(
     record_type: str,
     payloads: list[Any],
     source: str,
+    *,
+    already_parsed: bool = False,
 ) -> list[ItemResult]:
     """Create or update many records at once, with one result per payload, in order.
 
     A payload matches an existing record by ``external_ref`` when it has one, otherwise
     (contacts) by normalised email; a matched record is patched with the fields given.
     Items later in the list see the effect of earlier ones, as if applied one by one.
+    ``already_parsed``: every payload is ``parse_fields``' own answer for it (an import's
+    mapping ran it), so it is not parsed again.
     """
     model = model_for(record_type)
     if len(payloads) > MAX_BATCH:
@@ -133,6 +137,9 @@ def upsert_records(
     results: list[ItemResult | None] = [None] * len(payloads)
     parsed: dict[int, dict[str, Any]] = {}
     for i, payload in enumerate(payloads):
+        if already_parsed:
+            parsed[i] = payload
+            continue
         try:
             parsed[i] = parse_fields(record_type, payload)
         except RecordInvalid as exc:

@@ -16,9 +16,12 @@ from fastapi.staticfiles import StaticFiles
 
 from crmsync.web.routes import (
     admin_people,
+    alerts,
+    attribution,
     auth,
     automation,
     contacts,
+    deliveries,
     duplicates,
     fallback,
     imports,
@@ -26,6 +29,7 @@ from crmsync.web.routes import (
     journeys,
     mappings,
     pipeline,
+    rules,
     setup,
     sync,
 )
@@ -47,6 +51,10 @@ def install(app: FastAPI) -> None:
         sync,
         duplicates,
         automation,
+        rules,
+        deliveries,
+        alerts,
+        attribution,
         admin_people,
         fallback,  # last: /ui/... that no page has answers an HTML 404
     ):

@@ -121,3 +121,32 @@ def meter(used: int, limit: int, label: str, width: int = 120) -> Markup:
         f'<rect x="0" y="1" width="{round(width * share, 1)}" height="10" rx="3" '
         f'fill="{colour}"/></svg>'
     )
+
+
+def hbars(
+    labels: Sequence[str], values: Sequence[float], title: str, decimals: int = 2, width: int = 480
+) -> Markup:
+    """Horizontal bars of amounts (long labels such as campaign names read on their own
+    line); each bar's figure is written beside it."""
+    top = max(values, default=0.0) or 1.0
+    row, label_h = 30, 12
+    height = max(len(values), 1) * row
+    body = []
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = i * row
+        w = round((width - 90) * max(value, 0.0) / top, 1)
+        figure = f"{value:,.{decimals}f}"
+        body.append(
+            f'<text x="0" y="{y + label_h - 2}" font-size="11">{escape(label)}</text>'
+            f'<rect x="0" y="{y + label_h + 1}" width="{w}" height="12" fill="{BAR_COLOUR}">'
+            f"<title>{escape(label)}: {figure}</title></rect>"
+            f'<text x="{round(w + 4, 1)}" y="{y + label_h + 11}" font-size="10">{figure}</text>'
+        )
+    summary = ", ".join(
+        f"{label}: {value:,.{decimals}f}" for label, value in zip(labels, values, strict=True)
+    )
+    return Markup(  # noqa: S704 (escaped labels, computed numbers)
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}: {escape(summary)}" xmlns="http://www.w3.org/2000/svg">'
+        f"{''.join(body)}</svg>"
+    )

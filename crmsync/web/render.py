@@ -47,6 +47,8 @@ NAVIGATION = (
     NavItem("/ui/sync", "Sync", Permission.INTEGRATIONS_READ),
     NavItem("/ui/duplicates", "Duplicates", Permission.RECORDS_READ),
     NavItem("/ui/automation", "Automation", Permission.INTEGRATIONS_READ),
+    NavItem("/ui/alerts", "Alerts", Permission.INTEGRATIONS_READ),
+    NavItem("/ui/attribution", "Attribution", Permission.RECORDS_READ),
     NavItem("/ui/people", "People", Permission.WORKSPACE_ADMIN),
 )
 

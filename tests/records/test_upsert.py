@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmsync.records import service
+from crmsync.records.payloads import parse_fields
 from crmsync.store.models import ChangeLog, Contact
 from tests.conftest import Tenant
 
@@ -101,3 +102,27 @@ def test_pending_orm_changes_are_what_a_batch_matches(db: Session, tenant: Tenan
     db.expire_all()
     stored = db.get(Contact, record_id)
     assert stored is not None and (stored.city, stored.first_name) == ("Denver", "Anne")
+
+
+def test_payloads_parsed_already_write_what_parsing_them_writes(
+    db: Session, make_tenant: Callable[[], Tenant]
+) -> None:
+    parsed, raw = make_tenant(), make_tenant()
+    items = [*SEED, *(item for _, item in PATCHES), {"first_name": "Di", "custom_fields": {}}]
+    answers = [parse_fields("contacts", item) for item in items]
+    got = service.upsert_records(
+        db, parsed.id, "contacts", answers, "crm:test", already_parsed=True
+    )
+    want = service.upsert_records(db, raw.id, "contacts", items, "crm:test")
+    db.commit()
+
+    assert [(r.status, r.error) for r in got] == [(r.status, r.error) for r in want]
+    ids = [r.id for r in got if r.id is not None]
+    assert _state(db, ids) == _state(db, [r.id for r in want if r.id is not None])
+    created = db.scalars(
+        select(ChangeLog.new_value).where(ChangeLog.record_id == ids[0], ChangeLog.field == "*")
+    )
+    # the items that follow r0's in the batch fold into its one create row
+    assert list(created) == [{"external_ref": "r0", "email": "a0@x.example", "first_name": "Ann",
+                              "lifecycle_stage": "customer", "engagement_score": 12.5,
+                              "city": "Boston"}]  # fmt: skip

@@ -118,7 +118,7 @@ def test_webhook_endpoints_added_rotated_toggled_removed(
     with sessions() as session:
         stored = session.get(WebhookEndpoint, endpoint_id)
         assert stored is not None and not stored.enabled
-        assert stored.disabled_reason == f"turned off by {people.emails[Role.MANAGER]}"
+        assert stored.disabled_reason == f"disabled by a user ({people.emails[Role.MANAGER]})"
     bad_url = manager.post(
         "/ui/automation/endpoints", data={"csrf_token": token, "url": "ftp://example.com/x"}
     )

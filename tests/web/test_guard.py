@@ -32,6 +32,8 @@ GUARDED_PAGES = {
     "/ui/sync/conflicts": Permission.INTEGRATIONS_READ,
     "/ui/duplicates": Permission.RECORDS_READ,
     "/ui/automation": Permission.INTEGRATIONS_READ,
+    "/ui/alerts": Permission.INTEGRATIONS_READ,
+    "/ui/attribution": Permission.RECORDS_READ,
     "/ui/people": Permission.WORKSPACE_ADMIN,
 }
 

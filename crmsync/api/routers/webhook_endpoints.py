@@ -146,7 +146,7 @@ def patch_endpoint(
     if body.enabled is True:
         endpoints.enable(endpoint)
     elif body.enabled is False:
-        endpoints.disable(endpoint, "disabled by a user")
+        endpoints.disable(endpoint, endpoints.BY_A_USER)
     db.commit()
     return JSON(_out(endpoint))
 

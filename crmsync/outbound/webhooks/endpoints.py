@@ -101,6 +101,10 @@ def enable(endpoint: WebhookEndpoint) -> None:
     endpoint.updated_at = datetime.now(UTC)
 
 
+# The reason a person's choice starts with: no alert is raised for it.
+BY_A_USER = "disabled by a user"
+
+
 def disable(endpoint: WebhookEndpoint, reason: str) -> None:
     endpoint.enabled = False
     endpoint.disabled_reason = reason

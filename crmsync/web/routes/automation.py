@@ -154,7 +154,7 @@ def _endpoint(db: Db, user: SignedIn, endpoint_id: uuid.UUID) -> WebhookEndpoint
 def toggle_endpoint(user: IntegrationManager, db: Db, endpoint_id: uuid.UUID) -> Response:
     endpoint = _endpoint(db, user, endpoint_id)
     if endpoint.enabled:
-        endpoints.disable(endpoint, f"turned off by {user.email}")
+        endpoints.disable(endpoint, f"{endpoints.BY_A_USER} ({user.email})")
     else:
         endpoints.enable(endpoint)
     db.commit()

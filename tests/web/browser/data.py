@@ -6,11 +6,29 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crmsync.alerts.service import raise_alert
+from crmsync.automation.service import install_template
+from crmsync.outbound.emit import emit
+from crmsync.outbound.webhooks.endpoints import BY_A_USER
 from crmsync.records.service import create_record
 from crmsync.store.engine import session_scope
-from crmsync.store.models import ApiQuota, Conflict, Integration, Journey, SyncJob, SyncRun
+from crmsync.store.models import (
+    ApiQuota,
+    AutomationRule,
+    AutomationRun,
+    Conflict,
+    Integration,
+    Journey,
+    OutboundEvent,
+    SyncJob,
+    SyncRun,
+    Touchpoint,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 def contact(sessions: sessionmaker[Session], workspace_id: uuid.UUID, **fields: Any) -> uuid.UUID:
@@ -79,6 +97,83 @@ def conflict(
         session.add(row)
         session.flush()
         return row.id
+
+
+def automation(
+    sessions: sessionmaker[Session], workspace_id: uuid.UUID, contact_id: uuid.UUID
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """A rule that has run, an endpoint with a delivery, an open alert, and a won deal with
+    touchpoints: what the automation, alert and attribution pages show. The rule's and the
+    endpoint's ids."""
+    now = datetime.now(UTC)
+    with session_scope(sessions) as session:
+        install_template(session, workspace_id, "health-deal-stages")
+        rule = session.scalars(
+            select(AutomationRule).where(AutomationRule.workspace_id == workspace_id)
+        ).first()
+        assert rule is not None
+        endpoint = WebhookEndpoint(
+            workspace_id=workspace_id,
+            url="https://hooks.example/in",
+            event_types=[],
+            secret="x",  # not a vault ciphertext: off, so no deliverer sends to it
+            enabled=False,
+            disabled_reason=BY_A_USER,
+        )
+        session.add(endpoint)
+        for hours, channel in ((5, "social"), (3, "email")):
+            session.add(
+                Touchpoint(
+                    workspace_id=workspace_id,
+                    contact_id=contact_id,
+                    occurred_at=now - timedelta(hours=hours),
+                    channel=channel,
+                    utm_campaign="spring",
+                )
+            )
+        deal = create_record(
+            session,
+            workspace_id,
+            "deals",
+            {
+                "name": "Elm St",
+                "stage": "CLOSED_WON",
+                "amount": "900",
+                "contact_id": str(contact_id),
+            },
+            "api",
+        )
+        session.flush()
+        emit(session, workspace_id, "deal.won", str(deal.id), {"deal_id": str(deal.id)})
+        event_id = session.scalar(select(func.max(OutboundEvent.id)))
+        session.add(
+            WebhookDelivery(
+                workspace_id=workspace_id,
+                endpoint_id=endpoint.id,
+                event_id=event_id,
+                event_type="deal.won",
+                key=str(deal.id),
+                status="dead",
+                attempts=8,
+                last_status_code=503,
+            )
+        )
+        session.add(
+            AutomationRun(
+                workspace_id=workspace_id,
+                rule_id=rule.id,
+                rule_version=rule.version,
+                cause="change:1",
+                record_type="deals",
+                record_id=deal.id,
+                status="done",
+                actions=[{"emit": "onboarding.requested"}],
+                at=now,
+            )
+        )
+        raise_alert(session, workspace_id, "sync.dead_letters", "x", "warning", "12 dead", now)
+        session.flush()
+        return rule.id, endpoint.id
 
 
 def sync_figures(

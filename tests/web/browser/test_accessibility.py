@@ -51,6 +51,7 @@ def test_no_serious_violations_on_any_page(
     crm = data.integration(served.sessions, team.workspace_id)
     data.journey(served.sessions, team.workspace_id, crm, "First-time buyer")
     data.conflict(served.sessions, team.workspace_id, crm, contact_id, "city", "Seattle", "Tacoma")
+    rule, endpoint = data.automation(served.sessions, team.workspace_id, contact_id)
     data.sync_figures(served.sessions, team.workspace_id, crm)  # volume, lag and quota
     # the check itself: a page with an unlabelled image is caught
     page.set_content('<html lang="en"><title>t</title><main><img src="x.png"></main></html>')
@@ -71,6 +72,10 @@ def test_no_serious_violations_on_any_page(
         "/ui/duplicates",
         f"/ui/duplicates/merge?left={contact_id}&right={twin}",
         "/ui/automation",
+        f"/ui/automation/rules/{rule}",
+        f"/ui/automation/endpoints/{endpoint}",
+        "/ui/alerts",
+        "/ui/attribution?conversion=deal_won&group_by=channel",
         "/ui/people",
         "/ui/no-such-page",
     ]
@@ -80,6 +85,11 @@ def test_no_serious_violations_on_any_page(
     for path in paths:
         page.goto(f"{served.url}{path}")
         problems[path] = _violations(page)
+    # a dry run's answer
+    page.goto(f"{served.url}/ui/automation/rules/{rule}")
+    page.get_by_role("button", name="Try it").click()
+    page.get_by_text("It would").wait_for()
+    problems["/ui/automation/rules/{id} (dry run)"] = _violations(page)
     # the import wizard's options step (severities, value maps) of a pending import
     page.goto(f"{served.url}/ui/imports")
     page.get_by_label("CSV, TSV, Excel").set_input_files(
