@@ -130,7 +130,7 @@ def test_the_enums_are_the_tables() -> None:
     assert schemas.ActivityType is enums.ActivityType
     assert schemas.TicketStatus is enums.TicketStatus
     direction = TABLE[ObjectType.ACTIVITIES].by_name["direction"]
-    assert tuple(d.value for d in schemas.Direction) == direction.values
+    assert tuple(d.value for d in schemas.ActivityDirection) == direction.values
 
 
 # -- mapping, suggestions, imports, validation ---------------------------------------------

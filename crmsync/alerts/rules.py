@@ -16,7 +16,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crmsync.outbound.webhooks.endpoints import BY_A_USER
-from crmsync.store.models import ImportJob, Integration, SyncJob, SyncRun, WebhookEndpoint
+from crmsync.store.models import (
+    ImportJob,
+    Integration,
+    IntegrationStatus,
+    SyncJob,
+    SyncJobStatus,
+    SyncRun,
+    WebhookEndpoint,
+)
 
 NEEDS_AUTH: Final = "integration.needs_auth"
 FAILURE_RATE: Final = "sync.failure_rate"
@@ -69,7 +77,7 @@ def _needs_auth(session: Session) -> list[Finding]:
     rows = session.execute(
         select(
             Integration.workspace_id, Integration.id, Integration.name, Integration.last_error
-        ).where(Integration.status == "needs_auth")
+        ).where(Integration.status == IntegrationStatus.NEEDS_AUTH)
     )
     return [
         Finding(
@@ -118,7 +126,7 @@ def _failure_rate(session: Session, now: datetime, limits: Thresholds) -> list[F
 def _dead_letters(session: Session, limits: Thresholds) -> list[Finding]:
     rows = session.execute(
         select(SyncJob.workspace_id, SyncJob.integration_id, func.count())
-        .where(SyncJob.status == "dead")
+        .where(SyncJob.status == SyncJobStatus.DEAD)
         .group_by(SyncJob.workspace_id, SyncJob.integration_id)
         .having(func.count() >= limits.dead_letters)
     )

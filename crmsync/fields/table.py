@@ -215,7 +215,7 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
     ObjectType.ACTIVITIES: RecordSpec("Activity",
         description="Something that happened: a message, a call, a loan milestone.", fields=(
         Field("type", F.ENUM, enum=ActivityType, required=True),
-        # the enum class is records.schemas.Direction; a test holds the values equal
+        # the enum class is records.schemas.ActivityDirection; a test holds the values equal
         Field("direction", F.ENUM, values=("inbound", "outbound")),
         Field("subject", F.STRING, max_length=255, searchable=True),
         Field("body", F.STRING, max_length=_LONG_TEXT),

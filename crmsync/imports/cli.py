@@ -24,7 +24,7 @@ from crmsync.imports.settings import ImportSettings
 from crmsync.mapping.errors import MappingFileError
 from crmsync.mapping.schema import ObjectType
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
-from crmsync.store.models.imports import ImportJob
+from crmsync.store.models.imports import ImportJob, ImportStatus
 
 err = Console(stderr=True)
 
@@ -163,13 +163,13 @@ def import_file(
         final = session.get(ImportJob, job.id)
         assert final is not None
         err.print(_summary(final, time.perf_counter() - started))
-        if status != "failed":
+        if status != ImportStatus.FAILED:
             outcome = limits.uploads_dir / str(final.id) / "outcomes.csv"
             with outcome.open("w", encoding="utf-8", newline="") as out:
                 out.writelines(outcome_csv(session, limits, final))
             err.print("every row's outcome (created, updated, duplicate, failed):")
             typer.echo(str(outcome))
-        if status == "failed":
+        if status == ImportStatus.FAILED:
             err.print(f"[red]the import failed:[/red] {final.error}")
             raise typer.Exit(1)
         if final.failed:

@@ -29,13 +29,13 @@ from crmsync.imports.statusmaps import resolve_value_maps
 from crmsync.imports.suggested import suggested_columns
 from crmsync.imports.table import EXTRA, TableReader
 from crmsync.store.base import new_id
-from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow, ImportStatus
 
 COPY_CHUNK: Final = 1024 * 1024
 ERROR_COLUMNS: Final = ("import_line", "import_errors")
-STARTABLE: Final = frozenset({"pending", "cancelled", "failed"})
-CANCELLABLE: Final = frozenset({"pending", "queued"})
-ACTIVE: Final = frozenset({"queued", "running", "cancelling"})
+STARTABLE: Final = frozenset({ImportStatus.PENDING, ImportStatus.CANCELLED, ImportStatus.FAILED})
+CANCELLABLE: Final = frozenset({ImportStatus.PENDING, ImportStatus.QUEUED})
+ACTIVE: Final = frozenset({ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.CANCELLING})
 
 
 def store_upload(limits: ImportSettings, job_id: uuid.UUID, filename: str, data: IO[bytes]) -> Path:
@@ -114,7 +114,7 @@ def create_job(
         stored_path=f"{job_id}/{path.name}",
         file_format=reader.info.format,
         object_type=options.object_type,
-        status="pending",
+        status=ImportStatus.PENDING,
         mapping=dict(columns),
         options=options.model_dump(mode="json", by_alias=True),
         headers=reader.info.headers,
@@ -149,7 +149,7 @@ def start_job(job: ImportJob) -> ImportJob:
         return job
     if job.status not in STARTABLE:
         raise JobStateError(f"a {job.status} job cannot be started")
-    job.status = "queued"
+    job.status = ImportStatus.QUEUED
     job.error = None
     job.finished_at = None
     return job
@@ -158,11 +158,11 @@ def start_job(job: ImportJob) -> ImportJob:
 def cancel_job(job: ImportJob) -> ImportJob:
     """Stop a job: at once if it is not running, else after its current batch."""
     if job.status in CANCELLABLE:
-        job.status = "cancelled"
+        job.status = ImportStatus.CANCELLED
         job.finished_at = datetime.now(UTC)
-    elif job.status == "running":
-        job.status = "cancelling"
-    elif job.status != "cancelling":
+    elif job.status == ImportStatus.RUNNING:
+        job.status = ImportStatus.CANCELLING
+    elif job.status != ImportStatus.CANCELLING:
         raise JobStateError(f"a {job.status} job cannot be cancelled")
     return job
 
@@ -183,7 +183,7 @@ def progress(job: ImportJob, now: datetime | None = None) -> dict[str, Any]:
     done = job.next_row
     percentage = round(100 * done / total, 1) if total else (100.0 if total == 0 else 0.0)
     eta: float | None = None
-    if job.status == "running" and job.started_at and total and 0 < done < total:
+    if job.status == ImportStatus.RUNNING and job.started_at and total and 0 < done < total:
         elapsed = (now - job.started_at).total_seconds()
         eta = round(elapsed / done * (total - done), 1)
     return {

@@ -33,11 +33,11 @@ from crmsync.quality.validation import Severity
 from crmsync.quality.validation_severity import workspace_overrides
 from crmsync.store.base import new_id
 from crmsync.store.models import Workspace
-from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow, ImportStatus
 
 log = structlog.get_logger("crmsync.imports")
 
-RUNNABLE: Final = ("queued", "running")
+RUNNABLE: Final = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 # A running job whose heartbeat is older than this is taken to have lost its worker.
 STALE_AFTER: Final = timedelta(minutes=2)
 
@@ -51,9 +51,9 @@ def _claim(session: Session, job_id: uuid.UUID, takeover: bool) -> ImportJob | N
     if job is None or job.status not in RUNNABLE:
         return None
     alive = job.heartbeat_at is not None and now - job.heartbeat_at < STALE_AFTER
-    if job.status == "running" and alive and not takeover:
+    if job.status == ImportStatus.RUNNING and alive and not takeover:
         return None
-    job.status = "running"
+    job.status = ImportStatus.RUNNING
     job.started_at = job.started_at or now
     job.heartbeat_at = now
     session.commit()
@@ -66,7 +66,9 @@ def _severity(session: Session, job: ImportJob, options: ImportOptions) -> dict[
     return {**workspace_overrides(workspace.settings if workspace else {}), **options.severity}
 
 
-def _finish(session: Session, job_id: uuid.UUID, status: str, error: str | None = None) -> str:
+def _finish(
+    session: Session, job_id: uuid.UUID, status: ImportStatus, error: str | None = None
+) -> str:
     session.execute(
         update(ImportJob)
         .where(ImportJob.id == job_id)
@@ -109,7 +111,7 @@ def run_import(
             source.reader()  # the file opens and its header reads
             source.mapper()  # the mapping is one that can be applied
         except ImportProblem as exc:
-            return _finish(session, job_id, "failed", exc.message)
+            return _finish(session, job_id, ImportStatus.FAILED, exc.message)
         start, total, workspace_id = job.next_row, job.total_rows, job.workspace_id
         writer = BatchWriter(job, None, limits)
     # A large file is mapped in a second process, which also checks duplicates when it
@@ -137,7 +139,7 @@ def run_import(
             log.info("import running", job=str(job_id), from_row=start, total=total)
             for batch in batches:
                 if should_stop():
-                    return "running"
+                    return ImportStatus.RUNNING
                 status = _commit_batch(session_factory, job_id, writer, batch, options.dry_run)
                 if status is not None:
                     return status
@@ -148,7 +150,7 @@ def run_import(
                         on_batch(done)
         except ImportProblem as exc:
             with session_factory() as session:
-                return _finish(session, job_id, "failed", exc.message)
+                return _finish(session, job_id, ImportStatus.FAILED, exc.message)
     with session_factory() as session:
         return _complete(session, job_id, options.dry_run)
 
@@ -164,8 +166,11 @@ def _complete(session: Session, job_id: uuid.UUID, dry_run: bool) -> str:
     now = datetime.now(UTC)
     moved = session.execute(
         update(ImportJob)
-        .where(ImportJob.id == job_id, ImportJob.status.in_(("running", "cancelling")))
-        .values(status="completed", error=None, finished_at=now)
+        .where(
+            ImportJob.id == job_id,
+            ImportJob.status.in_((ImportStatus.RUNNING, ImportStatus.CANCELLING)),
+        )
+        .values(status=ImportStatus.COMPLETED, error=None, finished_at=now)
     )
     if getattr(moved, "rowcount", 0) == 1 and not dry_run:
         job = session.get_one(ImportJob, job_id, populate_existing=True)
@@ -173,7 +178,7 @@ def _complete(session: Session, job_id: uuid.UUID, dry_run: bool) -> str:
             "import_id": str(job.id),
             "filename": job.filename,
             "object_type": job.object_type,
-            "status": "completed",
+            "status": ImportStatus.COMPLETED,
             **{name: getattr(job, name) for name in _COUNTS},
             "possible_duplicates": job.possible_duplicates,
             "retry_of": str(job.retry_of) if job.retry_of else None,
@@ -220,9 +225,9 @@ def _commit_batch(
         job = session.get(ImportJob, job_id)
         if job is None:
             return "missing"
-        if job.status == "cancelling":
-            return _finish(session, job_id, "cancelled")
-        if job.status != "running":  # finished by another run
+        if job.status == ImportStatus.CANCELLING:
+            return _finish(session, job_id, ImportStatus.CANCELLED)
+        if job.status != ImportStatus.RUNNING:  # finished by another run
             return job.status
         if job.next_row != batch.rows[0].number:
             log.info("import taken over by another run", job=str(job_id))
@@ -235,7 +240,7 @@ def _commit_batch(
         if not moved:
             session.rollback()
             log.info("import taken over by another run", job=str(job_id))
-            return "running"
+            return ImportStatus.RUNNING
         session.commit()
     return None
 

@@ -29,7 +29,7 @@ from crmsync.records import service
 from crmsync.records.errors import RecordError
 from crmsync.records.payloads import model_for
 from crmsync.store.models import ChangeLog
-from crmsync.store.models.imports import ImportBatch, ImportJob
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportStatus
 
 # Fields the import's ChangeLog may hold that are not restored by a patch.
 _CREATE_ROW: Final = "*"
@@ -94,7 +94,7 @@ def undo_import(session: Session, job: ImportJob) -> UndoResult:
     """Undo what ``job`` wrote, except what changed since; raises JobStateError if it may not."""
     if job.status in ACTIVE:
         raise JobStateError(f"a {job.status} job cannot be undone; cancel it first")
-    if job.status == "pending":
+    if job.status == ImportStatus.PENDING:
         raise JobStateError("the import has not run: there is nothing to undo")
     if job.undone_at is not None:
         raise JobStateError("the import was undone already")

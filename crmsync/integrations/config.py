@@ -7,15 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from crmsync.mapping.direction import SyncDirection
 from crmsync.sync.schedule import REALTIME, Budget, parse_budget
 from crmsync.sync.schedule import parse as parse_frequency
-
-
-class Direction(StrEnum):
-    OUTBOUND = "outbound"  # app -> CRM
-    INBOUND = "inbound"  # CRM -> app
-    BOTH = "both"
-    NONE = "none"
 
 
 class ConflictPolicy(StrEnum):
@@ -41,7 +35,7 @@ class ObjectSync(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    direction: Direction = Direction.BOTH
+    direction: SyncDirection = SyncDirection.BOTH
     frequency: str | None = Field(
         None,
         description="how often it syncs: realtime (default), an interval (15m, 1h), hourly, "
@@ -81,7 +75,7 @@ class SyncConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    objects: dict[str, Direction | ObjectSync] = Field(
+    objects: dict[str, SyncDirection | ObjectSync] = Field(
         default_factory=dict,
         description="object type -> direction, e.g. {'contacts': 'both'}, or its full "
         "settings, e.g. {'activities': {'direction': 'outbound', 'frequency': '15m', "
@@ -130,20 +124,20 @@ class SyncConfig(BaseModel):
 
     def sync_of(self, object_type: str) -> ObjectSync:
         """The full settings of ``object_type`` (direction ``none`` when not configured)."""
-        found = self.objects.get(object_type, Direction.NONE)
+        found = self.objects.get(object_type, SyncDirection.NONE)
         return found if isinstance(found, ObjectSync) else ObjectSync(direction=found)
 
-    def direction(self, object_type: str) -> Direction:
+    def direction(self, object_type: str) -> SyncDirection:
         return self.sync_of(object_type).direction
 
     def pushes(self, object_type: str) -> bool:
         return self.auto_sync and self.direction(object_type) in (
-            Direction.OUTBOUND,
-            Direction.BOTH,
+            SyncDirection.OUTBOUND,
+            SyncDirection.BOTH,
         )
 
     def pulls(self, object_type: str) -> bool:
-        return self.direction(object_type) in (Direction.INBOUND, Direction.BOTH)
+        return self.direction(object_type) in (SyncDirection.INBOUND, SyncDirection.BOTH)
 
     def attempts(self, object_type: str) -> int:
         """Tries of one push of ``object_type`` before it is a dead letter."""

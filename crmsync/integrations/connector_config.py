@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from crmsync.connectors.errors import ConfigError
 from crmsync.connectors.providers import canonical, specs
 from crmsync.connectors.spec import SettingRefused
-from crmsync.integrations.config import Direction, SyncConfig
+from crmsync.integrations.config import SyncConfig
+from crmsync.mapping.direction import SyncDirection
 from crmsync.records.errors import RecordInvalid
 
 __all__ = ["check", "keys"]
@@ -46,7 +47,7 @@ def check(provider: str, config: SyncConfig) -> None:
         objects = spec.supported_objects(values)
     except ConfigError:  # a definition that does not load: the check below names it
         objects = frozenset()
-    synced = frozenset(t for t in objects if config.direction(t) != Direction.NONE)
+    synced = frozenset(t for t in objects if config.direction(t) != SyncDirection.NONE)
     try:
         spec.check_settings(values, synced)
     except SettingRefused as refused:

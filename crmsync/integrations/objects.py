@@ -14,8 +14,9 @@ from typing import Any
 
 from crmsync.connectors import providers
 from crmsync.connectors.providers import canonical
-from crmsync.integrations.config import Direction, SyncConfig
+from crmsync.integrations.config import SyncConfig
 from crmsync.mapping.defaults import default_mapping
+from crmsync.mapping.direction import SyncDirection
 from crmsync.records.errors import RecordInvalid
 
 __all__ = ["CORE_OBJECTS", "NOTHING_SYNCS", "check_supported", "default_objects", "warnings"]
@@ -34,12 +35,12 @@ def _connector_objects(provider: str, config: SyncConfig) -> set[str]:
     return set(spec.supported_objects(settings))
 
 
-def default_objects(provider: str, config: SyncConfig) -> dict[str, Direction]:
+def default_objects(provider: str, config: SyncConfig) -> dict[str, SyncDirection]:
     """The core objects ``provider`` can sync, both ways."""
     name = canonical(provider)
     mapped = {str(o) for o in default_mapping(providers.get(name).default_mapping).objects}
     supported = _connector_objects(name, config) & mapped
-    return {o: Direction.BOTH for o in CORE_OBJECTS if o in supported}
+    return {o: SyncDirection.BOTH for o in CORE_OBJECTS if o in supported}
 
 
 def check_supported(provider: str, config: SyncConfig) -> None:
@@ -50,7 +51,7 @@ def check_supported(provider: str, config: SyncConfig) -> None:
     is accepted as soon as it declares it.
     """
     name = canonical(provider)
-    wanted = [o for o in config.objects if config.direction(o) != Direction.NONE]
+    wanted = [o for o in config.objects if config.direction(o) != SyncDirection.NONE]
     if not wanted:
         return
     supported = _connector_objects(name, config)
@@ -67,6 +68,6 @@ def check_supported(provider: str, config: SyncConfig) -> None:
 def warnings(config: Mapping[str, Any] | None) -> list[str]:
     """What the API's answer warns about in a stored configuration."""
     objects = SyncConfig.model_validate({"objects": (config or {}).get("objects") or {}})
-    if all(objects.direction(o) == Direction.NONE for o in objects.objects):
+    if all(objects.direction(o) == SyncDirection.NONE for o in objects.objects):
         return [NOTHING_SYNCS]
     return []

@@ -26,7 +26,7 @@ from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
 from crmsync.integrations.vault import Vault, VaultError
 from crmsync.records.errors import RecordInvalid, RecordNotFound
 from crmsync.store.base import new_id
-from crmsync.store.models import Integration
+from crmsync.store.models import Integration, IntegrationStatus
 
 __all__ = [
     "create_integration",
@@ -145,7 +145,7 @@ def create_integration(
         workspace_id=workspace_id,
         provider=spec.name,
         name=data.name.strip(),
-        status="connected",
+        status=IntegrationStatus.CONNECTED,
         base_url=safe_base_url(spec, data.base_url, sandbox_mode=sandbox_mode),
         config=config.model_dump(mode="json", exclude_none=True),
         rate_limit_profile=data.rate_limit_profile,
@@ -222,8 +222,8 @@ def delete_integration(session: Session, integration: Integration) -> None:
 
 def mark_connected(integration: Integration) -> None:
     """Working credentials: clear the error state (a disabled one stays disabled)."""
-    if integration.status != "disabled":
-        integration.status = "connected"
+    if integration.status != IntegrationStatus.DISABLED:
+        integration.status = IntegrationStatus.CONNECTED
     integration.error_count = 0
     integration.last_error = None
     integration.last_error_at = None
@@ -242,7 +242,7 @@ def mark_needs_auth(integration: Integration, reason: str, *, oauth: bool) -> st
     else:
         action = f"send new credentials: PATCH /api/v1/integrations/{integration.id}"
     message = f"{integration.provider} refused the credentials ({reason}); {action}"
-    integration.status = "needs_auth"
+    integration.status = IntegrationStatus.NEEDS_AUTH
     integration.error_count += 1
     integration.last_error = message
     integration.last_error_at = datetime.now(UTC)

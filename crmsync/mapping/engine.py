@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmsync.mapping.coerce import coercer, to_canonical, to_wire
+from crmsync.mapping.direction import Direction
 from crmsync.mapping.errors import FieldError, MappingError
-from crmsync.mapping.model import Direction, FieldMapping, MappingSet
+from crmsync.mapping.model import FieldMapping, MappingSet
 from crmsync.mapping.paths import MISSING, get_path, set_path
 from crmsync.mapping.schema import ObjectType
 from crmsync.mapping.transforms import TransformKind, apply_transform

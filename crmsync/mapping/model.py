@@ -8,25 +8,14 @@ outbound maps source -> target, inbound target -> source.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from crmsync.mapping.direction import Direction
 from crmsync.mapping.schema import FieldType, ObjectType, field_type
 from crmsync.mapping.statusmap import StatusMap
 from crmsync.mapping.transforms import Transform, TransformKind
-
-
-class Direction(StrEnum):
-    """Which way a field mapping applies."""
-
-    OUTBOUND = "outbound"
-    INBOUND = "inbound"
-    BOTH = "both"
-
-    def includes(self, other: Direction) -> bool:
-        return self is Direction.BOTH or self is other
 
 
 class FieldMapping(BaseModel):

@@ -25,7 +25,7 @@ from crmsync.connectors.engagement import EngagementConnector, RemoteInteraction
 from crmsync.connectors.errors import ConnectorError
 from crmsync.marketing import engagement_service, settings
 from crmsync.records.service import create_record
-from crmsync.store.models import Activity, EngagementState, Integration, Link
+from crmsync.store.models import Activity, EngagementState, Integration, IntegrationStatus, Link
 
 __all__ = ["pull"]
 
@@ -57,7 +57,7 @@ def pull(
         .join(Link, Link.integration_id == Integration.id)
         .where(
             Integration.workspace_id == workspace_id,
-            Integration.status == "connected",
+            Integration.status == IntegrationStatus.CONNECTED,
             Link.object_type == "contacts",
             Link.record_id == contact_id,
         )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from crmsync.connectors.errors import Action, ConnectorError, InvalidRecord
 from crmsync.connectors.journeys import EnrollmentConnector, EnrollTarget
 from crmsync.marketing.enrollments import OBJECT_TYPE
-from crmsync.store.models import Contact, Enrollment, Journey, Link, SyncJob
+from crmsync.store.models import Contact, Enrollment, Journey, Link, SyncJob, SyncJobStatus
 from crmsync.sync.jobs import Claim, ClaimedJob
 from crmsync.sync.policy import on_job_error
 from crmsync.sync.push_target import PushCounts, Target
@@ -38,7 +38,7 @@ def _contact_pending(session: Session, integration_id: uuid.UUID, contact_id: uu
                 SyncJob.integration_id == integration_id,
                 SyncJob.object_type == "contacts",
                 SyncJob.record_id == contact_id,
-                SyncJob.status.in_(("pending", "running")),
+                SyncJob.status.in_((SyncJobStatus.PENDING, SyncJobStatus.RUNNING)),
             )
             .limit(1)
         )

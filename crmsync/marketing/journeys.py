@@ -24,7 +24,7 @@ from crmsync.connectors.errors import ConnectorError
 from crmsync.connectors.journeys import EnrollmentConnector
 from crmsync.marketing import settings
 from crmsync.marketing.errors import JourneyNotFound
-from crmsync.store.models import Integration, Journey
+from crmsync.store.models import Integration, IntegrationStatus, Journey
 
 __all__ = ["ConnectorOf", "Refresh", "get_journey", "list_journeys", "refresh"]
 
@@ -62,7 +62,7 @@ def refresh(
     now = now or datetime.now(UTC)
     cache = timedelta(minutes=settings.load(session, workspace_id).journey_cache_minutes)
     query = select(Integration).where(
-        Integration.workspace_id == workspace_id, Integration.status == "connected"
+        Integration.workspace_id == workspace_id, Integration.status == IntegrationStatus.CONNECTED
     )
     if integration_id is not None:
         query = query.where(Integration.id == integration_id)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import Connector
 from crmsync.marketing import journeys, settings
-from crmsync.store.models import Integration, Journey
+from crmsync.store.models import Integration, IntegrationStatus, Journey
 
 log = structlog.get_logger("crmsync.marketing")
 
@@ -52,7 +52,7 @@ class JourneyRefresher:
         in_catalogue = select(Journey.integration_id).distinct()
         rows = session.execute(
             select(Integration.id, Integration.workspace_id).where(
-                Integration.status == "connected", Integration.id.in_(in_catalogue)
+                Integration.status == IntegrationStatus.CONNECTED, Integration.id.in_(in_catalogue)
             )
         ).all()
         read = 0

@@ -24,7 +24,14 @@ from crmsync.connectors.base import TimelineConnector, TimelineEntry
 from crmsync.connectors.errors import Action, ConnectorError, InvalidRecord
 from crmsync.marketing import settings
 from crmsync.marketing.settings import MarketingConfig, TimelinePolicy
-from crmsync.store.models import Activity, Integration, Link, SyncJob
+from crmsync.store.models import (
+    Activity,
+    Integration,
+    IntegrationStatus,
+    Link,
+    SyncJob,
+    SyncJobStatus,
+)
 from crmsync.sync import outbox
 from crmsync.sync.jobs import Claim, ClaimedJob
 from crmsync.sync.policy import on_job_error
@@ -61,7 +68,8 @@ def enqueue(
     now = now or datetime.now(UTC)
     rows = session.execute(
         select(Integration.id, Integration.provider).where(
-            Integration.workspace_id == activity.workspace_id, Integration.status != "disabled"
+            Integration.workspace_id == activity.workspace_id,
+            Integration.status != IntegrationStatus.DISABLED,
         )
     )
     queued = 0
@@ -83,7 +91,7 @@ def enqueue(
                 SyncJob.integration_id == integration_id,
                 SyncJob.object_type == OBJECT_TYPE,
                 SyncJob.record_id == activity.id,
-                SyncJob.status == "pending",
+                SyncJob.status == SyncJobStatus.PENDING,
             )
             .values(next_attempt_at=next_slot(now, policy.interval_minutes))
             .execution_options(synchronize_session=False)

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmsync.store.models import Integration, Link, SyncJob
+from crmsync.store.models import Integration, Link, SyncJob, SyncJobStatus
 
 # the job states that still carry the error of the push that left them there
-_ERRORED = ("pending", "failed", "dead")
+_ERRORED = (SyncJobStatus.PENDING, SyncJobStatus.FAILED, SyncJobStatus.DEAD)
 
 
 def links_of(

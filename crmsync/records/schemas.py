@@ -37,9 +37,9 @@ __all__ = [
     "CREATE_SCHEMAS",
     "PATCH_SCHEMAS",
     "READ_ONLY_FIELDS",
+    "ActivityDirection",
     "ActivityType",
     "ContactType",
-    "Direction",
     "ExternalRef",
     "LeadStatus",
     "PropertyStatus",
@@ -74,7 +74,9 @@ def _no_empty_ref(value: str | None) -> str | None:
 ExternalRef = Annotated[Text255 | None, AfterValidator(_no_empty_ref)]
 
 
-class Direction(StrEnum):
+class ActivityDirection(StrEnum):
+    """Which way an activity went: from the contact (inbound) or to them (outbound)."""
+
     INBOUND = "inbound"
     OUTBOUND = "outbound"
 
@@ -107,7 +109,9 @@ class RecordIn(BaseModel):
 
 
 # Enum classes of fields that live above the field table, by (record type, field).
-_ENUM_CLASSES: dict[tuple[str, str], type[StrEnum]] = {("activities", "direction"): Direction}
+_ENUM_CLASSES: dict[tuple[str, str], type[StrEnum]] = {
+    ("activities", "direction"): ActivityDirection
+}
 _NUMBERS: dict[NumberKind, type] = {
     NumberKind.FLOAT: float,
     NumberKind.INTEGER: int,

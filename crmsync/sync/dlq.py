@@ -8,16 +8,16 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crmsync.store.models import SyncJob
+from crmsync.store.models import SyncJob, SyncJobStatus
 
-REPLAYABLE = ("dead", "failed")
+REPLAYABLE = (SyncJobStatus.DEAD, SyncJobStatus.FAILED)
 
 
 def list_jobs(
     session: Session,
     workspace_id: uuid.UUID,
     *,
-    status: str | None = "dead",
+    status: str | None = SyncJobStatus.DEAD,
     integration_id: uuid.UUID | None = None,
     limit: int = 100,
     after_id: int | None = None,
@@ -45,7 +45,7 @@ def replay(session: Session, workspace_id: uuid.UUID, job_id: int) -> SyncJob | 
         raise ValueError(f"job {job_id} is {job.status}; only dead or failed jobs are replayed")
     twin = session.scalar(
         select(SyncJob.id).where(
-            SyncJob.status == "pending",
+            SyncJob.status == SyncJobStatus.PENDING,
             SyncJob.integration_id == job.integration_id,
             SyncJob.object_type == job.object_type,
             SyncJob.record_id == job.record_id,
@@ -63,14 +63,17 @@ def replay_all(
     """Queue every dead job of the workspace (or one integration) again; returns how many."""
     count = 0
     for job in list_jobs(session, workspace_id, integration_id=integration_id, limit=100_000):
-        if replay(session, workspace_id, job.id) is not None and job.status == "pending":
+        if (
+            replay(session, workspace_id, job.id) is not None
+            and job.status == SyncJobStatus.PENDING
+        ):
             count += 1
         session.flush()  # the next job's twin check sees this one
     return count
 
 
 def _requeue(job: SyncJob) -> None:
-    job.status = "pending"
+    job.status = SyncJobStatus.PENDING
     job.attempts = 0
     job.next_attempt_at = datetime.now(UTC)
     job.lease_owner = None

@@ -26,14 +26,24 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.http.quota import BOOK, QuotaBook
 from crmsync.integrations.config import SyncConfig
+from crmsync.mapping.direction import Direction
 from crmsync.store.base import new_id
-from crmsync.store.models import ApiQuota, Integration, SyncJob, SyncObjectState, SyncRun
+from crmsync.store.models import (
+    ApiQuota,
+    Integration,
+    IntegrationStatus,
+    SyncJob,
+    SyncJobStatus,
+    SyncObjectState,
+    SyncRun,
+    SyncRunStatus,
+)
 from crmsync.sync.dlq import REPLAYABLE
 
 __all__ = ["Health", "ObjectHealth", "flush_quotas", "report", "reports", "summaries"]
 
 WINDOW = timedelta(hours=24)  # error rate and "recent" dead letters
-_OPEN = ("pending", "running")
+_OPEN = (SyncJobStatus.PENDING, SyncJobStatus.RUNNING)
 # errors that mean the CRM lacks a field or property the mapping writes
 _MISSING_FIELD = re.compile(
     r"PROPERTY_DOESNT_EXIST|INVALID_FIELD|does not exist|No such column|no such field|"
@@ -101,7 +111,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def shown_status(stored: str, failing: Iterable[str], recent_dead: int) -> str:
     """What the API shows: ``degraded`` for a connected integration with trouble."""
-    if stored == "connected" and (list(failing) or recent_dead):
+    if stored == IntegrationStatus.CONNECTED and (list(failing) or recent_dead):
         return "degraded"
     return stored
 
@@ -212,7 +222,7 @@ def _future(moment: datetime | None, now: datetime) -> datetime | None:
 
 
 def _runs(session: Session, ids: list[uuid.UUID], now: datetime, of: Any) -> None:
-    ok = SyncRun.status.in_(("succeeded", "partial"))
+    ok = SyncRun.status.in_((SyncRunStatus.SUCCEEDED, SyncRunStatus.PARTIAL))
     rows = session.execute(
         select(
             SyncRun.integration_id,
@@ -225,12 +235,14 @@ def _runs(session: Session, ids: list[uuid.UUID], now: datetime, of: Any) -> Non
     )
     for integration_id, object_type, direction, last in rows:
         item = of(integration_id, object_type)
-        if direction == "outbound":
+        if direction == Direction.OUTBOUND:
             item.last_push_at = _aware(last)
         else:
             item.last_pull_at = _aware(last)
     # a run that failed as a whole failed all it processed (its jobs went back to wait)
-    failed_records = case((SyncRun.status == "failed", SyncRun.processed), else_=SyncRun.failed)
+    failed_records = case(
+        (SyncRun.status == SyncRunStatus.FAILED, SyncRun.processed), else_=SyncRun.failed
+    )
     totals = session.execute(
         select(
             SyncRun.integration_id,
@@ -318,7 +330,7 @@ def next_steps(session: Session, integration: Integration, health: Health) -> li
     ``fix mapping``, ``fix config``, ``replay``."""
     base = f"/api/v1/integrations/{integration.id}"
     steps: list[dict[str, str]] = []
-    if integration.status == "needs_auth":
+    if integration.status == IntegrationStatus.NEEDS_AUTH:
         steps.append(
             {
                 "action": "reauthorize",

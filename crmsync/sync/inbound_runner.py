@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
-from crmsync.store.models import Integration, SyncRun
+from crmsync.mapping.direction import Direction
+from crmsync.store.models import Integration, IntegrationStatus, SyncRun
 from crmsync.sync import object_state
 from crmsync.sync.locks import poll_lock
 from crmsync.sync.policy import on_integration_error
@@ -88,7 +89,7 @@ def last_inbound_run(
     return session.scalar(
         select(func.max(SyncRun.started_at)).where(
             SyncRun.integration_id == integration.id,
-            SyncRun.direction == "inbound",
+            SyncRun.direction == Direction.INBOUND,
             SyncRun.object_type == object_type,
             SyncRun.kind.in_(INBOUND_KINDS),
         )
@@ -99,7 +100,7 @@ def due_streams(session: Session, now: datetime) -> list[tuple[Integration, str]
     """(integration, object type) pairs whose scheduled poll is due."""
     due = []
     for integration in session.scalars(
-        select(Integration).where(Integration.status == "connected")
+        select(Integration).where(Integration.status == IntegrationStatus.CONNECTED)
     ):
         try:
             config = SyncConfig.model_validate(integration.config or {})
@@ -124,7 +125,7 @@ def drain_webhooks(session: Session, resolve: Callable[[Session, Integration], T
     for (integration_id, object_type), ids in groups.items():
         count += len(ids)
         integration = session.get(Integration, integration_id)
-        if integration is None or integration.status != "connected":
+        if integration is None or integration.status != IntegrationStatus.CONNECTED:
             settle_events(session, ids, "skipped: integration is not connected")
             continue
         result = poll_stream(

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from crmsync.metrics import SYNC_JOBS_SETTLED
-from crmsync.store.models import Integration, SyncJob
+from crmsync.store.models import Integration, IntegrationStatus, SyncJob, SyncJobStatus
 from crmsync.sync import object_state
 
 DEFAULT_LEASE = timedelta(seconds=60)
@@ -56,15 +56,17 @@ class Claim:
 
 _running = aliased(SyncJob)
 _DUE = and_(
-    SyncJob.status == "pending",
+    SyncJob.status == SyncJobStatus.PENDING,
     SyncJob.next_attempt_at <= bindparam("now"),
     ~exists().where(  # the record is busy: its other job waits
-        _running.status == "running",
+        _running.status == SyncJobStatus.RUNNING,
         _running.integration_id == SyncJob.integration_id,
         _running.object_type == SyncJob.object_type,
         _running.record_id == SyncJob.record_id,
     ),
-    SyncJob.integration_id.in_(select(Integration.id).where(Integration.status == "connected")),
+    SyncJob.integration_id.in_(
+        select(Integration.id).where(Integration.status == IntegrationStatus.CONNECTED)
+    ),
     ~object_state.HELD,  # its object type backs off, or waits for its slot
 )
 _URGENT = (SyncJob.priority, SyncJob.next_attempt_at, SyncJob.id)
@@ -84,9 +86,11 @@ _HEAD_LOCKED = _HEAD.with_for_update(**_LOCKED)  # type: ignore[arg-type]
 _GROUP_LOCKED = _GROUP.with_for_update(**_LOCKED)  # type: ignore[arg-type]
 _TAKE = (
     update(_JOBS)
-    .where(_JOBS.c.id.in_(bindparam("ids", expanding=True)), _JOBS.c.status == "pending")
+    .where(
+        _JOBS.c.id.in_(bindparam("ids", expanding=True)), _JOBS.c.status == SyncJobStatus.PENDING
+    )
     .values(
-        status="running",
+        status=SyncJobStatus.RUNNING,
         lease_owner=bindparam("owner"),
         lease_expires_at=bindparam("expires"),
         updated_at=bindparam("now"),
@@ -178,7 +182,9 @@ def heartbeat(
     mine = (
         select(SyncJob.id)
         .where(
-            SyncJob.id.in_(job_ids), SyncJob.lease_owner == worker_id, SyncJob.status == "running"
+            SyncJob.id.in_(job_ids),
+            SyncJob.lease_owner == worker_id,
+            SyncJob.status == SyncJobStatus.RUNNING,
         )
         .with_for_update(skip_locked=True)
     )
@@ -194,7 +200,7 @@ def heartbeat(
 _twin = aliased(SyncJob)
 _HAS_PENDING_TWIN = select(
     exists().where(
-        _twin.status == "pending",
+        _twin.status == SyncJobStatus.PENDING,
         _twin.integration_id == SyncJob.integration_id,
         _twin.object_type == SyncJob.object_type,
         _twin.record_id == SyncJob.record_id,
@@ -204,14 +210,14 @@ _HAS_PENDING_TWIN = select(
 ).where(SyncJob.id == bindparam("job_id"))
 _HELD = and_(
     _JOBS.c.id == bindparam("job_id"),
-    _JOBS.c.status == "running",
+    _JOBS.c.status == SyncJobStatus.RUNNING,
     _JOBS.c.lease_owner == bindparam("owner"),
 )
 _REQUEUE = (
     update(_JOBS)
     .where(_HELD)
     .values(
-        status="pending",
+        status=SyncJobStatus.PENDING,
         next_attempt_at=bindparam("at"),
         lease_owner=None,
         lease_expires_at=None,
@@ -269,7 +275,7 @@ def reap_expired(session: Session, now: datetime | None = None) -> int:
     goes back in its own transaction (see ``requeue``).
     """
     now = now or datetime.now(UTC)
-    expired = and_(SyncJob.status == "running", SyncJob.lease_expires_at < now)
+    expired = and_(SyncJob.status == SyncJobStatus.RUNNING, SyncJob.lease_expires_at < now)
     candidates = list(session.scalars(select(SyncJob.id).where(expired).order_by(SyncJob.id)))
     session.commit()  # (not rollback: that would expire the caller's objects)
     lock = session.get_bind().dialect.name == "postgresql"
@@ -293,6 +299,8 @@ def reap_expired(session: Session, now: datetime | None = None) -> int:
 def purge_succeeded(session: Session, older_than: datetime) -> int:
     """Delete succeeded jobs settled before ``older_than`` (the sync log keeps counts)."""
     result = session.execute(
-        delete(SyncJob).where(SyncJob.status == "succeeded", SyncJob.updated_at < older_than)
+        delete(SyncJob).where(
+            SyncJob.status == SyncJobStatus.SUCCEEDED, SyncJob.updated_at < older_than
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -11,10 +11,17 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from crmsync.integrations.config import SyncConfig
-from crmsync.store.models import RECORD_MODELS, Integration, SyncJob, SyncRun
+from crmsync.mapping.direction import Direction
+from crmsync.store.models import (
+    RECORD_MODELS,
+    Integration,
+    SyncJob,
+    SyncJobStatus,
+    SyncRun,
+    SyncRunStatus,
+)
 from crmsync.sync import health, outbox
 
-QUEUED = "queued"
 _BACKFILL_CHUNK = 1000
 
 
@@ -51,9 +58,9 @@ def request_sync(session: Session, integration: Integration, *, full: bool) -> d
                 workspace_id=integration.workspace_id,
                 integration_id=integration.id,
                 kind="full" if full else "manual",
-                direction="inbound",
+                direction=Direction.INBOUND,
                 object_type=object_type,
-                status=QUEUED,
+                status=SyncRunStatus.QUEUED,
             )
         )
     return {"outbound_jobs": pushed, "inbound_polls": len(pulls)}
@@ -67,7 +74,7 @@ def queued_polls(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, str, str]
     dropped (that poll may have begun before the request, or be incremental)."""
     rows = session.execute(
         select(SyncRun.id, SyncRun.integration_id, SyncRun.object_type, SyncRun.kind)
-        .where(SyncRun.status == QUEUED)
+        .where(SyncRun.status == SyncRunStatus.QUEUED)
         .order_by(SyncRun.started_at)
     ).all()
     session.rollback()
@@ -77,7 +84,7 @@ def queued_polls(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, str, str]
 def take_queued_poll(session: Session, request_id: uuid.UUID) -> bool:
     """Remove a queued request; False when another worker took it first. Commits."""
     result = session.execute(
-        delete(SyncRun).where(SyncRun.id == request_id, SyncRun.status == QUEUED)
+        delete(SyncRun).where(SyncRun.id == request_id, SyncRun.status == SyncRunStatus.QUEUED)
     )
     session.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -94,13 +101,13 @@ def sync_status(session: Session, integration: Integration) -> dict[str, Any]:
     )
     oldest = session.scalar(
         select(func.min(SyncJob.enqueued_at)).where(
-            SyncJob.integration_id == integration.id, SyncJob.status == "pending"
+            SyncJob.integration_id == integration.id, SyncJob.status == SyncJobStatus.PENDING
         )
     )
     last_runs: dict[str, dict[str, Any]] = {}
     for run in session.scalars(
         select(SyncRun)
-        .where(SyncRun.integration_id == integration.id, SyncRun.status != QUEUED)
+        .where(SyncRun.integration_id == integration.id, SyncRun.status != SyncRunStatus.QUEUED)
         .order_by(SyncRun.started_at.desc())
         .limit(200)
     ):
@@ -110,7 +117,15 @@ def sync_status(session: Session, integration: Integration) -> dict[str, Any]:
         "integration_id": integration.id,
         "status": health.summaries(session, [integration])[integration.id]["status"],
         "last_error": integration.last_error,
-        "jobs": {s: int(jobs.get(s, 0)) for s in ("pending", "running", "failed", "dead")},
+        "jobs": {
+            s: int(jobs.get(s, 0))
+            for s in (
+                SyncJobStatus.PENDING,
+                SyncJobStatus.RUNNING,
+                SyncJobStatus.FAILED,
+                SyncJobStatus.DEAD,
+            )
+        },
         "oldest_pending_seconds": (
             (datetime.now(UTC) - oldest).total_seconds() if oldest else None
         ),
@@ -142,7 +157,9 @@ def run_out(run: SyncRun) -> dict[str, Any]:
 def sync_logs(
     session: Session, integration: Integration, *, limit: int, before: datetime | None
 ) -> list[SyncRun]:
-    stmt = select(SyncRun).where(SyncRun.integration_id == integration.id, SyncRun.status != QUEUED)
+    stmt = select(SyncRun).where(
+        SyncRun.integration_id == integration.id, SyncRun.status != SyncRunStatus.QUEUED
+    )
     if before is not None:
         stmt = stmt.where(SyncRun.started_at < before)
     return list(session.scalars(stmt.order_by(SyncRun.started_at.desc()).limit(limit)))

@@ -11,7 +11,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from crmsync.store.models import Integration, SyncJob
+from crmsync.store.models import Integration, SyncJob, SyncJobStatus
 from crmsync.sync import health
 
 
@@ -33,7 +33,7 @@ class QueueCollector(Collector):
                 select(SyncJob.status, func.count()).group_by(SyncJob.status)
             ):
                 by_status.add_metric([status], count)
-            due = SyncJob.status == "pending", SyncJob.next_attempt_at <= now
+            due = SyncJob.status == SyncJobStatus.PENDING, SyncJob.next_attempt_at <= now
             count, first = conn.execute(
                 select(func.count(), func.min(SyncJob.enqueued_at)).where(*due)
             ).one()

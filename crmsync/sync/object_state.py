@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.errors import Action, AuthError, ConnectorError
 from crmsync.store.base import new_id
-from crmsync.store.models import SyncJob, SyncObjectState
+from crmsync.store.models import SyncJob, SyncJobStatus, SyncObjectState
 from crmsync.sync.schedule import next_run
 
 __all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "HELD", "failed", "scheduled", "succeeded"]
@@ -148,7 +148,7 @@ def scheduled(
         .where(
             SyncJob.integration_id == integration_id,
             SyncJob.object_type == object_type,
-            SyncJob.status == "pending",
+            SyncJob.status == SyncJobStatus.PENDING,
             SyncJob.next_attempt_at <= now,
             SyncJob.id.not_in(claimed),
         )

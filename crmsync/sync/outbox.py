@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crmsync.integrations.config import SyncConfig
-from crmsync.store.models import Integration, SyncJob
+from crmsync.store.models import Integration, IntegrationStatus, SyncJob, SyncJobStatus
 
 
 class Priority(IntEnum):
@@ -35,7 +35,8 @@ def _pushing_integrations(
 ) -> list[uuid.UUID]:
     rows = session.execute(
         select(Integration.id, Integration.config).where(
-            Integration.workspace_id == workspace_id, Integration.status != "disabled"
+            Integration.workspace_id == workspace_id,
+            Integration.status != IntegrationStatus.DISABLED,
         )
     )
     wanted = []
@@ -106,7 +107,7 @@ def enqueue(
             "record_id": record_id,
             "operation": operation,
             "priority": int(priority),
-            "status": "pending",
+            "status": SyncJobStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
             "enqueued_at": now,
@@ -122,7 +123,7 @@ def enqueue(
     stmt = insert(SyncJob)
     stmt = stmt.on_conflict_do_update(
         index_elements=["integration_id", "object_type", "record_id", "operation"],
-        index_where=text("status = 'pending'"),
+        index_where=text(f"status = '{SyncJobStatus.PENDING}'"),
         set_={"priority": func.min(SyncJob.priority, stmt.excluded.priority)}
         if dialect == "sqlite"
         else {"priority": func.least(SyncJob.priority, stmt.excluded.priority)},

@@ -22,15 +22,19 @@ from datetime import datetime, timedelta
 from crmsync.connectors.errors import Action, AuthError, ConnectorError, RateLimited
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.integrations.config import RetrySettings
-from crmsync.store.models import Integration
+from crmsync.store.models import Integration, IntegrationStatus, SyncJobStatus
 from crmsync.sync.jobs import ClaimedJob
 from crmsync.sync.settle import Settlement
 
 # Paused jobs are looked at again after this long; they are only claimed once the
 # integration is connected again, so this is just how often the claim query sees them.
 PAUSED_RECHECK = timedelta(minutes=1)
-_INTEGRATION_STATUS: dict[type[ConnectorError], str] = {AuthError: "needs_auth"}
-_WHAT_TO_DO = {"needs_auth": "reconnect the integration (its credentials were refused)"}
+_INTEGRATION_STATUS: dict[type[ConnectorError], IntegrationStatus] = {
+    AuthError: IntegrationStatus.NEEDS_AUTH
+}
+_WHAT_TO_DO = {
+    IntegrationStatus.NEEDS_AUTH: "reconnect the integration (its credentials were refused)"
+}
 
 
 def retry_policy(settings: RetrySettings) -> RetryPolicy:
@@ -50,34 +54,34 @@ def on_job_error(
     now: datetime,
     held: datetime | None = None,
     rng: random.Random | None = None,
-) -> str:
+) -> SyncJobStatus:
     """Note what becomes of one job after ``error``; returns the job's new status.
 
     ``held``: until when the job's object type backs off (a job paused for it waits
     that long rather than the usual recheck)."""
     message, kind = error.message, error.kind
     if error.action is Action.SKIP_RECORD:
-        settlement.finish(job, "failed", error=message, error_class=kind)
-        return "failed"
+        settlement.finish(job, SyncJobStatus.FAILED, error=message, error_class=kind)
+        return SyncJobStatus.FAILED
     if error.action is Action.RELINK:
         settlement.requeue(job, now, error=message, error_class=kind, count_attempt=False)
-        return "pending"
+        return SyncJobStatus.PENDING
     if error.action is Action.WAIT:
         wait = error.retry_after if isinstance(error, RateLimited) else 1.0
         at = now + timedelta(seconds=wait)
         settlement.requeue(job, at, error=message, error_class=kind, count_attempt=False)
-        return "pending"
+        return SyncJobStatus.PENDING
     if error.action is Action.RETRY:
         if not policy.allows(job.attempts + 2):  # this try was attempt n+1; is there an n+2?
-            settlement.finish(job, "dead", error=message, error_class=kind)
-            return "dead"
+            settlement.finish(job, SyncJobStatus.DEAD, error=message, error_class=kind)
+            return SyncJobStatus.DEAD
         at = now + timedelta(seconds=policy.delay(job.attempts, rng))
         settlement.requeue(job, at, error=message, error_class=kind)
-        return "pending"
+        return SyncJobStatus.PENDING
     # GIVE_UP: a person must act; the jobs wait without spending attempts.
     at = max(now + PAUSED_RECHECK, held or now)
     settlement.requeue(job, at, error=message, error_class=kind, count_attempt=False)
-    return "pending"
+    return SyncJobStatus.PENDING
 
 
 def on_integration_error(

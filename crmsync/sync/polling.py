@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import Connector, ReadConnector, RemoteRecord
+from crmsync.mapping.direction import Direction
 from crmsync.mapping.model import MappingSet
-from crmsync.store.models import Integration, SyncCursor, SyncRun
+from crmsync.store.models import Integration, SyncCursor, SyncRun, SyncRunStatus
 from crmsync.sync.inbound import apply_remote
-from crmsync.sync.manual import QUEUED
 
 MAX_PAGES_PER_RUN = 1000
 REREADS = 3  # reads by id of a record read too early, before its page waits for a poll
@@ -69,7 +69,7 @@ def poll(
         workspace_id=integration.workspace_id,
         integration_id=integration.id,
         kind=kind,
-        direction="inbound",
+        direction=Direction.INBOUND,
         object_type=object_type,
         started_at=started,
     )
@@ -112,14 +112,14 @@ def poll(
                 workspace_id=integration.workspace_id,
                 integration_id=integration.id,
                 kind="full" if kind == "full" else "incremental",
-                direction="inbound",
+                direction=Direction.INBOUND,
                 object_type=object_type,
-                status=QUEUED,
+                status=SyncRunStatus.QUEUED,
             )
         )
     run.processed, run.failed = result.processed, result.failed
     run.succeeded = result.processed - result.failed
-    run.status = "succeeded" if not result.failed else "partial"
+    run.status = SyncRunStatus.SUCCEEDED if not result.failed else SyncRunStatus.PARTIAL
     run.errors = errors[:50]
     run.finished_at = datetime.now(UTC)
     run.duration_ms = int((run.finished_at - started).total_seconds() * 1000)

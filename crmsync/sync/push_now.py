@@ -2,7 +2,7 @@
 
 The push is the worker's own: a job is enqueued (coalescing with a pending one), taken
 at once by this caller under a lease, and processed exactly as a worker processes a
-group (``Worker._process``: mapping, hash skip, Links, SyncRun, retries). So a push now
+group (``Worker.push_claim``: mapping, hash skip, Links, SyncRun, retries). So a push now
 and the background worker never push one record at the same time: the database's
 one-running-job-per-record index refuses the second taker, and that integration
 answers ``in_progress`` (the worker is pushing it) instead of waiting.
@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.records.errors import RecordInvalid, RecordNotFound
-from crmsync.store.models import Integration, Link, SyncJob
+from crmsync.store.models import Integration, IntegrationStatus, Link, SyncJob, SyncJobStatus
 from crmsync.sync import jobs, outbox
 from crmsync.sync.jobs import Claim, ClaimedJob
 from crmsync.sync.worker import TargetResolver, Worker
@@ -84,7 +84,7 @@ def push_record(
     worker = Worker(sessions, resolve, worker_id=f"api:{uuid.uuid4().hex[:12]}")
     outcomes = []
     for integration_id, name, _workspace_id, status, last_error in targets:
-        if status != "connected":
+        if status != IntegrationStatus.CONNECTED:
             reason = f"integration is {status}" + (f": {last_error}" if last_error else "")
             outcomes.append(PushOutcome(integration_id, name, "queued", error=reason))
             continue
@@ -93,7 +93,7 @@ def push_record(
             outcomes.append(PushOutcome(integration_id, name, "in_progress"))
             continue
         # the worker's own processing, so a push now behaves as a background push
-        worker._process(session, Claim(integration_id, record_type, [job]))
+        worker.push_claim(session, Claim(integration_id, record_type, [job]))
         outcomes.append(_outcome(session, integration_id, name, record_type, record_id, job.id))
     return outcomes
 
@@ -110,10 +110,10 @@ def _take(
             _JOBS.c.object_type == record_type,
             _JOBS.c.record_id == record_id,
             _JOBS.c.operation == "upsert",
-            _JOBS.c.status == "pending",
+            _JOBS.c.status == SyncJobStatus.PENDING,
         )
         .values(
-            status="running",
+            status=SyncJobStatus.RUNNING,
             lease_owner=owner,
             lease_expires_at=now + jobs.DEFAULT_LEASE,
             updated_at=now,
@@ -156,7 +156,9 @@ def _outcome(
     )
     if job is None:  # a newer change's pending job took over this one's work
         return PushOutcome(integration_id, name, "synced" if remote_id else "retrying", remote_id)
-    if job.status == "succeeded":
+    if job.status == SyncJobStatus.SUCCEEDED:
         return PushOutcome(integration_id, name, "synced", remote_id)
-    status = {"pending": "retrying", "running": "in_progress"}.get(job.status, "failed")
+    status = {SyncJobStatus.PENDING: "retrying", SyncJobStatus.RUNNING: "in_progress"}.get(
+        job.status, "failed"
+    )
     return PushOutcome(integration_id, name, status, remote_id, job.last_error)

@@ -13,6 +13,7 @@ from crmsync.connectors.errors import ConnectorError
 from crmsync.connectors.http.rejections import rejection
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.mapping.model import MappingSet
+from crmsync.store.models import SyncJobStatus
 from crmsync.sync.jobs import ClaimedJob
 
 
@@ -41,7 +42,7 @@ class PushCounts:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def error(self, job: ClaimedJob, status: str, error: ConnectorError) -> None:
-        if status in ("failed", "dead"):
+        if status in (SyncJobStatus.FAILED, SyncJobStatus.DEAD):
             self.failed += 1
             self.errors.append(
                 {

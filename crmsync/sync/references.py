@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from crmsync.mapping.schema import Relation, children_of, relations_of
 from crmsync.records import service
 from crmsync.records.errors import RecordError
-from crmsync.store.models import RECORD_MODELS, Link, PendingReference, SyncJob
+from crmsync.store.models import RECORD_MODELS, Link, PendingReference, SyncJob, SyncJobStatus
 from crmsync.sync import outbox
 
 __all__ = [
@@ -59,7 +59,7 @@ __all__ = [
 
 # how long a record waiting for its parent's push waits before it is looked at again
 WAIT = timedelta(seconds=1)
-_IN_FLIGHT = ("pending", "running")
+_IN_FLIGHT = (SyncJobStatus.PENDING, SyncJobStatus.RUNNING)
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:
@@ -129,10 +129,10 @@ def _job_states(
     out: dict[uuid.UUID, tuple[set[str], datetime | None]] = {}
     for record_id, status, due, _id in rows:
         statuses, first_due = out.get(record_id, (set(), None))
-        if status == "succeeded":
+        if status == SyncJobStatus.SUCCEEDED:
             statuses = set()  # only what happened since the last success counts
         statuses.add(status)
-        if status == "pending":
+        if status == SyncJobStatus.PENDING:
             first_due = due if first_due is None else min(first_due, due)
         out[record_id] = (statuses, first_due)
     return out

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from crmsync import outbound
 from crmsync.store.base import new_id
-from crmsync.store.models import Link, SyncJob
+from crmsync.store.models import Link, SyncJob, SyncJobStatus
 from crmsync.sync import fieldstate, jobs
 from crmsync.sync.jobs import ClaimedJob
 
@@ -41,12 +41,12 @@ log = structlog.get_logger("crmsync.worker")
 
 _JOBS = cast(Table, SyncJob.__table__)
 _LINKS = cast(Table, Link.__table__)
-_HELD = (_JOBS.c.status == "running", _JOBS.c.lease_owner == bindparam("owner"))
+_HELD = (_JOBS.c.status == SyncJobStatus.RUNNING, _JOBS.c.lease_owner == bindparam("owner"))
 _SUCCEED = (
     update(_JOBS)
     .where(_JOBS.c.id.in_(bindparam("ids", expanding=True)), *_HELD)
     .values(
-        status="succeeded",
+        status=SyncJobStatus.SUCCEEDED,
         lease_owner=None,
         lease_expires_at=None,
         last_error=None,
@@ -102,11 +102,11 @@ class Settlement:
         return job.id not in self.outcome
 
     def succeed(self, job: ClaimedJob) -> None:
-        self.outcome[job.id] = "succeeded"
+        self.outcome[job.id] = SyncJobStatus.SUCCEEDED
         self._succeeded.append(job.id)
 
     def finish(
-        self, job: ClaimedJob, status: str, *, error: str | None, error_class: str | None
+        self, job: ClaimedJob, status: SyncJobStatus, *, error: str | None, error_class: str | None
     ) -> None:
         """``failed`` (no retry) or ``dead`` (retries spent); either spends an attempt."""
         self.outcome[job.id] = status
@@ -123,7 +123,7 @@ class Settlement:
         error_class: str | None,
         count_attempt: bool = True,
     ) -> None:
-        self.outcome[job.id] = "pending"
+        self.outcome[job.id] = SyncJobStatus.PENDING
         self._requeued.append(_Requeue(job, at, error, error_class, count_attempt))
 
     # -- links -------------------------------------------------------------------------
@@ -180,7 +180,7 @@ class Settlement:
             # Our lease ran out mid-push and a reaper handed those jobs back: they will
             # be pushed again (upserts, so no duplicate).
             log.warning("jobs were reaped while in flight", jobs=len(self._succeeded) - stored)
-        jobs.count_settled("succeeded", stored)
+        jobs.count_settled(SyncJobStatus.SUCCEEDED, stored)
         for row in self._finished:
             jobs.count_settled(row["new_status"])
         # The outbox's order (record), though each requeue commits alone anyway.

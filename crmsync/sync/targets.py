@@ -23,11 +23,11 @@ from crmsync.mapping.defaults import default_mapping
 from crmsync.mapping.model import MappingSet, ObjectMapping
 from crmsync.mapping.statusmap import StatusMap
 from crmsync.owners import table as owner_table
-from crmsync.store.models import FieldMapping, Integration, Workspace
+from crmsync.store.models import Integration, IntegrationMapping, Workspace
 from crmsync.sync.policy import retry_policy
 from crmsync.sync.push_target import Target
 
-# FieldMapping rows under this object type hold the integration's status maps.
+# IntegrationMapping rows under this object type hold the integration's status maps.
 STATUS_MAPS = "_status_maps"
 
 
@@ -39,7 +39,7 @@ def mapping_for(session: Session, integration: Integration) -> MappingSet:
 def _overrides(session: Session, integration: Integration) -> list[tuple[str, dict[str, Any]]]:
     # Whole rows, so a row edited in this session but not flushed yet counts as edited.
     rows = session.scalars(
-        select(FieldMapping).where(FieldMapping.integration_id == integration.id)
+        select(IntegrationMapping).where(IntegrationMapping.integration_id == integration.id)
     )
     return sorted(((row.object_type, row.definition) for row in rows), key=lambda r: r[0])
 
@@ -62,12 +62,13 @@ def set_object_mapping(
 ) -> None:
     """Store the integration's own mapping of one object type (replacing the default)."""
     row = session.scalar(
-        select(FieldMapping).where(
-            FieldMapping.integration_id == integration.id, FieldMapping.object_type == object_type
+        select(IntegrationMapping).where(
+            IntegrationMapping.integration_id == integration.id,
+            IntegrationMapping.object_type == object_type,
         )
     )
     if row is None:
-        row = FieldMapping(
+        row = IntegrationMapping(
             workspace_id=integration.workspace_id,
             integration_id=integration.id,
             object_type=object_type,
@@ -84,13 +85,13 @@ def save_mapping(session: Session, integration: Integration, mapping: MappingSet
         set_object_mapping(session, integration, object_type.value, object_mapping)
     if mapping.status_maps:
         row = session.scalar(
-            select(FieldMapping).where(
-                FieldMapping.integration_id == integration.id,
-                FieldMapping.object_type == STATUS_MAPS,
+            select(IntegrationMapping).where(
+                IntegrationMapping.integration_id == integration.id,
+                IntegrationMapping.object_type == STATUS_MAPS,
             )
         )
         if row is None:
-            row = FieldMapping(
+            row = IntegrationMapping(
                 workspace_id=integration.workspace_id,
                 integration_id=integration.id,
                 object_type=STATUS_MAPS,

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.connectors.errors import Action, ConnectorError
 from crmsync.integrations.config import SyncConfig
+from crmsync.mapping.direction import Direction
 from crmsync.marketing.pushers import PUSHERS
 from crmsync.marketing.schedule import JourneyRefresher
-from crmsync.store.models import Integration, SyncRun
+from crmsync.store.models import Integration, IntegrationStatus, SyncRun, SyncRunStatus
 from crmsync.sync import health, jobs, manual, object_state, rejected
 from crmsync.sync.inbound_runner import Busy, drain_webhooks, due_streams, poll_stream
 from crmsync.sync.jobs import Claim, ClaimedJob
@@ -129,12 +130,14 @@ class Worker:
                 return False
             self._hold(claim)
             try:
-                self._process(session, claim)
+                self.push_claim(session, claim)
             finally:
                 self._release()
         return True
 
-    def _process(self, session: Session, claim: Claim) -> None:
+    def push_claim(self, session: Session, claim: Claim) -> None:
+        """Push one claimed group of jobs as the background does: map, push, settle the
+        jobs and their Links, write the SyncRun. The caller holds the jobs' leases."""
         now = datetime.now(UTC)
         integration = session.get(Integration, claim.integration_id)
         assert integration is not None  # jobs cascade away with their integration
@@ -145,7 +148,7 @@ class Worker:
             workspace_id=integration.workspace_id,
             integration_id=integration.id,
             kind="realtime",
-            direction="outbound",
+            direction=Direction.OUTBOUND,
             object_type=claim.object_type,
             started_at=now,
         )
@@ -169,13 +172,13 @@ class Worker:
                 self._batch_limits[(integration.id, claim.object_type)] = per_call
                 self._batch_sizes[(integration.id, claim.object_type)] = sync.batch_size
                 counts = push(session, claim, target, settlement, now)
-            run.status = "succeeded" if not counts.failed else "partial"
+            run.status = SyncRunStatus.SUCCEEDED if not counts.failed else SyncRunStatus.PARTIAL
             object_state.succeeded(
                 session, integration.workspace_id, integration.id, claim.object_type
             )
         except ConnectorError as error:
             counts = self._whole_batch_failed(session, claim, integration, settlement, error, now)
-            run.status = "failed"
+            run.status = SyncRunStatus.FAILED
         if sync.frequency is not None and not extra_jobs:  # cut-off jobs go first
             object_state.scheduled(
                 session,
@@ -259,7 +262,7 @@ class Worker:
             for request_id, integration_id, object_type, kind in manual.queued_polls(session):
                 asked.add((integration_id, object_type))
                 integration = session.get(Integration, integration_id)
-                if integration is None or integration.status != "connected":
+                if integration is None or integration.status != IntegrationStatus.CONNECTED:
                     manual.take_queued_poll(session, request_id)
                     continue
                 result = poll_stream(

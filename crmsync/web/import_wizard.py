@@ -14,7 +14,7 @@ from crmsync.imports.rowmap import EXTERNAL_REF, FULL_NAME, RowMapper, has_full_
 from crmsync.imports.valuemaps import UnknownValue, ValueMap, enum_values
 from crmsync.mapping.schema import CANONICAL_SCHEMA, ObjectType
 from crmsync.records.errors import RecordInvalid
-from crmsync.store.models import ImportJob
+from crmsync.store.models import ImportJob, ImportStatus
 
 
 def targets(object_type: str) -> list[str]:
@@ -35,7 +35,7 @@ def options_of(job: ImportJob) -> ImportOptions:
 
 def remap(job: ImportJob, columns: Mapping[str, str | None]) -> dict[str, str]:
     """Set a pending job's mapping; refuses a target the object type does not have."""
-    if job.status != "pending":
+    if job.status != ImportStatus.PENDING:
         raise JobStateError(f"a {job.status} job keeps its mapping")
     chosen = {h: t for h, t in columns.items() if t and h in job.headers}
     options = options_of(job)
@@ -130,7 +130,7 @@ def set_rules(
     """Lay ``severity`` (key -> error/warning) over the job's, and set the value maps of
     the columns ``unknown`` names (header -> policy) to ``values`` (header, source,
     canonical; an empty canonical drops the entry). Checked as the API checks them."""
-    if job.status != "pending":
+    if job.status != ImportStatus.PENDING:
         raise JobStateError(f"a {job.status} job keeps its options")
     bad = sorted({p for p in unknown.values() if p not in (UnknownValue.ERROR, UnknownValue.KEEP)})
     if bad:

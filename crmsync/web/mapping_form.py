@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from crmsync.connectors.base import RemoteField
+from crmsync.mapping.direction import Direction
 from crmsync.mapping.errors import MappingError
-from crmsync.mapping.model import Direction, MappingSet
+from crmsync.mapping.model import MappingSet
 from crmsync.mapping.schema import CANONICAL_SCHEMA, FieldType, ObjectType
 from crmsync.mapping.suggest import TargetField, suggest_mappings
 

@@ -26,6 +26,7 @@ from crmsync.store.models import (
     Lead,
     Link,
     SyncRun,
+    SyncRunStatus,
     WebhookEndpoint,
 )
 from crmsync.sync import health
@@ -320,7 +321,7 @@ def workspace_volume(
     today = (now or datetime.now(UTC)).date()
     since = datetime.combine(today - timedelta(days=days - 1), datetime.min.time(), UTC)
     day = func.date(SyncRun.started_at)
-    failed = case((SyncRun.status == "failed", SyncRun.processed), else_=SyncRun.failed)
+    failed = case((SyncRun.status == SyncRunStatus.FAILED, SyncRun.processed), else_=SyncRun.failed)
     rows = session.execute(
         select(day, func.sum(SyncRun.processed), func.sum(failed))
         .where(SyncRun.workspace_id == workspace_id, SyncRun.started_at >= since)

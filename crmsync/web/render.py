@@ -14,6 +14,8 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.templating import Jinja2Templates
 
 from crmsync.auth.permissions import Permission, allows
+from crmsync.imports.jobs import ACTIVE as IMPORT_ACTIVE
+from crmsync.store.models import IntegrationStatus
 from crmsync.web import charts
 from crmsync.web.sessions import SignedIn
 
@@ -24,6 +26,9 @@ templates = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
 )
 templates.env.globals["svg"] = charts
+# states as the code names them, so a page never spells a stored status itself
+templates.env.globals["IntegrationStatus"] = IntegrationStatus
+templates.env.globals["IMPORT_ACTIVE"] = IMPORT_ACTIVE
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from typing import Any, cast
 from sqlalchemy import select
 
 from crmsync.connectors.base import ChangePage, Connector, RemoteRecord
-from crmsync.store.models import Integration, SyncCursor, SyncRun
-from crmsync.sync import manual
+from crmsync.store.models import Integration, SyncCursor, SyncRun, SyncRunStatus
 from crmsync.sync.polling import poll
 from tests.e2e.test_hubspot_loop import Loop, _drain, _remote_contacts, loop
 
@@ -113,7 +112,9 @@ def test_without_reads_by_id_the_poll_keeps_its_cursor_and_comes_back(loop: Loop
     assert _job_title(loop, contact_id) == "Manager"  # undecided yet
     with loop.sessions() as db:
         assert db.scalar(select(SyncCursor.state)) == before  # not moved past the edit
-        queued = db.scalars(select(SyncRun.kind).where(SyncRun.status == manual.QUEUED)).all()
+        queued = db.scalars(
+            select(SyncRun.kind).where(SyncRun.status == SyncRunStatus.QUEUED)
+        ).all()
     assert list(queued) == ["incremental"]
     loop.worker.run_inbound_once()  # the queued poll
     assert _job_title(loop, contact_id) == "Director"

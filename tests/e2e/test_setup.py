@@ -7,7 +7,6 @@ and a Salesforce Outbound Message from another org is refused and stores nothing
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,26 +15,20 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from crmsync.auth.keys import create_api_key
-from crmsync.auth.permissions import Role
 from crmsync.cli import app as cli
 from crmsync.config import Settings
-from crmsync.demo import ServerThread
 from crmsync.demo_crms import DEMO_PROVIDERS
 from crmsync.integrations.setup.service import reregister_all
 from crmsync.mapping.defaults import default_mapping
 from crmsync.mapping.model import FieldMapping
 from crmsync.mapping.schema import ObjectType
-from crmsync.sandbox import create
-from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
+from crmsync.sandbox.base import ProviderSandbox
 from crmsync.sandbox.salesforce.outbound import notification_body
-from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.webhooks import WebhookTarget
-from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
+from crmsync.store.engine import session_scope
 from crmsync.store.models import Integration, Link, SyncJob, WebhookEvent
-from crmsync.sync.targets import TargetResolver, set_object_mapping
-from crmsync.sync.worker import Worker
-from crmsync.workspaces import create_workspace
+from crmsync.sync.targets import set_object_mapping
+from tests.e2e.conftest import StackOf
 from tests.e2e.waiting import wait_for
 
 PROVIDERS = ("hubspot", "salesforce", "pipedrive", "generic")
@@ -92,45 +85,20 @@ class World:
 
 
 @pytest.fixture
-def world(fresh_database_url: str) -> Iterator[World]:
-    sandboxes = {p: create(p, SandboxOptions(rate_profile="off")) for p in PROVIDERS}
-    crm_server = SandboxServer(list(sandboxes.values())).start()
-    engine = make_engine(fresh_database_url)
-    sessions = make_sessionmaker(engine)
-    with session_scope(sessions) as session:
-        workspace = create_workspace(session, "setup")
-        _key, api_key = create_api_key(session, workspace.id, Role.ADMIN)
-    settings = Settings(database_url=fresh_database_url, mode="test", sandbox_mode=True)
-    app_server = ServerThread(settings, 0)
-    base_url = f"http://127.0.0.1:{app_server.start()}"
-    settings = settings.model_copy(update={"base_url": base_url})
-    app_server.app.state.settings = settings
-    api = httpx.Client(
-        base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
-    )
-    urls = {name: crm_server.url(name) for name in sandboxes}
-    integrations: dict[str, str] = {}
-    for name, sandbox in sandboxes.items():
-        made = api.post(
-            "/api/v1/integrations",
-            json={
-                "provider": name,
-                "name": name,
-                "credentials": _credentials(name, sandbox, urls[name]),
-                "base_url": urls[name],
-                "config": {"objects": OBJECTS[name], "frequency": "1h"},
-            },
+def world(crm_stack: StackOf) -> World:
+    stack = crm_stack(PROVIDERS, "setup")
+    integrations = {
+        name: stack.connect(
+            name,
+            _credentials(name, sandbox, stack.urls[name]),
+            {"objects": OBJECTS[name], "frequency": "1h"},
         )
-        assert made.status_code == 201, made.text
-        integrations[name] = made.json()["id"]
-    worker = Worker(sessions, TargetResolver(settings), poll_interval=0.05)
-    worker.start()
-    yield World(api, sandboxes, urls, integrations, sessions, base_url)
-    worker.stop()
-    api.close()
-    app_server.stop()
-    crm_server.stop()
-    engine.dispose()
+        for name, sandbox in stack.sandboxes.items()
+    }
+    stack.start_worker()
+    return World(
+        stack.api, stack.sandboxes, stack.urls, integrations, stack.sessions, stack.base_url
+    )
 
 
 def _outcomes(report: dict[str, Any]) -> dict[str, int]:

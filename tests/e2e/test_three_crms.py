@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,19 +14,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from crmsync.auth.keys import create_api_key
-from crmsync.auth.permissions import Role
-from crmsync.config import Settings
-from crmsync.demo import ServerThread
 from crmsync.demo_crms import DEMO_PROVIDERS, standard_fields
-from crmsync.sandbox import create
-from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
-from crmsync.sandbox.server import SandboxServer
-from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
+from crmsync.sandbox.base import ProviderSandbox
+from crmsync.store.engine import session_scope
 from crmsync.store.models import ChangeLog, Integration, Link, SyncJob
-from crmsync.sync.targets import TargetResolver, set_object_mapping
-from crmsync.sync.worker import Worker
-from crmsync.workspaces import create_workspace
+from crmsync.sync.targets import set_object_mapping
+from tests.e2e.conftest import StackOf
 from tests.e2e.waiting import wait_for
 
 PROVIDERS = ("hubspot", "salesforce", "pipedrive")
@@ -97,42 +89,21 @@ def _first_name(sandbox: Any, url: str, remote_id: str) -> str | None:
 
 
 @pytest.fixture
-def world(fresh_database_url: str) -> Iterator[World]:
-    sandboxes = {p: create(p, SandboxOptions(rate_profile="off")) for p in PROVIDERS}
-    crm_server = SandboxServer(list(sandboxes.values())).start()
-    engine = make_engine(fresh_database_url)
-    sessions = make_sessionmaker(engine)
-    with session_scope(sessions) as session:
-        workspace = create_workspace(session, "three CRMs")
-        _key, api_key = create_api_key(session, workspace.id, Role.ADMIN)
-    settings = Settings(database_url=fresh_database_url, mode="test", sandbox_mode=True)
-    app_server = ServerThread(settings, 0)
-    base_url = f"http://127.0.0.1:{app_server.start()}"
-    settings = settings.model_copy(update={"base_url": base_url})
-    app_server.app.state.settings = settings
-    api = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"})
+def world(crm_stack: StackOf) -> World:
+    stack = crm_stack(PROVIDERS, "three CRMs")
+    sessions, base_url = stack.sessions, stack.base_url
     integrations: dict[str, uuid.UUID] = {}
-    for name, sandbox in sandboxes.items():
-        url = crm_server.url(name)
+    config = {
+        "objects": {"contacts": "both"},
+        "frequency": "1h",
+        "conflict_policy": "last_write_wins",
+    }
+    for name, sandbox in stack.sandboxes.items():
+        url = stack.urls[name]
         credentials = DEMO_PROVIDERS[name][0](sandbox, url)
         if name == "pipedrive":
             credentials |= {"webhook_user": HOOK_USER, "webhook_password": HOOK_PASSWORD}
-        made = api.post(
-            "/api/v1/integrations",
-            json={
-                "provider": name,
-                "name": name,
-                "credentials": credentials,
-                "base_url": url,
-                "config": {
-                    "objects": {"contacts": "both"},
-                    "frequency": "1h",
-                    "conflict_policy": "last_write_wins",
-                },
-            },
-        )
-        assert made.status_code == 201, made.text
-        integrations[name] = uuid.UUID(made.json()["id"])
+        integrations[name] = uuid.UUID(stack.connect(name, credentials, config))
         with session_scope(sessions) as session:
             integration = session.get(Integration, integrations[name])
             assert integration is not None
@@ -141,15 +112,8 @@ def world(fresh_database_url: str) -> Iterator[World]:
         if name == "pipedrive":
             hook["basic_auth"] = [HOOK_USER, HOOK_PASSWORD]
         httpx.post(f"{url}/_sandbox/webhooks", json=hook).raise_for_status()
-    worker = Worker(sessions, TargetResolver(settings), poll_interval=0.05)
-    worker.start()
-    urls = {name: crm_server.url(name) for name in sandboxes}
-    yield World(api, sandboxes, urls, integrations, sessions)
-    worker.stop()
-    api.close()
-    app_server.stop()
-    crm_server.stop()
-    engine.dispose()
+    stack.start_worker()
+    return World(stack.api, stack.sandboxes, stack.urls, integrations, sessions)
 
 
 def _create(world: World) -> str:

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from crmsync.integrations.config import Direction, ObjectSync, SyncConfig
+from crmsync.integrations.config import ObjectSync, SyncConfig
 from crmsync.integrations.objects import check_supported
+from crmsync.mapping.direction import SyncDirection
 from crmsync.records.errors import RecordInvalid
 from crmsync.sandbox.server import SandboxServer
 from tests.conftest import Tenant
@@ -95,10 +96,10 @@ def test_per_object_settings_round_trip_and_old_shape_still_works(
     assert config.pushes("contacts") and config.pulls("contacts")
     assert config.pushes("notes") and not config.pulls("notes")
     assert config.sync_of("notes") == ObjectSync(
-        direction=Direction.OUTBOUND, frequency="15m", batch_size=50, attempts=3
+        direction=SyncDirection.OUTBOUND, frequency="15m", batch_size=50, attempts=3
     )
     assert config.attempts("notes") == 3 and config.attempts("contacts") == 5
-    assert config.sync_of("deals").direction is Direction.NONE
+    assert config.sync_of("deals").direction is SyncDirection.NONE
 
 
 @pytest.mark.parametrize(

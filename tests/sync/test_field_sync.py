@@ -19,6 +19,7 @@ from crmsync.store.models import (
     Integration,
     Link,
     SyncRun,
+    SyncRunStatus,
     WebhookEvent,
 )
 from crmsync.sync import manual
@@ -138,10 +139,12 @@ def test_a_requested_poll_waits_while_another_worker_polls(world) -> None:  # ty
         assert held
         worker.run_inbound_once()
     with sessions() as db:  # kept, not dropped
-        assert db.scalar(select(SyncRun.kind).where(SyncRun.status == manual.QUEUED)) == "full"
+        assert (
+            db.scalar(select(SyncRun.kind).where(SyncRun.status == SyncRunStatus.QUEUED)) == "full"
+        )
     worker.run_inbound_once()
     with sessions() as db:
-        assert db.scalar(select(SyncRun.id).where(SyncRun.status == manual.QUEUED)) is None
+        assert db.scalar(select(SyncRun.id).where(SyncRun.status == SyncRunStatus.QUEUED)) is None
         kinds = db.scalars(select(SyncRun.kind).where(SyncRun.direction == "inbound")).all()
     assert list(kinds) == ["full"]
 

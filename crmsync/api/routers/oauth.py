@@ -32,7 +32,7 @@ from crmsync.integrations.config import SyncConfig
 from crmsync.integrations.keys import vault_for
 from crmsync.integrations.providers import provider as provider_spec
 from crmsync.mapping.model import MappingSet
-from crmsync.store.models import Integration
+from crmsync.store.models import Integration, IntegrationStatus
 from crmsync.web import render
 
 CanManage = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_MANAGE))]
@@ -182,7 +182,7 @@ def _connected(
     if web:
         said = f"{label} is {verb} as {integration.name}."
         return render.redirect(f"/ui/integrations/{integration.id}", said)
-    params = {"integration_id": str(integration.id), "status": "connected"}
+    params = {"integration_id": str(integration.id), "status": IntegrationStatus.CONNECTED}
     redirect = _app_redirect(settings, params)
     if redirect is not None:
         return redirect

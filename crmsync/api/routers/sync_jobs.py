@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict
@@ -14,12 +14,10 @@ from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routing import GuardedRoute
-from crmsync.store.models import SyncJob
+from crmsync.store.models import SyncJob, SyncJobStatus
 from crmsync.sync import dlq
 
 router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/sync-jobs", tags=["sync"])
-
-Status = Literal["pending", "running", "succeeded", "failed", "dead"]
 
 
 class SyncJobOut(BaseModel):
@@ -29,7 +27,7 @@ class SyncJobOut(BaseModel):
     record_id: uuid.UUID
     operation: str
     priority: int
-    status: str
+    status: SyncJobStatus
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
@@ -56,7 +54,7 @@ def _out(job: SyncJob) -> dict[str, object]:
 def list_sync_jobs(
     principal: CanReadIntegrations,
     db: Db,
-    status: Status | None = "dead",
+    status: SyncJobStatus | None = SyncJobStatus.DEAD,
     integration_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,

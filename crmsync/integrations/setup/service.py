@@ -38,7 +38,7 @@ from crmsync.integrations.setup.pipedrive import PipedriveSetup
 from crmsync.integrations.setup.salesforce import SalesforceSetup
 from crmsync.integrations.vault import Vault, VaultError
 from crmsync.records.errors import RecordConflict, RecordInvalid
-from crmsync.store.models import Integration, WebhookEvent
+from crmsync.store.models import Integration, IntegrationStatus, WebhookEvent
 from crmsync.sync.targets import mapping_for
 
 __all__ = [
@@ -272,7 +272,8 @@ def reregister_all(
         ids = list(
             session.scalars(
                 select(Integration.id).where(
-                    Integration.webhook_secret.is_not(None), Integration.status == "connected"
+                    Integration.webhook_secret.is_not(None),
+                    Integration.status == IntegrationStatus.CONNECTED,
                 )
             )
         )

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.base import Connector
 from crmsync.connectors.errors import ConnectorError
-from crmsync.store.models import Campaign, CampaignLink, Integration
+from crmsync.store.models import Campaign, CampaignLink, Integration, IntegrationStatus
 
 __all__ = [
     "CampaignLinkError",
@@ -198,7 +198,7 @@ def refresh(
     """Read the CRM campaigns of the workspace's connected integrations and link them."""
     now = now or datetime.now(UTC)
     query = select(Integration).where(
-        Integration.workspace_id == workspace_id, Integration.status == "connected"
+        Integration.workspace_id == workspace_id, Integration.status == IntegrationStatus.CONNECTED
     )
     if integration_id is not None:
         query = query.where(Integration.id == integration_id)

@@ -13,8 +13,14 @@ from crmsync.store.models.bus import BusSource, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
 from crmsync.store.models.health import ApiQuota, SyncObjectState
-from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow
-from crmsync.store.models.integrations import FieldMapping, Integration, Link, SyncCursor
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow, ImportStatus
+from crmsync.store.models.integrations import (
+    Integration,
+    IntegrationMapping,
+    IntegrationStatus,
+    Link,
+    SyncCursor,
+)
 from crmsync.store.models.marketing import (
     EngagementState,
     Enrollment,
@@ -40,7 +46,15 @@ from crmsync.store.models.records import (
 )
 from crmsync.store.models.references import PendingReference
 from crmsync.store.models.reviews import DuplicateReview
-from crmsync.store.models.sync import Conflict, FieldState, SyncJob, SyncRun, WebhookEvent
+from crmsync.store.models.sync import (
+    Conflict,
+    FieldState,
+    SyncJob,
+    SyncJobStatus,
+    SyncRun,
+    SyncRunStatus,
+    WebhookEvent,
+)
 from crmsync.store.models.users import SignInFailure, User, UserInvitation, WebSession
 from crmsync.store.models.workspace import ApiKey, Workspace
 
@@ -67,12 +81,14 @@ __all__ = [
     "EngagementState",
     "Enrollment",
     "Event",
-    "FieldMapping",
     "FieldState",
     "ImportBatch",
     "ImportJob",
     "ImportRow",
+    "ImportStatus",
     "Integration",
+    "IntegrationMapping",
+    "IntegrationStatus",
     "Journey",
     "Lead",
     "Link",
@@ -89,8 +105,10 @@ __all__ = [
     "SignInFailure",
     "SyncCursor",
     "SyncJob",
+    "SyncJobStatus",
     "SyncObjectState",
     "SyncRun",
+    "SyncRunStatus",
     "Ticket",
     "Touchpoint",
     "TriggerRule",

@@ -14,12 +14,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crmsync.store.base import Base, IdMixin, utcnow
+
+
+class ImportStatus(StrEnum):
+    """pending -> queued -> running -> completed | failed | cancelled; a running job asked
+    to stop is cancelling until its current batch commits."""
+
+    PENDING = "pending"  # uploaded, not started
+    QUEUED = "queued"
+    RUNNING = "running"
+    CANCELLING = "cancelling"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class ImportJob(IdMixin, Base):
@@ -32,8 +46,7 @@ class ImportJob(IdMixin, Base):
     stored_path: Mapped[str] = mapped_column(String(500))
     file_format: Mapped[str] = mapped_column(String(10))
     object_type: Mapped[str] = mapped_column(String(20))
-    # pending -> queued -> running -> completed | failed | cancelled (cancelling between)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ImportStatus.PENDING)
     mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     total_rows: Mapped[int | None]

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crmsync.store.base import Base, IdMixin, JSONType, TimestampMixin
+
+
+class IntegrationStatus(StrEnum):
+    """An integration's stored status; only a connected one is called (the API and
+    dashboard show ``degraded`` for a connected one whose object types fail)."""
+
+    CONNECTED = "connected"
+    NEEDS_AUTH = "needs_auth"  # its credentials were refused: a person reconnects it
+    ERROR = "error"
+    DISABLED = "disabled"  # switched off by a person
 
 
 class Integration(IdMixin, TimestampMixin, Base):
@@ -24,8 +35,7 @@ class Integration(IdMixin, TimestampMixin, Base):
     )
     provider: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200))
-    # connected | needs_auth | error | disabled
-    status: Mapped[str] = mapped_column(String(20), default="connected")
+    status: Mapped[str] = mapped_column(String(20), default=IntegrationStatus.CONNECTED)
     base_url: Mapped[str | None] = mapped_column(String(500))
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
     webhook_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -38,8 +48,10 @@ class Integration(IdMixin, TimestampMixin, Base):
     last_error_at: Mapped[datetime | None]
 
 
-class FieldMapping(IdMixin, TimestampMixin, Base):
-    """An integration's mapping for one object type: fields, transforms and status maps."""
+class IntegrationMapping(IdMixin, TimestampMixin, Base):
+    """An integration's own mapping of one object type, stored as the ``ObjectMapping``
+    it replaces the provider's default with (or, under ``_status_maps``, its status maps).
+    The field mappings inside are ``crmsync.mapping.model.FieldMapping``."""
 
     __tablename__ = "field_mappings"
     __table_args__ = (UniqueConstraint("integration_id", "object_type"),)

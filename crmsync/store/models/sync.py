@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -12,6 +13,27 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crmsync.store.base import Base, IdMixin, JSONType, utcnow
 
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class SyncJobStatus(StrEnum):
+    """Where a SyncJob is: pending -> running -> succeeded, back to pending for a retry,
+    or failed (no retry helps) or dead (its retries spent: the dead-letter queue)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+class SyncRunStatus(StrEnum):
+    """A SyncRun's outcome; ``queued`` is a requested inbound poll no worker took yet."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"  # some records failed
+    FAILED = "failed"
 
 
 class SyncJob(Base):
@@ -27,8 +49,8 @@ class SyncJob(Base):
             "record_id",
             "operation",
             unique=True,
-            sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text(f"status = '{SyncJobStatus.PENDING}'"),
+            postgresql_where=text(f"status = '{SyncJobStatus.PENDING}'"),
         ),
         # Per-record ordering: one running job per record and integration, enforced by the
         # database, so two workers claiming at the same instant cannot both push it.
@@ -38,8 +60,8 @@ class SyncJob(Base):
             "object_type",
             "record_id",
             unique=True,
-            sqlite_where=text("status = 'running'"),
-            postgresql_where=text("status = 'running'"),
+            sqlite_where=text(f"status = '{SyncJobStatus.RUNNING}'"),
+            postgresql_where=text(f"status = '{SyncJobStatus.RUNNING}'"),
         ),
         # The claim query: due jobs by priority, oldest first.
         Index("ix_sync_jobs_due", "status", "priority", "next_attempt_at", "id"),
@@ -55,8 +77,7 @@ class SyncJob(Base):
     record_id: Mapped[uuid.UUID]
     operation: Mapped[str] = mapped_column(String(10))  # upsert | delete | merge
     priority: Mapped[int] = mapped_column(default=1)  # 0 real-time, 1 scheduled, 2 backfill
-    # pending | running | succeeded | failed | dead
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=SyncJobStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
@@ -84,9 +105,9 @@ class SyncRun(IdMixin, Base):
     )
     # full | incremental | manual | webhook | import | realtime
     kind: Mapped[str] = mapped_column(String(20))
-    direction: Mapped[str] = mapped_column(String(10))  # outbound | inbound
+    direction: Mapped[str] = mapped_column(String(10))  # mapping.direction: outbound | inbound
     object_type: Mapped[str | None] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[str] = mapped_column(String(20), default=SyncRunStatus.RUNNING)
     processed: Mapped[int] = mapped_column(default=0)
     succeeded: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)

@@ -19,6 +19,7 @@ from crmsync.imports.options import ImportOptions
 from crmsync.imports.preview import preview_file
 from crmsync.imports.rowmap import OBJECT_TYPES
 from crmsync.records.errors import RecordInvalid
+from crmsync.store.models import ImportStatus
 from crmsync.web import import_wizard
 from crmsync.web.deps import Db, attachment
 from crmsync.web.guard import ImportRunner, Reader, WebRoute, form_text
@@ -72,7 +73,7 @@ def upload(
 def import_page(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -> Response:
     job = jobs.get_job(db, user.workspace_id, job_id)
     context: dict[str, object] = {"job": job, "progress": jobs.progress(job)}
-    if job.status == "pending":
+    if job.status == ImportStatus.PENDING:
         limits = limits_for(request.app.state)
         options = import_wizard.options_of(job)
         preview = preview_file(

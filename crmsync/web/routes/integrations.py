@@ -15,12 +15,13 @@ from starlette.datastructures import FormData
 
 from crmsync.connectors.spec import ProviderSpec
 from crmsync.integrations import connection, oauth, service
-from crmsync.integrations.config import ConflictPolicy, Direction, ObjectSync, SyncConfig
+from crmsync.integrations.config import ConflictPolicy, ObjectSync, SyncConfig
 from crmsync.integrations.keys import vault_for
 from crmsync.integrations.providers import provider, specs
 from crmsync.integrations.schemas import IntegrationCreate, IntegrationPatch
+from crmsync.mapping.direction import SyncDirection
 from crmsync.records.errors import RecordInvalid
-from crmsync.store.models import Integration
+from crmsync.store.models import Integration, IntegrationStatus
 from crmsync.sync import manual
 from crmsync.web import queries
 from crmsync.web.deps import Db, settings_of, wiring_of
@@ -71,11 +72,11 @@ def _oauth_ready(request: Request, spec: ProviderSpec) -> bool:
 
 
 def _sync_config(form: FormData, types: tuple[str, ...] = OBJECTS) -> SyncConfig:
-    directions = {d.value for d in Direction} - {Direction.NONE.value}
+    directions = {d.value for d in SyncDirection} - {SyncDirection.NONE.value}
     objects = {
-        o: Direction(value)
+        o: SyncDirection(value)
         for o in types
-        if (value := form_text(form, f"direction_{o}", Direction.NONE.value)) in directions
+        if (value := form_text(form, f"direction_{o}", SyncDirection.NONE.value)) in directions
     }
     if not objects:
         raise RecordInvalid("objects: choose a direction for at least one object type")
@@ -87,13 +88,13 @@ def _types(config: SyncConfig) -> tuple[str, ...]:
     return OBJECTS + tuple(o for o in config.objects if o not in OBJECTS)
 
 
-def _scheduled(form: FormData, before: SyncConfig) -> dict[str, Direction | ObjectSync]:
+def _scheduled(form: FormData, before: SyncConfig) -> dict[str, SyncDirection | ObjectSync]:
     """The form's direction and schedule per object type, over what was stored (its batch
     size and attempts stay); a type synced in real time with nothing else set is stored as
     its bare direction."""
-    out: dict[str, Direction | ObjectSync] = {}
+    out: dict[str, SyncDirection | ObjectSync] = {}
     for object_type, direction in _sync_config(form, _types(before)).objects.items():
-        assert isinstance(direction, Direction)  # the form gives bare directions
+        assert isinstance(direction, SyncDirection)  # the form gives bare directions
         schedule = form_text(form, f"schedule_{object_type}").strip()
         try:
             chosen = before.sync_of(object_type).model_copy(
@@ -215,9 +216,10 @@ async def change_settings(
                 "auto_sync": form_text(form, "auto_sync", "true") == "true",
             }
         )
-        status = "disabled" if form_text(form, "enabled", "true") == "false" else "connected"
+        disabled = form_text(form, "enabled", "true") == "false"
         patch = IntegrationPatch(config=config)
-        if (integration.status == "disabled") != (status == "disabled"):
+        if (integration.status == IntegrationStatus.DISABLED) != disabled:
+            status = IntegrationStatus.DISABLED if disabled else IntegrationStatus.CONNECTED
             patch = IntegrationPatch(config=config, status=status)
         service.update_integration(
             db, vault_for(settings), integration, patch, sandbox_mode=settings.sandbox_mode

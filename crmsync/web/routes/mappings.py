@@ -15,8 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from crmsync.connectors.errors import ConnectorError
 from crmsync.integrations.service import get_integration
+from crmsync.mapping.direction import Direction
 from crmsync.mapping.errors import MappingError
-from crmsync.mapping.model import Direction, MappingSet
+from crmsync.mapping.model import MappingSet
 from crmsync.mapping.schema import CANONICAL_SCHEMA, FieldType, ObjectType
 from crmsync.mapping.yaml_io import mapping_from_yaml, mapping_to_yaml
 from crmsync.store.models import Integration

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from crmsync import jsonlimits
 from crmsync.alerts.service import AlertNotFound, acknowledge
-from crmsync.store.models import Conflict
+from crmsync.store.models import Conflict, SyncJobStatus
 from crmsync.sync import dlq
 from crmsync.sync.conflicts import Resolution, list_conflicts, resolve
 from crmsync.web import queries
@@ -52,7 +52,7 @@ def acknowledge_alert(user: SyncOperator, db: Db, alert_id: uuid.UUID) -> Respon
 
 @router.get("/dead-letters")
 def dead_letters(request: Request, user: IntegrationReader, db: Db) -> Response:
-    jobs = dlq.list_jobs(db, user.workspace_id, status="dead", limit=PAGE)
+    jobs = dlq.list_jobs(db, user.workspace_id, status=SyncJobStatus.DEAD, limit=PAGE)
     return page(request, "dead_letters.html", {"jobs": jobs, "limit": PAGE})
 
 
