@@ -14,12 +14,14 @@ Two targets are not canonical fields: ``external_ref`` is copied as text, and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pydantic import ValidationError
 
+from crmsync.fields.views import all_fields
 from crmsync.imports.errors import InvalidOptions
 from crmsync.imports.names import split_full_name
 from crmsync.imports.report import FORMULA_START
@@ -36,6 +38,7 @@ from crmsync.mapping.schema import (
     field_type,
 )
 from crmsync.mapping.synonyms import normalise_header
+from crmsync.mapping.transforms import Transform, TransformKind
 from crmsync.quality.batch_phone import normalize_phones
 from crmsync.quality.cleansing_names import capitalise_name
 from crmsync.quality.normalize import strip_invisible
@@ -96,6 +99,20 @@ def with_unmapped(
     return out
 
 
+_PERCENT: Final = [Transform(kind=TransformKind.PERCENT)]
+_SAYS_PERCENT: Final = re.compile(r"%|\bper ?cent\b|\bpct\b", re.IGNORECASE)
+
+
+def _percentage_of_share(object_type: str, header: str, target: str) -> bool:
+    """A column whose header says percent ("Probability (%)", as Salesforce exports it)
+    filling a share from 0 to 1: its 50 is 0.5."""
+    return (object_type, target) in _SHARES and bool(_SAYS_PERCENT.search(header))
+
+
+# the canonical fields that hold a share from 0 to 1 (a deal's probability)
+_SHARES: Final = {(str(t), f.name): f for t, f in all_fields() if f.minimum == 0 and f.maximum == 1}
+
+
 def mapping_set(object_type: str, columns: Mapping[str, str | None]) -> MappingSet:
     """The MappingSet of an import's columns; InvalidOptions names the wrong entry."""
     if object_type not in OBJECT_TYPES:
@@ -107,6 +124,7 @@ def mapping_set(object_type: str, columns: Mapping[str, str | None]) -> MappingS
             source=target,
             target=header,
             type=field_type(object_type, target) or FieldType.STRING,
+            transforms=_PERCENT if _percentage_of_share(object_type, header, target) else [],
         )
         for header, target in columns.items()
         if target and target not in PSEUDO_TARGETS
