@@ -297,6 +297,8 @@ def _pages(sessions: sessionmaker[Session], workspace_id: uuid.UUID) -> list[str
         "/ui/sync/conflicts",
         "/ui/duplicates",
         "/ui/automation",
+        "/ui/alerts",
+        "/ui/attribution",
         "/ui/people",
     ]
 
