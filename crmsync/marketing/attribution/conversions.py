@@ -98,6 +98,7 @@ def conversion_rows(
     values cost a fraction of ``Conversion`` objects with UUIDs and aware times.
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
+    read = session.connection().execute  # rows without the ORM's per-row work
     first, last = _naive(start), _naive(end)
     rows: list[Row]
     if kind is Kind.LEAD_CREATED:
@@ -112,9 +113,7 @@ def conversion_rows(
         if record_ids is not None:
             stmt = stmt.where(Lead.id.in_(record_ids))
         parse = _parser(sqlite)
-        rows = [
-            (lead, contact or lead, parse(at), 0.0) for lead, contact, at in session.execute(stmt)
-        ]
+        rows = [(lead, contact or lead, parse(at), 0.0) for lead, contact, at in read(stmt)]
     elif kind is Kind.LEAD_CONVERTED:
         leads = (
             Lead.workspace_id == workspace_id,
@@ -123,7 +122,7 @@ def conversion_rows(
             *(() if record_ids is None else (Lead.id.in_(record_ids),)),
         )
         lead_stmt = select(person_key(Lead.id), person_key(Lead.contact_id)).where(*leads)
-        people = {lead: contact or lead for lead, contact in session.execute(lead_stmt)}
+        people = {lead: contact or lead for lead, contact in read(lead_stmt)}
         times = _set_times(session, workspace_id, Lead, leads, "status", _converted, sqlite)
         rows = [
             (lead, person, times[lead], 0.0)
@@ -144,10 +143,7 @@ def conversion_rows(
         deal_stmt = select(person_key(Deal.id), person_key(Deal.contact_id), Deal.amount).where(
             *deals
         )
-        won = {
-            deal: (contact, float(amount or 0))
-            for deal, contact, amount in session.execute(deal_stmt)
-        }
+        won = {deal: (contact, float(amount or 0)) for deal, contact, amount in read(deal_stmt)}
         times = _set_times(session, workspace_id, Deal, deals, "stage", is_won, sqlite)
         rows = [
             (deal, contact, times[deal], value)
@@ -193,10 +189,11 @@ def _set_times(
     """When each of the ``records`` (conditions on ``model``) last had ``field`` set to a
     value ``matches`` accepts, by record key; naive UTC."""
     parse = _parser(sqlite)
+    read = session.connection().execute
     key = person_key(ChangeLog.record_id)
     mine = (ChangeLog.workspace_id == workspace_id, ChangeLog.record_id == model.id, *records)
     out: dict[Hashable, datetime] = {}
-    changed = session.execute(
+    changed = read(
         select(key, ChangeLog.new_value, _time(func.max(ChangeLog.at), sqlite))
         .where(*mine, ChangeLog.field == field)
         .group_by(ChangeLog.record_id, ChangeLog.new_value)
@@ -206,7 +203,7 @@ def _set_times(
             at = parse(at)
             if record not in out or out[record] < at:
                 out[record] = at
-    created = session.execute(
+    created = read(
         select(key, ChangeLog.new_value, _time(ChangeLog.at, sqlite)).where(
             *mine, ChangeLog.field == CREATED
         )

@@ -178,7 +178,7 @@ def _touches(
     labels: list[str] = []
     out: dict[Hashable, Touches] = defaultdict(Touches)
     parse = datetime.fromisoformat
-    for touch_id, person, at, name in session.execute(stmt):
+    for touch_id, person, at, name in session.connection().execute(stmt):
         if person is None or (people is not None and person not in people):
             continue
         at = parse(at) if sqlite else at.astimezone(UTC).replace(tzinfo=None)
