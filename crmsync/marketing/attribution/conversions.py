@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from crmsync.records.changelog import CREATED
@@ -47,12 +47,13 @@ Row = tuple[Hashable, Hashable | None, datetime, float]
 
 
 def person_key(column: Any) -> Any:
-    """A record id as the driver returns it, with no conversion to ``uuid.UUID``.
+    """A record id as text, with no conversion to ``uuid.UUID``.
 
     Paths group a million touches by person; the keys only need to be equal for the
-    same id, and converting each to a UUID object was most of the read's time.
+    same id, and converting each to a UUID object was most of the read's time (SQLite
+    keeps the id as text already; PostgreSQL's driver would make a UUID of each).
     """
-    return type_coerce(column, String()).label(f"{column.table.name}_{column.key}_key")
+    return cast(column, String()).label(f"{column.table.name}_{column.key}_key")
 
 
 def is_won(stage: str | None) -> bool:
@@ -154,7 +155,7 @@ def conversion_rows(
 
 
 def as_uuid(key: Hashable) -> uuid.UUID:
-    """A key ``person_key`` read (a UUID on PostgreSQL, its hex on SQLite) as a UUID."""
+    """A key ``person_key`` read (the id's text) as a UUID."""
     return key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
 
 

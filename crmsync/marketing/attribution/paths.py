@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String, func, literal, select, type_coerce
+from sqlalchemy import String, cast, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from crmsync.marketing.attribution.conversions import (
@@ -150,7 +150,7 @@ def _touches(
             touch_id,
             # its contact, else its lead's contact, else its lead (a touch of a lead
             # with no contact); COALESCE looks the lead up only for touches with no contact
-            type_coerce(
+            cast(
                 func.coalesce(
                     Touchpoint.contact_id,
                     select(Lead.contact_id)
@@ -159,7 +159,7 @@ def _touches(
                     Touchpoint.lead_id,
                 ),
                 String(),
-            ).label("person"),
+            ).label("person"),  # text, as ``person_key`` reads a conversion's person
             # SQLite's stored text parses far faster with fromisoformat than through the
             # column type; both give naive UTC (see ``Touches``).
             type_coerce(Touchpoint.occurred_at, String()) if sqlite else Touchpoint.occurred_at,
