@@ -85,15 +85,21 @@ def load(
     group_by: GroupBy,
     lookback_days: float = 90.0,
     record_ids: list[uuid.UUID] | None = None,
+    *,
+    converted_only: bool = False,
 ) -> Dataset:
     """The paths of the conversions in [start, end) (only ``record_ids``: then with touch
     ids, and every conversion listed). A report's conversions whose person has no touch at
     all from ``start`` minus the lookback to ``end`` are counted (``Dataset.direct``), not
     listed: most conversions of a workspace may have none, and listing them was most of a
-    report's time."""
+    report's time. ``converted_only`` leaves out the touches of people who did not
+    convert (``not_converted`` stays empty): the rule models never read them, and they
+    may be most of a workspace's touches."""
     rows = conversion_rows(session, workspace_id, kind, start, end, record_ids)
     lookback = timedelta(days=lookback_days)
-    people = None if record_ids is None else {person for _, person, _, _ in rows if person}
+    people = None
+    if record_ids is not None or converted_only:
+        people = {person for _, person, _, _ in rows if person}
     with_ids = record_ids is not None  # a report needs no touch ids: they cost a UUID each
     touches, labels = _touches(
         session, workspace_id, start - lookback, end, group_by, people, with_ids
