@@ -25,6 +25,8 @@ from hubspot.crm.deals import (
     PublicObjectId,
     SimplePublicObjectInputForCreate,
 )
+from hubspot.crm.objects import SimplePublicObjectInput as ObjectInput
+from hubspot.crm.objects import SimplePublicObjectInputForCreate as ObjectInputForCreate
 from simple_salesforce import Salesforce
 from sqlalchemy import select
 
@@ -439,29 +441,43 @@ def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
         )
 
 
-def test_a_hubspot_ticket_arrives_by_webhook_linked_to_its_contact(graph: Graph) -> None:
-    if graph.provider != "hubspot":
-        pytest.skip("tickets in real time are HubSpot's")
-    graph.connect("inbound")
-
-    def polls() -> list[str]:
-        with graph.sessions() as session:
-            return list(
-                session.scalars(
-                    select(SyncRun.kind).where(
-                        SyncRun.integration_id == graph.integration_id,
-                        SyncRun.kind != "webhook",
-                    )
+def _polls(graph: Graph) -> list[str]:
+    """The kinds of the integration's sync runs that were not webhook deliveries."""
+    with graph.sessions() as session:
+        return list(
+            session.scalars(
+                select(SyncRun.kind).where(
+                    SyncRun.integration_id == graph.integration_id, SyncRun.kind != "webhook"
                 )
             )
+        )
 
+
+def _listening(graph: Graph, extra: tuple[str, ...] = ()) -> tuple[int, hubspot.Client]:
+    """An inbound HubSpot integration past its first polls, with the sandbox's webhooks
+    sent to it: the count of polls so far, and a client of the sandbox."""
+    graph.connect("inbound", extra=extra)
     # the first poll of every type runs at once; the next one is an hour away
-    wait_for(lambda: len(polls()) >= len(OBJECTS["hubspot"]), timeout=60)
-    before = len(polls())
+    wait_for(lambda: len(_polls(graph)) >= len(OBJECTS["hubspot"]) + len(extra), timeout=60)
     hook = f"{graph.base_url}/api/v1/webhooks/hubspot/{graph.integration_id}"
     httpx.post(f"{graph.url}/_sandbox/webhooks", json={"url": hook}).raise_for_status()
     token = graph.sandbox.tokens.private_token  # type: ignore[attr-defined]
-    client = hubspot.Client.create(access_token=token, host=graph.url)
+    return len(_polls(graph)), hubspot.Client.create(access_token=token, host=graph.url)
+
+
+def _webhook_events(graph: Graph) -> list[WebhookEvent]:
+    with graph.sessions() as session:
+        return list(
+            session.scalars(
+                select(WebhookEvent).where(WebhookEvent.integration_id == graph.integration_id)
+            )
+        )
+
+
+def test_a_hubspot_ticket_arrives_by_webhook_linked_to_its_contact(graph: Graph) -> None:
+    if graph.provider != "hubspot":
+        pytest.skip("tickets in real time are HubSpot's")
+    before, client = _listening(graph)
     contact = client.crm.contacts.basic_api.create(
         SimplePublicObjectInputForCreate(properties={"email": "ray@example.com", "lastname": "Ray"})
     )
@@ -492,13 +508,37 @@ def test_a_hubspot_ticket_arrives_by_webhook_linked_to_its_contact(graph: Graph)
         "open",
         "high",
     )
-    assert len(polls()) == before  # it came by webhook: no poll ran since
-    with graph.sessions() as session:
-        events = session.scalars(
-            select(WebhookEvent).where(WebhookEvent.integration_id == graph.integration_id)
-        ).all()
+    assert len(_polls(graph)) == before  # it came by webhook: no poll ran since
+    events = _webhook_events(graph)
     tickets = [e for e in events if e.payload.get("object_type") == "tickets"]
     assert tickets and all(e.verified and e.processed_at for e in tickets)
+
+
+def test_a_hubspot_property_changed_in_the_crm_arrives_by_webhook(graph: Graph) -> None:
+    """A custom object has only generic subscriptions: ``object.creation`` and
+    ``object.propertyChange`` events naming it by its objectTypeId."""
+    if graph.provider != "hubspot":
+        pytest.skip("custom-object webhooks are HubSpot's")
+    before, client = _listening(graph, ("properties",))
+    listing = client.crm.objects.basic_api.create(
+        CUSTOM_PROPERTY_TYPE_ID,
+        ObjectInputForCreate(properties={"name": "3 Rua Nova", "city": "Porto"}),
+    )
+    found = wait_for(lambda: graph.record_of("properties", listing.id), timeout=60)
+    assert (found["title"], found["city"]) == ("3 Rua Nova", "Porto")
+    client.crm.objects.basic_api.update(
+        CUSTOM_PROPERTY_TYPE_ID, listing.id, ObjectInput(properties={"city": "Faro"})
+    )
+
+    def moved() -> dict[str, Any] | None:
+        found = graph.record_of("properties", listing.id)
+        return found if found and found["city"] == "Faro" else None
+
+    assert wait_for(moved, timeout=60)["title"] == "3 Rua Nova"
+    assert len(_polls(graph)) == before  # it came by webhook: no poll ran since
+    events = _webhook_events(graph)
+    kinds = {(e.payload["object_type"], e.payload["kind"]) for e in events}
+    assert {("properties", "created"), ("properties", "updated")} <= kinds
 
 
 def test_a_lead_reaches_the_crm_pointing_at_its_property(graph: Graph) -> None:
