@@ -42,7 +42,14 @@ from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
 from crmsync.sandbox.hubspot.schema import CUSTOM_PROPERTY_TYPE_ID
 from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
-from crmsync.store.models import Integration, Link, SyncJob, SyncRun, WebhookEvent
+from crmsync.store.models import (
+    Integration,
+    Link,
+    PendingReference,
+    SyncJob,
+    SyncRun,
+    WebhookEvent,
+)
 from crmsync.sync.targets import TargetResolver, set_object_mapping
 from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
@@ -439,6 +446,64 @@ def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
             "call",
             "First call",
         )
+
+
+def test_a_salesforce_note_about_a_deal_without_a_contact_hangs_on_the_opportunity(
+    graph: Graph,
+) -> None:
+    if graph.provider != "salesforce":
+        pytest.skip("a Note's one ParentId is Salesforce's")
+    graph.connect()
+    contact = graph.create("contacts", {"email": "eve@example.com", "last_name": "Eve"})
+    deal = graph.create(
+        "deals",
+        {"name": "Harbour loft", "stage": "QUALIFIED", "amount": 3e5, "close_date": "2027-05-01"},
+    )
+    about_deal = graph.create("notes", {"body": "Wants a second viewing", "deal_id": deal})
+    # with both, the note stays on its contact, as before
+    about_both = graph.create(
+        "notes", {"body": "Call back Monday", "contact_id": contact, "deal_id": deal}
+    )
+    wait_for(lambda: graph.remote_id("notes", about_deal) and graph.remote_id("notes", about_both))
+    assert [(j.status, j.attempts) for j in graph.jobs("notes")] == [("succeeded", 0)] * 2
+    with _salesforce(graph) as sf:
+        on_deal = sf.Note.get(graph.remote_id("notes", about_deal))
+        on_contact = sf.Note.get(graph.remote_id("notes", about_both))
+    assert (on_deal["ParentId"], on_deal["Title"]) == (
+        graph.remote_id("deals", deal),
+        "Wants a second viewing",
+    )
+    assert on_contact["ParentId"] == graph.remote_id("contacts", contact)
+
+
+def test_a_salesforce_note_on_an_opportunity_comes_in_about_its_deal(graph: Graph) -> None:
+    if graph.provider != "salesforce":
+        pytest.skip("a Note's one ParentId is Salesforce's")
+    with _salesforce(graph) as sf:
+        opportunity = sf.Opportunity.create(
+            {"Name": "Dock house", "StageName": "Prospecting", "CloseDate": "2027-06-01"}
+        )["id"]
+        note = sf.Note.create({"ParentId": opportunity, "Title": "Offer", "Body": "Offer at 410k"})
+    graph.connect("inbound")
+    answer = graph.api.post(
+        f"/api/v1/integrations/{graph.integration_id}/sync", json={"mode": "full"}
+    )
+    assert answer.status_code == 202, answer.text
+
+    def arrived() -> dict[str, Any] | None:
+        found = graph.record_of("notes", note["id"])
+        return found if found and found.get("deal_id") else None
+
+    found = wait_for(arrived, timeout=60)
+    deal = graph.record_of("deals", opportunity)
+    assert deal is not None
+    assert (found["deal_id"], found["contact_id"], found["body"]) == (
+        deal["id"],
+        None,
+        "Offer at 410k",
+    )
+    with graph.sessions() as session:  # no contact is awaited under the Opportunity's id
+        assert session.scalars(select(PendingReference)).all() == []
 
 
 def _polls(graph: Graph) -> list[str]:
