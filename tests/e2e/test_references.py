@@ -255,7 +255,7 @@ def test_a_deal_reaches_the_crm_with_its_contact_and_company(graph: Graph) -> No
             "company_id": company,
         },
     )
-    wait_for(lambda: graph.remote_id("deals", deal) is not None, timeout=60)
+    wait_for(lambda: graph.remote_id("deals", deal) is not None)
     remote = {t: graph.remote_id(t, i) for t, i in (("contacts", contact), ("companies", company))}
     assert all(remote.values()), remote  # the parents were pulled forward
     deal_remote = graph.remote_id("deals", deal)
@@ -289,7 +289,7 @@ def test_a_pipedrive_lead_carries_its_person(graph: Graph) -> None:
     graph.connect()
     contact = graph.create("contacts", {"email": "lin@example.com", "last_name": "Lin"})
     lead = graph.create("leads", {"status": "NEW", "contact_id": contact, "budget_max": 300000})
-    wait_for(lambda: graph.remote_id("leads", lead) is not None, timeout=60)
+    wait_for(lambda: graph.remote_id("leads", lead) is not None)
     person = graph.remote_id("contacts", contact)
     data = _pipedrive(graph, "leads", str(graph.remote_id("leads", lead)))
     assert data["person_id"] == int(str(person))
@@ -318,7 +318,7 @@ def test_a_total_expert_loan_and_lead_opportunity_exist_for_the_contact(graph: G
             "assigned_agent": "owner-1",
         },
     )
-    wait_for(lambda: graph.remote_id("deals", deal) and graph.remote_id("leads", lead), 60)
+    wait_for(lambda: graph.remote_id("deals", deal) and graph.remote_id("leads", lead))
     person = int(str(graph.remote_id("contacts", contact)))
     loan = _total_expert(graph, f"/v1/loans/{graph.remote_id('deals', deal)}")
     assert loan["borrower"] == {"id": person}
@@ -367,7 +367,7 @@ def test_a_hubspot_deal_comes_in_linked_to_its_contact_and_company(graph: Graph)
         found = graph.record_of("deals", deal.id)
         return found if found and found.get("contact_id") and found.get("company_id") else None
 
-    found = wait_for(linked, timeout=60)
+    found = wait_for(linked)
     mine = graph.record_of("contacts", contact.id)
     theirs = graph.record_of("companies", company.id)
     assert mine is not None and theirs is not None
@@ -390,7 +390,7 @@ def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
             "activities",
             {"type": "call", "subject": "First call", "body": "Rates", "contact_id": contact},
         )
-    wait_for(lambda: all(graph.remote_id(t, i) for t, i in made.items()), timeout=60)
+    wait_for(lambda: all(graph.remote_id(t, i) for t, i in made.items()))
     person = str(graph.remote_id("contacts", contact))
     remote = {t: str(graph.remote_id(t, i)) for t, i in made.items()}
     if graph.provider == "totalexpert":
@@ -523,7 +523,7 @@ def _listening(graph: Graph, extra: tuple[str, ...] = ()) -> tuple[int, hubspot.
     sent to it: the count of polls so far, and a client of the sandbox."""
     graph.connect("inbound", extra=extra)
     # the first poll of every type runs at once; the next one is an hour away
-    wait_for(lambda: len(_polls(graph)) >= len(OBJECTS["hubspot"]) + len(extra), timeout=60)
+    wait_for(lambda: len(_polls(graph)) >= len(OBJECTS["hubspot"]) + len(extra))
     hook = f"{graph.base_url}/api/v1/webhooks/hubspot/{graph.integration_id}"
     httpx.post(f"{graph.url}/_sandbox/webhooks", json={"url": hook}).raise_for_status()
     token = graph.sandbox.tokens.private_token  # type: ignore[attr-defined]
@@ -565,7 +565,7 @@ def test_a_hubspot_ticket_arrives_by_webhook_linked_to_its_contact(graph: Graph)
         found = graph.record_of("tickets", ticket.id)
         return found if found and found.get("contact_id") else None
 
-    found = wait_for(arrived, timeout=60)
+    found = wait_for(arrived)
     mine = graph.record_of("contacts", contact.id)
     assert mine is not None and found["contact_id"] == mine["id"]
     assert (found["subject"], found["status"], found["priority"]) == (
@@ -625,7 +625,7 @@ def test_a_lead_reaches_the_crm_pointing_at_its_property(graph: Graph) -> None:
         "leads",
         {"status": "NEW", "last_name": "Silva", "email": "ana@example.com", "property_id": listing},
     )
-    wait_for(lambda: graph.remote_id("leads", lead) is not None, timeout=60)
+    wait_for(lambda: graph.remote_id("leads", lead) is not None)
     remote = graph.remote_id("properties", listing)
     lead_remote = str(graph.remote_id("leads", lead))
     assert remote is not None
