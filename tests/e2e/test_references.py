@@ -494,7 +494,7 @@ def test_a_salesforce_note_on_an_opportunity_comes_in_about_its_deal(graph: Grap
         found = graph.record_of("notes", note["id"])
         return found if found and found.get("deal_id") else None
 
-    found = wait_for(arrived, timeout=60)
+    found = wait_for(arrived)
     deal = graph.record_of("deals", opportunity)
     assert deal is not None
     assert (found["deal_id"], found["contact_id"], found["body"]) == (
@@ -589,7 +589,7 @@ def test_a_hubspot_property_changed_in_the_crm_arrives_by_webhook(graph: Graph) 
         CUSTOM_PROPERTY_TYPE_ID,
         ObjectInputForCreate(properties={"name": "3 Rua Nova", "city": "Porto"}),
     )
-    found = wait_for(lambda: graph.record_of("properties", listing.id), timeout=60)
+    found = wait_for(lambda: graph.record_of("properties", listing.id))
     assert (found["title"], found["city"]) == ("3 Rua Nova", "Porto")
     client.crm.objects.basic_api.update(
         CUSTOM_PROPERTY_TYPE_ID, listing.id, ObjectInput(properties={"city": "Faro"})
@@ -599,7 +599,7 @@ def test_a_hubspot_property_changed_in_the_crm_arrives_by_webhook(graph: Graph) 
         found = graph.record_of("properties", listing.id)
         return found if found and found["city"] == "Faro" else None
 
-    assert wait_for(moved, timeout=60)["title"] == "3 Rua Nova"
+    assert wait_for(moved)["title"] == "3 Rua Nova"
     assert len(_polls(graph)) == before  # it came by webhook: no poll ran since
     events = _webhook_events(graph)
     kinds = {(e.payload["object_type"], e.payload["kind"]) for e in events}
