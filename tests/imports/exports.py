@@ -62,8 +62,8 @@ def salesforce_opportunities(folder: Path) -> Export:
          "Ann Owner", "0065e00000XyZ01"],
         ["Smith purchase", "First Bank", "USD 1,250,000.00", "12/31/2026", "Closed Won", "100",
          "Ann Owner", "0065e00000XyZ02"],
-        ["Nguyen HELOC", "Nguyen Homes", "", "4/1/2026", "Closed Lost", "0", "Bob Owner",
-         "0065e00000XyZ03"],
+        ["Nguyen HELOC", "Nguyen Homes", "", "4/1/2026", "Closed Lost - Duplicate", "0",
+         "Bob Owner", "0065e00000XyZ03"],
         [],
         ["Grand Totals (3 records)"],
     ]  # fmt: skip

@@ -150,6 +150,17 @@ def test_a_salesforce_opportunity_report_imports_its_amounts_and_dates(
         "0065e00000XyZ02": (1250000, "2026-12-31"),
         "0065e00000XyZ03": (None, "2026-04-01"),
     }
+    # Salesforce's stage names are read as a sync reads them ("Closed Won" stayed as it
+    # was: no CLOSED_WON rule saw the deal, and pushing it was refused); a stage nothing
+    # knows is kept as it is, and the preview does not call it unknown
+    stages = {d["external_ref"]: d["stage"] for d in deals["items"]}
+    assert stages == {
+        "0065e00000XyZ01": "APPOINTMENT_SCHEDULED",
+        "0065e00000XyZ02": "CLOSED_WON",
+        "0065e00000XyZ03": "Closed Lost - Duplicate",
+    }
+    stage = next(c for c in preview["columns"] if c["header"] == "Stage")
+    assert (stage["status"], stage["unknown_values"]) == ("ok", [])
 
 
 def test_a_hubspot_create_date_is_no_birthday(
