@@ -17,12 +17,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
+from crmsync import outbound
+from crmsync.integrations.config import RetrySettings, SyncConfig
 from crmsync.metrics import SYNC_JOBS_SETTLED
 from crmsync.store.models import Integration, IntegrationStatus, SyncJob, SyncJobStatus
 from crmsync.sync import object_state
@@ -268,11 +270,50 @@ def count_settled(status: str, n: int = 1) -> None:
         SYNC_JOBS_SETTLED.labels(status).inc(n)
 
 
+def held_by(session: Session, owner: str, job_ids: Sequence[int]) -> list[int]:
+    """Which of these jobs ``owner`` still holds (running under its lease)."""
+    return list(
+        session.scalars(
+            select(SyncJob.id).where(
+                SyncJob.id.in_(job_ids),
+                SyncJob.status == SyncJobStatus.RUNNING,
+                SyncJob.lease_owner == owner,
+            )
+        )
+    )
+
+
+_LEASE_EXPIRED = "worker lease expired"
+_BURY = (
+    update(_JOBS)
+    .where(_HELD)
+    .values(
+        status=SyncJobStatus.DEAD,
+        lease_owner=None,
+        lease_expires_at=None,
+        attempts=_JOBS.c.attempts + 1,
+        last_error=_LEASE_EXPIRED,
+        error_class="LeaseExpired",
+        updated_at=bindparam("now"),
+    )
+)
+
+
+def _attempts_allowed(config: dict[str, Any] | None, object_type: str) -> int:
+    try:
+        return SyncConfig.model_validate(config or {}).attempts(object_type)
+    except ValueError:  # a broken config is reported by the API; the default holds
+        return RetrySettings().attempts
+
+
 def reap_expired(session: Session, now: datetime | None = None) -> int:
     """Hand back jobs whose worker stopped renewing its lease (it died). Commits.
 
-    Each expired job is taken under a row lock that other reapers skip (PostgreSQL), and
-    goes back in its own transaction (see ``requeue``).
+    A lost try counts as an attempt, and the job whose last attempt it was becomes a dead
+    letter, so a record that kills workers (or a group whose failure could not even be
+    written) ends dead rather than coming back forever. The lease it waited out is its
+    back-off. Each expired job is taken under a row lock that other reapers skip
+    (PostgreSQL), and goes back in its own transaction (see ``requeue``).
     """
     now = now or datetime.now(UTC)
     expired = and_(SyncJob.status == SyncJobStatus.RUNNING, SyncJob.lease_expires_at < now)
@@ -281,17 +322,45 @@ def reap_expired(session: Session, now: datetime | None = None) -> int:
     lock = session.get_bind().dialect.name == "postgresql"
     reaped = 0
     for job_id in candidates:
-        query = select(SyncJob.lease_owner).where(SyncJob.id == job_id, expired)
+        query = (
+            select(
+                SyncJob.lease_owner,
+                SyncJob.attempts,
+                SyncJob.object_type,
+                SyncJob.workspace_id,
+                SyncJob.integration_id,
+                Integration.config,
+            )
+            .join(Integration, Integration.id == SyncJob.integration_id)
+            .where(SyncJob.id == job_id, expired)
+        )
         if lock:
-            query = query.with_for_update(skip_locked=True)
-        owner = session.scalar(query)
-        if owner is None:  # settled, or another reaper has it
+            query = query.with_for_update(skip_locked=True, of=SyncJob)
+        row = session.execute(query).first()
+        if row is None:  # settled, or another reaper has it
             session.commit()
             continue
-        # A crash mid-push counts as an attempt, so a record that kills workers ends dead.
-        requeue(
-            session, job_id, owner, now, error="worker lease expired", error_class="LeaseExpired"
-        )
+        owner, attempts, object_type, workspace_id, integration_id, config = row
+        if attempts + 1 >= _attempts_allowed(config, object_type):
+            session.execute(_BURY, {"job_id": job_id, "owner": owner, "now": now})
+            outbound.sync_failures(
+                session,
+                workspace_id,
+                integration_id,
+                object_type,
+                [
+                    {
+                        "job_id": job_id,
+                        "new_status": SyncJobStatus.DEAD,
+                        "error": _LEASE_EXPIRED,
+                        "error_class": "LeaseExpired",
+                    }
+                ],
+            )
+            session.commit()
+            count_settled(SyncJobStatus.DEAD)
+        else:
+            requeue(session, job_id, owner, now, error=_LEASE_EXPIRED, error_class="LeaseExpired")
         reaped += 1
     return reaped
 

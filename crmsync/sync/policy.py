@@ -8,6 +8,7 @@
 | NotFound       | the Link is dropped and the job runs again at once (recreate)    |
 | RateLimited    | the job waits ``retry_after``; no attempt spent                  |
 | Transient      | backoff 1, 2, 4, 8, 16 s with jitter; after the last attempt: dead |
+| Unexpected     | (any other exception once a group is claimed) as Transient       |
 
 Only credentials concern the whole integration. Anything else that fails a whole push
 is the object type's (``sync.object_state``): that type backs off, the others go on,
@@ -19,7 +20,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from crmsync.connectors.errors import Action, AuthError, ConnectorError, RateLimited
+from crmsync.connectors.errors import Action, AuthError, ConnectorError, RateLimited, Transient
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.integrations.config import RetrySettings
 from crmsync.store.models import Integration, IntegrationStatus, SyncJobStatus
@@ -35,6 +36,20 @@ _INTEGRATION_STATUS: dict[type[ConnectorError], IntegrationStatus] = {
 _WHAT_TO_DO = {
     IntegrationStatus.NEEDS_AUTH: "reconnect the integration (its credentials were refused)"
 }
+
+
+class Unexpected(Transient):
+    """An exception that is no CRM's answer (a bug, a constraint a settle broke, a lost
+    database connection) raised while a claimed group was pushed, settled or pulled. It
+    is retried like a 5xx and ends a dead letter, so it can never loop."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(f"{type(error).__name__}: {error}"[:300])
+
+
+def as_connector_error(error: Exception) -> ConnectorError:
+    """The error as the worker's policy sees it: a connector's own, else ``Unexpected``."""
+    return error if isinstance(error, ConnectorError) else Unexpected(error)
 
 
 def retry_policy(settings: RetrySettings) -> RetryPolicy:

@@ -33,7 +33,12 @@ from crmsync.sync import health, jobs, manual, object_state, rejected
 from crmsync.sync.inbound_runner import Busy, drain_webhooks, due_streams, poll_stream
 from crmsync.sync.jobs import Claim, ClaimedJob
 from crmsync.sync.outbound import push
-from crmsync.sync.policy import on_integration_error, on_job_error, retry_policy
+from crmsync.sync.policy import (
+    as_connector_error,
+    on_integration_error,
+    on_job_error,
+    retry_policy,
+)
 from crmsync.sync.push_target import PushCounts, Target
 from crmsync.sync.settle import Settlement
 
@@ -131,6 +136,15 @@ class Worker:
             self._hold(claim)
             try:
                 self.push_claim(session, claim)
+            except Exception as error:
+                # Not a CRM's answer (those are settled in push_claim): a bug, a broken
+                # constraint in the settle, a lost connection. Left running, the group
+                # would come back at every lease expiry forever; it spends an attempt
+                # and backs off instead, and ends a dead letter. If even that cannot be
+                # written, the reaper hands the jobs back (counting the attempt).
+                session.rollback()
+                log.exception("push failed unexpectedly", jobs=len(claim.jobs))
+                self.fail_claim(session, claim, as_connector_error(error))
             finally:
                 self._release()
         return True
@@ -204,6 +218,49 @@ class Worker:
             processed=counts.processed,
             succeeded=counts.succeeded,
         )
+
+    def fail_claim(self, session: Session, claim: Claim, error: ConnectorError) -> None:
+        """Settle a claimed group whose push or settle raised ``error`` after a rollback:
+        the jobs this worker still holds spend an attempt (dead after the last), and the
+        failed run is logged."""
+        now = datetime.now(UTC)
+        integration = session.get(Integration, claim.integration_id)
+        if integration is None:  # removed meanwhile: its jobs went with it
+            return
+        config = SyncConfig.model_validate(integration.config or {})
+        cut, extra_jobs = self._cut(claim, config.sync_of(claim.object_type).batch_size)
+        still = set(jobs.held_by(session, self.worker_id, [job.id for job in claim.jobs]))
+        settlement = Settlement(
+            self.worker_id, integration.id, integration.workspace_id, claim.object_type
+        )
+        for job in extra_jobs:  # never tried: back without spending an attempt
+            if job.id in still:
+                settlement.requeue(job, now, error=None, error_class=None, count_attempt=False)
+        held = replace(cut, jobs=[job for job in cut.jobs if job.id in still])
+        if not held.jobs:  # the settle had stored every outcome before it failed
+            settlement.write(session)
+            return
+        counts = self._whole_batch_failed(session, held, integration, settlement, error, now)
+        session.add(
+            SyncRun(
+                workspace_id=integration.workspace_id,
+                integration_id=integration.id,
+                kind="realtime",
+                direction=Direction.OUTBOUND,
+                object_type=claim.object_type,
+                status=SyncRunStatus.FAILED,
+                started_at=now,
+                finished_at=now,
+                processed=counts.processed,
+                succeeded=0,
+                failed=counts.failed,
+                skipped=0,
+                errors=counts.errors[:50],
+                duration_ms=0,
+            )
+        )
+        rejected.log_failures(integration, claim.object_type, counts.errors)
+        settlement.write(session)
 
     def _whole_batch_failed(
         self,

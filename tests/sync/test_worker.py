@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.connectors.base import (
@@ -28,9 +29,17 @@ from crmsync.connectors.errors import AuthError, InvalidRecord, NotFound, RateLi
 from crmsync.connectors.http.retry import RetryPolicy
 from crmsync.mapping.defaults import default_mapping
 from crmsync.records import service
-from crmsync.store.models import Integration, Link, SyncJob, SyncRun, Workspace
-from crmsync.sync import jobs
+from crmsync.store.models import (
+    Integration,
+    Link,
+    SyncJob,
+    SyncObjectState,
+    SyncRun,
+    Workspace,
+)
+from crmsync.sync import health, jobs
 from crmsync.sync.push_target import Target
+from crmsync.sync.settle import Settlement
 from crmsync.sync.worker import Worker
 
 
@@ -290,3 +299,86 @@ def test_backoff_policy_has_jitter_within_bounds() -> None:
     for retry, base in enumerate([1, 2, 4, 8, 16]):
         delay = policy.delay(retry, rng)
         assert base <= delay <= base * 1.2
+
+
+def _due_now(db: Session) -> None:
+    """The backoff has passed (the clock is not waited for)."""
+    db.execute(update(SyncJob).values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
+    db.execute(update(SyncObjectState).values(backoff_until=None))
+    db.commit()
+
+
+def _settle_breaks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A settle that pushed fine breaks a constraint when it stores the Links."""
+    write = Settlement.write
+
+    def breaking(self: Settlement, session: Session) -> None:
+        if self.linked:
+            raise IntegrityError("INSERT INTO links", {}, Exception("UNIQUE links.remote_id"))
+        write(self, session)
+
+    monkeypatch.setattr(Settlement, "write", breaking)
+
+
+@pytest.mark.parametrize("where", ["settle", "push"])
+def test_an_exception_after_the_claim_spends_attempts_and_ends_dead(  # type: ignore[no-untyped-def]
+    world, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    sessions, crm, worker, (ws, integration_id) = world
+    if where == "settle":
+        _settle_breaks(monkeypatch)
+    else:  # not a connector error: a bug in the connector or the mapping
+        crm.raise_next = [KeyError("firstname")] * 3
+    with sessions() as db:
+        service.create_record(db, ws, "contacts", {"email": "s@x.com"}, "api")
+        db.commit()
+    states = []
+    for _ in range(3):  # the world's integration allows 3 attempts
+        assert worker.run_once()
+        with sessions() as db:
+            states.append(_job_states(db)[0][:2])
+            _due_now(db)
+    assert states == [("pending", 1), ("pending", 2), ("dead", 3)]
+    assert worker.run_once() is False  # nothing left to loop on
+    with sessions() as db:
+        job = db.scalars(select(SyncJob)).one()
+        origin = "IntegrityError" if where == "settle" else "KeyError"
+        assert job.error_class == "Unexpected" and job.last_error.startswith(origin)
+        assert [r.status for r in db.scalars(select(SyncRun).order_by(SyncRun.started_at))] == [
+            "failed"
+        ] * 3
+        integration = db.get(Integration, integration_id)
+        shown = health.report(db, integration)
+        assert shown.status == "degraded" and shown.dead_letters == 1
+
+
+def test_an_exception_after_the_claim_backs_off(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sessions, _crm, worker, (ws, _i) = world
+    _settle_breaks(monkeypatch)
+    with sessions() as db:
+        service.create_record(db, ws, "contacts", {"email": "b@x.com"}, "api")
+        db.commit()
+    assert worker.run_once()
+    assert worker.run_once() is False  # not due again at once
+    with sessions() as db:
+        job = db.scalars(select(SyncJob)).one()
+        assert job.status == "pending" and job.lease_owner is None
+        assert job.next_attempt_at.replace(tzinfo=UTC) > datetime.now(UTC)
+
+
+def test_the_reaper_buries_a_job_whose_last_attempt_was_lost(world) -> None:  # type: ignore[no-untyped-def]
+    """A group whose failure could not even be written comes back by its lease: each
+    time counts, and after the last attempt it is a dead letter, not a loop."""
+    sessions, _crm, _worker, (ws, _i) = world
+    with sessions() as db:
+        service.create_record(db, ws, "contacts", {"email": "r@x.com"}, "api")
+        db.commit()
+        at = datetime.now(UTC)
+        for _ in range(3):
+            claim = jobs.claim(
+                db, "lost", batch_limit=lambda _i, _o: 10, lease=timedelta(0), now=at
+            )
+            assert claim is not None
+            at += timedelta(seconds=1)
+            assert jobs.reap_expired(db, now=at) == 1
+        assert _job_states(db) == [("dead", 3, "LeaseExpired")]
