@@ -10,13 +10,13 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crmsync.connectors.errors import Action, ConnectorError
+from crmsync.connectors.errors import Action
 from crmsync.integrations.config import SyncConfig
 from crmsync.mapping.direction import Direction
 from crmsync.store.models import Integration, IntegrationStatus, SyncRun
 from crmsync.sync import object_state
 from crmsync.sync.locks import poll_lock
-from crmsync.sync.policy import on_integration_error
+from crmsync.sync.policy import as_connector_error, on_integration_error
 from crmsync.sync.polling import PollResult, poll
 from crmsync.sync.push_target import Target
 from crmsync.sync.schedule import ScheduleError, is_due
@@ -64,8 +64,11 @@ def poll_stream(
             object_state.succeeded(session, integration.workspace_id, integration.id, object_type)
             session.commit()
             return result
-        except ConnectorError as error:
+        except Exception as raised:
+            # Any exception, not only a CRM's answer: the type backs off and shows
+            # failing (degraded) instead of the poll failing silently at every round.
             session.rollback()
+            error = as_connector_error(raised)
             log.warning(
                 "poll failed",
                 integration=str(integration.id),

@@ -352,3 +352,27 @@ def test_a_property_the_crm_lacks_makes_run_setup_the_next_step(world: World) ->
     assert health["dead_letters"] == 1
     steps = [s["action"] for s in health["next_steps"]]
     assert steps[0] == "run setup" and "crmsync_source" in health["next_steps"][0]["why"]
+
+
+def test_a_poll_that_raises_anything_fails_its_type_and_shows(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only a CRM's answer: any exception in a poll (a bug in a mapper, a broken
+    constraint) marks the type failing, backs it off, and shows degraded."""
+    from crmsync.sync import inbound_runner
+
+    real_poll = inbound_runner.poll
+
+    def poll(session: Session, integration: Any, object_type: str, *a: Any, **k: Any) -> Any:
+        if object_type == "companies":
+            raise KeyError("domain")
+        return real_poll(session, integration, object_type, *a, **k)
+
+    monkeypatch.setattr(inbound_runner, "poll", poll)
+    iid = world.integration({"contacts": "inbound", "companies": "inbound"})
+    world.worker.run_inbound_once(now=datetime.now(UTC) + timedelta(hours=2))
+    health = world.health(iid)
+    companies = _object(health, "companies")
+    assert companies["status"] == "failing" and "KeyError" in companies["last_error"]
+    assert health["failing_objects"] == ["companies"] and health["status"] == "degraded"
+    assert _object(health, "contacts")["last_pull_at"] is not None
