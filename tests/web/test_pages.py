@@ -171,3 +171,23 @@ def test_alerts_on_the_sync_page_and_acknowledge(
         stored = session.get(Alert, alert_id)
         assert stored is not None and stored.status == "acknowledged"
         assert stored.acknowledged_by == f"user:{people.emails[Role.MANAGER]}"
+
+
+def test_the_sync_page_shows_a_skipped_push_as_skipped(
+    signed_in: Callable[[Role], TestClient], people: People, sessions: sessionmaker[Session]
+) -> None:
+    """A push whose record was unchanged sent nothing: not "succeeded, 0/1 ok"."""
+    with session_scope(sessions) as session:
+        crm = Integration(workspace_id=people.workspace_id, provider="hubspot", name="H", config={})
+        session.add(crm)
+        session.flush()
+        session.add(
+            SyncRun(
+                workspace_id=people.workspace_id, integration_id=crm.id, kind="realtime",
+                direction="outbound", object_type="contacts", status="succeeded", processed=1,
+                succeeded=0, skipped=1, started_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    page = signed_in(Role.VIEWER).get("/ui/sync").text
+    assert "realtime outbound contacts: skipped, 1 unchanged" in page
+    assert "0/1 ok" not in page
