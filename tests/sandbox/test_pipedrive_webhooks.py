@@ -164,3 +164,28 @@ def test_merge_moves_related_records_and_reports_the_survivor(
     assert deleted["previous"]["merged_to_id"] == keep_id
     itself = pd.put(f"/v1/persons/{keep_id}/merge", json={"merge_with_id": keep_id})
     assert itself.status_code == 400 and itself.json()["success"] is False
+
+
+def test_an_update_that_changes_nothing_sends_no_webhook(
+    serve: Callable[..., Any], receiver: Any
+) -> None:
+    """Pipedrive stays quiet about a write that left the record as it was (a sync that
+    pushes unchanged values must not hear about itself), and its update_time stays."""
+    now = [1_700_000_000.0]
+    sandbox, pd = _start(serve, clock=lambda: now[0])
+    pd.post(
+        "/v1/webhooks",
+        json={"subscription_url": receiver.url, "event_action": "*", "event_object": "person"},
+    )
+    person = pd.post("/v1/persons", json={"name": "Ann", "email": "ann@example.com"}).json()
+    person_id = person["data"]["id"]
+    receiver.wait(1)
+    before = pd.get(f"/v1/persons/{person_id}").json()["data"]["update_time"]
+    now[0] += 5
+    pd.put(f"/v1/persons/{person_id}", json={"name": "Ann"})
+    sandbox.user_change("persons", str(person_id), {"name": "Ann"})
+    assert pd.get(f"/v1/persons/{person_id}").json()["data"]["update_time"] == before
+    pd.put(f"/v1/persons/{person_id}", json={"name": "Ann Lee"})  # a real change
+    bodies = [orjson.loads(body) for _, body in receiver.wait(2)]
+    assert [b["meta"]["action"] for b in bodies] == ["create", "change"]
+    assert bodies[1]["data"]["name"] == "Ann Lee"

@@ -200,6 +200,8 @@ class PipedriveSandbox(ProviderSandbox):
         return endpoint
 
     def _notify(self, change: Change) -> None:
+        if change.noop:  # nothing changed: Pipedrive has nothing to tell
+            return
         extra = [
             Subscription(
                 id=0,

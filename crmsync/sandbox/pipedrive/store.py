@@ -28,6 +28,11 @@ class Change:
     previous: Record | None  # for change: the old values of changed fields only
     source: str  # api | app
 
+    @property
+    def noop(self) -> bool:
+        """An update that left every value as it was."""
+        return self.action == "change" and not self.previous
+
 
 @dataclass
 class RecordStore:
@@ -74,13 +79,15 @@ class RecordStore:
             return Change(kind, "create", _snapshot(record), None, source)
 
     def update(self, kind: Kind, record: Record, values: Record, source: str = "api") -> Change:
+        """A write that changes no value leaves ``update_time`` as it was, and its Change
+        is ``noop`` (Pipedrive sends no webhook for it)."""
         with self.lock:
             before = _snapshot(record)
             _apply(record, values)
-            record["update_time"] = max(self.clock(), record["update_time"])
             changed = (k for k in set(before) | set(record) if record.get(k) != before.get(k))
             previous = {k: before.get(k) for k in changed}
-            previous.pop("update_time", None)
+            if previous:
+                record["update_time"] = max(self.clock(), record["update_time"])
             return Change(kind, "change", _snapshot(record), previous, source)
 
     def delete(self, kind: Kind, record: Record, source: str = "api") -> Change:
