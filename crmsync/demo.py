@@ -42,6 +42,9 @@ from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
 
 DEMO_WORKSPACE = "Demo workspace"
+# Seconds Ctrl-C waits for the worker's threads to finish their groups (a group left
+# running comes back by its lease at the next start).
+STOP_WAIT = 5.0
 KEY_FILE = "demo-key"  # in the data directory
 # the demo admin's web-app password, beside the key
 PASSWORD_FILE = "demo-password"  # noqa: S105 (a file name)
@@ -232,7 +235,10 @@ class ServerThread:
             port = socket.create_server((settings.host, port))
         self.socket = port
         sock = port
-        config = uvicorn.Config(self.app, log_level="warning", log_config=None)
+        # A request still open at Ctrl-C gets a few seconds, not as long as it likes.
+        config = uvicorn.Config(
+            self.app, log_level="warning", log_config=None, timeout_graceful_shutdown=STOP_WAIT
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
@@ -302,11 +308,12 @@ def run(settings: Settings, *, once: bool, say: Callable[[str], None]) -> None:
                     while server.thread.is_alive():
                         server.thread.join(timeout=0.5)
             finally:
+                worker.request_stop()  # no new work while the demo winds down
                 crms.retire(api)  # a later `crmsync serve` must not poll dead sandboxes
     except KeyboardInterrupt:
         pass
     finally:
-        worker.stop()
+        worker.stop(timeout=STOP_WAIT)
         server.stop()
         crms.stop()
         engine.dispose()

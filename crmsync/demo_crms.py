@@ -56,6 +56,7 @@ DEMO_PROVIDERS: dict[str, tuple[Callable[[Any, str], dict[str, Any]], dict[str, 
 }
 # The interactive demo's sandboxes: hubspot on 8600, salesforce 8601, pipedrive 8602.
 SANDBOX_PORT = 8600
+RETIRE_TIMEOUT = 3.0  # seconds per integration disabled as the demo stops
 # What each sandbox calls contacts when it counts its records.
 CONTACTS = {"salesforce": "Contact", "pipedrive": "persons"}
 
@@ -232,8 +233,12 @@ class DemoCRMs:
     def retire(self, api: httpx.Client) -> None:
         """Disable this run's integrations: their sandboxes stop with the demo."""
         for integration_id in self.integrations.values():
-            with contextlib.suppress(httpx.HTTPError):
-                api.patch(f"/api/v1/integrations/{integration_id}", json={"status": "disabled"})
+            with contextlib.suppress(httpx.HTTPError):  # (on the way out: never wait long)
+                api.patch(
+                    f"/api/v1/integrations/{integration_id}",
+                    json={"status": "disabled"},
+                    timeout=RETIRE_TIMEOUT,
+                )
 
     def stop(self) -> None:
         self.server.stop()

@@ -98,10 +98,18 @@ class Worker:
             self._threads.append(thread)
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Let every thread finish the group it holds, then return."""
+        """Let every thread finish the group it holds, then return; after ``timeout``
+        seconds in all (not per thread) it returns anyway: the threads are daemons, and a
+        group still held comes back by its lease."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
+        stuck = [thread.name for thread in self._threads if thread.is_alive()]
+        if stuck:
+            log.warning(
+                "worker threads still busy at stop; their leases will expire", threads=stuck
+            )
 
     def request_stop(self) -> None:
         """Ask the worker to stop (safe from a signal handler)."""

@@ -382,3 +382,26 @@ def test_the_reaper_buries_a_job_whose_last_attempt_was_lost(world) -> None:  # 
             at += timedelta(seconds=1)
             assert jobs.reap_expired(db, now=at) == 1
         assert _job_states(db) == [("dead", 3, "LeaseExpired")]
+
+
+def test_stop_waits_for_its_threads_in_all_not_each(
+    queue_sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C must not wait ``timeout`` once per busy thread (the clock is a fake one
+    that each join moves on by what it waited)."""
+    clock = [1000.0]
+    monkeypatch.setattr("crmsync.sync.worker.time.monotonic", lambda: clock[0])
+
+    class Busy:
+        name = "busy"
+
+        def join(self, timeout: float | None = None) -> None:
+            clock[0] += timeout or 0.0
+
+        def is_alive(self) -> bool:
+            return True
+
+    worker = Worker(queue_sessions, lambda _s, _i: None, concurrency=2)  # type: ignore[arg-type,return-value]
+    worker._threads = [Busy(), Busy(), Busy(), Busy()]  # type: ignore[list-item]
+    worker.stop(timeout=5)
+    assert clock[0] - 1000.0 == 5
