@@ -237,7 +237,7 @@ class ServerThread:
         sock = port
         # A request still open at Ctrl-C gets a few seconds, not as long as it likes.
         config = uvicorn.Config(
-            self.app, log_level="warning", log_config=None, timeout_graceful_shutdown=STOP_WAIT
+            self.app, log_level="warning", log_config=None, timeout_graceful_shutdown=int(STOP_WAIT)
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
