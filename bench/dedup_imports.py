@@ -14,8 +14,10 @@ the rows found duplicate and possible, and their precision and recall on the tru
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import pickle
+import pstats
 import sys
 import tempfile
 import time
@@ -99,8 +101,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--show", type=int, default=0, help="wrong verdicts to print")
+    parser.add_argument("--limit", type=int, default=0, help="check only the first rows")
+    parser.add_argument("--profile-from", type=int, default=0,
+                        help="cProfile the rows checked from this many on")  # fmt: skip
     args = parser.parse_args()
     batches, inputs, truth = load(args.rows)
+    if args.limit:
+        batches = batches[: -(-args.limit // DEFAULT_BATCH_SIZE)]
+    profile = cProfile.Profile(time.process_time) if args.profile_from else None
     guard = DuplicateGuard(DuplicateIndex.build(inputs))
     print(f"{args.rows:,} rows, {len(inputs):,} seeded contacts; load {os.getloadavg()}")
     found: dict[str, tuple[str, str, float]] = {}
@@ -109,15 +117,21 @@ def main() -> None:
     done, mark, segment_cpu, total = 0, SEGMENT, 0.0, 0.0
     for keys, refs, frame in batches:
         origin.update(zip(keys, (truth[r] for r in refs), strict=True))
+        if profile is not None and done >= args.profile_from:
+            profile.enable()
         start = time.process_time()
         found.update(guard.check_batch([(k, {}) for k in keys], frame))
         spent = time.process_time() - start
+        if profile is not None:
+            profile.disable()
         segment_cpu, total, done = segment_cpu + spent, total + spent, done + len(keys)
         if done >= mark or (keys is batches[-1][0]):
             print(f"  rows checked {done:>9,}: {segment_cpu:6.2f} s CPU for the last "
                   f"segment, {total:7.2f} s in all; load {os.getloadavg()[0]:.1f}")  # fmt: skip
             segment_cpu, mark = 0.0, mark + SEGMENT
     quality(found, origin, args.show, batches)
+    if profile is not None:
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
 
 
 def quality(found: dict[str, tuple[str, str, float]], origin: dict[str, int], show: int,

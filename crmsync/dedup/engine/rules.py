@@ -142,11 +142,11 @@ def decide(sims: Similarities, settings: DedupSettings) -> Decisions:
         & settings.other_fields
     )
     matched = exact_email | exact_phone | fuzzy_name | other_fields
-    # every way to reach them differs (both e-mails, both phones), nothing personal agrees
-    # and even the name is spelt differently: what is left (a like name, an employer, a
-    # place) is what namesake colleagues share, so the pair is not worth a person's look
+    # every way to reach them differs (both e-mails, both phones) and nothing personal
+    # agrees: what is left (a name, an employer) is what namesake colleagues share, so the
+    # pair is worth a person's look only for the same name in the same place
     same_name = (names.first >= SAME_NAME) & (names.last >= SAME_NAME)
-    unreachable = email_differs & phone_differs & ~identified & ~same_name
+    unreachable = email_differs & phone_differs & ~identified & ~(same_name & placed)
     possible = (
         ~matched
         & ~shared_guard
