@@ -156,8 +156,9 @@ def _email(left: Columns, right: Columns) -> tuple[np.ndarray, np.ndarray]:
         typo = _pairwise(a[numbered], b[numbered], OSA.distance, 1.0) <= 1
         two_numbers[numbered[~typo]] = True
     # jsmith@ against jsmith2@ (or jsmith7@ / jsmith8@) at one domain: a mail system told
-    # namesakes apart
-    numbered = np.flatnonzero((a != b) & _present(left["email"], right["email"]))
+    # namesakes apart (addresses with two numbers are two addresses already, and their
+    # capped similarity weighs what a namesake's does)
+    numbered = np.flatnonzero((a != b) & ~two_numbers & _present(left["email"], right["email"]))
     if len(numbered):
         # each distinct address once: an address stands in many pairs
         lefts, rights = left["email"][numbered], right["email"][numbered]
