@@ -74,7 +74,8 @@ class ColumnReport:
             entry["count"] += 1
             if problem.value not in entry["examples"] and len(entry["examples"]) < MAX_EXAMPLES:
                 entry["examples"].append(problem.value)
-        if self._values is not None and self._values.lookup(before) is MISS:
+        compiled = self._values
+        if compiled is not None and not compiled.takes_any and compiled.lookup(before) is MISS:
             self.unknown[key] += 1
 
     def unknown_values(self) -> list[dict[str, Any]]:

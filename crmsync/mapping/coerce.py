@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from crmsync.mapping.localtext import parse_date_time, parse_datetime, parse_number
 from crmsync.mapping.schema import FieldType
 from crmsync.quality.normalize import normalize_email, normalize_phone
 
@@ -39,7 +40,7 @@ def _phone(value: Any, region: str) -> str:
     return phone
 
 
-def _number(value: Any, _region: str) -> int | float:
+def _number(value: Any, region: str) -> int | float:
     if isinstance(value, bool):
         raise ValueError("expected a number, got a boolean")
     if isinstance(value, int):
@@ -47,13 +48,13 @@ def _number(value: Any, _region: str) -> int | float:
     if isinstance(value, float | Decimal):
         number = float(value)
     elif isinstance(value, str):
-        text = value.strip().replace(",", "").replace("_", "")
+        text = value.strip()
         percent = text.endswith("%")  # "45%" is the share 0.45
-        try:
-            exact = Decimal(text.removesuffix("%").rstrip() if percent else text)
-            number = float(exact / 100 if percent else exact)
-        except (InvalidOperation, ValueError):
-            raise ValueError("not a number") from None
+        # "$350,000.00", "1 250,50 €": currency and grouping as the region writes them
+        exact = parse_number(text.removesuffix("%").rstrip() if percent else text, region)
+        if exact is None:
+            raise ValueError("not a number")
+        number = float(exact / 100 if percent else exact)
     else:
         raise ValueError(f"expected a number, got {type(value).__name__}")
     if not math.isfinite(number):
@@ -84,7 +85,7 @@ def _epoch(value: Any) -> datetime | None:
     return None
 
 
-def _datetime(value: Any, _region: str) -> datetime:
+def _datetime(value: Any, region: str) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
@@ -97,24 +98,32 @@ def _datetime(value: Any, _region: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError("not an ISO 8601 date-time") from None
+        # "3/15/2024 2:23 PM" as a US Salesforce report writes it
+        parsed = parse_datetime(str(value), region)
+        if parsed is None:
+            raise ValueError("not a date-time") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _date(value: Any, _region: str) -> date:
+def _date(value: Any, region: str) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, str):
+        # "6/30/2024" (US), "15/03/2024", "29.02.2024": day or month first by region
+        local = parse_date_time(value, region)
+        if local is not None:
+            return local[0]
     if isinstance(value, str) and len(value.strip()) == len("2024-01-31"):
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError("not an ISO 8601 date") from None
+            raise ValueError("not a date") from None
     try:
-        return _datetime(value, _region).date()
+        return _datetime(value, region).date()
     except ValueError:
-        raise ValueError("not an ISO 8601 date") from None
+        raise ValueError("not a date") from None
 
 
 def _list(value: Any, _region: str) -> list[Any]:
