@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from crmsync.alerts.service import raise_alert
 from crmsync.automation.conditions import holds, lookup
 from crmsync.automation.spec import RuleSpec, Trigger
+from crmsync.fields.enums import ActivityDirection
 from crmsync.marketing.enrollments import enroll, unenroll
 from crmsync.marketing.journeys import get_journey
 from crmsync.outbound.emit import emit
@@ -313,7 +314,7 @@ def _activity(
     body: dict[str, Any] = {
         "type": p.get("type", "call"),
         "subject": p["subject"],
-        "direction": "outbound",
+        "direction": ActivityDirection.OUTBOUND,
         "occurred_at": now.isoformat(),
     }
     if p.get("body"):
