@@ -31,6 +31,7 @@ from crmsync.store.models import (
     Conflict,
     ConflictStatus,
     DeliveryStatus,
+    DuplicateReview,
     Enrollment,
     EnrollmentStatus,
     ImportJob,
@@ -38,6 +39,7 @@ from crmsync.store.models import (
     Integration,
     IntegrationStatus,
     ObjectSyncStatus,
+    ReviewStatus,
     SyncJob,
     SyncJobStatus,
     SyncObjectState,
@@ -58,6 +60,7 @@ STATES: dict[type[Any], type[StrEnum]] = {
     Enrollment: EnrollmentStatus,
     Alert: AlertStatus,
     SyncObjectState: ObjectSyncStatus,
+    DuplicateReview: ReviewStatus,
 }
 ROOT = Path(__file__).resolve().parents[2] / "crmsync"
 ALL_VALUES = {state.value for enum in STATES.values() for state in enum}
@@ -130,6 +133,7 @@ def test_the_api_offers_exactly_the_stored_states(app: FastAPI) -> None:
         ("/api/v1/conflicts", ConflictStatus, "ConflictOut"),
         ("/api/v1/alerts", AlertStatus, None),
         ("/api/v1/webhook-endpoints/{endpoint_id}/deliveries", DeliveryStatus, None),
+        ("/api/v1/contacts/duplicates", ReviewStatus, None),
     ],
 )
 def test_the_api_names_these_states_by_their_enum(

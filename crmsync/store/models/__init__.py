@@ -51,7 +51,7 @@ from crmsync.store.models.records import (
     Ticket,
 )
 from crmsync.store.models.references import PendingReference
-from crmsync.store.models.reviews import DuplicateReview
+from crmsync.store.models.reviews import DuplicateReview, ReviewStatus
 from crmsync.store.models.sync import (
     Conflict,
     ConflictStatus,
@@ -115,6 +115,7 @@ __all__ = [
     "PendingReference",
     "Property",
     "RecordBase",
+    "ReviewStatus",
     "RuleFiring",
     "SignInFailure",
     "SyncCursor",
