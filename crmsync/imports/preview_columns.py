@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from crmsync.fields.paths import MISSING, get_path
 from crmsync.imports.rowmap import EXTERNAL_REF, FULL_NAME, PSEUDO_TARGETS, MappedRow
 from crmsync.imports.valuemaps import MISS, ValueMap, compile_value_map, suggest_values
-from crmsync.mapping.paths import MISSING, get_path
 
 MAX_SAMPLES: Final = 5
 MAX_EXAMPLES: Final = 3

@@ -19,6 +19,7 @@ from typing import Any, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
 
+from crmsync.mapping.direction import Direction
 from crmsync.mapping.errors import UnmappedValueError
 from crmsync.mapping.statusmap import StatusMap, remote_key
 from crmsync.mapping.synonyms import normalise_header
@@ -127,8 +128,8 @@ def _map_value(
     if value is None:
         return None
     if outbound:
-        return _lookup(table.outbound, str(value), table.default_outbound, name, "outbound")
-    return _lookup(table.inbound, remote_key(value), table.default_inbound, name, "inbound")
+        return _lookup(table.outbound, str(value), table.default_outbound, name, Direction.OUTBOUND)
+    return _lookup(table.inbound, remote_key(value), table.default_inbound, name, Direction.INBOUND)
 
 
 def apply_transform(
