@@ -166,15 +166,7 @@ class Worker:
         config = SyncConfig.model_validate(integration.config or {})
         sync = config.sync_of(claim.object_type)
         claim, extra_jobs = self._cut(claim, sync.batch_size)
-        run = SyncRun(
-            workspace_id=integration.workspace_id,
-            integration_id=integration.id,
-            kind="realtime",
-            direction=Direction.OUTBOUND,
-            object_type=claim.object_type,
-            started_at=now,
-        )
-        session.add(run)
+        run = _open_run(session, integration, claim.object_type, now)
         settlement = Settlement(
             self.worker_id, integration.id, integration.workspace_id, claim.object_type
         )
@@ -213,10 +205,7 @@ class Worker:
             )
         rejected.log_failures(integration, claim.object_type, counts.errors)
         health.flush_quotas(session)
-        run.processed, run.succeeded = counts.processed, counts.succeeded
-        run.failed, run.skipped, run.errors = counts.failed, counts.skipped, counts.errors[:50]
-        run.finished_at = datetime.now(UTC)
-        run.duration_ms = int((time.perf_counter() - started) * 1000)
+        _close_run(run, counts, started)
         settlement.write(session)
         log.debug(
             "pushed",
@@ -248,26 +237,12 @@ class Worker:
         if not held.jobs:  # the settle had stored every outcome before it failed
             settlement.write(session)
             return
+        run = _open_run(session, integration, claim.object_type, now)
+        started = time.perf_counter()
         counts = self._whole_batch_failed(session, held, integration, settlement, error, now)
-        session.add(
-            SyncRun(
-                workspace_id=integration.workspace_id,
-                integration_id=integration.id,
-                kind="realtime",
-                direction=Direction.OUTBOUND,
-                object_type=claim.object_type,
-                status=SyncRunStatus.FAILED,
-                started_at=now,
-                finished_at=now,
-                processed=counts.processed,
-                succeeded=0,
-                failed=counts.failed,
-                skipped=0,
-                errors=counts.errors[:50],
-                duration_ms=0,
-            )
-        )
+        run.status = SyncRunStatus.FAILED
         rejected.log_failures(integration, claim.object_type, counts.errors)
+        _close_run(run, counts, started)
         settlement.write(session)
 
     def _whole_batch_failed(
@@ -403,3 +378,26 @@ class Worker:
                         last_purge = time.monotonic()
             except Exception:
                 log.exception("lease upkeep failed")
+
+
+def _open_run(
+    session: Session, integration: Integration, object_type: str, now: datetime
+) -> SyncRun:
+    """The sync log's row of one pushed group (added to the session)."""
+    run = SyncRun(
+        workspace_id=integration.workspace_id,
+        integration_id=integration.id,
+        kind="realtime",
+        direction=Direction.OUTBOUND,
+        object_type=object_type,
+        started_at=now,
+    )
+    session.add(run)
+    return run
+
+
+def _close_run(run: SyncRun, counts: PushCounts, started: float) -> None:
+    run.processed, run.succeeded = counts.processed, counts.succeeded
+    run.failed, run.skipped, run.errors = counts.failed, counts.skipped, counts.errors[:50]
+    run.finished_at = datetime.now(UTC)
+    run.duration_ms = int((time.perf_counter() - started) * 1000)
