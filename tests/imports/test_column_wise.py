@@ -77,10 +77,46 @@ def test_a_plain_payload_is_parse_fields_own_answer(
             assert all(type(v) is str for v in parsed.values())
 
 
+TRICKY = [
+    "a", "Ann", " Ann", "Ann ", " ", "A  n", "A\tn", "A\nn", "A\x00n", "A\x7fn", "Zoë",
+    "A\u200bn", "A\u00a0n", "\ud800", "", "x" * 20, "x" * 21, "x" * 50, "x" * 51,
+    "x" * 100, "x" * 101, "x" * 255, "x" * 256, "x" * 100_001, None, 5, True, ["a"],
+]  # fmt: skip
+
+
+def test_every_plain_field_takes_only_what_parse_fields_keeps() -> None:
+    """Each plain text field of every record type, with values at every edge, alone and as
+    a column of a batch (one bad value among plain ones, and the plain ones alone)."""
+    for record_type, limits in PLAIN_TEXT.items():
+        for name in limits:
+            rows = [{name: value} for value in TRICKY]
+            for plain in (
+                plain_rows(record_type, rows),
+                [plain_rows(record_type, [r])[0] for r in rows],
+            ):
+                for row, fast in zip(rows, plain, strict=True):
+                    try:
+                        parsed = parse_fields(record_type, row)
+                    except RecordInvalid:
+                        assert not fast, (record_type, row)
+                        continue
+                    if fast:
+                        assert list(in_schema_order(record_type, row).items()) == list(
+                            parsed.items()
+                        )
+                    value = row[name]
+                    if type(value) is str and value.isascii() and value.isprintable():
+                        # printable ASCII: plain exactly when kept as it is
+                        assert fast == (parsed == row and value != ""), (record_type, row)
+            kept = [r for r, fast in zip(rows, plain_rows(record_type, rows), strict=True) if fast]
+            assert plain_rows(record_type, kept) == [True] * len(kept)
+
+
 def test_plain_text_needs_no_strip_and_fits() -> None:
     rows = [
         {"first_name": "Ann", "email": "a@b.co"},
         {"first_name": "Ann "},
+        {"first_name": " Ann"},
         {"first_name": "x" * 101},
         {"postal_code": "1" * 20},
         {"postal_code": "1" * 21},
@@ -89,7 +125,8 @@ def test_plain_text_needs_no_strip_and_fits() -> None:
         {"custom_fields": {}},
         {"contact_type": "lead"},
     ]
-    assert plain_rows("contacts", rows) == [True, False, False, True, False, False] + [False] * 3
+    expected = [True, False, False, False, True, False, False, False, False, False]
+    assert plain_rows("contacts", rows) == expected
 
 
 CELLS = {
