@@ -62,6 +62,7 @@ PROPS = {
 RETRY = {"attempts": 8, "base_seconds": 0.05, "cap_seconds": 0.5, "jitter": 0.2}
 HOOK = ("crmsync", "hook-password-for-the-soak")
 POLICIES = ("last_write_wins", "crm_wins", "manual")
+PATIENCE = 300.0  # seconds: bounds waits on a condition against hanging, never a timing check
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Scenario:
     delete_share: float = 0.03
     fault_rate: float = 0.15
     seed: int = 7
+    min_edits: int = 0  # the edit phase lasts `seconds` and this many edits, however slow
 
 
 # -- processes -----------------------------------------------------------------------
@@ -121,15 +123,17 @@ def _spawn_api(url: str, port: int, worker: bool) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,  # a SIGKILL mid-request leaves tracebacks, not news
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    # Up once its health probe answers; a starved machine may take minutes to import,
+    # so the bound only guards against a hang, and an API that exits fails at once.
+    deadline = time.monotonic() + PATIENCE
+    while proc.poll() is None and time.monotonic() < deadline:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).raise_for_status()
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).raise_for_status()
             return proc
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("the crmsync API did not start")
+    raise RuntimeError(f"the crmsync API did not start (exit status {proc.poll()})")
 
 
 def _spawn_worker(url: str) -> subprocess.Popen[bytes]:
@@ -251,7 +255,7 @@ class Soak:
             made.raise_for_status()
             self.ids[email] = made.json()["id"]
             self.initial[email] = values
-        _wait(lambda: all(len(self._live(n)) == self.s.contacts for n in CRMS), 120)
+        _wait(lambda: all(len(self._live(n)) == self.s.contacts for n in CRMS), PATIENCE)
         for name in CRMS:
             for email, copies in self._live(name).items():
                 self.remote[name][email] = copies[0]["_id"]
@@ -307,8 +311,10 @@ class Soak:
         emails = sorted(self.ids)
         hot = emails[: max(4, len(emails) // 5)]  # most edits meet on a fifth of them
         started = time.monotonic()
-        kills = 0
-        while time.monotonic() - started < self.s.seconds:
+        kills = tried = 0
+        # on a starved machine the clock runs out before much happened: go on until the
+        # scenario's edits and its kill are done
+        while time.monotonic() - started < self.s.seconds or tried < self.s.min_edits or not kills:
             if not kills and time.monotonic() - started > kill_at:
                 # restarted in the background: the other writers carry on meanwhile
                 restart = threading.Thread(target=self.kill)
@@ -326,6 +332,7 @@ class Soak:
                 self.edit(other, email, self.rng.choice(checker.FIELDS))  # the racing edit
             else:
                 self.edit(side, email, self.rng.choice(checker.FIELDS))
+            tried += 1
             time.sleep(self.rng.expovariate(self.s.edits_per_second))
         if kills:
             restart.join()
@@ -369,7 +376,7 @@ class Soak:
             )
         return int(jobs or 0) + int(runs or 0) + int(events or 0)
 
-    def settle(self, timeout: float = 300) -> None:
+    def settle(self, timeout: float = PATIENCE) -> None:
         """Wait until nothing is queued or running three checks in a row."""
         quiet = 0
         deadline = time.monotonic() + timeout

@@ -4,6 +4,8 @@
     python bench/web.py --quick    # CI: 5,000 contacts, 50,000 activities, 10 integrations
     python bench/web.py --backend postgresql
     python bench/web.py --database sqlite:////tmp/web.db   # keep the data: made once, reused
+    python bench/web.py --database sqlite:////tmp/web.db --pages attribution   # some pages
+    python bench/web.py --database sqlite:////tmp/web.db --touchpoints 200000   # and touches
 
 One workspace on one database (SQLite by default, a temporary file) holds the contacts,
 their activities, deals and leads (one per five contacts each, spread over stages and
@@ -12,6 +14,10 @@ admin signs in through the form; then every page is asked ``--repeat`` times thr
 the ASGI app in process (no socket: the figure is the server's time). Reported per page:
 p50 and p95 wall time, and p95 of the process CPU time per request (steadier than wall
 time on a shared machine). Target: p95 < 100 ms for every page at full size.
+
+``--touchpoints N`` adds marketing touchpoints (up to N in all, on random contacts over
+the last 180 days, six channels, five campaigns) to a kept or new database: the issue's
+size has none, and the attribution page's cost grows with them.
 
 Generating the data is not timed. Exits non-zero only when a page fails, never for a
 missed target.
@@ -33,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import JSON, insert, select, text
+from sqlalchemy import JSON, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -49,6 +55,7 @@ from crmsync.store.migrate import upgrade
 from crmsync.store.models import (
     Activity,
     ApiQuota,
+    Campaign,
     Conflict,
     Contact,
     Deal,
@@ -57,6 +64,7 @@ from crmsync.store.models import (
     Link,
     SyncJob,
     SyncRun,
+    Touchpoint,
     Workspace,
 )
 from crmsync.workspaces import create_workspace
@@ -69,6 +77,8 @@ STATUSES = ("NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "LOST")
 TYPES = ("email", "message", "push_notification", "sms", "call", "meeting", "rate_alert")
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 CHUNK = 20_000
+CHANNELS = ("social", "paid_search", "email", "display", "referral", "organic")
+PLATFORMS = (None, "linkedin", "google", "facebook")
 
 
 @dataclass(frozen=True)
@@ -269,6 +279,47 @@ def _populate(sessions: sessionmaker[Session], sizes: Sizes, rng: random.Random)
         return ws
 
 
+def _touchpoints(
+    sessions: sessionmaker[Session], workspace_id: uuid.UUID, wanted: int, rng: random.Random
+) -> int:
+    """Touchpoints up to ``wanted`` in the workspace; how many there are."""
+    with sessions() as session:
+        have = (
+            session.scalar(select(func.count()).where(Touchpoint.workspace_id == workspace_id)) or 0
+        )
+        if have >= wanted:
+            return have
+        campaigns = list(
+            session.scalars(select(Campaign.id).where(Campaign.workspace_id == workspace_id))
+        )
+        if not campaigns:
+            campaigns = [uuid.uuid4() for _ in range(5)]
+            _chunks(
+                [
+                    {"id": c, "workspace_id": workspace_id, "name": f"Campaign {n}"}
+                    for n, c in enumerate(campaigns)
+                ],
+                session, Campaign,
+            )  # fmt: skip
+        contacts = list(
+            session.scalars(select(Contact.id).where(Contact.workspace_id == workspace_id))
+        )
+        for start in range(have, wanted, 100_000):
+            _chunks(
+                [
+                    {
+                        "workspace_id": workspace_id, "contact_id": rng.choice(contacts),
+                        "occurred_at": NOW - timedelta(seconds=rng.randrange(180 * 86_400)),
+                        "channel": rng.choice(CHANNELS), "platform": rng.choice(PLATFORMS),
+                        "campaign_id": rng.choice([None, *campaigns]),
+                    }
+                    for _ in range(min(100_000, wanted - start))
+                ],
+                session, Touchpoint,
+            )  # fmt: skip
+        return wanted
+
+
 def _kept(sessions: sessionmaker[Session]) -> uuid.UUID | None:
     """The workspace an earlier run of ``--database`` filled, if any."""
     with sessions() as session:
@@ -299,6 +350,8 @@ def _pages(sessions: sessionmaker[Session], workspace_id: uuid.UUID) -> list[str
         "/ui/automation",
         "/ui/alerts",
         "/ui/attribution",
+        "/ui/attribution?conversion=deal_won&model=markov&group_by=channel",
+        "/ui/attribution?conversion=lead_converted&model=time_decay&group_by=platform",
         "/ui/people",
     ]
 
@@ -329,6 +382,15 @@ def main() -> int:
         "--database",
         help="a database URL to keep the data in: filled on the first run, reused after",
     )
+    parser.add_argument(
+        "--touchpoints", type=int, default=0, help="touchpoints in all (added to a kept db)"
+    )
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        metavar="TEXT",
+        help="only the pages whose path contains one of these (e.g. attribution contacts)",
+    )
     args = parser.parse_args()
     configure("WARNING", json=False)  # no line per request
     sizes = QUICK if args.quick else FULL
@@ -341,9 +403,11 @@ def main() -> int:
         sessions = make_sessionmaker(engine)
         started = time.perf_counter()
         workspace_id = _kept(sessions) or _populate(sessions, sizes, rng)
+        touchpoints = _touchpoints(sessions, workspace_id, args.touchpoints, rng)
         print(
             f"data: {sizes.contacts:,} contacts, {sizes.activities:,} activities, "
-            f"{sizes.integrations} integrations on {engine.dialect.name} "
+            f"{sizes.integrations} integrations, {touchpoints:,} touchpoints on "
+            f"{engine.dialect.name} "
             f"({time.perf_counter() - started:.0f} s to make, not timed below)"
         )
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores")
@@ -360,7 +424,10 @@ def main() -> int:
         with TestClient(app) as client:
             _sign_in(client)
             print(f"load average (1, 5, 15 min) before: {os.getloadavg()}")
-            for path in _pages(sessions, workspace_id):
+            pages = _pages(sessions, workspace_id)
+            if args.pages:
+                pages = [p for p in pages if any(part in p for part in args.pages)]
+            for path in pages:
                 client.get(path)  # first call: caches, compiled templates
                 wall: list[float] = []
                 cpu: list[float] = []

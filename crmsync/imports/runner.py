@@ -28,7 +28,7 @@ from crmsync.imports.mapped import BatchSource, MappedBatch, MappedBatches, gc_p
 from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, count_rows
-from crmsync.outbound.emit import emit
+from crmsync.outbound.emit import emit, import_failed
 from crmsync.quality.validation import Severity
 from crmsync.quality.validation_severity import workspace_overrides
 from crmsync.store.base import new_id
@@ -38,6 +38,7 @@ from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow, Impo
 log = structlog.get_logger("crmsync.imports")
 
 RUNNABLE: Final = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+_ENDING: Final = (ImportStatus.RUNNING, ImportStatus.CANCELLING)  # a run may end these
 # A running job whose heartbeat is older than this is taken to have lost its worker.
 STALE_AFTER: Final = timedelta(minutes=2)
 
@@ -69,11 +70,13 @@ def _severity(session: Session, job: ImportJob, options: ImportOptions) -> dict[
 def _finish(
     session: Session, job_id: uuid.UUID, status: ImportStatus, error: str | None = None
 ) -> str:
-    session.execute(
+    moved = session.execute(
         update(ImportJob)
-        .where(ImportJob.id == job_id)
+        .where(ImportJob.id == job_id, ImportJob.status.in_(_ENDING))
         .values(status=status, error=error, finished_at=datetime.now(UTC))
     )
+    if status == ImportStatus.FAILED and getattr(moved, "rowcount", 0) == 1:
+        import_failed(session, job_id, error)  # the run that ends it tells, once
     session.commit()
     return status
 

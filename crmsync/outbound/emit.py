@@ -11,6 +11,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from crmsync.store.models import OutboundEvent, SyncJob
+from crmsync.store.models.imports import ImportJob
 
 CHANGED_FROM_CRM = "record.changed_from_crm"
 DEAL_STAGE_CHANGED = "deal.stage_changed"
@@ -18,6 +19,17 @@ SYNC_FAILED = "sync.failed"
 DEAL_WON = "deal.won"
 DEAL_LOST = "deal.lost"
 LEAD_CONVERTED = "lead.converted"
+IMPORT_FAILED = "import.failed"
+# an import's row counts, as import.completed and import.failed carry them
+IMPORT_COUNTS = (
+    "total_rows",
+    "processed",
+    "created",
+    "updated",
+    "failed",
+    "duplicates",
+    "possible_duplicates",
+)
 # Deal stages that mean won or lost, compared without case, spaces, dashes or underscores
 # (HubSpot's closedwon, crmsync's CLOSED_WON, a plain "Won").
 _OUTCOMES = {"closedwon": DEAL_WON, "won": DEAL_WON, "closedlost": DEAL_LOST, "lost": DEAL_LOST}
@@ -149,6 +161,28 @@ def sync_failures(
             for f in finished
         ],
     )
+
+
+def import_failed(session: Session, job_id: uuid.UUID, error: str | None) -> None:
+    """``import.failed`` for an import the caller has just marked failed in this
+    transaction: why (``error``) and its counts so far (the rows of its committed
+    batches stay imported; a start resumes after them). A dry run imported nothing and,
+    as it sends no ``import.completed``, sends nothing either."""
+    job = session.get(ImportJob, job_id, populate_existing=True)
+    if job is None or (job.options or {}).get("dry_run"):
+        return
+    payload = {
+        "import_id": str(job.id),
+        "filename": job.filename,
+        "object_type": job.object_type,
+        "status": "failed",
+        "error": error,
+        **{name: getattr(job, name) for name in IMPORT_COUNTS},
+        "retry_of": str(job.retry_of) if job.retry_of else None,
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+    }
+    emit(session, job.workspace_id, IMPORT_FAILED, f"import:{job.id}", payload)
 
 
 def _row(workspace_id: uuid.UUID, type_: str, key: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Per request (outside ``/_sandbox``), in this order: latency, an injected fault if the
 seeded draw or a forced fault says so, the provider's auth check, the rate limiter,
 then the provider's handler. Every answer is logged (method, path, masked query,
-status). A ``drop`` fault aborts the TCP connection without any HTTP bytes, which
+status). A client that hangs up mid-request gets one info line, not an error. A
+``drop`` fault aborts the TCP connection without any HTTP bytes, which
 needs the server's transport: uvicorn's ``send`` is a bound method of its
 request/response cycle, which holds it.
 """
@@ -15,7 +16,7 @@ import logging
 import time
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,7 +48,7 @@ async def read_body(receive: Receive) -> bytes:
     while True:
         message = await receive()
         if message["type"] != "http.request":  # the client went away
-            raise ConnectionDropped("client disconnected")
+            raise ClientDisconnect()
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
@@ -138,7 +139,12 @@ class SandboxMiddleware:
     async def _handle(
         self, scope: Scope, receive: Receive, send: Send, extra: dict[str, Any]
     ) -> None:
-        """Run the route; provider errors raised as `SandboxError` become answers."""
+        """Run the route; provider errors raised as `SandboxError` become answers.
+
+        A client that hangs up before its body arrived (`ClientDisconnect`, raised by
+        Starlette's `Request.body` and by `read_body`) is the client's doing, not a
+        sandbox fault: one info line, no traceback and no answer (nobody would read it).
+        """
         started = [False]
 
         async def tracking_send(message: Message) -> None:
@@ -154,6 +160,13 @@ class SandboxMiddleware:
                 await hot(await read_body(receive))(scope, receive, tracking_send)
         except SandboxError as exc:
             await exc.response(scope, receive, send)
+        except ClientDisconnect:
+            log.info(
+                "sandbox %s: client disconnected during %s %s",
+                self.sandbox.name,
+                scope["method"],
+                scope["path"],
+            )
         except Exception:
             log.exception("sandbox %s failed on %s", self.sandbox.name, scope["path"])
             if not started[0]:

@@ -39,10 +39,11 @@ class Checkpointer:
     it inside that commit: a batch of 1,000 new contacts then spends about a third of its
     time there. Here a thread of its own runs a passive checkpoint shortly after commits
     (sqlite releases the GIL while it copies), which never blocks readers or writers.
-    The thread stops after a while without commits and starts again with the next one.
+    The thread stops after a while without commits and starts again with the next one; before
+    it stops it looks once more, for a commit that landed after the checkpoint it asked for.
     """
 
-    DELAY = 0.02  # seconds after a commit: the commit being announced has landed by then
+    DELAY = 0.02  # seconds after a commit is announced: it has usually landed by then
     IDLE = 5.0  # seconds without commits before the thread stops
 
     def __init__(self, database: str) -> None:
@@ -63,20 +64,35 @@ class Checkpointer:
     def _run(self) -> None:
         connection = sqlite3.connect(self._database, check_same_thread=False)
         try:
+            last: tuple[int, int] | None = None
             while True:
                 if not self._due.wait(self.IDLE):
+                    # Quiet for a while. A commit announces itself before it lands, so the
+                    # checkpoint it asked for may have run too early: look once more, and
+                    # stop only when the log has not moved since the last look.
+                    seen = self._checkpoint(connection)
+                    if seen != last:
+                        last = seen
+                        continue
                     with self._lock:
                         if not self._due.is_set():
                             self._thread = None
                             return
+                    continue
                 time.sleep(self.DELAY)
                 self._due.clear()
-                try:
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error:  # busy or gone: the next commit asks again
-                    continue
+                last = self._checkpoint(connection)
         finally:
             connection.close()
+
+    @staticmethod
+    def _checkpoint(connection: sqlite3.Connection) -> tuple[int, int] | None:
+        """A passive checkpoint; the log's size and how much of it is in the database, in frames."""
+        try:
+            _busy, log, done = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:  # busy or gone: the next commit, or the next look, asks again
+            return None
+        return int(log), int(done)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

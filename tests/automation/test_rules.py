@@ -216,21 +216,33 @@ def test_a_rule_that_triggers_itself_is_stopped(
     assert sorted(r["status"] for r in runs) == ["done", "loop"]
 
 
+def _task_rule_and_contact(
+    client: TestClient, tenant: Tenant, name: str, event: str, when: dict[str, Any], subject: str
+) -> dict[str, Any]:
+    """Rule `name`, making a task with `subject` on `event` when `when` holds, and a contact
+    for the events to name; the contact."""
+    h = tenant.headers()
+    rule = {
+        "name": name,
+        "trigger": {"event": event},
+        "when": when,
+        "actions": [{"create_task": {"subject": subject}}],
+    }
+    client.post("/api/v1/rules", json=rule, headers=h).raise_for_status()
+    made = client.post("/api/v1/contacts", json={"email": f"{name}@x.com"}, headers=h)
+    made.raise_for_status()
+    contact: dict[str, Any] = made.json()
+    return contact
+
+
 def test_app_events_fire_event_rules_once(
     client: TestClient, tenant: Tenant, sessions: sessionmaker[Session]
 ) -> None:
-    h = tenant.headers()
-    client.post(
-        "/api/v1/rules",
-        json={
-            "name": "rate-alert-call",
-            "trigger": {"event": "rate_alert.*"},
-            "when": {"field": "event.data.drop", "op": "gte", "value": 0.25},
-            "actions": [{"create_task": {"subject": "Call about the {{event.data.drop}} drop"}}],
-        },
-        headers=h,
-    )  # fmt: skip
-    contact = client.post("/api/v1/contacts", json={"email": "r@x.com"}, headers=h).json()
+    when = {"field": "event.data.drop", "op": "gte", "value": 0.25}
+    subject = "Call about the {{event.data.drop}} drop"
+    contact = _task_rule_and_contact(
+        client, tenant, "rate-alert-call", "rate_alert.*", when, subject
+    )
     with session_scope(sessions) as session:
         event = Event(
             workspace_id=tenant.id,
@@ -254,17 +266,11 @@ def test_events_posted_to_the_api_fire_event_rules_once(
     client: TestClient, tenant: Tenant, sessions: sessionmaker[Session]
 ) -> None:
     h = tenant.headers()
-    client.post(
-        "/api/v1/rules",
-        json={
-            "name": "survey-task",
-            "trigger": {"event": "survey.answered"},
-            "when": {"field": "event.data.score", "op": "lte", "value": 6},
-            "actions": [{"create_task": {"subject": "Call back: score {{event.data.score}}"}}],
-        },
-        headers=h,
+    when = {"field": "event.data.score", "op": "lte", "value": 6}
+    subject = "Call back: score {{event.data.score}}"
+    contact = _task_rule_and_contact(
+        client, tenant, "survey-task", "survey.answered", when, subject
     )
-    contact = client.post("/api/v1/contacts", json={"email": "s@x.com"}, headers=h).json()
     for score, key in ((3, "s-1"), (3, "s-1"), (9, "s-2")):  # s-1 sent twice
         sent = client.post(
             "/api/v1/events",

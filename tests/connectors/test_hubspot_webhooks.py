@@ -1,9 +1,12 @@
-"""HubSpot's v3 webhook signature: genuine, tampered, stale and unsigned deliveries."""
+"""HubSpot's v3 webhook signature: genuine, tampered, stale and unsigned deliveries; the
+events of legacy and generic (custom object) subscriptions."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
+from crmsync.connectors.base import ChangeKind
 from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.hubspot.webhooks import MAX_AGE_SECONDS, parse, sign_v3, verify_v3
 
@@ -59,3 +62,35 @@ def test_parse_reads_an_array_or_a_single_event() -> None:
     assert [c.remote_id for c in parse(BODY)] == ["123"]
     assert [c.remote_id for c in parse(BODY[1:-1])] == ["123"]
     assert parse(b'"nonsense"') == []
+
+
+def _generic(subscription_type: str, type_id: str, **more: object) -> dict[str, object]:
+    return {
+        "eventId": 7,
+        "subscriptionId": 9,
+        "portalId": 62515,
+        "occurredAt": 1564113600000,
+        "subscriptionType": subscription_type,
+        "objectTypeId": type_id,
+        "objectId": 4711,
+        "changeSource": "CRM_UI",
+        **more,
+    }
+
+
+def test_generic_events_name_the_object_by_its_type_id() -> None:
+    body = orjson.dumps(
+        [
+            _generic("object.propertyChange", "2-7100001", propertyName="city", propertyValue="X"),
+            _generic("object.creation", "0-3"),  # a deal, by HubSpot's own type id
+            _generic("object.deletion", "2-999"),  # a custom object not synced
+            _generic("object.creation", ""),
+        ]
+    )
+    changes = parse(body, {"2-7100001": "properties"})
+    assert [(c.object_type, c.remote_id, c.kind) for c in changes] == [
+        ("properties", "4711", ChangeKind.UPDATED),
+        ("deals", "4711", ChangeKind.CREATED),
+    ]
+    assert changes[0].properties == {"city": "X"}
+    assert parse(body) == changes[1:]  # without custom objects only HubSpot's own are known

@@ -18,7 +18,7 @@ import convergence
 @pytest.mark.parametrize("policy", ["last_write_wins", "manual"])
 def test_every_side_converges(policy: str) -> None:
     scenario = convergence.Scenario(
-        "sqlite", policy, contacts=12, seconds=4.0, delete_share=0.15, seed=3
+        "sqlite", policy, contacts=12, seconds=4.0, delete_share=0.15, seed=3, min_edits=40
     )
     report = convergence.run(scenario)
     assert report.writes > 10 and report.deletes > 0

@@ -25,6 +25,8 @@ from hubspot.crm.deals import (
     PublicObjectId,
     SimplePublicObjectInputForCreate,
 )
+from hubspot.crm.objects import SimplePublicObjectInput as ObjectInput
+from hubspot.crm.objects import SimplePublicObjectInputForCreate as ObjectInputForCreate
 from simple_salesforce import Salesforce
 from sqlalchemy import select
 
@@ -40,7 +42,14 @@ from crmsync.sandbox.base import ProviderSandbox, SandboxOptions
 from crmsync.sandbox.hubspot.schema import CUSTOM_PROPERTY_TYPE_ID
 from crmsync.sandbox.server import SandboxServer
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
-from crmsync.store.models import Integration, Link, SyncJob, SyncRun, WebhookEvent
+from crmsync.store.models import (
+    Integration,
+    Link,
+    PendingReference,
+    SyncJob,
+    SyncRun,
+    WebhookEvent,
+)
 from crmsync.sync.targets import TargetResolver, set_object_mapping
 from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
@@ -246,7 +255,7 @@ def test_a_deal_reaches_the_crm_with_its_contact_and_company(graph: Graph) -> No
             "company_id": company,
         },
     )
-    wait_for(lambda: graph.remote_id("deals", deal) is not None, timeout=60)
+    wait_for(lambda: graph.remote_id("deals", deal) is not None)
     remote = {t: graph.remote_id(t, i) for t, i in (("contacts", contact), ("companies", company))}
     assert all(remote.values()), remote  # the parents were pulled forward
     deal_remote = graph.remote_id("deals", deal)
@@ -280,7 +289,7 @@ def test_a_pipedrive_lead_carries_its_person(graph: Graph) -> None:
     graph.connect()
     contact = graph.create("contacts", {"email": "lin@example.com", "last_name": "Lin"})
     lead = graph.create("leads", {"status": "NEW", "contact_id": contact, "budget_max": 300000})
-    wait_for(lambda: graph.remote_id("leads", lead) is not None, timeout=60)
+    wait_for(lambda: graph.remote_id("leads", lead) is not None)
     person = graph.remote_id("contacts", contact)
     data = _pipedrive(graph, "leads", str(graph.remote_id("leads", lead)))
     assert data["person_id"] == int(str(person))
@@ -309,7 +318,7 @@ def test_a_total_expert_loan_and_lead_opportunity_exist_for_the_contact(graph: G
             "assigned_agent": "owner-1",
         },
     )
-    wait_for(lambda: graph.remote_id("deals", deal) and graph.remote_id("leads", lead), 60)
+    wait_for(lambda: graph.remote_id("deals", deal) and graph.remote_id("leads", lead))
     person = int(str(graph.remote_id("contacts", contact)))
     loan = _total_expert(graph, f"/v1/loans/{graph.remote_id('deals', deal)}")
     assert loan["borrower"] == {"id": person}
@@ -358,7 +367,7 @@ def test_a_hubspot_deal_comes_in_linked_to_its_contact_and_company(graph: Graph)
         found = graph.record_of("deals", deal.id)
         return found if found and found.get("contact_id") and found.get("company_id") else None
 
-    found = wait_for(linked, timeout=60)
+    found = wait_for(linked)
     mine = graph.record_of("contacts", contact.id)
     theirs = graph.record_of("companies", company.id)
     assert mine is not None and theirs is not None
@@ -381,7 +390,7 @@ def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
             "activities",
             {"type": "call", "subject": "First call", "body": "Rates", "contact_id": contact},
         )
-    wait_for(lambda: all(graph.remote_id(t, i) for t, i in made.items()), timeout=60)
+    wait_for(lambda: all(graph.remote_id(t, i) for t, i in made.items()))
     person = str(graph.remote_id("contacts", contact))
     remote = {t: str(graph.remote_id(t, i)) for t, i in made.items()}
     if graph.provider == "totalexpert":
@@ -439,29 +448,101 @@ def test_a_note_and_an_activity_appear_on_the_contact(graph: Graph) -> None:
         )
 
 
-def test_a_hubspot_ticket_arrives_by_webhook_linked_to_its_contact(graph: Graph) -> None:
-    if graph.provider != "hubspot":
-        pytest.skip("tickets in real time are HubSpot's")
-    graph.connect("inbound")
+def test_a_salesforce_note_about_a_deal_without_a_contact_hangs_on_the_opportunity(
+    graph: Graph,
+) -> None:
+    if graph.provider != "salesforce":
+        pytest.skip("a Note's one ParentId is Salesforce's")
+    graph.connect()
+    contact = graph.create("contacts", {"email": "eve@example.com", "last_name": "Eve"})
+    deal = graph.create(
+        "deals",
+        {"name": "Harbour loft", "stage": "QUALIFIED", "amount": 3e5, "close_date": "2027-05-01"},
+    )
+    about_deal = graph.create("notes", {"body": "Wants a second viewing", "deal_id": deal})
+    # with both, the note stays on its contact, as before
+    about_both = graph.create(
+        "notes", {"body": "Call back Monday", "contact_id": contact, "deal_id": deal}
+    )
+    wait_for(lambda: graph.remote_id("notes", about_deal) and graph.remote_id("notes", about_both))
+    assert [(j.status, j.attempts) for j in graph.jobs("notes")] == [("succeeded", 0)] * 2
+    with _salesforce(graph) as sf:
+        on_deal = sf.Note.get(graph.remote_id("notes", about_deal))
+        on_contact = sf.Note.get(graph.remote_id("notes", about_both))
+    assert (on_deal["ParentId"], on_deal["Title"]) == (
+        graph.remote_id("deals", deal),
+        "Wants a second viewing",
+    )
+    assert on_contact["ParentId"] == graph.remote_id("contacts", contact)
 
-    def polls() -> list[str]:
-        with graph.sessions() as session:
-            return list(
-                session.scalars(
-                    select(SyncRun.kind).where(
-                        SyncRun.integration_id == graph.integration_id,
-                        SyncRun.kind != "webhook",
-                    )
+
+def test_a_salesforce_note_on_an_opportunity_comes_in_about_its_deal(graph: Graph) -> None:
+    if graph.provider != "salesforce":
+        pytest.skip("a Note's one ParentId is Salesforce's")
+    with _salesforce(graph) as sf:
+        opportunity = sf.Opportunity.create(
+            {"Name": "Dock house", "StageName": "Prospecting", "CloseDate": "2027-06-01"}
+        )["id"]
+        note = sf.Note.create({"ParentId": opportunity, "Title": "Offer", "Body": "Offer at 410k"})
+    graph.connect("inbound")
+    answer = graph.api.post(
+        f"/api/v1/integrations/{graph.integration_id}/sync", json={"mode": "full"}
+    )
+    assert answer.status_code == 202, answer.text
+
+    def arrived() -> dict[str, Any] | None:
+        found = graph.record_of("notes", note["id"])
+        return found if found and found.get("deal_id") else None
+
+    found = wait_for(arrived)
+    deal = graph.record_of("deals", opportunity)
+    assert deal is not None
+    assert (found["deal_id"], found["contact_id"], found["body"]) == (
+        deal["id"],
+        None,
+        "Offer at 410k",
+    )
+    with graph.sessions() as session:  # no contact is awaited under the Opportunity's id
+        assert session.scalars(select(PendingReference)).all() == []
+
+
+def _polls(graph: Graph) -> list[str]:
+    """The kinds of the integration's sync runs that were not webhook deliveries."""
+    with graph.sessions() as session:
+        return list(
+            session.scalars(
+                select(SyncRun.kind).where(
+                    SyncRun.integration_id == graph.integration_id, SyncRun.kind != "webhook"
                 )
             )
+        )
 
+
+def _listening(graph: Graph, extra: tuple[str, ...] = ()) -> tuple[int, hubspot.Client]:
+    """An inbound HubSpot integration past its first polls, with the sandbox's webhooks
+    sent to it: the count of polls so far, and a client of the sandbox."""
+    graph.connect("inbound", extra=extra)
     # the first poll of every type runs at once; the next one is an hour away
-    wait_for(lambda: len(polls()) >= len(OBJECTS["hubspot"]), timeout=60)
-    before = len(polls())
+    wait_for(lambda: len(_polls(graph)) >= len(OBJECTS["hubspot"]) + len(extra))
     hook = f"{graph.base_url}/api/v1/webhooks/hubspot/{graph.integration_id}"
     httpx.post(f"{graph.url}/_sandbox/webhooks", json={"url": hook}).raise_for_status()
     token = graph.sandbox.tokens.private_token  # type: ignore[attr-defined]
-    client = hubspot.Client.create(access_token=token, host=graph.url)
+    return len(_polls(graph)), hubspot.Client.create(access_token=token, host=graph.url)
+
+
+def _webhook_events(graph: Graph) -> list[WebhookEvent]:
+    with graph.sessions() as session:
+        return list(
+            session.scalars(
+                select(WebhookEvent).where(WebhookEvent.integration_id == graph.integration_id)
+            )
+        )
+
+
+def test_a_hubspot_ticket_arrives_by_webhook_linked_to_its_contact(graph: Graph) -> None:
+    if graph.provider != "hubspot":
+        pytest.skip("tickets in real time are HubSpot's")
+    before, client = _listening(graph)
     contact = client.crm.contacts.basic_api.create(
         SimplePublicObjectInputForCreate(properties={"email": "ray@example.com", "lastname": "Ray"})
     )
@@ -484,7 +565,7 @@ def test_a_hubspot_ticket_arrives_by_webhook_linked_to_its_contact(graph: Graph)
         found = graph.record_of("tickets", ticket.id)
         return found if found and found.get("contact_id") else None
 
-    found = wait_for(arrived, timeout=60)
+    found = wait_for(arrived)
     mine = graph.record_of("contacts", contact.id)
     assert mine is not None and found["contact_id"] == mine["id"]
     assert (found["subject"], found["status"], found["priority"]) == (
@@ -492,13 +573,37 @@ def test_a_hubspot_ticket_arrives_by_webhook_linked_to_its_contact(graph: Graph)
         "open",
         "high",
     )
-    assert len(polls()) == before  # it came by webhook: no poll ran since
-    with graph.sessions() as session:
-        events = session.scalars(
-            select(WebhookEvent).where(WebhookEvent.integration_id == graph.integration_id)
-        ).all()
+    assert len(_polls(graph)) == before  # it came by webhook: no poll ran since
+    events = _webhook_events(graph)
     tickets = [e for e in events if e.payload.get("object_type") == "tickets"]
     assert tickets and all(e.verified and e.processed_at for e in tickets)
+
+
+def test_a_hubspot_property_changed_in_the_crm_arrives_by_webhook(graph: Graph) -> None:
+    """A custom object has only generic subscriptions: ``object.creation`` and
+    ``object.propertyChange`` events naming it by its objectTypeId."""
+    if graph.provider != "hubspot":
+        pytest.skip("custom-object webhooks are HubSpot's")
+    before, client = _listening(graph, ("properties",))
+    listing = client.crm.objects.basic_api.create(
+        CUSTOM_PROPERTY_TYPE_ID,
+        ObjectInputForCreate(properties={"name": "3 Rua Nova", "city": "Porto"}),
+    )
+    found = wait_for(lambda: graph.record_of("properties", listing.id))
+    assert (found["title"], found["city"]) == ("3 Rua Nova", "Porto")
+    client.crm.objects.basic_api.update(
+        CUSTOM_PROPERTY_TYPE_ID, listing.id, ObjectInput(properties={"city": "Faro"})
+    )
+
+    def moved() -> dict[str, Any] | None:
+        found = graph.record_of("properties", listing.id)
+        return found if found and found["city"] == "Faro" else None
+
+    assert wait_for(moved)["title"] == "3 Rua Nova"
+    assert len(_polls(graph)) == before  # it came by webhook: no poll ran since
+    events = _webhook_events(graph)
+    kinds = {(e.payload["object_type"], e.payload["kind"]) for e in events}
+    assert {("properties", "created"), ("properties", "updated")} <= kinds
 
 
 def test_a_lead_reaches_the_crm_pointing_at_its_property(graph: Graph) -> None:
@@ -520,7 +625,7 @@ def test_a_lead_reaches_the_crm_pointing_at_its_property(graph: Graph) -> None:
         "leads",
         {"status": "NEW", "last_name": "Silva", "email": "ana@example.com", "property_id": listing},
     )
-    wait_for(lambda: graph.remote_id("leads", lead) is not None, timeout=60)
+    wait_for(lambda: graph.remote_id("leads", lead) is not None)
     remote = graph.remote_id("properties", listing)
     lead_remote = str(graph.remote_id("leads", lead))
     assert remote is not None

@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -40,6 +39,7 @@ from crmsync.store.migrate import upgrade
 from crmsync.store.models import Integration, SyncJob, SyncRun
 from crmsync.sync.targets import set_object_mapping
 from crmsync.workspaces import create_workspace
+from tests.e2e.waiting import wait_for
 from tests.services import REDIS_URL, pg_schema, unavailable
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -95,19 +95,24 @@ def database_url() -> Iterator[str]:
         yield url
 
 
-def _open_jobs(sessions: Any, integration_id: uuid.UUID) -> int:
+def _jobs(sessions: Any, integration_id: uuid.UUID, *statuses: str) -> int:
+    """How many of the integration's jobs are in one of `statuses`."""
     with sessions() as session:
         return int(
             session.scalar(
                 select(func.count())
                 .select_from(SyncJob)
-                .where(
-                    SyncJob.integration_id == integration_id,
-                    SyncJob.status.in_(("pending", "running")),
-                )
+                .where(SyncJob.integration_id == integration_id, SyncJob.status.in_(statuses))
             )
             or 0
         )
+
+
+def _claiming(procs: list[subprocess.Popen[bytes]], logs: list[Path]) -> bool:
+    """Whether every worker process says it runs; fails at once when one has exited."""
+    for proc, log in zip(procs, logs, strict=True):
+        assert proc.poll() is None, f"a worker exited: {log.read_text()[-2000:]}"
+    return all("running with" in log.read_text() for log in logs)
 
 
 def test_two_worker_processes_share_the_queue_and_the_rate_window(
@@ -154,15 +159,12 @@ def test_two_worker_processes_share_the_queue_and_the_rate_window(
         logs = [tmp_path / f"worker{n}.log" for n in range(WORKERS)]
         procs = [_worker(database_url, redis_url, log) for log in logs]
         # Both processes must be claiming before the trickle starts: on a busy machine one
-        # may take seconds to import, and the other would drain the queue alone.
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not all(
-            "running with" in log.read_text() for log in logs
-        ):
-            time.sleep(0.2)
+        # may take long to import, and the other would drain the queue alone.
+        wait_for(lambda: _claiming(procs, logs))
         emails = [f"scale{n}@example.com" for n in range(CONTACTS)]
-        # A trickle of small batches: while one worker waits on the window with its
-        # claim, the other finds new jobs to claim and spends the same window.
+        # A trickle of small batches, each once the one before is claimed (a starved
+        # machine must not pile them into one claim): while one worker waits on the window
+        # with its claim, the other finds new jobs to claim and spends the same window.
         for start in range(0, CONTACTS, 3):
             with session_scope(sessions) as session:
                 items = [
@@ -170,11 +172,8 @@ def test_two_worker_processes_share_the_queue_and_the_rate_window(
                     for n, e in enumerate(emails[start : start + 3], start)
                 ]
                 upsert_records(session, workspace.id, "contacts", items, "api")
-            time.sleep(0.4)
-        deadline = time.monotonic() + 120
-        while _open_jobs(sessions, integration_id) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert _open_jobs(sessions, integration_id) == 0, "the workers did not drain the queue"
+            wait_for(lambda: not _jobs(sessions, integration_id, "pending"))
+        wait_for(lambda: not _jobs(sessions, integration_id, "pending", "running"))
 
         statuses = Counter(entry["status"] for entry in sandbox.request_log.entries())
         assert statuses[429] == 0, statuses

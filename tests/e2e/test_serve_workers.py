@@ -88,7 +88,7 @@ def test_two_api_processes_share_the_port_and_the_database(tmp_path: Path) -> No
             except httpx.TransportError:
                 return False
 
-        wait_for(ready, timeout=60)
+        wait_for(ready, process=server)
         assert len(_children(server.pid)) >= 2
         with ThreadPoolExecutor(4) as pool:
             answers = list(

@@ -159,9 +159,9 @@ def test_setup_creates_every_mapped_field_once_and_the_default_mappings_sync(
     )
     assert lead.status_code == 201, lead.text
     lead_id = lead.json()["id"]
-    wait_for(lambda: world.remote_id("hubspot", contact_id), 60)
-    wait_for(lambda: world.remote_id("salesforce", contact_id), 60)
-    wait_for(lambda: world.remote_id("salesforce", lead_id), 60)
+    wait_for(lambda: world.remote_id("hubspot", contact_id))
+    wait_for(lambda: world.remote_id("salesforce", contact_id))
+    wait_for(lambda: world.remote_id("salesforce", lead_id))
     assert world.failed_jobs("hubspot", "salesforce") == []
 
     hubspot, salesforce = world.sandboxes["hubspot"], world.sandboxes["salesforce"]
@@ -187,8 +187,7 @@ def test_setup_creates_every_mapped_field_once_and_the_default_mappings_sync(
     salesforce.user_change("Contact", sf_remote, {"Contact_Type__c": "broker"})
     world.api.post(f"/api/v1/integrations/{world.integrations['salesforce']}/sync")
     wait_for(
-        lambda: world.api.get(f"/api/v1/contacts/{contact_id}").json()["contact_type"] == "broker",
-        60,
+        lambda: world.api.get(f"/api/v1/contacts/{contact_id}").json()["contact_type"] == "broker"
     )
     assert world.failed_jobs("hubspot", "salesforce") == []
 
@@ -199,8 +198,8 @@ def _contact_arrives(world: World, name: str, object_type: str, fields: dict[str
     email = tag_of(fields)
     made = world.sandboxes[name].user_change(object_type, None, fields)
     assert made
-    wait_for(lambda: _events(world, name) > before, 60)
-    wait_for(lambda: email in _emails(world), 60)
+    wait_for(lambda: _events(world, name) > before)
+    wait_for(lambda: email in _emails(world))
 
 
 def _emails(world: World) -> set[str]:
@@ -323,14 +322,13 @@ def test_a_salesforce_outbound_message_is_taken_only_from_the_integrations_org(
         "Contact", None, {"LastName": "Sousa", "Email": f"sf-{tag}@example.com"}
     )
     assert created
-    wait_for(lambda: _events(world, "salesforce") == 1, 60)
+    wait_for(lambda: _events(world, "salesforce") == 1)
     # the sandbox logs a delivery once crmsync answered it: the SOAP acknowledgement
     log = wait_for(
-        lambda: [e for e in salesforce.webhooks.log if e["url"].endswith("/outbound-messages")],
-        60,
+        lambda: [e for e in salesforce.webhooks.log if e["url"].endswith("/outbound-messages")]
     )
     assert log[-1]["status"] == 200
-    wait_for(lambda: f"sf-{tag}@example.com" in _emails(world), 60)
+    wait_for(lambda: f"sf-{tag}@example.com" in _emails(world))
     assert outbound_done()
 
 
@@ -363,7 +361,7 @@ def test_pipedrive_custom_fields_of_a_mapping_are_created_by_name(world: World) 
         },
     )
     assert made.status_code == 201, made.text
-    remote = wait_for(lambda: world.remote_id(name, made.json()["id"]), 60)
+    remote = wait_for(lambda: world.remote_id(name, made.json()["id"]))
     assert world.failed_jobs(name) == []
     pipedrive = world.sandboxes[name]
     token = pipedrive.oauth.api_token  # type: ignore[attr-defined]
@@ -432,6 +430,6 @@ def test_a_private_apps_webhooks_are_manual_and_test_sees_them_done(world: World
     # the admin's clicks in HubSpot: the private app's target URL and subscriptions
     hubspot.register_webhook(WebhookTarget(hook, events=("contact.creation",)))
     hubspot.user_change("contacts", None, {"email": f"pa-{uuid.uuid4().hex[:6]}@example.com"})
-    wait_for(done, 60)
+    wait_for(done)
     items = {i["name"]: i for i in world.setup("hubspot", "GET")["items"]}
     assert items["private-app-webhooks"]["state"] == "present"

@@ -127,7 +127,7 @@ def _create(world: World) -> str:
     )
     assert made.status_code == 201, made.text
     contact_id = str(made.json()["id"])
-    wait_for(lambda: set(world.first_names(contact_id).values()) == {"Ana"}, 15.0)
+    wait_for(lambda: set(world.first_names(contact_id).values()) == {"Ana"})
     return contact_id
 
 
@@ -178,9 +178,9 @@ def test_a_salesforce_edit_comes_back_by_polling_and_goes_on_to_the_others(
     integration = world.integrations["salesforce"]
     world.api.post(f"/api/v1/integrations/{integration}/sync").raise_for_status()
 
-    wait_for(lambda: world.contact(contact_id)["first_name"] == "Ana Sofia", 15.0)
+    wait_for(lambda: world.contact(contact_id)["first_name"] == "Ana Sofia")
     assert f"crm:{integration}" in _sources(world, contact_id)
-    wait_for(lambda: set(world.first_names(contact_id).values()) == {"Ana Sofia"}, 15.0)
+    wait_for(lambda: set(world.first_names(contact_id).values()) == {"Ana Sofia"})
     _no_echo(world, "salesforce", edited)
 
 
@@ -193,7 +193,7 @@ def test_a_pipedrive_edit_comes_back_by_webhook_and_goes_on_to_the_others(
     world.sandboxes["pipedrive"].user_change("persons", remote, {"first_name": "Anita"})
     edited = time.time()
 
-    wait_for(lambda: world.contact(contact_id)["first_name"] == "Anita", 15.0)
+    wait_for(lambda: world.contact(contact_id)["first_name"] == "Anita")
     assert f"crm:{world.integrations['pipedrive']}" in _sources(world, contact_id)
-    wait_for(lambda: set(world.first_names(contact_id).values()) == {"Anita"}, 15.0)
+    wait_for(lambda: set(world.first_names(contact_id).values()) == {"Anita"})
     _no_echo(world, "pipedrive", edited)

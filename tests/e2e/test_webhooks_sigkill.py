@@ -7,7 +7,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -45,6 +46,24 @@ time.sleep(600)
 """
 
 
+@dataclass
+class GatedReceiver(Receiver):
+    """Holds every delivery after the first `limit` accepted ones until `opened` is set,
+    then turns the held ones away: the sender is killed while they wait, so the kill
+    lands mid-send on any machine, however slow."""
+
+    limit: int = 0
+    held: threading.Event = field(default_factory=threading.Event)
+    opened: threading.Event = field(default_factory=threading.Event)
+
+    def handle(self, headers: dict[str, str], body: bytes) -> int:
+        if not self.opened.is_set() and len(self.accepted) >= self.limit:
+            self.held.set()
+            self.opened.wait()
+            return 503  # nobody hears it: its sender is dead
+        return super().handle(headers, body)
+
+
 def _pending(sessions: object) -> int:
     with sessions() as session:  # type: ignore[operator]
         return int(
@@ -56,7 +75,8 @@ def test_every_event_arrives_after_a_sigkill(fresh_database_url: str) -> None:
     settings = Settings(mode="test", sandbox_mode=True)  # type: ignore[call-arg]
     engine = make_engine(fresh_database_url)
     sessions = make_sessionmaker(engine)
-    with running(Receiver(fail_share=0.5)) as receiver:
+    receiver = GatedReceiver(fail_share=0.5, limit=EVENTS // 3)
+    with running(receiver):
         with session_scope(sessions) as session:
             workspace = create_workspace(session, "hooks")
             _made, receiver.secret = endpoints.create(
@@ -71,13 +91,14 @@ def test_every_event_arrives_after_a_sigkill(fresh_database_url: str) -> None:
             [sys.executable, "-c", CHILD, fresh_database_url], env=env, start_new_session=True
         )
         try:
-            wait_for(lambda: len(receiver.accepted) >= EVENTS // 3, 60.0)
+            wait_for(receiver.held.is_set, process=child)
         finally:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait(10)
+            receiver.opened.set()
         arrived_before = len(receiver.accepted)
         assert arrived_before < EVENTS, "the kill came too late to test anything"
-        time.sleep(2.5)  # the dead worker's leases run out
+        # no wait for the dead worker's leases: the survivor's clock below starts past them
         survivor = Deliverer(
             sessions,
             vault_for(settings),

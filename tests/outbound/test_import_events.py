@@ -1,6 +1,8 @@
 """``import.completed``: once per import, with its counts, in the transaction that finishes
-it; an import with failed rows also raises its alert. Both reach the host app's receiver,
-which verifies them with standardwebhooks."""
+it; an import with failed rows also raises its alert. An import that fails sends
+``import.failed`` with its reason and counts, in the transaction that marks it failed; a
+dry run sends neither. They reach the host app's receiver, which verifies them with
+standardwebhooks."""
 
 from __future__ import annotations
 
@@ -25,9 +27,11 @@ from crmsync.imports.options import ImportOptions
 from crmsync.imports.runner import IMPORT_COMPLETED, run_import
 from crmsync.imports.settings import ImportSettings
 from crmsync.integrations.keys import vault_for
+from crmsync.outbound.emit import IMPORT_FAILED
 from crmsync.outbound.webhooks.runner import Deliverer
 from crmsync.store.engine import session_scope
 from crmsync.store.models import OutboundEvent
+from crmsync.store.models.imports import ImportJob
 from tests.conftest import Tenant, create_test_app
 from tests.outbound.receiver import Receiver, running
 
@@ -153,3 +157,52 @@ def test_a_dry_run_sends_no_event(
     job_id = _job(sessions, tenant, limits, dry_run=True)
     assert run_import(sessions, job_id, limits=limits) == "completed"
     assert _events(sessions, tenant) == []
+
+
+def test_a_failed_import_tells_the_host_app_why_with_its_counts(
+    api: TestClient, tenant: Tenant, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # the limit is lowered after the upload: the run finds the file too long
+    limits = ImportSettings(data_dir=tmp_path, max_rows=2)  # the file has three rows
+    with running(Receiver()) as receiver:
+        made = api.post(
+            "/api/v1/webhook-endpoints",
+            json={"url": receiver.url, "event_types": [IMPORT_FAILED, IMPORT_COMPLETED]},
+            headers=tenant.headers(),
+        )
+        assert made.status_code == 201, made.text
+        receiver.secret = made.json()["secret"]
+        job_id = _job(sessions, tenant, ImportSettings(data_dir=tmp_path), batch_size=1)
+        assert run_import(sessions, job_id, limits=limits) == "failed"
+        with sessions() as session:
+            job = session.get_one(ImportJob, job_id)
+            # the event is written in the transaction that marks the job failed
+            events = session.scalars(
+                select(OutboundEvent).where(OutboundEvent.key == f"import:{job_id}")
+            ).all()
+        assert [e.type for e in events] == [IMPORT_FAILED]
+        _deliver(sessions)
+    assert receiver.refused_signatures == 0
+    bodies = [body for _id, body in receiver.accepted]
+    assert [b["type"] for b in bodies] == [IMPORT_FAILED]
+    data = bodies[0]["data"]
+    assert job.error == "the file has more than 2 rows"
+    assert {k: data[k] for k in ("import_id", "filename", "status", "error")} == {
+        "import_id": str(job_id),
+        "filename": "leads.csv",
+        "status": "failed",
+        "error": job.error,
+    }
+    counts = ("total_rows", "processed", "created", "updated", "failed", "duplicates")
+    assert [data[k] for k in counts] == [getattr(job, k) for k in counts]
+
+
+def test_a_failed_dry_run_sends_no_event(
+    tenant: Tenant, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    limits = ImportSettings(data_dir=tmp_path, max_rows=2)
+    job_id = _job(sessions, tenant, ImportSettings(data_dir=tmp_path), dry_run=True)
+    assert run_import(sessions, job_id, limits=limits) == "failed"
+    with sessions() as session:
+        keys = session.scalars(select(OutboundEvent.key)).all()
+    assert f"import:{job_id}" not in keys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -58,6 +59,37 @@ def test_the_checkpoint_thread_stops_when_idle(
             assert _checkpoint_threads(path) == 0  # and the next commit starts one again
     finally:
         engine.dispose()
+
+
+def test_a_commit_landing_after_its_checkpoint_is_still_checkpointed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A commit is announced before it lands; on a busy machine the checkpoint it asked for
+    # can run first. Here that order is forced: the checkpoint runs, then the rows land.
+    monkeypatch.setattr(Checkpointer, "IDLE", 2.0)  # the rows land within it
+    path = tmp_path / "late.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")  # only the checkpointer copies pages
+        writer.execute("CREATE TABLE t (v TEXT)")
+        checkpointer = Checkpointer(str(path))
+        checkpointer.committed()  # announced ...
+        time.sleep(Checkpointer.DELAY + 0.3)  # ... its checkpoint has run ...
+        size_before = path.stat().st_size
+        writer.execute("BEGIN")
+        writer.executemany("INSERT INTO t VALUES (?)", [("x" * 1000,)] * 2000)
+        writer.execute("COMMIT")  # ... and only now the rows land, with no commit after them
+        deadline = time.monotonic() + 30
+        while path.stat().st_size < size_before + 1_000_000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert path.stat().st_size >= size_before + 1_000_000
+        deadline = time.monotonic() + 30
+        while _checkpoint_threads(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _checkpoint_threads(path) == 0  # and with nothing more to copy, it stops
+    finally:
+        writer.close()
 
 
 def _checkpoint_threads(path: Path) -> int:

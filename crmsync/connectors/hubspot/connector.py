@@ -462,7 +462,8 @@ class HubSpotConnector(Connector):
         )
 
     def parse_webhook(self, body: bytes) -> list[RemoteChange]:
-        return webhooks.parse(body)
+        # generic events name a custom object by its objectTypeId (config.custom_objects)
+        return webhooks.parse(body, {type_id: kind for kind, type_id in self._custom.items()})
 
     # --- workflows (EnrollmentConnector) -----------------------------------------------
 

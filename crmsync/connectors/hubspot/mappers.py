@@ -7,7 +7,7 @@ Timestamps arrive as ISO-8601 (``updatedAt``, ``archivedAt``) or epoch milliseco
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ __all__ = [
     "EVENT_KINDS",
     "OBJECT_OF_EVENT",
     "from_ms",
+    "object_of_event",
     "parse_time",
     "to_batch_input",
     "to_changes",
@@ -170,12 +171,23 @@ def to_batch_input(payload: Payload, match_key: str | None = None) -> dict[str, 
     return item
 
 
-def to_changes(events: Sequence[Mapping[str, Any]]) -> list[RemoteChange]:
-    """Webhook events as changes; events of unknown objects or kinds are left out."""
+def object_of_event(event: Mapping[str, Any]) -> str | None:
+    """The object type a legacy event names in its prefix (``contact.creation``)."""
+    prefix = str(event.get("subscriptionType", "")).partition(".")[0]
+    return OBJECT_OF_EVENT.get(prefix)
+
+
+def to_changes(
+    events: Sequence[Mapping[str, Any]],
+    object_of: Callable[[Mapping[str, Any]], str | None] = object_of_event,
+) -> list[RemoteChange]:
+    """Webhook events as changes; events of unknown objects or kinds are left out.
+    ``object_of(event)`` names the object type of an event (by default from the
+    ``contact.`` prefix of its subscription type)."""
     changes: list[RemoteChange] = []
     for event in events:
-        prefix, _, action = str(event.get("subscriptionType", "")).partition(".")
-        object_type = OBJECT_OF_EVENT.get(prefix)
+        action = str(event.get("subscriptionType", "")).partition(".")[2]
+        object_type = object_of(event)
         kind = EVENT_KINDS.get(action)
         if object_type is None or kind is None:
             continue

@@ -36,7 +36,7 @@ from crmsync.connectors.http import RateLimiter, build_http
 from crmsync.connectors.http.profiles import profile
 from crmsync.connectors.journeys import EnrollTarget
 from crmsync.connectors.registry import ConnectorContext
-from crmsync.connectors.salesforce import contact_roles, soql, webhooks
+from crmsync.connectors.salesforce import contact_roles, note_parents, soql, webhooks
 from crmsync.connectors.salesforce.auth import build_auth, instance_url, transport
 from crmsync.connectors.salesforce.campaigns import SalesforceCampaigns
 from crmsync.connectors.salesforce.client import SalesforceClient
@@ -191,8 +191,8 @@ class SalesforceConnector(Connector):
         sobject = self._sobject(object_type)
         key = match_key or self.capabilities.of(object_type).upsert_keys[0]
         payloads = self._owners_resolved(payloads)
-        if sobject == "Note":
-            payloads = [titled_note(p) for p in payloads]
+        if sobject == "Note":  # its one parent: the contact, else the deal
+            payloads = [titled_note(note_parents.fold(p)) for p in payloads]
         roles: dict[int, str] = {}
         if sobject == "Opportunity":
             plain = []
@@ -361,6 +361,8 @@ class SalesforceConnector(Connector):
                 records.append(to_remote_record(row, field))
         if sobject == "Opportunity" and records:
             records = contact_roles.ContactRoles(self.client, self._query_all).attach(records)
+        if sobject == "Note":
+            records = note_parents.unfold(records)
         next_url = None if page.get("done", True) else page.get("nextRecordsUrl")
         after = state.advance(read, self._lag, str(next_url) if next_url else None)
         return ChangePage(records, deletions, after.encode(), has_more=next_url is not None)

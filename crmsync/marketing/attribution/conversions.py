@@ -8,13 +8,13 @@ when it was created with it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from crmsync.records.changelog import CREATED
@@ -22,7 +22,6 @@ from crmsync.store.models import ChangeLog, Deal, Lead
 
 # Deal stages that mean "won", compared without case, spaces, dashes or underscores.
 WON_STAGES: Final = frozenset({"closedwon", "won"})
-_CHUNK: Final = 5_000
 
 
 class Kind(StrEnum):
@@ -42,13 +41,19 @@ class Conversion:
     value: float
 
 
+#: One conversion as ``conversion_rows`` reads it: record key, person key (as
+#: ``Conversion.person``), time (naive UTC), value.
+Row = tuple[Hashable, Hashable | None, datetime, float]
+
+
 def person_key(column: Any) -> Any:
-    """A record id as the driver returns it, with no conversion to ``uuid.UUID``.
+    """A record id as text, with no conversion to ``uuid.UUID``.
 
     Paths group a million touches by person; the keys only need to be equal for the
-    same id, and converting each to a UUID object was most of the read's time.
+    same id, and converting each to a UUID object was most of the read's time (SQLite
+    keeps the id as text already; PostgreSQL's driver would make a UUID of each).
     """
-    return type_coerce(column, String()).label(f"{column.table.name}_{column.key}_key")
+    return cast(column, String()).label(f"{column.table.name}_{column.key}_key")
 
 
 def is_won(stage: str | None) -> bool:
@@ -65,9 +70,41 @@ def conversions(
     record_ids: Sequence[uuid.UUID] | None = None,
 ) -> list[Conversion]:
     """The conversions of ``kind`` in [start, end), oldest first (only ``record_ids``)."""
+    found = [
+        Conversion(kind, as_uuid(record), person, at.replace(tzinfo=UTC), value)
+        for record, person, at, value in conversion_rows(
+            session, workspace_id, kind, start, end, record_ids
+        )
+    ]
+    found.sort(key=oldest_first)
+    return found
+
+
+def oldest_first(conversion: Conversion) -> tuple[datetime, uuid.UUID]:
+    return conversion.at, conversion.record_id
+
+
+def conversion_rows(
+    session: Session,
+    workspace_id: uuid.UUID,
+    kind: Kind,
+    start: datetime,
+    end: datetime,
+    record_ids: Sequence[uuid.UUID] | None = None,
+) -> list[Row]:
+    """The conversions of ``kind`` in [start, end) as plain rows, in no order (only
+    ``record_ids``): record and person keys as ``person_key`` reads them, times naive UTC.
+
+    A report reads every conversion of the workspace per request; rows of the driver's own
+    values cost a fraction of ``Conversion`` objects with UUIDs and aware times.
+    """
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    read = session.connection().execute  # rows without the ORM's per-row work
+    first, last = _naive(start), _naive(end)
+    rows: list[Row]
     if kind is Kind.LEAD_CREATED:
         stmt = select(
-            Lead.id, person_key(Lead.contact_id), person_key(Lead.id), Lead.created_at
+            person_key(Lead.id), person_key(Lead.contact_id), _time(Lead.created_at, sqlite)
         ).where(
             Lead.workspace_id == workspace_id,
             Lead.deleted_at.is_(None),
@@ -76,73 +113,103 @@ def conversions(
         )
         if record_ids is not None:
             stmt = stmt.where(Lead.id.in_(record_ids))
-        found = [
-            Conversion(kind, lead_id, contact_key or lead_key, at, 0.0)
-            for lead_id, contact_key, lead_key, at in session.execute(stmt)
-        ]
+        parse = _parser(sqlite)
+        rows = [(lead, contact or lead, parse(at), 0.0) for lead, contact, at in read(stmt)]
     elif kind is Kind.LEAD_CONVERTED:
-        lead_stmt = select(Lead.id, person_key(Lead.contact_id), person_key(Lead.id)).where(
+        leads = (
             Lead.workspace_id == workspace_id,
             Lead.deleted_at.is_(None),
             Lead.status == "CONVERTED",
+            *(() if record_ids is None else (Lead.id.in_(record_ids),)),
         )
-        if record_ids is not None:
-            lead_stmt = lead_stmt.where(Lead.id.in_(record_ids))
-        leads = {
-            lead_id: contact_id or lead_id for lead_id, contact_id in session.execute(lead_stmt)
-        }
-        times = _set_times(session, list(leads), "status", lambda v: v == "CONVERTED")
-        found = [
-            Conversion(kind, lead_id, person, times[lead_id], 0.0)
-            for lead_id, person in leads.items()
-            if lead_id in times and start <= times[lead_id] < end
+        lead_stmt = select(person_key(Lead.id), person_key(Lead.contact_id)).where(*leads)
+        people = {lead: contact or lead for lead, contact in read(lead_stmt)}
+        times = _set_times(session, workspace_id, Lead, leads, "status", _converted, sqlite)
+        rows = [
+            (lead, person, times[lead], 0.0)
+            for lead, person in people.items()
+            if lead in times and first <= times[lead] < last
         ]
     else:
-        deal_stmt = select(Deal.id, person_key(Deal.contact_id), Deal.stage, Deal.amount).where(
-            Deal.workspace_id == workspace_id, Deal.deleted_at.is_(None)
+        # the won stages among the workspace's few distinct ones, so only won deals are read
+        stages = session.scalars(
+            select(Deal.stage).where(Deal.workspace_id == workspace_id).distinct()
         )
-        if record_ids is not None:
-            deal_stmt = deal_stmt.where(Deal.id.in_(record_ids))
-        deals = {
-            deal_id: (contact_id, float(amount or 0))
-            for deal_id, contact_id, stage, amount in session.execute(deal_stmt)
-            if is_won(stage)
-        }
-        times = _set_times(session, list(deals), "stage", is_won)
-        found = [
-            Conversion(kind, deal_id, contact_id, times[deal_id], value)
-            for deal_id, (contact_id, value) in deals.items()
-            if deal_id in times and start <= times[deal_id] < end
+        deals = (
+            Deal.workspace_id == workspace_id,
+            Deal.deleted_at.is_(None),
+            Deal.stage.in_([stage for stage in stages if is_won(stage)]),
+            *(() if record_ids is None else (Deal.id.in_(record_ids),)),
+        )
+        deal_stmt = select(person_key(Deal.id), person_key(Deal.contact_id), Deal.amount).where(
+            *deals
+        )
+        won = {deal: (contact, float(amount or 0)) for deal, contact, amount in read(deal_stmt)}
+        times = _set_times(session, workspace_id, Deal, deals, "stage", is_won, sqlite)
+        rows = [
+            (deal, contact, times[deal], value)
+            for deal, (contact, value) in won.items()
+            if deal in times and first <= times[deal] < last
         ]
-    found.sort(key=lambda c: (c.at, c.record_id))
-    return found
+    return rows
 
 
-def _chunks(ids: list[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
-    for i in range(0, len(ids), _CHUNK):
-        yield ids[i : i + _CHUNK]
+def as_uuid(key: Hashable) -> uuid.UUID:
+    """A key ``person_key`` read (the id's text) as a UUID."""
+    return key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
+
+
+def _naive(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(tzinfo=None)
+
+
+def _time(column: Any, sqlite: bool) -> Any:
+    """SQLite's stored text parses far faster with ``fromisoformat`` than through the
+    column type (see ``_parser``)."""
+    return type_coerce(column, String()) if sqlite else column
+
+
+def _parser(sqlite: bool) -> Callable[[Any], datetime]:
+    """Naive UTC from what ``_time`` read: SQLite's text, PostgreSQL's aware time."""
+    return datetime.fromisoformat if sqlite else _naive
+
+
+def _converted(status: Any) -> bool:
+    return status == "CONVERTED"
 
 
 def _set_times(
-    session: Session, ids: list[uuid.UUID], field: str, matches: Any
-) -> dict[uuid.UUID, datetime]:
-    """When each record last had ``field`` set to a value ``matches`` accepts."""
-    out: dict[uuid.UUID, datetime] = {}
-    for chunk in _chunks(ids):
-        changed = session.execute(
-            select(ChangeLog.record_id, ChangeLog.new_value, func.max(ChangeLog.at))
-            .where(ChangeLog.record_id.in_(chunk), ChangeLog.field == field)
-            .group_by(ChangeLog.record_id, ChangeLog.new_value)
+    session: Session,
+    workspace_id: uuid.UUID,
+    model: type[Lead | Deal],
+    records: tuple[Any, ...],
+    field: str,
+    matches: Callable[[Any], bool],
+    sqlite: bool,
+) -> dict[Hashable, datetime]:
+    """When each of the ``records`` (conditions on ``model``) last had ``field`` set to a
+    value ``matches`` accepts, by record key; naive UTC."""
+    parse = _parser(sqlite)
+    read = session.connection().execute
+    key = person_key(ChangeLog.record_id)
+    mine = (ChangeLog.workspace_id == workspace_id, ChangeLog.record_id == model.id, *records)
+    out: dict[Hashable, datetime] = {}
+    changed = read(
+        select(key, ChangeLog.new_value, _time(func.max(ChangeLog.at), sqlite))
+        .where(*mine, ChangeLog.field == field)
+        .group_by(ChangeLog.record_id, ChangeLog.new_value)
+    )
+    for record, value, at in changed:
+        if matches(value):
+            at = parse(at)
+            if record not in out or out[record] < at:
+                out[record] = at
+    created = read(
+        select(key, ChangeLog.new_value, _time(ChangeLog.at, sqlite)).where(
+            *mine, ChangeLog.field == CREATED
         )
-        for record_id, value, at in changed:
-            if matches(value) and (record_id not in out or out[record_id] < at):
-                out[record_id] = at
-        created = session.execute(
-            select(ChangeLog.record_id, ChangeLog.new_value, ChangeLog.at).where(
-                ChangeLog.record_id.in_(chunk), ChangeLog.field == CREATED
-            )
-        )
-        for record_id, values, at in created:
-            if record_id not in out and matches((values or {}).get(field)):
-                out[record_id] = at
+    )
+    for record, values, at in created:
+        if record not in out and matches((values or {}).get(field)):
+            out[record] = parse(at)
     return out

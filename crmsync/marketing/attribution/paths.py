@@ -17,10 +17,16 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String, func, literal, select, type_coerce
+from sqlalchemy import String, cast, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from crmsync.marketing.attribution.conversions import Conversion, Kind, conversions, person_key
+from crmsync.marketing.attribution.conversions import (
+    Conversion,
+    Kind,
+    as_uuid,
+    conversion_rows,
+    oldest_first,
+)
 from crmsync.store.models import Campaign, Lead, Touchpoint
 
 NONE_LABEL = "(none)"
@@ -60,6 +66,14 @@ class Dataset:
     converted: list[ConversionPath]
     #: Label sequences of the people who did not convert in the period.
     not_converted: list[list[int]]
+    #: Conversions not in ``converted``: their person had no touch at all (so they are
+    #: credited to ``(direct)``), and their value.
+    direct: int = 0
+    direct_value: float = 0.0
+
+    @property
+    def conversions(self) -> int:
+        return len(self.converted) + self.direct
 
 
 def load(
@@ -71,34 +85,53 @@ def load(
     group_by: GroupBy,
     lookback_days: float = 90.0,
     record_ids: list[uuid.UUID] | None = None,
+    *,
+    converted_only: bool = False,
 ) -> Dataset:
-    found = conversions(session, workspace_id, kind, start, end, record_ids)
+    """The paths of the conversions in [start, end) (only ``record_ids``: then with touch
+    ids, and every conversion listed). A report's conversions whose person has no touch at
+    all from ``start`` minus the lookback to ``end`` are counted (``Dataset.direct``), not
+    listed: most conversions of a workspace may have none, and listing them was most of a
+    report's time. ``converted_only`` leaves out the touches of people who did not
+    convert (``not_converted`` stays empty): the rule models never read them, and they
+    may be most of a workspace's touches."""
+    rows = conversion_rows(session, workspace_id, kind, start, end, record_ids)
     lookback = timedelta(days=lookback_days)
-    people = None if record_ids is None else {c.person for c in found if c.person}
+    people = None
+    if record_ids is not None or converted_only:
+        people = {person for _, person, _, _ in rows if person}
     with_ids = record_ids is not None  # a report needs no touch ids: they cost a UUID each
     touches, labels = _touches(
         session, workspace_id, start - lookback, end, group_by, people, with_ids
     )
     converted: list[ConversionPath] = []
     converters: set[Hashable] = set()
-    for conversion in found:
-        converted_at = conversion.at.astimezone(UTC).replace(tzinfo=None)
-        mine = touches.get(conversion.person) if conversion.person else None
+    direct, direct_value = 0, 0.0
+    for record, person, converted_at, value in rows:
+        mine = touches.get(person) if person else None
+        if mine is None and not with_ids:
+            direct += 1
+            direct_value += value
+            continue
+        conversion = Conversion(
+            kind, as_uuid(record), person, converted_at.replace(tzinfo=UTC), value
+        )
         if mine is None:
             converted.append(ConversionPath(conversion, [], [], []))
             continue
-        converters.add(conversion.person)
+        converters.add(person)
         lo = bisect_left(mine.times, converted_at - lookback)
         hi = bisect_right(mine.times, converted_at)
         ids = mine.ids[lo:hi] if with_ids else []
         converted.append(ConversionPath(conversion, mine.times[lo:hi], mine.labels[lo:hi], ids))
+    converted.sort(key=lambda path: oldest_first(path.conversion))
     first = start.astimezone(UTC).replace(tzinfo=None)
     not_converted = [
         t.labels[bisect_left(t.times, first) :]
         for person, t in touches.items()
         if person not in converters
     ]
-    return Dataset(labels, converted, [p for p in not_converted if p])
+    return Dataset(labels, converted, [p for p in not_converted if p], direct, direct_value)
 
 
 def _touches(
@@ -110,14 +143,6 @@ def _touches(
     people: set[Hashable] | None,
     with_ids: bool,
 ) -> tuple[dict[Hashable, Touches], list[str]]:
-    lead_contacts: dict[Hashable, Hashable] = {
-        lead_id: contact_id
-        for lead_id, contact_id in session.execute(
-            select(person_key(Lead.id), person_key(Lead.contact_id)).where(
-                Lead.workspace_id == workspace_id, Lead.contact_id.is_not(None)
-            )
-        )
-    }
     if group_by is GroupBy.CAMPAIGN:
         label_of: Any = func.coalesce(Campaign.name, Touchpoint.utm_campaign)
     elif group_by is GroupBy.PLATFORM:
@@ -129,8 +154,18 @@ def _touches(
     stmt = (
         select(
             touch_id,
-            person_key(Touchpoint.contact_id),
-            person_key(Touchpoint.lead_id),
+            # its contact, else its lead's contact, else its lead (a touch of a lead
+            # with no contact); COALESCE looks the lead up only for touches with no contact
+            cast(
+                func.coalesce(
+                    Touchpoint.contact_id,
+                    select(Lead.contact_id)
+                    .where(Lead.id == Touchpoint.lead_id, Lead.workspace_id == workspace_id)
+                    .scalar_subquery(),
+                    Touchpoint.lead_id,
+                ),
+                String(),
+            ).label("person"),  # text, as ``person_key`` reads a conversion's person
             # SQLite's stored text parses far faster with fromisoformat than through the
             # column type; both give naive UTC (see ``Touches``).
             type_coerce(Touchpoint.occurred_at, String()) if sqlite else Touchpoint.occurred_at,
@@ -149,8 +184,7 @@ def _touches(
     labels: list[str] = []
     out: dict[Hashable, Touches] = defaultdict(Touches)
     parse = datetime.fromisoformat
-    for touch_id, contact_id, lead_id, at, name in session.execute(stmt):
-        person = contact_id or lead_contacts.get(lead_id) or lead_id
+    for touch_id, person, at, name in session.connection().execute(stmt):
         if person is None or (people is not None and person not in people):
             continue
         at = parse(at) if sqlite else at.astimezone(UTC).replace(tzinfo=None)

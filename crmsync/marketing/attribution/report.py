@@ -65,8 +65,8 @@ def attribute(dataset: Dataset, model: Model, *, half_life_days: float = 7.0) ->
     values = np.zeros(n + 1)
     touched = [p for p in dataset.converted if p.labels]
     direct = [p for p in dataset.converted if not p.labels]
-    counts[n] = len(direct)
-    values[n] = sum(p.conversion.value for p in direct)
+    counts[n] = len(direct) + dataset.direct
+    values[n] = sum(p.conversion.value for p in direct) + dataset.direct_value
     if model is Model.MARKOV:
         effects = removal_effects(dataset)
         norm = effects.sum()
@@ -84,8 +84,8 @@ def attribute(dataset: Dataset, model: Model, *, half_life_days: float = 7.0) ->
         if counts[i] or values[i]
     ]
     rows.sort(key=lambda r: (-r.conversions, -r.value, r.key))
-    total_value = float(sum(p.conversion.value for p in dataset.converted))
-    return Report(model, rows, len(dataset.converted), total_value)
+    total_value = float(sum(p.conversion.value for p in dataset.converted) + dataset.direct_value)
+    return Report(model, rows, dataset.conversions, total_value)
 
 
 def _add_rule(

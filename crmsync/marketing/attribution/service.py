@@ -53,6 +53,7 @@ def report(session: Session, workspace_id: uuid.UUID, options: Options) -> Repor
         options.end,
         options.group_by,
         options.lookback_days,
+        converted_only=options.model is not Model.MARKOV,  # only Markov learns from the rest
     )
     return attribute(dataset, options.model, half_life_days=options.half_life_days)
 

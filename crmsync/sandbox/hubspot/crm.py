@@ -180,12 +180,14 @@ class HubSpotCrm:
         self.associations.move(store.spec.singular, other.id, primary.id)
         if self.listening:
             extra = {
+                **store.spec.event_extra(),
                 "primaryObjectId": int(primary.id),
                 "mergedObjectIds": [int(other.id)],
                 "newObjectId": int(primary.id),
                 "numberOfPropertiesMoved": len(other.properties),
             }
-            self.emit(Event(f"{store.spec.singular}.merge", primary.id, source, now, extra=extra))
+            kind = f"{store.spec.event_prefix}.merge"
+            self.emit(Event(kind, primary.id, source, now, extra=extra))
         return primary
 
     def counts(self) -> dict[str, int]:
@@ -217,7 +219,9 @@ class HubSpotCrm:
         name: str | None = None,
         value: str | None = None,
     ) -> None:
-        self.emit(Event(f"{store.spec.singular}.{kind}", record.id, source, now, name, value))
+        spec = store.spec
+        subscription_type = f"{spec.event_prefix}.{kind}"
+        self.emit(Event(subscription_type, record.id, source, now, name, value, spec.event_extra()))
 
 
 def _missing(store: ObjectStore, clean: dict[str, str]) -> list[dict[str, Any]]:

@@ -19,9 +19,24 @@ class ObjectSpec:
     required: tuple[str, ...] = ()
 
     @property
+    def custom(self) -> bool:
+        """A custom object (``2-`` type ids, HubSpot "Using object APIs")."""
+        return self.type_id.startswith("2-")
+
+    @property
     def event_prefix(self) -> str:
-        """Webhook subscription prefix, e.g. ``contact`` in ``contact.creation``."""
-        return self.singular
+        """Webhook subscription prefix, e.g. ``contact`` in ``contact.creation``; a
+        custom object has generic subscriptions only (``object.creation``)."""
+        return GENERIC if self.custom else self.singular
+
+    def event_extra(self) -> dict[str, str]:
+        """What a webhook event adds to name this object: generic events carry the
+        ``objectTypeId`` (reference: "Create generic webhook subscriptions")."""
+        return {"objectTypeId": self.type_id} if self.custom else {}
+
+
+# the subscription type prefix of generic webhook events (``object.propertyChange``)
+GENERIC = "object"
 
 
 # the sandbox portal's custom object for real-estate listings

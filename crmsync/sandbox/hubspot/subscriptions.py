@@ -1,7 +1,8 @@
 """The app's webhook configuration, `/webhooks/v3/{appId}/settings|subscriptions`.
 
 As on HubSpot, an app has one target URL (settings) and a list of subscriptions
-(`contact.creation`, `contact.propertyChange` for one `propertyName`, ...). Together
+(`contact.creation`, `contact.propertyChange` for one `propertyName`, ...; for the
+custom object, the generic `object.creation`, `object.propertyChange`...). Together
 they form one webhook target (id ``app``); these endpoints authenticate with the
 developer API key in the ``hapikey`` query parameter.
 """
@@ -34,7 +35,14 @@ KINDS = (
     "associationChange",
     "privacyDeletion",
 )
-EVENT_TYPES = {f"{spec.singular}.{kind}" for spec in OBJECTS.values() for kind in KINDS}
+# legacy names per HubSpot object (contact.creation…); a custom object has only the
+# generic ones (object.creation…, naming the object by objectTypeId in each event)
+EVENT_TYPES = {
+    f"{spec.event_prefix}.{kind}"
+    for spec in OBJECTS.values()
+    for kind in KINDS
+    if not (spec.custom and kind == "privacyDeletion")
+}
 
 
 @dataclass

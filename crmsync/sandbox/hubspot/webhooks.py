@@ -6,7 +6,9 @@ secret + body) with ``X-HubSpot-Signature-Version: v1``, and
 ``X-HubSpot-Signature-v3`` (base64 HMAC-SHA256 of method + URL + body + timestamp)
 with ``X-HubSpot-Request-Timestamp`` in milliseconds. The secret is the target's
 own, else the app's client secret. Targets subscribe with event names such as
-``contact.creation``, ``contact.*`` or ``*``.
+``contact.creation``, ``contact.*`` or ``*``. The custom object's events are generic
+(``object.creation``, ``object.propertyChange``…, matched by ``object.*`` too) and carry
+its ``objectTypeId``.
 """
 
 from __future__ import annotations

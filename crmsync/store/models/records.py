@@ -175,6 +175,10 @@ class Lead(RecordBase):
             _list_filter_index("leads", "property_id"),
             # the pipeline page counts leads per status (mine, or everyone's)
             Index("ix_leads_board", "workspace_id", "deleted_at", "status", "assigned_agent"),
+            # attribution: the leads created in a period, with their contacts (covering)
+            Index(
+                "ix_leads_created", "workspace_id", "deleted_at", "created_at", "contact_id", "id"
+            ),
         )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.auth.permissions import Role
@@ -25,6 +26,7 @@ from crmsync.store.engine import make_engine, make_sessionmaker, session_scope
 from crmsync.store.migrate import upgrade
 from crmsync.workspaces import create_workspace
 from tests.services import services_required
+from tests.web.browser.data import Seed
 from tests.web.conftest import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,6 +52,14 @@ def _chromium() -> None:
     if services_required():
         pytest.fail(f"{reason}; CRMSYNC_REQUIRE_SERVICES=1 says browser tests must run")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str | None:
+    """None: each module serves crmsync on a port of its own, and tests open full URLs.
+    Defined here because pytest-playwright's own fallback (used when pytest-base-url is not
+    installed) is an instance method of a plugin object, which pytest deprecates."""
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -134,3 +144,34 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Any], Path]:
         return path
 
     return save
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One test's visit: its page on the served app, a fresh team to sign in as, rows
+    seeded into the team's workspace, and the screenshot saved at the end."""
+
+    page: Page
+    served: Served
+    team: Team
+    seed: Seed
+    sign_in_as: Callable[..., Page]
+    screenshot: Callable[[Any], Path]
+
+    def url(self, path: str) -> str:
+        """The served app's address of `path` (``/ui/...``)."""
+        return f"{self.served.url}{path}"
+
+
+@pytest.fixture
+def visit(
+    page: Page,
+    served: Served,
+    team: Team,
+    sign_in_as: Callable[..., Page],
+    screenshot: Callable[[Any], Path],
+) -> Visit:
+    """The page, a fresh team and its seeding helpers, for a test that signs in and looks."""
+    return Visit(
+        page, served, team, Seed(served.sessions, team.workspace_id), sign_in_as, screenshot
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,7 @@ from pydantic import SecretStr
 from crmsync.auth.permissions import Role
 from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
 from crmsync.sandbox.server import SandboxServer
-from tests.web.browser import data
-from tests.web.browser.conftest import Served, Team
+from tests.web.browser.conftest import Visit
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 SERIOUS = {"serious", "critical"}
@@ -27,32 +25,23 @@ def _violations(page: Page) -> list[dict[str, Any]]:
     return [v for v in found if v.get("impact") in SERIOUS]
 
 
-def test_no_serious_violations_on_any_page(
-    page: Page,
-    served: Served,
-    team: Team,
-    sign_in_as: Callable[..., Page],
-    screenshot: Callable[[Any], Path],
-) -> None:
-    contact_id = data.contact(
-        served.sessions,
-        team.workspace_id,
+def test_no_serious_violations_on_any_page(visit: Visit) -> None:
+    page = visit.page
+    contact_id = visit.seed.contact(
         first_name="Maria",
         last_name="Garcia",
         email="m@example.com",
     )
-    twin = data.contact(
-        served.sessions,
-        team.workspace_id,
+    twin = visit.seed.contact(
         first_name="María",
         last_name="Garcia",
         email="mg@example.com",
     )
-    crm = data.integration(served.sessions, team.workspace_id)
-    data.journey(served.sessions, team.workspace_id, crm, "First-time buyer")
-    data.conflict(served.sessions, team.workspace_id, crm, contact_id, "city", "Seattle", "Tacoma")
-    rule, endpoint = data.automation(served.sessions, team.workspace_id, contact_id)
-    data.sync_figures(served.sessions, team.workspace_id, crm)  # volume, lag and quota
+    crm = visit.seed.integration()
+    visit.seed.journey(crm, "First-time buyer")
+    visit.seed.conflict(crm, contact_id, "city", "Seattle", "Tacoma")
+    rule, endpoint = visit.seed.automation(contact_id)
+    visit.seed.sync_figures(crm)  # volume, lag and quota
     # the check itself: a page with an unlabelled image is caught
     page.set_content('<html lang="en"><title>t</title><main><img src="x.png"></main></html>')
     assert "image-alt" in {v["id"] for v in _violations(page)}
@@ -79,19 +68,19 @@ def test_no_serious_violations_on_any_page(
         "/ui/people",
         "/ui/no-such-page",
     ]
-    page.goto(f"{served.url}/ui/sign-in")
+    page.goto(visit.url("/ui/sign-in"))
     problems = {"/ui/sign-in": _violations(page)}
-    sign_in_as(Role.ADMIN)
+    visit.sign_in_as(Role.ADMIN)
     for path in paths:
-        page.goto(f"{served.url}{path}")
+        page.goto(f"{visit.served.url}{path}")
         problems[path] = _violations(page)
     # a dry run's answer
-    page.goto(f"{served.url}/ui/automation/rules/{rule}")
+    page.goto(visit.url(f"/ui/automation/rules/{rule}"))
     page.get_by_role("button", name="Try it").click()
     page.get_by_text("It would").wait_for()
     problems["/ui/automation/rules/{id} (dry run)"] = _violations(page)
     # the import wizard's options step (severities, value maps) of a pending import
-    page.goto(f"{served.url}/ui/imports")
+    page.goto(visit.url("/ui/imports"))
     page.get_by_label("CSV, TSV, Excel").set_input_files(
         files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": LEADS}]
     )
@@ -102,20 +91,20 @@ def test_no_serious_violations_on_any_page(
     page.get_by_role("group", name="Values of Lead Status (status)").wait_for()
     problems["/ui/imports/{id} (options)"] = _violations(page)
     # the OAuth form shows when the server has the provider's OAuth app
-    before = served.app.state.settings
-    served.app.state.settings = before.model_copy(
+    before = visit.served.app.state.settings
+    visit.served.app.state.settings = before.model_copy(
         update={"hubspot_client_id": "id", "hubspot_client_secret": SecretStr("secret")}
     )
     try:
-        page.goto(f"{served.url}/ui/integrations/new?provider_name=hubspot")
+        page.goto(visit.url("/ui/integrations/new?provider_name=hubspot"))
         page.get_by_role("button", name="Connect with OAuth").wait_for()
         problems["/ui/integrations/new (OAuth)"] = _violations(page)
     finally:
-        served.app.state.settings = before
+        visit.served.app.state.settings = before
     # the CRM-side setup page of an integration with a CRM behind it (the HubSpot sandbox)
     with SandboxServer([HubSpotSandbox(batch_delay=0.01)]) as hubspot:
         token = hubspot.get("hubspot").sandbox.tokens.private_token  # type: ignore[attr-defined]
-        page.goto(f"{served.url}/ui/integrations/new?provider_name=hubspot")
+        page.goto(visit.url("/ui/integrations/new?provider_name=hubspot"))
         page.get_by_label("API address", exact=False).last.fill(hubspot.url("hubspot"))
         page.get_by_label("access token").fill(token)
         page.get_by_role("button", name="Add", exact=True).click()
@@ -127,4 +116,4 @@ def test_no_serious_violations_on_any_page(
         problems["/ui/integrations/{id}/setup (applied)"] = _violations(page)
     found = {p: [(v["id"], v["impact"], v["help"]) for v in vs] for p, vs in problems.items() if vs}
     assert not found, json.dumps(found, indent=1)
-    screenshot(page)
+    visit.screenshot(page)

@@ -4,9 +4,8 @@ through the wizard with one mapping changed by hand, and downloading its error r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import openpyxl
@@ -19,7 +18,7 @@ from crmsync.sandbox.hubspot.sandbox import HubSpotSandbox
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sync.targets import TargetResolver
 from crmsync.sync.worker import Worker
-from tests.web.browser.conftest import Served, Team
+from tests.web.browser.conftest import Served, Visit
 
 CRM_PEOPLE = [
     ("Olivia", "Brown", "olivia.brown@example.com"),
@@ -54,16 +53,11 @@ def worker(served: Served) -> Iterator[Worker]:
 
 
 def test_connect_hubspot_and_see_contacts(
-    page: Page,
-    served: Served,
-    team: Team,
-    hubspot: tuple[HubSpotSandbox, str],
-    worker: Worker,
-    sign_in_as: Callable[..., Page],
-    screenshot: Callable[[Any], Path],
+    visit: Visit, hubspot: tuple[HubSpotSandbox, str], worker: Worker
 ) -> None:
+    page = visit.page
     sandbox, crm_url = hubspot
-    sign_in_as(Role.ADMIN)
+    visit.sign_in_as(Role.ADMIN)
     page.get_by_role("link", name="Integrations", exact=True).click()
     expect(page.get_by_role("main")).to_contain_text("No CRM is connected yet")
     page.get_by_role("link", name="Add a CRM").click()
@@ -83,7 +77,7 @@ def test_connect_hubspot_and_see_contacts(
     _see_crm_contacts(page)
     page.get_by_role("link", name="Olivia Brown").click()
     expect(page.get_by_role("region", name="In the CRMs")).to_contain_text("HubSpot sandbox")
-    screenshot(page)
+    visit.screenshot(page)
 
 
 def _see_crm_contacts(page: Page) -> None:
@@ -118,16 +112,11 @@ def oauth_worker(served: Served, hubspot: tuple[HubSpotSandbox, str]) -> Iterato
 
 
 def test_connect_hubspot_by_oauth_and_see_contacts(
-    page: Page,
-    served: Served,
-    team: Team,
-    hubspot: tuple[HubSpotSandbox, str],
-    oauth_worker: Worker,
-    sign_in_as: Callable[..., Page],
-    screenshot: Callable[[Any], Path],
+    visit: Visit, hubspot: tuple[HubSpotSandbox, str], oauth_worker: Worker
 ) -> None:
+    page = visit.page
     sandbox, crm_url = hubspot
-    sign_in_as(Role.MANAGER)
+    visit.sign_in_as(Role.MANAGER)
     page.get_by_role("link", name="Integrations", exact=True).click()
     page.get_by_role("link", name="Add a CRM").click()
     page.get_by_label("CRM").select_option(label="HubSpot")
@@ -148,7 +137,7 @@ def test_connect_hubspot_by_oauth_and_see_contacts(
     _see_crm_contacts(page)
     page.get_by_role("link", name="Olivia Brown").click()
     expect(page.get_by_role("region", name="In the CRMs")).to_contain_text("HubSpot by OAuth")
-    screenshot(page)
+    visit.screenshot(page)
 
 
 def _lead_file(folder: Path) -> Path:
@@ -164,15 +153,9 @@ def _lead_file(folder: Path) -> Path:
     return path
 
 
-def test_import_wizard_with_a_mapping_changed_by_hand(
-    page: Page,
-    served: Served,
-    team: Team,
-    tmp_path: Path,
-    sign_in_as: Callable[..., Page],
-    screenshot: Callable[[Any], Path],
-) -> None:
-    sign_in_as(Role.MANAGER)
+def test_import_wizard_with_a_mapping_changed_by_hand(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    visit.sign_in_as(Role.MANAGER)
     page.get_by_role("link", name="Imports", exact=True).click()
     page.get_by_label("CSV, TSV, Excel").set_input_files(_lead_file(tmp_path))
     page.get_by_role("button", name="Upload and preview").click()
@@ -196,4 +179,4 @@ def test_import_wizard_with_a_mapping_changed_by_hand(
     expect(page.get_by_role("region", name="Fields")).to_contain_text("Harbor branch")
     page.get_by_role("link", name="Imports", exact=True).click()
     expect(page.get_by_role("row", name="leads.xlsx")).to_contain_text("completed")
-    screenshot(page)
+    visit.screenshot(page)

@@ -3,14 +3,10 @@ a value map changed in the options step until the preview says nothing fails."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from crmsync.auth.permissions import Role
-from tests.web.browser.conftest import Served, Team
+from tests.web.browser.conftest import Visit
 
 LEADS = (
     "Email,First,Last,Lead Status\n"
@@ -20,14 +16,9 @@ LEADS = (
 )
 
 
-def test_drop_a_file_then_set_severity_and_value_map(
-    page: Page,
-    served: Served,
-    team: Team,
-    sign_in_as: Callable[..., Page],
-    screenshot: Callable[[Any], Path],
-) -> None:
-    sign_in_as(Role.MANAGER)
+def test_drop_a_file_then_set_severity_and_value_map(visit: Visit) -> None:
+    page = visit.page
+    visit.sign_in_as(Role.MANAGER)
     page.get_by_role("link", name="Imports", exact=True).click()
     expect(page.locator("#file-hint")).to_be_visible()  # the script woke the drop zone
     dropped = page.evaluate_handle(
@@ -56,4 +47,4 @@ def test_drop_a_file_then_set_severity_and_value_map(
     expect(page.get_by_label("one of email, phone is required")).to_have_value("warning")
     page.get_by_role("button", name="Start the import").click()
     expect(page.locator("#progress .status")).to_have_text("completed", timeout=30_000)
-    screenshot(page)
+    visit.screenshot(page)

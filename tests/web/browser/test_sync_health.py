@@ -4,28 +4,19 @@ the API quota) and gives one object type a schedule of its own, in a real browse
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from crmsync.auth.permissions import Role
-from tests.web.browser import data
-from tests.web.browser.conftest import Served, Team
+from tests.web.browser.conftest import Visit
 
 
-def test_sync_health_and_a_schedule_per_object_type(
-    page: Page,
-    served: Served,
-    team: Team,
-    sign_in_as: Callable[..., Page],
-    screenshot: Callable[[Any], Path],
-) -> None:
-    crm = data.integration(served.sessions, team.workspace_id)
-    data.sync_figures(served.sessions, team.workspace_id, crm)
-    sign_in_as(Role.ADMIN)
-    page.goto(f"{served.url}/ui/sync")
+def test_sync_health_and_a_schedule_per_object_type(visit: Visit) -> None:
+    page = visit.page
+    crm = visit.seed.integration()
+    visit.seed.sync_figures(crm)
+    visit.sign_in_as(Role.ADMIN)
+    page.goto(visit.url("/ui/sync"))
     chart = page.get_by_role("img", name="Records processed and failed per day")
     expect(chart).to_be_visible()
     expect(chart).to_have_attribute("aria-label", re.compile(r": 40 processed, 3 failed"))
@@ -38,4 +29,4 @@ def test_sync_health_and_a_schedule_per_object_type(
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_role("status")).to_contain_text("Settings saved")
     expect(page.get_by_label("Schedule of contacts")).to_have_value("15m")
-    screenshot(page)
+    visit.screenshot(page)
