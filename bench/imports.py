@@ -92,8 +92,13 @@ def person(rng: random.Random, i: int) -> list[str]:
             f"{rng.randint(10000, 99999)}", "web"]  # fmt: skip
 
 
-def generate(path: Path, rows: int, seed: int = 7) -> list[list[str]]:
-    """Write the lead file; returns the 1% of people to seed as existing records."""
+def generate(
+    path: Path, rows: int, seed: int = 7, truth: list[int] | None = None
+) -> list[list[str]]:
+    """Write the lead file; returns the 1% of people to seed as existing records.
+
+    ``truth``, when given, receives each row's person: the number of the row that
+    introduced them (a duplicate's is its original's)."""
     rng = random.Random(seed)
     people: list[list[str]] = []
     existing: list[list[str]] = []
@@ -101,11 +106,14 @@ def generate(path: Path, rows: int, seed: int = 7) -> list[list[str]]:
         out.write(",".join(HEADER) + "\n")
         for i in range(rows):
             roll = rng.random()
+            origin = i
             if people and roll < 0.05:  # exact duplicate, new ref
-                row = [f"r{i}", *rng.choice(people)[1:]]
+                base = rng.choice(people)
+                row, origin = [f"r{i}", *base[1:]], int(base[0][1:])
             elif people and roll < 0.10:  # fuzzy: nickname or typo, same phone
                 base = rng.choice(people)
                 first = NICK.get(base[1], base[1][:-1] + base[1][-1] * 2)
+                origin = int(base[0][1:])
                 row = [f"r{i}", first, base[2], f"{first}.{base[2]}@other.example".lower(),
                        *base[4:]]  # fmt: skip
             else:
@@ -119,6 +127,8 @@ def generate(path: Path, rows: int, seed: int = 7) -> list[list[str]]:
                     row[3] = row[3].replace("@", " at ")
                 else:
                     row[4] = "12-34"
+            if truth is not None:
+                truth.append(origin)
             out.write(",".join(row) + "\n")
     return existing
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import (
     JSON,
     Date,
@@ -29,7 +30,7 @@ from crmsync.imports.rowmap import OBJECT_TYPES
 from crmsync.imports.templates import template_fields
 from crmsync.mapping import schema as mapping
 from crmsync.mapping.synonyms import MULTILINGUAL, OBJECT_SYNONYMS, SYNONYMS, phrases_for
-from crmsync.quality.validation import RuleKind
+from crmsync.quality.validation import RuleKind, value_problem
 from crmsync.quality.validation_defaults import DEFAULT_RULES
 from crmsync.records import schemas, service
 from crmsync.records.payloads import INTERNAL_FIELDS
@@ -180,6 +181,18 @@ def test_default_rules_check_table_fields_by_the_tables_values() -> None:
                 assert rule.values == field.values, (object_type, rule.field)
             if rule.rule is RuleKind.MAX_LENGTH:
                 assert rule.max == field.max_length, (object_type, rule.field)
+            if rule.rule is RuleKind.RANGE and (field.minimum, field.maximum) != (None, None):
+                # a bounded field's rule allows exactly what the API accepts
+                assert (rule.min, rule.max) == (field.minimum, field.maximum), rule.field
+
+
+def test_a_deal_probability_over_one_fails_the_default_rules_as_the_api_refuses_it() -> None:
+    (rule,) = [r for r in DEFAULT_RULES[ObjectType.DEALS].fields if r.field == "probability"]
+    assert value_problem(rule, 0.45) is None
+    assert value_problem(rule, "45%") is None  # a share written as a percentage
+    assert value_problem(rule, 45) == "more than 1"
+    with pytest.raises(ValidationError):
+        schemas.CREATE_SCHEMAS[ObjectType.DEALS].model_validate({"name": "x", "probability": 45})
 
 
 # -- the store -----------------------------------------------------------------------------

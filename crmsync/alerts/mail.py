@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crmsync.config import Settings
-from crmsync.store.models import Alert, Workspace
+from crmsync.store.models import Alert, AlertStatus, Workspace
 
 log = logging.getLogger("crmsync.alerts")
 
@@ -51,7 +51,7 @@ def send_digests(session: Session, settings: Settings, now: datetime) -> int:
     waiting: dict[uuid.UUID, list[Alert]] = defaultdict(list)
     for alert in session.scalars(
         select(Alert)
-        .where(Alert.status == "open", Alert.emailed_at.is_(None))
+        .where(Alert.status == AlertStatus.OPEN, Alert.emailed_at.is_(None))
         .order_by(Alert.first_seen_at)
     ):
         waiting[alert.workspace_id].append(alert)

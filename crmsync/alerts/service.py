@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.alerts.rules import NEEDS_AUTH, STATEFUL, Finding
 from crmsync.outbound.emit import emit
-from crmsync.store.models import Alert
+from crmsync.store.models import Alert, AlertStatus
 
 RAISED = "alert.raised"
 RESOLVED = "alert.resolved"
@@ -47,7 +47,7 @@ def reconcile(session: Session, findings: Iterable[Finding], now: datetime) -> l
     """Apply one check's findings; returns the alerts it opened."""
     live = {
         (a.workspace_id, a.kind, a.subject): a
-        for a in session.scalars(select(Alert).where(Alert.status != "resolved"))
+        for a in session.scalars(select(Alert).where(Alert.status != AlertStatus.RESOLVED))
     }
     seen: set[tuple[uuid.UUID, str, str]] = set()
     opened: list[Alert] = []
@@ -86,7 +86,7 @@ def reconcile(session: Session, findings: Iterable[Finding], now: datetime) -> l
             emit(session, alert.workspace_id, alert.kind, _key(alert), _event(alert))
     for key, alert in live.items():
         if alert.kind in STATEFUL and key not in seen:
-            alert.status = "resolved"
+            alert.status = AlertStatus.RESOLVED
             alert.resolved_at = now
             emit(session, alert.workspace_id, RESOLVED, _key(alert), _event(alert))
     session.flush()
@@ -99,8 +99,8 @@ def acknowledge(
     alert = session.get(Alert, alert_id)
     if alert is None or alert.workspace_id != workspace_id:
         raise AlertNotFound(f"no alert with id {alert_id}")
-    if alert.status == "open":
-        alert.status = "acknowledged"
+    if alert.status == AlertStatus.OPEN:
+        alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_at = now
         alert.acknowledged_by = by
     return alert
@@ -121,7 +121,7 @@ def raise_alert(
             Alert.workspace_id == workspace_id,
             Alert.kind == kind[:60],
             Alert.subject == subject[:100],
-            Alert.status != "resolved",
+            Alert.status != AlertStatus.RESOLVED,
         )
     )
     if alert is not None:

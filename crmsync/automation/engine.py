@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from crmsync.alerts.service import raise_alert
 from crmsync.automation.conditions import holds, lookup
 from crmsync.automation.spec import RuleSpec, Trigger
+from crmsync.fields.enums import ActivityDirection
 from crmsync.marketing.enrollments import enroll, unenroll
 from crmsync.marketing.journeys import get_journey
 from crmsync.outbound.emit import emit
@@ -29,7 +30,7 @@ from crmsync.records import service as records
 from crmsync.records.changelog import json_value
 from crmsync.records.errors import RecordError
 from crmsync.records.payloads import to_dict
-from crmsync.store.models import AutomationRule, AutomationRun, Journey
+from crmsync.store.models import AutomationRule, AutomationRun, AutomationRunStatus, Journey
 
 LOOP_LIMIT: Final = 10
 LOOP_WINDOW: Final = timedelta(minutes=1)
@@ -157,7 +158,7 @@ def plan(spec: RuleSpec, ctx: dict[str, Any]) -> list[Planned]:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # done | skipped | loop | failed | duplicate
+    status: str  # an AutomationRunStatus, or "duplicate" (the cause was already run)
     actions: list[dict[str, Any]]
     error: str | None = None
 
@@ -176,7 +177,7 @@ def fire(
     now = now or datetime.now(UTC)
     spec = RuleSpec.model_validate(rule.spec)
     if not triggered(spec.trigger, cause):
-        return Outcome("skipped", [])
+        return Outcome(AutomationRunStatus.SKIPPED, [])
     run = AutomationRun(
         workspace_id=rule.workspace_id,
         rule_id=rule.id,
@@ -184,7 +185,7 @@ def fire(
         cause=cause.key[:100],
         record_type=cause.record_type,
         record_id=cause.record_id,
-        status="running",
+        status=AutomationRunStatus.RUNNING,
         at=now,
     )
     try:
@@ -194,23 +195,24 @@ def fire(
     except IntegrityError:
         return Outcome("duplicate", [])
     if cause.source == f"rule:{rule.id}" or _too_often(session, rule, cause, now):
-        run.status = "loop"
+        run.status = AutomationRunStatus.LOOP
         run.error = "stopped: this rule's own change would fire it again"
-        return Outcome("loop", [], run.error)
+        return Outcome(AutomationRunStatus.LOOP, [], run.error)
     ctx = context(session, cause)
     if not holds(spec.when, ctx):
-        run.status = "skipped"
-        return Outcome("skipped", [])
+        run.status = AutomationRunStatus.SKIPPED
+        return Outcome(AutomationRunStatus.SKIPPED, [])
     done: list[dict[str, Any]] = []
     try:
         with session.begin_nested():
             for step in plan(spec, ctx):
                 done.append(_act(session, rule, cause, step, now))
     except (RecordError, ValueError) as exc:
-        run.status, run.error, run.actions = "failed", str(exc)[:1000], done
-        return Outcome("failed", done, run.error)
-    run.status, run.actions = "done", done
-    return Outcome("done", done)
+        run.status, run.error = AutomationRunStatus.FAILED, str(exc)[:1000]
+        run.actions = done
+        return Outcome(AutomationRunStatus.FAILED, done, run.error)
+    run.status, run.actions = AutomationRunStatus.DONE, done
+    return Outcome(AutomationRunStatus.DONE, done)
 
 
 def _too_often(session: Session, rule: AutomationRule, cause: Cause, now: datetime) -> bool:
@@ -221,7 +223,7 @@ def _too_often(session: Session, rule: AutomationRule, cause: Cause, now: dateti
             AutomationRun.rule_id == rule.id,
             AutomationRun.record_id == cause.record_id,
             AutomationRun.at >= now - LOOP_WINDOW,
-            AutomationRun.status == "done",
+            AutomationRun.status == AutomationRunStatus.DONE,
         )
     )
     return (recent or 0) >= LOOP_LIMIT
@@ -312,7 +314,7 @@ def _activity(
     body: dict[str, Any] = {
         "type": p.get("type", "call"),
         "subject": p["subject"],
-        "direction": "outbound",
+        "direction": ActivityDirection.OUTBOUND,
         "occurred_at": now.isoformat(),
     }
     if p.get("body"):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crmsync.bus import metrics, sources
 from crmsync.bus.adapters import adapter_for
 from crmsync.bus.spec import SourceSpec, masked
+from crmsync.store.models import BusSourceStatus
 
 log = structlog.get_logger(__name__)
 
@@ -54,12 +55,12 @@ class SourceRunner:
         try:
             await self.connect()
         except BrokerUnreachable as exc:
-            await self._report("error", str(exc))
+            await self._report(BusSourceStatus.ERROR, str(exc))
             raise
         await self.adapter.start()
         try:
             while not stop.is_set():
-                await self._report("running")
+                await self._report(BusSourceStatus.RUNNING)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.report_every)
         finally:
@@ -67,12 +68,12 @@ class SourceRunner:
             self.adapter.pipeline.stopping.set()
             self.adapter.pipeline.open.set()
             await self.adapter.stop()
-            await self._report("idle")
+            await self._report(BusSourceStatus.IDLE)
 
-    async def _report(self, status: str, error: str | None = None) -> None:
+    async def _report(self, status: BusSourceStatus, error: str | None = None) -> None:
         pipeline = self.adapter.pipeline
         lag: int | None = None
-        if status == "running":
+        if status == BusSourceStatus.RUNNING:
             try:
                 lag = await self.adapter.lag()
             except Exception:  # lag is a nicety; the next round asks again

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crmsync.bus.spec import SourceSpec, kind_of, masked
-from crmsync.store.models import BusSource
+from crmsync.store.models import BusSource, BusSourceStatus
 
 
 def list_sources(session: Session, workspace_id: uuid.UUID) -> list[BusSource]:
@@ -65,8 +65,8 @@ def set_paused(
     source = get_source(session, workspace_id, source_id)
     if source is not None:
         source.paused = paused
-        if source.status in ("running", "paused"):
-            source.status = "paused" if paused else "running"
+        if source.status in (BusSourceStatus.RUNNING, BusSourceStatus.PAUSED):
+            source.status = BusSourceStatus.PAUSED if paused else BusSourceStatus.RUNNING
     return source
 
 
@@ -94,7 +94,7 @@ def report(
     *,
     counts: dict[str, int],
     lag: int | None,
-    status: str,
+    status: BusSourceStatus,
     error: str | None = None,
     last_message_at: datetime | None = None,
 ) -> bool:
@@ -111,7 +111,7 @@ def report(
         values["last_message_at"] = last_message_at
     session.execute(update(BusSource).where(BusSource.id == source_id).values(**values))
     paused = bool(session.scalar(select(BusSource.paused).where(BusSource.id == source_id)))
-    shown = "paused" if paused and status == "running" else status
+    shown = BusSourceStatus.PAUSED if paused and status == BusSourceStatus.RUNNING else status
     session.execute(update(BusSource).where(BusSource.id == source_id).values(status=shown))
     return paused
 

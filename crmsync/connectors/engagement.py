@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from crmsync.fields.enums import ActivityDirection
+
 __all__ = ["EngagementConnector", "RemoteInteraction"]
 
 
@@ -21,7 +23,7 @@ class RemoteInteraction:
     remote_id: str
     type: str  # a canonical activity type: email, sms, call…
     occurred_at: datetime
-    direction: str = "inbound"
+    direction: ActivityDirection = ActivityDirection.INBOUND
     subject: str = ""
 
 

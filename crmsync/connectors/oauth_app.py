@@ -21,9 +21,9 @@ import httpx
 
 from crmsync.connectors.context import ConnectorContext, stored_token
 from crmsync.connectors.errors import ClassifierHook, ConfigError
+from crmsync.connectors.http.error_hooks import oauth_errors
 from crmsync.connectors.http.guard import GuardedTransport
 from crmsync.connectors.http.oauth import ClientCredentialsAuth, OAuth2Auth
-from crmsync.connectors.http.provider_errors import oauth_errors
 from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.http.tokens import local_store

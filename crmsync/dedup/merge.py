@@ -15,19 +15,32 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crmsync.dedup.strategies import DERIVED, Strategy, field_times, merged_values, newest_first
 from crmsync.records import changelog, merged
 from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
-from crmsync.store.models import Activity, Contact, Deal, Lead, Link, Note, RecordBase, Ticket
+from crmsync.store.models import (
+    Activity,
+    Contact,
+    Deal,
+    Enrollment,
+    EnrollmentStatus,
+    Journey,
+    Lead,
+    Link,
+    Note,
+    RecordBase,
+    Ticket,
+    Touchpoint,
+)
 from crmsync.sync import outbox
 
 SOURCE = "merge"
 MAX_MERGED = 50
-# Records that point at a contact, moved to the survivor. Enrolments and touchpoints do
-# not exist yet; when they do, their (model, column) joins this list.
+# Records that point at a contact, moved to the survivor (touchpoints and journey
+# enrolments too: ``_move_touchpoints``, ``_move_enrollments``).
 REFERENCES: tuple[tuple[type[RecordBase], str], ...] = (
     (Activity, "contact_id"),
     (Note, "contact_id"),
@@ -93,6 +106,10 @@ def merge(
         result.moved[model.record_type] = _move_references(
             session, workspace_id, model, column, survivor.id, merged_ids, now, log
         )
+    result.moved["touchpoints"] = _move_touchpoints(session, workspace_id, survivor.id, merged_ids)
+    result.moved["enrollments"] = _move_enrollments(
+        session, workspace_id, survivor.id, merged_ids, now
+    )
     result.moved["links"], remote_duplicates = _move_links(session, survivor.id, merged_ids)
     changelog.write(session, log)
     merged.remember(session, workspace_id, "contacts", survivor.id, merged_ids, strategy.value)
@@ -211,6 +228,68 @@ def _move_references(
         )
     outbox.enqueue(session, workspace_id, model.record_type, [r.id for r in moving], source=SOURCE)
     return len(moving)
+
+
+def _move_touchpoints(
+    session: Session, workspace_id: uuid.UUID, survivor_id: uuid.UUID, merged_ids: list[uuid.UUID]
+) -> int:
+    """The merged-away contacts' marketing touches become the survivor's: its path to a
+    conversion (attribution) is the whole person's."""
+    moved = session.execute(
+        update(Touchpoint)
+        .where(Touchpoint.workspace_id == workspace_id, Touchpoint.contact_id.in_(merged_ids))
+        .values(contact_id=survivor_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(moved.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _move_enrollments(
+    session: Session,
+    workspace_id: uuid.UUID,
+    survivor_id: uuid.UUID,
+    merged_ids: list[uuid.UUID],
+    now: datetime,
+) -> int:
+    """The merged-away contacts' journey enrolments become the survivor's. An active one in
+    a journey the survivor is already active in ends (``unenrolled`` by ``merge``): one
+    person is in a journey once. Changed active enrolments are pushed to their journey's CRM."""
+    enrollments = list(
+        session.scalars(
+            select(Enrollment)
+            .where(Enrollment.workspace_id == workspace_id)
+            .where(Enrollment.contact_id.in_([survivor_id, *merged_ids]))
+            .order_by(Enrollment.enrolled_at, Enrollment.id)
+        )
+    )
+    active = {e.journey_id for e in enrollments if e.contact_id == survivor_id and _active(e)}
+    moving = [e for e in enrollments if e.contact_id != survivor_id]
+    pushed: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for enrollment in moving:
+        if _active(enrollment):
+            if enrollment.journey_id in active:
+                enrollment.status = EnrollmentStatus.UNENROLLED
+                enrollment.ended_at = now
+                enrollment.ended_by = SOURCE
+            active.add(enrollment.journey_id)
+            pushed.setdefault(enrollment.journey_id, []).append(enrollment.id)
+        enrollment.contact_id = survivor_id
+    session.flush()
+    journeys = session.scalars(select(Journey).where(Journey.id.in_(pushed))).all()
+    for journey in journeys:
+        outbox.enqueue(
+            session,
+            workspace_id,
+            "enrollments",
+            pushed[journey.id],
+            source=SOURCE,
+            integrations=[journey.integration_id],
+        )
+    return len(moving)
+
+
+def _active(enrollment: Enrollment) -> bool:
+    return enrollment.status == EnrollmentStatus.ACTIVE
 
 
 def _move_links(

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from crmsync.dedup import snapshot
 from crmsync.records.errors import RecordInvalid
 from crmsync.records.service import get_record
-from crmsync.store.models import DuplicateReview
+from crmsync.store.models import DuplicateReview, ReviewStatus
 
-POSSIBLE, CONFIRMED, REJECTED = "possible", "confirmed", "rejected"
+POSSIBLE, CONFIRMED, REJECTED = ReviewStatus.POSSIBLE, ReviewStatus.CONFIRMED, ReviewStatus.REJECTED
 STATUSES = (POSSIBLE, CONFIRMED, REJECTED)
 Decision = Literal["confirmed", "rejected"]
 RECORD_TYPE = "contacts"

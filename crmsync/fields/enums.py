@@ -39,6 +39,13 @@ class ActivityType(StrEnum):
     POS_APPLICATION_SUBMITTED = "pos_application_submitted"
 
 
+class ActivityDirection(StrEnum):
+    """Which way an activity went: from the contact (inbound) or to them (outbound)."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
 class PropertyStatus(StrEnum):
     AVAILABLE = "available"
     UNDER_OFFER = "under_offer"

@@ -13,6 +13,7 @@ from typing import Final
 
 from crmsync.fields import shared as S
 from crmsync.fields.enums import (
+    ActivityDirection,
     ActivityType,
     ContactType,
     LeadStatus,
@@ -215,8 +216,7 @@ TABLE: Final[dict[ObjectType, RecordSpec]] = {
     ObjectType.ACTIVITIES: RecordSpec("Activity",
         description="Something that happened: a message, a call, a loan milestone.", fields=(
         Field("type", F.ENUM, enum=ActivityType, required=True),
-        # the enum class is records.schemas.ActivityDirection; a test holds the values equal
-        Field("direction", F.ENUM, values=("inbound", "outbound")),
+        Field("direction", F.ENUM, enum=ActivityDirection),
         Field("subject", F.STRING, max_length=255, searchable=True),
         Field("body", F.STRING, max_length=_LONG_TEXT),
         Field("occurred_at", F.DATETIME, description="When it happened; now if not given."),

@@ -122,6 +122,9 @@ class BatchWriter:
                 payloads[start:end],
                 self.source,
                 already_parsed=all(parsed[start:end]),
+                # with the duplicate check on, its verdicts decide which rows are new: a
+                # row it did not call a duplicate is created even if it shares an e-mail
+                match_email=self.options.on_duplicate is OnDuplicate.CREATE,
             )
         for (row, _fields), result in zip(accepted, results, strict=True):
             key = _pending_key(row)

@@ -110,8 +110,16 @@ class CsvReader:
         )
 
     def _records(self) -> Iterator[tuple[int, int, list[str]]]:
-        """(row number, line, cells) of each data row."""
+        """(row number, line, cells) of each data row.
+
+        Lines of one cell at the very end of a file of wider rows are a report's footer
+        (Salesforce ends its exports with "Grand Totals (4 records)", "Confidential
+        Information - Do Not Distribute" and a copyright line), not rows: they are
+        skipped. One-cell lines followed by a row are rows (of the wrong width).
+        """
         number = 0
+        held: list[tuple[int, list[str]]] = []  # one-cell lines that may be the footer
+        footer_possible = len(self.info.headers) > 1
         with self._open() as f:
             reader = csv.reader(f, delimiter=self.info.delimiter or ",")
             for raw in _guarded(reader, "the file stops being readable CSV"):
@@ -119,9 +127,14 @@ class CsvReader:
                     continue
                 if not any(cell.strip() for cell in raw):
                     continue  # blank lines, and lines of empty cells
-                check_row_count(number, self.limits)
-                yield number, reader.line_num, raw
-                number += 1
+                if footer_possible and len(raw) == 1:
+                    held.append((reader.line_num, raw))
+                    continue
+                for line, cells in [*held, (reader.line_num, raw)]:
+                    check_row_count(number, self.limits)
+                    yield number, line, cells
+                    number += 1
+                held.clear()
 
     def rows(self) -> Iterator[SourceRow]:
         headers = self.info.headers

@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from crmsync.fields.paths import MISSING, get_path
 from crmsync.imports.rowmap import EXTERNAL_REF, FULL_NAME, PSEUDO_TARGETS, MappedRow
 from crmsync.imports.valuemaps import MISS, ValueMap, compile_value_map, suggest_values
-from crmsync.mapping.paths import MISSING, get_path
 
 MAX_SAMPLES: Final = 5
 MAX_EXAMPLES: Final = 3
@@ -74,7 +74,8 @@ class ColumnReport:
             entry["count"] += 1
             if problem.value not in entry["examples"] and len(entry["examples"]) < MAX_EXAMPLES:
                 entry["examples"].append(problem.value)
-        if self._values is not None and self._values.lookup(before) is MISS:
+        compiled = self._values
+        if compiled is not None and not compiled.takes_any and compiled.lookup(before) is MISS:
             self.unknown[key] += 1
 
     def unknown_values(self) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from crmsync.mapping.paths import MISSING, get_path
+from crmsync.fields.paths import MISSING, get_path
 from crmsync.mapping.schema import FieldType, field_type
 from crmsync.quality.validation import (
     FieldRule,

@@ -3,7 +3,8 @@
 Values are matched case-, accent- and punctuation-insensitively (``Open - Not
 Contacted``, ``open not contacted`` and ``OPEN_NOT_CONTACTED`` are one key). A column
 mapped to an enum field (a lead's ``status``, a contact's ``contact_type``) also
-matches the field's canonical values that way without any map. Values a map does not
+matches the field's canonical values that way without any map, and so does a deal's
+``stage`` (which takes any value) with the stages crmsync knows. Values a map does not
 know follow its ``unknown`` policy: ``error`` (the row fails), ``keep`` (the field is
 left empty and the value is kept in ``custom_fields.<field>``) or ``default``.
 
@@ -26,13 +27,24 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rapidfuzz import fuzz
 
 from crmsync.mapping.defaults import default_mapping
-from crmsync.mapping.schema import ENUM_VALUES, ObjectType
+from crmsync.mapping.schema import DEAL_STAGES, ENUM_VALUES, ObjectType
 
 # A suggested value map entry below this similarity is not offered.
 SUGGEST_FROM: Final = 0.72
 _SYNONYM_CONFIDENCE: Final = 0.95
 # Providers whose lead status values are words a file may hold (Pipedrive's are booleans).
 _STATUS_PROVIDERS: Final = ("salesforce", "hubspot", "totalexpert")
+# Fields that take any value but whose values the shipped status maps translate (a
+# Salesforce report's "Closed Won" is CLOSED_WON, as a sync would read it): (object type,
+# field) -> (status map, the canonical values). Values nothing knows are kept.
+_OPEN_STATUS_FIELDS: Final[dict[tuple[str, str], tuple[str, tuple[str, ...]]]] = {
+    ("deals", "stage"): ("deal_stage", DEAL_STAGES),
+}
+# Per field, the status map each provider keeps it in.
+_STATUS_MAPS: Final[dict[tuple[str, str], str]] = {
+    ("leads", "status"): "lead_status",
+    **{key: name for key, (name, _) in _OPEN_STATUS_FIELDS.items()},
+}
 
 # canonical value -> other words for it, by (object type, field); normalised on use
 _WORDS: Final[dict[tuple[str, str], dict[str, tuple[str, ...]]]] = {
@@ -118,6 +130,7 @@ class CompiledValueMap:
 
     table: dict[str, str]
     policy: ValueMap | None
+    takes_any: bool = False  # a value the table does not know is no unknown value
 
     def lookup(self, value: Any) -> Any:
         """The canonical value, or ``MISS``."""
@@ -137,7 +150,11 @@ def compile_value_map(
     """
     canonical = enum_values(object_type, field)
     if value_map is None and not canonical:
-        return None
+        if (object_type, field) not in _OPEN_STATUS_FIELDS:
+            return None
+        _, known = _OPEN_STATUS_FIELDS[object_type, field]
+        table = {**crm_values(object_type, field), **{value_key(v): v for v in known}}
+        return CompiledValueMap(table, None, takes_any=True)
     table = crm_values(object_type, field) if value_map is None and canonical else {}
     table.update({value_key(v): v for v in canonical})
     if value_map is not None:
@@ -149,12 +166,14 @@ def compile_value_map(
 def crm_values(object_type: str, field: str) -> dict[str, str]:
     """Value key -> canonical value, from the shipped status maps of the CRMs only."""
     out: dict[str, str] = {}
-    if (object_type, field) == ("leads", "status"):
-        for provider in _STATUS_PROVIDERS:
-            inbound = default_mapping(provider).status_maps["lead_status"].inbound
-            for remote, canonical in inbound.items():
+    name = _STATUS_MAPS.get((object_type, field))
+    for provider in _STATUS_PROVIDERS if name else ():
+        status_maps = default_mapping(provider).status_maps
+        for remote, canonical in status_maps[name].inbound.items() if name in status_maps else ():
+            if not remote.isdigit():  # a stage id ("3") says nothing in a file
                 out.setdefault(value_key(remote), canonical)
-    allowed = set(enum_values(object_type, field))
+    open_field = _OPEN_STATUS_FIELDS.get((object_type, field))
+    allowed = set(open_field[1] if open_field else enum_values(object_type, field))
     return {k: v for k, v in out.items() if k and v in allowed}
 
 

@@ -1,147 +1,53 @@
-"""Coercion of values to a canonical field type, and of canonical values to JSON."""
+"""Coercion of values to a canonical field type, and of canonical values to JSON.
+
+The type parsers are ``fields.values``; e-mail and phone are normalised here, by
+``quality.normalize``."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from crmsync.fields.values import (
+    parse_boolean,
+    parse_date,
+    parse_datetime,
+    parse_list,
+    parse_number,
+    parse_object,
+    parse_text,
+)
 from crmsync.mapping.schema import FieldType
 from crmsync.quality.normalize import normalize_email, normalize_phone
 
-_TRUE = frozenset({"true", "yes", "y", "1", "on", "t"})
-_FALSE = frozenset({"false", "no", "n", "0", "off", "f"})
-# Epoch timestamps (HubSpot sends milliseconds) are told apart from years by length.
-_EPOCH_MS_DIGITS = 11
-
-
-def _string(value: Any, _region: str) -> str:
-    if value.__class__ is str:  # the usual case: str(value) would give it back
-        return value
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise ValueError(f"expected text, got {type(value).__name__}")
-    return str(value)
-
 
 def _email(value: Any, _region: str) -> str:
-    email = normalize_email(_string(value, _region))
+    email = normalize_email(parse_text(value, _region))
     if email is None:
         raise ValueError("not an e-mail address")
     return email
 
 
 def _phone(value: Any, region: str) -> str:
-    phone = normalize_phone(_string(value, region), region)
+    phone = normalize_phone(parse_text(value, region), region)
     if phone is None:
         raise ValueError("not a valid phone number")
     return phone
 
 
-def _number(value: Any, _region: str) -> int | float:
-    if isinstance(value, bool):
-        raise ValueError("expected a number, got a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float | Decimal):
-        number = float(value)
-    elif isinstance(value, str):
-        text = value.strip().replace(",", "").replace("_", "")
-        percent = text.endswith("%")  # "45%" is the share 0.45
-        try:
-            exact = Decimal(text.removesuffix("%").rstrip() if percent else text)
-            number = float(exact / 100 if percent else exact)
-        except (InvalidOperation, ValueError):
-            raise ValueError("not a number") from None
-    else:
-        raise ValueError(f"expected a number, got {type(value).__name__}")
-    if not math.isfinite(number):
-        raise ValueError("not a finite number")
-    return int(number) if number.is_integer() and abs(number) < 2**53 else number
-
-
-def _boolean(value: Any, _region: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower() if isinstance(value, str | int) else None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError("not a boolean")
-
-
-def _epoch(value: Any) -> datetime | None:
-    text = str(value).strip()
-    if isinstance(value, int) and not isinstance(value, bool):
-        text = str(value)
-    if text.isdigit() and len(text) >= _EPOCH_MS_DIGITS:
-        try:
-            return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            raise ValueError("timestamp out of range") from None
-    return None
-
-
-def _datetime(value: Any, _region: str) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        raise ValueError(f"expected a date-time, got {type(value).__name__}")
-    parsed = _epoch(value)
-    if parsed is not None:
-        return parsed
-    try:
-        parsed = datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError("not an ISO 8601 date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _date(value: Any, _region: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and len(value.strip()) == len("2024-01-31"):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError("not an ISO 8601 date") from None
-    try:
-        return _datetime(value, _region).date()
-    except ValueError:
-        raise ValueError("not an ISO 8601 date") from None
-
-
-def _list(value: Any, _region: str) -> list[Any]:
-    if isinstance(value, list | tuple):
-        return list(value)
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(";") if part.strip()]
-    raise ValueError(f"expected a list, got {type(value).__name__}")
-
-
-def _object(value: Any, _region: str) -> Any:
-    if not isinstance(value, dict):
-        raise ValueError(f"expected an object, got {type(value).__name__}")
-    return value
-
-
 _COERCERS: dict[FieldType, Callable[[Any, str], Any]] = {
-    FieldType.STRING: _string,
+    FieldType.STRING: parse_text,
     FieldType.EMAIL: _email,
     FieldType.PHONE: _phone,
-    FieldType.NUMBER: _number,
-    FieldType.BOOLEAN: _boolean,
-    FieldType.DATE: _date,
-    FieldType.DATETIME: _datetime,
-    FieldType.ENUM: _string,
-    FieldType.LIST: _list,
-    FieldType.OBJECT: _object,
+    FieldType.NUMBER: parse_number,
+    FieldType.BOOLEAN: parse_boolean,
+    FieldType.DATE: parse_date,
+    FieldType.DATETIME: parse_datetime,
+    FieldType.ENUM: parse_text,
+    FieldType.LIST: parse_list,
+    FieldType.OBJECT: parse_object,
 }
 
 

@@ -4,7 +4,7 @@
 (crmsync -> CRM), inbound (CRM -> crmsync), or both. ``SyncDirection`` is what an
 integration syncs of one object type: the same three, or ``none`` (not synced). Which
 way an activity went between a person and a contact (a call made or received) is
-another thing: ``records.schemas.ActivityDirection``.
+another thing: ``fields.enums.ActivityDirection``.
 """
 
 from __future__ import annotations

@@ -10,11 +10,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from crmsync.fields.paths import MISSING, get_path, set_path
 from crmsync.mapping.coerce import coercer, to_canonical, to_wire
 from crmsync.mapping.direction import Direction
 from crmsync.mapping.errors import FieldError, MappingError
 from crmsync.mapping.model import FieldMapping, MappingSet
-from crmsync.mapping.paths import MISSING, get_path, set_path
 from crmsync.mapping.schema import FieldType, ObjectType
 from crmsync.mapping.transforms import TransformKind, apply_transform
 

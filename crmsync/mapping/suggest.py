@@ -33,6 +33,9 @@ _FUZZY_WEIGHT: Final = 0.9
 _NOISE_PENALTY: Final = 0.97
 _STRONG_TYPES: Final = {FieldType.EMAIL: 0.97, FieldType.PHONE: 0.93}
 _MISMATCH_FACTOR: Final = 0.5
+# A phrase's word is "in" a header when it resembles part of it this much (0-100):
+# "mailing" in "billing city", "address" in "street addr"; not "birth" in "create date".
+_WORD_PRESENT: Final = 70
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +101,25 @@ def _has_names(object_type: ObjectType) -> bool:
     return {"first_name", "last_name"} <= CANONICAL_SCHEMA[object_type].keys()
 
 
+def _words_present(phrase: str, compact_header: str) -> bool:
+    """Every word of ``phrase`` (of three letters or more) appears, give or take a typo,
+    in the header: similar spelling alone does not make a field (``Create Date`` is not
+    ``Birth Date``, ``Lead Owner`` is not ``Lead Name``)."""
+    return all(
+        fuzz.partial_ratio(word, compact_header) >= _WORD_PRESENT
+        for word in phrase.split()
+        if len(word) >= 3
+    )
+
+
 def _name_score(header: str, phrases: tuple[str, ...]) -> float:
     compact = header.replace(" ", "")
     best = 0.0
     for phrase in phrases:
         if phrase.replace(" ", "") == compact:
             return 1.0
+        if not _words_present(phrase, compact):
+            continue
         similarity = max(fuzz.ratio(header, phrase), fuzz.token_sort_ratio(header, phrase))
         best = max(best, similarity / 100 * _FUZZY_WEIGHT)
     return best

@@ -5,7 +5,8 @@ directions; the others are pairs: ``join`` writes a list as one string outbound 
 splits it inbound, ``date_format`` formats outbound and parses inbound, ``percent``
 writes a share as a percentage outbound (0.5 -> 50, as Salesforce and Pipedrive keep a
 deal's probability) and reads it back inbound, ``value_map`` and ``status_map`` look
-values up forwards and backwards.
+values up forwards and backwards, ``options`` writes a value as the CRM's own option
+spells it (``In progress`` -> ``IN_PROGRESS``) and reads it back as it comes.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from typing import Any, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
 
+from crmsync.mapping.direction import Direction
 from crmsync.mapping.errors import UnmappedValueError
 from crmsync.mapping.statusmap import StatusMap, remote_key
+from crmsync.mapping.synonyms import normalise_header
 from crmsync.quality.cleansing_names import capitalise_name
 from crmsync.quality.normalize import normalize_phone, strip_invisible
 
@@ -37,6 +40,7 @@ class TransformKind(StrEnum):
     STATUS_MAP = "status_map"
     OWNER = "owner"
     PERCENT = "percent"
+    OPTIONS = "options"
 
 
 # Where a target's mapping carries the integration's owner table (``crmsync.owners``).
@@ -57,6 +61,7 @@ _NEEDS_ARG = {
     TransformKind.JOIN: str,
     TransformKind.VALUE_MAP: dict,
     TransformKind.STATUS_MAP: str,
+    TransformKind.OPTIONS: list,
 }
 
 
@@ -123,8 +128,8 @@ def _map_value(
     if value is None:
         return None
     if outbound:
-        return _lookup(table.outbound, str(value), table.default_outbound, name, "outbound")
-    return _lookup(table.inbound, remote_key(value), table.default_inbound, name, "inbound")
+        return _lookup(table.outbound, str(value), table.default_outbound, name, Direction.OUTBOUND)
+    return _lookup(table.inbound, remote_key(value), table.default_inbound, name, Direction.INBOUND)
 
 
 def apply_transform(
@@ -153,6 +158,8 @@ def apply_transform(
         return _owner(value, outbound, (status_maps or {}).get(OWNERS))
     if kind is TransformKind.PERCENT:
         return _percent(value, outbound)
+    if kind is TransformKind.OPTIONS:
+        return _option(value, transform.arg) if outbound else value
     if kind in (TransformKind.SPLIT, TransformKind.JOIN):
         joins = (kind is TransformKind.JOIN) == outbound
         return _join(value, str(transform.arg)) if joins else _split(value, str(transform.arg))
@@ -166,6 +173,24 @@ def _owner(value: Any, outbound: bool, table: Any) -> Any:
         return value
     lookup = cast(OwnerLookup, table)
     return lookup.to_remote(value) if outbound else lookup.to_canonical(value)
+
+
+def _option_key(value: str) -> str:
+    return normalise_header(value).replace(" ", "")
+
+
+def _option(value: Any, options: list[Any]) -> Any:
+    """The option ``value`` names, spelt as the CRM keeps it: a HubSpot export writes
+    the labels (``Attempted to contact``, ``Marketing qualified lead``) where the API
+    takes the values (``ATTEMPTED_TO_CONTACT``, ``marketingqualifiedlead``). A value
+    that names no option goes as it is, and the CRM says what it thinks of it."""
+    if not isinstance(value, str):
+        return value
+    key = _option_key(value)
+    for option in options:
+        if _option_key(str(option)) == key:
+            return option
+    return value
 
 
 def _percent(value: Any, outbound: bool) -> Any:

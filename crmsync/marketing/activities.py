@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crmsync.fields.enums import ActivityDirection
 from crmsync.marketing import engagement_service, settings, timeline
 from crmsync.records.schemas import ActivityType
 from crmsync.records.service import create_record
@@ -57,14 +58,14 @@ def activity_type_of(event_type: str, data: Mapping[str, Any]) -> str | None:
     return first if first in _KNOWN else None
 
 
-def _direction(event_type: str, data: Mapping[str, Any]) -> str:
+def _direction(event_type: str, data: Mapping[str, Any]) -> ActivityDirection:
     given = data.get("direction")
-    if given in ("inbound", "outbound"):
-        return str(given)
+    if given in tuple(ActivityDirection):
+        return ActivityDirection(given)
     verb = event_type.rsplit(".", 1)[-1]
     if event_type in _CONTACT_DID or verb in _INBOUND_VERBS:
-        return "inbound"  # the contact did it
-    return "outbound"
+        return ActivityDirection.INBOUND  # the contact did it
+    return ActivityDirection.OUTBOUND
 
 
 PERSON_KEYS = ("contact_id", "contact_ref", "lead_id", "email")

@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 from crmsync.connectors.errors import Action, ConnectorError, InvalidRecord
 from crmsync.connectors.journeys import EnrollmentConnector, EnrollTarget
 from crmsync.marketing.enrollments import OBJECT_TYPE
-from crmsync.store.models import Contact, Enrollment, Journey, Link, SyncJob, SyncJobStatus
+from crmsync.store.models import (
+    Contact,
+    Enrollment,
+    EnrollmentStatus,
+    Journey,
+    Link,
+    SyncJob,
+    SyncJobStatus,
+)
 from crmsync.sync.jobs import Claim, ClaimedJob
 from crmsync.sync.policy import on_job_error
 from crmsync.sync.push_target import PushCounts, Target
@@ -103,7 +111,7 @@ def _one(
     pushed = links.get(enrollment.id)
     contact_link = links.get(contact.id)
     who = EnrollTarget(contact_link.remote_id if contact_link else None, contact.email)
-    if enrollment.status == "active":
+    if enrollment.status == EnrollmentStatus.ACTIVE:
         if pushed is not None:
             counts.skipped += 1  # enrolled already (a redelivered job)
             settlement.succeed(job)

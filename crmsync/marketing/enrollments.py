@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from crmsync.marketing.errors import EnrollmentRefused
 from crmsync.marketing.journeys import get_journey
 from crmsync.records.service import get_record
-from crmsync.store.models import Enrollment, Journey
+from crmsync.store.models import Enrollment, EnrollmentStatus, Journey
 from crmsync.sync import outbox
 
 __all__ = ["OBJECT_TYPE", "active_enrollment", "complete", "enroll", "for_contact", "unenroll"]
@@ -47,7 +47,7 @@ def active_enrollment(
         select(Enrollment).where(
             Enrollment.journey_id == journey_id,
             Enrollment.contact_id == contact_id,
-            Enrollment.status == "active",
+            Enrollment.status == EnrollmentStatus.ACTIVE,
         )
     )
 
@@ -74,7 +74,7 @@ def enroll(
         workspace_id=workspace_id,
         journey_id=journey.id,
         contact_id=contact_id,
-        status="active",
+        status=EnrollmentStatus.ACTIVE,
         trigger=trigger[:120],
         event_id=event_id,
         enrolled_at=now or datetime.now(UTC),
@@ -107,7 +107,7 @@ def unenroll(
     enrollment = active_enrollment(session, journey.id, contact_id)
     if enrollment is None:
         return None
-    enrollment.status = "unenrolled"
+    enrollment.status = EnrollmentStatus.UNENROLLED
     enrollment.ended_at = now or datetime.now(UTC)
     enrollment.ended_by = by[:120]
     session.flush()
@@ -128,7 +128,7 @@ def complete(
     enrollment = active_enrollment(session, journey.id, contact_id)
     if enrollment is None or enrollment.workspace_id != workspace_id:
         return None
-    enrollment.status = "completed"
+    enrollment.status = EnrollmentStatus.COMPLETED
     enrollment.ended_at = now or datetime.now(UTC)
     enrollment.ended_by = "crm"
     session.flush()

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
+from crmsync.fields.enums import ActivityDirection
 from crmsync.store.models import MarketingSettings
 
 # points per interaction: what the contact did, not what we sent
@@ -57,7 +58,12 @@ class EngagementModel(BaseModel):
     channels: dict[str, float] = Field(
         default_factory=lambda: {"in_app": 1.0, "email": 1.0, "sms": 1.0, "push": 0.5}
     )
-    directions: dict[str, float] = Field(default_factory=lambda: {"inbound": 1.0, "outbound": 0.4})
+    directions: dict[str, float] = Field(
+        default_factory=lambda: {
+            ActivityDirection.INBOUND.value: 1.0,
+            ActivityDirection.OUTBOUND.value: 0.4,
+        }
+    )
     half_life_days: float = Field(14.0, gt=0)
     high_threshold: float = Field(70.0, ge=0, le=100)
     # below this a high contact has cooled (a gap, so a score near the line does not flap)

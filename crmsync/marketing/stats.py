@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
-from crmsync.store.models import Contact, Enrollment, Journey
+from crmsync.store.models import Contact, Enrollment, EnrollmentStatus, Journey
 
 __all__ = ["BUCKETS", "JourneyPerformance", "contact_stats", "journey_performance"]
 
@@ -64,9 +64,9 @@ def journey_performance(
     for jid, status, trigger, enrolled_at, ended_at in session.execute(query):
         perf = out[jid]
         perf.enrollments += 1
-        if status == "active":
+        if status == EnrollmentStatus.ACTIVE:
             perf.active += 1
-        elif status == "completed":
+        elif status == EnrollmentStatus.COMPLETED:
             perf.completed += 1
             if ended_at is not None:
                 durations.setdefault(jid, []).append((ended_at - enrolled_at).total_seconds())

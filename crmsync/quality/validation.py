@@ -17,9 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from crmsync.fields.spec import FieldType
-from crmsync.mapping.coerce import to_canonical
-from crmsync.mapping.paths import MISSING, get_path
+from crmsync.fields.paths import MISSING, get_path
+from crmsync.fields.values import parse_date, parse_number
 from crmsync.quality.normalize import normalize_email, normalize_phone
 
 
@@ -137,7 +136,7 @@ def _length_problem(rule: FieldRule, value: Any) -> str | None:
 
 def _range_problem(rule: FieldRule, value: Any) -> str | None:
     try:
-        number = to_canonical(value, FieldType.NUMBER)
+        number = parse_number(value)
     except ValueError:
         return "not a number"
     if rule.min is not None and number < rule.min:
@@ -169,7 +168,7 @@ def value_problem(rule: FieldRule, value: Any, region: str = "US") -> str | None
         problem = _range_problem(rule, value)
     elif kind is RuleKind.DATE:
         try:
-            to_canonical(value, FieldType.DATE)
+            parse_date(value)
         except ValueError:
             problem = "not a valid date"
     return problem if problem is None or rule.message is None else rule.message

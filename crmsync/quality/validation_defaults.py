@@ -1,10 +1,14 @@
-"""The default rule set of each object type."""
+"""The default rule set of each object type.
+
+A field the field table bounds (``minimum``/``maximum``: a deal's probability is a share,
+0 to 1) gets its range rule from the table, so the rules cannot allow what the API refuses.
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
-from crmsync.fields.table import ObjectType
+from crmsync.fields.table import TABLE, ObjectType
 from crmsync.fields.views import ENUM_VALUES
 from crmsync.quality.validation import FieldRule, RecordRule, RuleKind, RuleSet, Severity
 
@@ -18,6 +22,16 @@ _PERSON: Final = (
     FieldRule(field="first_name", rule=K.MAX_LENGTH, max=100),
     FieldRule(field="last_name", rule=K.MAX_LENGTH, max=100),
 )
+
+
+def _bounded(object_type: ObjectType, field: str, severity: Severity = Severity.ERROR) -> FieldRule:
+    """The range rule of a field, with the bounds the field table gives it."""
+    spec = TABLE[object_type].by_name[field]
+    if spec.minimum is None and spec.maximum is None:
+        raise ValueError(f"{object_type}.{field}: the field table gives it no bounds")
+    return FieldRule(
+        field=field, rule=K.RANGE, min=spec.minimum, max=spec.maximum, severity=severity
+    )
 
 
 _EMAIL_OR_PHONE: Final = RecordRule(fields=("email", "phone"))
@@ -40,8 +54,8 @@ DEFAULT_RULES: Final[dict[ObjectType, RuleSet]] = {
         fields=(
             *_PERSON,
             FieldRule(field="status", rule=K.ENUM, values=_LEAD_STATUSES),
-            FieldRule(field="budget_min", rule=K.RANGE, min=0),
-            FieldRule(field="budget_max", rule=K.RANGE, min=0),
+            _bounded(ObjectType.LEADS, "budget_min"),
+            _bounded(ObjectType.LEADS, "budget_max"),
         ),
         records=(_EMAIL_OR_PHONE,),
     ),
@@ -49,7 +63,7 @@ DEFAULT_RULES: Final[dict[ObjectType, RuleSet]] = {
         fields=(
             FieldRule(field="name", rule=K.REQUIRED),
             FieldRule(field="amount", rule=K.RANGE, min=0),
-            FieldRule(field="probability", rule=K.RANGE, min=0, max=100),
+            _bounded(ObjectType.DEALS, "probability"),
             FieldRule(field="close_date", rule=K.DATE),
             FieldRule(field="currency", rule=K.REGEX, pattern=r"[A-Z]{3}", severity=WARN),
         ),
@@ -60,7 +74,7 @@ DEFAULT_RULES: Final[dict[ObjectType, RuleSet]] = {
             FieldRule(field="domain", rule=K.REGEX, severity=WARN,
                       pattern=r"(?i)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}"),
             FieldRule(field="phone", rule=K.PHONE, severity=WARN),
-            FieldRule(field="employees", rule=K.RANGE, min=0, severity=WARN),
+            _bounded(ObjectType.COMPANIES, "employees", severity=WARN),
         ),
     ),
 }  # fmt: skip

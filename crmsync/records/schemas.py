@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
@@ -23,6 +22,7 @@ from pydantic import (
 
 from crmsync import jsonlimits
 from crmsync.fields.enums import (
+    ActivityDirection,
     ActivityType,
     ContactType,
     LeadStatus,
@@ -75,13 +75,6 @@ def _no_empty_ref(value: str | None) -> str | None:
 ExternalRef = Annotated[Text255 | None, AfterValidator(_no_empty_ref)]
 
 
-class ActivityDirection(StrEnum):
-    """Which way an activity went: from the contact (inbound) or to them (outbound)."""
-
-    INBOUND = "inbound"
-    OUTBOUND = "outbound"
-
-
 # Present in records the API returns; a client may echo them back, and they are ignored.
 READ_ONLY_FIELDS = frozenset(
     {"id", "workspace_id", "version", "created_at", "updated_at", "deleted_at"}
@@ -109,10 +102,6 @@ class RecordIn(BaseModel):
         return data
 
 
-# Enum classes of fields that live above the field table, by (record type, field).
-_ENUM_CLASSES: dict[tuple[str, str], type[StrEnum]] = {
-    ("activities", "direction"): ActivityDirection
-}
 _NUMBERS: dict[NumberKind, type] = {
     NumberKind.FLOAT: float,
     NumberKind.INTEGER: int,
@@ -120,12 +109,12 @@ _NUMBERS: dict[NumberKind, type] = {
 }
 
 
-def _annotation(record_type: str, spec: CanonicalField) -> Any:
+def _annotation(spec: CanonicalField) -> Any:
     """The pydantic type of one field of the table, with its limits."""
     if spec.relation is not None:
         return uuid.UUID
     if spec.type is FieldType.ENUM:
-        return _ENUM_CLASSES.get((record_type, spec.name)) or spec.enum
+        return spec.enum
     if spec.type is FieldType.NUMBER:
         number = _NUMBERS[spec.number]
         if spec.number is NumberKind.DECIMAL:  # amounts: cents, as the columns hold them
@@ -171,7 +160,7 @@ def _create_model(record_type: ObjectType, spec: RecordSpec) -> type[RecordIn]:
     writes them."""
     fields: dict[str, Any] = {}
     for field in spec.fields:
-        annotation = _annotation(record_type, field)
+        annotation = _annotation(field)
         docs: dict[str, Any] = {"title": field.title}
         if field.description:
             docs["description"] = field.description

@@ -120,6 +120,7 @@ def upsert_records(
     source: str,
     *,
     already_parsed: bool = False,
+    match_email: bool = True,
 ) -> list[ItemResult]:
     """Create or update many records at once, with one result per payload, in order.
 
@@ -127,7 +128,9 @@ def upsert_records(
     (contacts) by normalised email; a matched record is patched with the fields given.
     Items later in the list see the effect of earlier ones, as if applied one by one.
     ``already_parsed``: every payload is ``parse_fields``' own answer for it (an import's
-    mapping ran it), so it is not parsed again.
+    mapping ran it), so it is not parsed again. ``match_email=False``: a contact without
+    an ``external_ref`` is always created (an import whose duplicate check has already
+    decided which rows are new: two people may share an e-mail address).
     """
     model = model_for(record_type)
     if len(payloads) > MAX_BATCH:
@@ -154,7 +157,9 @@ def upsert_records(
     phones = phone_keys(record_type, parsed.values(), region)
     session.flush()  # changes pending in the session are what the matches are read from
     matches: dict[uuid.UUID, _Match] = {}
-    by_ref, by_email = _existing(session, workspace_id, model, parsed.values(), matches)
+    by_ref, by_email = _existing(
+        session, workspace_id, model, parsed.values(), matches, match_email=match_email
+    )
     inserts: list[dict[str, Any]] = []
     log: list[changelog.Row] = []
     for i, fields in parsed.items():
@@ -181,7 +186,7 @@ def upsert_records(
         inserts.append(new_row(workspace_id, record_type, row, region, phones, now))
         if ref:
             by_ref[ref] = row
-        if row.get("email_key"):
+        if match_email and row.get("email_key"):
             by_email.setdefault(row["email_key"], row)
         results[i] = ItemResult(i, "created", id=row["id"])
     touched = [m for m in matches.values() if m.changed]
@@ -261,6 +266,8 @@ def _existing(
     model: type[RecordBase],
     items: Iterable[dict[str, Any]],
     matches: dict[uuid.UUID, _Match],
+    *,
+    match_email: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Existing records the batch may match, by external_ref and (contacts) by email key.
 
@@ -289,7 +296,7 @@ def _existing(
             survivors = {m.row["id"]: m for m in read(model.id.in_(found.values()))}
             by_ref.update({dead[d]: survivors[s] for d, s in found.items() if s in survivors})
     by_email: dict[str, Any] = {}
-    if model is Contact:
+    if model is Contact and match_email:
         emails = {
             k for f in items if not f.get("external_ref") and (k := normalize_email(f.get("email")))
         }

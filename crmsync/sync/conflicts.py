@@ -16,7 +16,7 @@ from crmsync.mapping.model import MappingSet
 from crmsync.records import service
 from crmsync.records.changelog import json_value
 from crmsync.records.errors import RecordInvalid, RecordNotFound
-from crmsync.store.models import Conflict, Integration, RecordBase
+from crmsync.store.models import Conflict, ConflictStatus, Integration, RecordBase
 from crmsync.sync import fieldstate, outbox
 
 
@@ -44,7 +44,7 @@ def conflicts_of_read(
             select(Conflict).where(
                 Conflict.integration_id == integration.id,
                 Conflict.record_id == record.id,
-                Conflict.status == "open",
+                Conflict.status == ConflictStatus.OPEN,
             )
         )
     }
@@ -74,7 +74,7 @@ def conflicts_of_read(
                 session.add(open_rows[name])
             elif row is not None and _agrees(seen[prop], record, name, mapping, prop, region):
                 # the two sides hold the same value again: nothing is left to decide
-                row.status, row.resolution = "resolved", "agreed"
+                row.status, row.resolution = ConflictStatus.RESOLVED, "agreed"
             elif row is not None:
                 take.pop(prop, None)  # still open: the person decides, not a later CRM edit
     return opened
@@ -91,7 +91,7 @@ def list_conflicts(
     session: Session,
     workspace_id: uuid.UUID,
     *,
-    status: str | None = "open",
+    status: ConflictStatus | None = ConflictStatus.OPEN,
     limit: int = 100,
     after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[Conflict]:
@@ -113,7 +113,7 @@ def resolve(
     conflict = session.get(Conflict, conflict_id)
     if conflict is None or conflict.workspace_id != workspace_id:
         raise RecordNotFound(f"no conflict with id {conflict_id}")
-    if conflict.status != "open":
+    if conflict.status != ConflictStatus.OPEN:
         raise RecordInvalid(f"conflict {conflict_id} is already resolved")
     try:
         service.get_record(session, workspace_id, conflict.record_type, conflict.record_id)
@@ -146,7 +146,7 @@ def _close(conflict: Conflict, resolution: Resolution) -> Conflict:
     # The CRM's value the conflict held is what that CRM is known to hold (inbound
     # stored it when it opened the conflict), so once closed the next read of the
     # same value is no change, and the app's value, if it differs, is pushed.
-    conflict.status = "resolved"
+    conflict.status = ConflictStatus.RESOLVED
     conflict.resolution = resolution.value
     conflict.resolved_at = datetime.now(UTC)
     return conflict

@@ -32,6 +32,7 @@ from crmsync.store.models import (
     ApiQuota,
     Integration,
     IntegrationStatus,
+    ObjectSyncStatus,
     SyncJob,
     SyncJobStatus,
     SyncObjectState,
@@ -58,7 +59,8 @@ class ObjectHealth:
 
     object_type: str
     direction: str
-    status: str = "ok"  # ok | failing | scheduled (waits for its slot)
+    # an ObjectSyncStatus, or "scheduled" (healthy, waiting for its slot)
+    status: str = ObjectSyncStatus.OK
     last_push_at: datetime | None = None
     last_pull_at: datetime | None = None
     lag_seconds: float = 0.0  # age of the oldest change not pushed yet
@@ -127,7 +129,10 @@ def summaries(
     failing: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
     for integration_id, object_type in session.execute(
         select(SyncObjectState.integration_id, SyncObjectState.object_type)
-        .where(SyncObjectState.integration_id.in_(ids), SyncObjectState.status == "failing")
+        .where(
+            SyncObjectState.integration_id.in_(ids),
+            SyncObjectState.status == ObjectSyncStatus.FAILING,
+        )
         .order_by(SyncObjectState.object_type)
     ):
         failing[integration_id].append(object_type)
@@ -189,7 +194,7 @@ def reports(
             item.status = state.status
             item.backoff_until = _future(state.backoff_until, now)
             item.next_push_at = _future(state.next_push_at, now)
-            if state.status == "failing":
+            if state.status == ObjectSyncStatus.FAILING:
                 item.last_error = f"{state.last_error_class}: {state.last_error}"
             elif item.next_push_at is not None:
                 item.status = "scheduled"
@@ -198,7 +203,7 @@ def reports(
     out = []
     for integration in integrations:
         own = objects[integration.id].values()
-        failing = sorted(o.object_type for o in own if o.status == "failing")
+        failing = sorted(o.object_type for o in own if o.status == ObjectSyncStatus.FAILING)
         health = Health(
             integration_id=integration.id,
             provider=integration.provider,
@@ -340,7 +345,7 @@ def next_steps(session: Session, integration: Integration, health: Health) -> li
             }
         )
     errors = _recent_errors(session, integration.id)
-    failing = [o for o in health.objects if o.status == "failing"]
+    failing = [o for o in health.objects if o.status == ObjectSyncStatus.FAILING]
     errors += [(None, o.last_error or "") for o in failing]
     missing = sorted({m for _c, m in errors if _MISSING_FIELD.search(m)})
     if missing:

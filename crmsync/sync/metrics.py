@@ -11,7 +11,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from crmsync.store.models import Integration, SyncJob, SyncJobStatus
+from crmsync.store.models import Integration, ObjectSyncStatus, SyncJob, SyncJobStatus
 from crmsync.sync import health
 
 
@@ -96,7 +96,7 @@ class HealthCollector(Collector):
                         "pending_jobs": item.pending,
                         "dead_letters": item.dead_letters,
                         "error_rate": item.error_rate,
-                        "failing": 1.0 if item.status == "failing" else 0.0,
+                        "failing": 1.0 if item.status == ObjectSyncStatus.FAILING else 0.0,
                     }
                     for name, value in values.items():
                         gauges[name].add_metric([*own, item.object_type], value)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from crmsync.connectors.errors import Action, AuthError, ConnectorError
 from crmsync.store.base import new_id
-from crmsync.store.models import SyncJob, SyncJobStatus, SyncObjectState
+from crmsync.store.models import ObjectSyncStatus, SyncJob, SyncJobStatus, SyncObjectState
 from crmsync.sync.schedule import next_run
 
 __all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "HELD", "failed", "scheduled", "succeeded"]
@@ -56,7 +56,7 @@ def _ensure(
         "workspace_id": workspace_id,
         "integration_id": integration_id,
         "object_type": object_type,
-        "status": "ok",
+        "status": ObjectSyncStatus.OK,
         "consecutive_failures": 0,
     }
     session.execute(
@@ -82,7 +82,7 @@ def succeeded(
     session.execute(
         update(_S)
         .where(_where(integration_id, object_type))
-        .values(status="ok", consecutive_failures=0, backoff_until=None)
+        .values(status=ObjectSyncStatus.OK, consecutive_failures=0, backoff_until=None)
     )
 
 
@@ -110,7 +110,7 @@ def failed(
         update(_S)
         .where(_where(integration_id, object_type))
         .values(
-            status="failing",
+            status=ObjectSyncStatus.FAILING,
             consecutive_failures=streak,
             last_error=error.message,
             last_error_class=error.kind,

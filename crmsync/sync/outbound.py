@@ -33,7 +33,7 @@ from crmsync.mapping.engine import CompiledMapping, compile_inbound, compile_out
 from crmsync.mapping.schema import relations_of
 from crmsync.metrics import SYNC_LATENCY
 from crmsync.records.payloads import INTERNAL_FIELDS
-from crmsync.store.models import RECORD_MODELS, Conflict, Integration, Link
+from crmsync.store.models import RECORD_MODELS, Conflict, ConflictStatus, Integration, Link
 from crmsync.sync import fieldstate, references
 from crmsync.sync.inbound import apply_remote
 from crmsync.sync.jobs import Claim, ClaimedJob
@@ -202,7 +202,7 @@ def _held_properties(
         select(Conflict.record_id, Conflict.field).where(
             Conflict.integration_id == target.integration_id,
             Conflict.record_id.in_(ids),
-            Conflict.status == "open",
+            Conflict.status == ConflictStatus.OPEN,
         )
     ).all()
     if not rows:

@@ -68,6 +68,16 @@ _FINISH = (
     )
 )
 _UNLINK = delete(_LINKS).where(_LINKS.c.id.in_(bindparam("ids", expanding=True)))
+# The CRM said which of its records this record is: that remote record is no other
+# record's any more. Its old Link is usually a deleted record's (an undone import, a
+# delete not propagated to this CRM), and the CRM matched the new record to it by e-mail;
+# kept, it broke the unique remote id and the push was retried forever.
+_RELEASE = delete(_LINKS).where(
+    _LINKS.c.integration_id == bindparam("integration_id"),
+    _LINKS.c.object_type == bindparam("object_type"),
+    _LINKS.c.remote_id.in_(bindparam("remote_ids", expanding=True)),
+    _LINKS.c.record_id.not_in(bindparam("record_ids", expanding=True)),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +165,11 @@ class Settlement:
     def unlink(self, link_id: uuid.UUID) -> None:
         self._unlinked.append(link_id)
 
+    def _link_rows(self) -> list[dict[str, Any]]:
+        """The Links to write, one per remote id: when the CRM answered one id for two
+        records of the group (it matched them by e-mail), the later push has it."""
+        return list({row["remote_id"]: row for row in self._links.values()}.values())
+
     # -- writing -----------------------------------------------------------------------
 
     def write(self, session: Session) -> None:
@@ -164,7 +179,17 @@ class Settlement:
         if self._unlinked:
             session.execute(_UNLINK, {"ids": self._unlinked})
         if self._links:
-            session.execute(_link_upsert(session), list(self._links.values()))
+            rows = self._link_rows()
+            session.execute(
+                _RELEASE,
+                {
+                    "integration_id": self.integration_id,
+                    "object_type": self.object_type,
+                    "remote_ids": [row["remote_id"] for row in rows],
+                    "record_ids": [row["record_id"] for row in rows],
+                },
+            )
+            session.execute(_link_upsert(session), rows)
         fieldstate.store(session, self._known)
         stored = 0
         if self._succeeded:

@@ -10,11 +10,18 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmsync.store.models import Alert, AutomationRule, AutomationRun, WebhookDelivery
+from crmsync.store.models import (
+    Alert,
+    AlertStatus,
+    AutomationRule,
+    AutomationRun,
+    DeliveryStatus,
+    WebhookDelivery,
+)
 
 PAGE: Final = 100
-DELIVERY_STATUSES: Final = ("pending", "succeeded", "dead")
-ALERT_STATUSES: Final = ("open", "acknowledged", "resolved")
+DELIVERY_STATUSES: Final = tuple(DeliveryStatus)
+ALERT_STATUSES: Final = tuple(AlertStatus)
 
 
 def rule_runs(session: Session, rule: AutomationRule, limit: int = PAGE) -> list[AutomationRun]:
@@ -57,7 +64,7 @@ def alerts(
     """Open and acknowledged alerts unless ``status`` names one."""
     stmt = select(Alert).where(Alert.workspace_id == workspace_id)
     if status is None:
-        stmt = stmt.where(Alert.status != "resolved")
+        stmt = stmt.where(Alert.status != AlertStatus.RESOLVED)
     else:
         stmt = stmt.where(Alert.status == status)
     return list(session.scalars(stmt.order_by(Alert.last_seen_at.desc(), Alert.id).limit(limit)))

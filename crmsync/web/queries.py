@@ -16,10 +16,12 @@ from crmsync.connectors.http.quota import window_of
 from crmsync.store.models import (
     Activity,
     Alert,
+    AlertStatus,
     ApiKey,
     AutomationRule,
     ChangeLog,
     Conflict,
+    ConflictStatus,
     Contact,
     Deal,
     Integration,
@@ -259,7 +261,7 @@ def sync_health(
     conflicts = dict(
         session.execute(
             select(Conflict.integration_id, func.count())
-            .where(Conflict.workspace_id == workspace_id, Conflict.status == "open")
+            .where(Conflict.workspace_id == workspace_id, Conflict.status == ConflictStatus.OPEN)
             .group_by(Conflict.integration_id)
         ).all()
     )
@@ -402,7 +404,7 @@ def open_alerts(session: Session, workspace_id: uuid.UUID, limit: int = 50) -> l
     """Alerts not resolved yet (open or acknowledged), newest first."""
     stmt = (
         select(Alert)
-        .where(Alert.workspace_id == workspace_id, Alert.status != "resolved")
+        .where(Alert.workspace_id == workspace_id, Alert.status != AlertStatus.RESOLVED)
         .order_by(Alert.last_seen_at.desc(), Alert.id)
         .limit(limit)
     )

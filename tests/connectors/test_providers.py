@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,31 @@ NAMES = ["generic", "hubspot", "pipedrive", "salesforce", "totalexpert"]
 def test_every_provider_package_declares_one_spec() -> None:
     assert providers.names() == NAMES
     assert all(providers.get(name).name == name for name in NAMES)
+
+
+def _hooks(name: str) -> list[Any]:
+    spec = providers.get(name)
+    return [*spec.error_hooks, *(spec.oauth.hooks if spec.oauth else ())]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_providers_error_hooks_live_in_its_own_package(name: str) -> None:
+    """A hook is the provider's own (in its package) or shared by several providers (in
+    ``connectors/http``): one provider is one package."""
+    own = _package_of(name)
+    for hook in _hooks(name):
+        home = hook.__module__.rsplit(".", 1)[0]
+        users = [n for n in NAMES if hook in _hooks(n)]
+        assert home == own or (home == "crmsync.connectors.http" and len(users) > 1), hook
+
+
+def _package_of(name: str) -> str:
+    spec = providers.get(name)
+    return next(
+        m.removesuffix(".spec")
+        for m, module in list(sys.modules.items())
+        if m.startswith("crmsync.connectors.") and getattr(module, "SPEC", None) is spec
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -133,7 +159,7 @@ def test_an_oauth_app_without_a_client_names_the_settings_to_set() -> None:
 
 
 _ZOHO_SPEC = """
-from crmsync.connectors.http.provider_errors import oauth_errors
+from crmsync.connectors.http.error_hooks import oauth_errors
 from crmsync.connectors.http.ratelimit import Budget, RateProfile
 from crmsync.connectors.spec import ProviderSpec
 

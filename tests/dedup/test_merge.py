@@ -13,7 +13,18 @@ from sqlalchemy.orm import Session
 from crmsync.dedup.merge import merge
 from crmsync.records import service
 from crmsync.records.errors import RecordConflict, RecordInvalid, RecordNotFound
-from crmsync.store.models import ChangeLog, Contact, Integration, Link, MergedRecord, SyncJob
+from crmsync.store.models import (
+    ChangeLog,
+    Contact,
+    Enrollment,
+    EnrollmentStatus,
+    Integration,
+    Journey,
+    Link,
+    MergedRecord,
+    SyncJob,
+    Touchpoint,
+)
 from tests.conftest import Tenant
 
 
@@ -149,7 +160,7 @@ def test_references_move_to_the_survivor(
     db.commit()
     result = merge(db, tenant.id, survivor.id, [duplicate.id], "merge")
     db.commit()
-    assert result.moved == {t: 1 for t in made} | {"links": 0}
+    assert result.moved == {t: 1 for t in made} | {"links": 0, "touchpoints": 0, "enrollments": 0}
     for record_type, record_id in ids.items():
         moved = service.get_record(db, tenant.id, record_type, record_id)
         assert moved.contact_id == survivor.id, record_type  # type: ignore[attr-defined]
@@ -292,3 +303,59 @@ def test_links_move_and_crm_jobs_are_enqueued(
         (both.id, duplicate.id, "merge"),
     }
     assert result.crm_jobs == {"upsert": 2, "merge": 1}
+
+
+def test_touches_and_journey_enrolments_move_to_the_survivor(
+    db: Session, tenant: Tenant, pair: tuple[Contact, Contact]
+) -> None:
+    survivor, duplicate = pair
+    integration = Integration(workspace_id=tenant.id, provider="totalexpert", name="te")
+    db.add(integration)
+    db.flush()
+    journeys = {}
+    for name in ("welcome", "nurture", "renewal"):
+        journeys[name] = Journey(
+            workspace_id=tenant.id, integration_id=integration.id, remote_id=name, name=name
+        )
+        db.add(journeys[name])
+    db.flush()
+    at = datetime.now(UTC) - timedelta(days=1)
+    touches = [
+        Touchpoint(workspace_id=tenant.id, contact_id=who.id, occurred_at=at, channel=channel)
+        for who, channel in [(duplicate, "email"), (duplicate, "paid_search"), (survivor, "web")]
+    ]
+
+    def enrol(who: Contact, journey: str, status: EnrollmentStatus) -> Enrollment:
+        return Enrollment(
+            workspace_id=tenant.id,
+            journey_id=journeys[journey].id,
+            contact_id=who.id,
+            status=status,
+        )
+
+    mine = enrol(survivor, "welcome", EnrollmentStatus.ACTIVE)
+    twice = enrol(duplicate, "welcome", EnrollmentStatus.ACTIVE)  # one person, one journey once
+    only_dup = enrol(duplicate, "nurture", EnrollmentStatus.ACTIVE)
+    history = enrol(duplicate, "renewal", EnrollmentStatus.COMPLETED)
+    db.add_all([*touches, mine, twice, only_dup, history])
+    db.query(SyncJob).filter(SyncJob.workspace_id == tenant.id).delete()
+    db.commit()
+
+    result = merge(db, tenant.id, survivor.id, [duplicate.id], "merge")
+    db.commit()
+
+    assert (result.moved["touchpoints"], result.moved["enrollments"]) == (2, 3)
+    owners = db.scalars(select(Touchpoint.contact_id).where(Touchpoint.workspace_id == tenant.id))
+    assert set(owners) == {survivor.id}
+    states = {
+        (db.get(Journey, e.journey_id).name, e.status, e.ended_by)  # type: ignore[union-attr]
+        for e in db.scalars(select(Enrollment).where(Enrollment.contact_id == survivor.id))
+    }
+    assert states == {
+        ("welcome", "active", None),
+        ("welcome", "unenrolled", "merge"),
+        ("nurture", "active", None),
+        ("renewal", "completed", None),
+    }
+    pushed = db.scalars(select(SyncJob.record_id).where(SyncJob.object_type == "enrollments")).all()
+    assert sorted(pushed) == sorted([twice.id, only_dup.id])  # the CRM hears of both

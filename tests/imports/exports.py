@@ -53,6 +53,25 @@ def salesforce_report(folder: Path) -> Export:
     return path, {"object_type": "leads"}
 
 
+def salesforce_opportunities(folder: Path) -> Export:
+    """A Salesforce opportunity report from a US org: currency amounts, US dates."""
+    rows: list[list[Any]] = [
+        ["Opportunity Name", "Account Name", "Amount", "Close Date", "Stage",
+         "Probability (%)", "Opportunity Owner", "Opportunity ID"],
+        ["Garcia refinance", "Garcia Realty", "$350,000.00", "6/30/2026", "Prospecting", "10",
+         "Ann Owner", "0065e00000XyZ01"],
+        ["Smith purchase", "First Bank", "USD 1,250,000.00", "12/31/2026", "Closed Won", "100",
+         "Ann Owner", "0065e00000XyZ02"],
+        ["Nguyen HELOC", "Nguyen Homes", "", "4/1/2026", "Closed Lost - Duplicate", "0",
+         "Bob Owner", "0065e00000XyZ03"],
+        [],
+        ["Grand Totals (3 records)"],
+    ]  # fmt: skip
+    path = folder / "report1733400000001.csv"
+    path.write_text(_csv(rows), encoding="utf-8")
+    return path, {"object_type": "deals"}
+
+
 def hubspot_export(folder: Path) -> Export:
     """A HubSpot contacts export: Record ID, lifecycle stage, owner, create date."""
     rows: list[list[Any]] = [
@@ -126,5 +145,12 @@ def broker_spanish(folder: Path) -> Export:
 
 EXPORTS: dict[str, Callable[[Path], Export]] = {
     f.__name__: f
-    for f in (salesforce_report, hubspot_export, pipedrive_export, excel_sheets, broker_spanish)
+    for f in (
+        salesforce_report,
+        salesforce_opportunities,
+        hubspot_export,
+        pipedrive_export,
+        excel_sheets,
+        broker_spanish,
+    )
 }

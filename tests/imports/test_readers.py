@@ -89,6 +89,31 @@ def test_ragged_rows_are_problems_of_their_own_row(tmp_path: Path) -> None:
     assert rows[1].values[EXTRA] == ["extra"]
 
 
+def test_a_reports_footer_lines_are_not_rows(tmp_path: Path) -> None:
+    # a Salesforce report export ends with totals and a notice: they failed as rows
+    path = tmp_path / "report.csv"
+    path.write_text(
+        "Lead ID,Email,Phone\r\n"
+        "00Q1,ana@example.com,(415) 555-2671\r\n"
+        "only-one-cell\r\n"
+        "00Q2,bo@example.com,(212) 555-0134\r\n"
+        '""\r\n'
+        '"Grand Totals (2 records)"\r\n'
+        '"Confidential Information - Do Not Distribute"\r\n'
+        '"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."\r\n',
+        encoding="utf-8",
+    )
+    reader = open_table(path, path.name, LIMITS)
+    rows = list(reader.rows())
+    # a one-cell line with rows after it is still a row of the wrong width
+    assert [(r.line, r.problem) for r in rows] == [
+        (2, None),
+        (3, "expected 3 fields, found 1"),
+        (4, None),
+    ]
+    assert reader.count_rows() == 3
+
+
 def test_a_thousand_columns_read_and_a_lower_cap_refuses_them(tmp_path: Path) -> None:
     path = corpus.wide(tmp_path)
     info, rows = read(path)

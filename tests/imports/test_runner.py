@@ -256,3 +256,32 @@ def test_a_report_with_title_rows_imports_and_its_failed_rows_retry(
     assert counts(job_of(sessions, retry.id))["failed"] == 1
     (person,) = contacts(sessions, tenant.id)
     assert (person.first_name, person.last_name) == ("Ana", "Lima")
+
+
+SHARED_EMAIL = (
+    "First Name,Surname,E-mail,Phone\n"
+    "Zoe,van der Berg,family@example.com,+1 415 555 0100\n"
+    "Mary,O'Neil,family@example.com,+1 415 555 0100\n"
+    "John,Smith,FAMILY@example.com ,\n"
+)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 500])
+@pytest.mark.parametrize("policy", ["skip", "update"])
+def test_a_row_only_possibly_a_duplicate_never_overwrites_the_person_sharing_its_email(
+    sessions: sessionmaker[Session],
+    tenant: Tenant,
+    make_job: MakeJob,
+    limits: ImportSettings,
+    batch_size: int,
+    policy: str,
+) -> None:
+    # Three people of one household share an e-mail address. The duplicate check does not
+    # call them duplicates of each other (at most possible ones, queued for review): each
+    # is imported as a record of its own, and nobody's name is replaced by another's.
+    job_id = make_job(tenant.id, SHARED_EMAIL, COLUMNS, on_duplicate=policy, batch_size=batch_size)
+    assert run_import(sessions, job_id, limits=limits) == "completed"
+    job = job_of(sessions, job_id)
+    assert (job.created, job.updated, job.duplicates) == (3, 0, 0)
+    names = sorted((c.first_name, c.last_name) for c in contacts(sessions, tenant.id))
+    assert names == [("John", "Smith"), ("Mary", "O'Neil"), ("Zoe", "van der Berg")]

@@ -107,3 +107,22 @@ def test_unknown_provider() -> None:
 def test_every_default_covers_contacts_leads_and_deals(provider: str) -> None:
     objects = set(default_mapping(provider).objects)
     assert {ObjectType.CONTACTS, ObjectType.LEADS, ObjectType.DEALS} <= objects
+
+
+def test_hubspot_option_labels_go_out_as_its_option_values() -> None:
+    # a HubSpot export writes labels; imported and pushed back, every contact with a
+    # lead status was refused ("Unqualified was not one of the allowed options")
+    contact = {
+        **CONTACT,
+        "status": "Attempted to contact",
+        "lifecycle_stage": "Marketing qualified lead",
+    }
+    result = map_outbound(default_mapping("hubspot"), "contacts", contact)
+    assert result.ok
+    assert result.values["hs_lead_status"] == "ATTEMPTED_TO_CONTACT"
+    assert result.values["lifecyclestage"] == "marketingqualifiedlead"
+    # a value that names no option goes as it is; inbound values come in as they are
+    custom = map_outbound(default_mapping("hubspot"), "contacts", {**CONTACT, "status": "Hot"})
+    assert custom.values["hs_lead_status"] == "Hot"
+    back = map_inbound(default_mapping("hubspot"), "contacts", {"hs_lead_status": "IN_PROGRESS"})
+    assert back.values["status"] == "IN_PROGRESS"

@@ -121,3 +121,27 @@ def test_suggestions_never_crash_and_stay_in_range(headers: list[str], values: l
     for s in suggest_mappings(headers, samples, "deals"):
         assert 0 <= s.confidence <= 1
         assert s.target is None or s.confidence >= 0.6
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "wrong"),
+    [
+        ("Create Date", ["2024-03-15 14:23"], "date_of_birth"),  # HubSpot contacts export
+        ("Created Date", ["3/15/2024"], "date_of_birth"),  # Salesforce report
+        ("Date de création", ["15/03/2024"], "date_of_birth"),  # a French export
+        ("Last Activity Date", ["2024-04-01 09:00"], "date_of_birth"),
+        ("Montant", ["1 250,50"], "utm_content"),  # French: an amount
+    ],
+)
+def test_a_header_is_not_a_field_it_only_looks_like(
+    header: str, values: list[str], wrong: str
+) -> None:
+    # a HubSpot export imported its contacts' creation dates as their birthdays
+    got = suggest_mappings([header], {header: values}, "contacts", for_import=True)
+    assert got[0].target != wrong
+
+
+def test_a_fuzzy_match_needs_the_fields_words_in_the_header() -> None:
+    # only the owner column is taken: "Lead Owner" still does not mean the lead's name
+    got = suggest_mappings(["Contact owner", "Lead Owner"], None, "contacts", for_import=True)
+    assert [s.target for s in got] == ["owner", None]

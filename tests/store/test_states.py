@@ -1,10 +1,11 @@
 """Stored states are the enums' values, and the code spells them only through the enums.
 
 The state columns stay strings; what keeps them to one vocabulary is that every value
-written or compared comes from ``SyncJobStatus``, ``SyncRunStatus``, ``ImportStatus`` or
-``IntegrationStatus``. These tests read the database the migrations built (its partial
-indexes compare statuses too) and the source (no SQL comparison or write of these columns,
-and no model constructed with a status, spells a state as a string).
+written or compared comes from the model's status enum (``STATES`` below). These tests read
+the database the migrations built (its partial indexes compare statuses too) and the source
+(no SQL comparison or write of these columns, no model constructed with a status, no
+``row.status = ...`` and no comparison of a row annotated as one of these models spells a
+state as a string).
 """
 
 from __future__ import annotations
@@ -21,14 +22,30 @@ from sqlalchemy import Engine, String, text
 
 from crmsync.integrations.schemas import IntegrationPatch
 from crmsync.store.models import (
+    Alert,
+    AlertStatus,
+    AutomationRun,
+    AutomationRunStatus,
+    BusSource,
+    BusSourceStatus,
+    Conflict,
+    ConflictStatus,
+    DeliveryStatus,
+    DuplicateReview,
+    Enrollment,
+    EnrollmentStatus,
     ImportJob,
     ImportStatus,
     Integration,
     IntegrationStatus,
+    ObjectSyncStatus,
+    ReviewStatus,
     SyncJob,
     SyncJobStatus,
+    SyncObjectState,
     SyncRun,
     SyncRunStatus,
+    WebhookDelivery,
 )
 
 STATES: dict[type[Any], type[StrEnum]] = {
@@ -36,6 +53,14 @@ STATES: dict[type[Any], type[StrEnum]] = {
     SyncRun: SyncRunStatus,
     ImportJob: ImportStatus,
     Integration: IntegrationStatus,
+    BusSource: BusSourceStatus,
+    Conflict: ConflictStatus,
+    WebhookDelivery: DeliveryStatus,
+    AutomationRun: AutomationRunStatus,
+    Enrollment: EnrollmentStatus,
+    Alert: AlertStatus,
+    SyncObjectState: ObjectSyncStatus,
+    DuplicateReview: ReviewStatus,
 }
 ROOT = Path(__file__).resolve().parents[2] / "crmsync"
 ALL_VALUES = {state.value for enum in STATES.values() for state in enum}
@@ -70,6 +95,15 @@ def test_the_partial_indexes_of_the_migrated_database_name_job_states(engine: En
     assert {v for values in named.values() for v in values} <= {s.value for s in SyncJobStatus}
 
 
+@pytest.mark.parametrize("model", STATES, ids=lambda m: m.__name__)
+def test_the_partial_indexes_of_the_models_name_their_states(model: type[Any]) -> None:
+    for index in model.__table__.indexes:
+        where = index.dialect_options["sqlite"]["where"]
+        if where is not None and "status" in str(where):
+            assert set(re.findall(r"'([a-z_]+)'", str(where))) <= {s.value for s in STATES[model]}
+            assert str(where) == str(index.dialect_options["postgresql"]["where"])
+
+
 def test_the_models_partial_indexes_are_the_migrated_ones() -> None:
     where = {
         index.name: str(index.dialect_options["sqlite"]["where"])
@@ -92,19 +126,67 @@ def test_the_api_offers_exactly_the_stored_states(app: FastAPI) -> None:
     assert set(patchable) <= {s.value for s in IntegrationStatus}
 
 
+@pytest.mark.parametrize(
+    ("path", "enum", "answer"),
+    [
+        ("/api/v1/sources", BusSourceStatus, "SourceOut"),
+        ("/api/v1/conflicts", ConflictStatus, "ConflictOut"),
+        ("/api/v1/alerts", AlertStatus, None),
+        ("/api/v1/webhook-endpoints/{endpoint_id}/deliveries", DeliveryStatus, None),
+        ("/api/v1/contacts/duplicates", ReviewStatus, None),
+    ],
+)
+def test_the_api_names_these_states_by_their_enum(
+    app: FastAPI, path: str, enum: type[StrEnum], answer: str | None
+) -> None:
+    """The answers (and the ``status`` filters) offer exactly the stored states."""
+    spec = app.openapi()
+    schemas = spec["components"]["schemas"]
+    assert schemas[enum.__name__]["enum"] == [s.value for s in enum]
+    ref = {"$ref": f"#/components/schemas/{enum.__name__}"}
+    if answer is not None:
+        assert schemas[answer]["properties"]["status"] == ref
+    parameters = spec["paths"][path]["get"].get("parameters", [])
+    filters = [p["schema"] for p in parameters if p["name"] == "status"]
+    if path != "/api/v1/sources":  # the others filter by status
+        assert ref in filters[0]["anyOf"]
+
+
 # -- the source ----------------------------------------------------------------------
 
 
 def _models_and_aliases(tree: ast.Module) -> tuple[set[str], set[str]]:
-    """Names standing for a state-bearing model (``aliased(SyncJob)``) or its table."""
+    """Names standing for a state-bearing model (``aliased(SyncJob)``), its table, or one of
+    its rows (``source: BusSource``, ``run = AutomationRun(...)``)."""
     models = {m.__name__ for m in STATES}
     tables: set[str] = set()
     for node in ast.walk(tree):
+        annotation = getattr(node, "annotation", None)
+        if isinstance(node, ast.arg | ast.AnnAssign) and annotation is not None:
+            typed = {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name)}
+            typed |= {  # a quoted annotation: 'Conflict | None'
+                word
+                for n in ast.walk(annotation)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                for word in re.findall(r"\w+", n.value)
+            }
+            if typed & {m.__name__ for m in STATES}:
+                target = node.arg if isinstance(node, ast.arg) else node.target
+                if isinstance(target, str):
+                    models.add(target)
+                elif isinstance(target, ast.Name):
+                    models.add(target.id)
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             names = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
             attrs = {n.attr for n in ast.walk(node.value) if isinstance(n, ast.Attribute)}
-            if names & models and "aliased" in names:
-                models.add(node.targets[0].id)
+            if names & models and ("aliased" in names or isinstance(node.value, ast.Name)):
+                models.add(node.targets[0].id)  # _twin = aliased(SyncJob); _S = SyncJob
+            elif (
+                isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name)
+                and node.value.func.id in {m.__name__ for m in STATES}
+            ):
+                models.add(node.targets[0].id)  # run = AutomationRun(...)
             elif names & models and "__table__" in attrs:
                 tables.add(node.targets[0].id)
     return models, tables
@@ -180,6 +262,14 @@ def _spelled_states(source: str) -> list[str]:
             and _is_status_of(node.func.value, models, tables)
         ):
             found += [v for arg in node.args for v in _literals(arg, dict(constants))]
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr == "status"
+            for target in node.targets
+            for t in (target.elts if isinstance(target, ast.Tuple) else [target])
+        ):
+            # ``run.status = "done"``, ``row.status, row.error = "failed", ...``: a row's
+            # state written in Python, whatever names the row
+            found += _literals(node.value, dict(constants))
         if isinstance(node, ast.Call) and _writes_state(node, models | tables):
             found += [
                 v for k in node.keywords if k.arg == "status" for v in _literals(k, dict(constants))
@@ -209,14 +299,30 @@ def test_the_source_check_sees_a_spelled_state() -> None:
         "_OPEN = ('failed',)\n"
         "g = SyncJob.status.in_(_OPEN)\n"
         "e = SyncJob.status == SyncJobStatus.PENDING\n"
+        "def h(source: BusSource, other: 'Conflict | None') -> None:\n"
+        "    if source.status in ('running', 'paused'): ...\n"
+        "    if other.status != 'open': ...\n"
+        "    row.status, row.error = 'resolved', None\n"
+        "    run = AutomationRun(status=AutomationRunStatus.RUNNING)\n"
+        "    i = run.status == 'done'\n"
+        "    k = other.status == OTHER.status\n"
+        "_S = SyncObjectState\n"
+        "m = update(_S).values(status='failing')\n"
     )
     spelled = _spelled_states(code)
     assert sorted(spelled) == [
         "connected",
         "dead",
+        "dead",
+        "done",
         "failed",
+        "failing",
+        "open",
+        "paused",
         "pending",
         "pending",
+        "resolved",
+        "running",
         "running",
         "running",
     ]

@@ -100,6 +100,34 @@ def test_outcomes_are_written_per_class_and_links_upserted(
         )
 
 
+def test_a_remote_record_another_record_held_is_linked_to_the_one_pushed(
+    queue_sessions: sessionmaker[Session],
+) -> None:
+    # an import undone (its contacts deleted, the delete not propagated), the same
+    # e-mails imported again: the CRM matched each new contact to its old person, the
+    # Link broke the unique remote id and the job was retried forever, "running"
+    ws, integration = _setup(queue_sessions)
+    gone, new, other, twin = sorted(uuid.uuid4() for _ in range(4))
+    now = datetime.now(UTC)
+    first = _claimed(queue_sessions, ws, [gone])
+    settlement = Settlement("w", integration, ws, "contacts")
+    settlement.succeed(first.jobs[0])
+    settlement.link(gone, "p-7", "hash-0", now)
+    with queue_sessions() as db:
+        settlement.write(db)
+    claim = _claimed(queue_sessions, ws, [new, other, twin])
+    by_record = {job.record_id: job for job in claim.jobs}
+    again = Settlement("w", integration, ws, "contacts")
+    for record, remote in ((new, "p-7"), (other, "p-8"), (twin, "p-8")):
+        again.succeed(by_record[record])
+        again.link(record, remote, "hash-1", now)
+    with queue_sessions() as db:
+        again.write(db)
+        links = sorted((link.remote_id, link.record_id) for link in db.scalars(select(Link)))
+    assert links == [("p-7", new), ("p-8", twin)]
+    assert [state for _r, state, _a, _e in _states(queue_sessions)] == ["succeeded"] * 4
+
+
 def test_a_job_reaped_meanwhile_keeps_its_new_owners_state(
     queue_sessions: sessionmaker[Session],
 ) -> None:

@@ -61,6 +61,48 @@ def test_upload_options_start_and_retry_failed(
     assert "people-failed.csv" in retried.text and "Start the import" in retried.text
 
 
+def test_an_import_is_undone_from_its_page_and_the_history_says_so(
+    signed_in: Callable[[Role], TestClient], people: People, sessions: sessionmaker[Session]
+) -> None:
+    # the web app could not undo an import, and its history kept calling an import
+    # undone over the API "completed" with its rows imported
+    client = signed_in(Role.MANAGER)
+    token = csrf_of(client.get("/ui/imports").text)
+    # an address of its own: the workspace may hold the other tests' contacts
+    own = CSV.replace(b"ok.one@", f"undo.{uuid.uuid4().hex[:8]}@".encode())
+    uploaded = client.post(
+        "/ui/imports",
+        data={"csrf_token": token, "object_type": "contacts"},
+        files={"file": ("people.csv", own, "text/csv")},
+    )
+    found = re.search(r"/ui/imports/([0-9a-f-]{36})", str(uploaded.url))
+    assert found, uploaded.url
+    job_id = uuid.UUID(found.group(1))
+    mapping = {"map:email": "email", "map:first_name": "first_name", "map:last_name": ""}
+    client.post(f"/ui/imports/{job_id}", data={"csrf_token": token, "action": "start", **mapping})
+
+    def finished() -> bool:
+        with sessions() as session:
+            return get_job(session, people.workspace_id, job_id).status == "completed"
+
+    wait_for(finished, timeout=30)
+    assert "Undo this import" in client.get(f"/ui/imports/{job_id}").text
+    undone = client.post(f"/ui/imports/{job_id}/undo", data={"csrf_token": token})
+    assert undone.status_code == 200
+    assert "Import undone: 1 records deleted" in undone.text
+    assert "Undo this import" not in undone.text and "Undone on" in undone.text
+    history = client.get("/ui/imports").text
+    assert re.search(r"people\.csv</a></td><td>contacts</td><td>undone</td>", history)
+    again = client.post(f"/ui/imports/{job_id}/undo", data={"csrf_token": token})
+    assert "undone already" in again.text
+    # a viewer may not
+    viewer = signed_in(Role.VIEWER)
+    refused = viewer.post(
+        f"/ui/imports/{job_id}/undo", data={"csrf_token": csrf_of(viewer.get("/ui/imports").text)}
+    )
+    assert refused.status_code == 403
+
+
 def test_journey_performance_is_for_managers(
     signed_in: Callable[[Role], TestClient], people: People, sessions: sessionmaker[Session]
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routing import GuardedRoute
-from crmsync.store.models import Alert
+from crmsync.store.models import Alert, AlertStatus
 
 router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/alerts", tags=["alerts"])
 FIELDS = (
@@ -44,12 +44,12 @@ def _out(alert: Alert) -> dict[str, Any]:
 def list_alerts(
     principal: CanReadIntegrations,
     db: Db,
-    status: Literal["open", "acknowledged", "resolved"] | None = None,
+    status: AlertStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> JSON:
     stmt = select(Alert).where(Alert.workspace_id == principal.workspace_id)
     if status is None:
-        stmt = stmt.where(Alert.status != "resolved")
+        stmt = stmt.where(Alert.status != AlertStatus.RESOLVED)
     else:
         stmt = stmt.where(Alert.status == status)
     rows = db.scalars(stmt.order_by(Alert.last_seen_at.desc(), Alert.id).limit(limit))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -15,7 +15,7 @@ from crmsync.api.errors import ApiError
 from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routing import GuardedRoute
-from crmsync.store.models import Conflict
+from crmsync.store.models import Conflict, ConflictStatus
 from crmsync.sync.conflicts import Resolution, list_conflicts, resolve
 
 router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/conflicts", tags=["sync"])
@@ -31,7 +31,7 @@ class ConflictOut(BaseModel):
     local_at: datetime | None
     remote_value: Any
     remote_at: datetime | None
-    status: str
+    status: ConflictStatus
     resolution: str | None
     created_at: datetime
     resolved_at: datetime | None
@@ -77,7 +77,7 @@ def _after(cursor: str) -> tuple[datetime, uuid.UUID]:
 def get_conflicts(
     principal: CanReadIntegrations,
     db: Db,
-    status: Literal["open", "resolved"] | None = "open",
+    status: ConflictStatus | None = ConflictStatus.OPEN,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> JSON:

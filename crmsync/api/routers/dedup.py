@@ -7,7 +7,7 @@ Registered before the record routers, so ``/contacts/duplicates`` and
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +24,7 @@ from crmsync.dedup.engine import DedupSettings
 from crmsync.dedup.merge import MAX_MERGED, merge
 from crmsync.dedup.strategies import Strategy
 from crmsync.records.payloads import to_dict
+from crmsync.store.models import ReviewStatus
 
 router = APIRouter(route_class=GuardedRoute, prefix=API_PREFIX, tags=["duplicates"])
 
@@ -56,7 +57,7 @@ def duplicates(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
     status: Annotated[
-        Literal["possible", "confirmed", "rejected"] | None,
+        ReviewStatus | None,
         Query(description="the review queue: pairs with this status instead of clusters"),
     ] = None,
 ) -> JSON:

@@ -18,7 +18,7 @@ from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.bus import sources
 from crmsync.bus.spec import BadSource
-from crmsync.store.models import BusSource
+from crmsync.store.models import BusSource, BusSourceStatus
 
 router = APIRouter(route_class=GuardedRoute, prefix=f"{API_PREFIX}/sources", tags=["sources"])
 
@@ -44,7 +44,7 @@ class SourceOut(BaseModel):
     group: str
     enabled: bool
     paused: bool
-    status: str
+    status: BusSourceStatus
     last_error: str | None
     stored: int
     duplicates: int

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,7 +25,7 @@ from crmsync.config import Settings
 from crmsync.connectors.http.guard import UnsafeURL
 from crmsync.integrations.keys import vault_for
 from crmsync.outbound.webhooks import delivery, endpoints
-from crmsync.store.models import WebhookDelivery, WebhookEndpoint
+from crmsync.store.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 router = APIRouter(
     route_class=GuardedRoute, prefix=f"{API_PREFIX}/webhook-endpoints", tags=["webhook endpoints"]
@@ -171,7 +171,7 @@ def list_deliveries(
     principal: CanManage,
     db: Db,
     endpoint_id: uuid.UUID,
-    status: Literal["pending", "succeeded", "dead"] | None = None,
+    status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(description="page: deliveries with a smaller id")] = None,
 ) -> JSON:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import httpx
 
 from crmsync.connectors.errors import ClassifierHook, ConfigError, classify
-from crmsync.connectors.http.provider_errors import oauth_errors
+from crmsync.connectors.http.error_hooks import oauth_errors
 from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.tokens import TokenSet
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+from crmsync.connectors.http.error_hooks import oauth_errors
 from crmsync.connectors.http.profiles import DAY, EDGE
-from crmsync.connectors.http.provider_errors import (
-    hubspot_errors,
-    hubspot_token_refusals,
-    oauth_errors,
-)
 from crmsync.connectors.http.ratelimit import Budget, RateProfile
+from crmsync.connectors.hubspot.errors import hubspot_errors, hubspot_token_refusals
 from crmsync.connectors.oauth_app import OAuthApp
 from crmsync.connectors.spec import ProviderSpec
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crmsync.connectors.http.provider_errors import pipedrive_errors
 from crmsync.connectors.http.ratelimit import Budget, RateProfile
 from crmsync.connectors.oauth_app import OAuthApp
+from crmsync.connectors.pipedrive.errors import pipedrive_errors
 from crmsync.connectors.spec import ProviderSpec
 
 __all__ = ["API_URL", "OAUTH", "OAUTH_URL", "SPEC"]

@@ -8,7 +8,7 @@ API docs and may be stored in integrations made then.
 
 from __future__ import annotations
 
-from crmsync.connectors.http.provider_errors import oauth_errors
+from crmsync.connectors.http.error_hooks import oauth_errors
 from crmsync.connectors.spec import ProviderSpec
 
 __all__ = ["SPEC"]

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from crmsync.connectors.http import ConnectorHttp
-from crmsync.connectors.http.provider_errors import DAILY_QUOTA_WAIT
+from crmsync.connectors.http.error_hooks import DAILY_QUOTA_WAIT
 from crmsync.connectors.salesforce.mappers import ApiUsage, parse_limit_info
 
 __all__ = ["API_VERSION", "QUERY_BATCH", "SalesforceClient"]

@@ -16,7 +16,7 @@ import httpx
 from crmsync.connectors.context import ConnectorContext
 from crmsync.connectors.errors import ConfigError
 from crmsync.connectors.http import BearerAuth
-from crmsync.connectors.http.provider_errors import oauth_errors
+from crmsync.connectors.http.error_hooks import oauth_errors
 from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.oauth_app import client_credentials_auth, token_client

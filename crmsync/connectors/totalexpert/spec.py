@@ -6,8 +6,8 @@ It has no consent page: an integration signs in with client credentials
 
 from __future__ import annotations
 
+from crmsync.connectors.http.error_hooks import oauth_errors
 from crmsync.connectors.http.profiles import EDGE
-from crmsync.connectors.http.provider_errors import oauth_errors
 from crmsync.connectors.http.ratelimit import Budget, RateProfile
 from crmsync.connectors.spec import ProviderSpec
 

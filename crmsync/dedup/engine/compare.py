@@ -138,19 +138,27 @@ def _first(left: Columns, right: Columns) -> np.ndarray:
     return np.where(initial & ~nickname, np.fmax(sim, 0.88), sim)
 
 
-def _email(left: Columns, right: Columns) -> np.ndarray:
-    """Email similarity; other digits in the two addresses (jsmith12, jsmith45) cap it.
+def _email(left: Columns, right: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """Email similarity, and which pairs carry other numbers (jsmith12, jsmith45).
 
     Namesakes pick the same name with their own number, so similar addresses with
-    different numbers point to two people more often than to a typo.
+    different numbers point to two people more often than to a typo: their similarity is
+    capped, and numbers more than one keystroke apart make them two addresses
+    (``email_kind``), however alike the names in them are.
     """
     sim = _fuzzy(left["email"], right["email"], fuzz.ratio, 100.0)
     a, b = left["email_digits"], right["email_digits"]
     other_number = (a != b) & (a != "") & (b != "")
     sim = np.where(other_number, np.fmin(sim, EMAIL_OTHER_NUMBER), sim)
+    numbered = np.flatnonzero(other_number & _present(left["email"], right["email"]))
+    two_numbers = np.zeros(len(sim), dtype=bool)
+    if len(numbered):
+        typo = _pairwise(a[numbered], b[numbered], OSA.distance, 1.0) <= 1
+        two_numbers[numbered[~typo]] = True
     # jsmith@ against jsmith2@ (or jsmith7@ / jsmith8@) at one domain: a mail system told
-    # namesakes apart
-    numbered = np.flatnonzero((a != b) & _present(left["email"], right["email"]))
+    # namesakes apart (addresses with two numbers are two addresses already, and their
+    # capped similarity weighs what a namesake's does)
+    numbered = np.flatnonzero((a != b) & ~two_numbers & _present(left["email"], right["email"]))
     if len(numbered):
         # each distinct address once: an address stands in many pairs
         lefts, rights = left["email"][numbered], right["email"][numbered]
@@ -159,7 +167,7 @@ def _email(left: Columns, right: Columns) -> np.ndarray:
         stem_l, stem_r = stems[: len(numbered)], stems[len(numbered) :]
         namesake = numbered[(stem_l != "") & (stem_l == stem_r)]
         sim[namesake] = np.fmin(sim[namesake], EMAIL_NAMESAKE)
-    return sim
+    return sim, two_numbers
 
 
 _DIGIT = re.compile(r"\d")  # any decimal digit, as str.isdecimal sees them
@@ -173,9 +181,16 @@ def _stem(email: str) -> str | None:
     return None if _DIGIT.search(stem) else stem + "@" + domain
 
 
-def email_kind(left: Columns, right: Columns, sim: np.ndarray) -> np.ndarray:
-    """How two different addresses differ (EMAIL_*); EMAIL_NONE for alike or missing ones."""
+def email_kind(
+    left: Columns, right: Columns, sim: np.ndarray, two_numbers: np.ndarray | None = None
+) -> np.ndarray:
+    """How two different addresses differ (EMAIL_*); EMAIL_NONE for alike or missing ones.
+
+    Addresses are different below ``EMAIL_DIFFERENT``, or with ``two_numbers`` in them
+    (``_email``)."""
     different = sim < EMAIL_DIFFERENT  # NaN (a missing address) compares False
+    if two_numbers is not None:
+        different |= two_numbers
     wl, wr = left["work_domain"], right["work_domain"]
     work_l, work_r = wl != "", wr != ""
     kind = np.where(
@@ -190,7 +205,7 @@ def compare(left: Columns, right: Columns) -> Similarities:
     """Similarities of pair k = (left[...][k], right[...][k]), all arrays aligned."""
     jw = JaroWinkler.normalized_similarity
     first, last = _first(left, right), _fuzzy(left["last"], right["last"], jw)
-    email = _email(left, right)
+    email, two_numbers = _email(left, right)
     # alike addresses at one employer of people whose names differ (frank johnson / frank
     # johnston): each address may follow its own name, so they prove nothing
     same_domain = (left["work_domain"] != "") & (left["work_domain"] == right["work_domain"])
@@ -217,7 +232,7 @@ def compare(left: Columns, right: Columns) -> Similarities:
         ),
         first_share=frequency.shares("first", left["first_canon"], right["first_canon"]),
         last_share=frequency.shares("last", left["last"], right["last"]),
-        email_kind=email_kind(left, right, email),
+        email_kind=email_kind(left, right, email, two_numbers),
         reachable=(left["email"] != "")
         | (left["phone"] != "")
         | (right["email"] != "")

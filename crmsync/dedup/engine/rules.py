@@ -31,6 +31,9 @@ UNIDENTIFIED_BITS = 9.0
 # or postcode agreeing
 UNOPPOSED_PROBABILITY = 0.96
 
+# Name parts this alike are the same name (a nickname's canonical form included).
+SAME_NAME = 0.99
+
 RULE_NAMES = ("exact_email", "exact_phone", "fuzzy_name", "other_fields")
 
 
@@ -139,7 +142,17 @@ def decide(sims: Similarities, settings: DedupSettings) -> Decisions:
         & settings.other_fields
     )
     matched = exact_email | exact_phone | fuzzy_name | other_fields
-    possible = ~matched & ~shared_guard & (evidence.probability >= settings.possible_threshold)
+    # every way to reach them differs (both e-mails, both phones) and nothing personal
+    # agrees: what is left (a name, an employer) is what namesake colleagues share, so the
+    # pair is worth a person's look only for the same name in the same place
+    same_name = (names.first >= SAME_NAME) & (names.last >= SAME_NAME)
+    unreachable = email_differs & phone_differs & ~identified & ~(same_name & placed)
+    possible = (
+        ~matched
+        & ~shared_guard
+        & ~unreachable
+        & (evidence.probability >= settings.possible_threshold)
+    )
     # the fields speak clearly against one person
     conflict = ~matched & ((evidence.total + PRIOR_BITS <= CONFLICT_BITS) | email_conflict)
     return Decisions(

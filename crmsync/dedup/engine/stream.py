@@ -37,7 +37,8 @@ _MIN_ROWS = 1024
 
 class KeyChains:
     """The file's rows of one blocking pass, by key: each key's latest row, and per row the
-    row before it with the same key (-1: none), so a key's latest rows are a walk back.
+    row before it with the same key (-1: none), so a key's latest rows are a walk back;
+    and how many rows each key has had.
 
     Equivalent to keeping, per key, the list of its rows in file order and reading its
     last ``memory`` entries before each new row (``tests/dedup/engine/test_stream_pairs``
@@ -47,15 +48,21 @@ class KeyChains:
 
     def __init__(self) -> None:
         self.latest: dict[int, int] = {}
+        self.count: dict[int, int] = {}
         self.previous = np.full(_MIN_ROWS, -1, dtype=np.int64)
 
     def add(self, rows: np.ndarray, keys: np.ndarray, memory: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows (ascending, after every row added so far) with their key hashes join the
         chains; returns every (row, earlier row) pair where the earlier row is one of the
         latest ``memory`` rows with the row's key before it."""
+        self.join(rows, keys)
+        return self.walk(rows, memory)
+
+    def join(self, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Rows (ascending, after every row added so far) with their key hashes join the
+        chains; returns per row how many rows had its key before it."""
         if not len(rows):
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty
+            return np.empty(0, dtype=np.int64)
         order = np.argsort(keys, kind="stable")  # by key, then file order
         keys, ordered = keys[order], rows[order]
         firsts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
@@ -65,15 +72,28 @@ class KeyChains:
         distinct = keys[firsts].tolist()
         before[firsts] = list(map(self.latest.get, distinct, itertools.repeat(-1)))
         self.latest.update(zip(distinct, ordered[lasts].tolist(), strict=True))
+        counted = np.fromiter(
+            map(self.count.get, distinct, itertools.repeat(0)), dtype=np.int64, count=len(firsts)
+        )
+        sizes = lasts - firsts + 1
+        self.count.update(zip(distinct, (counted + sizes).tolist(), strict=True))
+        group = np.repeat(np.arange(len(firsts)), sizes)
+        seen = np.empty(len(rows), dtype=np.int64)
+        seen[order] = counted[group] + np.arange(len(ordered)) - firsts[group]
         end = int(rows[-1]) + 1
         if end > len(self.previous):
             grown = np.full(max(end, 2 * len(self.previous)), -1, dtype=np.int64)
             grown[: len(self.previous)] = self.previous
             self.previous = grown
         self.previous[ordered] = before
+        return seen
+
+    def walk(self, rows: np.ndarray, memory: int) -> tuple[np.ndarray, np.ndarray]:
+        """(row, earlier row) for the latest ``memory`` rows before each of ``rows`` (which
+        have joined) with its key."""
         owners: list[np.ndarray] = []
         earlier: list[np.ndarray] = []
-        owner, back = ordered, before
+        owner, back = rows, self.previous[rows]
         for _ in range(memory):
             has = back >= 0
             owner, back = owner[has], back[has]
@@ -86,6 +106,40 @@ class KeyChains:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty
         return np.concatenate(owners), np.concatenate(earlier)
+
+
+class PassChains:
+    """One blocking pass's file rows: a key's rows while they are few, and, once a key is
+    common (more than ``memory`` rows before), the rows that also share its sort string.
+
+    A row's candidates are every earlier row with its key while the key has had at most
+    ``memory`` rows (so small groups are compared in full, as before), else the latest
+    ``memory`` earlier rows with its key and sort string: in a common key (every James
+    of a phonetic surname class) the latest rows in file order are arbitrary, while the
+    same sort string (birth date, city, the exact name) is where the index's sorted
+    neighbourhood looks too. Either way a row has at most ``memory`` candidates per pass,
+    however many rows came before.
+    """
+
+    def __init__(self) -> None:
+        self.keys = KeyChains()
+        self.refined = KeyChains()
+
+    def add(
+        self, rows: np.ndarray, keys: np.ndarray, refined: np.ndarray, memory: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        seen = self.keys.join(rows, keys)
+        self.refined.join(rows, refined)
+        few = seen <= memory
+        owner, earlier = self.keys.walk(rows[few], memory)
+        common_owner, common_earlier = self.refined.walk(rows[~few], memory)
+        return np.concatenate([owner, common_owner]), np.concatenate([earlier, common_earlier])
+
+
+def refined_keys(keys: np.ndarray, sorts: list[str]) -> np.ndarray:
+    """A hash of each (key hash, sort string)."""
+    sort_hashes = np.fromiter(map(hash, sorts), dtype=np.int64, count=len(sorts))
+    return (keys * np.int64(1_000_003)) ^ sort_hashes
 
 
 @dataclass(frozen=True)
@@ -105,7 +159,7 @@ class StreamMatcher:
         empty = prepare([], self.settings.region).select("id", *TEXT_COLUMNS)
         self._rows = CodedRows(encode(empty, ALL_TEXT))
         # per blocking pass: each key's file rows, as a chain from its latest row back
-        self._chains = [KeyChains() for _ in PASSES]
+        self._chains = [PassChains() for _ in PASSES]
         # per file row: the id it stands for (its own, or what it duplicates)
         self._becomes: list[str] = []
 
@@ -152,7 +206,8 @@ class StreamMatcher:
         ``memory`` with it, distinct and ordered; the batch's rows join the chains."""
         found: list[np.ndarray] = []
         for table, chains in zip(keys, self._chains, strict=True):
-            owner, earlier = chains.add(table.rows + first, table.hashes, self.memory)
+            refined = refined_keys(table.hashes, table.sorts.to_list())
+            owner, earlier = chains.add(table.rows + first, table.hashes, refined, self.memory)
             found.append((owner << 32) | earlier)
         pairs = distinct_sorted(np.concatenate(found))
         return pairs >> 32, pairs & 0xFFFFFFFF

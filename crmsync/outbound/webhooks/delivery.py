@@ -31,7 +31,7 @@ from crmsync.integrations.vault import Vault
 from crmsync.outbound.emit import emit
 from crmsync.outbound.webhooks.endpoints import check_endpoint_url, disable, unseal
 from crmsync.outbound.webhooks.schedule import DEFAULT, Schedule
-from crmsync.store.models import OutboundEvent, WebhookDelivery, WebhookEndpoint
+from crmsync.store.models import DeliveryStatus, OutboundEvent, WebhookDelivery, WebhookEndpoint
 
 ENDPOINT_DISABLED: Final = "webhook_endpoint.disabled"
 LEASE: Final = timedelta(seconds=60)
@@ -85,7 +85,7 @@ def claim(
     blocked = exists().where(
         earlier.endpoint_id == WebhookDelivery.endpoint_id,
         earlier.key == WebhookDelivery.key,
-        earlier.status == "pending",
+        earlier.status == DeliveryStatus.PENDING,
         earlier.id < WebhookDelivery.id,
     )
     rows = session.execute(
@@ -103,7 +103,7 @@ def claim(
         .join(OutboundEvent, OutboundEvent.id == WebhookDelivery.event_id)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(
-            WebhookDelivery.status == "pending",
+            WebhookDelivery.status == DeliveryStatus.PENDING,
             WebhookDelivery.next_attempt_at <= now,
             or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
             WebhookEndpoint.enabled.is_(True),
@@ -215,9 +215,9 @@ def settle(
     for code, ids in by_code.items():
         session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == "pending")
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == DeliveryStatus.PENDING)
             .values(
-                status="succeeded",
+                status=DeliveryStatus.SUCCEEDED,
                 attempts=WebhookDelivery.attempts + 1,
                 lease_until=None,
                 last_status_code=code,
@@ -228,7 +228,7 @@ def settle(
     disabled: list[uuid.UUID] = []
     for outcome in failed:
         delivery = session.get(WebhookDelivery, outcome.delivery_id)
-        if delivery is None or delivery.status != "pending":
+        if delivery is None or delivery.status != DeliveryStatus.PENDING:
             continue
         delivery.attempts += 1
         delivery.lease_until = None
@@ -238,7 +238,7 @@ def settle(
         if wait is not None:
             delivery.next_attempt_at = now + wait
             continue
-        delivery.status = "dead"
+        delivery.status = DeliveryStatus.DEAD
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
         if endpoint is not None and endpoint.enabled:
             reason = (
@@ -263,7 +263,7 @@ def replay(
     """Send the delivery's event again now: a pending delivery is simply due at once (its
     place in the record's order kept); a settled one gets a new delivery."""
     now = now or datetime.now(UTC)
-    if delivery.status == "pending":
+    if delivery.status == DeliveryStatus.PENDING:
         delivery.next_attempt_at = now
         return delivery
     again = WebhookDelivery(
@@ -272,7 +272,7 @@ def replay(
         event_id=delivery.event_id,
         event_type=delivery.event_type,
         key=delivery.key,
-        status="pending",
+        status=DeliveryStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
         replay_of=delivery.id,
@@ -309,7 +309,7 @@ def replay_range(
             "event_id": event_id,
             "event_type": type_,
             "key": key,
-            "status": "pending",
+            "status": DeliveryStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
             "replay_of": 0,  # a replay of a time range, not of one delivery
@@ -328,6 +328,9 @@ def release(session: Session, delivery_ids: list[int]) -> None:
     if delivery_ids:
         session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.status == "pending")
+            .where(
+                WebhookDelivery.id.in_(delivery_ids),
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+            )
             .values(lease_until=None)
         )

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from crmsync.store.models import OutboundEvent, WebhookDelivery, WebhookEndpoint
+from crmsync.store.models import DeliveryStatus, OutboundEvent, WebhookDelivery, WebhookEndpoint
 
 SETTLE: Final = timedelta(seconds=5)
 BATCH: Final = 5_000
@@ -69,7 +69,7 @@ def fan_out(session: Session, now: datetime | None = None, batch: int = BATCH) -
                 "event_id": event_id,
                 "event_type": type_,
                 "key": key,
-                "status": "pending",
+                "status": DeliveryStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,

@@ -1,18 +1,23 @@
 """Typed models, one module per aggregate. Importing this package registers them all."""
 
-from crmsync.store.models.alerts import Alert
-from crmsync.store.models.app_webhooks import WebhookDelivery, WebhookEndpoint
+from crmsync.store.models.alerts import Alert, AlertStatus
+from crmsync.store.models.app_webhooks import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from crmsync.store.models.attribution import Campaign, CampaignLink, Touchpoint
 from crmsync.store.models.automation import (
     AutomationCursor,
     AutomationRule,
     AutomationRuleVersion,
     AutomationRun,
+    AutomationRunStatus,
 )
-from crmsync.store.models.bus import BusSource, OutboundEvent
+from crmsync.store.models.bus import BusSource, BusSourceStatus, OutboundEvent
 from crmsync.store.models.changelog import ChangeLog
 from crmsync.store.models.events import Event
-from crmsync.store.models.health import ApiQuota, SyncObjectState
+from crmsync.store.models.health import ApiQuota, ObjectSyncStatus, SyncObjectState
 from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow, ImportStatus
 from crmsync.store.models.integrations import (
     Integration,
@@ -24,6 +29,7 @@ from crmsync.store.models.integrations import (
 from crmsync.store.models.marketing import (
     EngagementState,
     Enrollment,
+    EnrollmentStatus,
     Journey,
     MarketingSettings,
     RuleFiring,
@@ -45,9 +51,10 @@ from crmsync.store.models.records import (
     Ticket,
 )
 from crmsync.store.models.references import PendingReference
-from crmsync.store.models.reviews import DuplicateReview
+from crmsync.store.models.reviews import DuplicateReview, ReviewStatus
 from crmsync.store.models.sync import (
     Conflict,
+    ConflictStatus,
     FieldState,
     SyncJob,
     SyncJobStatus,
@@ -62,24 +69,30 @@ __all__ = [
     "RECORD_MODELS",
     "Activity",
     "Alert",
+    "AlertStatus",
     "ApiKey",
     "ApiQuota",
     "AutomationCursor",
     "AutomationRule",
     "AutomationRuleVersion",
     "AutomationRun",
+    "AutomationRunStatus",
     "BusSource",
+    "BusSourceStatus",
     "Campaign",
     "CampaignLink",
     "ChangeLog",
     "Company",
     "Conflict",
+    "ConflictStatus",
     "Contact",
     "CrmOwner",
     "Deal",
+    "DeliveryStatus",
     "DuplicateReview",
     "EngagementState",
     "Enrollment",
+    "EnrollmentStatus",
     "Event",
     "FieldState",
     "ImportBatch",
@@ -96,11 +109,13 @@ __all__ = [
     "MergedRecord",
     "Note",
     "OAuthState",
+    "ObjectSyncStatus",
     "OutboundEvent",
     "OwnerListing",
     "PendingReference",
     "Property",
     "RecordBase",
+    "ReviewStatus",
     "RuleFiring",
     "SignInFailure",
     "SyncCursor",

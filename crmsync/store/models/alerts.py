@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crmsync.store.base import Base, IdMixin, JSONType, utcnow
+
+
+class AlertStatus(StrEnum):
+    """An alert is open until an admin acknowledges it or its condition stops holding."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
 
 
 class Alert(IdMixin, Base):
@@ -25,8 +34,8 @@ class Alert(IdMixin, Base):
             "kind",
             "subject",
             unique=True,
-            sqlite_where=text("status != 'resolved'"),
-            postgresql_where=text("status != 'resolved'"),
+            sqlite_where=text(f"status != '{AlertStatus.RESOLVED}'"),
+            postgresql_where=text(f"status != '{AlertStatus.RESOLVED}'"),
         ),
     )
 
@@ -38,8 +47,7 @@ class Alert(IdMixin, Base):
     severity: Mapped[str] = mapped_column(String(10))  # warning | critical
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    # open | acknowledged | resolved
-    status: Mapped[str] = mapped_column(String(15), default="open")
+    status: Mapped[str] = mapped_column(String(15), default=AlertStatus.OPEN)
     count: Mapped[int] = mapped_column(default=1)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

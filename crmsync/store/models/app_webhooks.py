@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
@@ -18,6 +19,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crmsync.store.base import Base, IdMixin, JSONType, utcnow
 
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class DeliveryStatus(StrEnum):
+    """A WebhookDelivery is pending (due at ``next_attempt_at``) until it is delivered
+    (succeeded) or its attempts are spent or it is given up (dead)."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    DEAD = "dead"
 
 
 class WebhookEndpoint(IdMixin, Base):
@@ -56,8 +66,8 @@ class WebhookDelivery(Base):
         Index(
             "ix_webhook_deliveries_due",
             "next_attempt_at",
-            sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text(f"status = '{DeliveryStatus.PENDING}'"),
+            postgresql_where=text(f"status = '{DeliveryStatus.PENDING}'"),
         ),
     )
 
@@ -71,8 +81,7 @@ class WebhookDelivery(Base):
     )
     event_type: Mapped[str] = mapped_column(String(100))
     key: Mapped[str] = mapped_column(String(100))
-    # pending | succeeded | dead
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime | None]

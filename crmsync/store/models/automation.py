@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -12,6 +13,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crmsync.store.base import Base, IdMixin, JSONType, utcnow
 
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class AutomationRunStatus(StrEnum):
+    """How a rule's run for one cause ended (``running`` only inside its transaction)."""
+
+    RUNNING = "running"
+    DONE = "done"
+    SKIPPED = "skipped"  # the condition was false
+    LOOP = "loop"  # stopped: the rule kept triggering itself
+    FAILED = "failed"
 
 
 class AutomationRule(IdMixin, Base):
@@ -59,8 +70,7 @@ class AutomationRun(Base):
     cause: Mapped[str] = mapped_column(String(100))  # change:<change_log id> | event:<id>
     record_type: Mapped[str | None] = mapped_column(String(20))
     record_id: Mapped[uuid.UUID | None]
-    # done | skipped (condition false) | loop (stopped) | failed
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default=AutomationRunStatus.RUNNING)
     actions: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     error: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -12,6 +13,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crmsync.store.base import Base, IdMixin, JSONType, utcnow
 
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class BusSourceStatus(StrEnum):
+    """What a source's consumer last reported: ``paused`` while the operator's switch holds
+    it, ``error`` when it could not reach its broker (``last_error`` says why)."""
+
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
+    ERROR = "error"
 
 
 class BusSource(IdMixin, Base):
@@ -32,8 +43,7 @@ class BusSource(IdMixin, Base):
     # Run by `crmsync worker` (configured) or by one `crmsync consume` (registered).
     enabled: Mapped[bool] = mapped_column(default=True)
     paused: Mapped[bool] = mapped_column(default=False)
-    # idle | running | paused | error
-    status: Mapped[str] = mapped_column(String(10), default="idle")
+    status: Mapped[str] = mapped_column(String(10), default=BusSourceStatus.IDLE)
     last_error: Mapped[str | None] = mapped_column(Text)
     stored: Mapped[int] = mapped_column(BigIntId, default=0)
     duplicates: Mapped[int] = mapped_column(BigIntId, default=0)

@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crmsync.store.base import Base, IdMixin, utcnow
+
+
+class ObjectSyncStatus(StrEnum):
+    """A type is ok, or failing: its calls fail and it backs off (``backoff_until``)."""
+
+    OK = "ok"
+    FAILING = "failing"
 
 
 class SyncObjectState(IdMixin, Base):
@@ -29,8 +37,7 @@ class SyncObjectState(IdMixin, Base):
         ForeignKey("integrations.id", ondelete="CASCADE")
     )
     object_type: Mapped[str] = mapped_column(String(20))
-    # ok | failing (its calls fail; backing off)
-    status: Mapped[str] = mapped_column(String(10), default="ok")
+    status: Mapped[str] = mapped_column(String(10), default=ObjectSyncStatus.OK)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_class: Mapped[str | None] = mapped_column(String(40))

@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crmsync.store.base import Base, IdMixin, JSONType, utcnow
+
+
+class EnrollmentStatus(StrEnum):
+    """An enrolment is active until the journey completes it or someone unenrols it."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    UNENROLLED = "unenrolled"
 
 
 class Journey(IdMixin, Base):
@@ -57,8 +66,8 @@ class Enrollment(IdMixin, Base):
             "journey_id",
             "contact_id",
             unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
+            sqlite_where=text(f"status = '{EnrollmentStatus.ACTIVE}'"),
+            postgresql_where=text(f"status = '{EnrollmentStatus.ACTIVE}'"),
         ),
         Index("ix_enrollments_contact", "workspace_id", "contact_id"),
     )
@@ -68,8 +77,7 @@ class Enrollment(IdMixin, Base):
         ForeignKey("journeys.id", ondelete="CASCADE"), index=True
     )
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
-    # active | completed | unenrolled
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[str] = mapped_column(String(20), default=EnrollmentStatus.ACTIVE)
     # manual | rule:<rule name>
     trigger: Mapped[str] = mapped_column(String(120), default="manual")
     event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))

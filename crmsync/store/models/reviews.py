@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crmsync.store.base import Base, IdMixin, utcnow
+
+
+class ReviewStatus(StrEnum):
+    POSSIBLE = "possible"  # waits for a person
+    CONFIRMED = "confirmed"  # one person
+    REJECTED = "rejected"  # two people: never proposed again
 
 
 class DuplicateReview(IdMixin, Base):
@@ -29,7 +36,7 @@ class DuplicateReview(IdMixin, Base):
     record_type: Mapped[str] = mapped_column(String(20))
     left_id: Mapped[uuid.UUID]
     right_id: Mapped[uuid.UUID]
-    status: Mapped[str] = mapped_column(String(20))  # possible | confirmed | rejected
+    status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.POSSIBLE)
     score: Mapped[float] = mapped_column(Float)
     # what proposed it: "import:<job id>", "api"
     source: Mapped[str] = mapped_column(String(100))

@@ -36,6 +36,13 @@ class SyncRunStatus(StrEnum):
     FAILED = "failed"
 
 
+class ConflictStatus(StrEnum):
+    """A Conflict is open until a person (or both sides agreeing again) resolves it."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
 class SyncJob(Base):
     """One push of one record to one integration; the row rides the record's transaction."""
 
@@ -154,7 +161,7 @@ class Conflict(IdMixin, Base):
     local_at: Mapped[datetime | None]
     remote_value: Mapped[Any | None] = mapped_column(JSONType)
     remote_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved
+    status: Mapped[str] = mapped_column(String(20), default=ConflictStatus.OPEN)
     resolution: Mapped[str | None] = mapped_column(String(20))  # local | remote | custom
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from crmsync.marketing import engagement_service, enrollments, journeys
 from crmsync.records.service import get_record
+from crmsync.store.models import EnrollmentStatus
 from crmsync.web import queries
 from crmsync.web.deps import Db
 from crmsync.web.guard import Reader, WebRoute, Writer
@@ -40,7 +41,7 @@ def contact_list(
 def contact_page(request: Request, user: Reader, db: Db, contact_id: uuid.UUID) -> Response:
     contact = get_record(db, user.workspace_id, "contacts", contact_id)
     enrolled = enrollments.for_contact(db, user.workspace_id, contact.id)
-    active = {j.id for e, j in enrolled if e.status == "active"}
+    active = {j.id for e, j in enrolled if e.status == EnrollmentStatus.ACTIVE}
     catalogue = [
         j for j in journeys.list_journeys(db, user.workspace_id, active=True) if j.id not in active
     ]

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from crmsync.dedup import reviews
 from crmsync.records.errors import RecordNotFound
 from crmsync.records.service import get_record
-from crmsync.store.models import Contact
+from crmsync.store.models import Contact, ReviewStatus
 from crmsync.web import merging
 from crmsync.web.deps import Db
 from crmsync.web.guard import Merger, Reader, WebProblem, WebRoute, Writer, form_text
@@ -29,7 +29,7 @@ def duplicates(
     request: Request,
     user: Reader,
     db: Db,
-    status: Literal["possible", "confirmed", "rejected"] = "possible",
+    status: ReviewStatus = ReviewStatus.POSSIBLE,
     cursor: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Response:
     pairs, next_cursor = reviews.listing(db, user.workspace_id, status, cursor, PAGE)
@@ -99,5 +99,7 @@ def decide(
 ) -> Response:
     reviews.decide(db, user.workspace_id, left_id, right_id, decision)
     db.commit()
-    said = "Confirmed: one person." if decision == "confirmed" else "Rejected: two people."
+    said = (
+        "Confirmed: one person." if decision == ReviewStatus.CONFIRMED else "Rejected: two people."
+    )
     return redirect(f"{UI_PREFIX}/duplicates", said)

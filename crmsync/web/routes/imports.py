@@ -1,6 +1,6 @@
 """Imports: upload a file, check the preview and change the suggested mapping, start,
 follow the progress (htmx polls a fragment; without script the page reloads itself),
-read the summary and download the failed rows."""
+read the summary, download the failed rows and undo the import."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from crmsync.imports.launcher import launcher_for, limits_for
 from crmsync.imports.options import ImportOptions
 from crmsync.imports.preview import preview_file
 from crmsync.imports.rowmap import OBJECT_TYPES
+from crmsync.imports.undo import undo_import
 from crmsync.records.errors import RecordInvalid
 from crmsync.store.models import ImportStatus
 from crmsync.web import import_wizard
@@ -150,6 +151,20 @@ def retry_failed(request: Request, user: ImportRunner, db: Db, job_id: uuid.UUID
     db.commit()
     return redirect(
         f"{UI_PREFIX}/imports/{retry.id}", f"{job.failed} failed rows are ready to import again."
+    )
+
+
+@router.post("/{job_id}/undo")
+def undo(request: Request, user: ImportRunner, db: Db, job_id: uuid.UUID) -> Response:
+    """Delete what the import created and restore what it changed (not what changed since)."""
+    job = jobs.get_job(db, user.workspace_id, job_id)
+    result = undo_import(db, job)
+    db.commit()
+    kept = f"; {len(result.not_undone)} changed since and kept" if result.not_undone else ""
+    return redirect(
+        f"{UI_PREFIX}/imports/{job_id}",
+        f"Import undone: {result.deleted} records deleted, "
+        f"{result.restored_records} restored{kept}.",
     )
 
 

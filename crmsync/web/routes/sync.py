@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from crmsync import jsonlimits
 from crmsync.alerts.service import AlertNotFound, acknowledge
-from crmsync.store.models import Conflict, SyncJobStatus
+from crmsync.store.models import Conflict, ConflictStatus, SyncJobStatus
 from crmsync.sync import dlq
 from crmsync.sync.conflicts import Resolution, list_conflicts, resolve
 from crmsync.web import queries
@@ -77,7 +77,7 @@ def replay_all(user: SyncOperator, db: Db) -> Response:
 
 @router.get("/conflicts")
 def conflicts(request: Request, user: IntegrationReader, db: Db) -> Response:
-    found = list_conflicts(db, user.workspace_id, status="open", limit=PAGE)
+    found = list_conflicts(db, user.workspace_id, status=ConflictStatus.OPEN, limit=PAGE)
     return page(request, "conflicts.html", {"conflicts": found, "limit": PAGE})
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmsync.dedup.engine.stream import KeyChains
+from crmsync.dedup.engine.stream import KeyChains, PassChains, refined_keys
 
 
 def defined_pairs(keys: list[list[int | None]], memory: int) -> set[tuple[int, int]]:
@@ -84,3 +84,56 @@ def test_one_batch_and_row_by_row_agree_on_a_long_run_of_one_key() -> None:
     assert whole == one_by_one == sorted(defined_pairs(keys, 20))
     # a row deep in the run with one key has exactly ``memory`` earlier rows, the latest
     assert [earlier for row, earlier in whole if row == 399] == list(range(379, 399))
+
+
+def refined_definition(keys: list[tuple[int, int] | None], memory: int) -> set[tuple[int, int]]:
+    """One pass, ``keys[row]`` = (key, sort) or None: while a key has had at most
+    ``memory`` rows, a row's candidates are all of them; after, the latest ``memory``
+    earlier rows with its key and sort."""
+    by_key: dict[int, list[int]] = {}
+    by_sort: dict[tuple[int, int], list[int]] = {}
+    pairs: set[tuple[int, int]] = set()
+    for row, keyed in enumerate(keys):
+        if keyed is None:
+            continue
+        seen = by_key.setdefault(keyed[0], [])
+        same = by_sort.setdefault(keyed, [])
+        chosen = seen if len(seen) <= memory else same[-memory:]
+        pairs.update((row, earlier) for earlier in chosen)
+        seen.append(row)
+        same.append(row)
+    return pairs
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.tuples(st.integers(0, 2), st.integers(0, 3))), max_size=90),
+    st.integers(1, 6),
+    st.lists(st.integers(0, 90), max_size=8),
+)
+def test_pass_chains_equal_the_refined_definition(
+    keys: list[tuple[int, int] | None], memory: int, cuts: list[int]
+) -> None:
+    """A common key's rows are looked up by key and sort string, whatever the batches."""
+    chains = PassChains()
+    got: set[tuple[int, int]] = set()
+    start = 0
+    for end in [*sorted({min(c, len(keys)) for c in cuts}), len(keys)]:
+        rows = [r for r in range(start, max(end, start)) if keys[r] is not None]
+        start = max(end, start)
+        hashes = np.array([keys[r][0] for r in rows], dtype=np.int64)  # type: ignore[index]
+        sorts = [str(keys[r][1]) for r in rows]  # type: ignore[index]
+        owner, earlier = chains.add(
+            np.array(rows, dtype=np.int64), hashes, refined_keys(hashes, sorts), memory
+        )
+        assert np.all(earlier < owner)
+        got.update(zip(owner.tolist(), earlier.tolist(), strict=True))
+    assert got == refined_definition(keys, memory)
+
+
+def test_a_common_key_keeps_a_bounded_number_of_candidates() -> None:
+    """Past ``memory`` rows, a key's newcomers meet only the rows with their sort string."""
+    keys: list[tuple[int, int] | None] = [(7, row % 50) for row in range(2000)]
+    pairs = refined_definition(keys, 20)
+    assert max(sum(1 for r, _e in pairs if r == row) for row in range(1900, 2000)) == 20
+    assert all(keys[e] == keys[r] for r, e in pairs if r > 20)
