@@ -4,6 +4,7 @@
     python bench/imports.py --quick      # a small size for CI, well under a minute
     python bench/imports.py --rows 100000 --http-rows 10000
     python bench/imports.py --rows 100000 --verdicts answers.json   # compare two versions
+    python bench/imports.py --rows 100000 --outcomes outcomes.json  # all that the import wrote
 
 The preview of the whole file (a sample of its first rows through the import's pipeline,
 with dedup against the seeded workspace) is timed first: it must not grow with the file.
@@ -52,6 +53,7 @@ from crmsync.store.base import new_id  # noqa: E402
 from crmsync.store.engine import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from crmsync.store.migrate import upgrade  # noqa: E402
 from crmsync.store.models import ChangeLog, Contact  # noqa: E402
+from crmsync.store.models.imports import ImportBatch, ImportJob, ImportRow  # noqa: E402
 from crmsync.workspaces import create_workspace  # noqa: E402
 
 HEADER = ["Ref", "First Name", "Last Name", "Email", "Phone", "Company", "City", "State",
@@ -246,6 +248,42 @@ def end_to_end(path: Path, sessions: sessionmaker[Session], limits: ImportSettin
                          done.duplicates, logged)  # fmt: skip
 
 
+def write_outcomes(path: Path, sessions: sessionmaker[Session], workspace: uuid.UUID) -> None:
+    """Everything the end-to-end import wrote, as JSON to compare two versions of the code
+    byte for byte: records (every field but ids and times), ChangeLog rows, import rows
+    and batch rows, sorted, a record named by its ref (or e-mail, name and phone)."""
+    with sessions() as session:
+        columns = [c.key for c in Contact.__table__.columns]  # type: ignore[attr-defined]
+        skip = {"id", "workspace_id", "created_at", "updated_at"}
+        contacts = session.scalars(select(Contact).where(Contact.workspace_id == workspace))
+        records, name = [], {}
+        for c in contacts:
+            name[str(c.id)] = c.external_ref or f"email:{c.email}|{c.first_name}|{c.phone}"
+            records.append(json.dumps({k: getattr(c, k) for k in columns if k not in skip},
+                                      default=str, sort_keys=True))  # fmt: skip
+        logged = []
+        for r in session.scalars(select(ChangeLog).where(ChangeLog.workspace_id == workspace)):
+            who = name.get(str(r.record_id), "?")
+            change = [who, r.record_type, r.field, r.old_value, r.new_value, r.source[:6]]
+            logged.append(json.dumps(change, default=str))
+        jobs_of = select(ImportJob.id).where(ImportJob.workspace_id == workspace)
+        rows = []
+        for r in session.scalars(select(ImportRow).where(ImportRow.job_id.in_(jobs_of))):
+            of = name.get(str(r.duplicate_of), r.duplicate_of)
+            rows.append(json.dumps([r.row_number, r.line, r.outcome, r.values, r.errors, of],
+                                   default=str))  # fmt: skip
+        batches = []
+        for b in session.scalars(select(ImportBatch).where(ImportBatch.job_id.in_(jobs_of))):
+            written = [[n, line, status, name.get(ref) if ref else None, warnings]
+                       for n, line, status, ref, warnings in b.rows]  # fmt: skip
+            batches.append(json.dumps([b.first_row, b.last_row, written], default=str))
+    dump = {"records": sorted(records), "changelog": sorted(logged), "import_rows": sorted(rows),
+            "batches": sorted(batches)}  # fmt: skip
+    path.write_text(json.dumps(dump, indent=0))
+    print(f"  outcomes ({len(records):,} records, {len(logged):,} ChangeLog rows, "
+          f"{len(rows):,} import rows) written to {path}")  # fmt: skip
+
+
 def preview(path: Path, sessions: sessionmaker[Session], limits: ImportSettings,
             workspace: uuid.UUID) -> float:  # fmt: skip
     """``preview_file`` on the whole file as an upload would be: suggested mapping, the
@@ -331,6 +369,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes for CI")
     parser.add_argument("--verdicts", type=Path, default=None,
                         help="the dedup stage's answers to this JSON file")  # fmt: skip
+    parser.add_argument("--outcomes", type=Path, default=None,
+                        help="all that the end-to-end import wrote, to this JSON file")  # fmt: skip
     args = parser.parse_args()
     if args.quick:
         args.rows, args.dedup_rows, args.e2e_rows, args.http_rows = 2_000, 100, 100, 100
@@ -370,6 +410,8 @@ def main() -> None:
     timed("end to end (run_import)", seconds, e2e_rows,
           "status, total, created, updated, failed, duplicates, ChangeLog rows = "
           + str(result))  # fmt: skip
+    if args.outcomes is not None:
+        write_outcomes(args.outcomes, sessions, e2e_ws)
     floor_rate = args.rows / floor_s
     print(f"  end to end / floor (per row): {seconds / e2e_rows * floor_rate:.1f}"
           " (targets: 1,000,000 rows <= 60 s, ratio <= 4)")  # fmt: skip

@@ -28,7 +28,7 @@ from crmsync.imports.report import FORMULA_START
 from crmsync.imports.rowrules import Problem, RowRules
 from crmsync.imports.valuemaps import MISS, CompiledValueMap, UnknownValue, ValueMap
 from crmsync.imports.valuemaps import compile_value_map as _compile_value_map
-from crmsync.mapping.engine import compile_inbound
+from crmsync.mapping.engine import MappingResult, compile_inbound
 from crmsync.mapping.model import FieldMapping, MappingSet, ObjectMapping
 from crmsync.mapping.schema import (
     CANONICAL_SCHEMA,
@@ -43,6 +43,7 @@ from crmsync.quality.batch_phone import normalize_phones
 from crmsync.quality.cleansing_names import capitalise_name
 from crmsync.quality.normalize import strip_invisible
 from crmsync.quality.validation import RuleSet, Severity
+from crmsync.records.payloads import plain_rows
 
 EXTERNAL_REF: Final = "external_ref"
 FULL_NAME: Final = "full_name"
@@ -262,33 +263,68 @@ class RowMapper:
                 )
 
     def map(self, values: Mapping[str, Any]) -> MappedRow:
+        values, problems, kept = self._prepared(values)
+        out = self._mapped(values, problems, kept, self._compiled.apply(values, self.region))
+        out.parsed = self.rules.check(out.fields, out.problems)
+        return out
+
+    def map_batch(self, rows: Sequence[Mapping[str, Any]]) -> list[MappedRow]:
+        """``map`` of each row (the same answers), a column at a time where it can be: the
+        engine's coercion (``apply_batch``) and the records service's checks for the rows
+        whose values are all plain text (``payloads.plain_rows``), without a model
+        validation per row."""
+        prepared = [self._prepared(values) for values in rows]
+        results = self._compiled.apply_batch([values for values, _p, _k in prepared], self.region)
+        outs = [
+            self._mapped(values, problems, kept, result)
+            for (values, problems, kept), result in zip(prepared, results, strict=True)
+        ]
+        plain = plain_rows(self.object_type, [out.fields for out in outs])
+        for out, fast in zip(outs, plain, strict=True):
+            out.parsed = self.rules.check(out.fields, out.problems, fast)
+        return outs
+
+    def _prepared(
+        self, values: Mapping[str, Any]
+    ) -> tuple[Mapping[str, Any], list[Problem], dict[str, Any]]:
+        """A row's cells cleansed and through the value maps, the problems found doing
+        so, and the unknown values a map keeps as custom fields."""
         if self.cleanse and not _clean_already(values):
             values = {k: _cleanse(v) for k, v in values.items()}
-        # an empty cell means "no value", not "set to empty"
-        present = {k: v for k, v in values.items() if v not in ("", None)}
         problems: list[Problem] = []
         kept: dict[str, Any] = {}
         if self._value_maps:
+            # an empty cell means "no value", not "set to empty" (the engine skips them too)
+            present = {k: v for k, v in values.items() if v not in ("", None)}
             self._translate(present, problems, kept)
-        result = self._compiled.apply(present, self.region)
+            values = present
+        return values, problems, kept
+
+    def _mapped(
+        self,
+        values: Mapping[str, Any],
+        problems: list[Problem],
+        kept: dict[str, Any],
+        result: MappingResult,
+    ) -> MappedRow:
+        """A row's fields and problems from the engine's answer, before the rules' checks."""
         out = MappedRow(result.values, problems)
         for error in result.errors:
             out.problems.append(
                 self.rules.coercion_problem(error.field, error.message, error.value)
             )
-        if self.ref_header and present.get(self.ref_header) is not None:
-            out.fields[EXTERNAL_REF] = str(present[self.ref_header])
-        if self.name_header and present.get(self.name_header) is not None:
-            first, last = split_full_name(str(present[self.name_header]))
-            for name, part in (("first_name", first), ("last_name", last)):
-                if part and name not in out.fields:
-                    out.fields[name] = part
+        if self.ref_header and (ref := values.get(self.ref_header)) not in ("", None):
+            out.fields[EXTERNAL_REF] = str(ref)
+        if self.name_header and (name := values.get(self.name_header)) not in ("", None):
+            first, last = split_full_name(str(name))
+            for field_name, part in (("first_name", first), ("last_name", last)):
+                if part and field_name not in out.fields:
+                    out.fields[field_name] = part
         if kept:
             custom = out.fields.setdefault("custom_fields", {})
             custom.update(kept)
         if self.cleanse:
-            for name in NAME_FIELDS & out.fields.keys():
-                if isinstance(out.fields[name], str):
-                    out.fields[name] = capitalise_name(out.fields[name])
-        out.parsed = self.rules.check(out.fields, out.problems)
+            for field_name in NAME_FIELDS & out.fields.keys():
+                if isinstance(out.fields[field_name], str):
+                    out.fields[field_name] = capitalise_name(out.fields[field_name])
         return out

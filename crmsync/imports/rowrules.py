@@ -32,7 +32,7 @@ from crmsync.quality.validation import (
 from crmsync.quality.validation_defaults import default_rules
 from crmsync.quality.validation_severity import severity_of, with_severities
 from crmsync.records.errors import RecordInvalid
-from crmsync.records.payloads import parse_fields
+from crmsync.records.payloads import in_schema_order, parse_fields
 
 EXTERNAL_REF: Final = "external_ref"
 CUSTOM: Final = "custom_fields."
@@ -161,11 +161,13 @@ class RowRules:
                         Problem(None, "", issue.rule, issue.message, None, issue.severity)
                     )
 
-    def check(self, fields: dict[str, Any], problems: list[Problem]) -> bool:
+    def check(self, fields: dict[str, Any], problems: list[Problem], plain: bool = False) -> bool:
         """Add the row's problems to ``problems``; values with a warning leave ``fields``.
 
         True when ``fields`` is left as ``parse_fields``' own answer for it (values and
         order), which the records service can then take without parsing it again.
+        ``plain``: ``payloads.plain_rows`` found ``fields`` to be that answer already (but
+        for the order), so they are not parsed.
         """
         if self.validate:
             self._field_issues(fields, problems)
@@ -174,7 +176,7 @@ class RowRules:
         for problem in problems:
             if problem.field:
                 _drop(fields, problem.field)
-        parsed = self._parse(fields, problems)
+        parsed = self._parse(fields, problems, plain)
         if self.keep_invalid and self._keep(fields, problems):
             parsed = False
         if self.validate:
@@ -200,12 +202,18 @@ class RowRules:
                 kept = True
         return kept
 
-    def _parse(self, fields: dict[str, Any], problems: list[Problem]) -> bool:
+    def _parse(self, fields: dict[str, Any], problems: list[Problem], plain: bool = False) -> bool:
         """What the records service refuses, field by field (the rest is parsed again).
 
         Once the fields pass, they are replaced by ``parse_fields``' answer (equal
-        values, in the schema's order), and True is returned.
+        values, in the schema's order), and True is returned. Fields found ``plain``
+        (before bad values left them: fewer fields are plain too) pass as they are.
         """
+        if plain:
+            ordered = in_schema_order(self.object_type, fields)
+            fields.clear()
+            fields.update(ordered)
+            return True
         for _ in range(_PARSE_ROUNDS):
             try:
                 parsed = parse_fields(self.object_type, fields)

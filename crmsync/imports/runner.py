@@ -24,7 +24,7 @@ from crmsync.dedup.guard import DEDUP_TYPES, DuplicateGuard, source_for_second_p
 from crmsync.imports.batch import BatchCounts, BatchWriter
 from crmsync.imports.errors import ImportProblem
 from crmsync.imports.jobs import job_path
-from crmsync.imports.mapped import BatchSource, MappedBatch, MappedBatches
+from crmsync.imports.mapped import BatchSource, MappedBatch, MappedBatches, gc_paused
 from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, count_rows
@@ -236,8 +236,9 @@ def _commit_batch(
             log.info("import taken over by another run", job=str(job_id))
             return job.status
         try:
-            counts = _write(session_factory, session, writer, batch, dry_run)
-            moved = _checkpoint(session, job_id, batch.rows, counts)
+            with gc_paused():
+                counts = _write(session_factory, session, writer, batch, dry_run)
+                moved = _checkpoint(session, job_id, batch.rows, counts)
         except IntegrityError:
             moved = False  # a racing run committed these rows' records first
         if not moved:

@@ -6,7 +6,7 @@ cannot be mapped becomes a ``FieldError`` and the rest of the record still maps.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from crmsync.mapping.coerce import coercer, to_canonical, to_wire
 from crmsync.mapping.direction import Direction
 from crmsync.mapping.errors import FieldError, MappingError
 from crmsync.mapping.model import FieldMapping, MappingSet
-from crmsync.mapping.schema import ObjectType
+from crmsync.mapping.schema import FieldType, ObjectType
 from crmsync.mapping.transforms import TransformKind, apply_transform
 
 
@@ -72,7 +72,7 @@ class CompiledMapping:
     mapping must not be edited while a compiled copy of it is in use.
     """
 
-    __slots__ = ("mapping", "outbound", "steps")
+    __slots__ = ("by_column", "mapping", "outbound", "steps")
 
     def __init__(
         self, mapping: MappingSet, object_type: ObjectType | str, direction: Direction
@@ -88,6 +88,11 @@ class CompiledMapping:
             direct = None if self.outbound or fm.transforms else coercer(fm.type)
             steps.append(_Step(fm, read, write, "." not in read, "." not in write, direct))
         self.steps = tuple(steps)
+        # inbound, no defaults, no transforms: ``apply_batch`` maps a field of all the
+        # records at a time
+        self.by_column = not self.outbound and all(
+            s.coerce is not None and s.fm.default is None for s in self.steps
+        )
 
     def reads(self) -> frozenset[str]:
         """The top-level keys of a record that mapping it can look at."""
@@ -95,7 +100,7 @@ class CompiledMapping:
             step.read for step in self.steps
         }
 
-    def apply(self, record: dict[str, Any], region: str = "US") -> MappingResult:
+    def apply(self, record: Mapping[str, Any], region: str = "US") -> MappingResult:
         result = MappingResult()
         values, mapping, outbound = result.values, self.mapping, self.outbound
         convert = _outbound_value if outbound else _inbound_value
@@ -126,6 +131,47 @@ class CompiledMapping:
             else:
                 set_path(values, step.write, converted)
         return result
+
+    def apply_batch(
+        self, records: Sequence[Mapping[str, Any]], region: str = "US"
+    ) -> list[MappingResult]:
+        """``apply`` of each record (the same results), a field of every record at a time
+        when the mapping allows (``by_column``): a text field's text values are taken as
+        they are, which is what their coercion gives back."""
+        if not self.by_column:
+            return [self.apply(record, region) for record in records]
+        results = [MappingResult() for _ in records]
+        for step in self.steps:
+            read, write, coerce, flat = step.read, step.write, step.coerce, step.flat_write
+            assert coerce is not None
+            text = coerce is _TEXT and flat
+            if step.flat_read:
+                column = [record.get(read) for record in records]
+            else:
+                column = [get_path(record, read) for record in records]
+            for result, value in zip(results, column, strict=True):
+                if value.__class__ is str:
+                    if not value:
+                        continue
+                    if text:
+                        result.values[write] = value
+                        continue
+                elif value is MISSING or value is None or value == "" or value == []:
+                    continue
+                try:
+                    converted = coerce(value, region)
+                except (ValueError, TypeError, MappingError) as exc:
+                    result.errors.append(FieldError(read, str(exc), value))
+                    continue
+                if flat:
+                    result.values[write] = converted
+                else:
+                    set_path(result.values, write, converted)
+        return results
+
+
+# the coercion of a text field, which gives back any ``str`` it is given
+_TEXT = coercer(FieldType.STRING)
 
 
 def compile_outbound(mapping: MappingSet, object_type: ObjectType | str) -> CompiledMapping:

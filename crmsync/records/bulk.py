@@ -35,7 +35,7 @@ class _Prepared:
     sql: str
     # Per statement parameter: (position in the caller's columns, or -1 for a column the
     # caller leaves to its default; the default's maker; the type's bind processor).
-    params: tuple[tuple[int, Callable[[], Any] | None, Processor], ...]
+    params: tuple[tuple[int, Callable[[int], list[Any]] | None, Processor], ...]
     names: tuple[str, ...]
     named: bool  # the driver takes a dict per row (pyformat), not a sequence (qmark)
 
@@ -53,15 +53,24 @@ _PREPARED: dict[tuple[str, str, tuple[str, ...], str, str], _Prepared] = {}
 _MATCH_ID = "match_id"
 
 
-def _default_maker(table: Table, name: str) -> Callable[[], Any]:
-    """The column default a Core insert would apply when a row leaves ``name`` out."""
+# Defaults that make an empty container: the rows of one statement may share one, since
+# it is converted (to the same JSON) and never changed.
+_EMPTY_MAKERS: tuple[Any, ...] = (dict, list)
+
+
+def _default_maker(table: Table, name: str) -> Callable[[int], list[Any]]:
+    """The column default a Core insert would apply to each of ``count`` rows that leave
+    ``name`` out: ``maker(count)``."""
     default = table.c[name].default
     if default is None or not (default.is_scalar or default.is_callable):
         raise ValueError(f"{table.name}.{name} has no Python-side default; give a value")
     arg: Any = default.arg  # type: ignore[attr-defined]
     if default.is_scalar:
-        return lambda: arg
-    return lambda: arg(None)  # SQLAlchemy wraps zero-argument callables to take a context
+        return lambda count: [arg] * count
+    if getattr(arg, "__wrapped__", None) in _EMPTY_MAKERS:  # one {} or [] for all
+        return lambda count: [arg(None)] * count
+    # SQLAlchemy wraps zero-argument callables to take a context
+    return lambda count: [arg(None) for _ in range(count)]
 
 
 def _prepare(kind: str, table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Prepared:
@@ -139,7 +148,7 @@ def _write(
 ) -> Write:
     prepared = _prepare(kind, table, tuple(columns), session.get_bind().dialect)
     stored_columns = [
-        _converted([row[at] for row in rows] if make is None else [make() for _ in rows], process)
+        _converted([row[at] for row in rows] if make is None else make(len(rows)), process)
         for at, make, process in prepared.params
     ]
     params: list[Any] = list(zip(*stored_columns, strict=True))
@@ -233,7 +242,7 @@ def insert_copy(
     )
     converted = [
         _converted(
-            [row[at] for row in rows] if make is None else [make() for _ in rows],
+            [row[at] for row in rows] if make is None else make(len(rows)),
             # the bind processor's json.dumps was a tenth of a bus batch's CPU
             _json_text if isinstance(table.c[name].type.dialect_impl(dialect), JSON) else process,
         )

@@ -11,11 +11,12 @@ from pydantic import ValidationError
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from crmsync.jsonlimits import DEFAULT as JSON_LIMITS
 from crmsync.jsonlimits import JsonRefused
 from crmsync.quality.batch_phone import normalize_phones
 from crmsync.quality.normalize import normalize_email, normalize_phone
 from crmsync.records.errors import RecordInvalid
-from crmsync.records.schemas import CREATE_SCHEMAS, PATCH_SCHEMAS, READ_ONLY_FIELDS
+from crmsync.records.schemas import CREATE_SCHEMAS, PATCH_SCHEMAS, PLAIN_TEXT, READ_ONLY_FIELDS
 from crmsync.store.models import RECORD_MODELS, RecordBase
 
 # Derived match keys: stored for lookups, never shown or written by clients.
@@ -87,6 +88,71 @@ def parse_fields(record_type: str, payload: Any) -> dict[str, Any]:
     if cleared:
         raise RecordInvalid(_summary(cleared), cleared)
     return fields
+
+
+@cache
+def _plain_limits(record_type: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The plain text fields of a record type with their longest value, and the schema's
+    position of each field (``parse_fields`` answers in that order)."""
+    most = JSON_LIMITS.max_string
+    limits = {n: min(most, limit or most) for n, limit in PLAIN_TEXT[record_type].items()}
+    return limits, {n: i for i, n in enumerate(PATCH_SCHEMAS[record_type].model_fields)}
+
+
+_ABSENT: Any = object()
+
+
+def _plain_value(value: Any, longest: int) -> bool:
+    """Whether ``parse_fields`` keeps this value of a plain text field as it is."""
+    return (
+        value.__class__ is str
+        and 0 < len(value) <= longest
+        and value.isascii()
+        and value.isprintable()
+        and value[0] != " "
+        and value[-1] != " "
+    )
+
+
+def plain_rows(record_type: str, rows: list[dict[str, Any]]) -> list[bool]:
+    """For each payload, whether ``parse_fields`` would accept it and answer it unchanged
+    (in the schema's order: ``in_schema_order``), judged a column at a time.
+
+    A payload qualifies when it sets only plain text fields (``schemas.PLAIN_TEXT``), each
+    to printable ASCII text within the field's length, with no space at either end (what
+    the model would strip) and not empty (an empty ``external_ref`` is None). Anything
+    else is left to ``parse_fields``: False is "not known", never "refused".
+    """
+    limits, _order = _plain_limits(record_type)
+    plain = [fields.keys() <= limits.keys() for fields in rows]
+    names = {name for fields in rows for name in fields}
+    for name in names & limits.keys():
+        longest = limits[name]
+        column = [fields.get(name, _ABSENT) for fields in rows]
+        texts = [v for v in column if v is not _ABSENT]
+        if {*map(type, texts)} == {str}:
+            joined = "\x00".join(texts)  # a value's edges are next to a NUL or the ends
+            if (
+                "" not in texts
+                and max(map(len, texts)) <= longest
+                and joined.isascii()
+                and "".join(texts).isprintable()
+                and not joined.startswith(" ")
+                and not joined.endswith(" ")
+                and " \x00" not in joined
+                and "\x00 " not in joined
+            ):
+                continue  # the whole column is plain
+        for i, value in enumerate(column):
+            if value is not _ABSENT and not _plain_value(value, longest):
+                plain[i] = False
+    return plain
+
+
+def in_schema_order(record_type: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A payload ``plain_rows`` passed, as ``parse_fields`` answers it."""
+    order = _plain_limits(record_type)[1]
+    return {name: fields[name] for name in sorted(fields, key=order.__getitem__)}
 
 
 def complete_for_create(record_type: str, fields: dict[str, Any]) -> dict[str, Any]:

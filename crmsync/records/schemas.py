@@ -36,6 +36,7 @@ from crmsync.fields.table import TABLE, ObjectType
 __all__ = [
     "CREATE_SCHEMAS",
     "PATCH_SCHEMAS",
+    "PLAIN_TEXT",
     "READ_ONLY_FIELDS",
     "ActivityDirection",
     "ActivityType",
@@ -136,6 +137,24 @@ def _annotation(spec: CanonicalField) -> Any:
     return Annotated[str, text]
 
 
+def _plain_text(spec: CanonicalField) -> bool:
+    """Whether ``_annotation`` gives the field a plain string with no pattern."""
+    return spec.relation is None and spec.pattern is None and spec.type not in _NOT_TEXT
+
+
+_NOT_TEXT = frozenset(
+    {
+        FieldType.ENUM,
+        FieldType.NUMBER,
+        FieldType.DATE,
+        FieldType.DATETIME,
+        FieldType.BOOLEAN,
+        FieldType.LIST,
+        FieldType.OBJECT,
+    }
+)
+
+
 def _create_model(record_type: ObjectType, spec: RecordSpec) -> type[RecordIn]:
     """``ContactIn`` and its kind: the table's fields of one record type, as a client
     writes them."""
@@ -177,4 +196,15 @@ CREATE_SCHEMAS: dict[str, type[RecordIn]] = {
 }
 PATCH_SCHEMAS: dict[str, type[RecordIn]] = {
     name: _patch_model(schema) for name, schema in CREATE_SCHEMAS.items()
+}
+
+# record type -> field -> longest text, for the fields a client writes as plain text (a
+# string with at most a length limit: no pattern, enum or other type), external_ref
+# included. ``payloads.plain_rows`` judges such values without a model.
+PLAIN_TEXT: dict[str, dict[str, int | None]] = {
+    str(name): {
+        "external_ref": 255,
+        **{f.name: f.max_length for f in spec.fields if _plain_text(f)},
+    }
+    for name, spec in TABLE.items()
 }
