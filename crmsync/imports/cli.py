@@ -1,11 +1,12 @@
-"""``crmsync import FILE``: run an import job in this process with a progress bar."""
+"""``crmsync import FILE``: run an import job in this process with a progress bar, or
+(``--preview``) say what importing would do on a sample, with what to change first."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -19,6 +20,7 @@ from crmsync.imports.errors import ImportProblem
 from crmsync.imports.mapping_file import Columns, ValueMaps, read_mapping_text
 from crmsync.imports.options import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, ImportOptions, OnDuplicate
 from crmsync.imports.outcomes import outcome_csv
+from crmsync.imports.preview import preview_file
 from crmsync.imports.runner import run_import
 from crmsync.imports.settings import ImportSettings
 from crmsync.mapping.errors import MappingFileError
@@ -63,6 +65,29 @@ def _summary(job: ImportJob, seconds: float) -> Table:
     return table
 
 
+def _print_hints(preview: dict[str, Any]) -> None:
+    for hint in preview["hints"]:
+        err.print(f"[yellow]{hint['message']}[/yellow]", markup=True, highlight=False)
+
+
+def _print_preview(preview: dict[str, Any]) -> None:
+    """The mapping, each column's problems, the sample's outcome and the hints."""
+    sample = preview["sample"]
+    table = Table(title=f"preview of {sample['rows']} sample rows")
+    for name in ("column", "imported as", "filled", "problems"):
+        table.add_column(name)
+    for column in preview["columns"]:
+        problems = "; ".join(f"{p['message']} ({p['count']})" for p in column["problems"])
+        target = column["target"] or "(not imported)"
+        table.add_row(column["header"], target, str(column["filled"]), problems)
+    err.print(table)
+    err.print(
+        f"would import {sample['would_import']}, fail {sample['would_fail']}, "
+        f"duplicates {sample['duplicates']}"
+    )
+    _print_hints(preview)
+
+
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The lead file.")],
     workspace: Annotated[uuid.UUID, typer.Option(help="Workspace id.")],
@@ -86,6 +111,13 @@ def import_file(
         ),
     ] = OnDuplicate.SKIP,
     dry_run: Annotated[bool, typer.Option(help="Check every row, write no record.")] = False,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            help="Show what importing would do on a sample (and what to change first); "
+            "create no job."
+        ),
+    ] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=MAX_BATCH_SIZE)] = DEFAULT_BATCH_SIZE,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet; default: the first.")] = None,
     region: Annotated[
@@ -136,6 +168,17 @@ def import_file(
                 "severity": _severity(severity or []),
             }
         )
+        # an import only needs the hints: its sample skips the duplicate check
+        looked = (
+            options if preview else options.model_copy(update={"on_duplicate": OnDuplicate.CREATE})
+        )
+        with session_scope(sessions) as session:
+            seen = preview_file(
+                file, file.name, limits, looked, columns, session=session, workspace_id=workspace
+            )
+        if preview:
+            _print_preview(seen)
+            return
         with session_scope(sessions) as session, file.open("rb") as data:
             job = jobs.create_job(
                 session,
@@ -151,6 +194,7 @@ def import_file(
         err.print(f"[red]cannot import {file.name}:[/red] {exc}")
         raise typer.Exit(2) from None
     err.print("mapping: " + ", ".join(f"{h} -> {t}" for h, t in job.mapping.items()))
+    _print_hints(seen)
     columns_ = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns_, TimeRemainingColumn(), console=err) as bar:
         task = bar.add_task(file.name, total=None)

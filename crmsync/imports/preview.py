@@ -22,11 +22,12 @@ from crmsync.dedup.guard import DEDUP_TYPES, DuplicateGuard
 from crmsync.imports.mapped import row_key
 from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.preview_columns import ColumnReport, suggested_value_maps
+from crmsync.imports.preview_hints import dropped_hint, region_hints
 from crmsync.imports.readers import open_table
 from crmsync.imports.rowmap import MappedRow, RowMapper, with_unmapped
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.statusmaps import resolve_value_maps
-from crmsync.imports.suggested import Sample, suggestions, take_sample
+from crmsync.imports.suggested import Sample, checked, header_suggestions, take_sample
 from crmsync.imports.table import SourceRow
 from crmsync.mapping.detect import detect_type
 from crmsync.quality.validation import Severity
@@ -152,7 +153,8 @@ def preview_file(
     reader = open_table(path, filename, limits, sheet=options.sheet, header_row=options.header_row)
     info = reader.info
     sample = take_sample(reader)
-    proposed = suggestions(reader, sample, options.object_type, options.region)
+    found = header_suggestions(reader, sample, options.object_type, options.region)
+    proposed = checked(found, sample, options.object_type, options.region)
     if columns is None:
         columns = {s.source: s.target for s in proposed}
     used: dict[str, str | None] = {h: t for h, t in columns.items() if t}
@@ -183,6 +185,10 @@ def preview_file(
         )
         mapped, row_problems, warnings = _map_sample(mapper, sample, reports)
         duplicates = _dedup_sample(_guard(session, workspace_id, options, settings), mapped)
+    hints = region_hints(options.object_type, options.region, found, used, sample.columns)
+    dropped = dropped_hint(
+        used, info.headers, {h: r.filled for h, r in reports.items()}, len(sample.rows)
+    )
     failing_lines = sorted(
         [row.line for row in sample.rows if row.problem]
         + [row.line for row, out in mapped if out.errors]
@@ -195,6 +201,7 @@ def preview_file(
         "sheet": info.sheet,
         "headers": info.headers,
         "file_warnings": info.warnings,
+        "hints": hints + ([dropped] if dropped else []),
         "rows": [row.values for row in sample.rows[:FIRST_ROWS]],
         "sampled_rows": len(sample.rows),
         "detected_types": {

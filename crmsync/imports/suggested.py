@@ -75,13 +75,27 @@ def _checked(s: Suggestion, sample: Sample, object_type: str, region: str) -> Su
     return Suggestion(s.source, None, 0.0, [demoted, *s.alternatives][:3])
 
 
+def header_suggestions(
+    reader: TableReader, sample: Sample, object_type: str, region: str
+) -> list[Suggestion]:
+    """What each header (and its values' type) suggests, before the sample's check."""
+    return suggest_mappings(
+        reader.info.headers, sample.columns, object_type, region, for_import=True
+    )
+
+
+def checked(
+    found: list[Suggestion], sample: Sample, object_type: str, region: str
+) -> list[Suggestion]:
+    """``found`` with each suggestion whose field does not take the column's values demoted."""
+    return [_checked(s, sample, object_type, region) for s in found]
+
+
 def suggestions(
     reader: TableReader, sample: Sample, object_type: str, region: str
 ) -> list[Suggestion]:
-    found = suggest_mappings(
-        reader.info.headers, sample.columns, object_type, region, for_import=True
-    )
-    return [_checked(s, sample, object_type, region) for s in found]
+    found = header_suggestions(reader, sample, object_type, region)
+    return checked(found, sample, object_type, region)
 
 
 def suggested_columns(reader: TableReader, object_type: str, region: str) -> dict[str, str | None]:

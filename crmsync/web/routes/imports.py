@@ -17,10 +17,10 @@ from crmsync.imports import jobs
 from crmsync.imports.launcher import launcher_for, limits_for
 from crmsync.imports.options import ImportOptions
 from crmsync.imports.preview import preview_file
-from crmsync.imports.rowmap import OBJECT_TYPES
+from crmsync.imports.rowmap import OBJECT_TYPES, with_unmapped
 from crmsync.imports.undo import undo_import
 from crmsync.records.errors import RecordInvalid
-from crmsync.store.models import ImportStatus
+from crmsync.store.models import ImportJob, ImportStatus
 from crmsync.web import import_wizard
 from crmsync.web.deps import Db, attachment
 from crmsync.web.guard import ImportRunner, Reader, WebRoute, form_text
@@ -91,6 +91,8 @@ def import_page(request: Request, user: Reader, db: Db, job_id: uuid.UUID) -> Re
         context["suggested"] = import_wizard.suggested_targets(preview)
         context["rules"] = import_wizard.rule_choices(preview)
         context["value_columns"] = import_wizard.value_columns(job, preview)
+        context["region"] = options.region
+        context["keep_unmapped"] = options.keep_unmapped
     return page(request, "import.html", context)
 
 
@@ -118,6 +120,27 @@ def _rules_of(
     return severity, values, unknown
 
 
+def _set_region_and_kept(job: ImportJob, form: FormData) -> None:
+    """The preview's fixes: the phones' region, and keeping unmapped columns as custom
+    fields (each stored in the mapping, as creating a job with ``keep_unmapped`` does)."""
+    if form_text(form, "import_options") != "shown":
+        return
+    options = import_wizard.options_of(job)
+    changed = ImportOptions.model_validate(
+        {
+            **job.options,
+            "region": form_text(form, "region", options.region).strip().upper(),
+            "keep_unmapped": form_text(form, "keep_unmapped") == "true",
+        }
+    )
+    job.options = changed.model_dump(mode="json", by_alias=True)
+    if changed.keep_unmapped:
+        job.mapping = with_unmapped(job.mapping, job.headers)
+    elif options.keep_unmapped:  # unticked: the columns it kept are dropped again
+        kept = with_unmapped({}, job.headers)
+        job.mapping = {h: t for h, t in job.mapping.items() if kept.get(h) != t}
+
+
 @router.post("/{job_id}")
 async def change_or_start(
     request: Request, user: ImportRunner, db: Db, job_id: uuid.UUID
@@ -132,6 +155,7 @@ async def change_or_start(
         columns = {h: form_text(form, f"map:{h}", UNMAPPED) or None for h in job.headers}
         import_wizard.remap(job, columns)
         import_wizard.set_rules(job, *_rules_of(form))
+        _set_region_and_kept(job, form)
         if start:
             jobs.start_job(job)
         db.commit()
