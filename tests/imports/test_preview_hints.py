@@ -241,6 +241,8 @@ def test_web_preview_shows_hints_and_takes_region_and_keep_unmapped(
         assert job.options["region"] == "FR" and job.options["keep_unmapped"] is True
         assert job.mapping["Téléphone"] == "custom_fields.telephone"
         assert job.mapping["Ville"] == "city"
+    refused = client.post(f"/ui/imports/{job_id}", data={**form, "region": "ZZ"})
+    assert "not a country code" in refused.text
     unticked = client.post(f"/ui/imports/{job_id}", data={**form, "region": "FR"})
     assert "not imported, 1 column with values: Téléphone (50 of 50 sample rows)" in unticked.text
     with sessions() as session:

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
+import phonenumbers
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -126,10 +127,13 @@ def _set_region_and_kept(job: ImportJob, form: FormData) -> None:
     if form_text(form, "import_options") != "shown":
         return
     options = import_wizard.options_of(job)
+    region = form_text(form, "region", options.region).strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise RecordInvalid(f"region: {region!r} is not a country code such as US, GB or FR")
     changed = ImportOptions.model_validate(
         {
             **job.options,
-            "region": form_text(form, "region", options.region).strip().upper(),
+            "region": region,
             "keep_unmapped": form_text(form, "keep_unmapped") == "true",
         }
     )
