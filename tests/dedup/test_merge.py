@@ -357,5 +357,9 @@ def test_touches_and_journey_enrolments_move_to_the_survivor(
         ("nurture", "active", None),
         ("renewal", "completed", None),
     }
-    pushed = db.scalars(select(SyncJob.record_id).where(SyncJob.object_type == "enrollments")).all()
+    pushed = db.scalars(
+        select(SyncJob.record_id).where(
+            SyncJob.workspace_id == tenant.id, SyncJob.object_type == "enrollments"
+        )
+    ).all()
     assert sorted(pushed) == sorted([twice.id, only_dup.id])  # the CRM hears of both
