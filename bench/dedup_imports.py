@@ -9,6 +9,7 @@ the rows found duplicate and possible, and their precision and recall on the tru
 
     python bench/dedup_imports.py --rows 300000
     python bench/dedup_imports.py --rows 100000 --show 20    # print wrong verdicts
+    python bench/dedup_imports.py --quick                    # 5,000 rows, for CI
 """
 
 from __future__ import annotations
@@ -104,7 +105,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="check only the first rows")
     parser.add_argument("--profile-from", type=int, default=0,
                         help="cProfile the rows checked from this many on")  # fmt: skip
+    parser.add_argument("--quick", action="store_true", help="a small file, for CI")
     args = parser.parse_args()
+    if args.quick:
+        args.rows = 5_000
     batches, inputs, truth = load(args.rows)
     if args.limit:
         batches = batches[: -(-args.limit // DEFAULT_BATCH_SIZE)]
