@@ -384,7 +384,8 @@ def _upsert_isolating(
                 _upsert_batch(target, object_type, [one], match_key, links, settlement, counts, now)
             except InvalidRecord as error:
                 job = one[0]
-                counts.error(job, on_job_error(settlement, job, error, target.retry, now), error)
+                status = on_job_error(settlement, job, error, target.retry, datetime.now(UTC))
+                counts.error(job, status, error)
 
 
 def _upsert_batch(
@@ -420,4 +421,4 @@ def _upsert_batch(
                 settlement.succeed(job)
                 continue
             settlement.unlink(links.pop(job.record_id).id)  # stale Link: recreate next time
-        counts.error(job, on_job_error(settlement, job, error, target.retry, now), error)
+        counts.error(job, on_job_error(settlement, job, error, target.retry, acked), error)

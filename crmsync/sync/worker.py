@@ -191,7 +191,12 @@ class Worker:
                 session, integration.workspace_id, integration.id, claim.object_type
             )
         except ConnectorError as error:
-            counts = self._whole_batch_failed(session, claim, integration, settlement, error, now)
+            # A retry's delay counts from the failure, not from the claim: a slow
+            # connector or CRM must not make a failed group due again at once.
+            failed_at = datetime.now(UTC)
+            counts = self._whole_batch_failed(
+                session, claim, integration, settlement, error, failed_at
+            )
             run.status = SyncRunStatus.FAILED
         if sync.frequency is not None and not extra_jobs:  # cut-off jobs go first
             object_state.scheduled(

@@ -6,6 +6,7 @@ forced faults make one object type fail while the others go on.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +47,10 @@ class World:
     headers: dict[str, str]
 
     def integration(self, objects: dict[str, Any], **config: Any) -> str:
+        """An integration whose retries wait ten minutes unless ``retry`` says otherwise:
+        a retried job is due again only when ``time_passes``, never because a loaded
+        machine took longer than the real delay between two ``run_once``."""
+        config.setdefault("retry", {"base_seconds": 600, "cap_seconds": 600})
         body = {
             "provider": "hubspot",
             "name": "HubSpot sandbox",
@@ -222,6 +227,33 @@ def test_a_type_that_keeps_failing_backs_off_alone(world: World) -> None:
         db.commit()
     world.drain()
     assert world.jobs("companies") == ["pending"] and world.jobs("contacts") == ["succeeded"]
+
+
+def test_a_retry_waits_its_delay_from_the_failure_not_from_the_claim(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A push that is slow to fail (here: the target takes longer to build than the
+    retry delay) must not be due again the moment it fails."""
+    world.integration({"companies": "both"}, retry={"base_seconds": 1, "jitter": 0})
+    world.crm.post(
+        "/_sandbox/faults",
+        json={"kind": "502", "count": 1000, "path": "/crm/v3/objects/companies/batch"},
+    ).raise_for_status()
+    resolve = world.worker.resolve
+
+    def slow_resolve(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(1.5)
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(world.worker, "resolve", slow_resolve)
+    world.create("companies", {"name": "Acme"})
+    world.drain()
+    with world.sessions() as db:
+        job = db.scalars(select(SyncJob)).one()
+    assert (job.status, job.attempts) == ("pending", 1)
+    assert job.next_attempt_at is not None
+    due = job.next_attempt_at.replace(tzinfo=job.next_attempt_at.tzinfo or UTC)
+    assert due > datetime.now(UTC)
 
 
 def test_one_bad_record_fails_alone_with_the_crms_reason_and_field(world: World) -> None:
