@@ -22,7 +22,7 @@ from crmsync.imports.options import ImportOptions, OnDuplicate
 from crmsync.imports.rowmap import EXTERNAL_REF
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, truncate_cells
-from crmsync.quality.normalize import remember_e164
+from crmsync.quality.normalize import remember_e164, remember_emails
 from crmsync.records import service
 from crmsync.records.errors import RecordError
 from crmsync.store.base import new_id
@@ -99,6 +99,8 @@ class BatchWriter:
                 updates.append((row, duplicate_of, fields))
 
         payloads = [f for _, f in accepted]
+        # addresses the mapping normalised: their email keys are themselves
+        remember_emails(batch.normal_emails)
         if self.object_type == "contacts":
             # a mapped phone is normalize_phone's E.164 answer (maybe given in the mapping
             # process): its phone key is itself, found without parsing it again

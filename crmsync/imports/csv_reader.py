@@ -139,6 +139,7 @@ class CsvReader:
     def rows(self) -> Iterator[SourceRow]:
         headers = self.info.headers
         width = len(headers)
+        longest = self.limits.max_cell_chars
         for number, line, raw in self._records():
             values: dict[str, Any] = dict(zip(headers, raw, strict=False))
             problem = None
@@ -146,7 +147,8 @@ class CsvReader:
                 problem = f"expected {width} fields, found {len(raw)}"
                 if len(raw) > width:
                     values[EXTRA] = raw[width:]
-            problem = problem or check_cells(values, self.limits)
+            elif max(map(len, raw), default=0) > longest:  # the cells are text: most rows stop here
+                problem = check_cells(values, self.limits)
             yield SourceRow(number, line, values, problem)
 
     def count_rows(self) -> int:

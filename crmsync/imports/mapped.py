@@ -49,6 +49,7 @@ from crmsync.imports.rowmap import RowMapper
 from crmsync.imports.settings import ImportSettings
 from crmsync.imports.table import SourceRow, TableReader
 from crmsync.imports.valuemaps import ValueMap
+from crmsync.quality.normalize import normal_emails
 from crmsync.quality.validation import Severity
 
 log = structlog.get_logger("crmsync.imports")
@@ -81,6 +82,9 @@ class MappedBatch:
     # numbers of the valid rows whose fields are not ``parse_fields``' own answer (the
     # others are written without parsing them again)
     unparsed: set[int] = field(default_factory=set)
+    # the valid rows' e-mail addresses that are normalize_email's own answers (their
+    # normal form, as the mapping found them): the writer's email keys, not parsed again
+    normal_emails: list[str] = field(default_factory=list)
 
     def keyed(self) -> list[tuple[str, dict[str, Any]]]:
         """The valid rows' fields under their dedup keys, as ``check_batch`` takes them."""
@@ -130,8 +134,8 @@ class BatchSource:
     def map(self, mapper: RowMapper, rows: list[SourceRow]) -> MappedBatch:
         batch = MappedBatch(rows)
         readable = [row for row in rows if not row.problem]
-        mapper.prepare([row.values for row in readable])
         # the records service's own checks run in map: refused here, not after dedup
+        # (map_batch parses the batch's phones together, as ``prepare`` does)
         answers = iter(mapper.map_batch([row.values for row in readable]))
         for row in rows:
             if row.problem:
@@ -146,6 +150,7 @@ class BatchSource:
             if not mapped.parsed:
                 batch.unparsed.add(row.number)
             batch.valid.append((row, mapped.fields))
+        batch.normal_emails = normal_emails(fields.get("email") for _row, fields in batch.valid)
         if self.dedup_region is not None:
             inputs = [dedup_input(row_key(row), fields) for row, fields in batch.valid]
             batch.dedup = prepare(inputs, self.dedup_region)

@@ -214,6 +214,7 @@ class RowMapper:
             compiled = _compile_value_map(object_type, str(target), maps.get(header))
             if compiled is not None:
                 self._value_maps[header] = compiled
+        self._phone_headers = [f.target for f in self._fields if f.type is FieldType.PHONE]
         self.rules = RowRules(
             object_type,
             {t: h for h, t in self.columns.items() if t},
@@ -230,8 +231,7 @@ class RowMapper:
         ``normalize_phones`` decides the common shapes for the whole batch at once and
         remembers the answers, which are the ones ``map`` would get from parsing each.
         """
-        headers = [f.target for f in self._fields if f.type is FieldType.PHONE]
-        cells = (row.get(header) for row in rows for header in headers)
+        cells = (row.get(header) for row in rows for header in self._phone_headers)
         texts = [_cleanse(v) if self.cleanse else v for v in cells if isinstance(v, str)]
         normalize_phones((t for t in texts if t), self.region)
 
@@ -274,14 +274,20 @@ class RowMapper:
         whose values are all plain text (``payloads.plain_rows``), without a model
         validation per row."""
         prepared = [self._prepared(values) for values in rows]
-        results = self._compiled.apply_batch([values for values, _p, _k in prepared], self.region)
+        ready = [values for values, _p, _k in prepared]
+        # the phones parsed together first (``prepare``, on the cells already cleansed)
+        cells = (values.get(header) for values in ready for header in self._phone_headers)
+        normalize_phones((v for v in cells if v and isinstance(v, str)), self.region)
+        results = self._compiled.apply_batch(ready, self.region)
         outs = [
             self._mapped(values, problems, kept, result)
             for (values, problems, kept), result in zip(prepared, results, strict=True)
         ]
-        plain = plain_rows(self.object_type, [out.fields for out in outs])
+        fields = [out.fields for out in outs]
+        plain = plain_rows(self.object_type, fields)
+        checks = self.rules.field_checks_for(fields)
         for out, fast in zip(outs, plain, strict=True):
-            out.parsed = self.rules.check(out.fields, out.problems, fast)
+            out.parsed = self.rules.check(out.fields, out.problems, fast, checks)
         return outs
 
     def _prepared(

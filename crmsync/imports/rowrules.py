@@ -42,6 +42,11 @@ _COERCED_RULES: Final = {FieldType.EMAIL: RuleKind.EMAIL, FieldType.PHONE: RuleK
 _PARSE_ROUNDS: Final = 4
 
 
+# a field rule as the row loop runs it: (field, rule, dotted field, max_length's limit)
+_FieldCheck = tuple[str, FieldRule, bool, float | None]
+_TEXT: Final = frozenset({str})
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with a row: which column or field, which rule, and how bad."""
@@ -106,7 +111,7 @@ class RowRules:
             r for r in self.ruleset.fields if not self._coerced(r)
         )
         # each rule with what the row loop needs, worked out once
-        self._field_checks = [
+        self._field_checks: list[_FieldCheck] = [
             (r.field, r, "." in r.field, r.max if r.rule is RuleKind.MAX_LENGTH else None)
             for r in self.field_rules
         ]
@@ -133,8 +138,32 @@ class RowRules:
         severity = severity_of(self.overrides, target, rule, default)
         return Problem(header, target, rule, message, value, self._severity(severity))
 
-    def _field_issues(self, fields: dict[str, Any], problems: list[Problem]) -> None:
-        for name, rule, dotted, longest in self._field_checks:
+    def field_checks_for(self, rows: list[dict[str, Any]]) -> list[_FieldCheck]:
+        """The field checks that can find a problem in some row of ``rows`` (mapped fields,
+        before ``check``), judged a column at a time: a rule on a field no row sets
+        (unless it is ``required``), or a ``max_length`` every row's text value meets,
+        finds none and is left out. ``check(..., checks=)`` of each row then gives the
+        same problems as with every check."""
+        present: set[str] = set().union(*rows)
+        checks = []
+        for check in self._field_checks:
+            name, rule, dotted, longest = check
+            if dotted or rule.rule is RuleKind.REQUIRED:
+                checks.append(check)
+            elif name not in present:
+                continue
+            elif longest is not None:
+                column = [fields[name] for fields in rows if name in fields]
+                if {*map(type, column)} != _TEXT or max(map(len, column)) > longest:
+                    checks.append(check)
+            else:
+                checks.append(check)
+        return checks
+
+    def _field_issues(
+        self, fields: dict[str, Any], problems: list[Problem], checks: list[_FieldCheck]
+    ) -> None:
+        for name, rule, dotted, longest in checks:
             value = get_path(fields, name) if dotted else fields.get(name, MISSING)
             if value is MISSING:
                 if rule.rule is not RuleKind.REQUIRED:
@@ -152,7 +181,10 @@ class RowRules:
         for rule, plain in self._record_checks:
             for name in plain:  # the usual case first: one of the fields has a value
                 value = fields.get(name)
-                if value is not None and not is_empty(value):
+                if value.__class__ is str:  # is_empty of text, inlined
+                    if value.strip():
+                        break
+                elif value is not None and not is_empty(value):
                     break
             else:
                 issue = record_issue(rule, fields)
@@ -161,16 +193,23 @@ class RowRules:
                         Problem(None, "", issue.rule, issue.message, None, issue.severity)
                     )
 
-    def check(self, fields: dict[str, Any], problems: list[Problem], plain: bool = False) -> bool:
+    def check(
+        self,
+        fields: dict[str, Any],
+        problems: list[Problem],
+        plain: bool = False,
+        checks: list[_FieldCheck] | None = None,
+    ) -> bool:
         """Add the row's problems to ``problems``; values with a warning leave ``fields``.
 
         True when ``fields`` is left as ``parse_fields``' own answer for it (values and
         order), which the records service can then take without parsing it again.
         ``plain``: ``payloads.plain_rows`` found ``fields`` to be that answer already (but
-        for the order), so they are not parsed.
+        for the order), so they are not parsed. ``checks``: the field checks worth
+        running (``field_checks_for`` of the row's batch); all of them by default.
         """
         if self.validate:
-            self._field_issues(fields, problems)
+            self._field_issues(fields, problems, self._field_checks if checks is None else checks)
         # a bad value leaves the record: a warning's row imports without it, and an
         # error's row fails anyway (the records service would only report it again)
         for problem in problems:

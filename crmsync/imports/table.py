@@ -23,6 +23,11 @@ class SourceRow:
     values: dict[str, Any]
     problem: str | None = None
 
+    def __reduce__(self) -> tuple[type[SourceRow], tuple[int, int, dict[str, Any], str | None]]:
+        # pickled by its fields: a slots dataclass's own __getstate__/__setstate__ walk
+        # ``dataclasses.fields`` for every row, a sixth of handing a batch across processes
+        return (SourceRow, (self.number, self.line, self.values, self.problem))
+
 
 @dataclass
 class TableInfo:

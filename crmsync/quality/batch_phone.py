@@ -24,10 +24,10 @@ import polars as pl
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
 from crmsync.quality.normalize import (
-    known_e164,
+    known_e164s,
     normalize_phone,
     remember_e164,
-    remember_phone,
+    remember_phones,
 )
 
 _SHAPE: Final = r"^ *\+?[0-9 ().\-]* *$"
@@ -170,15 +170,14 @@ def normalize_phones(values: Iterable[str], region: str) -> dict[str, str | None
     """
     distinct = set(values)
     # E.164 answers already given are their own (a record's phone, parsed on import)
-    answers: dict[str, str | None] = {v: v for v in distinct if known_e164(v)}
+    answers: dict[str, str | None] = {v: v for v in known_e164s(distinct)}
     if answers:
         distinct -= answers.keys()
     if len(distinct) >= _BATCH_FROM:
         plain = [v for v in distinct if v.isascii() and v.isprintable()]
         decided = fast_phones(pl.Series("v", plain, dtype=pl.Utf8), region)
         fast = {v: e164 for v, e164 in zip(plain, decided.to_list(), strict=True) if e164}
-        for value, e164 in fast.items():  # later single calls for these answer at once
-            remember_phone(value, region, e164)
+        remember_phones(fast, region)  # later single calls for these answer at once
         remember_e164(fast.values())
         answers.update(fast)
     for value in distinct - answers.keys():

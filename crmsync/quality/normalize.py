@@ -8,8 +8,9 @@ row of a large import stays cheap.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 
@@ -66,11 +67,44 @@ def _normalize_email(value: str) -> str | None:
     return cleaned if cleaned and is_email(cleaned) else None
 
 
+# Normal forms this module has answered with (or was told of: ``remember_emails``): an
+# address that is its own answer, found again without parsing it. Emptied when full.
+_NORMAL_EMAILS: dict[str, None] = {}
+
+
 def normalize_email(value: str | None) -> str | None:
     """Trimmed, lower-case e-mail address; None when empty or not an e-mail address."""
     if value is None:
         return None
-    return _normalize_email(value)
+    if value in _NORMAL_EMAILS:
+        return value
+    answer = _normalize_email(value)
+    if answer is not None:
+        if len(_NORMAL_EMAILS) >= _CACHE_SIZE:
+            _NORMAL_EMAILS.clear()
+        _NORMAL_EMAILS[answer] = None
+    return answer
+
+
+def normal_emails(values: Iterable[Any]) -> list[str]:
+    """The ``values`` known here to be ``normalize_email`` answers (their own normal form),
+    without parsing any: to hand to another process's ``remember_emails``."""
+    known = _NORMAL_EMAILS
+    return [v for v in values if v.__class__ is str and v in known]
+
+
+def remember_emails(values: Iterable[str]) -> None:
+    """Take ``values`` as e-mail addresses ``normalize_email`` answered with (in another
+    process, say): normalising one again gives it back without parsing it."""
+    _remember(_NORMAL_EMAILS, values)
+
+
+def _remember(known: dict[str, None], values: Iterable[str]) -> None:
+    """Add ``values`` to a cache of normal forms, emptied first when it would overflow."""
+    new = dict.fromkeys(values)
+    if len(known) + len(new) > _CACHE_SIZE:
+        known.clear()
+    known.update(new)
 
 
 # Digits with the usual separators, optionally after one leading "+": for these,
@@ -91,10 +125,7 @@ _PHONE_ANSWERS: dict[tuple[str, str], str | None] = {}
 def remember_e164(values: Iterable[str]) -> None:
     """Take ``values`` as E.164 answers ``normalize_phone`` gave (in another process, say):
     parsing one again gives it back without phonenumbers."""
-    for value in values:
-        if len(_KNOWN_E164) >= _CACHE_SIZE:
-            _KNOWN_E164.clear()
-        _KNOWN_E164[value] = None
+    _remember(_KNOWN_E164, values)
 
 
 def known_e164(value: str) -> bool:
@@ -102,11 +133,24 @@ def known_e164(value: str) -> bool:
     return value in _KNOWN_E164
 
 
+def known_e164s(values: set[str]) -> set[str]:
+    """The ``values`` that ``known_e164`` holds, found all at once."""
+    return values & _KNOWN_E164.keys()
+
+
 def remember_phone(value: str, region: str, answer: str | None) -> None:
     """Record ``normalize_phone(value, region)``'s answer, worked out by a batch path."""
     if len(_PHONE_ANSWERS) >= _CACHE_SIZE:
         _PHONE_ANSWERS.clear()
     _PHONE_ANSWERS[(value, region.upper())] = answer
+
+
+def remember_phones(answers: Mapping[str, str | None], region: str) -> None:
+    """``remember_phone`` of each value -> answer of ``answers``, all at once."""
+    region = region.upper()
+    if len(_PHONE_ANSWERS) + len(answers) > _CACHE_SIZE:
+        _PHONE_ANSWERS.clear()
+    _PHONE_ANSWERS.update({(value, region): answer for value, answer in answers.items()})
 
 
 def _normalize_phone(value: str, region: str) -> str | None:
