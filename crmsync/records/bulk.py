@@ -194,8 +194,13 @@ def insert_tuples(
 def insert_writes(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[Write]:
     """INSERTs of rows given as dicts; rows setting different columns go in separate ones."""
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    shape_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # keys as made -> sorted
     for row in rows:
-        by_shape[tuple(sorted(row))].append(row)
+        keys = tuple(row)
+        shape = shape_of.get(keys)
+        if shape is None:
+            shape = shape_of[keys] = tuple(sorted(keys))
+        by_shape[shape].append(row)
     return [
         insert_write(session, table, columns, [[row[c] for c in columns] for row in group])
         for columns, group in by_shape.items()

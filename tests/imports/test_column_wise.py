@@ -232,3 +232,20 @@ def test_a_batch_coerces_as_each_record_alone(
         for values in records
     ]
     assert compiled.apply_batch(rows) == [compiled.apply(row) for row in rows]
+
+
+def test_a_batch_runs_only_the_field_checks_that_can_find_a_problem() -> None:
+    rules = RowMapper("contacts", COLUMNS).rules
+    # first names all fit, no row sets a type or a score: only the postal codes are checked
+    rows = [{"first_name": "Ann", "email": "a@b.co", "postal_code": "1" * 21}, {"first_name": "Bo"}]
+    assert [name for name, *_rest in rules.field_checks_for(rows)] == ["postal_code"]
+    rows[1]["first_name"] = "x" * 101
+    rows[1]["engagement_score"] = 7
+    assert [name for name, *_rest in rules.field_checks_for(rows)] == [
+        "first_name",
+        "engagement_score",
+        "postal_code",
+    ]
+    problems: list[Any] = []
+    rules.check(rows[0], problems, checks=rules.field_checks_for([rows[0]]))
+    assert [(p.field, p.rule) for p in problems] == [("postal_code", "max_length")]

@@ -4,6 +4,7 @@ nothing left running."""
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from crmsync.imports.errors import FileTooLarge
 from crmsync.imports.mapped import BatchSource, MappedBatches
 from crmsync.imports.runner import run_import
 from crmsync.imports.settings import ImportSettings
+from crmsync.quality.normalize import normalize_email
 from crmsync.records.service import upsert_records
 from crmsync.store.engine import make_engine, session_scope
 from crmsync.store.models import Contact
@@ -144,6 +146,7 @@ def test_the_mapping_process_gives_the_batches_of_this_one(
     assert [len(b.rows) for b in away] == [10, 10, 10, 10] == [len(b.rows) for b in here]
     for mine, theirs in zip(here, away, strict=True):
         assert (mine.rows, mine.failed, mine.valid) == (theirs.rows, theirs.failed, theirs.valid)
+        assert mine.normal_emails == theirs.normal_emails
         assert mine.dedup is not None and theirs.dedup is not None
         assert mine.dedup.equals(theirs.dedup)
 
@@ -212,3 +215,23 @@ def test_dedup_stays_in_the_importing_process_when_rows_set_references(
     assert where(sessions, with_company) is None
     in_memory = sessionmaker(make_engine("sqlite://"))
     assert where(in_memory, plain) is None
+
+
+def test_a_batch_names_the_addresses_it_normalised_for_the_writer(
+    tmp_path: Any, limits: ImportSettings
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "ref,first,last,email,phone\n"
+        "r1,Ann,Lee, Ann.Lee@Example.COM ,\n"
+        "r2,Bo,Ng,bo@ng.example,\n"
+        "r3,Cy,Fo,cy at fo.example,4155550100\n"
+        "r4,Di,Oz,,4155550101\n"
+    )
+    (batch,) = MappedBatches(_source(limits, path), 0, False)
+    # the writer takes these as their own email keys: each is normalize_email's answer
+    assert batch.normal_emails == ["ann.lee@example.com", "bo@ng.example"]
+    assert all(normalize_email(e) == e for e in batch.normal_emails)
+    sent = pickle.loads(pickle.dumps(batch))  # noqa: S301 - as the queue hands it over
+    assert sent.rows == batch.rows and sent.rows[0].line == 2
+    assert [row.problem for row, _errors in sent.failed] == [None]

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crmsync.imports import rowmap
+from crmsync.imports import mapped, rowmap
 from crmsync.imports.readers import open_table
 from crmsync.imports.rowmap import RowMapper
 from crmsync.imports.rowrules import RowRules
@@ -120,9 +120,10 @@ def test_an_import_writes_what_it_wrote_parsing_every_row_again(
     on_duplicate: str,
     keep: bool,
 ) -> None:
-    """With the shortcuts off (every row coerced alone and parsed by the records service in
-    the mapping and again in the writer, no phone taken as known), at every batch size,
-    the same records, ChangeLog and failed rows."""
+    """With the shortcuts off (every row coerced alone, every field rule run on it and
+    parsed by the records service in the mapping and again in the writer, no phone taken
+    as known, no e-mail address handed over as normalised), at every batch size, the
+    same records, ChangeLog and failed rows."""
     text = _csv(rows)
     for batch_size in (1, 4, 500):
         written = []
@@ -139,7 +140,9 @@ def test_an_import_writes_what_it_wrote_parsing_every_row_again(
             with ExitStack() as stack:
                 if not shortcuts:
                     stack.enter_context(patch.object(RowRules, "_parse", _parse_unflagged))
-                    stack.enter_context(patch.object(batch_phone, "known_e164", _never))
+                    stack.enter_context(patch.object(batch_phone, "known_e164s", _none))
+                    stack.enter_context(patch.object(mapped, "normal_emails", _no_emails))
+                    stack.enter_context(patch.object(RowRules, "field_checks_for", _all_checks))
                     stack.enter_context(patch.object(CompiledMapping, "apply_batch", _by_row))
                 assert run_import(sessions, job_id, limits=limits) == "completed"
             written.append(_written(sessions, tenant.id, job_id))
@@ -160,8 +163,16 @@ def _by_row(self: CompiledMapping, records: Any, region: str = "US") -> list[Any
     return [self.apply(record, region) for record in records]
 
 
-def _never(_value: str) -> bool:
-    return False
+def _none(_values: set[str]) -> set[str]:
+    return set()
+
+
+def _no_emails(_values: Any) -> list[str]:
+    return []  # the writer normalises every e-mail address again
+
+
+def _all_checks(self: RowRules, _rows: Any) -> Any:
+    return self._field_checks
 
 
 @settings(max_examples=200, deadline=None)

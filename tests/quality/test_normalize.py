@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmsync.quality.normalize import normalize_email, normalize_phone, strip_invisible
+from crmsync.quality.normalize import (
+    normal_emails,
+    normalize_email,
+    normalize_phone,
+    remember_emails,
+    strip_invisible,
+)
 
 
 @pytest.mark.parametrize(
@@ -169,3 +175,23 @@ def test_known_e164_answers_are_phonenumbers_answers(written: str) -> None:
         e164 = normalize_phone(written, region)
         if e164 is not None:  # the E.164 shortcut answers for it from now on
             assert normalize_phone(e164, region) == _reference_phone(e164, region) == e164
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aB.@ -:\u200b\u00a0xyz1"), max_size=20))
+def test_an_email_answer_is_its_own_answer_and_known_as_such(raw: str) -> None:
+    # the writer takes a remembered address as its own email key: that must be its answer
+    answer = normalize_email(raw)
+    if answer is None:
+        return
+    assert normalize_email(answer) == answer
+    assert normal_emails([answer, None, 5]) == [answer]
+
+
+def test_an_address_remembered_from_another_process_answers_itself() -> None:
+    remember_emails(["told.once@acme.example"])
+    assert normal_emails(["told.once@acme.example", "Told.Once@acme.example"]) == [
+        "told.once@acme.example"
+    ]
+    assert normalize_email("told.once@acme.example") == "told.once@acme.example"
+    assert normalize_email("Told.Once@ACME.example") == "told.once@acme.example"
