@@ -216,17 +216,26 @@ class DuplicateIndex:
             out += self.matches_of(self.with_namesakes(frame.slice(start, CHECK_CHUNK)))
         return out
 
+    @property
+    def coded(self) -> CodedRows:
+        """The indexed rows as codes (replaced when the index is rebuilt)."""
+        return self._coded
+
     def matches_of(
-        self, chunk: pl.DataFrame, keys: list[KeyTable] | None = None
+        self,
+        chunk: pl.DataFrame,
+        keys: list[KeyTable] | None = None,
+        codes: dict[str, np.ndarray] | None = None,
     ) -> list[Match | None]:
         """``matches`` of prepared candidates with their namesakes counted
-        (``with_namesakes``), and their ``keys`` per blocking pass when the caller has them."""
+        (``with_namesakes``), and their ``keys`` per blocking pass and ``codes``
+        (``coded.codes``) when the caller has them."""
         answers: list[Match | None] = [None] * chunk.height
         owner, rows = self._candidates_many(chunk, keys)
         if not len(rows):
             return answers
         # the pairs' indexed rows, then the candidates, in the index's own coding
-        enc = self._coded.encoded(rows, chunk)
+        enc = self._coded.encoded(rows, chunk, codes)
         left, right = len(rows) + owner, np.arange(len(rows))
         keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
         left, right = left[keep], right[keep]

@@ -25,11 +25,11 @@ import polars as pl
 from crmsync.dedup.engine.blocking import PASSES
 from crmsync.dedup.engine.coded_rows import CodedRows
 from crmsync.dedup.engine.compare import compare
-from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
+from crmsync.dedup.engine.encoded import decode
 from crmsync.dedup.engine.index import CHECK_CHUNK, DuplicateIndex, Match, ranking
 from crmsync.dedup.engine.postings import KeyTable, distinct_sorted
 from crmsync.dedup.engine.prefilter import worth_scoring
-from crmsync.dedup.engine.prepared import TEXT_COLUMNS, Prepared, prepare
+from crmsync.dedup.engine.prepared import TEXT_COLUMNS, Prepared
 from crmsync.dedup.engine.rules import DUPLICATE, POSSIBLE, decide
 
 _MIN_ROWS = 1024
@@ -156,8 +156,8 @@ class StreamMatcher:
         self.index = index
         self.settings = index.settings
         self.memory = memory if memory is not None else 2 * self.settings.window
-        empty = prepare([], self.settings.region).select("id", *TEXT_COLUMNS)
-        self._rows = CodedRows(encode(empty, ALL_TEXT))
+        # the file's rows, coded in the index's dictionaries: a batch is coded once for both
+        self._rows = CodedRows.sharing(index.coded)
         # per blocking pass: each key's file rows, as a chain from its latest row back
         self._chains = [PassChains() for _ in PASSES]
         # per file row: the id it stands for (its own, or what it duplicates)
@@ -171,13 +171,16 @@ class StreamMatcher:
         frame = records.frame if isinstance(records, Prepared) else records
         frame = self.index.with_namesakes(frame.select("id", *TEXT_COLUMNS))
         keys = [KeyTable.of(frame, block) for block in PASSES]
-        if frame.height <= CHECK_CHUNK:  # the keys serve both look-ups
-            indexed = self.index.matches_of(frame, keys)
+        # the index keeps its dictionaries unless it is rebuilt (not during an import)
+        codes = self._rows.codes(frame)
+        shared = self._rows.shares_values_with(self.index.coded)
+        if frame.height <= CHECK_CHUNK:  # the keys (and codes) serve both look-ups
+            indexed = self.index.matches_of(frame, keys, codes if shared else None)
         else:
             indexed = self.index.matches(Prepared(frame))
         first = len(self._becomes)
         left, right = self._file_pairs(keys, first)
-        self._rows.append(frame)
+        self._rows.append(frame, codes)
         best = self._best_in_file(left, right, first)
         ids = frame["id"].to_list()
         out: list[Match | None] = []
