@@ -13,6 +13,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Hamming, JaroWinkler
 
 from crmsync.dedup.engine import frequency
+from crmsync.dedup.engine.encoded import cpdist_workers
 
 Columns = Mapping[str, np.ndarray]
 
@@ -30,9 +31,6 @@ EMAIL_NONE, EMAIL_SAME_EMPLOYER, EMAIL_BOTH_PERSONAL, EMAIL_OTHER_EMPLOYER, EMAI
 )
 # below this similarity two addresses are different addresses, not a typo
 EMAIL_DIFFERENT = 0.7
-
-# below this many pairs, starting worker threads costs more than it saves
-_PARALLEL_FROM = 20_000
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def _present(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 
 def _pairwise(left: np.ndarray, right: np.ndarray, scorer: Any, scale: float) -> np.ndarray:
-    workers = -1 if len(left) >= _PARALLEL_FROM else 1
+    workers = cpdist_workers(len(left))
     scores = process.cpdist(left, right, scorer=scorer, workers=workers, dtype=np.float32)
     return np.asarray(scores, dtype=np.float64) / scale
 

@@ -33,6 +33,7 @@ from crmsync.dedup.engine.prepared import TEXT_COLUMNS, Prepared
 from crmsync.dedup.engine.rules import DUPLICATE, POSSIBLE, decide
 
 _MIN_ROWS = 1024
+_LOW = np.int64(0xFFFFFFFF)
 
 
 class KeyChains:
@@ -47,8 +48,10 @@ class KeyChains:
     """
 
     def __init__(self) -> None:
-        self.latest: dict[int, int] = {}
-        self.count: dict[int, int] = {}
+        # per key: how many rows it has had and its latest row, packed in one integer
+        # (``count << 32 | latest + 1``; 0 for a key not seen), so a batch costs one
+        # look-up and one update per distinct key
+        self.state: dict[int, int] = {}
         self.previous = np.full(_MIN_ROWS, -1, dtype=np.int64)
 
     def add(self, rows: np.ndarray, keys: np.ndarray, memory: int) -> tuple[np.ndarray, np.ndarray]:
@@ -70,13 +73,14 @@ class KeyChains:
         before = np.empty(len(ordered), dtype=np.int64)
         before[1:] = ordered[:-1]
         distinct = keys[firsts].tolist()
-        before[firsts] = list(map(self.latest.get, distinct, itertools.repeat(-1)))
-        self.latest.update(zip(distinct, ordered[lasts].tolist(), strict=True))
-        counted = np.fromiter(
-            map(self.count.get, distinct, itertools.repeat(0)), dtype=np.int64, count=len(firsts)
+        state = np.fromiter(
+            map(self.state.get, distinct, itertools.repeat(0)), dtype=np.int64, count=len(firsts)
         )
+        before[firsts] = (state & _LOW) - 1
+        counted = state >> 32
         sizes = lasts - firsts + 1
-        self.count.update(zip(distinct, (counted + sizes).tolist(), strict=True))
+        updated = ((counted + sizes) << 32) | (ordered[lasts] + 1)
+        self.state.update(zip(distinct, updated.tolist(), strict=True))
         group = np.repeat(np.arange(len(firsts)), sizes)
         seen = np.empty(len(rows), dtype=np.int64)
         seen[order] = counted[group] + np.arange(len(ordered)) - firsts[group]
@@ -231,11 +235,16 @@ class StreamMatcher:
         owners, earlier = left[keep][found], right[keep][found]
         # per row: best rank, then the earliest row
         order = np.lexsort((earlier, -rank[found], owners))
-        best: dict[int, _Best] = {}
-        for k in order.tolist():
-            owner = int(owners[k])
-            if owner in best:
-                continue
-            status = DUPLICATE if bool(decisions.is_match[found[k]]) else POSSIBLE
-            best[owner] = _Best(status, float(rank[found[k]]), int(earlier[k]))
-        return best
+        ordered = owners[order]
+        firsts = order[np.concatenate(([True], ordered[1:] != ordered[:-1]))[: len(order)]]
+        duplicate = decisions.is_match[found[firsts]].tolist()
+        return {
+            owner: _Best(DUPLICATE if dup else POSSIBLE, score, row)
+            for owner, dup, score, row in zip(
+                owners[firsts].tolist(),
+                duplicate,
+                rank[found[firsts]].tolist(),
+                earlier[firsts].tolist(),
+                strict=True,
+            )
+        }
