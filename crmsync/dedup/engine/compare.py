@@ -33,6 +33,26 @@ EMAIL_NONE, EMAIL_SAME_EMPLOYER, EMAIL_BOTH_PERSONAL, EMAIL_OTHER_EMPLOYER, EMAI
 EMAIL_DIFFERENT = 0.7
 
 
+# the text columns `compare` reads (with the numbers dob_days and namesakes)
+COMPARED = (
+    "first",
+    "last",
+    "first_canon",
+    "first_short",
+    "first_initial",
+    "email",
+    "email_digits",
+    "work_domain",
+    "phone",
+    "dob",
+    "dob_swapped",
+    "city",
+    "company",
+    "postcode",
+    "address",
+)
+
+
 @dataclass(frozen=True)
 class Similarities:
     """Similarity 0-1 per field and pair; NaN where either side lacks the field."""

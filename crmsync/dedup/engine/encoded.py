@@ -94,9 +94,13 @@ def encode(frame: pl.DataFrame, names: tuple[str, ...] = CODED) -> Encoded:
     )
 
 
-def decode(enc: Encoded, rows: np.ndarray) -> dict[str, np.ndarray]:
-    """The text columns of `rows` (and their dob_days), as object arrays."""
-    out = {name: enc.values[name][codes[rows]] for name, codes in enc.codes.items()}
+def decode(
+    enc: Encoded, rows: np.ndarray, names: tuple[str, ...] | None = None
+) -> dict[str, np.ndarray]:
+    """The text columns of `rows` (only `names` of them, when given; and their dob_days
+    and namesakes), as object arrays."""
+    wanted = enc.codes if names is None else names
+    out = {name: enc.values[name][enc.codes[name][rows]] for name in wanted}
     out["dob_days"] = enc.dob_days[rows]
     out["namesakes"] = enc.namesakes[rows]
     return out

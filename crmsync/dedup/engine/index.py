@@ -12,7 +12,7 @@ import polars as pl
 
 from crmsync.dedup.engine.blocking import PASSES, key_of_one, key_strings
 from crmsync.dedup.engine.coded_rows import CodedRows
-from crmsync.dedup.engine.compare import compare
+from crmsync.dedup.engine.compare import COMPARED, compare
 from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
 from crmsync.dedup.engine.explain import PairExplanation, explain_pairs
 from crmsync.dedup.engine.postings import KeyTable, Postings, distinct_sorted, key_hashes
@@ -239,7 +239,9 @@ class DuplicateIndex:
         left, right = len(rows) + owner, np.arange(len(rows))
         keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
         left, right = left[keep], right[keep]
-        decisions = decide(compare(decode(enc, left), decode(enc, right)), self.settings)
+        decisions = decide(
+            compare(decode(enc, left, COMPARED), decode(enc, right, COMPARED)), self.settings
+        )
         rank = ranking(decisions)
         matched = np.flatnonzero(decisions.is_match | decisions.possible)
         # per candidate, its best match, the first in row order among equals

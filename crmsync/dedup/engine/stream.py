@@ -24,7 +24,7 @@ import polars as pl
 
 from crmsync.dedup.engine.blocking import PASSES
 from crmsync.dedup.engine.coded_rows import CodedRows
-from crmsync.dedup.engine.compare import compare
+from crmsync.dedup.engine.compare import COMPARED, compare
 from crmsync.dedup.engine.encoded import decode
 from crmsync.dedup.engine.index import CHECK_CHUNK, DuplicateIndex, Match, ranking
 from crmsync.dedup.engine.postings import KeyTable, distinct_sorted
@@ -227,9 +227,8 @@ class StreamMatcher:
         keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
         if not len(keep):
             return {}
-        decisions = decide(
-            compare(decode(enc, left[keep]), decode(enc, right[keep])), self.settings
-        )
+        pairs = decode(enc, left[keep], COMPARED), decode(enc, right[keep], COMPARED)
+        decisions = decide(compare(*pairs), self.settings)
         rank = ranking(decisions)
         found = np.flatnonzero(decisions.is_match | decisions.possible)
         owners, earlier = left[keep][found], right[keep][found]
