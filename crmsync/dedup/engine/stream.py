@@ -17,7 +17,7 @@ Batches are only the unit of work: the pairs of a batch are judged together.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -61,11 +61,12 @@ class KeyChains:
         self.join(rows, keys)
         return self.walk(rows, memory)
 
-    def join(self, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        """Rows (ascending, after every row added so far) with their key hashes join the
-        chains; returns per row how many rows had its key before it."""
+    def join(self, rows: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (ascending, after every row added so far with one of their keys) with their
+        key hashes join the chains; returns per row how many rows had its key before it,
+        and how many have had it once the rows joined."""
         if not len(rows):
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         order = np.argsort(keys, kind="stable")  # by key, then file order
         keys, ordered = keys[order], rows[order]
         firsts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
@@ -84,13 +85,15 @@ class KeyChains:
         group = np.repeat(np.arange(len(firsts)), sizes)
         seen = np.empty(len(rows), dtype=np.int64)
         seen[order] = counted[group] + np.arange(len(ordered)) - firsts[group]
+        total = np.empty(len(rows), dtype=np.int64)
+        total[order] = (counted + sizes)[group]
         end = int(rows[-1]) + 1
         if end > len(self.previous):
             grown = np.full(max(end, 2 * len(self.previous)), -1, dtype=np.int64)
             grown[: len(self.previous)] = self.previous
             self.previous = grown
         self.previous[ordered] = before
-        return seen
+        return seen, total
 
     def walk(self, rows: np.ndarray, memory: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, earlier row) for the latest ``memory`` rows before each of ``rows`` (which
@@ -123,21 +126,55 @@ class PassChains:
     same sort string (birth date, city, the exact name) is where the index's sorted
     neighbourhood looks too. Either way a row has at most ``memory`` candidates per pass,
     however many rows came before.
+
+    Only a common key's rows are chained by sort string (most keys, an e-mail's or a
+    phone's, never become common): when a key becomes common, its earlier rows (at most
+    ``memory`` of them) join those chains first. ``memory`` is the same on every call.
     """
 
     def __init__(self) -> None:
         self.keys = KeyChains()
         self.refined = KeyChains()
+        # per row: the hash of its key and sort string (``refined_keys``)
+        self.refined_of = np.zeros(_MIN_ROWS, dtype=np.int64)
 
     def add(
         self, rows: np.ndarray, keys: np.ndarray, refined: np.ndarray, memory: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        seen = self.keys.join(rows, keys)
-        self.refined.join(rows, refined)
+        seen, total = self.keys.join(rows, keys)
+        self._join_refined(rows, refined, seen, total, memory)
         few = seen <= memory
         owner, earlier = self.keys.walk(rows[few], memory)
         common_owner, common_earlier = self.refined.walk(rows[~few], memory)
         return np.concatenate([owner, common_owner]), np.concatenate([earlier, common_earlier])
+
+    def _join_refined(
+        self,
+        rows: np.ndarray,
+        refined: np.ndarray,
+        seen: np.ndarray,
+        total: np.ndarray,
+        memory: int,
+    ) -> None:
+        """The rows of common keys (more than ``memory`` rows once these joined) join the
+        chains by sort string; a key that becomes common brings its earlier rows first."""
+        if not len(rows):
+            return
+        end = int(rows[-1]) + 1
+        if end > len(self.refined_of):
+            grown = np.zeros(max(end, 2 * len(self.refined_of)), dtype=np.int64)
+            grown[: len(self.refined_of)] = self.refined_of
+            self.refined_of = grown
+        self.refined_of[rows] = refined
+        common = total > memory
+        if not common.any():
+            return
+        # a key's first row of these, the key common only from these rows on
+        first_of_key = self.keys.previous[rows] < rows[0]
+        newly = rows[first_of_key & common & (seen <= memory)]
+        _owner, earlier = self.keys.walk(newly, memory)  # every earlier row of those keys
+        joining = np.concatenate([np.sort(earlier), rows[common]])
+        self.refined.join(joining, self.refined_of[joining])
 
 
 def refined_keys(keys: np.ndarray, sorts: list[str]) -> np.ndarray:
@@ -146,8 +183,7 @@ def refined_keys(keys: np.ndarray, sorts: list[str]) -> np.ndarray:
     return (keys * np.int64(1_000_003)) ^ sort_hashes
 
 
-@dataclass(frozen=True)
-class _Best:
+class _Best(NamedTuple):
     status: str
     rank: float
     row: int  # the earlier file row
