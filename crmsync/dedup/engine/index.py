@@ -12,8 +12,8 @@ import polars as pl
 
 from crmsync.dedup.engine.blocking import PASSES, key_of_one, key_strings
 from crmsync.dedup.engine.coded_rows import CodedRows
-from crmsync.dedup.engine.compare import COMPARED, compare
-from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
+from crmsync.dedup.engine.compare import compare, compare_coded
+from crmsync.dedup.engine.encoded import ALL_TEXT, encode
 from crmsync.dedup.engine.explain import PairExplanation, explain_pairs
 from crmsync.dedup.engine.postings import KeyTable, Postings, distinct_sorted, key_hashes
 from crmsync.dedup.engine.prefilter import worth_scoring
@@ -239,9 +239,7 @@ class DuplicateIndex:
         left, right = len(rows) + owner, np.arange(len(rows))
         keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
         left, right = left[keep], right[keep]
-        decisions = decide(
-            compare(decode(enc, left, COMPARED), decode(enc, right, COMPARED)), self.settings
-        )
+        decisions = decide(compare_coded(enc, left, right), self.settings)
         rank = ranking(decisions)
         matched = np.flatnonzero(decisions.is_match | decisions.possible)
         # per candidate, its best match, the first in row order among equals

@@ -24,8 +24,7 @@ import polars as pl
 
 from crmsync.dedup.engine.blocking import PASSES
 from crmsync.dedup.engine.coded_rows import CodedRows
-from crmsync.dedup.engine.compare import COMPARED, compare
-from crmsync.dedup.engine.encoded import decode
+from crmsync.dedup.engine.compare import compare_coded
 from crmsync.dedup.engine.index import CHECK_CHUNK, DuplicateIndex, Match, ranking
 from crmsync.dedup.engine.postings import KeyTable, distinct_sorted
 from crmsync.dedup.engine.prefilter import worth_scoring
@@ -263,8 +262,7 @@ class StreamMatcher:
         keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
         if not len(keep):
             return {}
-        pairs = decode(enc, left[keep], COMPARED), decode(enc, right[keep], COMPARED)
-        decisions = decide(compare(*pairs), self.settings)
+        decisions = decide(compare_coded(enc, left[keep], right[keep]), self.settings)
         rank = ranking(decisions)
         found = np.flatnonzero(decisions.is_match | decisions.possible)
         owners, earlier = left[keep][found], right[keep][found]
