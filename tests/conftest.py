@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +26,12 @@ warnings.filterwarnings("ignore", message=".*httpx2.*")
 from fastapi.testclient import TestClient  # noqa: E402  (after the warning filter)
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+# Property tests judge answers, never speed: no per-example deadline and no "too slow"
+# health check, which on a loaded machine fail a correct test. A test's own @settings
+# still sets its example count.
+settings.register_profile("crmsync", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("crmsync")
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

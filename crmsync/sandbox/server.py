@@ -56,7 +56,7 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         tls: bool = False,
-        start_timeout: float = 10.0,
+        start_timeout: float = 60.0,
     ) -> None:
         self.sandboxes = list(sandboxes)
         self.host = host
@@ -126,7 +126,7 @@ class SandboxServer:
                 sock.close()
         self._sockets.clear()
 
-    def call(self, coro: Coroutine[Any, Any, Any], timeout: float = 10.0) -> Any:
+    def call(self, coro: Coroutine[Any, Any, Any], timeout: float = 60.0) -> Any:
         """Run `coro` on the servers' event loop (e.g. ``sandbox.webhooks.drain()``)."""
         if self._loop is None:
             raise RuntimeError("server is not running")

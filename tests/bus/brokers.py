@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from tests.e2e.waiting import PATIENCE
 from tests.services import REDIS_URL, unavailable
 
 RABBIT_URL = os.environ.get("CRMSYNC_TEST_RABBIT_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -21,7 +22,7 @@ URLS = {"redis": REDIS_URL, "rabbit": RABBIT_URL, "nats": NATS_URL}
 NAMES = {"redis": "Redis", "rabbit": "RabbitMQ", "nats": "NATS JetStream"}
 
 
-async def until(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
+async def until(check: Callable[[], bool], what: str, timeout: float = PATIENCE) -> None:
     """Wait (polling) until ``check()`` holds; fail saying ``what`` did not come."""
     deadline = time.monotonic() + timeout
     while not check():

@@ -20,6 +20,7 @@ from crmsync.store.engine import make_engine, make_sessionmaker
 from crmsync.store.migrate import upgrade
 from crmsync.workspaces import create_workspace
 from tests.bus import brokers, workload
+from tests.e2e.waiting import PATIENCE
 from tests.services import pg_schema
 
 EVENTS = 2_000
@@ -65,7 +66,7 @@ def test_consumer_killed_twice_stores_each_event_once_in_order(
     run = workload.consumer(url, stream, database_url, batch_size=50, claim_idle_ms=1000)
     try:
         workload.run_killing(run, engine, ws, len(load.valid))
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE
         while len(asyncio.run(brokers.dead_letters(kind, stream))) < len(load.poison):
             assert time.monotonic() < deadline, "poison messages missing from the dead letters"
             time.sleep(0.1)

@@ -132,7 +132,7 @@ def test_a_dead_consumers_messages_are_stored_before_newer_ones(
         stop = asyncio.Event()
         task = asyncio.create_task(runner.run(stop))
         try:
-            await brokers.until(lambda: pipeline.counts.stored >= len(messages), "all", timeout=30)
+            await brokers.until(lambda: pipeline.counts.stored >= len(messages), "all")
         finally:
             stop.set()
             await task

@@ -15,6 +15,7 @@ from crmsync.bus.runner import BusRunner
 from crmsync.store.models import BusSource
 from tests.bus import brokers
 from tests.conftest import Tenant
+from tests.e2e.waiting import PATIENCE
 
 
 def test_runs_configured_sources_and_reports_a_dead_broker(
@@ -44,7 +45,7 @@ def test_runs_configured_sources_and_reports_a_dead_broker(
     runner = BusRunner(sessions, refresh=0.2, max_backoff=0.5)
     runner.start()
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE
         while row(good).stored < 5 or row(bad).status != "error":
             assert time.monotonic() < deadline, (row(good).stored, row(bad).status)
             time.sleep(0.1)

@@ -25,6 +25,7 @@ from crmsync.connectors.http.secret import Secret
 from crmsync.connectors.http.token_endpoint import TokenEndpoint
 from crmsync.connectors.http.tokens import TokenSet
 from crmsync.connectors.providers import get
+from tests.e2e.waiting import PATIENCE
 
 
 @dataclass
@@ -89,7 +90,7 @@ def provider() -> Iterator[tuple[ProviderState, str]]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + PATIENCE
     while not server.started:
         if time.monotonic() > deadline:
             pytest.fail("loopback provider did not start")

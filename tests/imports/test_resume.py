@@ -19,6 +19,7 @@ from crmsync.records.changelog import CREATED
 from crmsync.store.models import ChangeLog, Contact
 from crmsync.store.models.imports import ImportJob
 from tests.conftest import Tenant
+from tests.e2e.waiting import PATIENCE
 from tests.imports.conftest import PEOPLE_COLUMNS, MakeJob, people_csv
 
 ROWS = 160
@@ -68,7 +69,7 @@ def test_killed_worker_resumes_with_every_row_imported_once(
     assert seen == ["batch 20", "batch 40", "batch 60"]
     assert worker.returncode == -signal.SIGKILL
     assert len(children) == (1 if mapping_process else 0)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + PATIENCE
     while not all(_gone(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert all(_gone(pid) for pid in children), "the mapping process outlived its worker"

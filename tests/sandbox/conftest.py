@@ -20,6 +20,7 @@ from crmsync.sandbox.base import ProviderSandbox, SandboxOptions, json_response
 from crmsync.sandbox.hubspot import HubSpotSandbox
 from crmsync.sandbox.ratelimit import RateProfile, RateWindow, profiles
 from crmsync.sandbox.server import SandboxServer
+from tests.e2e.waiting import PATIENCE
 
 
 class ToySandbox(ProviderSandbox):
@@ -88,7 +89,7 @@ class Receiver:
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
 
-    def wait(self, count: int = 1, timeout: float = 10.0) -> list[tuple[dict[str, str], bytes]]:
+    def wait(self, count: int = 1, timeout: float = PATIENCE) -> list[tuple[dict[str, str], bytes]]:
         """Block until `count` deliveries arrived (fails the test on timeout)."""
         deadline = time.monotonic() + timeout
         while len(self.received) < count and time.monotonic() < deadline:

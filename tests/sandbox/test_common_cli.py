@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from crmsync.sandbox import UnknownProvider, provider_class
 from crmsync.sandbox.base import SandboxOptions
 from crmsync.sandbox.cli import build_sandboxes, sandbox
+from tests.e2e.waiting import PATIENCE
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def running() -> Iterator[dict[str, tuple[str, str]]]:
         lines[name] = (url, credential)
     yield lines
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=20) == 0
+    assert process.wait(timeout=PATIENCE) == 0
 
 
 def test_cli_prints_one_usable_line_per_provider(running: dict[str, tuple[str, str]]) -> None:

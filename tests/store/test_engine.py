@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from crmsync.store.base import new_id
 from crmsync.store.engine import Checkpointer, make_engine
+from tests.e2e.waiting import PATIENCE
 
 
 def test_ids_are_uuid7_in_creation_order() -> None:
@@ -36,7 +37,7 @@ def test_commits_are_checkpointed_off_the_committing_connection(tmp_path: Path) 
         size_before = path.stat().st_size
         with engine.begin() as conn:  # ~2 MB: well under the autocheckpoint threshold
             conn.execute(text("INSERT INTO t VALUES (:v)"), [{"v": "x" * 1000}] * 2000)
-        deadline = time.monotonic() + 30  # the checkpoint thread may wait for a busy CPU
+        deadline = time.monotonic() + PATIENCE  # the checkpoint thread may wait for a busy CPU
         while path.stat().st_size < size_before + 1_000_000 and time.monotonic() < deadline:
             time.sleep(0.05)
         # the rows reached the database file without anyone asking for a checkpoint
@@ -56,7 +57,7 @@ def test_the_checkpoint_thread_stops_when_idle(
             with engine.begin() as conn:
                 conn.execute(text("CREATE TABLE IF NOT EXISTS t (v TEXT)"))
             assert _checkpoint_threads(path) == 1
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + PATIENCE
             while _checkpoint_threads(path) and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert _checkpoint_threads(path) == 0  # and the next commit starts one again
@@ -69,7 +70,7 @@ def test_a_commit_landing_after_its_checkpoint_is_still_checkpointed(
 ) -> None:
     # A commit is announced before it lands; on a busy machine the checkpoint it asked for
     # can run first. Here that order is forced: the checkpoint runs, then the rows land.
-    monkeypatch.setattr(Checkpointer, "IDLE", 2.0)  # the rows land within it
+    monkeypatch.setattr(Checkpointer, "IDLE", 5.0)  # the rows land well within it
     path = tmp_path / "late.db"
     writer = sqlite3.connect(path, isolation_level=None)
     try:
@@ -83,11 +84,11 @@ def test_a_commit_landing_after_its_checkpoint_is_still_checkpointed(
         writer.execute("BEGIN")
         writer.executemany("INSERT INTO t VALUES (?)", [("x" * 1000,)] * 2000)
         writer.execute("COMMIT")  # ... and only now the rows land, with no commit after them
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE
         while path.stat().st_size < size_before + 1_000_000 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert path.stat().st_size >= size_before + 1_000_000
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE
         while _checkpoint_threads(path) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _checkpoint_threads(path) == 0  # and with nothing more to copy, it stops

@@ -14,6 +14,7 @@ from crmsync.store.engine import session_scope
 from crmsync.store.models import Integration, SyncJob
 from crmsync.sync.worker import Worker
 from crmsync.workspaces import create_workspace
+from tests.e2e.waiting import PATIENCE
 
 DAY = datetime(2000, 1, 2, tzinfo=UTC)
 
@@ -84,7 +85,7 @@ def test_a_running_worker_purges_on_its_schedule(queue_sessions: sessionmaker[Se
     )
     worker.start()
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + PATIENCE
         while _left(queue_sessions, ids) and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:

@@ -23,6 +23,7 @@ from crmsync.store.migrate import upgrade
 from crmsync.store.models import Integration, Link, SyncJob, Workspace
 from crmsync.sync import jobs, outbox
 from crmsync.sync.settle import Settlement
+from tests.e2e.waiting import PATIENCE
 from tests.services import pg_schema
 
 
@@ -153,7 +154,7 @@ def pg() -> Iterator[tuple[Engine, sessionmaker[Session]]]:
 
 
 def _until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 30  # a guard against hanging, not a timing assertion
+    deadline = time.monotonic() + PATIENCE  # a guard against hanging, not a timing assertion
     while not check():
         assert time.monotonic() < deadline, f"gave up waiting: {what}"
         time.sleep(0.02)

@@ -47,7 +47,7 @@ def test_upload_options_start_and_retry_failed(
         with sessions() as session:
             return get_job(session, people.workspace_id, job_id).status == "completed"
 
-    wait_for(finished, timeout=30)
+    wait_for(finished)
     with sessions() as session:
         job = get_job(session, people.workspace_id, job_id)
         assert job.mapping == {"email": "email", "first_name": "first_name"}
@@ -85,7 +85,7 @@ def test_an_import_is_undone_from_its_page_and_the_history_says_so(
         with sessions() as session:
             return get_job(session, people.workspace_id, job_id).status == "completed"
 
-    wait_for(finished, timeout=30)
+    wait_for(finished)
     assert "Undo this import" in client.get(f"/ui/imports/{job_id}").text
     undone = client.post(f"/ui/imports/{job_id}/undo", data={"csrf_token": token})
     assert undone.status_code == 200
@@ -243,7 +243,7 @@ def test_severities_and_value_maps_in_the_options_step(
         with sessions() as session:
             return get_job(session, people.workspace_id, job_id).status == "completed"
 
-    wait_for(finished, timeout=30)
+    wait_for(finished)
     with sessions() as session:
         job = get_job(session, people.workspace_id, job_id)
         assert (job.created, job.failed) == (4, 0)
