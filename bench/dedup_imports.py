@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import pickle
 import pstats
@@ -106,6 +107,8 @@ def main() -> None:
     parser.add_argument("--profile-from", type=int, default=0,
                         help="cProfile the rows checked from this many on")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="a small file, for CI")
+    parser.add_argument("--outcomes", type=Path, default=None,
+                        help="write the verdicts here (JSON), to compare versions")  # fmt: skip
     args = parser.parse_args()
     if args.quick:
         args.rows = 5_000
@@ -133,6 +136,9 @@ def main() -> None:
             print(f"  rows checked {done:>9,}: {segment_cpu:6.2f} s CPU for the last "
                   f"segment, {total:7.2f} s in all; load {os.getloadavg()[0]:.1f}")  # fmt: skip
             segment_cpu, mark = 0.0, mark + SEGMENT
+    print(f"  dedup CPU {total:.2f} s in all; load {os.getloadavg()}")
+    if args.outcomes is not None:
+        args.outcomes.write_text(json.dumps(found, sort_keys=True, indent=0))
     quality(found, origin, args.show, batches)
     if profile is not None:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(40)

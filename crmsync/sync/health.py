@@ -44,6 +44,10 @@ from crmsync.sync.dlq import REPLAYABLE
 __all__ = ["Health", "ObjectHealth", "flush_quotas", "report", "reports", "summaries"]
 
 WINDOW = timedelta(hours=24)  # error rate and "recent" dead letters
+# A real-time type whose oldest unpushed change is older than this shows "lagging": no
+# worker is running, the workers cannot keep up, or the CRM's quota is spent.
+LAGGING_AFTER = timedelta(minutes=15)
+LAGGING = "lagging"
 _OPEN = (SyncJobStatus.PENDING, SyncJobStatus.RUNNING)
 # errors that mean the CRM lacks a field or property the mapping writes
 _MISSING_FIELD = re.compile(
@@ -59,7 +63,8 @@ class ObjectHealth:
 
     object_type: str
     direction: str
-    # an ObjectSyncStatus, or "scheduled" (healthy, waiting for its slot)
+    # an ObjectSyncStatus, "scheduled" (healthy, waiting for its slot) or "lagging"
+    # (ok, but its oldest change has waited longer than LAGGING_AFTER)
     status: str = ObjectSyncStatus.OK
     last_push_at: datetime | None = None
     last_pull_at: datetime | None = None
@@ -198,6 +203,11 @@ def reports(
                 item.last_error = f"{state.last_error_class}: {state.last_error}"
             elif item.next_push_at is not None:
                 item.status = "scheduled"
+        for kinds in objects.values():
+            for item in kinds.values():
+                late = item.lag_seconds > LAGGING_AFTER.total_seconds()
+                if item.status == ObjectSyncStatus.OK and late:
+                    item.status = LAGGING
     recent = _recent_dead(session, ids, now)
     quota = quotas_of(session, ids)
     out = []
@@ -332,7 +342,7 @@ def quotas_of(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[di
 
 def next_steps(session: Session, integration: Integration, health: Health) -> list[dict[str, str]]:
     """What the admin should do, most urgent first: ``reauthorize``, ``run setup``,
-    ``fix mapping``, ``fix config``, ``replay``."""
+    ``fix mapping``, ``fix config``, ``check workers``, ``replay``."""
     base = f"/api/v1/integrations/{integration.id}"
     steps: list[dict[str, str]] = []
     if integration.status == IntegrationStatus.NEEDS_AUTH:
@@ -373,6 +383,19 @@ def next_steps(session: Session, integration: Integration, health: Health) -> li
                 "action": "fix config",
                 "why": f"{config[0].object_type}: {config[0].last_error}",
                 "how": f"PATCH {base} with config.objects",
+            }
+        )
+    lagging = [o for o in health.objects if o.status == LAGGING]
+    if lagging and integration.status == IntegrationStatus.CONNECTED:
+        oldest = max(lagging, key=lambda o: o.lag_seconds)
+        steps.append(
+            {
+                "action": "check workers",
+                "why": f"{oldest.object_type}: the oldest change not pushed has waited "
+                f"{round(oldest.lag_seconds / 60)} min ({oldest.pending} waiting)",
+                "how": "make sure a sync worker runs (`crmsync worker`, or `crmsync serve`, "
+                "which runs one unless --no-worker) and keeps up (start more); if the CRM's "
+                "quota is spent (quota[]), the changes wait for it",
             }
         )
     if health.dead_letters and not invalid:

@@ -408,3 +408,39 @@ def test_a_poll_that_raises_anything_fails_its_type_and_shows(
     assert companies["status"] == "failing" and "KeyError" in companies["last_error"]
     assert health["failing_objects"] == ["companies"] and health["status"] == "degraded"
     assert _object(health, "contacts")["last_pull_at"] is not None
+
+
+def test_changes_waiting_too_long_show_the_type_lagging_with_a_next_step(world: World) -> None:
+    """No worker ran: the type is not failing, but its changes wait. Past fifteen
+    minutes it shows ``lagging``, and the next step says to look at the workers."""
+    iid = world.integration({"contacts": "both", "companies": "both"})
+    world.create("contacts", {"email": "waits@example.com"})
+    world.create("companies", {"name": "Recent"})
+
+    def aged(object_type: str, minutes: int) -> None:
+        with world.sessions() as db:
+            db.execute(
+                update(SyncJob)
+                .where(SyncJob.object_type == object_type)
+                .values(enqueued_at=datetime.now(UTC) - timedelta(minutes=minutes))
+            )
+            db.commit()
+
+    aged("contacts", 14)
+    health = world.health(iid)
+    assert _object(health, "contacts")["status"] == "ok"
+    assert "check workers" not in [s["action"] for s in health["next_steps"]]
+
+    aged("contacts", 20)
+    health = world.health(iid)
+    contacts, companies = _object(health, "contacts"), _object(health, "companies")
+    assert contacts["status"] == "lagging" and contacts["lag_seconds"] >= 20 * 60
+    assert companies["status"] == "ok"
+    step = next(s for s in health["next_steps"] if s["action"] == "check workers")
+    assert step["why"].startswith("contacts:") and "20 min" in step["why"]
+    assert health["status"] == "connected"  # lagging is not failing
+
+    world.drain()  # a worker runs: nothing waits any more
+    health = world.health(iid)
+    assert _object(health, "contacts")["status"] == "ok"
+    assert "check workers" not in [s["action"] for s in health["next_steps"]]

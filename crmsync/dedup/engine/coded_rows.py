@@ -96,10 +96,29 @@ class CodedRows:
         self._rows["namesakes"] = base.namesakes.copy()
         self._positions = np.empty(0, dtype=np.int32)
 
-    def append(self, frame: pl.DataFrame) -> None:
-        """Rows of a prepared frame, as the next row numbers."""
+    @classmethod
+    def sharing(cls, other: CodedRows) -> CodedRows:
+        """No rows yet, coded in ``other``'s dictionaries (which both then grow): a frame's
+        ``codes`` serve both, so a batch that goes into both is looked up once."""
+        rows = cls.__new__(cls)
+        rows.height = 0
+        rows._values = other._values
+        rows._rows = {name: array[:0].copy() for name, array in other._rows.items()}
+        rows._positions = np.empty(0, dtype=np.int32)
+        return rows
+
+    def shares_values_with(self, other: CodedRows) -> bool:
+        return self._values is other._values
+
+    def codes(self, frame: pl.DataFrame) -> dict[str, np.ndarray]:
+        """The codes of a prepared frame's coded columns (new values get new codes)."""
+        return {n: coder.codes(frame[n].to_list()) for n, coder in self._values.items()}
+
+    def append(self, frame: pl.DataFrame, codes: dict[str, np.ndarray] | None = None) -> None:
+        """Rows of a prepared frame, as the next row numbers (``codes``: the frame's
+        ``codes`` in these dictionaries, when the caller has them)."""
         end = self.height + frame.height
-        added = {n: coder.codes(frame[n].to_list()) for n, coder in self._values.items()}
+        added = dict(codes) if codes is not None else self.codes(frame)
         added["id"] = frame["id"].to_numpy().astype(object)
         for name in _NUMBERS:
             added[name] = frame[name].to_numpy().astype(np.float64)
@@ -143,16 +162,24 @@ class CodedRows:
         out.update((name, self._rows[name][rows]) for name in ("id", *_NUMBERS))
         return out
 
-    def encoded(self, rows: np.ndarray, candidates: pl.DataFrame) -> Encoded:
-        """``rows`` (positions 0..len-1) followed by the candidates' rows, coded together.
+    def encoded(
+        self,
+        rows: np.ndarray,
+        candidates: pl.DataFrame,
+        candidate_codes: dict[str, np.ndarray] | None = None,
+    ) -> Encoded:
+        """``rows`` (positions 0..len-1) followed by the candidates' rows, coded together
+        (``candidate_codes``: the candidates' ``codes``, when the caller has them).
 
         A value only the candidates have gets its code here for good: a later batch's
         rows may well have it too.
         """
+        if candidate_codes is None:
+            candidate_codes = self.codes(candidates)
         codes: dict[str, np.ndarray] = {}
         values: dict[str, np.ndarray] = {}
         for name, coder in self._values.items():
-            looked_up = coder.codes(candidates[name].to_list())
+            looked_up = candidate_codes[name]
             codes[name] = np.concatenate([self._rows[name][rows], looked_up])
             values[name] = coder.values
         ids = np.concatenate([self._rows["id"][rows], candidates["id"].to_numpy().astype(object)])

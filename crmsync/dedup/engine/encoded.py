@@ -20,6 +20,17 @@ from crmsync.dedup.engine.prepared import TEXT_COLUMNS
 # every prepared text column, with the id: what scoring and explanations read
 ALL_TEXT = ("id", *(c for c in TEXT_COLUMNS if c not in ("dob_days", "namesakes")))
 
+# Below this many pairs, rapidfuzz's worker threads cost more CPU than they save wall
+# time (measured: about twice the CPU per pair at 5,000 pairs, even at 100,000), and a
+# batch's pairs are fewer: an import's mapping process shares the cores with its writer.
+PARALLEL_FROM = 100_000
+
+
+def cpdist_workers(pairs: int) -> int:
+    """rapidfuzz's ``workers`` for ``pairs`` pairs: all cores only for large jobs."""
+    return -1 if pairs >= PARALLEL_FROM else 1
+
+
 # columns that get codes
 CODED = (
     "first",
@@ -83,9 +94,13 @@ def encode(frame: pl.DataFrame, names: tuple[str, ...] = CODED) -> Encoded:
     )
 
 
-def decode(enc: Encoded, rows: np.ndarray) -> dict[str, np.ndarray]:
-    """The text columns of `rows` (and their dob_days), as object arrays."""
-    out = {name: enc.values[name][codes[rows]] for name, codes in enc.codes.items()}
+def decode(
+    enc: Encoded, rows: np.ndarray, names: tuple[str, ...] | None = None
+) -> dict[str, np.ndarray]:
+    """The text columns of `rows` (only `names` of them, when given; and their dob_days
+    and namesakes), as object arrays."""
+    wanted = enc.codes if names is None else names
+    out = {name: enc.values[name][enc.codes[name][rows]] for name in wanted}
     out["dob_days"] = enc.dob_days[rows]
     out["namesakes"] = enc.namesakes[rows]
     return out
@@ -126,7 +141,7 @@ def similarity(
         enc.values[columns[0]][distinct >> 32],
         enc.values[columns[1]][distinct & 0xFFFFFFFF],
         scorer=scorer,
-        workers=-1,
+        workers=cpdist_workers(len(distinct)),
         dtype=np.float32,
     )
     out[present] = np.asarray(scores, dtype=np.float64)[inverse]

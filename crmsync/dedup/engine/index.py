@@ -12,8 +12,8 @@ import polars as pl
 
 from crmsync.dedup.engine.blocking import PASSES, key_of_one, key_strings
 from crmsync.dedup.engine.coded_rows import CodedRows
-from crmsync.dedup.engine.compare import compare
-from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
+from crmsync.dedup.engine.compare import compare, compare_coded
+from crmsync.dedup.engine.encoded import ALL_TEXT, encode
 from crmsync.dedup.engine.explain import PairExplanation, explain_pairs
 from crmsync.dedup.engine.postings import KeyTable, Postings, distinct_sorted, key_hashes
 from crmsync.dedup.engine.prefilter import worth_scoring
@@ -216,21 +216,30 @@ class DuplicateIndex:
             out += self.matches_of(self.with_namesakes(frame.slice(start, CHECK_CHUNK)))
         return out
 
+    @property
+    def coded(self) -> CodedRows:
+        """The indexed rows as codes (replaced when the index is rebuilt)."""
+        return self._coded
+
     def matches_of(
-        self, chunk: pl.DataFrame, keys: list[KeyTable] | None = None
+        self,
+        chunk: pl.DataFrame,
+        keys: list[KeyTable] | None = None,
+        codes: dict[str, np.ndarray] | None = None,
     ) -> list[Match | None]:
         """``matches`` of prepared candidates with their namesakes counted
-        (``with_namesakes``), and their ``keys`` per blocking pass when the caller has them."""
+        (``with_namesakes``), and their ``keys`` per blocking pass and ``codes``
+        (``coded.codes``) when the caller has them."""
         answers: list[Match | None] = [None] * chunk.height
         owner, rows = self._candidates_many(chunk, keys)
         if not len(rows):
             return answers
         # the pairs' indexed rows, then the candidates, in the index's own coding
-        enc = self._coded.encoded(rows, chunk)
+        enc = self._coded.encoded(rows, chunk, codes)
         left, right = len(rows) + owner, np.arange(len(rows))
         keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
         left, right = left[keep], right[keep]
-        decisions = decide(compare(decode(enc, left), decode(enc, right)), self.settings)
+        decisions = decide(compare_coded(enc, left, right), self.settings)
         rank = ranking(decisions)
         matched = np.flatnonzero(decisions.is_match | decisions.possible)
         # per candidate, its best match, the first in row order among equals

@@ -12,7 +12,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
-from crmsync.dedup.engine.encoded import Encoded, same, similarity
+from crmsync.dedup.engine.encoded import Encoded, cpdist_workers, same, similarity
 from crmsync.dedup.engine.settings import DedupSettings
 
 # dates this many (approximate) days apart still hint at one person
@@ -93,15 +93,16 @@ def worth_scoring(
     )
     # names changed or missing: several other fields agreeing still deserve a look
     keep[rest[hints >= 2]] = True
-    # one agreeing field: the names must be alike too
-    one = np.flatnonzero(hints == 1)
-    keep[rest[one]] = _alike(enc, lo[one], hi[one], settings)
     # nothing else agrees: alike names and a mistyped email, the last hint worth its cost
+    # (the e-mails are looked at first: hardly any such pair has alike ones, while most
+    # have alike names, and the names cost more to compare)
     none = np.flatnonzero(
         (hints == 0) & (enc.codes["email"][lo] >= 0) & (enc.codes["email"][hi] >= 0)
     )
-    alike = none[_alike(enc, lo[none], hi[none], settings)]
-    keep[rest[alike]] = _email_alike(enc, lo[alike], hi[alike])
+    typo = none[_email_alike(enc, lo[none], hi[none])]
+    # one agreeing field, or a mistyped e-mail: the names must be alike too
+    named = np.concatenate([np.flatnonzero(hints == 1), typo])
+    keep[rest[named]] = _alike(enc, lo[named], hi[named], settings)
     return keep
 
 
@@ -120,7 +121,7 @@ def _email_alike(enc: Encoded, left: np.ndarray, right: np.ndarray) -> np.ndarra
         values[enc.codes["email"][right]],
         scorer=fuzz.ratio,
         score_cutoff=_EMAIL_ALIKE * 100 - 0.01,
-        workers=-1,
+        workers=cpdist_workers(len(left)),
         dtype=np.float32,
     )
     return np.asarray(scores, dtype=np.float64) / 100.0 >= _EMAIL_ALIKE

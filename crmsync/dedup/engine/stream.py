@@ -17,22 +17,22 @@ Batches are only the unit of work: the pairs of a batch are judged together.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
 
 from crmsync.dedup.engine.blocking import PASSES
 from crmsync.dedup.engine.coded_rows import CodedRows
-from crmsync.dedup.engine.compare import compare
-from crmsync.dedup.engine.encoded import ALL_TEXT, decode, encode
+from crmsync.dedup.engine.compare import compare_coded
 from crmsync.dedup.engine.index import CHECK_CHUNK, DuplicateIndex, Match, ranking
 from crmsync.dedup.engine.postings import KeyTable, distinct_sorted
 from crmsync.dedup.engine.prefilter import worth_scoring
-from crmsync.dedup.engine.prepared import TEXT_COLUMNS, Prepared, prepare
+from crmsync.dedup.engine.prepared import TEXT_COLUMNS, Prepared
 from crmsync.dedup.engine.rules import DUPLICATE, POSSIBLE, decide
 
 _MIN_ROWS = 1024
+_LOW = np.int64(0xFFFFFFFF)
 
 
 class KeyChains:
@@ -47,8 +47,10 @@ class KeyChains:
     """
 
     def __init__(self) -> None:
-        self.latest: dict[int, int] = {}
-        self.count: dict[int, int] = {}
+        # per key: how many rows it has had and its latest row, packed in one integer
+        # (``count << 32 | latest + 1``; 0 for a key not seen), so a batch costs one
+        # look-up and one update per distinct key
+        self.state: dict[int, int] = {}
         self.previous = np.full(_MIN_ROWS, -1, dtype=np.int64)
 
     def add(self, rows: np.ndarray, keys: np.ndarray, memory: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,11 +60,12 @@ class KeyChains:
         self.join(rows, keys)
         return self.walk(rows, memory)
 
-    def join(self, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        """Rows (ascending, after every row added so far) with their key hashes join the
-        chains; returns per row how many rows had its key before it."""
+    def join(self, rows: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (ascending, after every row added so far with one of their keys) with their
+        key hashes join the chains; returns per row how many rows had its key before it,
+        and how many have had it once the rows joined."""
         if not len(rows):
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         order = np.argsort(keys, kind="stable")  # by key, then file order
         keys, ordered = keys[order], rows[order]
         firsts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
@@ -70,23 +73,26 @@ class KeyChains:
         before = np.empty(len(ordered), dtype=np.int64)
         before[1:] = ordered[:-1]
         distinct = keys[firsts].tolist()
-        before[firsts] = list(map(self.latest.get, distinct, itertools.repeat(-1)))
-        self.latest.update(zip(distinct, ordered[lasts].tolist(), strict=True))
-        counted = np.fromiter(
-            map(self.count.get, distinct, itertools.repeat(0)), dtype=np.int64, count=len(firsts)
+        state = np.fromiter(
+            map(self.state.get, distinct, itertools.repeat(0)), dtype=np.int64, count=len(firsts)
         )
+        before[firsts] = (state & _LOW) - 1
+        counted = state >> 32
         sizes = lasts - firsts + 1
-        self.count.update(zip(distinct, (counted + sizes).tolist(), strict=True))
+        updated = ((counted + sizes) << 32) | (ordered[lasts] + 1)
+        self.state.update(zip(distinct, updated.tolist(), strict=True))
         group = np.repeat(np.arange(len(firsts)), sizes)
         seen = np.empty(len(rows), dtype=np.int64)
         seen[order] = counted[group] + np.arange(len(ordered)) - firsts[group]
+        total = np.empty(len(rows), dtype=np.int64)
+        total[order] = (counted + sizes)[group]
         end = int(rows[-1]) + 1
         if end > len(self.previous):
             grown = np.full(max(end, 2 * len(self.previous)), -1, dtype=np.int64)
             grown[: len(self.previous)] = self.previous
             self.previous = grown
         self.previous[ordered] = before
-        return seen
+        return seen, total
 
     def walk(self, rows: np.ndarray, memory: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, earlier row) for the latest ``memory`` rows before each of ``rows`` (which
@@ -119,21 +125,55 @@ class PassChains:
     same sort string (birth date, city, the exact name) is where the index's sorted
     neighbourhood looks too. Either way a row has at most ``memory`` candidates per pass,
     however many rows came before.
+
+    Only a common key's rows are chained by sort string (most keys, an e-mail's or a
+    phone's, never become common): when a key becomes common, its earlier rows (at most
+    ``memory`` of them) join those chains first. ``memory`` is the same on every call.
     """
 
     def __init__(self) -> None:
         self.keys = KeyChains()
         self.refined = KeyChains()
+        # per row: the hash of its key and sort string (``refined_keys``)
+        self.refined_of = np.zeros(_MIN_ROWS, dtype=np.int64)
 
     def add(
         self, rows: np.ndarray, keys: np.ndarray, refined: np.ndarray, memory: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        seen = self.keys.join(rows, keys)
-        self.refined.join(rows, refined)
+        seen, total = self.keys.join(rows, keys)
+        self._join_refined(rows, refined, seen, total, memory)
         few = seen <= memory
         owner, earlier = self.keys.walk(rows[few], memory)
         common_owner, common_earlier = self.refined.walk(rows[~few], memory)
         return np.concatenate([owner, common_owner]), np.concatenate([earlier, common_earlier])
+
+    def _join_refined(
+        self,
+        rows: np.ndarray,
+        refined: np.ndarray,
+        seen: np.ndarray,
+        total: np.ndarray,
+        memory: int,
+    ) -> None:
+        """The rows of common keys (more than ``memory`` rows once these joined) join the
+        chains by sort string; a key that becomes common brings its earlier rows first."""
+        if not len(rows):
+            return
+        end = int(rows[-1]) + 1
+        if end > len(self.refined_of):
+            grown = np.zeros(max(end, 2 * len(self.refined_of)), dtype=np.int64)
+            grown[: len(self.refined_of)] = self.refined_of
+            self.refined_of = grown
+        self.refined_of[rows] = refined
+        common = total > memory
+        if not common.any():
+            return
+        # a key's first row of these, the key common only from these rows on
+        first_of_key = self.keys.previous[rows] < rows[0]
+        newly = rows[first_of_key & common & (seen <= memory)]
+        _owner, earlier = self.keys.walk(newly, memory)  # every earlier row of those keys
+        joining = np.concatenate([np.sort(earlier), rows[common]])
+        self.refined.join(joining, self.refined_of[joining])
 
 
 def refined_keys(keys: np.ndarray, sorts: list[str]) -> np.ndarray:
@@ -142,8 +182,7 @@ def refined_keys(keys: np.ndarray, sorts: list[str]) -> np.ndarray:
     return (keys * np.int64(1_000_003)) ^ sort_hashes
 
 
-@dataclass(frozen=True)
-class _Best:
+class _Best(NamedTuple):
     status: str
     rank: float
     row: int  # the earlier file row
@@ -156,8 +195,8 @@ class StreamMatcher:
         self.index = index
         self.settings = index.settings
         self.memory = memory if memory is not None else 2 * self.settings.window
-        empty = prepare([], self.settings.region).select("id", *TEXT_COLUMNS)
-        self._rows = CodedRows(encode(empty, ALL_TEXT))
+        # the file's rows, coded in the index's dictionaries: a batch is coded once for both
+        self._rows = CodedRows.sharing(index.coded)
         # per blocking pass: each key's file rows, as a chain from its latest row back
         self._chains = [PassChains() for _ in PASSES]
         # per file row: the id it stands for (its own, or what it duplicates)
@@ -171,13 +210,16 @@ class StreamMatcher:
         frame = records.frame if isinstance(records, Prepared) else records
         frame = self.index.with_namesakes(frame.select("id", *TEXT_COLUMNS))
         keys = [KeyTable.of(frame, block) for block in PASSES]
-        if frame.height <= CHECK_CHUNK:  # the keys serve both look-ups
-            indexed = self.index.matches_of(frame, keys)
+        # the index keeps its dictionaries unless it is rebuilt (not during an import)
+        codes = self._rows.codes(frame)
+        shared = self._rows.shares_values_with(self.index.coded)
+        if frame.height <= CHECK_CHUNK:  # the keys (and codes) serve both look-ups
+            indexed = self.index.matches_of(frame, keys, codes if shared else None)
         else:
             indexed = self.index.matches(Prepared(frame))
         first = len(self._becomes)
         left, right = self._file_pairs(keys, first)
-        self._rows.append(frame)
+        self._rows.append(frame, codes)
         best = self._best_in_file(left, right, first)
         ids = frame["id"].to_list()
         out: list[Match | None] = []
@@ -220,19 +262,22 @@ class StreamMatcher:
         keep = np.flatnonzero(worth_scoring(enc, left, right, self.settings))
         if not len(keep):
             return {}
-        decisions = decide(
-            compare(decode(enc, left[keep]), decode(enc, right[keep])), self.settings
-        )
+        decisions = decide(compare_coded(enc, left[keep], right[keep]), self.settings)
         rank = ranking(decisions)
         found = np.flatnonzero(decisions.is_match | decisions.possible)
         owners, earlier = left[keep][found], right[keep][found]
         # per row: best rank, then the earliest row
         order = np.lexsort((earlier, -rank[found], owners))
-        best: dict[int, _Best] = {}
-        for k in order.tolist():
-            owner = int(owners[k])
-            if owner in best:
-                continue
-            status = DUPLICATE if bool(decisions.is_match[found[k]]) else POSSIBLE
-            best[owner] = _Best(status, float(rank[found[k]]), int(earlier[k]))
-        return best
+        ordered = owners[order]
+        firsts = order[np.concatenate(([True], ordered[1:] != ordered[:-1]))[: len(order)]]
+        duplicate = decisions.is_match[found[firsts]].tolist()
+        return {
+            owner: _Best(DUPLICATE if dup else POSSIBLE, score, row)
+            for owner, dup, score, row in zip(
+                owners[firsts].tolist(),
+                duplicate,
+                rank[found[firsts]].tolist(),
+                earlier[firsts].tolist(),
+                strict=True,
+            )
+        }

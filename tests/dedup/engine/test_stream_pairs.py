@@ -137,3 +137,31 @@ def test_a_common_key_keeps_a_bounded_number_of_candidates() -> None:
     pairs = refined_definition(keys, 20)
     assert max(sum(1 for r, _e in pairs if r == row) for row in range(1900, 2000)) == 20
     assert all(keys[e] == keys[r] for r, e in pairs if r > 20)
+
+
+def test_only_common_keys_are_chained_by_sort_string() -> None:
+    """Rows of keys that stay few never join the sort-string chains; a key that becomes
+    common in the middle of a batch brings its earlier rows, so its rows still meet the
+    latest earlier rows with their sort string."""
+    memory = 3
+    # key 1 stays at 3 rows; key 2 reaches 8 rows, crossing ``memory`` in the second batch
+    keys: list[tuple[int, int] | None] = [
+        (1, 0), (2, 5), (2, 6), (1, 1), (2, 5),  # first batch: rows 0-4
+        (2, 6), (2, 5), (1, 0), (2, 5), (2, 6), (2, 5),  # second batch: rows 5-10
+    ]  # fmt: skip
+    chains = PassChains()
+    got: set[tuple[int, int]] = set()
+    for start, end in ((0, 5), (5, len(keys))):
+        rows = list(range(start, end))
+        hashes = np.array([keys[r][0] for r in rows], dtype=np.int64)  # type: ignore[index]
+        sorts = [str(keys[r][1]) for r in rows]  # type: ignore[index]
+        owner, earlier = chains.add(
+            np.array(rows, dtype=np.int64), hashes, refined_keys(hashes, sorts), memory
+        )
+        got.update(zip(owner.tolist(), earlier.tolist(), strict=True))
+        if end == 5:  # no key has had more than ``memory`` rows yet
+            assert not chains.refined.state
+    assert got == refined_definition(keys, memory)
+    # key 2's rows (8) joined the sort-string chains, key 1's (3) did not
+    assert len(chains.refined.state) == 2
+    assert (10, 8) in got and (10, 6) in got and (10, 4) in got and (10, 9) not in got
