@@ -1,8 +1,8 @@
 """What is wrong now: each rule reads the store and returns findings.
 
 Conditions that can clear (credentials fixed, failures back to normal) are **stateful**:
-their alert resolves when a check no longer finds them. An import with failed rows is an
-event: its alert stays until someone acknowledges it.
+their alert resolves when a check no longer finds them. An import with failed rows, or one
+that failed as a whole, is an event: its alert stays until someone acknowledges it.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from crmsync.outbound.webhooks.endpoints import BY_A_USER
 from crmsync.store.models import (
     ImportJob,
+    ImportStatus,
     Integration,
     IntegrationStatus,
     SyncJob,
@@ -31,6 +32,7 @@ FAILURE_RATE: Final = "sync.failure_rate"
 DEAD_LETTERS: Final = "sync.dead_letters"
 ENDPOINT_DISABLED: Final = "webhook_endpoint.disabled"
 IMPORT_FAILED_ROWS: Final = "import.failed_rows"
+IMPORT_FAILED: Final = "import.failed"
 QUALITY_DROP: Final = "quality.rejection_rate"
 STATEFUL: Final = frozenset(
     {NEEDS_AUTH, FAILURE_RATE, DEAD_LETTERS, ENDPOINT_DISABLED, QUALITY_DROP}
@@ -170,30 +172,41 @@ def _disabled_endpoints(session: Session) -> list[Finding]:
 
 
 def _imports(session: Session, now: datetime, limits: Thresholds) -> list[Finding]:
+    """Imports finished in the window with failed rows (a warning), and imports that
+    stopped as a whole (unreadable file, a limit, a lost database: critical)."""
     rows = session.execute(
         select(
             ImportJob.workspace_id,
             ImportJob.id,
             ImportJob.filename,
+            ImportJob.status,
+            ImportJob.error,
             ImportJob.failed,
             ImportJob.processed,
         ).where(
             ImportJob.finished_at >= now - limits.import_window,
-            ImportJob.failed > 0,
+            or_(ImportJob.failed > 0, ImportJob.status == ImportStatus.FAILED),
         )
     )
-    return [
-        Finding(
-            ws,
-            IMPORT_FAILED_ROWS,
-            str(job_id),
-            "warning",
-            f"import of {filename}: {failed} of {processed} rows failed; download the error "
-            "report, fix the rows and retry them",
-            {"import_id": str(job_id), "failed": failed, "processed": processed},
-        )
-        for ws, job_id, filename, failed, processed in rows
-    ]
+    out = []
+    for ws, job_id, filename, status, error, failed, processed in rows:
+        ids = {"import_id": str(job_id), "processed": processed}
+        if status == ImportStatus.FAILED:
+            reason = error or "no reason kept"
+            message = (
+                f"import of {filename} failed after {processed} rows: {reason}; fix the file "
+                "or the limit, then start it again (it resumes where it stopped)"
+            )
+            out.append(Finding(ws, IMPORT_FAILED, str(job_id), "critical", message,
+                               {**ids, "error": error}))  # fmt: skip
+        if failed:
+            message = (
+                f"import of {filename}: {failed} of {processed} rows failed; download the "
+                "error report, fix the rows and retry them"
+            )
+            out.append(Finding(ws, IMPORT_FAILED_ROWS, str(job_id), "warning", message,
+                               {**ids, "failed": failed}))  # fmt: skip
+    return out
 
 
 def _rejections(

@@ -30,7 +30,7 @@ from crmsync.integrations.keys import vault_for
 from crmsync.outbound.emit import IMPORT_FAILED
 from crmsync.outbound.webhooks.runner import Deliverer
 from crmsync.store.engine import session_scope
-from crmsync.store.models import OutboundEvent
+from crmsync.store.models import Alert, OutboundEvent
 from crmsync.store.models.imports import ImportJob
 from tests.conftest import Tenant, create_test_app
 from tests.outbound.receiver import Receiver, running
@@ -195,6 +195,26 @@ def test_a_failed_import_tells_the_host_app_why_with_its_counts(
     }
     counts = ("total_rows", "processed", "created", "updated", "failed", "duplicates")
     assert [data[k] for k in counts] == [getattr(job, k) for k in counts]
+
+
+def test_an_import_that_fails_as_a_whole_raises_a_critical_alert_with_its_reason(
+    tenant: Tenant, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    limits = ImportSettings(data_dir=tmp_path, max_rows=2)  # the file has three rows
+    done = _job(sessions, tenant, ImportSettings(data_dir=tmp_path))
+    assert run_import(sessions, done, limits=ImportSettings(data_dir=tmp_path)) == "completed"
+    failed = _job(sessions, tenant, ImportSettings(data_dir=tmp_path), batch_size=1)
+    assert run_import(sessions, failed, limits=limits) == "failed"
+    monitor = AlertMonitor(sessions, Settings(mode="test"))  # type: ignore[call-arg]
+    monitor.check_once()
+    monitor.check_once()  # a second look keeps the one alert
+    with sessions() as session:
+        alerts = session.scalars(
+            select(Alert).where(Alert.workspace_id == tenant.id, Alert.kind == "import.failed")
+        ).all()
+    assert [(a.subject, a.severity, a.count) for a in alerts] == [(str(failed), "critical", 2)]
+    assert "the file has more than 2 rows" in alerts[0].message
+    assert alerts[0].details["import_id"] == str(failed)
 
 
 def test_a_failed_dry_run_sends_no_event(
