@@ -1,5 +1,5 @@
-"""A classic Note's one ParentId: its contact, else its deal's Opportunity; read back, an
-Opportunity parent returns to the deal's pseudo-field."""
+"""A classic Note's one ParentId: its contact, else its deal's Opportunity, else its Lead;
+read back, an Opportunity or Lead parent returns to the deal's or the lead's pseudo-field."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from crmsync.connectors.salesforce.note_parents import fold, unfold
 
 CONTACT = "003000000000001AAA"
 OPPORTUNITY = "006000000000001AAA"
+LEAD = "00Q000000000001AAA"
 
 
 def test_a_new_note_hangs_on_its_contact_else_its_deal() -> None:
@@ -19,8 +20,28 @@ def test_a_new_note_hangs_on_its_contact_else_its_deal() -> None:
     assert fold({"Body": "b"}) == {"Body": "b"}
 
 
+def test_a_new_note_about_a_lead_alone_hangs_on_the_lead() -> None:
+    lead = {"Body": "b", "ParentId:Opportunity": None, "ParentId:Lead": LEAD}
+    assert fold(lead) == {"Body": "b", "ParentId": LEAD}
+    assert fold({"Body": "b", "ParentId": "", "ParentId:Lead": LEAD}) == {
+        "Body": "b",
+        "ParentId": LEAD,
+    }
+
+
+def test_precedence_is_contact_then_deal_then_lead_whatever_the_key_order() -> None:
+    every = {"ParentId:Lead": LEAD, "ParentId:Opportunity": OPPORTUNITY, "ParentId": CONTACT}
+    assert fold(every) == {"ParentId": CONTACT}
+    deal_and_lead = {"ParentId:Lead": LEAD, "ParentId:Opportunity": OPPORTUNITY}
+    assert fold(deal_and_lead) == {"ParentId": OPPORTUNITY}
+    assert fold(dict(reversed(deal_and_lead.items()))) == {"ParentId": OPPORTUNITY}
+    assert fold({"ParentId": CONTACT, "ParentId:Lead": LEAD}) == {"ParentId": CONTACT}
+
+
 def test_an_update_never_moves_the_parent() -> None:
     update = {"Id": "002000000000001AAA", "Body": "b", "ParentId:Opportunity": OPPORTUNITY}
+    assert fold(update) == {"Id": "002000000000001AAA", "Body": "b"}
+    update = {"Id": "002000000000001AAA", "Body": "b", "ParentId:Lead": LEAD}
     assert fold(update) == {"Id": "002000000000001AAA", "Body": "b"}
 
 
@@ -30,4 +51,13 @@ def test_read_back_an_opportunity_parent_is_the_deal() -> None:
     assert [r.properties for r in unfold([on_deal, on_contact])] == [
         {"Body": "b", "ParentId:Opportunity": OPPORTUNITY},
         {"Body": "b", "ParentId": CONTACT},
+    ]
+
+
+def test_read_back_a_lead_parent_is_the_lead() -> None:
+    on_lead = RemoteRecord("002C", {"Body": "b", "ParentId": LEAD})
+    on_account = RemoteRecord("002D", {"Body": "b", "ParentId": "001000000000001AAA"})
+    assert [r.properties for r in unfold([on_lead, on_account])] == [
+        {"Body": "b", "ParentId:Lead": LEAD},
+        {"Body": "b", "ParentId": "001000000000001AAA"},  # no pseudo-field for an Account
     ]

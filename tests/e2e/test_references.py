@@ -476,6 +476,24 @@ def test_a_salesforce_note_about_a_deal_without_a_contact_hangs_on_the_opportuni
     assert on_contact["ParentId"] == graph.remote_id("contacts", contact)
 
 
+def _note_pulled_in(
+    graph: Graph, remote_id: str, about: str, extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A full inbound sync, then the crmsync note of a Salesforce Note once it names
+    ``about`` (its deal's or lead's id field)."""
+    graph.connect("inbound", extra=extra)
+    answer = graph.api.post(
+        f"/api/v1/integrations/{graph.integration_id}/sync", json={"mode": "full"}
+    )
+    assert answer.status_code == 202, answer.text
+
+    def arrived() -> dict[str, Any] | None:
+        found = graph.record_of("notes", remote_id)
+        return found if found and found.get(about) else None
+
+    return dict(wait_for(arrived))
+
+
 def test_a_salesforce_note_on_an_opportunity_comes_in_about_its_deal(graph: Graph) -> None:
     if graph.provider != "salesforce":
         pytest.skip("a Note's one ParentId is Salesforce's")
@@ -484,17 +502,7 @@ def test_a_salesforce_note_on_an_opportunity_comes_in_about_its_deal(graph: Grap
             {"Name": "Dock house", "StageName": "Prospecting", "CloseDate": "2027-06-01"}
         )["id"]
         note = sf.Note.create({"ParentId": opportunity, "Title": "Offer", "Body": "Offer at 410k"})
-    graph.connect("inbound")
-    answer = graph.api.post(
-        f"/api/v1/integrations/{graph.integration_id}/sync", json={"mode": "full"}
-    )
-    assert answer.status_code == 202, answer.text
-
-    def arrived() -> dict[str, Any] | None:
-        found = graph.record_of("notes", note["id"])
-        return found if found and found.get("deal_id") else None
-
-    found = wait_for(arrived)
+    found = _note_pulled_in(graph, note["id"], "deal_id")
     deal = graph.record_of("deals", opportunity)
     assert deal is not None
     assert (found["deal_id"], found["contact_id"], found["body"]) == (
@@ -503,6 +511,56 @@ def test_a_salesforce_note_on_an_opportunity_comes_in_about_its_deal(graph: Grap
         "Offer at 410k",
     )
     with graph.sessions() as session:  # no contact is awaited under the Opportunity's id
+        assert session.scalars(select(PendingReference)).all() == []
+
+
+def test_a_salesforce_note_about_a_lead_alone_hangs_on_the_lead(graph: Graph) -> None:
+    if graph.provider != "salesforce":
+        pytest.skip("a Note's one ParentId is Salesforce's")
+    contact = graph.create("contacts", {"email": "ida@example.com", "last_name": "Ida"})
+    deal = graph.create(
+        "deals",
+        {"name": "Quay flat", "stage": "QUALIFIED", "amount": 2e5, "close_date": "2027-07-01"},
+    )
+    lead = graph.create("leads", {"status": "NEW", "last_name": "Ng", "email": "ng@example.com"})
+    graph.connect(extra=("leads",))  # after the parents: their pushes are pulled forward
+    about_lead = graph.create("notes", {"body": "Asked about parking", "lead_id": lead})
+    # precedence stays contact, then deal, then lead
+    with_deal = graph.create("notes", {"body": "Budget agreed", "deal_id": deal, "lead_id": lead})
+    with_contact = graph.create(
+        "notes", {"body": "Met at the viewing", "contact_id": contact, "lead_id": lead}
+    )
+    notes = (about_lead, with_deal, with_contact)
+    wait_for(lambda: all(graph.remote_id("notes", n) for n in notes))
+    assert [(j.status, j.attempts) for j in graph.jobs("notes")] == [("succeeded", 0)] * 3
+    with _salesforce(graph) as sf:
+        parents = [sf.Note.get(graph.remote_id("notes", n))["ParentId"] for n in notes]
+        on_lead = sf.Note.get(graph.remote_id("notes", about_lead))
+    assert parents == [
+        graph.remote_id("leads", lead),
+        graph.remote_id("deals", deal),
+        graph.remote_id("contacts", contact),
+    ]
+    assert str(parents[0]).startswith("00Q")
+    assert on_lead["Title"] == "Asked about parking"
+
+
+def test_a_salesforce_note_on_a_lead_comes_in_about_its_lead(graph: Graph) -> None:
+    if graph.provider != "salesforce":
+        pytest.skip("a Note's one ParentId is Salesforce's")
+    with _salesforce(graph) as sf:
+        remote_lead = sf.Lead.create({"LastName": "Okafor", "Company": "Okafor Homes"})["id"]
+        note = sf.Note.create({"ParentId": remote_lead, "Title": "Call", "Body": "Call at 6pm"})
+    found = _note_pulled_in(graph, note["id"], "lead_id", extra=("leads",))
+    lead = graph.record_of("leads", remote_lead)
+    assert lead is not None
+    assert (found["lead_id"], found["contact_id"], found["deal_id"], found["body"]) == (
+        lead["id"],
+        None,
+        None,
+        "Call at 6pm",
+    )
+    with graph.sessions() as session:  # no contact is awaited under the Lead's id
         assert session.scalars(select(PendingReference)).all() == []
 
 

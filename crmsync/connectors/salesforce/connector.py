@@ -191,7 +191,7 @@ class SalesforceConnector(Connector):
         sobject = self._sobject(object_type)
         key = match_key or self.capabilities.of(object_type).upsert_keys[0]
         payloads = self._owners_resolved(payloads)
-        if sobject == "Note":  # its one parent: the contact, else the deal
+        if sobject == "Note":  # its one parent: the contact, else the deal, else the lead
             payloads = [titled_note(note_parents.fold(p)) for p in payloads]
         roles: dict[int, str] = {}
         if sobject == "Opportunity":
