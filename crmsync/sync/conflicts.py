@@ -24,6 +24,12 @@ class Resolution(StrEnum):
     LOCAL = "local"  # keep the app's value; it is pushed to the CRM
     REMOTE = "remote"  # take the CRM's value
     CUSTOM = "custom"  # a new value, pushed everywhere
+    # Not a choice: the CRM came round to the app's value (or the two sides reached the
+    # same one), so the conflict closed by itself at a read.
+    AGREED = "agreed"
+
+
+CHOICES = (Resolution.LOCAL, Resolution.REMOTE, Resolution.CUSTOM)  # what a person picks
 
 
 def conflicts_of_read(
@@ -74,7 +80,7 @@ def conflicts_of_read(
                 session.add(open_rows[name])
             elif row is not None and _agrees(seen[prop], record, name, mapping, prop, region):
                 # the two sides hold the same value again: nothing is left to decide
-                row.status, row.resolution = ConflictStatus.RESOLVED, "agreed"
+                row.status, row.resolution = ConflictStatus.RESOLVED, Resolution.AGREED
             elif row is not None:
                 take.pop(prop, None)  # still open: the person decides, not a later CRM edit
     return opened
@@ -115,6 +121,8 @@ def resolve(
         raise RecordNotFound(f"no conflict with id {conflict_id}")
     if conflict.status != ConflictStatus.OPEN:
         raise RecordInvalid(f"conflict {conflict_id} is already resolved")
+    if resolution not in CHOICES:
+        raise RecordInvalid(f"'{resolution}' is not a choice: pick local, remote or custom")
     try:
         service.get_record(session, workspace_id, conflict.record_type, conflict.record_id)
     except RecordNotFound:

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 
 from crmsync.api.errors import flat_routes
 from crmsync.api.routing import GuardedRoute
+from crmsync.store.models import AutomationRunStatus, EnrollmentStatus
+from crmsync.sync.conflicts import CHOICES, Resolution
 from tests.conftest import Tenant
 
 
@@ -66,3 +68,38 @@ def test_documented_statuses_cover_real_answers(client: TestClient, tenant: Tena
             path,
             answer.status_code,
         )
+
+
+def test_run_and_enrolment_logs_name_their_status_enum(client: TestClient) -> None:
+    """The rules' run log and a contact's enrolments answer with models whose ``status``
+    is the stored state's enum, so the document lists exactly the stored states."""
+    doc = _doc(client)
+    schemas = doc["components"]["schemas"]
+    answers = {
+        ("get", "/api/v1/rules/{rule_id}/runs"): AutomationRunStatus,
+        ("get", "/api/v1/contacts/{contact_id}/journeys"): EnrollmentStatus,
+        ("post", "/api/v1/contacts/{contact_id}/journeys/{journey_id}/enroll"): EnrollmentStatus,
+        ("delete", "/api/v1/contacts/{contact_id}/journeys/{journey_id}"): EnrollmentStatus,
+    }
+    for (method, path), enum in answers.items():
+        responses = doc["paths"][path][method]["responses"]
+        ok = responses.get("200") or responses["201"]
+        schema = ok["content"]["application/json"]["schema"]
+        model = schemas[schema["$ref"].rsplit("/", 1)[1]]
+        if "items" in model["properties"]:  # a page: its rows' model
+            model = schemas[model["properties"]["items"]["items"]["$ref"].rsplit("/", 1)[1]]
+        ref = {"$ref": f"#/components/schemas/{enum.__name__}"}
+        assert model["properties"]["status"] == ref, (method, path)
+        assert schemas[enum.__name__]["enum"] == [s.value for s in enum]
+
+
+def test_conflict_answers_list_every_resolution_and_requests_only_the_choices(
+    client: TestClient,
+) -> None:
+    schemas = _doc(client)["components"]["schemas"]
+    answer = schemas["ConflictOut"]["properties"]["resolution"]["anyOf"]
+    assert {"$ref": "#/components/schemas/Resolution"} in answer
+    assert schemas["Resolution"]["enum"] == [r.value for r in Resolution]
+    assert "agreed" in schemas["Resolution"]["enum"]
+    asked = schemas["ResolveIn"]["properties"]["resolution"]["enum"]
+    assert asked == [r.value for r in CHOICES]

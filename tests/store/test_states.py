@@ -47,6 +47,7 @@ from crmsync.store.models import (
     SyncRunStatus,
     WebhookDelivery,
 )
+from crmsync.sync.conflicts import Resolution
 
 STATES: dict[type[Any], type[StrEnum]] = {
     SyncJob: SyncJobStatus,
@@ -64,6 +65,9 @@ STATES: dict[type[Any], type[StrEnum]] = {
 }
 ROOT = Path(__file__).resolve().parents[2] / "crmsync"
 ALL_VALUES = {state.value for enum in STATES.values() for state in enum}
+# Other columns spelled only through their enum: (attribute, its values).
+STATUS = ("status", frozenset(ALL_VALUES))
+RESOLUTION = ("resolution", frozenset(r.value for r in Resolution))  # Conflict.resolution
 
 
 @pytest.mark.parametrize("model", STATES, ids=lambda m: m.__name__)
@@ -192,8 +196,8 @@ def _models_and_aliases(tree: ast.Module) -> tuple[set[str], set[str]]:
     return models, tables
 
 
-def _is_status_of(node: ast.AST, models: set[str], tables: set[str]) -> bool:
-    if not (isinstance(node, ast.Attribute) and node.attr == "status"):
+def _is_status_of(node: ast.AST, models: set[str], tables: set[str], column: str) -> bool:
+    if not (isinstance(node, ast.Attribute) and node.attr == column):
         return False
     owner = node.value
     if isinstance(owner, ast.Name):
@@ -207,14 +211,14 @@ def _is_status_of(node: ast.AST, models: set[str], tables: set[str]) -> bool:
     )
 
 
-def _literals(node: ast.AST, constants: dict[str, ast.AST]) -> list[str]:
+def _literals(node: ast.AST, constants: dict[str, ast.AST], values: frozenset[str]) -> list[str]:
     """State strings in ``node``, or in the module constants it names (``_OPEN``)."""
     found = []
     for n in ast.walk(node):
-        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in ALL_VALUES:
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in values:
             found.append(n.value)
         elif isinstance(n, ast.Name) and n.id in constants:
-            found += _literals(constants.pop(n.id), constants)  # popped: no cycles
+            found += _literals(constants.pop(n.id), constants, values)  # popped: no cycles
     return found
 
 
@@ -243,9 +247,10 @@ def _writes_state(call: ast.Call, owners: set[str]) -> bool:
     return False
 
 
-def _spelled_states(source: str) -> list[str]:
+def _spelled_states(source: str, column: tuple[str, frozenset[str]] = STATUS) -> list[str]:
     """``Model.status == "pending"``, ``Model.status.in_(("pending",))``,
     ``Model(status="pending")`` and ``.values(status="pending")`` on the tables above."""
+    name, values = column
     tree = ast.parse(source)
     models, tables = _models_and_aliases(tree)
     constants = _constants(tree)
@@ -253,38 +258,54 @@ def _spelled_states(source: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
-            if any(_is_status_of(side, models, tables) for side in sides):
-                found += _literals(node, dict(constants))
+            if any(_is_status_of(side, models, tables, name) for side in sides):
+                found += _literals(node, dict(constants), values)
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "in_"
-            and _is_status_of(node.func.value, models, tables)
+            and _is_status_of(node.func.value, models, tables, name)
         ):
-            found += [v for arg in node.args for v in _literals(arg, dict(constants))]
+            found += [v for arg in node.args for v in _literals(arg, dict(constants), values)]
         elif isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Attribute) and t.attr == "status"
+            isinstance(t, ast.Attribute) and t.attr == name
             for target in node.targets
             for t in (target.elts if isinstance(target, ast.Tuple) else [target])
         ):
             # ``run.status = "done"``, ``row.status, row.error = "failed", ...``: a row's
             # state written in Python, whatever names the row
-            found += _literals(node.value, dict(constants))
+            found += _literals(node.value, dict(constants), values)
         if isinstance(node, ast.Call) and _writes_state(node, models | tables):
             found += [
-                v for k in node.keywords if k.arg == "status" for v in _literals(k, dict(constants))
+                v
+                for k in node.keywords
+                if k.arg == name
+                for v in _literals(k, dict(constants), values)
             ]
     return found
 
 
-def test_no_module_spells_a_stored_state_as_a_string() -> None:
+@pytest.mark.parametrize("column", [STATUS, RESOLUTION], ids=lambda c: c[0])
+def test_no_module_spells_a_stored_state_as_a_string(column: tuple[str, frozenset[str]]) -> None:
     paths = [p for p in ROOT.rglob("*.py") if "migrations" not in p.parts]  # frozen history
     spelled = {
         f"{p.relative_to(ROOT.parent)}: {value}"
         for p in paths
-        for value in _spelled_states(p.read_text(encoding="utf-8"))
+        for value in _spelled_states(p.read_text(encoding="utf-8"), column)
     }
     assert sorted(spelled) == []
+
+
+def test_the_source_check_sees_a_spelled_resolution() -> None:
+    code = (
+        "def h(row: Conflict) -> None:\n"
+        "    row.status, row.resolution = ConflictStatus.RESOLVED, 'agreed'\n"
+        "    if row.resolution == 'local': ...\n"
+        "    c = Conflict(resolution='custom', status=ConflictStatus.OPEN)\n"
+        "    row.resolution = Resolution.REMOTE\n"
+    )
+    assert sorted(_spelled_states(code, RESOLUTION)) == ["agreed", "custom", "local"]
+    assert _spelled_states(code) == []
 
 
 def test_the_source_check_sees_a_spelled_state() -> None:

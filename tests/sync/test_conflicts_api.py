@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +12,9 @@ from sqlalchemy.orm import Session
 from crmsync.connectors.base import RemoteRecord
 from crmsync.mapping.defaults import default_mapping
 from crmsync.records import service
-from crmsync.store.models import ChangeLog, Integration, Link, SyncJob
+from crmsync.records.errors import RecordInvalid
+from crmsync.store.models import ChangeLog, ConflictStatus, Integration, Link, SyncJob
+from crmsync.sync.conflicts import Resolution, list_conflicts, resolve
 from crmsync.sync.inbound import apply_remote
 from tests.conftest import Tenant
 
@@ -119,3 +122,36 @@ def test_keep_local_pushes_the_record(client: TestClient, tenant: Tenant, db: Se
         headers=tenant.headers(),
     )
     assert bad.status_code == 422
+
+
+def test_a_conflict_the_crm_comes_round_on_closes_as_agreed(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    integration, contact_id = _conflicted(db, tenant)
+    h = tenant.headers()
+    (conflict,) = client.get("/api/v1/conflicts", headers=h).json()["items"]
+    picked = client.post(  # a person picks local, remote or custom; `agreed` only happens
+        f"/api/v1/conflicts/{conflict['id']}/resolve", json={"resolution": "agreed"}, headers=h
+    )
+    assert picked.status_code == 422 and "'local', 'remote' or 'custom'" in picked.text
+    apply_remote(  # the CRM now holds the app's value: nothing is left to decide
+        db,
+        integration,
+        "contacts",
+        RemoteRecord("r9", {"city": "Rome"}, datetime.now(UTC)),
+        default_mapping("hubspot"),
+        datetime.now(UTC),
+    )
+    db.commit()
+    assert client.get("/api/v1/conflicts", headers=h).json()["items"] == []
+    resolved = client.get("/api/v1/conflicts", params={"status": "resolved"}, headers=h).json()
+    assert [(c["id"], c["resolution"]) for c in resolved["items"]] == [(conflict["id"], "agreed")]
+    assert client.get(f"/api/v1/contacts/{contact_id}", headers=h).json()["city"] == "Rome"
+
+
+def test_agreed_is_not_a_resolution_a_person_picks(db: Session, tenant: Tenant) -> None:
+    _conflicted(db, tenant)
+    (conflict,) = list_conflicts(db, tenant.id)
+    with pytest.raises(RecordInvalid, match="not a choice"):
+        resolve(db, tenant.id, conflict.id, Resolution.AGREED)
+    assert conflict.status == ConflictStatus.OPEN

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -32,7 +32,7 @@ class ConflictOut(BaseModel):
     remote_value: Any
     remote_at: datetime | None
     status: ConflictStatus
-    resolution: str | None
+    resolution: Resolution | None  # `agreed`: the two sides came to the same value
     created_at: datetime
     resolved_at: datetime | None
 
@@ -44,12 +44,13 @@ class ConflictPage(BaseModel):
 
 class ResolveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    resolution: Resolution
+    # what a person picks (crmsync.sync.conflicts.CHOICES); `agreed` only happens
+    resolution: Literal["local", "remote", "custom"]
     value: Any = None
 
     @model_validator(mode="after")
     def _value_only_for_custom(self) -> ResolveIn:
-        if self.resolution is not Resolution.CUSTOM and self.value is not None:
+        if self.resolution != Resolution.CUSTOM and self.value is not None:
             raise ValueError("value is only given with resolution 'custom'")
         return self
 
@@ -99,7 +100,9 @@ def resolve_conflict(
     principal: CanOperateSync, db: Db, conflict_id: uuid.UUID, body: ResolveIn
 ) -> JSON:
     """`local` keeps the app's value (and pushes it), `remote` takes the CRM's, `custom`
-    sets `value` everywhere."""
-    conflict = resolve(db, principal.workspace_id, conflict_id, body.resolution, body.value)
+    sets `value` everywhere. (`agreed` is not a choice: a read closes a conflict with it
+    when the two sides come to hold the same value.)"""
+    choice = Resolution(body.resolution)
+    conflict = resolve(db, principal.workspace_id, conflict_id, choice, body.value)
     db.commit()
     return JSON(_out(conflict))

@@ -16,7 +16,7 @@ from crmsync.api.responses import JSON
 from crmsync.api.routers import API_PREFIX
 from crmsync.api.routing import GuardedRoute
 from crmsync.marketing import enrollments, journeys, stats
-from crmsync.store.models import Enrollment, Integration, Journey
+from crmsync.store.models import Enrollment, EnrollmentStatus, Integration, Journey
 from crmsync.sync.targets import targets_of
 
 router = APIRouter(route_class=GuardedRoute, prefix=API_PREFIX, tags=["marketing"])
@@ -39,18 +39,29 @@ def journey_out(journey: Journey) -> dict[str, Any]:
     }
 
 
+class EnrollmentOut(BaseModel):
+    """One contact in one journey, from enrolment to its end."""
+
+    id: uuid.UUID
+    journey_id: uuid.UUID
+    journey_name: str
+    contact_id: uuid.UUID
+    status: EnrollmentStatus
+    trigger: str  # manual | rule:<rule name>
+    event_id: uuid.UUID | None
+    enrolled_at: datetime
+    ended_at: datetime | None
+    ended_by: str | None
+
+
+class EnrollmentList(BaseModel):
+    items: list[EnrollmentOut]
+
+
 def enrollment_out(enrollment: Enrollment, journey: Journey) -> dict[str, Any]:
     return {
-        "id": enrollment.id,
-        "journey_id": enrollment.journey_id,
-        "journey_name": journey.name,
-        "contact_id": enrollment.contact_id,
-        "status": enrollment.status,
-        "trigger": enrollment.trigger,
-        "event_id": enrollment.event_id,
-        "enrolled_at": enrollment.enrolled_at,
-        "ended_at": enrollment.ended_at,
-        "ended_by": enrollment.ended_by,
+        name: journey.name if name == "journey_name" else getattr(enrollment, name)
+        for name in EnrollmentOut.model_fields
     }
 
 
@@ -126,7 +137,11 @@ def get_journey(principal: CanReadRecords, db: Db, journey_id: uuid.UUID) -> JSO
     return JSON(journey_out(journeys.get_journey(db, principal.workspace_id, journey_id)))
 
 
-@router.get("/contacts/{contact_id}/journeys", summary="A contact's enrolments, active and past")
+@router.get(
+    "/contacts/{contact_id}/journeys",
+    response_model=EnrollmentList,
+    summary="A contact's enrolments, active and past",
+)
 def contact_journeys(principal: CanReadRecords, db: Db, contact_id: uuid.UUID) -> JSON:
     rows = enrollments.for_contact(db, principal.workspace_id, contact_id)
     return JSON({"items": [enrollment_out(e, j) for e, j in rows]})
@@ -135,6 +150,7 @@ def contact_journeys(principal: CanReadRecords, db: Db, contact_id: uuid.UUID) -
 @router.post(
     "/contacts/{contact_id}/journeys/{journey_id}/enroll",
     status_code=201,
+    response_model=EnrollmentOut,
     summary="Enrol a contact (enrolling again answers the active enrolment, 200)",
 )
 def enroll(
@@ -149,7 +165,9 @@ def enroll(
 
 
 @router.delete(
-    "/contacts/{contact_id}/journeys/{journey_id}", summary="Take a contact out of a journey"
+    "/contacts/{contact_id}/journeys/{journey_id}",
+    response_model=EnrollmentOut,
+    summary="Take a contact out of a journey",
 )
 def unenroll(
     principal: CanWriteRecords, db: Db, contact_id: uuid.UUID, journey_id: uuid.UUID

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from crmsync.api.deps import CanReadIntegrations, Db, require
@@ -23,15 +24,36 @@ from crmsync.auth.keys import Principal
 from crmsync.auth.permissions import Permission
 from crmsync.automation import service
 from crmsync.automation.spec import RuleInvalid, RuleSpec, dump_yaml, parse_yaml
-from crmsync.store.models import AutomationRule, AutomationRuleVersion, AutomationRun
+from crmsync.store.models import (
+    AutomationRule,
+    AutomationRuleVersion,
+    AutomationRun,
+    AutomationRunStatus,
+)
 
 router = APIRouter(
     route_class=GuardedRoute, prefix=f"{API_PREFIX}/rules", tags=["automation rules"]
 )
 CanManage = Annotated[Principal, Depends(require(Permission.INTEGRATIONS_MANAGE))]
 MAX_YAML = 256 * 1024
-RUN_FIELDS = ("id", "rule_version", "cause", "record_type", "record_id", "status", "actions",
-              "error", "at")  # fmt: skip
+
+
+class RunOut(BaseModel):
+    """One run of a rule for one cause (a change or an event)."""
+
+    id: int
+    rule_version: int
+    cause: str  # change:<change_log id> | event:<event id>
+    record_type: str | None
+    record_id: uuid.UUID | None
+    status: AutomationRunStatus
+    actions: list[Any]
+    error: str | None
+    at: datetime
+
+
+class RunPage(BaseModel):
+    items: list[RunOut]
 
 
 def _out(rule: AutomationRule) -> dict[str, Any]:
@@ -181,7 +203,7 @@ def list_versions(principal: CanReadIntegrations, db: Db, rule_id: uuid.UUID) ->
     )
 
 
-@router.get("/{rule_id}/runs", summary="The rule's run log, newest first")
+@router.get("/{rule_id}/runs", response_model=RunPage, summary="The rule's run log, newest first")
 def list_runs(
     principal: CanReadIntegrations,
     db: Db,
@@ -195,7 +217,7 @@ def list_runs(
         .order_by(AutomationRun.id.desc())
         .limit(limit)
     )
-    return JSON({"items": [{n: getattr(r, n) for n in RUN_FIELDS} for r in rows]})
+    return JSON({"items": [{n: getattr(r, n) for n in RunOut.model_fields} for r in rows]})
 
 
 @router.post("/{rule_id}/test", summary="Dry run: what the rule would do for a sample")

@@ -162,7 +162,7 @@ class Conflict(IdMixin, Base):
     remote_value: Mapped[Any | None] = mapped_column(JSONType)
     remote_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default=ConflictStatus.OPEN)
-    resolution: Mapped[str | None] = mapped_column(String(20))  # local | remote | custom
+    resolution: Mapped[str | None] = mapped_column(String(20))  # local | remote | custom | agreed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
 
