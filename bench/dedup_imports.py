@@ -32,11 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from imports import COLUMNS, HEADER, generate  # noqa: E402
+from imports import HEADER, batch_source, generate  # noqa: E402
 
 from crmsync.dedup.engine import DuplicateIndex  # noqa: E402
 from crmsync.dedup.guard import DuplicateGuard, dedup_input  # noqa: E402
-from crmsync.imports.mapped import BatchSource  # noqa: E402
 from crmsync.imports.options import DEFAULT_BATCH_SIZE  # noqa: E402
 from crmsync.imports.readers import open_table  # noqa: E402
 from crmsync.imports.settings import ImportSettings  # noqa: E402
@@ -50,11 +49,7 @@ Batch = tuple[list[str], list[int], pl.DataFrame]  # keys, file row numbers, pre
 def _mapped(path: Path) -> list[Batch]:
     """The file's valid rows, batch by batch: their keys, file refs and prepared frame."""
     limits = ImportSettings()
-    source = BatchSource(
-        path=path, filename=path.name, file_format="csv", sheet=None, limits=limits.model_dump(),
-        object_type="contacts", columns=COLUMNS, region="US", cleanse=True, validate=True,
-        batch_size=DEFAULT_BATCH_SIZE, dedup_region="US",
-    )  # fmt: skip
+    source = batch_source(path, limits)
     mapper = source.mapper()
     rows = list(open_table(path, path.name, limits).rows())
     out: list[Batch] = []
@@ -82,12 +77,7 @@ def load(rows: int) -> tuple[list[Batch], list[dict[str, Any]], list[int]]:
         out.write(",".join(HEADER) + "\n")
         out.writelines(",".join(row) + "\n" for row in existing)
     seeded_rows = open_table(seeded, seeded.name, ImportSettings()).rows()
-    source = BatchSource(
-        path=seeded, filename=seeded.name, file_format="csv", sheet=None,
-        limits=ImportSettings().model_dump(), object_type="contacts", columns=COLUMNS,
-        region="US", cleanse=True, validate=True, batch_size=DEFAULT_BATCH_SIZE,
-        dedup_region="US",
-    )  # fmt: skip
+    source = batch_source(seeded, ImportSettings())
     mapped = source.map(source.mapper(), list(seeded_rows))
     inputs = [
         dedup_input(f"seed:{str(fields['external_ref'])[1:]}", fields)

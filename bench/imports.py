@@ -170,6 +170,15 @@ def timed(label: str, seconds: float, rows: int, note: str = "") -> None:
     print(f"  {label:<28} {seconds:9.2f} s  {rate:11,.0f} rows/s  {note}")
 
 
+def batch_source(path: Path, limits: ImportSettings) -> BatchSource:
+    """The import's mapping of the lead file, as ``run_import`` sets it up."""
+    return BatchSource(
+        path=path, filename=path.name, file_format="csv", sheet=None, limits=limits.model_dump(),
+        object_type="contacts", columns=COLUMNS, region="US", cleanse=True, validate=True,
+        batch_size=DEFAULT_BATCH_SIZE, dedup_region="US",
+    )  # fmt: skip
+
+
 def stages(path: Path, sessions: sessionmaker[Session], limits: ImportSettings,
            workspace: uuid.UUID, dedup_rows: int,
            verdicts: Path | None = None) -> dict[str, float]:  # fmt: skip
@@ -178,11 +187,7 @@ def stages(path: Path, sessions: sessionmaker[Session], limits: ImportSettings,
     rows = list(reader.rows())
     read = time.perf_counter() - start
     timed("read (csv reader)", read, len(rows))
-    source = BatchSource(
-        path=path, filename=path.name, file_format="csv", sheet=None, limits=limits.model_dump(),
-        object_type="contacts", columns=COLUMNS, region="US", cleanse=True, validate=True,
-        batch_size=DEFAULT_BATCH_SIZE, dedup_region="US",
-    )  # fmt: skip
+    source = batch_source(path, limits)
     mapper = source.mapper()
     start, cpu = time.perf_counter(), time.process_time()
     batches = [source.map(mapper, rows[first : first + DEFAULT_BATCH_SIZE])

@@ -6,19 +6,39 @@ import io
 import random
 import string
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmsync.imports import jobs
 from crmsync.imports.options import ImportOptions
 from crmsync.imports.settings import ImportSettings
 from crmsync.store.engine import session_scope
+from tests.conftest import create_test_app
 
 MakeJob = Callable[..., uuid.UUID]
+
+
+@pytest.fixture(scope="module")
+def imports_app(
+    database_url: str, engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> FastAPI:
+    """The app, with its uploads under a data directory of this module's own."""
+    app = create_test_app(database_url, engine)
+    app.state.import_settings = ImportSettings(data_dir=tmp_path_factory.mktemp("imports"))
+    return app
+
+
+@pytest.fixture(scope="module")
+def api(imports_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(imports_app, raise_server_exceptions=False) as c:
+        yield c
 
 
 @pytest.fixture

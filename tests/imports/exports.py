@@ -154,3 +154,37 @@ EXPORTS: dict[str, Callable[[Path], Export]] = {
         broker_spanish,
     )
 }
+
+
+# -- shapes the preview hints are about (tests/imports/test_preview_hints.py) --
+
+PIPEDRIVE_HEADERS = [
+    "Person - ID", "Person - Name", "Email - Work", "Email - Home", "Phone - Work",
+    "Phone - Home", "Phone - Mobile", "Person - Organization",
+]  # fmt: skip
+
+
+def french_export(country: str | None = "France") -> str:
+    """50 contacts of a French CRM: landlines and mobiles written the French way, 2 bad."""
+    header = ["Prénom", "Nom", "Courriel", "Téléphone", "Ville"] + (["Pays"] if country else [])
+    rows = [header]
+    for i in range(50):
+        phone = f"01 42 68 {i:02d} 00" if i % 2 else f"06 12 34 {i:02d} 78"
+        phone = "12" if i in (7, 23) else phone
+        row = [f"Jean{i}", "Dupont", f"jean{i}@exemple.fr", phone, "Paris"]
+        rows.append(row + ([country] if country else []))
+    return _csv(rows)
+
+
+def pipedrive_persons() -> str:
+    """A Pipedrive persons export with a work, home and mobile phone and two e-mails."""
+    rows = [
+        PIPEDRIVE_HEADERS,
+        ["101", "Mia Berg", "mia@berg.example", "mia@home.example", "+1 212 555 0101", "",
+         "+1 917 555 0101", "Berg BV"],
+        ["102", "Noah Smith", "noah@smith.example", "", "(702) 555-0147", "(702) 555-0199",
+         "", ""],
+        ["103", "Olga Ivanova", "olga@example.com", "olga@home.example", "", "(212) 555-0100",
+         "(917) 555-0102", ""],
+    ]  # fmt: skip
+    return _csv(rows)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +39,6 @@ def imports_app(database_url: str, engine: Engine, data_dir: Path) -> FastAPI:
     app = create_test_app(database_url, engine, max_upload_mb=1.0)
     app.state.import_settings = ImportSettings(data_dir=data_dir, max_upload_mb=1.0)
     return app
-
-
-@pytest.fixture(scope="module")
-def api(imports_app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(imports_app, raise_server_exceptions=False) as c:
-        yield c
 
 
 def upload(

@@ -11,37 +11,19 @@ from __future__ import annotations
 import csv
 import io
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine
 
-from crmsync.imports.settings import ImportSettings
-from tests.conftest import Tenant, create_test_app
+from tests.conftest import Tenant
 from tests.imports.exports import EXPORTS
 from tests.imports.test_api import BASE, wait
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")
 from fastapi.testclient import TestClient  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def exports_app(
-    database_url: str, engine: Engine, tmp_path_factory: pytest.TempPathFactory
-) -> FastAPI:
-    app = create_test_app(database_url, engine)
-    app.state.import_settings = ImportSettings(data_dir=tmp_path_factory.mktemp("exports"))
-    return app
-
-
-@pytest.fixture(scope="module")
-def api(exports_app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(exports_app, raise_server_exceptions=False) as c:
-        yield c
 
 
 def _form(options: dict[str, Any], **json_fields: Any) -> dict[str, Any]:
@@ -66,7 +48,7 @@ def _lines(api: TestClient, tenant: Tenant, job_id: str, outcome: str) -> list[i
 
 @pytest.mark.parametrize("name", list(EXPORTS))
 def test_no_row_fails_on_what_the_preview_called_fine(
-    api: TestClient, exports_app: FastAPI, tenant: Tenant, tmp_path: Path, name: str
+    api: TestClient, imports_app: FastAPI, tenant: Tenant, tmp_path: Path, name: str
 ) -> None:
     path, options = EXPORTS[name](tmp_path)
     first = _post(api, tenant, f"{BASE}/preview", path, _form(options))
@@ -82,7 +64,7 @@ def test_no_row_fails_on_what_the_preview_called_fine(
         api, tenant, BASE, path,
         _form(options | {"start": "true"}, mapping=mapping, value_maps=value_maps or None),
     )  # fmt: skip
-    wait(exports_app, job["id"])
+    wait(imports_app, job["id"])
     failed = _lines(api, tenant, job["id"], "failed")
     assert failed == confirmed["failing_lines"]
     assert _lines(api, tenant, job["id"], "duplicate") == [
@@ -133,7 +115,7 @@ def test_the_preview_maps_and_suggests_like_a_person_would(
 
 
 def test_a_salesforce_opportunity_report_imports_its_amounts_and_dates(
-    api: TestClient, exports_app: FastAPI, tenant: Tenant, tmp_path: Path
+    api: TestClient, imports_app: FastAPI, tenant: Tenant, tmp_path: Path
 ) -> None:
     # "$350,000.00" and "6/30/2026" failed every row, and the suggestion left them out
     path, options = EXPORTS["salesforce_opportunities"](tmp_path)
@@ -142,7 +124,7 @@ def test_a_salesforce_opportunity_report_imports_its_amounts_and_dates(
     assert preview["mapping"]["Close Date"] == "close_date"
     assert preview["failing_lines"] == []
     job = _post(api, tenant, BASE, path, _form(options | {"start": "true"}))
-    wait(exports_app, job["id"])
+    wait(imports_app, job["id"])
     deals = api.get("/api/v1/deals", params={"limit": 50}, headers=tenant.headers()).json()
     got = {d["external_ref"]: (d["amount"], d["close_date"]) for d in deals["items"]}
     assert got == {
@@ -172,7 +154,7 @@ def test_a_hubspot_create_date_is_no_birthday(
 
 
 def test_value_maps_unknown_policy_keep_and_integration_maps(
-    api: TestClient, exports_app: FastAPI, tenant: Tenant, tmp_path: Path
+    api: TestClient, imports_app: FastAPI, tenant: Tenant, tmp_path: Path
 ) -> None:
     path, options = EXPORTS["salesforce_report"](tmp_path)
     value_maps = {"Lead Status": {"status_map": "salesforce/lead_status", "unknown": "keep"}}
@@ -185,7 +167,7 @@ def test_value_maps_unknown_policy_keep_and_integration_maps(
         api, tenant, BASE, path,
         _form(options | {"start": "true", "keep_unmapped": "true"}, value_maps=value_maps),
     )  # fmt: skip
-    wait(exports_app, job["id"])
+    wait(imports_app, job["id"])
     leads = api.get("/api/v1/leads", params={"limit": 50}, headers=tenant.headers()).json()
     by_ref = {lead["external_ref"]: lead for lead in leads["items"]}
     assert by_ref["00Q5f00000AbCdE001"]["status"] == "NEW"

@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import Tenant
-from tests.imports.test_api import BASE, TestClient, api, data_dir, imports_app, upload, wait
+from tests.imports.test_api import BASE, TestClient, data_dir, imports_app, upload, wait
 
-__all__ = ["api", "data_dir", "imports_app"]  # fixtures shared with test_api
+__all__ = ["data_dir", "imports_app"]  # fixtures shared with test_api (api: conftest)
 
 DEEP = '{"a": ' * 3000 + "1" + "}" * 3000
 

@@ -3,19 +3,15 @@ import would drop, each with the exact option that fixes it (API, CLI and web pa
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import typer
 from fastapi import FastAPI
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -27,7 +23,8 @@ from crmsync.imports.preview import preview_file
 from crmsync.imports.preview_hints import region_hint
 from crmsync.imports.settings import ImportSettings
 from crmsync.store.migrate import upgrade
-from tests.conftest import Tenant, create_test_app
+from tests.conftest import Tenant
+from tests.imports.exports import french_export, pipedrive_persons
 from tests.imports.test_api import BASE, wait
 from tests.web.conftest import People, csrf_of, people, signed_in  # noqa: F401
 
@@ -37,42 +34,6 @@ from fastapi.testclient import TestClient  # noqa: E402
 FRENCH_FIX = (
     "Téléphone: set region FR: 48 of 50 sample phones parse as numbers of France (0 under US)"
 )
-PIPEDRIVE_HEADERS = [
-    "Person - ID", "Person - Name", "Email - Work", "Email - Home", "Phone - Work",
-    "Phone - Home", "Phone - Mobile", "Person - Organization",
-]  # fmt: skip
-
-
-def _csv(rows: list[list[str]]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue()
-
-
-def french_export(country: str | None = "France") -> str:
-    """50 contacts of a French CRM: landlines and mobiles written the French way, 2 bad."""
-    header = ["Prénom", "Nom", "Courriel", "Téléphone", "Ville"] + (["Pays"] if country else [])
-    rows = [header]
-    for i in range(50):
-        phone = f"01 42 68 {i:02d} 00" if i % 2 else f"06 12 34 {i:02d} 78"
-        phone = "12" if i in (7, 23) else phone
-        row = [f"Jean{i}", "Dupont", f"jean{i}@exemple.fr", phone, "Paris"]
-        rows.append(row + ([country] if country else []))
-    return _csv(rows)
-
-
-def pipedrive_persons() -> str:
-    """A Pipedrive persons export with a work, home and mobile phone and two e-mails."""
-    rows = [
-        PIPEDRIVE_HEADERS,
-        ["101", "Mia Berg", "mia@berg.example", "mia@home.example", "+1 212 555 0101", "",
-         "+1 917 555 0101", "Berg BV"],
-        ["102", "Noah Smith", "noah@smith.example", "", "(702) 555-0147", "(702) 555-0199",
-         "", ""],
-        ["103", "Olga Ivanova", "olga@example.com", "olga@home.example", "", "(212) 555-0100",
-         "(917) 555-0102", ""],
-    ]  # fmt: skip
-    return _csv(rows)
 
 
 def preview(tmp_path: Path, text: str, **options: Any) -> dict[str, Any]:
@@ -146,21 +107,6 @@ def test_an_empty_unmapped_column_is_not_reported(tmp_path: Path) -> None:
 # --- over the API: the hint, then the import with its fix keeps the values -----------
 
 
-@pytest.fixture(scope="module")
-def hints_app(
-    database_url: str, engine: Engine, tmp_path_factory: pytest.TempPathFactory
-) -> FastAPI:
-    app = create_test_app(database_url, engine)
-    app.state.import_settings = ImportSettings(data_dir=tmp_path_factory.mktemp("hints"))
-    return app
-
-
-@pytest.fixture(scope="module")
-def api(hints_app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(hints_app, raise_server_exceptions=False) as c:
-        yield c
-
-
 def _post(api: TestClient, tenant: Tenant, url: str, text: str, **form: str) -> Any:
     files = {"file": ("export.csv", text.encode())}
     answer = api.post(url, files=files, data=form, headers=tenant.headers())
@@ -169,14 +115,14 @@ def _post(api: TestClient, tenant: Tenant, url: str, text: str, **form: str) -> 
 
 
 def test_api_preview_hints_and_their_fixes(
-    api: TestClient, hints_app: FastAPI, tenant: Tenant
+    api: TestClient, imports_app: FastAPI, tenant: Tenant
 ) -> None:
     french = _post(api, tenant, f"{BASE}/preview", french_export())
     assert hint(french, "region")["message"].startswith(FRENCH_FIX)  # type: ignore[index]
     pipedrive = _post(api, tenant, f"{BASE}/preview", pipedrive_persons())
     assert hint(pipedrive, "dropped_columns")["count"] == 3  # type: ignore[index]
     job = _post(api, tenant, BASE, pipedrive_persons(), start="true", keep_unmapped="true")
-    wait(hints_app, job["id"])
+    wait(imports_app, job["id"])
     contacts = api.get("/api/v1/contacts", params={"limit": 50}, headers=tenant.headers())
     by_email = {c["email"]: c for c in contacts.json()["items"]}
     assert by_email["noah@smith.example"]["custom_fields"]["phone_home"] == "(702) 555-0199"

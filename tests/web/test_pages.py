@@ -6,6 +6,7 @@ import html
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +41,18 @@ def test_admin_sees_every_page(signed_in: Callable[[Role], TestClient]) -> None:
         assert "<nav" in answer.text and "Sign out" in answer.text
 
 
+def _integration_with_run(session: Session, workspace_id: uuid.UUID, **run: Any) -> uuid.UUID:
+    """A HubSpot integration with one succeeded run of ``run``'s kind and counts."""
+    crm = Integration(workspace_id=workspace_id, provider="hubspot", name="H", config={})
+    session.add(crm)
+    session.flush()
+    session.add(
+        SyncRun(workspace_id=workspace_id, integration_id=crm.id, status="succeeded",
+                started_at=datetime.now(UTC), **run)
+    )  # fmt: skip
+    return crm.id
+
+
 def test_engagement_alerts_and_sync_volume(
     signed_in: Callable[[Role], TestClient], people: People, sessions: sessionmaker[Session]
 ) -> None:
@@ -52,17 +65,10 @@ def test_engagement_alerts_and_sync_volume(
             "api",
         )
         hot.engagement_score = 91.0  # as the engagement model leaves it
-        crm = Integration(workspace_id=people.workspace_id, provider="hubspot", name="H", config={})
-        session.add(crm)
-        session.flush()
-        session.add(
-            SyncRun(
-                workspace_id=people.workspace_id, integration_id=crm.id, kind="incremental",
-                direction="inbound", status="succeeded", processed=7, failed=2,
-                started_at=datetime.now(UTC),
-            )
+        crm_id = _integration_with_run(
+            session, people.workspace_id, kind="incremental", direction="inbound",
+            processed=7, failed=2,
         )  # fmt: skip
-        crm_id = crm.id
     client = signed_in(Role.AGENT)
     pipeline = client.get("/ui/").text
     alerts = pipeline.split("Engagement alerts", 1)[1].split("Deals by stage", 1)[0]
@@ -178,15 +184,9 @@ def test_the_sync_page_shows_a_skipped_push_as_skipped(
 ) -> None:
     """A push whose record was unchanged sent nothing: not "succeeded, 0/1 ok"."""
     with session_scope(sessions) as session:
-        crm = Integration(workspace_id=people.workspace_id, provider="hubspot", name="H", config={})
-        session.add(crm)
-        session.flush()
-        session.add(
-            SyncRun(
-                workspace_id=people.workspace_id, integration_id=crm.id, kind="realtime",
-                direction="outbound", object_type="contacts", status="succeeded", processed=1,
-                succeeded=0, skipped=1, started_at=datetime.now(UTC),
-            )
+        _integration_with_run(
+            session, people.workspace_id, kind="realtime", direction="outbound",
+            object_type="contacts", processed=1, succeeded=0, skipped=1,
         )  # fmt: skip
     page = signed_in(Role.VIEWER).get("/ui/sync").text
     assert "realtime outbound contacts: skipped, 1 unchanged" in page
